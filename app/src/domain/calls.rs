@@ -1,0 +1,189 @@
+//! Call records: the call log. Written only by the call lifecycle; read by Recents.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Outbound,
+    Inbound,
+}
+
+/// How a call ended. The same names are shown to the user, stored and counted in metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Answered, then one side hung up normally.
+    Completed,
+    /// The agent cancelled before the far end answered.
+    Cancelled,
+    Busy,
+    NoAnswer,
+    NotFound,
+    /// The carrier or our own guards refused the call.
+    Refused,
+    /// Network, media or server failure.
+    Failed,
+    /// The server stopped while the call was up; closed at the next start.
+    Interrupted,
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 8] = [
+        EndReason::Completed,
+        EndReason::Cancelled,
+        EndReason::Busy,
+        EndReason::NoAnswer,
+        EndReason::NotFound,
+        EndReason::Refused,
+        EndReason::Failed,
+        EndReason::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Completed => "completed",
+            EndReason::Cancelled => "cancelled",
+            EndReason::Busy => "busy",
+            EndReason::NoAnswer => "no_answer",
+            EndReason::NotFound => "not_found",
+            EndReason::Refused => "refused",
+            EndReason::Failed => "failed",
+            EndReason::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EndReason> {
+        EndReason::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Failures of the system (as opposed to the far end not answering).
+    pub fn is_failure(self) -> bool {
+        matches!(self, EndReason::Refused | EndReason::Failed | EndReason::Interrupted)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub id: String,
+    pub direction: Direction,
+    pub e164: String,
+    /// Milliseconds since the Unix epoch.
+    pub started_at: u64,
+    pub answered_at: Option<u64>,
+    pub ended_at: Option<u64>,
+    pub end_reason: Option<EndReason>,
+    /// Who hung up: "agent", "remote" or "system".
+    pub hangup_by: Option<String>,
+    /// The SIP status or cause that ended the call, e.g. `486 Busy Here`.
+    pub sip_cause: Option<String>,
+    pub recording_id: Option<String>,
+}
+
+impl CallRecord {
+    pub fn duration_ms(&self) -> Option<u64> {
+        Some(self.ended_at?.saturating_sub(self.answered_at?))
+    }
+
+    pub fn was_answered(&self) -> bool {
+        self.answered_at.is_some()
+    }
+
+    pub fn matches(&self, filter: CallFilter) -> bool {
+        match filter {
+            CallFilter::All => true,
+            CallFilter::Answered => self.was_answered(),
+            CallFilter::NotAnswered => {
+                !self.was_answered() && !self.end_reason.is_some_and(EndReason::is_failure)
+            }
+            CallFilter::Failed => !self.was_answered() && self.end_reason.is_some_and(EndReason::is_failure),
+        }
+    }
+}
+
+/// The Recents filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallFilter {
+    #[default]
+    All,
+    Answered,
+    NotAnswered,
+    Failed,
+}
+
+impl CallFilter {
+    pub const ALL: [CallFilter; 4] = [CallFilter::All, CallFilter::Answered, CallFilter::NotAnswered, CallFilter::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallFilter::All => "all",
+            CallFilter::Answered => "answered",
+            CallFilter::NotAnswered => "not_answered",
+            CallFilter::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> CallFilter {
+        CallFilter::ALL.into_iter().find(|f| f.as_str() == text).unwrap_or_default()
+    }
+}
+
+/// `1:05`, `12:00`, `1:02:03`.
+pub fn format_duration(ms: u64) -> String {
+    let s = ms / 1000;
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(answered: bool, reason: EndReason) -> CallRecord {
+        CallRecord {
+            id: "c".into(),
+            direction: Direction::Outbound,
+            e164: "+6581234567".into(),
+            started_at: 1_000,
+            answered_at: answered.then_some(3_000),
+            ended_at: Some(65_000),
+            end_reason: Some(reason),
+            hangup_by: None,
+            sip_cause: None,
+            recording_id: None,
+        }
+    }
+
+    #[test]
+    fn filters_partition_ended_calls() {
+        let cases = [
+            (record(true, EndReason::Completed), CallFilter::Answered),
+            (record(false, EndReason::Busy), CallFilter::NotAnswered),
+            (record(false, EndReason::NoAnswer), CallFilter::NotAnswered),
+            (record(false, EndReason::Cancelled), CallFilter::NotAnswered),
+            (record(false, EndReason::Refused), CallFilter::Failed),
+            (record(false, EndReason::Failed), CallFilter::Failed),
+            (record(true, EndReason::Interrupted), CallFilter::Answered),
+        ];
+        for (rec, only) in cases {
+            for filter in [CallFilter::Answered, CallFilter::NotAnswered, CallFilter::Failed] {
+                assert_eq!(rec.matches(filter), filter == only, "{:?} {filter:?}", rec.end_reason);
+            }
+            assert!(rec.matches(CallFilter::All));
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(record(true, EndReason::Completed).duration_ms(), Some(62_000));
+        assert_eq!(record(false, EndReason::Busy).duration_ms(), None);
+        assert_eq!(format_duration(62_000), "1:02");
+        assert_eq!(format_duration(3_723_000), "1:02:03");
+        assert_eq!(CallFilter::parse("bogus"), CallFilter::All);
+    }
+}
