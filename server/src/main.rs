@@ -1,1 +1,58 @@
-fn main() {}
+//! `server` — run the softphone (default), or `server numbers check …` without starting it.
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  server                 run the app (configuration from the environment; see README)
+  server serve           the same
+  server numbers check … check phone numbers against the dialling policy (server numbers check --help)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("numbers") => {
+            let code = server::numbers::run_cli(
+                &args[1..],
+                std::io::stdin().lock(),
+                std::io::stdout(),
+                std::io::stderr(),
+            );
+            ExitCode::from(code as u8)
+        }
+        None | Some("serve") => run(),
+        Some("-h") | Some("--help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> ExitCode {
+    let config = match server::config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    server::init_logging(&config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server stopped");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -64,7 +64,9 @@ pub fn normalise_email(email: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.split('.').all(|label| !label.is_empty() && label.len() <= 63);
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && label.len() <= 63);
     (!local.is_empty() && local.len() <= 64 && !local.contains('@') && domain_ok).then_some(email)
 }
 
@@ -87,22 +89,38 @@ mod tests {
     fn cognito_default_policy() {
         assert!(password_problems("Str0ng!pass").is_empty());
         assert_eq!(password_problems("Sh0rt!"), vec![PasswordProblem::TooShort]);
-        assert_eq!(password_problems("alllower1!"), vec![PasswordProblem::NoUppercase]);
-        assert_eq!(password_problems("ALLUPPER1!"), vec![PasswordProblem::NoLowercase]);
-        assert_eq!(password_problems("NoDigits!!"), vec![PasswordProblem::NoDigit]);
-        assert_eq!(password_problems("NoSymbol12"), vec![PasswordProblem::NoSymbol]);
+        assert_eq!(
+            password_problems("alllower1!"),
+            vec![PasswordProblem::NoUppercase]
+        );
+        assert_eq!(
+            password_problems("ALLUPPER1!"),
+            vec![PasswordProblem::NoLowercase]
+        );
+        assert_eq!(
+            password_problems("NoDigits!!"),
+            vec![PasswordProblem::NoDigit]
+        );
+        assert_eq!(
+            password_problems("NoSymbol12"),
+            vec![PasswordProblem::NoSymbol]
+        );
         assert_eq!(
             password_problems(" Lead1ngspace!"),
             vec![PasswordProblem::LeadingOrTrailingSpace]
         );
         // A space inside counts as a symbol, as in Cognito.
         assert!(password_problems("Has Space1").is_empty());
-        assert!(password_problems(&format!("Aa1!{}", "x".repeat(300))).contains(&PasswordProblem::TooLong));
+        assert!(password_problems(&format!("Aa1!{}", "x".repeat(300)))
+            .contains(&PasswordProblem::TooLong));
     }
 
     #[test]
     fn emails() {
-        assert_eq!(normalise_email("  Agent@Example.COM "), Some("agent@example.com".into()));
+        assert_eq!(
+            normalise_email("  Agent@Example.COM "),
+            Some("agent@example.com".into())
+        );
         assert_eq!(normalise_email("no-at-sign"), None);
         assert_eq!(normalise_email("a@b"), None);
         assert_eq!(normalise_email("a@@b.com"), None);

@@ -59,7 +59,10 @@ impl EndReason {
 
     /// Failures of the system (as opposed to the far end not answering).
     pub fn is_failure(self) -> bool {
-        matches!(self, EndReason::Refused | EndReason::Failed | EndReason::Interrupted)
+        matches!(
+            self,
+            EndReason::Refused | EndReason::Failed | EndReason::Interrupted
+        )
     }
 }
 
@@ -96,7 +99,9 @@ impl CallRecord {
             CallFilter::NotAnswered => {
                 !self.was_answered() && !self.end_reason.is_some_and(EndReason::is_failure)
             }
-            CallFilter::Failed => !self.was_answered() && self.end_reason.is_some_and(EndReason::is_failure),
+            CallFilter::Failed => {
+                !self.was_answered() && self.end_reason.is_some_and(EndReason::is_failure)
+            }
         }
     }
 }
@@ -113,7 +118,12 @@ pub enum CallFilter {
 }
 
 impl CallFilter {
-    pub const ALL: [CallFilter; 4] = [CallFilter::All, CallFilter::Answered, CallFilter::NotAnswered, CallFilter::Failed];
+    pub const ALL: [CallFilter; 4] = [
+        CallFilter::All,
+        CallFilter::Answered,
+        CallFilter::NotAnswered,
+        CallFilter::Failed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,7 +135,10 @@ impl CallFilter {
     }
 
     pub fn parse(text: &str) -> CallFilter {
-        CallFilter::ALL.into_iter().find(|f| f.as_str() == text).unwrap_or_default()
+        CallFilter::ALL
+            .into_iter()
+            .find(|f| f.as_str() == text)
+            .unwrap_or_default()
     }
 }
 
@@ -171,8 +184,17 @@ mod tests {
             (record(true, EndReason::Interrupted), CallFilter::Answered),
         ];
         for (rec, only) in cases {
-            for filter in [CallFilter::Answered, CallFilter::NotAnswered, CallFilter::Failed] {
-                assert_eq!(rec.matches(filter), filter == only, "{:?} {filter:?}", rec.end_reason);
+            for filter in [
+                CallFilter::Answered,
+                CallFilter::NotAnswered,
+                CallFilter::Failed,
+            ] {
+                assert_eq!(
+                    rec.matches(filter),
+                    filter == only,
+                    "{:?} {filter:?}",
+                    rec.end_reason
+                );
             }
             assert!(rec.matches(CallFilter::All));
         }
@@ -180,7 +202,10 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(record(true, EndReason::Completed).duration_ms(), Some(62_000));
+        assert_eq!(
+            record(true, EndReason::Completed).duration_ms(),
+            Some(62_000)
+        );
         assert_eq!(record(false, EndReason::Busy).duration_ms(), None);
         assert_eq!(format_duration(62_000), "1:02");
         assert_eq!(format_duration(3_723_000), "1:02:03");

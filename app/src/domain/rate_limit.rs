@@ -28,7 +28,10 @@ impl<K: Eq + Hash + Clone> FailureLimiter<K> {
 
     fn prune(&mut self, key: &K, now: Millis) {
         if let Some(times) = self.failures.get_mut(key) {
-            while times.front().is_some_and(|&t| now.saturating_sub(t) >= self.window_ms) {
+            while times
+                .front()
+                .is_some_and(|&t| now.saturating_sub(t) >= self.window_ms)
+            {
                 times.pop_front();
             }
             if times.is_empty() {
@@ -67,7 +70,11 @@ impl<K: Eq + Hash + Clone> FailureLimiter<K> {
     /// Drops every expired entry (call now and then so idle keys do not accumulate).
     pub fn sweep(&mut self, now: Millis) {
         let window = self.window_ms;
-        self.failures.retain(|_, times| times.back().is_some_and(|&t| now.saturating_sub(t) < window));
+        self.failures.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|&t| now.saturating_sub(t) < window)
+        });
     }
 
     pub fn tracked_keys(&self) -> usize {
@@ -91,7 +98,10 @@ mod tests {
         }
         let retry = limiter.locked_for(&key, 3 * MIN).expect("locked");
         assert_eq!(retry, Duration::from_millis(12 * MIN));
-        assert!(limiter.locked_for(&key, 15 * MIN).is_none(), "oldest failure has left the window");
+        assert!(
+            limiter.locked_for(&key, 15 * MIN).is_none(),
+            "oldest failure has left the window"
+        );
     }
 
     #[test]

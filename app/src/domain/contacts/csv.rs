@@ -46,7 +46,9 @@ fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
         }
     }
     if in_quotes {
-        return Err(format!("line {record_line}: a quoted field is never closed"));
+        return Err(format!(
+            "line {record_line}: a quoted field is never closed"
+        ));
     }
     record.push(field);
     if record.iter().any(|f| !f.trim().is_empty()) {
@@ -88,13 +90,19 @@ fn classify_header(header: &str) -> Column {
         "name" | "full name" | "display name" | "nombre" | "姓名" => Column::Name,
         "given name" | "first name" => Column::GivenName,
         "family name" | "last name" | "surname" => Column::FamilyName,
-        "company" | "organization" | "organisation" | "organization 1 - name" | "empresa" | "公司" => Column::Company,
+        "company"
+        | "organization"
+        | "organisation"
+        | "organization 1 - name"
+        | "empresa"
+        | "公司" => Column::Company,
         "notes" | "note" | "notas" | "备注" => Column::Notes,
         "favourite" | "favorite" | "starred" => Column::Favourite,
-        "mobile" | "mobile phone" | "cell" | "phone" | "telephone" | "number" | "móvil" | "手机" => {
-            Column::Phone(NumberLabel::Mobile)
+        "mobile" | "mobile phone" | "cell" | "phone" | "telephone" | "number" | "móvil"
+        | "手机" => Column::Phone(NumberLabel::Mobile),
+        "work" | "work phone" | "business phone" | "business phone 2" => {
+            Column::Phone(NumberLabel::Work)
         }
-        "work" | "work phone" | "business phone" | "business phone 2" => Column::Phone(NumberLabel::Work),
         "home" | "home phone" | "home phone 2" => Column::Phone(NumberLabel::Home),
         "other" | "other phone" => Column::Phone(NumberLabel::Other),
         _ => Column::Ignored,
@@ -102,7 +110,10 @@ fn classify_header(header: &str) -> Column {
 }
 
 fn truthy(value: &str) -> bool {
-    matches!(value.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "y" | "x" | "*" | "sí" | "si")
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "y" | "x" | "*" | "sí" | "si"
+    )
 }
 
 /// Reads contacts from CSV with a header row; every row that cannot become a contact is
@@ -114,17 +125,31 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
     };
     let mut records = records.into_iter();
     let Some((_, header)) = records.next() else {
-        return (Vec::new(), vec![ImportSkip { row: 0, reason: "the file is empty".into() }]);
+        return (
+            Vec::new(),
+            vec![ImportSkip {
+                row: 0,
+                reason: "the file is empty".into(),
+            }],
+        );
     };
     let columns: Vec<Column> = header.iter().map(|h| classify_header(h)).collect();
-    let has_phone = columns.iter().any(|c| matches!(c, Column::Phone(_) | Column::PhoneValue(_)));
-    let has_name = columns.iter().any(|c| matches!(c, Column::Name | Column::GivenName | Column::FamilyName | Column::Company));
+    let has_phone = columns
+        .iter()
+        .any(|c| matches!(c, Column::Phone(_) | Column::PhoneValue(_)));
+    let has_name = columns.iter().any(|c| {
+        matches!(
+            c,
+            Column::Name | Column::GivenName | Column::FamilyName | Column::Company
+        )
+    });
     if !has_phone || !has_name {
         return (
             Vec::new(),
             vec![ImportSkip {
                 row: 1,
-                reason: "header row needs a name column and a phone column (e.g. name,mobile)".into(),
+                reason: "header row needs a name column and a phone column (e.g. name,mobile)"
+                    .into(),
             }],
         );
     }
@@ -134,7 +159,11 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
         if fields.len() > columns.len() {
             skips.push(ImportSkip {
                 row: line,
-                reason: format!("{} fields, but the header has {}", fields.len(), columns.len()),
+                reason: format!(
+                    "{} fields, but the header has {}",
+                    fields.len(),
+                    columns.len()
+                ),
             });
             continue;
         }
@@ -152,7 +181,10 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
                 Column::Favourite => draft.favourite = truthy(value),
                 Column::Phone(label) => {
                     for number in value.split(":::").map(str::trim).filter(|n| !n.is_empty()) {
-                        draft.numbers.push(DraftNumber { label, input: number.to_string() });
+                        draft.numbers.push(DraftNumber {
+                            label,
+                            input: number.to_string(),
+                        });
                     }
                 }
                 Column::PhoneValue(n) => match google.iter_mut().find(|(i, _, _)| *i == n) {
@@ -168,7 +200,10 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
         }
         for (_, kind, value) in google {
             for number in value.split(":::").map(str::trim).filter(|n| !n.is_empty()) {
-                draft.numbers.push(DraftNumber { label: NumberLabel::parse(&kind), input: number.to_string() });
+                draft.numbers.push(DraftNumber {
+                    label: NumberLabel::parse(&kind),
+                    input: number.to_string(),
+                });
             }
         }
         if draft.name.is_empty() {
@@ -178,9 +213,15 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
             draft.name = draft.company.clone();
         }
         if draft.name.is_empty() {
-            skips.push(ImportSkip { row: line, reason: "no name".into() });
+            skips.push(ImportSkip {
+                row: line,
+                reason: "no name".into(),
+            });
         } else if draft.numbers.is_empty() {
-            skips.push(ImportSkip { row: line, reason: "no phone number".into() });
+            skips.push(ImportSkip {
+                row: line,
+                reason: "no phone number".into(),
+            });
         } else {
             rows.push(ImportRow { row: line, draft });
         }
@@ -221,7 +262,11 @@ pub fn write_csv(contacts: &[Contact]) -> String {
             quote(&c.name),
             quote(&c.company),
             quote(&c.notes),
-            if c.favourite { "yes".into() } else { "no".into() },
+            if c.favourite {
+                "yes".into()
+            } else {
+                "no".into()
+            },
             quote(&by_label(NumberLabel::Mobile)),
             quote(&by_label(NumberLabel::Work)),
             quote(&by_label(NumberLabel::Home)),
@@ -247,9 +292,18 @@ mod tests {
             notes: "two\nlines".into(),
             favourite: true,
             numbers: vec![
-                ContactNumber { label: NumberLabel::Mobile, e164: "+6581234567".into() },
-                ContactNumber { label: NumberLabel::Mobile, e164: "+6591234567".into() },
-                ContactNumber { label: NumberLabel::Home, e164: "+6561234567".into() },
+                ContactNumber {
+                    label: NumberLabel::Mobile,
+                    e164: "+6581234567".into(),
+                },
+                ContactNumber {
+                    label: NumberLabel::Mobile,
+                    e164: "+6591234567".into(),
+                },
+                ContactNumber {
+                    label: NumberLabel::Home,
+                    e164: "+6561234567".into(),
+                },
             ],
             created_at: 0,
             updated_at: 0,
@@ -280,13 +334,24 @@ Too,Many,Fields,a,b,c,d,e,f\n";
         assert_eq!(rows[0].draft.name, "Ana Pérez");
         assert_eq!(rows[0].draft.numbers[1].label, NumberLabel::Work);
         let reasons: Vec<_> = skips.iter().map(|s| (s.row, s.reason.as_str())).collect();
-        assert_eq!(reasons, [(4, "no phone number"), (5, "no name"), (6, "9 fields, but the header has 7")]);
+        assert_eq!(
+            reasons,
+            [
+                (4, "no phone number"),
+                (5, "no name"),
+                (6, "9 fields, but the header has 7")
+            ]
+        );
     }
 
     #[test]
     fn bad_files_say_why() {
         assert_eq!(parse_csv("").1[0].reason, "the file is empty");
-        assert!(parse_csv("foo,bar\n1,2\n").1[0].reason.contains("header row"));
-        assert!(parse_csv("name,mobile\n\"open,1\n").1[0].reason.contains("never closed"));
+        assert!(parse_csv("foo,bar\n1,2\n").1[0]
+            .reason
+            .contains("header row"));
+        assert!(parse_csv("name,mobile\n\"open,1\n").1[0]
+            .reason
+            .contains("never closed"));
     }
 }

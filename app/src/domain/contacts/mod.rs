@@ -25,7 +25,12 @@ pub enum NumberLabel {
 }
 
 impl NumberLabel {
-    pub const ALL: [NumberLabel; 4] = [NumberLabel::Mobile, NumberLabel::Work, NumberLabel::Home, NumberLabel::Other];
+    pub const ALL: [NumberLabel; 4] = [
+        NumberLabel::Mobile,
+        NumberLabel::Work,
+        NumberLabel::Home,
+        NumberLabel::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -50,7 +50,12 @@ fn split_property(line: &str) -> Option<(String, Vec<String>, &str)> {
     let colon = line.find(':')?;
     let (head, value) = (&line[..colon], &line[colon + 1..]);
     let mut parts = head.split(';');
-    let name = parts.next()?.rsplit('.').next()?.trim().to_ascii_uppercase();
+    let name = parts
+        .next()?
+        .rsplit('.')
+        .next()?
+        .trim()
+        .to_ascii_uppercase();
     let params = parts.map(|p| p.trim().to_string()).collect();
     Some((name, params, value))
 }
@@ -60,10 +65,17 @@ fn label_from_params(params: &[String]) -> NumberLabel {
         .iter()
         .flat_map(|p| {
             let value = p.split_once('=').map_or(p.as_str(), |(_, v)| v);
-            value.trim_matches('"').split(',').map(|t| t.to_ascii_lowercase()).collect::<Vec<_>>()
+            value
+                .trim_matches('"')
+                .split(',')
+                .map(|t| t.to_ascii_lowercase())
+                .collect::<Vec<_>>()
         })
         .collect();
-    if types.iter().any(|t| t == "cell" || t == "mobile" || t == "iphone") {
+    if types
+        .iter()
+        .any(|t| t == "cell" || t == "mobile" || t == "iphone")
+    {
         NumberLabel::Mobile
     } else if types.iter().any(|t| t == "work") {
         NumberLabel::Work
@@ -95,16 +107,25 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
             }
             "END" if value.eq_ignore_ascii_case("VCARD") => {
                 let Some((mut draft, structured_name)) = current.take() else {
-                    skips.push(ImportSkip { row: card, reason: "END:VCARD without BEGIN:VCARD".into() });
+                    skips.push(ImportSkip {
+                        row: card,
+                        reason: "END:VCARD without BEGIN:VCARD".into(),
+                    });
                     continue;
                 };
                 if draft.name.trim().is_empty() {
                     draft.name = structured_name;
                 }
                 if draft.name.trim().is_empty() && draft.company.trim().is_empty() {
-                    skips.push(ImportSkip { row: card, reason: "no name".into() });
+                    skips.push(ImportSkip {
+                        row: card,
+                        reason: "no name".into(),
+                    });
                 } else if draft.numbers.is_empty() {
-                    skips.push(ImportSkip { row: card, reason: "no phone number".into() });
+                    skips.push(ImportSkip {
+                        row: card,
+                        reason: "no phone number".into(),
+                    });
                 } else {
                     if draft.name.trim().is_empty() {
                         draft.name = draft.company.clone();
@@ -116,7 +137,9 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
                 let Some((draft, structured_name)) = current.as_mut() else {
                     continue;
                 };
-                let quoted_printable = params.iter().any(|p| p.to_ascii_uppercase().contains("QUOTED-PRINTABLE"));
+                let quoted_printable = params
+                    .iter()
+                    .any(|p| p.to_ascii_uppercase().contains("QUOTED-PRINTABLE"));
                 if quoted_printable {
                     // vCard 2.1 encoded text: keep what is plain ASCII, drop the encoding marks.
                     continue;
@@ -129,7 +152,11 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
                         let family = parts.first().map(String::as_str).unwrap_or("");
                         *structured_name = format!("{given} {family}").trim().to_string();
                     }
-                    "ORG" => draft.company = unescape(value.split(';').next().unwrap_or("")).trim().to_string(),
+                    "ORG" => {
+                        draft.company = unescape(value.split(';').next().unwrap_or(""))
+                            .trim()
+                            .to_string()
+                    }
                     "NOTE" => draft.notes = unescape(value).trim().to_string(),
                     "CATEGORIES" => {
                         if value.split(',').any(|c| {
@@ -158,7 +185,10 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
         }
     }
     if current.is_some() {
-        skips.push(ImportSkip { row: card, reason: "card not closed (missing END:VCARD)".into() });
+        skips.push(ImportSkip {
+            row: card,
+            reason: "card not closed (missing END:VCARD)".into(),
+        });
     }
     (rows, skips)
 }
@@ -217,7 +247,11 @@ BEGIN:VCARD\nFN:Unclosed\nTEL:+6581234567\n";
         let reasons: Vec<_> = skips.iter().map(|s| (s.row, s.reason.as_str())).collect();
         assert_eq!(
             reasons,
-            [(3, "no phone number"), (4, "no name"), (5, "card not closed (missing END:VCARD)")]
+            [
+                (3, "no phone number"),
+                (4, "no name"),
+                (5, "card not closed (missing END:VCARD)")
+            ]
         );
     }
 
@@ -229,7 +263,10 @@ BEGIN:VCARD\nFN:Unclosed\nTEL:+6581234567\n";
             company: "ACME".into(),
             notes: "line1\nline2".into(),
             favourite: true,
-            numbers: vec![ContactNumber { label: NumberLabel::Work, e164: "+6561234567".into() }],
+            numbers: vec![ContactNumber {
+                label: NumberLabel::Work,
+                e164: "+6561234567".into(),
+            }],
             created_at: 0,
             updated_at: 0,
             version: 1,

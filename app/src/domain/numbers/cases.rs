@@ -48,9 +48,10 @@ pub fn cases() -> Vec<Case> {
             };
             let e164 = field(cols[2], |v| Some(v.to_string()), line);
             let country = e164.as_deref().and_then(|e| {
-                Country::ALL
-                    .into_iter()
-                    .find(|c| e.strip_prefix('+').is_some_and(|d| d.starts_with(c.calling_code())))
+                Country::ALL.into_iter().find(|c| {
+                    e.strip_prefix('+')
+                        .is_some_and(|d| d.starts_with(c.calling_code()))
+                })
             });
             Case {
                 line,

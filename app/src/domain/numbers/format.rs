@@ -13,7 +13,11 @@ fn grouped(digits: &str, sizes: &[usize], separators: &[char]) -> String {
         if i > 0 {
             out.push(separators[(i - 1).min(separators.len() - 1)]);
         }
-        let take = if i + 1 == sizes.len() { rest.len() } else { size.min(rest.len()) };
+        let take = if i + 1 == sizes.len() {
+            rest.len()
+        } else {
+            size.min(rest.len())
+        };
         out.push_str(&rest[..take]);
         rest = &rest[take..];
     }
@@ -49,7 +53,11 @@ pub fn format_national(country: Country, national: &str) -> String {
 
 /// `+507 6123-4567`, `+65 8123 4567`.
 pub fn format_international(country: Country, national: &str) -> String {
-    format!("+{} {}", country.calling_code(), format_national(country, national))
+    format!(
+        "+{} {}",
+        country.calling_code(),
+        format_national(country, national)
+    )
 }
 
 /// Formats what is being typed on the dial pad without losing anything the user typed: only
@@ -57,7 +65,10 @@ pub fn format_international(country: Country, national: &str) -> String {
 pub fn format_partial(input: &str, default_country: Option<Country>) -> String {
     if input.contains(['*', '#']) {
         // Service codes are refused, but the user still sees exactly what they typed.
-        return input.chars().filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '+')).collect();
+        return input
+            .chars()
+            .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '+'))
+            .collect();
     }
     let plus = input.trim_start().starts_with('+');
     let digits: String = input.chars().filter(char::is_ascii_digit).collect();
@@ -73,7 +84,9 @@ pub fn format_partial(input: &str, default_country: Option<Country>) -> String {
         return format!("+{digits}");
     }
     match default_country {
-        Some(country) if !digits.starts_with("00") && digits.len() <= 11 => format_national(country, &digits),
+        Some(country) if !digits.starts_with("00") && digits.len() <= 11 => {
+            format_national(country, &digits)
+        }
         _ => digits,
     }
 }

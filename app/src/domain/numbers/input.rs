@@ -89,7 +89,9 @@ fn strip_tel_uri(text: &str) -> (&str, Option<&str>) {
     let number = parts.next().unwrap_or_default();
     let context = parts.find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("phone-context").then_some(v.trim())
+        k.trim()
+            .eq_ignore_ascii_case("phone-context")
+            .then_some(v.trim())
     });
     (number, context)
 }
@@ -141,7 +143,11 @@ pub fn parse_input(
         }
     }
     if digits.is_empty() {
-        return Err(if plus { RefusalReason::TooShort } else { RefusalReason::NotANumber });
+        return Err(if plus {
+            RefusalReason::TooShort
+        } else {
+            RefusalReason::NotANumber
+        });
     }
     if plus {
         return international(&digits);
@@ -159,10 +165,14 @@ pub fn parse_input(
         }
         return international(rest);
     }
-    let valid_in = |country: Country, national: &str| classifier.classify(country, national).is_some();
+    let valid_in =
+        |country: Country, national: &str| classifier.classify(country, national).is_some();
     if let Some(country) = default_country {
         if valid_in(country, &digits) {
-            return Ok(Parsed::Number { country, national: digits });
+            return Ok(Parsed::Number {
+                country,
+                national: digits,
+            });
         }
     }
     // `(65) 8123-4567`, `507 6123 4567`: a country code written without `+`.
@@ -177,7 +187,10 @@ pub fn parse_input(
         }
     }
     match default_country {
-        Some(country) => Ok(Parsed::Number { country, national: digits }),
+        Some(country) => Ok(Parsed::Number {
+            country,
+            national: digits,
+        }),
         None => Err(RefusalReason::NeedsCountry),
     }
 }

@@ -247,7 +247,11 @@ impl DialableNumber {
 }
 
 /// Checks one input against the dialling policy.
-pub fn check(input: &str, default_country: Option<Country>, classifier: &dyn Classifier) -> NumberCheck {
+pub fn check(
+    input: &str,
+    default_country: Option<Country>,
+    classifier: &dyn Classifier,
+) -> NumberCheck {
     let refuse = |e164: Option<String>, country, kind, reason| NumberCheck {
         input: input.to_string(),
         e164,
@@ -261,7 +265,9 @@ pub fn check(input: &str, default_country: Option<Country>, classifier: &dyn Cla
         Err(reason) => return refuse(None, None, None, reason),
     };
     let (country, national) = match parsed {
-        Parsed::Foreign { e164 } => return refuse(Some(e164), None, None, RefusalReason::OtherCountry),
+        Parsed::Foreign { e164 } => {
+            return refuse(Some(e164), None, None, RefusalReason::OtherCountry)
+        }
         Parsed::Number { country, national } => (country, national),
     };
     let e164 = format!("+{}{}", country.calling_code(), national);
@@ -307,8 +313,17 @@ pub fn dialable(
     classifier: &dyn Classifier,
 ) -> Result<DialableNumber, RefusalReason> {
     let verdict = check(input, default_country, classifier);
-    match (verdict.decision, verdict.e164, verdict.country, verdict.kind) {
-        (Decision::Allow, Some(e164), Some(country), Some(kind)) => Ok(DialableNumber { e164, country, kind }),
+    match (
+        verdict.decision,
+        verdict.e164,
+        verdict.country,
+        verdict.kind,
+    ) {
+        (Decision::Allow, Some(e164), Some(country), Some(kind)) => Ok(DialableNumber {
+            e164,
+            country,
+            kind,
+        }),
         _ => Err(verdict.reason.unwrap_or(RefusalReason::Invalid)),
     }
 }

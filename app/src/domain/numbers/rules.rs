@@ -23,7 +23,12 @@ const KIND_ORDER: [NumberKind; 7] = [
     NumberKind::Mobile,
 ];
 
-const PA_GENERAL: &[Rule] = &[("00800", &[11]), ("8", &[10]), ("[68]", &[8]), ("[1-57-9]", &[7])];
+const PA_GENERAL: &[Rule] = &[
+    ("00800", &[11]),
+    ("8", &[10]),
+    ("[68]", &[8]),
+    ("[1-57-9]", &[7]),
+];
 const PA_FIXED_LINE: &[Rule] = &[
     ("10.", &[7]),
     ("11[0479]", &[7]),
@@ -95,7 +100,12 @@ const PA_PREMIUM_RATE: &[Rule] = &[
     ("981", &[7]),
 ];
 
-const SG_GENERAL: &[Rule] = &[("1.", &[11]), ("8", &[10]), ("7000", &[11]), ("[3689]", &[8])];
+const SG_GENERAL: &[Rule] = &[
+    ("1.", &[11]),
+    ("8", &[10]),
+    ("7000", &[11]),
+    ("[3689]", &[8]),
+];
 const SG_FIXED_LINE: &[Rule] = &[
     ("662[0-24-9]", &[8]),
     ("6[0-578]", &[8]),
@@ -150,9 +160,9 @@ fn leading_digits_match(pattern: &str, digits: &[u8]) -> bool {
 }
 
 fn any_rule_matches(rules: &[Rule], digits: &[u8]) -> bool {
-    rules
-        .iter()
-        .any(|(pattern, lengths)| lengths.contains(&digits.len()) && leading_digits_match(pattern, digits))
+    rules.iter().any(|(pattern, lengths)| {
+        lengths.contains(&digits.len()) && leading_digits_match(pattern, digits)
+    })
 }
 
 /// Why an invalid number is invalid, when its leading digits say what it was meant to be: a

@@ -1,0 +1,97 @@
+//! The one error type of the UI's API: every variant is something the user can act on, and
+//! crosses the wire as JSON so the UI can show it in the user's language.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::auth::PasswordProblem;
+use crate::domain::contacts::ContactProblems;
+use crate::domain::numbers::RefusalReason;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("not a valid email address")]
+    InvalidEmail,
+    #[error("password does not meet the rules")]
+    WeakPassword(Vec<PasswordProblem>),
+    #[error("the passwords do not match")]
+    PasswordsDiffer,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("the reset code is wrong or has expired")]
+    InvalidResetCode,
+    #[error("this number cannot be dialled: {0:?}")]
+    NumberRefused(RefusalReason),
+    #[error("the contact has problems")]
+    ContactInvalid(ContactProblems),
+    #[error("not found")]
+    NotFound,
+    #[error("changed elsewhere; reload and try again")]
+    Conflict,
+    #[error("the file is too large (limit {limit_bytes} bytes)")]
+    FileTooLarge { limit_bytes: usize },
+    #[error("the file cannot be read: {0}")]
+    FileUnreadable(String),
+    #[error("calling is not available yet on this server")]
+    CallingUnavailable,
+    #[error("the service is unavailable; try again shortly")]
+    Unavailable,
+    /// Transport or encoding failures between the browser and the server.
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        ApiError::Request(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_ports {
+    use super::ApiError;
+    use crate::api::ports::{AuthError, StoreError};
+
+    impl From<StoreError> for ApiError {
+        fn from(e: StoreError) -> Self {
+            match e {
+                StoreError::NotFound => ApiError::NotFound,
+                StoreError::Conflict | StoreError::AlreadyExists => ApiError::Conflict,
+                StoreError::BadCursor => ApiError::Request("bad cursor".into()),
+                StoreError::Unavailable(detail) => {
+                    tracing::error!(%detail, "store unavailable");
+                    ApiError::Unavailable
+                }
+            }
+        }
+    }
+
+    impl From<AuthError> for ApiError {
+        fn from(e: AuthError) -> Self {
+            match e {
+                AuthError::InvalidCredentials => ApiError::InvalidCredentials,
+                AuthError::TooManyAttempts { retry_after_secs } => {
+                    ApiError::TooManyAttempts { retry_after_secs }
+                }
+                AuthError::InvalidEmail => ApiError::InvalidEmail,
+                AuthError::WeakPassword(p) => ApiError::WeakPassword(p),
+                AuthError::EmailTaken => ApiError::EmailTaken,
+                AuthError::InvalidResetCode => ApiError::InvalidResetCode,
+                AuthError::SessionExpired | AuthError::InvalidToken(_) => ApiError::NotSignedIn,
+                AuthError::Unavailable(detail) => {
+                    tracing::error!(%detail, "identity provider unavailable");
+                    ApiError::Unavailable
+                }
+            }
+        }
+    }
+}

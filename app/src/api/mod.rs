@@ -1,0 +1,48 @@
+//! Server functions: the UI's API. They validate, authorise, then call the ports.
+
+pub mod auth;
+pub mod calls;
+pub mod contacts;
+mod error;
+#[cfg(feature = "ssr")]
+pub mod ports;
+
+pub use error::ApiError;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use super::ports::{ClientAddr, Principal, Services};
+    use super::ApiError;
+    use leptos::prelude::*;
+
+    pub fn services() -> Result<Services, ApiError> {
+        use_context::<Services>()
+            .ok_or_else(|| ApiError::Request("services missing from context".into()))
+    }
+
+    fn parts() -> Option<axum::http::request::Parts> {
+        use_context::<axum::http::request::Parts>()
+    }
+
+    /// The signed-in user, put on the request by the authentication layer.
+    pub fn principal() -> Result<Principal, ApiError> {
+        parts()
+            .and_then(|p| p.extensions.get::<Principal>().cloned())
+            .ok_or(ApiError::NotSignedIn)
+    }
+
+    pub fn client_addr() -> ClientAddr {
+        parts()
+            .and_then(|p| p.extensions.get::<ClientAddr>().copied())
+            .unwrap_or(ClientAddr(std::net::IpAddr::from([127, 0, 0, 1])))
+    }
+
+    pub fn set_cookie(value: String) {
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::HeaderValue::from_str(&value),
+        ) {
+            response.append_header(axum::http::header::SET_COOKIE, value);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Ports: what server functions need from the outside world. Adapters in the `server` crate
+//! implement them (SQLite or DynamoDB, local identity or Cognito…); server functions reach
+//! them through [`Services`] in the Leptos context and never name a back end.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::auth::PasswordProblem;
+use crate::domain::calls::{CallFilter, CallRecord};
+use crate::domain::contacts::Contact;
+use crate::domain::numbers::Classifier;
+
+/// Milliseconds since the Unix epoch.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> u64;
+}
+
+/// The signed-in user, as proven by a verified access token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The user's stable id (Cognito `sub`); every record is scoped to it.
+    pub sub: String,
+    pub email: String,
+}
+
+/// The client's address, as seen by the server (for throttling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+// ---------------------------------------------------------------------------------------------
+// Store
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    AlreadyExists,
+    /// A conditional write lost: the record changed since it was read.
+    #[error("changed by someone else")]
+    Conflict,
+    #[error("the cursor is not valid for this query")]
+    BadCursor,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A page of results; `next` is an opaque cursor for the following page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContactQuery {
+    /// Matches name, company or any number (digits anywhere in it).
+    pub search: String,
+    pub favourites_only: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallQuery {
+    pub filter: CallFilter,
+    /// Matches the number (digits) or the contact's name.
+    pub search: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    pub sub: String,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: u64,
+}
+
+/// A refresh session (local identity): the refresh token is kept only as a hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: String,
+    pub sub: String,
+    pub token_hash: String,
+    pub created_at: u64,
+    pub expires_at: u64,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: u64,
+    /// e.g. `sign_in`, `contact_deleted`
+    pub action: String,
+    pub detail: String,
+}
+
+/// Owner-scoped persistence. `owner` is always the caller's `sub`; no method reads or writes
+/// across owners. Shaped for DynamoDB too: keys are (owner, id), lists are cursor-paged, writes
+/// are conditional.
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // Users and sessions of the local identity provider.
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn user_by_sub(&self, sub: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn set_password_hash(&self, sub: &str, hash: &str) -> Result<(), StoreError>;
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn revoke_sessions(&self, sub: &str) -> Result<u64, StoreError>;
+    /// Stores the hash of a password-reset code, replacing any earlier one.
+    async fn put_reset_code(
+        &self,
+        sub: &str,
+        code_hash: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns the reset code hash and its expiry, and how many wrong tries it had.
+    async fn reset_code(&self, sub: &str) -> Result<Option<(String, u64, u32)>, StoreError>;
+    async fn count_reset_failure(&self, sub: &str) -> Result<(), StoreError>;
+    async fn delete_reset_code(&self, sub: &str) -> Result<(), StoreError>;
+
+    // Contacts.
+    /// Fails with `AlreadyExists` if the id is taken (idempotent create).
+    async fn insert_contact(&self, owner: &str, contact: &Contact) -> Result<(), StoreError>;
+    /// Replaces the contact if its stored version is `expected_version`; `Conflict` otherwise.
+    async fn update_contact(
+        &self,
+        owner: &str,
+        contact: &Contact,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+    async fn get_contact(&self, owner: &str, id: &str) -> Result<Option<Contact>, StoreError>;
+    async fn delete_contact(&self, owner: &str, id: &str) -> Result<Contact, StoreError>;
+    /// Sorted by name (case-insensitive), then id.
+    async fn list_contacts(
+        &self,
+        owner: &str,
+        query: &ContactQuery,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Contact>, StoreError>;
+    async fn contact_by_number(
+        &self,
+        owner: &str,
+        e164: &str,
+    ) -> Result<Option<Contact>, StoreError>;
+
+    // Call records (written by the call lifecycle only).
+    async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
+    async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
+    async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError>;
+    /// Newest first.
+    async fn list_calls(
+        &self,
+        owner: &str,
+        query: &CallQuery,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<CallRecord>, StoreError>;
+
+    // Audit trail.
+    async fn audit(&self, owner: &str, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn list_audit(&self, owner: &str, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+
+/// Tokens as Cognito's `InitiateAuth` returns them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tokens {
+    pub id_token: String,
+    pub access_token: String,
+    /// Absent when refreshing (Cognito does not rotate refresh tokens by default).
+    pub refresh_token: Option<String>,
+    /// Seconds the access and ID tokens live.
+    pub expires_in: u64,
+    /// Seconds the refresh token lives.
+    pub refresh_expires_in: u64,
+}
+
+/// Where a password-reset code went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ResetDelivery {
+    /// Local identity: written to the server log for the operator.
+    ServerLog,
+    Email,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    /// Wrong email or password; never says which.
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("not a valid email address")]
+    InvalidEmail,
+    #[error("password does not meet the policy")]
+    WeakPassword(Vec<PasswordProblem>),
+    #[error("an account with this email exists")]
+    EmailTaken,
+    #[error("reset code is wrong or expired")]
+    InvalidResetCode,
+    #[error("session expired")]
+    SessionExpired,
+    #[error("token rejected: {0}")]
+    InvalidToken(String),
+    #[error("identity provider unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Identity: Send + Sync {
+    async fn sign_up(&self, email: &str, password: &str, from: ClientAddr)
+        -> Result<(), AuthError>;
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        from: ClientAddr,
+    ) -> Result<Tokens, AuthError>;
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError>;
+    /// Revokes every refresh token of the user (Cognito `GlobalSignOut`).
+    async fn sign_out(&self, principal: &Principal) -> Result<(), AuthError>;
+    /// Always succeeds for a well-formed email, whether or not an account exists.
+    async fn forgot_password(
+        &self,
+        email: &str,
+        from: ClientAddr,
+    ) -> Result<ResetDelivery, AuthError>;
+    async fn confirm_forgot_password(
+        &self,
+        email: &str,
+        code: &str,
+        new_password: &str,
+        from: ClientAddr,
+    ) -> Result<(), AuthError>;
+    /// Verifies an access token (signature, issuer, audience/client, `token_use`, expiry).
+    async fn verify_access(&self, token: &str) -> Result<Principal, AuthError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Everything server functions may use, provided once through the Leptos context.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub identity: Arc<dyn Identity>,
+    /// The authoritative number classifier (libphonenumber metadata).
+    pub numbers: Arc<dyn Classifier + Send + Sync>,
+    pub clock: Arc<dyn Clock>,
+    /// Whether session cookies carry `Secure` (off only for plain http on loopback).
+    pub secure_cookies: bool,
+}

@@ -1,0 +1,127 @@
+//! How API errors and number verdicts read to the user.
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+use crate::domain::auth::PasswordProblem;
+use crate::domain::calls::EndReason;
+use crate::domain::numbers::{NumberKind, RefusalReason};
+use crate::i18n::{t, tf, Lang, T};
+use crate::prefs::{country_name, prefs};
+
+pub fn refusal_text(
+    lang: Lang,
+    reason: RefusalReason,
+    country: Option<crate::domain::numbers::Country>,
+) -> String {
+    let key = match reason {
+        RefusalReason::Empty => T::ReasonEmpty,
+        RefusalReason::NotANumber => T::ReasonNotANumber,
+        RefusalReason::NeedsCountry => T::ReasonNeedsCountry,
+        RefusalReason::InvalidCountryCode => T::ReasonInvalidCountryCode,
+        RefusalReason::OtherCountry => T::ReasonOtherCountry,
+        RefusalReason::ShortCode => T::ReasonShortCode,
+        RefusalReason::TooShort => T::ReasonTooShort,
+        RefusalReason::TooLong => T::ReasonTooLong,
+        RefusalReason::Invalid => T::ReasonInvalid,
+        RefusalReason::PremiumRate => T::ReasonPremiumRate,
+        RefusalReason::TollFree => T::ReasonTollFree,
+        RefusalReason::SharedCost => T::ReasonSharedCost,
+        RefusalReason::Uan => T::ReasonUan,
+        RefusalReason::Voip => T::ReasonVoip,
+    };
+    let name = country.map(|c| country_name(lang, c)).unwrap_or("");
+    tf(lang, key, &[("country", name)])
+}
+
+pub fn kind_text(lang: Lang, kind: NumberKind) -> &'static str {
+    match kind {
+        NumberKind::Mobile => t(lang, T::KindMobile),
+        _ => t(lang, T::KindFixedLine),
+    }
+}
+
+pub fn end_reason_text(lang: Lang, reason: EndReason) -> &'static str {
+    t(
+        lang,
+        match reason {
+            EndReason::Completed => T::EndCompleted,
+            EndReason::Cancelled => T::EndCancelled,
+            EndReason::Busy => T::EndBusy,
+            EndReason::NoAnswer => T::EndNoAnswer,
+            EndReason::NotFound => T::EndNotFound,
+            EndReason::Refused => T::EndRefused,
+            EndReason::Failed => T::EndFailed,
+            EndReason::Interrupted => T::EndInterrupted,
+        },
+    )
+}
+
+pub fn password_problem_text(lang: Lang, problem: PasswordProblem) -> &'static str {
+    t(
+        lang,
+        match problem {
+            PasswordProblem::TooShort => T::RuleLength,
+            PasswordProblem::TooLong => T::RuleTooLong,
+            PasswordProblem::NoLowercase => T::RuleLower,
+            PasswordProblem::NoUppercase => T::RuleUpper,
+            PasswordProblem::NoDigit => T::RuleDigit,
+            PasswordProblem::NoSymbol => T::RuleSymbol,
+            PasswordProblem::LeadingOrTrailingSpace => T::RuleEdgeSpace,
+        },
+    )
+}
+
+pub fn error_text(lang: Lang, error: &ApiError) -> String {
+    match error {
+        ApiError::NotSignedIn => t(lang, T::ErrNotSignedIn).into(),
+        ApiError::InvalidCredentials => t(lang, T::ErrInvalidCredentials).into(),
+        ApiError::TooManyAttempts { retry_after_secs } => {
+            let minutes = retry_after_secs.div_ceil(60).max(1).to_string();
+            tf(lang, T::ErrTooManyAttempts, &[("minutes", &minutes)])
+        }
+        ApiError::InvalidEmail => t(lang, T::ErrInvalidEmail).into(),
+        ApiError::WeakPassword(problems) => {
+            let list: Vec<&str> = problems
+                .iter()
+                .map(|p| password_problem_text(lang, *p))
+                .collect();
+            format!(
+                "{} {} {}",
+                t(lang, T::ErrWeakPassword),
+                t(lang, T::PasswordRules),
+                list.join(", ")
+            )
+        }
+        ApiError::PasswordsDiffer => t(lang, T::ErrPasswordsDiffer).into(),
+        ApiError::EmailTaken => t(lang, T::ErrEmailTaken).into(),
+        ApiError::InvalidResetCode => t(lang, T::ErrInvalidResetCode).into(),
+        ApiError::NumberRefused(reason) => refusal_text(lang, *reason, None),
+        ApiError::ContactInvalid(_) => t(lang, T::ErrContactInvalid).into(),
+        ApiError::NotFound => t(lang, T::ErrNotFound).into(),
+        ApiError::Conflict => t(lang, T::ErrConflict).into(),
+        ApiError::FileTooLarge { .. } => t(lang, T::ErrFileTooLarge).into(),
+        ApiError::FileUnreadable(detail) => format!("{} {detail}", t(lang, T::ErrFileUnreadable)),
+        ApiError::CallingUnavailable => t(lang, T::ErrCallingUnavailable).into(),
+        ApiError::Unavailable => t(lang, T::ErrUnavailable).into(),
+        ApiError::Request(_) => t(lang, T::ErrRequest).into(),
+    }
+}
+
+/// An error line under a form, announced to screen readers.
+#[component]
+pub fn ErrorLine(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
+    let lang = prefs().lang;
+    view! {
+        <p role="alert" class="min-h-5 text-sm text-red-700 dark:text-red-400" data-testid="form-error">
+            {move || error.get().map(|e| error_text(lang.get(), &e))}
+        </p>
+    }
+}
+
+/// Signals that a signed-out user must go to the sign-in page.
+pub fn redirect_if_signed_out(error: &ApiError) {
+    if matches!(error, ApiError::NotSignedIn) {
+        crate::browser::go_to("/signin");
+    }
+}

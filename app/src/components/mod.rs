@@ -1,0 +1,5 @@
+//! Small building blocks shared by pages.
+
+pub mod icons;
+pub mod messages;
+pub mod shell;

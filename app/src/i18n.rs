@@ -1,0 +1,300 @@
+//! Every UI string, in English, Spanish and Simplified Chinese. One mechanism: a key enum and
+//! a table, checked by the compiler (a missing translation does not build).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Es,
+    Zh,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Es, Lang::Zh];
+
+    /// BCP 47 tag for `<html lang>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+            Lang::Zh => "zh-Hans",
+        }
+    }
+
+    /// The language's own name, for the picker.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Es => "Español",
+            Lang::Zh => "简体中文",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "es" => Some(Lang::Es),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    /// Picks the first supported language of an `Accept-Language` header, by quality.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut tags: Vec<(f32, &str)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.split(';');
+                let tag = pieces.next()?.trim();
+                let q = pieces
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                    })
+                    .unwrap_or(1.0);
+                Some((q, tag))
+            })
+            .collect();
+        tags.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+        tags.into_iter().find_map(|(_, tag)| Lang::from_tag(tag))
+    }
+}
+
+macro_rules! messages {
+    ($($key:ident => $en:literal, $es:literal, $zh:literal;)*) => {
+        /// A UI string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum T { $($key),* }
+
+        impl T {
+            pub const ALL: &'static [T] = &[$(T::$key),*];
+        }
+
+        /// The string for `key` in `lang`.
+        pub fn t(lang: Lang, key: T) -> &'static str {
+            match lang {
+                Lang::En => match key { $(T::$key => $en),* },
+                Lang::Es => match key { $(T::$key => $es),* },
+                Lang::Zh => match key { $(T::$key => $zh),* },
+            }
+        }
+    };
+}
+
+/// `t` with `{name}` placeholders filled in.
+pub fn tf(lang: Lang, key: T, args: &[(&str, &str)]) -> String {
+    let mut text = t(lang, key).to_string();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+messages! {
+    AppName => "Softphone", "Softphone", "软电话";
+    SkipToContent => "Skip to content", "Saltar al contenido", "跳到内容";
+    MainNav => "Main navigation", "Navegación principal", "主导航";
+    NavKeypad => "Keypad", "Teclado", "拨号";
+    NavRecents => "Recents", "Recientes", "最近通话";
+    NavContacts => "Contacts", "Contactos", "联系人";
+    NavSettings => "Settings", "Ajustes", "设置";
+    Loading => "Loading…", "Cargando…", "加载中…";
+    NotFoundTitle => "Page not found", "Página no encontrada", "找不到页面";
+    GoHome => "Go to the keypad", "Ir al teclado", "前往拨号";
+
+    SignInTitle => "Sign in", "Iniciar sesión", "登录";
+    SignUpTitle => "Create account", "Crear cuenta", "创建账户";
+    Email => "Email", "Correo electrónico", "电子邮件";
+    Password => "Password", "Contraseña", "密码";
+    ConfirmPassword => "Confirm password", "Confirmar contraseña", "确认密码";
+    SignInButton => "Sign in", "Iniciar sesión", "登录";
+    SignUpButton => "Create account", "Crear cuenta", "创建账户";
+    NoAccount => "No account yet?", "¿Aún no tiene cuenta?", "还没有账户？";
+    HaveAccount => "Already have an account?", "¿Ya tiene cuenta?", "已有账户？";
+    ForgotLink => "Forgot password?", "¿Olvidó su contraseña?", "忘记密码？";
+    ForgotTitle => "Reset password", "Restablecer contraseña", "重置密码";
+    SendCode => "Send reset code", "Enviar código", "发送重置码";
+    ResetCode => "Reset code", "Código de restablecimiento", "重置码";
+    NewPassword => "New password", "Nueva contraseña", "新密码";
+    SetPassword => "Set new password", "Guardar nueva contraseña", "设置新密码";
+    CodeSentLog => "If an account exists for this email, a reset code has been issued. On this local installation the code is written to the server log: ask your administrator for it.", "Si existe una cuenta con este correo, se ha emitido un código. En esta instalación local el código se escribe en el registro del servidor: pídalo a su administrador.", "如果该邮箱有账户，已生成重置码。在本地安装中，重置码写入服务器日志：请向管理员索取。";
+    CodeSentEmail => "If an account exists for this email, we have sent it a reset code.", "Si existe una cuenta con este correo, le hemos enviado un código.", "如果该邮箱有账户，我们已向其发送重置码。";
+    PasswordChanged => "Password changed. Sign in with your new password.", "Contraseña cambiada. Inicie sesión con la nueva.", "密码已更改。请用新密码登录。";
+    BackToSignIn => "Back to sign in", "Volver a iniciar sesión", "返回登录";
+    Working => "Please wait…", "Espere…", "请稍候…";
+    PasswordRules => "The password needs:", "La contraseña necesita:", "密码需要：";
+    RuleLength => "at least 8 characters", "al menos 8 caracteres", "至少 8 个字符";
+    RuleTooLong => "at most 256 characters", "como máximo 256 caracteres", "最多 256 个字符";
+    RuleLower => "a lower-case letter", "una minúscula", "一个小写字母";
+    RuleUpper => "an upper-case letter", "una mayúscula", "一个大写字母";
+    RuleDigit => "a digit", "un dígito", "一个数字";
+    RuleSymbol => "a symbol such as ! @ # $", "un símbolo como ! @ # $", "一个符号，如 ! @ # $";
+    RuleEdgeSpace => "no space at the start or end", "sin espacios al principio ni al final", "开头和结尾不能有空格";
+
+    ErrNotSignedIn => "Your session has ended. Sign in again.", "Su sesión ha terminado. Inicie sesión de nuevo.", "会话已结束，请重新登录。";
+    ErrInvalidCredentials => "Wrong email or password.", "Correo o contraseña incorrectos.", "邮箱或密码错误。";
+    ErrTooManyAttempts => "Too many attempts. Try again in {minutes} min.", "Demasiados intentos. Inténtelo en {minutes} min.", "尝试次数过多。请在 {minutes} 分钟后重试。";
+    ErrInvalidEmail => "Enter a valid email address.", "Introduzca un correo válido.", "请输入有效的电子邮件地址。";
+    ErrWeakPassword => "The password does not meet the rules.", "La contraseña no cumple las reglas.", "密码不符合规则。";
+    ErrPasswordsDiffer => "The passwords do not match.", "Las contraseñas no coinciden.", "两次输入的密码不一致。";
+    ErrEmailTaken => "An account with this email already exists. Sign in instead.", "Ya existe una cuenta con este correo. Inicie sesión.", "该邮箱已有账户，请直接登录。";
+    ErrInvalidResetCode => "The reset code is wrong or has expired.", "El código es incorrecto o ha caducado.", "重置码错误或已过期。";
+    ErrNotFound => "Not found. It may have been deleted.", "No encontrado. Puede que se haya eliminado.", "未找到，可能已被删除。";
+    ErrConflict => "This was changed elsewhere. Reload and try again.", "Se cambió en otro lugar. Recargue e inténtelo de nuevo.", "已在别处更改。请刷新后重试。";
+    ErrFileTooLarge => "The file is too large (limit 2 MB).", "El archivo es demasiado grande (límite 2 MB).", "文件太大（上限 2 MB）。";
+    ErrFileUnreadable => "The file cannot be read:", "No se puede leer el archivo:", "无法读取文件：";
+    ErrCallingUnavailable => "The server checked this number and allows it, but calling is not available on this server yet.", "El servidor comprobó este número y lo permite, pero las llamadas aún no están disponibles en este servidor.", "服务器已检查并允许此号码，但此服务器尚未提供通话功能。";
+    ErrUnavailable => "The service is unavailable. Try again shortly.", "El servicio no está disponible. Inténtelo en breve.", "服务暂不可用，请稍后重试。";
+    ErrRequest => "Could not reach the server. Check your connection.", "No se pudo contactar con el servidor. Revise su conexión.", "无法连接服务器，请检查网络。";
+    ErrContactInvalid => "Please fix the marked fields.", "Corrija los campos marcados.", "请修正标出的字段。";
+
+    ReasonEmpty => "Enter a number.", "Introduzca un número.", "请输入号码。";
+    ReasonNotANumber => "That is not a phone number: use digits, spaces and + only.", "Eso no es un número de teléfono: use solo dígitos, espacios y +.", "这不是电话号码：只能使用数字、空格和 +。";
+    ReasonNeedsCountry => "Choose a country, or start with +507 or +65.", "Elija un país o empiece con +507 o +65.", "请选择国家，或以 +507 或 +65 开头。";
+    ReasonInvalidCountryCode => "No country uses this country code.", "Ningún país usa este código.", "没有国家使用此国家代码。";
+    ReasonOtherCountry => "Only numbers in Panama (+507) and Singapore (+65) can be called.", "Solo se puede llamar a números de Panamá (+507) y Singapur (+65).", "只能拨打巴拿马 (+507) 和新加坡 (+65) 的号码。";
+    ReasonShortCode => "Short codes and service numbers cannot be dialled.", "No se pueden marcar códigos cortos ni números de servicio.", "不能拨打短号码和服务号码。";
+    ReasonTooShort => "Too short for a number in {country}.", "Demasiado corto para un número de {country}.", "对于{country}号码太短。";
+    ReasonTooLong => "Too long for a number in {country}.", "Demasiado largo para un número de {country}.", "对于{country}号码太长。";
+    ReasonInvalid => "Not a valid number in {country}.", "No es un número válido de {country}.", "不是有效的{country}号码。";
+    ReasonPremiumRate => "Premium-rate numbers cannot be dialled.", "No se pueden marcar números de tarificación adicional.", "不能拨打付费号码。";
+    ReasonTollFree => "Toll-free numbers cannot be dialled from here.", "Los números gratuitos no se pueden marcar desde aquí.", "不能从这里拨打免费电话。";
+    ReasonSharedCost => "Shared-cost numbers cannot be dialled.", "No se pueden marcar números de coste compartido.", "不能拨打分摊费用号码。";
+    ReasonUan => "Universal access numbers cannot be dialled.", "No se pueden marcar números de acceso universal.", "不能拨打统一接入号码。";
+    ReasonVoip => "VoIP numbers cannot be dialled.", "No se pueden marcar números VoIP.", "不能拨打 VoIP 号码。";
+    KindMobile => "Mobile", "Móvil", "手机";
+    KindFixedLine => "Landline", "Fijo", "固定电话";
+    Panama => "Panama", "Panamá", "巴拿马";
+    Singapore => "Singapore", "Singapur", "新加坡";
+
+    PhoneNumber => "Phone number", "Número de teléfono", "电话号码";
+    Country => "Country", "País", "国家";
+    Call => "Call", "Llamar", "呼叫";
+    Backspace => "Delete digit (hold to clear)", "Borrar dígito (mantener para borrar todo)", "删除一位（长按清空）";
+    KeypadHint => "Type, paste or tap a number.", "Escriba, pegue o marque un número.", "输入、粘贴或点按号码。";
+    RecallHint => "Press Call to bring back {number}.", "Pulse Llamar para recuperar {number}.", "按呼叫可找回 {number}。";
+    Calling => "Checking…", "Comprobando…", "正在检查…";
+    Dialpad => "Dial pad", "Teclado numérico", "拨号盘";
+    ZeroPlus => "0, hold for +", "0, mantener para +", "0，长按输入 +";
+
+    RecentsTitle => "Recents", "Recientes", "最近通话";
+    FilterAll => "All", "Todas", "全部";
+    FilterAnswered => "Answered", "Contestadas", "已接通";
+    FilterNotAnswered => "Not answered", "No contestadas", "未接通";
+    FilterFailed => "Failed", "Fallidas", "失败";
+    SearchCalls => "Search calls", "Buscar llamadas", "搜索通话";
+    NoCalls => "No calls yet", "Aún no hay llamadas", "暂无通话";
+    NoCallsHint => "Calls you make will appear here.", "Las llamadas que haga aparecerán aquí.", "您拨打的电话将显示在这里。";
+    NoMatches => "Nothing matches your search.", "Nada coincide con su búsqueda.", "没有匹配的结果。";
+    LoadMore => "Load more", "Cargar más", "加载更多";
+    CallBack => "Call back", "Devolver llamada", "回拨";
+    EndCompleted => "Completed", "Completada", "已完成";
+    EndCancelled => "Cancelled", "Cancelada", "已取消";
+    EndBusy => "Busy", "Ocupado", "忙线";
+    EndNoAnswer => "No answer", "Sin respuesta", "无人接听";
+    EndNotFound => "Number does not exist", "El número no existe", "号码不存在";
+    EndRefused => "Refused", "Rechazada", "被拒绝";
+    EndFailed => "Failed", "Fallida", "失败";
+    EndInterrupted => "Interrupted", "Interrumpida", "已中断";
+    InProgress => "In progress", "En curso", "进行中";
+
+    ContactsTitle => "Contacts", "Contactos", "联系人";
+    NewContact => "New contact", "Nuevo contacto", "新建联系人";
+    EditContact => "Edit contact", "Editar contacto", "编辑联系人";
+    SearchContacts => "Search name, number or company", "Buscar nombre, número o empresa", "搜索姓名、号码或公司";
+    Favourites => "Favourites", "Favoritos", "收藏";
+    NoContacts => "No contacts yet", "Aún no hay contactos", "暂无联系人";
+    NoContactsHint => "Add one, or import a vCard or CSV file.", "Añada uno o importe un archivo vCard o CSV.", "新建一个，或导入 vCard 或 CSV 文件。";
+    Import => "Import", "Importar", "导入";
+    ImportFile => "Import contacts from a .vcf or .csv file", "Importar contactos de un archivo .vcf o .csv", "从 .vcf 或 .csv 文件导入联系人";
+    ExportVcf => "Export vCard", "Exportar vCard", "导出 vCard";
+    ExportCsv => "Export CSV", "Exportar CSV", "导出 CSV";
+    ImportResult => "{imported} imported, {skipped} skipped.", "{imported} importados, {skipped} omitidos.", "已导入 {imported} 个，跳过 {skipped} 个。";
+    Row => "Row", "Fila", "行";
+    Name => "Name", "Nombre", "姓名";
+    Company => "Company", "Empresa", "公司";
+    Notes => "Notes", "Notas", "备注";
+    Numbers => "Numbers", "Números", "号码";
+    AddNumber => "Add number", "Añadir número", "添加号码";
+    RemoveNumber => "Remove number", "Quitar número", "移除号码";
+    Favourite => "Favourite", "Favorito", "收藏";
+    Save => "Save", "Guardar", "保存";
+    Cancel => "Cancel", "Cancelar", "取消";
+    Edit => "Edit", "Editar", "编辑";
+    Delete => "Delete", "Eliminar", "删除";
+    Deleted => "Contact deleted.", "Contacto eliminado.", "联系人已删除。";
+    Undo => "Undo", "Deshacer", "撤销";
+    Restored => "Contact restored.", "Contacto restaurado.", "联系人已恢复。";
+    Saved => "Saved.", "Guardado.", "已保存。";
+    LabelMobile => "Mobile", "Móvil", "手机";
+    LabelWork => "Work", "Trabajo", "工作";
+    LabelHome => "Home", "Casa", "住宅";
+    LabelOther => "Other", "Otro", "其他";
+    Label => "Label", "Etiqueta", "标签";
+    NameRequired => "Enter a name.", "Introduzca un nombre.", "请输入姓名。";
+    FieldTooLong => "Too long.", "Demasiado largo.", "太长。";
+    NeedNumber => "Add at least one number.", "Añada al menos un número.", "请至少添加一个号码。";
+    DuplicateNumber => "This number is already listed.", "Este número ya está en la lista.", "此号码已列出。";
+    TooManyNumbers => "At most 10 numbers.", "Como máximo 10 números.", "最多 10 个号码。";
+    CallName => "Call {name}", "Llamar a {name}", "呼叫 {name}";
+    AddFavourite => "Add to favourites", "Añadir a favoritos", "加入收藏";
+    RemoveFavourite => "Remove from favourites", "Quitar de favoritos", "取消收藏";
+
+    SettingsTitle => "Settings", "Ajustes", "设置";
+    Account => "Account", "Cuenta", "账户";
+    SignedInAs => "Signed in as", "Sesión iniciada como", "当前登录";
+    SignOut => "Sign out", "Cerrar sesión", "退出登录";
+    Appearance => "Appearance", "Apariencia", "外观";
+    Theme => "Theme", "Tema", "主题";
+    ThemeSystem => "System", "Sistema", "跟随系统";
+    ThemeLight => "Light", "Claro", "浅色";
+    ThemeDark => "Dark", "Oscuro", "深色";
+    Language => "Language", "Idioma", "语言";
+    DefaultCountry => "Country for numbers typed without +", "País para números sin +", "未带 + 号码的默认国家";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = text
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    #[test]
+    fn every_translation_is_present_and_keeps_the_placeholders() {
+        for &key in T::ALL {
+            let english = placeholders(t(Lang::En, key));
+            for lang in [Lang::Es, Lang::Zh] {
+                let text = t(lang, key);
+                assert!(!text.trim().is_empty(), "{key:?} empty in {lang:?}");
+                assert_eq!(
+                    placeholders(text),
+                    english,
+                    "{key:?} placeholders differ in {lang:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_by_quality() {
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,es-PA;q=0.8,en;q=0.5"),
+            Some(Lang::Es)
+        );
+        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9"), Some(Lang::Zh));
+        assert_eq!(Lang::from_accept_language("de"), None);
+        assert_eq!(tf(Lang::En, T::CallName, &[("name", "Ana")]), "Call Ana");
+    }
+}

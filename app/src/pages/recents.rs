@@ -1,0 +1,169 @@
+//! Recents: the call log, newest first, with filters, search and call-back.
+
+use leptos::prelude::*;
+
+use crate::api::calls::{list_calls, CallEntry};
+use crate::api::ApiError;
+use crate::components::icons::{Icon, Svg};
+use crate::components::messages::{end_reason_text, error_text, redirect_if_signed_out};
+use crate::domain::calls::{format_duration, CallFilter};
+use crate::domain::numbers::{check, format_international, RuleTable};
+use crate::i18n::T;
+use crate::prefs::{prefs, use_tr};
+
+fn filter_label(filter: CallFilter) -> T {
+    match filter {
+        CallFilter::All => T::FilterAll,
+        CallFilter::Answered => T::FilterAnswered,
+        CallFilter::NotAnswered => T::FilterNotAnswered,
+        CallFilter::Failed => T::FilterFailed,
+    }
+}
+
+/// `+65 8123 4567` for a stored E.164 number.
+pub fn display_number(e164: &str) -> String {
+    let v = check(e164, None, &RuleTable);
+    match v.country {
+        Some(c) => format_international(c, &e164[1 + c.calling_code().len()..]),
+        None => e164.to_string(),
+    }
+}
+
+#[component]
+pub fn Recents() -> impl IntoView {
+    let tr = use_tr();
+    let lang = prefs().lang;
+    let filter = RwSignal::new(CallFilter::All);
+    let search = RwSignal::new(String::new());
+    let more = RwSignal::new(Vec::<CallEntry>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let loading_more = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+
+    let first_page = Resource::new(
+        move || (filter.get(), search.get()),
+        |(f, s)| list_calls(f, s, None),
+    );
+    Effect::new(move |_| {
+        if let Some(result) = first_page.get() {
+            more.set(Vec::new());
+            match result {
+                Ok(page) => cursor.set(page.next),
+                Err(e) => {
+                    redirect_if_signed_out(&e);
+                    error.set(Some(e));
+                }
+            }
+        }
+    });
+    let load_more = move |_| {
+        let Some(next) = cursor.get_untracked() else {
+            return;
+        };
+        loading_more.set(true);
+        leptos::task::spawn_local(async move {
+            match list_calls(filter.get_untracked(), search.get_untracked(), Some(next)).await {
+                Ok(page) => {
+                    more.update(|m| m.extend(page.items));
+                    cursor.set(page.next);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading_more.set(false);
+        });
+    };
+
+    let row = move |entry: CallEntry| {
+        let l = lang.get();
+        let r = &entry.record;
+        let number = display_number(&r.e164);
+        let who = entry.contact_name.clone().unwrap_or_else(|| number.clone());
+        let status = match r.end_reason {
+            Some(reason) => end_reason_text(l, reason).to_string(),
+            None => crate::i18n::t(l, T::InProgress).to_string(),
+        };
+        let duration = r.duration_ms().map(format_duration).unwrap_or_default();
+        let failed = r
+            .end_reason
+            .is_some_and(|e| e.is_failure() || !r.was_answered());
+        let href = format!("/?number={}", r.e164.replace('+', "%2B"));
+        view! {
+            <li class="flex items-center gap-3 py-3" data-testid="call-row">
+                <div class="min-w-0 flex-1">
+                    <p class=if failed { "truncate font-medium text-red-700 dark:text-red-400" } else { "truncate font-medium" }>{who}</p>
+                    <p class="truncate text-sm text-slate-600 dark:text-slate-400">
+                        {entry.contact_name.is_some().then(|| format!("{number} · "))}
+                        {status}
+                        {(!duration.is_empty()).then(|| format!(" · {duration}"))}
+                    </p>
+                </div>
+                <a class="icon-btn" href=href aria-label=move || format!("{} {}", tr(T::CallBack), entry.contact_name.clone().unwrap_or_default())>
+                    <Svg icon=Icon::Phone/>
+                </a>
+            </li>
+        }
+    };
+
+    view! {
+        <super::PageTitle title=T::RecentsTitle/>
+        <div class="mb-3 flex flex-wrap gap-2" role="group" aria-label=move || tr(T::RecentsTitle)>
+            {CallFilter::ALL
+                .into_iter()
+                .map(|f| {
+                    view! {
+                        <button
+                            type="button"
+                            class="chip"
+                            aria-pressed=move || (filter.get() == f).to_string()
+                            on:click=move |_| filter.set(f)
+                        >
+                            {move || tr(filter_label(f))}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+        <label for="call-search" class="sr-only">{move || tr(T::SearchCalls)}</label>
+        <input
+            id="call-search"
+            class="input mb-2"
+            type="search"
+            placeholder=move || tr(T::SearchCalls)
+            on:input=move |ev| search.set(event_target_value(&ev))
+        />
+        <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
+        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-500">{move || tr(T::Loading)}</p> }>
+            {move || {
+                first_page
+                    .get()
+                    .map(|result| {
+                        let items = result.map(|p| p.items).unwrap_or_default();
+                        if items.is_empty() {
+                            let searching = !search.get_untracked().is_empty() || filter.get_untracked() != CallFilter::All;
+                            view! {
+                                <div class="py-12 text-center" data-testid="empty-state">
+                                    <Svg icon=Icon::Clock class="mx-auto h-10 w-10 text-slate-400"/>
+                                    <p class="mt-3 font-medium">{move || if searching { tr(T::NoMatches) } else { tr(T::NoCalls) }}</p>
+                                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{move || if searching { "" } else { tr(T::NoCallsHint) }}</p>
+                                </div>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <ul class="divide-y divide-slate-200 dark:divide-slate-800">
+                                    {items.into_iter().map(row).collect_view()}
+                                    {move || more.get().into_iter().map(row).collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+        <Show when=move || cursor.get().is_some()>
+            <button type="button" class="btn-secondary mx-auto mt-4 block" on:click=load_more disabled=move || loading_more.get()>
+                {move || tr(T::LoadMore)}
+            </button>
+        </Show>
+    }
+}

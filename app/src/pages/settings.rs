@@ -1,0 +1,119 @@
+//! Settings: account, theme, language, default country.
+
+use leptos::prelude::*;
+
+use crate::api::auth::{current_account, SignOut};
+use crate::browser;
+use crate::cookies;
+use crate::domain::numbers::Country;
+use crate::i18n::{Lang, T};
+use crate::prefs::{country_name, prefs, use_tr, Theme};
+
+fn theme_label(theme: Theme) -> T {
+    match theme {
+        Theme::System => T::ThemeSystem,
+        Theme::Light => T::ThemeLight,
+        Theme::Dark => T::ThemeDark,
+    }
+}
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let tr = use_tr();
+    let prefs = prefs();
+    let account = Resource::new(|| (), |_| current_account());
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if sign_out.value().get().is_some() {
+            browser::go_to("/signin");
+        }
+    });
+
+    view! {
+        <super::PageTitle title=T::SettingsTitle/>
+        <section class="card" aria-labelledby="settings-account">
+            <h2 id="settings-account" class="card-title">{move || tr(T::Account)}</h2>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{move || tr(T::SignedInAs)}</p>
+            <p class="font-medium" data-testid="account-email">
+                <Suspense fallback=|| "…">{move || account.get().and_then(|a| a.ok()).flatten().map(|a| a.email)}</Suspense>
+            </p>
+            <ActionForm action=sign_out>
+                <button type="submit" class="btn-secondary mt-3">{move || tr(T::SignOut)}</button>
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="settings-appearance">
+            <h2 id="settings-appearance" class="card-title">{move || tr(T::Appearance)}</h2>
+            <fieldset>
+                <legend class="label">{move || tr(T::Theme)}</legend>
+                <div class="flex flex-wrap gap-2">
+                    {Theme::ALL
+                        .into_iter()
+                        .map(|theme| {
+                            view! {
+                                <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
+                                    <input
+                                        type="radio"
+                                        name="theme"
+                                        class="accent-teal-700"
+                                        value=theme.as_str()
+                                        prop:checked=move || prefs.theme.get() == theme
+                                        on:change=move |_| {
+                                            prefs.theme.set(theme);
+                                            browser::set_preference_cookie(cookies::THEME, theme.as_str());
+                                            browser::apply_to_html("data-theme", theme.as_str());
+                                        }
+                                    />
+                                    {move || tr(theme_label(theme))}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </fieldset>
+            <div class="mt-4">
+                <label for="settings-language" class="label">{move || tr(T::Language)}</label>
+                <select
+                    id="settings-language"
+                    class="input w-auto"
+                    on:change=move |ev| {
+                        if let Some(lang) = Lang::from_tag(&event_target_value(&ev)) {
+                            prefs.lang.set(lang);
+                            browser::set_preference_cookie(cookies::LANG, lang.tag());
+                            browser::apply_to_html("lang", lang.tag());
+                        }
+                    }
+                >
+                    {Lang::ALL
+                        .into_iter()
+                        .map(|lang| view! { <option value=lang.tag() selected=move || prefs.lang.get() == lang>{lang.native_name()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="mt-4">
+                <label for="settings-country" class="label">{move || tr(T::DefaultCountry)}</label>
+                <select
+                    id="settings-country"
+                    class="input w-auto"
+                    on:change=move |ev| {
+                        if let Some(c) = Country::from_iso(&event_target_value(&ev)) {
+                            prefs.country.set(c);
+                            browser::set_preference_cookie(cookies::COUNTRY, c.iso());
+                            browser::apply_to_html("data-country", c.iso());
+                        }
+                    }
+                >
+                    {Country::ALL
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <option value=c.iso() selected=move || prefs.country.get() == c>
+                                    {move || format!("{} {} (+{})", c.flag(), country_name(prefs.lang.get(), c), c.calling_code())}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,147 @@
+//! User preferences (language, theme, default country): cookies the page can read, so the
+//! server renders the first paint right and the browser picks them up from `<html>`.
+
+use leptos::prelude::*;
+
+use crate::domain::numbers::Country;
+use crate::i18n::{t, tf, Lang, T};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn parse(text: &str) -> Theme {
+        Theme::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .unwrap_or_default()
+    }
+}
+
+/// The preferences the first render uses.
+#[derive(Clone, Copy, Debug)]
+pub struct Initial {
+    pub lang: Lang,
+    pub theme: Theme,
+    pub country: Country,
+}
+
+/// Default country when none is chosen: from the language's region, else Panama for Spanish
+/// and Singapore otherwise.
+#[cfg(feature = "ssr")]
+fn country_for(lang: Lang, accept_language: &str) -> Country {
+    let lower = accept_language.to_ascii_lowercase();
+    if lower.contains("-pa") {
+        Country::PA
+    } else if lower.contains("-sg") {
+        Country::SG
+    } else if lang == Lang::Es {
+        Country::PA
+    } else {
+        Country::SG
+    }
+}
+
+impl Initial {
+    #[cfg(feature = "ssr")]
+    pub fn from_request() -> Initial {
+        use crate::cookies;
+        let parts = use_context::<axum::http::request::Parts>();
+        let header = |name| {
+            parts
+                .as_ref()
+                .and_then(|p| p.headers.get(name))
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let cookie = |name: &str| {
+            parts.as_ref().and_then(|p| {
+                cookies::find(
+                    p.headers
+                        .get_all(axum::http::header::COOKIE)
+                        .iter()
+                        .filter_map(|v| v.to_str().ok()),
+                    name,
+                )
+            })
+        };
+        let accept = header(axum::http::header::ACCEPT_LANGUAGE);
+        let lang = cookie(cookies::LANG)
+            .and_then(|l| Lang::from_tag(&l))
+            .or_else(|| Lang::from_accept_language(&accept))
+            .unwrap_or_default();
+        Initial {
+            lang,
+            theme: cookie(cookies::THEME)
+                .map(|t| Theme::parse(&t))
+                .unwrap_or_default(),
+            country: cookie(cookies::COUNTRY)
+                .and_then(|c| Country::from_iso(&c))
+                .unwrap_or_else(|| country_for(lang, &accept)),
+        }
+    }
+
+    #[cfg(not(feature = "ssr"))]
+    pub fn from_request() -> Initial {
+        crate::browser::initial_prefs().unwrap_or(Initial {
+            lang: Lang::En,
+            theme: Theme::System,
+            country: Country::SG,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Prefs {
+    pub lang: RwSignal<Lang>,
+    pub theme: RwSignal<Theme>,
+    pub country: RwSignal<Country>,
+}
+
+pub fn provide() {
+    let initial = Initial::from_request();
+    provide_context(Prefs {
+        lang: RwSignal::new(initial.lang),
+        theme: RwSignal::new(initial.theme),
+        country: RwSignal::new(initial.country),
+    });
+}
+
+pub fn prefs() -> Prefs {
+    expect_context::<Prefs>()
+}
+
+/// A translator bound to the current language: `tr(T::Call)`, reactive when used in a closure.
+pub fn use_tr() -> impl Fn(T) -> &'static str + Copy + Send + Sync + 'static {
+    let lang = prefs().lang;
+    move |key| t(lang.get(), key)
+}
+
+/// Like [`use_tr`], with `{placeholders}`.
+pub fn use_trf() -> impl Fn(T, &[(&str, &str)]) -> String + Copy + Send + Sync + 'static {
+    let lang = prefs().lang;
+    move |key, args| tf(lang.get(), key, args)
+}
+
+pub fn country_name(lang: Lang, country: Country) -> &'static str {
+    match country {
+        Country::PA => t(lang, T::Panama),
+        Country::SG => t(lang, T::Singapore),
+    }
+}

@@ -1,0 +1,489 @@
+//! The local identity provider: Cognito's user-pool behaviour over the store, for the embedded
+//! default. Passwords are argon2id hashes; refresh tokens are random and stored only hashed.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::api::ports::{
+    AuditEvent, AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SessionRecord,
+    Store, StoreError, Tokens, UserRecord,
+};
+use app::domain::auth::{mask_email, normalise_email, password_problems};
+use app::domain::rate_limit::FailureLimiter;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::jwk::JwkSet;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::jwt::{sign, AccessClaims, IdClaims, JwksSource, TokenVerifier};
+use super::SigningKey;
+
+#[derive(Clone, Debug)]
+pub struct LocalIdentityConfig {
+    /// `iss` of every token; the JWKS is served at `{issuer}/.well-known/jwks.json`.
+    pub issuer: String,
+    pub client_id: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub reset_code_ttl: Duration,
+    /// Failed sign-ins per account, and per client address, within `failure_window`.
+    pub max_failures_per_account: usize,
+    pub max_failures_per_address: usize,
+    pub failure_window: Duration,
+}
+
+impl LocalIdentityConfig {
+    pub fn new(issuer: String) -> Self {
+        LocalIdentityConfig {
+            issuer,
+            client_id: "softphone-local".into(),
+            access_ttl: Duration::from_secs(3600),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            reset_code_ttl: Duration::from_secs(3600),
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            failure_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Wrong reset codes allowed before the code is void.
+const MAX_RESET_FAILURES: u32 = 5;
+
+pub struct LocalIdentity {
+    config: LocalIdentityConfig,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    key: Arc<SigningKey>,
+    verifier: TokenVerifier,
+    /// Failed attempts per account (and per reset target).
+    accounts: Mutex<FailureLimiter<String>>,
+    /// Failed attempts per client address; more are allowed (an office may share one address).
+    addresses: Mutex<FailureLimiter<String>>,
+    /// A real hash to verify against when the account does not exist, so timing does not tell.
+    dummy_hash: String,
+}
+
+struct OwnKeys(Arc<SigningKey>);
+
+#[async_trait]
+impl JwksSource for OwnKeys {
+    async fn fetch(&self) -> Result<JwkSet, AuthError> {
+        Ok(self.0.jwks())
+    }
+}
+
+fn sha256_b64(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn store_err(e: StoreError) -> AuthError {
+    AuthError::Unavailable(e.to_string())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn hash_password(password: String) -> Result<String, AuthError> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|e| AuthError::Unavailable(e.to_string()))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AuthError::Unavailable(e.to_string()))
+    })
+    .await
+    .map_err(|e| AuthError::Unavailable(e.to_string()))?
+}
+
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+impl LocalIdentity {
+    pub async fn new(
+        config: LocalIdentityConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        key: Arc<SigningKey>,
+    ) -> Result<Self, AuthError> {
+        let verifier = TokenVerifier::new(
+            config.issuer.clone(),
+            config.client_id.clone(),
+            Arc::new(OwnKeys(key.clone())),
+        );
+        let accounts = Mutex::new(FailureLimiter::new(
+            config.max_failures_per_account,
+            config.failure_window,
+        ));
+        let addresses = Mutex::new(FailureLimiter::new(
+            config.max_failures_per_address,
+            config.failure_window,
+        ));
+        Ok(LocalIdentity {
+            dummy_hash: hash_password(random_token(16)).await?,
+            config,
+            store,
+            clock,
+            key,
+            verifier,
+            accounts,
+            addresses,
+        })
+    }
+
+    pub fn jwks(&self) -> JwkSet {
+        self.key.jwks()
+    }
+
+    pub fn config(&self) -> &LocalIdentityConfig {
+        &self.config
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.clock.now_ms() / 1000
+    }
+
+    /// Mints ID and access tokens for a user's refresh session.
+    pub fn mint(
+        &self,
+        user: &UserRecord,
+        session_id: &str,
+        auth_time: u64,
+    ) -> Result<(String, String), AuthError> {
+        let iat = self.now_secs();
+        let exp = iat + self.config.access_ttl.as_secs();
+        let access = AccessClaims {
+            sub: user.sub.clone(),
+            iss: self.config.issuer.clone(),
+            client_id: self.config.client_id.clone(),
+            token_use: "access".into(),
+            scope: "aws.cognito.signin.user.admin".into(),
+            auth_time,
+            iat,
+            exp,
+            jti: uuid::Uuid::new_v4().to_string(),
+            origin_jti: session_id.into(),
+            username: user.sub.clone(),
+        };
+        let id = IdClaims {
+            sub: user.sub.clone(),
+            iss: self.config.issuer.clone(),
+            aud: self.config.client_id.clone(),
+            token_use: "id".into(),
+            email: user.email.clone(),
+            email_verified: false,
+            auth_time,
+            iat,
+            exp,
+            jti: uuid::Uuid::new_v4().to_string(),
+            origin_jti: session_id.into(),
+            username: user.sub.clone(),
+        };
+        Ok((sign(&id, &self.key)?, sign(&access, &self.key)?))
+    }
+
+    /// `Err` if the account key or the address key is locked.
+    fn throttled(&self, account: &str, from: ClientAddr) -> Result<(), AuthError> {
+        let now = self.clock.now_ms();
+        let address = from.0.to_string();
+        for (limiter, key) in [
+            (&self.accounts, account),
+            (&self.addresses, address.as_str()),
+        ] {
+            let mut limiter = limiter
+                .lock()
+                .map_err(|_| AuthError::Unavailable("limiter poisoned".into()))?;
+            limiter.sweep(now);
+            if let Some(wait) = limiter.locked_for(&key.to_string(), now) {
+                return Err(AuthError::TooManyAttempts {
+                    retry_after_secs: wait.as_secs().max(1),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn record_failure(&self, account: &str, from: ClientAddr) {
+        let now = self.clock.now_ms();
+        if let Ok(mut limiter) = self.accounts.lock() {
+            limiter.record_failure(&account.to_string(), now);
+        }
+        if let Ok(mut limiter) = self.addresses.lock() {
+            limiter.record_failure(&from.0.to_string(), now);
+        }
+    }
+
+    async fn audit(&self, sub: &str, action: &str, detail: String) {
+        let event = AuditEvent {
+            at: self.clock.now_ms(),
+            action: action.into(),
+            detail,
+        };
+        if let Err(e) = self.store.audit(sub, &event).await {
+            tracing::error!(error = %e, action, "audit write failed");
+        }
+    }
+}
+
+#[async_trait]
+impl Identity for LocalIdentity {
+    async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        from: ClientAddr,
+    ) -> Result<(), AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let problems = password_problems(password);
+        if !problems.is_empty() {
+            return Err(AuthError::WeakPassword(problems));
+        }
+        let account = format!("signup:{email}");
+        self.throttled(&account, from)?;
+        let user = UserRecord {
+            sub: uuid::Uuid::new_v4().to_string(),
+            email: email.clone(),
+            password_hash: hash_password(password.to_string()).await?,
+            created_at: self.clock.now_ms(),
+        };
+        match self.store.create_user(&user).await {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists) => {
+                // Counted, so the sign-up form cannot be used to enumerate accounts quickly.
+                self.record_failure(&account, from);
+                return Err(AuthError::EmailTaken);
+            }
+            Err(e) => return Err(store_err(e)),
+        }
+        tracing::info!(user = %user.sub, email = %mask_email(&email), "account created");
+        self.audit(&user.sub, "sign_up", String::new()).await;
+        Ok(())
+    }
+
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        from: ClientAddr,
+    ) -> Result<Tokens, AuthError> {
+        let email = normalise_email(email).unwrap_or_else(|| email.trim().to_lowercase());
+        let account = format!("account:{email}");
+        self.throttled(&account, from)?;
+        let user = self.store.user_by_email(&email).await.map_err(store_err)?;
+        let hash = user
+            .as_ref()
+            .map_or(self.dummy_hash.clone(), |u| u.password_hash.clone());
+        let matches = password_matches(password.to_string(), hash).await;
+        let Some(user) = user.filter(|_| matches) else {
+            self.record_failure(&account, from);
+            tracing::warn!(email = %mask_email(&email), address = %from.0, "sign-in failed");
+            return Err(AuthError::InvalidCredentials);
+        };
+        if let Ok(mut limiter) = self.accounts.lock() {
+            limiter.record_success(&account);
+        }
+        let now_ms = self.clock.now_ms();
+        let refresh = random_token(32);
+        let session = SessionRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            sub: user.sub.clone(),
+            token_hash: sha256_b64(&refresh),
+            created_at: now_ms,
+            expires_at: now_ms + self.config.refresh_ttl.as_millis() as u64,
+            revoked: false,
+        };
+        self.store
+            .create_session(&session)
+            .await
+            .map_err(store_err)?;
+        let (id_token, access_token) = self.mint(&user, &session.id, now_ms / 1000)?;
+        self.audit(&user.sub, "sign_in", from.0.to_string()).await;
+        Ok(Tokens {
+            id_token,
+            access_token,
+            refresh_token: Some(refresh),
+            expires_in: self.config.access_ttl.as_secs(),
+            refresh_expires_in: self.config.refresh_ttl.as_secs(),
+        })
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError> {
+        let session = self
+            .store
+            .session_by_token_hash(&sha256_b64(refresh_token))
+            .await
+            .map_err(store_err)?
+            .ok_or(AuthError::SessionExpired)?;
+        let now_ms = self.clock.now_ms();
+        if session.revoked || session.expires_at <= now_ms {
+            return Err(AuthError::SessionExpired);
+        }
+        let user = self
+            .store
+            .user_by_sub(&session.sub)
+            .await
+            .map_err(store_err)?
+            .ok_or(AuthError::SessionExpired)?;
+        let (id_token, access_token) = self.mint(&user, &session.id, session.created_at / 1000)?;
+        Ok(Tokens {
+            id_token,
+            access_token,
+            refresh_token: None,
+            expires_in: self.config.access_ttl.as_secs(),
+            refresh_expires_in: (session.expires_at - now_ms) / 1000,
+        })
+    }
+
+    async fn sign_out(&self, principal: &Principal) -> Result<(), AuthError> {
+        let revoked = self
+            .store
+            .revoke_sessions(&principal.sub)
+            .await
+            .map_err(store_err)?;
+        self.audit(
+            &principal.sub,
+            "sign_out",
+            format!("{revoked} sessions revoked"),
+        )
+        .await;
+        Ok(())
+    }
+
+    async fn forgot_password(
+        &self,
+        email: &str,
+        from: ClientAddr,
+    ) -> Result<ResetDelivery, AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let account = format!("reset:{email}");
+        self.throttled(&account, from)?;
+        // Each request counts: a flood of reset requests is throttled like failed sign-ins.
+        self.record_failure(&account, from);
+        if let Some(user) = self.store.user_by_email(&email).await.map_err(store_err)? {
+            let code = format!("{:06}", rand::rng().next_u32() % 1_000_000);
+            let expires = self.clock.now_ms() + self.config.reset_code_ttl.as_millis() as u64;
+            self.store
+                .put_reset_code(
+                    &user.sub,
+                    &sha256_b64(&format!("{}:{code}", user.sub)),
+                    expires,
+                )
+                .await
+                .map_err(store_err)?;
+            // Local identity has no mail service: the operator reads the code from the log.
+            tracing::warn!(
+                email = %mask_email(&email),
+                user = %user.sub,
+                reset_code = %code,
+                "password reset code issued (local identity: give this code to the user)"
+            );
+            self.audit(&user.sub, "password_reset_requested", String::new())
+                .await;
+        }
+        Ok(ResetDelivery::ServerLog)
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        email: &str,
+        code: &str,
+        new_password: &str,
+        from: ClientAddr,
+    ) -> Result<(), AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let account = format!("confirm:{email}");
+        self.throttled(&account, from)?;
+        let problems = password_problems(new_password);
+        if !problems.is_empty() {
+            return Err(AuthError::WeakPassword(problems));
+        }
+        let Some(user) = self.store.user_by_email(&email).await.map_err(store_err)? else {
+            self.record_failure(&account, from);
+            return Err(AuthError::InvalidResetCode);
+        };
+        let stored = self.store.reset_code(&user.sub).await.map_err(store_err)?;
+        let Some((hash, expires_at, failures)) = stored else {
+            self.record_failure(&account, from);
+            return Err(AuthError::InvalidResetCode);
+        };
+        if expires_at <= self.clock.now_ms() || failures >= MAX_RESET_FAILURES {
+            self.store
+                .delete_reset_code(&user.sub)
+                .await
+                .map_err(store_err)?;
+            return Err(AuthError::InvalidResetCode);
+        }
+        let given = sha256_b64(&format!("{}:{}", user.sub, code.trim()));
+        if !constant_time_eq(given.as_bytes(), hash.as_bytes()) {
+            self.store
+                .count_reset_failure(&user.sub)
+                .await
+                .map_err(store_err)?;
+            self.record_failure(&account, from);
+            return Err(AuthError::InvalidResetCode);
+        }
+        let new_hash = hash_password(new_password.to_string()).await?;
+        self.store
+            .set_password_hash(&user.sub, &new_hash)
+            .await
+            .map_err(store_err)?;
+        self.store
+            .delete_reset_code(&user.sub)
+            .await
+            .map_err(store_err)?;
+        self.store
+            .revoke_sessions(&user.sub)
+            .await
+            .map_err(store_err)?;
+        self.audit(&user.sub, "password_reset", String::new()).await;
+        Ok(())
+    }
+
+    async fn verify_access(&self, token: &str) -> Result<Principal, AuthError> {
+        let claims = self.verifier.verify_access(token).await?;
+        // Local tokens die with their session (sign-out, password reset).
+        let session = self
+            .store
+            .session(&claims.origin_jti)
+            .await
+            .map_err(store_err)?;
+        if session.is_none_or(|s| s.revoked) {
+            return Err(AuthError::SessionExpired);
+        }
+        let user = self
+            .store
+            .user_by_sub(&claims.sub)
+            .await
+            .map_err(store_err)?
+            .ok_or(AuthError::SessionExpired)?;
+        Ok(Principal {
+            sub: claims.sub,
+            email: user.email,
+        })
+    }
+}

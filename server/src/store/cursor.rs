@@ -1,0 +1,18 @@
+//! Opaque page cursors: the sort key of the last item, as base64url JSON. Clients cannot
+//! forge access with them: every query is still scoped to the owner.
+
+use app::api::ports::StoreError;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{de::DeserializeOwned, Serialize};
+
+pub fn encode<T: Serialize>(key: &T) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
+pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::BadCursor)?;
+    serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
+}

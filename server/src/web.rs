@@ -1,0 +1,244 @@
+//! The HTTP side: Leptos pages and server functions, the authentication layer, JWKS, health.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::api::ports::{AuthError, ClientAddr, Principal, Services};
+use app::cookies;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRef, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use jsonwebtoken::jwk::JwkSet;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    pub jwks: Arc<dyn Fn() -> JwkSet + Send + Sync>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Pages and endpoints anyone may reach without signing in.
+fn is_public(path: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "/signin",
+        "/signup",
+        "/forgot",
+        "/healthz",
+        "/readyz",
+        "/manifest.webmanifest",
+        "/sw.js",
+        "/offline.html",
+        "/favicon.ico",
+        "/.well-known/jwks.json",
+    ];
+    const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/api/auth/", "/api/account"];
+    EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+fn is_page_request(method: &Method, headers: &HeaderMap, path: &str) -> bool {
+    method == Method::GET
+        && !path.starts_with("/api/")
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|accept| accept.contains("text/html") || accept.contains("*/*"))
+}
+
+fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(bearer.trim().to_string());
+    }
+    cookies::find(
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        cookies::ACCESS,
+    )
+}
+
+/// Verifies the session on every request: the access token (cookie or `Authorization:
+/// Bearer`), refreshed from the refresh cookie when it has expired. Puts [`Principal`] and
+/// [`ClientAddr`] on the request. Pages other than the public ones redirect to sign-in.
+async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    request.extensions_mut().insert(ClientAddr(peer));
+    let identity = state.services.identity.clone();
+    let secure = state.services.secure_cookies;
+    let headers = request.headers().clone();
+    let mut set_cookies: Vec<String> = Vec::new();
+
+    let mut principal: Option<Principal> = None;
+    if let Some(token) = bearer_or_cookie(&headers) {
+        match identity.verify_access(&token).await {
+            Ok(p) => principal = Some(p),
+            Err(AuthError::Unavailable(detail)) => {
+                tracing::error!(%detail, "identity provider unavailable");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "identity provider unavailable",
+                )
+                    .into_response();
+            }
+            Err(e) => tracing::debug!(error = %e, "access token rejected"),
+        }
+    }
+    if principal.is_none() {
+        let refresh = cookies::find(
+            headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+            cookies::REFRESH,
+        );
+        if let Some(refresh) = refresh {
+            match identity.refresh(&refresh).await {
+                Ok(tokens) => {
+                    if let Ok(p) = identity.verify_access(&tokens.access_token).await {
+                        set_cookies.push(cookies::token(
+                            cookies::ACCESS,
+                            &tokens.access_token,
+                            tokens.expires_in,
+                            secure,
+                        ));
+                        set_cookies.push(cookies::token(
+                            cookies::ID,
+                            &tokens.id_token,
+                            tokens.expires_in,
+                            secure,
+                        ));
+                        principal = Some(p);
+                    }
+                }
+                Err(_) => {
+                    for name in [cookies::ACCESS, cookies::ID, cookies::REFRESH] {
+                        set_cookies.push(cookies::clear(name, secure));
+                    }
+                }
+            }
+        }
+    }
+
+    let path = request.uri().path().to_string();
+    let page = is_page_request(request.method(), &headers, &path);
+    let mut response = match &principal {
+        None if page && !is_public(&path) => Redirect::to("/signin").into_response(),
+        Some(_) if page && matches!(path.as_str(), "/signin" | "/signup") => {
+            Redirect::to("/").into_response()
+        }
+        _ => {
+            if let Some(p) = principal {
+                request.extensions_mut().insert(p);
+            }
+            next.run(request).await
+        }
+    };
+    for cookie in set_cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("microphone=(self), camera=(), geolocation=()"),
+    );
+    if path == "/sw.js" || path == "/manifest.webmanifest" {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else if !path.starts_with("/pkg/") && !path.starts_with("/icons/") {
+        // Pages carry the user's data: never from a shared cache.
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    response
+}
+
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
+    let services = state.services.clone();
+    handle_server_fns_with_context(move || provide_context(services.clone()), request).await
+}
+
+async fn jwks(State(state): State<AppState>) -> Json<JwkSet> {
+    Json((state.jwks)())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.services.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"store": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "store not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"store": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let page_services = state.services.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(page_services.clone()),
+            move || app::shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
