@@ -28,7 +28,7 @@ pub enum FileFormat {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ImportReport {
     pub imported: usize,
-    /// Rows not imported at all, and numbers left out of imported rows, with the reason.
+    /// Rows not imported at all, and numbers left out, with the reasons.
     pub skipped: Vec<ImportSkip>,
 }
 
@@ -236,9 +236,10 @@ pub async fn import_contacts(
     let mut imported = 0;
     let now = services.clock.now_ms();
     for row in rows {
-        // Keep the dialable numbers; report each refused one.
+        // Keep the dialable numbers; report the refused ones with the reason for each.
         let mut draft = row.draft.clone();
         let mut kept: Vec<DraftNumber> = Vec::new();
+        let mut refused = Vec::new();
         for number in &row.draft.numbers {
             match crate::domain::numbers::dialable(
                 &number.input,
@@ -246,17 +247,18 @@ pub async fn import_contacts(
                 services.numbers.as_ref(),
             ) {
                 Ok(_) => kept.push(number.clone()),
-                Err(reason) => skipped.push(ImportSkip {
-                    row: row.row,
-                    reason: format!("number {} left out: {}", number.input, reason.as_str()),
-                }),
+                Err(reason) => refused.push((number.input.clone(), reason)),
             }
         }
-        if kept.is_empty() {
+        let no_number_left = kept.is_empty();
+        if !refused.is_empty() {
             skipped.push(ImportSkip {
                 row: row.row,
-                reason: format!("{}: no dialable number", draft.name),
+                reason: draft.name.clone(),
+                refused,
             });
+        }
+        if no_number_left {
             continue;
         }
         draft.numbers = kept;
@@ -285,14 +287,14 @@ pub async fn import_contacts(
                 .map(|(_, text)| *text)
                 .collect::<Vec<_>>()
                 .join(", ");
-                skipped.push(ImportSkip {
-                    row: row.row,
-                    reason: format!(
+                skipped.push(ImportSkip::new(
+                    row.row,
+                    format!(
                         "{}: {}",
                         draft.name,
                         if what.is_empty() { "invalid" } else { &what }
                     ),
-                });
+                ));
             }
         }
     }

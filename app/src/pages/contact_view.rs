@@ -105,7 +105,7 @@ pub fn ContactView() -> impl IntoView {
                                         </button>
                                     </div>
                                 </div>
-                                <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-500">{move || tr(T::Numbers)}</h2>
+                                <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{move || tr(T::Numbers)}</h2>
                                 <ul class="mt-2 divide-y divide-slate-200 dark:divide-slate-800">
                                     {c.numbers
                                         .iter()
@@ -117,7 +117,7 @@ pub fn ContactView() -> impl IntoView {
                                             view! {
                                                 <li class="flex items-center gap-3 py-3">
                                                     <div class="flex-1">
-                                                        <p class="text-xs text-slate-500">{move || tr(label)}</p>
+                                                        <p class="text-xs text-slate-600 dark:text-slate-400">{move || tr(label)}</p>
                                                         <p class="text-lg">{shown}</p>
                                                     </div>
                                                     <a class="btn-call-small" href=href aria-label=move || trf(T::CallName, &[("name", &name)])>
@@ -129,7 +129,7 @@ pub fn ContactView() -> impl IntoView {
                                         .collect_view()}
                                 </ul>
                                 {(!c.notes.is_empty()).then(|| view! {
-                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-500">{move || tr(T::Notes)}</h2>
+                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{move || tr(T::Notes)}</h2>
                                     <p class="mt-2 whitespace-pre-wrap">{c.notes.clone()}</p>
                                 })}
                             }

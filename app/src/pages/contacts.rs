@@ -10,7 +10,7 @@ use crate::api::contacts::{
 use crate::api::ApiError;
 use crate::browser;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{error_text, redirect_if_signed_out};
+use crate::components::messages::{error_text, redirect_if_signed_out, refusal_text};
 use crate::domain::contacts::Contact;
 use crate::i18n::T;
 use crate::pages::recents::display_number;
@@ -218,14 +218,27 @@ pub fn ContactList() -> impl IntoView {
                             <ul class="mt-1 list-disc pl-5">
                                 {r.skipped
                                     .into_iter()
-                                    .map(|s| view! { <li>{format!("{} {}: {}", tr(T::Row), s.row, s.reason)}</li> })
+                                    .map(|s| {
+                                        let l = lang.get();
+                                        let text = if s.refused.is_empty() {
+                                            s.reason.clone()
+                                        } else {
+                                            let numbers: Vec<String> = s
+                                                .refused
+                                                .iter()
+                                                .map(|(n, why)| format!("{n} — {}", refusal_text(l, *why, None)))
+                                                .collect();
+                                            format!("{}: {}", s.reason, numbers.join("; "))
+                                        };
+                                        view! { <li>{format!("{} {}: {}", tr(T::Row), s.row, text)}</li> }
+                                    })
                                     .collect_view()}
                             </ul>
                         </div>
                     }
                 })
         }}
-        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-500">{move || tr(T::Loading)}</p> }>
+        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{move || tr(T::Loading)}</p> }>
             {move || {
                 first_page
                     .get()

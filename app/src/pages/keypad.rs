@@ -128,11 +128,16 @@ pub fn Keypad() -> impl IntoView {
                 ev.prevent_default();
                 backspace();
             }
-            "Enter" => place_call(),
+            "Enter" => {
+                ev.prevent_default();
+                place_call();
+            }
             k if k.len() == 1
                 && k.chars()
                     .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | '+')) =>
             {
+                // The key is ours: without this, focusing the field would type it a second time.
+                ev.prevent_default();
                 append(k.chars().next().unwrap_or('0'));
             }
             _ => {}
@@ -285,7 +290,7 @@ pub fn Keypad() -> impl IntoView {
                                 }
                             >
                                 <span class="text-2xl leading-none">{key.to_string()}</span>
-                                <span class="h-3 text-[0.6rem] tracking-widest text-slate-500 dark:text-slate-400">{letters}</span>
+                                <span class="h-3 text-[0.6rem] tracking-widest text-slate-600 dark:text-slate-400">{letters}</span>
                             </button>
                         }
                     })

@@ -132,7 +132,7 @@ pub fn Recents() -> impl IntoView {
             on:input=move |ev| search.set(event_target_value(&ev))
         />
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
-        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-500">{move || tr(T::Loading)}</p> }>
+        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{move || tr(T::Loading)}</p> }>
             {move || {
                 first_page
                     .get()

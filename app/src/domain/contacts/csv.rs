@@ -121,17 +121,11 @@ fn truthy(value: &str) -> bool {
 pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
     let records = match records(text) {
         Ok(r) => r,
-        Err(reason) => return (Vec::new(), vec![ImportSkip { row: 0, reason }]),
+        Err(reason) => return (Vec::new(), vec![ImportSkip::new(0, reason)]),
     };
     let mut records = records.into_iter();
     let Some((_, header)) = records.next() else {
-        return (
-            Vec::new(),
-            vec![ImportSkip {
-                row: 0,
-                reason: "the file is empty".into(),
-            }],
-        );
+        return (Vec::new(), vec![ImportSkip::new(0, "the file is empty")]);
     };
     let columns: Vec<Column> = header.iter().map(|h| classify_header(h)).collect();
     let has_phone = columns
@@ -146,25 +140,24 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
     if !has_phone || !has_name {
         return (
             Vec::new(),
-            vec![ImportSkip {
-                row: 1,
-                reason: "header row needs a name column and a phone column (e.g. name,mobile)"
-                    .into(),
-            }],
+            vec![ImportSkip::new(
+                1,
+                "header row needs a name column and a phone column (e.g. name,mobile)",
+            )],
         );
     }
     let mut rows = Vec::new();
     let mut skips = Vec::new();
     for (line, fields) in records {
         if fields.len() > columns.len() {
-            skips.push(ImportSkip {
-                row: line,
-                reason: format!(
+            skips.push(ImportSkip::new(
+                line,
+                format!(
                     "{} fields, but the header has {}",
                     fields.len(),
                     columns.len()
                 ),
-            });
+            ));
             continue;
         }
         let mut draft = ContactDraft::default();
@@ -213,15 +206,9 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
             draft.name = draft.company.clone();
         }
         if draft.name.is_empty() {
-            skips.push(ImportSkip {
-                row: line,
-                reason: "no name".into(),
-            });
+            skips.push(ImportSkip::new(line, "no name"));
         } else if draft.numbers.is_empty() {
-            skips.push(ImportSkip {
-                row: line,
-                reason: "no phone number".into(),
-            });
+            skips.push(ImportSkip::new(line, "no phone number"));
         } else {
             rows.push(ImportRow { row: line, draft });
         }

@@ -202,11 +202,25 @@ pub struct ImportRow {
     pub draft: ContactDraft,
 }
 
-/// Why an import row could not be read at all.
+/// Something an import left out: a whole row, or one number of a row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportSkip {
     pub row: usize,
+    /// Why, in words (file structure problems), or the contact's name for refused numbers.
     pub reason: String,
+    /// Numbers the dialling policy refused, with the reason for each.
+    #[serde(default)]
+    pub refused: Vec<(String, RefusalReason)>,
+}
+
+impl ImportSkip {
+    pub fn new(row: usize, reason: impl Into<String>) -> Self {
+        ImportSkip {
+            row,
+            reason: reason.into(),
+            refused: Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]

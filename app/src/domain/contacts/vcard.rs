@@ -107,25 +107,16 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
             }
             "END" if value.eq_ignore_ascii_case("VCARD") => {
                 let Some((mut draft, structured_name)) = current.take() else {
-                    skips.push(ImportSkip {
-                        row: card,
-                        reason: "END:VCARD without BEGIN:VCARD".into(),
-                    });
+                    skips.push(ImportSkip::new(card, "END:VCARD without BEGIN:VCARD"));
                     continue;
                 };
                 if draft.name.trim().is_empty() {
                     draft.name = structured_name;
                 }
                 if draft.name.trim().is_empty() && draft.company.trim().is_empty() {
-                    skips.push(ImportSkip {
-                        row: card,
-                        reason: "no name".into(),
-                    });
+                    skips.push(ImportSkip::new(card, "no name"));
                 } else if draft.numbers.is_empty() {
-                    skips.push(ImportSkip {
-                        row: card,
-                        reason: "no phone number".into(),
-                    });
+                    skips.push(ImportSkip::new(card, "no phone number"));
                 } else {
                     if draft.name.trim().is_empty() {
                         draft.name = draft.company.clone();
@@ -185,10 +176,7 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
         }
     }
     if current.is_some() {
-        skips.push(ImportSkip {
-            row: card,
-            reason: "card not closed (missing END:VCARD)".into(),
-        });
+        skips.push(ImportSkip::new(card, "card not closed (missing END:VCARD)"));
     }
     (rows, skips)
 }

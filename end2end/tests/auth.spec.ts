@@ -1,0 +1,88 @@
+import { expect, test } from "@playwright/test";
+import { hydrated, PASSWORD, resetCodeFromLog, signUp, uniqueEmail } from "./helpers";
+
+test("signed-out visitors are sent to sign-in", async ({ page }) => {
+  for (const path of ["/", "/recents", "/contacts", "/settings"]) {
+    await page.goto(path);
+    await expect(page).toHaveURL(/\/signin$/);
+  }
+});
+
+test("sign up checks the password rules, then signs in", async ({ page }) => {
+  const email = uniqueEmail();
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  const rules = page.locator("#password-rules");
+  await expect(rules).toContainText("• at least 8 characters");
+  await expect(rules).toContainText("• an upper-case letter");
+  await page.getByLabel("Confirm password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("form-error")).toContainText("The password does not meet the rules");
+
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await expect(rules).toContainText("✓ at least 8 characters");
+  await page.getByLabel("Confirm password").fill(PASSWORD + "x");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("form-error")).toContainText("The passwords do not match");
+
+  await page.getByLabel("Confirm password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
+
+  // Signed-in users skip the sign-in page.
+  await page.goto("/signin");
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test("wrong password is refused without saying whether the account exists; sign out ends the session", async ({ page, context }) => {
+  const email = await signUp(page);
+  await page.goto("/settings");
+  await expect(page.getByTestId("account-email")).toHaveText(email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  expect((await context.cookies()).filter((c) => c.name.startsWith("sp_") && c.httpOnly && c.value)).toHaveLength(0);
+
+  await hydrated(page);
+  for (const [who, password] of [[email, "Wrong-pass1!"], [uniqueEmail("ghost"), PASSWORD]]) {
+    await page.getByLabel("Email").fill(who);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("form-error")).toHaveText("Wrong email or password.");
+  }
+
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
+  const cookies = await context.cookies();
+  const access = cookies.find((c) => c.name === "sp_access");
+  expect(access?.httpOnly).toBe(true);
+  expect(access?.sameSite).toBe("Strict");
+});
+
+test("forgot password: the code from the server log sets a new password", async ({ page }) => {
+  const email = await signUp(page);
+  await page.context().clearCookies();
+  await page.goto("/forgot");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send reset code" }).click();
+  await expect(page.getByTestId("reset-sent")).toContainText("written to the server log");
+
+  const code = await resetCodeFromLog(email);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Reset code").fill(code);
+  await page.getByLabel("New password").fill("N3w-password!");
+  await page.getByLabel("Confirm password").fill("N3w-password!");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page.getByText("Password changed.")).toBeVisible();
+
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("N3w-password!");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
+});

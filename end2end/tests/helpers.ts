@@ -1,0 +1,43 @@
+import { expect, Page } from "@playwright/test";
+import * as fs from "node:fs";
+
+export const PASSWORD = "Corr3ct-horse!";
+
+let counter = 0;
+/** A unique address per test; the domain is unique too, so masked log lines tell users apart. */
+export function uniqueEmail(prefix = "agent"): string {
+  counter += 1;
+  const tag = `${Date.now().toString(36)}${process.pid}${counter}`;
+  return `${prefix}@t${tag}.example.com`;
+}
+
+/** Creates an account through the sign-up page and waits for the keypad. */
+export async function signUp(page: Page, email = uniqueEmail()): Promise<string> {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Confirm password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
+  return email;
+}
+
+/** Waits until the WASM bundle has hydrated the page (event handlers are live). */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => (window as any).__softphone_hydrated === true);
+}
+
+/** The last password-reset code the server logged for `email` (local identity). */
+export async function resetCodeFromLog(email: string): Promise<string> {
+  const domain = email.split("@")[1];
+  for (let i = 0; i < 50; i++) {
+    const log = fs.readFileSync(process.env.E2E_SERVER_LOG!, "utf8");
+    const lines = log.split("\n").filter((l) => l.includes("reset_code") && l.includes(`@${domain}`));
+    const match = lines.at(-1)?.match(/"reset_code":"(\d{6})"/);
+    if (match) return match[1];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no reset code logged for ${email}`);
+}

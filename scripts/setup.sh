@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs whatever the build and the tests need and is missing; quick when all is there.
+# Sourced by scripts/run.sh and scripts/test.sh. Needs: rustup, node/npm, python3 (and root or
+# sudo for apt packages). Everything comes from a package registry: crates.io, npm, Debian.
+#
+#   SETUP_FOR=run  – what serving the app needs (default)
+#   SETUP_FOR=test – also Chromium for Playwright and sipp-free test tools
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+SETUP_FOR="${SETUP_FOR:-run}"
+# Builds are cached outside the clone, so a fresh clone (CI) reuses them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/softphone/target}"
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# Same value cargo-leptos sets: keeps `cargo test` and `cargo leptos build` from rebuilding
+# each other's Leptos crates.
+export LEPTOS_OUTPUT_NAME=softphone
+
+CARGO_LEPTOS_VERSION=0.3.10
+
+step() { printf '\n==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+command -v rustup >/dev/null || { echo "rustup is required: https://rustup.rs" >&2; exit 1; }
+command -v npm >/dev/null || { echo "node and npm are required" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "Adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    step "Adding rustup component $component"
+    rustup component add "$component"
+  fi
+done
+
+if ! cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos $CARGO_LEPTOS_VERSION"; then
+  # --debug: 7 minutes instead of 25 on two cores, and it builds release bundles just as well.
+  # no_downloads: a missing tool is an error, never a download from outside the registries.
+  step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, about 7 minutes)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads --debug
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)"
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
+  step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, about 5 minutes)"
+  # Not --locked: the locked webpki-roots is missing from the registry mirror.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+apt_missing=()
+command -v wasm-opt >/dev/null || apt_missing+=(binaryen)
+if [ "$SETUP_FOR" = test ]; then
+  command -v chromium >/dev/null || apt_missing+=(chromium)
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  step "Installing Debian packages: ${apt_missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
+fi
+
+# npm packages (Tailwind CLI, Playwright, axe-core) exactly as locked. Never a browser download.
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -x node_modules/.bin/tailwindcss ] || [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$lock_hash" ]; then
+  step "Installing npm packages"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.lock-hash
+fi
