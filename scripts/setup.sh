@@ -69,3 +69,10 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ "$(cat node_modules/.lock-hash 2>
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.lock-hash
 fi
+
+# `eval "$(scripts/setup.sh --print-env)"` gives an interactive shell the same environment
+# (for `cargo leptos watch` and friends) without leaving `set -e` behind in it.
+if [ "${1:-}" = "--print-env" ]; then
+  printf 'export PATH=%q\nexport CARGO_TARGET_DIR=%q\nexport LEPTOS_OUTPUT_NAME=%q\n' \
+    "$PATH" "$CARGO_TARGET_DIR" "$LEPTOS_OUTPUT_NAME"
+fi

@@ -16,7 +16,7 @@ impl Classifier for Libphonenumber {
             return None;
         }
         let number = PHONE_NUMBER_UTIL
-            .parse(&format!("+{}{}", country.calling_code(), national), None)
+            .parse(format!("+{}{}", country.calling_code(), national), None)
             .ok()?;
         // The parsed number must be exactly what we asked about (no digits dropped or added).
         if number.national_number.to_string() != national.trim_start_matches('0')

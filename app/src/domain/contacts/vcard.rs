@@ -86,6 +86,13 @@ fn label_from_params(params: &[String]) -> NumberLabel {
     }
 }
 
+fn is_favourite_category(value: &str) -> bool {
+    value.split(',').any(|c| {
+        let c = c.trim().to_ascii_lowercase();
+        c == "favourite" || c == "favorite" || c == "starred"
+    })
+}
+
 /// Reads every card; a card without a name or a number is skipped with the reason.
 pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
     let mut rows = Vec::new();
@@ -149,14 +156,7 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
                             .to_string()
                     }
                     "NOTE" => draft.notes = unescape(value).trim().to_string(),
-                    "CATEGORIES" => {
-                        if value.split(',').any(|c| {
-                            let c = c.trim().to_ascii_lowercase();
-                            c == "favourite" || c == "favorite" || c == "starred"
-                        }) {
-                            draft.favourite = true;
-                        }
-                    }
+                    "CATEGORIES" if is_favourite_category(value) => draft.favourite = true,
                     "TEL" => {
                         let number = value.trim();
                         let number = number
@@ -259,7 +259,7 @@ BEGIN:VCARD\nFN:Unclosed\nTEL:+6581234567\n";
             updated_at: 0,
             version: 1,
         };
-        let (rows, skips) = parse_vcards(&write_vcards(&[contact.clone()]));
+        let (rows, skips) = parse_vcards(&write_vcards(std::slice::from_ref(&contact)));
         assert!(skips.is_empty());
         let draft = &rows[0].draft;
         assert_eq!(draft.name, contact.name);
