@@ -133,6 +133,14 @@ pub fn use_tr() -> impl Fn(T) -> &'static str + Copy + Send + Sync + 'static {
     move |key| t(lang.get(), key)
 }
 
+/// A UI string as a signal that follows the language. Prefer this in views: every call shares
+/// one closure type, so the WASM bundle carries one copy of the rendering code instead of one per
+/// string (this alone is tens of kilobytes).
+pub fn tx(key: T) -> Signal<&'static str> {
+    let lang = prefs().lang;
+    Signal::derive(move || t(lang.get(), key))
+}
+
 /// Like [`use_tr`], with `{placeholders}`.
 pub fn use_trf() -> impl Fn(T, &[(&str, &str)]) -> String + Copy + Send + Sync + 'static {
     let lang = prefs().lang;

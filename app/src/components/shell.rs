@@ -6,7 +6,7 @@ use leptos_router::components::{Outlet, A};
 
 use super::icons::{Icon, Svg};
 use crate::i18n::T;
-use crate::prefs::use_tr;
+use crate::prefs::tx;
 
 /// A short message at the bottom of the screen, optionally with one action (e.g. Undo).
 #[derive(Clone)]
@@ -58,13 +58,12 @@ fn NavItem(
     icon: Icon,
     #[prop(optional)] exact: bool,
 ) -> impl IntoView {
-    let tr = use_tr();
     view! {
         <li>
             <A href=href exact=exact>
                 <span class="flex flex-col items-center gap-1 px-2 py-2 text-xs font-medium text-slate-600 hover:text-teal-700 md:flex-row md:gap-3 md:rounded-lg md:px-3 md:text-sm dark:text-slate-300 dark:hover:text-teal-300">
                     <Svg icon=icon/>
-                    <span>{move || tr(label)}</span>
+                    <span>{tx(label)}</span>
                 </span>
             </A>
         </li>
@@ -73,7 +72,6 @@ fn NavItem(
 
 #[component]
 pub fn Shell() -> impl IntoView {
-    let tr = use_tr();
     let notices = Notices {
         status: RwSignal::new(String::new()),
         toast: RwSignal::new(None),
@@ -82,14 +80,14 @@ pub fn Shell() -> impl IntoView {
     provide_context(notices);
 
     view! {
-        <a href="#main" class="skip-link">{move || tr(T::SkipToContent)}</a>
+        <a href="#main" class="skip-link">{tx(T::SkipToContent)}</a>
         <div class="md:flex md:min-h-dvh">
             <nav
-                aria-label=move || tr(T::MainNav)
+                aria-label=tx(T::MainNav)
                 class="app-nav fixed inset-x-0 bottom-0 z-20 border-t border-slate-200 bg-white/95 pb-[env(safe-area-inset-bottom)] backdrop-blur md:sticky md:top-0 md:h-dvh md:w-60 md:border-r md:border-t-0 md:p-4 dark:border-slate-800 dark:bg-slate-950/95"
             >
                 <p class="hidden px-3 pb-6 pt-2 text-lg font-semibold text-teal-700 md:block dark:text-teal-300">
-                    {move || tr(T::AppName)}
+                    {tx(T::AppName)}
                 </p>
                 <ul class="grid grid-cols-4 md:flex md:flex-col md:gap-1">
                     <NavItem href="/" label=T::NavKeypad icon=Icon::Keypad exact=true/>

@@ -9,7 +9,7 @@ use crate::browser;
 use crate::components::messages::{password_problem_text, ErrorLine};
 use crate::domain::auth::password_problems;
 use crate::i18n::T;
-use crate::prefs::{prefs, use_tr};
+use crate::prefs::{prefs, tx, use_tr};
 
 #[component]
 fn AuthFrame(title: T, children: Children) -> impl IntoView {
@@ -17,8 +17,8 @@ fn AuthFrame(title: T, children: Children) -> impl IntoView {
     view! {
         <leptos_meta::Title text=move || format!("{} · Softphone", tr(title))/>
         <main id="main" class="mx-auto flex min-h-dvh w-full max-w-sm flex-col justify-center px-6 py-10">
-            <p class="mb-8 text-center text-lg font-semibold text-teal-700 dark:text-teal-300">{move || tr(T::AppName)}</p>
-            <h1 class="mb-6 text-2xl font-semibold tracking-tight">{move || tr(title)}</h1>
+            <p class="mb-8 text-center text-lg font-semibold text-teal-700 dark:text-teal-300">{tx(T::AppName)}</p>
+            <h1 class="mb-6 text-2xl font-semibold tracking-tight">{tx(title)}</h1>
             {children()}
         </main>
     }
@@ -32,11 +32,10 @@ fn Field(
     autocomplete: &'static str,
     #[prop(optional)] on_input: Option<Callback<String>>,
 ) -> impl IntoView {
-    let tr = use_tr();
     let id = format!("field-{name}");
     view! {
         <div class="mb-4">
-            <label for=id.clone() class="label">{move || tr(label)}</label>
+            <label for=id.clone() class="label">{tx(label)}</label>
             <input
                 id=id
                 class="input"
@@ -82,10 +81,10 @@ pub fn SignIn() -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="mt-6 text-sm">
-                <a class="link" href="/forgot">{move || tr(T::ForgotLink)}</a>
+                <a class="link" href="/forgot">{tx(T::ForgotLink)}</a>
             </p>
             <p class="mt-2 text-sm">
-                {move || tr(T::NoAccount)} " " <a class="link" href="/signup">{move || tr(T::SignUpTitle)}</a>
+                {tx(T::NoAccount)} " " <a class="link" href="/signup">{tx(T::SignUpTitle)}</a>
             </p>
         </AuthFrame>
     }
@@ -130,7 +129,7 @@ pub fn SignUp() -> impl IntoView {
                     on_input=Callback::new(move |v| password.set(v))
                 />
                 <div class="mb-4 text-sm" id="password-rules">
-                    <p>{move || tr(T::PasswordRules)}</p>
+                    <p>{tx(T::PasswordRules)}</p>
                     <ul class="mt-1 space-y-0.5">{rules}</ul>
                 </div>
                 <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password"/>
@@ -140,7 +139,7 @@ pub fn SignUp() -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="mt-6 text-sm">
-                {move || tr(T::HaveAccount)} " " <a class="link" href="/signin">{move || tr(T::SignInTitle)}</a>
+                {tx(T::HaveAccount)} " " <a class="link" href="/signin">{tx(T::SignInTitle)}</a>
             </p>
         </AuthFrame>
     }
@@ -163,7 +162,7 @@ pub fn Forgot() -> impl IntoView {
                             <Field label=T::Email name="email" kind="email" autocomplete="username"/>
                             <ErrorLine error=action_error!(request)/>
                             <button class="btn-primary w-full" type="submit" disabled=move || request.pending().get()>
-                                {move || tr(T::SendCode)}
+                                {tx(T::SendCode)}
                             </button>
                         </ActionForm>
                     }
@@ -186,17 +185,17 @@ pub fn Forgot() -> impl IntoView {
                                 <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password"/>
                                 <ErrorLine error=action_error!(reset)/>
                                 <button class="btn-primary w-full" type="submit" disabled=move || reset.pending().get()>
-                                    {move || tr(T::SetPassword)}
+                                    {tx(T::SetPassword)}
                                 </button>
                             </ActionForm>
                         }
                     }
                 >
-                    <p role="status" class="text-sm">{move || tr(T::PasswordChanged)}</p>
+                    <p role="status" class="text-sm">{tx(T::PasswordChanged)}</p>
                 </Show>
             </Show>
             <p class="mt-6 text-sm">
-                <a class="link" href="/signin">{move || tr(T::BackToSignIn)}</a>
+                <a class="link" href="/signin">{tx(T::BackToSignIn)}</a>
             </p>
         </AuthFrame>
     }

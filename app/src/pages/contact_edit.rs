@@ -15,7 +15,7 @@ use crate::domain::numbers::{check, RuleTable};
 use crate::i18n::{t, T};
 use crate::pages::contact_view::label_text;
 use crate::pages::recents::display_number;
-use crate::prefs::{country_name, prefs, use_tr};
+use crate::prefs::{country_name, prefs, tx, use_tr};
 
 #[derive(Clone, Copy)]
 struct NumberRow {
@@ -34,7 +34,6 @@ pub fn NewContact() -> impl IntoView {
 
 #[component]
 pub fn EditContact() -> impl IntoView {
-    let tr = use_tr();
     let lang = prefs().lang;
     let params = use_params_map();
     let contact = Resource::new(
@@ -43,7 +42,7 @@ pub fn EditContact() -> impl IntoView {
     );
     view! {
         <super::PageTitle title=T::EditContact/>
-        <Suspense fallback=move || view! { <p>{move || tr(T::Loading)}</p> }>
+        <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
             {move || {
                 contact
                     .get()
@@ -152,14 +151,13 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
         .as_ref()
         .map(|c| format!("/contacts/{}", c.id))
         .unwrap_or_else(|| "/contacts".into());
-    let field_error = move |bad: bool, key: T| {
-        bad.then(|| view! { <p class="field-error">{move || tr(key)}</p> })
-    };
+    let field_error =
+        move |bad: bool, key: T| bad.then(|| view! { <p class="field-error">{tx(key)}</p> });
 
     view! {
         <form on:submit=submit novalidate=true class="space-y-4" data-testid="contact-form">
             <div>
-                <label for="contact-name" class="label">{move || tr(T::Name)}</label>
+                <label for="contact-name" class="label">{tx(T::Name)}</label>
                 <input id="contact-name" class="input" autocomplete="off" required=true
                     aria-invalid=move || (problems.get().name_missing || problems.get().name_too_long).to_string()
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
@@ -167,13 +165,13 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                 {move || field_error(problems.get().name_too_long, T::FieldTooLong)}
             </div>
             <div>
-                <label for="contact-company" class="label">{move || tr(T::Company)}</label>
+                <label for="contact-company" class="label">{tx(T::Company)}</label>
                 <input id="contact-company" class="input" autocomplete="off"
                     prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev))/>
                 {move || field_error(problems.get().company_too_long, T::FieldTooLong)}
             </div>
             <fieldset>
-                <legend class="label">{move || tr(T::Numbers)}</legend>
+                <legend class="label">{tx(T::Numbers)}</legend>
                 {move || field_error(problems.get().no_numbers, T::NeedNumber)}
                 {move || field_error(problems.get().too_many_numbers, T::TooManyNumbers)}
                 <For each=move || rows.get() key=|r| r.key let:row>
@@ -197,15 +195,15 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                         let label_id = format!("contact-label-{}", row.key);
                         view! {
                             <div class="mt-2 flex items-start gap-2" data-testid="number-row">
-                                <label for=label_id.clone() class="sr-only">{move || tr(T::Label)}</label>
+                                <label for=label_id.clone() class="sr-only">{tx(T::Label)}</label>
                                 <select id=label_id class="input w-28 shrink-0"
                                     on:change=move |ev| row.label.set(NumberLabel::parse(&event_target_value(&ev)))>
                                     {NumberLabel::ALL.into_iter().map(|l| view! {
-                                        <option value=l.as_str() selected=move || row.label.get() == l>{move || tr(label_text(l))}</option>
+                                        <option value=l.as_str() selected=move || row.label.get() == l>{tx(label_text(l))}</option>
                                     }).collect_view()}
                                 </select>
                                 <div class="min-w-0 flex-1">
-                                    <label for=input_id.clone() class="sr-only">{move || tr(T::PhoneNumber)}</label>
+                                    <label for=input_id.clone() class="sr-only">{tx(T::PhoneNumber)}</label>
                                     <input id=input_id class="input" type="tel" inputmode="tel" autocomplete="off"
                                         aria-invalid=move || verdict().is_some_and(|v| v.1).to_string()
                                         prop:value=move || row.input.get() on:input=move |ev| row.input.set(event_target_value(&ev))/>
@@ -214,7 +212,7 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                                     </p>
                                     {move || field_error(duplicate(), T::DuplicateNumber)}
                                 </div>
-                                <button type="button" class="icon-btn" aria-label=move || tr(T::RemoveNumber)
+                                <button type="button" class="icon-btn" aria-label=tx(T::RemoveNumber)
                                     on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != row.key))>
                                     <Svg icon=Icon::Trash class="h-5 w-5"/>
                                 </button>
@@ -228,11 +226,11 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                         rows.update(|rs| rs.push(row));
                     }>
                     <Svg icon=Icon::Plus class="h-4 w-4"/>
-                    {move || tr(T::AddNumber)}
+                    {tx(T::AddNumber)}
                 </button>
             </fieldset>
             <div>
-                <label for="contact-notes" class="label">{move || tr(T::Notes)}</label>
+                <label for="contact-notes" class="label">{tx(T::Notes)}</label>
                 <textarea id="contact-notes" class="input min-h-24" prop:value=move || notes.get()
                     on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
                 {move || field_error(problems.get().notes_too_long, T::FieldTooLong)}
@@ -240,7 +238,7 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
             <label class="flex items-center gap-2">
                 <input type="checkbox" class="h-5 w-5 accent-teal-700" prop:checked=move || favourite.get()
                     on:change=move |ev| favourite.set(event_target_checked(&ev))/>
-                {move || tr(T::Favourite)}
+                {tx(T::Favourite)}
             </label>
             <p role="alert" class="text-sm text-red-700 dark:text-red-400" data-testid="form-error">
                 {move || error.get().map(|e| error_text(lang.get(), &e))}
@@ -249,7 +247,7 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                 <button type="submit" class="btn-primary" disabled=move || saving.get()>
                     {move || if saving.get() { tr(T::Working) } else { tr(T::Save) }}
                 </button>
-                <a class="btn-secondary" href=cancel_href>{move || tr(T::Cancel)}</a>
+                <a class="btn-secondary" href=cancel_href>{tx(T::Cancel)}</a>
             </div>
         </form>
     }

@@ -10,7 +10,7 @@ use crate::components::shell::{notices, Toast};
 use crate::domain::contacts::NumberLabel;
 use crate::i18n::{t, T};
 use crate::pages::recents::display_number;
-use crate::prefs::{prefs, use_tr, use_trf};
+use crate::prefs::{prefs, tx, use_trf};
 
 pub fn label_text(label: NumberLabel) -> T {
     match label {
@@ -23,7 +23,6 @@ pub fn label_text(label: NumberLabel) -> T {
 
 #[component]
 pub fn ContactView() -> impl IntoView {
-    let tr = use_tr();
     let trf = use_trf();
     let lang = prefs().lang;
     let params = use_params_map();
@@ -71,9 +70,9 @@ pub fn ContactView() -> impl IntoView {
     view! {
         <a class="link mb-4 inline-flex items-center gap-1 text-sm" href="/contacts">
             <Svg icon=Icon::ArrowLeft class="h-4 w-4"/>
-            {move || tr(T::ContactsTitle)}
+            {tx(T::ContactsTitle)}
         </a>
-        <Suspense fallback=move || view! { <p>{move || tr(T::Loading)}</p> }>
+        <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
             {move || {
                 contact
                     .get()
@@ -90,22 +89,22 @@ pub fn ContactView() -> impl IntoView {
                                     <div>
                                         <h1 class="text-2xl font-semibold tracking-tight">
                                             {c.name.clone()}
-                                            {c.favourite.then(|| view! { <span class="ml-2 text-amber-500" title=move || tr(T::Favourite)>"★"</span> })}
+                                            {c.favourite.then(|| view! { <span class="ml-2 text-amber-500" title=tx(T::Favourite)>"★"</span> })}
                                         </h1>
                                         <p class="text-slate-600 dark:text-slate-400">{c.company.clone()}</p>
                                     </div>
                                     <div class="flex gap-2">
                                         <a class="btn-secondary" href=edit_href>
                                             <Svg icon=Icon::Pencil class="h-4 w-4"/>
-                                            {move || tr(T::Edit)}
+                                            {tx(T::Edit)}
                                         </a>
                                         <button type="button" class="btn-danger" on:click=delete.clone()>
                                             <Svg icon=Icon::Trash class="h-4 w-4"/>
-                                            {move || tr(T::Delete)}
+                                            {tx(T::Delete)}
                                         </button>
                                     </div>
                                 </div>
-                                <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{move || tr(T::Numbers)}</h2>
+                                <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Numbers)}</h2>
                                 <ul class="mt-2 divide-y divide-slate-200 dark:divide-slate-800">
                                     {c.numbers
                                         .iter()
@@ -117,7 +116,7 @@ pub fn ContactView() -> impl IntoView {
                                             view! {
                                                 <li class="flex items-center gap-3 py-3">
                                                     <div class="flex-1">
-                                                        <p class="text-xs text-slate-600 dark:text-slate-400">{move || tr(label)}</p>
+                                                        <p class="text-xs text-slate-600 dark:text-slate-400">{tx(label)}</p>
                                                         <p class="text-lg">{shown}</p>
                                                     </div>
                                                     <a class="btn-call-small" href=href aria-label=move || trf(T::CallName, &[("name", &name)])>
@@ -129,7 +128,7 @@ pub fn ContactView() -> impl IntoView {
                                         .collect_view()}
                                 </ul>
                                 {(!c.notes.is_empty()).then(|| view! {
-                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{move || tr(T::Notes)}</h2>
+                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Notes)}</h2>
                                     <p class="mt-2 whitespace-pre-wrap">{c.notes.clone()}</p>
                                 })}
                             }

@@ -14,7 +14,7 @@ use crate::components::messages::{error_text, redirect_if_signed_out, refusal_te
 use crate::domain::contacts::Contact;
 use crate::i18n::T;
 use crate::pages::recents::display_number;
-use crate::prefs::{prefs, use_tr, use_trf};
+use crate::prefs::{prefs, tx, use_tr, use_trf};
 
 #[component]
 pub fn ContactList() -> impl IntoView {
@@ -175,35 +175,35 @@ pub fn ContactList() -> impl IntoView {
             <super::PageTitle title=T::ContactsTitle/>
             <a class="btn-primary" href="/contacts/new">
                 <Svg icon=Icon::Plus class="h-5 w-5"/>
-                {move || tr(T::NewContact)}
+                {tx(T::NewContact)}
             </a>
         </div>
         <div class="mb-3 flex flex-wrap items-center gap-2">
-            <label for="contact-search" class="sr-only">{move || tr(T::SearchContacts)}</label>
+            <label for="contact-search" class="sr-only">{tx(T::SearchContacts)}</label>
             <input
                 id="contact-search"
                 class="input min-w-0 flex-1"
                 type="search"
-                placeholder=move || tr(T::SearchContacts)
+                placeholder=tx(T::SearchContacts)
                 on:input=move |ev| search.set(event_target_value(&ev))
             />
             <button type="button" class="chip" aria-pressed=move || favourites_only.get().to_string() on:click=move |_| favourites_only.update(|f| *f = !*f)>
-                {move || tr(T::Favourites)}
+                {tx(T::Favourites)}
             </button>
         </div>
         <div class="mb-3 flex flex-wrap gap-2 text-sm">
             <label class="btn-secondary cursor-pointer">
                 <Svg icon=Icon::Upload class="h-4 w-4"/>
-                <span>{move || tr(T::Import)}</span>
-                <input type="file" class="sr-only" accept=".vcf,.vcard,.csv,text/vcard,text/csv" aria-label=move || tr(T::ImportFile) data-testid="import-file" on:change=import/>
+                <span>{tx(T::Import)}</span>
+                <input type="file" class="sr-only" accept=".vcf,.vcard,.csv,text/vcard,text/csv" aria-label=tx(T::ImportFile) data-testid="import-file" on:change=import/>
             </label>
             <button type="button" class="btn-secondary" on:click=move |_| export(FileFormat::VCard)>
                 <Svg icon=Icon::Download class="h-4 w-4"/>
-                {move || tr(T::ExportVcf)}
+                {tx(T::ExportVcf)}
             </button>
             <button type="button" class="btn-secondary" on:click=move |_| export(FileFormat::Csv)>
                 <Svg icon=Icon::Download class="h-4 w-4"/>
-                {move || tr(T::ExportCsv)}
+                {tx(T::ExportCsv)}
             </button>
         </div>
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
@@ -238,7 +238,7 @@ pub fn ContactList() -> impl IntoView {
                     }
                 })
         }}
-        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{move || tr(T::Loading)}</p> }>
+        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{tx(T::Loading)}</p> }>
             {move || {
                 first_page
                     .get()
@@ -268,7 +268,7 @@ pub fn ContactList() -> impl IntoView {
         </Transition>
         <Show when=move || cursor.get().is_some()>
             <button type="button" class="btn-secondary mx-auto mt-4 block" on:click=load_more>
-                {move || tr(T::LoadMore)}
+                {tx(T::LoadMore)}
             </button>
         </Show>
     }

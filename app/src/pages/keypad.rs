@@ -14,7 +14,7 @@ use crate::domain::numbers::{
     check, format_international, format_partial, Country, RefusalReason, RuleTable,
 };
 use crate::i18n::T;
-use crate::prefs::{country_name, prefs, use_tr, use_trf};
+use crate::prefs::{country_name, prefs, tx, use_tr, use_trf};
 
 const LAST_DIALLED: &str = "softphone.last_dialled";
 const LONG_PRESS_MS: u64 = 600;
@@ -204,9 +204,9 @@ pub fn Keypad() -> impl IntoView {
 
     view! {
         <super::PageTitle title=T::NavKeypad/>
-        <section aria-label=move || tr(T::Dialpad) class="mx-auto max-w-sm">
+        <section aria-label=tx(T::Dialpad) class="mx-auto max-w-sm">
             <div class="flex items-center gap-2">
-                <label for="dial-country" class="sr-only">{move || tr(T::Country)}</label>
+                <label for="dial-country" class="sr-only">{tx(T::Country)}</label>
                 <select
                     id="dial-country"
                     class="input w-auto shrink-0"
@@ -231,7 +231,7 @@ pub fn Keypad() -> impl IntoView {
                 </select>
                 <span class="text-2xl" aria-hidden="true" data-testid="dial-flag">{move || shown_country().flag()}</span>
             </div>
-            <label for="dial-input" class="sr-only">{move || tr(T::PhoneNumber)}</label>
+            <label for="dial-input" class="sr-only">{tx(T::PhoneNumber)}</label>
             <input
                 id="dial-input"
                 node_ref=input_ref
@@ -259,7 +259,7 @@ pub fn Keypad() -> impl IntoView {
             <p id="dial-verdict" aria-live="polite" data-testid="dial-verdict" class=move || format!("mt-2 min-h-10 text-center text-sm {}", message().1)>
                 {move || message().0}
             </p>
-            <div class="mt-2 grid grid-cols-3 gap-3" role="group" aria-label=move || tr(T::Dialpad)>
+            <div class="mt-2 grid grid-cols-3 gap-3" role="group" aria-label=tx(T::Dialpad)>
                 {KEYS
                     .into_iter()
                     .map(|(key, letters)| {
@@ -307,12 +307,12 @@ pub fn Keypad() -> impl IntoView {
                     on:click=move |_| place_call()
                 >
                     <Svg icon=Icon::Phone class="h-7 w-7"/>
-                    <span class="sr-only">{move || tr(T::Call)}</span>
+                    <span class="sr-only">{tx(T::Call)}</span>
                 </button>
                 <button
                     type="button"
                     class="mx-auto flex h-14 w-14 items-center justify-center rounded-full text-slate-600 hover:bg-slate-100 disabled:opacity-30 dark:text-slate-300 dark:hover:bg-slate-800"
-                    aria-label=move || tr(T::Backspace)
+                    aria-label=tx(T::Backspace)
                     data-testid="backspace"
                     disabled=move || text.get().is_empty()
                     on:pointerdown=move |_| start_press(|text, _| text.set(String::new()))

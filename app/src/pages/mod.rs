@@ -11,11 +11,10 @@ pub mod settings;
 use leptos::prelude::*;
 
 use crate::i18n::T;
-use crate::prefs::use_tr;
+use crate::prefs::{tx, use_tr};
 
 #[component]
 pub fn NotFound() -> impl IntoView {
-    let tr = use_tr();
     #[cfg(feature = "ssr")]
     {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -24,9 +23,9 @@ pub fn NotFound() -> impl IntoView {
     }
     view! {
         <main id="main" class="mx-auto max-w-md p-8 text-center">
-            <h1 class="text-2xl font-semibold">{move || tr(T::NotFoundTitle)}</h1>
+            <h1 class="text-2xl font-semibold">{tx(T::NotFoundTitle)}</h1>
             <p class="mt-4">
-                <a class="link" href="/">{move || tr(T::GoHome)}</a>
+                <a class="link" href="/">{tx(T::GoHome)}</a>
             </p>
         </main>
     }
@@ -38,6 +37,6 @@ pub fn PageTitle(title: T) -> impl IntoView {
     let tr = use_tr();
     view! {
         <leptos_meta::Title text=move || format!("{} · Softphone", tr(title))/>
-        <h1 class="mb-4 text-2xl font-semibold tracking-tight">{move || tr(title)}</h1>
+        <h1 class="mb-4 text-2xl font-semibold tracking-tight">{tx(title)}</h1>
     }
 }

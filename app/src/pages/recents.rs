@@ -9,7 +9,7 @@ use crate::components::messages::{end_reason_text, error_text, redirect_if_signe
 use crate::domain::calls::{format_duration, CallFilter};
 use crate::domain::numbers::{check, format_international, RuleTable};
 use crate::i18n::T;
-use crate::prefs::{prefs, use_tr};
+use crate::prefs::{prefs, tx, use_tr};
 
 fn filter_label(filter: CallFilter) -> T {
     match filter {
@@ -106,7 +106,7 @@ pub fn Recents() -> impl IntoView {
 
     view! {
         <super::PageTitle title=T::RecentsTitle/>
-        <div class="mb-3 flex flex-wrap gap-2" role="group" aria-label=move || tr(T::RecentsTitle)>
+        <div class="mb-3 flex flex-wrap gap-2" role="group" aria-label=tx(T::RecentsTitle)>
             {CallFilter::ALL
                 .into_iter()
                 .map(|f| {
@@ -117,22 +117,22 @@ pub fn Recents() -> impl IntoView {
                             aria-pressed=move || (filter.get() == f).to_string()
                             on:click=move |_| filter.set(f)
                         >
-                            {move || tr(filter_label(f))}
+                            {tx(filter_label(f))}
                         </button>
                     }
                 })
                 .collect_view()}
         </div>
-        <label for="call-search" class="sr-only">{move || tr(T::SearchCalls)}</label>
+        <label for="call-search" class="sr-only">{tx(T::SearchCalls)}</label>
         <input
             id="call-search"
             class="input mb-2"
             type="search"
-            placeholder=move || tr(T::SearchCalls)
+            placeholder=tx(T::SearchCalls)
             on:input=move |ev| search.set(event_target_value(&ev))
         />
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
-        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{move || tr(T::Loading)}</p> }>
+        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{tx(T::Loading)}</p> }>
             {move || {
                 first_page
                     .get()
@@ -162,7 +162,7 @@ pub fn Recents() -> impl IntoView {
         </Transition>
         <Show when=move || cursor.get().is_some()>
             <button type="button" class="btn-secondary mx-auto mt-4 block" on:click=load_more disabled=move || loading_more.get()>
-                {move || tr(T::LoadMore)}
+                {tx(T::LoadMore)}
             </button>
         </Show>
     }

@@ -7,7 +7,7 @@ use crate::browser;
 use crate::cookies;
 use crate::domain::numbers::Country;
 use crate::i18n::{Lang, T};
-use crate::prefs::{country_name, prefs, use_tr, Theme};
+use crate::prefs::{country_name, prefs, tx, Theme};
 
 fn theme_label(theme: Theme) -> T {
     match theme {
@@ -19,7 +19,6 @@ fn theme_label(theme: Theme) -> T {
 
 #[component]
 pub fn Settings() -> impl IntoView {
-    let tr = use_tr();
     let prefs = prefs();
     let account = Resource::new(|| (), |_| current_account());
     let sign_out = ServerAction::<SignOut>::new();
@@ -32,19 +31,19 @@ pub fn Settings() -> impl IntoView {
     view! {
         <super::PageTitle title=T::SettingsTitle/>
         <section class="card" aria-labelledby="settings-account">
-            <h2 id="settings-account" class="card-title">{move || tr(T::Account)}</h2>
-            <p class="text-sm text-slate-600 dark:text-slate-400">{move || tr(T::SignedInAs)}</p>
+            <h2 id="settings-account" class="card-title">{tx(T::Account)}</h2>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::SignedInAs)}</p>
             <p class="font-medium" data-testid="account-email">
                 <Suspense fallback=|| "…">{move || account.get().and_then(|a| a.ok()).flatten().map(|a| a.email)}</Suspense>
             </p>
             <ActionForm action=sign_out>
-                <button type="submit" class="btn-secondary mt-3">{move || tr(T::SignOut)}</button>
+                <button type="submit" class="btn-secondary mt-3">{tx(T::SignOut)}</button>
             </ActionForm>
         </section>
         <section class="card" aria-labelledby="settings-appearance">
-            <h2 id="settings-appearance" class="card-title">{move || tr(T::Appearance)}</h2>
+            <h2 id="settings-appearance" class="card-title">{tx(T::Appearance)}</h2>
             <fieldset>
-                <legend class="label">{move || tr(T::Theme)}</legend>
+                <legend class="label">{tx(T::Theme)}</legend>
                 <div class="flex flex-wrap gap-2">
                     {Theme::ALL
                         .into_iter()
@@ -63,7 +62,7 @@ pub fn Settings() -> impl IntoView {
                                             browser::apply_to_html("data-theme", theme.as_str());
                                         }
                                     />
-                                    {move || tr(theme_label(theme))}
+                                    {tx(theme_label(theme))}
                                 </label>
                             }
                         })
@@ -71,7 +70,7 @@ pub fn Settings() -> impl IntoView {
                 </div>
             </fieldset>
             <div class="mt-4">
-                <label for="settings-language" class="label">{move || tr(T::Language)}</label>
+                <label for="settings-language" class="label">{tx(T::Language)}</label>
                 <select
                     id="settings-language"
                     class="input w-auto"
@@ -90,7 +89,7 @@ pub fn Settings() -> impl IntoView {
                 </select>
             </div>
             <div class="mt-4">
-                <label for="settings-country" class="label">{move || tr(T::DefaultCountry)}</label>
+                <label for="settings-country" class="label">{tx(T::DefaultCountry)}</label>
                 <select
                     id="settings-country"
                     class="input w-auto"
