@@ -11,7 +11,7 @@ mod pages;
 mod prefs;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
@@ -29,6 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
                 <meta name="theme-color" content="#0f766e"/>
                 <meta name="color-scheme" content="light dark"/>
+                <meta name="description" content="Call Panama and Singapore from your browser."/>
                 <meta name="apple-mobile-web-app-capable" content="yes"/>
                 <meta name="mobile-web-app-capable" content="yes"/>
                 <meta name="apple-mobile-web-app-status-bar-style" content="black-translucent"/>
@@ -56,8 +57,6 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/softphone.css"/>
         <Title text="Softphone"/>
-        <Meta name="description" content="Call Panama and Singapore from your browser."/>
-        <Link rel="preload" href="/pkg/softphone.css" as_="style"/>
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/signin") view=pages::auth::SignIn/>

@@ -1,6 +1,7 @@
 //! Accounts: sign-up, sign-in, sign-out, password reset, and who is signed in.
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
@@ -45,7 +46,7 @@ fn set_session_cookies(tokens: &super::ports::Tokens, secure: bool) {
     }
 }
 
-#[server(endpoint = "auth/sign_up")]
+#[server(endpoint = "auth/sign_up", input = Json)]
 pub async fn sign_up(
     email: String,
     password: String,
@@ -65,7 +66,7 @@ pub async fn sign_up(
     })
 }
 
-#[server(endpoint = "auth/sign_in")]
+#[server(endpoint = "auth/sign_in", input = Json)]
 pub async fn sign_in(email: String, password: String) -> Result<Account, ApiError> {
     use super::ssr::{client_addr, services};
     let services = services()?;
@@ -80,7 +81,7 @@ pub async fn sign_in(email: String, password: String) -> Result<Account, ApiErro
 }
 
 /// Signs out everywhere (all refresh tokens revoked) and clears this browser's cookies.
-#[server(endpoint = "auth/sign_out")]
+#[server(endpoint = "auth/sign_out", input = Json)]
 pub async fn sign_out() -> Result<(), ApiError> {
     use super::ssr::{principal, services, set_cookie};
     use crate::cookies;
@@ -94,7 +95,7 @@ pub async fn sign_out() -> Result<(), ApiError> {
     Ok(())
 }
 
-#[server(endpoint = "auth/forgot_password")]
+#[server(endpoint = "auth/forgot_password", input = Json)]
 pub async fn forgot_password(email: String) -> Result<ResetCodeSentTo, ApiError> {
     use super::ports::ResetDelivery;
     use super::ssr::{client_addr, services};
@@ -111,7 +112,7 @@ pub async fn forgot_password(email: String) -> Result<ResetCodeSentTo, ApiError>
     )
 }
 
-#[server(endpoint = "auth/reset_password")]
+#[server(endpoint = "auth/reset_password", input = Json)]
 pub async fn reset_password(
     email: String,
     code: String,
@@ -130,7 +131,7 @@ pub async fn reset_password(
     Ok(())
 }
 
-#[server(endpoint = "account")]
+#[server(endpoint = "account", input = Json)]
 pub async fn current_account() -> Result<Option<Account>, ApiError> {
     Ok(super::ssr::principal()
         .ok()

@@ -110,7 +110,7 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
 
 /// An error line under a form, announced to screen readers.
 #[component]
-pub fn ErrorLine(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
+pub fn ErrorLine(error: RwSignal<Option<ApiError>>) -> impl IntoView {
     let lang = prefs().lang;
     view! {
         <p role="alert" class="min-h-5 text-sm text-red-700 dark:text-red-400" data-testid="form-error">

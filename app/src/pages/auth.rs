@@ -1,10 +1,14 @@
 //! Sign in, create an account, reset a forgotten password.
+//!
+//! Forms submit through one small helper (`submit`) instead of `ActionForm`: every
+//! `ActionForm` instance carries its own form-data decoder into the WASM bundle.
+
+use std::future::Future;
 
 use leptos::prelude::*;
 
-use crate::api::auth::{
-    ForgotPassword, ResetCodeSentTo, ResetPassword, SignIn as SignInFn, SignUp as SignUpFn,
-};
+use crate::api::auth::{forgot_password, reset_password, sign_in, sign_up, ResetCodeSentTo};
+use crate::api::ApiError;
 use crate::browser;
 use crate::components::messages::{password_problem_text, ErrorLine};
 use crate::domain::auth::password_problems;
@@ -30,7 +34,7 @@ fn Field(
     name: &'static str,
     kind: &'static str,
     autocomplete: &'static str,
-    #[prop(optional)] on_input: Option<Callback<String>>,
+    value: RwSignal<String>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     view! {
@@ -43,43 +47,77 @@ fn Field(
                 type=kind
                 autocomplete=autocomplete
                 required=true
-                on:input=move |ev| {
-                    if let Some(cb) = on_input {
-                        cb.run(event_target_value(&ev));
-                    }
-                }
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
             />
         </div>
     }
 }
 
-/// The error of an action's last run, if it failed.
-macro_rules! action_error {
-    ($action:expr) => {{
-        let action = $action;
-        Signal::derive(move || action.value().get().and_then(|r| r.err()))
-    }};
+/// The state of one form: busy while its request runs, and the last error.
+#[derive(Clone, Copy)]
+struct FormState {
+    pending: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+}
+
+impl FormState {
+    fn new() -> Self {
+        FormState {
+            pending: RwSignal::new(false),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// Runs `request` unless one is already running; `done` gets the successful result.
+    fn submit<T: 'static, F>(self, request: F, done: impl FnOnce(T) + 'static)
+    where
+        F: Future<Output = Result<T, ApiError>> + 'static,
+    {
+        if self.pending.get_untracked() {
+            return;
+        }
+        self.pending.set(true);
+        self.error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = request.await;
+            self.pending.set(false);
+            match result {
+                Ok(value) => done(value),
+                Err(e) => self.error.set(Some(e)),
+            }
+        });
+    }
+}
+
+#[component]
+fn SubmitButton(state: FormState, label: T) -> impl IntoView {
+    view! {
+        <button class="btn-primary mt-2 w-full" type="submit" disabled=move || state.pending.get()>
+            {move || if state.pending.get() { tx(T::Working) } else { tx(label) }}
+        </button>
+    }
 }
 
 #[component]
 pub fn SignIn() -> impl IntoView {
-    let tr = use_tr();
-    let action = ServerAction::<SignInFn>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            browser::go_to("/");
-        }
-    });
+    let (email, password) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let state = FormState::new();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        state.submit(
+            sign_in(email.get_untracked(), password.get_untracked()),
+            |_| browser::go_to("/"),
+        );
+    };
     view! {
         <AuthFrame title=T::SignInTitle>
-            <ActionForm action=action attr:novalidate=true>
-                <Field label=T::Email name="email" kind="email" autocomplete="username"/>
-                <Field label=T::Password name="password" kind="password" autocomplete="current-password"/>
-                <ErrorLine error=action_error!(action)/>
-                <button class="btn-primary mt-2 w-full" type="submit" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { tr(T::Working) } else { tr(T::SignInButton) }}
-                </button>
-            </ActionForm>
+            <form on:submit=on_submit novalidate=true>
+                <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
+                <Field label=T::Password name="password" kind="password" autocomplete="current-password" value=password/>
+                <ErrorLine error=state.error/>
+                <SubmitButton state=state label=T::SignInButton/>
+            </form>
             <p class="mt-6 text-sm">
                 <a class="link" href="/forgot">{tx(T::ForgotLink)}</a>
             </p>
@@ -92,15 +130,22 @@ pub fn SignIn() -> impl IntoView {
 
 #[component]
 pub fn SignUp() -> impl IntoView {
-    let tr = use_tr();
     let lang = prefs().lang;
-    let action = ServerAction::<SignUpFn>::new();
-    let password = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            browser::go_to("/");
-        }
-    });
+    let (email, password, confirm) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let state = FormState::new();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = sign_up(
+            email.get_untracked(),
+            password.get_untracked(),
+            confirm.get_untracked(),
+        );
+        state.submit(request, |_| browser::go_to("/"));
+    };
     let rules = move || {
         let problems = password_problems(&password.get());
         use crate::domain::auth::PasswordProblem::*;
@@ -119,25 +164,17 @@ pub fn SignUp() -> impl IntoView {
     };
     view! {
         <AuthFrame title=T::SignUpTitle>
-            <ActionForm action=action attr:novalidate=true>
-                <Field label=T::Email name="email" kind="email" autocomplete="username"/>
-                <Field
-                    label=T::Password
-                    name="password"
-                    kind="password"
-                    autocomplete="new-password"
-                    on_input=Callback::new(move |v| password.set(v))
-                />
+            <form on:submit=on_submit novalidate=true>
+                <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
+                <Field label=T::Password name="password" kind="password" autocomplete="new-password" value=password/>
                 <div class="mb-4 text-sm" id="password-rules">
                     <p>{tx(T::PasswordRules)}</p>
                     <ul class="mt-1 space-y-0.5">{rules}</ul>
                 </div>
-                <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password"/>
-                <ErrorLine error=action_error!(action)/>
-                <button class="btn-primary mt-2 w-full" type="submit" disabled=move || action.pending().get()>
-                    {move || if action.pending().get() { tr(T::Working) } else { tr(T::SignUpButton) }}
-                </button>
-            </ActionForm>
+                <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password" value=confirm/>
+                <ErrorLine error=state.error/>
+                <SubmitButton state=state label=T::SignUpButton/>
+            </form>
             <p class="mt-6 text-sm">
                 {tx(T::HaveAccount)} " " <a class="link" href="/signin">{tx(T::SignInTitle)}</a>
             </p>
@@ -147,47 +184,63 @@ pub fn SignUp() -> impl IntoView {
 
 #[component]
 pub fn Forgot() -> impl IntoView {
-    let tr = use_tr();
-    let request = ServerAction::<ForgotPassword>::new();
-    let reset = ServerAction::<ResetPassword>::new();
-    let sent = move || request.value().get().and_then(|r| r.ok());
-    let done = move || matches!(reset.value().get(), Some(Ok(())));
+    let email = RwSignal::new(String::new());
+    let (code, password, confirm) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let sent = RwSignal::new(None::<ResetCodeSentTo>);
+    let done = RwSignal::new(false);
+    let (request_state, reset_state) = (FormState::new(), FormState::new());
+    let request_code = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        request_state.submit(forgot_password(email.get_untracked()), move |to| {
+            sent.set(Some(to))
+        });
+    };
+    let set_password = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = reset_password(
+            email.get_untracked(),
+            code.get_untracked(),
+            password.get_untracked(),
+            confirm.get_untracked(),
+        );
+        reset_state.submit(request, move |_| done.set(true));
+    };
     view! {
         <AuthFrame title=T::ForgotTitle>
             <Show
-                when=move || sent().is_some()
+                when=move || sent.get().is_some()
                 fallback=move || {
                     view! {
-                        <ActionForm action=request attr:novalidate=true>
-                            <Field label=T::Email name="email" kind="email" autocomplete="username"/>
-                            <ErrorLine error=action_error!(request)/>
-                            <button class="btn-primary w-full" type="submit" disabled=move || request.pending().get()>
-                                {tx(T::SendCode)}
-                            </button>
-                        </ActionForm>
+                        <form on:submit=request_code novalidate=true>
+                            <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
+                            <ErrorLine error=request_state.error/>
+                            <SubmitButton state=request_state label=T::SendCode/>
+                        </form>
                     }
                 }
             >
                 <p role="status" class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100" data-testid="reset-sent">
-                    {move || match sent() {
-                        Some(ResetCodeSentTo::ServerLog) => tr(T::CodeSentLog),
-                        _ => tr(T::CodeSentEmail),
+                    {move || match sent.get() {
+                        Some(ResetCodeSentTo::ServerLog) => tx(T::CodeSentLog),
+                        _ => tx(T::CodeSentEmail),
                     }}
                 </p>
                 <Show
-                    when=done
+                    when=move || done.get()
                     fallback=move || {
                         view! {
-                            <ActionForm action=reset attr:novalidate=true>
-                                <Field label=T::Email name="email" kind="email" autocomplete="username"/>
-                                <Field label=T::ResetCode name="code" kind="text" autocomplete="one-time-code"/>
-                                <Field label=T::NewPassword name="password" kind="password" autocomplete="new-password"/>
-                                <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password"/>
-                                <ErrorLine error=action_error!(reset)/>
-                                <button class="btn-primary w-full" type="submit" disabled=move || reset.pending().get()>
-                                    {tx(T::SetPassword)}
-                                </button>
-                            </ActionForm>
+                            <form on:submit=set_password novalidate=true>
+                                <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
+                                <Field label=T::ResetCode name="code" kind="text" autocomplete="one-time-code" value=code/>
+                                <Field label=T::NewPassword name="password" kind="password" autocomplete="new-password" value=password/>
+                                <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password" value=confirm/>
+                                <ErrorLine error=reset_state.error/>
+                                <SubmitButton state=reset_state label=T::SetPassword/>
+                            </form>
                         }
                     }
                 >

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::auth::{current_account, SignOut};
+use crate::api::auth::{current_account, sign_out};
 use crate::browser;
 use crate::cookies;
 use crate::domain::numbers::Country;
@@ -21,12 +21,15 @@ fn theme_label(theme: Theme) -> T {
 pub fn Settings() -> impl IntoView {
     let prefs = prefs();
     let account = Resource::new(|| (), |_| current_account());
-    let sign_out = ServerAction::<SignOut>::new();
-    Effect::new(move |_| {
-        if sign_out.value().get().is_some() {
+    let signing_out = RwSignal::new(false);
+    let on_sign_out = move |_| {
+        signing_out.set(true);
+        leptos::task::spawn_local(async move {
+            // Whatever the server says, this browser's session is over: go to sign-in.
+            let _ = sign_out().await;
             browser::go_to("/signin");
-        }
-    });
+        });
+    };
 
     view! {
         <super::PageTitle title=T::SettingsTitle/>
@@ -36,9 +39,9 @@ pub fn Settings() -> impl IntoView {
             <p class="font-medium" data-testid="account-email">
                 <Suspense fallback=|| "…">{move || account.get().and_then(|a| a.ok()).flatten().map(|a| a.email)}</Suspense>
             </p>
-            <ActionForm action=sign_out>
-                <button type="submit" class="btn-secondary mt-3">{tx(T::SignOut)}</button>
-            </ActionForm>
+            <button type="button" class="btn-secondary mt-3" disabled=move || signing_out.get() on:click=on_sign_out>
+                {tx(T::SignOut)}
+            </button>
         </section>
         <section class="card" aria-labelledby="settings-appearance">
             <h2 id="settings-appearance" class="card-title">{tx(T::Appearance)}</h2>
