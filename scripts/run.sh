@@ -7,4 +7,5 @@ SETUP_FOR=run source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 echo
 echo "==> Building and starting the softphone (first build: about 10 minutes on 2 cores)"
 echo "    When it is up: http://127.0.0.1:3000  (data in $ROOT/data)"
+export SOFTPHONE_LOG_FORMAT="${SOFTPHONE_LOG_FORMAT:-text}"
 exec cargo leptos serve
