@@ -114,6 +114,27 @@ pub struct Prefs {
     pub country: RwSignal<Country>,
 }
 
+impl Prefs {
+    /// Changes the default country, remembered in a cookie and on `<html>`.
+    pub fn set_country(&self, country: Country) {
+        self.country.set(country);
+        crate::browser::set_preference_cookie(crate::cookies::COUNTRY, country.iso());
+        crate::browser::apply_to_html("data-country", country.iso());
+    }
+
+    pub fn set_lang(&self, lang: Lang) {
+        self.lang.set(lang);
+        crate::browser::set_preference_cookie(crate::cookies::LANG, lang.tag());
+        crate::browser::apply_to_html("lang", lang.tag());
+    }
+
+    pub fn set_theme(&self, theme: Theme) {
+        self.theme.set(theme);
+        crate::browser::set_preference_cookie(crate::cookies::THEME, theme.as_str());
+        crate::browser::apply_to_html("data-theme", theme.as_str());
+    }
+}
+
 pub fn provide() {
     let initial = Initial::from_request();
     provide_context(Prefs {

@@ -91,4 +91,10 @@ test("the on-screen keypad, long-press 0 for +, backspace, keyboard and the serv
   await expect(page.getByTestId("dial-verdict")).toHaveText("Press Call to bring back +6581234567.");
   await page.getByTestId("call-button").click();
   await expect(input).toHaveValue("+65 8123 4567");
+  // Holding backspace clears the whole number.
+  await page.getByTestId("backspace").hover();
+  await page.mouse.down();
+  await page.waitForTimeout(800);
+  await page.mouse.up();
+  await expect(input).toHaveValue("");
 });

@@ -1,5 +1,7 @@
 //! Small building blocks shared by pages.
 
 pub mod icons;
+pub mod lists;
 pub mod messages;
+pub mod pickers;
 pub mod shell;

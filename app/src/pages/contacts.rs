@@ -10,6 +10,7 @@ use crate::api::contacts::{
 use crate::api::ApiError;
 use crate::browser;
 use crate::components::icons::{Icon, Svg};
+use crate::components::lists::{EmptyState, Loading};
 use crate::components::messages::{error_text, redirect_if_signed_out, refusal_text};
 use crate::domain::contacts::Contact;
 use crate::i18n::T;
@@ -238,7 +239,7 @@ pub fn ContactList() -> impl IntoView {
                     }
                 })
         }}
-        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{tx(T::Loading)}</p> }>
+        <Transition fallback=Loading>
             {move || {
                 first_page
                     .get()
@@ -246,13 +247,7 @@ pub fn ContactList() -> impl IntoView {
                         let items = result.map(|p| p.items).unwrap_or_default();
                         if items.is_empty() {
                             let searching = !search.get_untracked().is_empty() || favourites_only.get_untracked();
-                            view! {
-                                <div class="py-12 text-center" data-testid="empty-state">
-                                    <Svg icon=Icon::Users class="mx-auto h-10 w-10 text-slate-400"/>
-                                    <p class="mt-3 font-medium">{move || if searching { tr(T::NoMatches) } else { tr(T::NoContacts) }}</p>
-                                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{move || if searching { "" } else { tr(T::NoContactsHint) }}</p>
-                                </div>
-                            }
+                            view! { <EmptyState icon=Icon::Users searching title=T::NoContacts hint=T::NoContactsHint/> }
                                 .into_any()
                         } else {
                             view! {

@@ -9,7 +9,6 @@ use crate::api::ApiError;
 use crate::browser;
 use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{error_text, kind_text, refusal_text};
-use crate::cookies;
 use crate::domain::numbers::{
     check, format_international, format_partial, Country, RefusalReason, RuleTable,
 };
@@ -207,28 +206,7 @@ pub fn Keypad() -> impl IntoView {
         <section aria-label=tx(T::Dialpad) class="mx-auto max-w-sm">
             <div class="flex items-center gap-2">
                 <label for="dial-country" class="sr-only">{tx(T::Country)}</label>
-                <select
-                    id="dial-country"
-                    class="input w-auto shrink-0"
-                    on:change=move |ev| {
-                        if let Some(c) = Country::from_iso(&event_target_value(&ev)) {
-                            country.set(c);
-                            browser::set_preference_cookie(cookies::COUNTRY, c.iso());
-                            browser::apply_to_html("data-country", c.iso());
-                        }
-                    }
-                >
-                    {Country::ALL
-                        .into_iter()
-                        .map(|c| {
-                            view! {
-                                <option value=c.iso() selected=move || country.get() == c>
-                                    {move || format!("{} {} +{}", c.flag(), country_name(lang.get(), c), c.calling_code())}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+                <crate::components::pickers::CountrySelect id="dial-country" class="input w-auto shrink-0"/>
                 <span class="text-2xl" aria-hidden="true" data-testid="dial-flag">{move || shown_country().flag()}</span>
             </div>
             <label for="dial-input" class="sr-only">{tx(T::PhoneNumber)}</label>

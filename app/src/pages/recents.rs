@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::api::calls::{list_calls, CallEntry};
 use crate::api::ApiError;
 use crate::components::icons::{Icon, Svg};
+use crate::components::lists::{EmptyState, Loading};
 use crate::components::messages::{end_reason_text, error_text, redirect_if_signed_out};
 use crate::domain::calls::{format_duration, CallFilter};
 use crate::domain::numbers::{check, format_international, RuleTable};
@@ -132,7 +133,7 @@ pub fn Recents() -> impl IntoView {
             on:input=move |ev| search.set(event_target_value(&ev))
         />
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
-        <Transition fallback=move || view! { <p class="py-6 text-center text-slate-600 dark:text-slate-400">{tx(T::Loading)}</p> }>
+        <Transition fallback=Loading>
             {move || {
                 first_page
                     .get()
@@ -140,13 +141,7 @@ pub fn Recents() -> impl IntoView {
                         let items = result.map(|p| p.items).unwrap_or_default();
                         if items.is_empty() {
                             let searching = !search.get_untracked().is_empty() || filter.get_untracked() != CallFilter::All;
-                            view! {
-                                <div class="py-12 text-center" data-testid="empty-state">
-                                    <Svg icon=Icon::Clock class="mx-auto h-10 w-10 text-slate-400"/>
-                                    <p class="mt-3 font-medium">{move || if searching { tr(T::NoMatches) } else { tr(T::NoCalls) }}</p>
-                                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{move || if searching { "" } else { tr(T::NoCallsHint) }}</p>
-                                </div>
-                            }
+                            view! { <EmptyState icon=Icon::Clock searching title=T::NoCalls hint=T::NoCallsHint/> }
                                 .into_any()
                         } else {
                             view! {

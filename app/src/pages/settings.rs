@@ -4,10 +4,8 @@ use leptos::prelude::*;
 
 use crate::api::auth::{current_account, sign_out};
 use crate::browser;
-use crate::cookies;
-use crate::domain::numbers::Country;
 use crate::i18n::{Lang, T};
-use crate::prefs::{country_name, prefs, tx, Theme};
+use crate::prefs::{prefs, tx, Theme};
 
 fn theme_label(theme: Theme) -> T {
     match theme {
@@ -59,11 +57,7 @@ pub fn Settings() -> impl IntoView {
                                         class="accent-teal-700"
                                         value=theme.as_str()
                                         prop:checked=move || prefs.theme.get() == theme
-                                        on:change=move |_| {
-                                            prefs.theme.set(theme);
-                                            browser::set_preference_cookie(cookies::THEME, theme.as_str());
-                                            browser::apply_to_html("data-theme", theme.as_str());
-                                        }
+                                        on:change=move |_| prefs.set_theme(theme)
                                     />
                                     {tx(theme_label(theme))}
                                 </label>
@@ -79,9 +73,7 @@ pub fn Settings() -> impl IntoView {
                     class="input w-auto"
                     on:change=move |ev| {
                         if let Some(lang) = Lang::from_tag(&event_target_value(&ev)) {
-                            prefs.lang.set(lang);
-                            browser::set_preference_cookie(cookies::LANG, lang.tag());
-                            browser::apply_to_html("lang", lang.tag());
+                            prefs.set_lang(lang);
                         }
                     }
                 >
@@ -93,28 +85,7 @@ pub fn Settings() -> impl IntoView {
             </div>
             <div class="mt-4">
                 <label for="settings-country" class="label">{tx(T::DefaultCountry)}</label>
-                <select
-                    id="settings-country"
-                    class="input w-auto"
-                    on:change=move |ev| {
-                        if let Some(c) = Country::from_iso(&event_target_value(&ev)) {
-                            prefs.country.set(c);
-                            browser::set_preference_cookie(cookies::COUNTRY, c.iso());
-                            browser::apply_to_html("data-country", c.iso());
-                        }
-                    }
-                >
-                    {Country::ALL
-                        .into_iter()
-                        .map(|c| {
-                            view! {
-                                <option value=c.iso() selected=move || prefs.country.get() == c>
-                                    {move || format!("{} {} (+{})", c.flag(), country_name(prefs.lang.get(), c), c.calling_code())}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+                <crate::components::pickers::CountrySelect id="settings-country" class="input w-auto"/>
             </div>
         </section>
     }
