@@ -40,7 +40,8 @@ if ! cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos $CARGO_LEPTOS_V
   # --debug: 7 minutes instead of 25 on two cores, and it builds release bundles just as well.
   # no_downloads: a missing tool is an error, never a download from outside the registries.
   step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, about 7 minutes)"
-  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads --debug
+  # --force: replaces a different version (or a stale install record) in place.
+  cargo install --force cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads --debug
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
@@ -48,7 +49,7 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", 
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
   step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (one time, about 5 minutes)"
   # Not --locked: the locked webpki-roots is missing from the registry mirror.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 apt_missing=()

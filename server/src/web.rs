@@ -153,7 +153,19 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             next.run(request).await
         }
     };
+    // Cookies the handler set itself (e.g. a fresh sign-in) win over ours.
+    let set_by_handler: Vec<String> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split('=').next().map(str::to_string))
+        .collect();
     for cookie in set_cookies {
+        let name = cookie.split('=').next().unwrap_or_default();
+        if set_by_handler.iter().any(|n| n == name) {
+            continue;
+        }
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

@@ -240,12 +240,15 @@ pub async fn import_contacts(
         let mut draft = row.draft.clone();
         let mut kept: Vec<DraftNumber> = Vec::new();
         let mut refused = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for number in &row.draft.numbers {
             match crate::domain::numbers::dialable(
                 &number.input,
                 default_country,
                 services.numbers.as_ref(),
             ) {
+                // The same number twice in one card (e.g. as CELL and as pref) is kept once.
+                Ok(n) if !seen.insert(n.e164().to_string()) => {}
                 Ok(_) => kept.push(number.clone()),
                 Err(reason) => refused.push((number.input.clone(), reason)),
             }
