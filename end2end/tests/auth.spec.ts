@@ -86,3 +86,27 @@ test("forgot password: the code from the server log sets a new password", async 
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
 });
+
+test("an expired access token is renewed from the refresh cookie; without one the session ends", async ({ page, context }) => {
+  await signUp(page);
+  const withoutAccess = async () => {
+    const kept = (await context.cookies()).filter((c) => c.name !== "sp_access");
+    await context.clearCookies();
+    await context.addCookies(kept);
+  };
+  await withoutAccess();
+  await page.goto("/contacts");
+  await expect(page.getByRole("heading", { name: "Contacts" })).toBeVisible();
+  const renewed = (await context.cookies()).find((c) => c.name === "sp_access");
+  expect(renewed?.value.split(".")).toHaveLength(3);
+  expect(renewed?.httpOnly).toBe(true);
+
+  // A forged refresh token does not renew anything and is cleared.
+  await withoutAccess();
+  const forged = (await context.cookies()).map((c) => (c.name === "sp_refresh" ? { ...c, value: "forged" } : c));
+  await context.clearCookies();
+  await context.addCookies(forged);
+  await page.goto("/contacts");
+  await expect(page).toHaveURL(/\/signin$/);
+  expect((await context.cookies()).find((c) => c.name === "sp_refresh")).toBeUndefined();
+});

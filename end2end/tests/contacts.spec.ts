@@ -119,3 +119,23 @@ test("import a vCard reports what was skipped and why; export gives the contacts
   expect(text).toContain("TEL;TYPE=CELL:+6581234567");
   expect(text).not.toContain("19001234567");
 });
+
+test("import a Google-style CSV", async ({ page }) => {
+  await page.goto("/contacts");
+  await hydrated(page);
+  const csv = [
+    "Given Name,Family Name,Organization 1 - Name,Phone 1 - Type,Phone 1 - Value",
+    "Mei Ling,Goh,Harbour Pte Ltd,Mobile,9123 4567",
+    "Juan,Ortega,,Work,+507 200-1234",
+    "No,Phone,,,",
+  ].join("\n");
+  await page.getByTestId("import-file").setInputFiles({ name: "google.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  const report = page.getByTestId("import-report");
+  await expect(report).toContainText("2 imported, 1 skipped.");
+  await expect(report).toContainText("Row 4: no phone number");
+  const rows = page.getByTestId("contact-row");
+  await expect(rows).toHaveCount(2);
+  // "9123 4567" has no country code: read as a number of the default country (Singapore).
+  await expect(rows.filter({ hasText: "Mei Ling Goh" })).toContainText("+65 9123 4567");
+  await expect(rows.filter({ hasText: "Juan Ortega" })).toContainText("+507 200-1234");
+});
