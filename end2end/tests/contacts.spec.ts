@@ -110,6 +110,12 @@ test("import a vCard reports what was skipped and why; export gives the contacts
   await expect(rows.first()).toContainText("Lim Boon Keng");
   await expect(rows.last()).toContainText("Rosa Castillo");
 
+  // The same file again adds nothing.
+  await page.getByTestId("import-file").setInputFiles({ name: "contacts.vcf", mimeType: "text/vcard", buffer: Buffer.from(vcf) });
+  await expect(report).toContainText("0 imported, 5 skipped.");
+  await expect(report).toContainText("Row 4: Rosa Castillo: already in your contacts");
+  await expect(rows).toHaveCount(2);
+
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Export vCard" }).click();
   const file = await download;

@@ -267,6 +267,28 @@ pub async fn import_contacts(
         draft.numbers = kept;
         match draft.validate(default_country, services.numbers.as_ref()) {
             Ok(valid) => {
+                // Importing the same file twice must not double the address book: a contact
+                // with the same name and one of the same numbers is already there.
+                let mut existing = None;
+                for number in &valid.numbers {
+                    if let Some(c) = services
+                        .store
+                        .contact_by_number(&me.sub, &number.e164)
+                        .await?
+                    {
+                        if c.name.to_lowercase() == valid.name.to_lowercase() {
+                            existing = Some(c);
+                            break;
+                        }
+                    }
+                }
+                if existing.is_some() {
+                    skipped.push(ImportSkip::new(
+                        row.row,
+                        format!("{}: already in your contacts", valid.name),
+                    ));
+                    continue;
+                }
                 let contact = ssr::new_contact(valid, uuid::Uuid::new_v4().to_string(), now);
                 services.store.insert_contact(&me.sub, &contact).await?;
                 imported += 1;
