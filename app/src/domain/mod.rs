@@ -1,6 +1,7 @@
 //! The domain: plain Rust, no I/O, compiled for the browser and the server alike.
 
 pub mod auth;
+pub mod call;
 pub mod calls;
 pub mod contacts;
 pub mod numbers;

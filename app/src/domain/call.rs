@@ -1,0 +1,372 @@
+//! One call, one state machine (DESIGN §3), sans-IO in the style of `str0m`: inputs go in with
+//! the time, outputs come out, nothing here touches a socket or a clock.
+//!
+//! `Idle → Dialing → Ringing → Connected (muted / on hold) → Ended{reason}`. The gateway feeds
+//! it trunk events (SIP responses, BYE), the user's actions and `Tick`s; it answers with what to
+//! send and play, and the next deadline. The end reason is the one shown, stored and counted.
+
+use serde::{Deserialize, Serialize};
+
+use super::calls::EndReason;
+
+/// Limits that end calls the far end never ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallLimits {
+    /// No final answer (or 180) to the INVITE within this: the trunk is unreachable.
+    pub setup_timeout_ms: u64,
+    /// Ringing this long without an answer: give up (CANCEL) as "no answer".
+    pub ring_timeout_ms: u64,
+    /// A connected call is ended (BYE) after this long: a toll-fraud and runaway guard.
+    pub max_duration_ms: u64,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        CallLimits {
+            setup_timeout_ms: 32_000,
+            ring_timeout_ms: 60_000,
+            max_duration_ms: 2 * 3600 * 1000,
+        }
+    }
+}
+
+/// Who ended the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HangupBy {
+    Agent,
+    Remote,
+    System,
+}
+
+impl HangupBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HangupBy::Agent => "agent",
+            HangupBy::Remote => "remote",
+            HangupBy::System => "system",
+        }
+    }
+}
+
+/// What the UI shows and the call log stores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CallState {
+    Idle,
+    /// INVITE sent, no ringing yet.
+    Dialing,
+    /// The far end is alerting (180), or playing early media (183).
+    Ringing,
+    Connected {
+        muted: bool,
+        on_hold: bool,
+    },
+    /// BYE or CANCEL sent, waiting for the far end to confirm.
+    Ending,
+    Ended {
+        reason: EndReason,
+        by: HangupBy,
+        cause: Option<String>,
+    },
+}
+
+/// What the trunk (SIP leg) reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrunkEvent {
+    /// 100 Trying.
+    Trying,
+    /// 180 Ringing (no media: we play ringback ourselves).
+    Ringing,
+    /// 183 Session Progress (early media: the network plays its own tones).
+    EarlyMedia,
+    /// 200 OK to the INVITE.
+    Answered,
+    /// A final failure response to the INVITE.
+    Rejected { status: u16, reason: String },
+    /// The far end hung up (BYE).
+    RemoteBye,
+    /// The far end confirmed our BYE or CANCEL (200 / 487).
+    EndConfirmed,
+    /// Nothing more can be sent or received (transport, media or ICE failure).
+    Failed { detail: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The user pressed Call (the number already passed the policy and the guards).
+    Dial,
+    Trunk(TrunkEvent),
+    /// The user pressed End.
+    Hangup,
+    Mute(bool),
+    Hold(bool),
+    /// Time passed; deadlines are checked.
+    Tick,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    SendInvite,
+    SendCancel,
+    SendBye,
+    PlayRingback,
+    StopRingback,
+    /// Stop or resume sending the agent's audio.
+    SendAudio(bool),
+    /// Ask the far end to hold (re-INVITE sendonly) or resume (sendrecv).
+    SendHold(bool),
+    State(CallState),
+    /// The call record's answer time (ms since the epoch).
+    Answered {
+        at: u64,
+    },
+    /// The call is over; the record gets its end time, reason, who and cause.
+    Ended {
+        at: u64,
+        reason: EndReason,
+        by: HangupBy,
+        cause: Option<String>,
+    },
+}
+
+/// The end reason for a final SIP failure response to an INVITE (issue 3's mapping).
+pub fn end_reason_for_status(status: u16) -> EndReason {
+    match status {
+        486 | 600 => EndReason::Busy,
+        480 | 408 => EndReason::NoAnswer,
+        404 | 484 | 604 => EndReason::NotFound,
+        487 => EndReason::Cancelled,
+        401 | 403 | 407 | 503 | 603 | 606 => EndReason::Refused,
+        _ => EndReason::Failed,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    limits: CallLimits,
+    state: CallState,
+    dialed_at: Option<u64>,
+    ringing_at: Option<u64>,
+    answered_at: Option<u64>,
+    ending_at: Option<u64>,
+    ringback: bool,
+    /// How the call will end once the far end confirms our BYE/CANCEL.
+    pending_end: Option<(EndReason, HangupBy, Option<String>)>,
+    outputs: Vec<Output>,
+}
+
+impl Call {
+    pub fn new(limits: CallLimits) -> Self {
+        Call {
+            limits,
+            state: CallState::Idle,
+            dialed_at: None,
+            ringing_at: None,
+            answered_at: None,
+            ending_at: None,
+            ringback: false,
+            pending_end: None,
+            outputs: Vec::new(),
+        }
+    }
+
+    pub fn state(&self) -> &CallState {
+        &self.state
+    }
+
+    pub fn is_over(&self) -> bool {
+        matches!(self.state, CallState::Ended { .. })
+    }
+
+    /// The next time `Tick` must be given, if any deadline is pending.
+    pub fn next_deadline(&self) -> Option<u64> {
+        match self.state {
+            CallState::Dialing => Some(self.dialed_at? + self.limits.setup_timeout_ms),
+            CallState::Ringing => Some(self.ringing_at? + self.limits.ring_timeout_ms),
+            CallState::Connected { .. } => Some(self.answered_at? + self.limits.max_duration_ms),
+            CallState::Ending => Some(self.ending_at? + self.limits.setup_timeout_ms),
+            _ => None,
+        }
+    }
+
+    /// Drains what the last inputs asked for, in order.
+    pub fn poll_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.outputs)
+    }
+
+    fn set_state(&mut self, state: CallState) {
+        if self.state != state {
+            self.state = state.clone();
+            self.outputs.push(Output::State(state));
+        }
+    }
+
+    fn ringback(&mut self, on: bool) {
+        if self.ringback != on {
+            self.ringback = on;
+            self.outputs.push(if on {
+                Output::PlayRingback
+            } else {
+                Output::StopRingback
+            });
+        }
+    }
+
+    fn end(&mut self, now: u64, reason: EndReason, by: HangupBy, cause: Option<String>) {
+        self.ringback(false);
+        self.pending_end = None;
+        self.outputs.push(Output::Ended {
+            at: now,
+            reason,
+            by,
+            cause: cause.clone(),
+        });
+        self.set_state(CallState::Ended { reason, by, cause });
+    }
+
+    /// Sends CANCEL (before answer) or BYE (after), then waits for the far end to confirm.
+    fn start_ending(&mut self, now: u64, reason: EndReason, by: HangupBy, cause: Option<String>) {
+        self.ringback(false);
+        self.ending_at = Some(now);
+        let answered = matches!(self.state, CallState::Connected { .. });
+        self.outputs.push(if answered {
+            Output::SendBye
+        } else {
+            Output::SendCancel
+        });
+        self.pending_end = Some((reason, by, cause));
+        self.set_state(CallState::Ending);
+    }
+
+    /// Feeds one input at `now` (ms since the epoch). Inputs that make no sense in the current
+    /// state are ignored: a late 180 after the answer, a second hang-up, a tick with nothing due.
+    pub fn handle(&mut self, input: Input, now: u64) {
+        use CallState as S;
+        match (self.state.clone(), input) {
+            (S::Idle, Input::Dial) => {
+                self.dialed_at = Some(now);
+                self.outputs.push(Output::SendInvite);
+                self.set_state(S::Dialing);
+            }
+            (S::Idle, Input::Hangup) => self.end(now, EndReason::Cancelled, HangupBy::Agent, None),
+
+            (S::Dialing | S::Ringing, Input::Trunk(TrunkEvent::Ringing)) => {
+                self.ringing_at.get_or_insert(now);
+                self.ringback(true);
+                self.set_state(S::Ringing);
+            }
+            (S::Dialing | S::Ringing, Input::Trunk(TrunkEvent::EarlyMedia)) => {
+                // The network's own tones (or announcements) now reach the agent.
+                self.ringing_at.get_or_insert(now);
+                self.ringback(false);
+                self.set_state(S::Ringing);
+            }
+            (S::Dialing | S::Ringing | S::Ending, Input::Trunk(TrunkEvent::Answered)) => {
+                if self.state == S::Ending {
+                    // Answered while our CANCEL crossed it: hang up the answered call at once,
+                    // still ending for the reason we cancelled.
+                    self.answered_at = Some(now);
+                    self.ending_at = Some(now);
+                    self.outputs.push(Output::SendBye);
+                    return;
+                }
+                self.ringback(false);
+                self.answered_at = Some(now);
+                self.outputs.push(Output::Answered { at: now });
+                self.set_state(S::Connected {
+                    muted: false,
+                    on_hold: false,
+                });
+            }
+            (S::Dialing | S::Ringing, Input::Trunk(TrunkEvent::Rejected { status, reason })) => {
+                let cause = Some(format!("{status} {reason}").trim().to_string());
+                self.end(now, end_reason_for_status(status), HangupBy::Remote, cause);
+            }
+            (S::Dialing | S::Ringing, Input::Hangup) => {
+                self.start_ending(now, EndReason::Cancelled, HangupBy::Agent, None);
+            }
+
+            (S::Connected { on_hold, .. }, Input::Mute(muted)) => {
+                self.outputs.push(Output::SendAudio(!muted && !on_hold));
+                self.set_state(S::Connected { muted, on_hold });
+            }
+            (S::Connected { muted, .. }, Input::Hold(on_hold)) => {
+                self.outputs.push(Output::SendHold(on_hold));
+                self.outputs.push(Output::SendAudio(!muted && !on_hold));
+                self.set_state(S::Connected { muted, on_hold });
+            }
+            (S::Connected { .. }, Input::Hangup) => {
+                self.start_ending(now, EndReason::Completed, HangupBy::Agent, None);
+            }
+            (S::Connected { .. }, Input::Trunk(TrunkEvent::RemoteBye)) => {
+                self.end(
+                    now,
+                    EndReason::Completed,
+                    HangupBy::Remote,
+                    Some("BYE".into()),
+                );
+            }
+
+            (S::Ending, Input::Trunk(TrunkEvent::EndConfirmed | TrunkEvent::RemoteBye))
+            | (S::Ending, Input::Trunk(TrunkEvent::Rejected { .. })) => {
+                let (reason, by, cause) = self.pending_end.take().unwrap_or((
+                    EndReason::Completed,
+                    HangupBy::Agent,
+                    None,
+                ));
+                self.end(now, reason, by, cause);
+            }
+
+            (
+                S::Dialing | S::Ringing | S::Connected { .. } | S::Ending,
+                Input::Trunk(TrunkEvent::Failed { detail }),
+            ) => {
+                // Already ending: the reason we were ending for stands. Otherwise it failed.
+                let reason = match (&self.state, &self.pending_end) {
+                    (S::Ending, Some(pending)) => pending.0,
+                    _ => EndReason::Failed,
+                };
+                self.end(now, reason, HangupBy::System, Some(detail));
+            }
+
+            (S::Dialing, Input::Tick) if self.next_deadline().is_some_and(|d| now >= d) => {
+                self.start_ending(
+                    now,
+                    EndReason::Failed,
+                    HangupBy::System,
+                    Some("no answer from the trunk".into()),
+                );
+            }
+            (S::Ringing, Input::Tick) if self.next_deadline().is_some_and(|d| now >= d) => {
+                self.start_ending(
+                    now,
+                    EndReason::NoAnswer,
+                    HangupBy::System,
+                    Some("ring timeout".into()),
+                );
+            }
+            (S::Connected { .. }, Input::Tick)
+                if self.next_deadline().is_some_and(|d| now >= d) =>
+            {
+                self.start_ending(
+                    now,
+                    EndReason::Completed,
+                    HangupBy::System,
+                    Some("maximum call duration".into()),
+                );
+            }
+            (S::Ending, Input::Tick) if self.next_deadline().is_some_and(|d| now >= d) => {
+                // The far end never confirmed (SIP gives up after 32 s too): the call is over.
+                let (reason, by, cause) = self.pending_end.take().unwrap_or((
+                    EndReason::Completed,
+                    HangupBy::Agent,
+                    None,
+                ));
+                self.end(now, reason, by, cause);
+            }
+
+            // Anything else is stale or repeated; ignoring it keeps the state honest.
+            _ => {}
+        }
+    }
+}
