@@ -148,6 +148,8 @@ messages! {
     ErrFileTooLarge => "The file is too large (limit 2 MB).", "El archivo es demasiado grande (límite 2 MB).", "文件太大（上限 2 MB）。";
     ErrFileUnreadable => "The file cannot be read:", "No se puede leer el archivo:", "无法读取文件：";
     ErrCallingUnavailable => "The server checked this number and allows it, but calling is not available on this server yet.", "El servidor comprobó este número y lo permite, pero las llamadas aún no están disponibles en este servidor.", "服务器已检查并允许此号码，但此服务器尚未提供通话功能。";
+    ErrCallInProgress => "You already have a call in progress.", "Ya tiene una llamada en curso.", "您已有一通正在进行的通话。";
+    ErrTooManyCallAttempts => "Too many call attempts. Try again in {seconds} s.", "Demasiados intentos de llamada. Inténtelo en {seconds} s.", "呼叫尝试过多。请在 {seconds} 秒后重试。";
     ErrUnavailable => "The service is unavailable. Try again shortly.", "El servicio no está disponible. Inténtelo en breve.", "服务暂不可用，请稍后重试。";
     ErrRequest => "Could not reach the server. Check your connection.", "No se pudo contactar con el servidor. Revise su conexión.", "无法连接服务器，请检查网络。";
     ErrContactInvalid => "Please fix the marked fields.", "Corrija los campos marcados.", "请修正标出的字段。";

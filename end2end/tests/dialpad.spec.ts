@@ -98,3 +98,18 @@ test("the on-screen keypad, long-press 0 for +, backspace, keyboard and the serv
   await page.mouse.up();
   await expect(input).toHaveValue("");
 });
+
+test("call attempts are throttled by the server", async ({ page }) => {
+  const input = page.getByLabel("Phone number");
+  const verdict = page.getByTestId("dial-verdict");
+  await input.pressSequentially("+6581234567");
+  // Five attempts a minute are allowed (each checked by the server); the sixth is refused.
+  for (let i = 0; i < 5; i++) {
+    await input.press("Enter");
+    await expect(verdict).toContainText("The server checked this number and allows it");
+    await input.fill("");
+    await input.pressSequentially("+6581234567");
+  }
+  await input.press("Enter");
+  await expect(verdict).toContainText(/Too many call attempts\. Try again in \d+ s\./);
+});

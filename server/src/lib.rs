@@ -77,6 +77,9 @@ pub async fn embedded_services(
         identity: identity.clone(),
         numbers: Arc::new(numbers::Libphonenumber),
         clock,
+        call_guard: Arc::new(std::sync::Mutex::new(app::domain::guards::CallGuard::new(
+            app::domain::guards::GuardLimits::default(),
+        ))),
         secure_cookies: config.secure_cookies,
     };
     Ok((services, identity))

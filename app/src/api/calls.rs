@@ -84,6 +84,21 @@ pub async fn start_call(
             return Err(ApiError::NumberRefused(reason));
         }
     };
+    {
+        use crate::domain::guards::GuardRefusal;
+        let mut guard = services
+            .call_guard
+            .lock()
+            .map_err(|_| ApiError::Request("call guard poisoned".into()))?;
+        match guard.admit(&me.sub, services.clock.now_ms()) {
+            Ok(()) => {}
+            Err(GuardRefusal::CallInProgress) => return Err(ApiError::CallInProgress),
+            Err(GuardRefusal::TooManyAttempts { retry_after_secs }) => {
+                tracing::warn!(user = %me.sub, retry_after_secs, "call attempts throttled");
+                return Err(ApiError::TooManyCallAttempts { retry_after_secs });
+            }
+        }
+    }
     // Telephony (gateway + trunk) arrives with the calls issue; until then say so plainly.
     tracing::info!(
         country = number.country().iso(),

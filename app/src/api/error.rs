@@ -39,6 +39,10 @@ pub enum ApiError {
     FileTooLarge { limit_bytes: usize },
     #[error("the file cannot be read: {0}")]
     FileUnreadable(String),
+    #[error("another call is in progress")]
+    CallInProgress,
+    #[error("too many call attempts; try again in {retry_after_secs} s")]
+    TooManyCallAttempts { retry_after_secs: u64 },
     #[error("calling is not available yet on this server")]
     CallingUnavailable,
     #[error("the service is unavailable; try again shortly")]

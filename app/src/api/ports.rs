@@ -254,6 +254,8 @@ pub struct Services {
     /// The authoritative number classifier (libphonenumber metadata).
     pub numbers: Arc<dyn Classifier + Send + Sync>,
     pub clock: Arc<dyn Clock>,
+    /// Attempt limits and the one-active-call rule, in this process.
+    pub call_guard: Arc<std::sync::Mutex<crate::domain::guards::CallGuard>>,
     /// Whether session cookies carry `Secure` (off only for plain http on loopback).
     pub secure_cookies: bool,
 }

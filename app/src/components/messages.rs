@@ -103,6 +103,12 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
         ApiError::FileTooLarge { .. } => t(lang, T::ErrFileTooLarge).into(),
         ApiError::FileUnreadable(detail) => format!("{} {detail}", t(lang, T::ErrFileUnreadable)),
         ApiError::CallingUnavailable => t(lang, T::ErrCallingUnavailable).into(),
+        ApiError::CallInProgress => t(lang, T::ErrCallInProgress).into(),
+        ApiError::TooManyCallAttempts { retry_after_secs } => tf(
+            lang,
+            T::ErrTooManyCallAttempts,
+            &[("seconds", &retry_after_secs.to_string())],
+        ),
         ApiError::Unavailable => t(lang, T::ErrUnavailable).into(),
         ApiError::Request(_) => t(lang, T::ErrRequest).into(),
     }
