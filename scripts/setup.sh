@@ -71,6 +71,14 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ "$(cat node_modules/.lock-hash 2>
   echo "$lock_hash" > node_modules/.lock-hash
 fi
 
+# Keep the shared build cache bounded (CI reuses it run after run): incremental-compilation data
+# is the bulk of the growth and is rebuilt on demand.
+if [ -d "$CARGO_TARGET_DIR/debug/incremental" ] \
+  && [ "$(du -sm "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt "${SOFTPHONE_CACHE_MAX_MB:-40000}" ]; then
+  step "Build cache over ${SOFTPHONE_CACHE_MAX_MB:-40000} MB: dropping incremental data"
+  rm -rf "$CARGO_TARGET_DIR/debug/incremental" "$CARGO_TARGET_DIR"/front/*/debug/incremental
+fi
+
 # `eval "$(scripts/setup.sh --print-env)"` gives an interactive shell the same environment
 # (for `cargo leptos watch` and friends) without leaving `set -e` behind in it.
 if [ "${1:-}" = "--print-env" ]; then
