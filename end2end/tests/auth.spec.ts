@@ -40,6 +40,7 @@ test("wrong password is refused without saying whether the account exists; sign 
   const email = await signUp(page);
   await page.goto("/settings");
   await expect(page.getByTestId("account-email")).toHaveText(email);
+  await hydrated(page);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/signin$/);
   expect((await context.cookies()).filter((c) => c.name.startsWith("sp_") && c.httpOnly && c.value)).toHaveLength(0);
