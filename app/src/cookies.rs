@@ -20,6 +20,18 @@ pub fn find<'a>(headers: impl Iterator<Item = &'a str>, name: &str) -> Option<St
         .map(|(_, v)| v.trim().to_string())
 }
 
+/// Finds a cookie in a request's headers.
+#[cfg(feature = "ssr")]
+pub fn from_headers(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    find(
+        headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        name,
+    )
+}
+
 /// A `Set-Cookie` value for a token: `HttpOnly; SameSite=Strict; Path=/`, `Secure` unless the
 /// server runs plain http on loopback.
 pub fn token(name: &str, value: &str, max_age_secs: u64, secure: bool) -> String {

@@ -71,15 +71,9 @@ impl Initial {
                 .to_string()
         };
         let cookie = |name: &str| {
-            parts.as_ref().and_then(|p| {
-                cookies::find(
-                    p.headers
-                        .get_all(axum::http::header::COOKIE)
-                        .iter()
-                        .filter_map(|v| v.to_str().ok()),
-                    name,
-                )
-            })
+            parts
+                .as_ref()
+                .and_then(|p| cookies::from_headers(&p.headers, name))
         };
         let accept = header(axum::http::header::ACCEPT_LANGUAGE);
         let lang = cookie(cookies::LANG)

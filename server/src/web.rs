@@ -64,13 +64,7 @@ fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
     {
         return Some(bearer.trim().to_string());
     }
-    cookies::find(
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok()),
-        cookies::ACCESS,
-    )
+    cookies::from_headers(headers, cookies::ACCESS)
 }
 
 /// Verifies the session on every request: the access token (cookie or `Authorization:
@@ -104,13 +98,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         }
     }
     if principal.is_none() {
-        let refresh = cookies::find(
-            headers
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-            cookies::REFRESH,
-        );
+        let refresh = cookies::from_headers(&headers, cookies::REFRESH);
         if let Some(refresh) = refresh {
             match identity.refresh(&refresh).await {
                 Ok(tokens) => {

@@ -75,12 +75,8 @@ pub async fn start_call(
     ) {
         Ok(n) => n,
         Err(reason) => {
-            let event = crate::api::ports::AuditEvent {
-                at: services.clock.now_ms(),
-                action: "call_refused".into(),
-                detail: reason.as_str().into(),
-            };
-            let _ = services.store.audit(&me.sub, &event).await;
+            crate::api::ssr::audit(&services, &me.sub, "call_refused", reason.as_str().into())
+                .await;
             return Err(ApiError::NumberRefused(reason));
         }
     };

@@ -62,17 +62,6 @@ mod ssr {
             .map_err(ApiError::ContactInvalid)
     }
 
-    pub async fn audit(services: &Services, owner: &str, action: &str, detail: String) {
-        let event = crate::api::ports::AuditEvent {
-            at: services.clock.now_ms(),
-            action: action.into(),
-            detail,
-        };
-        if let Err(e) = services.store.audit(owner, &event).await {
-            tracing::error!(error = %e, action, "audit write failed");
-        }
-    }
-
     pub fn is_contact_id(id: &str) -> bool {
         id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
     }
@@ -128,7 +117,7 @@ pub async fn save_contact(
         None => {
             let contact = ssr::new_contact(valid, uuid::Uuid::new_v4().to_string(), now);
             services.store.insert_contact(&me.sub, &contact).await?;
-            ssr::audit(&services, &me.sub, "contact_created", contact.id.clone()).await;
+            crate::api::ssr::audit(&services, &me.sub, "contact_created", contact.id.clone()).await;
             Ok(contact)
         }
         Some(id) => {
@@ -153,7 +142,7 @@ pub async fn save_contact(
                 .store
                 .update_contact(&me.sub, &contact, expected)
                 .await?;
-            ssr::audit(&services, &me.sub, "contact_updated", contact.id.clone()).await;
+            crate::api::ssr::audit(&services, &me.sub, "contact_updated", contact.id.clone()).await;
             Ok(contact)
         }
     }
@@ -185,7 +174,7 @@ pub async fn delete_contact(id: String) -> Result<Contact, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
     let contact = services.store.delete_contact(&me.sub, &id).await?;
-    ssr::audit(&services, &me.sub, "contact_deleted", id).await;
+    crate::api::ssr::audit(&services, &me.sub, "contact_deleted", id).await;
     Ok(contact)
 }
 
@@ -205,7 +194,7 @@ pub async fn restore_contact(contact: Contact) -> Result<Contact, ApiError> {
         Ok(()) | Err(StoreError::AlreadyExists) => {}
         Err(e) => return Err(e.into()),
     }
-    ssr::audit(&services, &me.sub, "contact_restored", restored.id.clone()).await;
+    crate::api::ssr::audit(&services, &me.sub, "contact_restored", restored.id.clone()).await;
     Ok(restored)
 }
 
@@ -324,7 +313,7 @@ pub async fn import_contacts(
         }
     }
     skipped.sort_by_key(|s| s.row);
-    ssr::audit(
+    crate::api::ssr::audit(
         &services,
         &me.sub,
         "contacts_imported",

@@ -37,6 +37,18 @@ pub(crate) mod ssr {
             .unwrap_or(ClientAddr(std::net::IpAddr::from([127, 0, 0, 1])))
     }
 
+    /// Writes an audit entry; a failure is logged, never shown to the user.
+    pub async fn audit(services: &Services, owner: &str, action: &str, detail: String) {
+        let event = super::ports::AuditEvent {
+            at: services.clock.now_ms(),
+            action: action.into(),
+            detail,
+        };
+        if let Err(e) = services.store.audit(owner, &event).await {
+            tracing::error!(error = %e, action, "audit write failed");
+        }
+    }
+
     pub fn set_cookie(value: String) {
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),

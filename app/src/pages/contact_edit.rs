@@ -11,10 +11,10 @@ use crate::components::shell::notices;
 use crate::domain::contacts::{
     Contact, ContactDraft, ContactProblems, DraftNumber, NumberLabel, NUMBERS_MAX,
 };
+use crate::domain::numbers::format_e164;
 use crate::domain::numbers::{check, RuleTable};
 use crate::i18n::{t, T};
 use crate::pages::contact_view::label_text;
-use crate::pages::recents::display_number;
 use crate::prefs::{country_name, prefs, tx, use_tr};
 
 #[derive(Clone, Copy)]
@@ -86,7 +86,7 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
     let mut initial_rows: Vec<NumberRow> = draft
         .numbers
         .iter()
-        .map(|n| new_row(n.label, display_number(&n.input)))
+        .map(|n| new_row(n.label, format_e164(&n.input)))
         .collect();
     if initial_rows.is_empty() {
         initial_rows.push(new_row(NumberLabel::Mobile, String::new()));

@@ -8,8 +8,8 @@ use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{error_text, redirect_if_signed_out};
 use crate::components::shell::{notices, Toast};
 use crate::domain::contacts::NumberLabel;
+use crate::domain::numbers::{dial_href, format_e164};
 use crate::i18n::{t, T};
-use crate::pages::recents::display_number;
 use crate::prefs::{prefs, tx, use_trf};
 
 pub fn label_text(label: NumberLabel) -> T {
@@ -109,8 +109,8 @@ pub fn ContactView() -> impl IntoView {
                                     {c.numbers
                                         .iter()
                                         .map(|n| {
-                                            let shown = display_number(&n.e164);
-                                            let href = format!("/?number={}", n.e164.replace('+', "%2B"));
+                                            let shown = format_e164(&n.e164);
+                                            let href = dial_href(&n.e164);
                                             let label = label_text(n.label);
                                             let name = c.name.clone();
                                             view! {

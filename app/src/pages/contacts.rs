@@ -13,8 +13,8 @@ use crate::components::icons::{Icon, Svg};
 use crate::components::lists::{EmptyState, Loading};
 use crate::components::messages::{error_text, redirect_if_signed_out, refusal_text};
 use crate::domain::contacts::Contact;
+use crate::domain::numbers::{dial_href, format_e164};
 use crate::i18n::T;
-use crate::pages::recents::display_number;
 use crate::prefs::{prefs, tx, use_tr, use_trf};
 
 #[component]
@@ -137,12 +137,12 @@ pub fn ContactList() -> impl IntoView {
         let first = contact
             .numbers
             .first()
-            .map(|n| display_number(&n.e164))
+            .map(|n| format_e164(&n.e164))
             .unwrap_or_default();
         let call_href = contact
             .numbers
             .first()
-            .map(|n| format!("/?number={}", n.e164.replace('+', "%2B")))
+            .map(|n| dial_href(&n.e164))
             .unwrap_or_else(|| "/".into());
         let (id, fav, name) = (contact.id.clone(), contact.favourite, contact.name.clone());
         let name_for_call = name.clone();

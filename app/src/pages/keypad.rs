@@ -10,7 +10,7 @@ use crate::browser;
 use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{error_text, kind_text, refusal_text};
 use crate::domain::numbers::{
-    check, format_international, format_partial, Country, RefusalReason, RuleTable,
+    check, format_e164, format_partial, Country, NumberCheck, RefusalReason, RuleTable,
 };
 use crate::i18n::T;
 use crate::prefs::{country_name, prefs, tx, use_tr, use_trf};
@@ -35,9 +35,12 @@ const KEYS: [(char, &str); 12] = [
 /// What the field shows after pasting: a recognised number in international form, otherwise
 /// exactly what was pasted (so the verdict can say what is wrong with it).
 fn pasted(text: &str, country: Country) -> String {
-    let verdict = check(text, Some(country), &RuleTable);
-    match (verdict.country, verdict.e164) {
-        (Some(c), Some(e164)) => format_international(c, &e164[1 + c.calling_code().len()..]),
+    match check(text, Some(country), &RuleTable) {
+        NumberCheck {
+            country: Some(_),
+            e164: Some(e164),
+            ..
+        } => format_e164(&e164),
         _ => text.trim().chars().take(64).collect(),
     }
 }
@@ -147,7 +150,8 @@ pub fn Keypad() -> impl IntoView {
     let allowed = move || verdict.get().is_allowed();
     let can_call = move || allowed() || (text.get().trim().is_empty() && last.get().is_some());
     let shown_country = move || verdict.get().country.unwrap_or(country.get());
-    let message = move || {
+    // One computation feeds both the text and its colour.
+    let message = Memo::new(move |_| {
         let l = lang.get();
         if let Some(error) = outcome.get() {
             return (error_text(l, &error), "text-amber-800 dark:text-amber-300");
@@ -177,7 +181,7 @@ pub fn Keypad() -> impl IntoView {
             (Some(reason), _, c) => (refusal_text(l, reason, c), "text-red-700 dark:text-red-400"),
             _ => (String::new(), ""),
         }
-    };
+    });
 
     // Long presses: 0 gives +, backspace clears.
     let long_fired = StoredValue::new(false);
@@ -234,8 +238,8 @@ pub fn Keypad() -> impl IntoView {
                     }
                 }
             />
-            <p id="dial-verdict" aria-live="polite" data-testid="dial-verdict" class=move || format!("mt-2 min-h-10 text-center text-sm {}", message().1)>
-                {move || message().0}
+            <p id="dial-verdict" aria-live="polite" data-testid="dial-verdict" class=move || format!("mt-2 min-h-10 text-center text-sm {}", message.with(|m| m.1))>
+                {move || message.with(|m| m.0.clone())}
             </p>
             <div class="mt-2 grid grid-cols-3 gap-3" role="group" aria-label=tx(T::Dialpad)>
                 {KEYS

@@ -8,7 +8,7 @@ use crate::components::icons::{Icon, Svg};
 use crate::components::lists::{EmptyState, Loading};
 use crate::components::messages::{end_reason_text, error_text, redirect_if_signed_out};
 use crate::domain::calls::{format_duration, CallFilter};
-use crate::domain::numbers::{check, format_international, RuleTable};
+use crate::domain::numbers::{dial_href, format_e164};
 use crate::i18n::T;
 use crate::prefs::{prefs, tx, use_tr};
 
@@ -18,15 +18,6 @@ fn filter_label(filter: CallFilter) -> T {
         CallFilter::Answered => T::FilterAnswered,
         CallFilter::NotAnswered => T::FilterNotAnswered,
         CallFilter::Failed => T::FilterFailed,
-    }
-}
-
-/// `+65 8123 4567` for a stored E.164 number.
-pub fn display_number(e164: &str) -> String {
-    let v = check(e164, None, &RuleTable);
-    match v.country {
-        Some(c) => format_international(c, &e164[1 + c.calling_code().len()..]),
-        None => e164.to_string(),
     }
 }
 
@@ -77,7 +68,7 @@ pub fn Recents() -> impl IntoView {
     let row = move |entry: CallEntry| {
         let l = lang.get();
         let r = &entry.record;
-        let number = display_number(&r.e164);
+        let number = format_e164(&r.e164);
         let who = entry.contact_name.clone().unwrap_or_else(|| number.clone());
         let status = match r.end_reason {
             Some(reason) => end_reason_text(l, reason).to_string(),
@@ -87,7 +78,7 @@ pub fn Recents() -> impl IntoView {
         let failed = r
             .end_reason
             .is_some_and(|e| e.is_failure() || !r.was_answered());
-        let href = format!("/?number={}", r.e164.replace('+', "%2B"));
+        let href = dial_href(&r.e164);
         view! {
             <li class="flex items-center gap-3 py-3" data-testid="call-row">
                 <div class="min-w-0 flex-1">

@@ -160,10 +160,6 @@ impl LocalIdentity {
         self.key.jwks()
     }
 
-    pub fn config(&self) -> &LocalIdentityConfig {
-        &self.config
-    }
-
     fn now_secs(&self) -> u64 {
         self.clock.now_ms() / 1000
     }
@@ -236,6 +232,15 @@ impl LocalIdentity {
         if let Ok(mut limiter) = self.addresses.lock() {
             limiter.record_failure(&from.0.to_string(), now);
         }
+    }
+
+    /// The user a session belongs to; a deleted user ends the session.
+    async fn session_user(&self, sub: &str) -> Result<UserRecord, AuthError> {
+        self.store
+            .user_by_sub(sub)
+            .await
+            .map_err(store_err)?
+            .ok_or(AuthError::SessionExpired)
     }
 
     async fn audit(&self, sub: &str, action: &str, detail: String) {
@@ -343,12 +348,7 @@ impl Identity for LocalIdentity {
         if session.revoked || session.expires_at <= now_ms {
             return Err(AuthError::SessionExpired);
         }
-        let user = self
-            .store
-            .user_by_sub(&session.sub)
-            .await
-            .map_err(store_err)?
-            .ok_or(AuthError::SessionExpired)?;
+        let user = self.session_user(&session.sub).await?;
         let (id_token, access_token) = self.mint(&user, &session.id, session.created_at / 1000)?;
         Ok(Tokens {
             id_token,
@@ -475,12 +475,7 @@ impl Identity for LocalIdentity {
         if session.is_none_or(|s| s.revoked) {
             return Err(AuthError::SessionExpired);
         }
-        let user = self
-            .store
-            .user_by_sub(&claims.sub)
-            .await
-            .map_err(store_err)?
-            .ok_or(AuthError::SessionExpired)?;
+        let user = self.session_user(&claims.sub).await?;
         Ok(Principal {
             sub: claims.sub,
             email: user.email,

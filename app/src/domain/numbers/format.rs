@@ -60,6 +60,20 @@ pub fn format_international(country: Country, national: &str) -> String {
     )
 }
 
+/// `+65 8123 4567` for an E.164 number of ours; any other string is returned as it is.
+pub fn format_e164(e164: &str) -> String {
+    let digits = e164.strip_prefix('+').unwrap_or_default();
+    match Country::from_calling_code_prefix(digits) {
+        Some(country) => format_international(country, &digits[country.calling_code().len()..]),
+        None => e164.to_string(),
+    }
+}
+
+/// The dial pad's address for a number: the keypad opens with it filled in.
+pub fn dial_href(e164: &str) -> String {
+    format!("/?number={}", e164.replace('+', "%2B"))
+}
+
 /// Formats what is being typed on the dial pad without losing anything the user typed: only
 /// digits and a leading `+` are kept, and separators are placed as the country writes them.
 pub fn format_partial(input: &str, default_country: Option<Country>) -> String {

@@ -10,7 +10,7 @@ mod format;
 mod input;
 mod rules;
 
-pub use format::{format_international, format_national, format_partial};
+pub use format::{dial_href, format_e164, format_international, format_national, format_partial};
 pub use input::{parse_input, Parsed};
 pub use rules::RuleTable;
 
@@ -64,7 +64,7 @@ impl Country {
         }
     }
 
-    fn from_calling_code_prefix(digits: &str) -> Option<Country> {
+    pub(crate) fn from_calling_code_prefix(digits: &str) -> Option<Country> {
         Country::ALL
             .into_iter()
             .find(|c| digits.starts_with(c.calling_code()))

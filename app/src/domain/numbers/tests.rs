@@ -101,3 +101,11 @@ fn input_is_bounded() {
         Some(RefusalReason::NotANumber)
     );
 }
+
+#[test]
+fn stored_numbers_display_internationally() {
+    assert_eq!(format_e164("+50761234567"), "+507 6123-4567");
+    assert_eq!(format_e164("+6518001234567"), "+65 1800 123 4567");
+    assert_eq!(format_e164("+12025550173"), "+12025550173");
+    assert_eq!(dial_href("+6581234567"), "/?number=%2B6581234567");
+}
