@@ -1,0 +1,9 @@
+//! Telephony for the softphone: the media gateway (browser WebRTC ↔ SIP/RTP), its SIP leg
+//! toward a Voice Connector-compatible trunk, and the built-in PSTN simulator. Native only.
+
+pub mod g711;
+pub mod rtp;
+pub mod sdp;
+pub mod simulator;
+pub mod sip;
+pub mod tones;

@@ -1,0 +1,178 @@
+//! One SIP endpoint (rsipstack) on UDP and TCP, shared by every call of a gateway or of the
+//! simulator: the transport, the transaction layer, the dialog registry and the pump for
+//! requests that arrive inside a dialog (BYE, re-INVITE, OPTIONS…).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::{HeadersExt, Host, HostWithPort, Scheme, Uri};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::TransportLayer;
+use rsipstack::EndpointBuilder;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SipError {
+    #[error("cannot listen for SIP on {addr}: {detail}")]
+    Bind { addr: SocketAddr, detail: String },
+    #[error("SIP stack: {0}")]
+    Stack(String),
+}
+
+impl From<rsipstack::Error> for SipError {
+    fn from(e: rsipstack::Error) -> Self {
+        SipError::Stack(e.to_string())
+    }
+}
+
+/// A running SIP endpoint. Dropping it does not stop it; call [`SipEndpoint::stop`].
+pub struct SipEndpoint {
+    pub dialogs: Arc<DialogLayer>,
+    pub local: SocketAddr,
+    cancel: CancellationToken,
+    // Owned so it lives as long as the endpoint (dropping it shuts the transports down).
+    _endpoint: rsipstack::transaction::Endpoint,
+}
+
+/// Requests that start a new dialog or stand alone (INVITE, OPTIONS outside a dialog…), for the
+/// owner to answer. In-dialog requests are handled by the endpoint.
+pub type NewRequests = mpsc::Receiver<Transaction>;
+
+impl SipEndpoint {
+    /// Listens on UDP `addr` and, with `tcp`, on TCP at the same address.
+    pub async fn bind(
+        addr: SocketAddr,
+        tcp: bool,
+        user_agent: &str,
+    ) -> Result<(Arc<SipEndpoint>, NewRequests), SipError> {
+        let cancel = CancellationToken::new();
+        let transport = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
+            .await
+            .map_err(|e| SipError::Bind {
+                addr,
+                detail: e.to_string(),
+            })?;
+        let local = udp_local_addr(&udp).unwrap_or(addr);
+        transport.add_transport(udp.into());
+        if tcp {
+            let listener =
+                TcpListenerConnection::new(local, None)
+                    .await
+                    .map_err(|e| SipError::Bind {
+                        addr: local,
+                        detail: e.to_string(),
+                    })?;
+            transport.add_transport(listener.into());
+        }
+        let endpoint = EndpointBuilder::new()
+            .with_cancel_token(cancel.clone())
+            .with_transport_layer(transport)
+            .with_user_agent(user_agent)
+            .build();
+        let mut incoming = endpoint.incoming_transactions()?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let serving = endpoint.inner.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serving.serve().await {
+                tracing::warn!(error = %e, "SIP endpoint stopped");
+            }
+        });
+        let (new_tx, new_rx) = mpsc::channel(256);
+        let pump_dialogs = dialogs.clone();
+        let pump_cancel = cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                let tx = tokio::select! {
+                    _ = pump_cancel.cancelled() => break,
+                    tx = incoming.recv() => match tx { Some(tx) => tx, None => break },
+                };
+                dispatch(&pump_dialogs, &new_tx, tx).await;
+            }
+        });
+        Ok((
+            Arc::new(SipEndpoint {
+                dialogs,
+                local,
+                cancel,
+                _endpoint: endpoint,
+            }),
+            new_rx,
+        ))
+    }
+
+    /// Our contact URI (`sip:user@local`).
+    pub fn contact(&self, user: Option<&str>) -> Uri {
+        Uri {
+            scheme: Some(Scheme::Sip),
+            auth: user.map(|u| rsipstack::sip::Auth {
+                user: u.to_string(),
+                password: None,
+            }),
+            host_with_port: HostWithPort {
+                host: Host::IpAddr(self.local.ip()),
+                port: Some(self.local.port().into()),
+            },
+            params: vec![],
+            headers: vec![],
+        }
+    }
+
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for SipEndpoint {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn udp_local_addr(udp: &UdpConnection) -> Option<SocketAddr> {
+    let a = udp.get_addr();
+    let ip = match &a.addr.host {
+        Host::IpAddr(ip) => *ip,
+        Host::Domain(_) => return None,
+    };
+    let port: u16 = a.addr.port.as_ref().map(|p| p.value())?;
+    Some(SocketAddr::new(ip, port))
+}
+
+/// In-dialog requests go to their dialog (it answers BYE with 200 and reports the state);
+/// everything else goes to the owner.
+async fn dispatch(
+    dialogs: &Arc<DialogLayer>,
+    new: &mpsc::Sender<Transaction>,
+    mut tx: Transaction,
+) {
+    let in_dialog = tx
+        .original
+        .to_header()
+        .ok()
+        .and_then(|to| to.tag().ok().flatten())
+        .is_some();
+    if in_dialog {
+        if let Some(mut dialog) = dialogs.match_dialog(&tx) {
+            tokio::spawn(async move {
+                if let Err(e) = dialog.handle(&mut tx).await {
+                    tracing::debug!(error = %e, "in-dialog request failed");
+                }
+            });
+            return;
+        }
+        if tx.original.method != rsipstack::sip::Method::Ack {
+            let _ = tx
+                .reply(rsipstack::sip::StatusCode::CallTransactionDoesNotExist)
+                .await;
+        }
+        return;
+    }
+    if new.try_send(tx).is_err() {
+        tracing::warn!("SIP request dropped: the owner is not keeping up");
+    }
+}

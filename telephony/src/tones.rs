@@ -1,0 +1,279 @@
+//! Tones at 8 kHz: generation (ringback, greeting, DTMF read-back) and detection (Goertzel),
+//! used by the gateway, the PSTN simulator and the tests that listen to real audio.
+
+use std::f32::consts::PI;
+
+pub const SAMPLE_RATE: f32 = 8000.0;
+/// Samples in one 20 ms frame at 8 kHz.
+pub const FRAME_SAMPLES: usize = 160;
+
+/// A steady mix of sine waves, continuous across frames (no clicks at frame edges).
+#[derive(Clone, Debug)]
+pub struct ToneGenerator {
+    freqs: Vec<f32>,
+    amplitude: f32,
+    sample: u64,
+}
+
+impl ToneGenerator {
+    /// `amplitude` is the peak of each component, as a fraction of full scale.
+    pub fn new(freqs: &[f32], amplitude: f32) -> Self {
+        ToneGenerator {
+            freqs: freqs.to_vec(),
+            amplitude,
+            sample: 0,
+        }
+    }
+
+    pub fn fill(&mut self, out: &mut [i16]) {
+        for s in out.iter_mut() {
+            let t = self.sample as f32 / SAMPLE_RATE;
+            let v: f32 = self
+                .freqs
+                .iter()
+                .map(|f| (2.0 * PI * f * t).sin())
+                .sum::<f32>()
+                * self.amplitude
+                * 32767.0;
+            *s = v.clamp(-32768.0, 32767.0) as i16;
+            self.sample += 1;
+        }
+    }
+
+    pub fn frame(&mut self) -> [i16; FRAME_SAMPLES] {
+        let mut out = [0i16; FRAME_SAMPLES];
+        self.fill(&mut out);
+        out
+    }
+}
+
+/// The two frequencies of a DTMF key (Q.23), or `None` for anything else.
+pub fn dtmf_freqs(digit: char) -> Option<(f32, f32)> {
+    const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
+    const COLS: [f32; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+    let (r, c) = match digit.to_ascii_uppercase() {
+        '1' => (0, 0),
+        '2' => (0, 1),
+        '3' => (0, 2),
+        'A' => (0, 3),
+        '4' => (1, 0),
+        '5' => (1, 1),
+        '6' => (1, 2),
+        'B' => (1, 3),
+        '7' => (2, 0),
+        '8' => (2, 1),
+        '9' => (2, 2),
+        'C' => (2, 3),
+        '*' => (3, 0),
+        '0' => (3, 1),
+        '#' => (3, 2),
+        'D' => (3, 3),
+        _ => return None,
+    };
+    Some((ROWS[r], COLS[c]))
+}
+
+/// The RFC 4733 event code of a DTMF key.
+pub fn dtmf_event(digit: char) -> Option<u8> {
+    match digit.to_ascii_uppercase() {
+        d @ '0'..='9' => Some(d as u8 - b'0'),
+        '*' => Some(10),
+        '#' => Some(11),
+        d @ 'A'..='D' => Some(d as u8 - b'A' + 12),
+        _ => None,
+    }
+}
+
+/// The DTMF key of an RFC 4733 event code.
+pub fn dtmf_digit(event: u8) -> Option<char> {
+    match event {
+        0..=9 => Some((b'0' + event) as char),
+        10 => Some('*'),
+        11 => Some('#'),
+        12..=15 => Some((b'A' + event - 12) as char),
+        _ => None,
+    }
+}
+
+/// Power of `freq` in `samples` (Goertzel), normalised so a full-scale sine gives ~0.25.
+pub fn goertzel(samples: &[i16], freq: f32) -> f32 {
+    let n = samples.len() as f32;
+    let coeff = 2.0 * (2.0 * PI * freq / SAMPLE_RATE).cos();
+    let (mut s1, mut s2) = (0.0f32, 0.0f32);
+    for &x in samples {
+        let s0 = x as f32 / 32768.0 + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (n * n)
+}
+
+/// Mean power of `samples` (a full-scale sine gives 0.5).
+pub fn power(samples: &[i16]) -> f32 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples
+        .iter()
+        .map(|&x| {
+            let v = x as f32 / 32768.0;
+            v * v
+        })
+        .sum::<f32>()
+        / samples.len() as f32
+}
+
+/// Share of the signal's power at `freq` (0..1): near 1 for a clean tone at that frequency.
+pub fn tone_purity(samples: &[i16], freq: f32) -> f32 {
+    let total = power(samples);
+    if total <= 0.0 {
+        return 0.0;
+    }
+    // A sine of amplitude A has mean power A²/2 and normalised Goertzel power A²/4.
+    (2.0 * goertzel(samples, freq) / total).min(1.0)
+}
+
+/// Detects DTMF keys in a stream of 20 ms blocks; a key is reported once, when it has been
+/// present for two blocks in a row (40 ms, the Q.24 minimum), and again only after a pause.
+#[derive(Debug, Default)]
+pub struct DtmfDetector {
+    current: Option<char>,
+    candidate: Option<char>,
+    reported: bool,
+}
+
+impl DtmfDetector {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one block (ideally 160 samples); returns a key when one is recognised.
+    pub fn push(&mut self, block: &[i16]) -> Option<char> {
+        let key = classify_block(block);
+        if key != self.candidate {
+            self.candidate = key;
+            self.reported = false;
+            return None;
+        }
+        if key.is_some() && !self.reported && self.current != key {
+            self.reported = true;
+            self.current = key;
+            return key;
+        }
+        if key.is_none() {
+            self.current = None;
+        }
+        None
+    }
+}
+
+fn classify_block(block: &[i16]) -> Option<char> {
+    const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
+    const COLS: [f32; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+    const KEYS: [[char; 4]; 4] = [
+        ['1', '2', '3', 'A'],
+        ['4', '5', '6', 'B'],
+        ['7', '8', '9', 'C'],
+        ['*', '0', '#', 'D'],
+    ];
+    let total = power(block);
+    // Quieter than about -40 dBFS: nothing to detect.
+    if total < 1e-4 {
+        return None;
+    }
+    let best = |freqs: &[f32; 4]| {
+        let powers: Vec<f32> = freqs.iter().map(|&f| goertzel(block, f)).collect();
+        let (i, &p) = powers
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))?;
+        // The winner must clearly dominate its group.
+        let others = powers.iter().enumerate().filter(|(j, _)| *j != i);
+        if others.into_iter().any(|(_, &q)| q * 6.0 > p) {
+            return None;
+        }
+        Some((i, p))
+    };
+    let (r, pr) = best(&ROWS)?;
+    let (c, pc) = best(&COLS)?;
+    // Both tones together carry most of the power (2 × Goertzel ≈ mean power of a sine).
+    if 2.0 * (pr + pc) < 0.6 * total {
+        return None;
+    }
+    // Twist: neither tone more than ~8 dB stronger than the other.
+    if pr > pc * 6.3 || pc > pr * 6.3 {
+        return None;
+    }
+    Some(KEYS[r][c])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_blocks(digit: char, blocks: usize) -> Vec<[i16; FRAME_SAMPLES]> {
+        let (lo, hi) = dtmf_freqs(digit).unwrap();
+        let mut g = ToneGenerator::new(&[lo, hi], 0.3);
+        (0..blocks).map(|_| g.frame()).collect()
+    }
+
+    #[test]
+    fn goertzel_finds_a_tone_and_ignores_others() {
+        let mut g = ToneGenerator::new(&[1000.0], 0.5);
+        let f: Vec<i16> = (0..4).flat_map(|_| g.frame()).collect();
+        assert!(tone_purity(&f, 1000.0) > 0.9, "{}", tone_purity(&f, 1000.0));
+        assert!(tone_purity(&f, 440.0) < 0.05);
+    }
+
+    #[test]
+    fn every_key_is_detected_once() {
+        for digit in "0123456789*#ABCD".chars() {
+            let mut d = DtmfDetector::new();
+            let mut got = Vec::new();
+            for b in key_blocks(digit, 5) {
+                got.extend(d.push(&b));
+            }
+            for _ in 0..3 {
+                got.extend(d.push(&[0; FRAME_SAMPLES]));
+            }
+            assert_eq!(got, vec![digit]);
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_needs_a_pause_between() {
+        let mut d = DtmfDetector::new();
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            for b in key_blocks('5', 4) {
+                got.extend(d.push(&b));
+            }
+            for _ in 0..3 {
+                got.extend(d.push(&[0; FRAME_SAMPLES]));
+            }
+        }
+        assert_eq!(got, vec!['5', '5']);
+    }
+
+    #[test]
+    fn speech_like_single_tones_are_not_keys() {
+        let mut d = DtmfDetector::new();
+        let mut g = ToneGenerator::new(&[440.0], 0.5);
+        for _ in 0..20 {
+            assert_eq!(d.push(&g.frame()), None);
+        }
+        let mut g = ToneGenerator::new(&[697.0], 0.5);
+        for _ in 0..20 {
+            assert_eq!(d.push(&g.frame()), None);
+        }
+    }
+
+    #[test]
+    fn event_codes_map_both_ways() {
+        for digit in "0123456789*#ABCD".chars() {
+            assert_eq!(dtmf_digit(dtmf_event(digit).unwrap()), Some(digit));
+        }
+        assert_eq!(dtmf_event('x'), None);
+        assert_eq!(dtmf_digit(16), None);
+    }
+}
