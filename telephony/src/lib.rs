@@ -2,6 +2,8 @@
 //! toward a Voice Connector-compatible trunk, and the built-in PSTN simulator. Native only.
 
 pub mod g711;
+pub mod gateway;
+pub mod peer;
 pub mod rtp;
 pub mod sdp;
 pub mod simulator;

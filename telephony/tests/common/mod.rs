@@ -1,0 +1,111 @@
+//! A simulator and a gateway on loopback, and a browser peer, for the flow tests.
+
+#![allow(dead_code)]
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use telephony::gateway::{
+    CallLeg, Gateway, GatewayConfig, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
+};
+use telephony::peer::BrowserPeer;
+use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
+
+pub const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// Each test gets its own slice of media ports (tests in one binary run in parallel).
+pub fn port_range(size: u16) -> (u16, u16) {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 30_000 + (std::process::id() % 50) as u16 * 400;
+    let start = base + NEXT.fetch_add(size, Ordering::Relaxed);
+    (start, start + size - 1)
+}
+
+pub fn fast_timing() -> Timing {
+    Timing {
+        ring: Duration::from_millis(300),
+        no_answer: Duration::from_millis(1500),
+        hang_up_after: Duration::from_millis(1500),
+    }
+}
+
+pub struct Rig {
+    pub simulator: PstnSimulator,
+    pub gateway: Arc<Gateway>,
+}
+
+pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
+    let simulator = PstnSimulator::start(SimulatorConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        media_ip: LOOPBACK,
+        realm: "pstn.test".into(),
+        username: "softphone".into(),
+        password: "trunk-secret".into(),
+        timing: fast_timing(),
+    })
+    .await
+    .expect("simulator starts");
+    let (port_min, port_max) = port_range(40);
+    let gateway = Gateway::start(GatewayConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        trunk: TrunkConfig {
+            target: simulator.sip_addr().to_string(),
+            transport,
+            username: Some("softphone".into()),
+            password: Some(password.into()),
+            caller_id: "+6560000000".into(),
+        },
+        media: MediaConfig {
+            bind_ip: LOOPBACK,
+            public_ip: LOOPBACK,
+            port_min,
+            port_max,
+            loopback_only: true,
+        },
+    })
+    .await
+    .expect("gateway starts");
+    Rig { simulator, gateway }
+}
+
+pub async fn rig() -> Rig {
+    rig_with("trunk-secret", TrunkTransport::Udp).await
+}
+
+/// Opens a call to `number` from a fresh peer and sends the INVITE.
+pub async fn dial(rig: &Rig, number: &str, record: bool) -> (BrowserPeer, CallLeg) {
+    let mut peer = BrowserPeer::new(LOOPBACK, record).await.expect("peer");
+    let leg = rig
+        .gateway
+        .open(number, &peer.offer)
+        .await
+        .expect("gateway answers");
+    peer.accept_answer(leg.answer.clone());
+    leg.command(telephony::gateway::LegCommand::Invite);
+    (peer, leg)
+}
+
+/// Waits for an event matching `want`, returning every event seen up to it.
+pub async fn wait_for(
+    leg: &mut CallLeg,
+    within: Duration,
+    want: impl Fn(&LegEvent) -> bool,
+) -> Vec<LegEvent> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, leg.events.recv()).await {
+            Ok(Some(e)) => {
+                let done = want(&e);
+                seen.push(e);
+                if done {
+                    return seen;
+                }
+            }
+            Ok(None) => panic!("leg closed; saw {seen:?}"),
+            Err(_) => panic!("timed out; saw {seen:?}"),
+        }
+    }
+}
