@@ -161,9 +161,9 @@ mod tests {
     #[test]
     fn quantisation_error_is_within_the_segment_step() {
         for law in [G711::Pcmu, G711::Pcma] {
-            for s in (-32000..32000).step_by(7) {
+            for s in (-32000i32..32000).step_by(7) {
                 let back = law.decode(law.encode(s as i16)) as i32;
-                let step = ((s as i32).abs() / 16).max(16);
+                let step = (s.abs() / 16).max(16);
                 assert!((back - s).abs() <= step, "{law:?} {s} -> {back}");
             }
         }

@@ -1,0 +1,104 @@
+//! Calls that do not connect, or end from the far side, report what a carrier would say; the
+//! simulator refuses what a Voice Connector refuses.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
+
+fn rejected(status: u16) -> impl Fn(&LegEvent) -> bool {
+    move |e| matches!(e, LegEvent::Rejected { status: s, .. } if *s == status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_number_is_486() {
+    let rig = rig().await;
+    let (_peer, mut leg) = dial(&rig, "+6560000003", false).await;
+    wait_for(&mut leg, Duration::from_secs(5), rejected(486)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unassigned_number_is_404() {
+    let rig = rig().await;
+    let (_peer, mut leg) = dial(&rig, "+5072000005", false).await;
+    wait_for(&mut leg, Duration::from_secs(5), rejected(404)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_number_rings_then_480() {
+    let rig = rig().await;
+    let (_peer, mut leg) = dial(&rig, "+6560000004", false).await;
+    let seen = wait_for(&mut leg, Duration::from_secs(5), rejected(480)).await;
+    assert!(seen.contains(&LegEvent::Ringing), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn far_end_hangs_up_with_bye() {
+    let rig = rig().await;
+    let (_peer, mut leg) = dial(&rig, "+5072000006", false).await;
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::Answered
+    })
+    .await;
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::RemoteBye
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_ringing_is_confirmed() {
+    let rig = rig().await;
+    let (_peer, mut leg) = dial(&rig, "+6560000004", false).await;
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::Ringing
+    })
+    .await;
+    leg.command(LegCommand::Cancel);
+    // rsipstack reports our CANCEL as the INVITE's 487.
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        matches!(
+            e,
+            LegEvent::EndConfirmed | LegEvent::Rejected { status: 487, .. }
+        )
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_trunk_password_is_403() {
+    let rig = rig_with("not-the-password", TrunkTransport::Udp).await;
+    let (_peer, mut leg) = dial(&rig, "+6560000001", false).await;
+    wait_for(&mut leg, Duration::from_secs(5), rejected(403)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destinations_outside_the_calling_plan_are_refused() {
+    let rig = rig().await;
+    for (number, status) in [
+        ("+14155550100", 403),   // United States: not in the plan
+        ("+6519001234567", 403), // Singapore premium
+        ("+5079001234", 403),    // Panama premium
+        ("6560000001", 484),     // not E.164
+    ] {
+        let (_peer, mut leg) = dial(&rig, number, false).await;
+        wait_for(&mut leg, Duration::from_secs(5), rejected(status)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_over_tcp_connect_too() {
+    let rig = rig_with("trunk-secret", TrunkTransport::Tcp).await;
+    let (_peer, mut leg) = dial(&rig, "+6560000001", false).await;
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::Answered
+    })
+    .await;
+    leg.command(LegCommand::Bye);
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::EndConfirmed
+    })
+    .await;
+}
