@@ -339,8 +339,6 @@ struct TrunkMedia {
     remote: SocketAddr,
     law: G711,
     tele_pt: Option<u8>,
-    /// Whether we have seen a packet from it (then `remote` is latched to its source).
-    latched: bool,
 }
 
 /// Timestamps toward the browser: continuous across ringback and trunk audio.
@@ -571,7 +569,7 @@ impl Leg {
         let Some(media) = &self.trunk_media else {
             return;
         };
-        if !self.answered && !media.latched {
+        if !self.answered {
             // Before the answer only early media flows, toward the browser.
             return;
         }
@@ -614,16 +612,13 @@ impl Leg {
     }
 
     fn on_trunk_rtp(&mut self, buf: &[u8], source: SocketAddr) {
-        let Some(media) = self.trunk_media.as_mut() else {
+        let Some(media) = self.trunk_media.as_ref() else {
             return;
         };
-        if source.ip() != media.remote.ip() {
+        // Only the address the trunk's SDP names may feed the call: anything else on the same
+        // host could otherwise hijack or inject audio.
+        if source != media.remote {
             return;
-        }
-        if !media.latched {
-            // Symmetric RTP: the trunk's real source port wins over its SDP.
-            media.remote = source;
-            media.latched = true;
         }
         let Ok(packet) = rtp::parse(buf) else { return };
         let Some(law) = G711::from_payload_type(packet.header.payload_type) else {
@@ -771,21 +766,10 @@ impl Leg {
         if sdp.port == 0 || sdp.direction == Direction::Inactive {
             return Err("trunk answered with no audio".into());
         }
-        let remote = SocketAddr::new(sdp.addr, sdp.port);
-        let keep_latch = self
-            .trunk_media
-            .as_ref()
-            .is_some_and(|m| m.latched && m.remote.ip() == remote.ip());
-        let latched_remote = self.trunk_media.as_ref().map(|m| m.remote);
         self.trunk_media = Some(TrunkMedia {
-            remote: if keep_latch {
-                latched_remote.unwrap_or(remote)
-            } else {
-                remote
-            },
+            remote: SocketAddr::new(sdp.addr, sdp.port),
             law,
             tele_pt: sdp.telephone_event_pt(),
-            latched: keep_latch,
         });
         Ok(())
     }

@@ -448,8 +448,6 @@ async fn media(
     if read_back {
         queue.extend(greeting());
     }
-    let mut remote = remote;
-    let mut latched = false;
     let mut last_event_ts: Option<u32> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut timestamp: u32 = rand::random();
@@ -466,13 +464,10 @@ async fn media(
             }
             r = socket.recv_from(&mut buf) => {
                 let Ok((n, from)) = r else { break };
-                // Symmetric RTP: latch onto the first source from the announced host.
-                if from.ip() != remote.ip() && !(remote.ip().is_unspecified()) {
+                // Only the address the caller's SDP names (no latching: nobody else on the
+                // host may inject audio).
+                if from != remote {
                     continue;
-                }
-                if !latched {
-                    remote = from;
-                    latched = true;
                 }
                 let Ok(packet) = rtp::parse(&buf[..n]) else { continue };
                 let pt = packet.header.payload_type;

@@ -85,7 +85,13 @@ async fn garbage_is_survived_and_calls_still_work() {
         telephony::peer::Source::Tone(1000.0),
     ));
     tokio::time::sleep(Duration::from_millis(1000)).await;
+    let mut events = Vec::new();
+    while let Ok(e) = leg.events.try_recv() {
+        events.push(e);
+    }
+    assert!(!events.iter().any(|e| matches!(e, LegEvent::Failed { .. } | LegEvent::BrowserLost)), "{events:?}");
     let audio = peer.take_audio();
+    eprintln!("{} samples, events {events:?}", audio.len());
     let tail = &audio[audio.len().saturating_sub(2000)..];
     assert!(telephony::tones::tone_purity(tail, 1000.0) > 0.8);
     // A bad browser offer is an error, not a crash.
