@@ -2,8 +2,10 @@
 //! errors that say which variable is wrong and what it should be. Nothing set = the embedded
 //! default: data under `./data`, server on `127.0.0.1:3000`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+
+use app::api::live::IceServer;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -23,6 +25,34 @@ pub enum LogFormat {
     Text,
 }
 
+/// Where the gateway's SIP leg sends calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trunk {
+    /// The built-in PSTN simulator, started in-process (the embedded default).
+    Simulator,
+    /// A SIP trunk such as an Amazon Chime SDK Voice Connector.
+    Sip {
+        /// `host:port`, e.g. `abcdef.voiceconnector.chime.aws:5060`.
+        target: String,
+        tcp: bool,
+        username: Option<String>,
+        password: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct TelephonyConfig {
+    pub trunk: Trunk,
+    /// E.164 caller ID in From.
+    pub caller_id: String,
+    /// Where the SIP leg listens.
+    pub sip_addr: SocketAddr,
+    pub media_ip: IpAddr,
+    pub media_public_ip: IpAddr,
+    pub media_ports: (u16, u16),
+    pub ice_servers: Vec<IceServer>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
@@ -32,6 +62,7 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `Secure` on session cookies: off only for plain http on a loopback address.
     pub secure_cookies: bool,
+    pub telephony: TelephonyConfig,
 }
 
 /// Applies `KEY=VALUE` lines of a `.env` file to the environment, without overriding
@@ -106,6 +137,7 @@ impl Config {
             public_url,
             log_format,
             secure_cookies: !plain_http_on_loopback,
+            telephony: TelephonyConfig::from_vars(&get)?,
         })
     }
 
@@ -127,6 +159,115 @@ impl Config {
 
     pub fn signing_key_path(&self) -> PathBuf {
         self.data_dir.join("identity").join("signing-key.pk8")
+    }
+}
+
+impl TelephonyConfig {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<TelephonyConfig, ConfigError> {
+        fn parse<T: std::str::FromStr>(
+            get: &impl Fn(&str) -> Option<String>,
+            name: &'static str,
+            default: &str,
+            expected: &'static str,
+        ) -> Result<T, ConfigError> {
+            let value = get(name).unwrap_or_else(|| default.to_string());
+            value.trim().parse().map_err(|_| ConfigError::Invalid {
+                name,
+                value,
+                expected,
+            })
+        }
+        let trunk_text = get("SOFTPHONE_TRUNK").unwrap_or_else(|| "simulator".into());
+        let trunk = if trunk_text == "simulator" {
+            Trunk::Simulator
+        } else {
+            let valid_target = trunk_text
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+            if !valid_target || trunk_text.contains(char::is_whitespace) {
+                return Err(ConfigError::Invalid {
+                    name: "SOFTPHONE_TRUNK",
+                    value: trunk_text,
+                    expected: "simulator, or host:port of a SIP trunk such as abc.voiceconnector.chime.aws:5060",
+                });
+            }
+            let tcp = match get("SOFTPHONE_TRUNK_TRANSPORT").as_deref().unwrap_or("udp") {
+                "udp" => false,
+                "tcp" => true,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        name: "SOFTPHONE_TRUNK_TRANSPORT",
+                        value: other.into(),
+                        expected: "udp or tcp",
+                    })
+                }
+            };
+            Trunk::Sip {
+                target: trunk_text,
+                tcp,
+                username: get("SOFTPHONE_TRUNK_USERNAME"),
+                password: get("SOFTPHONE_TRUNK_PASSWORD"),
+            }
+        };
+        let caller_id = get("SOFTPHONE_CALLER_ID").unwrap_or_else(|| "+6560000000".into());
+        let e164 = caller_id
+            .strip_prefix('+')
+            .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+        if !e164 {
+            return Err(ConfigError::Invalid {
+                name: "SOFTPHONE_CALLER_ID",
+                value: caller_id,
+                expected: "an E.164 number such as +6560000000",
+            });
+        }
+        let sip_addr = parse(
+            get,
+            "SOFTPHONE_SIP_ADDR",
+            "127.0.0.1:0",
+            "an address and port such as 0.0.0.0:5060 (port 0: any free port)",
+        )?;
+        let media_ip: IpAddr = parse(
+            get,
+            "SOFTPHONE_MEDIA_IP",
+            "127.0.0.1",
+            "an IP address the media sockets bind to",
+        )?;
+        let media_public_ip = match get("SOFTPHONE_MEDIA_PUBLIC_IP") {
+            Some(_) => parse(
+                get,
+                "SOFTPHONE_MEDIA_PUBLIC_IP",
+                "",
+                "the IP address browsers and the trunk send media to",
+            )?,
+            None => media_ip,
+        };
+        let ports_text = get("SOFTPHONE_MEDIA_PORTS").unwrap_or_else(|| "40000-40999".into());
+        let media_ports = ports_text
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?)))
+            .filter(|(a, b)| *a > 0 && a < b)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "SOFTPHONE_MEDIA_PORTS",
+                value: ports_text.clone(),
+                expected: "a UDP port range such as 40000-40999 (two ports per call)",
+            })?;
+        let ice_servers = match get("SOFTPHONE_ICE_SERVERS") {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(&text).map_err(|_| ConfigError::Invalid {
+                name: "SOFTPHONE_ICE_SERVERS",
+                value: text.clone(),
+                expected: r#"a JSON list such as [{"urls":["turn:turn.example.com:3478"],"username":"u","credential":"p"}]"#,
+            })?,
+        };
+        Ok(TelephonyConfig {
+            trunk,
+            caller_id,
+            sip_addr,
+            media_ip,
+            media_public_ip,
+            media_ports,
+            ice_servers,
+        })
     }
 }
 
@@ -175,6 +316,72 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("json or text"));
+    }
+
+    #[test]
+    fn telephony_defaults_to_the_simulator_on_loopback() {
+        let t = config(&[]).unwrap().telephony;
+        assert_eq!(t.trunk, Trunk::Simulator);
+        assert_eq!(t.media_ip.to_string(), "127.0.0.1");
+        assert_eq!(t.media_public_ip, t.media_ip);
+        assert_eq!(t.media_ports, (40000, 40999));
+        assert!(t.ice_servers.is_empty());
+    }
+
+    #[test]
+    fn a_voice_connector_trunk() {
+        let t = config(&[
+            ("SOFTPHONE_TRUNK", "abc.voiceconnector.chime.aws:5060"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "tcp"),
+            ("SOFTPHONE_TRUNK_USERNAME", "u"),
+            ("SOFTPHONE_TRUNK_PASSWORD", "p"),
+            ("SOFTPHONE_CALLER_ID", "+6561234567"),
+            ("SOFTPHONE_MEDIA_IP", "0.0.0.0"),
+            ("SOFTPHONE_MEDIA_PUBLIC_IP", "203.0.113.7"),
+            (
+                "SOFTPHONE_ICE_SERVERS",
+                r#"[{"urls":["turn:t.example.com:3478"],"username":"a","credential":"b"}]"#,
+            ),
+        ])
+        .unwrap()
+        .telephony;
+        assert_eq!(
+            t.trunk,
+            Trunk::Sip {
+                target: "abc.voiceconnector.chime.aws:5060".into(),
+                tcp: true,
+                username: Some("u".into()),
+                password: Some("p".into()),
+            }
+        );
+        assert_eq!(t.media_public_ip.to_string(), "203.0.113.7");
+        assert_eq!(
+            t.ice_servers[0].urls,
+            vec!["turn:t.example.com:3478".to_string()]
+        );
+    }
+
+    #[test]
+    fn bad_telephony_values_name_the_variable() {
+        for (name, value) in [
+            ("SOFTPHONE_TRUNK", "voiceconnector"),
+            ("SOFTPHONE_TRUNK", "host:0"),
+            ("SOFTPHONE_CALLER_ID", "6561234567"),
+            ("SOFTPHONE_SIP_ADDR", "anywhere"),
+            ("SOFTPHONE_MEDIA_IP", "localhost"),
+            ("SOFTPHONE_MEDIA_PORTS", "5000"),
+            ("SOFTPHONE_MEDIA_PORTS", "6000-5000"),
+            ("SOFTPHONE_ICE_SERVERS", "turn:x"),
+        ] {
+            let e = config(&[(name, value)]).unwrap_err();
+            assert!(e.to_string().contains(name), "{name}={value}: {e}");
+        }
+        let e = config(&[
+            ("SOFTPHONE_TRUNK", "h:5060"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "tls"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("udp or tcp"));
     }
 
     #[test]

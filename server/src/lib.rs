@@ -1,5 +1,6 @@
 //! The server: configuration, adapters behind the app's ports, and the HTTP front.
 
+pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod identity;
@@ -12,7 +13,8 @@ use std::sync::Arc;
 use app::api::ports::{Clock, Services, Store};
 use leptos::config::get_configuration;
 
-use crate::config::{Config, LogFormat};
+use crate::calls::CallHub;
+use crate::config::{Config, LogFormat, TelephonyConfig, Trunk};
 use crate::identity::{LocalIdentity, LocalIdentityConfig, SigningKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,8 @@ pub enum StartError {
     Key(#[from] identity::keys::KeyError),
     #[error("identity: {0}")]
     Identity(#[from] app::api::ports::AuthError),
+    #[error("telephony: {0}")]
+    Telephony(String),
     #[error("leptos configuration: {0}")]
     Leptos(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -52,11 +56,87 @@ pub fn init_logging(format: &LogFormat) {
     };
 }
 
-/// Builds the embedded-default services (SQLite, local identity) for `config`.
+/// What places calls: the gateway, and the simulator when it is the trunk. Keep it alive.
+pub struct TelephonyRuntime {
+    pub gateway: Arc<telephony::gateway::Gateway>,
+    pub simulator: Option<telephony::simulator::PstnSimulator>,
+}
+
+/// Starts the gateway toward the configured trunk (and the PSTN simulator when that is it).
+pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntime, StartError> {
+    use telephony::gateway::{Gateway, GatewayConfig, MediaConfig, TrunkConfig, TrunkTransport};
+    use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
+    let fail = |e: &dyn std::fmt::Display| StartError::Telephony(e.to_string());
+    let (trunk, simulator) = match &config.trunk {
+        Trunk::Simulator => {
+            // Fresh credentials every start: the simulator demands digest auth like a carrier.
+            let password = format!("{:032x}", rand::random::<u128>());
+            let simulator = PstnSimulator::start(SimulatorConfig {
+                sip_addr: std::net::SocketAddr::new(config.sip_addr.ip(), 0),
+                media_ip: config.sip_addr.ip(),
+                realm: "pstn.simulator".into(),
+                username: "softphone".into(),
+                password: password.clone(),
+                timing: Timing::default(),
+            })
+            .await
+            .map_err(|e| fail(&e))?;
+            let trunk = TrunkConfig {
+                target: simulator.sip_addr().to_string(),
+                transport: TrunkTransport::Udp,
+                username: Some("softphone".into()),
+                password: Some(password),
+                caller_id: config.caller_id.clone(),
+            };
+            (trunk, Some(simulator))
+        }
+        Trunk::Sip {
+            target,
+            tcp,
+            username,
+            password,
+        } => (
+            TrunkConfig {
+                target: target.clone(),
+                transport: if *tcp {
+                    TrunkTransport::Tcp
+                } else {
+                    TrunkTransport::Udp
+                },
+                username: username.clone(),
+                password: password.clone(),
+                caller_id: config.caller_id.clone(),
+            },
+            None,
+        ),
+    };
+    let gateway = Gateway::start(GatewayConfig {
+        sip_addr: config.sip_addr,
+        trunk,
+        media: MediaConfig {
+            bind_ip: config.media_ip,
+            public_ip: config.media_public_ip,
+            port_min: config.media_ports.0,
+            port_max: config.media_ports.1,
+            loopback_only: config.media_public_ip.is_loopback(),
+        },
+    })
+    .await
+    .map_err(|e| fail(&e))?;
+    tracing::info!(
+        sip = %gateway.sip_addr(),
+        trunk = if simulator.is_some() { "simulator" } else { "sip" },
+        media = %config.media_public_ip,
+        "telephony ready"
+    );
+    Ok(TelephonyRuntime { gateway, simulator })
+}
+
+/// Builds the embedded-default services (SQLite, local identity, gateway + simulator).
 pub async fn embedded_services(
     config: &Config,
     clock: Arc<dyn Clock>,
-) -> Result<(Services, Arc<LocalIdentity>), StartError> {
+) -> Result<(Services, Arc<LocalIdentity>, Arc<CallHub>, TelephonyRuntime), StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
@@ -72,17 +152,35 @@ pub async fn embedded_services(
         )
         .await?,
     );
+    // Calls a stopped server left open can never end now: close them before taking new ones.
+    let closed = store.close_open_calls(clock.now_ms()).await?;
+    if closed > 0 {
+        tracing::warn!(
+            calls = closed,
+            "closed calls left open by the last run as interrupted"
+        );
+    }
+    let call_guard = Arc::new(std::sync::Mutex::new(app::domain::guards::CallGuard::new(
+        app::domain::guards::GuardLimits::default(),
+    )));
+    let runtime = start_telephony(&config.telephony).await?;
+    let hub = Arc::new(CallHub::new(
+        Some(runtime.gateway.clone()),
+        store.clone(),
+        clock.clone(),
+        call_guard.clone(),
+        config.telephony.ice_servers.clone(),
+    ));
     let services = Services {
         store,
         identity: identity.clone(),
         numbers: Arc::new(numbers::Libphonenumber),
         clock,
-        call_guard: Arc::new(std::sync::Mutex::new(app::domain::guards::CallGuard::new(
-            app::domain::guards::GuardLimits::default(),
-        ))),
+        telephony: hub.clone(),
+        call_guard,
         secure_cookies: config.secure_cookies,
     };
-    Ok((services, identity))
+    Ok((services, identity, hub, runtime))
 }
 
 /// Runs the web server until SIGINT or SIGTERM.
@@ -90,7 +188,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let leptos = get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?;
     let mut leptos_options = leptos.leptos_options;
     leptos_options.site_addr = config.addr;
-    let (services, identity) = embedded_services(&config, Arc::new(clock::SystemClock)).await?;
+    let (services, identity, hub, _telephony) =
+        embedded_services(&config, Arc::new(clock::SystemClock)).await?;
     if config.secure_cookies && config.public_url.starts_with("http://") {
         tracing::warn!(
             public_url = %config.public_url,
@@ -101,6 +200,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         leptos_options,
         services,
         jwks: Arc::new(move || identity.jwks()),
+        calls: hub,
+        public_url: config.public_url.clone(),
     };
     let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)

@@ -21,6 +21,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub jwks: Arc<dyn Fn() -> JwkSet + Send + Sync>,
+    pub calls: Arc<crate::calls::CallHub>,
+    pub public_url: String,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -195,6 +197,107 @@ async fn server_fn_handler(
     handle_server_fns_with_context(move || provide_context(services.clone()), request).await
 }
 
+/// Whether a browser request comes from our own pages: its `Origin` names the host it was sent
+/// to (or the configured public URL). Stops other sites from opening the live channel with the
+/// user's cookies (cross-site WebSocket hijacking).
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == public_url {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((origin_host, host), (Some(o), Some(h)) if o == h)
+}
+
+/// The live channel (`/api/live`): see `app::api::live`.
+async fn live(
+    State(state): State<AppState>,
+    principal: Option<axum::Extension<Principal>>,
+    headers: HeaderMap,
+    ws: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    let Some(axum::Extension(me)) = principal else {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    };
+    if !same_origin(&headers, &state.public_url) {
+        tracing::warn!(user = %me.sub, "live channel refused: cross-origin request");
+        return (StatusCode::FORBIDDEN, "cross-origin live channel refused").into_response();
+    }
+    let hub = state.calls.clone();
+    ws.max_message_size(app::api::live::MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| live_connection(socket, me, hub))
+}
+
+async fn live_connection(
+    mut socket: axum::extract::ws::WebSocket,
+    me: Principal,
+    hub: Arc<crate::calls::CallHub>,
+) {
+    use app::api::live::{ClientMessage, ServerMessage};
+    use axum::extract::ws::Message;
+    use tokio::sync::broadcast::error::RecvError;
+
+    async fn send(socket: &mut axum::extract::ws::WebSocket, m: &ServerMessage) -> bool {
+        match serde_json::to_string(m) {
+            Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+            Err(_) => true,
+        }
+    }
+    let (connection, mut events, hello) = hub.connect(&me.sub);
+    let mut ping = tokio::time::interval(std::time::Duration::from_secs(20));
+    ping.tick().await;
+    if send(&mut socket, &hello).await {
+        loop {
+            tokio::select! {
+                m = socket.recv() => match m {
+                    Some(Ok(Message::Text(text))) => {
+                        let reply = match serde_json::from_str::<ClientMessage>(&text) {
+                            Ok(message) => hub.handle(&me.sub, connection, message).await,
+                            Err(e) => Some(ServerMessage::Error {
+                                call_id: None,
+                                message: format!("not a live-channel message: {e}"),
+                            }),
+                        };
+                        if let Some(reply) = reply {
+                            if !send(&mut socket, &reply).await {
+                                break;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        let e = ServerMessage::Error { call_id: None, message: "the live channel takes JSON text frames".into() };
+                        if !send(&mut socket, &e).await {
+                            break;
+                        }
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                },
+                e = events.recv() => match e {
+                    Ok(m) => {
+                        if !send(&mut socket, &m).await {
+                            break;
+                        }
+                    }
+                    // Fell behind: the tab reconnects and gets a fresh snapshot.
+                    Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
+                },
+                _ = ping.tick() => {
+                    if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    hub.disconnect(&me.sub, connection);
+}
+
 async fn jwks(State(state): State<AppState>) -> Json<JwkSet> {
     Json((state.jwks)())
 }
@@ -222,6 +325,7 @@ pub fn router(state: AppState) -> Router {
     let page_services = state.services.clone();
     let shell_options = state.leptos_options.clone();
     Router::new()
+        .route(app::api::live::PATH, get(live))
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),

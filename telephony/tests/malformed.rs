@@ -89,7 +89,12 @@ async fn garbage_is_survived_and_calls_still_work() {
     while let Ok(e) = leg.events.try_recv() {
         events.push(e);
     }
-    assert!(!events.iter().any(|e| matches!(e, LegEvent::Failed { .. } | LegEvent::BrowserLost)), "{events:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, LegEvent::Failed { .. } | LegEvent::BrowserLost)),
+        "{events:?}"
+    );
     let audio = peer.take_audio();
     eprintln!("{} samples, events {events:?}", audio.len());
     let tail = &audio[audio.len().saturating_sub(2000)..];

@@ -60,13 +60,16 @@ pub async fn list_calls(
 }
 
 /// Places a call. The server re-checks the number against the policy (the browser's verdict is
-/// only a convenience) and answers with the dialable number or the reason it is refused.
+/// only a convenience) and the guards, writes the call record and hands the call to the
+/// telephony provider; the browser then sends its offer on the live channel.
 #[server(endpoint = "calls/start", input = Json)]
 pub async fn start_call(
     input: String,
     default_country: Option<Country>,
-) -> Result<String, ApiError> {
-    use crate::api::ssr::{principal, services};
+) -> Result<crate::api::live::CallTicket, ApiError> {
+    use crate::api::ssr::{audit, principal, services};
+    use crate::domain::calls::Direction;
+    use crate::domain::guards::GuardRefusal;
     let (me, services) = (principal()?, services()?);
     let number = match crate::domain::numbers::dialable(
         &input,
@@ -75,30 +78,50 @@ pub async fn start_call(
     ) {
         Ok(n) => n,
         Err(reason) => {
-            crate::api::ssr::audit(&services, &me.sub, "call_refused", reason.as_str().into())
-                .await;
+            audit(&services, &me.sub, "call_refused", reason.as_str().into()).await;
             return Err(ApiError::NumberRefused(reason));
         }
     };
-    {
-        use crate::domain::guards::GuardRefusal;
-        let mut guard = services
+    if !services.telephony.available() {
+        tracing::warn!("call requested but telephony is not available");
+        return Err(ApiError::CallingUnavailable);
+    }
+    let now = services.clock.now_ms();
+    let lock_guard = || {
+        services
             .call_guard
             .lock()
-            .map_err(|_| ApiError::Request("call guard poisoned".into()))?;
-        match guard.admit(&me.sub, services.clock.now_ms()) {
-            Ok(()) => {}
-            Err(GuardRefusal::CallInProgress) => return Err(ApiError::CallInProgress),
-            Err(GuardRefusal::TooManyAttempts { retry_after_secs }) => {
-                tracing::warn!(user = %me.sub, retry_after_secs, "call attempts throttled");
-                return Err(ApiError::TooManyCallAttempts { retry_after_secs });
-            }
+            .map_err(|_| ApiError::Request("call guard poisoned".into()))
+    };
+    match lock_guard()?.admit(&me.sub, now) {
+        Ok(()) => {}
+        Err(GuardRefusal::CallInProgress) => return Err(ApiError::CallInProgress),
+        Err(GuardRefusal::TooManyAttempts { retry_after_secs }) => {
+            tracing::warn!(user = %me.sub, retry_after_secs, "call attempts throttled");
+            return Err(ApiError::TooManyCallAttempts { retry_after_secs });
         }
     }
-    // Telephony (gateway + trunk) arrives with the calls issue; until then say so plainly.
-    tracing::info!(
-        country = number.country().iso(),
-        "call requested but no telephony provider is configured"
-    );
-    Err(ApiError::CallingUnavailable)
+    let record = CallRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        direction: Direction::Outbound,
+        e164: number.e164().to_string(),
+        started_at: now,
+        ringing_at: None,
+        answered_at: None,
+        ended_at: None,
+        end_reason: None,
+        hangup_by: None,
+        sip_cause: None,
+        recording_id: None,
+    };
+    services.store.insert_call(&me.sub, &record).await?;
+    lock_guard()?.call_started(&me.sub, &record.id);
+    audit(&services, &me.sub, "call_started", record.id.clone()).await;
+    tracing::info!(call = %record.id, country = number.country().iso(), "call started");
+    let ticket = crate::api::live::CallTicket {
+        call_id: record.id.clone(),
+        e164: record.e164.clone(),
+    };
+    services.telephony.begin(&me.sub, record).await;
+    Ok(ticket)
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod calls;
 pub mod contacts;
 mod error;
+pub mod live;
 #[cfg(feature = "ssr")]
 pub mod ports;
 

@@ -153,6 +153,9 @@ pub trait Store: Send + Sync {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
     async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError>;
+    /// At start-up, before any call can be placed: closes every call left open by a stopped
+    /// server (all owners) as interrupted at `now`. Returns how many.
+    async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError>;
     /// Newest first.
     async fn list_calls(
         &self,
@@ -245,6 +248,21 @@ pub trait Identity: Send + Sync {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Telephony
+
+/// Places calls (DESIGN §3): the embedded gateway + simulator, the gateway + a Voice Connector,
+/// or Chime PSTN Audio. Server functions decide *whether* a call may be placed; the provider
+/// runs it from then on and writes its record as it goes.
+#[async_trait]
+pub trait Telephony: Send + Sync {
+    /// Whether calls can be placed at all on this server.
+    fn available(&self) -> bool;
+    /// Takes over a call whose record was just written (state: dialing). The browser's offer
+    /// follows on the live channel; without one the call ends as failed.
+    async fn begin(&self, owner: &str, record: CallRecord);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /// Everything server functions may use, provided once through the Leptos context.
 #[derive(Clone)]
@@ -254,6 +272,7 @@ pub struct Services {
     /// The authoritative number classifier (libphonenumber metadata).
     pub numbers: Arc<dyn Classifier + Send + Sync>,
     pub clock: Arc<dyn Clock>,
+    pub telephony: Arc<dyn Telephony>,
     /// Attempt limits and the one-active-call rule, in this process.
     pub call_guard: Arc<std::sync::Mutex<crate::domain::guards::CallGuard>>,
     /// Whether session cookies carry `Secure` (off only for plain http on loopback).

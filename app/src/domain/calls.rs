@@ -73,6 +73,9 @@ pub struct CallRecord {
     pub e164: String,
     /// Milliseconds since the Unix epoch.
     pub started_at: u64,
+    /// When the far end started alerting (180/183).
+    #[serde(default)]
+    pub ringing_at: Option<u64>,
     pub answered_at: Option<u64>,
     pub ended_at: Option<u64>,
     pub end_reason: Option<EndReason>,
@@ -159,6 +162,7 @@ mod tests {
 
     fn record(answered: bool, reason: EndReason) -> CallRecord {
         CallRecord {
+            ringing_at: None,
             id: "c".into(),
             direction: Direction::Outbound,
             e164: "+6581234567".into(),

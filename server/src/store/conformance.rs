@@ -42,6 +42,7 @@ fn call(
         direction: Direction::Outbound,
         e164: e164.into(),
         started_at,
+        ringing_at: Some(started_at + 900),
         answered_at: answered.then_some(started_at + 5_000),
         ended_at: reason.map(|_| started_at + 65_000),
         end_reason: reason,
@@ -502,6 +503,28 @@ async fn calls_log(store: &dyn Store) {
             .await
             .unwrap()),
         ["b1"]
+    );
+
+    // After a restart every call still open is closed as interrupted, for every owner, and
+    // closed calls are left alone.
+    let mut open_a = call("o1", "+6591234506", 80_000, true, None);
+    open_a.ended_at = None;
+    let open_b = call("o2", "+6591234507", 81_000, false, None);
+    store.insert_call(ALICE, &open_a).await.unwrap();
+    store.insert_call(BOB, &open_b).await.unwrap();
+    assert_eq!(store.close_open_calls(90_000).await.unwrap(), 2);
+    assert_eq!(store.close_open_calls(91_000).await.unwrap(), 0);
+    let closed = store.get_call(ALICE, "o1").await.unwrap().unwrap();
+    assert_eq!(closed.ended_at, Some(90_000));
+    assert_eq!(closed.end_reason, Some(EndReason::Interrupted));
+    assert_eq!(closed.hangup_by.as_deref(), Some("system"));
+    assert_eq!(closed.answered_at, open_a.answered_at);
+    let closed = store.get_call(BOB, "o2").await.unwrap().unwrap();
+    assert_eq!(closed.end_reason, Some(EndReason::Interrupted));
+    assert_eq!(
+        store.get_call(ALICE, "c5").await.unwrap(),
+        Some(ended),
+        "a finished call keeps its end"
     );
 }
 

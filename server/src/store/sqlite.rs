@@ -18,7 +18,10 @@ use sqlx::{Row, SqlitePool};
 use super::cursor;
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_call_ringing.sql")),
+];
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -217,6 +220,7 @@ fn call_from_row(row: &SqliteRow) -> CallRecord {
         },
         e164: row.get("e164"),
         started_at: row.get::<i64, _>("started_at") as u64,
+        ringing_at: opt("ringing_at"),
         answered_at: opt("answered_at"),
         ended_at: opt("ended_at"),
         end_reason: row
@@ -569,14 +573,15 @@ impl Store for SqliteStore {
 
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO calls (owner, id, direction, e164, started_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(owner)
         .bind(&call.id)
         .bind(direction_str(call.direction))
         .bind(&call.e164)
         .bind(call.started_at as i64)
+        .bind(call.ringing_at.map(|v| v as i64))
         .bind(call.answered_at.map(|v| v as i64))
         .bind(call.ended_at.map(|v| v as i64))
         .bind(call.end_reason.map(EndReason::as_str))
@@ -591,9 +596,10 @@ impl Store for SqliteStore {
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE calls SET answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?
+            "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?
              WHERE owner = ? AND id = ?",
         )
+        .bind(call.ringing_at.map(|v| v as i64))
         .bind(call.answered_at.map(|v| v as i64))
         .bind(call.ended_at.map(|v| v as i64))
         .bind(call.end_reason.map(EndReason::as_str))
@@ -609,6 +615,19 @@ impl Store for SqliteStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE calls SET ended_at = ?, end_reason = 'interrupted', hangup_by = 'system',
+                 sip_cause = COALESCE(sip_cause, 'server restarted')
+             WHERE ended_at IS NULL",
+        )
+        .bind(now as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected())
     }
 
     async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError> {

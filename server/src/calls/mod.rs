@@ -1,0 +1,269 @@
+//! The call hub: the telephony port for the gateway-based providers (embedded simulator or a
+//! Voice Connector). It owns each user's active call and live channel, and runs one session
+//! task per call (the domain state machine driving a gateway leg).
+
+mod session;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::api::live::{ClientMessage, IceServer, LiveCall, ServerMessage};
+use app::api::ports::{Clock, Store, Telephony};
+use app::domain::call::{CallLimits, CallState};
+use app::domain::calls::CallRecord;
+use app::domain::guards::CallGuard;
+use async_trait::async_trait;
+use telephony::gateway::Gateway;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub(crate) use session::SessionCommand;
+
+/// How long a started call waits for the browser's offer before it ends as failed.
+pub const OFFER_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct CallHub {
+    inner: Arc<HubInner>,
+}
+
+pub(crate) struct HubInner {
+    pub gateway: Option<Arc<Gateway>>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub guard: Arc<Mutex<CallGuard>>,
+    pub limits: CallLimits,
+    pub offer_timeout: Duration,
+    ice_servers: Vec<IceServer>,
+    users: Mutex<HashMap<String, UserChannel>>,
+    next_connection: AtomicU64,
+}
+
+struct UserChannel {
+    events: broadcast::Sender<ServerMessage>,
+    call: Option<ActiveCall>,
+    connections: usize,
+}
+
+struct ActiveCall {
+    live: LiveCall,
+    commands: mpsc::UnboundedSender<SessionCommand>,
+}
+
+impl CallHub {
+    pub fn new(
+        gateway: Option<Arc<Gateway>>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        guard: Arc<Mutex<CallGuard>>,
+        ice_servers: Vec<IceServer>,
+    ) -> Self {
+        Self::with_limits(
+            gateway,
+            store,
+            clock,
+            guard,
+            ice_servers,
+            CallLimits::default(),
+            OFFER_TIMEOUT,
+        )
+    }
+
+    pub fn with_limits(
+        gateway: Option<Arc<Gateway>>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        guard: Arc<Mutex<CallGuard>>,
+        ice_servers: Vec<IceServer>,
+        limits: CallLimits,
+        offer_timeout: Duration,
+    ) -> Self {
+        CallHub {
+            inner: Arc::new(HubInner {
+                gateway,
+                store,
+                clock,
+                guard,
+                limits,
+                offer_timeout,
+                ice_servers,
+                users: Mutex::new(HashMap::new()),
+                next_connection: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// A new live connection of `owner`: its id, its event stream and its first message.
+    pub fn connect(&self, owner: &str) -> (u64, broadcast::Receiver<ServerMessage>, ServerMessage) {
+        let connection = self.inner.next_connection.fetch_add(1, Ordering::Relaxed);
+        let mut users = self.inner.lock_users();
+        let user = users
+            .entry(owner.to_string())
+            .or_insert_with(UserChannel::new);
+        user.connections += 1;
+        let hello = ServerMessage::Hello {
+            connection,
+            call: user.call.as_ref().map(|c| c.live.clone()),
+            ice_servers: self.inner.ice_servers.clone(),
+        };
+        (connection, user.events.subscribe(), hello)
+    }
+
+    /// A live connection closed; a call whose audio it held ends.
+    pub fn disconnect(&self, owner: &str, connection: u64) {
+        let mut users = self.inner.lock_users();
+        if let Some(user) = users.get_mut(owner) {
+            user.connections = user.connections.saturating_sub(1);
+            if let Some(call) = &user.call {
+                let _ = call
+                    .commands
+                    .send(SessionCommand::ConnectionClosed(connection));
+            }
+            if user.connections == 0 && user.call.is_none() {
+                users.remove(owner);
+            }
+        }
+    }
+
+    /// A message from one of `owner`'s connections; the reply (if any) goes to that one only.
+    pub async fn handle(
+        &self,
+        owner: &str,
+        connection: u64,
+        message: ClientMessage,
+    ) -> Option<ServerMessage> {
+        let (call_id, command, reply) = match message {
+            ClientMessage::Offer { call_id, sdp } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::Offer {
+                        connection,
+                        sdp,
+                        reply: tx,
+                    },
+                    Some(rx),
+                )
+            }
+            ClientMessage::Hangup { call_id } => (call_id, SessionCommand::Hangup, None),
+            ClientMessage::Mute { call_id, muted } => (call_id, SessionCommand::Mute(muted), None),
+        };
+        let sent = {
+            let users = self.inner.lock_users();
+            users
+                .get(owner)
+                .and_then(|u| u.call.as_ref())
+                .filter(|c| c.live.id == call_id)
+                .map(|c| c.commands.send(command).is_ok())
+                .unwrap_or(false)
+        };
+        if !sent {
+            return Some(ServerMessage::Error {
+                call_id: Some(call_id),
+                message: "that call is not active".into(),
+            });
+        }
+        let reply = reply?.await;
+        Some(match reply {
+            Ok(Ok(sdp)) => ServerMessage::Answer { call_id, sdp },
+            Ok(Err(message)) => ServerMessage::Error {
+                call_id: Some(call_id),
+                message,
+            },
+            Err(_) => ServerMessage::Error {
+                call_id: Some(call_id),
+                message: "the call ended".into(),
+            },
+        })
+    }
+
+    /// The user's active call, if any (for tests and diagnostics).
+    pub fn active_call(&self, owner: &str) -> Option<LiveCall> {
+        let users = self.inner.lock_users();
+        users
+            .get(owner)
+            .and_then(|u| u.call.as_ref())
+            .map(|c| c.live.clone())
+    }
+}
+
+impl UserChannel {
+    fn new() -> Self {
+        UserChannel {
+            events: broadcast::channel(64).0,
+            call: None,
+            connections: 0,
+        }
+    }
+}
+
+impl HubInner {
+    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserChannel>> {
+        self.users.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records the call's new shape and tells every tab of its user.
+    pub(crate) fn publish(&self, owner: &str, live: &LiveCall) {
+        let mut users = self.lock_users();
+        let user = users
+            .entry(owner.to_string())
+            .or_insert_with(UserChannel::new);
+        let over = matches!(live.state, CallState::Ended { .. });
+        if over {
+            if user.call.as_ref().is_some_and(|c| c.live.id == live.id) {
+                user.call = None;
+            }
+        } else if let Some(call) = user.call.as_mut().filter(|c| c.live.id == live.id) {
+            call.live = live.clone();
+        }
+        let _ = user.events.send(ServerMessage::Call { call: live.clone() });
+        if over && user.connections == 0 {
+            users.remove(owner);
+        }
+    }
+
+    pub(crate) fn call_ended(&self, owner: &str, call_id: &str) {
+        self.guard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .call_ended(owner, call_id);
+    }
+}
+
+#[async_trait]
+impl Telephony for CallHub {
+    fn available(&self) -> bool {
+        self.inner.gateway.is_some()
+    }
+
+    async fn begin(&self, owner: &str, record: CallRecord) {
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let live = LiveCall {
+            id: record.id.clone(),
+            e164: record.e164.clone(),
+            state: CallState::Idle,
+            started_at: record.started_at,
+            answered_at: None,
+            media_connection: None,
+        };
+        {
+            let mut users = self.inner.lock_users();
+            let user = users
+                .entry(owner.to_string())
+                .or_insert_with(UserChannel::new);
+            user.call = Some(ActiveCall {
+                live: live.clone(),
+                commands,
+            });
+        }
+        self.inner.publish(owner, &live);
+        let session = session::Session::new(
+            self.inner.clone(),
+            owner.to_string(),
+            record,
+            live,
+            commands_rx,
+        );
+        tokio::spawn(session.run());
+    }
+}

@@ -1,0 +1,240 @@
+//! One call from the browser's offer to its end: the domain state machine (`app::domain::call`)
+//! driving a gateway leg, writing the call record and telling the user's tabs as it goes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::live::LiveCall;
+use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
+use app::domain::calls::{CallRecord, EndReason};
+use telephony::gateway::{CallLeg, LegCommand, LegEvent};
+use tokio::sync::{mpsc, oneshot};
+
+use super::HubInner;
+
+pub(crate) enum SessionCommand {
+    Offer {
+        connection: u64,
+        sdp: String,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
+    Hangup,
+    Mute(bool),
+    ConnectionClosed(u64),
+}
+
+pub(crate) struct Session {
+    hub: Arc<HubInner>,
+    owner: String,
+    record: CallRecord,
+    live: LiveCall,
+    commands: mpsc::UnboundedReceiver<SessionCommand>,
+}
+
+impl Session {
+    pub fn new(
+        hub: Arc<HubInner>,
+        owner: String,
+        record: CallRecord,
+        live: LiveCall,
+        commands: mpsc::UnboundedReceiver<SessionCommand>,
+    ) -> Self {
+        Session {
+            hub,
+            owner,
+            record,
+            live,
+            commands,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.hub.clock.now_ms()
+    }
+
+    pub async fn run(mut self) {
+        let Some(leg) = self.wait_for_offer().await else {
+            return;
+        };
+        self.run_call(leg).await;
+    }
+
+    /// Until the browser's offer arrives: a hang-up or a timeout ends the call before any SIP.
+    async fn wait_for_offer(&mut self) -> Option<CallLeg> {
+        let deadline = tokio::time::sleep(self.hub.offer_timeout);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => {
+                    self.finish(EndReason::Failed, HangupBy::System, Some("the browser sent no audio offer".into())).await;
+                    return None;
+                }
+                c = self.commands.recv() => match c {
+                    Some(SessionCommand::Offer { connection, sdp, reply }) => {
+                        let Some(gateway) = self.hub.gateway.clone() else {
+                            let _ = reply.send(Err("calling is not available on this server".into()));
+                            self.finish(EndReason::Failed, HangupBy::System, Some("no gateway".into())).await;
+                            return None;
+                        };
+                        match gateway.open(&self.record.e164, &sdp).await {
+                            Ok(leg) => {
+                                let _ = reply.send(Ok(leg.answer.clone()));
+                                self.live.media_connection = Some(connection);
+                                return Some(leg);
+                            }
+                            Err(e) => {
+                                tracing::warn!(call = %self.record.id, error = %e, "browser offer refused");
+                                let _ = reply.send(Err(e.to_string()));
+                                self.finish(EndReason::Failed, HangupBy::System, Some(e.to_string())).await;
+                                return None;
+                            }
+                        }
+                    }
+                    Some(SessionCommand::Hangup) | None => {
+                        self.finish(EndReason::Cancelled, HangupBy::Agent, None).await;
+                        return None;
+                    }
+                    Some(SessionCommand::Mute(_) | SessionCommand::ConnectionClosed(_)) => {}
+                },
+            }
+        }
+    }
+
+    async fn run_call(&mut self, mut leg: CallLeg) {
+        let mut call = Call::new(self.hub.limits);
+        call.handle(Input::Dial, self.now());
+        self.apply(&mut call, &leg).await;
+        while !call.is_over() {
+            let wait = call
+                .next_deadline()
+                .map(|d| Duration::from_millis(d.saturating_sub(self.now())))
+                .unwrap_or(Duration::from_secs(3600));
+            let input = tokio::select! {
+                e = leg.events.recv() => match e {
+                    Some(e) => match self.trunk_event(e) {
+                        Some(t) => Input::Trunk(t),
+                        None => continue,
+                    },
+                    None => Input::Trunk(TrunkEvent::Failed { detail: "the gateway stopped".into() }),
+                },
+                c = self.commands.recv() => match c {
+                    Some(SessionCommand::Hangup) | None => Input::Hangup,
+                    Some(SessionCommand::Mute(m)) => Input::Mute(m),
+                    Some(SessionCommand::ConnectionClosed(c)) if Some(c) == self.live.media_connection => {
+                        tracing::info!(call = %self.record.id, "the tab holding the call closed");
+                        Input::Hangup
+                    }
+                    Some(SessionCommand::ConnectionClosed(_)) => continue,
+                    Some(SessionCommand::Offer { reply, .. }) => {
+                        let _ = reply.send(Err("this call already has its audio".into()));
+                        continue;
+                    }
+                },
+                _ = tokio::time::sleep(wait) => Input::Tick,
+            };
+            call.handle(input, self.now());
+            self.apply(&mut call, &leg).await;
+        }
+        leg.command(LegCommand::Close);
+    }
+
+    fn trunk_event(&self, e: LegEvent) -> Option<TrunkEvent> {
+        Some(match e {
+            LegEvent::Trying => TrunkEvent::Trying,
+            LegEvent::Ringing => TrunkEvent::Ringing,
+            LegEvent::EarlyMedia => TrunkEvent::EarlyMedia,
+            LegEvent::Answered => TrunkEvent::Answered,
+            LegEvent::Rejected { status, reason } => TrunkEvent::Rejected { status, reason },
+            LegEvent::RemoteBye => TrunkEvent::RemoteBye,
+            LegEvent::EndConfirmed => TrunkEvent::EndConfirmed,
+            LegEvent::Failed { detail } => TrunkEvent::Failed { detail },
+            LegEvent::BrowserLost => TrunkEvent::Failed {
+                detail: "lost the browser's audio".into(),
+            },
+            LegEvent::BrowserConnected => {
+                tracing::debug!(call = %self.record.id, "browser media connected");
+                return None;
+            }
+            LegEvent::FirstTrunkAudio => {
+                tracing::debug!(call = %self.record.id, "first audio from the trunk");
+                return None;
+            }
+            LegEvent::Dtmf(_) => return None,
+        })
+    }
+
+    /// Carries out what the state machine asked for.
+    async fn apply(&mut self, call: &mut Call, leg: &CallLeg) {
+        for output in call.poll_outputs() {
+            match output {
+                Output::SendInvite => leg.command(LegCommand::Invite),
+                Output::SendCancel => leg.command(LegCommand::Cancel),
+                Output::SendBye => leg.command(LegCommand::Bye),
+                Output::PlayRingback => leg.command(LegCommand::Ringback(true)),
+                Output::StopRingback => leg.command(LegCommand::Ringback(false)),
+                // Mute happens in the browser (its track sends silence); hold is not offered.
+                Output::SendAudio(_) | Output::SendHold(_) => {}
+                Output::Answered { at } => {
+                    self.record.answered_at = Some(at);
+                    self.live.answered_at = Some(at);
+                    self.save().await;
+                }
+                Output::State(state) => {
+                    if state == CallState::Ringing && self.record.ringing_at.is_none() {
+                        self.record.ringing_at = Some(self.now());
+                        self.save().await;
+                    }
+                    if !matches!(state, CallState::Ended { .. }) {
+                        self.live.state = state;
+                        self.hub.publish(&self.owner, &self.live);
+                    }
+                }
+                Output::Ended {
+                    at,
+                    reason,
+                    by,
+                    cause,
+                } => {
+                    self.end_record(at, reason, by, cause).await;
+                }
+            }
+        }
+    }
+
+    /// Ends a call that never reached the state machine (no offer, refused offer).
+    async fn finish(&mut self, reason: EndReason, by: HangupBy, cause: Option<String>) {
+        let at = self.now();
+        self.end_record(at, reason, by, cause).await;
+    }
+
+    async fn end_record(
+        &mut self,
+        at: u64,
+        reason: EndReason,
+        by: HangupBy,
+        cause: Option<String>,
+    ) {
+        self.record.ended_at = Some(at);
+        self.record.end_reason = Some(reason);
+        self.record.hangup_by = Some(by.as_str().to_string());
+        self.record.sip_cause = cause.clone();
+        self.save().await;
+        self.hub.call_ended(&self.owner, &self.record.id);
+        tracing::info!(
+            call = %self.record.id,
+            reason = reason.as_str(),
+            by = by.as_str(),
+            cause = cause.as_deref().unwrap_or(""),
+            duration_ms = self.record.duration_ms().unwrap_or(0),
+            "call ended"
+        );
+        self.live.state = CallState::Ended { reason, by, cause };
+        self.hub.publish(&self.owner, &self.live);
+    }
+
+    async fn save(&self) {
+        if let Err(e) = self.hub.store.update_call(&self.owner, &self.record).await {
+            tracing::error!(call = %self.record.id, error = %e, "call record not saved");
+        }
+    }
+}
