@@ -11,6 +11,31 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/softphone/target");
 const root = path.resolve(__dirname, "..");
 
+// The fake microphone: a steady 440 Hz tone (16-bit mono WAV, 48 kHz, 2 s, looped by Chromium).
+function toneWav(file: string, hz = 440, rate = 48_000, seconds = 2): string {
+  const samples = rate * seconds;
+  const data = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) {
+    data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 0.3 * 32767), i * 2);
+  }
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write("WAVEfmt ", 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36);
+  header.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([header, data]));
+  return file;
+}
+const fakeMic = toneWav(path.join(process.env.E2E_DATA_DIR, "tone-440.wav"));
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -35,6 +60,11 @@ export default defineConfig({
         "--disable-component-update",
         "--disable-sync",
         "--autoplay-policy=no-user-gesture-required",
+        // A microphone that plays the tone, permission granted, media kept on 127.0.0.1.
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        `--use-file-for-fake-audio-capture=${fakeMic}`,
+        "--allow-loopback-in-peer-connection",
       ],
     },
   },

@@ -99,6 +99,20 @@ mod imp {
         ))
     }
 
+    /// Creates (or resumes) the page's audio context inside a user gesture, so sounds played
+    /// later (key tones, ringback) are not blocked by the browser's autoplay rules.
+    pub fn resume_audio() {
+        AUDIO.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                *slot = web_sys::AudioContext::new().ok();
+            }
+            if let Some(ctx) = slot.as_ref() {
+                let _ = ctx.resume();
+            }
+        });
+    }
+
     /// A short local key tone, as a desk phone gives (no sound is sent anywhere).
     pub fn key_tone(key: char) {
         let Some((low, high)) = dtmf(key) else { return };
@@ -189,6 +203,8 @@ mod imp {
     pub fn register_service_worker() {}
     pub fn go_to(_: &str) {}
     pub fn key_tone(_: char) {}
+    #[allow(dead_code)] // only the browser engine unlocks audio
+    pub fn resume_audio() {}
     pub fn download(_: &str, _: &str, _: &str) {}
     pub fn clipboard_text(_: &leptos::ev::ClipboardEvent) -> Option<String> {
         None

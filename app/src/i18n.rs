@@ -147,7 +147,7 @@ messages! {
     ErrConflict => "This was changed elsewhere. Reload and try again.", "Se cambió en otro lugar. Recargue e inténtelo de nuevo.", "已在别处更改。请刷新后重试。";
     ErrFileTooLarge => "The file is too large (limit 2 MB).", "El archivo es demasiado grande (límite 2 MB).", "文件太大（上限 2 MB）。";
     ErrFileUnreadable => "The file cannot be read:", "No se puede leer el archivo:", "无法读取文件：";
-    ErrCallingUnavailable => "The server checked this number and allows it, but calling is not available on this server yet.", "El servidor comprobó este número y lo permite, pero las llamadas aún no están disponibles en este servidor.", "服务器已检查并允许此号码，但此服务器尚未提供通话功能。";
+    ErrCallingUnavailable => "Calling is not available on this server right now.", "Las llamadas no están disponibles en este servidor en este momento.", "此服务器目前无法拨打电话。";
     ErrCallInProgress => "You already have a call in progress.", "Ya tiene una llamada en curso.", "您已有一通正在进行的通话。";
     ErrTooManyCallAttempts => "Too many call attempts. Try again in {seconds} s.", "Demasiados intentos de llamada. Inténtelo en {seconds} s.", "呼叫尝试过多。请在 {seconds} 秒后重试。";
     ErrUnavailable => "The service is unavailable. Try again shortly.", "El servicio no está disponible. Inténtelo en breve.", "服务暂不可用，请稍后重试。";
@@ -256,6 +256,34 @@ messages! {
     ThemeLight => "Light", "Claro", "浅色";
     ThemeDark => "Dark", "Oscuro", "深色";
     Language => "Language", "Idioma", "语言";
+    CallCalling => "Calling…", "Llamando…", "正在呼叫…";
+    CallRinging => "Ringing…", "Sonando…", "正在响铃…";
+    CallConnected => "Connected", "Conectada", "已接通";
+    CallEnding => "Ending…", "Finalizando…", "正在结束…";
+    CallEnded => "Call ended", "Llamada finalizada", "通话已结束";
+    Mute => "Mute", "Silenciar", "静音";
+    MutedNote => "Muted: they cannot hear you.", "Silenciado: no le oyen.", "已静音：对方听不到您。";
+    ShowKeypad => "Keypad", "Teclado", "键盘";
+    EndCall => "End call", "Colgar", "挂断";
+    OnCallElsewhere => "This call's audio is in another tab or window.", "El audio de esta llamada está en otra pestaña o ventana.", "此通话的音频在另一个标签页或窗口中。";
+    OutputFixed => "Audio plays on the device your system chooses.", "El audio suena en el dispositivo que elige el sistema.", "音频在系统选择的设备上播放。";
+    MicBlocked => "Microphone access is blocked. Allow it in the browser's site settings, then try again.", "El acceso al micrófono está bloqueado. Permítalo en la configuración del sitio del navegador e inténtelo de nuevo.", "麦克风访问被阻止。请在浏览器的网站设置中允许后重试。";
+    MicMissing => "No microphone found. Connect one and try again.", "No se encontró ningún micrófono. Conecte uno e inténtelo de nuevo.", "未找到麦克风。请连接后重试。";
+    MicBusy => "Another app is using the microphone. Close it and try again.", "Otra aplicación está usando el micrófono. Ciérrela e inténtelo de nuevo.", "其他应用正在使用麦克风。请关闭后重试。";
+    MicLost => "The microphone was disconnected: they cannot hear you.", "Se desconectó el micrófono: no le oyen.", "麦克风已断开：对方听不到您。";
+    MicFailed => "The microphone could not be started:", "No se pudo iniciar el micrófono:", "无法启动麦克风：";
+    NoChannel => "Not connected to the server. Reconnecting…", "Sin conexión con el servidor. Reconectando…", "未连接到服务器，正在重新连接…";
+    NoWebRtc => "This browser cannot place the call's audio.", "Este navegador no puede establecer el audio de la llamada.", "此浏览器无法建立通话音频。";
+    HideCall => "Hide", "Ocultar", "隐藏";
+    ReturnToCall => "Return to call", "Volver a la llamada", "返回通话";
+    AudioTitle => "Audio", "Audio", "音频";
+    Microphone => "Microphone", "Micrófono", "麦克风";
+    Speaker => "Speaker or headset", "Altavoz o auriculares", "扬声器或耳机";
+    DeviceDefault => "System default", "Predeterminado del sistema", "系统默认";
+    DevicesHidden => "Device names appear after you allow the microphone (test it below).", "Los nombres de los dispositivos aparecen al permitir el micrófono (pruébelo abajo).", "允许使用麦克风后会显示设备名称（可在下方测试）。";
+    TestMic => "Test microphone", "Probar micrófono", "测试麦克风";
+    StopTest => "Stop test", "Detener prueba", "停止测试";
+    MicLevel => "Microphone level", "Nivel del micrófono", "麦克风音量";
     DefaultCountry => "Country for numbers typed without +", "País para números sin +", "未带 + 号码的默认国家";
 }
 

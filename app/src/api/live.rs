@@ -16,6 +16,8 @@ pub const MAX_CLIENT_FRAME: usize = 32 * 1024;
 pub struct LiveCall {
     pub id: String,
     pub e164: String,
+    /// The contact's name when the number is in the user's contacts.
+    pub contact_name: Option<String>,
     pub state: CallState,
     /// Milliseconds since the epoch.
     pub started_at: u64,
@@ -96,6 +98,7 @@ mod tests {
             call: LiveCall {
                 id: "c1".into(),
                 e164: "+6560000001".into(),
+                contact_name: None,
                 state: CallState::Connected {
                     muted: true,
                     on_hold: false,

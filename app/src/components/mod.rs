@@ -1,5 +1,6 @@
 //! Small building blocks shared by pages.
 
+pub mod call_panel;
 pub mod icons;
 pub mod lists;
 pub mod messages;

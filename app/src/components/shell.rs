@@ -78,6 +78,7 @@ pub fn Shell() -> impl IntoView {
         serial: RwSignal::new(0),
     };
     provide_context(notices);
+    crate::phone::provide_phone();
 
     view! {
         <a href="#main" class="skip-link">{tx(T::SkipToContent)}</a>
@@ -100,6 +101,7 @@ pub fn Shell() -> impl IntoView {
                 <Outlet/>
             </main>
         </div>
+        <super::call_panel::CallPanel/>
         <div role="status" aria-live="polite" class="sr-only" data-testid="status">
             {move || notices.status.get()}
         </div>

@@ -105,6 +105,8 @@ pub fn SignIn() -> impl IntoView {
     let state = FormState::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // Inside the user's gesture: lets call audio play without another tap.
+        crate::phone::Phone::unlock_audio();
         state.submit(
             sign_in(email.get_untracked(), password.get_untracked()),
             |_| browser::go_to("/"),

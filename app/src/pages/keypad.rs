@@ -4,15 +4,15 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::calls::start_call;
-use crate::api::ApiError;
 use crate::browser;
+use crate::components::call_panel::mic_problem_text;
 use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{error_text, kind_text, refusal_text};
 use crate::domain::numbers::{
     check, format_e164, format_partial, Country, NumberCheck, RefusalReason, RuleTable,
 };
 use crate::i18n::T;
+use crate::phone::{phone, DialError};
 use crate::prefs::{country_name, prefs, tx, use_tr, use_trf};
 
 const LAST_DIALLED: &str = "softphone.last_dialled";
@@ -58,7 +58,8 @@ pub fn Keypad() -> impl IntoView {
         .unwrap_or_default();
     let text = RwSignal::new(initial);
     let last = RwSignal::new(None::<String>);
-    let outcome = RwSignal::new(None::<ApiError>);
+    let outcome = RwSignal::new(None::<DialError>);
+    let phone = phone();
     let input_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| last.set(browser::local_get(LAST_DIALLED).filter(|s| !s.is_empty())));
 
@@ -85,23 +86,25 @@ pub fn Keypad() -> impl IntoView {
         set_text(format_partial(&current, Some(country.get_untracked())));
     };
 
-    let calling = Action::new(move |(input, country): &(String, Country)| {
+    let calling = Action::new_local(move |(input, country): &(String, Country)| {
         let (input, country) = (input.clone(), *country);
-        async move { start_call(input, Some(country)).await }
+        async move { phone.dial(input, country).await }
     });
     Effect::new(move |_| {
         if let Some(result) = calling.value().get() {
             match result {
-                // The server accepted the number; remember it for recall.
-                Ok(_) | Err(ApiError::CallingUnavailable) => {
+                // The call is placed; remember the number for recall.
+                Ok(()) => {
                     if let Some(e164) = verdict.get_untracked().e164 {
                         browser::local_set(LAST_DIALLED, &e164);
                         last.set(Some(e164));
                     }
-                    outcome.set(result.err());
+                    outcome.set(None);
                 }
                 Err(e) => {
-                    crate::components::messages::redirect_if_signed_out(&e);
+                    if let DialError::Api(api) = &e {
+                        crate::components::messages::redirect_if_signed_out(api);
+                    }
                     outcome.set(Some(e));
                 }
             }
@@ -154,7 +157,13 @@ pub fn Keypad() -> impl IntoView {
     let message = Memo::new(move |_| {
         let l = lang.get();
         if let Some(error) = outcome.get() {
-            return (error_text(l, &error), "text-amber-800 dark:text-amber-300");
+            let text = match &error {
+                DialError::Api(e) => error_text(l, e),
+                DialError::Mic(p) => mic_problem_text(tr, p),
+                DialError::NoChannel => tr(T::NoChannel).to_string(),
+                DialError::Unsupported => tr(T::NoWebRtc).to_string(),
+            };
+            return (text, "text-amber-800 dark:text-amber-300");
         }
         let v = verdict.get();
         if text.get().trim().is_empty() {
@@ -284,7 +293,7 @@ pub fn Keypad() -> impl IntoView {
                     type="button"
                     class="btn-call"
                     data-testid="call-button"
-                    disabled=move || !can_call() || calling.pending().get()
+                    disabled=move || !can_call() || calling.pending().get() || phone.call.get().is_some()
                     aria-describedby="dial-verdict"
                     on:click=move |_| place_call()
                 >

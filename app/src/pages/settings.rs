@@ -88,5 +88,57 @@ pub fn Settings() -> impl IntoView {
                 <crate::components::pickers::CountrySelect id="settings-country" class="input w-auto"/>
             </div>
         </section>
+        <AudioSettings/>
+    }
+}
+
+/// Microphone and speaker choice (remembered in this browser) and a microphone test.
+#[component]
+fn AudioSettings() -> impl IntoView {
+    let phone = crate::phone::phone();
+    let tr = crate::prefs::use_tr();
+    phone.refresh_devices();
+    on_cleanup(move || phone.test_mic(false));
+    view! {
+        <section class="card" aria-labelledby="settings-audio">
+            <h2 id="settings-audio" class="card-title">{tx(T::AudioTitle)}</h2>
+            <label for="settings-mic" class="label">{tx(T::Microphone)}</label>
+            <select id="settings-mic" class="input" data-testid="mic-select" on:change=move |ev| phone.choose_input(event_target_value(&ev))>
+                <option value="" selected=move || phone.input.get().is_empty()>{tx(T::DeviceDefault)}</option>
+                {move || phone.inputs.get().into_iter().map(|(id, label)| {
+                    let chosen = id.clone();
+                    view! { <option value=id selected=move || phone.input.get() == chosen>{label}</option> }
+                }).collect_view()}
+            </select>
+            {move || phone.inputs.get().is_empty().then(|| view! { <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{tx(T::DevicesHidden)}</p> })}
+            <div class="mt-4">
+                <label for="settings-output" class="label">{tx(T::Speaker)}</label>
+                {move || if phone.outputs.get().selectable {
+                    view! {
+                        <select id="settings-output" class="input" data-testid="output-settings" on:change=move |ev| phone.choose_output(event_target_value(&ev))>
+                            <option value="" selected=move || phone.output.get().is_empty()>{tx(T::DeviceDefault)}</option>
+                            {phone.outputs.get().devices.into_iter().map(|(id, label)| {
+                                let chosen = id.clone();
+                                view! { <option value=id selected=move || phone.output.get() == chosen>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    }.into_any()
+                } else {
+                    view! { <p id="settings-output" class="text-sm text-slate-600 dark:text-slate-400">{tx(T::OutputFixed)}</p> }.into_any()
+                }}
+            </div>
+            <div class="mt-4 flex items-center gap-4">
+                <button type="button" class="btn-secondary" data-testid="mic-test" aria-pressed=move || phone.mic_testing.get().to_string()
+                    on:click=move |_| phone.test_mic(!phone.mic_testing.get_untracked())>
+                    {move || if phone.mic_testing.get() { tx(T::StopTest).get() } else { tx(T::TestMic).get() }}
+                </button>
+                <div class="h-2 flex-1 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700" role="meter" aria-label=tx(T::MicLevel) aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string() data-testid="settings-mic-level">
+                    <div class="h-full bg-teal-600" style=move || format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)></div>
+                </div>
+            </div>
+            {move || phone.mic_problem.get().map(|p| view! {
+                <p class="field-error" role="alert">{crate::components::call_panel::mic_problem_text(tr, &p)}</p>
+            })}
+        </section>
     }
 }

@@ -1,0 +1,175 @@
+//! The phone in the browser: the user's live call as the server reports it, and the local
+//! audio (microphone, peer connection, speaker). One [`Phone`] per signed-in page, provided by
+//! the shell, so a call survives navigation inside the app. The WebRTC and WebSocket work is in
+//! `engine` (browser only); on the server every action is a no-op.
+
+#[cfg(feature = "hydrate")]
+mod engine;
+
+use leptos::prelude::*;
+
+use crate::api::live::LiveCall;
+use crate::api::ApiError;
+use crate::domain::numbers::Country;
+
+/// Why the microphone could not be used; each says what the user can do.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MicProblem {
+    /// Permission denied (by the user or the site settings).
+    Blocked,
+    /// No input device at all.
+    Missing,
+    /// Another application holds the device.
+    Busy,
+    /// The device went away during the call.
+    Lost,
+    /// Anything else, with the browser's words.
+    Other(String),
+}
+
+/// Why a dial attempt did not start a call.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DialError {
+    Mic(MicProblem),
+    Api(ApiError),
+    /// The live channel to the server is down (reconnecting).
+    NoChannel,
+    /// The browser cannot make WebRTC calls.
+    Unsupported,
+}
+
+/// Where the browser lets us send the call's audio.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outputs {
+    /// `setSinkId` exists: the output can be chosen.
+    pub selectable: bool,
+    /// (device id, label) of each output, once the browser lists them.
+    pub devices: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub struct Phone {
+    /// The user's call (from any tab), as the server last described it.
+    pub call: RwSignal<Option<LiveCall>>,
+    /// The last call that ended, shown briefly with its reason.
+    pub ended: RwSignal<Option<LiveCall>>,
+    /// This tab's live-channel connection id (the call's audio is here when it matches).
+    pub connection: RwSignal<Option<u64>>,
+    pub channel_up: RwSignal<bool>,
+    pub muted: RwSignal<bool>,
+    pub mic_problem: RwSignal<Option<MicProblem>>,
+    /// Microphone level, 0.0–1.0, while a call or a test is running.
+    pub mic_level: RwSignal<f32>,
+    pub mic_testing: RwSignal<bool>,
+    pub outputs: RwSignal<Outputs>,
+    pub output: RwSignal<String>,
+    pub inputs: RwSignal<Vec<(String, String)>>,
+    pub input: RwSignal<String>,
+    /// A message from the server about this tab's request.
+    pub notice: RwSignal<Option<String>>,
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub const INPUT_DEVICE: &str = "softphone.input_device";
+pub const OUTPUT_DEVICE: &str = "softphone.output_device";
+
+pub fn provide_phone() -> Phone {
+    let phone = Phone {
+        call: RwSignal::new(None),
+        ended: RwSignal::new(None),
+        connection: RwSignal::new(None),
+        channel_up: RwSignal::new(false),
+        muted: RwSignal::new(false),
+        mic_problem: RwSignal::new(None),
+        mic_level: RwSignal::new(0.0),
+        mic_testing: RwSignal::new(false),
+        outputs: RwSignal::new(Outputs::default()),
+        output: RwSignal::new(String::new()),
+        inputs: RwSignal::new(Vec::new()),
+        input: RwSignal::new(String::new()),
+        notice: RwSignal::new(None),
+    };
+    provide_context(phone);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| engine::start(phone));
+    phone
+}
+
+pub fn phone() -> Phone {
+    expect_context::<Phone>()
+}
+
+impl Phone {
+    /// Whether this tab holds the audio of the user's call.
+    pub fn call_is_here(&self) -> bool {
+        let (call, me) = (self.call.get(), self.connection.get());
+        matches!((call, me), (Some(c), Some(me)) if c.media_connection == Some(me))
+    }
+
+    /// Places a call: microphone first (nothing is dialled without one), then the server's
+    /// checks, then the audio offer.
+    pub async fn dial(&self, input: String, country: Country) -> Result<(), DialError> {
+        #[cfg(feature = "hydrate")]
+        return engine::dial(*self, input, country).await;
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (input, country);
+            Err(DialError::Unsupported)
+        }
+    }
+
+    pub fn hangup(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::hangup(*self);
+    }
+
+    pub fn set_muted(&self, muted: bool) {
+        #[cfg(feature = "hydrate")]
+        engine::set_muted(*self, muted);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = muted;
+    }
+
+    /// Sends a DTMF key on the call (RFC 4733) and plays its tone locally.
+    pub fn dtmf(&self, key: char) {
+        #[cfg(feature = "hydrate")]
+        engine::dtmf(key);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = key;
+    }
+
+    pub fn choose_output(&self, device: String) {
+        crate::browser::local_set(OUTPUT_DEVICE, &device);
+        self.output.set(device.clone());
+        #[cfg(feature = "hydrate")]
+        engine::apply_output(&device);
+    }
+
+    pub fn choose_input(&self, device: String) {
+        crate::browser::local_set(INPUT_DEVICE, &device);
+        self.input.set(device);
+    }
+
+    /// Lists devices (labels appear once the microphone was allowed).
+    pub fn refresh_devices(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::refresh_devices(*self);
+    }
+
+    /// Starts or stops the microphone test (level meter, nothing sent anywhere).
+    pub fn test_mic(&self, on: bool) {
+        #[cfg(feature = "hydrate")]
+        engine::test_mic(*self, on);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = on;
+    }
+
+    /// Makes sure audio can play (browsers start audio only after a user gesture).
+    pub fn unlock_audio() {
+        #[cfg(feature = "hydrate")]
+        engine::unlock_audio();
+    }
+}

@@ -1,0 +1,163 @@
+import { expect, Page, test } from "@playwright/test";
+import { hydrated, signUp } from "./helpers";
+
+// Test numbers of the built-in PSTN simulator (README, docs/telephony.md).
+const ECHO = "+65 6000 0001";
+const READ_BACK = "+65 6000 0002";
+const BUSY = "+65 6000 0003";
+const NOT_FOUND = "+507 200-0005";
+
+async function dial(page: Page, number: string) {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByLabel("Phone number").fill(number);
+  await page.getByTestId("call-button").click();
+}
+
+/** Listens to the far end's audio in the page for `ms`: overall level and the share at `hz`. */
+async function listen(page: Page, hz: number, ms = 1200): Promise<{ rms: number; purity: number }> {
+  return page.evaluate(
+    async ([hz, ms]) => {
+      const audio = document.querySelector('[data-testid="remote-audio"]') as HTMLAudioElement;
+      const ctx = new AudioContext();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 4096;
+      ctx.createMediaStreamSource(audio.srcObject as MediaStream).connect(analyser);
+      const buf = new Float32Array(analyser.fftSize);
+      let power = 0, tone = 0, blocks = 0;
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+        analyser.getFloatTimeDomainData(buf);
+        const n = buf.length, k = (2 * Math.PI * hz) / ctx.sampleRate, c = 2 * Math.cos(k);
+        let s1 = 0, s2 = 0, p = 0;
+        for (let i = 0; i < n; i++) {
+          const s0 = buf[i] + c * s1 - s2;
+          s2 = s1; s1 = s0; p += buf[i] * buf[i];
+        }
+        power += p / n;
+        tone += (2 * (s1 * s1 + s2 * s2 - c * s1 * s2)) / (n * n);
+        blocks += 1;
+      }
+      await ctx.close();
+      const mean = power / Math.max(blocks, 1);
+      return { rms: Math.sqrt(mean), purity: mean > 0 ? Math.min(1, tone / blocks / mean) : 0 };
+    },
+    [hz, ms] as const,
+  );
+}
+
+/** DTMF keys heard in the far end's audio over `ms` (Goertzel on the 8 DTMF frequencies). */
+async function hearKeys(page: Page, ms: number): Promise<string> {
+  return page.evaluate(async (ms) => {
+    const audio = document.querySelector('[data-testid="remote-audio"]') as HTMLAudioElement;
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 2048;
+    ctx.createMediaStreamSource(audio.srcObject as MediaStream).connect(analyser);
+    const buf = new Float32Array(analyser.fftSize);
+    const rows = [697, 770, 852, 941], cols = [1209, 1336, 1477, 1633];
+    const keys = ["123A", "456B", "789C", "*0#D"];
+    const power = (f: number) => {
+      const c = 2 * Math.cos((2 * Math.PI * f) / ctx.sampleRate);
+      let s1 = 0, s2 = 0;
+      for (let i = 0; i < buf.length; i++) { const s0 = buf[i] + c * s1 - s2; s2 = s1; s1 = s0; }
+      return s1 * s1 + s2 * s2 - c * s1 * s2;
+    };
+    let heard = "", last = "";
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 25));
+      analyser.getFloatTimeDomainData(buf);
+      const r = rows.map(power), c = cols.map(power);
+      const ri = r.indexOf(Math.max(...r)), ci = c.indexOf(Math.max(...c));
+      const strong = r[ri] > 5 * r.filter((_, i) => i !== ri).reduce((a, b) => Math.max(a, b), 0)
+        && c[ci] > 5 * c.filter((_, i) => i !== ci).reduce((a, b) => Math.max(a, b), 0)
+        && r[ri] > 1;
+      const key = strong ? keys[ri][ci] : "";
+      if (key && key !== last) heard += key;
+      last = key;
+    }
+    await ctx.close();
+    return heard;
+  }, ms);
+}
+
+for (const [label, viewport] of [
+  ["desktop", { width: 1280, height: 800 }],
+  ["phone", { width: 390, height: 844 }],
+] as const) {
+  test.describe(`a call on ${label}`, () => {
+    test.use({ viewport });
+
+    test("echo: ringing, connected, hears itself, mute silences it, end, then Recents", async ({ page }) => {
+      test.setTimeout(60_000);
+      await signUp(page);
+      await dial(page, ECHO);
+      const panel = page.getByTestId("call-panel");
+      await expect(panel).toHaveAttribute("data-state", "ringing", { timeout: 10_000 });
+      await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 10_000 });
+      await expect(page.getByTestId("call-timer")).toHaveText(/^0:0\d$/);
+
+      // The fake microphone's 440 Hz tone comes back from the echo number.
+      await page.waitForTimeout(800);
+      const heard = await listen(page, 440);
+      expect(heard.rms).toBeGreaterThan(0.01);
+      expect(heard.purity).toBeGreaterThan(0.5);
+
+      // Muted: the far end gets silence, so the echo falls silent too.
+      await page.getByTestId("mute-button").click();
+      await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "true");
+      await expect(page.getByTestId("muted-note")).toBeVisible();
+      await page.waitForTimeout(1000);
+      const muted = await listen(page, 440);
+      expect(muted.rms).toBeLessThan(heard.rms / 10);
+
+      await page.getByTestId("mute-button").click();
+      await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "false");
+      await page.waitForTimeout(1000);
+      expect((await listen(page, 440)).rms).toBeGreaterThan(0.01);
+
+      await page.waitForTimeout(1000);
+      await page.getByTestId("end-call").click();
+      await expect(panel).toHaveAttribute("data-state", "ended");
+      await expect(page.getByTestId("call-state")).toContainText("Completed");
+
+      await page.goto("/recents");
+      await hydrated(page);
+      const row = page.getByRole("listitem").filter({ hasText: "+65 6000 0001" }).first();
+      await expect(row).toBeVisible();
+      await expect(row).toContainText(/0:0[3-9]|0:[1-5]\d/);
+    });
+  });
+}
+
+test("the read-back number plays back the keys pressed on the in-call keypad", async ({ page }) => {
+  test.setTimeout(60_000);
+  await signUp(page);
+  await dial(page, READ_BACK);
+  const panel = page.getByTestId("call-panel");
+  await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
+  await page.getByTestId("keypad-toggle").click();
+  // Mute so only the read-back tones come back, then let the greeting end.
+  await page.getByTestId("mute-button").click();
+  await page.waitForTimeout(1200);
+  const listening = hearKeys(page, 4000);
+  for (const key of ["1", "5", "#"]) {
+    await page.locator(`[data-dtmf="${key}"]`).click();
+    await page.waitForTimeout(600);
+  }
+  expect(await listening).toBe("15#");
+  await page.getByTestId("end-call").click();
+  await expect(panel).toHaveAttribute("data-state", "ended");
+});
+
+test("busy and unassigned numbers end with their reasons", async ({ page }) => {
+  await signUp(page);
+  await dial(page, BUSY);
+  await expect(page.getByTestId("call-state")).toContainText("Busy", { timeout: 10_000 });
+  await expect(page.getByTestId("call-panel")).toHaveAttribute("data-state", "ended");
+  await expect(page.getByTestId("call-panel")).toBeHidden({ timeout: 10_000 });
+  await dial(page, NOT_FOUND);
+  await expect(page.getByTestId("call-state")).toContainText("Number does not exist", { timeout: 10_000 });
+});
