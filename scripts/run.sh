@@ -8,4 +8,4 @@ echo
 echo "==> Building and starting the softphone (first build: about 10 minutes on 2 cores)"
 echo "    When it is up: http://127.0.0.1:3000  (data in $ROOT/data)"
 export SOFTPHONE_LOG_FORMAT="${SOFTPHONE_LOG_FORMAT:-text}"
-exec cargo leptos serve
+exec cargo leptos serve --split --features split

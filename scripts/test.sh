@@ -11,15 +11,16 @@ step "cargo fmt --check $(elapsed)"
 cargo fmt --all --check
 
 step "cargo clippy (server and native app, -D warnings) $(elapsed)"
-cargo clippy --locked -p app -p server --all-targets -- -D warnings
-step "cargo clippy (browser bundle, wasm32) $(elapsed)"
+cargo clippy --locked -p app -p server -p telephony --all-targets -- -D warnings
+step "cargo clippy (browser bundle, wasm32, with and without lazy routes) $(elapsed)"
 cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --locked -p frontend -p app --features app/hydrate,split --target wasm32-unknown-unknown -- -D warnings
 
 step "Native tests $(elapsed)"
-cargo test --locked -p app -p server
+cargo test --locked -p app -p server -p telephony
 
-step "Building the app with cargo-leptos (server + WASM) $(elapsed)"
-cargo leptos build
+step "Building the app with cargo-leptos (server + WASM, lazy routes split) $(elapsed)"
+cargo leptos build --split --features split
 
 step "Release WASM size report $(elapsed)"
 scripts/wasm-size.sh

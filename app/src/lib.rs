@@ -61,16 +61,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/signin") view=pages::auth::SignIn/>
-                <Route path=path!("/signup") view=pages::auth::SignUp/>
-                <Route path=path!("/forgot") view=pages::auth::Forgot/>
+                <Route path=path!("/signup") view=pages::views::sign_up()/>
+                <Route path=path!("/forgot") view=pages::views::forgot()/>
                 <ParentRoute path=path!("") view=components::shell::Shell>
                     <Route path=path!("") view=pages::keypad::Keypad/>
-                    <Route path=path!("recents") view=pages::recents::Recents/>
-                    <Route path=path!("contacts") view=pages::contacts::ContactList/>
-                    <Route path=path!("contacts/new") view=pages::contact_edit::NewContact/>
-                    <Route path=path!("contacts/:id") view=pages::contact_view::ContactView/>
-                    <Route path=path!("contacts/:id/edit") view=pages::contact_edit::EditContact/>
-                    <Route path=path!("settings") view=pages::settings::Settings/>
+                    <Route path=path!("recents") view=pages::views::recents()/>
+                    <Route path=path!("contacts") view=pages::views::contacts()/>
+                    <Route path=path!("contacts/new") view=pages::views::new_contact()/>
+                    <Route path=path!("contacts/:id") view=pages::views::contact()/>
+                    <Route path=path!("contacts/:id/edit") view=pages::views::edit_contact()/>
+                    <Route path=path!("settings") view=pages::views::settings()/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -3,8 +3,28 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Lets end-to-end tests wait until event handlers are live.
+    #[cfg(not(feature = "split"))]
+    {
+        leptos::mount::hydrate_body(app::App);
+        mark_hydrated();
+    }
+    // Lazy routes hydrate asynchronously: the page's code chunk loads first.
+    #[cfg(feature = "split")]
+    {
+        // hydrate_from_async starts Leptos's executor itself; this future only needs a driver.
+        wasm_bindgen_futures::spawn_local(async {
+            let Some(body) = leptos::prelude::document().body() else {
+                return;
+            };
+            let owner = leptos::mount::hydrate_from_async(body, app::App).await;
+            owner.forget();
+            mark_hydrated();
+        });
+    }
+}
+
+/// Lets end-to-end tests wait until event handlers are live.
+fn mark_hydrated() {
     if let Some(window) = leptos::web_sys::window() {
         let _ = js_sys::Reflect::set(&window, &"__softphone_hydrated".into(), &true.into());
     }
