@@ -356,3 +356,12 @@ async fn a_bad_offer_is_an_error_and_the_call_fails() {
     );
     wait_state(&mut tab, ended(EndReason::Failed, HangupBy::System)).await;
 }
+
+#[test]
+fn every_simulator_test_number_passes_the_real_number_policy() {
+    for (number, _) in telephony::simulator::TEST_NUMBERS {
+        let n = app::domain::numbers::dialable(number, None, &server::numbers::Libphonenumber)
+            .unwrap_or_else(|r| panic!("{number} refused: {r:?}"));
+        assert_eq!(n.e164(), *number);
+    }
+}

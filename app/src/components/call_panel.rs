@@ -58,7 +58,9 @@ pub fn CallPanel() -> impl IntoView {
             if matches!(c.state, CallState::Connected { .. })
                 && since.get_untracked().is_none_or(|(id, _)| id != c.id)
             {
-                let start = if c.answered_at.is_some() && c.media_connection != phone.connection.get_untracked() {
+                let start = if c.answered_at.is_some()
+                    && c.media_connection != phone.connection.get_untracked()
+                {
                     c.answered_at.unwrap_or(0)
                 } else {
                     now_ms()
@@ -68,23 +70,39 @@ pub fn CallPanel() -> impl IntoView {
         }
     });
     #[cfg(feature = "hydrate")]
-    if let Ok(handle) = set_interval_with_handle(move || tick.set(now_ms()), std::time::Duration::from_millis(500)) {
+    if let Ok(handle) = set_interval_with_handle(
+        move || tick.set(now_ms()),
+        std::time::Duration::from_millis(500),
+    ) {
         on_cleanup(move || handle.clear());
     }
     let timer = move || {
         tick.track();
         match (phone.call.get(), since.get()) {
-            (Some(c), Some((id, start))) if c.id == id && matches!(c.state, CallState::Connected { .. }) => {
+            (Some(c), Some((id, start)))
+                if c.id == id && matches!(c.state, CallState::Connected { .. }) =>
+            {
                 format_duration(now_ms().saturating_sub(start))
             }
             _ => String::new(),
         }
     };
     let shown = move || phone.call.get().or_else(|| phone.ended.get());
-    let who = move |c: &LiveCall| c.contact_name.clone().unwrap_or_else(|| format_e164(&c.e164));
+    let who = move |c: &LiveCall| {
+        c.contact_name
+            .clone()
+            .unwrap_or_else(|| format_e164(&c.e164))
+    };
     let state_text = move |c: &LiveCall| match &c.state {
-        CallState::Ended { reason, .. } => format!("{} · {}", tr(T::CallEnded), end_reason_text(lang.get(), *reason)),
-        s => state_key(s).1.map(|k| tr(k).to_string()).unwrap_or_default(),
+        CallState::Ended { reason, .. } => format!(
+            "{} · {}",
+            tr(T::CallEnded),
+            end_reason_text(lang.get(), *reason)
+        ),
+        s => state_key(s)
+            .1
+            .map(|k| tr(k).to_string())
+            .unwrap_or_default(),
     };
 
     view! {

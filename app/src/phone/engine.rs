@@ -60,12 +60,18 @@ fn call_method(target: &JsValue, method: &str, arg: &JsValue) -> Option<JsValue>
 }
 
 pub fn start(phone: Phone) {
-    phone.input.set(crate::browser::local_get(INPUT_DEVICE).unwrap_or_default());
-    phone.output.set(crate::browser::local_get(OUTPUT_DEVICE).unwrap_or_default());
+    phone
+        .input
+        .set(crate::browser::local_get(INPUT_DEVICE).unwrap_or_default());
+    phone
+        .output
+        .set(crate::browser::local_get(OUTPUT_DEVICE).unwrap_or_default());
     let selectable = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.create_element("audio").ok())
-        .is_some_and(|a| js_sys::Reflect::has(&a, &JsValue::from_str("setSinkId")).unwrap_or(false));
+        .is_some_and(|a| {
+            js_sys::Reflect::has(&a, &JsValue::from_str("setSinkId")).unwrap_or(false)
+        });
     phone.outputs.update(|o| o.selectable = selectable);
     if let Some(devices) = media_devices() {
         let on_change = Closure::<dyn FnMut()>::new(move || refresh_devices(phone));
@@ -164,8 +170,13 @@ fn on_server_message(phone: Phone, message: ServerMessage) {
                 let answer = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
                 answer.set_sdp(&sdp);
                 leptos::task::spawn_local(async move {
-                    if JsFuture::from(pc.set_remote_description(&answer)).await.is_err() {
-                        phone.notice.set(Some("the server's audio answer was not accepted".into()));
+                    if JsFuture::from(pc.set_remote_description(&answer))
+                        .await
+                        .is_err()
+                    {
+                        phone
+                            .notice
+                            .set(Some("the server's audio answer was not accepted".into()));
                         hangup(phone);
                     }
                 });
@@ -361,7 +372,11 @@ pub fn dtmf(key: char) {
         // Through Reflect: insertDTMF throws when the sender cannot send tones, and an
         // exception must not cross into Rust.
         if let Ok(f) = get(&dtmf, "insertDTMF").dyn_into::<js_sys::Function>() {
-            let _ = f.call2(&dtmf, &JsValue::from_str(&key.to_string()), &JsValue::from(100));
+            let _ = f.call2(
+                &dtmf,
+                &JsValue::from_str(&key.to_string()),
+                &JsValue::from(100),
+            );
         }
     }
 }
@@ -402,8 +417,8 @@ fn stop(stream: &MediaStream) {
 // Devices
 
 async fn open_mic(device: &str) -> Result<MediaStream, MicProblem> {
-    let devices =
-        media_devices().ok_or_else(|| MicProblem::Other("no media devices in this browser".into()))?;
+    let devices = media_devices()
+        .ok_or_else(|| MicProblem::Other("no media devices in this browser".into()))?;
     let audio = MediaTrackConstraints::new();
     audio.set_echo_cancellation_bool(true);
     audio.set_noise_suppression_bool(true);
@@ -487,7 +502,10 @@ fn remote_audio() -> HtmlAudioElement {
     let audio = HtmlAudioElement::new().expect("audio elements exist");
     audio.set_autoplay(true);
     let _ = audio.set_attribute("data-testid", "remote-audio");
-    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
         let _ = body.append_child(&audio);
     }
     with(|e| e.audio = Some(audio.clone()));
@@ -586,4 +604,3 @@ pub fn test_mic(phone: Phone, on: bool) {
         }
     });
 }
-

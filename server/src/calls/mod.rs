@@ -238,7 +238,12 @@ impl Telephony for CallHub {
 
     async fn begin(&self, owner: &str, record: CallRecord) {
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let contact_name = match self.inner.store.contact_by_number(owner, &record.e164).await {
+        let contact_name = match self
+            .inner
+            .store
+            .contact_by_number(owner, &record.e164)
+            .await
+        {
             Ok(c) => c.map(|c| c.name),
             Err(e) => {
                 tracing::warn!(error = %e, "contact look-up for a call failed");
