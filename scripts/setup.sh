@@ -56,6 +56,8 @@ apt_missing=()
 command -v wasm-opt >/dev/null || apt_missing+=(binaryen)
 if [ "$SETUP_FOR" = test ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
+  # sipp: the independent SIP far end of the interoperability test.
+  command -v sipp >/dev/null || apt_missing+=(sip-tester)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${apt_missing[*]}"
