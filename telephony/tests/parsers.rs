@@ -119,7 +119,9 @@ fn random_description(g: &mut Gen) -> AudioDescription {
     let addr = if g.bool() {
         IpAddr::V4(Ipv4Addr::from(g.next() as u32))
     } else {
-        IpAddr::V6(Ipv6Addr::from(((g.next() as u128) << 64) | g.next() as u128))
+        IpAddr::V6(Ipv6Addr::from(
+            ((g.next() as u128) << 64) | g.next() as u128,
+        ))
     };
     let laws: Vec<G711> = match g.below(4) {
         0 => vec![G711::Pcmu],
@@ -144,7 +146,11 @@ fn sdp_round_trips_and_never_panics() {
     for _ in 0..CASES / 4 {
         let d = random_description(&mut g);
         let text = d.render(g.next(), g.next());
-        assert_eq!(AudioDescription::parse(text.as_bytes()), Ok(d.clone()), "{text}");
+        assert_eq!(
+            AudioDescription::parse(text.as_bytes()),
+            Ok(d.clone()),
+            "{text}"
+        );
         // Damaged descriptions are parsed or refused with a reason.
         let mutated = mutations(&mut g, text.as_bytes());
         let _ = AudioDescription::parse(&mutated);
@@ -164,7 +170,9 @@ fn calling_plan_accepts_exactly_panama_and_singapore_outside_premium() {
     let mut g = Gen(0x5eed_0004);
     for _ in 0..CASES {
         let len = g.below(18) as usize;
-        let digits: String = (0..len).map(|_| (b'0' + g.below(10) as u8) as char).collect();
+        let digits: String = (0..len)
+            .map(|_| (b'0' + g.below(10) as u8) as char)
+            .collect();
         let with_plus = format!("+{digits}");
         let verdict = check_calling_plan(&with_plus);
         let e164 = (8..=15).contains(&digits.len());

@@ -67,7 +67,10 @@ async fn call_sipp(password: &str) -> (Vec<LegEvent>, Option<f32>, std::process:
     peer.accept_answer(leg.answer.clone());
     leg.command(LegCommand::Invite);
     let seen = wait_for(&mut leg, Duration::from_secs(10), |e| {
-        matches!(e, LegEvent::Answered | LegEvent::Rejected { .. } | LegEvent::Failed { .. })
+        matches!(
+            e,
+            LegEvent::Answered | LegEvent::Rejected { .. } | LegEvent::Failed { .. }
+        )
     })
     .await;
     let mut purity = None;
@@ -75,9 +78,15 @@ async fn call_sipp(password: &str) -> (Vec<LegEvent>, Option<f32>, std::process:
         peer.command(PeerCommand::Source(Source::Tone(1000.0)));
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let audio = peer.take_audio();
-        purity = Some(tone_purity(&audio[audio.len().saturating_sub(4000)..], 1000.0));
+        purity = Some(tone_purity(
+            &audio[audio.len().saturating_sub(4000)..],
+            1000.0,
+        ));
         leg.command(LegCommand::Bye);
-        wait_for(&mut leg, Duration::from_secs(5), |e| *e == LegEvent::EndConfirmed).await;
+        wait_for(&mut leg, Duration::from_secs(5), |e| {
+            *e == LegEvent::EndConfirmed
+        })
+        .await;
     }
     // sipp exits after its one call: 0 when the scenario ran to its end.
     for _ in 0..100 {
@@ -97,7 +106,10 @@ async fn sipp_far_end_with_digest_completes_a_call_with_audio() {
     assert!(seen.contains(&LegEvent::Ringing), "{seen:?}");
     assert_eq!(seen.last(), Some(&LegEvent::Answered), "{seen:?}");
     let purity = purity.unwrap();
-    assert!(purity > 0.8, "sipp's echo carries our 1 kHz tone ({purity:.2})");
+    assert!(
+        purity > 0.8,
+        "sipp's echo carries our 1 kHz tone ({purity:.2})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

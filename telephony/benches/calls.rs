@@ -1,0 +1,483 @@
+//! Call benchmarks (`cargo bench -p telephony --bench calls`), printing figures:
+//!
+//! 1. Post-dial delay through our stack on loopback: from the call request reaching the gateway
+//!    to `180 Ringing` (offer answered, INVITE, digest challenge, re-INVITE, 180), and from the
+//!    answer to the first far-end audio frame at the browser peer.
+//! 2. Capacity: N concurrent echo calls (default 50, 200, 500) driven by in-process str0m peers,
+//!    with the gateway in its own process so its CPU and memory are measured alone: CPU per
+//!    call, memory per call, round-trip latency of marked frames (peer → gateway → simulator
+//!    echo → gateway → peer) p50/p99, and loss.
+//!
+//! The gateway runs as a child process of this binary (`--role gateway`), driven over a
+//! line-based control socket on 127.0.0.1. Everything stays on loopback.
+//! Knobs: BENCH_CALLS="50 200 500", BENCH_WINDOW_S=20, BENCH_PDD_CALLS=100.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use telephony::gateway::{
+    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
+};
+use telephony::peer::{BrowserPeer, PeerCommand, Source};
+use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, Mutex};
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+fn wall_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Some(i) = args.iter().position(|a| a == "--role") {
+        if args.get(i + 1).map(String::as_str) == Some("gateway") {
+            let control: SocketAddr = args[i + 2].parse().expect("control address");
+            let trunk = args[i + 3].clone();
+            runtime.block_on(gateway_role(control, trunk));
+            return;
+        }
+    }
+    runtime.block_on(load_role());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gateway process
+
+async fn gateway_role(control: SocketAddr, trunk: String) {
+    let gateway = Gateway::start(GatewayConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        trunk: TrunkConfig {
+            target: trunk,
+            transport: TrunkTransport::Udp,
+            username: Some("bench".into()),
+            password: Some("bench-secret".into()),
+            caller_id: "+6560000000".into(),
+        },
+        media: MediaConfig {
+            bind_ip: LOOPBACK,
+            public_ip: LOOPBACK,
+            port_min: 20_000,
+            port_max: 29_999,
+            loopback_only: true,
+        },
+    })
+    .await
+    .expect("gateway starts");
+    let stream = TcpStream::connect(control).await.expect("control connects");
+    let (read, write) = stream.into_split();
+    let write = Arc::new(Mutex::new(write));
+    let mut lines = BufReader::new(read).lines();
+    let mut legs: HashMap<u64, telephony::gateway::LegCommander> = HashMap::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let mut parts = line.splitn(4, ' ');
+        match (parts.next(), parts.next()) {
+            (Some("OPEN"), Some(id)) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                let callee = parts.next().unwrap_or_default().to_string();
+                let offer = parts.next().unwrap_or_default().replace('|', "\r\n");
+                let opened = Instant::now();
+                match gateway.open(&callee, &offer).await {
+                    Ok(leg) => {
+                        legs.insert(id, leg.commander());
+                        let answer = leg.answer.replace("\r\n", "|");
+                        send(&write, format!("ANSWER {id} {answer}")).await;
+                        leg.command(LegCommand::Invite);
+                        tokio::spawn(report(id, leg, opened, write.clone()));
+                    }
+                    Err(e) => send(&write, format!("ERROR {id} {e}")).await,
+                }
+            }
+            (Some("BYE"), Some(id)) => {
+                if let Some(leg) = legs.remove(&id.parse().unwrap_or(0)) {
+                    leg.command(LegCommand::Bye);
+                }
+            }
+            _ => break,
+        }
+    }
+}
+
+async fn send(write: &Arc<Mutex<tokio::net::tcp::OwnedWriteHalf>>, line: String) {
+    let mut w = write.lock().await;
+    let _ = w.write_all(format!("{line}\n").as_bytes()).await;
+}
+
+/// Tells the load process when the call rang and was answered (µs after the request arrived,
+/// and the wall clock of the answer).
+async fn report(
+    id: u64,
+    mut leg: CallLeg,
+    opened: Instant,
+    write: Arc<Mutex<tokio::net::tcp::OwnedWriteHalf>>,
+) {
+    while let Some(e) = leg.events.recv().await {
+        match e {
+            LegEvent::Ringing => {
+                send(
+                    &write,
+                    format!("RINGING {id} {}", opened.elapsed().as_micros()),
+                )
+                .await
+            }
+            LegEvent::Answered => send(&write, format!("ANSWERED {id} {}", wall_us())).await,
+            LegEvent::EndConfirmed
+            | LegEvent::RemoteBye
+            | LegEvent::Rejected { .. }
+            | LegEvent::Failed { .. } => {
+                send(&write, format!("ENDED {id} {e:?}")).await;
+                leg.command(LegCommand::Close);
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load process: simulator (far end) + browser peers
+
+struct Control {
+    write: tokio::net::tcp::OwnedWriteHalf,
+    events: mpsc::UnboundedReceiver<(String, u64, String)>,
+    /// Messages that arrived while waiting for another one.
+    stash: Vec<(String, u64, String)>,
+}
+
+impl Control {
+    async fn send(&mut self, line: String) {
+        let _ = self.write.write_all(format!("{line}\n").as_bytes()).await;
+    }
+
+    async fn expect(&mut self, kind: &str, id: u64) -> String {
+        if let Some(i) = self
+            .stash
+            .iter()
+            .position(|(k, i, _)| k == kind && *i == id)
+        {
+            return self.stash.remove(i).2;
+        }
+        loop {
+            let (k, i, rest) = tokio::time::timeout(Duration::from_secs(30), self.events.recv())
+                .await
+                .expect("gateway answers in time")
+                .expect("control open");
+            if k == "ERROR" {
+                panic!("gateway error for call {i}: {rest}");
+            }
+            if k == kind && i == id {
+                return rest;
+            }
+            self.stash.push((k, i, rest));
+        }
+    }
+}
+
+struct Proc {
+    pid: u32,
+}
+
+impl Proc {
+    /// (user + system CPU seconds, resident memory KiB).
+    fn sample(&self) -> (f64, u64) {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        // Fields after the command: state is [0]; utime [11], stime [12].
+        let cpu = (ticks(11) + ticks(12)) / 100.0;
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let rss = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (cpu, rss)
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn load_role() {
+    let sizes: Vec<usize> = std::env::var("BENCH_CALLS")
+        .unwrap_or_else(|_| "50 200 500".into())
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let window = Duration::from_secs(
+        std::env::var("BENCH_WINDOW_S")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20),
+    );
+    let pdd_calls: usize = std::env::var("BENCH_PDD_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+
+    let simulator = PstnSimulator::start(SimulatorConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        media_ip: LOOPBACK,
+        realm: "bench".into(),
+        username: "bench".into(),
+        password: "bench-secret".into(),
+        timing: Timing {
+            ring: Duration::from_millis(200),
+            no_answer: Duration::from_secs(30),
+            hang_up_after: Duration::from_secs(5),
+        },
+    })
+    .await
+    .expect("simulator starts");
+    let listener = TcpListener::bind((LOOPBACK, 0))
+        .await
+        .expect("control port");
+    let control_addr = listener.local_addr().expect("control address");
+    let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args(["--role", "gateway"])
+        .arg(control_addr.to_string())
+        .arg(simulator.sip_addr().to_string())
+        .spawn()
+        .expect("gateway process starts");
+    let (stream, _) = listener.accept().await.expect("gateway connects");
+    let (read, write) = stream.into_split();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(read).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut p = line.splitn(3, ' ');
+            let kind = p.next().unwrap_or_default().to_string();
+            let id = p.next().and_then(|i| i.parse().ok()).unwrap_or(0);
+            let rest = p.next().unwrap_or_default().to_string();
+            let _ = events_tx.send((kind, id, rest));
+        }
+    });
+    let mut control = Control {
+        write,
+        events: events_rx,
+        stash: Vec::new(),
+    };
+    let gateway = Proc { pid: child.id() };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    println!("# Call benchmarks (loopback, 2 cores; gateway in its own process)");
+    println!();
+    let pdd_p95 = post_dial_delay(&mut control, pdd_calls).await;
+    println!();
+    println!(
+        "## Capacity: concurrent echo calls, {} s window",
+        window.as_secs()
+    );
+    println!();
+    println!("| calls | up | gateway CPU % of a core | CPU per call (% core) | RSS MiB | memory per call KiB | RTT p50 ms | RTT p99 ms | added one-way p50/p99 ms (≤ RTT/2) | loss % | cross-talk |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut next_id = 1_000_000u64;
+    let mut at_200 = None;
+    for n in sizes {
+        let result = capacity(&mut control, &gateway, n, window, &mut next_id).await;
+        if n == 200 {
+            at_200 = Some(result);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // The targets; the run fails if one is missed.
+    println!();
+    let mut missed = false;
+    let pdd_ok = pdd_p95 <= 50_000;
+    missed |= !pdd_ok;
+    println!(
+        "target: post-dial delay p95 ≤ 50 ms: {} ({:.2} ms)",
+        if pdd_ok { "met" } else { "MISSED" },
+        pdd_p95 as f64 / 1000.0
+    );
+    if let Some((up, p99, loss)) = at_200 {
+        let ok = up == 200 && p99 <= 5_000 && loss == 0.0;
+        missed |= !ok;
+        println!(
+            "target: 200 concurrent calls, p99 added one-way ≤ 5 ms, no loss: {} ({up} up, {:.2} ms, {loss:.3} % loss)",
+            if ok { "met" } else { "MISSED" },
+            p99 as f64 / 1000.0
+        );
+    }
+    if missed {
+        std::process::exit(1);
+    }
+}
+
+/// Sequential calls to the echo number: request → 180, and answer → first echoed frame.
+async fn post_dial_delay(control: &mut Control, calls: usize) -> u64 {
+    let mut to_ringing = Vec::new();
+    let mut to_audio = Vec::new();
+    for id in 0..calls as u64 {
+        let mut peer = BrowserPeer::new(LOOPBACK, false).await.expect("peer");
+        peer.command(PeerCommand::Source(Source::Tone(1000.0)));
+        control
+            .send(format!(
+                "OPEN {id} +6560000001 {}",
+                peer.offer.replace("\r\n", "|")
+            ))
+            .await;
+        let answer = control.expect("ANSWER", id).await;
+        peer.accept_answer(answer.replace('|', "\r\n"));
+        let ringing: u64 = control.expect("RINGING", id).await.parse().unwrap_or(0);
+        let answered_at: u64 = control.expect("ANSWERED", id).await.parse().unwrap_or(0);
+        // The first far-end (echoed) frame after the answer.
+        let before = peer.with_state(|s| s.frames_received);
+        let mut first = None;
+        for _ in 0..500 {
+            if peer.with_state(|s| s.frames_received) > before {
+                first = Some(wall_us());
+                break;
+            }
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+        to_ringing.push(ringing);
+        if let Some(t) = first {
+            to_audio.push(t.saturating_sub(answered_at));
+        }
+        control.send(format!("BYE {id}")).await;
+        control.expect("ENDED", id).await;
+    }
+    to_ringing.sort_unstable();
+    to_audio.sort_unstable();
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!("## Post-dial delay ({calls} sequential calls to the echo number)");
+    println!();
+    println!("| interval | p50 ms | p95 ms | max ms |");
+    println!("| --- | --- | --- | --- |");
+    println!(
+        "| call request at the gateway → 180 Ringing (offer answered, INVITE, 401 challenge, authenticated INVITE, 180) | {:.2} | {:.2} | {:.2} |",
+        ms(percentile(&to_ringing, 0.5)),
+        ms(percentile(&to_ringing, 0.95)),
+        ms(*to_ringing.last().unwrap_or(&0))
+    );
+    println!(
+        "| answer (200 OK at the gateway) → first far-end frame at the browser peer | {:.2} | {:.2} | {:.2} |",
+        ms(percentile(&to_audio, 0.5)),
+        ms(percentile(&to_audio, 0.95)),
+        ms(*to_audio.last().unwrap_or(&0))
+    );
+    println!();
+    println!("(the second interval includes up to one 20 ms frame interval: the peer sends a frame every 20 ms and the echo returns it; {} of {calls} calls measured)", to_audio.len());
+    percentile(&to_ringing, 0.95)
+}
+
+/// (calls up, p99 added one-way latency in µs (≤ RTT/2), loss %).
+async fn capacity(
+    control: &mut Control,
+    gateway: &Proc,
+    n: usize,
+    window: Duration,
+    next_id: &mut u64,
+) -> (usize, u64, f64) {
+    let (_, idle_rss) = gateway.sample();
+    let mut peers = Vec::with_capacity(n);
+    let started = Instant::now();
+    // Set up in batches of 10 so the simulator and the gateway are not flooded.
+    for batch in 0..n.div_ceil(10) {
+        let mut ids = Vec::new();
+        for k in 0..10.min(n - batch * 10) {
+            let id = *next_id;
+            *next_id += 1;
+            let peer = BrowserPeer::new(LOOPBACK, false).await.expect("peer");
+            peer.command(PeerCommand::Source(Source::Marked((batch * 10 + k) as u32)));
+            control
+                .send(format!(
+                    "OPEN {id} +6560000001 {}",
+                    peer.offer.replace("\r\n", "|")
+                ))
+                .await;
+            ids.push(id);
+            peers.push((id, peer));
+        }
+        for id in ids {
+            let answer = control.expect("ANSWER", id).await;
+            if let Some((_, p)) = peers.iter_mut().find(|(i, _)| *i == id) {
+                p.accept_answer(answer.replace('|', "\r\n"));
+            }
+        }
+    }
+    for (id, _) in &peers {
+        control.expect("ANSWERED", *id).await;
+    }
+    let up = peers.len();
+    let setup_s = started.elapsed().as_secs_f64();
+    // Warm up, then measure over the window.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for (_, p) in &peers {
+        p.with_state(|s| {
+            s.round_trips_us.clear();
+            s.frames_sent = 0;
+            s.frames_received = 0;
+        });
+    }
+    let (cpu0, _) = gateway.sample();
+    let t0 = Instant::now();
+    let mut rss_peak = 0;
+    while t0.elapsed() < window {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        rss_peak = rss_peak.max(gateway.sample().1);
+    }
+    let (cpu1, _) = gateway.sample();
+    let elapsed = t0.elapsed().as_secs_f64();
+    let mut rtts = Vec::new();
+    let (mut sent, mut back, mut crosstalk) = (0u64, 0u64, 0u64);
+    for (_, p) in &peers {
+        p.with_state(|s| {
+            rtts.extend(s.round_trips_us.iter().map(|&v| v as u64));
+            sent += s.frames_sent;
+            back += s.round_trips_us.len() as u64;
+            crosstalk += s.crosstalk;
+        });
+    }
+    rtts.sort_unstable();
+    let cpu_pct = (cpu1 - cpu0) / elapsed * 100.0;
+    // Frames still in flight at the window's end are not loss: allow one frame per call.
+    let loss = if sent > 0 {
+        (sent.saturating_sub(back).saturating_sub(up as u64)) as f64 / sent as f64 * 100.0
+    } else {
+        100.0
+    };
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!(
+        "| {n} | {up} (set up in {setup_s:.1} s) | {cpu_pct:.1} | {:.3} | {:.1} | {:.0} | {:.2} | {:.2} | {:.2} / {:.2} | {loss:.3} | {crosstalk} |",
+        cpu_pct / up.max(1) as f64,
+        rss_peak as f64 / 1024.0,
+        (rss_peak.saturating_sub(idle_rss)) as f64 / up.max(1) as f64,
+        ms(percentile(&rtts, 0.5)),
+        ms(percentile(&rtts, 0.99)),
+        ms(percentile(&rtts, 0.5)) / 2.0,
+        ms(percentile(&rtts, 0.99)) / 2.0,
+    );
+    for (id, _) in &peers {
+        control.send(format!("BYE {id}")).await;
+    }
+    for (id, _) in &peers {
+        control.expect("ENDED", *id).await;
+    }
+    drop(peers);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    (up, percentile(&rtts, 0.99) / 2, loss)
+}
