@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, Page, test } from "@playwright/test";
 import { hydrated, signUp } from "./helpers";
 
@@ -118,10 +119,16 @@ for (const [label, viewport] of [
       await page.waitForTimeout(1000);
       expect((await listen(page, 440)).rms).toBeGreaterThan(0.01);
 
-      await page.waitForTimeout(1000);
+      // The call screen is accessible too.
+      const axe = await new AxeBuilder({ page }).include('[data-testid="call-panel"]').analyze();
+      const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+
       await page.getByTestId("end-call").click();
       await expect(panel).toHaveAttribute("data-state", "ended");
       await expect(page.getByTestId("call-state")).toContainText("Completed");
+      await page.getByTestId("dismiss-call").click();
+      await expect(panel).toBeHidden();
 
       await page.goto("/recents");
       await hydrated(page);

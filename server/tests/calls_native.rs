@@ -40,6 +40,7 @@ async fn rig(ports: (u16, u16), offer_timeout: Duration) -> Rig {
             ring: Duration::from_millis(300),
             no_answer: Duration::from_millis(1500),
             hang_up_after: Duration::from_millis(1500),
+            refresh_every: Duration::from_millis(700),
         },
     })
     .await

@@ -245,6 +245,7 @@ async fn load_role() {
             ring: Duration::from_millis(200),
             no_answer: Duration::from_secs(30),
             hang_up_after: Duration::from_secs(5),
+            refresh_every: Duration::from_secs(15),
         },
     })
     .await

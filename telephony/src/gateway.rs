@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rsipstack::dialog::authenticate::Credential;
-use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
+use rsipstack::dialog::dialog::{
+    DialogState, DialogStateReceiver, TerminatedReason, TransactionHandle,
+};
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Host, HostWithPort, Param, Scheme, Transport, Uri};
@@ -303,6 +305,8 @@ impl Gateway {
             dtmf_end_seen: None,
             sent_first_audio: false,
             answered: false,
+            local_session: rand::random::<u32>() as u64,
+            local_version: 0,
         };
         tokio::spawn(leg.run());
         let answer = answer.to_sdp_string();
@@ -448,6 +452,9 @@ struct Leg {
     dtmf_end_seen: Option<u64>,
     sent_first_audio: bool,
     answered: bool,
+    /// Our SDP session id and version on the SIP leg.
+    local_session: u64,
+    local_version: u64,
 }
 
 impl Leg {
@@ -697,18 +704,11 @@ impl Leg {
         if self.dialog.is_some() {
             return;
         }
-        let rtp_port = self.rtp_socket.local_addr().map(|a| a.port()).unwrap_or(0);
         let other = match self.browser_law {
             G711::Pcmu => G711::Pcma,
             G711::Pcma => G711::Pcmu,
         };
-        let offer = AudioDescription::g711(
-            self.public_ip,
-            rtp_port,
-            &[self.browser_law, other],
-            Some(TELEPHONE_EVENT_PT),
-        )
-        .render(rand::random::<u32>() as u64, 1);
+        let offer = self.local_sdp(&[self.browser_law, other], Direction::SendRecv);
         let host = host_of(&self.target_host, self.target_addr);
         let transport = match self.trunk.transport {
             TrunkTransport::Udp => Transport::Udp,
@@ -758,6 +758,63 @@ impl Leg {
         }
     }
 
+    /// Our side of the SIP leg's session, its version one higher each time (RFC 3264 §8).
+    fn local_sdp(&mut self, laws: &[G711], direction: Direction) -> String {
+        let rtp_port = self.rtp_socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let mut sdp =
+            AudioDescription::g711(self.public_ip, rtp_port, laws, Some(TELEPHONE_EVENT_PT));
+        sdp.direction = direction;
+        self.local_version += 1;
+        sdp.render(self.local_session, self.local_version)
+    }
+
+    /// A re-INVITE or UPDATE from the trunk (session refresh, media change, hold): take its
+    /// offer, if any, and answer with our side of the session.
+    fn on_session_update(&mut self, request: &rsipstack::sip::Request, handle: TransactionHandle) {
+        use rsipstack::sip::{Header, StatusCode};
+        let (laws, direction) = if request.body.is_empty() {
+            // An offer-less re-INVITE: we offer what we have.
+            let law = self
+                .trunk_media
+                .as_ref()
+                .map(|m| m.law)
+                .unwrap_or(self.browser_law);
+            (vec![law], Direction::SendRecv)
+        } else {
+            match AudioDescription::parse(&request.body) {
+                Ok(offer) if offer.first_g711().is_some() => {
+                    if let Err(detail) = self.set_trunk_media(&request.body) {
+                        tracing::warn!(%detail, "session update refused");
+                        tokio::spawn(
+                            async move { handle.reply(StatusCode::NotAcceptableHere).await },
+                        );
+                        return;
+                    }
+                    let direction = match offer.direction {
+                        Direction::SendOnly => Direction::RecvOnly,
+                        Direction::RecvOnly => Direction::SendOnly,
+                        d => d,
+                    };
+                    (offer.first_g711().into_iter().collect(), direction)
+                }
+                _ => {
+                    tokio::spawn(async move { handle.reply(StatusCode::NotAcceptableHere).await });
+                    return;
+                }
+            }
+        };
+        let body = self.local_sdp(&laws, direction).into_bytes();
+        tokio::spawn(async move {
+            let _ = handle
+                .respond(
+                    StatusCode::OK,
+                    Some(vec![Header::ContentType("application/sdp".into())]),
+                    Some(body),
+                )
+                .await;
+        });
+    }
+
     fn set_trunk_media(&mut self, body: &[u8]) -> Result<(), String> {
         let sdp = AudioDescription::parse(body).map_err(|e| format!("trunk SDP: {e}"))?;
         let law = sdp
@@ -802,6 +859,10 @@ impl Leg {
                 self.answered = true;
                 self.ringback = None;
                 self.emit(LegEvent::Answered);
+            }
+            DialogState::Updated(_, request, handle) => self.on_session_update(&request, handle),
+            DialogState::Options(_, _, handle) | DialogState::Info(_, _, handle) => {
+                tokio::spawn(async move { handle.reply(rsipstack::sip::StatusCode::OK).await });
             }
             DialogState::Terminated(id, reason) => {
                 self.sip.dialogs.remove_dialog(&id);

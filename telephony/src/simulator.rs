@@ -38,6 +38,9 @@ pub enum Behaviour {
     NotFound,
     /// Rings, answers (echo), then hangs up on its own.
     HangsUp,
+    /// Rings, answers (echo) and refreshes the session with a re-INVITE; a refresh that is
+    /// not answered with 200 ends the call (BYE), as a carrier's session timer would.
+    Refreshes,
 }
 
 /// The test numbers, in E.164. Any other number inside the calling plan behaves like `Echo`.
@@ -48,12 +51,14 @@ pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
     ("+6560000004", Behaviour::NoAnswer),
     ("+6560000005", Behaviour::NotFound),
     ("+6560000006", Behaviour::HangsUp),
+    ("+6560000007", Behaviour::Refreshes),
     ("+5072000001", Behaviour::Echo),
     ("+5072000002", Behaviour::ReadBack),
     ("+5072000003", Behaviour::Busy),
     ("+5072000004", Behaviour::NoAnswer),
     ("+5072000005", Behaviour::NotFound),
     ("+5072000006", Behaviour::HangsUp),
+    ("+5072000007", Behaviour::Refreshes),
 ];
 
 pub fn behaviour_of(e164: &str) -> Behaviour {
@@ -118,6 +123,8 @@ pub struct Timing {
     pub no_answer: Duration,
     /// How long the hang-up number stays connected.
     pub hang_up_after: Duration,
+    /// How often the refreshing number re-INVITEs.
+    pub refresh_every: Duration,
 }
 
 impl Default for Timing {
@@ -126,6 +133,7 @@ impl Default for Timing {
             ring: Duration::from_millis(2500),
             no_answer: Duration::from_secs(30),
             hang_up_after: Duration::from_secs(5),
+            refresh_every: Duration::from_secs(15),
         }
     }
 }
@@ -399,7 +407,8 @@ impl SimCall {
         let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
         let tele_pt = offer.telephone_event_pt();
         let answer = AudioDescription::g711(self.shared.config.media_ip, port, &[law], tele_pt);
-        let body = answer.render(rand::random::<u32>() as u64, 1).into_bytes();
+        let session = rand::random::<u32>() as u64;
+        let body = answer.render(session, 1).into_bytes();
         if self
             .dialog
             .accept(
@@ -426,7 +435,29 @@ impl SimCall {
             // A runaway guard: the simulated network ends any call after 4 hours.
             Duration::from_secs(4 * 3600)
         };
-        if self.wait(limit).await {
+        if behaviour == Behaviour::Refreshes {
+            let mut version = 1;
+            loop {
+                if !self.wait(timing.refresh_every).await {
+                    break;
+                }
+                version += 1;
+                let offer = answer.render(session, version).into_bytes();
+                let refreshed = self
+                    .dialog
+                    .reinvite(
+                        Some(vec![Header::ContentType("application/sdp".into())]),
+                        Some(offer),
+                    )
+                    .await;
+                let ok = matches!(&refreshed, Ok(Some(r)) if r.status_code.code() == 200);
+                if !ok {
+                    tracing::info!("simulator: session refresh failed; ending the call");
+                    let _ = self.dialog.bye().await;
+                    break;
+                }
+            }
+        } else if self.wait(limit).await {
             let _ = self.dialog.bye().await;
         }
         stop.cancel();

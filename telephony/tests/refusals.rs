@@ -102,3 +102,38 @@ async fn calls_over_tcp_connect_too() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_refreshes_from_the_trunk_are_answered_and_the_call_stays_up() {
+    let rig = rig().await;
+    let (peer, mut leg) = dial(&rig, "+6560000007", true).await;
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::Answered
+    })
+    .await;
+    peer.command(telephony::peer::PeerCommand::Source(
+        telephony::peer::Source::Tone(1000.0),
+    ));
+    // Three refreshes (every 700 ms): an unanswered one would end the call with a BYE.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    while let Ok(e) = leg.events.try_recv() {
+        assert!(
+            !matches!(
+                e,
+                LegEvent::RemoteBye | LegEvent::Failed { .. } | LegEvent::Rejected { .. }
+            ),
+            "the call ended: {e:?}"
+        );
+    }
+    let audio = peer.take_audio();
+    let tail = &audio[audio.len().saturating_sub(4000)..];
+    assert!(
+        telephony::tones::tone_purity(tail, 1000.0) > 0.8,
+        "audio flows after the refreshes"
+    );
+    leg.command(LegCommand::Bye);
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::EndConfirmed
+    })
+    .await;
+}

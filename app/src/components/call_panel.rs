@@ -184,12 +184,21 @@ pub fn CallPanel() -> impl IntoView {
                                 <OutputChoice/>
                             </div>
                         })}
-                        {(!over).then(|| view! {
-                            <button type="button" class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700" data-testid="end-call" on:click=move |_| phone.hangup()>
-                                <Svg icon=Icon::PhoneDown class="h-8 w-8"/>
-                                <span class="sr-only">{tx(T::EndCall)}</span>
-                            </button>
-                        })}
+                        {if over {
+                            // The reason stays up a few seconds; the user need not wait for it.
+                            view! {
+                                <button type="button" class="btn-secondary mx-auto flex" data-testid="dismiss-call" on:click=move |_| phone.ended.set(None)>
+                                    {tx(T::Close)}
+                                </button>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <button type="button" class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700" data-testid="end-call" on:click=move |_| phone.hangup()>
+                                    <Svg icon=Icon::PhoneDown class="h-8 w-8"/>
+                                    <span class="sr-only">{tx(T::EndCall)}</span>
+                                </button>
+                            }.into_any()
+                        }}
                     </div>
                 </section>
             }.into_any()

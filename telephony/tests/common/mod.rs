@@ -28,6 +28,7 @@ pub fn fast_timing() -> Timing {
         ring: Duration::from_millis(300),
         no_answer: Duration::from_millis(1500),
         hang_up_after: Duration::from_millis(1500),
+        refresh_every: Duration::from_millis(700),
     }
 }
 
