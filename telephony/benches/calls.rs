@@ -43,11 +43,23 @@ fn main() {
         .build()
         .expect("tokio runtime");
     if let Some(i) = args.iter().position(|a| a == "--role") {
-        if args.get(i + 1).map(String::as_str) == Some("gateway") {
-            let control: SocketAddr = args[i + 2].parse().expect("control address");
-            let trunk = args[i + 3].clone();
-            runtime.block_on(gateway_role(control, trunk));
-            return;
+        match args.get(i + 1).map(String::as_str) {
+            Some("gateway") => {
+                let control: SocketAddr = args[i + 2].parse().expect("control address");
+                let trunk = args[i + 3].clone();
+                runtime.block_on(gateway_role(control, trunk));
+                return;
+            }
+            // For side-by-side runs with other gateways (scripts/bench/janus): listens for
+            // control connections (one per load-generator peer) instead of dialling out.
+            Some("gateway-server") => {
+                let listen: SocketAddr = args[i + 2].parse().expect("listen address");
+                let trunk = args[i + 3].clone();
+                let media: IpAddr = args[i + 4].parse().expect("media address");
+                runtime.block_on(gateway_server_role(listen, trunk, media));
+                return;
+            }
+            _ => {}
         }
     }
     runtime.block_on(load_role());
@@ -56,8 +68,8 @@ fn main() {
 // ---------------------------------------------------------------------------------------------
 // The gateway process
 
-async fn gateway_role(control: SocketAddr, trunk: String) {
-    let gateway = Gateway::start(GatewayConfig {
+async fn start_gateway(trunk: String, media: IpAddr) -> Arc<Gateway> {
+    Gateway::start(GatewayConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         trunk: TrunkConfig {
             target: trunk,
@@ -67,16 +79,36 @@ async fn gateway_role(control: SocketAddr, trunk: String) {
             caller_id: "+6560000000".into(),
         },
         media: MediaConfig {
-            bind_ip: LOOPBACK,
-            public_ip: LOOPBACK,
+            bind_ip: media,
+            public_ip: media,
             port_min: 20_000,
             port_max: 29_999,
-            loopback_only: true,
+            loopback_only: media.is_loopback(),
         },
     })
     .await
-    .expect("gateway starts");
+    .expect("gateway starts")
+}
+
+async fn gateway_role(control: SocketAddr, trunk: String) {
+    let gateway = start_gateway(trunk, LOOPBACK).await;
     let stream = TcpStream::connect(control).await.expect("control connects");
+    serve_control(stream, gateway).await;
+}
+
+async fn gateway_server_role(listen: SocketAddr, trunk: String, media: IpAddr) {
+    let gateway = start_gateway(trunk, media).await;
+    let listener = TcpListener::bind(listen).await.expect("control port");
+    println!("gateway listening for control connections on {listen}");
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_control(stream, gateway.clone()));
+    }
+}
+
+/// One control connection: `OPEN id callee offer` → `ANSWER id sdp`, then `RINGING`,
+/// `ANSWERED`, `ENDED` lines; `BYE id` hangs up (SDP line breaks travel as `|`).
+async fn serve_control(stream: TcpStream, gateway: Arc<Gateway>) {
     let (read, write) = stream.into_split();
     let write = Arc::new(Mutex::new(write));
     let mut lines = BufReader::new(read).lines();
