@@ -168,3 +168,55 @@ test("busy and unassigned numbers end with their reasons", async ({ page }) => {
   await dial(page, NOT_FOUND);
   await expect(page.getByTestId("call-state")).toContainText("Number does not exist", { timeout: 10_000 });
 });
+
+test("the call survives navigation; a second tab sees it and cannot start another", async ({ page, context }) => {
+  test.setTimeout(60_000);
+  await signUp(page);
+  await dial(page, ECHO);
+  const panel = page.getByTestId("call-panel");
+  await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
+
+  // Navigating inside the app keeps the call (the panel lives in the shell).
+  await page.getByRole("link", { name: "Contacts" }).click();
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(panel).toHaveAttribute("data-state", "connected");
+  await page.getByRole("link", { name: "Keypad" }).click();
+  await expect(panel).toHaveAttribute("data-state", "connected");
+
+  // Another tab of the same user sees the call, without its audio, and cannot dial.
+  const other = await context.newPage();
+  await other.goto("/");
+  await hydrated(other);
+  await expect(other.getByTestId("call-panel")).toHaveAttribute("data-state", "connected");
+  await expect(other.getByTestId("call-elsewhere")).toBeVisible();
+  await expect(other.getByTestId("mute-button")).toHaveCount(0);
+  await expect(other.getByTestId("call-button")).toBeDisabled();
+
+  // Ending it from the other tab ends it everywhere.
+  await other.getByTestId("end-call").click();
+  await expect(panel).toHaveAttribute("data-state", "ended");
+  await expect(other.getByTestId("call-panel")).toHaveAttribute("data-state", "ended");
+  await other.close();
+});
+
+test("a blocked or missing microphone is explained, nothing is dialled, and Call can be pressed again", async ({ page }) => {
+  await signUp(page);
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException("refused", (window as any).__micError ?? "NotAllowedError"));
+  });
+  await dial(page, ECHO);
+  const verdict = page.getByTestId("dial-verdict");
+  await expect(verdict).toContainText("Microphone access is blocked");
+  await expect(page.getByTestId("call-panel")).toHaveCount(0);
+  await expect(page.getByTestId("call-button")).toBeEnabled();
+
+  await page.addInitScript(() => ((window as any).__micError = "NotFoundError"));
+  await dial(page, ECHO);
+  await expect(verdict).toContainText("No microphone found");
+
+  // Nothing reached the call log.
+  await page.goto("/recents");
+  await hydrated(page);
+  await expect(page.getByText("No calls yet")).toBeVisible();
+});
