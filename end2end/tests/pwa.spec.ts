@@ -25,7 +25,10 @@ test("installable: manifest with icons, service worker registered, offline page"
 
 test("health endpoints and JWKS are public", async ({ request }) => {
   expect((await request.get("/healthz")).status()).toBe(200);
-  expect((await request.get("/readyz")).status()).toBe(200);
+  const ready = await request.get("/readyz");
+  expect(ready.status()).toBe(200);
+  // The built-in PSTN simulator answers the gateway's OPTIONS probe.
+  expect((await ready.json()).trunk).toBe("reachable");
   const jwks = await (await request.get("/.well-known/jwks.json")).json();
   expect(jwks.keys[0].kty).toBe("RSA");
   expect(jwks.keys[0].alg).toBe("RS256");

@@ -307,13 +307,19 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
+    // The trunk is reported, not required: contacts and Recents work without it.
+    let trunk = state.calls.trunk_status();
     match state.services.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"store": "ok"}))).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"store": "ok", "trunk": trunk})),
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "store not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"store": "unavailable"})),
+                Json(serde_json::json!({"store": "unavailable", "trunk": trunk})),
             )
                 .into_response()
         }

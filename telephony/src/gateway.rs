@@ -77,6 +77,11 @@ pub struct GatewayConfig {
     pub media: MediaConfig,
 }
 
+/// How often the gateway probes the trunk with OPTIONS.
+pub const KEEPALIVE_EVERY: Duration = Duration::from_secs(30);
+/// How long a probe may take before the trunk counts as unreachable.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error("the browser's offer is not valid SDP: {0}")]
@@ -170,6 +175,8 @@ pub struct Gateway {
     sip: Arc<SipEndpoint>,
     dtls_cert: DtlsCert,
     next_port: AtomicU32,
+    /// The last OPTIONS probe got an answer (None before the first probe).
+    trunk_reachable: std::sync::Mutex<Option<bool>>,
 }
 
 impl Gateway {
@@ -194,12 +201,86 @@ impl Gateway {
             .generate_certificate()
             .ok_or_else(|| GatewayError::Sip(SipError::Stack("no DTLS certificate".into())))?;
         let first = config.media.port_min as u32;
-        Ok(Arc::new(Gateway {
+        let gateway = Arc::new(Gateway {
             next_port: AtomicU32::new(first),
             config,
             sip,
             dtls_cert,
-        }))
+            trunk_reachable: std::sync::Mutex::new(None),
+        });
+        gateway.clone().keep_alive(KEEPALIVE_EVERY);
+        Ok(gateway)
+    }
+
+    /// Whether the trunk answered the last OPTIONS probe (`None` before the first one).
+    pub fn trunk_reachable(&self) -> Option<bool> {
+        *self
+            .trunk_reachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Probes the trunk now, records and returns whether it answered.
+    pub async fn probe_trunk(&self) -> bool {
+        let up = match self.resolve_trunk().await {
+            Ok((host, addr)) => {
+                let uri = Uri {
+                    scheme: Some(Scheme::Sip),
+                    auth: None,
+                    host_with_port: host_of(&host, addr),
+                    params: vec![],
+                    headers: vec![],
+                };
+                let destination = SipAddr {
+                    r#type: Some(match self.config.trunk.transport {
+                        TrunkTransport::Udp => Transport::Udp,
+                        TrunkTransport::Tcp => Transport::Tcp,
+                    }),
+                    addr: HostWithPort {
+                        host: Host::IpAddr(addr.ip()),
+                        port: Some(addr.port().into()),
+                    },
+                };
+                let probe = self
+                    .sip
+                    .ping(uri, destination, &self.config.trunk.caller_id);
+                matches!(
+                    tokio::time::timeout(KEEPALIVE_TIMEOUT, probe).await,
+                    Ok(Ok(_))
+                )
+            }
+            Err(_) => false,
+        };
+        let before = self
+            .trunk_reachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(up);
+        if before != Some(up) {
+            if up {
+                tracing::info!(trunk = %self.config.trunk.target, "trunk answers OPTIONS");
+            } else {
+                tracing::warn!(trunk = %self.config.trunk.target, "trunk does not answer OPTIONS: calls will fail");
+            }
+        }
+        up
+    }
+
+    /// OPTIONS to the trunk every `every` (the Voice Connector keepalive), for as long as the
+    /// gateway runs.
+    fn keep_alive(self: Arc<Self>, every: Duration) {
+        let weak = Arc::downgrade(&self);
+        drop(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(gateway) = weak.upgrade() else {
+                    return;
+                };
+                gateway.probe_trunk().await;
+                drop(gateway);
+                tokio::time::sleep(every).await;
+            }
+        });
     }
 
     pub fn sip_addr(&self) -> SocketAddr {

@@ -10,7 +10,7 @@ use rsipstack::sip::{HeadersExt, Host, HostWithPort, Scheme, Uri};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::TransportLayer;
+use rsipstack::transport::{SipAddr, TransportLayer};
 use rsipstack::EndpointBuilder;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -124,6 +124,45 @@ impl SipEndpoint {
 
     pub fn stop(&self) {
         self.cancel.cancel();
+    }
+
+    /// Sends an out-of-dialog OPTIONS (a keepalive probe) to `destination` and returns the
+    /// final status. Any final answer, even a challenge, means the far end is up.
+    pub async fn ping(
+        &self,
+        request_uri: Uri,
+        destination: SipAddr,
+        from_user: &str,
+    ) -> Result<u16, SipError> {
+        use rsipstack::sip::{typed, Method, SipMessage, StatusCodeKind};
+        use rsipstack::transaction::key::{TransactionKey, TransactionRole};
+        use rsipstack::transaction::make_tag;
+        let endpoint = &self._endpoint.inner;
+        let via = endpoint.get_via(None, None)?;
+        let from = typed::From {
+            display_name: None,
+            uri: self.contact(Some(from_user)),
+            params: vec![],
+        }
+        .with_tag(make_tag());
+        let to = typed::To {
+            display_name: None,
+            uri: request_uri.clone(),
+            params: vec![],
+        };
+        let request = endpoint.make_request(Method::Options, request_uri, via, from, to, 1, None);
+        let key = TransactionKey::from_request(&request, TransactionRole::Client)?;
+        let mut tx = Transaction::new_client(key, request, endpoint.clone(), None);
+        tx.destination = Some(destination);
+        tx.send().await?;
+        while let Some(message) = tx.receive().await {
+            if let SipMessage::Response(r) = message {
+                if r.status_code.kind() != StatusCodeKind::Provisional {
+                    return Ok(r.status_code.code());
+                }
+            }
+        }
+        Err(SipError::Stack("no answer to OPTIONS".into()))
     }
 }
 

@@ -177,6 +177,17 @@ impl CallHub {
         })
     }
 
+    /// "reachable", "unreachable" or "unknown": the trunk's answer to the last OPTIONS probe;
+    /// "none" without a gateway.
+    pub fn trunk_status(&self) -> &'static str {
+        match self.inner.gateway.as_ref().map(|g| g.trunk_reachable()) {
+            None => "none",
+            Some(None) => "unknown",
+            Some(Some(true)) => "reachable",
+            Some(Some(false)) => "unreachable",
+        }
+    }
+
     /// The user's active call, if any (for tests and diagnostics).
     pub fn active_call(&self, owner: &str) -> Option<LiveCall> {
         let users = self.inner.lock_users();
