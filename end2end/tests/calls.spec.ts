@@ -48,6 +48,34 @@ async function listen(page: Page, hz: number, ms = 1200): Promise<{ rms: number;
   );
 }
 
+/** The strongest share of `hz` in any 100 ms stretch of the far end's audio over `ms`. */
+async function peakTone(page: Page, hz: number, ms: number): Promise<number> {
+  return page.evaluate(
+    async ([hz, ms]) => {
+      const audio = document.querySelector('[data-testid="remote-audio"]') as HTMLAudioElement;
+      const ctx = new AudioContext();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 4096;
+      ctx.createMediaStreamSource(audio.srcObject as MediaStream).connect(analyser);
+      const buf = new Float32Array(analyser.fftSize);
+      let best = 0;
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+        analyser.getFloatTimeDomainData(buf);
+        const n = buf.length, c = 2 * Math.cos((2 * Math.PI * hz) / ctx.sampleRate);
+        let s1 = 0, s2 = 0, p = 0;
+        for (let i = 0; i < n; i++) { const s0 = buf[i] + c * s1 - s2; s2 = s1; s1 = s0; p += buf[i] * buf[i]; }
+        const mean = p / n;
+        if (mean > 1e-6) best = Math.max(best, Math.min(1, (2 * (s1 * s1 + s2 * s2 - c * s1 * s2)) / (n * n) / mean));
+      }
+      await ctx.close();
+      return best;
+    },
+    [hz, ms] as const,
+  );
+}
+
 /** DTMF keys heard in the far end's audio over `ms` (Goertzel on the 8 DTMF frequencies). */
 async function hearKeys(page: Page, ms: number): Promise<string> {
   return page.evaluate(async (ms) => {
@@ -97,6 +125,8 @@ for (const [label, viewport] of [
       await dial(page, ECHO);
       const panel = page.getByTestId("call-panel");
       await expect(panel).toHaveAttribute("data-state", "ringing", { timeout: 10_000 });
+      // Ringback (425 Hz, Singapore cadence) plays while the far end rings.
+      expect(await peakTone(page, 425, 1200)).toBeGreaterThan(0.5);
       await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 10_000 });
       await expect(page.getByTestId("call-timer")).toHaveText(/^0:0\d$/);
 
