@@ -15,8 +15,11 @@ async function dial(page: Page, number: string) {
   await page.getByTestId("call-button").click();
 }
 
-/** Listens to the far end's audio in the page for `ms`: overall level and the share at `hz`. */
-async function listen(page: Page, hz: number, ms = 1200): Promise<{ rms: number; purity: number }> {
+/**
+ * Listens to the far end's audio in the page for `ms`: the overall level, the share of the
+ * power at `hz`, and that share's peak over any 100 ms stretch (for tones with a cadence).
+ */
+async function listen(page: Page, hz: number, ms = 1200): Promise<{ rms: number; purity: number; peak: number }> {
   return page.evaluate(
     async ([hz, ms]) => {
       const audio = document.querySelector('[data-testid="remote-audio"]') as HTMLAudioElement;
@@ -25,52 +28,26 @@ async function listen(page: Page, hz: number, ms = 1200): Promise<{ rms: number;
       analyser.fftSize = 4096;
       ctx.createMediaStreamSource(audio.srcObject as MediaStream).connect(analyser);
       const buf = new Float32Array(analyser.fftSize);
-      let power = 0, tone = 0, blocks = 0;
-      const end = performance.now() + ms;
-      while (performance.now() < end) {
-        await new Promise((r) => setTimeout(r, 100));
-        analyser.getFloatTimeDomainData(buf);
-        const n = buf.length, k = (2 * Math.PI * hz) / ctx.sampleRate, c = 2 * Math.cos(k);
-        let s1 = 0, s2 = 0, p = 0;
-        for (let i = 0; i < n; i++) {
-          const s0 = buf[i] + c * s1 - s2;
-          s2 = s1; s1 = s0; p += buf[i] * buf[i];
-        }
-        power += p / n;
-        tone += (2 * (s1 * s1 + s2 * s2 - c * s1 * s2)) / (n * n);
-        blocks += 1;
-      }
-      await ctx.close();
-      const mean = power / Math.max(blocks, 1);
-      return { rms: Math.sqrt(mean), purity: mean > 0 ? Math.min(1, tone / blocks / mean) : 0 };
-    },
-    [hz, ms] as const,
-  );
-}
-
-/** The strongest share of `hz` in any 100 ms stretch of the far end's audio over `ms`. */
-async function peakTone(page: Page, hz: number, ms: number): Promise<number> {
-  return page.evaluate(
-    async ([hz, ms]) => {
-      const audio = document.querySelector('[data-testid="remote-audio"]') as HTMLAudioElement;
-      const ctx = new AudioContext();
-      const analyser = ctx.createAnalyser();
-      analyser.fftSize = 4096;
-      ctx.createMediaStreamSource(audio.srcObject as MediaStream).connect(analyser);
-      const buf = new Float32Array(analyser.fftSize);
-      let best = 0;
+      let power = 0, tone = 0, blocks = 0, peak = 0;
       const end = performance.now() + ms;
       while (performance.now() < end) {
         await new Promise((r) => setTimeout(r, 100));
         analyser.getFloatTimeDomainData(buf);
         const n = buf.length, c = 2 * Math.cos((2 * Math.PI * hz) / ctx.sampleRate);
         let s1 = 0, s2 = 0, p = 0;
-        for (let i = 0; i < n; i++) { const s0 = buf[i] + c * s1 - s2; s2 = s1; s1 = s0; p += buf[i] * buf[i]; }
-        const mean = p / n;
-        if (mean > 1e-6) best = Math.max(best, Math.min(1, (2 * (s1 * s1 + s2 * s2 - c * s1 * s2)) / (n * n) / mean));
+        for (let i = 0; i < n; i++) {
+          const s0 = buf[i] + c * s1 - s2;
+          s2 = s1; s1 = s0; p += buf[i] * buf[i];
+        }
+        const blockPower = p / n, blockTone = (2 * (s1 * s1 + s2 * s2 - c * s1 * s2)) / (n * n);
+        if (blockPower > 1e-6) peak = Math.max(peak, Math.min(1, blockTone / blockPower));
+        power += blockPower;
+        tone += blockTone;
+        blocks += 1;
       }
       await ctx.close();
-      return best;
+      const mean = power / Math.max(blocks, 1);
+      return { rms: Math.sqrt(mean), purity: mean > 0 ? Math.min(1, tone / blocks / mean) : 0, peak };
     },
     [hz, ms] as const,
   );
@@ -126,7 +103,7 @@ for (const [label, viewport] of [
       const panel = page.getByTestId("call-panel");
       await expect(panel).toHaveAttribute("data-state", "ringing", { timeout: 10_000 });
       // Ringback (425 Hz, Singapore cadence) plays while the far end rings.
-      expect(await peakTone(page, 425, 1200)).toBeGreaterThan(0.5);
+      expect((await listen(page, 425, 1200)).peak).toBeGreaterThan(0.5);
       await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 10_000 });
       await expect(page.getByTestId("call-timer")).toHaveText(/^0:0\d$/);
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use app::api::live::{ClientMessage, LiveCall, ServerMessage};
 use app::api::ports::{Store, Telephony};
 use app::domain::call::{CallLimits, CallState, HangupBy};
-use app::domain::calls::{CallRecord, Direction, EndReason};
+use app::domain::calls::{CallRecord, EndReason};
 use app::domain::guards::{CallGuard, GuardLimits};
 use server::calls::CallHub;
 use server::clock::SystemClock;
@@ -83,19 +83,7 @@ async fn rig(ports: (u16, u16), offer_timeout: Duration) -> Rig {
 
 /// What `start_call` does once the policy and guards agree.
 async fn start(rig: &Rig, id: &str, e164: &str) -> CallRecord {
-    let record = CallRecord {
-        id: id.into(),
-        direction: Direction::Outbound,
-        e164: e164.into(),
-        started_at: 1,
-        ringing_at: None,
-        answered_at: None,
-        ended_at: None,
-        end_reason: None,
-        hangup_by: None,
-        sip_cause: None,
-        recording_id: None,
-    };
+    let record = CallRecord::outbound(id.into(), e164.into(), 1);
     rig.store.insert_call(ALICE, &record).await.unwrap();
     rig.hub.begin(ALICE, record.clone()).await;
     record
@@ -158,6 +146,15 @@ async fn wait_state(tab: &mut Tab, want: impl Fn(&CallState) -> bool) -> Vec<Cal
     }
 }
 
+/// A message from `tab`, and the hub's reply to it.
+async fn send(rig: &Rig, tab: &Tab, message: ClientMessage) -> Option<ServerMessage> {
+    rig.hub.handle(ALICE, tab.connection, message).await
+}
+
+fn hangup(id: &str) -> ClientMessage {
+    ClientMessage::Hangup { call_id: id.into() }
+}
+
 fn ended(reason: EndReason, by: HangupBy) -> impl Fn(&CallState) -> bool {
     move |s| matches!(s, CallState::Ended { reason: r, by: b, .. } if *r == reason && *b == by)
 }
@@ -203,15 +200,7 @@ async fn echo_call_connects_echoes_and_is_logged_with_its_duration() {
     })
     .await;
 
-    rig.hub
-        .handle(
-            ALICE,
-            tab.connection,
-            ClientMessage::Hangup {
-                call_id: "c-echo".into(),
-            },
-        )
-        .await;
+    send(&rig, &tab, hangup("c-echo")).await;
     wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Agent)).await;
     let r = record(&rig, "c-echo").await;
     assert_eq!(r.end_reason, Some(EndReason::Completed));
@@ -278,15 +267,7 @@ async fn hanging_up_while_ringing_cancels() {
     start(&rig, "c-cancel", "+6560000004").await;
     let _peer = offer(&rig, &tab, "c-cancel").await;
     wait_state(&mut tab, |s| *s == CallState::Ringing).await;
-    rig.hub
-        .handle(
-            ALICE,
-            tab.connection,
-            ClientMessage::Hangup {
-                call_id: "c-cancel".into(),
-            },
-        )
-        .await;
+    send(&rig, &tab, hangup("c-cancel")).await;
     wait_state(&mut tab, ended(EndReason::Cancelled, HangupBy::Agent)).await;
     let r = record(&rig, "c-cancel").await;
     assert_eq!(r.answered_at, None);
@@ -319,16 +300,7 @@ async fn a_call_whose_browser_never_offers_fails_and_frees_the_line() {
         Some(EndReason::Failed)
     );
     // Messages about a call that is over are refused with a reason.
-    let reply = rig
-        .hub
-        .handle(
-            ALICE,
-            tab.connection,
-            ClientMessage::Hangup {
-                call_id: "c-silent".into(),
-            },
-        )
-        .await;
+    let reply = send(&rig, &tab, hangup("c-silent")).await;
     assert!(
         matches!(reply, Some(ServerMessage::Error { .. })),
         "{reply:?}"

@@ -316,21 +316,10 @@ impl Gateway {
         let web_port = web_socket.local_addr().map(|a| a.port()).unwrap_or(0);
         let public = SocketAddr::new(self.config.media.public_ip, web_port);
 
-        let mut config = RtcConfig::new()
+        let mut rtc = g711_rtc_config()
             .set_ice_lite(true)
             .set_dtls_cert(self.dtls_cert.clone())
-            .clear_codecs()
-            .enable_pcmu(true, false)
-            .enable_pcma(true, false);
-        config.codec_config().add_config(
-            Pt::from(126),
-            None,
-            Codec::Tele,
-            Frequency::EIGHT_KHZ,
-            None,
-            FormatParams::default(),
-        );
-        let mut rtc = config.build(Instant::now());
+            .build(Instant::now());
         let candidate = Candidate::host(public, "udp")
             .map_err(|e| GatewayError::BadOffer(format!("candidate: {e}")))?;
         rtc.add_local_candidate(candidate);
@@ -410,6 +399,24 @@ impl Gateway {
             .ok_or_else(|| GatewayError::TrunkUnresolvable(target.clone()))?;
         Ok((target.clone(), addr))
     }
+}
+
+/// A WebRTC endpoint that speaks only what the telephone network carries: PCMU, PCMA and
+/// telephone-event/8000 (the payload type the browser offers wins; 126 is Chromium's).
+pub(crate) fn g711_rtc_config() -> RtcConfig {
+    let mut config = RtcConfig::new()
+        .clear_codecs()
+        .enable_pcmu(true, false)
+        .enable_pcma(true, false);
+    config.codec_config().add_config(
+        Pt::from(126),
+        None,
+        Codec::Tele,
+        Frequency::EIGHT_KHZ,
+        None,
+        FormatParams::default(),
+    );
+    config
 }
 
 pub(crate) fn install_crypto() {

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::format::{Codec, CodecExtra, FormatParams};
+use str0m::format::{Codec, CodecExtra};
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Pt, TelephoneEvent};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -64,19 +64,7 @@ impl BrowserPeer {
         crate::gateway::install_crypto();
         let socket = UdpSocket::bind((ip, 0)).await?;
         let local = socket.local_addr()?;
-        let mut config = RtcConfig::new()
-            .clear_codecs()
-            .enable_pcmu(true, false)
-            .enable_pcma(true, false);
-        config.codec_config().add_config(
-            Pt::from(126),
-            None,
-            Codec::Tele,
-            Frequency::EIGHT_KHZ,
-            None,
-            FormatParams::default(),
-        );
-        let mut rtc = config.build(Instant::now());
+        let mut rtc = crate::gateway::g711_rtc_config().build(Instant::now());
         let candidate =
             Candidate::host(local, "udp").map_err(|e| std::io::Error::other(e.to_string()))?;
         rtc.add_local_candidate(candidate);

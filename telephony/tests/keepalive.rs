@@ -2,10 +2,8 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use common::*;
-use telephony::gateway::{Gateway, GatewayConfig, MediaConfig, TrunkConfig, TrunkTransport};
+use telephony::gateway::TrunkTransport;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_answers_options_and_a_dead_trunk_does_not() {
@@ -21,26 +19,7 @@ async fn the_simulator_answers_options_and_a_dead_trunk_does_not() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let (port_min, port_max) = port_range(4);
-    let gateway = Gateway::start(GatewayConfig {
-        sip_addr: SocketAddr::new(LOOPBACK, 0),
-        trunk: TrunkConfig {
-            target: dead.to_string(),
-            transport: TrunkTransport::Udp,
-            username: None,
-            password: None,
-            caller_id: "+6560000000".into(),
-        },
-        media: MediaConfig {
-            bind_ip: LOOPBACK,
-            public_ip: LOOPBACK,
-            port_min,
-            port_max,
-            loopback_only: true,
-        },
-    })
-    .await
-    .unwrap();
+    let gateway = gateway_to(&dead.to_string(), TrunkTransport::Udp, None, 4).await;
     assert!(
         !gateway.probe_trunk().await,
         "a trunk that never answers is unreachable"

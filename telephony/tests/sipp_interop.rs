@@ -4,14 +4,12 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use telephony::gateway::{
-    Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
-};
+use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
 use telephony::peer::{BrowserPeer, PeerCommand, Source};
 use telephony::tones::tone_purity;
 
@@ -28,7 +26,8 @@ async fn call_sipp(password: &str) -> (Vec<LegEvent>, Option<f32>, std::process:
         .arg(sip_port.to_string())
         .args(["-mi", "127.0.0.1", "-mp"])
         .arg(media_port.to_string())
-        .args(["-rtp_echo", "-m", "1", "-nostdin", "-timeout", "20s"])
+        // Two "calls": the gateway's OPTIONS keepalive at start, then the call itself.
+        .args(["-rtp_echo", "-m", "2", "-nostdin", "-timeout", "20s"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -42,26 +41,8 @@ async fn call_sipp(password: &str) -> (Vec<LegEvent>, Option<f32>, std::process:
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let (port_min, port_max) = port_range(10);
-    let gateway = Gateway::start(GatewayConfig {
-        sip_addr: SocketAddr::new(LOOPBACK, 0),
-        trunk: TrunkConfig {
-            target: format!("127.0.0.1:{sip_port}"),
-            transport: TrunkTransport::Udp,
-            username: Some("softphone".into()),
-            password: Some(password.into()),
-            caller_id: "+6560000000".into(),
-        },
-        media: MediaConfig {
-            bind_ip: LOOPBACK,
-            public_ip: LOOPBACK,
-            port_min,
-            port_max,
-            loopback_only: true,
-        },
-    })
-    .await
-    .unwrap();
+    let target = format!("127.0.0.1:{sip_port}");
+    let gateway = gateway_to(&target, TrunkTransport::Udp, Some(password), 10).await;
     let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
     let mut leg = gateway.open("+6591234567", &peer.offer).await.unwrap();
     peer.accept_answer(leg.answer.clone());
@@ -88,7 +69,7 @@ async fn call_sipp(password: &str) -> (Vec<LegEvent>, Option<f32>, std::process:
         })
         .await;
     }
-    // sipp exits after its one call: 0 when the scenario ran to its end.
+    // sipp exits after both: 0 when each ran the scenario to its end.
     for _ in 0..100 {
         if let Some(status) = sipp.try_wait().unwrap() {
             return (seen, purity, status);

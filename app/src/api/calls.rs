@@ -68,7 +68,6 @@ pub async fn start_call(
     default_country: Option<Country>,
 ) -> Result<crate::api::live::CallTicket, ApiError> {
     use crate::api::ssr::{audit, principal, services};
-    use crate::domain::calls::Direction;
     use crate::domain::guards::GuardRefusal;
     let (me, services) = (principal()?, services()?);
     let number = match crate::domain::numbers::dialable(
@@ -101,19 +100,11 @@ pub async fn start_call(
             return Err(ApiError::TooManyCallAttempts { retry_after_secs });
         }
     }
-    let record = CallRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        direction: Direction::Outbound,
-        e164: number.e164().to_string(),
-        started_at: now,
-        ringing_at: None,
-        answered_at: None,
-        ended_at: None,
-        end_reason: None,
-        hangup_by: None,
-        sip_cause: None,
-        recording_id: None,
-    };
+    let record = CallRecord::outbound(
+        uuid::Uuid::new_v4().to_string(),
+        number.e164().to_string(),
+        now,
+    );
     services.store.insert_call(&me.sub, &record).await?;
     lock_guard()?.call_started(&me.sub, &record.id);
     audit(&services, &me.sub, "call_started", record.id.clone()).await;

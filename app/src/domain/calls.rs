@@ -87,6 +87,23 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
+    /// A call the agent is placing now (written before any SIP is sent).
+    pub fn outbound(id: String, e164: String, started_at: u64) -> CallRecord {
+        CallRecord {
+            id,
+            direction: Direction::Outbound,
+            e164,
+            started_at,
+            ringing_at: None,
+            answered_at: None,
+            ended_at: None,
+            end_reason: None,
+            hangup_by: None,
+            sip_cause: None,
+            recording_id: None,
+        }
+    }
+
     pub fn duration_ms(&self) -> Option<u64> {
         Some(self.ended_at?.saturating_sub(self.answered_at?))
     }

@@ -48,14 +48,31 @@ pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
     })
     .await
     .expect("simulator starts");
-    let (port_min, port_max) = port_range(40);
-    let gateway = Gateway::start(GatewayConfig {
+    let gateway = gateway_to(
+        &simulator.sip_addr().to_string(),
+        transport,
+        Some(password),
+        40,
+    )
+    .await;
+    Rig { simulator, gateway }
+}
+
+/// A gateway on loopback toward `target`, with `ports` media ports of its own.
+pub async fn gateway_to(
+    target: &str,
+    transport: TrunkTransport,
+    password: Option<&str>,
+    ports: u16,
+) -> Arc<Gateway> {
+    let (port_min, port_max) = port_range(ports);
+    Gateway::start(GatewayConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         trunk: TrunkConfig {
-            target: simulator.sip_addr().to_string(),
+            target: target.to_string(),
             transport,
-            username: Some("softphone".into()),
-            password: Some(password.into()),
+            username: password.map(|_| "softphone".to_string()),
+            password: password.map(str::to_string),
             caller_id: "+6560000000".into(),
         },
         media: MediaConfig {
@@ -67,8 +84,7 @@ pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
         },
     })
     .await
-    .expect("gateway starts");
-    Rig { simulator, gateway }
+    .expect("gateway starts")
 }
 
 pub async fn rig() -> Rig {
