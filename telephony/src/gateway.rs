@@ -1047,3 +1047,39 @@ async fn join_invite(
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on_frames(mut rb: Ringback, frames: usize) -> Vec<bool> {
+        (0..frames)
+            .map(|_| rb.frame().iter().any(|&s| s != 0))
+            .collect()
+    }
+
+    #[test]
+    fn ringback_follows_the_country_cadence() {
+        // Singapore: 0.4 s on, 0.2 off, 0.4 on, 2.0 off (20 ms frames), then again.
+        let sg = on_frames(Ringback::for_number("+6560000001"), 300);
+        let expect_sg = |i: usize| matches!(i % 150, 0..=19 | 30..=49);
+        assert!(sg.iter().enumerate().all(|(i, &on)| on == expect_sg(i)));
+        // Panama: 1 s on, 4 s off.
+        let pa = on_frames(Ringback::for_number("+5072000001"), 500);
+        assert!(pa.iter().enumerate().all(|(i, &on)| on == (i % 250 < 50)));
+    }
+
+    #[test]
+    fn the_browser_clock_is_continuous_across_sources_and_jumps() {
+        let mut c = OutClock::default();
+        // Ringback frames (no source clock), then trunk audio with its own timestamps.
+        assert_eq!(c.advance(None, 160), 160);
+        assert_eq!(c.advance(None, 160), 320);
+        assert_eq!(c.advance(Some(1_000_000), 160), 480);
+        // A 40 ms gap in the trunk's timestamps shows.
+        assert_eq!(c.advance(Some(1_000_320), 160), 800);
+        // A wild jump or a step backwards advances by one frame, never backwards.
+        assert_eq!(c.advance(Some(5), 160), 960);
+        assert_eq!(c.advance(Some(3), 160), 1120);
+    }
+}
