@@ -555,6 +555,7 @@ impl Leg {
         let mut rtp_buf = vec![0u8; 2000];
         let mut ringback_tick = tokio::time::interval(Duration::from_millis(20));
         ringback_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut immediate = 0;
         loop {
             let timeout = match self.drain() {
                 Ok(t) => t,
@@ -563,6 +564,15 @@ impl Leg {
                     break;
                 }
             };
+            // str0m sends freshly written media on its next timeout, which is usually "now":
+            // feed it at once instead of through the timer wheel (1 ms granularity), a few
+            // times in a row at most so a timeout that never moves cannot spin.
+            if timeout <= Instant::now() && immediate < 4 {
+                immediate += 1;
+                let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+                continue;
+            }
+            immediate = 0;
             let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(timeout));
             tokio::select! {
                 r = self.web_socket.recv_from(&mut web_buf) => {

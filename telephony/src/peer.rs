@@ -164,6 +164,7 @@ impl PeerTask {
         let mut buf = vec![0u8; 2000];
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut immediate = 0;
         loop {
             let timeout = loop {
                 match self.rtc.poll_output() {
@@ -175,6 +176,13 @@ impl PeerTask {
                     Err(_) => return,
                 }
             };
+            // As in the gateway: a timeout that is due now is handled now, not a tick later.
+            if timeout <= Instant::now() && immediate < 4 {
+                immediate += 1;
+                let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+                continue;
+            }
+            immediate = 0;
             tokio::select! {
                 r = self.socket.recv_from(&mut buf) => {
                     let Ok((n, source)) = r else { return };
