@@ -275,6 +275,7 @@ messages! {
     NoChannel => "Not connected to the server. Reconnecting…", "Sin conexión con el servidor. Reconectando…", "未连接到服务器，正在重新连接…";
     NoWebRtc => "This browser cannot place the call's audio.", "Este navegador no puede establecer el audio de la llamada.", "此浏览器无法建立通话音频。";
     Close => "Close", "Cerrar", "关闭";
+    Retry => "Try again", "Reintentar", "重试";
     HideCall => "Hide", "Ocultar", "隐藏";
     ReturnToCall => "Return to call", "Volver a la llamada", "返回通话";
     AudioTitle => "Audio", "Audio", "音频";

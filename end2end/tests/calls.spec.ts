@@ -227,3 +227,30 @@ test("a blocked or missing microphone is explained, nothing is dialled, and Call
   await hydrated(page);
   await expect(page.getByText("No calls yet")).toBeVisible();
 });
+
+test("a microphone lost during a call is reported and can be reopened without ending the call", async ({ page }) => {
+  test.setTimeout(60_000);
+  await signUp(page);
+  // Keep a handle on the microphone stream the app opens.
+  await page.addInitScript(() => {
+    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (c) => ((window as any).__mic = await original(c));
+  });
+  await dial(page, ECHO);
+  const panel = page.getByTestId("call-panel");
+  await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
+
+  // The device goes away (what the browser reports when it is unplugged).
+  await page.evaluate(() => (window as any).__mic.getAudioTracks()[0].dispatchEvent(new Event("ended")));
+  await expect(page.getByTestId("mic-problem")).toContainText("The microphone was disconnected");
+  await page.getByTestId("mic-retry").click();
+  await expect(page.getByTestId("mic-problem")).toHaveCount(0);
+  await expect(panel).toHaveAttribute("data-state", "connected");
+  // The new microphone's tone reaches the far end and comes back.
+  await page.waitForTimeout(1000);
+  const heard = await listen(page, 440);
+  expect(heard.rms).toBeGreaterThan(0.01);
+  expect(heard.purity).toBeGreaterThan(0.5);
+  await page.getByTestId("end-call").click();
+  await expect(panel).toHaveAttribute("data-state", "ended");
+});

@@ -149,6 +149,9 @@ pub fn CallPanel() -> impl IntoView {
                         {move || muted.get().then(|| view! { <p class="mt-2 text-amber-300" data-testid="muted-note">{tx(T::MutedNote)}</p> })}
                         {move || phone.mic_problem.get().filter(|_| here).map(|p| view! {
                             <p class="mt-2 text-amber-300" role="alert" data-testid="mic-problem">{mic_problem_text(tr, &p)}</p>
+                            <button type="button" class="mt-2 rounded-lg border border-amber-300 px-3 py-1 text-sm text-amber-200 hover:bg-amber-300/10" data-testid="mic-retry" on:click=move |_| phone.retry_mic()>
+                                {tx(T::Retry)}
+                            </button>
                         })}
                         {(!here && !over).then(|| view! { <p class="mt-4 text-slate-300" data-testid="call-elsewhere">{tx(T::OnCallElsewhere)}</p> })}
                     </div>

@@ -365,6 +365,49 @@ pub fn set_muted(phone: Phone, muted: bool) {
     }
 }
 
+pub fn retry_mic(phone: Phone) {
+    leptos::task::spawn_local(async move {
+        let stream = match open_mic(&phone.input.get_untracked()).await {
+            Ok(s) => s,
+            Err(p) => {
+                phone.mic_problem.set(Some(p));
+                return;
+            }
+        };
+        let Ok(track) = stream.get_audio_tracks().get(0).dyn_into::<MediaStreamTrack>() else {
+            return;
+        };
+        track.set_enabled(!phone.muted.get_untracked());
+        let on_ended = Closure::<dyn FnMut()>::new(move || {
+            phone.mic_problem.set(Some(MicProblem::Lost));
+        });
+        track.set_onended(Some(on_ended.as_ref().unchecked_ref()));
+        on_ended.forget();
+        let Some(sender) = with(|e| e.sender.clone()) else {
+            stop(&stream);
+            return;
+        };
+        // replaceTrack swaps the audio without a new offer/answer.
+        let Some(promise) = call_method(&sender, "replaceTrack", &track)
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+        else {
+            stop(&stream);
+            return;
+        };
+        if JsFuture::from(promise).await.is_err() {
+            stop(&stream);
+            phone.mic_problem.set(Some(MicProblem::Other("the new microphone could not be used".into())));
+            return;
+        }
+        let old = with(|e| e.stream.replace(stream.clone()));
+        if let Some(old) = old {
+            stop(&old);
+        }
+        start_meter(phone, &stream, None);
+        phone.mic_problem.set(None);
+    });
+}
+
 pub fn dtmf(key: char) {
     crate::browser::key_tone(key);
     let sender = with(|e| e.sender.as_ref().map(|s| get(s, "dtmf")));

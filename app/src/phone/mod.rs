@@ -167,6 +167,13 @@ impl Phone {
         let _ = on;
     }
 
+    /// Opens the microphone again during a call (after it was lost or refused) and puts the
+    /// new track on the call without renegotiating.
+    pub fn retry_mic(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::retry_mic(*self);
+    }
+
     /// Makes sure audio can play (browsers start audio only after a user gesture).
     pub fn unlock_audio() {
         #[cfg(feature = "hydrate")]
