@@ -374,7 +374,11 @@ pub fn retry_mic(phone: Phone) {
                 return;
             }
         };
-        let Ok(track) = stream.get_audio_tracks().get(0).dyn_into::<MediaStreamTrack>() else {
+        let Ok(track) = stream
+            .get_audio_tracks()
+            .get(0)
+            .dyn_into::<MediaStreamTrack>()
+        else {
             return;
         };
         track.set_enabled(!phone.muted.get_untracked());
@@ -396,7 +400,9 @@ pub fn retry_mic(phone: Phone) {
         };
         if JsFuture::from(promise).await.is_err() {
             stop(&stream);
-            phone.mic_problem.set(Some(MicProblem::Other("the new microphone could not be used".into())));
+            phone.mic_problem.set(Some(MicProblem::Other(
+                "the new microphone could not be used".into(),
+            )));
             return;
         }
         let old = with(|e| e.stream.replace(stream.clone()));
