@@ -34,9 +34,19 @@ pub enum Trunk {
     Sip {
         /// `host:port`, e.g. `abcdef.voiceconnector.chime.aws:5060`.
         target: String,
-        tcp: bool,
+        transport: SipTransport,
         username: Option<String>,
         password: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SipTransport {
+    Udp,
+    Tcp,
+    /// TLS, trusting the certificates in this PEM file (`SOFTPHONE_TRUNK_CA_FILE`).
+    Tls {
+        ca_file: PathBuf,
     },
 }
 
@@ -191,20 +201,32 @@ impl TelephonyConfig {
                     expected: "simulator, or host:port of a SIP trunk such as abc.voiceconnector.chime.aws:5060",
                 });
             }
-            let tcp = match get("SOFTPHONE_TRUNK_TRANSPORT").as_deref().unwrap_or("udp") {
-                "udp" => false,
-                "tcp" => true,
+            let transport = match get("SOFTPHONE_TRUNK_TRANSPORT").as_deref().unwrap_or("udp") {
+                "udp" => SipTransport::Udp,
+                "tcp" => SipTransport::Tcp,
+                "tls" => match get("SOFTPHONE_TRUNK_CA_FILE") {
+                    Some(file) => SipTransport::Tls {
+                        ca_file: PathBuf::from(file),
+                    },
+                    None => {
+                        return Err(ConfigError::Invalid {
+                            name: "SOFTPHONE_TRUNK_CA_FILE",
+                            value: String::new(),
+                            expected: "with SOFTPHONE_TRUNK_TRANSPORT=tls, a PEM file of the trunk's root certificates (for a Voice Connector: the Chime root)",
+                        })
+                    }
+                },
                 other => {
                     return Err(ConfigError::Invalid {
                         name: "SOFTPHONE_TRUNK_TRANSPORT",
                         value: other.into(),
-                        expected: "udp or tcp",
+                        expected: "udp, tcp or tls",
                     })
                 }
             };
             Trunk::Sip {
                 target: trunk_text,
-                tcp,
+                transport,
                 username: get("SOFTPHONE_TRUNK_USERNAME"),
                 password: get("SOFTPHONE_TRUNK_PASSWORD"),
             }
@@ -349,7 +371,7 @@ mod tests {
             t.trunk,
             Trunk::Sip {
                 target: "abc.voiceconnector.chime.aws:5060".into(),
-                tcp: true,
+                transport: SipTransport::Tcp,
                 username: Some("u".into()),
                 password: Some("p".into()),
             }

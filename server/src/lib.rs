@@ -14,7 +14,7 @@ use app::api::ports::{Clock, Services, Store};
 use leptos::config::get_configuration;
 
 use crate::calls::CallHub;
-use crate::config::{Config, LogFormat, TelephonyConfig, Trunk};
+use crate::config::{Config, LogFormat, SipTransport, TelephonyConfig, Trunk};
 use crate::identity::{LocalIdentity, LocalIdentityConfig, SigningKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
                 username: "softphone".into(),
                 password: password.clone(),
                 timing: Timing::default(),
+                tls: None,
             })
             .await
             .map_err(|e| fail(&e))?;
@@ -92,16 +93,23 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
         }
         Trunk::Sip {
             target,
-            tcp,
+            transport,
             username,
             password,
         } => (
             TrunkConfig {
                 target: target.clone(),
-                transport: if *tcp {
-                    TrunkTransport::Tcp
-                } else {
-                    TrunkTransport::Udp
+                transport: match transport {
+                    SipTransport::Udp => TrunkTransport::Udp,
+                    SipTransport::Tcp => TrunkTransport::Tcp,
+                    SipTransport::Tls { ca_file } => TrunkTransport::Tls {
+                        ca_pem: std::fs::read(ca_file).map_err(|e| {
+                            StartError::Telephony(format!(
+                                "cannot read SOFTPHONE_TRUNK_CA_FILE {}: {e}",
+                                ca_file.display()
+                            ))
+                        })?,
+                    },
                 },
                 username: username.clone(),
                 password: password.clone(),

@@ -42,6 +42,7 @@ async fn rig(ports: (u16, u16), offer_timeout: Duration) -> Rig {
             hang_up_after: Duration::from_millis(1500),
             refresh_every: Duration::from_millis(700),
         },
+        tls: None,
     })
     .await
     .unwrap();

@@ -279,6 +279,7 @@ async fn load_role() {
             hang_up_after: Duration::from_secs(5),
             refresh_every: Duration::from_secs(15),
         },
+        tls: None,
     })
     .await
     .expect("simulator starts");

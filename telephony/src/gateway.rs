@@ -36,10 +36,25 @@ use crate::tones::{dtmf_digit, ToneGenerator, FRAME_SAMPLES};
 /// The payload type we offer telephone-event with on the SIP leg.
 const TELEPHONE_EVENT_PT: u8 = 101;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrunkTransport {
     Udp,
     Tcp,
+    /// SIP over TLS (a Voice Connector with encryption on: port 5061), verifying the trunk's
+    /// certificate against these trust anchors (PEM).
+    Tls {
+        ca_pem: Vec<u8>,
+    },
+}
+
+impl TrunkTransport {
+    fn sip(&self) -> Transport {
+        match self {
+            TrunkTransport::Udp => Transport::Udp,
+            TrunkTransport::Tcp => Transport::Tcp,
+            TrunkTransport::Tls { .. } => Transport::Tls,
+        }
+    }
 }
 
 /// Where calls go: the PSTN simulator, or an Amazon Chime SDK Voice Connector.
@@ -183,8 +198,21 @@ impl Gateway {
     pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, GatewayError> {
         install_crypto();
         let tcp = config.trunk.transport == TrunkTransport::Tcp;
+        let tls = match &config.trunk.transport {
+            TrunkTransport::Tls { ca_pem } => Some(crate::sip::SipTls::Client {
+                ca_pem: ca_pem.clone(),
+                // A host name is what the certificate names; an address is verified as such.
+                server_name: config
+                    .trunk
+                    .target
+                    .rsplit_once(':')
+                    .map(|(h, _)| h.to_string())
+                    .filter(|h| h.parse::<IpAddr>().is_err()),
+            }),
+            _ => None,
+        };
         let (sip, mut requests) =
-            SipEndpoint::bind(config.sip_addr, tcp, "softphone-gateway").await?;
+            SipEndpoint::bind_with_tls(config.sip_addr, tcp, tls, "softphone-gateway").await?;
         // Requests outside a dialog: answer OPTIONS (keepalive probes), refuse calls in.
         tokio::spawn(async move {
             while let Some(mut tx) = requests.recv().await {
@@ -232,10 +260,7 @@ impl Gateway {
                     headers: vec![],
                 };
                 let destination = SipAddr {
-                    r#type: Some(match self.config.trunk.transport {
-                        TrunkTransport::Udp => Transport::Udp,
-                        TrunkTransport::Tcp => Transport::Tcp,
-                    }),
+                    r#type: Some(self.config.trunk.transport.sip()),
                     addr: HostWithPort {
                         host: Host::IpAddr(addr.ip()),
                         port: Some(addr.port().into()),
@@ -808,13 +833,10 @@ impl Leg {
         };
         let offer = self.local_sdp(&[self.browser_law, other], Direction::SendRecv);
         let host = host_of(&self.target_host, self.target_addr);
-        let transport = match self.trunk.transport {
-            TrunkTransport::Udp => Transport::Udp,
-            TrunkTransport::Tcp => Transport::Tcp,
-        };
+        let transport = self.trunk.transport.sip();
         let mut callee = sip_uri(&self.callee, host.clone());
-        if transport == Transport::Tcp {
-            callee.params.push(Param::Transport(Transport::Tcp));
+        if transport != Transport::Udp {
+            callee.params.push(Param::Transport(transport));
         }
         let caller = sip_uri(&self.trunk.caller_id, host);
         let credential = match (&self.trunk.username, &self.trunk.password) {

@@ -148,6 +148,8 @@ pub struct SimulatorConfig {
     pub username: String,
     pub password: String,
     pub timing: Timing,
+    /// Also take SIP over TLS: (address, certificate chain PEM, key PEM).
+    pub tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>,
 }
 
 pub struct PstnSimulator {
@@ -157,8 +159,17 @@ pub struct PstnSimulator {
 
 impl PstnSimulator {
     pub async fn start(config: SimulatorConfig) -> Result<PstnSimulator, SipError> {
+        let tls = config
+            .tls
+            .clone()
+            .map(|(addr, cert_pem, key_pem)| crate::sip::SipTls::Server {
+                addr,
+                cert_pem,
+                key_pem,
+            });
         let (endpoint, mut requests) =
-            SipEndpoint::bind(config.sip_addr, true, "softphone-pstn-simulator").await?;
+            SipEndpoint::bind_with_tls(config.sip_addr, true, tls, "softphone-pstn-simulator")
+                .await?;
         let cancel = CancellationToken::new();
         let state = Arc::new(Shared {
             config,

@@ -10,7 +10,7 @@ use rsipstack::sip::{HeadersExt, Host, HostWithPort, Scheme, Uri};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipAddr, TransportLayer};
+use rsipstack::transport::{SipAddr, TlsConfig, TlsListenerConnection, TransportLayer};
 use rsipstack::EndpointBuilder;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -27,6 +27,29 @@ impl From<rsipstack::Error> for SipError {
     fn from(e: rsipstack::Error) -> Self {
         SipError::Stack(e.to_string())
     }
+}
+
+/// TLS for an endpoint: as a client (toward a trunk on 5061) or as a server (the simulator).
+#[derive(Clone, Debug)]
+pub enum SipTls {
+    /// Trust anchors (PEM) for the trunk's certificate, and the name to verify it against.
+    Client {
+        ca_pem: Vec<u8>,
+        server_name: Option<String>,
+    },
+    /// Listen for SIP over TLS on `addr` with this certificate chain and key (PEM).
+    Server {
+        addr: SocketAddr,
+        cert_pem: Vec<u8>,
+        key_pem: Vec<u8>,
+    },
+}
+
+fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// A running SIP endpoint. Dropping it does not stop it; call [`SipEndpoint::stop`].
@@ -49,6 +72,16 @@ impl SipEndpoint {
         tcp: bool,
         user_agent: &str,
     ) -> Result<(Arc<SipEndpoint>, NewRequests), SipError> {
+        Self::bind_with_tls(addr, tcp, None, user_agent).await
+    }
+
+    /// Like [`SipEndpoint::bind`], with TLS as a client or a server.
+    pub async fn bind_with_tls(
+        addr: SocketAddr,
+        tcp: bool,
+        tls: Option<SipTls>,
+        user_agent: &str,
+    ) -> Result<(Arc<SipEndpoint>, NewRequests), SipError> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.child_token());
         let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
@@ -68,6 +101,39 @@ impl SipEndpoint {
                         detail: e.to_string(),
                     })?;
             transport.add_transport(listener.into());
+        }
+        match tls {
+            None => {}
+            Some(SipTls::Client {
+                ca_pem,
+                server_name,
+            }) => {
+                install_tls_provider();
+                transport.set_tls_config(TlsConfig {
+                    ca_certs: Some(ca_pem),
+                    sni_hostname: server_name,
+                    ..Default::default()
+                });
+            }
+            Some(SipTls::Server {
+                addr,
+                cert_pem,
+                key_pem,
+            }) => {
+                install_tls_provider();
+                let config = TlsConfig {
+                    cert: Some(cert_pem),
+                    key: Some(key_pem),
+                    ..Default::default()
+                };
+                let listener = TlsListenerConnection::new(addr, None, config)
+                    .await
+                    .map_err(|e| SipError::Bind {
+                        addr,
+                        detail: e.to_string(),
+                    })?;
+                transport.add_transport(listener.into());
+            }
         }
         let endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.clone())

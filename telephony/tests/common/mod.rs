@@ -45,6 +45,7 @@ pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
         username: "softphone".into(),
         password: "trunk-secret".into(),
         timing: fast_timing(),
+        tls: None,
     })
     .await
     .expect("simulator starts");

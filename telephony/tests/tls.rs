@@ -1,0 +1,174 @@
+//! SIP over TLS toward the trunk (a Voice Connector with encryption on uses 5061): the gateway
+//! verifies the trunk's certificate against the configured trust anchors, and refuses a trunk
+//! whose certificate it cannot verify.
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
+use telephony::simulator::{PstnSimulator, SimulatorConfig};
+
+/// A test CA and a certificate it issued for 127.0.0.1 (openssl, as an operator would):
+/// (CA certificate PEM, server certificate PEM, server key PEM).
+fn certificates(dir: &std::path::Path) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = |name: &str| dir.join(name).to_string_lossy().to_string();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &["-days", "1", "-subj", "/CN=softphone test CA"],
+    ]
+    .concat()
+    .into_iter()
+    .chain(["-keyout", &path("ca.key"), "-out", &path("ca.pem")])
+    .collect::<Vec<_>>());
+    run(&[&["req"][..], &ec, &["-subj", "/CN=pstn.test"]]
+        .concat()
+        .into_iter()
+        .chain(["-keyout", &path("leaf.key"), "-out", &path("leaf.csr")])
+        .collect::<Vec<_>>());
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &path("leaf.csr"),
+        "-CA",
+        &path("ca.pem"),
+        "-CAkey",
+        &path("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        &path("leaf.pem"),
+        "-extfile",
+        &path("leaf.ext"),
+    ]);
+    (
+        std::fs::read(dir.join("ca.pem")).unwrap(),
+        std::fs::read(dir.join("leaf.pem")).unwrap(),
+        std::fs::read(dir.join("leaf.key")).unwrap(),
+    )
+}
+
+async fn tls_simulator(cert: Vec<u8>, key: Vec<u8>) -> (PstnSimulator, SocketAddr) {
+    let tls_addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let simulator = PstnSimulator::start(SimulatorConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        media_ip: LOOPBACK,
+        realm: "pstn.test".into(),
+        username: "softphone".into(),
+        password: "trunk-secret".into(),
+        timing: fast_timing(),
+        tls: Some((tls_addr, cert, key)),
+    })
+    .await
+    .expect("simulator with TLS starts");
+    (simulator, tls_addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_over_tls_connects_with_audio() {
+    let dir = std::env::temp_dir().join(format!("softphone-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = certificates(&dir);
+    let (_simulator, tls_addr) = tls_simulator(cert, key).await;
+    let gateway = gateway_to(
+        &tls_addr.to_string(),
+        TrunkTransport::Tls { ca_pem: ca },
+        Some("trunk-secret"),
+        10,
+    )
+    .await;
+    let mut peer = telephony::peer::BrowserPeer::new(LOOPBACK, true)
+        .await
+        .unwrap();
+    let mut leg = gateway
+        .open("+6560000001", &peer.offer.clone())
+        .await
+        .unwrap();
+    peer.accept_answer(leg.answer.clone());
+    leg.command(LegCommand::Invite);
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::Answered
+    })
+    .await;
+    peer.command(telephony::peer::PeerCommand::Source(
+        telephony::peer::Source::Tone(1000.0),
+    ));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let audio = peer.take_audio();
+    let tail = &audio[audio.len().saturating_sub(4000)..];
+    assert!(telephony::tones::tone_purity(tail, 1000.0) > 0.8);
+    leg.command(LegCommand::Bye);
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::EndConfirmed
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_whose_certificate_is_not_trusted_gets_no_call() {
+    let dir = std::env::temp_dir().join(format!("softphone-tls-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, cert, key) = certificates(&dir);
+    let (other_ca, _, _) = certificates(&dir.join("other"));
+    let (_simulator, tls_addr) = tls_simulator(cert, key).await;
+    // The gateway trusts a different certificate.
+    let gateway = gateway_to(
+        &tls_addr.to_string(),
+        TrunkTransport::Tls { ca_pem: other_ca },
+        Some("trunk-secret"),
+        10,
+    )
+    .await;
+    let mut peer = telephony::peer::BrowserPeer::new(LOOPBACK, false)
+        .await
+        .unwrap();
+    let mut leg = gateway
+        .open("+6560000001", &peer.offer.clone())
+        .await
+        .unwrap();
+    peer.accept_answer(leg.answer.clone());
+    leg.command(LegCommand::Invite);
+    let seen = wait_for(&mut leg, Duration::from_secs(40), |e| {
+        matches!(
+            e,
+            LegEvent::Failed { .. } | LegEvent::Rejected { .. } | LegEvent::Answered
+        )
+    })
+    .await;
+    assert!(!seen.contains(&LegEvent::Answered), "{seen:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
