@@ -58,6 +58,8 @@ if [ "$SETUP_FOR" = test ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
   # sipp: the independent SIP far end of the interoperability test.
   command -v sipp >/dev/null || apt_missing+=(sip-tester)
+  # openssl: the TLS test makes a test CA and a server certificate with it.
+  command -v openssl >/dev/null || apt_missing+=(openssl)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${apt_missing[*]}"

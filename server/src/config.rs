@@ -400,10 +400,30 @@ mod tests {
         }
         let e = config(&[
             ("SOFTPHONE_TRUNK", "h:5060"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "sctp"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("udp, tcp or tls"));
+        let e = config(&[
+            ("SOFTPHONE_TRUNK", "h:5061"),
             ("SOFTPHONE_TRUNK_TRANSPORT", "tls"),
         ])
         .unwrap_err();
-        assert!(e.to_string().contains("udp or tcp"));
+        assert!(e.to_string().contains("SOFTPHONE_TRUNK_CA_FILE"));
+        let t = config(&[
+            ("SOFTPHONE_TRUNK", "h:5061"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "tls"),
+            ("SOFTPHONE_TRUNK_CA_FILE", "/etc/softphone/chime-root.pem"),
+        ])
+        .unwrap()
+        .telephony;
+        assert!(matches!(
+            t.trunk,
+            Trunk::Sip {
+                transport: SipTransport::Tls { .. },
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -153,6 +153,10 @@ async fn a_trunk_whose_certificate_is_not_trusted_gets_no_call() {
         10,
     )
     .await;
+    assert!(
+        !gateway.probe_trunk().await,
+        "an untrusted trunk is not reachable"
+    );
     let mut peer = telephony::peer::BrowserPeer::new(LOOPBACK, false)
         .await
         .unwrap();
@@ -162,13 +166,14 @@ async fn a_trunk_whose_certificate_is_not_trusted_gets_no_call() {
         .unwrap();
     peer.accept_answer(leg.answer.clone());
     leg.command(LegCommand::Invite);
-    let seen = wait_for(&mut leg, Duration::from_secs(40), |e| {
-        matches!(
-            e,
-            LegEvent::Failed { .. } | LegEvent::Rejected { .. } | LegEvent::Answered
-        )
-    })
-    .await;
-    assert!(!seen.contains(&LegEvent::Answered), "{seen:?}");
+    // The INVITE never leaves over an unverified connection: no ringing, no answer (the call
+    // state machine's setup timeout then ends such a call as failed).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    while let Ok(e) = leg.events.try_recv() {
+        assert!(
+            !matches!(e, LegEvent::Ringing | LegEvent::Answered),
+            "{e:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
