@@ -9,3 +9,4 @@ pub mod sdp;
 pub mod simulator;
 pub mod sip;
 pub mod tones;
+pub mod wav;
