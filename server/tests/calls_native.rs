@@ -110,17 +110,15 @@ fn open_tab(rig: &Rig) -> Tab {
 
 async fn offer(rig: &Rig, tab: &Tab, call_id: &str) -> BrowserPeer {
     let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
-    let reply = rig
-        .hub
-        .handle(
-            ALICE,
-            tab.connection,
-            ClientMessage::Offer {
-                call_id: call_id.into(),
-                sdp: peer.offer.clone(),
-            },
-        )
-        .await;
+    let reply = send(
+        rig,
+        tab,
+        ClientMessage::Offer {
+            call_id: call_id.into(),
+            sdp: peer.offer.clone(),
+        },
+    )
+    .await;
     match reply {
         Some(ServerMessage::Answer { sdp, .. }) => peer.accept_answer(sdp),
         other => panic!("expected an answer, got {other:?}"),
@@ -186,16 +184,15 @@ async fn echo_call_connects_echoes_and_is_logged_with_its_duration() {
     assert!(tone_purity(tail, 1000.0) > 0.8, "the echo carries our tone");
 
     // Mute is reflected in the call state every tab sees.
-    rig.hub
-        .handle(
-            ALICE,
-            tab.connection,
-            ClientMessage::Mute {
-                call_id: "c-echo".into(),
-                muted: true,
-            },
-        )
-        .await;
+    send(
+        &rig,
+        &tab,
+        ClientMessage::Mute {
+            call_id: "c-echo".into(),
+            muted: true,
+        },
+    )
+    .await;
     wait_state(&mut tab, |s| {
         matches!(s, CallState::Connected { muted: true, .. })
     })
@@ -313,17 +310,15 @@ async fn a_bad_offer_is_an_error_and_the_call_fails() {
     let rig = rig((31500, 31509), Duration::from_secs(5)).await;
     let mut tab = open_tab(&rig);
     start(&rig, "c-bad", "+6560000001").await;
-    let reply = rig
-        .hub
-        .handle(
-            ALICE,
-            tab.connection,
-            ClientMessage::Offer {
-                call_id: "c-bad".into(),
-                sdp: "v=0\r\ngarbage".into(),
-            },
-        )
-        .await;
+    let reply = send(
+        &rig,
+        &tab,
+        ClientMessage::Offer {
+            call_id: "c-bad".into(),
+            sdp: "v=0\r\ngarbage".into(),
+        },
+    )
+    .await;
     assert!(
         matches!(reply, Some(ServerMessage::Error { .. })),
         "{reply:?}"

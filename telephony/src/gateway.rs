@@ -793,28 +793,22 @@ impl Leg {
     }
 
     async fn on_command(&mut self, c: LegCommand) {
-        match c {
+        match &c {
             LegCommand::Invite => self.invite(),
-            LegCommand::Cancel => {
-                if let Some(d) = &self.dialog {
-                    let d = d.clone();
-                    tokio::spawn(async move {
-                        let _ = d.cancel().await;
-                    });
-                } else {
+            LegCommand::Cancel | LegCommand::Bye => {
+                let Some(dialog) = self.dialog.clone() else {
                     // Nothing was sent: the end is confirmed at once.
                     self.emit(LegEvent::EndConfirmed);
-                }
-            }
-            LegCommand::Bye => {
-                if let Some(d) = &self.dialog {
-                    let d = d.clone();
-                    tokio::spawn(async move {
-                        let _ = d.bye().await;
-                    });
-                } else {
-                    self.emit(LegEvent::EndConfirmed);
-                }
+                    return;
+                };
+                let bye = c == LegCommand::Bye;
+                tokio::spawn(async move {
+                    let _ = if bye {
+                        dialog.bye().await
+                    } else {
+                        dialog.cancel().await
+                    };
+                });
             }
             LegCommand::Ringback(on) => {
                 self.ringback = on.then(|| Ringback::for_number(&self.callee));

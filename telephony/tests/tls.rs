@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
-use telephony::simulator::{PstnSimulator, SimulatorConfig};
+use telephony::simulator::PstnSimulator;
 
 /// A test CA and a certificate it issued for 127.0.0.1 (openssl, as an operator would):
 /// (CA certificate PEM, server certificate PEM, server key PEM).
@@ -83,18 +83,7 @@ async fn tls_simulator(cert: Vec<u8>, key: Vec<u8>) -> (PstnSimulator, SocketAdd
         .unwrap()
         .local_addr()
         .unwrap();
-    let simulator = PstnSimulator::start(SimulatorConfig {
-        sip_addr: SocketAddr::new(LOOPBACK, 0),
-        media_ip: LOOPBACK,
-        realm: "pstn.test".into(),
-        username: "softphone".into(),
-        password: "trunk-secret".into(),
-        timing: fast_timing(),
-        tls: Some((tls_addr, cert, key)),
-    })
-    .await
-    .expect("simulator with TLS starts");
-    (simulator, tls_addr)
+    (simulator(Some((tls_addr, cert, key))).await, tls_addr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,15 +99,7 @@ async fn a_call_over_tls_connects_with_audio() {
         10,
     )
     .await;
-    let mut peer = telephony::peer::BrowserPeer::new(LOOPBACK, true)
-        .await
-        .unwrap();
-    let mut leg = gateway
-        .open("+6560000001", &peer.offer.clone())
-        .await
-        .unwrap();
-    peer.accept_answer(leg.answer.clone());
-    leg.command(LegCommand::Invite);
+    let (peer, mut leg) = dial_via(&gateway, "+6560000001", true).await;
     wait_for(&mut leg, Duration::from_secs(5), |e| {
         *e == LegEvent::Answered
     })
@@ -157,15 +138,7 @@ async fn a_trunk_whose_certificate_is_not_trusted_gets_no_call() {
         !gateway.probe_trunk().await,
         "an untrusted trunk is not reachable"
     );
-    let mut peer = telephony::peer::BrowserPeer::new(LOOPBACK, false)
-        .await
-        .unwrap();
-    let mut leg = gateway
-        .open("+6560000001", &peer.offer.clone())
-        .await
-        .unwrap();
-    peer.accept_answer(leg.answer.clone());
-    leg.command(LegCommand::Invite);
+    let (_peer, mut leg) = dial_via(&gateway, "+6560000001", false).await;
     // The INVITE never leaves over an unverified connection: no ringing, no answer (the call
     // state machine's setup timeout then ends such a call as failed).
     tokio::time::sleep(Duration::from_secs(2)).await;

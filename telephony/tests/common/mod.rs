@@ -37,18 +37,24 @@ pub struct Rig {
     pub gateway: Arc<Gateway>,
 }
 
-pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
-    let simulator = PstnSimulator::start(SimulatorConfig {
+/// The simulator on loopback with fast timing, credentials softphone / trunk-secret, and SIP
+/// over TLS too when `tls` is given (address, certificate PEM, key PEM).
+pub async fn simulator(tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>) -> PstnSimulator {
+    PstnSimulator::start(SimulatorConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         media_ip: LOOPBACK,
         realm: "pstn.test".into(),
         username: "softphone".into(),
         password: "trunk-secret".into(),
         timing: fast_timing(),
-        tls: None,
+        tls,
     })
     .await
-    .expect("simulator starts");
+    .expect("simulator starts")
+}
+
+pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
+    let simulator = simulator(None).await;
     let gateway = gateway_to(
         &simulator.sip_addr().to_string(),
         transport,
@@ -94,9 +100,13 @@ pub async fn rig() -> Rig {
 
 /// Opens a call to `number` from a fresh peer and sends the INVITE.
 pub async fn dial(rig: &Rig, number: &str, record: bool) -> (BrowserPeer, CallLeg) {
+    dial_via(&rig.gateway, number, record).await
+}
+
+/// Opens a call to `number` through `gateway` from a fresh peer and sends the INVITE.
+pub async fn dial_via(gateway: &Gateway, number: &str, record: bool) -> (BrowserPeer, CallLeg) {
     let mut peer = BrowserPeer::new(LOOPBACK, record).await.expect("peer");
-    let leg = rig
-        .gateway
+    let leg = gateway
         .open(number, &peer.offer)
         .await
         .expect("gateway answers");
