@@ -63,6 +63,24 @@ pub struct TelephonyConfig {
     pub ice_servers: Vec<IceServer>,
 }
 
+/// Where recordings are kept, and how they are made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordingsConfig {
+    pub backend: RecordingsBackend,
+    /// What a paused span becomes: silence (default) or nothing.
+    pub pause_mode: telephony::recording::PauseMode,
+    /// A spoken notice played after the consent beeps (8 kHz mono 16-bit WAV).
+    pub notice_file: Option<PathBuf>,
+    /// Days a recording is kept before the retention job deletes it.
+    pub retention_days: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordingsBackend {
+    /// Files under this directory (default: `<data dir>/recordings`).
+    Disk { dir: PathBuf },
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
@@ -73,6 +91,7 @@ pub struct Config {
     /// `Secure` on session cookies: off only for plain http on a loopback address.
     pub secure_cookies: bool,
     pub telephony: TelephonyConfig,
+    pub recordings: RecordingsConfig,
 }
 
 /// Applies `KEY=VALUE` lines of a `.env` file to the environment, without overriding
@@ -143,11 +162,12 @@ impl Config {
         let plain_http_on_loopback = public_url.starts_with("http://") && addr.ip().is_loopback();
         Ok(Config {
             addr,
-            data_dir,
             public_url,
             log_format,
             secure_cookies: !plain_http_on_loopback,
             telephony: TelephonyConfig::from_vars(&get)?,
+            recordings: RecordingsConfig::from_vars(&get, &data_dir)?,
+            data_dir,
         })
     }
 
@@ -169,6 +189,59 @@ impl Config {
 
     pub fn signing_key_path(&self) -> PathBuf {
         self.data_dir.join("identity").join("signing-key.pk8")
+    }
+}
+
+impl RecordingsConfig {
+    fn from_vars(
+        get: &impl Fn(&str) -> Option<String>,
+        data_dir: &std::path::Path,
+    ) -> Result<RecordingsConfig, ConfigError> {
+        let backend = match get("SOFTPHONE_RECORDINGS").as_deref().unwrap_or("disk") {
+            "disk" => RecordingsBackend::Disk {
+                dir: get("SOFTPHONE_RECORDINGS_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| data_dir.join("recordings")),
+            },
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "SOFTPHONE_RECORDINGS",
+                    value: other.into(),
+                    expected: "disk",
+                })
+            }
+        };
+        let pause_mode = match get("SOFTPHONE_RECORDING_PAUSE")
+            .as_deref()
+            .unwrap_or("silence")
+        {
+            "silence" => telephony::recording::PauseMode::Silence,
+            "skip" => telephony::recording::PauseMode::Skip,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "SOFTPHONE_RECORDING_PAUSE",
+                    value: other.into(),
+                    expected: "silence (paused spans are silent) or skip (left out)",
+                })
+            }
+        };
+        let days = get("SOFTPHONE_RECORDING_RETENTION_DAYS").unwrap_or_else(|| "90".into());
+        let retention_days = days
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or(ConfigError::Invalid {
+                name: "SOFTPHONE_RECORDING_RETENTION_DAYS",
+                value: days,
+                expected: "a number of days from 1 to 3650",
+            })?;
+        Ok(RecordingsConfig {
+            backend,
+            pause_mode,
+            notice_file: get("SOFTPHONE_RECORDING_NOTICE").map(PathBuf::from),
+            retention_days,
+        })
     }
 }
 
@@ -338,6 +411,41 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("json or text"));
+    }
+
+    #[test]
+    fn recordings_default_to_disk_under_the_data_dir() {
+        let r = config(&[("SOFTPHONE_DATA_DIR", "/var/lib/softphone")])
+            .unwrap()
+            .recordings;
+        assert_eq!(
+            r.backend,
+            RecordingsBackend::Disk {
+                dir: PathBuf::from("/var/lib/softphone/recordings")
+            }
+        );
+        assert_eq!(r.pause_mode, telephony::recording::PauseMode::Silence);
+        assert_eq!(r.retention_days, 90);
+        assert_eq!(r.notice_file, None);
+        let r = config(&[
+            ("SOFTPHONE_RECORDING_PAUSE", "skip"),
+            ("SOFTPHONE_RECORDING_RETENTION_DAYS", "7"),
+            ("SOFTPHONE_RECORDING_NOTICE", "notice.wav"),
+        ])
+        .unwrap()
+        .recordings;
+        assert_eq!(r.pause_mode, telephony::recording::PauseMode::Skip);
+        assert_eq!(r.retention_days, 7);
+        assert_eq!(r.notice_file, Some(PathBuf::from("notice.wav")));
+        for (name, value) in [
+            ("SOFTPHONE_RECORDINGS", "tape"),
+            ("SOFTPHONE_RECORDING_PAUSE", "beep"),
+            ("SOFTPHONE_RECORDING_RETENTION_DAYS", "0"),
+            ("SOFTPHONE_RECORDING_RETENTION_DAYS", "forever"),
+        ] {
+            let e = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
     }
 
     #[test]

@@ -5,16 +5,19 @@ pub mod clock;
 pub mod config;
 pub mod identity;
 pub mod numbers;
+pub mod recordings;
 pub mod store;
 pub mod web;
 
 use std::sync::Arc;
 
-use app::api::ports::{Clock, Services, Store};
+use app::api::ports::{Clock, Recordings, Services, Store};
 use leptos::config::get_configuration;
 
 use crate::calls::CallHub;
-use crate::config::{Config, LogFormat, SipTransport, TelephonyConfig, Trunk};
+use crate::config::{
+    Config, LogFormat, RecordingsBackend, RecordingsConfig, SipTransport, TelephonyConfig, Trunk,
+};
 use crate::identity::{LocalIdentity, LocalIdentityConfig, SigningKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,8 @@ pub enum StartError {
     Identity(#[from] app::api::ports::AuthError),
     #[error("telephony: {0}")]
     Telephony(String),
+    #[error("recordings: {0}")]
+    Recordings(String),
     #[error("leptos configuration: {0}")]
     Leptos(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -140,6 +145,65 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
     Ok(TelephonyRuntime { gateway, simulator })
 }
 
+/// How often the retention job looks for expired recordings.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Opens the recordings store and the recorder, and finalises what the last run left open.
+pub async fn start_recordings(
+    config: &RecordingsConfig,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<(Arc<dyn Recordings>, Arc<recordings::Recorder>), StartError> {
+    let recordings: Arc<dyn Recordings> = match &config.backend {
+        RecordingsBackend::Disk { dir } => {
+            Arc::new(recordings::DiskRecordings::open(dir).map_err(|e| {
+                StartError::Recordings(format!("cannot use {}: {e}", dir.display()))
+            })?)
+        }
+    };
+    let spoken = match &config.notice_file {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                StartError::Recordings(format!(
+                    "SOFTPHONE_RECORDING_NOTICE={}: {e}",
+                    path.display()
+                ))
+            })?;
+            let samples = telephony::wav::parse_mono_8k(&bytes).map_err(|e| {
+                StartError::Recordings(format!(
+                    "SOFTPHONE_RECORDING_NOTICE={}: {e}",
+                    path.display()
+                ))
+            })?;
+            Some(samples)
+        }
+        None => None,
+    };
+    let recovered = recordings::recover(store.as_ref(), recordings.as_ref(), clock.now_ms())
+        .await
+        .map_err(|e| StartError::Recordings(format!("recovery: {e}")))?;
+    if recovered != recordings::Recovery::default() {
+        tracing::warn!(?recovered, "recordings left by the last run recovered");
+    }
+    recordings::spawn_retention(
+        store.clone(),
+        recordings.clone(),
+        clock.clone(),
+        RETENTION_EVERY,
+    );
+    let recorder = Arc::new(recordings::Recorder {
+        store,
+        recordings: recordings.clone(),
+        clock,
+        settings: recordings::RecorderSettings::new(
+            config.pause_mode,
+            spoken.as_deref(),
+            config.retention_days,
+        ),
+    });
+    Ok((recordings, recorder))
+}
+
 /// Builds the embedded-default services (SQLite, local identity, gateway + simulator).
 pub async fn embedded_services(
     config: &Config,
@@ -171,6 +235,8 @@ pub async fn embedded_services(
     let call_guard = Arc::new(std::sync::Mutex::new(app::domain::guards::CallGuard::new(
         app::domain::guards::GuardLimits::default(),
     )));
+    let (recordings, recorder) =
+        start_recordings(&config.recordings, store.clone(), clock.clone()).await?;
     let runtime = start_telephony(&config.telephony).await?;
     let hub = Arc::new(CallHub::new(
         Some(runtime.gateway.clone()),
@@ -178,6 +244,7 @@ pub async fn embedded_services(
         clock.clone(),
         call_guard.clone(),
         config.telephony.ice_servers.clone(),
+        Some(recorder),
     ));
     let services = Services {
         store,
@@ -185,6 +252,7 @@ pub async fn embedded_services(
         numbers: Arc::new(numbers::Libphonenumber),
         clock,
         telephony: hub.clone(),
+        recordings,
         call_guard,
         secure_cookies: config.secure_cookies,
     };

@@ -28,6 +28,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::g711::G711;
+use crate::recording::{PauseMode, RecordedAudio, RecordingTap};
 use crate::rtp::{self, EventReport, RtpSender};
 use crate::sdp::{AudioDescription, Direction};
 use crate::sip::{SipEndpoint, SipError};
@@ -120,9 +121,34 @@ pub enum LegCommand {
     Cancel,
     Bye,
     Ringback(bool),
+    Record(RecordCommand),
     /// Tear everything down now (the owner has finished with the call).
     Close,
 }
+
+/// Recording of the call's audio (see [`crate::recording`]).
+#[derive(Clone, Debug)]
+pub enum RecordCommand {
+    /// Starts recording into `sink`, playing `notice` to the called party first. Ignored while
+    /// a recording runs.
+    Start {
+        sink: mpsc::UnboundedSender<RecordedAudio>,
+        notice: Arc<[i16]>,
+        mode: PauseMode,
+    },
+    Pause,
+    Resume,
+    /// Ends the recording (the call goes on); the sink closes once the last audio is in it.
+    Stop,
+}
+
+// Commands compare by kind (a sink has no useful equality).
+impl PartialEq for RecordCommand {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+impl Eq for RecordCommand {}
 
 /// What happened on either leg.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -396,6 +422,8 @@ impl Gateway {
             trunk_ts_base: rand::random(),
             browser_clock: OutClock::default(),
             ringback: None,
+            recording: None,
+            epoch: Instant::now(),
             last_dtmf_ts: None,
             dtmf_end_seen: None,
             sent_first_audio: false,
@@ -561,6 +589,9 @@ struct Leg {
     trunk_ts_base: u32,
     browser_clock: OutClock,
     ringback: Option<Ringback>,
+    recording: Option<Recording>,
+    /// The origin of the recording tap's clock.
+    epoch: Instant,
     last_dtmf_ts: Option<u64>,
     dtmf_end_seen: Option<u64>,
     sent_first_audio: bool,
@@ -568,6 +599,20 @@ struct Leg {
     /// Our SDP session id and version on the SIP leg.
     local_session: u64,
     local_version: u64,
+}
+
+/// A recording in progress: the tap and where its audio goes.
+struct Recording {
+    tap: RecordingTap,
+    sink: mpsc::UnboundedSender<RecordedAudio>,
+}
+
+impl Recording {
+    fn send(&self, audio: Vec<RecordedAudio>) {
+        for a in audio {
+            let _ = self.sink.send(a);
+        }
+    }
 }
 
 impl Leg {
@@ -580,6 +625,8 @@ impl Leg {
         let mut rtp_buf = vec![0u8; 2000];
         let mut ringback_tick = tokio::time::interval(Duration::from_millis(20));
         ringback_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut record_tick = tokio::time::interval(Duration::from_millis(20));
+        record_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut immediate = 0;
         loop {
             let timeout = match self.drain() {
@@ -627,6 +674,13 @@ impl Leg {
                 _ = ringback_tick.tick(), if self.ringback.is_some() => {
                     self.write_ringback();
                 }
+                _ = record_tick.tick(), if self.recording.is_some() => {
+                    let now = self.epoch.elapsed();
+                    if let Some(r) = self.recording.as_mut() {
+                        let audio = r.tap.poll(now);
+                        r.send(audio);
+                    }
+                }
                 c = self.commands.recv() => match c {
                     Some(LegCommand::Close) | None => break,
                     Some(c) => self.on_command(c).await,
@@ -641,6 +695,7 @@ impl Leg {
                 }
             }
         }
+        self.stop_recording();
         self.rtc.disconnect();
         // Never leave the far end up: a leg closed mid-call ends its SIP dialog.
         if let Some(dialog) = self.dialog.take() {
@@ -704,7 +759,18 @@ impl Leg {
             return;
         }
         let (remote, trunk_law) = (media.remote, media.law);
-        let payload = law.convert(trunk_law, data);
+        let payload = match self.recording.as_mut() {
+            Some(r) => {
+                let mut pcm: Vec<i16> = data.iter().map(|&b| law.decode(b)).collect();
+                if r.tap.agent(&mut pcm) {
+                    // The consent notice is mixed in: what goes out is the new audio.
+                    pcm.iter().map(|&s| trunk_law.encode(s)).collect()
+                } else {
+                    law.convert(trunk_law, data)
+                }
+            }
+            None => law.convert(trunk_law, data),
+        };
         let ts = self
             .trunk_sender
             .timestamp_for(to_8khz(time), self.trunk_ts_base);
@@ -759,6 +825,10 @@ impl Leg {
         }
         // Trunk audio replaces our ringback.
         self.ringback = None;
+        if let Some(r) = self.recording.as_mut() {
+            let pcm: Vec<i16> = packet.payload.iter().map(|&b| law.decode(b)).collect();
+            r.tap.called_party(&pcm);
+        }
         let payload = law.convert(self.browser_law, packet.payload);
         let t = self
             .browser_clock
@@ -813,7 +883,43 @@ impl Leg {
             LegCommand::Ringback(on) => {
                 self.ringback = on.then(|| Ringback::for_number(&self.callee));
             }
+            LegCommand::Record(r) => self.on_record(r.clone()),
             LegCommand::Close => {}
+        }
+    }
+
+    fn on_record(&mut self, command: RecordCommand) {
+        let now = self.epoch.elapsed();
+        match command {
+            RecordCommand::Start { sink, notice, mode } => {
+                if self.recording.is_none() {
+                    self.recording = Some(Recording {
+                        tap: RecordingTap::new(now, mode, notice.to_vec()),
+                        sink,
+                    });
+                }
+            }
+            RecordCommand::Pause => {
+                if let Some(r) = self.recording.as_mut() {
+                    r.tap.pause(now);
+                }
+            }
+            RecordCommand::Resume => {
+                if let Some(r) = self.recording.as_mut() {
+                    r.tap.resume(now);
+                }
+            }
+            RecordCommand::Stop => self.stop_recording(),
+        }
+    }
+
+    /// Hands out the recording's last audio; dropping the sink tells the recorder it ended.
+    fn stop_recording(&mut self) {
+        if let Some(r) = self.recording.take() {
+            let audio = r.tap.stop(self.epoch.elapsed());
+            for a in audio {
+                let _ = r.sink.send(a);
+            }
         }
     }
 

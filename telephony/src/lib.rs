@@ -4,6 +4,7 @@
 pub mod g711;
 pub mod gateway;
 pub mod peer;
+pub mod recording;
 pub mod rtp;
 pub mod sdp;
 pub mod simulator;

@@ -156,6 +156,44 @@ pub fn read(path: &Path) -> io::Result<(Vec<i16>, Vec<i16>)> {
     Ok((left, right))
 }
 
+/// Parses a spoken notice: a WAV file of 16-bit PCM, mono, 8 kHz (what the gateway sends
+/// without resampling). The error says what the file is instead.
+pub fn parse_mono_8k(bytes: &[u8]) -> Result<Vec<i16>, String> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err("not a WAV file (no RIFF/WAVE header)".into());
+    }
+    let mut at = 12;
+    let mut format = None;
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let len = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
+            as usize;
+        let body = &bytes[at + 8..(at + 8).saturating_add(len).min(bytes.len())];
+        match id {
+            b"fmt " if body.len() >= 16 => {
+                let u16_at = |i: usize| u16::from_le_bytes([body[i], body[i + 1]]);
+                let rate = u32::from_le_bytes([body[4], body[5], body[6], body[7]]);
+                format = Some((u16_at(0), u16_at(2), rate, u16_at(14)));
+            }
+            b"data" => {
+                return match format {
+                    Some((1, 1, 8000, 16)) => Ok(body
+                        .chunks_exact(2)
+                        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                        .collect()),
+                    Some((fmt, ch, rate, bits)) => Err(format!(
+                        "format {fmt}, {ch} channel(s), {rate} Hz, {bits}-bit: it must be PCM (1), mono, 8000 Hz, 16-bit"
+                    )),
+                    None => Err("no fmt chunk before the data".into()),
+                };
+            }
+            _ => {}
+        }
+        at = at + 8 + len + (len & 1);
+    }
+    Err("no data chunk".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +280,27 @@ mod tests {
                 trimmed: 0
             }
         );
+    }
+
+    #[test]
+    fn a_spoken_notice_must_be_mono_8k_pcm() {
+        // Our own stereo writer's output is refused with what it is.
+        let path = temp("notice");
+        let mut w = WavWriter::create(&path).unwrap();
+        w.write(&[1, 2], &[3, 4]).unwrap();
+        w.finish().unwrap();
+        let stereo = std::fs::read(&path).unwrap();
+        let e = parse_mono_8k(&stereo).unwrap_err();
+        assert!(e.contains("2 channel(s)"), "{e}");
+        // The same header made mono, with an extra chunk before the data.
+        let mut mono = stereo[..36].to_vec();
+        mono[22] = 1;
+        mono.extend_from_slice(b"LIST\x03\0\0\0abc\0");
+        mono.extend_from_slice(b"data\x04\0\0\0");
+        mono.extend_from_slice(&[0x10, 0, 0xf0, 0xff]);
+        assert_eq!(parse_mono_8k(&mono).unwrap(), vec![16, -16]);
+        assert!(parse_mono_8k(b"hello").is_err());
+        assert!(parse_mono_8k(&mono[..36]).is_err());
     }
 
     #[test]

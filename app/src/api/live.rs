@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::call::CallState;
+use crate::domain::recordings::RecordingMode;
 
 pub const PATH: &str = "/api/live";
 
@@ -24,6 +25,52 @@ pub struct LiveCall {
     pub answered_at: Option<u64>,
     /// The connection that holds the call's audio (the tab that placed it).
     pub media_connection: Option<u64>,
+    /// The user's recording preference, as it was when the call started.
+    #[serde(default)]
+    pub recording_mode: RecordingMode,
+    #[serde(default)]
+    pub recording: Option<LiveRecording>,
+}
+
+/// The call's recording, for the REC indicator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveRecording {
+    pub id: String,
+    pub state: LiveRecordingState,
+    /// Milliseconds since the epoch.
+    pub started_at: u64,
+    /// Time spent paused in pauses that have ended.
+    pub paused_ms: u64,
+    /// When the current pause began.
+    pub paused_since: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveRecordingState {
+    Recording,
+    Paused,
+    /// Stopped for the rest of the call (a call is recorded once).
+    Stopped,
+}
+
+impl LiveRecording {
+    /// Recorded time so far (pauses excluded).
+    pub fn elapsed_ms(&self, now: u64) -> u64 {
+        let paused_now = self.paused_since.map_or(0, |p| now.saturating_sub(p));
+        now.saturating_sub(self.started_at)
+            .saturating_sub(self.paused_ms + paused_now)
+    }
+}
+
+/// What the record controls ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordAction {
+    Start,
+    Pause,
+    Resume,
+    Stop,
 }
 
 /// ICE servers handed to the browser (TURN for deployments behind NAT).
@@ -50,6 +97,10 @@ pub enum ClientMessage {
     Mute {
         call_id: String,
         muted: bool,
+    },
+    Record {
+        call_id: String,
+        action: RecordAction,
     },
 }
 
@@ -106,10 +157,48 @@ mod tests {
                 started_at: 1,
                 answered_at: Some(2),
                 media_connection: Some(7),
+                recording_mode: RecordingMode::Ask,
+                recording: Some(LiveRecording {
+                    id: "r1".into(),
+                    state: LiveRecordingState::Paused,
+                    started_at: 10,
+                    paused_ms: 5,
+                    paused_since: Some(20),
+                }),
             },
         };
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), s);
+    }
+
+    #[test]
+    fn recorded_time_leaves_out_pauses() {
+        let r = LiveRecording {
+            id: "r".into(),
+            state: LiveRecordingState::Paused,
+            started_at: 1_000,
+            paused_ms: 2_000,
+            paused_since: Some(8_000),
+        };
+        assert_eq!(r.elapsed_ms(10_000), 5_000);
+        let running = LiveRecording {
+            paused_since: None,
+            ..r
+        };
+        assert_eq!(running.elapsed_ms(10_000), 7_000);
+        let m: ClientMessage =
+            serde_json::from_str(r#"{"type":"record","call_id":"c","action":"pause"}"#).unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::Record {
+                call_id: "c".into(),
+                action: RecordAction::Pause
+            }
+        );
+        assert!(serde_json::from_str::<ClientMessage>(
+            r#"{"type":"record","call_id":"c","action":"rewind"}"#
+        )
+        .is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::domain::auth::PasswordProblem;
 use crate::domain::calls::{CallFilter, CallRecord};
 use crate::domain::contacts::Contact;
 use crate::domain::numbers::Classifier;
+use crate::domain::recordings::{Preferences, Recording, RecordingState};
 
 /// Milliseconds since the Unix epoch.
 pub trait Clock: Send + Sync {
@@ -165,6 +166,36 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Page<CallRecord>, StoreError>;
 
+    // Recording metadata (written by the recorder; the audio is in [`Recordings`]).
+    /// Fails with `AlreadyExists` if the id is taken.
+    async fn insert_recording(&self, owner: &str, recording: &Recording) -> Result<(), StoreError>;
+    /// `NotFound` if there is no such recording of this owner.
+    async fn update_recording(&self, owner: &str, recording: &Recording) -> Result<(), StoreError>;
+    async fn get_recording(&self, owner: &str, id: &str) -> Result<Option<Recording>, StoreError>;
+    /// Removes the metadata and the call record's link to it.
+    async fn delete_recording(&self, owner: &str, id: &str) -> Result<(), StoreError>;
+    /// All owners: recordings in `state`, oldest first (start-up recovery).
+    async fn recordings_in_state(
+        &self,
+        state: RecordingState,
+        limit: usize,
+    ) -> Result<Vec<(String, Recording)>, StoreError>;
+    /// All owners: recordings to be deleted because their retention ended before `now`,
+    /// oldest first (the retention job).
+    async fn expired_recordings(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<(String, Recording)>, StoreError>;
+
+    // Per-user settings (defaults until the user changes them).
+    async fn preferences(&self, owner: &str) -> Result<Preferences, StoreError>;
+    async fn set_preferences(
+        &self,
+        owner: &str,
+        preferences: &Preferences,
+    ) -> Result<(), StoreError>;
+
     // Audit trail.
     async fn audit(&self, owner: &str, event: &AuditEvent) -> Result<(), StoreError>;
     async fn list_audit(&self, owner: &str, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
@@ -263,6 +294,87 @@ pub trait Telephony: Send + Sync {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Recordings
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum RecordingsError {
+    #[error("no such recording in the store")]
+    NotFound,
+    #[error("recordings store unavailable: {0}")]
+    Unavailable(String),
+    /// The local spool file (the recording being written) could not be read.
+    #[error("recording file: {0}")]
+    Spool(String),
+}
+
+/// An upload in progress: the object grows as the spool file does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Upload {
+    /// The S3 multipart upload id (none for the disk store).
+    pub id: Option<String>,
+    /// ETags of the parts sent so far, in order.
+    pub parts: Vec<String>,
+    /// Bytes of the spool file already in those parts.
+    pub sent: u64,
+}
+
+/// How a recording is played back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Playback {
+    /// A local file the server streams itself (range-capable).
+    File(std::path::PathBuf),
+    /// A short-lived URL straight to the object (S3 presigned GET).
+    Url { url: String, expires_at: u64 },
+}
+
+/// Where recordings are kept (DESIGN §4): local disk (default) or S3. Audio is written to a
+/// local spool file while the call runs (crash-safe WAV, see `telephony::wav`); the store takes
+/// it as it grows ([`Recordings::upload_progress`]) and for good at the end
+/// ([`Recordings::complete`]).
+#[async_trait]
+pub trait Recordings: Send + Sync {
+    /// "disk" or "s3".
+    fn kind(&self) -> &'static str;
+    /// The directory the spool files are written in (on this server's disk).
+    fn spool_dir(&self) -> std::path::PathBuf;
+    /// Where `key` is, for the metadata: `disk:<key>` or `s3://<bucket>/<key>`.
+    fn location(&self, key: &str) -> String;
+    /// Starts storing `key`.
+    async fn begin(&self, key: &str) -> Result<Upload, RecordingsError>;
+    /// Sends what the spool file has gained since the last call, in whole parts.
+    async fn upload_progress(
+        &self,
+        key: &str,
+        upload: &mut Upload,
+        spool: &std::path::Path,
+    ) -> Result<(), RecordingsError>;
+    /// Stores the finished spool file as `key` (the header at its start has changed since the
+    /// first part went) and removes the spool file. Returns the stored size.
+    async fn complete(
+        &self,
+        key: &str,
+        upload: Upload,
+        spool: &std::path::Path,
+    ) -> Result<u64, RecordingsError>;
+    /// Gives up an upload that will never complete (crash recovery).
+    async fn abort(&self, key: &str, upload_id: &str) -> Result<(), RecordingsError>;
+    /// The stored size of `key`, or `None` if it is not there.
+    async fn size(&self, key: &str) -> Result<Option<u64>, RecordingsError>;
+    /// The whole object (checks and recovery; users get [`Recordings::playback`]).
+    async fn fetch(&self, key: &str) -> Result<Vec<u8>, RecordingsError>;
+    /// How the owner plays `key` back; a URL expires within 5 minutes of `now`. `download`
+    /// asks for a file to save (`filename`) rather than to play.
+    async fn playback(
+        &self,
+        key: &str,
+        now: u64,
+        download: Option<&str>,
+    ) -> Result<Playback, RecordingsError>;
+    /// Deletes `key`; a key that is not there is not an error.
+    async fn delete(&self, key: &str) -> Result<(), RecordingsError>;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /// Everything server functions may use, provided once through the Leptos context.
 #[derive(Clone)]
@@ -273,6 +385,7 @@ pub struct Services {
     pub numbers: Arc<dyn Classifier + Send + Sync>,
     pub clock: Arc<dyn Clock>,
     pub telephony: Arc<dyn Telephony>,
+    pub recordings: Arc<dyn Recordings>,
     /// Attempt limits and the one-active-call rule, in this process.
     pub call_guard: Arc<std::sync::Mutex<crate::domain::guards::CallGuard>>,
     /// Whether session cookies carry `Secure` (off only for plain http on loopback).

@@ -7,3 +7,4 @@ pub mod contacts;
 pub mod guards;
 pub mod numbers;
 pub mod rate_limit;
+pub mod recordings;

@@ -14,6 +14,7 @@ use app::api::ports::{Clock, Store, Telephony};
 use app::domain::call::{CallLimits, CallState};
 use app::domain::calls::CallRecord;
 use app::domain::guards::CallGuard;
+use app::domain::recordings::RecordingMode;
 use async_trait::async_trait;
 use telephony::gateway::Gateway;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -34,6 +35,8 @@ pub(crate) struct HubInner {
     pub guard: Arc<Mutex<CallGuard>>,
     pub limits: CallLimits,
     pub offer_timeout: Duration,
+    /// Records calls (absent: the record controls say recording is not available).
+    pub recorder: Option<Arc<crate::recordings::Recorder>>,
     ice_servers: Vec<IceServer>,
     users: Mutex<HashMap<String, UserChannel>>,
     next_connection: AtomicU64,
@@ -57,6 +60,7 @@ impl CallHub {
         clock: Arc<dyn Clock>,
         guard: Arc<Mutex<CallGuard>>,
         ice_servers: Vec<IceServer>,
+        recorder: Option<Arc<crate::recordings::Recorder>>,
     ) -> Self {
         Self::with_limits(
             gateway,
@@ -64,17 +68,20 @@ impl CallHub {
             clock,
             guard,
             ice_servers,
+            recorder,
             CallLimits::default(),
             OFFER_TIMEOUT,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn with_limits(
         gateway: Option<Arc<Gateway>>,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         guard: Arc<Mutex<CallGuard>>,
         ice_servers: Vec<IceServer>,
+        recorder: Option<Arc<crate::recordings::Recorder>>,
         limits: CallLimits,
         offer_timeout: Duration,
     ) -> Self {
@@ -86,6 +93,7 @@ impl CallHub {
                 guard,
                 limits,
                 offer_timeout,
+                recorder,
                 ice_servers,
                 users: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
@@ -142,11 +150,19 @@ impl CallHub {
                         sdp,
                         reply: tx,
                     },
-                    Some(rx),
+                    Some(Reply::Answer(rx)),
                 )
             }
             ClientMessage::Hangup { call_id } => (call_id, SessionCommand::Hangup, None),
             ClientMessage::Mute { call_id, muted } => (call_id, SessionCommand::Mute(muted), None),
+            ClientMessage::Record { call_id, action } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::Record { action, reply: tx },
+                    Some(Reply::Done(rx)),
+                )
+            }
         };
         let sent = {
             let users = self.inner.lock_users();
@@ -163,18 +179,27 @@ impl CallHub {
                 message: "that call is not active".into(),
             });
         }
-        let reply = reply?.await;
-        Some(match reply {
-            Ok(Ok(sdp)) => ServerMessage::Answer { call_id, sdp },
-            Ok(Err(message)) => ServerMessage::Error {
-                call_id: Some(call_id),
-                message,
+        let error = |message: String| ServerMessage::Error {
+            call_id: Some(call_id.clone()),
+            message,
+        };
+        let ended = || "the call ended".to_string();
+        match reply? {
+            Reply::Answer(rx) => Some(match rx.await {
+                Ok(Ok(sdp)) => ServerMessage::Answer {
+                    call_id: call_id.clone(),
+                    sdp,
+                },
+                Ok(Err(message)) => error(message),
+                Err(_) => error(ended()),
+            }),
+            // Success shows in the call's next state, on every tab.
+            Reply::Done(rx) => match rx.await {
+                Ok(Ok(())) => None,
+                Ok(Err(message)) => Some(error(message)),
+                Err(_) => Some(error(ended())),
             },
-            Err(_) => ServerMessage::Error {
-                call_id: Some(call_id),
-                message: "the call ended".into(),
-            },
-        })
+        }
     }
 
     /// "reachable", "unreachable" or "unknown": the trunk's answer to the last OPTIONS probe;
@@ -196,6 +221,12 @@ impl CallHub {
             .and_then(|u| u.call.as_ref())
             .map(|c| c.live.clone())
     }
+}
+
+/// What a live-channel request waits for from the call's session.
+enum Reply {
+    Answer(oneshot::Receiver<Result<String, String>>),
+    Done(oneshot::Receiver<Result<(), String>>),
 }
 
 impl UserChannel {
@@ -249,16 +280,23 @@ impl Telephony for CallHub {
 
     async fn begin(&self, owner: &str, record: CallRecord) {
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let contact_name = match self
-            .inner
-            .store
-            .contact_by_number(owner, &record.e164)
-            .await
-        {
+        let store = &self.inner.store;
+        let contact_name = match store.contact_by_number(owner, &record.e164).await {
             Ok(c) => c.map(|c| c.name),
             Err(e) => {
                 tracing::warn!(error = %e, "contact look-up for a call failed");
                 None
+            }
+        };
+        let recording_mode = if self.inner.recorder.is_none() {
+            RecordingMode::Never
+        } else {
+            match store.preferences(owner).await {
+                Ok(p) => p.recording,
+                Err(e) => {
+                    tracing::warn!(error = %e, "preferences not read: recording will ask");
+                    RecordingMode::Ask
+                }
             }
         };
         let live = LiveCall {
@@ -269,6 +307,8 @@ impl Telephony for CallHub {
             started_at: record.started_at,
             answered_at: None,
             media_connection: None,
+            recording_mode,
+            recording: None,
         };
         {
             let mut users = self.inner.lock_users();

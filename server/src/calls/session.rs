@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::live::LiveCall;
+use app::api::live::{LiveCall, LiveRecording, LiveRecordingState, RecordAction};
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, EndReason};
-use telephony::gateway::{CallLeg, LegCommand, LegEvent};
+use app::domain::recordings::RecordingMode;
+use telephony::gateway::{CallLeg, LegCommand, LegEvent, RecordCommand};
 use tokio::sync::{mpsc, oneshot};
 
 use super::HubInner;
@@ -20,6 +21,10 @@ pub(crate) enum SessionCommand {
     },
     Hangup,
     Mute(bool),
+    Record {
+        action: RecordAction,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     ConnectionClosed(u64),
 }
 
@@ -94,6 +99,9 @@ impl Session {
                         self.finish(EndReason::Cancelled, HangupBy::Agent, None).await;
                         return None;
                     }
+                    Some(SessionCommand::Record { reply, .. }) => {
+                        let _ = reply.send(Err("recording starts once the call is answered".into()));
+                    }
                     Some(SessionCommand::Mute(_) | SessionCommand::ConnectionClosed(_)) => {}
                 },
             }
@@ -127,6 +135,10 @@ impl Session {
                     Some(SessionCommand::ConnectionClosed(_)) => continue,
                     Some(SessionCommand::Offer { reply, .. }) => {
                         let _ = reply.send(Err("this call already has its audio".into()));
+                        continue;
+                    }
+                    Some(SessionCommand::Record { action, reply }) => {
+                        let _ = reply.send(self.record(action, &leg).await);
                         continue;
                     }
                 },
@@ -178,6 +190,16 @@ impl Session {
                     self.record.answered_at = Some(at);
                     self.live.answered_at = Some(at);
                     self.save().await;
+                    if self.live.recording_mode == RecordingMode::Always {
+                        // The state change that follows publishes it.
+                        self.live.state = CallState::Connected {
+                            muted: false,
+                            on_hold: false,
+                        };
+                        if let Err(e) = self.record(RecordAction::Start, leg).await {
+                            tracing::error!(call = %self.record.id, error = %e, "automatic recording did not start");
+                        }
+                    }
                 }
                 Output::State(state) => {
                     if state == CallState::Ringing && self.record.ringing_at.is_none() {
@@ -195,10 +217,86 @@ impl Session {
                     by,
                     cause,
                 } => {
+                    if let Some(r) = self.live.recording.as_mut() {
+                        if r.state != LiveRecordingState::Stopped {
+                            leg.command(LegCommand::Record(RecordCommand::Stop));
+                            r.state = LiveRecordingState::Stopped;
+                        }
+                    }
                     self.end_record(at, reason, by, cause).await;
                 }
             }
         }
+    }
+
+    /// The record controls: start (once per call), pause, resume, stop.
+    async fn record(&mut self, action: RecordAction, leg: &CallLeg) -> Result<(), String> {
+        let now = self.now();
+        match (action, self.live.recording.as_mut()) {
+            (RecordAction::Start, None) => {
+                if !matches!(self.live.state, CallState::Connected { .. }) {
+                    return Err("recording starts once the call is answered".into());
+                }
+                if self.live.recording_mode == RecordingMode::Never {
+                    return Err("recording is off in your settings".into());
+                }
+                let Some(recorder) = self.hub.recorder.clone() else {
+                    return Err("recording is not available on this server".into());
+                };
+                let started = recorder
+                    .start(&self.owner, &self.record.id)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(call = %self.record.id, error = %e, "recording did not start");
+                        format!("recording could not start: {e}")
+                    })?;
+                leg.command(LegCommand::Record(RecordCommand::Start {
+                    sink: started.sink,
+                    notice: recorder.settings.notice.clone(),
+                    mode: recorder.settings.pause_mode,
+                }));
+                self.record.recording_id = Some(started.recording.id.clone());
+                self.save().await;
+                self.live.recording = Some(LiveRecording {
+                    id: started.recording.id,
+                    state: LiveRecordingState::Recording,
+                    started_at: now,
+                    paused_ms: 0,
+                    paused_since: None,
+                });
+            }
+            (RecordAction::Start, Some(_)) => {
+                return Err("this call is being recorded or was recorded already".into())
+            }
+            (_, None) => return Err("this call is not being recorded".into()),
+            (_, Some(r)) if r.state == LiveRecordingState::Stopped => {
+                return Err("the recording of this call has stopped".into())
+            }
+            (RecordAction::Pause, Some(r)) => {
+                if r.state == LiveRecordingState::Recording {
+                    leg.command(LegCommand::Record(RecordCommand::Pause));
+                    r.state = LiveRecordingState::Paused;
+                    r.paused_since = Some(now);
+                }
+            }
+            (RecordAction::Resume, Some(r)) => {
+                if let Some(since) = r.paused_since.take() {
+                    leg.command(LegCommand::Record(RecordCommand::Resume));
+                    r.state = LiveRecordingState::Recording;
+                    r.paused_ms += now.saturating_sub(since);
+                }
+            }
+            (RecordAction::Stop, Some(r)) => {
+                leg.command(LegCommand::Record(RecordCommand::Stop));
+                if let Some(since) = r.paused_since.take() {
+                    r.paused_ms += now.saturating_sub(since);
+                }
+                r.state = LiveRecordingState::Stopped;
+            }
+        }
+        tracing::info!(call = %self.record.id, action = ?action, "recording control");
+        self.hub.publish(&self.owner, &self.live);
+        Ok(())
     }
 
     /// Ends a call that never reached the state machine (no offer, refused offer).

@@ -6,6 +6,9 @@ use app::api::ports::{
 };
 use app::domain::calls::{CallFilter, CallRecord, Direction, EndReason};
 use app::domain::contacts::{Contact, ContactNumber, NumberLabel};
+use app::domain::recordings::{
+    ConsentNotice, Pause, Preferences, Recording, RecordingMode, RecordingState,
+};
 
 const ALICE: &str = "sub-alice";
 const BOB: &str = "sub-bob";
@@ -59,6 +62,144 @@ pub async fn run_all(store: &dyn Store) {
     contacts_search_and_pages(store).await;
     calls_log(store).await;
     audit_is_owner_scoped(store).await;
+    recordings_metadata(store).await;
+    preferences_default_and_persist(store).await;
+}
+
+fn recording(id: &str, call_id: &str, started_at: u64, retain_until: u64) -> Recording {
+    Recording {
+        id: id.into(),
+        call_id: call_id.into(),
+        started_at,
+        ended_at: None,
+        duration_ms: 0,
+        bytes: 44,
+        sha256: None,
+        format: app::domain::recordings::FORMAT.into(),
+        consent: ConsentNotice::Tone,
+        pause_mode: "silence".into(),
+        pauses: vec![],
+        location: format!("disk:{}", Recording::key_for(id, started_at)),
+        key: Recording::key_for(id, started_at),
+        retain_until,
+        state: RecordingState::Recording,
+        upload_id: Some("upload-1".into()),
+        waveform: vec![],
+    }
+}
+
+async fn recordings_metadata(store: &dyn Store) {
+    let mut call = call("rec-call", "+6560000001", 50_000, true, None);
+    store.insert_call(ALICE, &call).await.expect("call");
+    let mut r = recording("rec-1", "rec-call", 55_000, 1_000_000);
+    store.insert_recording(ALICE, &r).await.expect("insert");
+    assert_eq!(
+        store.insert_recording(ALICE, &r).await,
+        Err(StoreError::AlreadyExists),
+        "ids are unique"
+    );
+    call.recording_id = Some(r.id.clone());
+    store.update_call(ALICE, &call).await.expect("link");
+    assert_eq!(
+        store.get_recording(ALICE, "rec-1").await.unwrap(),
+        Some(r.clone())
+    );
+    // Another owner sees nothing and changes nothing.
+    assert_eq!(store.get_recording(BOB, "rec-1").await.unwrap(), None);
+    assert_eq!(
+        store.update_recording(BOB, &r).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.delete_recording(BOB, "rec-1").await,
+        Err(StoreError::NotFound)
+    );
+    // In progress: found by the start-up recovery, whoever owns it.
+    let open = store
+        .recordings_in_state(RecordingState::Recording, 10)
+        .await
+        .unwrap();
+    assert_eq!(open, vec![(ALICE.to_string(), r.clone())]);
+    // Finished: every field kept.
+    r.ended_at = Some(65_000);
+    r.duration_ms = 10_000;
+    r.bytes = 320_044;
+    r.sha256 = Some("ab".repeat(32));
+    r.consent = ConsentNotice::ToneAndSpoken;
+    r.pauses = vec![Pause {
+        offset_ms: 2_000,
+        duration_ms: 3_000,
+    }];
+    r.state = RecordingState::Complete;
+    r.upload_id = None;
+    r.waveform = vec![0, 7, 255, 1];
+    store.update_recording(ALICE, &r).await.expect("update");
+    assert_eq!(
+        store.get_recording(ALICE, "rec-1").await.unwrap(),
+        Some(r.clone())
+    );
+    assert!(store
+        .recordings_in_state(RecordingState::Recording, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Retention: only what expired, oldest first, never one being recorded.
+    let mut later = recording("rec-2", "rec-call-2", 60_000, 2_000_000);
+    later.state = RecordingState::Complete;
+    store.insert_recording(BOB, &later).await.unwrap();
+    let mut live = recording("rec-3", "rec-call-3", 70_000, 10);
+    store.insert_recording(BOB, &live).await.unwrap();
+    let expired = store.expired_recordings(1_500_000, 10).await.unwrap();
+    assert_eq!(expired, vec![(ALICE.to_string(), r.clone())]);
+    let expired = store.expired_recordings(3_000_000, 10).await.unwrap();
+    assert_eq!(
+        expired
+            .iter()
+            .map(|(_, r)| r.id.as_str())
+            .collect::<Vec<_>>(),
+        ["rec-1", "rec-2"]
+    );
+    live.state = RecordingState::Complete;
+    store.update_recording(BOB, &live).await.unwrap();
+    assert_eq!(
+        store.expired_recordings(3_000_000, 1).await.unwrap()[0]
+            .1
+            .id,
+        "rec-3"
+    );
+    // Deleting removes the metadata and the call's link to it.
+    store
+        .delete_recording(ALICE, "rec-1")
+        .await
+        .expect("delete");
+    assert_eq!(store.get_recording(ALICE, "rec-1").await.unwrap(), None);
+    let call = store.get_call(ALICE, "rec-call").await.unwrap().unwrap();
+    assert_eq!(call.recording_id, None);
+    assert_eq!(
+        store.delete_recording(ALICE, "rec-1").await,
+        Err(StoreError::NotFound)
+    );
+}
+
+async fn preferences_default_and_persist(store: &dyn Store) {
+    assert_eq!(
+        store.preferences(ALICE).await.unwrap(),
+        Preferences::default()
+    );
+    let p = Preferences {
+        recording: RecordingMode::Always,
+    };
+    store.set_preferences(ALICE, &p).await.unwrap();
+    assert_eq!(store.preferences(ALICE).await.unwrap(), p);
+    assert_eq!(
+        store.preferences(BOB).await.unwrap(),
+        Preferences::default()
+    );
+    let p = Preferences {
+        recording: RecordingMode::Never,
+    };
+    store.set_preferences(ALICE, &p).await.unwrap();
+    assert_eq!(store.preferences(ALICE).await.unwrap(), p);
 }
 
 async fn users_and_sessions(store: &dyn Store) {

@@ -1,0 +1,114 @@
+//! The conformance suite every [`Recordings`] adapter must pass (disk now, S3 next). Each check
+//! panics with what broke. `seconds` sets the test recording's length: make it span more than
+//! one upload part for stores that upload in parts.
+
+use app::api::ports::{Playback, Recordings, RecordingsError, Upload};
+use app::domain::recordings::Recording;
+use telephony::wav::{self, WavWriter};
+
+pub async fn run_all(recordings: &dyn Recordings, seconds: u64) {
+    a_growing_recording_is_stored_whole(recordings, seconds).await;
+    an_aborted_upload_leaves_nothing(recordings).await;
+    unknown_keys_are_not_found(recordings).await;
+}
+
+/// Writes `seconds` of recognisable audio to a spool file, offering it to the store as it
+/// grows (as the recorder does), and returns the spool path.
+async fn record(
+    recordings: &dyn Recordings,
+    key: &str,
+    id: &str,
+    seconds: u64,
+) -> (std::path::PathBuf, Upload) {
+    let spool = recordings.spool_dir().join(format!("{id}.wav"));
+    let mut upload = recordings.begin(key).await.expect("begin");
+    let mut writer = WavWriter::create(&spool).expect("spool file");
+    for s in 0..seconds {
+        let left: Vec<i16> = (0..8000).map(|i| (i as i16).wrapping_mul(3)).collect();
+        let right: Vec<i16> = (0..8000).map(|i| (s as i16) - (i as i16)).collect();
+        writer.write(&left, &right).expect("write");
+        recordings
+            .upload_progress(key, &mut upload, &spool)
+            .await
+            .expect("progress");
+    }
+    writer.finish().expect("finish");
+    (spool, upload)
+}
+
+async fn a_growing_recording_is_stored_whole(recordings: &dyn Recordings, seconds: u64) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = Recording::key_for(&id, 1_795_645_217_000);
+    let (spool, upload) = record(recordings, &key, &id, seconds).await;
+    let expected = std::fs::read(&spool).expect("spool");
+    assert_eq!(expected.len() as u64, wav::HEADER_LEN + seconds * 32_000);
+    let size = recordings
+        .complete(&key, upload, &spool)
+        .await
+        .expect("complete");
+    assert_eq!(size, expected.len() as u64, "stored size");
+    assert!(!spool.exists(), "the spool file is gone once stored");
+    assert_eq!(recordings.size(&key).await.unwrap(), Some(size));
+    let stored = recordings.fetch(&key).await.expect("fetch");
+    // The header went up first with sizes that were not final yet: the stored one is final.
+    assert_eq!(&stored[..44], &expected[..44], "final header");
+    assert!(stored == expected, "stored bytes differ from the recording");
+    assert!(
+        recordings.location(&key).ends_with(&key),
+        "location names the key"
+    );
+    let now = 1_000_000;
+    match recordings
+        .playback(&key, now, Some("call.wav"))
+        .await
+        .expect("playback")
+    {
+        Playback::File(path) => assert_eq!(std::fs::read(path).unwrap(), expected),
+        Playback::Url { url, expires_at } => {
+            assert!(url.starts_with("http"), "{url}");
+            assert!(
+                expires_at > now && expires_at <= now + 300_000,
+                "expires within 5 minutes"
+            );
+        }
+    }
+    recordings.delete(&key).await.expect("delete");
+    assert_eq!(recordings.size(&key).await.unwrap(), None);
+    recordings
+        .delete(&key)
+        .await
+        .expect("deleting twice is fine");
+    assert_eq!(
+        recordings.fetch(&key).await.unwrap_err(),
+        RecordingsError::NotFound
+    );
+    assert_eq!(
+        recordings.playback(&key, now, None).await.unwrap_err(),
+        RecordingsError::NotFound
+    );
+}
+
+async fn an_aborted_upload_leaves_nothing(recordings: &dyn Recordings) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = Recording::key_for(&id, 1_795_645_217_000);
+    let (spool, upload) = record(recordings, &key, &id, 2).await;
+    if let Some(upload_id) = &upload.id {
+        recordings.abort(&key, upload_id).await.expect("abort");
+    }
+    std::fs::remove_file(&spool).unwrap();
+    assert_eq!(recordings.size(&key).await.unwrap(), None);
+}
+
+async fn unknown_keys_are_not_found(recordings: &dyn Recordings) {
+    assert_eq!(
+        recordings.size("2000/01/01/nothing.wav").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        recordings
+            .fetch("2000/01/01/nothing.wav")
+            .await
+            .unwrap_err(),
+        RecordingsError::NotFound
+    );
+}

@@ -1,0 +1,157 @@
+//! The disk recordings store (embedded default): files under one directory, keyed by
+//! `YYYY/MM/DD/<id>.wav`; the spool (recordings being written) is a folder inside it, so
+//! finishing a recording is a rename on the same file system.
+
+use std::path::{Path, PathBuf};
+
+use app::api::ports::{Playback, Recordings, RecordingsError, Upload};
+use async_trait::async_trait;
+
+pub struct DiskRecordings {
+    root: PathBuf,
+}
+
+impl DiskRecordings {
+    /// Creates the directory (and its spool folder) if needed.
+    pub fn open(root: &Path) -> std::io::Result<DiskRecordings> {
+        std::fs::create_dir_all(root.join(SPOOL))?;
+        Ok(DiskRecordings {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The file of `key`; keys are relative paths without `..` (we make them, but a key read
+    /// back from the store is checked anyway).
+    fn path(&self, key: &str) -> Result<PathBuf, RecordingsError> {
+        let safe = !key.is_empty()
+            && !key.starts_with('/')
+            && key
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != ".." && part != SPOOL);
+        if !safe {
+            return Err(RecordingsError::NotFound);
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+const SPOOL: &str = ".spool";
+
+fn io_error(e: std::io::Error) -> RecordingsError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        RecordingsError::NotFound
+    } else {
+        RecordingsError::Unavailable(e.to_string())
+    }
+}
+
+#[async_trait]
+impl Recordings for DiskRecordings {
+    fn kind(&self) -> &'static str {
+        "disk"
+    }
+
+    fn spool_dir(&self) -> PathBuf {
+        self.root.join(SPOOL)
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!("disk:{key}")
+    }
+
+    async fn begin(&self, key: &str) -> Result<Upload, RecordingsError> {
+        self.path(key)?;
+        Ok(Upload::default())
+    }
+
+    async fn upload_progress(
+        &self,
+        _key: &str,
+        _upload: &mut Upload,
+        _spool: &Path,
+    ) -> Result<(), RecordingsError> {
+        // The spool file is on this disk already.
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        _upload: Upload,
+        spool: &Path,
+    ) -> Result<u64, RecordingsError> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
+        }
+        let size = tokio::fs::metadata(spool)
+            .await
+            .map_err(|e| RecordingsError::Spool(e.to_string()))?
+            .len();
+        tokio::fs::rename(spool, &path).await.map_err(io_error)?;
+        Ok(size)
+    }
+
+    async fn abort(&self, _key: &str, _upload_id: &str) -> Result<(), RecordingsError> {
+        Ok(())
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, RecordingsError> {
+        match tokio::fs::metadata(self.path(key)?).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(e)),
+        }
+    }
+
+    async fn fetch(&self, key: &str) -> Result<Vec<u8>, RecordingsError> {
+        tokio::fs::read(self.path(key)?).await.map_err(io_error)
+    }
+
+    async fn playback(
+        &self,
+        key: &str,
+        _now: u64,
+        _download: Option<&str>,
+    ) -> Result<Playback, RecordingsError> {
+        let path = self.path(key)?;
+        if !tokio::fs::try_exists(&path).await.map_err(io_error)? {
+            return Err(RecordingsError::NotFound);
+        }
+        Ok(Playback::File(path))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), RecordingsError> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_cannot_leave_the_directory() {
+        let d = DiskRecordings {
+            root: PathBuf::from("/r"),
+        };
+        assert_eq!(
+            d.path("2026/11/25/a.wav").unwrap(),
+            PathBuf::from("/r/2026/11/25/a.wav")
+        );
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x.wav",
+            "2026/../../x",
+            "a//b",
+            ".spool/x.wav",
+        ] {
+            assert_eq!(d.path(bad), Err(RecordingsError::NotFound), "{bad}");
+        }
+    }
+}

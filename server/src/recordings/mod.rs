@@ -1,0 +1,562 @@
+//! Call recordings on the server: the recorder (the gateway's recorded audio → a crash-safe
+//! spool WAV → the recordings store, metadata in the store), start-up recovery, deletion and
+//! the retention job. Storage adapters implement `app::api::ports::Recordings`.
+
+pub mod conformance;
+pub mod disk;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::ports::{AuditEvent, Clock, Recordings, RecordingsError, Store, StoreError, Upload};
+use app::domain::recordings::{
+    ConsentNotice, Pause, Recording, RecordingState, Waveform, FORMAT, WAVEFORM_COLUMNS,
+};
+use sha2::{Digest, Sha256};
+use telephony::recording::{PauseMode, RecordedAudio};
+use telephony::wav::{self, WavWriter};
+use tokio::sync::mpsc;
+
+pub use disk::DiskRecordings;
+
+/// How often a growing recording is offered to the store (S3 sends whole parts).
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+const DAY_MS: u64 = 86_400_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Recordings(#[from] RecordingsError),
+    #[error("recording file: {0}")]
+    Spool(#[from] std::io::Error),
+}
+
+/// How recordings are made on this server.
+#[derive(Clone)]
+pub struct RecorderSettings {
+    pub pause_mode: PauseMode,
+    /// What the called party hears when recording starts (beeps, then any spoken notice).
+    pub notice: Arc<[i16]>,
+    pub consent: ConsentNotice,
+    pub retention_days: u32,
+}
+
+impl RecorderSettings {
+    pub fn new(pause_mode: PauseMode, spoken: Option<&[i16]>, retention_days: u32) -> Self {
+        RecorderSettings {
+            pause_mode,
+            notice: telephony::recording::consent_notice(spoken).into(),
+            consent: if spoken.is_some() {
+                ConsentNotice::ToneAndSpoken
+            } else {
+                ConsentNotice::Tone
+            },
+            retention_days,
+        }
+    }
+}
+
+/// Starts recordings and sees them to the store.
+pub struct Recorder {
+    pub store: Arc<dyn Store>,
+    pub recordings: Arc<dyn Recordings>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: RecorderSettings,
+}
+
+/// A recording that has started: its metadata and where the gateway sends its audio. The
+/// recorder finishes it on its own once the sender is dropped (the leg stopped recording).
+pub struct Started {
+    pub recording: Recording,
+    pub sink: mpsc::UnboundedSender<RecordedAudio>,
+    pub done: tokio::task::JoinHandle<Option<Recording>>,
+}
+
+impl Recorder {
+    /// Writes the metadata first, then the spool file: a file never exists without its
+    /// metadata, so recovery can always account for it.
+    pub async fn start(&self, owner: &str, call_id: &str) -> Result<Started, RecordError> {
+        let now = self.clock.now_ms();
+        let id = uuid::Uuid::new_v4().to_string();
+        let key = Recording::key_for(&id, now);
+        let upload = self.recordings.begin(&key).await?;
+        let recording = Recording {
+            id: id.clone(),
+            call_id: call_id.to_string(),
+            started_at: now,
+            ended_at: None,
+            duration_ms: 0,
+            bytes: wav::HEADER_LEN,
+            sha256: None,
+            format: FORMAT.to_string(),
+            consent: self.settings.consent,
+            pause_mode: self.settings.pause_mode.as_str().to_string(),
+            pauses: Vec::new(),
+            location: self.recordings.location(&key),
+            key,
+            retain_until: now + self.settings.retention_days as u64 * DAY_MS,
+            state: RecordingState::Recording,
+            upload_id: upload.id.clone(),
+            waveform: Vec::new(),
+        };
+        self.store.insert_recording(owner, &recording).await?;
+        let spool = spool_path(self.recordings.as_ref(), &id);
+        let writer = match WavWriter::create(&spool) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = self.store.delete_recording(owner, &id).await;
+                if let Some(upload_id) = &upload.id {
+                    let _ = self.recordings.abort(&recording.key, upload_id).await;
+                }
+                return Err(e.into());
+            }
+        };
+        let (sink, audio) = mpsc::unbounded_channel();
+        let task = Writing {
+            store: self.store.clone(),
+            recordings: self.recordings.clone(),
+            clock: self.clock.clone(),
+            owner: owner.to_string(),
+            recording: recording.clone(),
+            spool,
+            upload,
+        };
+        let done = tokio::spawn(task.run(writer, audio));
+        tracing::info!(recording = %id, call = %call_id, "recording started");
+        Ok(Started {
+            recording,
+            sink,
+            done,
+        })
+    }
+}
+
+fn spool_path(recordings: &dyn Recordings, id: &str) -> PathBuf {
+    recordings.spool_dir().join(format!("{id}.wav"))
+}
+
+/// One recording being written.
+struct Writing {
+    store: Arc<dyn Store>,
+    recordings: Arc<dyn Recordings>,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    recording: Recording,
+    spool: PathBuf,
+    upload: Upload,
+}
+
+impl Writing {
+    async fn run(
+        mut self,
+        mut writer: WavWriter,
+        mut audio: mpsc::UnboundedReceiver<RecordedAudio>,
+    ) -> Option<Recording> {
+        let mut paused: Option<(u64, u64)> = None; // (offset in the audio, clock) at the pause
+        let mut write_error = None;
+        let mut last_progress = tokio::time::Instant::now();
+        while let Some(a) = audio.recv().await {
+            match a {
+                RecordedAudio::Frames { left, right } => {
+                    if write_error.is_none() {
+                        if let Err(e) = writer.write(&left, &right) {
+                            tracing::error!(recording = %self.recording.id, error = %e, "recording write failed: the rest of the call is not recorded");
+                            write_error = Some(e);
+                        }
+                    }
+                }
+                RecordedAudio::Paused => {
+                    paused = Some((writer.duration_ms(), self.clock.now_ms()));
+                }
+                RecordedAudio::Resumed => self.close_pause(&mut paused).await,
+            }
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = tokio::time::Instant::now();
+                if let Err(e) = self
+                    .recordings
+                    .upload_progress(&self.recording.key, &mut self.upload, &self.spool)
+                    .await
+                {
+                    tracing::warn!(recording = %self.recording.id, error = %e, "recording upload behind; retried at the next step");
+                }
+            }
+        }
+        self.close_pause(&mut paused).await;
+        if let Err(e) = writer.finish() {
+            tracing::error!(recording = %self.recording.id, error = %e, "recording not finalised; recovered at the next start");
+            return None;
+        }
+        let state = if write_error.is_some() {
+            RecordingState::Interrupted
+        } else {
+            RecordingState::Complete
+        };
+        let Recording { id, .. } = &self.recording;
+        let id = id.clone();
+        match finalise(
+            self.store.as_ref(),
+            self.recordings.as_ref(),
+            &self.owner,
+            self.recording,
+            self.upload,
+            &self.spool,
+            state,
+            self.clock.now_ms(),
+        )
+        .await
+        {
+            Ok(r) => {
+                tracing::info!(recording = %r.id, duration_ms = r.duration_ms, bytes = r.bytes, state = r.state.as_str(), "recording stored");
+                Some(r)
+            }
+            Err(e) => {
+                tracing::error!(recording = %id, error = %e, "recording not stored; retried at the next start");
+                None
+            }
+        }
+    }
+
+    async fn close_pause(&mut self, paused: &mut Option<(u64, u64)>) {
+        if let Some((offset_ms, at)) = paused.take() {
+            self.recording.pauses.push(Pause {
+                offset_ms,
+                duration_ms: self.clock.now_ms().saturating_sub(at),
+            });
+            // Visible before the call ends.
+            if let Err(e) = self
+                .store
+                .update_recording(&self.owner, &self.recording)
+                .await
+            {
+                tracing::warn!(recording = %self.recording.id, error = %e, "pause not saved yet");
+            }
+        }
+    }
+}
+
+/// What a finished spool file holds.
+struct Summary {
+    frames: u64,
+    sha256: String,
+    waveform: Vec<u8>,
+}
+
+/// Hashes a WAV file and draws its waveform, reading it once in blocks.
+fn summarize(path: &Path) -> std::io::Result<Summary> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let frames = len.saturating_sub(wav::HEADER_LEN) / wav::BYTES_PER_FRAME as u64;
+    let mut hash = Sha256::new();
+    let mut picture = Waveform::new(frames, WAVEFORM_COLUMNS);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut offset = 0u64;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        // Audio starts after the header; frames may straddle blocks.
+        let skip = wav::HEADER_LEN.saturating_sub(offset).min(n as u64) as usize;
+        offset += n as u64;
+        carry.extend_from_slice(&buf[skip..n]);
+        let whole = carry.len() / 4 * 4;
+        for f in carry[..whole].chunks_exact(4) {
+            picture.push(
+                i16::from_le_bytes([f[0], f[1]]),
+                i16::from_le_bytes([f[2], f[3]]),
+            );
+        }
+        carry.drain(..whole);
+    }
+    Ok(Summary {
+        frames,
+        sha256: format!("{:x}", hash.finalize()),
+        waveform: picture.finish(),
+    })
+}
+
+/// Stores a finished (or recovered) spool file and writes the metadata's final shape.
+#[allow(clippy::too_many_arguments)]
+async fn finalise(
+    store: &dyn Store,
+    recordings: &dyn Recordings,
+    owner: &str,
+    mut recording: Recording,
+    upload: Upload,
+    spool: &Path,
+    state: RecordingState,
+    now: u64,
+) -> Result<Recording, RecordError> {
+    let path = spool.to_path_buf();
+    let summary = tokio::task::spawn_blocking(move || summarize(&path))
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+    let bytes = recordings.complete(&recording.key, upload, spool).await?;
+    recording.duration_ms = summary.frames * 1000 / wav::SAMPLE_RATE as u64;
+    recording.ended_at = Some(match state {
+        RecordingState::Complete => now,
+        // The server stopped: the audio says when.
+        _ => recording.started_at + recording.duration_ms,
+    });
+    recording.bytes = bytes;
+    recording.sha256 = Some(summary.sha256);
+    recording.waveform = summary.waveform;
+    recording.state = state;
+    recording.upload_id = None;
+    store.update_recording(owner, &recording).await?;
+    Ok(recording)
+}
+
+/// What start-up recovery did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Partial recordings finalised and marked interrupted.
+    pub interrupted: u64,
+    /// Metadata with no audio anywhere, removed (audited).
+    pub lost: u64,
+    /// Deletions a stop cut short, finished.
+    pub deleted: u64,
+    /// Spool files with no metadata, removed.
+    pub orphans: u64,
+}
+
+/// At start-up, before any call: every recording the last run left open is finalised from its
+/// spool file and marked interrupted; half-done deletions are finished; spool files nobody
+/// owns are removed. Afterwards every file has metadata and every metadata a file.
+pub async fn recover(
+    store: &dyn Store,
+    recordings: &dyn Recordings,
+    now: u64,
+) -> Result<Recovery, RecordError> {
+    let mut done = Recovery::default();
+    loop {
+        let open = store
+            .recordings_in_state(RecordingState::Recording, 100)
+            .await?;
+        if open.is_empty() {
+            break;
+        }
+        for (owner, r) in open {
+            let spool = spool_path(recordings, &r.id);
+            if let Some(upload_id) = &r.upload_id {
+                // Whatever parts went up are superseded by the whole file.
+                if let Err(e) = recordings.abort(&r.key, upload_id).await {
+                    tracing::warn!(recording = %r.id, error = %e, "stale upload not aborted");
+                }
+            }
+            let recovered = match tokio::fs::try_exists(&spool).await {
+                Ok(true) => {
+                    let p = spool.clone();
+                    tokio::task::spawn_blocking(move || wav::recover(&p))
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                }
+                _ => None,
+            };
+            if recovered.is_some() {
+                let id = r.id.clone();
+                finalise(
+                    store,
+                    recordings,
+                    &owner,
+                    r,
+                    Upload::default(),
+                    &spool,
+                    RecordingState::Interrupted,
+                    now,
+                )
+                .await?;
+                tracing::warn!(recording = %id, "recording interrupted by the last stop: kept up to the stop");
+                done.interrupted += 1;
+            } else if recordings.size(&r.key).await?.is_some() {
+                // Stored, but the stop came before the metadata said so.
+                let mut r = r;
+                let bytes = recordings.fetch(&r.key).await?;
+                r.bytes = bytes.len() as u64;
+                r.sha256 = Some(format!("{:x}", Sha256::digest(&bytes)));
+                let samples: Vec<i16> = bytes
+                    .get(wav::HEADER_LEN as usize..)
+                    .unwrap_or_default()
+                    .chunks_exact(2)
+                    .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                    .collect();
+                r.waveform = app::domain::recordings::waveform(&samples, WAVEFORM_COLUMNS);
+                r.duration_ms =
+                    app::domain::recordings::duration_of(r.bytes.saturating_sub(wav::HEADER_LEN));
+                r.ended_at = Some(r.started_at + r.duration_ms);
+                r.state = RecordingState::Interrupted;
+                r.upload_id = None;
+                store.update_recording(&owner, &r).await?;
+                done.interrupted += 1;
+            } else {
+                // Nothing was ever written (or the file was not a recording): no metadata
+                // without audio.
+                let _ = tokio::fs::remove_file(&spool).await;
+                store.delete_recording(&owner, &r.id).await?;
+                audit(
+                    store,
+                    &owner,
+                    now,
+                    "recording_lost",
+                    format!(
+                        "recording {} of call {}: no audio survived the stop",
+                        r.id, r.call_id
+                    ),
+                )
+                .await;
+                done.lost += 1;
+            }
+        }
+    }
+    loop {
+        let half_deleted = store
+            .recordings_in_state(RecordingState::Deleting, 100)
+            .await?;
+        if half_deleted.is_empty() {
+            break;
+        }
+        for (owner, r) in half_deleted {
+            recordings.delete(&r.key).await?;
+            store.delete_recording(&owner, &r.id).await?;
+            done.deleted += 1;
+        }
+    }
+    // Spool files whose recording is not being written: nothing refers to them.
+    if let Ok(mut dir) = tokio::fs::read_dir(recordings.spool_dir()).await {
+        while let Ok(Some(entry)) = dir.next_entry().await {
+            tracing::warn!(file = %entry.path().display(), "spool file without a recording removed");
+            let _ = tokio::fs::remove_file(entry.path()).await;
+            done.orphans += 1;
+        }
+    }
+    Ok(done)
+}
+
+async fn audit(store: &dyn Store, owner: &str, at: u64, action: &str, detail: String) {
+    let event = AuditEvent {
+        at,
+        action: action.into(),
+        detail,
+    };
+    if let Err(e) = store.audit(owner, &event).await {
+        tracing::error!(error = %e, action, "audit entry not written");
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    #[error("no such recording")]
+    NotFound,
+    #[error("the recording is still running; stop it first")]
+    StillRecording,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Recordings(#[from] RecordingsError),
+}
+
+impl From<StoreError> for DeleteError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => DeleteError::NotFound,
+            e => DeleteError::Store(e),
+        }
+    }
+}
+
+/// Deletes a recording: marked first, then the audio, then the metadata (a stop in between
+/// is finished by [`recover`]); leaves an audit entry with `action`.
+pub async fn delete(
+    store: &dyn Store,
+    recordings: &dyn Recordings,
+    owner: &str,
+    id: &str,
+    now: u64,
+    action: &str,
+) -> Result<Recording, DeleteError> {
+    let mut r = store
+        .get_recording(owner, id)
+        .await?
+        .ok_or(DeleteError::NotFound)?;
+    if r.state == RecordingState::Recording {
+        return Err(DeleteError::StillRecording);
+    }
+    r.state = RecordingState::Deleting;
+    store.update_recording(owner, &r).await?;
+    recordings.delete(&r.key).await?;
+    store.delete_recording(owner, id).await?;
+    audit(
+        store,
+        owner,
+        now,
+        action,
+        format!(
+            "recording {} of call {} ({} ms, sha256 {})",
+            r.id,
+            r.call_id,
+            r.duration_ms,
+            r.sha256.as_deref().unwrap_or("-")
+        ),
+    )
+    .await;
+    Ok(r)
+}
+
+/// One pass of the retention job: every recording past its date is deleted (audio and
+/// metadata, audited as `recording_expired`). With `dry_run`, only lists them.
+pub async fn retention_sweep(
+    store: &dyn Store,
+    recordings: &dyn Recordings,
+    now: u64,
+    dry_run: bool,
+) -> Result<Vec<(String, Recording)>, RecordError> {
+    let mut swept = Vec::new();
+    loop {
+        let expired = store.expired_recordings(now, 100).await?;
+        if expired.is_empty() || dry_run {
+            swept.extend(expired);
+            return Ok(swept);
+        }
+        for (owner, r) in expired {
+            match delete(store, recordings, &owner, &r.id, now, "recording_expired").await {
+                Ok(_) | Err(DeleteError::NotFound) => {}
+                Err(DeleteError::Store(e)) => return Err(e.into()),
+                Err(DeleteError::Recordings(e)) => return Err(e.into()),
+                Err(DeleteError::StillRecording) => {}
+            }
+            swept.push((owner, r));
+        }
+    }
+}
+
+/// Runs [`retention_sweep`] every `every` for as long as the server runs.
+pub fn spawn_retention(
+    store: Arc<dyn Store>,
+    recordings: Arc<dyn Recordings>,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+) {
+    tokio::spawn(async move {
+        loop {
+            match retention_sweep(store.as_ref(), recordings.as_ref(), clock.now_ms(), false).await
+            {
+                Ok(swept) if !swept.is_empty() => {
+                    tracing::info!(
+                        deleted = swept.len(),
+                        "retention: expired recordings deleted"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "retention sweep failed; retried later"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}

@@ -1,0 +1,182 @@
+//! The disk recordings store passes the Recordings conformance suite; start-up recovery leaves
+//! every file with metadata and every metadata with a file.
+
+use std::sync::Arc;
+
+use app::api::ports::{Recordings, Store};
+use app::domain::calls::CallRecord;
+use app::domain::recordings::{Recording, RecordingState};
+use server::clock::SystemClock;
+use server::recordings::{self, DiskRecordings, Recorder, RecorderSettings, Recovery};
+use server::store::SqliteStore;
+use telephony::recording::{PauseMode, RecordedAudio};
+
+fn temp_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("softphone-rec-{}", uuid::Uuid::new_v4()))
+}
+
+#[tokio::test]
+async fn disk_passes_the_recordings_conformance_suite() {
+    let disk = DiskRecordings::open(&temp_dir()).unwrap();
+    recordings::conformance::run_all(&disk, 3).await;
+}
+
+#[tokio::test]
+async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
+    let dir = temp_dir();
+    let disk: Arc<dyn Recordings> = Arc::new(DiskRecordings::open(&dir).unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let recorder = Recorder {
+        store: store.clone(),
+        recordings: disk.clone(),
+        clock: Arc::new(SystemClock),
+        settings: RecorderSettings::new(PauseMode::Silence, None, 30),
+    };
+    let call = CallRecord::outbound("c1".into(), "+6560000001".into(), 1);
+    store.insert_call("alice", &call).await.unwrap();
+
+    // A recording cut off by a crash: 2.5 s written, the task gone without finishing.
+    let started = recorder.start("alice", "c1").await.unwrap();
+    let id = started.recording.id.clone();
+    for _ in 0..125 {
+        started
+            .sink
+            .send(RecordedAudio::Frames {
+                left: vec![1000; 160],
+                right: vec![-1000; 160],
+            })
+            .unwrap();
+    }
+    // Let the writer take the audio, then "crash": the task is killed mid-recording.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    started.done.abort();
+    let _ = started.done.await;
+    std::mem::forget(started.sink);
+    // A recording whose audio never reached the disk at all.
+    let lost = recorder.start("alice", "c1").await.unwrap();
+    let lost_id = lost.recording.id.clone();
+    lost.done.abort();
+    let _ = lost.done.await;
+    std::fs::remove_file(disk.spool_dir().join(format!("{lost_id}.wav"))).unwrap();
+    // A spool file nobody knows.
+    std::fs::write(disk.spool_dir().join("stray.wav"), b"RIFF....").unwrap();
+
+    let done = recordings::recover(store.as_ref(), disk.as_ref(), 99_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        Recovery {
+            interrupted: 1,
+            lost: 1,
+            deleted: 0,
+            orphans: 1
+        }
+    );
+    let r = store.get_recording("alice", &id).await.unwrap().unwrap();
+    assert_eq!(r.state, RecordingState::Interrupted);
+    assert!(
+        (2000..=2500).contains(&r.duration_ms),
+        "kept what was written: {} ms",
+        r.duration_ms
+    );
+    let path = dir.join(&r.key);
+    let (left, right) = telephony::wav::read(&path).unwrap();
+    assert_eq!(left.len() as u64, r.duration_ms * 8);
+    assert!(left.iter().all(|&s| s == 1000) && right.iter().all(|&s| s == -1000));
+    assert_eq!(r.bytes, std::fs::metadata(&path).unwrap().len());
+    assert!(r.sha256.is_some());
+    // No metadata without audio, and an audit entry says so.
+    assert_eq!(store.get_recording("alice", &lost_id).await.unwrap(), None);
+    let audit = store.list_audit("alice", 10).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "recording_lost"));
+    // Nothing left in the spool, and a second recovery has nothing to do.
+    assert_eq!(std::fs::read_dir(disk.spool_dir()).unwrap().count(), 0);
+    assert_eq!(
+        recordings::recover(store.as_ref(), disk.as_ref(), 99_000)
+            .await
+            .unwrap(),
+        Recovery::default()
+    );
+}
+
+#[tokio::test]
+async fn deleting_and_retention_remove_audio_and_metadata_with_an_audit_entry() {
+    let dir = temp_dir();
+    let disk: Arc<dyn Recordings> = Arc::new(DiskRecordings::open(&dir).unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let recorder = Recorder {
+        store: store.clone(),
+        recordings: disk.clone(),
+        clock: Arc::new(SystemClock),
+        settings: RecorderSettings::new(PauseMode::Silence, None, 1),
+    };
+    let mut made: Vec<Recording> = Vec::new();
+    for call in ["c1", "c2"] {
+        let started = recorder.start("alice", call).await.unwrap();
+        started
+            .sink
+            .send(RecordedAudio::Frames {
+                left: vec![1; 800],
+                right: vec![2; 800],
+            })
+            .unwrap();
+        drop(started.sink);
+        made.push(started.done.await.unwrap().expect("stored"));
+    }
+    let (one, two) = (&made[0], &made[1]);
+    assert!(dir.join(&one.key).exists());
+
+    // Someone else cannot delete it.
+    assert!(matches!(
+        recordings::delete(
+            store.as_ref(),
+            disk.as_ref(),
+            "bob",
+            &one.id,
+            5,
+            "recording_deleted"
+        )
+        .await,
+        Err(recordings::DeleteError::NotFound)
+    ));
+    recordings::delete(
+        store.as_ref(),
+        disk.as_ref(),
+        "alice",
+        &one.id,
+        5,
+        "recording_deleted",
+    )
+    .await
+    .unwrap();
+    assert!(!dir.join(&one.key).exists());
+    assert_eq!(store.get_recording("alice", &one.id).await.unwrap(), None);
+    let audit = store.list_audit("alice", 10).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "recording_deleted" && a.detail.contains(&one.id)));
+
+    // Retention (one day): a dry run lists and keeps; the real run deletes.
+    let later = two.retain_until + 1;
+    let listed = recordings::retention_sweep(store.as_ref(), disk.as_ref(), later, true)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(dir.join(&two.key).exists(), "a dry run deletes nothing");
+    assert!(
+        recordings::retention_sweep(store.as_ref(), disk.as_ref(), two.retain_until - 1, false)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing is due before its date"
+    );
+    let swept = recordings::retention_sweep(store.as_ref(), disk.as_ref(), later, false)
+        .await
+        .unwrap();
+    assert_eq!(swept.len(), 1);
+    assert!(!dir.join(&two.key).exists());
+    assert_eq!(store.get_recording("alice", &two.id).await.unwrap(), None);
+    let audit = store.list_audit("alice", 10).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "recording_expired"));
+}
