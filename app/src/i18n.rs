@@ -287,6 +287,36 @@ messages! {
     StopTest => "Stop test", "Detener prueba", "停止测试";
     MicLevel => "Microphone level", "Nivel del micrófono", "麦克风音量";
     DefaultCountry => "Country for numbers typed without +", "País para números sin +", "未带 + 号码的默认国家";
+    RecordCall => "Record", "Grabar", "录音";
+    RecordAsk => "Record this call? They will hear a short beep.", "¿Grabar esta llamada? La otra parte oirá un pitido breve.", "录制此通话？对方会听到一声短促的提示音。";
+    NotNow => "Not now", "Ahora no", "暂不";
+    PauseRecording => "Pause recording", "Pausar grabación", "暂停录音";
+    ResumeRecording => "Resume recording", "Reanudar grabación", "继续录音";
+    StopRecording => "Stop recording", "Detener grabación", "停止录音";
+    RecLive => "REC", "REC", "录音中";
+    RecPaused => "REC paused", "Grabación en pausa", "录音已暂停";
+    RecStopped => "Recording stopped", "Grabación detenida", "录音已停止";
+    Recording => "Recording", "Grabación", "录音";
+    PlayRecording => "Play recording", "Reproducir grabación", "播放录音";
+    HideRecording => "Hide recording", "Ocultar grabación", "隐藏录音";
+    DownloadRecording => "Download", "Descargar", "下载";
+    DeleteRecording => "Delete recording", "Eliminar grabación", "删除录音";
+    DeleteRecordingConfirm => "Delete this recording for good? This cannot be undone.", "¿Eliminar esta grabación definitivamente? No se puede deshacer.", "永久删除此录音？此操作无法撤销。";
+    RecordingDeleted => "Recording deleted.", "Grabación eliminada.", "录音已删除。";
+    RecordingInterrupted => "The server stopped during this call: the recording ends there.", "El servidor se detuvo durante esta llamada: la grabación termina ahí.", "通话期间服务器停止：录音在此处结束。";
+    RecordingFacts => "{duration} · {size} · consent notice played", "{duration} · {size} · aviso de consentimiento reproducido", "{duration} · {size} · 已播放录音提示";
+    RecordingPauses => "Paused {count}×", "En pausa {count}×", "暂停 {count} 次";
+    ChannelThem => "Called party", "Interlocutor", "对方";
+    ChannelYou => "You", "Usted", "您";
+    Waveform => "Waveform of both channels", "Forma de onda de ambos canales", "两个声道的波形";
+    CallDetails => "Call details", "Detalles de la llamada", "通话详情";
+    StartedAt => "Started {time}", "Inicio {time}", "开始于 {time}";
+    RecordingSetting => "Call recording", "Grabación de llamadas", "通话录音";
+    RecordAlways => "Record every call", "Grabar todas las llamadas", "录制所有通话";
+    RecordAskEach => "Ask on each call", "Preguntar en cada llamada", "每次通话时询问";
+    RecordNever => "Never record", "No grabar nunca", "从不录音";
+    RecordingHint => "The other party hears a short beep when recording starts. Recordings are kept for a limited time, then deleted.", "La otra parte oye un pitido breve cuando empieza la grabación. Las grabaciones se guardan un tiempo limitado y luego se eliminan.", "开始录音时对方会听到一声短促的提示音。录音保留一段时间后会被删除。";
+    ErrRecordingInProgress => "The recording is still running. Stop it first.", "La grabación sigue en curso. Deténgala primero.", "录音仍在进行。请先停止。";
 }
 
 #[cfg(test)]

@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=components::shell::Shell>
                     <Route path=path!("") view=pages::keypad::Keypad/>
                     <Route path=path!("recents") view=pages::views::recents()/>
+                    <Route path=path!("recents/:id") view=pages::views::call()/>
                     <Route path=path!("contacts") view=pages::views::contacts()/>
                     <Route path=path!("contacts/new") view=pages::views::new_contact()/>
                     <Route path=path!("contacts/:id") view=pages::views::contact()/>

@@ -298,6 +298,111 @@ async fn live_connection(
     hub.disconnect(&me.sub, connection);
 }
 
+#[derive(serde::Deserialize)]
+struct AudioQuery {
+    #[serde(default)]
+    download: Option<String>,
+}
+
+/// A recording's audio, for its owner only (anyone else gets 404, as for a recording that
+/// does not exist). Disk: served here with range requests (seeking); S3: a redirect to a
+/// presigned GET that expires within 5 minutes.
+async fn recording_audio(
+    State(state): State<AppState>,
+    principal: Option<axum::Extension<Principal>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<AudioQuery>,
+    request: Request,
+) -> Response {
+    use app::api::ports::{Playback, RecordingsError};
+    use tower::ServiceExt;
+    let Some(axum::Extension(me)) = principal else {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    };
+    let not_found = || (StatusCode::NOT_FOUND, "no such recording").into_response();
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return not_found();
+    }
+    let services = &state.services;
+    let recording = match services.store.get_recording(&me.sub, &id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "recording metadata unavailable");
+            return (StatusCode::SERVICE_UNAVAILABLE, "try again shortly").into_response();
+        }
+    };
+    if !recording.is_playable() {
+        return (StatusCode::CONFLICT, "the recording is still being made").into_response();
+    }
+    let download = query.download.is_some();
+    let filename = format!(
+        "call-recording-{}.wav",
+        app::domain::recordings::format_utc(recording.started_at)
+            .trim_end_matches(" UTC")
+            .replace([' ', ':'], "-")
+    );
+    let now = services.clock.now_ms();
+    let playback = services
+        .recordings
+        .playback(&recording.key, now, download.then_some(filename.as_str()))
+        .await;
+    if download {
+        audit_download(services, &me.sub, &recording).await;
+    }
+    match playback {
+        Ok(Playback::File(path)) => {
+            let served = tower_http::services::ServeFile::new(path)
+                .oneshot(request)
+                .await;
+            let mut response = match served {
+                Ok(r) => r.map(Body::new),
+                Err(e) => match e {},
+            };
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(app::domain::recordings::CONTENT_TYPE),
+            );
+            let disposition = if download { "attachment" } else { "inline" };
+            if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{filename}\""))
+            {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            response
+        }
+        Ok(Playback::Url { url, .. }) => match HeaderValue::from_str(&url) {
+            Ok(location) => (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(header::LOCATION, location)],
+            )
+                .into_response(),
+            Err(_) => (StatusCode::BAD_GATEWAY, "bad playback URL").into_response(),
+        },
+        Err(RecordingsError::NotFound) => {
+            // Metadata without audio: recovery should have made this impossible.
+            tracing::error!(recording = %recording.id, "recording metadata without audio");
+            not_found()
+        }
+        Err(e) => {
+            tracing::error!(recording = %recording.id, error = %e, "recordings store unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again shortly").into_response()
+        }
+    }
+}
+
+async fn audit_download(services: &Services, owner: &str, r: &app::domain::recordings::Recording) {
+    let event = app::api::ports::AuditEvent {
+        at: services.clock.now_ms(),
+        action: "recording_downloaded".into(),
+        detail: format!("recording {} of call {}", r.id, r.call_id),
+    };
+    if let Err(e) = services.store.audit(owner, &event).await {
+        tracing::error!(error = %e, "audit write failed");
+    }
+}
+
 async fn jwks(State(state): State<AppState>) -> Json<JwkSet> {
     Json((state.jwks)())
 }
@@ -332,6 +437,7 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route(app::api::live::PATH, get(live))
+        .route("/api/recordings/{id}/audio", get(recording_audio))
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),

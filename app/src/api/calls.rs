@@ -59,6 +59,27 @@ pub async fn list_calls(
     })
 }
 
+/// One call of the caller's log; `NotFound` for anyone else's.
+#[server(endpoint = "calls/get", input = Json)]
+pub async fn get_call(id: String) -> Result<CallEntry, ApiError> {
+    use crate::api::ssr::{principal, services};
+    let (me, services) = (principal()?, services()?);
+    let record = services
+        .store
+        .get_call(&me.sub, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let contact = services
+        .store
+        .contact_by_number(&me.sub, &record.e164)
+        .await?;
+    Ok(CallEntry {
+        contact_id: contact.as_ref().map(|c| c.id.clone()),
+        contact_name: contact.map(|c| c.name),
+        record,
+    })
+}
+
 /// Places a call. The server re-checks the number against the policy (the browser's verdict is
 /// only a convenience) and the guards, writes the call record and hands the call to the
 /// telephony provider; the browser then sends its offer on the live channel.

@@ -45,6 +45,8 @@ pub enum ApiError {
     TooManyCallAttempts { retry_after_secs: u64 },
     #[error("calling is not available yet on this server")]
     CallingUnavailable,
+    #[error("the recording is still running; stop it first")]
+    RecordingInProgress,
     #[error("the service is unavailable; try again shortly")]
     Unavailable,
     /// Transport or encoding failures between the browser and the server.

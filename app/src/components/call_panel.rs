@@ -6,10 +6,11 @@ use leptos::prelude::*;
 
 use super::icons::{Icon, Svg};
 use super::messages::end_reason_text;
-use crate::api::live::LiveCall;
+use crate::api::live::{LiveCall, LiveRecordingState, RecordAction};
 use crate::domain::call::CallState;
 use crate::domain::calls::format_duration;
 use crate::domain::numbers::format_e164;
+use crate::domain::recordings::RecordingMode;
 use crate::i18n::T;
 use crate::phone::{phone, MicProblem};
 use crate::prefs::{prefs, tx, use_tr};
@@ -154,6 +155,9 @@ pub fn CallPanel() -> impl IntoView {
                             </button>
                         })}
                         {(!here && !over).then(|| view! { <p class="mt-4 text-slate-300" data-testid="call-elsewhere">{tx(T::OnCallElsewhere)}</p> })}
+                        {move || (!over && !phone.channel_up.get()).then(|| view! { <p class="mt-2 text-amber-300" role="alert">{tx(T::NoChannel)}</p> })}
+                        {move || phone.notice.get().filter(|_| !over).map(|n| view! { <p class="mt-2 text-amber-300" role="alert" data-testid="call-notice">{n}</p> })}
+                        {(!over).then(|| view! { <RecordingControls here tick/> })}
                     </div>
                     {(here && !over).then(|| view! {
                         <div class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700" role="meter" aria-label=tx(T::MicLevel) aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string() data-testid="mic-level">
@@ -238,6 +242,78 @@ fn OutputChoice() -> impl IntoView {
                     </p>
                 }.into_any()
             }
+        }}
+    }
+}
+
+/// The REC indicator (every tab) and the record controls (the tab with the call's audio):
+/// the question when the user chose "ask", then record / pause / resume / stop.
+#[component]
+fn RecordingControls(here: bool, tick: RwSignal<u64>) -> impl IntoView {
+    let phone = phone();
+    let asked = RwSignal::new(None::<String>);
+    let control = "rounded-lg border border-slate-500 px-3 py-1.5 text-sm hover:bg-slate-800";
+    view! {
+        {move || {
+            let c = phone.call.get()?;
+            if !matches!(c.state, CallState::Connected { .. }) || c.recording_mode == RecordingMode::Never && c.recording.is_none() {
+                return None;
+            }
+            let view = match c.recording.clone() {
+                None if !here => return None,
+                None if c.recording_mode == RecordingMode::Ask && asked.get().as_deref() != Some(c.id.as_str()) => {
+                    let id = c.id.clone();
+                    view! {
+                        <div class="mt-4 rounded-xl bg-slate-800 p-3 text-sm" data-testid="record-ask">
+                            <p>{tx(T::RecordAsk)}</p>
+                            <div class="mt-2 flex justify-center gap-3">
+                                <button type="button" class="rounded-lg bg-red-600 px-3 py-1.5 font-semibold hover:bg-red-700" data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
+                                    {tx(T::RecordCall)}
+                                </button>
+                                <button type="button" class=control data-testid="record-not-now" on:click=move |_| asked.set(Some(id.clone()))>
+                                    {tx(T::NotNow)}
+                                </button>
+                            </div>
+                        </div>
+                    }.into_any()
+                }
+                None => view! {
+                    <button type="button" class=format!("mt-4 {control}") data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
+                        <span class="mr-1 inline-block h-2.5 w-2.5 rounded-full bg-red-500" aria-hidden="true"></span>
+                        {tx(T::RecordCall)}
+                    </button>
+                }.into_any(),
+                Some(r) if r.state == LiveRecordingState::Stopped => view! {
+                    <p class="mt-4 text-sm text-slate-300" data-testid="rec-indicator" data-state="stopped">{tx(T::RecStopped)}</p>
+                }.into_any(),
+                Some(r) => {
+                    let paused = r.state == LiveRecordingState::Paused;
+                    let elapsed = move || {
+                        tick.track();
+                        format_duration(r.elapsed_ms(now_ms()))
+                    };
+                    view! {
+                        <div class="mt-4 flex flex-col items-center gap-2">
+                            <p class="flex items-center gap-2 font-semibold" role="status" data-testid="rec-indicator" data-state=if paused { "paused" } else { "recording" }>
+                                <span class=if paused { "inline-block h-3 w-3 rounded-full bg-slate-400" } else { "inline-block h-3 w-3 animate-pulse rounded-full bg-red-500" } aria-hidden="true"></span>
+                                {tx(if paused { T::RecPaused } else { T::RecLive })}
+                                <span class="font-mono tabular-nums" data-testid="rec-elapsed">{elapsed}</span>
+                            </p>
+                            {here.then(|| view! {
+                                <div class="flex gap-3">
+                                    {if paused {
+                                        view! { <button type="button" class=control data-testid="record-resume" on:click=move |_| phone.record(RecordAction::Resume)>{tx(T::ResumeRecording)}</button> }.into_any()
+                                    } else {
+                                        view! { <button type="button" class=control data-testid="record-pause" on:click=move |_| phone.record(RecordAction::Pause)>{tx(T::PauseRecording)}</button> }.into_any()
+                                    }}
+                                    <button type="button" class=control data-testid="record-stop" on:click=move |_| phone.record(RecordAction::Stop)>{tx(T::StopRecording)}</button>
+                                </div>
+                            })}
+                        </div>
+                    }.into_any()
+                }
+            };
+            Some(view)
         }}
     }
 }

@@ -109,6 +109,7 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
             T::ErrTooManyCallAttempts,
             &[("seconds", &retry_after_secs.to_string())],
         ),
+        ApiError::RecordingInProgress => t(lang, T::ErrRecordingInProgress).into(),
         ApiError::Unavailable => t(lang, T::ErrUnavailable).into(),
         ApiError::Request(_) => t(lang, T::ErrRequest).into(),
     }

@@ -5,4 +5,5 @@ pub mod icons;
 pub mod lists;
 pub mod messages;
 pub mod pickers;
+pub mod recording_player;
 pub mod shell;

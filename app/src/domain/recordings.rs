@@ -154,8 +154,9 @@ pub fn duration_of(data_bytes: u64) -> u64 {
     data_bytes * 1000 / BYTES_PER_SECOND
 }
 
-/// The picture drawn under the player: the peak of each channel per column, scaled to 0–255
-/// of full scale. Built as the audio streams past (a recording may not fit in memory).
+/// The picture drawn under the player: the peak level of each channel per column on a
+/// decibel scale (0 = −60 dBFS or quieter, 255 = full scale), so quiet speech shows as well
+/// as loud. Built as the audio streams past (a recording may not fit in memory).
 pub struct Waveform {
     columns: usize,
     frames: u64,
@@ -181,9 +182,8 @@ impl Waveform {
         let col = ((self.seen * self.columns as u64 / self.frames) as usize).min(self.columns - 1);
         self.seen += 1;
         for (ch, s) in [left, right].into_iter().enumerate() {
-            let v = (s.unsigned_abs() as u32 * 255 / 32768) as u8;
             let slot = &mut self.peaks[ch * self.columns + col];
-            *slot = (*slot).max(v);
+            *slot = (*slot).max(level(s));
         }
     }
 
@@ -193,6 +193,16 @@ impl Waveform {
     }
 }
 
+/// A sample's level: 0 at −60 dBFS or below, 255 at full scale.
+fn level(sample: i16) -> u8 {
+    let a = sample.unsigned_abs() as f32 / 32768.0;
+    if a <= 0.001 {
+        return 0;
+    }
+    let db = 20.0 * a.log10();
+    ((db + 60.0) / 60.0 * 255.0).round().clamp(0.0, 255.0) as u8
+}
+
 /// [`Waveform`] of interleaved stereo samples in one go.
 pub fn waveform(interleaved: &[i16], columns: usize) -> Vec<u8> {
     let mut w = Waveform::new(interleaved.len() as u64 / 2, columns);
@@ -200,6 +210,23 @@ pub fn waveform(interleaved: &[i16], columns: usize) -> Vec<u8> {
         w.push(frame[0], frame[1]);
     }
     w.finish()
+}
+
+/// A size for people: `1.9 MB`, `640 kB`.
+pub fn format_size(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    } else {
+        format!("{} kB", bytes.div_ceil(1000))
+    }
+}
+
+/// A moment as `2026-11-25 22:20 UTC` (the same on the server and in the browser).
+pub fn format_utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = civil_date(secs);
+    let (h, min) = ((secs / 3600) % 24, (secs / 60) % 60);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02} UTC")
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -236,6 +263,14 @@ mod tests {
     }
 
     #[test]
+    fn sizes_and_times_read_well() {
+        assert_eq!(format_size(1_920_044), "1.9 MB");
+        assert_eq!(format_size(640_044), "641 kB");
+        assert_eq!(format_size(44), "1 kB");
+        assert_eq!(format_utc(1_795_645_217_000), "2026-11-25 22:20 UTC");
+    }
+
+    #[test]
     fn modes_and_states_round_trip_their_names() {
         for m in [
             RecordingMode::Always,
@@ -268,10 +303,14 @@ mod tests {
         }
         let w = waveform(&s, 10);
         assert_eq!(w.len(), 20);
-        assert!(w[..5].iter().all(|&v| v >= 248));
+        assert!(w[..5].iter().all(|&v| v >= 253), "{w:?}");
         assert!(w[5..10].iter().all(|&v| v == 0));
         assert!(w[10..15].iter().all(|&v| v == 0));
-        assert!(w[15..].iter().all(|&v| (120..=128).contains(&v)));
+        // −6 dB: nine tenths of the height.
+        assert!(w[15..].iter().all(|&v| (226..=230).contains(&v)), "{w:?}");
+        // −30 dB (quiet speech) still shows at half height; −70 dB does not.
+        assert_eq!(level(1036), 127);
+        assert_eq!(level(10), 0);
         assert_eq!(duration_of(32_000 * 3 + 16_000), 3500);
     }
 }

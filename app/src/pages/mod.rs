@@ -1,6 +1,7 @@
 //! Pages, one module each; thin views over the domain and the API.
 
 pub mod auth;
+pub mod call_view;
 pub mod contact_edit;
 pub mod contact_view;
 pub mod contacts;
@@ -62,6 +63,17 @@ pub mod views {
             }
             fn view(_this: Self) -> AnyView {
                 view! { <super::super::recents::Recents/> }.into_any()
+            }
+        }
+
+        pub struct CallView;
+        #[lazy_route]
+        impl LazyRoute for CallView {
+            fn data() -> Self {
+                CallView
+            }
+            fn view(_this: Self) -> AnyView {
+                view! { <super::super::call_view::CallView/> }.into_any()
             }
         }
 
@@ -155,6 +167,7 @@ pub mod views {
     }
 
     route_view!(recents, Recents, super::recents::Recents);
+    route_view!(call, CallView, super::call_view::CallView);
     route_view!(contacts, Contacts, super::contacts::ContactList);
     route_view!(new_contact, NewContact, super::contact_edit::NewContact);
     route_view!(contact, ContactView, super::contact_view::ContactView);

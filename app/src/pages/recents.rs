@@ -7,6 +7,8 @@ use crate::api::ApiError;
 use crate::components::icons::{Icon, Svg};
 use crate::components::lists::{EmptyState, Loading};
 use crate::components::messages::{end_reason_text, error_text, redirect_if_signed_out};
+use crate::components::recording_player::RecordingPlayer;
+use crate::components::shell::notices;
 use crate::domain::calls::{format_duration, CallFilter};
 use crate::domain::numbers::{dial_href, format_e164};
 use crate::i18n::T;
@@ -31,6 +33,7 @@ pub fn Recents() -> impl IntoView {
     let cursor = RwSignal::new(None::<String>);
     let loading_more = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
+    let notices = notices();
 
     let first_page = Resource::new(
         move || (filter.get(), search.get()),
@@ -79,19 +82,42 @@ pub fn Recents() -> impl IntoView {
             .end_reason
             .is_some_and(|e| e.is_failure() || !r.was_answered());
         let href = dial_href(&r.e164);
+        let details = format!("/recents/{}", r.id);
+        // The recording, until it is deleted from here.
+        let recording = RwSignal::new(r.recording_id.clone());
+        let open = RwSignal::new(false);
+        let on_deleted = move |_| {
+            recording.set(None);
+            notices.announce(crate::i18n::t(lang.get_untracked(), T::RecordingDeleted));
+        };
         view! {
-            <li class="flex items-center gap-3 py-3" data-testid="call-row">
-                <div class="min-w-0 flex-1">
-                    <p class=if failed { "truncate font-medium text-red-700 dark:text-red-400" } else { "truncate font-medium" }>{who}</p>
-                    <p class="truncate text-sm text-slate-600 dark:text-slate-400">
-                        {entry.contact_name.is_some().then(|| format!("{number} · "))}
-                        {status}
-                        {(!duration.is_empty()).then(|| format!(" · {duration}"))}
-                    </p>
+            <li class="py-3" data-testid="call-row" data-has-recording=move || recording.get().is_some().to_string()>
+                <div class="flex items-center gap-3">
+                    <a class="min-w-0 flex-1" href=details data-testid="call-details">
+                        <p class=if failed { "truncate font-medium text-red-700 dark:text-red-400" } else { "truncate font-medium" }>{who}</p>
+                        <p class="truncate text-sm text-slate-600 dark:text-slate-400">
+                            {entry.contact_name.is_some().then(|| format!("{number} · "))}
+                            {status}
+                            {(!duration.is_empty()).then(|| format!(" · {duration}"))}
+                        </p>
+                    </a>
+                    {move || recording.get().map(|_| view! {
+                        <button
+                            type="button"
+                            class="icon-btn text-red-600"
+                            data-testid="recording-toggle"
+                            aria-expanded=move || open.get().to_string()
+                            aria-label=move || tr(if open.get() { T::HideRecording } else { T::PlayRecording })
+                            on:click=move |_| open.update(|o| *o = !*o)
+                        >
+                            <Svg icon=Icon::Record/>
+                        </button>
+                    })}
+                    <a class="icon-btn" href=href aria-label=move || format!("{} {}", tr(T::CallBack), entry.contact_name.clone().unwrap_or_default())>
+                        <Svg icon=Icon::Phone/>
+                    </a>
                 </div>
-                <a class="icon-btn" href=href aria-label=move || format!("{} {}", tr(T::CallBack), entry.contact_name.clone().unwrap_or_default())>
-                    <Svg icon=Icon::Phone/>
-                </a>
+                {move || recording.get().filter(|_| open.get()).map(|id| view! { <RecordingPlayer id on_deleted/> })}
             </li>
         }
     };

@@ -89,6 +89,65 @@ pub fn Settings() -> impl IntoView {
             </div>
         </section>
         <AudioSettings/>
+        <RecordingSettings/>
+    }
+}
+
+/// When calls are recorded (kept on the server: "always" starts recording at the answer).
+#[component]
+fn RecordingSettings() -> impl IntoView {
+    use crate::api::recordings::{get_preferences, set_recording_mode};
+    use crate::domain::recordings::RecordingMode;
+    let lang = prefs().lang;
+    let current = Resource::new(|| (), |_| get_preferences());
+    let chosen = RwSignal::new(None::<RecordingMode>);
+    let status = RwSignal::new(String::new());
+    let choose = move |mode: RecordingMode| {
+        chosen.set(Some(mode));
+        leptos::task::spawn_local(async move {
+            let text = match set_recording_mode(mode).await {
+                Ok(_) => crate::i18n::t(lang.get_untracked(), T::Saved).to_string(),
+                Err(e) => crate::components::messages::error_text(lang.get_untracked(), &e),
+            };
+            status.set(text);
+        });
+    };
+    let mode = move || {
+        chosen
+            .get()
+            .or_else(|| current.get().and_then(|p| p.ok()).map(|p| p.recording))
+    };
+    let options = [
+        (RecordingMode::Always, T::RecordAlways),
+        (RecordingMode::Ask, T::RecordAskEach),
+        (RecordingMode::Never, T::RecordNever),
+    ];
+    view! {
+        <section class="card" aria-labelledby="settings-recording">
+            <h2 id="settings-recording" class="card-title">{tx(T::RecordingSetting)}</h2>
+            <Suspense fallback=|| "…">
+                <fieldset data-testid="recording-mode">
+                    <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
+                    <div class="flex flex-wrap gap-2">
+                        {options.into_iter().map(|(m, label)| view! {
+                            <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
+                                <input
+                                    type="radio"
+                                    name="recording-mode"
+                                    class="accent-teal-700"
+                                    value=m.as_str()
+                                    prop:checked=move || mode() == Some(m)
+                                    on:change=move |_| choose(m)
+                                />
+                                {tx(label)}
+                            </label>
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+            </Suspense>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
+            <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">{move || status.get()}</p>
+        </section>
     }
 }
 

@@ -365,6 +365,17 @@ pub fn set_muted(phone: Phone, muted: bool) {
     }
 }
 
+pub fn record(phone: Phone, action: crate::api::live::RecordAction) {
+    // Without a channel nothing is sent; the call screen says the channel is down.
+    if let Some(call) = phone.call.get_untracked() {
+        phone.notice.set(None);
+        send(&ClientMessage::Record {
+            call_id: call.id,
+            action,
+        });
+    }
+}
+
 pub fn retry_mic(phone: Phone) {
     leptos::task::spawn_local(async move {
         let stream = match open_mic(&phone.input.get_untracked()).await {

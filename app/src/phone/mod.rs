@@ -133,6 +133,14 @@ impl Phone {
         let _ = muted;
     }
 
+    /// The record controls (start, pause, resume, stop); the result shows in the call's state.
+    pub fn record(&self, action: crate::api::live::RecordAction) {
+        #[cfg(feature = "hydrate")]
+        engine::record(*self, action);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = action;
+    }
+
     /// Sends a DTMF key on the call (RFC 4733) and plays its tone locally.
     pub fn dtmf(&self, key: char) {
         #[cfg(feature = "hydrate")]

@@ -450,64 +450,7 @@ async fn audit(store: &dyn Store, owner: &str, at: u64, action: &str, detail: St
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DeleteError {
-    #[error("no such recording")]
-    NotFound,
-    #[error("the recording is still running; stop it first")]
-    StillRecording,
-    #[error(transparent)]
-    Store(StoreError),
-    #[error(transparent)]
-    Recordings(#[from] RecordingsError),
-}
-
-impl From<StoreError> for DeleteError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => DeleteError::NotFound,
-            e => DeleteError::Store(e),
-        }
-    }
-}
-
-/// Deletes a recording: marked first, then the audio, then the metadata (a stop in between
-/// is finished by [`recover`]); leaves an audit entry with `action`.
-pub async fn delete(
-    store: &dyn Store,
-    recordings: &dyn Recordings,
-    owner: &str,
-    id: &str,
-    now: u64,
-    action: &str,
-) -> Result<Recording, DeleteError> {
-    let mut r = store
-        .get_recording(owner, id)
-        .await?
-        .ok_or(DeleteError::NotFound)?;
-    if r.state == RecordingState::Recording {
-        return Err(DeleteError::StillRecording);
-    }
-    r.state = RecordingState::Deleting;
-    store.update_recording(owner, &r).await?;
-    recordings.delete(&r.key).await?;
-    store.delete_recording(owner, id).await?;
-    audit(
-        store,
-        owner,
-        now,
-        action,
-        format!(
-            "recording {} of call {} ({} ms, sha256 {})",
-            r.id,
-            r.call_id,
-            r.duration_ms,
-            r.sha256.as_deref().unwrap_or("-")
-        ),
-    )
-    .await;
-    Ok(r)
-}
+pub use app::api::recordings::ssr::{delete, DeleteError};
 
 /// One pass of the retention job: every recording past its date is deleted (audio and
 /// metadata, audited as `recording_expired`). With `dry_run`, only lists them.

@@ -1,0 +1,155 @@
+//! Recordings: metadata, playback, deletion, and the user's recording preference. The audio
+//! is fetched from [`audio_path`] (our range-capable endpoint, which redirects to a presigned
+//! URL when the recordings are in S3).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use super::ApiError;
+use crate::domain::recordings::{Preferences, Recording, RecordingMode};
+
+/// Where the browser gets a recording's audio (`?download=1` to save it as a file).
+pub fn audio_path(id: &str) -> String {
+    format!("/api/recordings/{id}/audio")
+}
+
+/// A recording's metadata; `NotFound` unless it is the caller's.
+#[server(endpoint = "recordings/get", input = Json)]
+pub async fn get_recording(id: String) -> Result<Recording, ApiError> {
+    use crate::api::ssr::{principal, services};
+    let (me, services) = (principal()?, services()?);
+    services
+        .store
+        .get_recording(&me.sub, &id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Deletes a recording (audio and metadata) and leaves an audit entry.
+#[server(endpoint = "recordings/delete", input = Json)]
+pub async fn delete_recording(id: String) -> Result<(), ApiError> {
+    use crate::api::ssr::{principal, services};
+    let (me, services) = (principal()?, services()?);
+    ssr::delete(
+        services.store.as_ref(),
+        services.recordings.as_ref(),
+        &me.sub,
+        &id,
+        services.clock.now_ms(),
+        "recording_deleted",
+    )
+    .await
+    .map(|_| ())
+    .map_err(ApiError::from)
+}
+
+#[server(endpoint = "preferences/get", input = Json)]
+pub async fn get_preferences() -> Result<Preferences, ApiError> {
+    use crate::api::ssr::{principal, services};
+    let (me, services) = (principal()?, services()?);
+    Ok(services.store.preferences(&me.sub).await?)
+}
+
+/// Sets when calls are recorded; applies from the next call on.
+#[server(endpoint = "preferences/recording", input = Json)]
+pub async fn set_recording_mode(mode: RecordingMode) -> Result<Preferences, ApiError> {
+    use crate::api::ssr::{audit, principal, services};
+    let (me, services) = (principal()?, services()?);
+    let mut preferences = services.store.preferences(&me.sub).await?;
+    preferences.recording = mode;
+    services
+        .store
+        .set_preferences(&me.sub, &preferences)
+        .await?;
+    audit(
+        &services,
+        &me.sub,
+        "recording_mode_set",
+        mode.as_str().into(),
+    )
+    .await;
+    Ok(preferences)
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::api::ports::{AuditEvent, Recordings, RecordingsError, Store, StoreError};
+    use crate::api::ApiError;
+    use crate::domain::recordings::{Recording, RecordingState};
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum DeleteError {
+        #[error("no such recording")]
+        NotFound,
+        #[error("the recording is still running; stop it first")]
+        StillRecording,
+        #[error(transparent)]
+        Store(StoreError),
+        #[error(transparent)]
+        Recordings(RecordingsError),
+    }
+
+    impl From<StoreError> for DeleteError {
+        fn from(e: StoreError) -> Self {
+            match e {
+                StoreError::NotFound => DeleteError::NotFound,
+                e => DeleteError::Store(e),
+            }
+        }
+    }
+
+    impl From<DeleteError> for ApiError {
+        fn from(e: DeleteError) -> Self {
+            match e {
+                DeleteError::NotFound => ApiError::NotFound,
+                DeleteError::StillRecording => ApiError::RecordingInProgress,
+                DeleteError::Store(e) => e.into(),
+                DeleteError::Recordings(e) => {
+                    tracing::error!(error = %e, "recordings store");
+                    ApiError::Unavailable
+                }
+            }
+        }
+    }
+
+    /// Deletes a recording: marked first, then the audio, then the metadata (a stop in between
+    /// is finished at the next start); leaves an audit entry with `action`.
+    pub async fn delete(
+        store: &dyn Store,
+        recordings: &dyn Recordings,
+        owner: &str,
+        id: &str,
+        now: u64,
+        action: &str,
+    ) -> Result<Recording, DeleteError> {
+        let mut r = store
+            .get_recording(owner, id)
+            .await?
+            .ok_or(DeleteError::NotFound)?;
+        if r.state == RecordingState::Recording {
+            return Err(DeleteError::StillRecording);
+        }
+        r.state = RecordingState::Deleting;
+        store.update_recording(owner, &r).await?;
+        recordings
+            .delete(&r.key)
+            .await
+            .map_err(DeleteError::Recordings)?;
+        store.delete_recording(owner, id).await?;
+        let event = AuditEvent {
+            at: now,
+            action: action.into(),
+            detail: format!(
+                "recording {} of call {} ({} ms, sha256 {})",
+                r.id,
+                r.call_id,
+                r.duration_ms,
+                r.sha256.as_deref().unwrap_or("-")
+            ),
+        };
+        if let Err(e) = store.audit(owner, &event).await {
+            tracing::error!(error = %e, action, "audit entry not written");
+        }
+        Ok(r)
+    }
+}
