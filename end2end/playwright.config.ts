@@ -69,8 +69,9 @@ export default defineConfig({
     },
   },
   // The real server binary built by `cargo leptos build`, on a fresh data directory; started
-  // before the tests and stopped after them.
-  webServer: {
+  // before the tests and stopped after them. With moto running (scripts/test.sh starts it), a
+  // second one keeps its recordings in S3 (moto's) instead of on disk.
+  webServer: [{
     command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}" 2>&1`,
     cwd: root,
     url: `http://127.0.0.1:${port}/healthz`,
@@ -85,5 +86,30 @@ export default defineConfig({
       SOFTPHONE_LOG_FORMAT: "json",
       RUST_LOG: "info",
     },
-  },
+  }, ...(process.env.SOFTPHONE_TEST_MOTO ? [{
+    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.s3" 2>&1`,
+    cwd: root,
+    url: `http://127.0.0.1:${port + 1}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port + 1}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_OUTPUT_NAME: "softphone",
+      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "s3"),
+      SOFTPHONE_LOG_FORMAT: "json",
+      SOFTPHONE_MEDIA_PORTS: "41000-41999",
+      SOFTPHONE_RECORDINGS: "s3",
+      SOFTPHONE_RECORDINGS_BUCKET: "softphone-e2e",
+      SOFTPHONE_RECORDINGS_PREFIX: "e2e/",
+      SOFTPHONE_S3_FORCE_PATH_STYLE: "true",
+      AWS_ENDPOINT_URL: process.env.SOFTPHONE_TEST_MOTO,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      RUST_LOG: "info",
+    },
+  }] : [])],
 });

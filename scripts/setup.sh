@@ -60,11 +60,23 @@ if [ "$SETUP_FOR" = test ]; then
   command -v sipp >/dev/null || apt_missing+=(sip-tester)
   # openssl: the TLS test makes a test CA and a server certificate with it.
   command -v openssl >/dev/null || apt_missing+=(openssl)
+  # python3-venv: moto (the AWS emulator) is installed in a venv.
+  python3 -c 'import ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${apt_missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
+fi
+
+# moto, the AWS emulator the S3 tests run against (PyPI, pinned), in a venv outside the clone.
+MOTO_VERSION=5.2.5
+export MOTO_VENV="$HOME/.cache/softphone/moto"
+if [ "$SETUP_FOR" = test ] \
+  && ! "$MOTO_VENV/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null; then
+  step "Installing moto $MOTO_VERSION (AWS emulator for the tests; one time, about a minute)"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
 
 # npm packages (Tailwind CLI, Playwright, axe-core) exactly as locked. Never a browser download.
@@ -79,8 +91,11 @@ fi
 # is the bulk of the growth and is rebuilt on demand.
 if [ -d "$CARGO_TARGET_DIR/debug/incremental" ] \
   && [ "$(du -sm "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt "${SOFTPHONE_CACHE_MAX_MB:-40000}" ]; then
-  step "Build cache over ${SOFTPHONE_CACHE_MAX_MB:-40000} MB: dropping incremental data"
+  step "Build cache over ${SOFTPHONE_CACHE_MAX_MB:-40000} MB: dropping incremental data and stale test binaries"
   rm -rf "$CARGO_TARGET_DIR/debug/incremental" "$CARGO_TARGET_DIR"/front/*/debug/incremental
+  # Every build of a test leaves its binary behind under a new hash; the live ones are rebuilt.
+  find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -mmin +60 \
+    \( -name 'server-*' -o -name 'app-*' -o -name 'telephony-*' -o -name 'libserver-*' -o -name 'libapp-*' \) -delete
 fi
 
 # `eval "$(scripts/setup.sh --print-env)"` gives an interactive shell the same environment

@@ -16,6 +16,20 @@ step "cargo clippy (browser bundle, wasm32, with and without lazy routes) $(elap
 cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --locked -p frontend -p app --features app/hydrate,split --target wasm32-unknown-unknown -- -D warnings
 
+step "Starting moto (S3 emulator for the recordings tests) $(elapsed)"
+MOTO_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > "$CARGO_TARGET_DIR/moto.log" 2>&1 &
+MOTO_PID=$!
+trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null && break; sleep 0.1; done
+(exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null || { echo "moto did not start"; cat "$CARGO_TARGET_DIR/moto.log"; exit 1; }
+export SOFTPHONE_TEST_MOTO="http://127.0.0.1:$MOTO_PORT"
+# The bucket the end-to-end tests' S3-backed server records into.
+"$MOTO_VENV/bin/python" -c "
+import boto3
+boto3.client('s3', endpoint_url='$SOFTPHONE_TEST_MOTO', region_name='us-east-1',
+             aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='softphone-e2e')"
+
 step "Native tests $(elapsed)"
 cargo test --locked -p app -p server -p telephony
 

@@ -11,102 +11,112 @@ async function dial(page: Page, number: string) {
   await page.getByTestId("call-button").click();
 }
 
-test("a recorded call with a pause plays back from Recents and the call's page, and can be deleted", async ({ page, browser }) => {
-  test.setTimeout(90_000);
-  await signUp(page);
-  await dial(page, ECHO);
-  const panel = page.getByTestId("call-panel");
-  await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
+// Where recordings are kept: on disk (the embedded default) and, when the test command runs
+// moto, in S3 (a second server, on the next port; playback through presigned URLs).
+const port = Number(process.env.E2E_PORT ?? 3100);
+const stores: [string, string][] = [["disk", `http://127.0.0.1:${port}`]];
+if (process.env.SOFTPHONE_TEST_MOTO) stores.push(["S3", `http://127.0.0.1:${port + 1}`]);
 
-  // "Ask each time" is the default: the call screen asks once the call is answered.
-  await expect(page.getByTestId("record-ask")).toBeVisible();
-  await page.getByTestId("record-start").click();
-  const rec = page.getByTestId("rec-indicator");
-  await expect(rec).toHaveAttribute("data-state", "recording");
-  await expect(page.getByTestId("rec-elapsed")).toHaveText("0:01", { timeout: 5_000 });
-  await page.getByTestId("record-pause").click();
-  await expect(rec).toHaveAttribute("data-state", "paused");
-  // The elapsed time stands still while paused.
-  const pausedAt = await page.getByTestId("rec-elapsed").textContent();
-  await page.waitForTimeout(1500);
-  await expect(page.getByTestId("rec-elapsed")).toHaveText(pausedAt!);
-  await page.getByTestId("record-resume").click();
-  await expect(rec).toHaveAttribute("data-state", "recording");
-  await page.waitForTimeout(1500);
-  await page.getByTestId("end-call").click();
-  await expect(panel).toHaveAttribute("data-state", "ended");
-  await page.getByTestId("dismiss-call").click();
+for (const [store, baseURL] of stores) test.describe(`recordings on ${store}`, () => {
+  test.use({ baseURL });
 
-  // Recents: the call has a recording; it opens in place.
-  await page.goto("/recents");
-  await hydrated(page);
-  const row = page.getByTestId("call-row").first();
-  await expect(row).toHaveAttribute("data-has-recording", "true");
-  await row.getByTestId("recording-toggle").click();
-  const player = page.getByTestId("recording-player");
-  await expect(player).toBeVisible({ timeout: 10_000 });
-  await expect(player.getByTestId("recording-facts")).toContainText("consent notice played");
-  await expect(player.getByTestId("recording-facts")).toContainText("Paused 1×");
+  test("a recorded call with a pause plays back from Recents and the call's page, and can be deleted", async ({ page, browser }) => {
+    test.setTimeout(90_000);
+    await signUp(page);
+    await dial(page, ECHO);
+    const panel = page.getByTestId("call-panel");
+    await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
 
-  // The waveform is drawn for both channels (the echo of the fake microphone's tone).
-  const heights = await page
-    .getByTestId("waveform")
-    .locator("rect")
-    .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute("height"))));
-  expect(heights.length).toBeGreaterThan(400);
-  expect(heights.slice(0, 240).filter((h) => h > 10).length).toBeGreaterThan(100);
-  expect(heights.slice(240, 480).filter((h) => h > 10).length).toBeGreaterThan(100);
+    // "Ask each time" is the default: the call screen asks once the call is answered.
+    await expect(page.getByTestId("record-ask")).toBeVisible();
+    await page.getByTestId("record-start").click();
+    const rec = page.getByTestId("rec-indicator");
+    await expect(rec).toHaveAttribute("data-state", "recording");
+    await expect(page.getByTestId("rec-elapsed")).toHaveText("0:01", { timeout: 5_000 });
+    await page.getByTestId("record-pause").click();
+    await expect(rec).toHaveAttribute("data-state", "paused");
+    // The elapsed time stands still while paused.
+    const pausedAt = await page.getByTestId("rec-elapsed").textContent();
+    await page.waitForTimeout(1500);
+    await expect(page.getByTestId("rec-elapsed")).toHaveText(pausedAt!);
+    await page.getByTestId("record-resume").click();
+    await expect(rec).toHaveAttribute("data-state", "recording");
+    await page.waitForTimeout(1500);
+    await page.getByTestId("end-call").click();
+    await expect(panel).toHaveAttribute("data-state", "ended");
+    await page.getByTestId("dismiss-call").click();
 
-  // It plays, and seeking works (range requests).
-  const audio = page.getByTestId("recording-audio");
-  const played = await audio.evaluate(async (a: HTMLAudioElement) => {
-    await a.play();
-    await new Promise((r) => setTimeout(r, 800));
-    const t = a.currentTime;
-    a.pause();
-    a.currentTime = a.duration - 0.5;
-    await new Promise((r) => a.addEventListener("seeked", r, { once: true }));
-    return { t, d: a.duration, seeked: a.currentTime };
+    // Recents: the call has a recording; it opens in place.
+    await page.goto("/recents");
+    await hydrated(page);
+    const row = page.getByTestId("call-row").first();
+    await expect(row).toHaveAttribute("data-has-recording", "true");
+    await row.getByTestId("recording-toggle").click();
+    const player = page.getByTestId("recording-player");
+    await expect(player).toBeVisible({ timeout: 10_000 });
+    await expect(player.getByTestId("recording-facts")).toContainText("consent notice played");
+    await expect(player.getByTestId("recording-facts")).toContainText("Paused 1×");
+
+    // The waveform is drawn for both channels (the echo of the fake microphone's tone).
+    const heights = await page
+      .getByTestId("waveform")
+      .locator("rect")
+      .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute("height"))));
+    expect(heights.length).toBeGreaterThan(400);
+    expect(heights.slice(0, 240).filter((h) => h > 10).length).toBeGreaterThan(100);
+    expect(heights.slice(240, 480).filter((h) => h > 10).length).toBeGreaterThan(100);
+
+    // It plays, and seeking works (range requests).
+    const audio = page.getByTestId("recording-audio");
+    const played = await audio.evaluate(async (a: HTMLAudioElement) => {
+      await a.play();
+      await new Promise((r) => setTimeout(r, 800));
+      const t = a.currentTime;
+      a.pause();
+      a.currentTime = a.duration - 0.5;
+      await new Promise((r) => a.addEventListener("seeked", r, { once: true }));
+      return { t, d: a.duration, seeked: a.currentTime };
+    });
+    expect(played.t).toBeGreaterThan(0.3);
+    expect(played.d).toBeGreaterThan(3);
+    expect(played.seeked).toBeGreaterThan(played.d - 1);
+    const src = (await audio.getAttribute("src"))!;
+    const ranged = await page.request.get(src, { headers: { Range: "bytes=0-43" } });
+    expect(ranged.status()).toBe(206);
+    expect(ranged.headers()["content-type"]).toBe("audio/wav");
+    const head = await ranged.body();
+    expect(head.length).toBe(44);
+    expect(head.subarray(0, 4).toString()).toBe("RIFF");
+    expect(head.readUInt16LE(22)).toBe(2); // stereo
+    expect(head.readUInt32LE(24)).toBe(8000);
+    const download = await page.request.get(`${src}?download=1`);
+    expect(download.headers()["content-disposition"]).toMatch(/^attachment; filename="call-recording-/);
+
+    // Nobody else can reach it: not the audio, not the metadata.
+    const id = (await player.getAttribute("data-recording-id"))!;
+    const other = await browser.newContext({ baseURL });
+    const otherPage = await other.newPage();
+    await signUp(otherPage);
+    expect((await otherPage.request.get(src)).status()).toBe(404);
+    const meta = await otherPage.request.post("/api/recordings/get", { data: { id } });
+    expect(meta.ok()).toBe(false);
+    expect(await meta.text()).toContain("NotFound");
+    await other.close();
+
+    // The call's own page shows it too; delete asks first, then removes it.
+    await row.getByTestId("call-details").click();
+    await expect(page).toHaveURL(/\/recents\/[0-9a-f-]+$/);
+    const onPage = page.getByTestId("recording-player");
+    await expect(onPage).toBeVisible({ timeout: 10_000 });
+    await onPage.getByTestId("recording-delete").click();
+    await expect(page.getByRole("alertdialog")).toContainText("cannot be undone");
+    await page.getByTestId("recording-delete-confirm").click();
+    await expect(page.getByTestId("no-recording")).toBeVisible();
+    expect((await page.request.get(src)).status()).toBe(404);
+    await page.goto("/recents");
+    await hydrated(page);
+    await expect(page.getByTestId("call-row").first()).toHaveAttribute("data-has-recording", "false");
   });
-  expect(played.t).toBeGreaterThan(0.3);
-  expect(played.d).toBeGreaterThan(3);
-  expect(played.seeked).toBeGreaterThan(played.d - 1);
-  const src = (await audio.getAttribute("src"))!;
-  const ranged = await page.request.get(src, { headers: { Range: "bytes=0-43" } });
-  expect(ranged.status()).toBe(206);
-  expect(ranged.headers()["content-type"]).toBe("audio/wav");
-  const head = await ranged.body();
-  expect(head.length).toBe(44);
-  expect(head.subarray(0, 4).toString()).toBe("RIFF");
-  expect(head.readUInt16LE(22)).toBe(2); // stereo
-  expect(head.readUInt32LE(24)).toBe(8000);
-  const download = await page.request.get(`${src}?download=1`);
-  expect(download.headers()["content-disposition"]).toMatch(/^attachment; filename="call-recording-/);
-
-  // Nobody else can reach it: not the audio, not the metadata.
-  const id = (await player.getAttribute("data-recording-id"))!;
-  const other = await browser.newContext();
-  const otherPage = await other.newPage();
-  await signUp(otherPage);
-  expect((await otherPage.request.get(src)).status()).toBe(404);
-  const meta = await otherPage.request.post("/api/recordings/get", { data: { id } });
-  expect(meta.ok()).toBe(false);
-  expect(await meta.text()).toContain("NotFound");
-  await other.close();
-
-  // The call's own page shows it too; delete asks first, then removes it.
-  await row.getByTestId("call-details").click();
-  await expect(page).toHaveURL(/\/recents\/[0-9a-f-]+$/);
-  const onPage = page.getByTestId("recording-player");
-  await expect(onPage).toBeVisible({ timeout: 10_000 });
-  await onPage.getByTestId("recording-delete").click();
-  await expect(page.getByRole("alertdialog")).toContainText("cannot be undone");
-  await page.getByTestId("recording-delete-confirm").click();
-  await expect(page.getByTestId("no-recording")).toBeVisible();
-  expect((await page.request.get(src)).status()).toBe(404);
-  await page.goto("/recents");
-  await hydrated(page);
-  await expect(page.getByTestId("call-row").first()).toHaveAttribute("data-has-recording", "false");
 });
 
 test("with 'record every call' the recording starts at the answer; 'never' offers no record button", async ({ page }) => {

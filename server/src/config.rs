@@ -79,6 +79,17 @@ pub struct RecordingsConfig {
 pub enum RecordingsBackend {
     /// Files under this directory (default: `<data dir>/recordings`).
     Disk { dir: PathBuf },
+    /// An S3 bucket; recordings are spooled under `spool_dir` while they are made.
+    S3 {
+        bucket: String,
+        /// Prepended to every key (e.g. `recordings/`).
+        prefix: String,
+        /// SSE-KMS with this key (`Some("")`: the account's default key); `None`: SSE-S3.
+        kms_key_id: Option<String>,
+        part_bytes: u64,
+        spool_dir: PathBuf,
+        force_path_style: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -197,17 +208,80 @@ impl RecordingsConfig {
         get: &impl Fn(&str) -> Option<String>,
         data_dir: &std::path::Path,
     ) -> Result<RecordingsConfig, ConfigError> {
+        let dir = get("SOFTPHONE_RECORDINGS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("recordings"));
         let backend = match get("SOFTPHONE_RECORDINGS").as_deref().unwrap_or("disk") {
-            "disk" => RecordingsBackend::Disk {
-                dir: get("SOFTPHONE_RECORDINGS_DIR")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| data_dir.join("recordings")),
-            },
+            "disk" => RecordingsBackend::Disk { dir },
+            "s3" => {
+                let bucket = get("SOFTPHONE_RECORDINGS_BUCKET").unwrap_or_default();
+                let valid = (3..=63).contains(&bucket.len())
+                    && bucket.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
+                    })
+                    && bucket.starts_with(|c: char| c.is_ascii_alphanumeric());
+                if !valid {
+                    return Err(ConfigError::Invalid {
+                        name: "SOFTPHONE_RECORDINGS_BUCKET",
+                        value: bucket,
+                        expected: "with SOFTPHONE_RECORDINGS=s3, the name of an S3 bucket (3-63 lowercase letters, digits, dots, hyphens)",
+                    });
+                }
+                let prefix = get("SOFTPHONE_RECORDINGS_PREFIX").unwrap_or_default();
+                if prefix.starts_with('/') || prefix.contains("..") {
+                    return Err(ConfigError::Invalid {
+                        name: "SOFTPHONE_RECORDINGS_PREFIX",
+                        value: prefix,
+                        expected: "a key prefix such as recordings/ (no leading slash, no ..)",
+                    });
+                }
+                let kms_key_id = match get("SOFTPHONE_RECORDINGS_SSE").as_deref().unwrap_or("aes256") {
+                    "aes256" => None,
+                    "kms" => Some(get("SOFTPHONE_RECORDINGS_KMS_KEY_ID").unwrap_or_default()),
+                    other => {
+                        return Err(ConfigError::Invalid {
+                            name: "SOFTPHONE_RECORDINGS_SSE",
+                            value: other.into(),
+                            expected: "aes256 (SSE-S3) or kms (SSE-KMS, key in SOFTPHONE_RECORDINGS_KMS_KEY_ID)",
+                        })
+                    }
+                };
+                let part_text = get("SOFTPHONE_RECORDINGS_PART_MB").unwrap_or_else(|| "8".into());
+                let part_mb = part_text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|mb| (5..=512).contains(mb))
+                    .ok_or(ConfigError::Invalid {
+                        name: "SOFTPHONE_RECORDINGS_PART_MB",
+                        value: part_text,
+                        expected: "the multipart upload part size in MiB, 5 to 512",
+                    })?;
+                let force_path_style = match get("SOFTPHONE_S3_FORCE_PATH_STYLE").as_deref() {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(other) => {
+                        return Err(ConfigError::Invalid {
+                            name: "SOFTPHONE_S3_FORCE_PATH_STYLE",
+                            value: other.into(),
+                            expected: "true (emulators such as moto) or false",
+                        })
+                    }
+                };
+                RecordingsBackend::S3 {
+                    bucket,
+                    prefix,
+                    kms_key_id,
+                    part_bytes: part_mb * 1024 * 1024,
+                    spool_dir: dir.join(".spool"),
+                    force_path_style,
+                }
+            }
             other => {
                 return Err(ConfigError::Invalid {
                     name: "SOFTPHONE_RECORDINGS",
                     value: other.into(),
-                    expected: "disk",
+                    expected: "disk (files under the data directory) or s3",
                 })
             }
         };
@@ -437,6 +511,44 @@ mod tests {
         assert_eq!(r.pause_mode, telephony::recording::PauseMode::Skip);
         assert_eq!(r.retention_days, 7);
         assert_eq!(r.notice_file, Some(PathBuf::from("notice.wav")));
+        let r = config(&[
+            ("SOFTPHONE_RECORDINGS", "s3"),
+            ("SOFTPHONE_RECORDINGS_BUCKET", "calls.example-1"),
+            ("SOFTPHONE_RECORDINGS_PREFIX", "recordings/"),
+            ("SOFTPHONE_RECORDINGS_SSE", "kms"),
+            ("SOFTPHONE_RECORDINGS_KMS_KEY_ID", "alias/recordings"),
+            ("SOFTPHONE_S3_FORCE_PATH_STYLE", "true"),
+        ])
+        .unwrap()
+        .recordings;
+        assert_eq!(
+            r.backend,
+            RecordingsBackend::S3 {
+                bucket: "calls.example-1".into(),
+                prefix: "recordings/".into(),
+                kms_key_id: Some("alias/recordings".into()),
+                part_bytes: 8 * 1024 * 1024,
+                spool_dir: PathBuf::from("data/recordings/.spool"),
+                force_path_style: true,
+            }
+        );
+        for (name, value) in [
+            ("SOFTPHONE_RECORDINGS_BUCKET", "Bad_Bucket"),
+            ("SOFTPHONE_RECORDINGS_BUCKET", ""),
+            ("SOFTPHONE_RECORDINGS_PREFIX", "/abs"),
+            ("SOFTPHONE_RECORDINGS_SSE", "none"),
+            ("SOFTPHONE_RECORDINGS_PART_MB", "1"),
+            ("SOFTPHONE_S3_FORCE_PATH_STYLE", "yes"),
+        ] {
+            let mut vars = vec![
+                ("SOFTPHONE_RECORDINGS", "s3"),
+                ("SOFTPHONE_RECORDINGS_BUCKET", "calls"),
+            ];
+            vars.retain(|(n, _)| *n != name);
+            vars.push((name, value));
+            let e = config(&vars).unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
         for (name, value) in [
             ("SOFTPHONE_RECORDINGS", "tape"),
             ("SOFTPHONE_RECORDING_PAUSE", "beep"),

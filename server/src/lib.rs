@@ -148,19 +148,57 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
 /// How often the retention job looks for expired recordings.
 const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Opens the recordings store and the recorder, and finalises what the last run left open.
-pub async fn start_recordings(
-    config: &RecordingsConfig,
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-) -> Result<(Arc<dyn Recordings>, Arc<recordings::Recorder>), StartError> {
+/// Opens the recordings store the configuration names (checking an S3 bucket is reachable).
+pub async fn open_recordings(config: &RecordingsConfig) -> Result<Arc<dyn Recordings>, StartError> {
     let recordings: Arc<dyn Recordings> = match &config.backend {
         RecordingsBackend::Disk { dir } => {
             Arc::new(recordings::DiskRecordings::open(dir).map_err(|e| {
                 StartError::Recordings(format!("cannot use {}: {e}", dir.display()))
             })?)
         }
+        RecordingsBackend::S3 {
+            bucket,
+            prefix,
+            kms_key_id,
+            part_bytes,
+            spool_dir,
+            force_path_style,
+        } => {
+            let settings = recordings::s3::S3Settings {
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+                encryption: match kms_key_id {
+                    None => recordings::s3::Encryption::S3,
+                    Some(k) => recordings::s3::Encryption::Kms {
+                        key_id: Some(k.clone()).filter(|k| !k.is_empty()),
+                    },
+                },
+                part_size: *part_bytes,
+                spool_dir: spool_dir.clone(),
+                force_path_style: *force_path_style,
+            };
+            let s3 = recordings::s3::S3Recordings::connect(settings)
+                .await
+                .map_err(|e| {
+                    StartError::Recordings(format!("cannot use {}: {e}", spool_dir.display()))
+                })?;
+            // A wrong bucket, region or credentials show now, not at the first recording.
+            s3.check_bucket().await.map_err(|e| {
+                StartError::Recordings(format!("SOFTPHONE_RECORDINGS_BUCKET={bucket}: {e}"))
+            })?;
+            Arc::new(s3)
+        }
     };
+    Ok(recordings)
+}
+
+/// Opens the recordings store and the recorder, and finalises what the last run left open.
+pub async fn start_recordings(
+    config: &RecordingsConfig,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<(Arc<dyn Recordings>, Arc<recordings::Recorder>), StartError> {
+    let recordings = open_recordings(config).await?;
     let spoken = match &config.notice_file {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| {
@@ -257,6 +295,29 @@ pub async fn embedded_services(
         secure_cookies: config.secure_cookies,
     };
     Ok((services, identity, hub, runtime))
+}
+
+/// `server recordings retention [--dry-run]`: one retention sweep now, or the list of what it
+/// would delete. Safe next to a running server (it never touches recordings in progress).
+pub async fn retention_cli(config: Config, dry_run: bool) -> Result<usize, StartError> {
+    let store: Arc<dyn Store> = Arc::new(store::SqliteStore::open(&config.database_path()).await?);
+    let recordings = open_recordings(&config.recordings).await?;
+    let now = clock::SystemClock.now_ms();
+    let swept = recordings::retention_sweep(store.as_ref(), recordings.as_ref(), now, dry_run)
+        .await
+        .map_err(|e| StartError::Recordings(e.to_string()))?;
+    for (owner, r) in &swept {
+        println!(
+            "{}\t{}\towner {owner}\tcall {}\tstarted {}\tretained until {}\t{} bytes",
+            if dry_run { "would delete" } else { "deleted" },
+            r.id,
+            r.call_id,
+            app::domain::recordings::format_utc(r.started_at),
+            app::domain::recordings::format_utc(r.retain_until),
+            r.bytes
+        );
+    }
+    Ok(swept.len())
 }
 
 /// Runs the web server until SIGINT or SIGTERM.

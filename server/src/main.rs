@@ -5,7 +5,9 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   server                 run the app (configuration from the environment; see README)
   server serve           the same
-  server numbers check … check phone numbers against the dialling policy (server numbers check --help)";
+  server numbers check … check phone numbers against the dialling policy (server numbers check --help)
+  server recordings retention [--dry-run]
+                         delete recordings past their retention date now (--dry-run: list them)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,6 +21,14 @@ fn main() -> ExitCode {
             );
             ExitCode::from(code as u8)
         }
+        Some("recordings") => match args.get(1..).unwrap_or_default() {
+            [a] if a == "retention" => retention(false),
+            [a, b] if a == "retention" && b == "--dry-run" => retention(true),
+            _ => {
+                eprintln!("{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         None | Some("serve") => run(),
         Some("-h") | Some("--help") => {
             println!("{USAGE}");
@@ -51,6 +61,40 @@ fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server stopped");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn retention(dry_run: bool) -> ExitCode {
+    let config = match server::config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::retention_cli(config, dry_run)) {
+        Ok(n) => {
+            eprintln!(
+                "{n} recording(s) {}",
+                if dry_run {
+                    "past retention (nothing deleted)"
+                } else {
+                    "deleted"
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }

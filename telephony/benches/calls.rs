@@ -8,9 +8,14 @@
 //!    call, memory per call, round-trip latency of marked frames (peer → gateway → simulator
 //!    echo → gateway → peer) p50/p99, and loss.
 //!
+//! 3. Recording: the same echo calls with and without the recording tap (both directions
+//!    decoded, lined up, written as stereo WAV to local files): the extra CPU per call and the
+//!    bytes written per minute per call (expected 8000 × 2 × 2 × 60 = 1.92 MB/min + header).
+//!
 //! The gateway runs as a child process of this binary (`--role gateway`), driven over a
 //! line-based control socket on 127.0.0.1. Everything stays on loopback.
-//! Knobs: BENCH_CALLS="50 200 500", BENCH_WINDOW_S=20, BENCH_PDD_CALLS=100.
+//! Knobs: BENCH_CALLS="50 200 500", BENCH_WINDOW_S=20, BENCH_PDD_CALLS=100,
+//! BENCH_RECORD_CALLS=100.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -18,9 +23,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use telephony::gateway::{
-    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
+    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, RecordCommand, TrunkConfig,
+    TrunkTransport,
 };
 use telephony::peer::{BrowserPeer, PeerCommand, Source};
+use telephony::recording::{consent_notice, PauseMode, RecordedAudio};
 use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -130,6 +137,27 @@ async fn serve_control(stream: TcpStream, gateway: Arc<Gateway>) {
                         tokio::spawn(report(id, leg, opened, write.clone()));
                     }
                     Err(e) => send(&write, format!("ERROR {id} {e}")).await,
+                }
+            }
+            (Some("RECORD"), Some(id)) => {
+                // `RECORD id path`: the call's recording goes to a WAV file at `path`.
+                let path = std::path::PathBuf::from(parts.next().unwrap_or_default());
+                if let Some(leg) = legs.get(&id.parse().unwrap_or(0)) {
+                    let mut wav = telephony::wav::WavWriter::create(&path).expect("recording file");
+                    let (sink, mut audio) = mpsc::unbounded_channel();
+                    tokio::spawn(async move {
+                        while let Some(a) = audio.recv().await {
+                            if let RecordedAudio::Frames { left, right } = a {
+                                wav.write(&left, &right).expect("recording write");
+                            }
+                        }
+                        let _ = wav.finish();
+                    });
+                    leg.command(LegCommand::Record(RecordCommand::Start {
+                        sink,
+                        notice: consent_notice(None).into(),
+                        mode: PauseMode::Silence,
+                    }));
                 }
             }
             (Some("BYE"), Some(id)) => {
@@ -328,11 +356,17 @@ async fn load_role() {
     let mut next_id = 1_000_000u64;
     let mut at_200 = None;
     for n in sizes {
-        let result = capacity(&mut control, &gateway, n, window, &mut next_id).await;
+        let result = capacity(&mut control, &gateway, n, window, &mut next_id, None).await;
         if n == 200 {
-            at_200 = Some(result);
+            at_200 = Some((result.up, result.p99_one_way_us, result.loss));
         }
     }
+    let record_calls: usize = std::env::var("BENCH_RECORD_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let recording =
+        recording_cost(&mut control, &gateway, record_calls, window, &mut next_id).await;
     let _ = child.kill();
     let _ = child.wait();
 
@@ -355,9 +389,76 @@ async fn load_role() {
             p99 as f64 / 1000.0
         );
     }
+    // Recording writes exactly the audio it should: 32,000 bytes a second per call.
+    let per_min_ok = (recording - 1_920_000.0).abs() <= 1_920_000.0 * 0.02;
+    missed |= !per_min_ok;
+    println!(
+        "target: recording writes 1.92 MB/min per call (± 2 %): {} ({:.3} MB/min)",
+        if per_min_ok { "met" } else { "MISSED" },
+        recording / 1e6
+    );
     if missed {
         std::process::exit(1);
     }
+}
+
+/// The same calls without and with recording: extra CPU per call and bytes written per minute
+/// per call (measured from the files' growth over the window).
+async fn recording_cost(
+    control: &mut Control,
+    gateway: &Proc,
+    n: usize,
+    window: Duration,
+    next_id: &mut u64,
+) -> f64 {
+    let dir = std::env::temp_dir().join(format!("softphone-bench-rec-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("recordings dir");
+    println!();
+    println!(
+        "## Recording: {n} concurrent echo calls, {} s window",
+        window.as_secs()
+    );
+    println!();
+    println!("| calls | up | gateway CPU % of a core | CPU per call (% core) | RSS MiB | memory per call KiB | RTT p50 ms | RTT p99 ms | added one-way p50/p99 ms (≤ RTT/2) | loss % | cross-talk |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let plain = capacity(control, gateway, n, window, next_id, None).await;
+    let recorded = capacity(control, gateway, n, window, next_id, Some(&dir)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!();
+    println!("| | CPU per call (% core) | bytes written per minute per call |");
+    println!("| --- | --- | --- |");
+    println!("| without recording | {:.3} | 0 |", plain.cpu_per_call);
+    println!(
+        "| with recording | {:.3} | {:.0} |",
+        recorded.cpu_per_call, recorded.bytes_per_min
+    );
+    println!(
+        "| recording's extra | {:.3} ({:+.0} %) | expected 1,920,000 (8000 × 2 ch × 2 B × 60 s) + a 44-byte header per file |",
+        recorded.cpu_per_call - plain.cpu_per_call,
+        (recorded.cpu_per_call / plain.cpu_per_call.max(1e-9) - 1.0) * 100.0
+    );
+    recorded.bytes_per_min
+}
+
+/// What one capacity run measured.
+struct Capacity {
+    up: usize,
+    p99_one_way_us: u64,
+    loss: f64,
+    cpu_per_call: f64,
+    /// Recording bytes written per minute per call (0 without recording).
+    bytes_per_min: f64,
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Sequential calls to the echo number: request → 180, and answer → first echoed frame.
@@ -418,14 +519,15 @@ async fn post_dial_delay(control: &mut Control, calls: usize) -> u64 {
     percentile(&to_ringing, 0.95)
 }
 
-/// (calls up, p99 added one-way latency in µs (≤ RTT/2), loss %).
+/// N concurrent echo calls measured over `window`; recorded into `record` when given.
 async fn capacity(
     control: &mut Control,
     gateway: &Proc,
     n: usize,
     window: Duration,
     next_id: &mut u64,
-) -> (usize, u64, f64) {
+    record: Option<&std::path::Path>,
+) -> Capacity {
     let (_, idle_rss) = gateway.sample();
     let mut peers = Vec::with_capacity(n);
     let started = Instant::now();
@@ -455,6 +557,14 @@ async fn capacity(
     }
     for (id, _) in &peers {
         control.expect("ANSWERED", *id).await;
+        if let Some(dir) = record {
+            control
+                .send(format!(
+                    "RECORD {id} {}",
+                    dir.join(format!("{id}.wav")).display()
+                ))
+                .await;
+        }
     }
     let up = peers.len();
     let setup_s = started.elapsed().as_secs_f64();
@@ -468,6 +578,7 @@ async fn capacity(
         });
     }
     let (cpu0, _) = gateway.sample();
+    let bytes0 = record.map(dir_bytes).unwrap_or(0);
     let t0 = Instant::now();
     let mut rss_peak = 0;
     while t0.elapsed() < window {
@@ -475,6 +586,7 @@ async fn capacity(
         rss_peak = rss_peak.max(gateway.sample().1);
     }
     let (cpu1, _) = gateway.sample();
+    let bytes1 = record.map(dir_bytes).unwrap_or(0);
     let elapsed = t0.elapsed().as_secs_f64();
     let mut rtts = Vec::new();
     let (mut sent, mut back, mut crosstalk) = (0u64, 0u64, 0u64);
@@ -513,5 +625,11 @@ async fn capacity(
     }
     drop(peers);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    (up, percentile(&rtts, 0.99) / 2, loss)
+    Capacity {
+        up,
+        p99_one_way_us: percentile(&rtts, 0.99) / 2,
+        loss,
+        cpu_per_call: cpu_pct / up.max(1) as f64,
+        bytes_per_min: (bytes1.saturating_sub(bytes0)) as f64 / elapsed * 60.0 / up.max(1) as f64,
+    }
 }

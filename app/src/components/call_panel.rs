@@ -135,7 +135,7 @@ pub fn CallPanel() -> impl IntoView {
                     aria-label=label
                     data-testid="call-panel"
                     data-state=state
-                    class="fixed inset-0 z-40 flex flex-col items-center justify-between bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
+                    class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:max-h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
                 >
                     <div class="w-full text-center">
                         <div class="flex justify-end">

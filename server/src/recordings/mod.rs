@@ -4,6 +4,7 @@
 
 pub mod conformance;
 pub mod disk;
+pub mod s3;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

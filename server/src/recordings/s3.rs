@@ -1,0 +1,357 @@
+//! The S3 recordings store: a multipart upload that grows with the call (one part each time
+//! the local spool file has gained a part's worth), server-side encryption, content type
+//! `audio/wav`, object keys without phone numbers (`<prefix>YYYY/MM/DD/<id>.wav`), and
+//! presigned GETs that expire within 5 minutes for playback.
+//!
+//! The WAV header's sizes are only final at the end, so the first part is sent again when the
+//! upload completes (S3 keeps the last upload of a part number).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use app::api::ports::{Playback, Recordings, RecordingsError, Upload};
+use async_trait::async_trait;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use aws_sdk_s3::Client;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+/// S3's smallest part (all but the last).
+pub const MIN_PART: u64 = 5 * 1024 * 1024;
+/// How long a playback URL lives.
+pub const PLAYBACK_TTL: Duration = Duration::from_secs(300);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Encryption {
+    /// SSE-S3 (AES-256, keys managed by S3).
+    S3,
+    /// SSE-KMS, with this key (or the account's default `aws/s3` key).
+    Kms { key_id: Option<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Prepended to every key, e.g. `recordings/`.
+    pub prefix: String,
+    pub encryption: Encryption,
+    pub part_size: u64,
+    /// Recordings being written live here until they are stored.
+    pub spool_dir: PathBuf,
+    /// Path-style addressing (emulators such as moto).
+    pub force_path_style: bool,
+}
+
+pub struct S3Recordings {
+    client: Client,
+    settings: S3Settings,
+}
+
+fn unavailable(what: &str, e: impl std::error::Error) -> RecordingsError {
+    RecordingsError::Unavailable(format!("S3 {what}: {}", DisplayErrorContext(e)))
+}
+
+fn spool_error(e: std::io::Error) -> RecordingsError {
+    RecordingsError::Spool(e.to_string())
+}
+
+impl S3Recordings {
+    /// A client from the SDK's standard chain (credentials, region, `AWS_ENDPOINT_URL*`).
+    pub async fn connect(settings: S3Settings) -> std::io::Result<S3Recordings> {
+        std::fs::create_dir_all(&settings.spool_dir)?;
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let config = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(settings.force_path_style)
+            .build();
+        Ok(S3Recordings {
+            client: Client::from_conf(config),
+            settings,
+        })
+    }
+
+    /// With a client made elsewhere (tests against an emulator).
+    pub fn with_client(client: Client, settings: S3Settings) -> std::io::Result<S3Recordings> {
+        std::fs::create_dir_all(&settings.spool_dir)?;
+        Ok(S3Recordings { client, settings })
+    }
+
+    /// Whether the bucket is there and ours to use (start-up check).
+    pub async fn check_bucket(&self) -> Result<(), RecordingsError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.settings.bucket)
+            .send()
+            .await
+            .map_err(|e| unavailable("head bucket", e))?;
+        Ok(())
+    }
+
+    /// The client, for tests that set up buckets.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn object(&self, key: &str) -> String {
+        format!("{}{key}", self.settings.prefix)
+    }
+
+    /// Reads `len` bytes of the spool file from `offset`.
+    async fn read_part(spool: &Path, offset: u64, len: u64) -> Result<Vec<u8>, RecordingsError> {
+        let mut file = tokio::fs::File::open(spool).await.map_err(spool_error)?;
+        file.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(spool_error)?;
+        let mut buf = vec![0u8; len as usize];
+        file.read_exact(&mut buf).await.map_err(spool_error)?;
+        Ok(buf)
+    }
+
+    async fn send_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: usize,
+        body: Vec<u8>,
+    ) -> Result<String, RecordingsError> {
+        let sent = self
+            .client
+            .upload_part()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .upload_id(upload_id)
+            .part_number(number as i32)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| unavailable("upload part", e))?;
+        Ok(sent.e_tag().unwrap_or_default().to_string())
+    }
+
+    async fn create_upload(&self, key: &str) -> Result<String, RecordingsError> {
+        let mut request = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .content_type(app::domain::recordings::CONTENT_TYPE);
+        request = match &self.settings.encryption {
+            Encryption::S3 => request.server_side_encryption(ServerSideEncryption::Aes256),
+            Encryption::Kms { key_id } => request
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .set_ssekms_key_id(key_id.clone()),
+        };
+        let created = request
+            .send()
+            .await
+            .map_err(|e| unavailable("create multipart upload", e))?;
+        created
+            .upload_id()
+            .map(str::to_string)
+            .ok_or_else(|| RecordingsError::Unavailable("S3 gave no upload id".into()))
+    }
+}
+
+#[async_trait]
+impl Recordings for S3Recordings {
+    fn kind(&self) -> &'static str {
+        "s3"
+    }
+
+    fn spool_dir(&self) -> PathBuf {
+        self.settings.spool_dir.clone()
+    }
+
+    fn location(&self, key: &str) -> String {
+        format!("s3://{}/{}", self.settings.bucket, self.object(key))
+    }
+
+    async fn begin(&self, key: &str) -> Result<Upload, RecordingsError> {
+        Ok(Upload {
+            id: Some(self.create_upload(key).await?),
+            parts: Vec::new(),
+            sent: 0,
+        })
+    }
+
+    async fn upload_progress(
+        &self,
+        key: &str,
+        upload: &mut Upload,
+        spool: &Path,
+    ) -> Result<(), RecordingsError> {
+        let Some(upload_id) = upload.id.clone() else {
+            return Ok(());
+        };
+        let len = tokio::fs::metadata(spool).await.map_err(spool_error)?.len();
+        let part = self.settings.part_size;
+        while len.saturating_sub(upload.sent) >= part {
+            let body = Self::read_part(spool, upload.sent, part).await?;
+            let tag = self
+                .send_part(key, &upload_id, upload.parts.len() + 1, body)
+                .await?;
+            upload.parts.push(tag);
+            upload.sent += part;
+        }
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        mut upload: Upload,
+        spool: &Path,
+    ) -> Result<u64, RecordingsError> {
+        let upload_id = match upload.id.clone() {
+            Some(id) => id,
+            None => {
+                // A recording recovered after a crash: a fresh upload of the whole file.
+                upload = Upload::default();
+                self.create_upload(key).await?
+            }
+        };
+        let len = tokio::fs::metadata(spool).await.map_err(spool_error)?.len();
+        let part = self.settings.part_size;
+        // The header (in part 1) has its final sizes now.
+        if !upload.parts.is_empty() {
+            let body = Self::read_part(spool, 0, part).await?;
+            upload.parts[0] = self.send_part(key, &upload_id, 1, body).await?;
+        }
+        while upload.sent < len {
+            let n = part.min(len - upload.sent);
+            let body = Self::read_part(spool, upload.sent, n).await?;
+            let tag = self
+                .send_part(key, &upload_id, upload.parts.len() + 1, body)
+                .await?;
+            upload.parts.push(tag);
+            upload.sent += n;
+        }
+        let parts = upload
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, tag)| {
+                CompletedPart::builder()
+                    .e_tag(tag)
+                    .part_number(i as i32 + 1)
+                    .build()
+            })
+            .collect();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .upload_id(&upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| unavailable("complete multipart upload", e))?;
+        tokio::fs::remove_file(spool).await.map_err(spool_error)?;
+        Ok(len)
+    }
+
+    async fn abort(&self, key: &str, upload_id: &str) -> Result<(), RecordingsError> {
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Already gone (completed, aborted, or expired by a lifecycle rule).
+            Err(e) if e.code() == Some("NoSuchUpload") => Ok(()),
+            Err(e) => Err(unavailable("abort multipart upload", e)),
+        }
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, RecordingsError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .send()
+            .await
+        {
+            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(unavailable("head object", e)),
+        }
+    }
+
+    async fn fetch(&self, key: &str) -> Result<Vec<u8>, RecordingsError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                    RecordingsError::NotFound
+                } else {
+                    unavailable("get object", e)
+                }
+            })?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| unavailable("read object", e))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    async fn playback(
+        &self,
+        key: &str,
+        now: u64,
+        download: Option<&str>,
+    ) -> Result<Playback, RecordingsError> {
+        // A URL for an object that is not there would only fail in the browser.
+        if self.size(key).await?.is_none() {
+            return Err(RecordingsError::NotFound);
+        }
+        let disposition = match download {
+            Some(name) => format!("attachment; filename=\"{name}\""),
+            None => "inline".to_string(),
+        };
+        let config = PresigningConfig::expires_in(PLAYBACK_TTL)
+            .map_err(|e| RecordingsError::Unavailable(e.to_string()))?;
+        let presigned = self
+            .client
+            .get_object()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .response_content_type(app::domain::recordings::CONTENT_TYPE)
+            .response_content_disposition(disposition)
+            .presigned(config)
+            .await
+            .map_err(|e| unavailable("presign", e))?;
+        Ok(Playback::Url {
+            url: presigned.uri().to_string(),
+            expires_at: now + PLAYBACK_TTL.as_millis() as u64,
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), RecordingsError> {
+        self.client
+            .delete_object()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .send()
+            .await
+            .map_err(|e| unavailable("delete object", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! moto (the AWS emulator) for tests: the one the test command started
+//! (`SOFTPHONE_TEST_MOTO=http://127.0.0.1:port`), or one started here from the venv that
+//! `scripts/setup.sh` installs, stopped when dropped.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+pub struct Moto {
+    pub endpoint: String,
+    child: Option<Child>,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn moto() -> Moto {
+    if let Ok(endpoint) = std::env::var("SOFTPHONE_TEST_MOTO") {
+        return Moto {
+            endpoint,
+            child: None,
+        };
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let bin = std::env::var("MOTO_SERVER")
+        .unwrap_or_else(|_| format!("{home}/.cache/softphone/moto/bin/moto_server"));
+    assert!(
+        std::path::Path::new(&bin).exists(),
+        "moto is not installed at {bin}: run scripts/test.sh (it installs moto), or set SOFTPHONE_TEST_MOTO to a running moto_server"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let child = Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        child: Some(child),
+    }
+}
+
+/// An S3 client for moto (test credentials, path-style addressing).
+pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
