@@ -1,19 +1,12 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, Page, test } from "@playwright/test";
-import { hydrated, signUp } from "./helpers";
+import { dial, hydrated, signUp } from "./helpers";
 
 // Test numbers of the built-in PSTN simulator (README, docs/telephony.md).
 const ECHO = "+65 6000 0001";
 const READ_BACK = "+65 6000 0002";
 const BUSY = "+65 6000 0003";
 const NOT_FOUND = "+507 200-0005";
-
-async function dial(page: Page, number: string) {
-  await page.goto("/");
-  await hydrated(page);
-  await page.getByLabel("Phone number").fill(number);
-  await page.getByTestId("call-button").click();
-}
 
 /**
  * Listens to the far end's audio in the page for `ms`: the overall level, the share of the

@@ -24,6 +24,14 @@ export async function signUp(page: Page, email = uniqueEmail()): Promise<string>
   return email;
 }
 
+/** Opens the keypad, types `number` and presses Call. */
+export async function dial(page: Page, number: string): Promise<void> {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByLabel("Phone number").fill(number);
+  await page.getByTestId("call-button").click();
+}
+
 /** Waits until the WASM bundle has hydrated the page (event handlers are live). */
 export async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as any).__softphone_hydrated === true);

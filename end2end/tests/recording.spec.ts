@@ -1,15 +1,8 @@
-import { expect, Page, test } from "@playwright/test";
-import { hydrated, signUp } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { dial, hydrated, signUp } from "./helpers";
 
 // The built-in PSTN simulator's echo number (README, docs/telephony.md).
 const ECHO = "+65 6000 0001";
-
-async function dial(page: Page, number: string) {
-  await page.goto("/");
-  await hydrated(page);
-  await page.getByLabel("Phone number").fill(number);
-  await page.getByTestId("call-button").click();
-}
 
 // Where recordings are kept: on disk (the embedded default) and, when the test command runs
 // moto, in S3 (a second server, on the next port; playback through presigned URLs).
@@ -81,6 +74,14 @@ for (const [store, baseURL] of stores) test.describe(`recordings on ${store}`, (
     expect(played.d).toBeGreaterThan(3);
     expect(played.seeked).toBeGreaterThan(played.d - 1);
     const src = (await audio.getAttribute("src"))!;
+    // Disk: served here. S3: a redirect to a presigned GET that expires within 5 minutes.
+    const direct = await page.request.get(src, { maxRedirects: 0 });
+    if (store === "S3") {
+      expect(direct.status()).toBe(307);
+      expect(direct.headers()["location"]).toMatch(/X-Amz-Expires=300(&|$)/);
+    } else {
+      expect(direct.status()).toBe(200);
+    }
     const ranged = await page.request.get(src, { headers: { Range: "bytes=0-43" } });
     expect(ranged.status()).toBe(206);
     expect(ranged.headers()["content-type"]).toBe("audio/wav");

@@ -199,8 +199,9 @@ async fn killing_the_server_mid_recording_leaves_a_playable_interrupted_recordin
         }
     }
     assert!(answered);
-    // Three seconds recorded, then the process dies without any chance to clean up.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // 3.5 s recorded (the file holds every whole second), then the process dies without any
+    // chance to clean up.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     drop(server); // SIGKILL
     drop(ws);
     drop(peer);

@@ -1,6 +1,9 @@
 //! The disk recordings store passes the Recordings conformance suite; start-up recovery leaves
 //! every file with metadata and every metadata with a file.
 
+#[path = "common/recorder.rs"]
+mod recorder;
+
 use std::sync::Arc;
 
 use app::api::ports::{Recordings, Store};
@@ -25,33 +28,14 @@ async fn disk_passes_the_recordings_conformance_suite() {
 async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
     let dir = temp_dir();
     let disk: Arc<dyn Recordings> = Arc::new(DiskRecordings::open(&dir).unwrap());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
-    let recorder = Recorder {
-        store: store.clone(),
-        recordings: disk.clone(),
-        clock: Arc::new(SystemClock),
-        settings: RecorderSettings::new(PauseMode::Silence, None, 30),
-    };
+    let (recorder, store) = recorder::recorder(disk.clone(), 30).await;
     let call = CallRecord::outbound("c1".into(), "+6560000001".into(), 1);
     store.insert_call("alice", &call).await.unwrap();
 
     // A recording cut off by a crash: 2.5 s written, the task gone without finishing.
     let started = recorder.start("alice", "c1").await.unwrap();
     let id = started.recording.id.clone();
-    for _ in 0..125 {
-        started
-            .sink
-            .send(RecordedAudio::Frames {
-                left: vec![1000; 160],
-                right: vec![-1000; 160],
-            })
-            .unwrap();
-    }
-    // Let the writer take the audio, then "crash": the task is killed mid-recording.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    started.done.abort();
-    let _ = started.done.await;
-    std::mem::forget(started.sink);
+    recorder::crash_after(started, 125, 1000, -1000).await;
     // A recording whose audio never reached the disk at all.
     let lost = recorder.start("alice", "c1").await.unwrap();
     let lost_id = lost.recording.id.clone();
@@ -104,13 +88,7 @@ async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
 async fn deleting_and_retention_remove_audio_and_metadata_with_an_audit_entry() {
     let dir = temp_dir();
     let disk: Arc<dyn Recordings> = Arc::new(DiskRecordings::open(&dir).unwrap());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
-    let recorder = Recorder {
-        store: store.clone(),
-        recordings: disk.clone(),
-        clock: Arc::new(SystemClock),
-        settings: RecorderSettings::new(PauseMode::Silence, None, 1),
-    };
+    let (recorder, store) = recorder::recorder(disk.clone(), 1).await;
     let mut made: Vec<Recording> = Vec::new();
     for call in ["c1", "c2"] {
         let started = recorder.start("alice", call).await.unwrap();

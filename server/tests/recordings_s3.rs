@@ -4,6 +4,8 @@
 
 #[path = "common/moto.rs"]
 mod moto;
+#[path = "common/recorder.rs"]
+mod recorder;
 
 use std::sync::Arc;
 
@@ -104,32 +106,14 @@ async fn a_recording_cut_off_mid_upload_is_recovered_into_the_bucket() {
     let moto = moto::moto();
     let (s3, bucket) = store_for(&moto, "").await;
     let s3: Arc<dyn Recordings> = Arc::new(s3);
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
-    let recorder = Recorder {
-        store: store.clone(),
-        recordings: s3.clone(),
-        clock: Arc::new(SystemClock),
-        settings: RecorderSettings::new(PauseMode::Silence, None, 30),
-    };
+    let (recorder, store) = recorder::recorder(s3.clone(), 30).await;
     let started = recorder.start("alice", "c1").await.unwrap();
     let id = started.recording.id.clone();
     assert!(
         started.recording.upload_id.is_some(),
         "the upload starts with the recording"
     );
-    for _ in 0..100 {
-        started
-            .sink
-            .send(RecordedAudio::Frames {
-                left: vec![300; 160],
-                right: vec![-300; 160],
-            })
-            .unwrap();
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    started.done.abort();
-    let _ = started.done.await;
-    std::mem::forget(started.sink);
+    recorder::crash_after(started, 100, 300, -300).await;
 
     let done = recordings::recover(store.as_ref(), s3.as_ref(), 5_000)
         .await

@@ -403,7 +403,7 @@ async fn load_role() {
 }
 
 /// The same calls without and with recording: extra CPU per call and bytes written per minute
-/// per call (measured from the files' growth over the window).
+/// per call (the finished files' audio over the time from the start of recording to the BYE).
 async fn recording_cost(
     control: &mut Control,
     gateway: &Proc,
@@ -557,12 +557,14 @@ async fn capacity(
     }
     for (id, _) in &peers {
         control.expect("ANSWERED", *id).await;
-        if let Some(dir) = record {
+    }
+    // Recording starts now for every call and runs until its BYE.
+    let recording_since = Instant::now();
+    if let Some(dir) = record {
+        for (id, _) in &peers {
+            let path = dir.join(format!("{id}.wav"));
             control
-                .send(format!(
-                    "RECORD {id} {}",
-                    dir.join(format!("{id}.wav")).display()
-                ))
+                .send(format!("RECORD {id} {}", path.display()))
                 .await;
         }
     }
@@ -578,7 +580,6 @@ async fn capacity(
         });
     }
     let (cpu0, _) = gateway.sample();
-    let bytes0 = record.map(dir_bytes).unwrap_or(0);
     let t0 = Instant::now();
     let mut rss_peak = 0;
     while t0.elapsed() < window {
@@ -586,7 +587,6 @@ async fn capacity(
         rss_peak = rss_peak.max(gateway.sample().1);
     }
     let (cpu1, _) = gateway.sample();
-    let bytes1 = record.map(dir_bytes).unwrap_or(0);
     let elapsed = t0.elapsed().as_secs_f64();
     let mut rtts = Vec::new();
     let (mut sent, mut back, mut crosstalk) = (0u64, 0u64, 0u64);
@@ -617,6 +617,7 @@ async fn capacity(
         ms(percentile(&rtts, 0.5)) / 2.0,
         ms(percentile(&rtts, 0.99)) / 2.0,
     );
+    let recorded_s = recording_since.elapsed().as_secs_f64();
     for (id, _) in &peers {
         control.send(format!("BYE {id}")).await;
     }
@@ -625,11 +626,16 @@ async fn capacity(
     }
     drop(peers);
     tokio::time::sleep(Duration::from_secs(2)).await;
+    // Every file is finished now: audio bytes (headers aside) over the time recorded.
+    let audio_bytes = record
+        .map(dir_bytes)
+        .unwrap_or(0)
+        .saturating_sub(44 * up as u64);
     Capacity {
         up,
         p99_one_way_us: percentile(&rtts, 0.99) / 2,
         loss,
         cpu_per_call: cpu_pct / up.max(1) as f64,
-        bytes_per_min: (bytes1.saturating_sub(bytes0)) as f64 / elapsed * 60.0 / up.max(1) as f64,
+        bytes_per_min: audio_bytes as f64 / recorded_s * 60.0 / up.max(1) as f64,
     }
 }

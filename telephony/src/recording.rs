@@ -322,6 +322,15 @@ mod tests {
     }
 
     #[test]
+    fn a_spoken_notice_follows_the_beeps_after_a_gap() {
+        let spoken = [500i16; 800];
+        let notice = consent_notice(Some(&spoken));
+        assert_eq!(notice.len(), 6000 + 2000 + 800);
+        assert!(notice[6000..8000].iter().all(|&s| s == 0));
+        assert_eq!(&notice[8000..], &spoken[..]);
+    }
+
+    #[test]
     fn the_notice_is_mixed_into_the_agent_audio_and_recorded() {
         let notice = consent_notice(None);
         assert_eq!(notice.len(), 6000);

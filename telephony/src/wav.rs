@@ -1,7 +1,7 @@
 //! Crash-safe stereo WAV for call recordings: 16-bit PCM, 8 kHz, left = called party, right =
-//! agent (as Chime records). Frames are appended as the call runs; the header's sizes are
-//! rewritten in place every second of audio, so a crash loses at most that second, and
-//! [`recover`] finalises any partial file found after a restart.
+//! agent (as Chime records). Frames are collected for a second, then appended and the header's
+//! sizes rewritten in place (two writes a second per call instead of fifty), so a crash loses
+//! at most that second, and [`recover`] finalises any partial file found after a restart.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -48,7 +48,7 @@ impl WavWriter {
             file,
             frames: 0,
             since_sync: 0,
-            buf: Vec::with_capacity(4 * 160),
+            buf: Vec::with_capacity((SYNC_EVERY + 160) as usize * BYTES_PER_FRAME as usize),
         })
     }
 
@@ -56,19 +56,17 @@ impl WavWriter {
     /// shorter side is padded with silence.
     pub fn write(&mut self, left: &[i16], right: &[i16]) -> io::Result<()> {
         let n = left.len().max(right.len());
-        self.buf.clear();
         for i in 0..n {
             self.buf
                 .extend_from_slice(&left.get(i).copied().unwrap_or(0).to_le_bytes());
             self.buf
                 .extend_from_slice(&right.get(i).copied().unwrap_or(0).to_le_bytes());
         }
-        self.file.write_all(&self.buf)?;
         self.frames += n as u64;
         self.since_sync += n as u64;
         if self.since_sync >= SYNC_EVERY {
             self.since_sync = 0;
-            self.write_sizes()?;
+            self.sync()?;
         }
         Ok(())
     }
@@ -81,7 +79,10 @@ impl WavWriter {
         self.frames * 1000 / SAMPLE_RATE as u64
     }
 
-    fn write_sizes(&mut self) -> io::Result<()> {
+    /// The collected frames onto the file, then the header's sizes for them.
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.write_all(&self.buf)?;
+        self.buf.clear();
         let data_len = (self.frames * BYTES_PER_FRAME as u64).min(u32::MAX as u64 - 36) as u32;
         self.file.seek(SeekFrom::Start(0))?;
         self.file.write_all(&header(data_len))?;
@@ -91,7 +92,7 @@ impl WavWriter {
 
     /// Final sizes, flushed to the disk; returns the number of frames.
     pub fn finish(mut self) -> io::Result<u64> {
-        self.write_sizes()?;
+        self.sync()?;
         self.file.sync_all()?;
         Ok(self.frames)
     }
@@ -246,12 +247,12 @@ mod tests {
         let path = temp("crash");
         let mut w = WavWriter::create(&path).unwrap();
         for _ in 0..125 {
-            // 2.5 s of audio: the header was last brought up to date at 2 s.
+            // 2.5 s of audio: the file was last brought up to date at 2 s.
             w.write(&[7; 160], &[-7; 160]).unwrap();
         }
-        drop(w); // the process dies: no finish
-                 // A torn last frame, as a crash mid-write can leave.
+        drop(w); // the process dies: no finish, the last half second is lost
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        // A torn last frame, as a crash mid-write can leave.
         f.write_all(&[1, 2, 3]).unwrap();
         drop(f);
         let declared =
@@ -265,18 +266,18 @@ mod tests {
         assert_eq!(
             r,
             Recovered {
-                frames: 20_000,
+                frames: 16_000,
                 trimmed: 3
             }
         );
         let (l, rr) = read(&path).unwrap();
-        assert_eq!((l.len(), rr.len()), (20_000, 20_000));
+        assert_eq!((l.len(), rr.len()), (16_000, 16_000));
         assert!(l.iter().all(|&s| s == 7) && rr.iter().all(|&s| s == -7));
         // Recovering again changes nothing.
         assert_eq!(
             recover(&path).unwrap(),
             Recovered {
-                frames: 20_000,
+                frames: 16_000,
                 trimmed: 0
             }
         );
