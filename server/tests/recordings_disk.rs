@@ -6,13 +6,11 @@ mod recorder;
 
 use std::sync::Arc;
 
-use app::api::ports::{Recordings, Store};
+use app::api::ports::Recordings;
 use app::domain::calls::CallRecord;
 use app::domain::recordings::{Recording, RecordingState};
-use server::clock::SystemClock;
-use server::recordings::{self, DiskRecordings, Recorder, RecorderSettings, Recovery};
-use server::store::SqliteStore;
-use telephony::recording::{PauseMode, RecordedAudio};
+use server::recordings::{self, DiskRecordings, Recovery};
+use telephony::recording::RecordedAudio;
 
 fn temp_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("softphone-rec-{}", uuid::Uuid::new_v4()))

@@ -9,14 +9,11 @@ mod recorder;
 
 use std::sync::Arc;
 
-use app::api::ports::{Recordings, Store};
+use app::api::ports::Recordings;
 use app::domain::recordings::RecordingState;
 use aws_sdk_s3::types::ServerSideEncryption;
-use server::clock::SystemClock;
+use server::recordings;
 use server::recordings::s3::{Encryption, S3Recordings, S3Settings, MIN_PART};
-use server::recordings::{self, Recorder, RecorderSettings};
-use server::store::SqliteStore;
-use telephony::recording::{PauseMode, RecordedAudio};
 
 async fn store_for(moto: &moto::Moto, prefix: &str) -> (S3Recordings, String) {
     let client = moto::s3_client(&moto.endpoint);
