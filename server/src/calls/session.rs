@@ -34,6 +34,8 @@ pub(crate) struct Session {
     record: CallRecord,
     live: LiveCall,
     commands: mpsc::UnboundedReceiver<SessionCommand>,
+    /// The "always" preference's automatic start was made (once, even if it failed).
+    auto_recorded: bool,
 }
 
 impl Session {
@@ -50,6 +52,7 @@ impl Session {
             record,
             live,
             commands,
+            auto_recorded: false,
         }
     }
 
@@ -190,16 +193,6 @@ impl Session {
                     self.record.answered_at = Some(at);
                     self.live.answered_at = Some(at);
                     self.save().await;
-                    if self.live.recording_mode == RecordingMode::Always {
-                        // The state change that follows publishes it.
-                        self.live.state = CallState::Connected {
-                            muted: false,
-                            on_hold: false,
-                        };
-                        if let Err(e) = self.record(RecordAction::Start, leg).await {
-                            tracing::error!(call = %self.record.id, error = %e, "automatic recording did not start");
-                        }
-                    }
                 }
                 Output::State(state) => {
                     if state == CallState::Ringing && self.record.ringing_at.is_none() {
@@ -209,6 +202,17 @@ impl Session {
                     if !matches!(state, CallState::Ended { .. }) {
                         self.live.state = state;
                         self.hub.publish(&self.owner, &self.live);
+                    }
+                    // "Always": recording starts with the answer.
+                    let connected = matches!(self.live.state, CallState::Connected { .. });
+                    if connected
+                        && self.live.recording_mode == RecordingMode::Always
+                        && !self.auto_recorded
+                    {
+                        self.auto_recorded = true;
+                        if let Err(e) = self.record(RecordAction::Start, leg).await {
+                            tracing::error!(call = %self.record.id, error = %e, "automatic recording did not start");
+                        }
                     }
                 }
                 Output::Ended {

@@ -104,7 +104,12 @@ impl Recorder {
             upload_id: upload.id.clone(),
             waveform: Vec::new(),
         };
-        self.store.insert_recording(owner, &recording).await?;
+        if let Err(e) = self.store.insert_recording(owner, &recording).await {
+            if let Some(upload_id) = &upload.id {
+                let _ = self.recordings.abort(&recording.key, upload_id).await;
+            }
+            return Err(e.into());
+        }
         let spool = spool_path(self.recordings.as_ref(), &id);
         let writer = match WavWriter::create(&spool) {
             Ok(w) => w,
