@@ -34,5 +34,6 @@ test("health endpoints and JWKS are public", async ({ request }) => {
   expect(jwks.keys[0].alg).toBe("RS256");
   // Private API calls without a session are refused.
   const list = await request.post("/api/contacts/list", { data: { search: "", favourites_only: false, cursor: null } });
+  expect(list.status()).toBe(401);
   expect(await list.text()).toContain("NotSignedIn");
 });

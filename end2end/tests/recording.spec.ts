@@ -101,7 +101,7 @@ for (const [store, baseURL] of stores) test.describe(`recordings on ${store}`, (
     await signUp(otherPage);
     expect((await otherPage.request.get(src)).status()).toBe(404);
     const meta = await otherPage.request.post("/api/recordings/get", { data: { id } });
-    expect(meta.ok()).toBe(false);
+    expect(meta.status()).toBe(404);
     expect(await meta.text()).toContain("NotFound");
     await other.close();
 

@@ -197,6 +197,33 @@ async fn server_fn_handler(
     handle_server_fns_with_context(move || provide_context(services.clone()), request).await
 }
 
+/// Leptos answers every server-function error with 500 (and a `serverfnerror` header); the
+/// error itself (JSON `ApiError`) says what it is, so the status is made to say it too (404 for
+/// another user's records, 401, 409, 422, 429…). Our UI decodes any 4xx/5xx the same way.
+async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.headers().contains_key("serverfnerror") {
+        with_error_status(response).await
+    } else {
+        response
+    }
+}
+
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "error too large").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::api::ApiError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// Whether a browser request comes from our own pages: its `Origin` names the host it was sent
 /// to (or the configured public URL). Stops other sites from opening the live channel with the
 /// user's cookies (cross-site WebSocket hijacking).
@@ -454,7 +481,40 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn server_function_errors_carry_their_own_status() {
+        for (body, status) in [
+            ("\"NotFound\"", 404),
+            ("\"NotSignedIn\"", 401),
+            ("{\"TooManyAttempts\":{\"retry_after_secs\":5}}", 429),
+            ("\"Unavailable\"", 503),
+            ("not an ApiError", 500),
+        ] {
+            let response = Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .body(Body::from(body))
+                .unwrap();
+            let mapped = with_error_status(response).await;
+            assert_eq!(mapped.status().as_u16(), status, "{body}");
+            let bytes = axum::body::to_bytes(mapped.into_body(), 1024)
+                .await
+                .unwrap();
+            assert_eq!(&bytes[..], body.as_bytes(), "the body is kept");
+        }
+        let ok = Response::builder()
+            .status(StatusCode::OK)
+            .body(Body::from("\"NotFound\""))
+            .unwrap();
+        assert_eq!(with_error_status(ok).await.status(), StatusCode::OK);
+    }
 }

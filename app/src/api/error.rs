@@ -54,6 +54,31 @@ pub enum ApiError {
     Request(String),
 }
 
+impl ApiError {
+    /// The HTTP status the error travels with (server functions now, the REST API later), so
+    /// callers other than our UI can tell "not yours / not there" from a server fault.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ApiError::NotSignedIn | ApiError::InvalidCredentials => 401,
+            ApiError::NotFound => 404,
+            ApiError::EmailTaken
+            | ApiError::Conflict
+            | ApiError::CallInProgress
+            | ApiError::RecordingInProgress => 409,
+            ApiError::FileTooLarge { .. } => 413,
+            ApiError::InvalidEmail
+            | ApiError::WeakPassword(_)
+            | ApiError::PasswordsDiffer
+            | ApiError::NumberRefused(_)
+            | ApiError::ContactInvalid(_)
+            | ApiError::FileUnreadable(_) => 422,
+            ApiError::InvalidResetCode | ApiError::Request(_) => 400,
+            ApiError::TooManyAttempts { .. } | ApiError::TooManyCallAttempts { .. } => 429,
+            ApiError::CallingUnavailable | ApiError::Unavailable => 503,
+        }
+    }
+}
+
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
