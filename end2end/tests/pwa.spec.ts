@@ -28,7 +28,10 @@ test("health endpoints and JWKS are public", async ({ request }) => {
   const ready = await request.get("/readyz");
   expect(ready.status()).toBe(200);
   // The built-in PSTN simulator answers the gateway's OPTIONS probe.
-  expect((await ready.json()).trunk).toBe("reachable");
+  const readiness = await ready.json();
+  expect(readiness.trunk).toBe("reachable");
+  expect(readiness.recordings).toBe("ok");
+  expect(readiness.recordings_store).toBe("disk");
   const jwks = await (await request.get("/.well-known/jwks.json")).json();
   expect(jwks.keys[0].kty).toBe("RSA");
   expect(jwks.keys[0].alg).toBe("RS256");

@@ -15,6 +15,10 @@ for (const [store, baseURL] of stores) test.describe(`recordings on ${store}`, (
 
   test("a recorded call with a pause plays back from Recents and the call's page, and can be deleted", async ({ page, browser }) => {
     test.setTimeout(90_000);
+    // This server keeps its recordings where this run says, and can reach it.
+    const ready = await (await page.request.get("/readyz")).json();
+    expect(ready.recordings_store).toBe(store.toLowerCase());
+    expect(ready.recordings).toBe("ok");
     await signUp(page);
     await dial(page, ECHO);
     const panel = page.getByTestId("call-panel");

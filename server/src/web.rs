@@ -441,17 +441,26 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> Response {
     // The trunk is reported, not required: contacts and Recents work without it.
     let trunk = state.calls.trunk_status();
+    // Reported, not required either: calls go on, only recording them fails.
+    let recordings = match state.services.recordings.ping().await {
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::warn!(error = %e, "recordings store not ready");
+            "unavailable"
+        }
+    };
+    let kind = state.services.recordings.kind();
     match state.services.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(serde_json::json!({"store": "ok", "trunk": trunk})),
+            Json(serde_json::json!({"store": "ok", "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
         )
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "store not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"store": "unavailable", "trunk": trunk})),
+                Json(serde_json::json!({"store": "unavailable", "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
             )
                 .into_response()
         }

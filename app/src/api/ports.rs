@@ -335,6 +335,8 @@ pub enum Playback {
 pub trait Recordings: Send + Sync {
     /// "disk" or "s3".
     fn kind(&self) -> &'static str;
+    /// Whether recordings can be written now (the directory, or the bucket).
+    async fn ping(&self) -> Result<(), RecordingsError>;
     /// The directory the spool files are written in (on this server's disk).
     fn spool_dir(&self) -> std::path::PathBuf;
     /// Where `key` is, for the metadata: `disk:<key>` or `s3://<bucket>/<key>`.

@@ -219,6 +219,8 @@ fn on_server_message(phone: Phone, message: ServerMessage) {
 
 pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), DialError> {
     unlock_audio();
+    // A message about the last call's requests does not belong to this one.
+    phone.notice.set(None);
     // Started inside the user's gesture, so the browser lets it play later.
     let audio = remote_audio();
     let _ = audio.play();

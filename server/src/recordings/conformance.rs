@@ -7,6 +7,7 @@ use app::domain::recordings::Recording;
 use telephony::wav::{self, WavWriter};
 
 pub async fn run_all(recordings: &dyn Recordings, seconds: u64) {
+    recordings.ping().await.expect("ping");
     a_growing_recording_is_stored_whole(recordings, seconds).await;
     an_aborted_upload_leaves_nothing(recordings).await;
     unknown_keys_are_not_found(recordings).await;

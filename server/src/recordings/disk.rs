@@ -51,6 +51,18 @@ impl Recordings for DiskRecordings {
         "disk"
     }
 
+    async fn ping(&self) -> Result<(), RecordingsError> {
+        let spool = self.root.join(SPOOL);
+        match tokio::fs::metadata(&spool).await {
+            Ok(m) if m.is_dir() && !m.permissions().readonly() => Ok(()),
+            Ok(_) => Err(RecordingsError::Unavailable(format!(
+                "{} is not a writable directory",
+                spool.display()
+            ))),
+            Err(e) => Err(io_error(e)),
+        }
+    }
+
     fn spool_dir(&self) -> PathBuf {
         self.root.join(SPOOL)
     }

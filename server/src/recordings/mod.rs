@@ -201,8 +201,7 @@ impl Writing {
         } else {
             RecordingState::Complete
         };
-        let Recording { id, .. } = &self.recording;
-        let id = id.clone();
+        let id = self.recording.id.clone();
         match finalise(
             self.store.as_ref(),
             self.recordings.as_ref(),

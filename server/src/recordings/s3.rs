@@ -161,6 +161,10 @@ impl Recordings for S3Recordings {
         "s3"
     }
 
+    async fn ping(&self) -> Result<(), RecordingsError> {
+        self.check_bucket().await
+    }
+
     fn spool_dir(&self) -> PathBuf {
         self.settings.spool_dir.clone()
     }
