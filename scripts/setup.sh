@@ -79,6 +79,15 @@ if [ "$SETUP_FOR" = test ] \
   "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
 
+# cfn-lint checks the CloudFormation template (PyPI, pinned), in its own venv.
+CFN_LINT_VERSION=1.58.0
+export CFN_LINT="$HOME/.cache/softphone/cfn-lint/bin/cfn-lint"
+if [ "$SETUP_FOR" = test ] && ! "$CFN_LINT" --version 2>/dev/null | grep -qx "cfn-lint $CFN_LINT_VERSION"; then
+  step "Installing cfn-lint $CFN_LINT_VERSION (one time, under a minute)"
+  python3 -m venv "$HOME/.cache/softphone/cfn-lint"
+  "$HOME/.cache/softphone/cfn-lint/bin/pip" install -q --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+fi
+
 # npm packages (Tailwind CLI, Playwright, axe-core) exactly as locked. Never a browser download.
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -x node_modules/.bin/tailwindcss ] || [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$lock_hash" ]; then

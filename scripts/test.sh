@@ -16,6 +16,9 @@ step "cargo clippy (browser bundle, wasm32, with and without lazy routes) $(elap
 cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --locked -p frontend -p app --features app/hydrate,split --target wasm32-unknown-unknown -- -D warnings
 
+step "cfn-lint (infrastructure template) $(elapsed)"
+"$CFN_LINT" infra/*.yaml
+
 step "Starting moto (S3 emulator for the recordings tests) $(elapsed)"
 MOTO_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > "$CARGO_TARGET_DIR/moto.log" 2>&1 &
