@@ -825,11 +825,17 @@ impl Leg {
         }
         // Trunk audio replaces our ringback.
         self.ringback = None;
+        let mut payload = None;
         if let Some(r) = self.recording.as_mut() {
-            let pcm: Vec<i16> = packet.payload.iter().map(|&b| law.decode(b)).collect();
+            let mut pcm: Vec<i16> = packet.payload.iter().map(|&b| law.decode(b)).collect();
             r.tap.called_party(&pcm);
+            // The agent hears the consent notice too, while it plays.
+            if r.tap.agent_hears(&mut pcm) {
+                let to = self.browser_law;
+                payload = Some(pcm.iter().map(|&s| to.encode(s)).collect::<Vec<u8>>());
+            }
         }
-        let payload = law.convert(self.browser_law, packet.payload);
+        let payload = payload.unwrap_or_else(|| law.convert(self.browser_law, packet.payload));
         let t = self
             .browser_clock
             .advance(Some(packet.header.timestamp), payload.len() as u64);

@@ -76,6 +76,8 @@ pub struct RecordingTap {
     paused: bool,
     mode: PauseMode,
     notice: VecDeque<i16>,
+    /// The same notice, for the agent to hear (not recorded: it is not the called party).
+    agent_notice: VecDeque<i16>,
     /// Markers waiting to go out after the frames before them.
     pending: Vec<RecordedAudio>,
 }
@@ -91,6 +93,7 @@ impl RecordingTap {
             right: VecDeque::with_capacity(MAX_BACKLOG),
             paused: false,
             mode,
+            agent_notice: notice.iter().copied().collect(),
             notice: notice.into(),
             pending: Vec::new(),
         }
@@ -99,6 +102,21 @@ impl RecordingTap {
     /// Audio from the called party (toward the agent).
     pub fn called_party(&mut self, pcm: &[i16]) {
         self.left.extend(pcm);
+    }
+
+    /// Audio from the called party on its way to the agent, after [`Self::called_party`]: the
+    /// notice, while it lasts, is mixed in so the agent hears what the called party heard.
+    /// Returns whether `pcm` changed.
+    pub fn agent_hears(&mut self, pcm: &mut [i16]) -> bool {
+        let mut changed = false;
+        for s in pcm.iter_mut() {
+            let Some(n) = self.agent_notice.pop_front() else {
+                break;
+            };
+            *s = s.saturating_add(n);
+            changed = true;
+        }
+        changed
     }
 
     /// Audio from the agent on its way to the called party: the notice, while it lasts, is
@@ -319,6 +337,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_agent_hears_the_notice_too_but_it_is_not_recorded_as_the_called_party() {
+        let mut tap = RecordingTap::new(ms(0), PauseMode::Silence, consent_notice(None));
+        let mut heard = Vec::new();
+        let mut out = Vec::new();
+        for i in 0..50u64 {
+            let mut frame = [0i16; 160];
+            tap.called_party(&frame);
+            tap.agent_hears(&mut frame);
+            heard.extend_from_slice(&frame);
+            out.extend(tap.poll(ms(20 * (i + 1))));
+        }
+        assert!(goertzel(&heard[..2000], NOTICE_TONE_HZ) > 0.005);
+        assert!(heard[6000..].iter().all(|&s| s == 0), "only once");
+        let (left, _) = frames(&out);
+        assert!(
+            left.iter().all(|&s| s == 0),
+            "the left channel is the called party's"
+        );
     }
 
     #[test]
