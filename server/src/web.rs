@@ -376,7 +376,15 @@ async fn recording_audio(
         .playback(&recording.key, now, download.then_some(filename.as_str()))
         .await;
     if download {
-        audit_download(services, &me.sub, &recording).await;
+        let detail = format!("recording {} of call {}", recording.id, recording.call_id);
+        app::api::ports::write_audit(
+            services.store.as_ref(),
+            &me.sub,
+            now,
+            "recording_downloaded",
+            detail,
+        )
+        .await;
     }
     match playback {
         Ok(Playback::File(path)) => {
@@ -416,17 +424,6 @@ async fn recording_audio(
             tracing::error!(recording = %recording.id, error = %e, "recordings store unavailable");
             (StatusCode::SERVICE_UNAVAILABLE, "try again shortly").into_response()
         }
-    }
-}
-
-async fn audit_download(services: &Services, owner: &str, r: &app::domain::recordings::Recording) {
-    let event = app::api::ports::AuditEvent {
-        at: services.clock.now_ms(),
-        action: "recording_downloaded".into(),
-        detail: format!("recording {} of call {}", r.id, r.call_id),
-    };
-    if let Err(e) = services.store.audit(owner, &event).await {
-        tracing::error!(error = %e, "audit write failed");
     }
 }
 

@@ -41,14 +41,8 @@ pub(crate) mod ssr {
 
     /// Writes an audit entry; a failure is logged, never shown to the user.
     pub async fn audit(services: &Services, owner: &str, action: &str, detail: String) {
-        let event = super::ports::AuditEvent {
-            at: services.clock.now_ms(),
-            action: action.into(),
-            detail,
-        };
-        if let Err(e) = services.store.audit(owner, &event).await {
-            tracing::error!(error = %e, action, "audit write failed");
-        }
+        let at = services.clock.now_ms();
+        super::ports::write_audit(services.store.as_ref(), owner, at, action, detail).await;
     }
 
     pub fn set_cookie(value: String) {

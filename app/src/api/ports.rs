@@ -96,6 +96,19 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
+/// Writes an audit entry. A failure is logged, never returned: the action it records has
+/// happened already and must not be undone or reported as failed because of the trail.
+pub async fn write_audit(store: &dyn Store, owner: &str, at: u64, action: &str, detail: String) {
+    let event = AuditEvent {
+        at,
+        action: action.into(),
+        detail,
+    };
+    if let Err(e) = store.audit(owner, &event).await {
+        tracing::error!(error = %e, action, "audit entry not written");
+    }
+}
+
 /// Owner-scoped persistence. `owner` is always the caller's `sub`; no method reads or writes
 /// across owners. Shaped for DynamoDB too: keys are (owner, id), lists are cursor-paged, writes
 /// are conditional.

@@ -73,7 +73,7 @@ pub async fn set_recording_mode(mode: RecordingMode) -> Result<Preferences, ApiE
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use crate::api::ports::{AuditEvent, Recordings, RecordingsError, Store, StoreError};
+    use crate::api::ports::{write_audit, Recordings, RecordingsError, Store, StoreError};
     use crate::api::ApiError;
     use crate::domain::recordings::{Recording, RecordingState};
 
@@ -136,20 +136,14 @@ pub mod ssr {
             .await
             .map_err(DeleteError::Recordings)?;
         store.delete_recording(owner, id).await?;
-        let event = AuditEvent {
-            at: now,
-            action: action.into(),
-            detail: format!(
-                "recording {} of call {} ({} ms, sha256 {})",
-                r.id,
-                r.call_id,
-                r.duration_ms,
-                r.sha256.as_deref().unwrap_or("-")
-            ),
-        };
-        if let Err(e) = store.audit(owner, &event).await {
-            tracing::error!(error = %e, action, "audit entry not written");
-        }
+        let detail = format!(
+            "recording {} of call {} ({} ms, sha256 {})",
+            r.id,
+            r.call_id,
+            r.duration_ms,
+            r.sha256.as_deref().unwrap_or("-")
+        );
+        write_audit(store, owner, now, action, detail).await;
         Ok(r)
     }
 }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::ports::{
-    AuditEvent, AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SessionRecord,
-    Store, StoreError, Tokens, UserRecord,
+    AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SessionRecord, Store,
+    StoreError, Tokens, UserRecord,
 };
 use app::domain::auth::{mask_email, normalise_email, password_problems};
 use app::domain::rate_limit::FailureLimiter;
@@ -244,14 +244,8 @@ impl LocalIdentity {
     }
 
     async fn audit(&self, sub: &str, action: &str, detail: String) {
-        let event = AuditEvent {
-            at: self.clock.now_ms(),
-            action: action.into(),
-            detail,
-        };
-        if let Err(e) = self.store.audit(sub, &event).await {
-            tracing::error!(error = %e, action, "audit write failed");
-        }
+        let at = self.clock.now_ms();
+        app::api::ports::write_audit(self.store.as_ref(), sub, at, action, detail).await;
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::ports::{AuditEvent, Clock, Recordings, RecordingsError, Store, StoreError, Upload};
+use app::api::ports::{write_audit, Clock, Recordings, RecordingsError, Store, StoreError, Upload};
 use app::domain::recordings::{
     ConsentNotice, Pause, Recording, RecordingState, Waveform, FORMAT, WAVEFORM_COLUMNS,
 };
@@ -405,7 +405,7 @@ pub async fn recover(
                 // without audio.
                 let _ = tokio::fs::remove_file(&spool).await;
                 store.delete_recording(&owner, &r.id).await?;
-                audit(
+                write_audit(
                     store,
                     &owner,
                     now,
@@ -442,17 +442,6 @@ pub async fn recover(
         }
     }
     Ok(done)
-}
-
-async fn audit(store: &dyn Store, owner: &str, at: u64, action: &str, detail: String) {
-    let event = AuditEvent {
-        at,
-        action: action.into(),
-        detail,
-    };
-    if let Err(e) = store.audit(owner, &event).await {
-        tracing::error!(error = %e, action, "audit entry not written");
-    }
 }
 
 pub use app::api::recordings::ssr::{delete, DeleteError};
