@@ -6,6 +6,8 @@ mod recorder;
 
 use std::sync::Arc;
 
+use sha2::Digest;
+
 use app::api::ports::Recordings;
 use app::domain::calls::CallRecord;
 use app::domain::recordings::{Recording, RecordingState};
@@ -40,6 +42,21 @@ async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
     lost.done.abort();
     let _ = lost.done.await;
     std::fs::remove_file(disk.spool_dir().join(format!("{lost_id}.wav"))).unwrap();
+    // A recording stored whole, but the stop came before its metadata said so.
+    let stored = recorder.start("alice", "c1").await.unwrap();
+    let stored_id = stored.recording.id.clone();
+    let stored_key = stored.recording.key.clone();
+    stored.done.abort();
+    let _ = stored.done.await;
+    let spool = disk.spool_dir().join(format!("{stored_id}.wav"));
+    std::fs::remove_file(&spool).unwrap();
+    let mut w = telephony::wav::WavWriter::create(&spool).unwrap();
+    w.write(&[2000; 12_000], &[-2000; 12_000]).unwrap();
+    w.finish().unwrap();
+    let whole = std::fs::read(&spool).unwrap();
+    disk.complete(&stored_key, Default::default(), &spool)
+        .await
+        .unwrap();
     // A spool file nobody knows.
     std::fs::write(disk.spool_dir().join("stray.wav"), b"RIFF....").unwrap();
 
@@ -49,7 +66,7 @@ async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
     assert_eq!(
         done,
         Recovery {
-            interrupted: 1,
+            interrupted: 2,
             lost: 1,
             deleted: 0,
             orphans: 1
@@ -68,6 +85,27 @@ async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
     assert!(left.iter().all(|&s| s == 1000) && right.iter().all(|&s| s == -1000));
     assert_eq!(r.bytes, std::fs::metadata(&path).unwrap().len());
     assert!(r.sha256.is_some());
+    let s = store
+        .get_recording("alice", &stored_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.state, RecordingState::Interrupted);
+    assert_eq!(s.duration_ms, 1500);
+    assert_eq!(s.bytes, whole.len() as u64);
+    assert_eq!(
+        s.sha256,
+        Some(format!("{:x}", sha2::Sha256::digest(&whole)))
+    );
+    assert_eq!(
+        s.waveform.len(),
+        2 * app::domain::recordings::WAVEFORM_COLUMNS
+    );
+    assert!(
+        s.waveform.iter().all(|&v| (150..=154).contains(&v)),
+        "−24 dBFS (level 152) on both sides throughout: {:?}",
+        s.waveform
+    );
     // No metadata without audio, and an audit entry says so.
     assert_eq!(store.get_recording("alice", &lost_id).await.unwrap(), None);
     let audit = store.list_audit("alice", 10).await.unwrap();

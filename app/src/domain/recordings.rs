@@ -203,15 +203,6 @@ fn level(sample: i16) -> u8 {
     ((db + 60.0) / 60.0 * 255.0).round().clamp(0.0, 255.0) as u8
 }
 
-/// [`Waveform`] of interleaved stereo samples in one go.
-pub fn waveform(interleaved: &[i16], columns: usize) -> Vec<u8> {
-    let mut w = Waveform::new(interleaved.len() as u64 / 2, columns);
-    for frame in interleaved.chunks_exact(2) {
-        w.push(frame[0], frame[1]);
-    }
-    w.finish()
-}
-
 /// A size for people: `1.9 MB`, `640 kB`.
 pub fn format_size(bytes: u64) -> String {
     if bytes >= 1_000_000 {
@@ -246,6 +237,15 @@ fn civil_date(secs: u64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Waveform`] of interleaved stereo samples in one go.
+    fn waveform(interleaved: &[i16], columns: usize) -> Vec<u8> {
+        let mut w = Waveform::new(interleaved.len() as u64 / 2, columns);
+        for frame in interleaved.chunks_exact(2) {
+            w.push(frame[0], frame[1]);
+        }
+        w.finish()
+    }
 
     #[test]
     fn keys_hold_the_date_and_id_only() {

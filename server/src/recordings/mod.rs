@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use app::api::ports::{write_audit, Clock, Recordings, RecordingsError, Store, StoreError, Upload};
 use app::domain::recordings::{
-    ConsentNotice, Pause, Recording, RecordingState, Waveform, FORMAT, WAVEFORM_COLUMNS,
+    duration_of, ConsentNotice, Pause, Recording, RecordingState, Waveform, FORMAT,
+    WAVEFORM_COLUMNS,
 };
 use sha2::{Digest, Sha256};
 use telephony::recording::{PauseMode, RecordedAudio};
@@ -245,16 +246,24 @@ impl Writing {
 
 /// What a finished spool file holds.
 struct Summary {
-    frames: u64,
+    /// Bytes after the header.
+    audio_bytes: u64,
     sha256: String,
     waveform: Vec<u8>,
 }
 
 /// Hashes a WAV file and draws its waveform, reading it once in blocks.
 fn summarize(path: &Path) -> std::io::Result<Summary> {
-    let mut file = std::fs::File::open(path)?;
+    let file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
-    let frames = len.saturating_sub(wav::HEADER_LEN) / wav::BYTES_PER_FRAME as u64;
+    summarize_from(file, len)
+}
+
+/// [`summarize`] for a recording of `len` bytes read from anywhere (a file, or a stored
+/// object fetched into memory).
+fn summarize_from(mut file: impl Read, len: u64) -> std::io::Result<Summary> {
+    let audio_bytes = len.saturating_sub(wav::HEADER_LEN);
+    let frames = audio_bytes / wav::BYTES_PER_FRAME as u64;
     let mut hash = Sha256::new();
     let mut picture = Waveform::new(frames, WAVEFORM_COLUMNS);
     let mut buf = vec![0u8; 64 * 1024];
@@ -280,7 +289,7 @@ fn summarize(path: &Path) -> std::io::Result<Summary> {
         carry.drain(..whole);
     }
     Ok(Summary {
-        frames,
+        audio_bytes,
         sha256: format!("{:x}", hash.finalize()),
         waveform: picture.finish(),
     })
@@ -303,7 +312,7 @@ async fn finalise(
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
     let bytes = recordings.complete(&recording.key, upload, spool).await?;
-    recording.duration_ms = summary.frames * 1000 / wav::SAMPLE_RATE as u64;
+    recording.duration_ms = duration_of(summary.audio_bytes);
     recording.ended_at = Some(match state {
         RecordingState::Complete => now,
         // The server stopped: the audio says when.
@@ -384,17 +393,11 @@ pub async fn recover(
                 // Stored, but the stop came before the metadata said so.
                 let mut r = r;
                 let bytes = recordings.fetch(&r.key).await?;
+                let summary = summarize_from(&bytes[..], bytes.len() as u64)?;
                 r.bytes = bytes.len() as u64;
-                r.sha256 = Some(format!("{:x}", Sha256::digest(&bytes)));
-                let samples: Vec<i16> = bytes
-                    .get(wav::HEADER_LEN as usize..)
-                    .unwrap_or_default()
-                    .chunks_exact(2)
-                    .map(|b| i16::from_le_bytes([b[0], b[1]]))
-                    .collect();
-                r.waveform = app::domain::recordings::waveform(&samples, WAVEFORM_COLUMNS);
-                r.duration_ms =
-                    app::domain::recordings::duration_of(r.bytes.saturating_sub(wav::HEADER_LEN));
+                r.sha256 = Some(summary.sha256);
+                r.waveform = summary.waveform;
+                r.duration_ms = duration_of(summary.audio_bytes);
                 r.ended_at = Some(r.started_at + r.duration_ms);
                 r.state = RecordingState::Interrupted;
                 r.upload_id = None;
