@@ -115,7 +115,7 @@ pub enum GatewayError {
 }
 
 /// What the call's owner tells the leg to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum LegCommand {
     Invite,
     Cancel,
@@ -141,14 +141,6 @@ pub enum RecordCommand {
     /// Ends the recording (the call goes on); the sink closes once the last audio is in it.
     Stop,
 }
-
-// Commands compare by kind (a sink has no useful equality).
-impl PartialEq for RecordCommand {
-    fn eq(&self, other: &Self) -> bool {
-        std::mem::discriminant(self) == std::mem::discriminant(other)
-    }
-}
-impl Eq for RecordCommand {}
 
 /// What happened on either leg.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -608,10 +600,21 @@ struct Recording {
 }
 
 impl Recording {
-    fn send(&self, audio: Vec<RecordedAudio>) {
-        for a in audio {
-            let _ = self.sink.send(a);
-        }
+    /// Hands the recorder what is due by `now`.
+    fn poll(&mut self, now: Duration) {
+        let audio = self.tap.poll(now);
+        send_all(&self.sink, audio);
+    }
+
+    /// Hands the recorder the last audio; dropping the sink tells it the recording ended.
+    fn stop(self, now: Duration) {
+        send_all(&self.sink, self.tap.stop(now));
+    }
+}
+
+fn send_all(sink: &mpsc::UnboundedSender<RecordedAudio>, audio: Vec<RecordedAudio>) {
+    for a in audio {
+        let _ = sink.send(a);
     }
 }
 
@@ -677,8 +680,7 @@ impl Leg {
                 _ = record_tick.tick(), if self.recording.is_some() => {
                     let now = self.epoch.elapsed();
                     if let Some(r) = self.recording.as_mut() {
-                        let audio = r.tap.poll(now);
-                        r.send(audio);
+                        r.poll(now);
                     }
                 }
                 c = self.commands.recv() => match c {
@@ -869,7 +871,7 @@ impl Leg {
     }
 
     async fn on_command(&mut self, c: LegCommand) {
-        match &c {
+        match c {
             LegCommand::Invite => self.invite(),
             LegCommand::Cancel | LegCommand::Bye => {
                 let Some(dialog) = self.dialog.clone() else {
@@ -877,7 +879,7 @@ impl Leg {
                     self.emit(LegEvent::EndConfirmed);
                     return;
                 };
-                let bye = c == LegCommand::Bye;
+                let bye = matches!(c, LegCommand::Bye);
                 tokio::spawn(async move {
                     let _ = if bye {
                         dialog.bye().await
@@ -889,7 +891,7 @@ impl Leg {
             LegCommand::Ringback(on) => {
                 self.ringback = on.then(|| Ringback::for_number(&self.callee));
             }
-            LegCommand::Record(r) => self.on_record(r.clone()),
+            LegCommand::Record(r) => self.on_record(r),
             LegCommand::Close => {}
         }
     }
@@ -919,13 +921,9 @@ impl Leg {
         }
     }
 
-    /// Hands out the recording's last audio; dropping the sink tells the recorder it ended.
     fn stop_recording(&mut self) {
         if let Some(r) = self.recording.take() {
-            let audio = r.tap.stop(self.epoch.elapsed());
-            for a in audio {
-                let _ = r.sink.send(a);
-            }
+            r.stop(self.epoch.elapsed());
         }
     }
 

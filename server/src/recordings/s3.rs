@@ -131,6 +131,24 @@ impl S3Recordings {
         Ok(sent.e_tag().unwrap_or_default().to_string())
     }
 
+    /// The next `len` bytes of the spool, as the upload's next part.
+    async fn send_next_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        upload: &mut Upload,
+        spool: &Path,
+        len: u64,
+    ) -> Result<(), RecordingsError> {
+        let body = Self::read_part(spool, upload.sent, len).await?;
+        let tag = self
+            .send_part(key, upload_id, upload.parts.len() + 1, body)
+            .await?;
+        upload.parts.push(tag);
+        upload.sent += len;
+        Ok(())
+    }
+
     async fn create_upload(&self, key: &str) -> Result<String, RecordingsError> {
         let mut request = self
             .client
@@ -193,12 +211,8 @@ impl Recordings for S3Recordings {
         let len = tokio::fs::metadata(spool).await.map_err(spool_error)?.len();
         let part = self.settings.part_size;
         while len.saturating_sub(upload.sent) >= part {
-            let body = Self::read_part(spool, upload.sent, part).await?;
-            let tag = self
-                .send_part(key, &upload_id, upload.parts.len() + 1, body)
+            self.send_next_part(key, &upload_id, upload, spool, part)
                 .await?;
-            upload.parts.push(tag);
-            upload.sent += part;
         }
         Ok(())
     }
@@ -226,12 +240,8 @@ impl Recordings for S3Recordings {
         }
         while upload.sent < len {
             let n = part.min(len - upload.sent);
-            let body = Self::read_part(spool, upload.sent, n).await?;
-            let tag = self
-                .send_part(key, &upload_id, upload.parts.len() + 1, body)
+            self.send_next_part(key, &upload_id, &mut upload, spool, n)
                 .await?;
-            upload.parts.push(tag);
-            upload.sent += n;
         }
         let parts = upload
             .parts
