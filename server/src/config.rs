@@ -15,6 +15,13 @@ pub enum ConfigError {
         value: String,
         expected: &'static str,
     },
+    /// Well-formed, but what it names cannot be used (checked at start-up).
+    #[error("{name}={value:?}: {problem}")]
+    Unusable {
+        name: &'static str,
+        value: String,
+        problem: String,
+    },
     #[error(".env line {line}: {problem}")]
     DotEnv { line: usize, problem: String },
 }
@@ -92,6 +99,44 @@ pub enum RecordingsBackend {
     },
 }
 
+/// Where contacts, calls, recording metadata, settings and the audit trail are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// One SQLite file in the data directory (the embedded default).
+    Sqlite,
+    /// One DynamoDB table (single-table design, `docs/dynamodb.md`), reached with the AWS
+    /// SDK's standard configuration (credential chain, `AWS_REGION`, `AWS_ENDPOINT_URL*`).
+    DynamoDb { table: String },
+}
+
+impl StoreConfig {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<StoreConfig, ConfigError> {
+        match get("SOFTPHONE_STORE").as_deref().unwrap_or("sqlite") {
+            "sqlite" => Ok(StoreConfig::Sqlite),
+            "dynamodb" => {
+                let table = get("SOFTPHONE_DYNAMODB_TABLE").unwrap_or_default();
+                let valid = (3..=255).contains(&table.len())
+                    && table
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+                if !valid {
+                    return Err(ConfigError::Invalid {
+                        name: "SOFTPHONE_DYNAMODB_TABLE",
+                        value: table,
+                        expected: "with SOFTPHONE_STORE=dynamodb, a DynamoDB table name (3-255 letters, digits, _ - .)",
+                    });
+                }
+                Ok(StoreConfig::DynamoDb { table })
+            }
+            other => Err(ConfigError::Invalid {
+                name: "SOFTPHONE_STORE",
+                value: other.into(),
+                expected: "sqlite (a file in the data directory) or dynamodb",
+            }),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
@@ -99,6 +144,7 @@ pub struct Config {
     /// The URL browsers use to reach the app; the local identity's issuer.
     pub public_url: String,
     pub log_format: LogFormat,
+    pub store: StoreConfig,
     /// `Secure` on session cookies: off only for plain http on a loopback address.
     pub secure_cookies: bool,
     pub telephony: TelephonyConfig,
@@ -175,6 +221,7 @@ impl Config {
             addr,
             public_url,
             log_format,
+            store: StoreConfig::from_vars(&get)?,
             secure_cookies: !plain_http_on_loopback,
             telephony: TelephonyConfig::from_vars(&get)?,
             recordings: RecordingsConfig::from_vars(&get, &data_dir)?,
@@ -485,6 +532,41 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("json or text"));
+    }
+
+    #[test]
+    fn the_store_is_sqlite_unless_dynamodb_is_named_with_a_table() {
+        assert_eq!(config(&[]).unwrap().store, StoreConfig::Sqlite);
+        assert_eq!(
+            config(&[
+                ("SOFTPHONE_STORE", "dynamodb"),
+                ("SOFTPHONE_DYNAMODB_TABLE", "softphone-prod")
+            ])
+            .unwrap()
+            .store,
+            StoreConfig::DynamoDb {
+                table: "softphone-prod".into()
+            }
+        );
+        for (vars, name) in [
+            (
+                vec![("SOFTPHONE_STORE", "dynamodb")],
+                "SOFTPHONE_DYNAMODB_TABLE",
+            ),
+            (
+                vec![
+                    ("SOFTPHONE_STORE", "dynamodb"),
+                    ("SOFTPHONE_DYNAMODB_TABLE", "bad table!"),
+                ],
+                "SOFTPHONE_DYNAMODB_TABLE",
+            ),
+            (vec![("SOFTPHONE_STORE", "postgres")], "SOFTPHONE_STORE"),
+        ] {
+            match config(&vars) {
+                Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{vars:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

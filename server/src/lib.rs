@@ -16,7 +16,8 @@ use leptos::config::get_configuration;
 
 use crate::calls::CallHub;
 use crate::config::{
-    Config, LogFormat, RecordingsBackend, RecordingsConfig, SipTransport, TelephonyConfig, Trunk,
+    Config, LogFormat, RecordingsBackend, RecordingsConfig, SipTransport, StoreConfig,
+    TelephonyConfig, Trunk,
 };
 use crate::identity::{LocalIdentity, LocalIdentityConfig, SigningKey};
 
@@ -242,6 +243,49 @@ pub async fn start_recordings(
     Ok((recordings, recorder))
 }
 
+/// Opens the store the configuration names: the SQLite file (migrated), or the DynamoDB
+/// table (checked to exist with this app's keys and indexes).
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    match &config.store {
+        StoreConfig::Sqlite => Ok(Arc::new(
+            store::SqliteStore::open(&config.database_path()).await?,
+        )),
+        StoreConfig::DynamoDb { table } => {
+            let store = store::DynamoStore::connect(table).await;
+            store.check_table().await.map_err(|e| {
+                StartError::Config(config::ConfigError::Unusable {
+                    name: "SOFTPHONE_DYNAMODB_TABLE",
+                    value: table.clone(),
+                    problem: e.to_string(),
+                })
+            })?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// `server dynamodb create-table`: makes the table the configuration names (idempotent).
+pub async fn create_table_cli(config: Config) -> Result<String, StartError> {
+    let StoreConfig::DynamoDb { table } = &config.store else {
+        return Err(StartError::Config(config::ConfigError::Unusable {
+            name: "SOFTPHONE_STORE",
+            value: "sqlite".into(),
+            problem: "create-table needs SOFTPHONE_STORE=dynamodb and SOFTPHONE_DYNAMODB_TABLE"
+                .into(),
+        }));
+    };
+    let store = store::DynamoStore::connect(table).await;
+    Ok(match store.create_table().await? {
+        store::dynamodb::TableSetup::Created => format!(
+            "created table {table} (indexes GSI1-GSI3, time to live on {})",
+            store::dynamodb::TTL_ATTRIBUTE
+        ),
+        store::dynamodb::TableSetup::AlreadyThere => {
+            format!("table {table} already exists with the expected keys and indexes")
+        }
+    })
+}
+
 /// Builds the embedded-default services (SQLite, local identity, gateway + simulator).
 pub async fn embedded_services(
     config: &Config,
@@ -251,7 +295,7 @@ pub async fn embedded_services(
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let store: Arc<dyn Store> = Arc::new(store::SqliteStore::open(&config.database_path()).await?);
+    let store = open_store(config).await?;
     let key = Arc::new(SigningKey::load_or_create(&config.signing_key_path())?);
     let identity = Arc::new(
         LocalIdentity::new(
@@ -300,7 +344,7 @@ pub async fn embedded_services(
 /// `server recordings retention [--dry-run]`: one retention sweep now, or the list of what it
 /// would delete. Safe next to a running server (it never touches recordings in progress).
 pub async fn retention_cli(config: Config, dry_run: bool) -> Result<usize, StartError> {
-    let store: Arc<dyn Store> = Arc::new(store::SqliteStore::open(&config.database_path()).await?);
+    let store = open_store(&config).await?;
     let recordings = open_recordings(&config.recordings).await?;
     let now = clock::SystemClock.now_ms();
     let swept = recordings::retention_sweep(store.as_ref(), recordings.as_ref(), now, dry_run)
@@ -333,6 +377,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             "plain http on a non-loopback address: browsers will not keep the Secure session cookies; serve it over https"
         );
     }
+    let store_kind = services.store.kind();
     let state = web::AppState {
         leptos_options,
         services,
@@ -347,7 +392,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             addr: config.addr.to_string(),
             source,
         })?;
-    tracing::info!(url = %config.public_url, data_dir = %config.data_dir.display(), "softphone listening");
+    tracing::info!(url = %config.public_url, store = store_kind, data_dir = %config.data_dir.display(), "softphone listening");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

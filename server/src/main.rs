@@ -7,7 +7,10 @@ const USAGE: &str = "usage:
   server serve           the same
   server numbers check … check phone numbers against the dialling policy (server numbers check --help)
   server recordings retention [--dry-run]
-                         delete recordings past their retention date now (--dry-run: list them)";
+                         delete recordings past their retention date now (--dry-run: list them)
+  server dynamodb create-table
+                         create the DynamoDB table SOFTPHONE_DYNAMODB_TABLE names, with its
+                         indexes and time to live (does nothing if it is already there)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +32,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some("dynamodb") => match args.get(1..).unwrap_or_default() {
+            [a] if a == "create-table" => create_table(),
+            _ => {
+                eprintln!("{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         None | Some("serve") => run(),
         Some("-h") | Some("--help") => {
             println!("{USAGE}");
@@ -41,22 +51,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// The configuration and an async runtime for a command, or the exit code saying why not.
+fn prepare() -> Result<(server::config::Config, tokio::runtime::Runtime), ExitCode> {
+    let config = server::config::Config::from_env().map_err(|e| {
+        eprintln!("configuration error: {e}");
+        ExitCode::from(2)
+    })?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })?;
+    Ok((config, runtime))
+}
+
 fn run() -> ExitCode {
-    let config = match server::config::Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("configuration error: {e}");
-            return ExitCode::from(2);
-        }
+    let (config, runtime) = match prepare() {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
     server::init_logging(&config.log_format);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     match runtime.block_on(server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -68,19 +81,9 @@ fn run() -> ExitCode {
 }
 
 fn retention(dry_run: bool) -> ExitCode {
-    let config = match server::config::Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (config, runtime) = match prepare() {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
     match runtime.block_on(server::retention_cli(config, dry_run)) {
         Ok(n) => {
@@ -92,6 +95,23 @@ fn retention(dry_run: bool) -> ExitCode {
                     "deleted"
                 }
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn create_table() -> ExitCode {
+    let (config, runtime) = match prepare() {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
+    };
+    match runtime.block_on(server::create_table_cli(config)) {
+        Ok(done) => {
+            println!("{done}");
             ExitCode::SUCCESS
         }
         Err(e) => {

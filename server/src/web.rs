@@ -447,17 +447,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     let kind = state.services.recordings.kind();
+    let store_kind = state.services.store.kind();
     match state.services.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(serde_json::json!({"store": "ok", "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
+            Json(serde_json::json!({"store": "ok", "store_kind": store_kind, "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
         )
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "store not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"store": "unavailable", "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
+                Json(serde_json::json!({"store": "unavailable", "store_kind": store_kind, "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
             )
                 .into_response()
         }

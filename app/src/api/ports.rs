@@ -114,6 +114,8 @@ pub async fn write_audit(store: &dyn Store, owner: &str, at: u64, action: &str, 
 /// are conditional.
 #[async_trait]
 pub trait Store: Send + Sync {
+    /// "sqlite" or "dynamodb" (for `/readyz` and the logs).
+    fn kind(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;
 
     // Users and sessions of the local identity provider.

@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlitePool};
 
 use super::cursor;
+use super::search::{name_key, number_digits};
 
 /// Schema migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -51,21 +52,6 @@ fn like_pattern(text: &str) -> String {
     }
     out.push('%');
     out
-}
-
-/// The digits to look for in numbers, when the search looks like a number (no letters, at
-/// least three digits); empty otherwise, so "Person 1" does not match every number with a 1.
-fn number_digits(search: &str) -> String {
-    let digits: String = search.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() >= 3 && !search.chars().any(char::is_alphabetic) {
-        digits
-    } else {
-        String::new()
-    }
-}
-
-fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
 }
 
 impl SqliteStore {
@@ -289,6 +275,10 @@ const FAILURE_REASONS: &str = "('refused','failed','interrupted')";
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
