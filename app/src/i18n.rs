@@ -124,6 +124,15 @@ messages! {
     CodeSentLog => "If an account exists for this email, a reset code has been issued. On this local installation the code is written to the server log: ask your administrator for it.", "Si existe una cuenta con este correo, se ha emitido un código. En esta instalación local el código se escribe en el registro del servidor: pídalo a su administrador.", "如果该邮箱有账户，已生成重置码。在本地安装中，重置码写入服务器日志：请向管理员索取。";
     CodeSentEmail => "If an account exists for this email, we have sent it a reset code.", "Si existe una cuenta con este correo, le hemos enviado un código.", "如果该邮箱有账户，我们已向其发送重置码。";
     PasswordChanged => "Password changed. Sign in with your new password.", "Contraseña cambiada. Inicie sesión con la nueva.", "密码已更改。请用新密码登录。";
+    ConfirmTitle => "Confirm your email", "Confirme su correo", "确认您的邮箱";
+    ConfirmCodeSent => "We sent a confirmation code to", "Enviamos un código de confirmación a", "我们已将确认码发送至";
+    ConfirmationCode => "Confirmation code", "Código de confirmación", "确认码";
+    ConfirmButton => "Confirm and sign in", "Confirmar e iniciar sesión", "确认并登录";
+    ResendCode => "Send a new code", "Enviar un código nuevo", "重新发送确认码";
+    CodeResent => "A new code is on its way to", "Un código nuevo va en camino a", "新的确认码已发送至";
+    ErrNotConfirmed => "This account is not confirmed yet: enter the code we emailed you.", "Esta cuenta aún no está confirmada: introduzca el código que le enviamos.", "此账户尚未确认：请输入我们通过邮件发送的确认码。";
+    ErrInvalidConfirmationCode => "The confirmation code is wrong or has expired. Send a new one.", "El código de confirmación es incorrecto o ha caducado. Pida uno nuevo.", "确认码错误或已过期，请重新发送。";
+    ErrPasswordResetRequired => "A new password is required for this account: use “Forgot password”.", "Esta cuenta necesita una contraseña nueva: use «¿Olvidó su contraseña?».", "此账户需要设置新密码：请使用“忘记密码”。";
     BackToSignIn => "Back to sign in", "Volver a iniciar sesión", "返回登录";
     Working => "Please wait…", "Espere…", "请稍候…";
     PasswordRules => "The password needs:", "La contraseña necesita:", "密码需要：";

@@ -137,6 +137,90 @@ impl StoreConfig {
     }
 }
 
+/// Who signs users in and issues their tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentityConfig {
+    /// The built-in provider: accounts in the store, tokens signed with a key in the data
+    /// directory (the embedded default).
+    Local,
+    /// An Amazon Cognito user pool and its public app client.
+    Cognito {
+        user_pool_id: String,
+        client_id: String,
+        /// Where the pool's signing keys are, when not at the issuer (emulators).
+        jwks_url: Option<String>,
+        /// The app client's refresh-token validity, in days.
+        refresh_days: u32,
+    },
+}
+
+impl IdentityConfig {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<IdentityConfig, ConfigError> {
+        match get("SOFTPHONE_IDENTITY").as_deref().unwrap_or("local") {
+            "local" => Ok(IdentityConfig::Local),
+            "cognito" => {
+                let user_pool_id = get("SOFTPHONE_COGNITO_USER_POOL_ID").unwrap_or_default();
+                // <region>_<id>; moto's ids are longer than AWS's, so no stricter pattern.
+                let valid_pool = user_pool_id.split_once('_').is_some_and(|(region, id)| {
+                    region.len() >= 9
+                        && region
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                        && !id.is_empty()
+                        && id.bytes().all(|b| b.is_ascii_alphanumeric())
+                });
+                if !valid_pool {
+                    return Err(ConfigError::Invalid {
+                        name: "SOFTPHONE_COGNITO_USER_POOL_ID",
+                        value: user_pool_id,
+                        expected: "with SOFTPHONE_IDENTITY=cognito, a user pool id such as ap-southeast-1_AbC123xyz",
+                    });
+                }
+                let client_id = get("SOFTPHONE_COGNITO_CLIENT_ID").unwrap_or_default();
+                if client_id.is_empty() || !client_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err(ConfigError::Invalid {
+                        name: "SOFTPHONE_COGNITO_CLIENT_ID",
+                        value: client_id,
+                        expected: "with SOFTPHONE_IDENTITY=cognito, the id of the pool's app client (letters and digits)",
+                    });
+                }
+                let jwks_url = get("SOFTPHONE_COGNITO_JWKS_URL");
+                if let Some(url) = &jwks_url {
+                    if !(url.starts_with("https://") || url.starts_with("http://")) {
+                        return Err(ConfigError::Invalid {
+                            name: "SOFTPHONE_COGNITO_JWKS_URL",
+                            value: url.clone(),
+                            expected: "an http(s) URL of the pool's jwks.json (only for emulators; unset for AWS)",
+                        });
+                    }
+                }
+                let days = get("SOFTPHONE_COGNITO_REFRESH_DAYS").unwrap_or_else(|| "30".into());
+                let refresh_days = days
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| (1..=3650).contains(d))
+                    .ok_or(ConfigError::Invalid {
+                        name: "SOFTPHONE_COGNITO_REFRESH_DAYS",
+                        value: days,
+                        expected: "the app client's refresh-token validity in days, 1 to 3650",
+                    })?;
+                Ok(IdentityConfig::Cognito {
+                    user_pool_id,
+                    client_id,
+                    jwks_url,
+                    refresh_days,
+                })
+            }
+            other => Err(ConfigError::Invalid {
+                name: "SOFTPHONE_IDENTITY",
+                value: other.into(),
+                expected: "local (accounts in the store) or cognito",
+            }),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
@@ -145,6 +229,7 @@ pub struct Config {
     pub public_url: String,
     pub log_format: LogFormat,
     pub store: StoreConfig,
+    pub identity: IdentityConfig,
     /// `Secure` on session cookies: off only for plain http on a loopback address.
     pub secure_cookies: bool,
     pub telephony: TelephonyConfig,
@@ -222,6 +307,7 @@ impl Config {
             public_url,
             log_format,
             store: StoreConfig::from_vars(&get)?,
+            identity: IdentityConfig::from_vars(&get)?,
             secure_cookies: !plain_http_on_loopback,
             telephony: TelephonyConfig::from_vars(&get)?,
             recordings: RecordingsConfig::from_vars(&get, &data_dir)?,
@@ -565,6 +651,63 @@ mod tests {
             match config(&vars) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
                 other => panic!("{vars:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn identity_is_local_unless_a_cognito_pool_and_client_are_named() {
+        assert_eq!(config(&[]).unwrap().identity, IdentityConfig::Local);
+        assert_eq!(
+            config(&[
+                ("SOFTPHONE_IDENTITY", "cognito"),
+                ("SOFTPHONE_COGNITO_USER_POOL_ID", "ap-southeast-1_AbC123xyz"),
+                ("SOFTPHONE_COGNITO_CLIENT_ID", "4tp1abcdefgh2ijklmno3pqrst"),
+            ])
+            .unwrap()
+            .identity,
+            IdentityConfig::Cognito {
+                user_pool_id: "ap-southeast-1_AbC123xyz".into(),
+                client_id: "4tp1abcdefgh2ijklmno3pqrst".into(),
+                jwks_url: None,
+                refresh_days: 30,
+            }
+        );
+        let cognito = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = vec![
+                ("SOFTPHONE_IDENTITY", "cognito"),
+                ("SOFTPHONE_COGNITO_USER_POOL_ID", "us-east-1_abc"),
+                ("SOFTPHONE_COGNITO_CLIENT_ID", "client1"),
+            ];
+            vars.extend_from_slice(extra);
+            config(&vars)
+        };
+        for (extra, name) in [
+            (
+                vec![("SOFTPHONE_COGNITO_USER_POOL_ID", "")],
+                "SOFTPHONE_COGNITO_USER_POOL_ID",
+            ),
+            (
+                vec![("SOFTPHONE_COGNITO_USER_POOL_ID", "pool")],
+                "SOFTPHONE_COGNITO_USER_POOL_ID",
+            ),
+            (
+                vec![("SOFTPHONE_COGNITO_CLIENT_ID", "a b")],
+                "SOFTPHONE_COGNITO_CLIENT_ID",
+            ),
+            (
+                vec![("SOFTPHONE_COGNITO_JWKS_URL", "file:///k")],
+                "SOFTPHONE_COGNITO_JWKS_URL",
+            ),
+            (
+                vec![("SOFTPHONE_COGNITO_REFRESH_DAYS", "0")],
+                "SOFTPHONE_COGNITO_REFRESH_DAYS",
+            ),
+            (vec![("SOFTPHONE_IDENTITY", "ldap")], "SOFTPHONE_IDENTITY"),
+        ] {
+            match cognito(&extra) {
+                Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name, "{extra:?}"),
+                other => panic!("{extra:?}: {other:?}"),
             }
         }
     }

@@ -11,15 +11,17 @@ pub mod web;
 
 use std::sync::Arc;
 
-use app::api::ports::{Clock, Recordings, Services, Store};
+use app::api::ports::{Clock, Identity, Recordings, Services, Store};
 use leptos::config::get_configuration;
 
 use crate::calls::CallHub;
 use crate::config::{
-    Config, LogFormat, RecordingsBackend, RecordingsConfig, SipTransport, StoreConfig,
-    TelephonyConfig, Trunk,
+    Config, IdentityConfig, LogFormat, RecordingsBackend, RecordingsConfig, SipTransport,
+    StoreConfig, TelephonyConfig, Trunk,
 };
-use crate::identity::{LocalIdentity, LocalIdentityConfig, SigningKey};
+use crate::identity::{
+    CognitoIdentity, CognitoSettings, LocalIdentity, LocalIdentityConfig, SigningKey,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -286,26 +288,77 @@ pub async fn create_table_cli(config: Config) -> Result<String, StartError> {
     })
 }
 
-/// Builds the embedded-default services (SQLite, local identity, gateway + simulator).
-pub async fn embedded_services(
+/// Opens the identity provider the configuration names. The local one also serves its JWKS
+/// (returned so the web layer can publish it).
+pub async fn open_identity(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<(Arc<dyn Identity>, Option<Arc<LocalIdentity>>), StartError> {
+    match &config.identity {
+        IdentityConfig::Local => {
+            let key = Arc::new(SigningKey::load_or_create(&config.signing_key_path())?);
+            let local = Arc::new(
+                LocalIdentity::new(
+                    LocalIdentityConfig::new(config.public_url.clone()),
+                    store,
+                    clock,
+                    key,
+                )
+                .await?,
+            );
+            Ok((local.clone(), Some(local)))
+        }
+        IdentityConfig::Cognito {
+            user_pool_id,
+            client_id,
+            jwks_url,
+            refresh_days,
+        } => {
+            let mut settings = CognitoSettings::new(user_pool_id, client_id);
+            if let Some(url) = jwks_url {
+                settings.jwks_url = url.clone();
+            }
+            settings.refresh_ttl =
+                std::time::Duration::from_secs(u64::from(*refresh_days) * 86_400);
+            let cognito = CognitoIdentity::connect(settings, store, clock).await?;
+            // A wrong pool, region or JWKS URL shows now, not at the first sign-in.
+            cognito.ping().await.map_err(|e| {
+                StartError::Config(config::ConfigError::Unusable {
+                    name: if jwks_url.is_some() {
+                        "SOFTPHONE_COGNITO_JWKS_URL"
+                    } else {
+                        "SOFTPHONE_COGNITO_USER_POOL_ID"
+                    },
+                    value: jwks_url.clone().unwrap_or_else(|| user_pool_id.clone()),
+                    problem: e.to_string(),
+                })
+            })?;
+            Ok((Arc::new(cognito), None))
+        }
+    }
+}
+
+/// Builds the services the configuration names (the embedded default: SQLite, local identity,
+/// gateway + simulator).
+pub async fn build_services(
     config: &Config,
     clock: Arc<dyn Clock>,
-) -> Result<(Services, Arc<LocalIdentity>, Arc<CallHub>, TelephonyRuntime), StartError> {
+) -> Result<
+    (
+        Services,
+        Option<Arc<LocalIdentity>>,
+        Arc<CallHub>,
+        TelephonyRuntime,
+    ),
+    StartError,
+> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;
     let store = open_store(config).await?;
-    let key = Arc::new(SigningKey::load_or_create(&config.signing_key_path())?);
-    let identity = Arc::new(
-        LocalIdentity::new(
-            LocalIdentityConfig::new(config.public_url.clone()),
-            store.clone(),
-            clock.clone(),
-            key,
-        )
-        .await?,
-    );
+    let (identity, local_identity) = open_identity(config, store.clone(), clock.clone()).await?;
     // Calls a stopped server left open can never end now: close them before taking new ones.
     let closed = store.close_open_calls(clock.now_ms()).await?;
     if closed > 0 {
@@ -330,7 +383,7 @@ pub async fn embedded_services(
     ));
     let services = Services {
         store,
-        identity: identity.clone(),
+        identity,
         numbers: Arc::new(numbers::Libphonenumber),
         clock,
         telephony: hub.clone(),
@@ -338,7 +391,7 @@ pub async fn embedded_services(
         call_guard,
         secure_cookies: config.secure_cookies,
     };
-    Ok((services, identity, hub, runtime))
+    Ok((services, local_identity, hub, runtime))
 }
 
 /// `server recordings retention [--dry-run]`: one retention sweep now, or the list of what it
@@ -369,19 +422,22 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let leptos = get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?;
     let mut leptos_options = leptos.leptos_options;
     leptos_options.site_addr = config.addr;
-    let (services, identity, hub, _telephony) =
-        embedded_services(&config, Arc::new(clock::SystemClock)).await?;
+    let (services, local_identity, hub, _telephony) =
+        build_services(&config, Arc::new(clock::SystemClock)).await?;
     if config.secure_cookies && config.public_url.starts_with("http://") {
         tracing::warn!(
             public_url = %config.public_url,
             "plain http on a non-loopback address: browsers will not keep the Secure session cookies; serve it over https"
         );
     }
-    let store_kind = services.store.kind();
+    let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
     let state = web::AppState {
         leptos_options,
         services,
-        jwks: Arc::new(move || identity.jwks()),
+        jwks: local_identity.map(|local| {
+            Arc::new(move || local.jwks())
+                as Arc<dyn Fn() -> jsonwebtoken::jwk::JwkSet + Send + Sync>
+        }),
         calls: hub,
         public_url: config.public_url.clone(),
     };
@@ -392,7 +448,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             addr: config.addr.to_string(),
             source,
         })?;
-    tracing::info!(url = %config.public_url, store = store_kind, data_dir = %config.data_dir.display(), "softphone listening");
+    tracing::info!(url = %config.public_url, store = store_kind, identity = identity_kind, data_dir = %config.data_dir.display(), "softphone listening");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

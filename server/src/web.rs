@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::api::ports::{AuthError, ClientAddr, Principal, Services};
+use app::api::ports::{AccessToken, AuthError, ClientAddr, Principal, Services};
 use app::cookies;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRef, Request, State};
@@ -20,7 +20,8 @@ use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRou
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
-    pub jwks: Arc<dyn Fn() -> JwkSet + Send + Sync>,
+    /// The local identity's signing keys (none with Cognito, whose keys Cognito publishes).
+    pub jwks: Option<Arc<dyn Fn() -> JwkSet + Send + Sync>>,
     pub calls: Arc<crate::calls::CallHub>,
     pub public_url: String,
 }
@@ -84,10 +85,10 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     let headers = request.headers().clone();
     let mut set_cookies: Vec<String> = Vec::new();
 
-    let mut principal: Option<Principal> = None;
+    let mut principal: Option<(Principal, String)> = None;
     if let Some(token) = bearer_or_cookie(&headers) {
         match identity.verify_access(&token).await {
-            Ok(p) => principal = Some(p),
+            Ok(p) => principal = Some((p, token)),
             Err(AuthError::Unavailable(detail)) => {
                 tracing::error!(%detail, "identity provider unavailable");
                 return (
@@ -117,7 +118,16 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
                             tokens.expires_in,
                             secure,
                         ));
-                        principal = Some(p);
+                        // A client set to rotate refresh tokens hands out a new one.
+                        if let Some(refresh) = &tokens.refresh_token {
+                            set_cookies.push(cookies::token(
+                                cookies::REFRESH,
+                                refresh,
+                                tokens.refresh_expires_in,
+                                secure,
+                            ));
+                        }
+                        principal = Some((p, tokens.access_token));
                     }
                 }
                 Err(_) => {
@@ -137,8 +147,9 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             Redirect::to("/").into_response()
         }
         _ => {
-            if let Some(p) = principal {
+            if let Some((p, token)) = principal {
                 request.extensions_mut().insert(p);
+                request.extensions_mut().insert(AccessToken(token));
             }
             next.run(request).await
         }
@@ -427,8 +438,11 @@ async fn recording_audio(
     }
 }
 
-async fn jwks(State(state): State<AppState>) -> Json<JwkSet> {
-    Json((state.jwks)())
+async fn jwks(State(state): State<AppState>) -> Response {
+    match &state.jwks {
+        Some(keys) => Json(keys()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn healthz() -> &'static str {
@@ -448,21 +462,37 @@ async fn readyz(State(state): State<AppState>) -> Response {
     };
     let kind = state.services.recordings.kind();
     let store_kind = state.services.store.kind();
-    match state.services.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(serde_json::json!({"store": "ok", "store_kind": store_kind, "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
-        )
-            .into_response(),
+    // Required: without it nobody can sign in or stay signed in.
+    let identity = match state.services.identity.ping().await {
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::error!(error = %e, "identity provider not ready");
+            "unavailable"
+        }
+    };
+    let identity_kind = state.services.identity.kind();
+    let store = match state.services.store.ping().await {
+        Ok(()) => "ok",
         Err(e) => {
             tracing::error!(error = %e, "store not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"store": "unavailable", "store_kind": store_kind, "trunk": trunk, "recordings": recordings, "recordings_store": kind})),
-            )
-                .into_response()
+            "unavailable"
         }
-    }
+    };
+    let status = if store == "ok" && identity == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let report = serde_json::json!({
+        "store": store,
+        "store_kind": store_kind,
+        "identity": identity,
+        "identity_kind": identity_kind,
+        "trunk": trunk,
+        "recordings": recordings,
+        "recordings_store": kind,
+    });
+    (status, Json(report)).into_response()
 }
 
 pub fn router(state: AppState) -> Router {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::ports::{AuthError, ClientAddr, Clock, Identity, Store};
+use app::api::ports::{AuthError, ClientAddr, Clock, Identity, SignUpNext, Store};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use server::identity::jwt::{sign, AccessClaims};
@@ -70,15 +70,31 @@ fn access_claims(token: &str) -> AccessClaims {
 #[tokio::test]
 async fn sign_up_then_sign_in_gives_cognito_shaped_tokens() {
     let f = fixture().await;
-    f.identity
-        .sign_up("Agent@Example.com", PASSWORD, from())
-        .await
-        .unwrap();
+    assert_eq!(
+        f.identity
+            .sign_up("Agent@Example.com", PASSWORD, from())
+            .await,
+        Ok(SignUpNext::SignIn),
+        "local accounts need no emailed code"
+    );
     assert_eq!(
         f.identity
             .sign_up("agent@example.com", PASSWORD, from())
             .await,
         Err(AuthError::EmailTaken)
+    );
+    // Confirming is a no-op for an account that exists, and refused for one that does not.
+    assert_eq!(
+        f.identity
+            .confirm_sign_up("agent@example.com", "any", from())
+            .await,
+        Ok(())
+    );
+    assert_eq!(
+        f.identity
+            .confirm_sign_up("nobody@example.com", "any", from())
+            .await,
+        Err(AuthError::InvalidConfirmationCode)
     );
     assert_eq!(
         f.identity.sign_up("not-an-email", PASSWORD, from()).await,
@@ -330,7 +346,10 @@ async fn refresh_and_global_sign_out() {
         Err(AuthError::SessionExpired)
     );
 
-    f.identity.sign_out(&principal).await.unwrap();
+    f.identity
+        .sign_out(&principal, &refreshed.access_token)
+        .await
+        .unwrap();
     assert_eq!(
         f.identity.refresh(&refresh).await,
         Err(AuthError::SessionExpired)

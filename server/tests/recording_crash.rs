@@ -3,122 +3,23 @@
 //! partial recording is then a valid, playable WAV with its metadata marked interrupted, the
 //! call is closed as interrupted, and nothing is left in the spool.
 
+#[path = "common/binary.rs"]
+mod binary;
+
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use binary::{call_api, free_port, http, start_server};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use telephony::peer::{BrowserPeer, PeerCommand, Source};
 use telephony::tones::tone_purity;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-struct Server {
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-async fn start_server(data: &Path, port: u16) -> Server {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(data.join("server.log"))
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        // Its own directory: no .env of the developer's is read.
-        .current_dir(data)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_OUTPUT_NAME", "softphone")
-        .env("SOFTPHONE_DATA_DIR", data)
-        .env("SOFTPHONE_LOG_FORMAT", "text")
-        .env("SOFTPHONE_MEDIA_PORTS", "33000-33099")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let server = Server { child };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok((200, _, _)) = http(port, "GET", "/healthz", None, None).await {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// One HTTP/1.0 request (the body ends with the connection): status, Set-Cookie values, body.
-async fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    json: Option<&Value>,
-) -> std::io::Result<(u16, Vec<String>, Vec<u8>)> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    let body = json.map(|j| j.to_string()).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
-    if let Some(c) = cookie {
-        request.push_str(&format!("Cookie: {c}\r\n"));
-    }
-    if json.is_some() {
-        request.push_str(&format!(
-            "Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no header end"))?;
-    let head = String::from_utf8_lossy(&response[..split]).to_string();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let cookies = head
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("set-cookie: ")
-                .or_else(|| l.strip_prefix("Set-Cookie: "))
-        })
-        .filter_map(|c| c.split(';').next().map(str::to_string))
-        .collect();
-    Ok((status, cookies, response[split + 4..].to_vec()))
-}
-
-async fn call_api(port: u16, cookie: &str, endpoint: &str, body: Value) -> Value {
-    let (status, _, bytes) = http(port, "POST", endpoint, Some(cookie), Some(&body))
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&bytes);
-    assert_eq!(status, 200, "{endpoint}: {text}");
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{endpoint}: {e}: {text}"))
-}
 
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("softphone-crash-{}", uuid::Uuid::new_v4()));
@@ -130,7 +31,7 @@ fn temp_dir() -> PathBuf {
 async fn killing_the_server_mid_recording_leaves_a_playable_interrupted_recording() {
     let data = temp_dir();
     let port = free_port();
-    let server = start_server(&data, port).await;
+    let server = start_server(&data, port, &[]).await;
 
     // Sign up (the session cookies come back), record every call, call the echo number.
     let (status, cookies, body) = http(
@@ -206,7 +107,7 @@ async fn killing_the_server_mid_recording_leaves_a_playable_interrupted_recordin
     drop(ws);
     drop(peer);
 
-    let server = start_server(&data, port).await;
+    let server = start_server(&data, port, &[]).await;
     let call = call_api(port, &cookie, "/api/calls/get", json!({"id": call_id})).await;
     assert_eq!(call["record"]["end_reason"], "interrupted", "{call}");
     let recording_id = call["record"]["recording_id"]

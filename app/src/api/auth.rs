@@ -10,6 +10,18 @@ use super::ApiError;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub email: String,
+    /// Roles (Cognito groups), e.g. `admin`.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// What happens after signing up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignUpResult {
+    /// Signed in already (the local identity confirms accounts at once).
+    SignedIn(Account),
+    /// A code went to `destination` (masked); `confirm_sign_up` finishes.
+    ConfirmCode { destination: String },
 }
 
 /// How the password-reset code reaches the user.
@@ -46,48 +58,92 @@ fn set_session_cookies(tokens: &super::ports::Tokens, secure: bool) {
     }
 }
 
+#[cfg(feature = "ssr")]
+async fn sign_in_with(
+    services: &super::ports::Services,
+    email: &str,
+    password: &str,
+) -> Result<Account, ApiError> {
+    let tokens = services
+        .identity
+        .sign_in(email, password, super::ssr::client_addr())
+        .await?;
+    set_session_cookies(&tokens, services.secure_cookies);
+    let principal = services
+        .identity
+        .verify_access(&tokens.access_token)
+        .await?;
+    Ok(Account {
+        email: principal.email,
+        roles: principal.groups,
+    })
+}
+
 #[server(endpoint = "auth/sign_up", input = Json)]
 pub async fn sign_up(
     email: String,
     password: String,
     confirm: String,
-) -> Result<Account, ApiError> {
+) -> Result<SignUpResult, ApiError> {
+    use super::ports::SignUpNext;
     use super::ssr::{client_addr, services};
     if password != confirm {
         return Err(ApiError::PasswordsDiffer);
     }
     let services = services()?;
-    let from = client_addr();
-    services.identity.sign_up(&email, &password, from).await?;
-    let tokens = services.identity.sign_in(&email, &password, from).await?;
-    set_session_cookies(&tokens, services.secure_cookies);
-    Ok(Account {
-        email: crate::domain::auth::normalise_email(&email).unwrap_or(email),
-    })
+    match services
+        .identity
+        .sign_up(&email, &password, client_addr())
+        .await?
+    {
+        SignUpNext::SignIn => Ok(SignUpResult::SignedIn(
+            sign_in_with(&services, &email, &password).await?,
+        )),
+        SignUpNext::ConfirmCode { destination } => Ok(SignUpResult::ConfirmCode { destination }),
+    }
+}
+
+/// Confirms a new account with the emailed code, then signs in.
+#[server(endpoint = "auth/confirm_sign_up", input = Json)]
+pub async fn confirm_sign_up(
+    email: String,
+    code: String,
+    password: String,
+) -> Result<Account, ApiError> {
+    use super::ssr::{client_addr, services};
+    let services = services()?;
+    services
+        .identity
+        .confirm_sign_up(&email, &code, client_addr())
+        .await?;
+    sign_in_with(&services, &email, &password).await
+}
+
+/// Sends the confirmation code again; returns where it went (masked).
+#[server(endpoint = "auth/resend_code", input = Json)]
+pub async fn resend_code(email: String) -> Result<String, ApiError> {
+    use super::ssr::{client_addr, services};
+    let services = services()?;
+    Ok(services
+        .identity
+        .resend_confirmation(&email, client_addr())
+        .await?)
 }
 
 #[server(endpoint = "auth/sign_in", input = Json)]
 pub async fn sign_in(email: String, password: String) -> Result<Account, ApiError> {
-    use super::ssr::{client_addr, services};
-    let services = services()?;
-    let tokens = services
-        .identity
-        .sign_in(&email, &password, client_addr())
-        .await?;
-    set_session_cookies(&tokens, services.secure_cookies);
-    Ok(Account {
-        email: crate::domain::auth::normalise_email(&email).unwrap_or(email),
-    })
+    let services = super::ssr::services()?;
+    sign_in_with(&services, &email, &password).await
 }
 
 /// Signs out everywhere (all refresh tokens revoked) and clears this browser's cookies.
 #[server(endpoint = "auth/sign_out", input = Json)]
 pub async fn sign_out() -> Result<(), ApiError> {
-    use super::ssr::{principal, services, set_cookie};
+    use super::ssr::{access_token, principal, services, set_cookie};
     use crate::cookies;
     let services = services()?;
-    if let Ok(principal) = principal() {
-        services.identity.sign_out(&principal).await?;
+    if let (Ok(principal), Ok(token)) = (principal(), access_token()) {
+        services.identity.sign_out(&principal, &token.0).await?;
     }
     for name in [cookies::ACCESS, cookies::ID, cookies::REFRESH] {
         set_cookie(cookies::clear(name, services.secure_cookies));
@@ -133,7 +189,8 @@ pub async fn reset_password(
 
 #[server(endpoint = "account", input = Json)]
 pub async fn current_account() -> Result<Option<Account>, ApiError> {
-    Ok(super::ssr::principal()
-        .ok()
-        .map(|p| Account { email: p.email }))
+    Ok(super::ssr::principal().ok().map(|p| Account {
+        email: p.email,
+        roles: p.groups,
+    }))
 }

@@ -27,6 +27,12 @@ pub enum ApiError {
     EmailTaken,
     #[error("the reset code is wrong or has expired")]
     InvalidResetCode,
+    #[error("confirm the account with the emailed code first")]
+    NotConfirmed,
+    #[error("the confirmation code is wrong or has expired")]
+    InvalidConfirmationCode,
+    #[error("a new password is required: reset it")]
+    PasswordResetRequired,
     #[error("this number cannot be dialled: {0:?}")]
     NumberRefused(RefusalReason),
     #[error("the contact has problems")]
@@ -72,7 +78,10 @@ impl ApiError {
             | ApiError::NumberRefused(_)
             | ApiError::ContactInvalid(_)
             | ApiError::FileUnreadable(_) => 422,
-            ApiError::InvalidResetCode | ApiError::Request(_) => 400,
+            ApiError::InvalidResetCode
+            | ApiError::InvalidConfirmationCode
+            | ApiError::Request(_) => 400,
+            ApiError::NotConfirmed | ApiError::PasswordResetRequired => 403,
             ApiError::TooManyAttempts { .. } | ApiError::TooManyCallAttempts { .. } => 429,
             ApiError::CallingUnavailable | ApiError::Unavailable => 503,
         }
@@ -117,6 +126,9 @@ mod from_ports {
                 AuthError::WeakPassword(p) => ApiError::WeakPassword(p),
                 AuthError::EmailTaken => ApiError::EmailTaken,
                 AuthError::InvalidResetCode => ApiError::InvalidResetCode,
+                AuthError::NotConfirmed => ApiError::NotConfirmed,
+                AuthError::InvalidConfirmationCode => ApiError::InvalidConfirmationCode,
+                AuthError::PasswordResetRequired => ApiError::PasswordResetRequired,
                 AuthError::SessionExpired | AuthError::InvalidToken(_) => ApiError::NotSignedIn,
                 AuthError::Unavailable(detail) => {
                     tracing::error!(%detail, "identity provider unavailable");

@@ -13,7 +13,7 @@ pub use error::ApiError;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use super::ports::{ClientAddr, Principal, Services};
+    use super::ports::{AccessToken, ClientAddr, Principal, Services};
     use super::ApiError;
     use leptos::prelude::*;
 
@@ -30,6 +30,13 @@ pub(crate) mod ssr {
     pub fn principal() -> Result<Principal, ApiError> {
         parts()
             .and_then(|p| p.extensions.get::<Principal>().cloned())
+            .ok_or(ApiError::NotSignedIn)
+    }
+
+    /// The access token the request came with (set with the principal).
+    pub fn access_token() -> Result<AccessToken, ApiError> {
+        parts()
+            .and_then(|p| p.extensions.get::<AccessToken>().cloned())
             .ok_or(ApiError::NotSignedIn)
     }
 

@@ -24,6 +24,25 @@ pub struct Principal {
     /// The user's stable id (Cognito `sub`); every record is scoped to it.
     pub sub: String,
     pub email: String,
+    /// Cognito groups the user is in (`cognito:groups`); `admin` is the administrator role.
+    pub groups: Vec<String>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.groups.iter().any(|g| g == "admin")
+    }
+}
+
+/// The access token the request was authenticated with (Cognito's `GlobalSignOut` needs the
+/// user's own). Never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(pub String);
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(…)")
+    }
 }
 
 /// The client's address, as seen by the server (for throttling).
@@ -240,6 +259,15 @@ pub enum ResetDelivery {
     Email,
 }
 
+/// What a new account needs before it can sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignUpNext {
+    /// Nothing: sign in now (local identity).
+    SignIn,
+    /// The code sent to `destination` (masked, e.g. `a***@e***.com`) confirms the account.
+    ConfirmCode { destination: String },
+}
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
     /// Wrong email or password; never says which.
@@ -255,6 +283,14 @@ pub enum AuthError {
     EmailTaken,
     #[error("reset code is wrong or expired")]
     InvalidResetCode,
+    /// Signed up, but the emailed confirmation code has not been entered yet.
+    #[error("account not confirmed")]
+    NotConfirmed,
+    #[error("confirmation code is wrong or expired")]
+    InvalidConfirmationCode,
+    /// The administrator requires a new password (Cognito): the reset flow sets one.
+    #[error("a new password is required")]
+    PasswordResetRequired,
     #[error("session expired")]
     SessionExpired,
     #[error("token rejected: {0}")]
@@ -265,8 +301,26 @@ pub enum AuthError {
 
 #[async_trait]
 pub trait Identity: Send + Sync {
-    async fn sign_up(&self, email: &str, password: &str, from: ClientAddr)
-        -> Result<(), AuthError>;
+    /// "local" or "cognito" (for `/readyz` and the logs).
+    fn kind(&self) -> &'static str;
+    /// Whether tokens can be issued and verified now (Cognito: its JWKS is reachable).
+    async fn ping(&self) -> Result<(), AuthError>;
+    async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        from: ClientAddr,
+    ) -> Result<SignUpNext, AuthError>;
+    /// Confirms a new account with the code sent to its email.
+    async fn confirm_sign_up(
+        &self,
+        email: &str,
+        code: &str,
+        from: ClientAddr,
+    ) -> Result<(), AuthError>;
+    /// Sends the confirmation code again; returns where it went (masked).
+    async fn resend_confirmation(&self, email: &str, from: ClientAddr)
+        -> Result<String, AuthError>;
     async fn sign_in(
         &self,
         email: &str,
@@ -274,8 +328,9 @@ pub trait Identity: Send + Sync {
         from: ClientAddr,
     ) -> Result<Tokens, AuthError>;
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError>;
-    /// Revokes every refresh token of the user (Cognito `GlobalSignOut`).
-    async fn sign_out(&self, principal: &Principal) -> Result<(), AuthError>;
+    /// Revokes every refresh token of the user (Cognito `GlobalSignOut`, which takes the
+    /// user's own access token).
+    async fn sign_out(&self, principal: &Principal, access_token: &str) -> Result<(), AuthError>;
     /// Always succeeds for a well-formed email, whether or not an account exists.
     async fn forgot_password(
         &self,

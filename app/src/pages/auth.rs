@@ -7,11 +7,14 @@ use std::future::Future;
 
 use leptos::prelude::*;
 
-use crate::api::auth::{forgot_password, reset_password, sign_in, sign_up, ResetCodeSentTo};
+use crate::api::auth::{
+    confirm_sign_up, forgot_password, resend_code, reset_password, sign_in, sign_up,
+    ResetCodeSentTo, SignUpResult,
+};
 use crate::api::ApiError;
 use crate::browser;
 use crate::components::messages::{password_problem_text, ErrorLine};
-use crate::domain::auth::password_problems;
+use crate::domain::auth::{mask_email, password_problems};
 use crate::i18n::T;
 use crate::prefs::{prefs, tx, use_tr};
 
@@ -103,6 +106,13 @@ fn SubmitButton(state: FormState, label: T) -> impl IntoView {
 pub fn SignIn() -> impl IntoView {
     let (email, password) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let state = FormState::new();
+    // An account signed up but never confirmed: the code form takes over.
+    let confirming = RwSignal::new(None::<String>);
+    Effect::new(move || {
+        if state.error.get() == Some(ApiError::NotConfirmed) {
+            confirming.set(Some(mask_email(&email.get_untracked())));
+        }
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // Inside the user's gesture: lets call audio play without another tap.
@@ -114,12 +124,20 @@ pub fn SignIn() -> impl IntoView {
     };
     view! {
         <AuthFrame title=T::SignInTitle>
-            <form on:submit=on_submit novalidate=true>
-                <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
-                <Field label=T::Password name="password" kind="password" autocomplete="current-password" value=password/>
+            <Show
+                when=move || confirming.get().is_some()
+                fallback=move || view! {
+                    <form on:submit=on_submit novalidate=true>
+                        <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
+                        <Field label=T::Password name="password" kind="password" autocomplete="current-password" value=password/>
+                        <ErrorLine error=state.error/>
+                        <SubmitButton state=state label=T::SignInButton/>
+                    </form>
+                }
+            >
                 <ErrorLine error=state.error/>
-                <SubmitButton state=state label=T::SignInButton/>
-            </form>
+                <ConfirmAccount email=email password=password destination=confirming/>
+            </Show>
             <p class="mt-6 text-sm">
                 <a class="link" href="/forgot">{tx(T::ForgotLink)}</a>
             </p>
@@ -139,6 +157,7 @@ pub fn SignUp() -> impl IntoView {
         RwSignal::new(String::new()),
     );
     let state = FormState::new();
+    let confirming = RwSignal::new(None::<String>);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let request = sign_up(
@@ -146,7 +165,10 @@ pub fn SignUp() -> impl IntoView {
             password.get_untracked(),
             confirm.get_untracked(),
         );
-        state.submit(request, |_| browser::go_to("/"));
+        state.submit(request, move |result| match result {
+            SignUpResult::SignedIn(_) => browser::go_to("/"),
+            SignUpResult::ConfirmCode { destination } => confirming.set(Some(destination)),
+        });
     };
     let rules = move || {
         let problems = password_problems(&password.get());
@@ -166,21 +188,73 @@ pub fn SignUp() -> impl IntoView {
     };
     view! {
         <AuthFrame title=T::SignUpTitle>
-            <form on:submit=on_submit novalidate=true>
-                <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
-                <Field label=T::Password name="password" kind="password" autocomplete="new-password" value=password/>
-                <div class="mb-4 text-sm" id="password-rules">
-                    <p>{tx(T::PasswordRules)}</p>
-                    <ul class="mt-1 space-y-0.5">{rules}</ul>
-                </div>
-                <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password" value=confirm/>
-                <ErrorLine error=state.error/>
-                <SubmitButton state=state label=T::SignUpButton/>
-            </form>
+            <Show
+                when=move || confirming.get().is_some()
+                fallback=move || view! {
+                    <form on:submit=on_submit novalidate=true>
+                        <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
+                        <Field label=T::Password name="password" kind="password" autocomplete="new-password" value=password/>
+                        <div class="mb-4 text-sm" id="password-rules">
+                            <p>{tx(T::PasswordRules)}</p>
+                            <ul class="mt-1 space-y-0.5">{rules}</ul>
+                        </div>
+                        <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password" value=confirm/>
+                        <ErrorLine error=state.error/>
+                        <SubmitButton state=state label=T::SignUpButton/>
+                    </form>
+                }
+            >
+                <ConfirmAccount email=email password=password destination=confirming/>
+            </Show>
             <p class="mt-6 text-sm">
                 {tx(T::HaveAccount)} " " <a class="link" href="/signin">{tx(T::SignInTitle)}</a>
             </p>
         </AuthFrame>
+    }
+}
+
+/// The emailed code that confirms a new account (Cognito), then signs in with the password
+/// the user just typed; the code can be sent again.
+#[component]
+fn ConfirmAccount(
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    destination: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let (state, resend_state) = (FormState::new(), FormState::new());
+    let resent = RwSignal::new(false);
+    let on_confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        crate::phone::Phone::unlock_audio();
+        let request = confirm_sign_up(
+            email.get_untracked(),
+            code.get_untracked(),
+            password.get_untracked(),
+        );
+        state.submit(request, |_| browser::go_to("/"));
+    };
+    let on_resend = move |_| {
+        resend_state.submit(resend_code(email.get_untracked()), move |to| {
+            destination.set(Some(to));
+            resent.set(true);
+        });
+    };
+    view! {
+        <h2 class="mb-2 text-lg font-semibold">{tx(T::ConfirmTitle)}</h2>
+        <p role="status" class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100" data-testid="confirm-sent">
+            {move || if resent.get() { tx(T::CodeResent) } else { tx(T::ConfirmCodeSent) }}
+            " " <strong>{move || destination.get().unwrap_or_default()}</strong>
+        </p>
+        <form on:submit=on_confirm novalidate=true>
+            <Field label=T::ConfirmationCode name="code" kind="text" autocomplete="one-time-code" value=code/>
+            <ErrorLine error=state.error/>
+            <SubmitButton state=state label=T::ConfirmButton/>
+        </form>
+        <button type="button" class="link mt-4 text-sm" data-testid="resend-code" on:click=on_resend disabled=move || resend_state.pending.get()>
+            {tx(T::ResendCode)}
+        </button>
+        <ErrorLine error=resend_state.error/>
     }
 }
 

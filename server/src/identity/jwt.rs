@@ -26,6 +26,13 @@ pub struct AccessClaims {
     /// The refresh session the token came from (Cognito's `origin_jti`).
     pub origin_jti: String,
     pub username: String,
+    /// The user's groups (roles), when the user is in any.
+    #[serde(
+        rename = "cognito:groups",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub groups: Vec<String>,
 }
 
 /// Claims of an ID token.

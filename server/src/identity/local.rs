@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::ports::{
-    AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SessionRecord, Store,
-    StoreError, Tokens, UserRecord,
+    AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SessionRecord, SignUpNext,
+    Store, StoreError, Tokens, UserRecord,
 };
 use app::domain::auth::{mask_email, normalise_email, password_problems};
 use app::domain::rate_limit::FailureLimiter;
@@ -185,6 +185,7 @@ impl LocalIdentity {
             jti: uuid::Uuid::new_v4().to_string(),
             origin_jti: session_id.into(),
             username: user.sub.clone(),
+            groups: Vec::new(),
         };
         let id = IdClaims {
             sub: user.sub.clone(),
@@ -251,12 +252,21 @@ impl LocalIdentity {
 
 #[async_trait]
 impl Identity for LocalIdentity {
+    fn kind(&self) -> &'static str {
+        "local"
+    }
+
+    async fn ping(&self) -> Result<(), AuthError> {
+        // Its keys are in memory; its users are in the store, which /readyz checks itself.
+        Ok(())
+    }
+
     async fn sign_up(
         &self,
         email: &str,
         password: &str,
         from: ClientAddr,
-    ) -> Result<(), AuthError> {
+    ) -> Result<SignUpNext, AuthError> {
         let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
         let problems = password_problems(password);
         if !problems.is_empty() {
@@ -281,7 +291,31 @@ impl Identity for LocalIdentity {
         }
         tracing::info!(user = %user.sub, email = %mask_email(&email), "account created");
         self.audit(&user.sub, "sign_up", String::new()).await;
-        Ok(())
+        // No mail service here: accounts are confirmed at once.
+        Ok(SignUpNext::SignIn)
+    }
+
+    async fn confirm_sign_up(
+        &self,
+        email: &str,
+        _code: &str,
+        _from: ClientAddr,
+    ) -> Result<(), AuthError> {
+        // Every local account is confirmed; there is no code to check.
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        match self.store.user_by_email(&email).await.map_err(store_err)? {
+            Some(_) => Ok(()),
+            None => Err(AuthError::InvalidConfirmationCode),
+        }
+    }
+
+    async fn resend_confirmation(
+        &self,
+        email: &str,
+        _from: ClientAddr,
+    ) -> Result<String, AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        Ok(mask_email(&email))
     }
 
     async fn sign_in(
@@ -353,7 +387,7 @@ impl Identity for LocalIdentity {
         })
     }
 
-    async fn sign_out(&self, principal: &Principal) -> Result<(), AuthError> {
+    async fn sign_out(&self, principal: &Principal, _access_token: &str) -> Result<(), AuthError> {
         let revoked = self
             .store
             .revoke_sessions(&principal.sub)
@@ -473,6 +507,7 @@ impl Identity for LocalIdentity {
         Ok(Principal {
             sub: claims.sub,
             email: user.email,
+            groups: claims.groups,
         })
     }
 }

@@ -85,3 +85,78 @@ pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
+
+/// A Cognito user-pools client for moto (test credentials).
+#[allow(dead_code)]
+pub fn cognito_client(endpoint: &str) -> aws_sdk_cognitoidentityprovider::Client {
+    use aws_sdk_cognitoidentityprovider::config;
+    let config = config::Builder::new()
+        .behavior_version(config::BehaviorVersion::latest())
+        .region(config::Region::new("us-east-1"))
+        .credentials_provider(config::Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_cognitoidentityprovider::Client::from_conf(config)
+}
+
+/// A user pool as the CloudFormation template makes it (email as the username, the app's
+/// password policy, an `admin` group) and a public app client for it.
+#[allow(dead_code)]
+pub async fn user_pool(endpoint: &str) -> (String, String) {
+    use aws_sdk_cognitoidentityprovider::types::{
+        PasswordPolicyType, UserPoolPolicyType, UsernameAttributeType, VerifiedAttributeType,
+    };
+    let client = cognito_client(endpoint);
+    let pool = client
+        .create_user_pool()
+        .pool_name(format!("softphone-test-{}", uuid::Uuid::new_v4()))
+        .username_attributes(UsernameAttributeType::Email)
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(
+                    PasswordPolicyType::builder()
+                        .minimum_length(8)
+                        .require_lowercase(true)
+                        .require_uppercase(true)
+                        .require_numbers(true)
+                        .require_symbols(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let pool_id = pool.user_pool().unwrap().id().unwrap().to_string();
+    let app = app_client(endpoint, &pool_id).await;
+    client
+        .create_group()
+        .user_pool_id(&pool_id)
+        .group_name("admin")
+        .send()
+        .await
+        .unwrap();
+    (pool_id, app)
+}
+
+/// A public app client (no secret) with password and refresh-token sign-in.
+#[allow(dead_code)]
+pub async fn app_client(endpoint: &str, pool_id: &str) -> String {
+    use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
+    let out = cognito_client(endpoint)
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name("softphone")
+        .generate_secret(false)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .unwrap();
+    out.user_pool_client()
+        .unwrap()
+        .client_id()
+        .unwrap()
+        .to_string()
+}

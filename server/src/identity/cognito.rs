@@ -1,0 +1,481 @@
+//! Amazon Cognito user pools as the identity provider: the same `Identity` port the local
+//! provider implements, so server functions and pages do not know which one is behind them.
+//!
+//! Tokens are verified here (signature from the pool's JWKS, issuer, `token_use`, `client_id`,
+//! expiry), then once per token and minute with Cognito itself (`GetUser`), which is how a
+//! token revoked by "sign out everywhere" stops working on every server, and where the email
+//! comes from (access tokens do not carry it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::api::ports::{
+    write_audit, AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SignUpNext,
+    Store, Tokens,
+};
+use app::domain::auth::{mask_email, normalise_email, password_problems};
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType};
+use aws_sdk_cognitoidentityprovider::Client;
+use sha2::{Digest, Sha256};
+
+use super::jwks::HttpJwks;
+use super::jwt::{JwksSource, TokenVerifier};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CognitoSettings {
+    pub user_pool_id: String,
+    /// A public app client (no secret) with `USER_PASSWORD_AUTH` and `REFRESH_TOKEN_AUTH`.
+    pub client_id: String,
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`: the `iss` of every token.
+    pub issuer: String,
+    /// Where the signing keys are: `<issuer>/.well-known/jwks.json` unless overridden (moto
+    /// serves them at its own address while its tokens name the real issuer).
+    pub jwks_url: String,
+    /// How long the app client's refresh tokens live (Cognito's default: 30 days).
+    pub refresh_ttl: Duration,
+}
+
+impl CognitoSettings {
+    /// Settings for a pool; the region is the part of the pool id before `_`.
+    pub fn new(user_pool_id: &str, client_id: &str) -> Self {
+        let region = user_pool_id.split('_').next().unwrap_or_default();
+        let issuer = format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}");
+        CognitoSettings {
+            user_pool_id: user_pool_id.into(),
+            client_id: client_id.into(),
+            jwks_url: format!("{issuer}/.well-known/jwks.json"),
+            issuer,
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// A verified token is taken on trust for this long before Cognito is asked again.
+const RECHECK_AFTER_MS: u64 = 60_000;
+/// Verified tokens remembered at most (a busy server drops the oldest half past this).
+const MAX_REMEMBERED: usize = 10_000;
+/// Cognito's throttling says nothing about when to retry; a minute is its usual window.
+const THROTTLED_RETRY_S: u64 = 60;
+
+pub struct CognitoIdentity {
+    client: Client,
+    settings: CognitoSettings,
+    verifier: TokenVerifier,
+    jwks: Arc<HttpJwks>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    /// SHA-256 of an access token → (checked with Cognito until, who it is).
+    checked: Mutex<HashMap<[u8; 32], (u64, Principal)>>,
+}
+
+fn unavailable<E, R>(what: &str, e: &SdkError<E, R>) -> AuthError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    AuthError::Unavailable(format!("Cognito {what}: {}", DisplayErrorContext(e)))
+}
+
+/// The errors any Cognito operation can answer (throttling, password policy); anything else
+/// is the provider being unavailable.
+fn common<E, R>(what: &str, e: &SdkError<E, R>) -> AuthError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    match e.code() {
+        Some(
+            "TooManyRequestsException"
+            | "LimitExceededException"
+            | "TooManyFailedAttemptsException"
+            | "CodeDeliveryFailureException",
+        ) => AuthError::TooManyAttempts {
+            retry_after_secs: THROTTLED_RETRY_S,
+        },
+        // Passwords are checked against the domain's rules first; a pool with a stricter
+        // policy still refuses with this, and the UI lists the rules.
+        Some("InvalidPasswordException") => AuthError::WeakPassword(Vec::new()),
+        _ => unavailable(what, e),
+    }
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl CognitoIdentity {
+    pub async fn connect(
+        settings: CognitoSettings,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthError> {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        Self::with_client(Client::new(&shared), settings, store, clock)
+    }
+
+    pub fn with_client(
+        client: Client,
+        settings: CognitoSettings,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthError> {
+        let jwks = Arc::new(HttpJwks::new(&settings.jwks_url)?);
+        Ok(CognitoIdentity {
+            verifier: TokenVerifier::new(
+                settings.issuer.clone(),
+                settings.client_id.clone(),
+                jwks.clone(),
+            ),
+            jwks,
+            client,
+            settings,
+            store,
+            clock,
+            checked: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn audit(&self, sub: &str, action: &str, detail: String) {
+        write_audit(
+            self.store.as_ref(),
+            sub,
+            self.clock.now_ms(),
+            action,
+            detail,
+        )
+        .await;
+    }
+
+    fn tokens(
+        &self,
+        result: &aws_sdk_cognitoidentityprovider::types::AuthenticationResultType,
+    ) -> Result<Tokens, AuthError> {
+        let missing = |what: &str| AuthError::Unavailable(format!("Cognito returned no {what}"));
+        Ok(Tokens {
+            id_token: result.id_token().ok_or_else(|| missing("ID token"))?.into(),
+            access_token: result
+                .access_token()
+                .ok_or_else(|| missing("access token"))?
+                .into(),
+            refresh_token: result.refresh_token().map(str::to_string),
+            expires_in: u64::try_from(result.expires_in()).unwrap_or(3600),
+            refresh_expires_in: self.settings.refresh_ttl.as_secs(),
+        })
+    }
+
+    fn forget(&self, access_token: &str) {
+        if let Ok(mut checked) = self.checked.lock() {
+            checked.remove(&token_hash(access_token));
+        }
+    }
+}
+
+#[async_trait]
+impl Identity for CognitoIdentity {
+    fn kind(&self) -> &'static str {
+        "cognito"
+    }
+
+    async fn ping(&self) -> Result<(), AuthError> {
+        self.jwks.fetch().await.map(|_| ())
+    }
+
+    async fn sign_up(
+        &self,
+        email: &str,
+        password: &str,
+        _from: ClientAddr,
+    ) -> Result<SignUpNext, AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let problems = password_problems(password);
+        if !problems.is_empty() {
+            return Err(AuthError::WeakPassword(problems));
+        }
+        let attribute = AttributeType::builder()
+            .name("email")
+            .value(&email)
+            .build()
+            .map_err(|e| AuthError::Unavailable(e.to_string()))?;
+        let out = self
+            .client
+            .sign_up()
+            .client_id(&self.settings.client_id)
+            .username(&email)
+            .password(password)
+            .user_attributes(attribute)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("UsernameExistsException" | "AliasExistsException") => AuthError::EmailTaken,
+                Some("InvalidParameterException") => AuthError::InvalidEmail,
+                _ => common("SignUp", &e),
+            })?;
+        tracing::info!(email = %mask_email(&email), user = out.user_sub(), "Cognito account created");
+        self.audit(out.user_sub(), "sign_up", String::new()).await;
+        if out.user_confirmed() {
+            return Ok(SignUpNext::SignIn);
+        }
+        Ok(SignUpNext::ConfirmCode {
+            destination: out
+                .code_delivery_details()
+                .and_then(|d| d.destination())
+                .map_or_else(|| mask_email(&email), str::to_string),
+        })
+    }
+
+    async fn confirm_sign_up(
+        &self,
+        email: &str,
+        code: &str,
+        _from: ClientAddr,
+    ) -> Result<(), AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        self.client
+            .confirm_sign_up()
+            .client_id(&self.settings.client_id)
+            .username(&email)
+            .confirmation_code(code.trim())
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some(
+                    "CodeMismatchException"
+                    | "ExpiredCodeException"
+                    | "UserNotFoundException"
+                    | "NotAuthorizedException",
+                ) => AuthError::InvalidConfirmationCode,
+                _ => common("ConfirmSignUp", &e),
+            })?;
+        Ok(())
+    }
+
+    async fn resend_confirmation(
+        &self,
+        email: &str,
+        _from: ClientAddr,
+    ) -> Result<String, AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        match self
+            .client
+            .resend_confirmation_code()
+            .client_id(&self.settings.client_id)
+            .username(&email)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .code_delivery_details()
+                .and_then(|d| d.destination())
+                .map_or_else(|| mask_email(&email), str::to_string)),
+            // Says nothing about whether the account exists.
+            Err(e) if e.code() == Some("UserNotFoundException") => Ok(mask_email(&email)),
+            Err(e) => Err(common("ResendConfirmationCode", &e)),
+        }
+    }
+
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        from: ClientAddr,
+    ) -> Result<Tokens, AuthError> {
+        let email = normalise_email(email).unwrap_or_else(|| email.trim().to_lowercase());
+        let out = self
+            .client
+            .initiate_auth()
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .client_id(&self.settings.client_id)
+            .auth_parameters("USERNAME", &email)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NotAuthorizedException")
+                    if e.message().is_some_and(|m| m.contains("attempts exceeded")) =>
+                {
+                    AuthError::TooManyAttempts {
+                        retry_after_secs: THROTTLED_RETRY_S,
+                    }
+                }
+                Some("NotAuthorizedException" | "UserNotFoundException") => {
+                    tracing::warn!(email = %mask_email(&email), address = %from.0, "sign-in failed");
+                    AuthError::InvalidCredentials
+                }
+                Some("UserNotConfirmedException") => AuthError::NotConfirmed,
+                Some("PasswordResetRequiredException") => AuthError::PasswordResetRequired,
+                _ => common("InitiateAuth", &e),
+            })?;
+        let Some(result) = out.authentication_result() else {
+            // A challenge (e.g. NEW_PASSWORD_REQUIRED for an account an administrator made):
+            // the password-reset flow sets a password the user chooses.
+            tracing::warn!(email = %mask_email(&email), challenge = ?out.challenge_name(), "sign-in needs a challenge the app does not offer");
+            return Err(AuthError::PasswordResetRequired);
+        };
+        let tokens = self.tokens(result)?;
+        let principal = self.verify_access(&tokens.access_token).await?;
+        self.audit(&principal.sub, "sign_in", from.0.to_string())
+            .await;
+        Ok(tokens)
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError> {
+        let out = self
+            .client
+            .initiate_auth()
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .client_id(&self.settings.client_id)
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NotAuthorizedException" | "UserNotFoundException") => {
+                    AuthError::SessionExpired
+                }
+                _ => common("InitiateAuth (refresh)", &e),
+            })?;
+        let result = out
+            .authentication_result()
+            .ok_or(AuthError::SessionExpired)?;
+        let mut tokens = self.tokens(result)?;
+        // Cognito does not rotate refresh tokens unless the client is set to.
+        tokens.refresh_token = result.refresh_token().map(str::to_string);
+        Ok(tokens)
+    }
+
+    async fn sign_out(&self, principal: &Principal, access_token: &str) -> Result<(), AuthError> {
+        self.client
+            .global_sign_out()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NotAuthorizedException") => AuthError::SessionExpired,
+                _ => common("GlobalSignOut", &e),
+            })?;
+        self.forget(access_token);
+        self.audit(&principal.sub, "sign_out", "global sign-out".into())
+            .await;
+        Ok(())
+    }
+
+    async fn forgot_password(
+        &self,
+        email: &str,
+        _from: ClientAddr,
+    ) -> Result<ResetDelivery, AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        match self
+            .client
+            .forgot_password()
+            .client_id(&self.settings.client_id)
+            .username(&email)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(ResetDelivery::Email),
+            // The same answer whether or not the account exists.
+            Err(e) if e.code() == Some("UserNotFoundException") => Ok(ResetDelivery::Email),
+            Err(e) => Err(common("ForgotPassword", &e)),
+        }
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        email: &str,
+        code: &str,
+        new_password: &str,
+        _from: ClientAddr,
+    ) -> Result<(), AuthError> {
+        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let problems = password_problems(new_password);
+        if !problems.is_empty() {
+            return Err(AuthError::WeakPassword(problems));
+        }
+        self.client
+            .confirm_forgot_password()
+            .client_id(&self.settings.client_id)
+            .username(&email)
+            .confirmation_code(code.trim())
+            .password(new_password)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some(
+                    "CodeMismatchException"
+                    | "ExpiredCodeException"
+                    | "UserNotFoundException"
+                    | "NotAuthorizedException",
+                ) => AuthError::InvalidResetCode,
+                _ => common("ConfirmForgotPassword", &e),
+            })?;
+        Ok(())
+    }
+
+    async fn verify_access(&self, token: &str) -> Result<Principal, AuthError> {
+        let claims = self.verifier.verify_access(token).await?;
+        let now = self.clock.now_ms();
+        let hash = token_hash(token);
+        if let Some((until, principal)) =
+            self.checked.lock().ok().and_then(|c| c.get(&hash).cloned())
+        {
+            if now < until && principal.sub == claims.sub {
+                return Ok(principal);
+            }
+        }
+        let user = self
+            .client
+            .get_user()
+            .access_token(token)
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                // Revoked (sign-out everywhere), or the user was disabled or deleted.
+                Some("NotAuthorizedException" | "UserNotFoundException") => {
+                    AuthError::SessionExpired
+                }
+                _ => common("GetUser", &e),
+            })?;
+        let email = user
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "email")
+            .and_then(|a| a.value())
+            .unwrap_or_default()
+            .to_string();
+        let principal = Principal {
+            sub: claims.sub,
+            email,
+            groups: claims.groups,
+        };
+        if let Ok(mut checked) = self.checked.lock() {
+            if checked.len() >= MAX_REMEMBERED {
+                checked.retain(|_, (until, _)| *until > now);
+                if checked.len() >= MAX_REMEMBERED {
+                    checked.clear();
+                }
+            }
+            checked.insert(hash, (now + RECHECK_AFTER_MS, principal.clone()));
+        }
+        Ok(principal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issuer_and_jwks_follow_the_pool_region() {
+        let s = CognitoSettings::new("ap-southeast-1_AbC123xyz", "client");
+        assert_eq!(
+            s.issuer,
+            "https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_AbC123xyz"
+        );
+        assert_eq!(s.jwks_url, format!("{}/.well-known/jwks.json", s.issuer));
+    }
+}
