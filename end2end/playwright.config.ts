@@ -69,8 +69,9 @@ export default defineConfig({
     },
   },
   // The real server binary built by `cargo leptos build`, on a fresh data directory; started
-  // before the tests and stopped after them. With moto running (scripts/test.sh starts it), a
-  // second one keeps its recordings in S3 (moto's) instead of on disk.
+  // before the tests and stopped after them. With moto running (scripts/test.sh starts it and
+  // makes the bucket, table and user pool), a second one runs on the AWS back ends instead:
+  // recordings in S3, data in DynamoDB, accounts in Cognito (all moto's).
   webServer: [{
     command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}" 2>&1`,
     cwd: root,
@@ -87,7 +88,7 @@ export default defineConfig({
       RUST_LOG: "info",
     },
   }, ...(process.env.SOFTPHONE_TEST_MOTO ? [{
-    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.s3" 2>&1`,
+    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.aws" 2>&1`,
     cwd: root,
     url: `http://127.0.0.1:${port + 1}/healthz`,
     reuseExistingServer: false,
@@ -97,13 +98,19 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "target/site",
       LEPTOS_SITE_PKG_DIR: "pkg",
       LEPTOS_OUTPUT_NAME: "softphone",
-      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "s3"),
+      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "aws"),
       SOFTPHONE_LOG_FORMAT: "json",
       SOFTPHONE_MEDIA_PORTS: "41000-41999",
       SOFTPHONE_RECORDINGS: "s3",
       SOFTPHONE_RECORDINGS_BUCKET: "softphone-e2e",
       SOFTPHONE_RECORDINGS_PREFIX: "e2e/",
       SOFTPHONE_S3_FORCE_PATH_STYLE: "true",
+      SOFTPHONE_STORE: "dynamodb",
+      SOFTPHONE_DYNAMODB_TABLE: process.env.SOFTPHONE_E2E_TABLE ?? "",
+      SOFTPHONE_IDENTITY: "cognito",
+      SOFTPHONE_COGNITO_USER_POOL_ID: process.env.SOFTPHONE_E2E_POOL_ID ?? "",
+      SOFTPHONE_COGNITO_CLIENT_ID: process.env.SOFTPHONE_E2E_CLIENT_ID ?? "",
+      SOFTPHONE_COGNITO_JWKS_URL: `${process.env.SOFTPHONE_TEST_MOTO}/${process.env.SOFTPHONE_E2E_POOL_ID}/.well-known/jwks.json`,
       AWS_ENDPOINT_URL: process.env.SOFTPHONE_TEST_MOTO,
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "test",

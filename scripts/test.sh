@@ -19,7 +19,7 @@ cargo clippy --locked -p frontend -p app --features app/hydrate,split --target w
 step "cfn-lint (infrastructure template) $(elapsed)"
 "$CFN_LINT" infra/*.yaml
 
-step "Starting moto (S3 emulator for the recordings tests) $(elapsed)"
+step "Starting moto (S3, DynamoDB and Cognito emulator for the AWS tests) $(elapsed)"
 MOTO_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" > "$CARGO_TARGET_DIR/moto.log" 2>&1 &
 MOTO_PID=$!
@@ -27,11 +27,24 @@ trap 'kill "$MOTO_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null && break; sleep 0.1; done
 (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null || { echo "moto did not start"; cat "$CARGO_TARGET_DIR/moto.log"; exit 1; }
 export SOFTPHONE_TEST_MOTO="http://127.0.0.1:$MOTO_PORT"
-# The bucket the end-to-end tests' S3-backed server records into.
-"$MOTO_VENV/bin/python" -c "
+# The end-to-end tests' AWS server: the bucket it records into, and the user pool and app
+# client it signs users in with, made as infra/softphone.yaml makes them. (Its DynamoDB table
+# is made by the server's own `dynamodb create-table` once the binary is built.)
+read -r SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID < <("$MOTO_VENV/bin/python" -c "
 import boto3
-boto3.client('s3', endpoint_url='$SOFTPHONE_TEST_MOTO', region_name='us-east-1',
-             aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='softphone-e2e')"
+kw = dict(endpoint_url='$SOFTPHONE_TEST_MOTO', region_name='us-east-1',
+          aws_access_key_id='test', aws_secret_access_key='test')
+boto3.client('s3', **kw).create_bucket(Bucket='softphone-e2e')
+idp = boto3.client('cognito-idp', **kw)
+pool = idp.create_user_pool(PoolName='softphone-e2e', UsernameAttributes=['email'],
+    AutoVerifiedAttributes=['email'],
+    Policies={'PasswordPolicy': {'MinimumLength': 8, 'RequireUppercase': True,
+        'RequireLowercase': True, 'RequireNumbers': True, 'RequireSymbols': True}})['UserPool']['Id']
+idp.create_group(UserPoolId=pool, GroupName='admin')
+client = idp.create_user_pool_client(UserPoolId=pool, ClientName='softphone', GenerateSecret=False,
+    ExplicitAuthFlows=['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'])['UserPoolClient']['ClientId']
+print(pool, client)")
+export SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID SOFTPHONE_E2E_TABLE=softphone-e2e
 
 step "Native tests $(elapsed)"
 cargo test --locked -p app -p server -p telephony
@@ -41,6 +54,12 @@ cargo leptos build --split --features split
 
 step "Release WASM size report $(elapsed)"
 scripts/wasm-size.sh
+
+step "DynamoDB table for the end-to-end AWS server (server dynamodb create-table) $(elapsed)"
+AWS_ENDPOINT_URL="$SOFTPHONE_TEST_MOTO" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+  AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+  SOFTPHONE_STORE=dynamodb SOFTPHONE_DYNAMODB_TABLE="$SOFTPHONE_E2E_TABLE" \
+  "$CARGO_TARGET_DIR/debug/server" dynamodb create-table
 
 step "Playwright end-to-end tests in Chromium $(elapsed)"
 (cd end2end && npx playwright test)

@@ -5,7 +5,8 @@ import { dial, hydrated, signUp } from "./helpers";
 const ECHO = "+65 6000 0001";
 
 // Where recordings are kept: on disk (the embedded default) and, when the test command runs
-// moto, in S3 (a second server, on the next port; playback through presigned URLs).
+// moto, in S3 (the second server, on the next port, on all the AWS back ends: DynamoDB for the
+// metadata, Cognito for the accounts; playback through presigned URLs).
 const port = Number(process.env.E2E_PORT ?? 3100);
 const stores: [string, string][] = [["disk", `http://127.0.0.1:${port}`]];
 if (process.env.SOFTPHONE_TEST_MOTO) stores.push(["S3", `http://127.0.0.1:${port + 1}`]);
