@@ -30,20 +30,8 @@ export SOFTPHONE_TEST_MOTO="http://127.0.0.1:$MOTO_PORT"
 # The end-to-end tests' AWS server: the bucket it records into, and the user pool and app
 # client it signs users in with, made as infra/softphone.yaml makes them. (Its DynamoDB table
 # is made by the server's own `dynamodb create-table` once the binary is built.)
-read -r SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID < <("$MOTO_VENV/bin/python" -c "
-import boto3
-kw = dict(endpoint_url='$SOFTPHONE_TEST_MOTO', region_name='us-east-1',
-          aws_access_key_id='test', aws_secret_access_key='test')
-boto3.client('s3', **kw).create_bucket(Bucket='softphone-e2e')
-idp = boto3.client('cognito-idp', **kw)
-pool = idp.create_user_pool(PoolName='softphone-e2e', UsernameAttributes=['email'],
-    AutoVerifiedAttributes=['email'],
-    Policies={'PasswordPolicy': {'MinimumLength': 8, 'RequireUppercase': True,
-        'RequireLowercase': True, 'RequireNumbers': True, 'RequireSymbols': True}})['UserPool']['Id']
-idp.create_group(UserPoolId=pool, GroupName='admin')
-client = idp.create_user_pool_client(UserPoolId=pool, ClientName='softphone', GenerateSecret=False,
-    ExplicitAuthFlows=['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'])['UserPoolClient']['ClientId']
-print(pool, client)")
+read -r SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID < <(
+  "$MOTO_VENV/bin/python" scripts/moto-setup.py "$SOFTPHONE_TEST_MOTO" softphone-e2e softphone-e2e)
 export SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID SOFTPHONE_E2E_TABLE=softphone-e2e
 
 step "Native tests $(elapsed)"
