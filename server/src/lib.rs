@@ -6,6 +6,7 @@ pub mod config;
 pub mod identity;
 pub mod numbers;
 pub mod recordings;
+pub mod rest;
 pub mod store;
 pub mod web;
 

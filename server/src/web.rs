@@ -74,6 +74,11 @@ fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
 /// Bearer`), refreshed from the refresh cookie when it has expired. Puts [`Principal`] and
 /// [`ClientAddr`] on the request. Pages other than the public ones redirect to sign-in.
 async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // The REST API takes Bearer tokens only and checks them itself; session cookies (and their
+    // refresh) are for the app's pages and server functions.
+    if request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -506,6 +511,7 @@ pub fn router(state: AppState) -> Router {
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
         )
+        .nest("/api/v1", crate::rest::router(state.services.clone()))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

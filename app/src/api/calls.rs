@@ -24,39 +24,82 @@ pub struct CallPage {
     pub next: Option<String>,
 }
 
+/// What the server functions and the REST API do with the call log.
+#[cfg(feature = "ssr")]
+pub mod ops {
+    use super::*;
+    use crate::api::ports::{CallQuery, Principal, Services};
+
+    async fn entry(
+        services: &Services,
+        me: &Principal,
+        record: CallRecord,
+    ) -> Result<CallEntry, ApiError> {
+        let contact = services
+            .store
+            .contact_by_number(&me.sub, &record.e164)
+            .await?;
+        Ok(CallEntry {
+            contact_id: contact.as_ref().map(|c| c.id.clone()),
+            contact_name: contact.map(|c| c.name),
+            record,
+        })
+    }
+
+    pub async fn list(
+        services: &Services,
+        me: &Principal,
+        filter: CallFilter,
+        search: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<CallPage, ApiError> {
+        let query = CallQuery {
+            filter,
+            search: search.chars().take(100).collect(),
+        };
+        let page = services
+            .store
+            .list_calls(&me.sub, &query, cursor, limit)
+            .await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for record in page.items {
+            items.push(entry(services, me, record).await?);
+        }
+        Ok(CallPage {
+            items,
+            next: page.next,
+        })
+    }
+
+    /// One call of the caller's log; `NotFound` for anyone else's.
+    pub async fn get(services: &Services, me: &Principal, id: &str) -> Result<CallEntry, ApiError> {
+        let record = services
+            .store
+            .get_call(&me.sub, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        entry(services, me, record).await
+    }
+}
+
 #[server(endpoint = "calls/list", input = Json)]
 pub async fn list_calls(
     filter: CallFilter,
     search: String,
     cursor: Option<String>,
 ) -> Result<CallPage, ApiError> {
-    use crate::api::ports::CallQuery;
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    let query = CallQuery {
+    ops::list(
+        &services,
+        &me,
         filter,
-        search: search.chars().take(100).collect(),
-    };
-    let page = services
-        .store
-        .list_calls(&me.sub, &query, cursor.as_deref(), PAGE_SIZE)
-        .await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for record in page.items {
-        let contact = services
-            .store
-            .contact_by_number(&me.sub, &record.e164)
-            .await?;
-        items.push(CallEntry {
-            contact_id: contact.as_ref().map(|c| c.id.clone()),
-            contact_name: contact.map(|c| c.name),
-            record,
-        });
-    }
-    Ok(CallPage {
-        items,
-        next: page.next,
-    })
+        &search,
+        cursor.as_deref(),
+        PAGE_SIZE,
+    )
+    .await
 }
 
 /// One call of the caller's log; `NotFound` for anyone else's.
@@ -64,20 +107,7 @@ pub async fn list_calls(
 pub async fn get_call(id: String) -> Result<CallEntry, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    let record = services
-        .store
-        .get_call(&me.sub, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let contact = services
-        .store
-        .contact_by_number(&me.sub, &record.e164)
-        .await?;
-    Ok(CallEntry {
-        contact_id: contact.as_ref().map(|c| c.id.clone()),
-        contact_name: contact.map(|c| c.name),
-        record,
-    })
+    ops::get(&services, &me, &id).await
 }
 
 /// Places a call. The server re-checks the number against the policy (the browser's verdict is

@@ -67,38 +67,122 @@ mod ssr {
     }
 }
 
+/// What the server functions and the REST API do with contacts: one implementation each.
+#[cfg(feature = "ssr")]
+pub mod ops {
+    use super::*;
+    use crate::api::ports::{ContactQuery, Principal, Services};
+
+    pub async fn list(
+        services: &Services,
+        me: &Principal,
+        search: &str,
+        favourites_only: bool,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<ContactPage, ApiError> {
+        let query = ContactQuery {
+            search: search.chars().take(100).collect(),
+            favourites_only,
+        };
+        let page = services
+            .store
+            .list_contacts(&me.sub, &query, cursor, limit)
+            .await?;
+        Ok(ContactPage {
+            items: page.items,
+            next: page.next,
+        })
+    }
+
+    pub async fn get(services: &Services, me: &Principal, id: &str) -> Result<Contact, ApiError> {
+        services
+            .store
+            .get_contact(&me.sub, id)
+            .await?
+            .ok_or(ApiError::NotFound)
+    }
+
+    /// Creates a contact (`id` = None) or replaces one, if it is still at `expected_version`
+    /// (any version when `None`).
+    pub async fn save(
+        services: &Services,
+        me: &Principal,
+        id: Option<&str>,
+        expected_version: Option<u64>,
+        draft: &ContactDraft,
+        default_country: Option<Country>,
+    ) -> Result<Contact, ApiError> {
+        let valid = ssr::validate(services, draft, default_country)?;
+        let now = services.clock.now_ms();
+        match id {
+            None => {
+                let contact = ssr::new_contact(valid, uuid::Uuid::new_v4().to_string(), now);
+                services.store.insert_contact(&me.sub, &contact).await?;
+                crate::api::ssr::audit(services, &me.sub, "contact_created", contact.id.clone())
+                    .await;
+                Ok(contact)
+            }
+            Some(id) => {
+                let current = get(services, me, id).await?;
+                let expected = expected_version.unwrap_or(current.version);
+                let contact = Contact {
+                    id: current.id,
+                    name: valid.name,
+                    company: valid.company,
+                    notes: valid.notes,
+                    favourite: valid.favourite,
+                    numbers: valid.numbers,
+                    created_at: current.created_at,
+                    updated_at: now,
+                    version: expected + 1,
+                };
+                services
+                    .store
+                    .update_contact(&me.sub, &contact, expected)
+                    .await?;
+                crate::api::ssr::audit(services, &me.sub, "contact_updated", contact.id.clone())
+                    .await;
+                Ok(contact)
+            }
+        }
+    }
+
+    pub async fn delete(
+        services: &Services,
+        me: &Principal,
+        id: &str,
+    ) -> Result<Contact, ApiError> {
+        let contact = services.store.delete_contact(&me.sub, id).await?;
+        crate::api::ssr::audit(services, &me.sub, "contact_deleted", id.to_string()).await;
+        Ok(contact)
+    }
+}
+
 #[server(endpoint = "contacts/list", input = Json)]
 pub async fn list_contacts(
     search: String,
     favourites_only: bool,
     cursor: Option<String>,
 ) -> Result<ContactPage, ApiError> {
-    use crate::api::ports::ContactQuery;
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    let query = ContactQuery {
-        search: search.chars().take(100).collect(),
+    ops::list(
+        &services,
+        &me,
+        &search,
         favourites_only,
-    };
-    let page = services
-        .store
-        .list_contacts(&me.sub, &query, cursor.as_deref(), PAGE_SIZE)
-        .await?;
-    Ok(ContactPage {
-        items: page.items,
-        next: page.next,
-    })
+        cursor.as_deref(),
+        PAGE_SIZE,
+    )
+    .await
 }
 
 #[server(endpoint = "contacts/get", input = Json)]
 pub async fn get_contact(id: String) -> Result<Contact, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    services
-        .store
-        .get_contact(&me.sub, &id)
-        .await?
-        .ok_or(ApiError::NotFound)
+    ops::get(&services, &me, &id).await
 }
 
 /// Creates a contact (`id` = None) or replaces one, if it is still at `expected_version`.
@@ -111,41 +195,15 @@ pub async fn save_contact(
 ) -> Result<Contact, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    let valid = ssr::validate(&services, &draft, default_country)?;
-    let now = services.clock.now_ms();
-    match id {
-        None => {
-            let contact = ssr::new_contact(valid, uuid::Uuid::new_v4().to_string(), now);
-            services.store.insert_contact(&me.sub, &contact).await?;
-            crate::api::ssr::audit(&services, &me.sub, "contact_created", contact.id.clone()).await;
-            Ok(contact)
-        }
-        Some(id) => {
-            let current = services
-                .store
-                .get_contact(&me.sub, &id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            let expected = expected_version.unwrap_or(current.version);
-            let contact = Contact {
-                id: current.id,
-                name: valid.name,
-                company: valid.company,
-                notes: valid.notes,
-                favourite: valid.favourite,
-                numbers: valid.numbers,
-                created_at: current.created_at,
-                updated_at: now,
-                version: expected + 1,
-            };
-            services
-                .store
-                .update_contact(&me.sub, &contact, expected)
-                .await?;
-            crate::api::ssr::audit(&services, &me.sub, "contact_updated", contact.id.clone()).await;
-            Ok(contact)
-        }
-    }
+    ops::save(
+        &services,
+        &me,
+        id.as_deref(),
+        expected_version,
+        &draft,
+        default_country,
+    )
+    .await
 }
 
 #[server(endpoint = "contacts/favourite", input = Json)]
@@ -173,9 +231,7 @@ pub async fn set_favourite(id: String, favourite: bool) -> Result<Contact, ApiEr
 pub async fn delete_contact(id: String) -> Result<Contact, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    let contact = services.store.delete_contact(&me.sub, &id).await?;
-    crate::api::ssr::audit(&services, &me.sub, "contact_deleted", id).await;
-    Ok(contact)
+    ops::delete(&services, &me, &id).await
 }
 
 /// Undo of a delete: puts the contact back under its old id (re-validated; idempotent).

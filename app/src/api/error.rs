@@ -39,6 +39,9 @@ pub enum ApiError {
     ContactInvalid(ContactProblems),
     #[error("not found")]
     NotFound,
+    /// A page cursor that this list did not hand out (or from another list).
+    #[error("the page cursor is not valid; start from the first page")]
+    BadCursor,
     #[error("changed elsewhere; reload and try again")]
     Conflict,
     #[error("the file is too large (limit {limit_bytes} bytes)")]
@@ -80,6 +83,7 @@ impl ApiError {
             | ApiError::FileUnreadable(_) => 422,
             ApiError::InvalidResetCode
             | ApiError::InvalidConfirmationCode
+            | ApiError::BadCursor
             | ApiError::Request(_) => 400,
             ApiError::NotConfirmed | ApiError::PasswordResetRequired => 403,
             ApiError::TooManyAttempts { .. } | ApiError::TooManyCallAttempts { .. } => 429,
@@ -106,7 +110,7 @@ mod from_ports {
             match e {
                 StoreError::NotFound => ApiError::NotFound,
                 StoreError::Conflict | StoreError::AlreadyExists => ApiError::Conflict,
-                StoreError::BadCursor => ApiError::Request("bad cursor".into()),
+                StoreError::BadCursor => ApiError::BadCursor,
                 StoreError::Unavailable(detail) => {
                     tracing::error!(%detail, "store unavailable");
                     ApiError::Unavailable

@@ -206,6 +206,13 @@ pub trait Store: Send + Sync {
     /// `NotFound` if there is no such recording of this owner.
     async fn update_recording(&self, owner: &str, recording: &Recording) -> Result<(), StoreError>;
     async fn get_recording(&self, owner: &str, id: &str) -> Result<Option<Recording>, StoreError>;
+    /// The owner's recordings, newest first.
+    async fn list_recordings(
+        &self,
+        owner: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Recording>, StoreError>;
     /// Removes the metadata and the call record's link to it.
     async fn delete_recording(&self, owner: &str, id: &str) -> Result<(), StoreError>;
     /// All owners: recordings in `state`, oldest first (start-up recovery).

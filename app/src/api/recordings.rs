@@ -13,16 +13,66 @@ pub fn audio_path(id: &str) -> String {
     format!("/api/recordings/{id}/audio")
 }
 
+/// What the server functions and the REST API do with recordings.
+#[cfg(feature = "ssr")]
+pub mod ops {
+    use super::*;
+    use crate::api::ports::{Page, Playback, Principal, Services};
+
+    /// A recording's metadata; `NotFound` unless it is the caller's.
+    pub async fn get(services: &Services, me: &Principal, id: &str) -> Result<Recording, ApiError> {
+        services
+            .store
+            .get_recording(&me.sub, id)
+            .await?
+            .ok_or(ApiError::NotFound)
+    }
+
+    pub async fn list(
+        services: &Services,
+        me: &Principal,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Recording>, ApiError> {
+        Ok(services
+            .store
+            .list_recordings(&me.sub, cursor, limit)
+            .await?)
+    }
+
+    /// Where the caller plays the recording back: our authenticated, range-capable endpoint
+    /// (disk), or a presigned URL that expires within 5 minutes (S3; `expires_at` set).
+    pub async fn playback(
+        services: &Services,
+        me: &Principal,
+        id: &str,
+    ) -> Result<(String, Option<u64>), ApiError> {
+        let recording = get(services, me, id).await?;
+        let now = services.clock.now_ms();
+        match services
+            .recordings
+            .playback(&recording.key, now, None)
+            .await
+            .map_err(|e| match e {
+                // Metadata without audio (a recording still being made, or lost).
+                crate::api::ports::RecordingsError::NotFound => ApiError::NotFound,
+                e => {
+                    tracing::error!(error = %e, recording = %id, "playback unavailable");
+                    ApiError::Unavailable
+                }
+            })? {
+            Playback::File(_) => Ok((audio_path(id), None)),
+            Playback::Url { url, expires_at } => Ok((url, Some(expires_at))),
+        }
+    }
+}
+
 /// A recording's metadata; `NotFound` unless it is the caller's.
 #[server(endpoint = "recordings/get", input = Json)]
 pub async fn get_recording(id: String) -> Result<Recording, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    services
-        .store
-        .get_recording(&me.sub, &id)
-        .await?
-        .ok_or(ApiError::NotFound)
+    ops::get(&services, &me, &id).await
 }
 
 /// Deletes a recording (audio and metadata) and leaves an audit entry.

@@ -1,7 +1,8 @@
-//! Failed sign-in throttling, sans-IO: time is passed in, nothing sleeps.
+//! Throttling, sans-IO: time is passed in, nothing sleeps.
 //!
-//! Each key (an account, an address) may fail `max_failures` times within `window`; after that
-//! it is locked until the oldest failure leaves the window. A success clears the key.
+//! [`FailureLimiter`]: each key (an account, an address) may fail `max_failures` times within
+//! `window`; after that it is locked until the oldest failure leaves the window. A success
+//! clears the key. [`RequestLimiter`]: a token bucket per key (API requests per user).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -82,6 +83,45 @@ impl<K: Eq + Hash + Clone> FailureLimiter<K> {
     }
 }
 
+/// A token bucket per key: `burst` requests at once, refilled at `per_second`. Keys idle long
+/// enough to be full again are forgotten, so memory follows the active keys only.
+#[derive(Debug)]
+pub struct RequestLimiter<K> {
+    burst: f64,
+    per_ms: f64,
+    buckets: HashMap<K, (f64, Millis)>,
+}
+
+impl<K: Eq + Hash + Clone> RequestLimiter<K> {
+    pub fn new(burst: u32, per_second: u32) -> Self {
+        Self {
+            burst: f64::from(burst.max(1)),
+            per_ms: f64::from(per_second.max(1)) / 1000.0,
+            buckets: HashMap::new(),
+        }
+    }
+
+    /// Takes a token for `key` at `now`: `Ok`, or how long until one is there.
+    pub fn take(&mut self, key: &K, now: Millis) -> Result<(), Duration> {
+        if self.buckets.len() > 10_000 {
+            let (burst, per_ms) = (self.burst, self.per_ms);
+            self.buckets.retain(|_, (tokens, at)| {
+                *tokens + now.saturating_sub(*at) as f64 * per_ms < burst
+            });
+        }
+        let (tokens, at) = self.buckets.entry(key.clone()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.saturating_sub(*at) as f64 * self.per_ms).min(self.burst);
+        *at = now.max(*at);
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait_ms = ((1.0 - *tokens) / self.per_ms).ceil() as u64;
+            Err(Duration::from_millis(wait_ms.max(1)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +165,22 @@ mod tests {
         assert_eq!(limiter.tracked_keys(), 100);
         limiter.sweep(61_000);
         assert_eq!(limiter.tracked_keys(), 0);
+    }
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_refills_at_its_rate() {
+        let mut limiter = RequestLimiter::new(3, 2);
+        for _ in 0..3 {
+            assert_eq!(limiter.take(&"a", 1_000), Ok(()));
+        }
+        assert_eq!(limiter.take(&"a", 1_000), Err(Duration::from_millis(500)));
+        assert_eq!(limiter.take(&"b", 1_000), Ok(()), "keys are apart");
+        assert_eq!(limiter.take(&"a", 1_500), Ok(()), "one token per 500 ms");
+        assert!(limiter.take(&"a", 1_500).is_err());
+        // A long pause refills up to the burst, no more.
+        for _ in 0..3 {
+            assert_eq!(limiter.take(&"a", 60_000), Ok(()));
+        }
+        assert!(limiter.take(&"a", 60_000).is_err());
     }
 }

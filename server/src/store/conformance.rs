@@ -179,6 +179,32 @@ async fn recordings_metadata(store: &dyn Store) {
         store.delete_recording(ALICE, "rec-1").await,
         Err(StoreError::NotFound)
     );
+    // Each owner lists their own, newest first, a page at a time.
+    let ids = |page: &app::api::ports::Page<Recording>| {
+        page.items.iter().map(|r| r.id.clone()).collect::<Vec<_>>()
+    };
+    let first = store.list_recordings(BOB, None, 1).await.unwrap();
+    assert_eq!(ids(&first), ["rec-3"]);
+    let second = store
+        .list_recordings(BOB, first.next.as_deref(), 1)
+        .await
+        .unwrap();
+    assert_eq!(ids(&second), ["rec-2"]);
+    assert_eq!(second.next, None);
+    assert_eq!(
+        ids(&store.list_recordings(BOB, None, 10).await.unwrap()),
+        ["rec-3", "rec-2"]
+    );
+    assert!(store
+        .list_recordings(ALICE, None, 10)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert_eq!(
+        store.list_recordings(BOB, Some("garbage"), 10).await,
+        Err(StoreError::BadCursor)
+    );
 }
 
 async fn preferences_default_and_persist(store: &dyn Store) {

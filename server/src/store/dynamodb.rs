@@ -439,6 +439,11 @@ fn recording_item(owner: &str, r: &Recording) -> Item {
         .s("state", r.state.as_str())
         .opt_s("upload_id", r.upload_id.as_deref())
         .index(
+            "GSI2",
+            format!("USER#{owner}#RECS"),
+            format!("{}#{}", padded(r.started_at), r.id),
+        )
+        .index(
             "GSI3",
             format!("RECSTATE#{}", r.state.as_str()),
             format!("{}#{}", padded(r.started_at), r.id),
@@ -1490,6 +1495,38 @@ impl Store for DynamoStore {
             // The call changed between the read and the write: let the caller try again.
             Err(_) => Err(StoreError::Conflict),
         }
+    }
+
+    async fn list_recordings(
+        &self,
+        owner: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Recording>, StoreError> {
+        let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
+        let q = Query::on(Some("GSI2"), "GSI2PK = :pk AND GSI2SK < :before")
+            .value(":pk", format!("USER#{owner}#RECS"))
+            .value(
+                ":before",
+                match &before {
+                    Some((at, id)) => format!("{}#{id}", padded(*at)),
+                    None => "A".into(),
+                },
+            )
+            .backward();
+        let limit = limit.clamp(1, 500);
+        let mut items = self
+            .collect(&q, limit + 1, |item| recording_from(item).map(Some))
+            .await?;
+        let next = (items.len() > limit)
+            .then(|| {
+                items.truncate(limit);
+                items
+                    .last()
+                    .map(|r| cursor::encode(&(r.started_at, r.id.clone())))
+            })
+            .flatten();
+        Ok(Page { items, next })
     }
 
     async fn recordings_in_state(

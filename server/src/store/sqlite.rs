@@ -26,6 +26,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_call_ringing.sql")),
     (3, include_str!("../../migrations/0003_recordings.sql")),
+    (
+        4,
+        include_str!("../../migrations/0004_recordings_by_owner.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]
@@ -834,6 +838,54 @@ impl Store for SqliteStore {
             .await
             .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)
+    }
+
+    async fn list_recordings(
+        &self,
+        owner: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Recording>, StoreError> {
+        let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
+        let limit = limit.clamp(1, 500);
+        let rows = match &before {
+            Some((at, id)) => {
+                sqlx::query(
+                    "SELECT * FROM recordings WHERE owner = ? AND (started_at < ? OR (started_at = ? AND id < ?))
+                     ORDER BY started_at DESC, id DESC LIMIT ?",
+                )
+                .bind(owner)
+                .bind(*at as i64)
+                .bind(*at as i64)
+                .bind(id)
+                .bind((limit + 1) as i64)
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query(
+                    "SELECT * FROM recordings WHERE owner = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+                )
+                .bind(owner)
+                .bind((limit + 1) as i64)
+                .fetch_all(&self.pool)
+                .await
+            }
+        }
+        .map_err(unavailable)?;
+        let items = rows
+            .iter()
+            .take(limit)
+            .map(recording_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = (rows.len() > limit)
+            .then(|| {
+                items
+                    .last()
+                    .map(|r| cursor::encode(&(r.started_at, r.id.clone())))
+            })
+            .flatten();
+        Ok(Page { items, next })
     }
 
     async fn recordings_in_state(
