@@ -60,6 +60,8 @@ if [ "$SETUP_FOR" = test ]; then
   command -v sipp >/dev/null || apt_missing+=(sip-tester)
   # openssl: the TLS test makes a test CA and a server certificate with it.
   command -v openssl >/dev/null || apt_missing+=(openssl)
+  # curl: the REST fuzzing script signs a user up with it.
+  command -v curl >/dev/null || apt_missing+=(curl)
   # python3-venv: moto (the AWS emulator) is installed in a venv.
   python3 -c 'import ensurepip' 2>/dev/null || apt_missing+=(python3-venv)
 fi
@@ -77,6 +79,16 @@ if [ "$SETUP_FOR" = test ] \
   step "Installing moto $MOTO_VERSION (AWS emulator for the tests; one time, about a minute)"
   python3 -m venv "$MOTO_VENV"
   "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+
+# schemathesis fuzzes the REST API from its OpenAPI document (PyPI, pinned), in its own venv.
+SCHEMATHESIS_VERSION=4.32.5
+export SCHEMATHESIS="$HOME/.cache/softphone/schemathesis/bin/schemathesis"
+if [ "$SETUP_FOR" = test ] \
+  && ! "$HOME/.cache/softphone/schemathesis/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
+  step "Installing schemathesis $SCHEMATHESIS_VERSION (REST API fuzzing; one time, under a minute)"
+  python3 -m venv "$HOME/.cache/softphone/schemathesis"
+  "$HOME/.cache/softphone/schemathesis/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 # cfn-lint checks the CloudFormation template (PyPI, pinned), in its own venv.
@@ -102,9 +114,11 @@ if [ -d "$CARGO_TARGET_DIR/debug/incremental" ] \
   && [ "$(du -sm "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt "${SOFTPHONE_CACHE_MAX_MB:-40000}" ]; then
   step "Build cache over ${SOFTPHONE_CACHE_MAX_MB:-40000} MB: dropping incremental data and stale test binaries"
   rm -rf "$CARGO_TARGET_DIR/debug/incremental" "$CARGO_TARGET_DIR"/front/*/debug/incremental
-  # Every build of a test leaves its binary behind under a new hash; the live ones are rebuilt.
+  # Every build of a test leaves its binary (~1 GB: no extension, unlike libraries) behind
+  # under a new hash; the live ones are rebuilt on demand.
+  find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -mmin +60 ! -name '*.*' -delete
   find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -mmin +60 \
-    \( -name 'server-*' -o -name 'app-*' -o -name 'telephony-*' -o -name 'libserver-*' -o -name 'libapp-*' \) -delete
+    \( -name 'libserver-*' -o -name 'libapp-*' \) -delete
 fi
 
 # `eval "$(scripts/setup.sh --print-env)"` gives an interactive shell the same environment

@@ -49,6 +49,9 @@ AWS_ENDPOINT_URL="$SOFTPHONE_TEST_MOTO" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS
   SOFTPHONE_STORE=dynamodb SOFTPHONE_DYNAMODB_TABLE="$SOFTPHONE_E2E_TABLE" \
   "$CARGO_TARGET_DIR/debug/server" dynamodb create-table
 
+step "REST API fuzzing from the OpenAPI document (schemathesis) $(elapsed)"
+scripts/api-fuzz.sh
+
 step "Playwright end-to-end tests in Chromium $(elapsed)"
 (cd end2end && npx playwright test)
 

@@ -221,6 +221,42 @@ impl IdentityConfig {
     }
 }
 
+/// The REST API's request rate per user: `burst` at once, then `per_second`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiLimits {
+    pub burst: u32,
+    pub per_second: u32,
+}
+
+impl ApiLimits {
+    fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<ApiLimits, ConfigError> {
+        let number = |name: &'static str, default: u32, expected: &'static str| {
+            let text = get(name).unwrap_or_else(|| default.to_string());
+            text.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or(ConfigError::Invalid {
+                    name,
+                    value: text,
+                    expected,
+                })
+        };
+        Ok(ApiLimits {
+            burst: number(
+                "SOFTPHONE_API_BURST",
+                crate::rest::BURST,
+                "REST requests a user may make at once, 1 to 100000",
+            )?,
+            per_second: number(
+                "SOFTPHONE_API_RATE",
+                crate::rest::PER_SECOND,
+                "REST requests per second per user after the burst, 1 to 100000",
+            )?,
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
@@ -230,6 +266,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub store: StoreConfig,
     pub identity: IdentityConfig,
+    pub api: ApiLimits,
     /// `Secure` on session cookies: off only for plain http on a loopback address.
     pub secure_cookies: bool,
     pub telephony: TelephonyConfig,
@@ -308,6 +345,7 @@ impl Config {
             log_format,
             store: StoreConfig::from_vars(&get)?,
             identity: IdentityConfig::from_vars(&get)?,
+            api: ApiLimits::from_vars(&get)?,
             secure_cookies: !plain_http_on_loopback,
             telephony: TelephonyConfig::from_vars(&get)?,
             recordings: RecordingsConfig::from_vars(&get, &data_dir)?,
@@ -708,6 +746,30 @@ mod tests {
             match cognito(&extra) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name, "{extra:?}"),
                 other => panic!("{extra:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn api_limits_default_and_are_checked() {
+        assert_eq!(
+            config(&[]).unwrap().api,
+            ApiLimits {
+                burst: crate::rest::BURST,
+                per_second: crate::rest::PER_SECOND
+            }
+        );
+        assert_eq!(
+            config(&[("SOFTPHONE_API_RATE", "500")])
+                .unwrap()
+                .api
+                .per_second,
+            500
+        );
+        for (name, value) in [("SOFTPHONE_API_RATE", "0"), ("SOFTPHONE_API_BURST", "lots")] {
+            match config(&[(name, value)]) {
+                Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}: {other:?}"),
             }
         }
     }

@@ -441,6 +441,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         }),
         calls: hub,
         public_url: config.public_url.clone(),
+        api_limits: config.api,
     };
     let app = web::router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)

@@ -24,6 +24,8 @@ pub struct AppState {
     pub jwks: Option<Arc<dyn Fn() -> JwkSet + Send + Sync>>,
     pub calls: Arc<crate::calls::CallHub>,
     pub public_url: String,
+    /// The REST API's request rate per user.
+    pub api_limits: crate::config::ApiLimits,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -511,7 +513,14 @@ pub fn router(state: AppState) -> Router {
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
         )
-        .nest("/api/v1", crate::rest::router(state.services.clone()))
+        .nest(
+            "/api/v1",
+            crate::rest::router_with_limits(
+                state.services.clone(),
+                state.api_limits.burst,
+                state.api_limits.per_second,
+            ),
+        )
         .route("/.well-known/jwks.json", get(jwks))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

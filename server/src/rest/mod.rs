@@ -27,7 +27,8 @@ use model::*;
 
 /// Largest request body accepted (a contact is well under 4 KB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Requests per user: a burst, then this many per second.
+/// Requests per user by default (`SOFTPHONE_API_BURST`, `SOFTPHONE_API_RATE`): a burst, then
+/// this many per second.
 pub const BURST: u32 = 60;
 pub const PER_SECOND: u32 = 10;
 const DEFAULT_PAGE: u32 = 50;
@@ -39,11 +40,8 @@ pub struct RestState {
     limiter: Arc<Mutex<RequestLimiter<String>>>,
 }
 
-/// The `/api/v1` routes (nest them under `/api/v1`).
-pub fn router<S: Clone + Send + Sync + 'static>(services: Services) -> Router<S> {
-    router_with_limits(services, BURST, PER_SECOND)
-}
-
+/// The `/api/v1` routes (nest them under `/api/v1`), with a request rate per user of `burst`
+/// at once, then `per_second`.
 pub fn router_with_limits<S: Clone + Send + Sync + 'static>(
     services: Services,
     burst: u32,
@@ -247,7 +245,7 @@ impl FromRequestParts<RestState> for Caller {
             let mut p = problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequests",
-                format!("more than {PER_SECOND} requests a second; slow down"),
+                "too many requests; retry after the time in Retry-After",
             );
             p.retry_after = Some(wait.as_secs().max(1));
             return Err(p);

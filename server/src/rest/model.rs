@@ -103,6 +103,7 @@ pub struct ContactNumberIn {
     #[serde(default)]
     pub label: Label,
     /// As typed: E.164 (`+507 6123-4567`) or national with `default_country`.
+    #[schema(min_length = 1, max_length = 40)]
     pub number: String,
 }
 
@@ -126,13 +127,17 @@ impl From<CountryCode> for Country {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactIn {
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 120)]
     pub company: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub notes: String,
     #[serde(default)]
     pub favourite: bool,
+    #[schema(min_items = 1, max_items = 10)]
     pub numbers: Vec<ContactNumberIn>,
     /// How national numbers are read.
     #[serde(default)]
@@ -175,6 +180,7 @@ pub struct ContactListParams {
     pub favourites: Option<bool>,
     pub cursor: Option<String>,
     /// 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -202,11 +208,13 @@ impl From<CallFilterIn> for CallFilter {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallListParams {
+    #[param(inline)]
     pub filter: Option<CallFilterIn>,
     /// Digits of the number, or the name of the contact.
     pub search: Option<String>,
     pub cursor: Option<String>,
     /// 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -273,6 +281,7 @@ pub struct CallPageOut {
 pub struct PageParams {
     pub cursor: Option<String>,
     /// 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
