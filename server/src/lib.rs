@@ -43,6 +43,8 @@ pub enum StartError {
     Telephony(String),
     #[error("recordings: {0}")]
     Recordings(String),
+    #[error("Lambda runtime: {0}")]
+    Lambda(String),
     #[error("leptos configuration: {0}")]
     Leptos(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -340,48 +342,88 @@ pub async fn open_identity(
     }
 }
 
-/// Builds the services the configuration names (the embedded default: SQLite, local identity,
-/// gateway + simulator).
+/// How this process serves requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A long-running server: pages, the API, and calls (gateway, live channel, recording).
+    Server,
+    /// An AWS Lambda function behind API Gateway: pages and the API, one request at a time.
+    /// No calls (they need a long-lived process for their media), and none of the start-up
+    /// clean-up of calls and recordings, which belongs to the servers that run them.
+    Lambda,
+}
+
+impl Role {
+    /// Lambda when the Lambda runtime API is there (`AWS_LAMBDA_RUNTIME_API`).
+    pub fn from_env() -> Role {
+        if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+            Role::Lambda
+        } else {
+            Role::Server
+        }
+    }
+}
+
+/// The services the configuration names (the embedded default: SQLite, local identity,
+/// gateway + simulator), and the telephony runtime to keep alive (none in Lambda).
+pub struct Built {
+    pub services: Services,
+    pub local_identity: Option<Arc<LocalIdentity>>,
+    pub hub: Arc<CallHub>,
+    pub telephony: Option<TelephonyRuntime>,
+}
+
 pub async fn build_services(
     config: &Config,
     clock: Arc<dyn Clock>,
-) -> Result<
-    (
-        Services,
-        Option<Arc<LocalIdentity>>,
-        Arc<CallHub>,
-        TelephonyRuntime,
-    ),
-    StartError,
-> {
+    role: Role,
+) -> Result<Built, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;
     let store = open_store(config).await?;
     let (identity, local_identity) = open_identity(config, store.clone(), clock.clone()).await?;
-    // Calls a stopped server left open can never end now: close them before taking new ones.
-    let closed = store.close_open_calls(clock.now_ms()).await?;
-    if closed > 0 {
-        tracing::warn!(
-            calls = closed,
-            "closed calls left open by the last run as interrupted"
-        );
-    }
     let call_guard = Arc::new(std::sync::Mutex::new(app::domain::guards::CallGuard::new(
         app::domain::guards::GuardLimits::default(),
     )));
-    let (recordings, recorder) =
-        start_recordings(&config.recordings, store.clone(), clock.clone()).await?;
-    let runtime = start_telephony(&config.telephony).await?;
-    let hub = Arc::new(CallHub::new(
-        Some(runtime.gateway.clone()),
-        store.clone(),
-        clock.clone(),
-        call_guard.clone(),
-        config.telephony.ice_servers.clone(),
-        Some(recorder),
-    ));
+    let (recordings, hub, telephony) = match role {
+        Role::Server => {
+            // Calls a stopped server left open can never end now: close them before taking
+            // new ones.
+            let closed = store.close_open_calls(clock.now_ms()).await?;
+            if closed > 0 {
+                tracing::warn!(
+                    calls = closed,
+                    "closed calls left open by the last run as interrupted"
+                );
+            }
+            let (recordings, recorder) =
+                start_recordings(&config.recordings, store.clone(), clock.clone()).await?;
+            let runtime = start_telephony(&config.telephony).await?;
+            let hub = Arc::new(CallHub::new(
+                Some(runtime.gateway.clone()),
+                store.clone(),
+                clock.clone(),
+                call_guard.clone(),
+                config.telephony.ice_servers.clone(),
+                Some(recorder),
+            ));
+            (recordings, hub, Some(runtime))
+        }
+        Role::Lambda => {
+            let recordings = open_recordings(&config.recordings).await?;
+            let hub = Arc::new(CallHub::new(
+                None,
+                store.clone(),
+                clock.clone(),
+                call_guard.clone(),
+                config.telephony.ice_servers.clone(),
+                None,
+            ));
+            (recordings, hub, None)
+        }
+    };
     let services = Services {
         store,
         identity,
@@ -392,7 +434,12 @@ pub async fn build_services(
         call_guard,
         secure_cookies: config.secure_cookies,
     };
-    Ok((services, local_identity, hub, runtime))
+    Ok(Built {
+        services,
+        local_identity,
+        hub,
+        telephony,
+    })
 }
 
 /// `server recordings retention [--dry-run]`: one retention sweep now, or the list of what it
@@ -419,31 +466,44 @@ pub async fn retention_cli(config: Config, dry_run: bool) -> Result<usize, Start
 }
 
 /// Runs the web server until SIGINT or SIGTERM.
+/// Runs the web server until SIGINT or SIGTERM, or, under the Lambda runtime, serves
+/// API Gateway's events with the same router.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let leptos = get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?;
     let mut leptos_options = leptos.leptos_options;
     leptos_options.site_addr = config.addr;
-    let (services, local_identity, hub, _telephony) =
-        build_services(&config, Arc::new(clock::SystemClock)).await?;
+    let role = Role::from_env();
+    let built = build_services(&config, Arc::new(clock::SystemClock), role).await?;
     if config.secure_cookies && config.public_url.starts_with("http://") {
         tracing::warn!(
             public_url = %config.public_url,
             "plain http on a non-loopback address: browsers will not keep the Secure session cookies; serve it over https"
         );
     }
+    let services = built.services;
     let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
     let state = web::AppState {
         leptos_options,
         services,
-        jwks: local_identity.map(|local| {
+        jwks: built.local_identity.map(|local| {
             Arc::new(move || local.jwks())
                 as Arc<dyn Fn() -> jsonwebtoken::jwk::JwkSet + Send + Sync>
         }),
-        calls: hub,
+        calls: built.hub,
         public_url: config.public_url.clone(),
         api_limits: config.api,
     };
     let app = web::router(state);
+    if role == Role::Lambda {
+        tracing::info!(
+            store = store_kind,
+            identity = identity_kind,
+            "softphone serving API Gateway events (Lambda)"
+        );
+        return lambda_http::run(app.layer(axum::middleware::from_fn(web::client_from_gateway)))
+            .await
+            .map_err(|e| StartError::Lambda(e.to_string()));
+    }
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| StartError::Listen {

@@ -65,6 +65,13 @@ fn prepare() -> Result<(server::config::Config, tokio::runtime::Runtime), ExitCo
 }
 
 fn run() -> ExitCode {
+    if server::Role::from_env() == server::Role::Lambda
+        && std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none()
+    {
+        // API Gateway puts the stage (`/prod`) in front of every path; the app's routes are
+        // at the root of the stage's URL. Set while the process has one thread.
+        std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true");
+    }
     let (config, runtime) = match prepare() {
         Ok(prepared) => prepared,
         Err(code) => return code,

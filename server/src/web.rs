@@ -181,6 +181,23 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     response
 }
 
+/// Behind API Gateway (Lambda) there is no socket: the client's address is the source IP
+/// API Gateway saw (its request context), never a header a client could write.
+pub async fn client_from_gateway(mut request: Request, next: Next) -> Response {
+    use lambda_http::request::RequestContext;
+    let source_ip = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = source_ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(ip, 0)));
+    }
+    next.run(request).await
+}
+
 async fn security_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let mut response = next.run(request).await;
