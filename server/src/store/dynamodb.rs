@@ -22,9 +22,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
-    TransactWriteItem, Update,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -196,9 +195,9 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Unavailable(format!("DynamoDB request: {e}"))
 }
 
-/// Why a transaction was cancelled, per item: `Some("ConditionalCheckFailed")`, … and whether
-/// the item existed (from `ReturnValuesOnConditionCheckFailure`).
-type Cancelled = Vec<(Option<String>, bool)>;
+/// Why a transaction was cancelled, per item: `Some("ConditionalCheckFailed")`, `Some("None")`
+/// for the items that were fine, …
+type Cancelled = Vec<Option<String>>;
 
 fn cancellation(
     e: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
@@ -207,18 +206,17 @@ fn cancellation(
         Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
             c.cancellation_reasons()
                 .iter()
-                .map(|r| (r.code().map(str::to_string), r.item().is_some()))
+                .map(|r| r.code().map(str::to_string))
                 .collect(),
         ),
         _ => None,
     }
 }
 
-fn failed_condition(reasons: &Cancelled, index: usize) -> Option<bool> {
+fn condition_failed(reasons: &Cancelled, index: usize) -> bool {
     reasons
         .get(index)
-        .filter(|(code, _)| code.as_deref() == Some("ConditionalCheckFailed"))
-        .map(|(_, existed)| *existed)
+        .is_some_and(|code| code.as_deref() == Some("ConditionalCheckFailed"))
 }
 
 fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
@@ -226,7 +224,6 @@ fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWrite
         .table_name(table)
         .set_item(Some(item))
         .set_condition_expression(condition.map(str::to_string))
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .build()
         .map_err(build_error)?;
     Ok(TransactWriteItem::builder().put(put).build())
@@ -730,6 +727,15 @@ impl DynamoStore {
             .collect())
     }
 
+    /// A contact write lost to another: `Conflict` if the contact is still there (changed),
+    /// `NotFound` if it was deleted meanwhile.
+    async fn lost_race(&self, owner: &str, id: &str) -> Result<StoreError, StoreError> {
+        Ok(match self.get_contact(owner, id).await? {
+            Some(_) => StoreError::Conflict,
+            None => StoreError::NotFound,
+        })
+    }
+
     // -----------------------------------------------------------------------------------------
     // The table
 
@@ -953,10 +959,7 @@ impl Store for DynamoStore {
             .await?
         {
             Ok(()) => Ok(()),
-            Err(reasons)
-                if failed_condition(&reasons, 0).is_some()
-                    || failed_condition(&reasons, 1).is_some() =>
-            {
+            Err(reasons) if condition_failed(&reasons, 0) || condition_failed(&reasons, 1) => {
                 Err(StoreError::AlreadyExists)
             }
             Err(reasons) => Err(StoreError::Unavailable(format!(
@@ -1166,9 +1169,7 @@ impl Store for DynamoStore {
         }
         match self.transact(items).await? {
             Ok(()) => Ok(()),
-            Err(reasons) if failed_condition(&reasons, 0).is_some() => {
-                Err(StoreError::AlreadyExists)
-            }
+            Err(reasons) if condition_failed(&reasons, 0) => Err(StoreError::AlreadyExists),
             Err(reasons) => Err(StoreError::Unavailable(format!(
                 "insert contact cancelled: {reasons:?}"
             ))),
@@ -1196,7 +1197,6 @@ impl Store for DynamoStore {
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":expected", n(expected_version))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build_error)?;
         let mut items = vec![TransactWriteItem::builder().put(write).build()];
@@ -1211,13 +1211,12 @@ impl Store for DynamoStore {
         }
         match self.transact(items).await? {
             Ok(()) => Ok(()),
-            Err(reasons) => match failed_condition(&reasons, 0) {
-                Some(true) => Err(StoreError::Conflict),
-                Some(false) => Err(StoreError::NotFound),
-                None => Err(StoreError::Unavailable(format!(
-                    "update contact cancelled: {reasons:?}"
-                ))),
-            },
+            Err(reasons) if condition_failed(&reasons, 0) => {
+                Err(self.lost_race(owner, &contact.id).await?)
+            }
+            Err(reasons) => Err(StoreError::Unavailable(format!(
+                "update contact cancelled: {reasons:?}"
+            ))),
         }
     }
 
@@ -1240,7 +1239,6 @@ impl Store for DynamoStore {
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":expected", n(stored.version))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build_error)?;
         let mut items = vec![TransactWriteItem::builder().delete(contact).build()];
@@ -1252,13 +1250,10 @@ impl Store for DynamoStore {
         }
         match self.transact(items).await? {
             Ok(()) => Ok(stored),
-            Err(reasons) => match failed_condition(&reasons, 0) {
-                Some(true) => Err(StoreError::Conflict),
-                Some(false) => Err(StoreError::NotFound),
-                None => Err(StoreError::Unavailable(format!(
-                    "delete contact cancelled: {reasons:?}"
-                ))),
-            },
+            Err(reasons) if condition_failed(&reasons, 0) => Err(self.lost_race(owner, id).await?),
+            Err(reasons) => Err(StoreError::Unavailable(format!(
+                "delete contact cancelled: {reasons:?}"
+            ))),
         }
     }
 
