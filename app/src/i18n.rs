@@ -153,6 +153,7 @@ messages! {
     ErrEmailTaken => "An account with this email already exists. Sign in instead.", "Ya existe una cuenta con este correo. Inicie sesión.", "该邮箱已有账户，请直接登录。";
     ErrInvalidResetCode => "The reset code is wrong or has expired.", "El código es incorrecto o ha caducado.", "重置码错误或已过期。";
     ErrBadCursor => "The list changed; reload it from the start.", "La lista cambió; vuelva a cargarla desde el principio.", "列表已变化，请从头重新加载。";
+    ErrAppNotOpen => "Open the softphone (signed in) to place calls from other apps.", "Abra el softphone (con la sesión iniciada) para llamar desde otras aplicaciones.", "请先打开软电话（已登录），才能从其他应用拨打电话。";
     ErrNotFound => "Not found. It may have been deleted.", "No encontrado. Puede que se haya eliminado.", "未找到，可能已被删除。";
     ErrConflict => "This was changed elsewhere. Reload and try again.", "Se cambió en otro lugar. Recargue e inténtelo de nuevo.", "已在别处更改。请刷新后重试。";
     ErrFileTooLarge => "The file is too large (limit 2 MB).", "El archivo es demasiado grande (límite 2 MB).", "文件太大（上限 2 MB）。";

@@ -502,6 +502,31 @@ async fn calls_and_recordings_are_the_owners_only() {
     assert_eq!(playback.status, StatusCode::OK, "{}", playback.json);
     assert_eq!(playback.json["url"], "/api/recordings/rec-1/audio");
 
+    // Placing a call needs calling on this server (none here).
+    let reply = with_json(
+        &api,
+        "POST",
+        "/api/v1/calls",
+        &alice,
+        &json!({"number": "+65 6000 0001"}),
+    )
+    .await;
+    assert_problem(
+        &reply,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "CallingUnavailable",
+    );
+    let reply = with_json(
+        &api,
+        "POST",
+        "/api/v1/calls",
+        &alice,
+        &json!({"number": "+65 1900 123 4567"}),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY, "NumberRefused");
+    assert_eq!(reply.json["errors"], json!("premium_rate"));
+
     for path in [
         "/api/v1/calls/call-1",
         "/api/v1/recordings/rec-1",

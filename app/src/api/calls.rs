@@ -28,7 +28,7 @@ pub struct CallPage {
 #[cfg(feature = "ssr")]
 pub mod ops {
     use super::*;
-    use crate::api::ports::{CallQuery, Principal, Services};
+    use crate::api::ports::{CallOrigin, CallQuery, Principal, Services};
 
     async fn entry(
         services: &Services,
@@ -70,6 +70,66 @@ pub mod ops {
             items,
             next: page.next,
         })
+    }
+
+    /// Places a call. The server re-checks the number against the policy (the browser's
+    /// verdict is only a convenience) and the guards, writes the call record and hands the
+    /// call to the telephony provider; a browser of the user's then sends its offer on the
+    /// live channel.
+    pub async fn start(
+        services: &Services,
+        me: &Principal,
+        input: &str,
+        default_country: Option<Country>,
+        origin: CallOrigin,
+    ) -> Result<crate::api::live::CallTicket, ApiError> {
+        use crate::api::ssr::audit;
+        use crate::domain::guards::GuardRefusal;
+        let number = match crate::domain::numbers::dialable(
+            input,
+            default_country,
+            services.numbers.as_ref(),
+        ) {
+            Ok(n) => n,
+            Err(reason) => {
+                audit(services, &me.sub, "call_refused", reason.as_str().into()).await;
+                return Err(ApiError::NumberRefused(reason));
+            }
+        };
+        if !services.telephony.available() {
+            tracing::warn!("call requested but telephony is not available");
+            return Err(ApiError::CallingUnavailable);
+        }
+        let now = services.clock.now_ms();
+        let lock_guard = || {
+            services
+                .call_guard
+                .lock()
+                .map_err(|_| ApiError::Request("call guard poisoned".into()))
+        };
+        match lock_guard()?.admit(&me.sub, now) {
+            Ok(()) => {}
+            Err(GuardRefusal::CallInProgress) => return Err(ApiError::CallInProgress),
+            Err(GuardRefusal::TooManyAttempts { retry_after_secs }) => {
+                tracing::warn!(user = %me.sub, retry_after_secs, "call attempts throttled");
+                return Err(ApiError::TooManyCallAttempts { retry_after_secs });
+            }
+        }
+        let record = CallRecord::outbound(
+            uuid::Uuid::new_v4().to_string(),
+            number.e164().to_string(),
+            now,
+        );
+        services.store.insert_call(&me.sub, &record).await?;
+        lock_guard()?.call_started(&me.sub, &record.id);
+        audit(services, &me.sub, "call_started", record.id.clone()).await;
+        tracing::info!(call = %record.id, country = number.country().iso(), "call started");
+        let ticket = crate::api::live::CallTicket {
+            call_id: record.id.clone(),
+            e164: record.e164.clone(),
+        };
+        services.telephony.begin(&me.sub, record, origin).await;
+        Ok(ticket)
     }
 
     /// One call of the caller's log; `NotFound` for anyone else's.
@@ -118,52 +178,14 @@ pub async fn start_call(
     input: String,
     default_country: Option<Country>,
 ) -> Result<crate::api::live::CallTicket, ApiError> {
-    use crate::api::ssr::{audit, principal, services};
-    use crate::domain::guards::GuardRefusal;
+    use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
-    let number = match crate::domain::numbers::dialable(
+    ops::start(
+        &services,
+        &me,
         &input,
         default_country,
-        services.numbers.as_ref(),
-    ) {
-        Ok(n) => n,
-        Err(reason) => {
-            audit(&services, &me.sub, "call_refused", reason.as_str().into()).await;
-            return Err(ApiError::NumberRefused(reason));
-        }
-    };
-    if !services.telephony.available() {
-        tracing::warn!("call requested but telephony is not available");
-        return Err(ApiError::CallingUnavailable);
-    }
-    let now = services.clock.now_ms();
-    let lock_guard = || {
-        services
-            .call_guard
-            .lock()
-            .map_err(|_| ApiError::Request("call guard poisoned".into()))
-    };
-    match lock_guard()?.admit(&me.sub, now) {
-        Ok(()) => {}
-        Err(GuardRefusal::CallInProgress) => return Err(ApiError::CallInProgress),
-        Err(GuardRefusal::TooManyAttempts { retry_after_secs }) => {
-            tracing::warn!(user = %me.sub, retry_after_secs, "call attempts throttled");
-            return Err(ApiError::TooManyCallAttempts { retry_after_secs });
-        }
-    }
-    let record = CallRecord::outbound(
-        uuid::Uuid::new_v4().to_string(),
-        number.e164().to_string(),
-        now,
-    );
-    services.store.insert_call(&me.sub, &record).await?;
-    lock_guard()?.call_started(&me.sub, &record.id);
-    audit(&services, &me.sub, "call_started", record.id.clone()).await;
-    tracing::info!(call = %record.id, country = number.country().iso(), "call started");
-    let ticket = crate::api::live::CallTicket {
-        call_id: record.id.clone(),
-        e164: record.e164.clone(),
-    };
-    services.telephony.begin(&me.sub, record).await;
-    Ok(ticket)
+        crate::api::ports::CallOrigin::App,
+    )
+    .await
 }

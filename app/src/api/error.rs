@@ -50,6 +50,9 @@ pub enum ApiError {
     FileUnreadable(String),
     #[error("another call is in progress")]
     CallInProgress,
+    /// A call placed from elsewhere (the REST API) needs the app open to carry its audio.
+    #[error("open the softphone app (signed in) first: the call's audio is in the app")]
+    AppNotOpen,
     #[error("too many call attempts; try again in {retry_after_secs} s")]
     TooManyCallAttempts { retry_after_secs: u64 },
     #[error("calling is not available yet on this server")]
@@ -73,7 +76,8 @@ impl ApiError {
             ApiError::EmailTaken
             | ApiError::Conflict
             | ApiError::CallInProgress
-            | ApiError::RecordingInProgress => 409,
+            | ApiError::RecordingInProgress
+            | ApiError::AppNotOpen => 409,
             ApiError::FileTooLarge { .. } => 413,
             ApiError::InvalidEmail
             | ApiError::WeakPassword(_)

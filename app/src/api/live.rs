@@ -25,6 +25,10 @@ pub struct LiveCall {
     pub answered_at: Option<u64>,
     /// The connection that holds the call's audio (the tab that placed it).
     pub media_connection: Option<u64>,
+    /// Placed through the REST API: the first of the user's tabs to take it up carries its
+    /// audio (a call dialled in a tab is that tab's).
+    #[serde(default)]
+    pub from_api: bool,
     /// The user's recording preference, as it was when the call started.
     #[serde(default)]
     pub recording_mode: RecordingMode,
@@ -157,6 +161,7 @@ mod tests {
                 started_at: 1,
                 answered_at: Some(2),
                 media_connection: Some(7),
+                from_api: false,
                 recording_mode: RecordingMode::Ask,
                 recording: Some(LiveRecording {
                     id: "r1".into(),

@@ -358,6 +358,15 @@ pub trait Identity: Send + Sync {
 // ---------------------------------------------------------------------------------------------
 // Telephony
 
+/// Where a call was placed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOrigin {
+    /// A tab of the app dialled it and carries its audio.
+    App,
+    /// The REST API placed it; the user's open app takes it up.
+    Api,
+}
+
 /// Places calls (DESIGN §3): the embedded gateway + simulator, the gateway + a Voice Connector,
 /// or Chime PSTN Audio. Server functions decide *whether* a call may be placed; the provider
 /// runs it from then on and writes its record as it goes.
@@ -365,9 +374,14 @@ pub trait Identity: Send + Sync {
 pub trait Telephony: Send + Sync {
     /// Whether calls can be placed at all on this server.
     fn available(&self) -> bool;
+    /// Whether `owner` has the app open (a live channel), to take up a call placed from
+    /// elsewhere (the REST API): the call's audio is in the app.
+    fn has_live_connection(&self, owner: &str) -> bool;
     /// Takes over a call whose record was just written (state: dialing). The browser's offer
-    /// follows on the live channel; without one the call ends as failed.
-    async fn begin(&self, owner: &str, record: CallRecord);
+    /// follows on the live channel; without one the call ends as failed. `origin` says which
+    /// browser offers: the tab that dialled, or (placed through the REST API) any of the
+    /// user's tabs that takes it up first.
+    async fn begin(&self, owner: &str, record: CallRecord, origin: CallOrigin);
 }
 
 // ---------------------------------------------------------------------------------------------

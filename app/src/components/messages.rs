@@ -103,6 +103,7 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
         ApiError::ContactInvalid(_) => t(lang, T::ErrContactInvalid).into(),
         ApiError::NotFound => t(lang, T::ErrNotFound).into(),
         ApiError::BadCursor => t(lang, T::ErrBadCursor).into(),
+        ApiError::AppNotOpen => t(lang, T::ErrAppNotOpen).into(),
         ApiError::Conflict => t(lang, T::ErrConflict).into(),
         ApiError::FileTooLarge { .. } => t(lang, T::ErrFileTooLarge).into(),
         ApiError::FileUnreadable(detail) => format!("{} {detail}", t(lang, T::ErrFileUnreadable)),

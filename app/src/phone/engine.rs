@@ -31,6 +31,8 @@ struct Engine {
     wake: Option<JsValue>,
     meter: Option<Meter>,
     call_id: Option<String>,
+    /// A call placed through the REST API that this tab is taking up (its offer is out).
+    taking_up: Option<String>,
     backoff_ms: u32,
 }
 
@@ -162,6 +164,11 @@ fn on_server_message(phone: Phone, message: ServerMessage) {
             phone.call.set(call);
         }
         ServerMessage::Answer { call_id, sdp } => {
+            with(|e| {
+                if e.taking_up.as_deref() == Some(call_id.as_str()) {
+                    e.taking_up = None;
+                }
+            });
             let pc = with(|e| {
                 e.pc.clone()
                     .filter(|_| e.call_id.as_deref() == Some(call_id.as_str()))
@@ -205,12 +212,27 @@ fn on_server_message(phone: Phone, message: ServerMessage) {
                     if mine && matches!(state, CallState::Connected { .. }) {
                         keep_screen_on();
                     }
+                    let unclaimed = call.from_api && call.media_connection.is_none();
+                    let id = call.id.clone();
                     phone.ended.set(None);
                     phone.call.set(Some(call));
+                    if unclaimed {
+                        offer_to_take_up(phone, id);
+                    }
                 }
             }
         }
-        ServerMessage::Error { message, .. } => phone.notice.set(Some(message)),
+        ServerMessage::Error { call_id, message } => {
+            let lost =
+                call_id.is_some() && with(|e| e.taking_up.is_some() && e.taking_up == call_id);
+            if lost {
+                // Another tab took the call up first: it has the audio, this tab shows the call.
+                with(|e| e.taking_up = None);
+                teardown(phone);
+            } else {
+                phone.notice.set(Some(message));
+            }
+        }
     }
 }
 
@@ -248,6 +270,56 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
             Err(DialError::Unsupported)
         }
     }
+}
+
+/// A call placed through the REST API (click to dial from another app): a visible tab takes
+/// it up at once, a tab in the background a moment later if no other tab has, just as if it had
+/// been dialled here. The server gives the audio to the first offer.
+fn offer_to_take_up(phone: Phone, call_id: String) {
+    let busy = with(|e| e.call_id.is_some() || e.taking_up.is_some());
+    if busy {
+        return;
+    }
+    let visible = web_sys::window()
+        .and_then(|w| w.document())
+        .is_none_or(|d| get(&d, "visibilityState").as_string().as_deref() != Some("hidden"));
+    let delay = if visible { 0 } else { 1500 };
+    set_timeout(
+        move || {
+            let still_unclaimed = phone.call.get_untracked().is_some_and(|c| {
+                c.id == call_id
+                    && c.media_connection.is_none()
+                    && !matches!(c.state, CallState::Ended { .. })
+            });
+            let busy = with(|e| e.call_id.is_some() || e.taking_up.is_some());
+            if !still_unclaimed || busy {
+                return;
+            }
+            with(|e| {
+                e.call_id = Some(call_id.clone());
+                e.taking_up = Some(call_id.clone());
+            });
+            leptos::task::spawn_local(async move {
+                let audio = remote_audio();
+                let _ = audio.play();
+                let stream = match open_mic(&phone.input.get_untracked()).await {
+                    Ok(stream) => stream,
+                    Err(problem) => {
+                        phone.mic_problem.set(Some(problem));
+                        with(|e| e.taking_up = None);
+                        hangup(phone);
+                        return;
+                    }
+                };
+                if let Err(detail) = offer(phone, &call_id, stream, audio).await {
+                    leptos::logging::warn!("taking up the call failed: {detail:?}");
+                    with(|e| e.taking_up = None);
+                    hangup(phone);
+                }
+            });
+        },
+        std::time::Duration::from_millis(delay),
+    );
 }
 
 async fn offer(
@@ -447,6 +519,7 @@ pub fn dtmf(key: char) {
 fn teardown(phone: Phone) {
     let (pc, stream, audio, wake) = with(|e| {
         e.call_id = None;
+        e.taking_up = None;
         e.sender = None;
         e.meter = None;
         (e.pc.take(), e.stream.take(), e.audio.clone(), e.wake.take())

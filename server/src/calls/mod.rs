@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, IceServer, LiveCall, ServerMessage};
-use app::api::ports::{Clock, Store, Telephony};
+use app::api::ports::{CallOrigin, Clock, Store, Telephony};
 use app::domain::call::{CallLimits, CallState};
 use app::domain::calls::CallRecord;
 use app::domain::guards::CallGuard;
@@ -278,7 +278,14 @@ impl Telephony for CallHub {
         self.inner.gateway.is_some()
     }
 
-    async fn begin(&self, owner: &str, record: CallRecord) {
+    fn has_live_connection(&self, owner: &str) -> bool {
+        self.inner
+            .lock_users()
+            .get(owner)
+            .is_some_and(|u| u.connections > 0)
+    }
+
+    async fn begin(&self, owner: &str, record: CallRecord, origin: CallOrigin) {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let store = &self.inner.store;
         let contact_name = match store.contact_by_number(owner, &record.e164).await {
@@ -307,6 +314,7 @@ impl Telephony for CallHub {
             started_at: record.started_at,
             answered_at: None,
             media_connection: None,
+            from_api: origin == CallOrigin::Api,
             recording_mode,
             recording: None,
         };

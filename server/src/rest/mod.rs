@@ -59,7 +59,7 @@ pub fn router_with_limits<S: Clone + Send + Sync + 'static>(
             "/contacts/{id}",
             get(get_contact).put(update_contact).delete(delete_contact),
         )
-        .route("/calls", get(list_calls))
+        .route("/calls", get(list_calls).post(place_call))
         .route("/calls/{id}", get(get_call))
         .route("/recordings", get(list_recordings))
         .route("/recordings/{id}", get(get_recording))
@@ -113,7 +113,8 @@ impl From<ApiError> for ProblemResponse {
             _ => None,
         };
         let mut p = problem(status, &code, e.to_string());
-        p.problem.errors = errors.filter(|_| matches!(e, ApiError::ContactInvalid(_)));
+        // Internal detail of a malformed request stays in the log.
+        p.problem.errors = errors.filter(|_| !matches!(e, ApiError::Request(_)));
         p.retry_after = retry_after;
         p
     }
@@ -478,6 +479,50 @@ async fn list_calls(
     }))
 }
 
+#[utoipa::path(post, path = "/api/v1/calls", tag = "calls", request_body = CallIn,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Placed; follow it with GET /api/v1/calls/{id}", body = CallOut, headers(("Location" = String))),
+        (status = 409, description = "`AppNotOpen`: no tab of the app is open to carry the audio; `CallInProgress`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`NumberRefused`: not a number that may be dialled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`TooManyCallAttempts`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`CallingUnavailable` on this server", body = Problem, content_type = "application/problem+json")))]
+async fn place_call(
+    State(state): State<RestState>,
+    Caller(me): Caller,
+    Body(input): Body<CallIn>,
+) -> ApiResult<Response> {
+    // What is wrong with the request first, then whether it can go anywhere.
+    let country = input.default_country.map(Into::into);
+    if let Err(reason) =
+        app::domain::numbers::dialable(&input.number, country, state.services.numbers.as_ref())
+    {
+        return Err(ApiError::NumberRefused(reason).into());
+    }
+    if !state.services.telephony.available() {
+        return Err(ApiError::CallingUnavailable.into());
+    }
+    if !state.services.telephony.has_live_connection(&me.sub) {
+        return Err(ApiError::AppNotOpen.into());
+    }
+    let ticket = calls::ops::start(
+        &state.services,
+        &me,
+        &input.number,
+        country,
+        app::api::ports::CallOrigin::Api,
+    )
+    .await?;
+    let call: CallOut = calls::ops::get(&state.services, &me, &ticket.call_id)
+        .await?
+        .into();
+    let location = HeaderValue::from_str(&format!("/api/v1/calls/{}", call.id)).ok();
+    let mut response = (StatusCode::CREATED, Json(call)).into_response();
+    if let Some(location) = location {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
 #[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "calls", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = CallOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -571,7 +616,7 @@ impl utoipa::Modify for BearerAuth {
         description = "Contacts, call log and call recordings of the signed-in agent. Times are milliseconds since the Unix epoch; lists are newest (or A–Z) first and paged with `cursor`; errors are RFC 9457 problem details."
     ),
     paths(openapi, me, list_contacts, create_contact, get_contact, update_contact, delete_contact,
-        list_calls, get_call, list_recordings, get_recording, recording_playback),
+        list_calls, place_call, get_call, list_recordings, get_recording, recording_playback),
     modifiers(&BearerAuth),
     tags((name = "me"), (name = "contacts"), (name = "calls"), (name = "recordings"), (name = "meta"))
 )]

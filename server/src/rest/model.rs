@@ -269,6 +269,18 @@ impl From<CallEntry> for CallOut {
     }
 }
 
+/// A call to place. The agent's app (open and signed in, in any tab) carries its audio: it
+/// takes the call up as soon as it is placed, as if dialled there.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallIn {
+    /// As typed: E.164 or national with `default_country`; Panama and Singapore only.
+    #[schema(min_length = 1, max_length = 40)]
+    pub number: String,
+    #[serde(default)]
+    pub default_country: Option<CountryCode>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CallPageOut {
     pub items: Vec<CallOut>,
@@ -375,7 +387,8 @@ pub struct Problem {
     pub detail: String,
     /// A stable name to act on, e.g. `NotFound`, `Conflict`, `ContactInvalid`.
     pub code: String,
-    /// What is wrong with each field, for `ContactInvalid`.
+    /// The details, for codes that have them: per field for `ContactInvalid`, the reason for
+    /// `NumberRefused` (e.g. `premium_rate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<serde_json::Value>,
 }

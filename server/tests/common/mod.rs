@@ -106,7 +106,9 @@ pub async fn rig_with(ports: (u16, u16), offer_timeout: Duration, pause: PauseMo
 pub async fn start(rig: &Rig, id: &str, e164: &str) -> CallRecord {
     let record = CallRecord::outbound(id.into(), e164.into(), 1);
     rig.store.insert_call(ALICE, &record).await.unwrap();
-    rig.hub.begin(ALICE, record.clone()).await;
+    rig.hub
+        .begin(ALICE, record.clone(), app::api::ports::CallOrigin::App)
+        .await;
     record
 }
 
