@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { hydrated, MOTO_CONFIRMATION_CODE, PASSWORD, uniqueEmail } from "./helpers";
+import { hydrated, MOTO_CONFIRMATION_CODE, PASSWORD, submitSignUp, uniqueEmail } from "./helpers";
 
 // The app on its AWS back ends (moto's Cognito, DynamoDB and S3; the second server of the
 // run): the account and contacts journey an agent makes on the embedded default, unchanged.
@@ -21,12 +21,7 @@ test.describe("on Cognito + DynamoDB + S3", () => {
 
   test("sign up with the emailed code, add and find a contact, sign out, sign back in", async ({ page }) => {
     const email = uniqueEmail("cognito");
-    await page.goto("/signup");
-    await hydrated(page);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await page.getByLabel("Confirm password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
+    await submitSignUp(page, email);
     // Cognito sends a code; the page says where (masked) and asks for it.
     await expect(page.getByRole("heading", { name: "Confirm your email" })).toBeVisible();
     await expect(page.getByTestId("confirm-sent")).toContainText("We sent a confirmation code to");
@@ -70,12 +65,7 @@ test.describe("on Cognito + DynamoDB + S3", () => {
   test("signing in before confirming asks for the code, then signs in", async ({ page, browser }) => {
     // An account left unconfirmed: the sign-up form is abandoned at the code step.
     const email = uniqueEmail("unconfirmed");
-    await page.goto("/signup");
-    await hydrated(page);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await page.getByLabel("Confirm password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
+    await submitSignUp(page, email);
     await expect(page.getByTestId("confirm-sent")).toBeVisible();
 
     const later = await (await browser.newContext({ baseURL: aws })).newPage();

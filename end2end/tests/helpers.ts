@@ -19,12 +19,7 @@ export const MOTO_CONFIRMATION_CODE = "123456";
  * the server (the AWS server of the test run), the emailed code is entered on the way.
  */
 export async function signUp(page: Page, email = uniqueEmail()): Promise<string> {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByLabel("Confirm password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
+  await submitSignUp(page, email);
   const codeSent = page.getByTestId("confirm-sent");
   await expect(page.getByRole("heading", { name: "Keypad" }).or(codeSent)).toBeVisible();
   if (await codeSent.isVisible()) {
@@ -34,6 +29,16 @@ export async function signUp(page: Page, email = uniqueEmail()): Promise<string>
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
   return email;
+}
+
+/** Fills in and sends the sign-up form (what follows depends on the identity provider). */
+export async function submitSignUp(page: Page, email: string): Promise<void> {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Confirm password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
 }
 
 /** Opens the keypad, types `number` and presses Call. */

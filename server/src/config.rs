@@ -26,6 +26,29 @@ pub enum ConfigError {
     DotEnv { line: usize, problem: String },
 }
 
+/// A whole number from `name`, within `range`; `default` when it is not set.
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    expected: &'static str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + ToString,
+{
+    let text = get(name).unwrap_or_else(|| default.to_string());
+    text.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or(ConfigError::Invalid {
+            name,
+            value: text,
+            expected,
+        })
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -194,17 +217,13 @@ impl IdentityConfig {
                         });
                     }
                 }
-                let days = get("SOFTPHONE_COGNITO_REFRESH_DAYS").unwrap_or_else(|| "30".into());
-                let refresh_days = days
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|d| (1..=3650).contains(d))
-                    .ok_or(ConfigError::Invalid {
-                        name: "SOFTPHONE_COGNITO_REFRESH_DAYS",
-                        value: days,
-                        expected: "the app client's refresh-token validity in days, 1 to 3650",
-                    })?;
+                let refresh_days = number(
+                    get,
+                    "SOFTPHONE_COGNITO_REFRESH_DAYS",
+                    30,
+                    1..=3650,
+                    "the app client's refresh-token validity in days, 1 to 3650",
+                )?;
                 Ok(IdentityConfig::Cognito {
                     user_pool_id,
                     client_id,
@@ -230,27 +249,19 @@ pub struct ApiLimits {
 
 impl ApiLimits {
     fn from_vars(get: &impl Fn(&str) -> Option<String>) -> Result<ApiLimits, ConfigError> {
-        let number = |name: &'static str, default: u32, expected: &'static str| {
-            let text = get(name).unwrap_or_else(|| default.to_string());
-            text.trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=100_000).contains(n))
-                .ok_or(ConfigError::Invalid {
-                    name,
-                    value: text,
-                    expected,
-                })
-        };
         Ok(ApiLimits {
             burst: number(
+                get,
                 "SOFTPHONE_API_BURST",
                 crate::rest::BURST,
+                1..=100_000,
                 "REST requests a user may make at once, 1 to 100000",
             )?,
             per_second: number(
+                get,
                 "SOFTPHONE_API_RATE",
                 crate::rest::PER_SECOND,
+                1..=100_000,
                 "REST requests per second per user after the burst, 1 to 100000",
             )?,
         })
@@ -417,17 +428,13 @@ impl RecordingsConfig {
                         })
                     }
                 };
-                let part_text = get("SOFTPHONE_RECORDINGS_PART_MB").unwrap_or_else(|| "8".into());
-                let part_mb = part_text
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|mb| (5..=512).contains(mb))
-                    .ok_or(ConfigError::Invalid {
-                        name: "SOFTPHONE_RECORDINGS_PART_MB",
-                        value: part_text,
-                        expected: "the multipart upload part size in MiB, 5 to 512",
-                    })?;
+                let part_mb: u64 = number(
+                    get,
+                    "SOFTPHONE_RECORDINGS_PART_MB",
+                    8,
+                    5..=512,
+                    "the multipart upload part size in MiB, 5 to 512",
+                )?;
                 let force_path_style = match get("SOFTPHONE_S3_FORCE_PATH_STYLE").as_deref() {
                     None | Some("false") => false,
                     Some("true") => true,
@@ -470,17 +477,13 @@ impl RecordingsConfig {
                 })
             }
         };
-        let days = get("SOFTPHONE_RECORDING_RETENTION_DAYS").unwrap_or_else(|| "90".into());
-        let retention_days = days
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|d| (1..=3650).contains(d))
-            .ok_or(ConfigError::Invalid {
-                name: "SOFTPHONE_RECORDING_RETENTION_DAYS",
-                value: days,
-                expected: "a number of days from 1 to 3650",
-            })?;
+        let retention_days = number(
+            get,
+            "SOFTPHONE_RECORDING_RETENTION_DAYS",
+            90,
+            1..=3650,
+            "a number of days from 1 to 3650",
+        )?;
         Ok(RecordingsConfig {
             backend,
             pause_mode,

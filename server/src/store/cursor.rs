@@ -1,7 +1,7 @@
 //! Opaque page cursors: the sort key of the last item, as base64url JSON. Clients cannot
 //! forge access with them: every query is still scoped to the owner.
 
-use app::api::ports::StoreError;
+use app::api::ports::{Page, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{de::DeserializeOwned, Serialize};
@@ -15,4 +15,15 @@ pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, StoreError> {
         .decode(cursor)
         .map_err(|_| StoreError::BadCursor)?;
     serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
+}
+
+/// A page from up to `limit + 1` items read in order: the first `limit`, and when there were
+/// more, a cursor after the last of them (made of what `key` says the order is).
+pub fn page<T, K: Serialize>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> Page<T> {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = more
+        .then(|| items.last().map(|item| encode(&key(item))))
+        .flatten();
+    Page { items, next }
 }

@@ -627,6 +627,38 @@ impl DynamoStore {
         }
     }
 
+    /// Creates an item: `AlreadyExists` if one has its key.
+    async fn create(&self, item: Item) -> Result<(), StoreError> {
+        if self.put_if(item, "attribute_not_exists(PK)").await? {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists)
+        }
+    }
+
+    /// Replaces an item: `NotFound` if none has its key.
+    async fn replace(&self, item: Item) -> Result<(), StoreError> {
+        if self.put_if(item, "attribute_exists(PK)").await? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// Reads one item of `owner`'s as a record.
+    async fn read<T>(
+        &self,
+        owner: &str,
+        sk: String,
+        parse: fn(&Item) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(user_pk(owner), sk)
+            .await?
+            .as_ref()
+            .map(parse)
+            .transpose()
+    }
+
     async fn put(&self, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
@@ -1221,11 +1253,7 @@ impl Store for DynamoStore {
     }
 
     async fn get_contact(&self, owner: &str, id: &str) -> Result<Option<Contact>, StoreError> {
-        self.get(user_pk(owner), contact_sk(id))
-            .await?
-            .as_ref()
-            .map(contact_from)
-            .transpose()
+        self.read(owner, contact_sk(id), contact_from).await
     }
 
     async fn delete_contact(&self, owner: &str, id: &str) -> Result<Contact, StoreError> {
@@ -1275,7 +1303,7 @@ impl Store for DynamoStore {
             None => q.value(":after", NAME_ID_SEPARATOR.to_string()),
         };
         let limit = limit.clamp(1, 500);
-        let mut items = self
+        let items = self
             .collect(&q, limit + 1, |item| {
                 let c = contact_from(item)?;
                 Ok(
@@ -1284,15 +1312,9 @@ impl Store for DynamoStore {
                 )
             })
             .await?;
-        let next = (items.len() > limit)
-            .then(|| {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|c| cursor::encode(&(name_key(&c.name), c.id.clone())))
-            })
-            .flatten();
-        Ok(Page { items, next })
+        Ok(cursor::page(items, limit, |c| {
+            (name_key(&c.name), c.id.clone())
+        }))
     }
 
     async fn contact_by_number(
@@ -1317,33 +1339,15 @@ impl Store for DynamoStore {
     // Calls
 
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        if self
-            .put_if(call_item(owner, call), "attribute_not_exists(PK)")
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(StoreError::AlreadyExists)
-        }
+        self.create(call_item(owner, call)).await
     }
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        if self
-            .put_if(call_item(owner, call), "attribute_exists(PK)")
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        self.replace(call_item(owner, call)).await
     }
 
     async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError> {
-        self.get(user_pk(owner), call_sk(id))
-            .await?
-            .as_ref()
-            .map(call_from)
-            .transpose()
+        self.read(owner, call_sk(id), call_from).await
     }
 
     async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError> {
@@ -1410,7 +1414,7 @@ impl Store for DynamoStore {
             )
             .backward();
         let limit = limit.clamp(1, 500);
-        let mut items = self
+        let items = self
             .collect(&q, limit + 1, |item| {
                 let c = call_from(item)?;
                 let found = search.is_empty()
@@ -1419,48 +1423,22 @@ impl Store for DynamoStore {
                 Ok((found && c.matches(query.filter)).then_some(c))
             })
             .await?;
-        let next = (items.len() > limit)
-            .then(|| {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|c| cursor::encode(&(c.started_at, c.id.clone())))
-            })
-            .flatten();
-        Ok(Page { items, next })
+        Ok(cursor::page(items, limit, |c| (c.started_at, c.id.clone())))
     }
 
     // -----------------------------------------------------------------------------------------
     // Recordings
 
     async fn insert_recording(&self, owner: &str, recording: &Recording) -> Result<(), StoreError> {
-        if self
-            .put_if(recording_item(owner, recording), "attribute_not_exists(PK)")
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(StoreError::AlreadyExists)
-        }
+        self.create(recording_item(owner, recording)).await
     }
 
     async fn update_recording(&self, owner: &str, recording: &Recording) -> Result<(), StoreError> {
-        if self
-            .put_if(recording_item(owner, recording), "attribute_exists(PK)")
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        self.replace(recording_item(owner, recording)).await
     }
 
     async fn get_recording(&self, owner: &str, id: &str) -> Result<Option<Recording>, StoreError> {
-        self.get(user_pk(owner), recording_sk(id))
-            .await?
-            .as_ref()
-            .map(recording_from)
-            .transpose()
+        self.read(owner, recording_sk(id), recording_from).await
     }
 
     async fn delete_recording(&self, owner: &str, id: &str) -> Result<(), StoreError> {
@@ -1510,18 +1488,10 @@ impl Store for DynamoStore {
             )
             .backward();
         let limit = limit.clamp(1, 500);
-        let mut items = self
+        let items = self
             .collect(&q, limit + 1, |item| recording_from(item).map(Some))
             .await?;
-        let next = (items.len() > limit)
-            .then(|| {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|r| cursor::encode(&(r.started_at, r.id.clone())))
-            })
-            .flatten();
-        Ok(Page { items, next })
+        Ok(cursor::page(items, limit, |r| (r.started_at, r.id.clone())))
     }
 
     async fn recordings_in_state(

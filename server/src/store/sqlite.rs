@@ -731,15 +731,8 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        let items: Vec<CallRecord> = rows.iter().take(limit).map(call_from_row).collect();
-        let next = (rows.len() > limit)
-            .then(|| {
-                items
-                    .last()
-                    .map(|c| cursor::encode(&(c.started_at, c.id.clone())))
-            })
-            .flatten();
-        Ok(Page { items, next })
+        let items: Vec<CallRecord> = rows.iter().map(call_from_row).collect();
+        Ok(cursor::page(items, limit, |c| (c.started_at, c.id.clone())))
     }
 
     async fn insert_recording(&self, owner: &str, r: &Recording) -> Result<(), StoreError> {
@@ -875,17 +868,9 @@ impl Store for SqliteStore {
         .map_err(unavailable)?;
         let items = rows
             .iter()
-            .take(limit)
             .map(recording_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = (rows.len() > limit)
-            .then(|| {
-                items
-                    .last()
-                    .map(|r| cursor::encode(&(r.started_at, r.id.clone())))
-            })
-            .flatten();
-        Ok(Page { items, next })
+        Ok(cursor::page(items, limit, |r| (r.started_at, r.id.clone())))
     }
 
     async fn recordings_in_state(
