@@ -306,6 +306,21 @@ pub enum AuthError {
     Unavailable(String),
 }
 
+/// The email as every identity provider keeps it (trimmed, lower case), or `InvalidEmail`.
+pub fn account_email(email: &str) -> Result<String, AuthError> {
+    crate::domain::auth::normalise_email(email).ok_or(AuthError::InvalidEmail)
+}
+
+/// A new password must meet the policy (Cognito's default, which every provider applies).
+pub fn check_new_password(password: &str) -> Result<(), AuthError> {
+    let problems = crate::domain::auth::password_problems(password);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AuthError::WeakPassword(problems))
+    }
+}
+
 #[async_trait]
 pub trait Identity: Send + Sync {
     /// "local" or "cognito" (for `/readyz` and the logs).

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::ports::{
-    write_audit, AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SignUpNext,
-    Store, Tokens,
+    account_email, check_new_password, write_audit, AuthError, ClientAddr, Clock, Identity,
+    Principal, ResetDelivery, SignUpNext, Store, Tokens,
 };
-use app::domain::auth::{mask_email, normalise_email, password_problems};
+use app::domain::auth::{mask_email, normalise_email};
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType};
@@ -191,11 +191,8 @@ impl Identity for CognitoIdentity {
         password: &str,
         _from: ClientAddr,
     ) -> Result<SignUpNext, AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
-        let problems = password_problems(password);
-        if !problems.is_empty() {
-            return Err(AuthError::WeakPassword(problems));
-        }
+        let email = account_email(email)?;
+        check_new_password(password)?;
         let attribute = AttributeType::builder()
             .name("email")
             .value(&email)
@@ -234,7 +231,7 @@ impl Identity for CognitoIdentity {
         code: &str,
         _from: ClientAddr,
     ) -> Result<(), AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let email = account_email(email)?;
         self.client
             .confirm_sign_up()
             .client_id(&self.settings.client_id)
@@ -259,7 +256,7 @@ impl Identity for CognitoIdentity {
         email: &str,
         _from: ClientAddr,
     ) -> Result<String, AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let email = account_email(email)?;
         match self
             .client
             .resend_confirmation_code()
@@ -368,7 +365,7 @@ impl Identity for CognitoIdentity {
         email: &str,
         _from: ClientAddr,
     ) -> Result<ResetDelivery, AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let email = account_email(email)?;
         match self
             .client
             .forgot_password()
@@ -391,11 +388,8 @@ impl Identity for CognitoIdentity {
         new_password: &str,
         _from: ClientAddr,
     ) -> Result<(), AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
-        let problems = password_problems(new_password);
-        if !problems.is_empty() {
-            return Err(AuthError::WeakPassword(problems));
-        }
+        let email = account_email(email)?;
+        check_new_password(new_password)?;
         self.client
             .confirm_forgot_password()
             .client_id(&self.settings.client_id)

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::ports::{
-    AuthError, ClientAddr, Clock, Identity, Principal, ResetDelivery, SessionRecord, SignUpNext,
-    Store, StoreError, Tokens, UserRecord,
+    account_email, check_new_password, AuthError, ClientAddr, Clock, Identity, Principal,
+    ResetDelivery, SessionRecord, SignUpNext, Store, StoreError, Tokens, UserRecord,
 };
-use app::domain::auth::{mask_email, normalise_email, password_problems};
+use app::domain::auth::{mask_email, normalise_email};
 use app::domain::rate_limit::FailureLimiter;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -267,11 +267,8 @@ impl Identity for LocalIdentity {
         password: &str,
         from: ClientAddr,
     ) -> Result<SignUpNext, AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
-        let problems = password_problems(password);
-        if !problems.is_empty() {
-            return Err(AuthError::WeakPassword(problems));
-        }
+        let email = account_email(email)?;
+        check_new_password(password)?;
         let account = format!("signup:{email}");
         self.throttled(&account, from)?;
         let user = UserRecord {
@@ -302,7 +299,7 @@ impl Identity for LocalIdentity {
         _from: ClientAddr,
     ) -> Result<(), AuthError> {
         // Every local account is confirmed; there is no code to check.
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let email = account_email(email)?;
         match self.store.user_by_email(&email).await.map_err(store_err)? {
             Some(_) => Ok(()),
             None => Err(AuthError::InvalidConfirmationCode),
@@ -314,7 +311,7 @@ impl Identity for LocalIdentity {
         email: &str,
         _from: ClientAddr,
     ) -> Result<String, AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let email = account_email(email)?;
         Ok(mask_email(&email))
     }
 
@@ -407,7 +404,7 @@ impl Identity for LocalIdentity {
         email: &str,
         from: ClientAddr,
     ) -> Result<ResetDelivery, AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let email = account_email(email)?;
         let account = format!("reset:{email}");
         self.throttled(&account, from)?;
         // Each request counts: a flood of reset requests is throttled like failed sign-ins.
@@ -443,13 +440,10 @@ impl Identity for LocalIdentity {
         new_password: &str,
         from: ClientAddr,
     ) -> Result<(), AuthError> {
-        let email = normalise_email(email).ok_or(AuthError::InvalidEmail)?;
+        let email = account_email(email)?;
         let account = format!("confirm:{email}");
         self.throttled(&account, from)?;
-        let problems = password_problems(new_password);
-        if !problems.is_empty() {
-            return Err(AuthError::WeakPassword(problems));
-        }
+        check_new_password(new_password)?;
         let Some(user) = self.store.user_by_email(&email).await.map_err(store_err)? else {
             self.record_failure(&account, from);
             return Err(AuthError::InvalidResetCode);
