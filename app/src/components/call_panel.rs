@@ -200,7 +200,16 @@ pub fn CallPanel() -> impl IntoView {
                             }.into_any()
                         } else {
                             view! {
-                                <button type="button" class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700" data-testid="end-call" on:click=move |_| phone.hangup()>
+                                // Ends on press: the panel redraws on every change of the call (dialing,
+                                // ringing…), and a redraw between press and release would swallow a
+                                // click. The keyboard (Enter, Space) still clicks (`detail` 0).
+                                <button
+                                    type="button"
+                                    class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700"
+                                    data-testid="end-call"
+                                    on:pointerdown=move |ev| if ev.button() == 0 { phone.hangup() }
+                                    on:click=move |ev| if ev.detail() == 0 { phone.hangup() }
+                                >
                                     <Svg icon=Icon::PhoneDown class="h-8 w-8"/>
                                     <span class="sr-only">{tx(T::EndCall)}</span>
                                 </button>
