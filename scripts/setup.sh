@@ -71,33 +71,24 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
 fi
 
-# moto, the AWS emulator the S3 tests run against (PyPI, pinned), in a venv outside the clone.
-MOTO_VERSION=5.2.5
+# Python tools the tests use, each pinned from PyPI in its own venv outside the clone, installed
+# when the venv does not hold that version: `pip_tool <venv> <distribution> <version> <pip spec>
+# <what it is for>`.
+pip_tool() {
+  local venv="$HOME/.cache/softphone/$1"
+  if ! "$venv/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('$2') != '$3')" 2>/dev/null; then
+    step "Installing $2 $3 ($5; one time, about a minute)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$4"
+  fi
+}
 export MOTO_VENV="$HOME/.cache/softphone/moto"
-if [ "$SETUP_FOR" = test ] \
-  && ! "$MOTO_VENV/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null; then
-  step "Installing moto $MOTO_VERSION (AWS emulator for the tests; one time, about a minute)"
-  python3 -m venv "$MOTO_VENV"
-  "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
-fi
-
-# schemathesis fuzzes the REST API from its OpenAPI document (PyPI, pinned), in its own venv.
-SCHEMATHESIS_VERSION=4.32.5
 export SCHEMATHESIS="$HOME/.cache/softphone/schemathesis/bin/schemathesis"
-if [ "$SETUP_FOR" = test ] \
-  && ! "$HOME/.cache/softphone/schemathesis/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
-  step "Installing schemathesis $SCHEMATHESIS_VERSION (REST API fuzzing; one time, under a minute)"
-  python3 -m venv "$HOME/.cache/softphone/schemathesis"
-  "$HOME/.cache/softphone/schemathesis/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
-
-# cfn-lint checks the CloudFormation template (PyPI, pinned), in its own venv.
-CFN_LINT_VERSION=1.58.0
 export CFN_LINT="$HOME/.cache/softphone/cfn-lint/bin/cfn-lint"
-if [ "$SETUP_FOR" = test ] && ! "$CFN_LINT" --version 2>/dev/null | grep -qx "cfn-lint $CFN_LINT_VERSION"; then
-  step "Installing cfn-lint $CFN_LINT_VERSION (one time, under a minute)"
-  python3 -m venv "$HOME/.cache/softphone/cfn-lint"
-  "$HOME/.cache/softphone/cfn-lint/bin/pip" install -q --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+if [ "$SETUP_FOR" = test ]; then
+  pip_tool moto moto 5.2.5 "moto[server]==5.2.5" "the AWS emulator for S3, DynamoDB and Cognito"
+  pip_tool schemathesis schemathesis 4.32.5 "schemathesis==4.32.5" "REST API fuzzing"
+  pip_tool cfn-lint cfn-lint 1.58.0 "cfn-lint==1.58.0" "checks the CloudFormation template"
 fi
 
 # npm packages (Tailwind CLI, Playwright, axe-core) exactly as locked. Never a browser download.
