@@ -473,35 +473,34 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// "ok" or "unavailable" for `/readyz`, logging why; an error when the back end is `required`.
+fn readiness<E: std::fmt::Display>(
+    checked: Result<(), E>,
+    what: &str,
+    required: bool,
+) -> &'static str {
+    match checked {
+        Ok(()) => "ok",
+        Err(e) if required => {
+            tracing::error!(error = %e, "{what} not ready");
+            "unavailable"
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "{what} not ready");
+            "unavailable"
+        }
+    }
+}
+
 async fn readyz(State(state): State<AppState>) -> Response {
+    let services = &state.services;
     // The trunk is reported, not required: contacts and Recents work without it.
     let trunk = state.calls.trunk_status();
     // Reported, not required either: calls go on, only recording them fails.
-    let recordings = match state.services.recordings.ping().await {
-        Ok(()) => "ok",
-        Err(e) => {
-            tracing::warn!(error = %e, "recordings store not ready");
-            "unavailable"
-        }
-    };
-    let kind = state.services.recordings.kind();
-    let store_kind = state.services.store.kind();
-    // Required: without it nobody can sign in or stay signed in.
-    let identity = match state.services.identity.ping().await {
-        Ok(()) => "ok",
-        Err(e) => {
-            tracing::error!(error = %e, "identity provider not ready");
-            "unavailable"
-        }
-    };
-    let identity_kind = state.services.identity.kind();
-    let store = match state.services.store.ping().await {
-        Ok(()) => "ok",
-        Err(e) => {
-            tracing::error!(error = %e, "store not ready");
-            "unavailable"
-        }
-    };
+    let recordings = readiness(services.recordings.ping().await, "recordings store", false);
+    // Required: without them nobody can sign in, stay signed in or see their data.
+    let identity = readiness(services.identity.ping().await, "identity provider", true);
+    let store = readiness(services.store.ping().await, "store", true);
     let status = if store == "ok" && identity == "ok" {
         StatusCode::OK
     } else {
@@ -509,12 +508,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     };
     let report = serde_json::json!({
         "store": store,
-        "store_kind": store_kind,
+        "store_kind": services.store.kind(),
         "identity": identity,
-        "identity_kind": identity_kind,
+        "identity_kind": services.identity.kind(),
         "trunk": trunk,
         "recordings": recordings,
-        "recordings_store": kind,
+        "recordings_store": services.recordings.kind(),
     });
     (status, Json(report)).into_response()
 }
