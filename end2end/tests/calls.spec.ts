@@ -1,5 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { hearKeys, listen } from "./audio";
 import { dial, hydrated, signUp } from "./helpers";
 
 // Test numbers of the built-in PSTN simulator (README, docs/telephony.md).
@@ -7,80 +8,6 @@ const ECHO = "+65 6000 0001";
 const READ_BACK = "+65 6000 0002";
 const BUSY = "+65 6000 0003";
 const NOT_FOUND = "+507 200-0005";
-
-/**
- * Listens to the far end's audio in the page for `ms`: the overall level, the share of the
- * power at `hz`, and that share's peak over any 100 ms stretch (for tones with a cadence).
- */
-async function listen(page: Page, hz: number, ms = 1200): Promise<{ rms: number; purity: number; peak: number }> {
-  return page.evaluate(
-    async ([hz, ms]) => {
-      const audio = document.querySelector('[data-testid="remote-audio"]') as HTMLAudioElement;
-      const ctx = new AudioContext();
-      const analyser = ctx.createAnalyser();
-      analyser.fftSize = 4096;
-      ctx.createMediaStreamSource(audio.srcObject as MediaStream).connect(analyser);
-      const buf = new Float32Array(analyser.fftSize);
-      let power = 0, tone = 0, blocks = 0, peak = 0;
-      const end = performance.now() + ms;
-      while (performance.now() < end) {
-        await new Promise((r) => setTimeout(r, 100));
-        analyser.getFloatTimeDomainData(buf);
-        const n = buf.length, c = 2 * Math.cos((2 * Math.PI * hz) / ctx.sampleRate);
-        let s1 = 0, s2 = 0, p = 0;
-        for (let i = 0; i < n; i++) {
-          const s0 = buf[i] + c * s1 - s2;
-          s2 = s1; s1 = s0; p += buf[i] * buf[i];
-        }
-        const blockPower = p / n, blockTone = (2 * (s1 * s1 + s2 * s2 - c * s1 * s2)) / (n * n);
-        if (blockPower > 1e-6) peak = Math.max(peak, Math.min(1, blockTone / blockPower));
-        power += blockPower;
-        tone += blockTone;
-        blocks += 1;
-      }
-      await ctx.close();
-      const mean = power / Math.max(blocks, 1);
-      return { rms: Math.sqrt(mean), purity: mean > 0 ? Math.min(1, tone / blocks / mean) : 0, peak };
-    },
-    [hz, ms] as const,
-  );
-}
-
-/** DTMF keys heard in the far end's audio over `ms` (Goertzel on the 8 DTMF frequencies). */
-async function hearKeys(page: Page, ms: number): Promise<string> {
-  return page.evaluate(async (ms) => {
-    const audio = document.querySelector('[data-testid="remote-audio"]') as HTMLAudioElement;
-    const ctx = new AudioContext();
-    const analyser = ctx.createAnalyser();
-    analyser.fftSize = 2048;
-    ctx.createMediaStreamSource(audio.srcObject as MediaStream).connect(analyser);
-    const buf = new Float32Array(analyser.fftSize);
-    const rows = [697, 770, 852, 941], cols = [1209, 1336, 1477, 1633];
-    const keys = ["123A", "456B", "789C", "*0#D"];
-    const power = (f: number) => {
-      const c = 2 * Math.cos((2 * Math.PI * f) / ctx.sampleRate);
-      let s1 = 0, s2 = 0;
-      for (let i = 0; i < buf.length; i++) { const s0 = buf[i] + c * s1 - s2; s2 = s1; s1 = s0; }
-      return s1 * s1 + s2 * s2 - c * s1 * s2;
-    };
-    let heard = "", last = "";
-    const end = performance.now() + ms;
-    while (performance.now() < end) {
-      await new Promise((r) => setTimeout(r, 25));
-      analyser.getFloatTimeDomainData(buf);
-      const r = rows.map(power), c = cols.map(power);
-      const ri = r.indexOf(Math.max(...r)), ci = c.indexOf(Math.max(...c));
-      const strong = r[ri] > 5 * r.filter((_, i) => i !== ri).reduce((a, b) => Math.max(a, b), 0)
-        && c[ci] > 5 * c.filter((_, i) => i !== ci).reduce((a, b) => Math.max(a, b), 0)
-        && r[ri] > 1;
-      const key = strong ? keys[ri][ci] : "";
-      if (key && key !== last) heard += key;
-      last = key;
-    }
-    await ctx.close();
-    return heard;
-  }, ms);
-}
 
 for (const [label, viewport] of [
   ["desktop", { width: 1280, height: 800 }],

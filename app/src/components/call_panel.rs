@@ -47,6 +47,23 @@ pub fn mic_problem_text(tr: impl Fn(T) -> &'static str, problem: &MicProblem) ->
 #[component]
 pub fn CallPanel() -> impl IntoView {
     let phone = phone();
+    // The call on screen: the live one, else the one that just ended.
+    let shown = Memo::new(move |_| phone.call.get().or_else(|| phone.ended.get()));
+    let call_id = Memo::new(move |_| shown.with(|c| c.as_ref().map(|c| c.id.clone())));
+    // Kept here, keyed by call id, so the answer outlives anything below.
+    let asked = RwSignal::new(None::<String>);
+    // One screen per call: built when a call appears and kept, elements and all, until another
+    // call replaces it. Every part below follows only the fields it shows, so the server
+    // re-sending the call (a state change, a mute, the recording) never rebuilds a button
+    // between a press and its release.
+    view! {
+        {move || call_id.get().map(|_| view! { <CallScreen shown asked/> })}
+    }
+}
+
+#[component]
+fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) -> impl IntoView {
+    let phone = phone();
     let tr = use_tr();
     let lang = prefs().lang;
     let folded = RwSignal::new(false);
@@ -77,149 +94,178 @@ pub fn CallPanel() -> impl IntoView {
     ) {
         on_cleanup(move || handle.clear());
     }
+
+    let field = move |f: fn(&LiveCall) -> bool| shown.with(|c| c.as_ref().is_some_and(f));
+    let over = Memo::new(move |_| field(|c| matches!(c.state, CallState::Ended { .. })));
+    let connected = Memo::new(move |_| field(|c| matches!(c.state, CallState::Connected { .. })));
+    let here = Memo::new(move |_| phone.call_is_here());
+    let live_here = move || here.get() && !over.get();
+    let state =
+        Memo::new(move |_| shown.with(|c| c.as_ref().map_or("ended", |c| state_key(&c.state).0)));
+    let name = Memo::new(move |_| {
+        shown.with(|c| {
+            c.as_ref().map_or_else(String::new, |c| {
+                c.contact_name
+                    .clone()
+                    .unwrap_or_else(|| format_e164(&c.e164))
+            })
+        })
+    });
+    let number = Memo::new(move |_| {
+        shown.with(|c| {
+            c.as_ref()
+                .and_then(|c| c.contact_name.as_ref().map(|_| format_e164(&c.e164)))
+        })
+    });
+    let state_text = Memo::new(move |_| {
+        let lang = lang.get();
+        shown.with(|c| match c.as_ref().map(|c| &c.state) {
+            Some(CallState::Ended { reason, .. }) => {
+                format!("{} · {}", tr(T::CallEnded), end_reason_text(lang, *reason))
+            }
+            Some(s) => state_key(s)
+                .1
+                .map(|k| tr(k).to_string())
+                .unwrap_or_default(),
+            None => String::new(),
+        })
+    });
     let timer = move || {
         tick.track();
-        match (phone.call.get(), since.get()) {
-            (Some(c), Some((id, start)))
-                if c.id == id && matches!(c.state, CallState::Connected { .. }) =>
-            {
+        match (call_id_of(shown), since.get()) {
+            (Some(id), Some((since_id, start))) if connected.get() && id == since_id => {
                 format_duration(now_ms().saturating_sub(start))
             }
             _ => String::new(),
         }
     };
-    let shown = move || phone.call.get().or_else(|| phone.ended.get());
-    let who = move |c: &LiveCall| {
-        c.contact_name
-            .clone()
-            .unwrap_or_else(|| format_e164(&c.e164))
-    };
-    let state_text = move |c: &LiveCall| match &c.state {
-        CallState::Ended { reason, .. } => format!(
-            "{} · {}",
-            tr(T::CallEnded),
-            end_reason_text(lang.get(), *reason)
-        ),
-        s => state_key(s)
-            .1
-            .map(|k| tr(k).to_string())
-            .unwrap_or_default(),
+    let muted = phone.muted;
+    let round = |on: bool| {
+        if on {
+            "flex h-14 w-14 items-center justify-center rounded-full bg-white text-slate-900"
+        } else {
+            "flex h-14 w-14 items-center justify-center rounded-full bg-slate-700"
+        }
     };
 
-    view! {
-        {move || shown().map(|c| {
-            let here = phone.call_is_here();
-            let over = matches!(c.state, CallState::Ended { .. });
-            let state = state_key(&c.state).0;
-            if folded.get() && !over {
-                return view! {
-                    <button
-                        type="button"
-                        class="fixed inset-x-0 top-0 z-40 flex items-center justify-center gap-3 bg-green-700 px-4 py-2 text-sm font-semibold text-white"
-                        data-testid="call-bar"
-                        on:click=move |_| folded.set(false)
-                    >
-                        <span>{who(&c)}</span>
-                        <span>{timer}</span>
-                        <span class="underline">{tx(T::ReturnToCall)}</span>
-                    </button>
-                }.into_any();
-            }
-            let name = who(&c);
-            let label = name.clone();
-            let number = c.contact_name.as_ref().map(|_| format_e164(&c.e164));
-            let muted = phone.muted;
-            view! {
-                <section
-                    role="dialog"
-                    aria-label=label
-                    data-testid="call-panel"
-                    data-state=state
-                    class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:max-h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
-                >
-                    <div class="w-full text-center">
-                        <div class="flex justify-end">
-                            <button type="button" class="rounded px-2 py-1 text-sm text-slate-300 hover:text-white md:hidden" on:click=move |_| folded.set(true)>
-                                {tx(T::HideCall)}
-                            </button>
-                        </div>
-                        <h2 class="mt-2 text-2xl font-semibold" data-testid="call-name">{name}</h2>
-                        {number.map(|n| view! { <p class="text-slate-300" data-testid="call-number">{n}</p> })}
-                        <p class="mt-3 text-lg text-slate-200" role="status" aria-live="polite" data-testid="call-state">{state_text(&c)}</p>
-                        <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">{timer}</p>
-                        {move || muted.get().then(|| view! { <p class="mt-2 text-amber-300" data-testid="muted-note">{tx(T::MutedNote)}</p> })}
-                        {move || phone.mic_problem.get().filter(|_| here).map(|p| view! {
-                            <p class="mt-2 text-amber-300" role="alert" data-testid="mic-problem">{mic_problem_text(tr, &p)}</p>
-                            <button type="button" class="mt-2 rounded-lg border border-amber-300 px-3 py-1 text-sm text-amber-200 hover:bg-amber-300/10" data-testid="mic-retry" on:click=move |_| phone.retry_mic()>
-                                {tx(T::Retry)}
-                            </button>
-                        })}
-                        {(!here && !over).then(|| view! { <p class="mt-4 text-slate-300" data-testid="call-elsewhere">{tx(T::OnCallElsewhere)}</p> })}
-                        {move || (!over && !phone.channel_up.get()).then(|| view! { <p class="mt-2 text-amber-300" role="alert">{tx(T::NoChannel)}</p> })}
-                        {move || phone.notice.get().filter(|_| !over).map(|n| view! { <p class="mt-2 text-amber-300" role="alert" data-testid="call-notice">{n}</p> })}
-                        {(!over).then(|| view! { <RecordingControls here tick/> })}
+    let bar = move || {
+        view! {
+            <button
+                type="button"
+                class="fixed inset-x-0 top-0 z-40 flex items-center justify-center gap-3 bg-green-700 px-4 py-2 text-sm font-semibold text-white"
+                data-testid="call-bar"
+                on:click=move |_| folded.set(false)
+            >
+                <span>{move || name.get()}</span>
+                <span>{timer}</span>
+                <span class="underline">{tx(T::ReturnToCall)}</span>
+            </button>
+        }
+    };
+    let panel = move || {
+        view! {
+            <section
+                role="dialog"
+                aria-label=move || name.get()
+                data-testid="call-panel"
+                data-state=move || state.get()
+                class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:max-h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
+            >
+                <div class="w-full text-center">
+                    <div class="flex justify-end">
+                        <button type="button" class="rounded px-2 py-1 text-sm text-slate-300 hover:text-white md:hidden" on:click=move |_| folded.set(true)>
+                            {tx(T::HideCall)}
+                        </button>
                     </div>
-                    {(here && !over).then(|| view! {
-                        <div class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700" role="meter" aria-label=tx(T::MicLevel) aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string() data-testid="mic-level">
-                            <div class="h-full bg-green-400 transition-[width]" style=move || format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)></div>
-                        </div>
+                    <h2 class="mt-2 text-2xl font-semibold" data-testid="call-name">{move || name.get()}</h2>
+                    {move || number.get().map(|n| view! { <p class="text-slate-300" data-testid="call-number">{n}</p> })}
+                    <p class="mt-3 text-lg text-slate-200" role="status" aria-live="polite" data-testid="call-state">{move || state_text.get()}</p>
+                    <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">{timer}</p>
+                    <Show when=move || muted.get()>
+                        <p class="mt-2 text-amber-300" data-testid="muted-note">{tx(T::MutedNote)}</p>
+                    </Show>
+                    {move || phone.mic_problem.get().filter(|_| here.get()).map(|p| view! {
+                        <p class="mt-2 text-amber-300" role="alert" data-testid="mic-problem">{mic_problem_text(tr, &p)}</p>
+                        <button type="button" class="mt-2 rounded-lg border border-amber-300 px-3 py-1 text-sm text-amber-200 hover:bg-amber-300/10" data-testid="mic-retry" on:click=move |_| phone.retry_mic()>
+                            {tx(T::Retry)}
+                        </button>
                     })}
-                    {move || (here && !over && keypad.get()).then(|| view! {
-                        <div class="grid w-full max-w-xs grid-cols-3 gap-3" role="group" aria-label=tx(T::ShowKeypad)>
-                            {DTMF_KEYS.into_iter().map(|key| view! {
-                                <button type="button" class="flex h-14 items-center justify-center rounded-2xl bg-slate-800 text-2xl hover:bg-slate-700" data-dtmf=key.to_string() on:click=move |_| phone.dtmf(key)>
-                                    {key.to_string()}
-                                </button>
-                            }).collect_view()}
+                    <Show when=move || !here.get() && !over.get()>
+                        <p class="mt-4 text-slate-300" data-testid="call-elsewhere">{tx(T::OnCallElsewhere)}</p>
+                    </Show>
+                    <Show when=move || !over.get() && !phone.channel_up.get()>
+                        <p class="mt-2 text-amber-300" role="alert">{tx(T::NoChannel)}</p>
+                    </Show>
+                    {move || phone.notice.get().filter(|_| !over.get()).map(|n| view! { <p class="mt-2 text-amber-300" role="alert" data-testid="call-notice">{n}</p> })}
+                    <Show when=move || !over.get()>
+                        <RecordingControls shown here asked tick/>
+                    </Show>
+                </div>
+                <Show when=live_here>
+                    <div class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700" role="meter" aria-label=tx(T::MicLevel) aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string() data-testid="mic-level">
+                        <div class="h-full bg-green-400 transition-[width]" style=move || format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)></div>
+                    </div>
+                </Show>
+                <Show when=move || live_here() && keypad.get()>
+                    <div class="grid w-full max-w-xs grid-cols-3 gap-3" role="group" aria-label=tx(T::ShowKeypad)>
+                        {DTMF_KEYS.into_iter().map(|key| view! {
+                            <button type="button" class="flex h-14 items-center justify-center rounded-2xl bg-slate-800 text-2xl hover:bg-slate-700" data-dtmf=key.to_string() on:click=move |_| phone.dtmf(key)>
+                                {key.to_string()}
+                            </button>
+                        }).collect_view()}
+                    </div>
+                </Show>
+                <div class="w-full">
+                    <Show when=live_here>
+                        <div class="mb-6 flex items-start justify-center gap-6">
+                            <button type="button" class="flex flex-col items-center gap-1 text-sm" data-testid="mute-button" aria-pressed=move || muted.get().to_string() on:click=move |_| phone.set_muted(!muted.get_untracked())>
+                                <span class=move || round(muted.get())>
+                                    <Svg icon=Icon::MicOff/>
+                                </span>
+                                {tx(T::Mute)}
+                            </button>
+                            <button type="button" class="flex flex-col items-center gap-1 text-sm" data-testid="keypad-toggle" aria-expanded=move || keypad.get().to_string() on:click=move |_| keypad.update(|k| *k = !*k)>
+                                <span class=move || round(keypad.get())>
+                                    <Svg icon=Icon::Keypad/>
+                                </span>
+                                {tx(T::ShowKeypad)}
+                            </button>
+                            <OutputChoice/>
                         </div>
-                    })}
-                    <div class="w-full">
-                        {(here && !over).then(|| view! {
-                            <div class="mb-6 flex items-start justify-center gap-6">
-                                <button type="button" class="flex flex-col items-center gap-1 text-sm" data-testid="mute-button" aria-pressed=move || muted.get().to_string() on:click=move |_| phone.set_muted(!muted.get_untracked())>
-                                    <span class=move || if muted.get() { "flex h-14 w-14 items-center justify-center rounded-full bg-white text-slate-900" } else { "flex h-14 w-14 items-center justify-center rounded-full bg-slate-700" }>
-                                        <Svg icon=Icon::MicOff/>
-                                    </span>
-                                    {tx(T::Mute)}
-                                </button>
-                                <button type="button" class="flex flex-col items-center gap-1 text-sm" data-testid="keypad-toggle" aria-expanded=move || keypad.get().to_string() on:click=move |_| keypad.update(|k| *k = !*k)>
-                                    <span class=move || if keypad.get() { "flex h-14 w-14 items-center justify-center rounded-full bg-white text-slate-900" } else { "flex h-14 w-14 items-center justify-center rounded-full bg-slate-700" }>
-                                        <Svg icon=Icon::Keypad/>
-                                    </span>
-                                    {tx(T::ShowKeypad)}
-                                </button>
-                                <OutputChoice/>
-                            </div>
-                        })}
-                        {if over {
+                    </Show>
+                    <Show
+                        when=move || !over.get()
+                        fallback=move || view! {
                             // The reason stays up a few seconds; the user need not wait for it.
-                            view! {
-                                <button type="button" class="btn-secondary mx-auto flex" data-testid="dismiss-call" on:click=move |_| phone.ended.set(None)>
-                                    {tx(T::Close)}
-                                </button>
-                            }.into_any()
-                        } else {
-                            view! {
-                                // Ends on press: the panel redraws on every change of the call (dialing,
-                                // ringing…), and a redraw between press and release would swallow a
-                                // click. The keyboard (Enter, Space) still clicks (`detail` 0).
-                                <button
-                                    type="button"
-                                    class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700"
-                                    data-testid="end-call"
-                                    on:pointerdown=move |ev| if ev.button() == 0 { phone.hangup() }
-                                    on:click=move |ev| if ev.detail() == 0 { phone.hangup() }
-                                >
-                                    <Svg icon=Icon::PhoneDown class="h-8 w-8"/>
-                                    <span class="sr-only">{tx(T::EndCall)}</span>
-                                </button>
-                            }.into_any()
-                        }}
-                    </div>
-                </section>
-            }.into_any()
-        })}
+                            <button type="button" class="btn-secondary mx-auto flex" data-testid="dismiss-call" on:click=move |_| phone.ended.set(None)>
+                                {tx(T::Close)}
+                            </button>
+                        }
+                    >
+                        <button
+                            type="button"
+                            class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700"
+                            data-testid="end-call"
+                            on:click=move |_| phone.hangup()
+                        >
+                            <Svg icon=Icon::PhoneDown class="h-8 w-8"/>
+                            <span class="sr-only">{tx(T::EndCall)}</span>
+                        </button>
+                    </Show>
+                </div>
+            </section>
+        }
+    };
+    // Folding swaps the panel for the bar; an ended call always shows its panel (and reason).
+    view! {
+        <Show when=move || folded.get() && !over.get() fallback=panel>
+            {bar()}
+        </Show>
     }
+}
+
+fn call_id_of(shown: Memo<Option<LiveCall>>) -> Option<String> {
+    shown.with(|c| c.as_ref().map(|c| c.id.clone()))
 }
 
 /// The speaker choice, where the browser lets a page choose; otherwise says who decides.
@@ -255,74 +301,117 @@ fn OutputChoice() -> impl IntoView {
     }
 }
 
+/// What the recording part of the call screen shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RecordView {
+    Hidden,
+    /// "Record this call?" (the user chose "ask" and has not answered for this call).
+    Ask,
+    /// A record button.
+    Offer,
+    /// REC (or paused) with the recorded time, and its controls in the tab with the audio.
+    Running,
+    Stopped,
+}
+
 /// The REC indicator (every tab) and the record controls (the tab with the call's audio):
 /// the question when the user chose "ask", then record / pause / resume / stop.
 #[component]
-fn RecordingControls(here: bool, tick: RwSignal<u64>) -> impl IntoView {
+fn RecordingControls(
+    shown: Memo<Option<LiveCall>>,
+    here: Memo<bool>,
+    asked: RwSignal<Option<String>>,
+    tick: RwSignal<u64>,
+) -> impl IntoView {
     let phone = phone();
-    let asked = RwSignal::new(None::<String>);
+    let tr = use_tr();
+    let recording =
+        Memo::new(move |_| shown.with(|c| c.as_ref().and_then(|c| c.recording.clone())));
+    let paused = Memo::new(move |_| {
+        recording.with(|r| {
+            r.as_ref()
+                .is_some_and(|r| r.state == LiveRecordingState::Paused)
+        })
+    });
+    let view_kind = Memo::new(move |_| {
+        let here = here.get();
+        let asked = asked.get();
+        shown.with(|c| {
+            let Some(c) = c.as_ref() else {
+                return RecordView::Hidden;
+            };
+            if !matches!(c.state, CallState::Connected { .. })
+                || c.recording_mode == RecordingMode::Never && c.recording.is_none()
+            {
+                return RecordView::Hidden;
+            }
+            match &c.recording {
+                None if !here => RecordView::Hidden,
+                None if c.recording_mode == RecordingMode::Ask
+                    && asked.as_deref() != Some(c.id.as_str()) =>
+                {
+                    RecordView::Ask
+                }
+                None => RecordView::Offer,
+                Some(r) if r.state == LiveRecordingState::Stopped => RecordView::Stopped,
+                Some(_) => RecordView::Running,
+            }
+        })
+    });
+    let not_now = move || asked.set(call_id_of(shown));
+    let elapsed = move || {
+        tick.track();
+        recording.with(|r| r.as_ref().map(|r| format_duration(r.elapsed_ms(now_ms()))))
+    };
     let control = "rounded-lg border border-slate-500 px-3 py-1.5 text-sm hover:bg-slate-800";
     view! {
-        {move || {
-            let c = phone.call.get()?;
-            if !matches!(c.state, CallState::Connected { .. }) || c.recording_mode == RecordingMode::Never && c.recording.is_none() {
-                return None;
-            }
-            let view = match c.recording.clone() {
-                None if !here => return None,
-                None if c.recording_mode == RecordingMode::Ask && asked.get().as_deref() != Some(c.id.as_str()) => {
-                    let id = c.id.clone();
-                    view! {
-                        <div class="mt-4 rounded-xl bg-slate-800 p-3 text-sm" data-testid="record-ask">
-                            <p>{tx(T::RecordAsk)}</p>
-                            <div class="mt-2 flex justify-center gap-3">
-                                <button type="button" class="rounded-lg bg-red-600 px-3 py-1.5 font-semibold hover:bg-red-700" data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
-                                    {tx(T::RecordCall)}
-                                </button>
-                                <button type="button" class=control data-testid="record-not-now" on:click=move |_| asked.set(Some(id.clone()))>
-                                    {tx(T::NotNow)}
-                                </button>
-                            </div>
+        {move || match view_kind.get() {
+            RecordView::Hidden => None,
+            RecordView::Ask => Some(view! {
+                <div class="mt-4 rounded-xl bg-slate-800 p-3 text-sm" data-testid="record-ask">
+                    <p>{tx(T::RecordAsk)}</p>
+                    <div class="mt-2 flex justify-center gap-3">
+                        <button type="button" class="rounded-lg bg-red-600 px-3 py-1.5 font-semibold hover:bg-red-700" data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
+                            {tx(T::RecordCall)}
+                        </button>
+                        <button type="button" class=control data-testid="record-not-now" on:click=move |_| not_now()>
+                            {tx(T::NotNow)}
+                        </button>
+                    </div>
+                </div>
+            }.into_any()),
+            RecordView::Offer => Some(view! {
+                <button type="button" class=format!("mt-4 {control}") data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
+                    <span class="mr-1 inline-block h-2.5 w-2.5 rounded-full bg-red-500" aria-hidden="true"></span>
+                    {tx(T::RecordCall)}
+                </button>
+            }.into_any()),
+            RecordView::Stopped => Some(view! {
+                <p class="mt-4 text-sm text-slate-300" data-testid="rec-indicator" data-state="stopped">{tx(T::RecStopped)}</p>
+            }.into_any()),
+            // Kept across pause and resume: only the texts and the one toggle follow `paused`.
+            RecordView::Running => Some(view! {
+                <div class="mt-4 flex flex-col items-center gap-2">
+                    <p class="flex items-center gap-2 font-semibold" role="status" data-testid="rec-indicator" data-state=move || if paused.get() { "paused" } else { "recording" }>
+                        <span class=move || if paused.get() { "inline-block h-3 w-3 rounded-full bg-slate-400" } else { "inline-block h-3 w-3 animate-pulse rounded-full bg-red-500" } aria-hidden="true"></span>
+                        {move || tr(if paused.get() { T::RecPaused } else { T::RecLive })}
+                        <span class="font-mono tabular-nums" data-testid="rec-elapsed">{elapsed}</span>
+                    </p>
+                    <Show when=move || here.get()>
+                        <div class="flex gap-3">
+                            <button
+                                type="button"
+                                class=control
+                                data-testid=move || if paused.get() { "record-resume" } else { "record-pause" }
+                                on:click=move |_| phone.record(if paused.get_untracked() { RecordAction::Resume } else { RecordAction::Pause })
+                            >
+                                {move || tr(if paused.get() { T::ResumeRecording } else { T::PauseRecording })}
+                            </button>
+                            <button type="button" class=control data-testid="record-stop" on:click=move |_| phone.record(RecordAction::Stop)>{tx(T::StopRecording)}</button>
                         </div>
-                    }.into_any()
-                }
-                None => view! {
-                    <button type="button" class=format!("mt-4 {control}") data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
-                        <span class="mr-1 inline-block h-2.5 w-2.5 rounded-full bg-red-500" aria-hidden="true"></span>
-                        {tx(T::RecordCall)}
-                    </button>
-                }.into_any(),
-                Some(r) if r.state == LiveRecordingState::Stopped => view! {
-                    <p class="mt-4 text-sm text-slate-300" data-testid="rec-indicator" data-state="stopped">{tx(T::RecStopped)}</p>
-                }.into_any(),
-                Some(r) => {
-                    let paused = r.state == LiveRecordingState::Paused;
-                    let elapsed = move || {
-                        tick.track();
-                        format_duration(r.elapsed_ms(now_ms()))
-                    };
-                    view! {
-                        <div class="mt-4 flex flex-col items-center gap-2">
-                            <p class="flex items-center gap-2 font-semibold" role="status" data-testid="rec-indicator" data-state=if paused { "paused" } else { "recording" }>
-                                <span class=if paused { "inline-block h-3 w-3 rounded-full bg-slate-400" } else { "inline-block h-3 w-3 animate-pulse rounded-full bg-red-500" } aria-hidden="true"></span>
-                                {tx(if paused { T::RecPaused } else { T::RecLive })}
-                                <span class="font-mono tabular-nums" data-testid="rec-elapsed">{elapsed}</span>
-                            </p>
-                            {here.then(|| view! {
-                                <div class="flex gap-3">
-                                    {if paused {
-                                        view! { <button type="button" class=control data-testid="record-resume" on:click=move |_| phone.record(RecordAction::Resume)>{tx(T::ResumeRecording)}</button> }.into_any()
-                                    } else {
-                                        view! { <button type="button" class=control data-testid="record-pause" on:click=move |_| phone.record(RecordAction::Pause)>{tx(T::PauseRecording)}</button> }.into_any()
-                                    }}
-                                    <button type="button" class=control data-testid="record-stop" on:click=move |_| phone.record(RecordAction::Stop)>{tx(T::StopRecording)}</button>
-                                </div>
-                            })}
-                        </div>
-                    }.into_any()
-                }
-            };
-            Some(view)
+                    </Show>
+                </div>
+            }.into_any()),
         }}
     }
 }
