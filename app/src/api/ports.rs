@@ -382,9 +382,9 @@ pub enum CallOrigin {
     Api,
 }
 
-/// Places calls (DESIGN §3): the embedded gateway + simulator, the gateway + a Voice Connector,
-/// or Chime PSTN Audio. Server functions decide *whether* a call may be placed; the provider
-/// runs it from then on and writes its record as it goes.
+/// Places calls (the call path in `docs/architecture.md`): the embedded gateway + simulator,
+/// the gateway + a Voice Connector, or Chime PSTN Audio. Server functions decide *whether* a
+/// call may be placed; the provider runs it from then on and writes its record as it goes.
 #[async_trait]
 pub trait Telephony: Send + Sync {
     /// Whether calls can be placed at all on this server.
@@ -433,9 +433,9 @@ pub enum Playback {
     Url { url: String, expires_at: u64 },
 }
 
-/// Where recordings are kept (DESIGN §4): local disk (default) or S3. Audio is written to a
-/// local spool file while the call runs (crash-safe WAV, see `telephony::wav`); the store takes
-/// it as it grows ([`Recordings::upload_progress`]) and for good at the end
+/// Where recordings are kept (`docs/recording.md`): local disk (default) or S3. Audio is
+/// written to a local spool file while the call runs (crash-safe WAV, see `telephony::wav`);
+/// the store takes it as it grows ([`Recordings::upload_progress`]) and for good at the end
 /// ([`Recordings::complete`]).
 #[async_trait]
 pub trait Recordings: Send + Sync {

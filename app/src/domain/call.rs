@@ -1,5 +1,5 @@
-//! One call, one state machine (DESIGN §3), sans-IO in the style of `str0m`: inputs go in with
-//! the time, outputs come out, nothing here touches a socket or a clock.
+//! One call, one state machine (`docs/telephony.md`), sans-IO in the style of `str0m`: inputs
+//! go in with the time, outputs come out, nothing here touches a socket or a clock.
 //!
 //! `Idle → Dialing → Ringing → Connected (muted / on hold) → Ended{reason}`. The gateway feeds
 //! it trunk events (SIP responses, BYE), the user's actions and `Tick`s; it answers with what to

@@ -6,6 +6,9 @@
 #
 #   scripts/bench/janus/compare.sh                  # N = 50 100, SRTP = AEAD_AES_128_GCM
 #   NS_LIST="50 100 200" WINDOW=30 scripts/bench/janus/compare.sh
+#
+# The load generator, the far end's scenario and Janus's run come from the Janus anchor harness,
+# kept outside this repository: JANUS_ANCHOR is its folder (docs/bench.md).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"

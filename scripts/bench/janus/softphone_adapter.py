@@ -1,4 +1,4 @@
-"""Signalling adapter for the Janus-anchor load generator (../shared/bench/janus-anchor):
+"""Signalling adapter for the Janus-anchor load generator (JANUS_ANCHOR in compare.sh):
 drives our gateway (the telephony bench binary in `--role gateway-server` mode) over its
 line-based control socket, one TCP connection per peer.
 
