@@ -70,9 +70,13 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Timer {
     /// A background tab's turn to take up a REST call.
-    TakeUp { call_id: String },
+    TakeUp {
+        call_id: String,
+    },
     /// Time to stop showing this ended call.
-    ClearEnded { call_id: String },
+    ClearEnded {
+        call_id: String,
+    },
     Reconnect,
 }
 
@@ -93,17 +97,25 @@ pub enum Effect {
     Muted(bool),
     /// Open the microphone and make the offer for a REST call (report back with
     /// [`Input::OfferMade`] or [`Input::OfferFailed`]).
-    TakeUp { call_id: String },
+    TakeUp {
+        call_id: String,
+    },
     /// Give the peer connection the gateway's answer (report a refusal with
     /// [`Input::AnswerRefused`]).
-    SetRemoteAnswer { call_id: String, sdp: String },
+    SetRemoteAnswer {
+        call_id: String,
+        sdp: String,
+    },
     /// Close this tab's audio: peer connection, microphone, speaker source, level meter; the
     /// mute and level indicators reset.
     TearDownAudio,
     /// Hold a screen wake lock.
     KeepScreenOn,
     ReleaseScreen,
-    StartTimer { timer: Timer, at: u64 },
+    StartTimer {
+        timer: Timer,
+        at: u64,
+    },
 }
 
 /// The phone's state; see the module documentation.

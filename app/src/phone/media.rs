@@ -37,9 +37,7 @@ pub(super) fn output_selectable() -> bool {
     web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.create_element("audio").ok())
-        .is_some_and(|a| {
-            js_sys::Reflect::has(&a, &JsValue::from_str("setSinkId")).unwrap_or(false)
-        })
+        .is_some_and(|a| js_sys::Reflect::has(&a, &JsValue::from_str("setSinkId")).unwrap_or(false))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,8 +140,14 @@ pub(super) async fn offer(
             return Err(e);
         }
     };
-    let track = stream.get_audio_tracks().get(0).dyn_into::<MediaStreamTrack>();
-    let mic = track.as_ref().ok().map(|t| TrackWatch::new(phone, t.clone()));
+    let track = stream
+        .get_audio_tracks()
+        .get(0)
+        .dyn_into::<MediaStreamTrack>();
+    let mic = track
+        .as_ref()
+        .ok()
+        .map(|t| TrackWatch::new(phone, t.clone()));
     let media = Media {
         pc: pc.clone(),
         sender: None,
