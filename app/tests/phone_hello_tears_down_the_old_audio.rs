@@ -90,3 +90,27 @@ fn an_offer_finished_after_the_hello_is_closed_and_not_sent() {
     assert_eq!(tab.input(made), [Effect::TearDownAudio]);
     assert!(tab.sent().is_empty());
 }
+
+#[test]
+fn a_late_failure_of_the_old_calls_set_up_leaves_a_new_call_alone() {
+    let mut tab = Tab::connected(false);
+    tab.call(common::phone::from_api("c1", CallState::Dialing));
+    tab.server(hello(9, None));
+    tab.call(common::phone::from_api("c2", CallState::Dialing));
+    assert_eq!(tab.core.audio_call(), Some("c2"));
+    let failed = Input::OfferFailed {
+        call_id: "c1".into(),
+        mic: None,
+    };
+    assert_eq!(tab.input(failed), []);
+    let failed = Input::OfferFailed {
+        call_id: "c2".into(),
+        mic: None,
+    };
+    assert_eq!(
+        tab.input(failed),
+        [Effect::Send(app::api::live::ClientMessage::Hangup {
+            call_id: "c2".into()
+        })]
+    );
+}

@@ -195,7 +195,7 @@ impl PhoneCore {
             Input::OfferMade { call_id, sdp } => {
                 if self.audio_call.as_deref() != Some(call_id.as_str()) {
                     // The call was torn down while its audio was being set up.
-                    out.push(Effect::TearDownAudio);
+                    self.close_leftover_audio(&mut out);
                 } else if self.channel_up {
                     out.push(Effect::Send(ClientMessage::Offer { call_id, sdp }));
                 } else {
@@ -205,8 +205,7 @@ impl PhoneCore {
             }
             Input::OfferFailed { call_id, mic } => {
                 if self.audio_call.as_deref() != Some(call_id.as_str()) {
-                    // Torn down meanwhile: only what the attempt left behind is closed.
-                    out.push(Effect::TearDownAudio);
+                    self.close_leftover_audio(&mut out);
                     return out;
                 }
                 if let Some(problem) = mic {
@@ -384,6 +383,14 @@ impl PhoneCore {
             out.push(Effect::Send(message));
         }
         self.channel_up
+    }
+
+    /// An audio set-up that finished after its call was torn down leaves a peer connection
+    /// and a microphone behind: closed, unless another call's set-up has begun since.
+    fn close_leftover_audio(&self, out: &mut Vec<Effect>) {
+        if self.audio_call.is_none() {
+            out.push(Effect::TearDownAudio);
+        }
     }
 
     fn tear_down(&mut self, out: &mut Vec<Effect>) {

@@ -1,6 +1,6 @@
 //! The phone in the browser: the user's live call as the server reports it, and the local
 //! audio (microphone, peer connection, speaker). One [`Phone`] per signed-in page, provided by
-//! the shell, so a call survives navigation inside the app. The decisions are in [`core`]
+//! the shell, so a call survives navigation inside the app. The decisions are in `core`
 //! (sans-IO, tested natively); the WebSocket work is in `engine` and the WebRTC and device work
 //! in `media` (browser only); on the server every action is a no-op.
 
