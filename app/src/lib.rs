@@ -8,7 +8,7 @@ pub mod cookies;
 pub mod domain;
 pub mod i18n;
 mod pages;
-mod phone;
+pub mod phone;
 mod prefs;
 
 use leptos::prelude::*;

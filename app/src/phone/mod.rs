@@ -1,10 +1,14 @@
 //! The phone in the browser: the user's live call as the server reports it, and the local
 //! audio (microphone, peer connection, speaker). One [`Phone`] per signed-in page, provided by
-//! the shell, so a call survives navigation inside the app. The WebRTC and WebSocket work is in
-//! `engine` (browser only); on the server every action is a no-op.
+//! the shell, so a call survives navigation inside the app. The decisions are in `core`
+//! (sans-IO, tested natively); the WebSocket work is in `engine` and the WebRTC and device work
+//! in `media` (browser only); on the server every action is a no-op.
 
+pub mod core;
 #[cfg(feature = "hydrate")]
 mod engine;
+#[cfg(feature = "hydrate")]
+mod media;
 
 use leptos::prelude::*;
 
@@ -153,7 +157,7 @@ impl Phone {
         crate::browser::local_set(OUTPUT_DEVICE, &device);
         self.output.set(device.clone());
         #[cfg(feature = "hydrate")]
-        engine::apply_output(&device);
+        media::apply_output(&device);
     }
 
     pub fn choose_input(&self, device: String) {
@@ -164,13 +168,13 @@ impl Phone {
     /// Lists devices (labels appear once the microphone was allowed).
     pub fn refresh_devices(&self) {
         #[cfg(feature = "hydrate")]
-        engine::refresh_devices(*self);
+        media::refresh_devices(*self);
     }
 
     /// Starts or stops the microphone test (level meter, nothing sent anywhere).
     pub fn test_mic(&self, on: bool) {
         #[cfg(feature = "hydrate")]
-        engine::test_mic(*self, on);
+        media::test_mic(*self, on);
         #[cfg(not(feature = "hydrate"))]
         let _ = on;
     }
@@ -179,7 +183,7 @@ impl Phone {
     /// new track on the call without renegotiating.
     pub fn retry_mic(&self) {
         #[cfg(feature = "hydrate")]
-        engine::retry_mic(*self);
+        media::retry_mic(*self);
     }
 
     /// Makes sure audio can play (browsers start audio only after a user gesture).

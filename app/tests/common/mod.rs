@@ -58,3 +58,5 @@ impl Scenario {
         self.log.iter().find(|o| matches!(o, Output::Ended { .. }))
     }
 }
+
+pub mod phone;

@@ -1,0 +1,409 @@
+//! The phone's decisions, sans-IO like the call state machine (`crate::domain::call`): the
+//! browser layer (`engine`) feeds in what happened — server messages, the user's actions, socket
+//! and page events, timers — with the time, and performs the [`Effect`]s that come out. Nothing
+//! here touches the browser, a signal or a clock, so the scenarios run natively
+//! (`app/tests/phone_*.rs`).
+//!
+//! What it decides: which tab takes up a call placed through the REST API (a visible tab at
+//! once, a background tab after [`BACKGROUND_TAKE_UP_MS`] unless another tab has), what a lost
+//! take-up race and a new connection's hello tear down, the reconnect backoff, how long an ended
+//! call stays on screen, when the screen is kept on, and what hanging up does without a channel.
+
+use super::MicProblem;
+use crate::api::live::{ClientMessage, IceServer, LiveCall, RecordAction, ServerMessage};
+use crate::domain::call::CallState;
+
+/// A tab in the background waits this long before taking up a REST call, so that a visible tab
+/// of the same user gets it.
+pub const BACKGROUND_TAKE_UP_MS: u64 = 1_500;
+/// How long the last ended call stays on screen with its reason.
+pub const ENDED_SHOWN_MS: u64 = 6_000;
+/// The first reconnect delay; each failed attempt doubles it up to [`RECONNECT_MAX_MS`].
+pub const RECONNECT_FIRST_MS: u64 = 1_000;
+pub const RECONNECT_MAX_MS: u64 = 15_000;
+/// The notice when the browser refuses the gateway's SDP answer.
+pub const ANSWER_REFUSED: &str = "the server's audio answer was not accepted";
+
+/// What happened, as the browser layer reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// The page started the phone: open the live channel.
+    Start,
+    ChannelOpened,
+    ChannelClosed,
+    Server(ServerMessage),
+    /// The page was hidden or shown (`visibilitychange`).
+    Visibility {
+        hidden: bool,
+    },
+    TimerFired(Timer),
+    /// The user pressed Call (before the microphone is asked for).
+    DialPressed,
+    /// The server accepted the dialled call; its audio is this tab's to set up.
+    Dialled {
+        call_id: String,
+    },
+    /// The local offer for `call_id` is ready (peer connection and microphone are up).
+    OfferMade {
+        call_id: String,
+        sdp: String,
+    },
+    /// The audio for `call_id` could not be set up; `mic` says why when the microphone failed.
+    OfferFailed {
+        call_id: String,
+        mic: Option<MicProblem>,
+    },
+    /// The browser refused the gateway's answer for `call_id`.
+    AnswerRefused {
+        call_id: String,
+    },
+    /// The call's microphone track ended (unplugged, revoked).
+    MicLost,
+    Hangup,
+    Mute(bool),
+    Record(RecordAction),
+}
+
+/// A timer the browser layer starts on [`Effect::StartTimer`] and reports back with
+/// [`Input::TimerFired`]; timers are never cancelled, each checks on firing whether it still
+/// applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// A background tab's turn to take up a REST call.
+    TakeUp {
+        call_id: String,
+    },
+    /// Time to stop showing this ended call.
+    ClearEnded {
+        call_id: String,
+    },
+    Reconnect,
+}
+
+/// What the browser layer does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Open a new live channel (WebSocket), dropping the old one and its handlers.
+    OpenChannel,
+    Send(ClientMessage),
+    ChannelUp(bool),
+    /// This tab's connection id, from the server's hello.
+    Connection(Option<u64>),
+    ShowCall(Option<LiveCall>),
+    ShowEnded(Option<LiveCall>),
+    Notice(Option<String>),
+    MicProblem(Option<MicProblem>),
+    /// Enable or silence the microphone track and show the mute state.
+    Muted(bool),
+    /// Open the microphone and make the offer for a REST call (report back with
+    /// [`Input::OfferMade`] or [`Input::OfferFailed`]).
+    TakeUp {
+        call_id: String,
+    },
+    /// Give the peer connection the gateway's answer (report a refusal with
+    /// [`Input::AnswerRefused`]).
+    SetRemoteAnswer {
+        call_id: String,
+        sdp: String,
+    },
+    /// Close this tab's audio: peer connection, microphone, speaker source, level meter; the
+    /// mute and level indicators reset.
+    TearDownAudio,
+    /// Hold a screen wake lock.
+    KeepScreenOn,
+    ReleaseScreen,
+    StartTimer {
+        timer: Timer,
+        at: u64,
+    },
+}
+
+/// The phone's state; see the module documentation.
+#[derive(Debug, Default)]
+pub struct PhoneCore {
+    channel_up: bool,
+    /// The last reconnect delay (0 after a successful open).
+    backoff_ms: u64,
+    ice_servers: Vec<IceServer>,
+    hidden: bool,
+    /// The user's call as last shown.
+    call: Option<LiveCall>,
+    /// The id of the ended call on screen.
+    ended: Option<String>,
+    /// The call whose audio this tab holds or is setting up.
+    audio_call: Option<String>,
+    /// A REST call this tab is taking up (its offer is out, no answer yet).
+    taking_up: Option<String>,
+    /// A REST call waiting for this background tab's turn.
+    take_up_due: Option<String>,
+    screen_kept: bool,
+}
+
+impl PhoneCore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn channel_up(&self) -> bool {
+        self.channel_up
+    }
+
+    /// The ICE servers of the current connection, for the peer connection.
+    pub fn ice_servers(&self) -> &[IceServer] {
+        &self.ice_servers
+    }
+
+    /// Whether a screen wake lock is wanted (this tab's call is connected).
+    pub fn screen_kept(&self) -> bool {
+        self.screen_kept
+    }
+
+    /// The call whose audio this tab holds or is setting up.
+    pub fn audio_call(&self) -> Option<&str> {
+        self.audio_call.as_deref()
+    }
+
+    /// Feeds one input at `now_ms` (milliseconds, any fixed origin) and returns what to do, in
+    /// order.
+    pub fn handle(&mut self, input: Input, now_ms: u64) -> Vec<Effect> {
+        let mut out = Vec::new();
+        match input {
+            Input::Start => out.push(Effect::OpenChannel),
+            Input::ChannelOpened => {
+                self.backoff_ms = 0;
+                self.channel_up = true;
+                out.push(Effect::ChannelUp(true));
+            }
+            Input::ChannelClosed => {
+                self.channel_up = false;
+                self.backoff_ms = (self.backoff_ms * 2).clamp(RECONNECT_FIRST_MS, RECONNECT_MAX_MS);
+                out.push(Effect::ChannelUp(false));
+                out.push(Effect::Connection(None));
+                out.push(Effect::StartTimer {
+                    timer: Timer::Reconnect,
+                    at: now_ms + self.backoff_ms,
+                });
+            }
+            Input::Server(message) => self.server_message(message, now_ms, &mut out),
+            Input::Visibility { hidden } => self.hidden = hidden,
+            Input::TimerFired(timer) => self.timer_fired(timer, &mut out),
+            Input::DialPressed => {
+                // A message about the last call's requests does not belong to this one.
+                out.push(Effect::Notice(None));
+            }
+            Input::Dialled { call_id } => self.audio_call = Some(call_id),
+            Input::OfferMade { call_id, sdp } => {
+                if self.audio_call.as_deref() != Some(call_id.as_str()) {
+                    // The call was torn down while its audio was being set up.
+                    self.close_leftover_audio(&mut out);
+                } else if self.channel_up {
+                    out.push(Effect::Send(ClientMessage::Offer { call_id, sdp }));
+                } else {
+                    self.taking_up = None;
+                    self.hangup(&mut out);
+                }
+            }
+            Input::OfferFailed { call_id, mic } => {
+                if self.audio_call.as_deref() != Some(call_id.as_str()) {
+                    self.close_leftover_audio(&mut out);
+                    return out;
+                }
+                if let Some(problem) = mic {
+                    out.push(Effect::MicProblem(Some(problem)));
+                }
+                self.taking_up = None;
+                self.hangup(&mut out);
+            }
+            Input::AnswerRefused { call_id } => {
+                if self.audio_call.as_deref() == Some(call_id.as_str()) {
+                    out.push(Effect::Notice(Some(ANSWER_REFUSED.into())));
+                    self.hangup(&mut out);
+                }
+            }
+            Input::MicLost => out.push(Effect::MicProblem(Some(MicProblem::Lost))),
+            Input::Hangup => self.hangup(&mut out),
+            Input::Mute(muted) => {
+                out.push(Effect::Muted(muted));
+                if let Some(call) = &self.call {
+                    let call_id = call.id.clone();
+                    self.send(ClientMessage::Mute { call_id, muted }, &mut out);
+                }
+            }
+            Input::Record(action) => {
+                // Without a channel nothing is sent; the call screen says the channel is down.
+                if let Some(call) = &self.call {
+                    let call_id = call.id.clone();
+                    out.push(Effect::Notice(None));
+                    self.send(ClientMessage::Record { call_id, action }, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn server_message(&mut self, message: ServerMessage, now_ms: u64, out: &mut Vec<Effect>) {
+        match message {
+            ServerMessage::Hello {
+                connection,
+                call,
+                ice_servers,
+            } => {
+                // A new connection: any audio this tab held belonged to the old one, whose
+                // closing ended that call on the server.
+                self.tear_down(out);
+                self.ice_servers = ice_servers;
+                out.push(Effect::Connection(Some(connection)));
+                self.show_call(call, out);
+            }
+            ServerMessage::Answer { call_id, sdp } => {
+                if self.taking_up.as_deref() == Some(call_id.as_str()) {
+                    self.taking_up = None;
+                }
+                if self.audio_call.as_deref() == Some(call_id.as_str()) {
+                    out.push(Effect::SetRemoteAnswer { call_id, sdp });
+                }
+            }
+            ServerMessage::Call { call } => {
+                let mine = self.audio_call.as_deref() == Some(call.id.as_str());
+                match &call.state {
+                    CallState::Ended { .. } => {
+                        if mine {
+                            self.tear_down(out);
+                        }
+                        self.show_call(None, out);
+                        let call_id = call.id.clone();
+                        self.ended = Some(call_id.clone());
+                        out.push(Effect::ShowEnded(Some(call)));
+                        out.push(Effect::StartTimer {
+                            timer: Timer::ClearEnded { call_id },
+                            at: now_ms + ENDED_SHOWN_MS,
+                        });
+                    }
+                    state => {
+                        if mine && matches!(state, CallState::Connected { .. }) && !self.screen_kept
+                        {
+                            self.screen_kept = true;
+                            out.push(Effect::KeepScreenOn);
+                        }
+                        let unclaimed = call.from_api && call.media_connection.is_none();
+                        let id = call.id.clone();
+                        if self.ended.take().is_some() {
+                            out.push(Effect::ShowEnded(None));
+                        }
+                        self.show_call(Some(call), out);
+                        if unclaimed {
+                            self.offer_to_take_up(id, now_ms, out);
+                        }
+                    }
+                }
+            }
+            ServerMessage::Error { call_id, message } => {
+                if call_id.is_some() && self.taking_up == call_id {
+                    // Another tab took the call up first: it has the audio, this tab shows
+                    // the call.
+                    self.tear_down(out);
+                } else {
+                    out.push(Effect::Notice(Some(message)));
+                }
+            }
+        }
+    }
+
+    fn timer_fired(&mut self, timer: Timer, out: &mut Vec<Effect>) {
+        match timer {
+            Timer::TakeUp { call_id } => {
+                if self.take_up_due.as_deref() == Some(call_id.as_str()) {
+                    self.take_up_due = None;
+                }
+                self.take_up_if_unclaimed(call_id, out);
+            }
+            Timer::ClearEnded { call_id } => {
+                if self.ended.as_deref() == Some(call_id.as_str()) {
+                    self.ended = None;
+                    out.push(Effect::ShowEnded(None));
+                }
+            }
+            Timer::Reconnect => out.push(Effect::OpenChannel),
+        }
+    }
+
+    /// A call placed through the REST API (click to dial from another app): a visible tab
+    /// takes it up at once, a tab in the background a moment later if no other tab has, just
+    /// as if it had been dialled here. The server gives the audio to the first offer.
+    fn offer_to_take_up(&mut self, call_id: String, now_ms: u64, out: &mut Vec<Effect>) {
+        if self.busy() {
+            return;
+        }
+        if !self.hidden {
+            self.take_up_if_unclaimed(call_id, out);
+        } else if self.take_up_due.as_deref() != Some(call_id.as_str()) {
+            self.take_up_due = Some(call_id.clone());
+            out.push(Effect::StartTimer {
+                timer: Timer::TakeUp { call_id },
+                at: now_ms + BACKGROUND_TAKE_UP_MS,
+            });
+        }
+    }
+
+    fn take_up_if_unclaimed(&mut self, call_id: String, out: &mut Vec<Effect>) {
+        let unclaimed = self.call.as_ref().is_some_and(|c| {
+            c.id == call_id
+                && c.media_connection.is_none()
+                && !matches!(c.state, CallState::Ended { .. })
+        });
+        if !unclaimed || self.busy() {
+            return;
+        }
+        self.audio_call = Some(call_id.clone());
+        self.taking_up = Some(call_id.clone());
+        out.push(Effect::TakeUp { call_id });
+    }
+
+    fn busy(&self) -> bool {
+        self.audio_call.is_some() || self.taking_up.is_some()
+    }
+
+    fn hangup(&mut self, out: &mut Vec<Effect>) {
+        let id = self
+            .call
+            .as_ref()
+            .map(|c| c.id.clone())
+            .or_else(|| self.audio_call.clone());
+        let sent = id.is_some_and(|call_id| self.send(ClientMessage::Hangup { call_id }, out));
+        if !sent {
+            // No channel: the server ends the call when it notices; stop our side now.
+            self.tear_down(out);
+            self.show_call(None, out);
+        }
+    }
+
+    /// Sends when the channel is up; says whether it was.
+    fn send(&mut self, message: ClientMessage, out: &mut Vec<Effect>) -> bool {
+        if self.channel_up {
+            out.push(Effect::Send(message));
+        }
+        self.channel_up
+    }
+
+    /// An audio set-up that finished after its call was torn down leaves a peer connection
+    /// and a microphone behind: closed, unless another call's set-up has begun since.
+    fn close_leftover_audio(&self, out: &mut Vec<Effect>) {
+        if self.audio_call.is_none() {
+            out.push(Effect::TearDownAudio);
+        }
+    }
+
+    fn tear_down(&mut self, out: &mut Vec<Effect>) {
+        self.audio_call = None;
+        self.taking_up = None;
+        out.push(Effect::TearDownAudio);
+        if std::mem::take(&mut self.screen_kept) {
+            out.push(Effect::ReleaseScreen);
+        }
+    }
+
+    fn show_call(&mut self, call: Option<LiveCall>, out: &mut Vec<Effect>) {
+        self.call = call.clone();
+        out.push(Effect::ShowCall(call));
+    }
+}
