@@ -163,6 +163,40 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
         }
     };
     let panel = move || {
+        // Erased so the panel's view type stays within the compiler's depth limit.
+        let header = view! {
+        <div class="w-full text-center">
+            <div class="flex justify-end">
+                <button type="button" class="rounded px-2 py-1 text-sm text-slate-300 hover:text-white md:hidden" on:click=move |_| folded.set(true)>
+                    {tx(T::HideCall)}
+                </button>
+            </div>
+            <h2 class="mt-2 text-2xl font-semibold" data-testid="call-name">{move || name.get()}</h2>
+            {move || number.get().map(|n| view! { <p class="text-slate-300" data-testid="call-number">{n}</p> })}
+            <p class="mt-3 text-lg text-slate-200" role="status" aria-live="polite" data-testid="call-state">{move || state_text.get()}</p>
+            <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">{timer}</p>
+            <Show when=move || muted.get()>
+                <p class="mt-2 text-amber-300" data-testid="muted-note">{tx(T::MutedNote)}</p>
+            </Show>
+            {move || phone.mic_problem.get().filter(|_| here.get()).map(|p| view! {
+                <p class="mt-2 text-amber-300" role="alert" data-testid="mic-problem">{mic_problem_text(tr, &p)}</p>
+                <button type="button" class="mt-2 rounded-lg border border-amber-300 px-3 py-1 text-sm text-amber-200 hover:bg-amber-300/10" data-testid="mic-retry" on:click=move |_| phone.retry_mic()>
+                    {tx(T::Retry)}
+                </button>
+            })}
+            <Show when=move || !here.get() && !over.get()>
+                <p class="mt-4 text-slate-300" data-testid="call-elsewhere">{tx(T::OnCallElsewhere)}</p>
+            </Show>
+            <Show when=move || !over.get() && !phone.channel_up.get()>
+                <p class="mt-2 text-amber-300" role="alert">{tx(T::NoChannel)}</p>
+            </Show>
+            {move || phone.notice.get().filter(|_| !over.get()).map(|n| view! { <p class="mt-2 text-amber-300" role="alert" data-testid="call-notice">{n}</p> })}
+            <Show when=move || !over.get()>
+                <RecordingControls shown here asked tick/>
+            </Show>
+        </div>
+        }
+        .into_any();
         view! {
             <section
                 role="dialog"
@@ -171,36 +205,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                 data-state=move || state.get()
                 class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:max-h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
             >
-                <div class="w-full text-center">
-                    <div class="flex justify-end">
-                        <button type="button" class="rounded px-2 py-1 text-sm text-slate-300 hover:text-white md:hidden" on:click=move |_| folded.set(true)>
-                            {tx(T::HideCall)}
-                        </button>
-                    </div>
-                    <h2 class="mt-2 text-2xl font-semibold" data-testid="call-name">{move || name.get()}</h2>
-                    {move || number.get().map(|n| view! { <p class="text-slate-300" data-testid="call-number">{n}</p> })}
-                    <p class="mt-3 text-lg text-slate-200" role="status" aria-live="polite" data-testid="call-state">{move || state_text.get()}</p>
-                    <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">{timer}</p>
-                    <Show when=move || muted.get()>
-                        <p class="mt-2 text-amber-300" data-testid="muted-note">{tx(T::MutedNote)}</p>
-                    </Show>
-                    {move || phone.mic_problem.get().filter(|_| here.get()).map(|p| view! {
-                        <p class="mt-2 text-amber-300" role="alert" data-testid="mic-problem">{mic_problem_text(tr, &p)}</p>
-                        <button type="button" class="mt-2 rounded-lg border border-amber-300 px-3 py-1 text-sm text-amber-200 hover:bg-amber-300/10" data-testid="mic-retry" on:click=move |_| phone.retry_mic()>
-                            {tx(T::Retry)}
-                        </button>
-                    })}
-                    <Show when=move || !here.get() && !over.get()>
-                        <p class="mt-4 text-slate-300" data-testid="call-elsewhere">{tx(T::OnCallElsewhere)}</p>
-                    </Show>
-                    <Show when=move || !over.get() && !phone.channel_up.get()>
-                        <p class="mt-2 text-amber-300" role="alert">{tx(T::NoChannel)}</p>
-                    </Show>
-                    {move || phone.notice.get().filter(|_| !over.get()).map(|n| view! { <p class="mt-2 text-amber-300" role="alert" data-testid="call-notice">{n}</p> })}
-                    <Show when=move || !over.get()>
-                        <RecordingControls shown here asked tick/>
-                    </Show>
-                </div>
+                {header}
                 <Show when=live_here>
                     <div class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700" role="meter" aria-label=tx(T::MicLevel) aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string() data-testid="mic-level">
                         <div class="h-full bg-green-400 transition-[width]" style=move || format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)></div>
