@@ -10,7 +10,9 @@ mod moto;
 
 use std::sync::Arc;
 
-use app::api::ports::{AuthError, ClientAddr, Identity, ResetDelivery, SignUpNext, Store};
+use app::api::ports::{
+    AuthError, ClientAddr, ContactStore, Identity, ResetDelivery, SignUpNext, Store,
+};
 use serde_json::{json, Value};
 use server::clock::SystemClock;
 use server::identity::{CognitoIdentity, CognitoSettings};

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, LiveRecordingState, RecordAction, ServerMessage};
-use app::api::ports::Store;
+use app::api::ports::{PreferenceStore, RecordingMetadataStore};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::EndReason;
 use app::domain::recordings::{

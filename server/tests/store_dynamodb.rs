@@ -1,16 +1,17 @@
 //! The DynamoDB store against moto: `create-table` (idempotent, refusing a foreign table), the
-//! Store conformance suite every store passes, and optimistic concurrency under a race. Each
-//! test makes its own table, so tests run in parallel on one moto.
+//! Store conformance suite every store passes (one test per case), and optimistic concurrency
+//! under a race. Each test makes its own table, so tests run in parallel on one moto.
 
 #[path = "common/moto.rs"]
 mod moto;
 
+use std::ops::Deref;
 use std::sync::Arc;
 
-use app::api::ports::{Store, StoreError};
+use app::api::ports::{ContactStore, StoreError};
 use app::domain::contacts::{Contact, ContactNumber, NumberLabel};
 use server::store::dynamodb::{TableSetup, TTL_ATTRIBUTE};
-use server::store::{conformance, DynamoStore};
+use server::store::DynamoStore;
 
 async fn fresh_table(moto: &moto::Moto) -> DynamoStore {
     let client = moto::dynamodb_client(&moto.endpoint);
@@ -20,12 +21,27 @@ async fn fresh_table(moto: &moto::Moto) -> DynamoStore {
     store
 }
 
-#[tokio::test]
-async fn dynamodb_passes_the_store_conformance_suite() {
+/// A store on a new table, with the moto it is on kept running for the test.
+struct MotoTable {
+    store: DynamoStore,
+    _moto: moto::Moto,
+}
+
+impl Deref for MotoTable {
+    type Target = DynamoStore;
+
+    fn deref(&self) -> &DynamoStore {
+        &self.store
+    }
+}
+
+async fn fresh_moto_table() -> MotoTable {
     let moto = moto::moto();
     let store = fresh_table(&moto).await;
-    conformance::run_all(&store).await;
+    MotoTable { store, _moto: moto }
 }
+
+server::store_conformance_tests!(conformance, fresh_moto_table);
 
 #[tokio::test]
 async fn create_table_is_idempotent_and_sets_up_indexes_and_ttl() {

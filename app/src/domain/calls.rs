@@ -66,6 +66,8 @@ impl EndReason {
     }
 }
 
+/// One call in the log. The serde fields are also the attributes the DynamoDB store keeps
+/// (docs/dynamodb.md): renaming one changes stored items.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
     pub id: String,

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::ports::{
-    account_email, check_new_password, write_audit, AuthError, ClientAddr, Clock, Identity,
-    Principal, ResetDelivery, SignUpNext, Store, Tokens,
+    account_email, check_new_password, write_audit, AuditStore, AuthError, ClientAddr, Clock,
+    Identity, Principal, ResetDelivery, SignUpNext, Tokens,
 };
 use app::domain::auth::{mask_email, normalise_email};
 use async_trait::async_trait;
@@ -65,7 +65,8 @@ pub struct CognitoIdentity {
     settings: CognitoSettings,
     verifier: TokenVerifier,
     jwks: Arc<HttpJwks>,
-    store: Arc<dyn Store>,
+    /// Cognito keeps the accounts; only the audit trail is ours.
+    store: Arc<dyn AuditStore>,
     clock: Arc<dyn Clock>,
     /// SHA-256 of an access token → (checked with Cognito until, who it is).
     checked: Mutex<HashMap<[u8; 32], (u64, Principal)>>,
@@ -109,7 +110,7 @@ fn token_hash(token: &str) -> [u8; 32] {
 impl CognitoIdentity {
     pub async fn connect(
         settings: CognitoSettings,
-        store: Arc<dyn Store>,
+        store: Arc<dyn AuditStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthError> {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -121,7 +122,7 @@ impl CognitoIdentity {
     pub fn with_client(
         client: Client,
         settings: CognitoSettings,
-        store: Arc<dyn Store>,
+        store: Arc<dyn AuditStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthError> {
         let jwks = Arc::new(HttpJwks::new(&settings.jwks_url)?);

@@ -1,5 +1,8 @@
-//! The conformance suite every [`Store`] adapter must pass (SQLite now, DynamoDB next). Each
-//! check panics with what broke. Run it with [`run_all`] against a fresh, empty store.
+//! The conformance suite every [`Store`] adapter must pass (SQLite and DynamoDB). Each case is
+//! a public function that panics with what broke; [`store_conformance_tests!`] makes one test
+//! per case, each on a fresh, empty store, so one failure does not hide the others.
+//!
+//! [`store_conformance_tests!`]: crate::store_conformance_tests
 
 use app::api::ports::{
     AuditEvent, CallQuery, ContactQuery, SessionRecord, Store, StoreError, UserRecord,
@@ -55,15 +58,41 @@ fn call(
     }
 }
 
-pub async fn run_all(store: &dyn Store) {
+/// One `#[tokio::test]` per conformance case, in a module named `$module`. `$fresh` is an async
+/// fn (seen from inside that module, which imports its parent's items) returning a fresh, empty
+/// store behind a pointer: `Box<SqliteStore>`, or a fixture that derefs to the store and keeps
+/// what it needs (a temporary directory, an emulator) alive for the test.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($module:ident, $fresh:path) => {
+        $crate::store_conformance_tests!(@cases $module, $fresh;
+            ping_answers,
+            users_and_sessions,
+            contacts_crud_and_ownership,
+            contacts_search_and_pages,
+            calls_log,
+            audit_is_owner_scoped,
+            recordings_metadata,
+            preferences_default_and_persist,
+        );
+    };
+    (@cases $module:ident, $fresh:path; $($case:ident,)*) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = $fresh().await;
+                    $crate::store::conformance::$case(&*store).await;
+                }
+            )*
+        }
+    };
+}
+
+pub async fn ping_answers(store: &dyn Store) {
     store.ping().await.expect("ping");
-    users_and_sessions(store).await;
-    contacts_crud_and_ownership(store).await;
-    contacts_search_and_pages(store).await;
-    calls_log(store).await;
-    audit_is_owner_scoped(store).await;
-    recordings_metadata(store).await;
-    preferences_default_and_persist(store).await;
 }
 
 fn recording(id: &str, call_id: &str, started_at: u64, retain_until: u64) -> Recording {
@@ -88,7 +117,7 @@ fn recording(id: &str, call_id: &str, started_at: u64, retain_until: u64) -> Rec
     }
 }
 
-async fn recordings_metadata(store: &dyn Store) {
+pub async fn recordings_metadata(store: &dyn Store) {
     let mut call = call("rec-call", "+6560000001", 50_000, true, None);
     store.insert_call(ALICE, &call).await.expect("call");
     let mut r = recording("rec-1", "rec-call", 55_000, 1_000_000);
@@ -207,7 +236,7 @@ async fn recordings_metadata(store: &dyn Store) {
     );
 }
 
-async fn preferences_default_and_persist(store: &dyn Store) {
+pub async fn preferences_default_and_persist(store: &dyn Store) {
     assert_eq!(
         store.preferences(ALICE).await.unwrap(),
         Preferences::default()
@@ -228,7 +257,7 @@ async fn preferences_default_and_persist(store: &dyn Store) {
     assert_eq!(store.preferences(ALICE).await.unwrap(), p);
 }
 
-async fn users_and_sessions(store: &dyn Store) {
+pub async fn users_and_sessions(store: &dyn Store) {
     let user = UserRecord {
         sub: ALICE.into(),
         email: "alice@example.com".into(),
@@ -322,7 +351,7 @@ async fn users_and_sessions(store: &dyn Store) {
     assert_eq!(store.reset_code(ALICE).await.unwrap(), None);
 }
 
-async fn contacts_crud_and_ownership(store: &dyn Store) {
+pub async fn contacts_crud_and_ownership(store: &dyn Store) {
     let c = contact(
         "00000000-0000-0000-0000-000000000001",
         "Ana Pérez",
@@ -414,7 +443,7 @@ async fn contacts_crud_and_ownership(store: &dyn Store) {
     store.delete_contact(BOB, &c.id).await.unwrap();
 }
 
-async fn contacts_search_and_pages(store: &dyn Store) {
+pub async fn contacts_search_and_pages(store: &dyn Store) {
     for i in 0..23u32 {
         let mut c = contact(
             &format!("00000000-0000-0000-0001-{i:012}"),
@@ -522,7 +551,7 @@ async fn contacts_search_and_pages(store: &dyn Store) {
         .is_empty());
 }
 
-async fn calls_log(store: &dyn Store) {
+pub async fn calls_log(store: &dyn Store) {
     let calls = [
         call("c1", "+6591234501", 1_000, true, Some(EndReason::Completed)),
         call("c2", "+6591234502", 2_000, false, Some(EndReason::Busy)),
@@ -695,7 +724,7 @@ async fn calls_log(store: &dyn Store) {
     );
 }
 
-async fn audit_is_owner_scoped(store: &dyn Store) {
+pub async fn audit_is_owner_scoped(store: &dyn Store) {
     store
         .audit(
             ALICE,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, LiveCall, ServerMessage};
-use app::api::ports::{Store, Telephony};
+use app::api::ports::{CallStore, Telephony};
 use app::domain::call::{CallLimits, CallState, HangupBy};
 use app::domain::calls::{CallRecord, EndReason};
 use app::domain::guards::{CallGuard, GuardLimits};

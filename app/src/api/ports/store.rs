@@ -1,0 +1,259 @@
+//! The store port, one trait per aggregate: accounts of the local identity provider, contacts,
+//! call records, recording metadata, preferences and the audit trail. A caller that needs one
+//! aggregate takes that trait; [`Store`] is all of them in one object (what the server wires up
+//! and hands to the server functions). Every store adapter implements each part and passes the
+//! same conformance suite (`server/src/store/conformance.rs`, described in `docs/testing.md`).
+//!
+//! Owner-scoped throughout: `owner` is always the caller's `sub`; no method reads or writes
+//! across owners except the start-up and retention sweeps, which say so. Shaped for DynamoDB
+//! too: keys are (owner, id), lists are cursor-paged, writes are conditional.
+
+use async_trait::async_trait;
+
+use crate::domain::calls::{CallFilter, CallRecord};
+use crate::domain::contacts::Contact;
+use crate::domain::recordings::{Preferences, Recording, RecordingState};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    AlreadyExists,
+    /// A conditional write lost: the record changed since it was read.
+    #[error("changed by someone else")]
+    Conflict,
+    #[error("the cursor is not valid for this query")]
+    BadCursor,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A page of results; `next` is an opaque cursor for the following page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContactQuery {
+    /// Matches name, company or any number (digits anywhere in it).
+    pub search: String,
+    pub favourites_only: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallQuery {
+    pub filter: CallFilter,
+    /// Matches the number (digits) or the contact's name.
+    pub search: String,
+}
+
+/// An account of the local identity provider. The serde fields are the attributes the DynamoDB
+/// store keeps (docs/dynamodb.md).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UserRecord {
+    pub sub: String,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: u64,
+}
+
+/// A refresh session (local identity): the refresh token is kept only as a hash. The serde
+/// fields are the attributes the DynamoDB store keeps.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionRecord {
+    pub id: String,
+    pub sub: String,
+    pub token_hash: String,
+    pub created_at: u64,
+    pub expires_at: u64,
+    pub revoked: bool,
+}
+
+/// One entry of a user's audit trail. The serde fields are the attributes the DynamoDB store
+/// keeps.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEvent {
+    pub at: u64,
+    /// e.g. `sign_in`, `contact_deleted`
+    pub action: String,
+    pub detail: String,
+}
+
+/// Writes an audit entry. A failure is logged, never returned: the action it records has
+/// happened already and must not be undone or reported as failed because of the trail.
+pub async fn write_audit(
+    store: &dyn AuditStore,
+    owner: &str,
+    at: u64,
+    action: &str,
+    detail: String,
+) {
+    let event = AuditEvent {
+        at,
+        action: action.into(),
+        detail,
+    };
+    if let Err(e) = store.audit(owner, &event).await {
+        tracing::error!(error = %e, action, "audit entry not written");
+    }
+}
+
+/// Which back end this is, and whether it answers.
+#[async_trait]
+pub trait StoreBackend: Send + Sync {
+    /// "sqlite" or "dynamodb" (for `/readyz` and the logs).
+    fn kind(&self) -> &'static str;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Users, refresh sessions and password-reset codes of the local identity provider.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Fails with `AlreadyExists` if the sub or the email is taken.
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn user_by_sub(&self, sub: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn set_password_hash(&self, sub: &str, hash: &str) -> Result<(), StoreError>;
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn revoke_sessions(&self, sub: &str) -> Result<u64, StoreError>;
+    /// Stores the hash of a password-reset code, replacing any earlier one.
+    async fn put_reset_code(
+        &self,
+        sub: &str,
+        code_hash: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns the reset code hash and its expiry, and how many wrong tries it had.
+    async fn reset_code(&self, sub: &str) -> Result<Option<(String, u64, u32)>, StoreError>;
+    async fn count_reset_failure(&self, sub: &str) -> Result<(), StoreError>;
+    async fn delete_reset_code(&self, sub: &str) -> Result<(), StoreError>;
+}
+
+/// The owner's address book.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// Fails with `AlreadyExists` if the id is taken (idempotent create).
+    async fn insert_contact(&self, owner: &str, contact: &Contact) -> Result<(), StoreError>;
+    /// Replaces the contact if its stored version is `expected_version`; `Conflict` otherwise.
+    async fn update_contact(
+        &self,
+        owner: &str,
+        contact: &Contact,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+    async fn get_contact(&self, owner: &str, id: &str) -> Result<Option<Contact>, StoreError>;
+    async fn delete_contact(&self, owner: &str, id: &str) -> Result<Contact, StoreError>;
+    /// Sorted by name (case-insensitive), then id.
+    async fn list_contacts(
+        &self,
+        owner: &str,
+        query: &ContactQuery,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Contact>, StoreError>;
+    async fn contact_by_number(
+        &self,
+        owner: &str,
+        e164: &str,
+    ) -> Result<Option<Contact>, StoreError>;
+}
+
+/// Call records (written by the call lifecycle only). A search also matches the name of the
+/// owner's contact with the call's number.
+#[async_trait]
+pub trait CallStore: Send + Sync {
+    async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
+    async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
+    async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError>;
+    /// At start-up, before any call can be placed: closes every call left open by a stopped
+    /// server (all owners) as interrupted at `now`. Returns how many.
+    async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError>;
+    /// Newest first.
+    async fn list_calls(
+        &self,
+        owner: &str,
+        query: &CallQuery,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<CallRecord>, StoreError>;
+}
+
+/// Recording metadata (written by the recorder; the audio is in [`super::Recordings`]).
+#[async_trait]
+pub trait RecordingMetadataStore: Send + Sync {
+    /// Fails with `AlreadyExists` if the id is taken.
+    async fn insert_recording(&self, owner: &str, recording: &Recording) -> Result<(), StoreError>;
+    /// `NotFound` if there is no such recording of this owner.
+    async fn update_recording(&self, owner: &str, recording: &Recording) -> Result<(), StoreError>;
+    async fn get_recording(&self, owner: &str, id: &str) -> Result<Option<Recording>, StoreError>;
+    /// The owner's recordings, newest first.
+    async fn list_recordings(
+        &self,
+        owner: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Recording>, StoreError>;
+    /// Removes the metadata and the call record's link to it.
+    async fn delete_recording(&self, owner: &str, id: &str) -> Result<(), StoreError>;
+    /// All owners: recordings in `state`, oldest first (start-up recovery).
+    async fn recordings_in_state(
+        &self,
+        state: RecordingState,
+        limit: usize,
+    ) -> Result<Vec<(String, Recording)>, StoreError>;
+    /// All owners: recordings to be deleted because their retention ended before `now`,
+    /// oldest first (the retention job).
+    async fn expired_recordings(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<(String, Recording)>, StoreError>;
+}
+
+/// Per-user settings (defaults until the user changes them).
+#[async_trait]
+pub trait PreferenceStore: Send + Sync {
+    async fn preferences(&self, owner: &str) -> Result<Preferences, StoreError>;
+    async fn set_preferences(
+        &self,
+        owner: &str,
+        preferences: &Preferences,
+    ) -> Result<(), StoreError>;
+}
+
+/// The audit trail: what each user did, newest first.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn audit(&self, owner: &str, event: &AuditEvent) -> Result<(), StoreError>;
+    async fn list_audit(&self, owner: &str, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Every part of the store in one object. Implemented for anything that implements all parts,
+/// so an adapter implements the parts and nothing else.
+pub trait Store:
+    StoreBackend
+    + AccountStore
+    + ContactStore
+    + CallStore
+    + RecordingMetadataStore
+    + PreferenceStore
+    + AuditStore
+{
+}
+
+impl<T> Store for T where
+    T: StoreBackend
+        + AccountStore
+        + ContactStore
+        + CallStore
+        + RecordingMetadataStore
+        + PreferenceStore
+        + AuditStore
+        + ?Sized
+{
+}

@@ -1,0 +1,190 @@
+//! Call records: in the owner's partition, listed newest first through GSI2; calls still open
+//! are also in the sparse GSI3 for the start-up sweep.
+
+use app::api::ports::{CallQuery, CallStore, Page, StoreError};
+use app::domain::calls::{CallRecord, EndReason};
+use async_trait::async_trait;
+
+use super::item::{
+    is_condition_failure, key, n, record_from, s, sdk_error, Attrs, Item, ItemBuilder,
+};
+use super::{padded, user_pk, DynamoStore, Query};
+use crate::store::cursor;
+use crate::store::search::Search;
+
+pub(super) fn call_sk(id: &str) -> String {
+    format!("CALL#{id}")
+}
+
+fn call_order(started_at: u64, id: &str) -> String {
+    format!("{}#{id}", padded(started_at))
+}
+
+/// The record's serde fields (`CallRecord` is a plain record) with the owner and the index
+/// entries.
+fn call_item(owner: &str, c: &CallRecord) -> Result<Item, StoreError> {
+    let mut item = ItemBuilder::new(user_pk(owner), call_sk(&c.id), "call")
+        .s("owner", owner)
+        .record(c)?
+        .index(
+            "GSI2",
+            format!("USER#{owner}#CALLS"),
+            call_order(c.started_at, &c.id),
+        );
+    if c.ended_at.is_none() {
+        // Sparse: only calls still open are in it, for the start-up sweep.
+        item = item.index("GSI3", "OPENCALL", call_order(c.started_at, &c.id));
+    }
+    Ok(item.build())
+}
+
+fn call_from(item: &Item) -> Result<CallRecord, StoreError> {
+    record_from(item, "call")
+}
+
+#[async_trait]
+impl CallStore for DynamoStore {
+    async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
+        self.create(call_item(owner, call)?).await
+    }
+
+    async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
+        self.replace(call_item(owner, call)?).await
+    }
+
+    async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError> {
+        self.read(owner, call_sk(id), call_from).await
+    }
+
+    async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError> {
+        let q = Query::on(Some("GSI3"), "GSI3PK = :pk").value(":pk", "OPENCALL");
+        let open = self
+            .collect(&q, usize::MAX, |item| {
+                let a = Attrs::of(item, "call");
+                Ok(Some((a.s("owner")?, a.s("id")?)))
+            })
+            .await?;
+        let mut closed = 0;
+        for (owner, id) in open {
+            match self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&owner), call_sk(&id))))
+                .update_expression(
+                    "SET #ended = :now, #reason = :reason, #by = :by, #cause = if_not_exists(#cause, :cause) REMOVE GSI3PK, GSI3SK",
+                )
+                .condition_expression("attribute_exists(PK) AND attribute_not_exists(#ended)")
+                .expression_attribute_names("#ended", "ended_at")
+                .expression_attribute_names("#reason", "end_reason")
+                .expression_attribute_names("#by", "hangup_by")
+                .expression_attribute_names("#cause", "sip_cause")
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":reason", s(EndReason::Interrupted.as_str()))
+                .expression_attribute_values(":by", s("system"))
+                .expression_attribute_values(":cause", s("server restarted"))
+                .send()
+                .await
+            {
+                Ok(_) => closed += 1,
+                Err(e) if is_condition_failure(&e) => {} // ended meanwhile
+                Err(e) => return Err(sdk_error("UpdateItem", e)),
+            }
+        }
+        Ok(closed)
+    }
+
+    async fn list_calls(
+        &self,
+        owner: &str,
+        query: &CallQuery,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<CallRecord>, StoreError> {
+        let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
+        let search = Search::new(&query.search);
+        let named = if search.is_empty() {
+            Vec::new()
+        } else {
+            self.numbers_named(owner, &search.text).await?
+        };
+        let q = Query::on(Some("GSI2"), "GSI2PK = :pk AND GSI2SK < :before")
+            .value(":pk", format!("USER#{owner}#CALLS"))
+            .value(
+                ":before",
+                match &before {
+                    Some((at, id)) => call_order(*at, id),
+                    // Above every padded time.
+                    None => "A".into(),
+                },
+            )
+            .backward();
+        let limit = limit.clamp(1, 500);
+        let items = self
+            .collect(&q, limit + 1, |item| {
+                let c = call_from(item)?;
+                let found = search.is_empty()
+                    || named.contains(&c.e164)
+                    || search.matches_number(std::iter::once(c.e164.as_str()));
+                Ok((found && c.matches(query.filter)).then_some(c))
+            })
+            .await?;
+        Ok(cursor::page(items, limit, |c| (c.started_at, c.id.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::calls::Direction;
+
+    #[test]
+    fn a_call_item_holds_the_record_and_leaves_absent_values_out() {
+        let call = CallRecord {
+            id: "c1".into(),
+            direction: Direction::Outbound,
+            e164: "+6560000001".into(),
+            started_at: 5,
+            ringing_at: Some(6),
+            answered_at: None,
+            ended_at: Some(9),
+            end_reason: Some(EndReason::NoAnswer),
+            hangup_by: Some("remote".into()),
+            sip_cause: None,
+            recording_id: None,
+        };
+        let item = call_item("o", &call).unwrap();
+        let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "GSI2PK",
+                "GSI2SK",
+                "PK",
+                "SK",
+                "direction",
+                "e164",
+                "end_reason",
+                "ended_at",
+                "hangup_by",
+                "id",
+                "owner",
+                "ringing_at",
+                "started_at",
+                "type"
+            ]
+        );
+        assert_eq!(item["direction"], s("outbound"));
+        assert_eq!(item["end_reason"], s("no_answer"));
+        assert_eq!(item["started_at"], n(5));
+        assert_eq!(call_from(&item).unwrap(), call);
+
+        let mut corrupt = item.clone();
+        corrupt.insert("started_at".into(), s("five"));
+        assert!(
+            matches!(call_from(&corrupt), Err(StoreError::Unavailable(e)) if e.starts_with("call item: ")),
+            "a corrupt item is an error, never a default"
+        );
+    }
+}
