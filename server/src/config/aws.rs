@@ -95,8 +95,8 @@ pub enum PauseName {
 #[command(next_help_heading = "Store")]
 pub struct StoreArgs {
     /// Where contacts, calls, recording metadata, settings and the audit trail are kept
-    #[arg(long = "store", env = "SOFTPHONE_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
-    kind: StoreKind,
+    #[arg(long, env = "SOFTPHONE_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
     /// With dynamodb: the table's name (3-255 letters, digits, _ - .)
     #[arg(long, env = "SOFTPHONE_DYNAMODB_TABLE", value_name = "NAME")]
     dynamodb_table: Option<String>,
@@ -106,8 +106,8 @@ pub struct StoreArgs {
 #[command(next_help_heading = "Identity")]
 pub struct IdentityArgs {
     /// Who signs users in and issues their tokens
-    #[arg(long = "identity", env = "SOFTPHONE_IDENTITY", value_enum, default_value_t = IdentityKind::Local)]
-    kind: IdentityKind,
+    #[arg(long, env = "SOFTPHONE_IDENTITY", value_enum, default_value_t = IdentityKind::Local)]
+    identity: IdentityKind,
     /// With cognito: the user pool's id, such as ap-southeast-1_AbC123xyz
     #[arg(long, env = "SOFTPHONE_COGNITO_USER_POOL_ID", value_name = "ID")]
     cognito_user_pool_id: Option<String>,
@@ -127,8 +127,8 @@ pub struct IdentityArgs {
 #[command(next_help_heading = "Recordings")]
 pub struct RecordingsArgs {
     /// Where recordings are kept
-    #[arg(long = "recordings", env = "SOFTPHONE_RECORDINGS", value_enum, default_value_t = RecordingsKind::Disk)]
-    kind: RecordingsKind,
+    #[arg(long, env = "SOFTPHONE_RECORDINGS", value_enum, default_value_t = RecordingsKind::Disk)]
+    recordings: RecordingsKind,
     /// The recordings directory (with s3: the spool for recordings being made)
     /// [default: <SOFTPHONE_DATA_DIR>/recordings]
     #[arg(long, env = "SOFTPHONE_RECORDINGS_DIR", value_name = "DIR")]
@@ -167,7 +167,7 @@ pub struct RecordingsArgs {
 
 impl StoreArgs {
     pub(super) fn resolve(self) -> Result<StoreConfig, ConfigError> {
-        match self.kind {
+        match self.store {
             StoreKind::Sqlite => Ok(StoreConfig::Sqlite),
             StoreKind::DynamoDb => {
                 let table = self.dynamodb_table.unwrap_or_default();
@@ -190,7 +190,7 @@ impl StoreArgs {
 
 impl IdentityArgs {
     pub(super) fn resolve(self) -> Result<IdentityConfig, ConfigError> {
-        if self.kind == IdentityKind::Local {
+        if self.identity == IdentityKind::Local {
             return Ok(IdentityConfig::Local);
         }
         let user_pool_id = self.cognito_user_pool_id.unwrap_or_default();
@@ -239,7 +239,7 @@ impl RecordingsArgs {
         let dir = self
             .recordings_dir
             .unwrap_or_else(|| data_dir.join("recordings"));
-        let backend = match self.kind {
+        let backend = match self.recordings {
             RecordingsKind::Disk => RecordingsBackend::Disk { dir },
             RecordingsKind::S3 => {
                 let bucket = self.recordings_bucket.unwrap_or_default();

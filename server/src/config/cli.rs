@@ -153,7 +153,9 @@ fn config_error(error: &clap::Error) -> ConfigError {
         Some(ContextValue::String(s)) => Some(s.clone()),
         _ => None,
     };
-    let declared = Cli::command();
+    let mut declared = Cli::command();
+    // An argument shows itself as clap's messages do once the command is built.
+    declared.build();
     let name = text(ContextKind::InvalidArg).and_then(|shown| {
         declared
             .get_arguments()
@@ -274,7 +276,7 @@ mod tests {
             .get_arguments()
             .filter(|arg| arg.get_long().is_some_and(|l| l != "help"))
             .collect();
-        assert_eq!(options.len(), 34);
+        assert_eq!(options.len(), 35);
         for arg in options {
             assert!(arg.get_env().is_some(), "--{:?}", arg.get_long());
         }
