@@ -75,7 +75,7 @@ pub struct TelephonyRuntime {
 
 /// Starts the gateway toward the configured trunk (and the PSTN simulator when that is it).
 pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntime, StartError> {
-    use telephony::gateway::{Gateway, GatewayConfig, MediaConfig, TrunkConfig, TrunkTransport};
+    use telephony::gateway::{Gateway, GatewayConfig, TrunkConfig, TrunkTransport};
     use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
     let fail = |e: &dyn std::fmt::Display| StartError::Telephony(e.to_string());
     let (trunk, simulator) = match &config.trunk {
@@ -123,7 +123,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
                     },
                 },
                 username: username.clone(),
-                password: password.clone(),
+                password: password.as_ref().map(|p| p.expose().clone()),
                 caller_id: config.caller_id.clone(),
             },
             None,
@@ -132,20 +132,14 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
     let gateway = Gateway::start(GatewayConfig {
         sip_addr: config.sip_addr,
         trunk,
-        media: MediaConfig {
-            bind_ip: config.media_ip,
-            public_ip: config.media_public_ip,
-            port_min: config.media_ports.0,
-            port_max: config.media_ports.1,
-            loopback_only: config.media_public_ip.is_loopback(),
-        },
+        media: config.media.clone(),
     })
     .await
     .map_err(|e| fail(&e))?;
     tracing::info!(
         sip = %gateway.sip_addr(),
         trunk = if simulator.is_some() { "simulator" } else { "sip" },
-        media = %config.media_public_ip,
+        media = %config.media.public_ip,
         "telephony ready"
     );
     Ok(TelephonyRuntime { gateway, simulator })
@@ -162,35 +156,21 @@ pub async fn open_recordings(config: &RecordingsConfig) -> Result<Arc<dyn Record
                 StartError::Recordings(format!("cannot use {}: {e}", dir.display()))
             })?)
         }
-        RecordingsBackend::S3 {
-            bucket,
-            prefix,
-            kms_key_id,
-            part_bytes,
-            spool_dir,
-            force_path_style,
-        } => {
-            let settings = recordings::s3::S3Settings {
-                bucket: bucket.clone(),
-                prefix: prefix.clone(),
-                encryption: match kms_key_id {
-                    None => recordings::s3::Encryption::S3,
-                    Some(k) => recordings::s3::Encryption::Kms {
-                        key_id: Some(k.clone()).filter(|k| !k.is_empty()),
-                    },
-                },
-                part_size: *part_bytes,
-                spool_dir: spool_dir.clone(),
-                force_path_style: *force_path_style,
-            };
-            let s3 = recordings::s3::S3Recordings::connect(settings)
+        RecordingsBackend::S3(settings) => {
+            let s3 = recordings::s3::S3Recordings::connect(settings.clone())
                 .await
                 .map_err(|e| {
-                    StartError::Recordings(format!("cannot use {}: {e}", spool_dir.display()))
+                    StartError::Recordings(format!(
+                        "cannot use {}: {e}",
+                        settings.spool_dir.display()
+                    ))
                 })?;
             // A wrong bucket, region or credentials show now, not at the first recording.
             s3.check_bucket().await.map_err(|e| {
-                StartError::Recordings(format!("SOFTPHONE_RECORDINGS_BUCKET={bucket}: {e}"))
+                StartError::Recordings(format!(
+                    "SOFTPHONE_RECORDINGS_BUCKET={}: {e}",
+                    settings.bucket
+                ))
             })?;
             Arc::new(s3)
         }
@@ -312,28 +292,24 @@ pub async fn open_identity(
             );
             Ok((local.clone(), Some(local)))
         }
-        IdentityConfig::Cognito {
-            user_pool_id,
-            client_id,
-            jwks_url,
-            refresh_days,
-        } => {
-            let mut settings = CognitoSettings::new(user_pool_id, client_id);
-            if let Some(url) = jwks_url {
-                settings.jwks_url = url.clone();
-            }
-            settings.refresh_ttl =
-                std::time::Duration::from_secs(u64::from(*refresh_days) * 86_400);
-            let cognito = CognitoIdentity::connect(settings, store, clock).await?;
+        IdentityConfig::Cognito(settings) => {
+            // The variable to blame if the pool cannot be reached: the JWKS URL when it is
+            // not the pool's own.
+            let default_jwks = CognitoSettings::new(&settings.user_pool_id, &settings.client_id);
+            let (name, value) = if settings.jwks_url != default_jwks.jwks_url {
+                ("SOFTPHONE_COGNITO_JWKS_URL", settings.jwks_url.clone())
+            } else {
+                (
+                    "SOFTPHONE_COGNITO_USER_POOL_ID",
+                    settings.user_pool_id.clone(),
+                )
+            };
+            let cognito = CognitoIdentity::connect(settings.clone(), store, clock).await?;
             // A wrong pool, region or JWKS URL shows now, not at the first sign-in.
             cognito.ping().await.map_err(|e| {
                 StartError::Config(config::ConfigError::Unusable {
-                    name: if jwks_url.is_some() {
-                        "SOFTPHONE_COGNITO_JWKS_URL"
-                    } else {
-                        "SOFTPHONE_COGNITO_USER_POOL_ID"
-                    },
-                    value: jwks_url.clone().unwrap_or_else(|| user_pool_id.clone()),
+                    name,
+                    value,
                     problem: e.to_string(),
                 })
             })?;
@@ -406,7 +382,7 @@ pub async fn build_services(
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
-                config.telephony.ice_servers.clone(),
+                config.telephony.ice_servers.expose().clone(),
                 Some(recorder),
             ));
             (recordings, hub, Some(runtime))
@@ -418,7 +394,7 @@ pub async fn build_services(
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
-                config.telephony.ice_servers.clone(),
+                config.telephony.ice_servers.expose().clone(),
                 None,
             ));
             (recordings, hub, None)

@@ -1,79 +1,80 @@
-//! `server` — run the softphone (default), or `server numbers check …` without starting it.
+//! `server` — run the softphone (default), or one of its commands (`server --help`).
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:
-  server                 run the app (configuration from the environment; see README)
-  server serve           the same
-  server numbers check … check phone numbers against the dialling policy (server numbers check --help)
-  server recordings retention [--dry-run]
-                         delete recordings past their retention date now (--dry-run: list them)
-  server dynamodb create-table
-                         create the DynamoDB table SOFTPHONE_DYNAMODB_TABLE names, with its
-                         indexes and time to live (does nothing if it is already there)";
+use server::config::{CliError, Config, Environment, Invocation};
+
+/// lambda_http reads this from the environment only.
+const IGNORE_STAGE: &str = "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("numbers") => {
+    let invocation = match server::config::parse(std::env::args_os(), Environment::from_process) {
+        Ok(invocation) => invocation,
+        Err(CliError::Usage(e)) => e.exit(),
+        Err(CliError::Config(e)) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match invocation {
+        Invocation::Serve(config) => {
+            if server::Role::from_env() == server::Role::Lambda
+                && std::env::var_os(IGNORE_STAGE).is_none()
+            {
+                return restart_without_stage();
+            }
+            run(config)
+        }
+        Invocation::NumbersCheck(check) => {
             let code = server::numbers::run_cli(
-                &args[1..],
+                &check,
                 std::io::stdin().lock(),
                 std::io::stdout(),
                 std::io::stderr(),
             );
             ExitCode::from(code as u8)
         }
-        Some("recordings") => match args.get(1..).unwrap_or_default() {
-            [a] if a == "retention" => retention(false),
-            [a, b] if a == "retention" && b == "--dry-run" => retention(true),
-            _ => {
-                eprintln!("{USAGE}");
-                ExitCode::from(2)
-            }
-        },
-        Some("dynamodb") => match args.get(1..).unwrap_or_default() {
-            [a] if a == "create-table" => create_table(),
-            _ => {
-                eprintln!("{USAGE}");
-                ExitCode::from(2)
-            }
-        },
-        None | Some("serve") => run(),
-        Some("-h") | Some("--help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Some(other) => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+        Invocation::RecordingsRetention { config, dry_run } => retention(config, dry_run),
+        Invocation::DynamodbCreateTable(config) => create_table(config),
     }
 }
 
-/// The configuration and an async runtime for a command, or the exit code saying why not.
-fn prepare() -> Result<(server::config::Config, tokio::runtime::Runtime), ExitCode> {
-    let config = server::config::Config::from_env().map_err(|e| {
-        eprintln!("configuration error: {e}");
-        ExitCode::from(2)
-    })?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| {
+/// API Gateway puts the stage (`/prod`) in front of every path; the app's routes are at the
+/// root of the stage's URL. The process starts again with [`IGNORE_STAGE`] set, as changing
+/// the environment of a running process is not sound.
+fn restart_without_stage() -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("cannot find this program to set {IGNORE_STAGE}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut command = std::process::Command::new(exe);
+    command
+        .args(std::env::args_os().skip(1))
+        .env(IGNORE_STAGE, "true");
+    #[cfg(unix)]
+    let error = std::os::unix::process::CommandExt::exec(&mut command);
+    #[cfg(not(unix))]
+    let error = match command.status() {
+        Ok(status) => return ExitCode::from(status.code().unwrap_or(1) as u8),
+        Err(e) => e,
+    };
+    eprintln!("cannot start again with {IGNORE_STAGE}: {error}");
+    ExitCode::FAILURE
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
         eprintln!("cannot start the async runtime: {e}");
         ExitCode::FAILURE
-    })?;
-    Ok((config, runtime))
+    })
 }
 
-fn run() -> ExitCode {
-    if server::Role::from_env() == server::Role::Lambda
-        && std::env::var_os("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").is_none()
-    {
-        // API Gateway puts the stage (`/prod`) in front of every path; the app's routes are
-        // at the root of the stage's URL. Set while the process has one thread.
-        std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true");
-    }
-    let (config, runtime) = match prepare() {
-        Ok(prepared) => prepared,
+fn run(config: Config) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
         Err(code) => return code,
     };
     server::init_logging(&config.log_format);
@@ -87,9 +88,9 @@ fn run() -> ExitCode {
     }
 }
 
-fn retention(dry_run: bool) -> ExitCode {
-    let (config, runtime) = match prepare() {
-        Ok(prepared) => prepared,
+fn retention(config: Config, dry_run: bool) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
         Err(code) => return code,
     };
     match runtime.block_on(server::retention_cli(config, dry_run)) {
@@ -111,9 +112,9 @@ fn retention(dry_run: bool) -> ExitCode {
     }
 }
 
-fn create_table() -> ExitCode {
-    let (config, runtime) = match prepare() {
-        Ok(prepared) => prepared,
+fn create_table(config: Config) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
         Err(code) => return code,
     };
     match runtime.block_on(server::create_table_cli(config)) {

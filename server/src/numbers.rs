@@ -42,51 +42,38 @@ pub fn check_number(input: &str, country: Option<Country>) -> NumberCheck {
     check(input, country, &Libphonenumber)
 }
 
-const USAGE: &str = "usage:
-  server numbers check \"<input>\" [--country PA|SG]
-  server numbers check --stdin [--country PA|SG]   (one input per line; a tab then PA|SG overrides the country)
-
-Prints one JSON object per input:
+const AFTER_HELP: &str = "Prints one JSON object per input:
   {\"input\", \"e164\", \"country\", \"type\", \"decision\": \"allow\"|\"refuse\", \"reason\"}
 Exit status: 0 if every input is allowed, 1 if any is refused, 2 on a usage error.
 Reasons are listed in docs/numbers.md.";
 
-/// Runs `server numbers …`; returns the process exit code.
+/// `server numbers check`: one input, or one per line on stdin.
+#[derive(clap::Args, Clone, Debug)]
+#[command(after_help = AFTER_HELP)]
+pub struct CheckArgs {
+    /// The number as someone would type it, such as "+65 8123 4567"
+    #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
+    input: Option<String>,
+    /// Read one input per line; a tab then PA or SG overrides the country for that line
+    #[arg(long)]
+    stdin: bool,
+    /// The country of inputs without a country code
+    #[arg(long, value_name = "PA|SG", value_parser = country)]
+    country: Option<Country>,
+}
+
+fn country(text: &str) -> Result<Country, &'static str> {
+    Country::from_iso(text).ok_or("PA or SG")
+}
+
+/// Runs `server numbers check`; returns the process exit code.
 pub fn run_cli(
-    args: &[String],
+    args: &CheckArgs,
     stdin: impl BufRead,
     mut out: impl Write,
     mut err: impl Write,
 ) -> i32 {
-    let mut rest = args.iter().map(String::as_str);
-    if rest.next() != Some("check") {
-        let _ = writeln!(err, "{USAGE}");
-        return 2;
-    }
-    let mut country = None;
-    let mut from_stdin = false;
-    let mut input = None;
-    while let Some(arg) = rest.next() {
-        match arg {
-            "--country" => match rest.next().and_then(Country::from_iso) {
-                Some(c) => country = Some(c),
-                None => {
-                    let _ = writeln!(err, "--country needs PA or SG\n\n{USAGE}");
-                    return 2;
-                }
-            },
-            "--stdin" => from_stdin = true,
-            "-h" | "--help" => {
-                let _ = writeln!(out, "{USAGE}");
-                return 0;
-            }
-            other if input.is_none() && !other.starts_with("--") => input = Some(other.to_string()),
-            other => {
-                let _ = writeln!(err, "unexpected argument {other:?}\n\n{USAGE}");
-                return 2;
-            }
-        }
-    }
+    let country = args.country;
     let mut all_allowed = true;
     let emit = |verdict: NumberCheck, out: &mut dyn Write| -> bool {
         let line =
@@ -94,8 +81,8 @@ pub fn run_cli(
         let _ = writeln!(out, "{line}");
         verdict.is_allowed()
     };
-    match (from_stdin, input) {
-        (true, None) => {
+    match (args.stdin, &args.input) {
+        (true, _) => {
             for line in stdin.lines() {
                 let Ok(line) = line else {
                     let _ = writeln!(err, "stdin is not UTF-8 text");
@@ -119,9 +106,9 @@ pub fn run_cli(
                 all_allowed &= emit(check_number(text, line_country), &mut out);
             }
         }
-        (false, Some(text)) => all_allowed &= emit(check_number(&text, country), &mut out),
-        _ => {
-            let _ = writeln!(err, "give one input or --stdin\n\n{USAGE}");
+        (false, Some(text)) => all_allowed &= emit(check_number(text, country), &mut out),
+        (false, None) => {
+            let _ = writeln!(err, "give one input or --stdin");
             return 2;
         }
     }
@@ -152,10 +139,19 @@ mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
+    /// `server numbers <args>`, parsed as the binary parses it.
     fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let argv = ["server", "numbers"].iter().chain(args).copied();
+        let check = match crate::config::parse(argv, || unreachable!("no configuration")) {
+            Ok(crate::config::Invocation::NumbersCheck(check)) => check,
+            Ok(other) => panic!("{other:?}"),
+            Err(crate::config::CliError::Usage(e)) => {
+                return (e.exit_code(), String::new(), e.to_string())
+            }
+            Err(e) => panic!("{e}"),
+        };
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run_cli(&args, stdin.as_bytes(), &mut out, &mut err);
+        let code = run_cli(&check, stdin.as_bytes(), &mut out, &mut err);
         (
             code,
             String::from_utf8(out).unwrap(),
@@ -201,5 +197,7 @@ mod tests {
         assert_eq!(run(&["check"], "").0, 2);
         assert_eq!(run(&["check", "1", "--country", "FR"], "").0, 2);
         assert_eq!(run(&["check", "1", "--bogus"], "").0, 2);
+        assert_eq!(run(&["check", "1", "--stdin"], "").0, 2);
+        assert_eq!(run(&["check", "--help"], "").0, 0);
     }
 }

@@ -1,0 +1,293 @@
+//! The command line: `server` (run the app) and its commands, with the settings as flags and
+//! environment variables. clap reads the environment given here (the process's over `.env`),
+//! never the process's directly, so tests and `.env` see the same parser.
+
+use std::ffi::OsString;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, FromArgMatches};
+
+use super::{Config, ConfigError, Environment, Settings};
+use crate::numbers::CheckArgs;
+
+#[derive(clap::Parser, Debug)]
+#[command(
+    name = "server",
+    about = "The softphone: runs the app (no command, or serve), or one of the commands below.",
+    after_help = "Every option can be set with the environment variable shown, or in a .env file in the working directory (the environment wins). See README.md, Configuration."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Run the app (the same as no command)
+    Serve,
+    /// Phone numbers and the dialling policy
+    #[command(subcommand)]
+    Numbers(NumbersCommand),
+    /// Recordings kept by the configured back end
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
+    /// The DynamoDB table of SOFTPHONE_STORE=dynamodb
+    #[command(subcommand)]
+    Dynamodb(DynamodbCommand),
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum NumbersCommand {
+    /// Check phone numbers against the dialling policy (no configuration needed)
+    Check(CheckArgs),
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum RecordingsCommand {
+    /// Delete recordings past their retention date now; safe next to a running server
+    Retention {
+        /// List what would be deleted, and delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum DynamodbCommand {
+    /// Create the table SOFTPHONE_DYNAMODB_TABLE names, with its indexes and time to live
+    /// (does nothing if it is already there)
+    CreateTable,
+}
+
+/// What the command line asks for, with the configuration when the command needs one.
+#[derive(Debug)]
+pub enum Invocation {
+    Serve(Config),
+    NumbersCheck(CheckArgs),
+    RecordingsRetention { config: Config, dry_run: bool },
+    DynamodbCreateTable(Config),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A usage error, or `--help`: clap prints it and knows the exit code.
+    #[error(transparent)]
+    Usage(clap::Error),
+    #[error(transparent)]
+    Config(ConfigError),
+}
+
+/// Parses `args` (the program name first). The environment is read only for the commands
+/// that need the configuration, so `--help` and `numbers check` work with a broken one.
+pub fn parse<I, T>(
+    args: I,
+    environment: impl FnOnce() -> Result<Environment, ConfigError>,
+) -> Result<Invocation, CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let shape = command(&Environment::default())
+        .try_get_matches_from(&args)
+        .map_err(|e| CliError::Usage(with_env_names(e, &args)))?;
+    if let Ok(Cli {
+        command: Some(Command::Numbers(NumbersCommand::Check(check))),
+        ..
+    }) = Cli::from_arg_matches(&shape)
+    {
+        return Ok(Invocation::NumbersCheck(check));
+    }
+    let environment = environment().map_err(CliError::Config)?;
+    let cli = command(&environment)
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .map_err(|e| CliError::Config(config_error(&e)))?;
+    let config = cli.settings.resolve().map_err(CliError::Config)?;
+    Ok(match cli.command {
+        None | Some(Command::Serve) => Invocation::Serve(config),
+        Some(Command::Numbers(NumbersCommand::Check(check))) => Invocation::NumbersCheck(check),
+        Some(Command::Recordings(RecordingsCommand::Retention { dry_run })) => {
+            Invocation::RecordingsRetention { config, dry_run }
+        }
+        Some(Command::Dynamodb(DynamodbCommand::CreateTable)) => {
+            Invocation::DynamodbCreateTable(config)
+        }
+    })
+}
+
+/// The command with `environment` as each variable's value. clap reads the process
+/// environment when an argument is built, so that is dropped and the value given instead
+/// (as the default: a flag on the command line still wins).
+fn command(environment: &Environment) -> clap::Command {
+    Cli::command().mut_args(|arg| {
+        let value = arg
+            .get_env()
+            .and_then(|name| name.to_str())
+            .and_then(|name| environment.get(name))
+            .map(str::to_owned);
+        let arg = arg.env(None::<&str>);
+        match value {
+            Some(value) => arg.default_value(value),
+            None => arg,
+        }
+    })
+}
+
+/// `--help` from the command as declared, which shows each option's `[env: …]`.
+fn with_env_names(error: clap::Error, args: &[OsString]) -> clap::Error {
+    if error.kind() != ErrorKind::DisplayHelp {
+        return error;
+    }
+    Cli::command()
+        .try_get_matches_from(args)
+        .err()
+        .unwrap_or(error)
+}
+
+/// clap's complaint about a value, as the variable it came from and what it should be.
+fn config_error(error: &clap::Error) -> ConfigError {
+    let text = |kind| match error.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let mut declared = Cli::command();
+    // An argument shows itself as clap's messages do once the command is built.
+    declared.build();
+    let name = text(ContextKind::InvalidArg).and_then(|shown| {
+        declared
+            .get_arguments()
+            .find(|arg| arg.to_string() == shown)
+            .and_then(|arg| arg.get_env())
+            .map(|name| name.to_string_lossy().into_owned())
+    });
+    let expected = match error.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) => one_of(values),
+        _ => std::error::Error::source(error)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| error.kind().to_string()),
+    };
+    match name {
+        Some(name) => ConfigError::Invalid {
+            name,
+            value: text(ContextKind::InvalidValue).unwrap_or_default(),
+            expected,
+        },
+        None => ConfigError::Parse(error.to_string()),
+    }
+}
+
+/// `a, b or c`.
+fn one_of(values: &[String]) -> String {
+    match values.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Invocation, CliError> {
+        let env = Environment::from_pairs(vars.iter().copied());
+        parse(args.iter().copied(), || Ok(env))
+    }
+
+    #[test]
+    fn the_commands() {
+        assert!(matches!(
+            parse_with(&["server"], &[]),
+            Ok(Invocation::Serve(_))
+        ));
+        assert!(matches!(
+            parse_with(&["server", "serve"], &[]),
+            Ok(Invocation::Serve(_))
+        ));
+        assert!(matches!(
+            parse_with(&["server", "recordings", "retention", "--dry-run"], &[]),
+            Ok(Invocation::RecordingsRetention { dry_run: true, .. })
+        ));
+        assert!(matches!(
+            parse_with(&["server", "recordings", "retention"], &[]),
+            Ok(Invocation::RecordingsRetention { dry_run: false, .. })
+        ));
+        assert!(matches!(
+            parse_with(&["server", "dynamodb", "create-table"], &[]),
+            Ok(Invocation::DynamodbCreateTable(_))
+        ));
+        for bad in [
+            &["server", "bogus"][..],
+            &["server", "recordings"],
+            &["server", "recordings", "retention", "--all"],
+        ] {
+            match parse_with(bad, &[]) {
+                Err(CliError::Usage(e)) => assert_eq!(e.exit_code(), 2, "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_check_needs_no_configuration() {
+        let broken = || Err(ConfigError::DotEnv("not read".into()));
+        assert!(matches!(
+            parse(["server", "numbers", "check", "+6581234567"], broken),
+            Ok(Invocation::NumbersCheck(_))
+        ));
+        assert!(matches!(
+            parse_with(
+                &["server", "numbers", "check", "1"],
+                &[("SOFTPHONE_LOG_FORMAT", "xml")]
+            ),
+            Ok(Invocation::NumbersCheck(_))
+        ));
+        assert!(matches!(
+            parse(["server"], broken),
+            Err(CliError::Config(ConfigError::DotEnv(_)))
+        ));
+    }
+
+    #[test]
+    fn help_shows_the_variables() {
+        match parse_with(&["server", "--help"], &[]) {
+            Err(CliError::Usage(e)) => {
+                assert_eq!(e.exit_code(), 0);
+                let help = e.to_string();
+                for name in [
+                    "SOFTPHONE_DATA_DIR",
+                    "SOFTPHONE_TRUNK_PASSWORD",
+                    "LEPTOS_SITE_ADDR",
+                ] {
+                    assert!(help.contains(&format!("[env: {name}")), "{name}: {help}");
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_option_has_a_variable() {
+        let declared = Cli::command();
+        let options: Vec<_> = declared
+            .get_arguments()
+            .filter(|arg| arg.get_long().is_some_and(|l| l != "help"))
+            .collect();
+        assert_eq!(options.len(), 35);
+        for arg in options {
+            assert!(arg.get_env().is_some(), "--{:?}", arg.get_long());
+        }
+    }
+
+    #[test]
+    fn one_of_reads_as_a_list() {
+        assert_eq!(
+            one_of(&["udp".into(), "tcp".into(), "tls".into()]),
+            "udp, tcp or tls"
+        );
+        assert_eq!(one_of(&["json".into(), "text".into()]), "json or text");
+    }
+}

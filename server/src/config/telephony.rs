@@ -1,0 +1,300 @@
+//! Where calls go (the simulator or a SIP trunk) and how media flows.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use app::api::live::IceServer;
+use telephony::gateway::MediaConfig;
+
+use super::{parsed, ConfigError, Secret};
+
+/// Where the gateway's SIP leg sends calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trunk {
+    /// The built-in PSTN simulator, started in-process (the embedded default).
+    Simulator,
+    /// A SIP trunk such as an Amazon Chime SDK Voice Connector.
+    Sip {
+        /// `host:port`, e.g. `abcdef.voiceconnector.chime.aws:5060`.
+        target: String,
+        transport: SipTransport,
+        username: Option<String>,
+        password: Option<Secret<String>>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SipTransport {
+    Udp,
+    Tcp,
+    /// TLS, trusting the certificates in this PEM file (`SOFTPHONE_TRUNK_CA_FILE`).
+    Tls {
+        ca_file: PathBuf,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct TelephonyConfig {
+    pub trunk: Trunk,
+    /// E.164 caller ID in From.
+    pub caller_id: String,
+    /// Where the SIP leg listens.
+    pub sip_addr: SocketAddr,
+    pub media: MediaConfig,
+    /// TURN servers carry credentials.
+    pub ice_servers: Secret<Vec<IceServer>>,
+}
+
+/// `SOFTPHONE_TRUNK`: the simulator, or a trunk's `host:port`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrunkTarget {
+    Simulator,
+    Sip(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransportName {
+    Udp,
+    Tcp,
+    /// Needs SOFTPHONE_TRUNK_CA_FILE
+    Tls,
+}
+
+/// A UDP port range, `low-high`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange(pub u16, pub u16);
+
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Telephony")]
+pub struct TelephonyArgs {
+    /// Where calls go: `simulator` (the built-in PSTN simulator), or host:port of a SIP trunk
+    /// such as abc.voiceconnector.chime.aws:5060
+    #[arg(long, env = "SOFTPHONE_TRUNK", value_name = "HOST:PORT", default_value = "simulator", value_parser = trunk_target)]
+    trunk: TrunkTarget,
+    /// The SIP trunk's transport
+    #[arg(long, env = "SOFTPHONE_TRUNK_TRANSPORT", value_enum, default_value_t = TransportName::Udp)]
+    trunk_transport: TransportName,
+    /// With tls: a PEM file of the trunk's root certificates (for a Voice Connector: the Chime
+    /// root)
+    #[arg(long, env = "SOFTPHONE_TRUNK_CA_FILE", value_name = "PEM")]
+    trunk_ca_file: Option<PathBuf>,
+    /// Digest user name, if the trunk asks for one
+    #[arg(long, env = "SOFTPHONE_TRUNK_USERNAME")]
+    trunk_username: Option<String>,
+    /// Digest password, if the trunk asks for one
+    #[arg(long, env = "SOFTPHONE_TRUNK_PASSWORD", hide_env_values = true)]
+    trunk_password: Option<Secret<String>>,
+    /// The E.164 caller ID sent to the trunk
+    #[arg(long, env = "SOFTPHONE_CALLER_ID", value_name = "E164", default_value = "+6560000000", value_parser = e164)]
+    caller_id: String,
+    /// Where the SIP leg listens (port 0: any free port)
+    #[arg(long, env = "SOFTPHONE_SIP_ADDR", value_name = "ADDR:PORT", default_value = "127.0.0.1:0",
+          value_parser = parsed::<SocketAddr>("an address and port such as 0.0.0.0:5060 (port 0: any free port)"))]
+    sip_addr: SocketAddr,
+    /// The IP address the media sockets bind to
+    #[arg(long, env = "SOFTPHONE_MEDIA_IP", value_name = "IP", default_value = "127.0.0.1",
+          value_parser = parsed::<IpAddr>("an IP address the media sockets bind to"))]
+    media_ip: IpAddr,
+    /// The IP address browsers and the trunk send media to [default: SOFTPHONE_MEDIA_IP]
+    #[arg(long, env = "SOFTPHONE_MEDIA_PUBLIC_IP", value_name = "IP",
+          value_parser = parsed::<IpAddr>("the IP address browsers and the trunk send media to"))]
+    media_public_ip: Option<IpAddr>,
+    /// The UDP port range for media (two ports per call)
+    #[arg(long, env = "SOFTPHONE_MEDIA_PORTS", value_name = "LOW-HIGH", default_value = "40000-40999", value_parser = port_range)]
+    media_ports: PortRange,
+    /// ICE servers for browsers, as JSON:
+    /// [{"urls":["turn:turn.example.com:3478"],"username":"u","credential":"p"}]
+    #[arg(long, env = "SOFTPHONE_ICE_SERVERS", value_name = "JSON", hide_env_values = true, value_parser = ice_servers)]
+    ice_servers: Option<Secret<Vec<IceServer>>>,
+}
+
+fn trunk_target(text: &str) -> Result<TrunkTarget, &'static str> {
+    if text == "simulator" {
+        return Ok(TrunkTarget::Simulator);
+    }
+    let valid = text
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+    if !valid || text.contains(char::is_whitespace) {
+        return Err(
+            "simulator, or host:port of a SIP trunk such as abc.voiceconnector.chime.aws:5060",
+        );
+    }
+    Ok(TrunkTarget::Sip(text.into()))
+}
+
+fn e164(text: &str) -> Result<String, &'static str> {
+    let valid = text
+        .strip_prefix('+')
+        .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+    if valid {
+        Ok(text.into())
+    } else {
+        Err("an E.164 number such as +6560000000")
+    }
+}
+
+fn port_range(text: &str) -> Result<PortRange, &'static str> {
+    text.split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?)))
+        .filter(|(a, b)| *a > 0 && a < b)
+        .map(|(a, b)| PortRange(a, b))
+        .ok_or("a UDP port range such as 40000-40999 (two ports per call)")
+}
+
+fn ice_servers(text: &str) -> Result<Secret<Vec<IceServer>>, &'static str> {
+    serde_json::from_str(text).map(Secret::new).map_err(|_| {
+        r#"a JSON list such as [{"urls":["turn:turn.example.com:3478"],"username":"u","credential":"p"}]"#
+    })
+}
+
+impl TelephonyArgs {
+    pub(super) fn resolve(self) -> Result<TelephonyConfig, ConfigError> {
+        let trunk = match self.trunk {
+            TrunkTarget::Simulator => Trunk::Simulator,
+            TrunkTarget::Sip(target) => Trunk::Sip {
+                target,
+                transport: match self.trunk_transport {
+                    TransportName::Udp => SipTransport::Udp,
+                    TransportName::Tcp => SipTransport::Tcp,
+                    TransportName::Tls => SipTransport::Tls {
+                        ca_file: self.trunk_ca_file.ok_or_else(|| {
+                            ConfigError::invalid(
+                                "SOFTPHONE_TRUNK_CA_FILE",
+                                "",
+                                "with SOFTPHONE_TRUNK_TRANSPORT=tls, a PEM file of the trunk's root certificates (for a Voice Connector: the Chime root)",
+                            )
+                        })?,
+                    },
+                },
+                username: self.trunk_username,
+                password: self.trunk_password,
+            },
+        };
+        let public_ip = self.media_public_ip.unwrap_or(self.media_ip);
+        Ok(TelephonyConfig {
+            trunk,
+            caller_id: self.caller_id,
+            sip_addr: self.sip_addr,
+            media: MediaConfig {
+                bind_ip: self.media_ip,
+                public_ip,
+                port_min: self.media_ports.0,
+                port_max: self.media_ports.1,
+                loopback_only: public_ip.is_loopback(),
+            },
+            ice_servers: self.ice_servers.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::config;
+    use super::*;
+
+    #[test]
+    fn telephony_defaults_to_the_simulator_on_loopback() {
+        let t = config(&[]).unwrap().telephony;
+        assert_eq!(t.trunk, Trunk::Simulator);
+        assert_eq!(t.media.bind_ip.to_string(), "127.0.0.1");
+        assert_eq!(t.media.public_ip, t.media.bind_ip);
+        assert!(t.media.loopback_only);
+        assert_eq!((t.media.port_min, t.media.port_max), (40000, 40999));
+        assert!(t.ice_servers.expose().is_empty());
+    }
+
+    #[test]
+    fn a_voice_connector_trunk() {
+        let t = config(&[
+            ("SOFTPHONE_TRUNK", "abc.voiceconnector.chime.aws:5060"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "tcp"),
+            ("SOFTPHONE_TRUNK_USERNAME", "u"),
+            ("SOFTPHONE_TRUNK_PASSWORD", "p"),
+            ("SOFTPHONE_CALLER_ID", "+6561234567"),
+            ("SOFTPHONE_MEDIA_IP", "0.0.0.0"),
+            ("SOFTPHONE_MEDIA_PUBLIC_IP", "203.0.113.7"),
+            (
+                "SOFTPHONE_ICE_SERVERS",
+                r#"[{"urls":["turn:t.example.com:3478"],"username":"a","credential":"b"}]"#,
+            ),
+        ])
+        .unwrap()
+        .telephony;
+        assert_eq!(
+            t.trunk,
+            Trunk::Sip {
+                target: "abc.voiceconnector.chime.aws:5060".into(),
+                transport: SipTransport::Tcp,
+                username: Some("u".into()),
+                password: Some(Secret::new("p".into())),
+            }
+        );
+        assert_eq!(t.media.public_ip.to_string(), "203.0.113.7");
+        assert!(!t.media.loopback_only);
+        assert_eq!(
+            t.ice_servers.expose()[0].urls,
+            vec!["turn:t.example.com:3478".to_string()]
+        );
+    }
+
+    #[test]
+    fn bad_telephony_values_name_the_variable() {
+        for (name, value) in [
+            ("SOFTPHONE_TRUNK", "voiceconnector"),
+            ("SOFTPHONE_TRUNK", "host:0"),
+            ("SOFTPHONE_CALLER_ID", "6561234567"),
+            ("SOFTPHONE_SIP_ADDR", "anywhere"),
+            ("SOFTPHONE_MEDIA_IP", "localhost"),
+            ("SOFTPHONE_MEDIA_PORTS", "5000"),
+            ("SOFTPHONE_MEDIA_PORTS", "6000-5000"),
+            ("SOFTPHONE_ICE_SERVERS", "turn:x"),
+        ] {
+            let e = config(&[(name, value)]).unwrap_err();
+            assert!(e.to_string().contains(name), "{name}={value}: {e}");
+        }
+        let e = config(&[
+            ("SOFTPHONE_TRUNK", "h:5060"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "sctp"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("udp, tcp or tls"), "{e}");
+        let e = config(&[
+            ("SOFTPHONE_TRUNK", "h:5061"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "tls"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("SOFTPHONE_TRUNK_CA_FILE"));
+        let t = config(&[
+            ("SOFTPHONE_TRUNK", "h:5061"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "tls"),
+            ("SOFTPHONE_TRUNK_CA_FILE", "/etc/softphone/chime-root.pem"),
+        ])
+        .unwrap()
+        .telephony;
+        assert!(matches!(
+            t.trunk,
+            Trunk::Sip {
+                transport: SipTransport::Tls { .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn debug_does_not_show_the_trunk_password_or_turn_credentials() {
+        let c = config(&[
+            ("SOFTPHONE_TRUNK", "h:5060"),
+            ("SOFTPHONE_TRUNK_PASSWORD", "hunter2-trunk"),
+            (
+                "SOFTPHONE_ICE_SERVERS",
+                r#"[{"urls":["turn:t.example.com:3478"],"username":"a","credential":"turn-pass-9"}]"#,
+            ),
+        ])
+        .unwrap();
+        let debug = format!("{c:?}");
+        assert!(debug.contains("h:5060"), "{debug}");
+        assert!(!debug.contains("hunter2-trunk"), "{debug}");
+        assert!(!debug.contains("turn-pass-9"), "{debug}");
+    }
+}

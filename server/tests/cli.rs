@@ -1,0 +1,150 @@
+//! The real binary's command line: `--help` for `server` and each command, and a bad value
+//! that stops it with a message naming the variable.
+
+use std::process::{Command, Output};
+
+/// The binary in an empty directory (no `.env` of the developer's) without our variables.
+fn server(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = std::env::temp_dir().join(format!("softphone-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command.current_dir(&dir).args(args);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SOFTPHONE_") || name.starts_with("LEPTOS_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command.envs(env.iter().copied()).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn server_help_lists_the_commands_and_every_variable() {
+    let output = server(
+        &["--help"],
+        &[("SOFTPHONE_TRUNK_PASSWORD", "hunter2-trunk")],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let help = stdout(&output);
+    for command in ["serve", "numbers", "recordings", "dynamodb"] {
+        assert!(help.contains(command), "{command}: {help}");
+    }
+    for name in [
+        "LEPTOS_SITE_ADDR",
+        "SOFTPHONE_DATA_DIR",
+        "SOFTPHONE_STORE",
+        "SOFTPHONE_COGNITO_USER_POOL_ID",
+        "SOFTPHONE_RECORDINGS_BUCKET",
+        "SOFTPHONE_TRUNK_PASSWORD",
+        "SOFTPHONE_RECORDING_RETENTION_DAYS",
+    ] {
+        assert!(help.contains(&format!("[env: {name}")), "{name}: {help}");
+    }
+    assert!(!help.contains("hunter2-trunk"), "{help}");
+}
+
+#[test]
+fn each_command_has_help() {
+    for (args, says) in [
+        (&["serve", "--help"][..], "Run the app"),
+        (&["numbers", "--help"], "check"),
+        (&["numbers", "check", "--help"], "--stdin"),
+        (&["recordings", "--help"], "retention"),
+        (&["recordings", "retention", "--help"], "--dry-run"),
+        (&["dynamodb", "--help"], "create-table"),
+        (
+            &["dynamodb", "create-table", "--help"],
+            "SOFTPHONE_DYNAMODB_TABLE",
+        ),
+    ] {
+        let output = server(args, &[]);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        assert!(
+            stdout(&output).contains(says),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+    }
+}
+
+#[test]
+fn a_bad_value_names_the_variable() {
+    let output = server(
+        &["recordings", "retention", "--dry-run"],
+        &[
+            ("SOFTPHONE_STORE", "dynamodb"),
+            ("SOFTPHONE_DYNAMODB_TABLE", "bad table!"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"SOFTPHONE_DYNAMODB_TABLE="bad table!" is not valid"#),
+        "{stderr}"
+    );
+    let output = server(&[], &[("SOFTPHONE_LOG_FORMAT", "xml")]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"SOFTPHONE_LOG_FORMAT="xml" is not valid: json or text"#),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_usage_error_exits_2_and_numbers_check_runs_without_configuration() {
+    let output = server(&["bogus"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let output = server(
+        &["numbers", "check", "+65 8123 4567"],
+        &[("SOFTPHONE_LOG_FORMAT", "xml")],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        stdout(&output).contains("\"e164\":\"+6581234567\""),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn a_dotenv_file_in_the_working_directory_is_read_under_the_environment() {
+    let dir = std::env::temp_dir().join(format!("softphone-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        "# broken on purpose, but the environment wins\nexport SOFTPHONE_LOG_FORMAT='xml'\nSOFTPHONE_STORE=\"postgres\" # no such store\n",
+    )
+    .unwrap();
+    let run = |env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .current_dir(&dir)
+            .args(["dynamodb", "create-table"])
+            .env_remove("SOFTPHONE_LOG_FORMAT")
+            .env_remove("SOFTPHONE_STORE")
+            .envs(env.iter().copied());
+        command.output().unwrap()
+    };
+    let output = run(&[]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(r#"SOFTPHONE_LOG_FORMAT="xml""#), "{stderr}");
+    let output = run(&[("SOFTPHONE_LOG_FORMAT", "text")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(r#"SOFTPHONE_STORE="postgres""#), "{stderr}");
+    let output = run(&[
+        ("SOFTPHONE_LOG_FORMAT", "text"),
+        ("SOFTPHONE_STORE", "sqlite"),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("create-table needs SOFTPHONE_STORE=dynamodb"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
