@@ -216,7 +216,7 @@ impl FromRequestParts<RestState> for Caller {
             p.www_authenticate = Some(challenge);
             p
         };
-        let token = bearer(&parts.headers).ok_or_else(|| {
+        let token = crate::web::bearer_token(&parts.headers).ok_or_else(|| {
             unauthorised(
                 "send an access token: Authorization: Bearer <token>",
                 "Bearer",
@@ -253,12 +253,6 @@ impl FromRequestParts<RestState> for Caller {
         }
         Ok(Caller(principal))
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
 }
 
 fn page_size(limit: Option<u32>) -> ApiResult<usize> {
