@@ -485,24 +485,11 @@ async fn place_call(
     Caller(me): Caller,
     Body(input): Body<CallIn>,
 ) -> ApiResult<Response> {
-    // What is wrong with the request first, then whether it can go anywhere.
-    let country = input.default_country.map(Into::into);
-    if let Err(reason) =
-        app::domain::numbers::dialable(&input.number, country, state.services.numbers.as_ref())
-    {
-        return Err(ApiError::NumberRefused(reason).into());
-    }
-    if !state.services.telephony.available() {
-        return Err(ApiError::CallingUnavailable.into());
-    }
-    if !state.services.telephony.has_live_connection(&me.sub) {
-        return Err(ApiError::AppNotOpen.into());
-    }
     let ticket = calls::ops::start(
         &state.services,
         &me,
         &input.number,
-        country,
+        input.default_country.map(Into::into),
         app::api::ports::CallOrigin::Api,
     )
     .await?;
