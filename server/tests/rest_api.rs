@@ -544,6 +544,31 @@ async fn calls_and_recordings_are_the_owners_only() {
 }
 
 #[tokio::test]
+async fn a_refused_call_is_audited_as_from_the_app() {
+    let api = api().await;
+    let (alice, _, sub) = user(&api, "alice@example.com").await;
+    let reply = with_json(
+        &api,
+        "POST",
+        "/api/v1/calls",
+        &alice,
+        &json!({"number": "+65 1900 123 4567"}),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY, "NumberRefused");
+    let trail = api.store.list_audit(&sub, 10).await.unwrap();
+    let refused = trail
+        .iter()
+        .find(|e| e.action == "call_refused")
+        .expect("call_refused audited");
+    assert_eq!(refused.detail, "premium_rate");
+    assert!(
+        trail.iter().all(|e| e.action != "call_started"),
+        "{trail:?}"
+    );
+}
+
+#[tokio::test]
 async fn too_many_requests_are_refused_with_retry_after() {
     let api = api_with_limits(3, 1).await;
     let (alice, _, _) = user(&api, "alice@example.com").await;

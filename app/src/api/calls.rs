@@ -72,9 +72,11 @@ pub mod ops {
         })
     }
 
-    /// Places a call. The server re-checks the number against the policy (the browser's
-    /// verdict is only a convenience) and the guards, writes the call record and hands the
-    /// call to the telephony provider; a browser of the user's then sends its offer on the
+    /// Places a call: the one checked path for the app's dial pad and the REST API. The server
+    /// re-checks the number against the policy (the browser's verdict is only a convenience;
+    /// a refusal is audited), that calling is available, that a call placed from elsewhere has
+    /// an open app to carry its audio, and the guards; then it writes the call record and hands
+    /// the call to the telephony provider; a browser of the user's then sends its offer on the
     /// live channel.
     pub async fn start(
         services: &Services,
@@ -99,6 +101,9 @@ pub mod ops {
         if !services.telephony.available() {
             tracing::warn!("call requested but telephony is not available");
             return Err(ApiError::CallingUnavailable);
+        }
+        if origin == CallOrigin::Api && !services.telephony.has_live_connection(&me.sub) {
+            return Err(ApiError::AppNotOpen);
         }
         let now = services.clock.now_ms();
         let lock_guard = || {

@@ -3,6 +3,7 @@
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::auth::PasswordProblem;
@@ -67,8 +68,8 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The HTTP status the error travels with (server functions now, the REST API later), so
-    /// callers other than our UI can tell "not yours / not there" from a server fault.
+    /// The HTTP status the error travels with (server functions and the REST API), so callers
+    /// other than our UI can tell "not yours / not there" from a server fault.
     pub fn http_status(&self) -> u16 {
         match self {
             ApiError::NotSignedIn | ApiError::InvalidCredentials => 401,
@@ -101,6 +102,15 @@ impl FromServerFnError for ApiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         ApiError::Request(value.to_string())
+    }
+
+    /// Every server-function error is turned into its response here, so here it also gets the
+    /// status it names (on the server; the browser only decodes errors).
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        crate::api::ssr::set_error_status(self.http_status());
+        // A plain enum of strings and numbers: encoding it cannot fail.
+        <JsonEncoding as Encodes<Self>>::encode(self).unwrap_or_default()
     }
 }
 

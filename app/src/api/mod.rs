@@ -52,6 +52,23 @@ pub(crate) mod ssr {
         super::ports::write_audit(services.store.as_ref(), owner, at, action, detail).await;
     }
 
+    /// Answers the server function being run with `status` (see `ApiError::http_status`):
+    /// Leptos answers every server-function error with 500 otherwise. A plain HTML form post
+    /// keeps the redirect back to its page that server functions answer it with.
+    pub fn set_error_status(status: u16) {
+        use axum::http::{header::ACCEPT, StatusCode};
+        let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        let form_post = parts()
+            .and_then(|p| p.headers.get(ACCEPT).cloned())
+            .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
+            .unwrap_or(false);
+        if let (false, Ok(status)) = (form_post, StatusCode::from_u16(status)) {
+            response.set_status(status);
+        }
+    }
+
     pub fn set_cookie(value: String) {
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),

@@ -216,7 +216,7 @@ impl FromRequestParts<RestState> for Caller {
             p.www_authenticate = Some(challenge);
             p
         };
-        let token = bearer(&parts.headers).ok_or_else(|| {
+        let token = crate::web::bearer_token(&parts.headers).ok_or_else(|| {
             unauthorised(
                 "send an access token: Authorization: Bearer <token>",
                 "Bearer",
@@ -253,12 +253,6 @@ impl FromRequestParts<RestState> for Caller {
         }
         Ok(Caller(principal))
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
 }
 
 fn page_size(limit: Option<u32>) -> ApiResult<usize> {
@@ -491,24 +485,11 @@ async fn place_call(
     Caller(me): Caller,
     Body(input): Body<CallIn>,
 ) -> ApiResult<Response> {
-    // What is wrong with the request first, then whether it can go anywhere.
-    let country = input.default_country.map(Into::into);
-    if let Err(reason) =
-        app::domain::numbers::dialable(&input.number, country, state.services.numbers.as_ref())
-    {
-        return Err(ApiError::NumberRefused(reason).into());
-    }
-    if !state.services.telephony.available() {
-        return Err(ApiError::CallingUnavailable.into());
-    }
-    if !state.services.telephony.has_live_connection(&me.sub) {
-        return Err(ApiError::AppNotOpen.into());
-    }
     let ticket = calls::ops::start(
         &state.services,
         &me,
         &input.number,
-        country,
+        input.default_country.map(Into::into),
         app::api::ports::CallOrigin::Api,
     )
     .await?;

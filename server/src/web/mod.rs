@@ -1,0 +1,103 @@
+//! The HTTP side: Leptos pages and server functions, the session layer, the live channel,
+//! recording audio, JWKS and health; the REST API is nested from `crate::rest`.
+//!
+//! Server functions answer errors with the status the error names (404 for another user's
+//! records, 401, 409, 422, 429…): `app::api::ApiError` sets it through Leptos's
+//! `ResponseOptions` as it is sent.
+
+mod headers;
+mod health;
+mod live;
+mod recording_audio;
+mod session;
+
+use std::sync::Arc;
+
+use app::api::ports::Services;
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use jsonwebtoken::jwk::JwkSet;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+
+pub use session::{bearer_token, client_from_gateway};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+    /// The local identity's signing keys (none with Cognito, whose keys Cognito publishes).
+    pub jwks: Option<Arc<dyn Fn() -> JwkSet + Send + Sync>>,
+    pub calls: Arc<crate::calls::CallHub>,
+    pub public_url: String,
+    /// The REST API's request rate per user.
+    pub api_limits: crate::config::ApiLimits,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
+    let services = state.services.clone();
+    handle_server_fns_with_context(move || provide_context(services.clone()), request).await
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    match &state.jwks {
+        Some(keys) => Json(keys()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let page_services = state.services.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .route(app::api::live::PATH, get(live::live))
+        .route(
+            "/api/recordings/{id}/audio",
+            get(recording_audio::recording_audio),
+        )
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .nest(
+            "/api/v1",
+            crate::rest::router_with_limits(
+                state.services.clone(),
+                state.api_limits.burst,
+                state.api_limits.per_second,
+            ),
+        )
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(page_services.clone()),
+            move || app::shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::authenticate,
+        ))
+        .layer(middleware::from_fn(headers::security_headers))
+        .with_state(state)
+}
