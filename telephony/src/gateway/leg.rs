@@ -162,6 +162,7 @@ impl Leg {
                     destination,
                     packet,
                 } => {
+                    // UDP: a datagram the kernel cannot take now is lost like any other.
                     let _ = self.rtp_socket.try_send_to(&packet, destination);
                 }
                 bridge::Output::ToBrowser { timestamp, payload } => {
