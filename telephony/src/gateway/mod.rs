@@ -323,7 +323,7 @@ impl Gateway {
     }
 
     /// OPTIONS to the trunk every `every` (the Voice Connector keepalive), for as long as the
-    /// gateway runs.
+    /// gateway runs and is not stopped.
     fn keep_alive(self: Arc<Self>, every: Duration) {
         let weak = Arc::downgrade(&self);
         let tasks = self.tasks.clone();
@@ -333,6 +333,9 @@ impl Gateway {
                 let Some(gateway) = weak.upgrade() else {
                     return;
                 };
+                if gateway.tasks.is_closed() {
+                    return; // stopped: its endpoint answers nothing any more
+                }
                 gateway.probe_trunk().await;
                 drop(gateway);
                 tokio::time::sleep(every).await;
@@ -344,14 +347,10 @@ impl Gateway {
         self.sip.local
     }
 
+    /// Stops the SIP endpoint; the keepalive ends at its next turn.
     pub fn stop(&self) {
         self.sip.stop();
         self.tasks.close();
-    }
-
-    /// Tasks still running (call legs, the keepalive, the responder).
-    pub fn running_tasks(&self) -> usize {
-        self.tasks.len()
     }
 
     /// Binds a UDP socket on the next free port of the media range.
