@@ -113,7 +113,7 @@ impl Leg {
                 },
                 p = self.sip.progress() => match p {
                     SipProgress::State(s) => {
-                        let outcomes = self.sip.on_state(s, &mut self.tasks);
+                        let outcomes = self.sip.on_state(*s, &mut self.tasks);
                         self.apply(outcomes);
                     }
                     SipProgress::Failed(e) => self.emit(e),

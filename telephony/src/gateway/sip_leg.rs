@@ -251,7 +251,7 @@ impl SipLeg {
         loop {
             tokio::select! {
                 state = next_state(&mut self.states) => match state {
-                    Some(state) => return SipProgress::State(state),
+                    Some(state) => return SipProgress::State(Box::new(state)),
                     None => self.states = None,
                 },
                 result = join_invite(&mut self.invite) => {
@@ -402,7 +402,8 @@ impl SipLeg {
 
 /// What [`SipLeg::progress`] brings.
 pub(crate) enum SipProgress {
-    State(DialogState),
+    /// Boxed: a dialog state carries a whole SIP message.
+    State(Box<DialogState>),
     /// The INVITE failed before an answer.
     Failed(LegEvent),
 }
