@@ -9,5 +9,6 @@ pub mod rtp;
 pub mod sdp;
 pub mod simulator;
 pub mod sip;
+mod tasks;
 pub mod tones;
 pub mod wav;

@@ -15,12 +15,14 @@ use rsipstack::sip::typed::Authorization;
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use tokio::net::UdpSocket;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::g711::G711;
 use crate::rtp::{self, EventReport, RtpSender};
 use crate::sdp::AudioDescription;
 use crate::sip::{SipEndpoint, SipError};
+use crate::tasks::{drain, log_joined, spawn_logged};
 use crate::tones::{dtmf_digit, dtmf_freqs, ToneGenerator, FRAME_SAMPLES};
 
 /// What a number does when called.
@@ -179,14 +181,21 @@ impl PstnSimulator {
         });
         let stop = cancel.clone();
         tokio::spawn(async move {
+            // One task per request (a call lasts as long as its task); stopping waits for them.
+            let mut calls = JoinSet::new();
             loop {
                 let tx = tokio::select! {
                     _ = stop.cancelled() => break,
+                    Some(done) = calls.join_next(), if !calls.is_empty() => {
+                        log_joined(done);
+                        continue;
+                    }
                     tx = requests.recv() => match tx { Some(tx) => tx, None => break },
                 };
                 let state = state.clone();
-                tokio::spawn(async move { state.handle(tx).await });
+                calls.spawn(async move { state.handle(tx).await });
             }
+            drain(&mut calls).await;
         });
         tracing::info!(addr = %endpoint.local, "PSTN simulator listening");
         Ok(PstnSimulator { endpoint, cancel })
@@ -224,13 +233,9 @@ impl Shared {
     async fn handle(self: Arc<Self>, mut tx: Transaction) {
         match tx.original.method {
             Method::Invite => self.invite(tx).await,
-            Method::Options => {
-                let _ = tx.reply(StatusCode::OK).await;
-            }
+            Method::Options => reply(&mut tx, StatusCode::OK).await,
             Method::Ack => {}
-            _ => {
-                let _ = tx.reply(StatusCode::MethodNotAllowed).await;
-            }
+            _ => reply(&mut tx, StatusCode::MethodNotAllowed).await,
         }
     }
 
@@ -294,46 +299,43 @@ impl Shared {
             if status == StatusCode::Forbidden {
                 tracing::info!("simulator: INVITE with wrong credentials refused");
             }
-            let _ = tx.reply_with(status, headers, None).await;
+            if let Err(e) = tx.reply_with(status, headers, None).await {
+                tracing::warn!(error = %e, "simulator: challenge not sent");
+            }
             return;
         }
         let user = tx.original.uri.user().unwrap_or_default().to_string();
         if let Err(refusal) = check_calling_plan(&user) {
             let (status, reason) = refusal.status();
-            tracing::info!(%user, ?refusal, "simulator: destination refused");
-            let _ = tx
-                .reply_with(
-                    status,
-                    vec![Header::Other(
-                        "Reason".into(),
-                        format!("Q.850;cause=21;text=\"{reason}\""),
-                    )],
-                    None,
-                )
-                .await;
+            tracing::info!(?refusal, "simulator: destination refused");
+            let reason =
+                Header::Other("Reason".into(), format!("Q.850;cause=21;text=\"{reason}\""));
+            if let Err(e) = tx.reply_with(status, vec![reason], None).await {
+                tracing::warn!(error = %e, "simulator: refusal not sent");
+            }
             return;
         }
         let offer = match AudioDescription::parse(&tx.original.body) {
             Ok(offer) => offer,
             Err(e) => {
                 tracing::info!(error = %e, "simulator: unusable SDP offer");
-                let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+                reply(&mut tx, StatusCode::NotAcceptableHere).await;
                 return;
             }
         };
         let Some(law) = offer.common_g711(&[G711::Pcmu, G711::Pcma]) else {
             tracing::info!("simulator: offer without G.711 refused");
-            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+            reply(&mut tx, StatusCode::NotAcceptableHere).await;
             return;
         };
         let behaviour = behaviour_of(&user);
         match behaviour {
             Behaviour::Busy => {
-                let _ = tx.reply(StatusCode::BusyHere).await;
+                reply(&mut tx, StatusCode::BusyHere).await;
                 return;
             }
             Behaviour::NotFound => {
-                let _ = tx.reply(StatusCode::NotFound).await;
+                reply(&mut tx, StatusCode::NotFound).await;
                 return;
             }
             _ => {}
@@ -349,14 +351,15 @@ impl Shared {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "simulator: cannot create dialog");
-                let _ = tx.reply(StatusCode::ServerInternalError).await;
+                reply(&mut tx, StatusCode::ServerInternalError).await;
                 return;
             }
         };
         let id = dialog.id();
         let mut handled = dialog.clone();
-        tokio::spawn(async move {
-            let _ = handled.handle(&mut tx).await;
+        let mut transaction = JoinSet::new();
+        spawn_logged(&mut transaction, "simulator INVITE", async move {
+            handled.handle(&mut tx).await
         });
         let call = SimCall {
             shared: self.clone(),
@@ -365,6 +368,7 @@ impl Shared {
         };
         call.run(behaviour, offer, law).await;
         self.endpoint.dialogs.remove_dialog(&id);
+        drain(&mut transaction).await;
     }
 }
 
@@ -372,6 +376,13 @@ struct SimCall {
     shared: Arc<Shared>,
     dialog: rsipstack::dialog::invite_dialog::InviteDialog,
     states: DialogStateReceiver,
+}
+
+/// Answers `tx` with `status`, logging a reply that could not be sent.
+async fn reply(tx: &mut Transaction, status: StatusCode) {
+    if let Err(e) = tx.reply(status.clone()).await {
+        tracing::warn!(error = %e, %status, "simulator: reply not sent");
+    }
 }
 
 impl SimCall {
@@ -472,7 +483,7 @@ impl SimCall {
             let _ = self.dialog.bye().await;
         }
         stop.cancel();
-        let _ = media.await;
+        log_joined(media.await);
     }
 }
 

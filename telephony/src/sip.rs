@@ -271,9 +271,10 @@ async fn dispatch(
             return;
         }
         if tx.original.method != rsipstack::sip::Method::Ack {
-            let _ = tx
-                .reply(rsipstack::sip::StatusCode::CallTransactionDoesNotExist)
-                .await;
+            let status = rsipstack::sip::StatusCode::CallTransactionDoesNotExist;
+            if let Err(e) = tx.reply(status).await {
+                tracing::debug!(error = %e, "481 for an unknown dialog not sent");
+            }
         }
         return;
     }

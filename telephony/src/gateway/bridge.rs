@@ -1,0 +1,394 @@
+//! The media bridge between the browser leg and the SIP leg, sans IO: packets, commands and
+//! the time go in ([`Bridge::handle_input`]), packets, events and recorded audio come out
+//! ([`Bridge::poll_output`]), with [`Output::Timeout`] saying when it next needs the time. No
+//! sockets, no tasks and no clock of its own, so it runs the same on a simulated clock in tests
+//! (`telephony/tests/bridge_*.rs`) as in the leg's run loop.
+//!
+//! What it does: relays G.711 both ways (mapping μ-law ↔ A-law when the trunk answered with the
+//! other law), relays RFC 4733 key reports to the trunk and reports each key once, keeps the
+//! browser's timestamps continuous across ringback and trunk audio, plays ringback with the
+//! callee country's cadence, and taps both directions for a recording.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::playout::{OutClock, Ringback};
+use super::LegEvent;
+use crate::g711::G711;
+use crate::recording::{PauseMode, RecordedAudio, RecordingTap};
+use crate::rtp::{self, EventReport, RtpSender};
+use crate::tones::{dtmf_digit, FRAME_SAMPLES};
+
+/// One frame of ringback and one recording poll each.
+pub const FRAME: Duration = Duration::from_millis(20);
+/// How far ahead [`Output::Timeout`] points when nothing is due (the run loop waits on other
+/// things meanwhile, and any input brings a fresh deadline).
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// What the bridge needs to know from the start of the call.
+#[derive(Clone, Debug)]
+pub struct BridgeConfig {
+    /// The law the browser sends and receives.
+    pub browser_law: G711,
+    /// The callee (E.164): its country picks the ringback cadence.
+    pub callee: String,
+    /// Our RTP stream toward the trunk: SSRC, first sequence number, first timestamp.
+    pub trunk_ssrc: u32,
+    pub trunk_first_sequence: u16,
+    pub trunk_first_timestamp: u32,
+}
+
+/// The trunk's media as its SDP describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrunkMedia {
+    /// The one address trunk RTP is accepted from and sent to.
+    pub remote: SocketAddr,
+    pub law: G711,
+    /// telephone-event's payload type, if the trunk takes key reports.
+    pub telephone_event_pt: Option<u8>,
+}
+
+/// Recording control (the sink lives with whoever performs [`Output::Recorded`]).
+#[derive(Clone, Debug)]
+pub enum RecordControl {
+    /// Starts recording, playing `notice` to the called party first; ignored while a recording
+    /// runs.
+    Start {
+        notice: Arc<[i16]>,
+        mode: PauseMode,
+    },
+    Pause,
+    Resume,
+    /// Ends the recording: its last audio comes out, then [`Output::RecordingEnded`].
+    Stop,
+}
+
+/// What happens to the bridge.
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// A G.711 frame from the browser; `time` is its media time in 8 kHz units.
+    BrowserAudio {
+        time: u64,
+        law: G711,
+        payload: &'a [u8],
+    },
+    /// One RFC 4733 report from the browser (the end report comes three times).
+    BrowserDtmf {
+        time: u64,
+        event: u8,
+        end: bool,
+        volume: u8,
+        duration: Duration,
+    },
+    /// A datagram on the SIP leg's media port.
+    TrunkDatagram {
+        source: SocketAddr,
+        contents: &'a [u8],
+    },
+    /// The trunk's SDP (early media, the answer, or a session update).
+    TrunkMedia(TrunkMedia),
+    /// The trunk answered: audio now flows both ways and ringback stops.
+    Answered,
+    Ringback(bool),
+    Record(RecordControl),
+    /// The deadline of the last [`Output::Timeout`] (or later) has come.
+    Timeout,
+}
+
+/// What the bridge wants done, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// An RTP packet for the trunk.
+    ToTrunk {
+        destination: SocketAddr,
+        packet: Vec<u8>,
+    },
+    /// A G.711 frame (in the browser's law) for the browser leg, at this media time (8 kHz).
+    ToBrowser {
+        timestamp: u64,
+        payload: Vec<u8>,
+    },
+    Event(LegEvent),
+    /// Audio for the recording's sink.
+    Recorded(RecordedAudio),
+    /// The recording has ended: its sink can close.
+    RecordingEnded,
+    /// Nothing more to do until this time (or the next input).
+    Timeout(Instant),
+}
+
+/// A 20 ms tick that skips the ticks it missed rather than bunching them up.
+#[derive(Clone, Copy, Debug)]
+struct Tick {
+    next: Instant,
+}
+
+impl Tick {
+    /// The first tick is due at once.
+    fn starting(now: Instant) -> Tick {
+        Tick { next: now }
+    }
+
+    fn due(&mut self, now: Instant) -> bool {
+        if now < self.next {
+            return false;
+        }
+        let missed = (now - self.next).as_nanos() / FRAME.as_nanos();
+        self.next += FRAME * (missed as u32 + 1);
+        true
+    }
+}
+
+/// A recording in progress and when it is next polled.
+struct Recording {
+    tap: RecordingTap,
+    tick: Tick,
+}
+
+pub struct Bridge {
+    browser_law: G711,
+    callee: String,
+    trunk_media: Option<TrunkMedia>,
+    trunk_sender: RtpSender,
+    trunk_ts_base: u32,
+    browser_clock: OutClock,
+    ringback: Option<(Ringback, Tick)>,
+    recording: Option<Recording>,
+    /// The origin of the recording tap's clock.
+    epoch: Instant,
+    /// The start time of the last key report relayed, and of the last key reported.
+    last_dtmf_ts: Option<u64>,
+    dtmf_end_seen: Option<u64>,
+    sent_first_audio: bool,
+    answered: bool,
+    last_now: Instant,
+    outputs: VecDeque<Output>,
+}
+
+impl Bridge {
+    pub fn new(config: BridgeConfig, now: Instant) -> Bridge {
+        Bridge {
+            browser_law: config.browser_law,
+            callee: config.callee,
+            trunk_media: None,
+            trunk_sender: RtpSender::new(config.trunk_ssrc, config.trunk_first_sequence),
+            trunk_ts_base: config.trunk_first_timestamp,
+            browser_clock: OutClock::default(),
+            ringback: None,
+            recording: None,
+            epoch: now,
+            last_dtmf_ts: None,
+            dtmf_end_seen: None,
+            sent_first_audio: false,
+            answered: false,
+            last_now: now,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The trunk's media, once its SDP arrived.
+    pub fn trunk_media(&self) -> Option<&TrunkMedia> {
+        self.trunk_media.as_ref()
+    }
+
+    pub fn handle_input(&mut self, input: Input<'_>, now: Instant) {
+        self.last_now = self.last_now.max(now);
+        match input {
+            Input::BrowserAudio { time, law, payload } => {
+                self.relay_browser_audio(time, law, payload)
+            }
+            Input::BrowserDtmf {
+                time,
+                event,
+                end,
+                volume,
+                duration,
+            } => self.relay_dtmf(time, event, end, volume, duration),
+            Input::TrunkDatagram { source, contents } => self.on_trunk_datagram(source, contents),
+            Input::TrunkMedia(media) => self.trunk_media = Some(media),
+            Input::Answered => {
+                self.answered = true;
+                self.ringback = None;
+            }
+            Input::Ringback(on) => {
+                self.ringback =
+                    on.then(|| (Ringback::for_number(&self.callee), Tick::starting(now)));
+            }
+            Input::Record(control) => self.on_record(control, now),
+            Input::Timeout => self.on_timeout(now),
+        }
+    }
+
+    /// The next thing to do; [`Output::Timeout`] when there is nothing until then.
+    pub fn poll_output(&mut self) -> Output {
+        if let Some(out) = self.outputs.pop_front() {
+            return out;
+        }
+        let ringback = self.ringback.as_ref().map(|(_, tick)| tick.next);
+        let record = self.recording.as_ref().map(|r| r.tick.next);
+        let at = match (ringback, record) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => self.last_now + IDLE,
+        };
+        Output::Timeout(at)
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        if let Some((ringback, tick)) = self.ringback.as_mut() {
+            if tick.due(now) {
+                let frame = ringback.frame();
+                let payload: Vec<u8> = frame.iter().map(|&s| self.browser_law.encode(s)).collect();
+                let timestamp = self.browser_clock.advance(None, FRAME_SAMPLES as u64);
+                self.outputs
+                    .push_back(Output::ToBrowser { timestamp, payload });
+            }
+        }
+        let at = now.saturating_duration_since(self.epoch);
+        if let Some(r) = self.recording.as_mut() {
+            if r.tick.due(now) {
+                let audio = r.tap.poll(at);
+                self.outputs.extend(audio.into_iter().map(Output::Recorded));
+            }
+        }
+    }
+
+    fn on_record(&mut self, control: RecordControl, now: Instant) {
+        let at = now.saturating_duration_since(self.epoch);
+        match control {
+            RecordControl::Start { notice, mode } => {
+                if self.recording.is_none() {
+                    self.recording = Some(Recording {
+                        tap: RecordingTap::new(at, mode, notice.to_vec()),
+                        tick: Tick::starting(now),
+                    });
+                }
+            }
+            RecordControl::Pause => {
+                if let Some(r) = self.recording.as_mut() {
+                    r.tap.pause(at);
+                }
+            }
+            RecordControl::Resume => {
+                if let Some(r) = self.recording.as_mut() {
+                    r.tap.resume(at);
+                }
+            }
+            RecordControl::Stop => {
+                if let Some(r) = self.recording.take() {
+                    let audio = r.tap.stop(at);
+                    self.outputs.extend(audio.into_iter().map(Output::Recorded));
+                    self.outputs.push_back(Output::RecordingEnded);
+                }
+            }
+        }
+    }
+
+    /// Browser audio → trunk, same law when both legs agree (the usual case).
+    fn relay_browser_audio(&mut self, time: u64, law: G711, data: &[u8]) {
+        let Some(media) = &self.trunk_media else {
+            return;
+        };
+        if !self.answered {
+            // Before the answer only early media flows, toward the browser.
+            return;
+        }
+        let (remote, trunk_law) = (media.remote, media.law);
+        let payload = match self.recording.as_mut() {
+            Some(r) => {
+                let mut pcm: Vec<i16> = data.iter().map(|&b| law.decode(b)).collect();
+                if r.tap.agent(&mut pcm) {
+                    // The consent notice is mixed in: what goes out is the new audio.
+                    pcm.iter().map(|&s| trunk_law.encode(s)).collect()
+                } else {
+                    law.convert(trunk_law, data)
+                }
+            }
+            None => law.convert(trunk_law, data),
+        };
+        let ts = self.trunk_sender.timestamp_for(time, self.trunk_ts_base);
+        let packet = self
+            .trunk_sender
+            .packet(trunk_law.payload_type(), false, ts, &payload);
+        self.outputs.push_back(Output::ToTrunk {
+            destination: remote,
+            packet: packet.to_vec(),
+        });
+    }
+
+    /// A browser telephone-event report → the same report to the trunk (RFC 4733).
+    fn relay_dtmf(&mut self, start: u64, event: u8, end: bool, volume: u8, duration: Duration) {
+        let new_event = self.last_dtmf_ts != Some(start);
+        if new_event {
+            self.last_dtmf_ts = Some(start);
+        }
+        // The end report is sent three times; the key counts once.
+        if end && self.dtmf_end_seen != Some(start) {
+            self.dtmf_end_seen = Some(start);
+            if let Some(digit) = dtmf_digit(event) {
+                self.outputs.push_back(Output::Event(LegEvent::Dtmf(digit)));
+            }
+        }
+        let Some(media) = &self.trunk_media else {
+            return;
+        };
+        let Some(pt) = media.telephone_event_pt else {
+            return;
+        };
+        let remote = media.remote;
+        let report = EventReport::from_duration(event, end, volume, duration);
+        let ts = self.trunk_sender.timestamp_for(start, self.trunk_ts_base);
+        let packet = self
+            .trunk_sender
+            .packet(pt, new_event, ts, &report.to_bytes());
+        self.outputs.push_back(Output::ToTrunk {
+            destination: remote,
+            packet: packet.to_vec(),
+        });
+    }
+
+    fn on_trunk_datagram(&mut self, source: SocketAddr, contents: &[u8]) {
+        let Some(media) = self.trunk_media.as_ref() else {
+            return;
+        };
+        // Only the address the trunk's SDP names may feed the call: anything else on the same
+        // host could otherwise hijack or inject audio.
+        if source != media.remote {
+            return;
+        }
+        let Ok(packet) = rtp::parse(contents) else {
+            return;
+        };
+        let Some(law) = G711::from_payload_type(packet.header.payload_type) else {
+            return; // telephone-event or comfort noise from the trunk: not relayed
+        };
+        if law != media.law {
+            return;
+        }
+        // Trunk audio replaces our ringback.
+        self.ringback = None;
+        let mut payload = None;
+        if let Some(r) = self.recording.as_mut() {
+            let mut pcm: Vec<i16> = packet.payload.iter().map(|&b| law.decode(b)).collect();
+            r.tap.called_party(&pcm);
+            // The agent hears the consent notice too, while it plays.
+            if r.tap.agent_hears(&mut pcm) {
+                let to = self.browser_law;
+                payload = Some(pcm.iter().map(|&s| to.encode(s)).collect::<Vec<u8>>());
+            }
+        }
+        let payload = payload.unwrap_or_else(|| law.convert(self.browser_law, packet.payload));
+        let timestamp = self
+            .browser_clock
+            .advance(Some(packet.header.timestamp), payload.len() as u64);
+        self.outputs
+            .push_back(Output::ToBrowser { timestamp, payload });
+        if !self.sent_first_audio {
+            self.sent_first_audio = true;
+            self.outputs
+                .push_back(Output::Event(LegEvent::FirstTrunkAudio));
+        }
+    }
+}

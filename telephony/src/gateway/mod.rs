@@ -1,0 +1,502 @@
+//! The media gateway: one browser leg (str0m: ICE-lite, DTLS-SRTP, G.711 + telephone-event) and
+//! one SIP leg (rsipstack UAC + our RTP) per call, relaying G.711 frames without transcoding.
+//!
+//! The gateway does what it is told: the call's state machine (in the app's domain) decides when
+//! to INVITE, CANCEL or BYE and when to play ringback; the gateway reports what happens on both
+//! legs as [`LegEvent`]s.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rsipstack::sip::{Host, HostWithPort, Scheme, Transport, Uri};
+use rsipstack::transport::SipAddr;
+use str0m::change::SdpOffer;
+use str0m::crypto::dtls::DtlsCert;
+use str0m::format::{Codec, FormatParams};
+use str0m::media::{Frequency, MediaKind, Mid, Pt};
+use str0m::{Candidate, RtcConfig};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::task::TaskTracker;
+
+use crate::g711::G711;
+use crate::recording::{PauseMode, RecordedAudio};
+use crate::sip::{SipEndpoint, SipError};
+use crate::tasks::redact_numbers;
+
+pub mod bridge;
+mod leg;
+mod playout;
+mod sip_leg;
+
+use bridge::{Bridge, BridgeConfig};
+use leg::{BrowserSide, Leg};
+use sip_leg::{host_of, LocalSession, SipLeg, SipTarget};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrunkTransport {
+    Udp,
+    Tcp,
+    /// SIP over TLS (a Voice Connector with encryption on: port 5061), verifying the trunk's
+    /// certificate against these trust anchors (PEM).
+    Tls {
+        ca_pem: Vec<u8>,
+    },
+}
+
+impl TrunkTransport {
+    fn sip(&self) -> Transport {
+        match self {
+            TrunkTransport::Udp => Transport::Udp,
+            TrunkTransport::Tcp => Transport::Tcp,
+            TrunkTransport::Tls { .. } => Transport::Tls,
+        }
+    }
+}
+
+/// Where calls go: the PSTN simulator, or an Amazon Chime SDK Voice Connector.
+#[derive(Clone, Debug)]
+pub struct TrunkConfig {
+    /// `host:port`; a host name is resolved for every call (Voice Connector addresses change).
+    pub target: String,
+    pub transport: TrunkTransport,
+    /// Digest credentials, if the trunk asks for them.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The caller ID sent in From, in E.164.
+    pub caller_id: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct MediaConfig {
+    /// The address the media sockets bind to.
+    pub bind_ip: IpAddr,
+    /// The address browsers and the trunk are told to send media to (ICE candidate, SDP).
+    pub public_ip: IpAddr,
+    /// The UDP port range for media (two ports per call).
+    pub port_min: u16,
+    pub port_max: u16,
+    /// Ignore media from anywhere but 127.0.0.0/8 (tests and benchmarks on loopback: browsers
+    /// also try their external addresses).
+    pub loopback_only: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Where the SIP leg listens (UDP and TCP).
+    pub sip_addr: SocketAddr,
+    pub trunk: TrunkConfig,
+    pub media: MediaConfig,
+}
+
+/// How often the gateway probes the trunk with OPTIONS.
+pub const KEEPALIVE_EVERY: Duration = Duration::from_secs(30);
+/// How long a probe may take before the trunk counts as unreachable.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the browser's offer is not valid SDP: {0}")]
+    BadOffer(String),
+    #[error("the browser offered no audio")]
+    NoAudio,
+    #[error("the browser offered neither PCMU nor PCMA")]
+    NoCommonCodec,
+    #[error("no free media port in {0}-{1}")]
+    NoMediaPort(u16, u16),
+    #[error("the trunk address {0} cannot be resolved")]
+    TrunkUnresolvable(String),
+    #[error(transparent)]
+    Sip(#[from] SipError),
+}
+
+/// What the call's owner tells the leg to do.
+#[derive(Clone, Debug)]
+pub enum LegCommand {
+    Invite,
+    Cancel,
+    Bye,
+    Ringback(bool),
+    Record(RecordCommand),
+    /// Tear everything down now (the owner has finished with the call).
+    Close,
+}
+
+/// Recording of the call's audio (see [`crate::recording`]).
+#[derive(Clone, Debug)]
+pub enum RecordCommand {
+    /// Starts recording into `sink`, playing `notice` to the called party first. Ignored while
+    /// a recording runs.
+    Start {
+        sink: mpsc::UnboundedSender<RecordedAudio>,
+        notice: Arc<[i16]>,
+        mode: PauseMode,
+    },
+    Pause,
+    Resume,
+    /// Ends the recording (the call goes on); the sink closes once the last audio is in it.
+    Stop,
+}
+
+/// What happened on either leg.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LegEvent {
+    /// 100 Trying.
+    Trying,
+    /// 180 (or 183 without SDP): the far end is alerting; we play ringback.
+    Ringing,
+    /// 18x with SDP: the network's own tones now reach the browser.
+    EarlyMedia,
+    /// 200 OK to the INVITE.
+    Answered,
+    /// A final failure response to the INVITE.
+    Rejected {
+        status: u16,
+        reason: String,
+    },
+    RemoteBye,
+    /// The far end confirmed our BYE or CANCEL.
+    EndConfirmed,
+    /// The SIP leg cannot continue (transport error, no SDP answer…).
+    Failed {
+        detail: String,
+    },
+    /// ICE and DTLS are up with the browser.
+    BrowserConnected,
+    /// ICE lost the browser.
+    BrowserLost,
+    /// The first audio frame from the trunk was sent to the browser.
+    FirstTrunkAudio,
+    /// A DTMF key the browser sent (relayed to the trunk as RFC 4733).
+    Dtmf(char),
+}
+
+/// A call's two legs, running in their own task.
+pub struct CallLeg {
+    /// The SDP answer for the browser.
+    pub answer: String,
+    pub events: mpsc::UnboundedReceiver<LegEvent>,
+    commands: mpsc::UnboundedSender<LegCommand>,
+}
+
+impl CallLeg {
+    pub fn command(&self, command: LegCommand) {
+        send_command(&self.commands, command);
+    }
+
+    /// A handle that can only send commands (for another task).
+    pub fn commander(&self) -> LegCommander {
+        LegCommander(self.commands.clone())
+    }
+}
+
+#[derive(Clone)]
+pub struct LegCommander(mpsc::UnboundedSender<LegCommand>);
+
+impl LegCommander {
+    pub fn command(&self, command: LegCommand) {
+        send_command(&self.0, command);
+    }
+}
+
+fn send_command(leg: &mpsc::UnboundedSender<LegCommand>, command: LegCommand) {
+    // A leg that has ended needs nothing more (its owner hears why through its events).
+    if leg.send(command).is_err() {
+        tracing::debug!("command for a leg that has ended");
+    }
+}
+
+pub struct Gateway {
+    config: GatewayConfig,
+    sip: Arc<SipEndpoint>,
+    dtls_cert: DtlsCert,
+    next_port: AtomicU32,
+    /// The last OPTIONS probe got an answer (None before the first probe).
+    trunk_reachable: std::sync::Mutex<Option<bool>>,
+    /// The call legs, the keepalive and the out-of-dialog responder.
+    tasks: TaskTracker,
+}
+
+impl Gateway {
+    pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, GatewayError> {
+        install_crypto();
+        let tcp = config.trunk.transport == TrunkTransport::Tcp;
+        let tls = match &config.trunk.transport {
+            TrunkTransport::Tls { ca_pem } => Some(crate::sip::SipTls::Client {
+                ca_pem: ca_pem.clone(),
+                // A host name is what the certificate names; an address is verified as such.
+                server_name: config
+                    .trunk
+                    .target
+                    .rsplit_once(':')
+                    .map(|(h, _)| h.to_string())
+                    .filter(|h| h.parse::<IpAddr>().is_err()),
+            }),
+            _ => None,
+        };
+        let (sip, mut requests) =
+            SipEndpoint::bind_with_tls(config.sip_addr, tcp, tls, "softphone-gateway").await?;
+        let tasks = TaskTracker::new();
+        // Requests outside a dialog: answer OPTIONS (keepalive probes), refuse calls in.
+        tasks.spawn(async move {
+            while let Some(mut tx) = requests.recv().await {
+                let status = match tx.original.method {
+                    rsipstack::sip::Method::Options => rsipstack::sip::StatusCode::OK,
+                    rsipstack::sip::Method::Ack => continue,
+                    _ => rsipstack::sip::StatusCode::TemporarilyUnavailable,
+                };
+                if let Err(e) = tx.reply(status).await {
+                    let error = redact_numbers(&e.to_string());
+                    tracing::warn!(%error, "out-of-dialog reply failed");
+                }
+            }
+        });
+        let dtls_cert = str0m::crypto::from_feature_flags()
+            .dtls_provider
+            .generate_certificate()
+            .ok_or_else(|| GatewayError::Sip(SipError::Stack("no DTLS certificate".into())))?;
+        let first = config.media.port_min as u32;
+        let gateway = Arc::new(Gateway {
+            next_port: AtomicU32::new(first),
+            config,
+            sip,
+            dtls_cert,
+            trunk_reachable: std::sync::Mutex::new(None),
+            tasks,
+        });
+        gateway.clone().keep_alive(KEEPALIVE_EVERY);
+        Ok(gateway)
+    }
+
+    /// Whether the trunk answered the last OPTIONS probe (`None` before the first one).
+    pub fn trunk_reachable(&self) -> Option<bool> {
+        *self
+            .trunk_reachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Probes the trunk now, records and returns whether it answered.
+    pub async fn probe_trunk(&self) -> bool {
+        let up = match self.resolve_trunk().await {
+            Ok((host, addr)) => {
+                let uri = Uri {
+                    scheme: Some(Scheme::Sip),
+                    auth: None,
+                    host_with_port: host_of(&host, addr),
+                    params: vec![],
+                    headers: vec![],
+                };
+                let destination = SipAddr {
+                    r#type: Some(self.config.trunk.transport.sip()),
+                    addr: HostWithPort {
+                        host: Host::IpAddr(addr.ip()),
+                        port: Some(addr.port().into()),
+                    },
+                };
+                let probe = self
+                    .sip
+                    .ping(uri, destination, &self.config.trunk.caller_id);
+                matches!(
+                    tokio::time::timeout(KEEPALIVE_TIMEOUT, probe).await,
+                    Ok(Ok(_))
+                )
+            }
+            Err(_) => false,
+        };
+        let before = self
+            .trunk_reachable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(up);
+        if before != Some(up) {
+            if up {
+                tracing::info!(trunk = %self.config.trunk.target, "trunk answers OPTIONS");
+            } else {
+                tracing::warn!(trunk = %self.config.trunk.target, "trunk does not answer OPTIONS: calls will fail");
+            }
+        }
+        up
+    }
+
+    /// OPTIONS to the trunk every `every` (the Voice Connector keepalive), for as long as the
+    /// gateway runs and is not stopped.
+    fn keep_alive(self: Arc<Self>, every: Duration) {
+        let weak = Arc::downgrade(&self);
+        let tasks = self.tasks.clone();
+        drop(self);
+        tasks.spawn(async move {
+            loop {
+                let Some(gateway) = weak.upgrade() else {
+                    return;
+                };
+                if gateway.tasks.is_closed() {
+                    return; // stopped: its endpoint answers nothing any more
+                }
+                gateway.probe_trunk().await;
+                drop(gateway);
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.sip.local
+    }
+
+    /// Stops the SIP endpoint; the keepalive ends at its next turn.
+    pub fn stop(&self) {
+        self.sip.stop();
+        self.tasks.close();
+    }
+
+    /// Binds a UDP socket on the next free port of the media range.
+    async fn media_socket(&self) -> Result<UdpSocket, GatewayError> {
+        let m = &self.config.media;
+        let (lo, hi) = (m.port_min as u32, m.port_max as u32);
+        let span = hi.saturating_sub(lo) + 1;
+        for _ in 0..span {
+            let n = self.next_port.fetch_add(1, Ordering::Relaxed);
+            let port = lo + (n.wrapping_sub(lo)) % span;
+            if let Ok(socket) = UdpSocket::bind((m.bind_ip, port as u16)).await {
+                return Ok(socket);
+            }
+        }
+        Err(GatewayError::NoMediaPort(m.port_min, m.port_max))
+    }
+
+    /// Answers the browser's offer and prepares the SIP leg to `callee` (E.164). Nothing is
+    /// sent to the trunk until [`LegCommand::Invite`].
+    pub async fn open(&self, callee: &str, browser_offer: &str) -> Result<CallLeg, GatewayError> {
+        let offer = SdpOffer::from_sdp_string(browser_offer)
+            .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
+        let web_socket = self.media_socket().await?;
+        let rtp_socket = self.media_socket().await?;
+        let web_port = web_socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let public = SocketAddr::new(self.config.media.public_ip, web_port);
+
+        let mut rtc = g711_rtc_config()
+            .set_ice_lite(true)
+            .set_dtls_cert(self.dtls_cert.clone())
+            .build(Instant::now());
+        let candidate = Candidate::host(public, "udp")
+            .map_err(|e| GatewayError::BadOffer(format!("candidate: {e}")))?;
+        rtc.add_local_candidate(candidate);
+        let mids: Vec<Mid> = offer.media_lines.iter().map(|m| m.mid()).collect();
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
+        // The browser's audio m-line (str0m answers any others as rejected).
+        let mid = mids.into_iter().find(|mid| {
+            rtc.media(*mid)
+                .is_some_and(|m| m.kind() == MediaKind::Audio)
+        });
+        let mid = mid.ok_or(GatewayError::NoAudio)?;
+        let (law, pt) = {
+            let writer = rtc.writer(mid).ok_or(GatewayError::NoAudio)?;
+            let found = writer.payload_params().find_map(|p| match p.spec().codec {
+                Codec::PCMU => Some((G711::Pcmu, p.pt())),
+                Codec::PCMA => Some((G711::Pcma, p.pt())),
+                _ => None,
+            });
+            found.ok_or(GatewayError::NoCommonCodec)?
+        };
+
+        let (target_host, target_addr) = self.resolve_trunk().await?;
+        let rtp_port = rtp_socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let now = Instant::now();
+        let bridge = Bridge::new(
+            BridgeConfig {
+                browser_law: law,
+                callee: callee.to_string(),
+                trunk_ssrc: rand::random(),
+                trunk_first_sequence: rand::random(),
+                trunk_first_timestamp: rand::random(),
+            },
+            now,
+        );
+        let sip = SipLeg::new(
+            SipTarget {
+                endpoint: self.sip.clone(),
+                trunk: self.config.trunk.clone(),
+                host: target_host,
+                addr: target_addr,
+                callee: callee.to_string(),
+            },
+            law,
+            LocalSession::new(
+                self.config.media.public_ip,
+                rtp_port,
+                rand::random::<u32>() as u64,
+            ),
+        );
+        let leg = Leg {
+            browser: BrowserSide {
+                rtc,
+                mid,
+                pt,
+                socket: web_socket,
+                loopback_only: self.config.media.loopback_only,
+            },
+            rtp_socket,
+            bridge,
+            sip,
+            events: events_tx,
+            commands: commands_rx,
+            recorder: None,
+            tasks: JoinSet::new(),
+            bridge_wake: now,
+        };
+        self.tasks.spawn(leg.run());
+        let answer = answer.to_sdp_string();
+        Ok(CallLeg {
+            answer,
+            events: events_rx,
+            commands: commands_tx,
+        })
+    }
+
+    async fn resolve_trunk(&self) -> Result<(String, SocketAddr), GatewayError> {
+        let target = &self.config.trunk.target;
+        if let Ok(addr) = target.parse::<SocketAddr>() {
+            return Ok((addr.to_string(), addr));
+        }
+        let addr = tokio::net::lookup_host(target.as_str())
+            .await
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| GatewayError::TrunkUnresolvable(target.clone()))?;
+        Ok((target.clone(), addr))
+    }
+}
+
+/// A WebRTC endpoint that speaks only what the telephone network carries: PCMU, PCMA and
+/// telephone-event/8000 (the payload type the browser offers wins; 126 is Chromium's).
+pub(crate) fn g711_rtc_config() -> RtcConfig {
+    let mut config = RtcConfig::new()
+        .clear_codecs()
+        .enable_pcmu(true, false)
+        .enable_pcma(true, false);
+    config.codec_config().add_config(
+        Pt::from(126),
+        None,
+        Codec::Tele,
+        Frequency::EIGHT_KHZ,
+        None,
+        FormatParams::default(),
+    );
+    config
+}
+
+pub(crate) fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        str0m::crypto::from_feature_flags().install_process_default();
+    });
+}
