@@ -4,18 +4,6 @@ import { dial, hydrated, signUp } from "./helpers";
 // A number of the built-in PSTN simulator that answers busy (README, docs/telephony.md).
 const BUSY = "+65 6000 0003";
 
-test("a list that fails to load says why, and Try again loads it", async ({ page }) => {
-  await signUp(page);
-  await hydrated(page);
-  let fail = true;
-  await page.route("**/calls/list*", (route) => (fail ? route.abort() : route.continue()));
-  await page.getByRole("link", { name: "Recents" }).click();
-  await expect(page.getByTestId("load-error")).toContainText("Could not reach the server");
-  fail = false;
-  await page.getByTestId("load-error").getByRole("button", { name: "Try again" }).click();
-  await expect(page.getByTestId("empty-state")).toContainText("No calls yet");
-});
-
 test("a page that arrives after the search changed is dropped", async ({ page }) => {
   await signUp(page);
   await page.goto("/contacts");

@@ -151,7 +151,8 @@ fn api_errors(errors: &Errors) -> Vec<ApiError> {
         .collect()
 }
 
-/// The fallback of a page's `ErrorBoundary`: why its data did not load and "Try again". A
+/// The fallback of a page's `ErrorBoundary`: why its data did not load and "Try again"
+/// (unless it is not there). A
 /// signed-out user is sent to sign-in instead, by an effect (so only in the browser, after the
 /// page rendered), with a link for the moment in between.
 #[component]
@@ -159,6 +160,8 @@ pub fn LoadError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoV
     let lang = prefs().lang;
     let errors = Memo::new(move |_| errors.with(api_errors));
     let signed_out = move || errors.with(|e| e.contains(&ApiError::NotSignedIn));
+    // Asking again cannot find what is not there.
+    let retryable = move || errors.with(|e| !e.contains(&ApiError::NotFound));
     Effect::new(move |_| {
         if signed_out() {
             redirect_if_signed_out(&ApiError::NotSignedIn);
@@ -172,11 +175,11 @@ pub fn LoadError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoV
             {move || if signed_out() {
                 view! { <a class="btn-secondary mt-3" href="/signin">{tx(T::SignInButton)}</a> }.into_any()
             } else {
-                view! {
+                retryable().then(|| view! {
                     <button type="button" class="btn-secondary mt-3" data-testid="load-retry" on:click=move |_| retry.run(())>
                         {tx(T::Retry)}
                     </button>
-                }.into_any()
+                }).into_any()
             }}
         </div>
     }

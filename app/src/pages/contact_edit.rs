@@ -46,7 +46,7 @@ pub fn EditContactPage(data: ContactData) -> impl IntoView {
         <super::PageTitle title=T::EditContact/>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
             <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| contact.refetch())/> }>
-                {move || contact.get().map(|result| result.map(|c| view! { <ContactForm existing=Some(c)/> }))}
+                {move || contact.get().map(|result| result.map(|c| view! { <ContactForm existing=Some(c)/> }.into_any()))}
             </ErrorBoundary>
         </Suspense>
     }

@@ -8,7 +8,7 @@ use crate::api::ApiError;
 use crate::browser;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadError};
 use crate::domain::recordings::{Preferences, RecordingMode};
-use crate::i18n::{Lang, T};
+use crate::i18n::{t, Lang, T};
 use crate::prefs::{prefs, tx, NotRemembered, Theme};
 
 fn theme_label(theme: Theme) -> T {
@@ -135,7 +135,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                 <crate::components::pickers::CountrySelect id="settings-country" class="input w-auto" on_saved=Callback::new(saved)/>
             </div>
             <p class="mt-2 text-sm text-red-700 dark:text-red-400" role="status" data-testid="appearance-status">
-                {move || not_remembered.get().then(|| tx(T::ErrNotRemembered).get())}
+                {move || not_remembered.get().then(|| t(lang.get(), T::ErrNotRemembered))}
             </p>
         </section>
         <AudioSettings/>
@@ -178,25 +178,25 @@ fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> im
             <Suspense fallback=|| "…">
                 <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| preferences.refetch())/> }>
                 {move || preferences.get().map(|loaded| loaded.map(|_| view! {
-                <fieldset data-testid="recording-mode">
-                    <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
-                    <div class="flex flex-wrap gap-2">
-                        {options.into_iter().map(|(m, label)| view! {
-                            <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
-                                <input
-                                    type="radio"
-                                    name="recording-mode"
-                                    class="accent-teal-700"
-                                    value=m.as_str()
-                                    prop:checked=move || mode() == Some(m)
-                                    on:change=move |_| choose(m)
-                                />
-                                {tx(label)}
-                            </label>
-                        }).collect_view()}
-                    </div>
-                </fieldset>
-                }))}
+                    <fieldset data-testid="recording-mode">
+                        <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
+                        <div class="flex flex-wrap gap-2">
+                            {options.into_iter().map(|(m, label)| view! {
+                                <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
+                                    <input
+                                        type="radio"
+                                        name="recording-mode"
+                                        class="accent-teal-700"
+                                        value=m.as_str()
+                                        prop:checked=move || mode() == Some(m)
+                                        on:change=move |_| choose(m)
+                                    />
+                                    {tx(label)}
+                                </label>
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                }.into_any()))}
                 </ErrorBoundary>
             </Suspense>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
