@@ -32,13 +32,24 @@ mod imp {
         })
     }
 
-    pub fn set_preference_cookie(name: &str, value: &str) {
-        let Some(doc) = window().and_then(|w| w.document()) else {
-            return;
+    /// Remembers a preference in a cookie; `false` when the browser did not keep it (cookies
+    /// blocked), which is read back rather than trusted.
+    pub fn set_preference_cookie(name: &str, value: &str) -> bool {
+        let Some(doc) = window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+        else {
+            return false;
         };
-        if let Ok(doc) = doc.dyn_into::<web_sys::HtmlDocument>() {
-            let _ = doc.set_cookie(&crate::cookies::preference(name, value));
+        if doc
+            .set_cookie(&crate::cookies::preference(name, value))
+            .is_err()
+        {
+            return false;
         }
+        let kept = format!("{name}={value}");
+        doc.cookie()
+            .is_ok_and(|all| all.split("; ").any(|c| c == kept))
     }
 
     pub fn apply_to_html(attribute: &str, value: &str) {
@@ -194,7 +205,9 @@ mod imp {
     pub fn initial_prefs() -> Option<Initial> {
         None
     }
-    pub fn set_preference_cookie(_: &str, _: &str) {}
+    pub fn set_preference_cookie(_: &str, _: &str) -> bool {
+        true
+    }
     pub fn apply_to_html(_: &str, _: &str) {}
     pub fn local_get(_: &str) -> Option<String> {
         None

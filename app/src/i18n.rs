@@ -163,6 +163,7 @@ messages! {
     ErrTooManyCallAttempts => "Too many call attempts. Try again in {seconds} s.", "Demasiados intentos de llamada. Inténtelo en {seconds} s.", "呼叫尝试过多。请在 {seconds} 秒后重试。";
     ErrUnavailable => "The service is unavailable. Try again shortly.", "El servicio no está disponible. Inténtelo en breve.", "服务暂不可用，请稍后重试。";
     ErrRequest => "Could not reach the server. Check your connection.", "No se pudo contactar con el servidor. Revise su conexión.", "无法连接服务器，请检查网络。";
+    ErrNotRemembered => "This choice applies now, but this browser did not save it (cookies may be blocked).", "Esta opción se aplica ahora, pero este navegador no la guardó (puede que las cookies estén bloqueadas).", "此选择已生效，但浏览器未保存（可能阻止了 Cookie）。";
     ErrContactInvalid => "Please fix the marked fields.", "Corrija los campos marcados.", "请修正标出的字段。";
 
     ReasonEmpty => "Enter a number.", "Introduzca un número.", "请输入号码。";
@@ -322,6 +323,8 @@ messages! {
     Waveform => "Waveform of both channels", "Forma de onda de ambos canales", "两个声道的波形";
     CallDetails => "Call details", "Detalles de la llamada", "通话详情";
     StartedAt => "Started {time}", "Inicio {time}", "开始于 {time}";
+    TodayAt => "Today {time}", "Hoy {time}", "今天 {time}";
+    YesterdayAt => "Yesterday {time}", "Ayer {time}", "昨天 {time}";
     RecordingSetting => "Call recording", "Grabación de llamadas", "通话录音";
     RecordAlways => "Record every call", "Grabar todas las llamadas", "录制所有通话";
     RecordAskEach => "Ask on each call", "Preguntar en cada llamada", "每次通话时询问";

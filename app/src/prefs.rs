@@ -108,25 +108,36 @@ pub struct Prefs {
     pub country: RwSignal<Country>,
 }
 
+/// A preference that applies now but that this browser would not remember (cookies blocked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the browser did not keep the preference cookie")]
+pub struct NotRemembered;
+
 impl Prefs {
     /// Changes the default country, remembered in a cookie and on `<html>`.
-    pub fn set_country(&self, country: Country) {
+    pub fn set_country(&self, country: Country) -> Result<(), NotRemembered> {
         self.country.set(country);
-        crate::browser::set_preference_cookie(crate::cookies::COUNTRY, country.iso());
         crate::browser::apply_to_html("data-country", country.iso());
+        remember(crate::cookies::COUNTRY, country.iso())
     }
 
-    pub fn set_lang(&self, lang: Lang) {
+    pub fn set_lang(&self, lang: Lang) -> Result<(), NotRemembered> {
         self.lang.set(lang);
-        crate::browser::set_preference_cookie(crate::cookies::LANG, lang.tag());
         crate::browser::apply_to_html("lang", lang.tag());
+        remember(crate::cookies::LANG, lang.tag())
     }
 
-    pub fn set_theme(&self, theme: Theme) {
+    pub fn set_theme(&self, theme: Theme) -> Result<(), NotRemembered> {
         self.theme.set(theme);
-        crate::browser::set_preference_cookie(crate::cookies::THEME, theme.as_str());
         crate::browser::apply_to_html("data-theme", theme.as_str());
+        remember(crate::cookies::THEME, theme.as_str())
     }
+}
+
+fn remember(cookie: &str, value: &str) -> Result<(), NotRemembered> {
+    crate::browser::set_preference_cookie(cookie, value)
+        .then_some(())
+        .ok_or(NotRemembered)
 }
 
 pub fn provide() {

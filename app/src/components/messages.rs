@@ -7,7 +7,7 @@ use crate::domain::auth::PasswordProblem;
 use crate::domain::calls::EndReason;
 use crate::domain::numbers::{NumberKind, RefusalReason};
 use crate::i18n::{t, tf, Lang, T};
-use crate::prefs::{country_name, prefs};
+use crate::prefs::{country_name, prefs, tx};
 
 pub fn refusal_text(
     lang: Lang,
@@ -131,9 +131,56 @@ pub fn ErrorLine(error: RwSignal<Option<ApiError>>) -> impl IntoView {
     }
 }
 
-/// Signals that a signed-out user must go to the sign-in page.
+/// The one way a signed-out user is sent to sign-in: from the result of an action, or from
+/// [`LoadError`] once the page is on screen; never while a page renders.
 pub fn redirect_if_signed_out(error: &ApiError) {
     if matches!(error, ApiError::NotSignedIn) {
         crate::browser::go_to("/signin");
+    }
+}
+
+/// The errors an `ErrorBoundary` caught, as the API errors they are.
+fn api_errors(errors: &Errors) -> Vec<ApiError> {
+    errors
+        .iter()
+        .map(|(_, e)| {
+            e.downcast_ref::<ApiError>()
+                .cloned()
+                .unwrap_or_else(|| ApiError::Request(e.to_string()))
+        })
+        .collect()
+}
+
+/// The fallback of a page's `ErrorBoundary`: why its data did not load and "Try again"
+/// (unless it is not there). A
+/// signed-out user is sent to sign-in instead, by an effect (so only in the browser, after the
+/// page rendered), with a link for the moment in between.
+#[component]
+pub fn LoadError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoView {
+    let lang = prefs().lang;
+    let errors = Memo::new(move |_| errors.with(api_errors));
+    let signed_out = move || errors.with(|e| e.contains(&ApiError::NotSignedIn));
+    // Asking again cannot find what is not there.
+    let retryable = move || errors.with(|e| !e.contains(&ApiError::NotFound));
+    Effect::new(move |_| {
+        if signed_out() {
+            redirect_if_signed_out(&ApiError::NotSignedIn);
+        }
+    });
+    view! {
+        <div role="alert" class="py-6 text-center" data-testid="load-error">
+            <p class="text-red-700 dark:text-red-400">
+                {move || errors.with(|e| e.first().map(|e| error_text(lang.get(), e)))}
+            </p>
+            {move || if signed_out() {
+                view! { <a class="btn-secondary mt-3" href="/signin">{tx(T::SignInButton)}</a> }.into_any()
+            } else {
+                retryable().then(|| view! {
+                    <button type="button" class="btn-secondary mt-3" data-testid="load-retry" on:click=move |_| retry.run(())>
+                        {tx(T::Retry)}
+                    </button>
+                }).into_any()
+            }}
+        </div>
     }
 }

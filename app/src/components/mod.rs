@@ -1,6 +1,7 @@
 //! Small building blocks shared by pages.
 
 pub mod call_panel;
+pub mod call_time;
 pub mod icons;
 pub mod lists;
 pub mod messages;

@@ -3,11 +3,16 @@
 use leptos::prelude::*;
 
 use crate::domain::numbers::Country;
-use crate::prefs::{country_name, prefs};
+use crate::prefs::{country_name, prefs, NotRemembered};
 
-/// A `<select>` of the callable countries bound to the default country preference.
+/// A `<select>` of the callable countries bound to the default country preference;
+/// `on_saved` hears whether the browser remembered the choice.
 #[component]
-pub fn CountrySelect(id: &'static str, #[prop(into)] class: String) -> impl IntoView {
+pub fn CountrySelect(
+    id: &'static str,
+    #[prop(into)] class: String,
+    #[prop(optional)] on_saved: Option<Callback<Result<(), NotRemembered>>>,
+) -> impl IntoView {
     let prefs = prefs();
     view! {
         <select
@@ -15,7 +20,10 @@ pub fn CountrySelect(id: &'static str, #[prop(into)] class: String) -> impl Into
             class=class
             on:change=move |ev| {
                 if let Some(c) = Country::from_iso(&event_target_value(&ev)) {
-                    prefs.set_country(c);
+                    let saved = prefs.set_country(c);
+                    if let Some(on_saved) = on_saved {
+                        on_saved.run(saved);
+                    }
                 }
             }
         >

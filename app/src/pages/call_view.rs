@@ -4,24 +4,56 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::calls::get_call;
+use crate::api::calls::{get_call, CallEntry};
+use crate::api::ApiError;
+use crate::components::call_time::CallTime;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{end_reason_text, error_text, redirect_if_signed_out};
+use crate::components::messages::{end_reason_text, LoadError};
 use crate::components::recording_player::RecordingPlayer;
 use crate::components::shell::notices;
 use crate::domain::calls::format_duration;
 use crate::domain::numbers::{dial_href, format_e164};
-use crate::domain::recordings::format_utc;
 use crate::i18n::{t, T};
-use crate::prefs::{prefs, tx, use_trf};
+use crate::prefs::{prefs, tx};
+
+/// What the call page loads: made by the lazy route before the page's code arrives (so both
+/// load at once), or by [`CallView`] in the one-bundle build.
+pub struct CallData {
+    call: Resource<Result<CallEntry, ApiError>>,
+}
+
+impl CallData {
+    pub fn load() -> Self {
+        let params = use_params_map();
+        let id = move || params.with(|p| p.get("id").unwrap_or_default());
+        CallData {
+            call: Resource::new(id, get_call),
+        }
+    }
+}
 
 #[component]
 pub fn CallView() -> impl IntoView {
+    view! { <CallViewPage data=CallData::load()/> }
+}
+
+#[component]
+pub fn CallViewPage(data: CallData) -> impl IntoView {
+    let CallData { call } = data;
     let lang = prefs().lang;
-    let trf = use_trf();
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let call = Resource::new(id, get_call);
+    // "Started {time}" around the local time, which only the browser can write.
+    let started_at = move |ms: u64| {
+        let part = move |after: bool| {
+            let text = t(lang.get(), T::StartedAt);
+            let (before_time, after_time) = text.split_once("{time}").unwrap_or((text, ""));
+            if after {
+                after_time
+            } else {
+                before_time
+            }
+        };
+        view! { {move || part(false)} <CallTime ms with_time=true/> {move || part(true)} }
+    };
     let notices = notices();
     // Cleared when the recording is deleted here.
     let recording = RwSignal::new(None::<String>);
@@ -40,45 +72,42 @@ pub fn CallView() -> impl IntoView {
             {tx(T::RecentsTitle)}
         </a>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            {move || call.get().map(|result| match result {
-                Err(e) => {
-                    redirect_if_signed_out(&e);
-                    view! { <p role="alert" data-testid="call-error">{error_text(lang.get(), &e)}</p> }.into_any()
-                }
-                Ok(entry) => {
-                    let r = entry.record;
-                    let number = format_e164(&r.e164);
-                    let who = entry.contact_name.clone().unwrap_or_else(|| number.clone());
-                    let status = match r.end_reason {
-                        Some(reason) => end_reason_text(lang.get(), reason).to_string(),
-                        None => t(lang.get(), T::InProgress).to_string(),
-                    };
-                    let duration = r.duration_ms().map(format_duration);
-                    let href = dial_href(&r.e164);
-                    view! {
-                        <leptos_meta::Title text=format!("{who} · Softphone")/>
-                        <div class="flex items-start justify-between gap-3">
-                            <div>
-                                <h1 class="text-2xl font-semibold tracking-tight" data-testid="call-view-name">{who}</h1>
-                                {entry.contact_name.is_some().then(|| view! { <p class="text-slate-600 dark:text-slate-400">{number.clone()}</p> })}
+            <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| call.refetch())/> }>
+                {move || call.get().map(|result| result.map(|entry| {
+                        let r = entry.record;
+                        let number = format_e164(&r.e164);
+                        let who = entry.contact_name.clone().unwrap_or_else(|| number.clone());
+                        let status = match r.end_reason {
+                            Some(reason) => end_reason_text(lang.get(), reason).to_string(),
+                            None => t(lang.get(), T::InProgress).to_string(),
+                        };
+                        let duration = r.duration_ms().map(format_duration);
+                        let href = dial_href(&r.e164);
+                        view! {
+                            <leptos_meta::Title text=format!("{who} · Softphone")/>
+                            <div class="flex items-start justify-between gap-3">
+                                <div>
+                                    <h1 class="text-2xl font-semibold tracking-tight" data-testid="call-view-name">{who}</h1>
+                                    {entry.contact_name.is_some().then(|| view! { <p class="text-slate-600 dark:text-slate-400">{number.clone()}</p> })}
+                                </div>
+                                <a class="btn-call-small" href=href aria-label=tx(T::CallBack)>
+                                    <Svg icon=Icon::Phone class="h-5 w-5"/>
+                                </a>
                             </div>
-                            <a class="btn-call-small" href=href aria-label=tx(T::CallBack)>
-                                <Svg icon=Icon::Phone class="h-5 w-5"/>
-                            </a>
-                        </div>
-                        <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">{trf(T::StartedAt, &[("time", &format_utc(r.started_at))])}</p>
-                        <p class="mt-1" data-testid="call-view-status">
-                            {status}
-                            {duration.map(|d| format!(" · {d}"))}
-                        </p>
-                        <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Recording)}</h2>
-                        {move || match recording.get() {
-                            Some(id) => view! { <RecordingPlayer id on_deleted/> }.into_any(),
-                            None => view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="no-recording">"—"</p> }.into_any(),
-                        }}
-                    }.into_any()
-                }
-            })}
+                            <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">{started_at(r.started_at)}</p>
+                            <p class="mt-1" data-testid="call-view-status">
+                                {status}
+                                {duration.map(|d| format!(" · {d}"))}
+                            </p>
+                            <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Recording)}</h2>
+                            {move || match recording.get() {
+                                Some(id) => view! { <RecordingPlayer id on_deleted/> }.into_any(),
+                                None => view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="no-recording">"—"</p> }.into_any(),
+                            }}
+                        }
+                        .into_any()
+                }))}
+            </ErrorBoundary>
         </Suspense>
     }
 }

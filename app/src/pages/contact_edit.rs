@@ -1,12 +1,14 @@
 //! Create or edit a contact: every field checked as you type, and again by the server.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
-use crate::api::contacts::{get_contact, save_contact};
+use crate::api::contacts::save_contact;
 use crate::api::ApiError;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{error_text, kind_text, redirect_if_signed_out, refusal_text};
+use crate::components::messages::{
+    error_text, kind_text, redirect_if_signed_out, refusal_text, LoadError,
+};
 use crate::components::shell::notices;
 use crate::domain::contacts::{
     Contact, ContactDraft, ContactProblems, DraftNumber, NumberLabel, NUMBERS_MAX,
@@ -14,7 +16,7 @@ use crate::domain::contacts::{
 use crate::domain::numbers::format_e164;
 use crate::domain::numbers::{check, RuleTable};
 use crate::i18n::{t, T};
-use crate::pages::contact_view::label_text;
+use crate::pages::contact_view::{label_text, ContactData};
 use crate::prefs::{country_name, prefs, tx, use_tr};
 
 #[derive(Clone, Copy)]
@@ -34,26 +36,18 @@ pub fn NewContact() -> impl IntoView {
 
 #[component]
 pub fn EditContact() -> impl IntoView {
-    let lang = prefs().lang;
-    let params = use_params_map();
-    let contact = Resource::new(
-        move || params.with(|p| p.get("id").unwrap_or_default()),
-        get_contact,
-    );
+    view! { <EditContactPage data=ContactData::load()/> }
+}
+
+#[component]
+pub fn EditContactPage(data: ContactData) -> impl IntoView {
+    let ContactData { contact } = data;
     view! {
         <super::PageTitle title=T::EditContact/>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            {move || {
-                contact
-                    .get()
-                    .map(|result| match result {
-                        Ok(c) => view! { <ContactForm existing=Some(c)/> }.into_any(),
-                        Err(e) => {
-                            redirect_if_signed_out(&e);
-                            view! { <p role="alert">{error_text(lang.get(), &e)}</p> }.into_any()
-                        }
-                    })
-            }}
+            <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| contact.refetch())/> }>
+                {move || contact.get().map(|result| result.map(|c| view! { <ContactForm existing=Some(c)/> }.into_any()))}
+            </ErrorBoundary>
         </Suspense>
     }
 }

@@ -4,10 +4,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::contacts::{delete_contact, get_contact, restore_contact};
+use crate::api::ApiError;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{error_text, redirect_if_signed_out};
+use crate::components::messages::{error_text, redirect_if_signed_out, LoadError};
 use crate::components::shell::{notices, Toast};
-use crate::domain::contacts::NumberLabel;
+use crate::domain::contacts::{Contact, NumberLabel};
 use crate::domain::numbers::{dial_href, format_e164};
 use crate::i18n::{t, T};
 use crate::prefs::{prefs, tx, use_trf};
@@ -21,13 +22,32 @@ pub fn label_text(label: NumberLabel) -> T {
     }
 }
 
+/// What a contact's page (and its edit page) loads: made by the lazy route before the page's
+/// code arrives (so both load at once), or by the page in the one-bundle build.
+pub struct ContactData {
+    pub contact: Resource<Result<Contact, ApiError>>,
+}
+
+impl ContactData {
+    pub fn load() -> Self {
+        let params = use_params_map();
+        let id = move || params.with(|p| p.get("id").unwrap_or_default());
+        ContactData {
+            contact: Resource::new(id, get_contact),
+        }
+    }
+}
+
 #[component]
 pub fn ContactView() -> impl IntoView {
+    view! { <ContactViewPage data=ContactData::load()/> }
+}
+
+#[component]
+pub fn ContactViewPage(data: ContactData) -> impl IntoView {
+    let ContactData { contact } = data;
     let trf = use_trf();
     let lang = prefs().lang;
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let contact = Resource::new(id, get_contact);
     let notices = notices();
     let navigate = use_navigate();
 
@@ -49,12 +69,15 @@ pub fn ContactView() -> impl IntoView {
                                 let deleted = deleted.clone();
                                 let navigate = undo_navigate.clone();
                                 leptos::task::spawn_local(async move {
-                                    if let Ok(restored) = restore_contact(deleted).await {
-                                        notices.announce(t(l, T::Restored));
-                                        navigate(
-                                            &format!("/contacts/{}", restored.id),
-                                            Default::default(),
-                                        );
+                                    match restore_contact(deleted).await {
+                                        Ok(restored) => {
+                                            notices.announce(t(l, T::Restored));
+                                            navigate(
+                                                &format!("/contacts/{}", restored.id),
+                                                Default::default(),
+                                            );
+                                        }
+                                        Err(e) => notices.announce(error_text(l, &e)),
                                     }
                                 });
                             }),
@@ -62,7 +85,10 @@ pub fn ContactView() -> impl IntoView {
                     });
                     navigate("/contacts", Default::default());
                 }
-                Err(e) => notices.announce(error_text(lang.get_untracked(), &e)),
+                Err(e) => {
+                    redirect_if_signed_out(&e);
+                    notices.announce(error_text(lang.get_untracked(), &e));
+                }
             }
         });
     };
@@ -73,69 +99,65 @@ pub fn ContactView() -> impl IntoView {
             {tx(T::ContactsTitle)}
         </a>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            {move || {
-                contact
-                    .get()
-                    .map(|result| match result {
-                        Err(e) => {
-                            redirect_if_signed_out(&e);
-                            view! { <p role="alert">{error_text(lang.get(), &e)}</p> }.into_any()
-                        }
-                        Ok(c) => {
-                            let edit_href = format!("/contacts/{}/edit", c.id);
-                            view! {
-                                <leptos_meta::Title text=format!("{} · Softphone", c.name)/>
-                                <div class="flex items-start justify-between gap-3">
-                                    <div>
-                                        <h1 class="text-2xl font-semibold tracking-tight">
-                                            {c.name.clone()}
-                                            {c.favourite.then(|| view! { <span class="ml-2 text-amber-500" title=tx(T::Favourite)>"★"</span> })}
-                                        </h1>
-                                        <p class="text-slate-600 dark:text-slate-400">{c.company.clone()}</p>
+            <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| contact.refetch())/> }>
+                {move || {
+                    contact
+                        .get()
+                        .map(|result| result.map(|c| {
+                                let edit_href = format!("/contacts/{}/edit", c.id);
+                                view! {
+                                    <leptos_meta::Title text=format!("{} · Softphone", c.name)/>
+                                    <div class="flex items-start justify-between gap-3">
+                                        <div>
+                                            <h1 class="text-2xl font-semibold tracking-tight">
+                                                {c.name.clone()}
+                                                {c.favourite.then(|| view! { <span class="ml-2 text-amber-500" title=tx(T::Favourite)>"★"</span> })}
+                                            </h1>
+                                            <p class="text-slate-600 dark:text-slate-400">{c.company.clone()}</p>
+                                        </div>
+                                        <div class="flex gap-2">
+                                            <a class="btn-secondary" href=edit_href>
+                                                <Svg icon=Icon::Pencil class="h-4 w-4"/>
+                                                {tx(T::Edit)}
+                                            </a>
+                                            <button type="button" class="btn-danger" on:click=delete.clone()>
+                                                <Svg icon=Icon::Trash class="h-4 w-4"/>
+                                                {tx(T::Delete)}
+                                            </button>
+                                        </div>
                                     </div>
-                                    <div class="flex gap-2">
-                                        <a class="btn-secondary" href=edit_href>
-                                            <Svg icon=Icon::Pencil class="h-4 w-4"/>
-                                            {tx(T::Edit)}
-                                        </a>
-                                        <button type="button" class="btn-danger" on:click=delete.clone()>
-                                            <Svg icon=Icon::Trash class="h-4 w-4"/>
-                                            {tx(T::Delete)}
-                                        </button>
-                                    </div>
-                                </div>
-                                <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Numbers)}</h2>
-                                <ul class="mt-2 divide-y divide-slate-200 dark:divide-slate-800">
-                                    {c.numbers
-                                        .iter()
-                                        .map(|n| {
-                                            let shown = format_e164(&n.e164);
-                                            let href = dial_href(&n.e164);
-                                            let label = label_text(n.label);
-                                            let name = c.name.clone();
-                                            view! {
-                                                <li class="flex items-center gap-3 py-3">
-                                                    <div class="flex-1">
-                                                        <p class="text-xs text-slate-600 dark:text-slate-400">{tx(label)}</p>
-                                                        <p class="text-lg">{shown}</p>
-                                                    </div>
-                                                    <a class="btn-call-small" href=href aria-label=move || trf(T::CallName, &[("name", &name)])>
-                                                        <Svg icon=Icon::Phone class="h-5 w-5"/>
-                                                    </a>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                                {(!c.notes.is_empty()).then(|| view! {
-                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Notes)}</h2>
-                                    <p class="mt-2 whitespace-pre-wrap">{c.notes.clone()}</p>
-                                })}
-                            }
+                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Numbers)}</h2>
+                                    <ul class="mt-2 divide-y divide-slate-200 dark:divide-slate-800">
+                                        {c.numbers
+                                            .iter()
+                                            .map(|n| {
+                                                let shown = format_e164(&n.e164);
+                                                let href = dial_href(&n.e164);
+                                                let label = label_text(n.label);
+                                                let name = c.name.clone();
+                                                view! {
+                                                    <li class="flex items-center gap-3 py-3">
+                                                        <div class="flex-1">
+                                                            <p class="text-xs text-slate-600 dark:text-slate-400">{tx(label)}</p>
+                                                            <p class="text-lg">{shown}</p>
+                                                        </div>
+                                                        <a class="btn-call-small" href=href aria-label=move || trf(T::CallName, &[("name", &name)])>
+                                                            <Svg icon=Icon::Phone class="h-5 w-5"/>
+                                                        </a>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                    {(!c.notes.is_empty()).then(|| view! {
+                                        <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">{tx(T::Notes)}</h2>
+                                        <p class="mt-2 whitespace-pre-wrap">{c.notes.clone()}</p>
+                                    })}
+                                }
                                 .into_any()
-                        }
-                    })
-            }}
+                        }))
+                }}
+            </ErrorBoundary>
         </Suspense>
     }
 }

@@ -5,73 +5,75 @@ use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
 use crate::api::contacts::import_contacts;
 use crate::api::contacts::{
-    export_contacts, list_contacts, set_favourite, FileFormat, ImportReport,
+    export_contacts, list_contacts, set_favourite, ContactPage, FileFormat, ImportReport,
 };
 use crate::api::ApiError;
 use crate::browser;
 use crate::components::icons::{Icon, Svg};
-use crate::components::lists::{EmptyState, Loading};
+use crate::components::lists::{paged_items, EmptyState, PagedList};
 use crate::components::messages::{error_text, redirect_if_signed_out, refusal_text};
 use crate::domain::contacts::Contact;
 use crate::domain::numbers::{dial_href, format_e164};
 use crate::i18n::T;
 use crate::prefs::{prefs, tx, use_tr, use_trf};
 
+/// What the contact list loads: made by the lazy route before the page's code arrives (so
+/// both load at once), or by [`ContactList`] in the one-bundle build.
+pub struct ContactsData {
+    search: RwSignal<String>,
+    favourites_only: RwSignal<bool>,
+    /// Bumped to reload the list after a change made here (favourite, import).
+    version: RwSignal<u32>,
+    contacts: PagedList<ContactPage, (String, bool, u32)>,
+}
+
+impl ContactsData {
+    pub fn load() -> Self {
+        let search = RwSignal::new(String::new());
+        let favourites_only = RwSignal::new(false);
+        let version = RwSignal::new(0u32);
+        let contacts = PagedList::new(
+            move || (search.get(), favourites_only.get(), version.get()),
+            |(s, f, _), cursor| list_contacts(s, f, cursor),
+        );
+        ContactsData {
+            search,
+            favourites_only,
+            version,
+            contacts,
+        }
+    }
+}
+
 #[component]
 pub fn ContactList() -> impl IntoView {
+    view! { <ContactsPage data=ContactsData::load()/> }
+}
+
+#[component]
+pub fn ContactsPage(data: ContactsData) -> impl IntoView {
+    let ContactsData {
+        search,
+        favourites_only,
+        version,
+        contacts,
+    } = data;
     let tr = use_tr();
     let trf = use_trf();
     let prefs = prefs();
     let lang = prefs.lang;
-    let search = RwSignal::new(String::new());
-    let favourites_only = RwSignal::new(false);
-    let version = RwSignal::new(0u32);
-    let more = RwSignal::new(Vec::<Contact>::new());
-    let cursor = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
     let report = RwSignal::new(None::<ImportReport>);
-
-    let first_page = Resource::new(
-        move || (search.get(), favourites_only.get(), version.get()),
-        |(s, f, _)| list_contacts(s, f, None),
-    );
-    Effect::new(move |_| {
-        if let Some(result) = first_page.get() {
-            more.set(Vec::new());
-            match result {
-                Ok(page) => cursor.set(page.next),
-                Err(e) => {
-                    redirect_if_signed_out(&e);
-                    error.set(Some(e));
-                }
-            }
-        }
-    });
-    let load_more = move |_| {
-        let Some(next) = cursor.get_untracked() else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            match list_contacts(
-                search.get_untracked(),
-                favourites_only.get_untracked(),
-                Some(next),
-            )
-            .await
-            {
-                Ok(page) => {
-                    more.update(|m| m.extend(page.items));
-                    cursor.set(page.next);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+    let fail = move |e: ApiError| {
+        redirect_if_signed_out(&e);
+        error.set(Some(e));
     };
+
     let toggle_favourite = move |id: String, favourite: bool| {
         leptos::task::spawn_local(async move {
             match set_favourite(id, favourite).await {
                 Ok(_) => version.update(|v| *v += 1),
-                Err(e) => error.set(Some(e)),
+                Err(e) => fail(e),
             }
         });
     };
@@ -82,7 +84,7 @@ pub fn ContactList() -> impl IntoView {
                     FileFormat::VCard => browser::download("contacts.vcf", "text/vcard", &text),
                     FileFormat::Csv => browser::download("contacts.csv", "text/csv", &text),
                 },
-                Err(e) => error.set(Some(e)),
+                Err(e) => fail(e),
             }
         });
     };
@@ -127,7 +129,7 @@ pub fn ContactList() -> impl IntoView {
                         report.set(Some(r));
                         version.update(|v| *v += 1);
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => fail(e),
                 }
             });
         }
@@ -239,32 +241,9 @@ pub fn ContactList() -> impl IntoView {
                     }
                 })
         }}
-        <Transition fallback=Loading>
-            {move || {
-                first_page
-                    .get()
-                    .map(|result| {
-                        let items = result.map(|p| p.items).unwrap_or_default();
-                        if items.is_empty() {
-                            let searching = !search.get_untracked().is_empty() || favourites_only.get_untracked();
-                            view! { <EmptyState icon=Icon::Users searching title=T::NoContacts hint=T::NoContactsHint/> }
-                                .into_any()
-                        } else {
-                            view! {
-                                <ul class="divide-y divide-slate-200 dark:divide-slate-800">
-                                    {items.into_iter().map(row).collect_view()}
-                                    {move || more.get().into_iter().map(row).collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
-        <Show when=move || cursor.get().is_some()>
-            <button type="button" class="btn-secondary mx-auto mt-4 block" on:click=load_more>
-                {tx(T::LoadMore)}
-            </button>
-        </Show>
+        {paged_items(contacts, row, move || {
+            let searching = !search.get_untracked().is_empty() || favourites_only.get_untracked();
+            view! { <EmptyState icon=Icon::Users searching title=T::NoContacts hint=T::NoContactsHint/> }.into_any()
+        })}
     }
 }

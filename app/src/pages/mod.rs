@@ -45,8 +45,10 @@ pub fn PageTitle(title: T) -> impl IntoView {
 /// Route views. With the `split` feature (release and test builds: `cargo leptos … --split
 /// --features split`) every page but the keypad and sign-in is a lazy route: its code is a
 /// separate WASM chunk loaded when the page is first opened, so the first load carries only
-/// the keypad, the call screen and the phone. Without it (plain `cargo leptos watch`) the
-/// pages are ordinary routes in one bundle.
+/// the keypad, the call screen and the phone. A page that loads data makes its resources in
+/// the route's `data()`, which runs before the chunk arrives, so the data and the code load at
+/// once. Without the feature (plain `cargo leptos watch`) the pages are ordinary routes in one
+/// bundle and make the same data themselves.
 pub mod views {
     use leptos_router::ChooseView;
 
@@ -55,104 +57,47 @@ pub mod views {
         use leptos::prelude::*;
         use leptos_router::{lazy_route, LazyRoute};
 
-        pub struct Recents;
-        #[lazy_route]
-        impl LazyRoute for Recents {
-            fn data() -> Self {
-                Recents
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::recents::Recents/> }.into_any()
-            }
+        use super::super::settings;
+        use super::super::{auth, call_view, contact_edit, contact_view, contacts, recents};
+
+        /// One lazy route: `Route(Data) => page` makes `Data::load()` in `data()` and hands it
+        /// to the page; `Route => page` is a page without data.
+        macro_rules! lazy_page {
+            ($route:ident($data:ty) => $page:expr) => {
+                pub struct $route($data);
+                #[lazy_route]
+                impl LazyRoute for $route {
+                    fn data() -> Self {
+                        $route(<$data>::load())
+                    }
+                    fn view(this: Self) -> AnyView {
+                        ($page)(this.0).into_any()
+                    }
+                }
+            };
+            ($route:ident => $page:expr) => {
+                pub struct $route;
+                #[lazy_route]
+                impl LazyRoute for $route {
+                    fn data() -> Self {
+                        $route
+                    }
+                    fn view(_this: Self) -> AnyView {
+                        ($page)().into_any()
+                    }
+                }
+            };
         }
 
-        pub struct CallView;
-        #[lazy_route]
-        impl LazyRoute for CallView {
-            fn data() -> Self {
-                CallView
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::call_view::CallView/> }.into_any()
-            }
-        }
-
-        pub struct Contacts;
-        #[lazy_route]
-        impl LazyRoute for Contacts {
-            fn data() -> Self {
-                Contacts
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::contacts::ContactList/> }.into_any()
-            }
-        }
-
-        pub struct NewContact;
-        #[lazy_route]
-        impl LazyRoute for NewContact {
-            fn data() -> Self {
-                NewContact
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::contact_edit::NewContact/> }.into_any()
-            }
-        }
-
-        pub struct ContactView;
-        #[lazy_route]
-        impl LazyRoute for ContactView {
-            fn data() -> Self {
-                ContactView
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::contact_view::ContactView/> }.into_any()
-            }
-        }
-
-        pub struct EditContact;
-        #[lazy_route]
-        impl LazyRoute for EditContact {
-            fn data() -> Self {
-                EditContact
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::contact_edit::EditContact/> }.into_any()
-            }
-        }
-
-        pub struct Settings;
-        #[lazy_route]
-        impl LazyRoute for Settings {
-            fn data() -> Self {
-                Settings
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::settings::Settings/> }.into_any()
-            }
-        }
-
-        pub struct SignUp;
-        #[lazy_route]
-        impl LazyRoute for SignUp {
-            fn data() -> Self {
-                SignUp
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::auth::SignUp/> }.into_any()
-            }
-        }
-
-        pub struct Forgot;
-        #[lazy_route]
-        impl LazyRoute for Forgot {
-            fn data() -> Self {
-                Forgot
-            }
-            fn view(_this: Self) -> AnyView {
-                view! { <super::super::auth::Forgot/> }.into_any()
-            }
-        }
+        lazy_page!(Recents(recents::RecentsData) => |data| view! { <recents::RecentsPage data/> });
+        lazy_page!(CallView(call_view::CallData) => |data| view! { <call_view::CallViewPage data/> });
+        lazy_page!(Contacts(contacts::ContactsData) => |data| view! { <contacts::ContactsPage data/> });
+        lazy_page!(NewContact => || view! { <contact_edit::NewContact/> });
+        lazy_page!(ContactView(contact_view::ContactData) => |data| view! { <contact_view::ContactViewPage data/> });
+        lazy_page!(EditContact(contact_view::ContactData) => |data| view! { <contact_edit::EditContactPage data/> });
+        lazy_page!(Settings(settings::SettingsData) => |data| view! { <settings::SettingsPage data/> });
+        lazy_page!(SignUp => || view! { <auth::SignUp/> });
+        lazy_page!(Forgot => || view! { <auth::Forgot/> });
     }
 
     macro_rules! route_view {

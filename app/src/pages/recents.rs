@@ -2,11 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::calls::{list_calls, CallEntry};
-use crate::api::ApiError;
+use crate::api::calls::{list_calls, CallEntry, CallPage};
+use crate::components::call_time::CallTime;
 use crate::components::icons::{Icon, Svg};
-use crate::components::lists::{EmptyState, Loading};
-use crate::components::messages::{end_reason_text, error_text, redirect_if_signed_out};
+use crate::components::lists::{paged_items, EmptyState, PagedList};
+use crate::components::messages::end_reason_text;
 use crate::components::recording_player::RecordingPlayer;
 use crate::components::shell::notices;
 use crate::domain::calls::{format_duration, CallFilter};
@@ -23,50 +23,45 @@ fn filter_label(filter: CallFilter) -> T {
     }
 }
 
+/// What Recents loads: made by the lazy route before the page's code arrives (so both load at
+/// once), or by [`Recents`] in the one-bundle build.
+pub struct RecentsData {
+    filter: RwSignal<CallFilter>,
+    search: RwSignal<String>,
+    calls: PagedList<CallPage, (CallFilter, String)>,
+}
+
+impl RecentsData {
+    pub fn load() -> Self {
+        let filter = RwSignal::new(CallFilter::All);
+        let search = RwSignal::new(String::new());
+        let calls = PagedList::new(
+            move || (filter.get(), search.get()),
+            |(f, s), cursor| list_calls(f, s, cursor),
+        );
+        RecentsData {
+            filter,
+            search,
+            calls,
+        }
+    }
+}
+
 #[component]
 pub fn Recents() -> impl IntoView {
+    view! { <RecentsPage data=RecentsData::load()/> }
+}
+
+#[component]
+pub fn RecentsPage(data: RecentsData) -> impl IntoView {
+    let RecentsData {
+        filter,
+        search,
+        calls,
+    } = data;
     let tr = use_tr();
     let lang = prefs().lang;
-    let filter = RwSignal::new(CallFilter::All);
-    let search = RwSignal::new(String::new());
-    let more = RwSignal::new(Vec::<CallEntry>::new());
-    let cursor = RwSignal::new(None::<String>);
-    let loading_more = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
     let notices = notices();
-
-    let first_page = Resource::new(
-        move || (filter.get(), search.get()),
-        |(f, s)| list_calls(f, s, None),
-    );
-    Effect::new(move |_| {
-        if let Some(result) = first_page.get() {
-            more.set(Vec::new());
-            match result {
-                Ok(page) => cursor.set(page.next),
-                Err(e) => {
-                    redirect_if_signed_out(&e);
-                    error.set(Some(e));
-                }
-            }
-        }
-    });
-    let load_more = move |_| {
-        let Some(next) = cursor.get_untracked() else {
-            return;
-        };
-        loading_more.set(true);
-        leptos::task::spawn_local(async move {
-            match list_calls(filter.get_untracked(), search.get_untracked(), Some(next)).await {
-                Ok(page) => {
-                    more.update(|m| m.extend(page.items));
-                    cursor.set(page.next);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            loading_more.set(false);
-        });
-    };
 
     let row = move |entry: CallEntry| {
         let l = lang.get();
@@ -78,6 +73,7 @@ pub fn Recents() -> impl IntoView {
             None => crate::i18n::t(l, T::InProgress).to_string(),
         };
         let duration = r.duration_ms().map(format_duration).unwrap_or_default();
+        let started_at = r.started_at;
         let failed = r
             .end_reason
             .is_some_and(|e| e.is_failure() || !r.was_answered());
@@ -94,11 +90,14 @@ pub fn Recents() -> impl IntoView {
             <li class="py-3" data-testid="call-row" data-has-recording=move || recording.get().is_some().to_string()>
                 <div class="flex items-center gap-3">
                     <a class="min-w-0 flex-1" href=details data-testid="call-details">
-                        <p class=if failed { "truncate font-medium text-red-700 dark:text-red-400" } else { "truncate font-medium" }>{who}</p>
+                        <div class="flex items-baseline justify-between gap-2">
+                            <p class=if failed { "truncate font-medium text-red-700 dark:text-red-400" } else { "truncate font-medium" }>{who}</p>
+                            <CallTime ms=started_at class="shrink-0 text-xs text-slate-600 dark:text-slate-400"/>
+                        </div>
                         <p class="truncate text-sm text-slate-600 dark:text-slate-400">
                             {entry.contact_name.is_some().then(|| format!("{number} · "))}
                             {status}
-                            {(!duration.is_empty()).then(|| format!(" · {duration}"))}
+                            {(!duration.is_empty()).then(|| view! { " · " <span data-testid="call-duration">{duration}</span> })}
                         </p>
                     </a>
                     {move || recording.get().map(|_| view! {
@@ -149,33 +148,9 @@ pub fn Recents() -> impl IntoView {
             placeholder=tx(T::SearchCalls)
             on:input=move |ev| search.set(event_target_value(&ev))
         />
-        <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
-        <Transition fallback=Loading>
-            {move || {
-                first_page
-                    .get()
-                    .map(|result| {
-                        let items = result.map(|p| p.items).unwrap_or_default();
-                        if items.is_empty() {
-                            let searching = !search.get_untracked().is_empty() || filter.get_untracked() != CallFilter::All;
-                            view! { <EmptyState icon=Icon::Clock searching title=T::NoCalls hint=T::NoCallsHint/> }
-                                .into_any()
-                        } else {
-                            view! {
-                                <ul class="divide-y divide-slate-200 dark:divide-slate-800">
-                                    {items.into_iter().map(row).collect_view()}
-                                    {move || more.get().into_iter().map(row).collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
-        <Show when=move || cursor.get().is_some()>
-            <button type="button" class="btn-secondary mx-auto mt-4 block" on:click=load_more disabled=move || loading_more.get()>
-                {tx(T::LoadMore)}
-            </button>
-        </Show>
+        {paged_items(calls, row, move || {
+            let searching = !search.get_untracked().is_empty() || filter.get_untracked() != CallFilter::All;
+            view! { <EmptyState icon=Icon::Clock searching title=T::NoCalls hint=T::NoCallsHint/> }.into_any()
+        })}
     }
 }

@@ -2,10 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::api::auth::{current_account, sign_out};
+use crate::api::auth::{current_account, sign_out, Account};
+use crate::api::recordings::{get_preferences, set_recording_mode};
+use crate::api::ApiError;
 use crate::browser;
-use crate::i18n::{Lang, T};
-use crate::prefs::{prefs, tx, Theme};
+use crate::components::messages::{error_text, redirect_if_signed_out, LoadError};
+use crate::domain::recordings::{Preferences, RecordingMode};
+use crate::i18n::{t, Lang, T};
+use crate::prefs::{prefs, tx, NotRemembered, Theme};
 
 fn theme_label(theme: Theme) -> T {
     match theme {
@@ -15,31 +19,74 @@ fn theme_label(theme: Theme) -> T {
     }
 }
 
+/// What Settings loads: made by the lazy route before the page's code arrives (so both load
+/// at once), or by [`Settings`] in the one-bundle build.
+pub struct SettingsData {
+    account: Resource<Result<Option<Account>, ApiError>>,
+    preferences: Resource<Result<Preferences, ApiError>>,
+}
+
+impl SettingsData {
+    pub fn load() -> Self {
+        SettingsData {
+            account: Resource::new(|| (), |_| current_account()),
+            preferences: Resource::new(|| (), |_| get_preferences()),
+        }
+    }
+}
+
 #[component]
 pub fn Settings() -> impl IntoView {
+    view! { <SettingsPage data=SettingsData::load()/> }
+}
+
+#[component]
+pub fn SettingsPage(data: SettingsData) -> impl IntoView {
+    let SettingsData {
+        account,
+        preferences,
+    } = data;
     let prefs = prefs();
-    let account = Resource::new(|| (), |_| current_account());
+    let lang = prefs.lang;
     let signing_out = RwSignal::new(false);
+    let sign_out_error = RwSignal::new(None::<ApiError>);
     let on_sign_out = move |_| {
         signing_out.set(true);
+        sign_out_error.set(None);
         leptos::task::spawn_local(async move {
-            // Whatever the server says, this browser's session is over: go to sign-in.
-            let _ = sign_out().await;
-            browser::go_to("/signin");
+            match sign_out().await {
+                // Signed out now, or already: the session is over, go to sign-in.
+                Ok(()) | Err(ApiError::NotSignedIn) => browser::go_to("/signin"),
+                // The session may still be alive on the server: say so, and let them try again.
+                Err(e) => {
+                    signing_out.set(false);
+                    sign_out_error.set(Some(e));
+                }
+            }
         });
     };
+    // Theme, language and country apply at once; this says when the browser did not keep them.
+    let not_remembered = RwSignal::new(false);
+    let saved = move |result: Result<(), NotRemembered>| not_remembered.set(result.is_err());
 
     view! {
         <super::PageTitle title=T::SettingsTitle/>
         <section class="card" aria-labelledby="settings-account">
             <h2 id="settings-account" class="card-title">{tx(T::Account)}</h2>
             <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::SignedInAs)}</p>
-            <p class="font-medium" data-testid="account-email">
-                <Suspense fallback=|| "…">{move || account.get().and_then(|a| a.ok()).flatten().map(|a| a.email)}</Suspense>
-            </p>
+            <Suspense fallback=|| view! { <p class="font-medium" data-testid="account-email">"…"</p> }>
+                <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| account.refetch())/> }>
+                    {move || account.get().map(|result| result.map(|a| view! {
+                        <p class="font-medium" data-testid="account-email">{a.map(|a| a.email)}</p>
+                    }))}
+                </ErrorBoundary>
+            </Suspense>
             <button type="button" class="btn-secondary mt-3" disabled=move || signing_out.get() on:click=on_sign_out>
                 {tx(T::SignOut)}
             </button>
+            <p role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400" data-testid="sign-out-error">
+                {move || sign_out_error.get().map(|e| error_text(lang.get(), &e))}
+            </p>
         </section>
         <section class="card" aria-labelledby="settings-appearance">
             <h2 id="settings-appearance" class="card-title">{tx(T::Appearance)}</h2>
@@ -57,7 +104,7 @@ pub fn Settings() -> impl IntoView {
                                         class="accent-teal-700"
                                         value=theme.as_str()
                                         prop:checked=move || prefs.theme.get() == theme
-                                        on:change=move |_| prefs.set_theme(theme)
+                                        on:change=move |_| saved(prefs.set_theme(theme))
                                     />
                                     {tx(theme_label(theme))}
                                 </label>
@@ -73,7 +120,7 @@ pub fn Settings() -> impl IntoView {
                     class="input w-auto"
                     on:change=move |ev| {
                         if let Some(lang) = Lang::from_tag(&event_target_value(&ev)) {
-                            prefs.set_lang(lang);
+                            saved(prefs.set_lang(lang));
                         }
                     }
                 >
@@ -85,21 +132,21 @@ pub fn Settings() -> impl IntoView {
             </div>
             <div class="mt-4">
                 <label for="settings-country" class="label">{tx(T::DefaultCountry)}</label>
-                <crate::components::pickers::CountrySelect id="settings-country" class="input w-auto"/>
+                <crate::components::pickers::CountrySelect id="settings-country" class="input w-auto" on_saved=Callback::new(saved)/>
             </div>
+            <p class="mt-2 text-sm text-red-700 dark:text-red-400" role="status" data-testid="appearance-status">
+                {move || not_remembered.get().then(|| t(lang.get(), T::ErrNotRemembered))}
+            </p>
         </section>
         <AudioSettings/>
-        <RecordingSettings/>
+        <RecordingSettings preferences/>
     }
 }
 
 /// When calls are recorded (kept on the server: "always" starts recording at the answer).
 #[component]
-fn RecordingSettings() -> impl IntoView {
-    use crate::api::recordings::{get_preferences, set_recording_mode};
-    use crate::domain::recordings::RecordingMode;
+fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> impl IntoView {
     let lang = prefs().lang;
-    let current = Resource::new(|| (), |_| get_preferences());
     let chosen = RwSignal::new(None::<RecordingMode>);
     let status = RwSignal::new(String::new());
     let choose = move |mode: RecordingMode| {
@@ -107,7 +154,10 @@ fn RecordingSettings() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let text = match set_recording_mode(mode).await {
                 Ok(_) => crate::i18n::t(lang.get_untracked(), T::Saved).to_string(),
-                Err(e) => crate::components::messages::error_text(lang.get_untracked(), &e),
+                Err(e) => {
+                    redirect_if_signed_out(&e);
+                    error_text(lang.get_untracked(), &e)
+                }
             };
             status.set(text);
         });
@@ -115,7 +165,7 @@ fn RecordingSettings() -> impl IntoView {
     let mode = move || {
         chosen
             .get()
-            .or_else(|| current.get().and_then(|p| p.ok()).map(|p| p.recording))
+            .or_else(|| preferences.get().and_then(|p| p.ok()).map(|p| p.recording))
     };
     let options = [
         (RecordingMode::Always, T::RecordAlways),
@@ -126,24 +176,28 @@ fn RecordingSettings() -> impl IntoView {
         <section class="card" aria-labelledby="settings-recording">
             <h2 id="settings-recording" class="card-title">{tx(T::RecordingSetting)}</h2>
             <Suspense fallback=|| "…">
-                <fieldset data-testid="recording-mode">
-                    <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
-                    <div class="flex flex-wrap gap-2">
-                        {options.into_iter().map(|(m, label)| view! {
-                            <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
-                                <input
-                                    type="radio"
-                                    name="recording-mode"
-                                    class="accent-teal-700"
-                                    value=m.as_str()
-                                    prop:checked=move || mode() == Some(m)
-                                    on:change=move |_| choose(m)
-                                />
-                                {tx(label)}
-                            </label>
-                        }).collect_view()}
-                    </div>
-                </fieldset>
+                <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| preferences.refetch())/> }>
+                {move || preferences.get().map(|loaded| loaded.map(|_| view! {
+                    <fieldset data-testid="recording-mode">
+                        <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
+                        <div class="flex flex-wrap gap-2">
+                            {options.into_iter().map(|(m, label)| view! {
+                                <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
+                                    <input
+                                        type="radio"
+                                        name="recording-mode"
+                                        class="accent-teal-700"
+                                        value=m.as_str()
+                                        prop:checked=move || mode() == Some(m)
+                                        on:change=move |_| choose(m)
+                                    />
+                                    {tx(label)}
+                                </label>
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                }.into_any()))}
+                </ErrorBoundary>
             </Suspense>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
             <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">{move || status.get()}</p>
