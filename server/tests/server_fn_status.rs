@@ -6,7 +6,7 @@
 #[path = "common/binary.rs"]
 mod binary;
 
-use app::api::ports::Store;
+use app::api::ports::AuditStore;
 use binary::{free_port, http, start_server};
 use serde_json::{json, Value};
 
