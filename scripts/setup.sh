@@ -52,6 +52,19 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_V
   cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+# Checks the test command runs on the source: cargo-deny (licenses, bans, sources; offline) and
+# leptosfmt (the layout of `view!` macros). Pinned; from crates.io.
+if [ "$SETUP_FOR" = test ]; then
+  if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny 0.20.2"; then
+    step "Installing cargo-deny 0.20.2 (one time, about 6 minutes)"
+    cargo install --force --locked cargo-deny --version 0.20.2
+  fi
+  if ! leptosfmt --version 2>/dev/null | grep -qx "leptosfmt 0.1.33"; then
+    step "Installing leptosfmt 0.1.33 (one time, about 3 minutes)"
+    cargo install --force --locked leptosfmt --version 0.1.33
+  fi
+fi
+
 apt_missing=()
 command -v wasm-opt >/dev/null || apt_missing+=(binaryen)
 if [ "$SETUP_FOR" = test ]; then

@@ -9,6 +9,10 @@ elapsed() { printf '(%dm%02ds)' $(((SECONDS - started) / 60)) $(((SECONDS - star
 
 step "cargo fmt --check $(elapsed)"
 cargo fmt --all --check
+step "leptosfmt --check (the layout inside view! macros) $(elapsed)"
+leptosfmt --check app/src
+step "cargo deny (licenses, duplicate versions, sources; offline) $(elapsed)"
+scripts/deny.sh
 
 step "cargo clippy (server and native app, -D warnings) $(elapsed)"
 cargo clippy --locked -p app -p server -p telephony --all-targets -- -D warnings

@@ -24,26 +24,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let initial = prefs::Initial::from_request();
     view! {
         <!DOCTYPE html>
-        <html lang=initial.lang.tag() data-theme=initial.theme.as_str() data-country=initial.country.iso()>
+        <html
+            lang=initial.lang.tag()
+            data-theme=initial.theme.as_str()
+            data-country=initial.country.iso()
+        >
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
-                <meta name="theme-color" content="#0f766e"/>
-                <meta name="color-scheme" content="light dark"/>
-                <meta name="description" content="Call Panama and Singapore from your browser."/>
-                <meta name="apple-mobile-web-app-capable" content="yes"/>
-                <meta name="mobile-web-app-capable" content="yes"/>
-                <meta name="apple-mobile-web-app-status-bar-style" content="black-translucent"/>
-                <meta name="apple-mobile-web-app-title" content="Softphone"/>
-                <link rel="manifest" href="/manifest.webmanifest"/>
-                <link rel="icon" href="/icons/icon-192.png" type="image/png"/>
-                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta
+                    name="viewport"
+                    content="width=device-width, initial-scale=1, viewport-fit=cover"
+                />
+                <meta name="theme-color" content="#0f766e" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="description" content="Call Panama and Singapore from your browser." />
+                <meta name="apple-mobile-web-app-capable" content="yes" />
+                <meta name="mobile-web-app-capable" content="yes" />
+                <meta name="apple-mobile-web-app-status-bar-style" content="black-translucent" />
+                <meta name="apple-mobile-web-app-title" content="Softphone" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="icon" href="/icons/icon-192.png" type="image/png" />
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
             </head>
             <body class="min-h-dvh bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -56,22 +63,22 @@ pub fn App() -> impl IntoView {
     browser::register_service_worker();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/softphone.css"/>
-        <Title text="Softphone"/>
+        <Stylesheet id="leptos" href="/pkg/softphone.css" />
+        <Title text="Softphone" />
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/signin") view=pages::auth::SignIn/>
-                <Route path=path!("/signup") view=pages::views::sign_up()/>
-                <Route path=path!("/forgot") view=pages::views::forgot()/>
+                <Route path=path!("/signin") view=pages::auth::SignIn />
+                <Route path=path!("/signup") view=pages::views::sign_up() />
+                <Route path=path!("/forgot") view=pages::views::forgot() />
                 <ParentRoute path=path!("") view=components::shell::Shell>
-                    <Route path=path!("") view=pages::keypad::Keypad/>
-                    <Route path=path!("recents") view=pages::views::recents()/>
-                    <Route path=path!("recents/:id") view=pages::views::call()/>
-                    <Route path=path!("contacts") view=pages::views::contacts()/>
-                    <Route path=path!("contacts/new") view=pages::views::new_contact()/>
-                    <Route path=path!("contacts/:id") view=pages::views::contact()/>
-                    <Route path=path!("contacts/:id/edit") view=pages::views::edit_contact()/>
-                    <Route path=path!("settings") view=pages::views::settings()/>
+                    <Route path=path!("") view=pages::keypad::Keypad />
+                    <Route path=path!("recents") view=pages::views::recents() />
+                    <Route path=path!("recents/:id") view=pages::views::call() />
+                    <Route path=path!("contacts") view=pages::views::contacts() />
+                    <Route path=path!("contacts/new") view=pages::views::new_contact() />
+                    <Route path=path!("contacts/:id") view=pages::views::contact() />
+                    <Route path=path!("contacts/:id/edit") view=pages::views::edit_contact() />
+                    <Route path=path!("settings") view=pages::views::settings() />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -56,9 +56,7 @@ pub fn CallPanel() -> impl IntoView {
     // call replaces it. Every part below follows only the fields it shows, so the server
     // re-sending the call (a state change, a mute, the recording) never rebuilds a button
     // between a press and its release.
-    view! {
-        {move || call_id.get().map(|_| view! { <CallScreen shown asked/> })}
-    }
+    view! { {move || call_id.get().map(|_| view! { <CallScreen shown asked /> })} }
 }
 
 #[component]
@@ -165,36 +163,102 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     let panel = move || {
         // Erased so the panel's view type stays within the compiler's depth limit.
         let header = view! {
-        <div class="w-full text-center">
-            <div class="flex justify-end">
-                <button type="button" class="rounded px-2 py-1 text-sm text-slate-300 hover:text-white md:hidden" on:click=move |_| folded.set(true)>
-                    {tx(T::HideCall)}
-                </button>
+            <div class="w-full text-center">
+                <div class="flex justify-end">
+                    <button
+                        type="button"
+                        class="rounded px-2 py-1 text-sm text-slate-300 hover:text-white md:hidden"
+                        on:click=move |_| folded.set(true)
+                    >
+                        {tx(T::HideCall)}
+                    </button>
+                </div>
+                <h2 class="mt-2 text-2xl font-semibold" data-testid="call-name">
+                    {move || name.get()}
+                </h2>
+                {move || {
+                    number
+                        .get()
+                        .map(|n| {
+                            view! {
+                                <p class="text-slate-300" data-testid="call-number">
+                                    {n}
+                                </p>
+                            }
+                        })
+                }}
+                <p
+                    class="mt-3 text-lg text-slate-200"
+                    role="status"
+                    aria-live="polite"
+                    data-testid="call-state"
+                >
+                    {move || state_text.get()}
+                </p>
+                <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">
+                    {timer}
+                </p>
+                <Show when=move || muted.get()>
+                    <p class="mt-2 text-amber-300" data-testid="muted-note">
+                        {tx(T::MutedNote)}
+                    </p>
+                </Show>
+                {move || {
+                    phone
+                        .mic_problem
+                        .get()
+                        .filter(|_| here.get())
+                        .map(|p| {
+                            view! {
+                                <p
+                                    class="mt-2 text-amber-300"
+                                    role="alert"
+                                    data-testid="mic-problem"
+                                >
+                                    {mic_problem_text(tr, &p)}
+                                </p>
+                                <button
+                                    type="button"
+                                    class="mt-2 rounded-lg border border-amber-300 px-3 py-1 text-sm text-amber-200 hover:bg-amber-300/10"
+                                    data-testid="mic-retry"
+                                    on:click=move |_| phone.retry_mic()
+                                >
+                                    {tx(T::Retry)}
+                                </button>
+                            }
+                        })
+                }}
+                <Show when=move || !here.get() && !over.get()>
+                    <p class="mt-4 text-slate-300" data-testid="call-elsewhere">
+                        {tx(T::OnCallElsewhere)}
+                    </p>
+                </Show>
+                <Show when=move || !over.get() && !phone.channel_up.get()>
+                    <p class="mt-2 text-amber-300" role="alert">
+                        {tx(T::NoChannel)}
+                    </p>
+                </Show>
+                {move || {
+                    phone
+                        .notice
+                        .get()
+                        .filter(|_| !over.get())
+                        .map(|n| {
+                            view! {
+                                <p
+                                    class="mt-2 text-amber-300"
+                                    role="alert"
+                                    data-testid="call-notice"
+                                >
+                                    {n}
+                                </p>
+                            }
+                        })
+                }}
+                <Show when=move || !over.get()>
+                    <RecordingControls shown here asked tick />
+                </Show>
             </div>
-            <h2 class="mt-2 text-2xl font-semibold" data-testid="call-name">{move || name.get()}</h2>
-            {move || number.get().map(|n| view! { <p class="text-slate-300" data-testid="call-number">{n}</p> })}
-            <p class="mt-3 text-lg text-slate-200" role="status" aria-live="polite" data-testid="call-state">{move || state_text.get()}</p>
-            <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">{timer}</p>
-            <Show when=move || muted.get()>
-                <p class="mt-2 text-amber-300" data-testid="muted-note">{tx(T::MutedNote)}</p>
-            </Show>
-            {move || phone.mic_problem.get().filter(|_| here.get()).map(|p| view! {
-                <p class="mt-2 text-amber-300" role="alert" data-testid="mic-problem">{mic_problem_text(tr, &p)}</p>
-                <button type="button" class="mt-2 rounded-lg border border-amber-300 px-3 py-1 text-sm text-amber-200 hover:bg-amber-300/10" data-testid="mic-retry" on:click=move |_| phone.retry_mic()>
-                    {tx(T::Retry)}
-                </button>
-            })}
-            <Show when=move || !here.get() && !over.get()>
-                <p class="mt-4 text-slate-300" data-testid="call-elsewhere">{tx(T::OnCallElsewhere)}</p>
-            </Show>
-            <Show when=move || !over.get() && !phone.channel_up.get()>
-                <p class="mt-2 text-amber-300" role="alert">{tx(T::NoChannel)}</p>
-            </Show>
-            {move || phone.notice.get().filter(|_| !over.get()).map(|n| view! { <p class="mt-2 text-amber-300" role="alert" data-testid="call-notice">{n}</p> })}
-            <Show when=move || !over.get()>
-                <RecordingControls shown here asked tick/>
-            </Show>
-        </div>
         }
         .into_any();
         view! {
@@ -207,44 +271,90 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
             >
                 {header}
                 <Show when=live_here>
-                    <div class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700" role="meter" aria-label=tx(T::MicLevel) aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string() data-testid="mic-level">
-                        <div class="h-full bg-green-400 transition-[width]" style=move || format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)></div>
+                    <div
+                        class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700"
+                        role="meter"
+                        aria-label=tx(T::MicLevel)
+                        aria-valuemin="0"
+                        aria-valuemax="100"
+                        aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string()
+                        data-testid="mic-level"
+                    >
+                        <div
+                            class="h-full bg-green-400 transition-[width]"
+                            style=move || {
+                                format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)
+                            }
+                        ></div>
                     </div>
                 </Show>
                 <Show when=move || live_here() && keypad.get()>
-                    <div class="grid w-full max-w-xs grid-cols-3 gap-3" role="group" aria-label=tx(T::ShowKeypad)>
-                        {DTMF_KEYS.into_iter().map(|key| view! {
-                            <button type="button" class="flex h-14 items-center justify-center rounded-2xl bg-slate-800 text-2xl hover:bg-slate-700" data-dtmf=key.to_string() on:click=move |_| phone.dtmf(key)>
-                                {key.to_string()}
-                            </button>
-                        }).collect_view()}
+                    <div
+                        class="grid w-full max-w-xs grid-cols-3 gap-3"
+                        role="group"
+                        aria-label=tx(T::ShowKeypad)
+                    >
+                        {DTMF_KEYS
+                            .into_iter()
+                            .map(|key| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="flex h-14 items-center justify-center rounded-2xl bg-slate-800 text-2xl hover:bg-slate-700"
+                                        data-dtmf=key.to_string()
+                                        on:click=move |_| phone.dtmf(key)
+                                    >
+                                        {key.to_string()}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
                     </div>
                 </Show>
                 <div class="w-full">
                     <Show when=live_here>
                         <div class="mb-6 flex items-start justify-center gap-6">
-                            <button type="button" class="flex flex-col items-center gap-1 text-sm" data-testid="mute-button" aria-pressed=move || muted.get().to_string() on:click=move |_| phone.set_muted(!muted.get_untracked())>
+                            <button
+                                type="button"
+                                class="flex flex-col items-center gap-1 text-sm"
+                                data-testid="mute-button"
+                                aria-pressed=move || muted.get().to_string()
+                                on:click=move |_| phone.set_muted(!muted.get_untracked())
+                            >
                                 <span class=move || round(muted.get())>
-                                    <Svg icon=Icon::MicOff/>
+                                    <Svg icon=Icon::MicOff />
                                 </span>
                                 {tx(T::Mute)}
                             </button>
-                            <button type="button" class="flex flex-col items-center gap-1 text-sm" data-testid="keypad-toggle" aria-expanded=move || keypad.get().to_string() on:click=move |_| keypad.update(|k| *k = !*k)>
+                            <button
+                                type="button"
+                                class="flex flex-col items-center gap-1 text-sm"
+                                data-testid="keypad-toggle"
+                                aria-expanded=move || keypad.get().to_string()
+                                on:click=move |_| keypad.update(|k| *k = !*k)
+                            >
                                 <span class=move || round(keypad.get())>
-                                    <Svg icon=Icon::Keypad/>
+                                    <Svg icon=Icon::Keypad />
                                 </span>
                                 {tx(T::ShowKeypad)}
                             </button>
-                            <OutputChoice/>
+                            <OutputChoice />
                         </div>
                     </Show>
                     <Show
                         when=move || !over.get()
-                        fallback=move || view! {
-                            // The reason stays up a few seconds; the user need not wait for it.
-                            <button type="button" class="btn-secondary mx-auto flex" data-testid="dismiss-call" on:click=move |_| phone.ended.set(None)>
-                                {tx(T::Close)}
-                            </button>
+                        fallback=move || {
+                            view! {
+                                // The reason stays up a few seconds; the user need not wait for it.
+                                <button
+                                    type="button"
+                                    class="btn-secondary mx-auto flex"
+                                    data-testid="dismiss-call"
+                                    on:click=move |_| phone.ended.set(None)
+                                >
+                                    {tx(T::Close)}
+                                </button>
+                            }
                         }
                     >
                         <button
@@ -253,7 +363,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                             data-testid="end-call"
                             on:click=move |_| phone.hangup()
                         >
-                            <Svg icon=Icon::PhoneDown class="h-8 w-8"/>
+                            <Svg icon=Icon::PhoneDown class="h-8 w-8" />
                             <span class="sr-only">{tx(T::EndCall)}</span>
                         </button>
                     </Show>
@@ -283,24 +393,50 @@ fn OutputChoice() -> impl IntoView {
             if outputs.selectable && !outputs.devices.is_empty() {
                 view! {
                     <label class="flex flex-col items-center gap-1 text-sm">
-                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-700"><Svg icon=Icon::Speaker/></span>
+                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-700">
+                            <Svg icon=Icon::Speaker />
+                        </span>
                         <span class="sr-only">{tx(T::Speaker)}</span>
-                        <select class="max-w-28 rounded bg-slate-800 text-xs" data-testid="output-select" on:change=move |ev| phone.choose_output(event_target_value(&ev))>
-                            <option value="" selected=move || phone.output.get().is_empty()>{tx(T::DeviceDefault)}</option>
-                            {outputs.devices.into_iter().map(|(id, label)| {
-                                let selected = id.clone();
-                                view! { <option value=id selected=move || phone.output.get() == selected>{label}</option> }
-                            }).collect_view()}
+                        <select
+                            class="max-w-28 rounded bg-slate-800 text-xs"
+                            data-testid="output-select"
+                            on:change=move |ev| phone.choose_output(event_target_value(&ev))
+                        >
+                            <option value="" selected=move || phone.output.get().is_empty()>
+                                {tx(T::DeviceDefault)}
+                            </option>
+                            {outputs
+                                .devices
+                                .into_iter()
+                                .map(|(id, label)| {
+                                    let selected = id.clone();
+                                    view! {
+                                        <option
+                                            value=id
+                                            selected=move || phone.output.get() == selected
+                                        >
+                                            {label}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
                         </select>
                     </label>
-                }.into_any()
+                }
+                    .into_any()
             } else {
                 view! {
-                    <p class="flex w-24 flex-col items-center gap-1 text-center text-xs text-slate-300" data-testid="output-fixed">
-                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-800 text-slate-400"><Svg icon=Icon::Speaker/></span>
+                    <p
+                        class="flex w-24 flex-col items-center gap-1 text-center text-xs text-slate-300"
+                        data-testid="output-fixed"
+                    >
+                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-800 text-slate-400">
+                            <Svg icon=Icon::Speaker />
+                        </span>
                         {tx(T::OutputFixed)}
                     </p>
-                }.into_any()
+                }
+                    .into_any()
             }
         }}
     }
@@ -372,51 +508,138 @@ fn RecordingControls(
     view! {
         {move || match view_kind.get() {
             RecordView::Hidden => None,
-            RecordView::Ask => Some(view! {
-                <div class="mt-4 rounded-xl bg-slate-800 p-3 text-sm" data-testid="record-ask">
-                    <p>{tx(T::RecordAsk)}</p>
-                    <div class="mt-2 flex justify-center gap-3">
-                        <button type="button" class="rounded-lg bg-red-600 px-3 py-1.5 font-semibold hover:bg-red-700" data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
+            RecordView::Ask => {
+                Some(
+                    view! {
+                        <div
+                            class="mt-4 rounded-xl bg-slate-800 p-3 text-sm"
+                            data-testid="record-ask"
+                        >
+                            <p>{tx(T::RecordAsk)}</p>
+                            <div class="mt-2 flex justify-center gap-3">
+                                <button
+                                    type="button"
+                                    class="rounded-lg bg-red-600 px-3 py-1.5 font-semibold hover:bg-red-700"
+                                    data-testid="record-start"
+                                    on:click=move |_| phone.record(RecordAction::Start)
+                                >
+                                    {tx(T::RecordCall)}
+                                </button>
+                                <button
+                                    type="button"
+                                    class=control
+                                    data-testid="record-not-now"
+                                    on:click=move |_| not_now()
+                                >
+                                    {tx(T::NotNow)}
+                                </button>
+                            </div>
+                        </div>
+                    }
+                        .into_any(),
+                )
+            }
+            RecordView::Offer => {
+                Some(
+                    view! {
+                        <button
+                            type="button"
+                            class=format!("mt-4 {control}")
+                            data-testid="record-start"
+                            on:click=move |_| phone.record(RecordAction::Start)
+                        >
+                            <span
+                                class="mr-1 inline-block h-2.5 w-2.5 rounded-full bg-red-500"
+                                aria-hidden="true"
+                            ></span>
                             {tx(T::RecordCall)}
                         </button>
-                        <button type="button" class=control data-testid="record-not-now" on:click=move |_| not_now()>
-                            {tx(T::NotNow)}
-                        </button>
-                    </div>
-                </div>
-            }.into_any()),
-            RecordView::Offer => Some(view! {
-                <button type="button" class=format!("mt-4 {control}") data-testid="record-start" on:click=move |_| phone.record(RecordAction::Start)>
-                    <span class="mr-1 inline-block h-2.5 w-2.5 rounded-full bg-red-500" aria-hidden="true"></span>
-                    {tx(T::RecordCall)}
-                </button>
-            }.into_any()),
-            RecordView::Stopped => Some(view! {
-                <p class="mt-4 text-sm text-slate-300" data-testid="rec-indicator" data-state="stopped">{tx(T::RecStopped)}</p>
-            }.into_any()),
-            // Kept across pause and resume: only the texts and the one toggle follow `paused`.
-            RecordView::Running => Some(view! {
-                <div class="mt-4 flex flex-col items-center gap-2">
-                    <p class="flex items-center gap-2 font-semibold" role="status" data-testid="rec-indicator" data-state=move || if paused.get() { "paused" } else { "recording" }>
-                        <span class=move || if paused.get() { "inline-block h-3 w-3 rounded-full bg-slate-400" } else { "inline-block h-3 w-3 animate-pulse rounded-full bg-red-500" } aria-hidden="true"></span>
-                        {move || tr(if paused.get() { T::RecPaused } else { T::RecLive })}
-                        <span class="font-mono tabular-nums" data-testid="rec-elapsed">{elapsed}</span>
-                    </p>
-                    <Show when=move || here.get()>
-                        <div class="flex gap-3">
-                            <button
-                                type="button"
-                                class=control
-                                data-testid=move || if paused.get() { "record-resume" } else { "record-pause" }
-                                on:click=move |_| phone.record(if paused.get_untracked() { RecordAction::Resume } else { RecordAction::Pause })
+                    }
+                        .into_any(),
+                )
+            }
+            RecordView::Stopped => {
+                Some(
+                    view! {
+                        <p
+                            class="mt-4 text-sm text-slate-300"
+                            data-testid="rec-indicator"
+                            data-state="stopped"
+                        >
+                            {tx(T::RecStopped)}
+                        </p>
+                    }
+                        .into_any(),
+                )
+            }
+            RecordView::Running => {
+                Some(
+                    // Kept across pause and resume: only the texts and the one toggle follow `paused`.
+                    view! {
+                        <div class="mt-4 flex flex-col items-center gap-2">
+                            <p
+                                class="flex items-center gap-2 font-semibold"
+                                role="status"
+                                data-testid="rec-indicator"
+                                data-state=move || if paused.get() { "paused" } else { "recording" }
                             >
-                                {move || tr(if paused.get() { T::ResumeRecording } else { T::PauseRecording })}
-                            </button>
-                            <button type="button" class=control data-testid="record-stop" on:click=move |_| phone.record(RecordAction::Stop)>{tx(T::StopRecording)}</button>
+                                <span
+                                    class=move || {
+                                        if paused.get() {
+                                            "inline-block h-3 w-3 rounded-full bg-slate-400"
+                                        } else {
+                                            "inline-block h-3 w-3 animate-pulse rounded-full bg-red-500"
+                                        }
+                                    }
+                                    aria-hidden="true"
+                                ></span>
+                                {move || tr(if paused.get() { T::RecPaused } else { T::RecLive })}
+                                <span class="font-mono tabular-nums" data-testid="rec-elapsed">
+                                    {elapsed}
+                                </span>
+                            </p>
+                            <Show when=move || here.get()>
+                                <div class="flex gap-3">
+                                    <button
+                                        type="button"
+                                        class=control
+                                        data-testid=move || {
+                                            if paused.get() { "record-resume" } else { "record-pause" }
+                                        }
+                                        on:click=move |_| {
+                                            phone
+                                                .record(
+                                                    if paused.get_untracked() {
+                                                        RecordAction::Resume
+                                                    } else {
+                                                        RecordAction::Pause
+                                                    },
+                                                )
+                                        }
+                                    >
+                                        {move || tr(
+                                            if paused.get() {
+                                                T::ResumeRecording
+                                            } else {
+                                                T::PauseRecording
+                                            },
+                                        )}
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class=control
+                                        data-testid="record-stop"
+                                        on:click=move |_| phone.record(RecordAction::Stop)
+                                    >
+                                        {tx(T::StopRecording)}
+                                    </button>
+                                </div>
+                            </Show>
                         </div>
-                    </Show>
-                </div>
-            }.into_any()),
+                    }
+                        .into_any(),
+                )
+            }
         }}
     }
 }

@@ -65,7 +65,7 @@ pub fn Svg(icon: Icon, #[prop(optional, into)] class: Option<String>) -> impl In
             aria-hidden="true"
             focusable="false"
         >
-            <path d=path(icon)/>
+            <path d=path(icon) />
         </svg>
     }
 }

@@ -229,15 +229,20 @@ where
     };
     view! {
         <Transition fallback=Loading>
-            <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| list.retry())/> }>
-                {rows}
-            </ErrorBoundary>
+            <ErrorBoundary fallback=move |errors| {
+                view! { <LoadError errors retry=Callback::new(move |_| list.retry()) /> }
+            }>{rows}</ErrorBoundary>
         </Transition>
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">
             {move || list.more_error.get().map(|e| super::messages::error_text(lang.get(), &e))}
         </p>
         <Show when=move || list.next.get().is_some()>
-            <button type="button" class="btn-secondary mx-auto mt-4 block" on:click=move |_| list.load_more() disabled=move || list.loading_more.get()>
+            <button
+                type="button"
+                class="btn-secondary mx-auto mt-4 block"
+                on:click=move |_| list.load_more()
+                disabled=move || list.loading_more.get()
+            >
                 {tx(T::LoadMore)}
             </button>
         </Show>
@@ -249,9 +254,14 @@ where
 pub fn EmptyState(icon: Icon, searching: bool, title: T, hint: T) -> impl IntoView {
     view! {
         <div class="py-12 text-center" data-testid="empty-state">
-            <Svg icon=icon class="mx-auto h-10 w-10 text-slate-400"/>
+            <Svg icon=icon class="mx-auto h-10 w-10 text-slate-400" />
             <p class="mt-3 font-medium">{if searching { tx(T::NoMatches) } else { tx(title) }}</p>
-            {(!searching).then(|| view! { <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{tx(hint)}</p> })}
+            {(!searching)
+                .then(|| {
+                    view! {
+                        <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{tx(hint)}</p>
+                    }
+                })}
         </div>
     }
 }

@@ -125,7 +125,11 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
 pub fn ErrorLine(error: RwSignal<Option<ApiError>>) -> impl IntoView {
     let lang = prefs().lang;
     view! {
-        <p role="alert" class="min-h-5 text-sm text-red-700 dark:text-red-400" data-testid="form-error">
+        <p
+            role="alert"
+            class="min-h-5 text-sm text-red-700 dark:text-red-400"
+            data-testid="form-error"
+        >
             {move || error.get().map(|e| error_text(lang.get(), &e))}
         </p>
     }
@@ -172,14 +176,30 @@ pub fn LoadError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoV
             <p class="text-red-700 dark:text-red-400">
                 {move || errors.with(|e| e.first().map(|e| error_text(lang.get(), e)))}
             </p>
-            {move || if signed_out() {
-                view! { <a class="btn-secondary mt-3" href="/signin">{tx(T::SignInButton)}</a> }.into_any()
-            } else {
-                retryable().then(|| view! {
-                    <button type="button" class="btn-secondary mt-3" data-testid="load-retry" on:click=move |_| retry.run(())>
-                        {tx(T::Retry)}
-                    </button>
-                }).into_any()
+            {move || {
+                if signed_out() {
+                    view! {
+                        <a class="btn-secondary mt-3" href="/signin">
+                            {tx(T::SignInButton)}
+                        </a>
+                    }
+                        .into_any()
+                } else {
+                    retryable()
+                        .then(|| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="btn-secondary mt-3"
+                                    data-testid="load-retry"
+                                    on:click=move |_| retry.run(())
+                                >
+                                    {tx(T::Retry)}
+                                </button>
+                            }
+                        })
+                        .into_any()
+                }
             }}
         </div>
     }

@@ -32,7 +32,14 @@ pub fn CountrySelect(
                 .map(|c| {
                     view! {
                         <option value=c.iso() selected=move || prefs.country.get() == c>
-                            {move || format!("{} {} +{}", c.flag(), country_name(prefs.lang.get(), c), c.calling_code())}
+                            {move || {
+                                format!(
+                                    "{} {} +{}",
+                                    c.flag(),
+                                    country_name(prefs.lang.get(), c),
+                                    c.calling_code(),
+                                )
+                            }}
                         </option>
                     }
                 })

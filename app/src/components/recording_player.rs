@@ -26,7 +26,15 @@ fn WaveformPicture(
             .map(|i| {
                 let v = peaks.get(offset + i).copied().unwrap_or(0) as f64 / 255.0;
                 let h = (v * 28.0).max(0.5);
-                view! { <rect x=i.to_string() y=format!("{:.1}", top + (28.0 - h) / 2.0) width="0.8" height=format!("{h:.1}") class=class/> }
+                view! {
+                    <rect
+                        x=i.to_string()
+                        y=format!("{:.1}", top + (28.0 - h) / 2.0)
+                        width="0.8"
+                        height=format!("{h:.1}")
+                        class=class
+                    />
+                }
             })
             .collect_view()
     };
@@ -61,13 +69,21 @@ fn WaveformPicture(
                 preserveAspectRatio="none"
                 class="h-16 w-full cursor-pointer rounded bg-slate-100 dark:bg-slate-800"
                 role="img"
-                aria-label=move || format!("{} ({} / {})", tr(T::Waveform), tr(T::ChannelThem), tr(T::ChannelYou))
+                aria-label=move || {
+                    format!("{} ({} / {})", tr(T::Waveform), tr(T::ChannelThem), tr(T::ChannelYou))
+                }
                 data-testid="waveform"
                 on:click=seek
             >
                 {lane(0, 1.0, "fill-teal-600")}
                 {lane(columns, 31.0, "fill-sky-600")}
-                <rect x=move || format!("{:.1}", progress.get() * columns as f64) y="0" width="0.6" height="60" class="fill-red-500"/>
+                <rect
+                    x=move || format!("{:.1}", progress.get() * columns as f64)
+                    y="0"
+                    width="0.6"
+                    height="60"
+                    class="fill-red-500"
+                />
             </svg>
         </div>
     }
@@ -101,74 +117,160 @@ pub fn RecordingPlayer(
         });
     };
     view! {
-        <Suspense fallback=|| view! { <p class="text-sm">"…"</p> }>
-            {move || recording.get().map(|r| match r {
-                Err(e) => view! { <p role="alert" class="text-sm text-red-700 dark:text-red-400">{error_text(lang.get(), &e)}</p> }.into_any(),
-                Ok(r) if !matches!(r.state, RecordingState::Complete | RecordingState::Interrupted) => view! {
-                    <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="recording-pending">{tx(T::InProgress)}</p>
-                }.into_any(),
-                Ok(r) => {
-                    let src = audio_path(&r.id);
-                    let download = format!("{src}?download=1");
-                    let facts = trf(T::RecordingFacts, &[("duration", &format_duration(r.duration_ms)), ("size", &format_size(r.bytes))]);
-                    let pauses = (!r.pauses.is_empty()).then(|| trf(T::RecordingPauses, &[("count", &r.pauses.len().to_string())]));
-                    let interrupted = r.state == RecordingState::Interrupted;
-                    let id = r.id.clone();
-                    view! {
-                        <div class="mt-2 rounded-xl border border-slate-200 p-3 dark:border-slate-700" data-testid="recording-player" data-recording-id=r.id.clone()>
-                            <audio
-                                node_ref=audio
-                                class="w-full"
-                                controls
-                                preload="metadata"
-                                src=src
-                                data-testid="recording-audio"
-                                on:timeupdate=move |_| {
-                                    if let Some(a) = audio.get_untracked() {
-                                        let d = a.duration();
-                                        if d.is_finite() && d > 0.0 {
-                                            progress.set(a.current_time() / d);
+        <Suspense fallback=|| {
+            view! { <p class="text-sm">"…"</p> }
+        }>
+            {move || {
+                recording
+                    .get()
+                    .map(|r| match r {
+                        Err(e) => {
+                            view! {
+                                <p role="alert" class="text-sm text-red-700 dark:text-red-400">
+                                    {error_text(lang.get(), &e)}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(
+                            r,
+                        ) if !matches!(
+                            r.state,
+                            RecordingState::Complete | RecordingState::Interrupted
+                        ) => {
+                            view! {
+                                <p
+                                    class="text-sm text-slate-600 dark:text-slate-400"
+                                    data-testid="recording-pending"
+                                >
+                                    {tx(T::InProgress)}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(r) => {
+                            let src = audio_path(&r.id);
+                            let download = format!("{src}?download=1");
+                            let facts = trf(
+                                T::RecordingFacts,
+                                &[
+                                    ("duration", &format_duration(r.duration_ms)),
+                                    ("size", &format_size(r.bytes)),
+                                ],
+                            );
+                            let pauses = (!r.pauses.is_empty())
+                                .then(|| trf(
+                                    T::RecordingPauses,
+                                    &[("count", &r.pauses.len().to_string())],
+                                ));
+                            let interrupted = r.state == RecordingState::Interrupted;
+                            let id = r.id.clone();
+                            view! {
+                                <div
+                                    class="mt-2 rounded-xl border border-slate-200 p-3 dark:border-slate-700"
+                                    data-testid="recording-player"
+                                    data-recording-id=r.id.clone()
+                                >
+                                    <audio
+                                        node_ref=audio
+                                        class="w-full"
+                                        controls
+                                        preload="metadata"
+                                        src=src
+                                        data-testid="recording-audio"
+                                        on:timeupdate=move |_| {
+                                            if let Some(a) = audio.get_untracked() {
+                                                let d = a.duration();
+                                                if d.is_finite() && d > 0.0 {
+                                                    progress.set(a.current_time() / d);
+                                                }
+                                            }
                                         }
-                                    }
-                                }
-                            ></audio>
-                            <WaveformPicture recording=r.clone() progress audio/>
-                            <p class="mt-2 text-xs text-slate-600 dark:text-slate-400" data-testid="recording-facts">
-                                {facts}
-                                {pauses.map(|p| format!(" · {p}"))}
-                            </p>
-                            {interrupted.then(|| view! { <p class="mt-1 text-xs text-amber-700 dark:text-amber-400" data-testid="recording-interrupted">{tx(T::RecordingInterrupted)}</p> })}
-                            <div class="mt-3 flex flex-wrap items-center gap-3">
-                                <a class="btn-secondary inline-flex items-center gap-1" href=download download data-testid="recording-download">
-                                    <Svg icon=Icon::Download/>
-                                    {tx(T::DownloadRecording)}
-                                </a>
-                                <button type="button" class="btn-secondary inline-flex items-center gap-1 text-red-700 dark:text-red-400" data-testid="recording-delete" on:click=move |_| confirming.set(true)>
-                                    <Svg icon=Icon::Trash/>
-                                    {tx(T::DeleteRecording)}
-                                </button>
-                            </div>
-                            {move || confirming.get().then(|| {
-                                let id = id.clone();
-                                view! {
-                                    <div role="alertdialog" aria-labelledby="delete-recording-question" class="mt-3 rounded-lg bg-red-50 p-3 text-sm dark:bg-red-950">
-                                        <p id="delete-recording-question">{tx(T::DeleteRecordingConfirm)}</p>
-                                        <div class="mt-2 flex gap-3">
-                                            <button type="button" class="btn-danger" data-testid="recording-delete-confirm" disabled=move || deleting.get() on:click=move |_| delete(id.clone())>
-                                                {tx(T::Delete)}
-                                            </button>
-                                            <button type="button" class="btn-secondary" on:click=move |_| confirming.set(false)>
-                                                {tx(T::Cancel)}
-                                            </button>
-                                        </div>
+                                    ></audio>
+                                    <WaveformPicture recording=r.clone() progress audio />
+                                    <p
+                                        class="mt-2 text-xs text-slate-600 dark:text-slate-400"
+                                        data-testid="recording-facts"
+                                    >
+                                        {facts}
+                                        {pauses.map(|p| format!(" · {p}"))}
+                                    </p>
+                                    {interrupted
+                                        .then(|| {
+                                            view! {
+                                                <p
+                                                    class="mt-1 text-xs text-amber-700 dark:text-amber-400"
+                                                    data-testid="recording-interrupted"
+                                                >
+                                                    {tx(T::RecordingInterrupted)}
+                                                </p>
+                                            }
+                                        })}
+                                    <div class="mt-3 flex flex-wrap items-center gap-3">
+                                        <a
+                                            class="btn-secondary inline-flex items-center gap-1"
+                                            href=download
+                                            download
+                                            data-testid="recording-download"
+                                        >
+                                            <Svg icon=Icon::Download />
+                                            {tx(T::DownloadRecording)}
+                                        </a>
+                                        <button
+                                            type="button"
+                                            class="btn-secondary inline-flex items-center gap-1 text-red-700 dark:text-red-400"
+                                            data-testid="recording-delete"
+                                            on:click=move |_| confirming.set(true)
+                                        >
+                                            <Svg icon=Icon::Trash />
+                                            {tx(T::DeleteRecording)}
+                                        </button>
                                     </div>
-                                }
-                            })}
-                            <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
-                        </div>
-                    }.into_any()
-                }
-            })}
+                                    {move || {
+                                        confirming
+                                            .get()
+                                            .then(|| {
+                                                let id = id.clone();
+                                                view! {
+                                                    <div
+                                                        role="alertdialog"
+                                                        aria-labelledby="delete-recording-question"
+                                                        class="mt-3 rounded-lg bg-red-50 p-3 text-sm dark:bg-red-950"
+                                                    >
+                                                        <p id="delete-recording-question">
+                                                            {tx(T::DeleteRecordingConfirm)}
+                                                        </p>
+                                                        <div class="mt-2 flex gap-3">
+                                                            <button
+                                                                type="button"
+                                                                class="btn-danger"
+                                                                data-testid="recording-delete-confirm"
+                                                                disabled=move || deleting.get()
+                                                                on:click=move |_| delete(id.clone())
+                                                            >
+                                                                {tx(T::Delete)}
+                                                            </button>
+                                                            <button
+                                                                type="button"
+                                                                class="btn-secondary"
+                                                                on:click=move |_| confirming.set(false)
+                                                            >
+                                                                {tx(T::Cancel)}
+                                                            </button>
+                                                        </div>
+                                                    </div>
+                                                }
+                                            })
+                                    }}
+                                    <p role="alert" class="text-sm text-red-700 dark:text-red-400">
+                                        {move || error.get().map(|e| error_text(lang.get(), &e))}
+                                    </p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
         </Suspense>
     }
 }

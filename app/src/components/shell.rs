@@ -62,7 +62,7 @@ fn NavItem(
         <li>
             <A href=href exact=exact>
                 <span class="flex flex-col items-center gap-1 px-2 py-2 text-xs font-medium text-slate-600 hover:text-teal-700 md:flex-row md:gap-3 md:rounded-lg md:px-3 md:text-sm dark:text-slate-300 dark:hover:text-teal-300">
-                    <Svg icon=icon/>
+                    <Svg icon=icon />
                     <span>{tx(label)}</span>
                 </span>
             </A>
@@ -81,7 +81,9 @@ pub fn Shell() -> impl IntoView {
     crate::phone::provide_phone();
 
     view! {
-        <a href="#main" class="skip-link">{tx(T::SkipToContent)}</a>
+        <a href="#main" class="skip-link">
+            {tx(T::SkipToContent)}
+        </a>
         <div class="md:flex md:min-h-dvh">
             <nav
                 aria-label=tx(T::MainNav)
@@ -91,17 +93,21 @@ pub fn Shell() -> impl IntoView {
                     {tx(T::AppName)}
                 </p>
                 <ul class="grid grid-cols-4 md:flex md:flex-col md:gap-1">
-                    <NavItem href="/" label=T::NavKeypad icon=Icon::Keypad exact=true/>
-                    <NavItem href="/recents" label=T::NavRecents icon=Icon::Clock/>
-                    <NavItem href="/contacts" label=T::NavContacts icon=Icon::Users/>
-                    <NavItem href="/settings" label=T::NavSettings icon=Icon::Gear/>
+                    <NavItem href="/" label=T::NavKeypad icon=Icon::Keypad exact=true />
+                    <NavItem href="/recents" label=T::NavRecents icon=Icon::Clock />
+                    <NavItem href="/contacts" label=T::NavContacts icon=Icon::Users />
+                    <NavItem href="/settings" label=T::NavSettings icon=Icon::Gear />
                 </ul>
             </nav>
-            <main id="main" tabindex="-1" class="mx-auto w-full max-w-3xl flex-1 px-4 pb-28 pt-4 outline-none md:pb-8">
-                <Outlet/>
+            <main
+                id="main"
+                tabindex="-1"
+                class="mx-auto w-full max-w-3xl flex-1 px-4 pb-28 pt-4 outline-none md:pb-8"
+            >
+                <Outlet />
             </main>
         </div>
-        <super::call_panel::CallPanel/>
+        <super::call_panel::CallPanel />
         <div role="status" aria-live="polite" class="sr-only" data-testid="status">
             {move || notices.status.get()}
         </div>

@@ -22,9 +22,14 @@ use crate::prefs::{prefs, tx, use_tr};
 fn AuthFrame(title: T, children: Children) -> impl IntoView {
     let tr = use_tr();
     view! {
-        <leptos_meta::Title text=move || format!("{} · Softphone", tr(title))/>
-        <main id="main" class="mx-auto flex min-h-dvh w-full max-w-sm flex-col justify-center px-6 py-10">
-            <p class="mb-8 text-center text-lg font-semibold text-teal-700 dark:text-teal-300">{tx(T::AppName)}</p>
+        <leptos_meta::Title text=move || format!("{} · Softphone", tr(title)) />
+        <main
+            id="main"
+            class="mx-auto flex min-h-dvh w-full max-w-sm flex-col justify-center px-6 py-10"
+        >
+            <p class="mb-8 text-center text-lg font-semibold text-teal-700 dark:text-teal-300">
+                {tx(T::AppName)}
+            </p>
             <h1 class="mb-6 text-2xl font-semibold tracking-tight">{tx(title)}</h1>
             {children()}
         </main>
@@ -42,7 +47,9 @@ fn Field(
     let id = format!("field-{name}");
     view! {
         <div class="mb-4">
-            <label for=id.clone() class="label">{tx(label)}</label>
+            <label for=id.clone() class="label">
+                {tx(label)}
+            </label>
             <input
                 id=id
                 class="input"
@@ -126,23 +133,41 @@ pub fn SignIn() -> impl IntoView {
         <AuthFrame title=T::SignInTitle>
             <Show
                 when=move || confirming.get().is_some()
-                fallback=move || view! {
-                    <form on:submit=on_submit novalidate=true>
-                        <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
-                        <Field label=T::Password name="password" kind="password" autocomplete="current-password" value=password/>
-                        <ErrorLine error=state.error/>
-                        <SubmitButton state=state label=T::SignInButton/>
-                    </form>
+                fallback=move || {
+                    view! {
+                        <form on:submit=on_submit novalidate=true>
+                            <Field
+                                label=T::Email
+                                name="email"
+                                kind="email"
+                                autocomplete="username"
+                                value=email
+                            />
+                            <Field
+                                label=T::Password
+                                name="password"
+                                kind="password"
+                                autocomplete="current-password"
+                                value=password
+                            />
+                            <ErrorLine error=state.error />
+                            <SubmitButton state=state label=T::SignInButton />
+                        </form>
+                    }
                 }
             >
-                <ErrorLine error=state.error/>
-                <ConfirmAccount email=email password=password destination=confirming/>
+                <ErrorLine error=state.error />
+                <ConfirmAccount email=email password=password destination=confirming />
             </Show>
             <p class="mt-6 text-sm">
-                <a class="link" href="/forgot">{tx(T::ForgotLink)}</a>
+                <a class="link" href="/forgot">
+                    {tx(T::ForgotLink)}
+                </a>
             </p>
             <p class="mt-2 text-sm">
-                {tx(T::NoAccount)} " " <a class="link" href="/signup">{tx(T::SignUpTitle)}</a>
+                {tx(T::NoAccount)} " " <a class="link" href="/signup">
+                    {tx(T::SignUpTitle)}
+                </a>
             </p>
         </AuthFrame>
     }
@@ -178,7 +203,11 @@ pub fn SignUp() -> impl IntoView {
             .map(|rule| {
                 let met = !problems.contains(&rule);
                 view! {
-                    <li class=if met { "text-teal-700 dark:text-teal-300" } else { "text-slate-600 dark:text-slate-400" }>
+                    <li class=if met {
+                        "text-teal-700 dark:text-teal-300"
+                    } else {
+                        "text-slate-600 dark:text-slate-400"
+                    }>
                         {if met { "✓ " } else { "• " }}
                         {password_problem_text(lang.get(), rule)}
                     </li>
@@ -190,24 +219,46 @@ pub fn SignUp() -> impl IntoView {
         <AuthFrame title=T::SignUpTitle>
             <Show
                 when=move || confirming.get().is_some()
-                fallback=move || view! {
-                    <form on:submit=on_submit novalidate=true>
-                        <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
-                        <Field label=T::Password name="password" kind="password" autocomplete="new-password" value=password/>
-                        <div class="mb-4 text-sm" id="password-rules">
-                            <p>{tx(T::PasswordRules)}</p>
-                            <ul class="mt-1 space-y-0.5">{rules}</ul>
-                        </div>
-                        <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password" value=confirm/>
-                        <ErrorLine error=state.error/>
-                        <SubmitButton state=state label=T::SignUpButton/>
-                    </form>
+                fallback=move || {
+                    view! {
+                        <form on:submit=on_submit novalidate=true>
+                            <Field
+                                label=T::Email
+                                name="email"
+                                kind="email"
+                                autocomplete="username"
+                                value=email
+                            />
+                            <Field
+                                label=T::Password
+                                name="password"
+                                kind="password"
+                                autocomplete="new-password"
+                                value=password
+                            />
+                            <div class="mb-4 text-sm" id="password-rules">
+                                <p>{tx(T::PasswordRules)}</p>
+                                <ul class="mt-1 space-y-0.5">{rules}</ul>
+                            </div>
+                            <Field
+                                label=T::ConfirmPassword
+                                name="confirm"
+                                kind="password"
+                                autocomplete="new-password"
+                                value=confirm
+                            />
+                            <ErrorLine error=state.error />
+                            <SubmitButton state=state label=T::SignUpButton />
+                        </form>
+                    }
                 }
             >
-                <ConfirmAccount email=email password=password destination=confirming/>
+                <ConfirmAccount email=email password=password destination=confirming />
             </Show>
             <p class="mt-6 text-sm">
-                {tx(T::HaveAccount)} " " <a class="link" href="/signin">{tx(T::SignInTitle)}</a>
+                {tx(T::HaveAccount)} " " <a class="link" href="/signin">
+                    {tx(T::SignInTitle)}
+                </a>
             </p>
         </AuthFrame>
     }
@@ -242,19 +293,36 @@ fn ConfirmAccount(
     };
     view! {
         <h2 class="mb-2 text-lg font-semibold">{tx(T::ConfirmTitle)}</h2>
-        <p role="status" class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100" data-testid="confirm-sent">
+        <p
+            role="status"
+            class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100"
+            data-testid="confirm-sent"
+        >
             {move || if resent.get() { tx(T::CodeResent) } else { tx(T::ConfirmCodeSent) }}
-            " " <strong>{move || destination.get().unwrap_or_default()}</strong>
+            " "
+            <strong>{move || destination.get().unwrap_or_default()}</strong>
         </p>
         <form on:submit=on_confirm novalidate=true>
-            <Field label=T::ConfirmationCode name="code" kind="text" autocomplete="one-time-code" value=code/>
-            <ErrorLine error=state.error/>
-            <SubmitButton state=state label=T::ConfirmButton/>
+            <Field
+                label=T::ConfirmationCode
+                name="code"
+                kind="text"
+                autocomplete="one-time-code"
+                value=code
+            />
+            <ErrorLine error=state.error />
+            <SubmitButton state=state label=T::ConfirmButton />
         </form>
-        <button type="button" class="link mt-4 text-sm" data-testid="resend-code" on:click=on_resend disabled=move || resend_state.pending.get()>
+        <button
+            type="button"
+            class="link mt-4 text-sm"
+            data-testid="resend-code"
+            on:click=on_resend
+            disabled=move || resend_state.pending.get()
+        >
             {tx(T::ResendCode)}
         </button>
-        <ErrorLine error=resend_state.error/>
+        <ErrorLine error=resend_state.error />
     }
 }
 
@@ -292,14 +360,24 @@ pub fn Forgot() -> impl IntoView {
                 fallback=move || {
                     view! {
                         <form on:submit=request_code novalidate=true>
-                            <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
-                            <ErrorLine error=request_state.error/>
-                            <SubmitButton state=request_state label=T::SendCode/>
+                            <Field
+                                label=T::Email
+                                name="email"
+                                kind="email"
+                                autocomplete="username"
+                                value=email
+                            />
+                            <ErrorLine error=request_state.error />
+                            <SubmitButton state=request_state label=T::SendCode />
                         </form>
                     }
                 }
             >
-                <p role="status" class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100" data-testid="reset-sent">
+                <p
+                    role="status"
+                    class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100"
+                    data-testid="reset-sent"
+                >
                     {move || match sent.get() {
                         Some(ResetCodeSentTo::ServerLog) => tx(T::CodeSentLog),
                         _ => tx(T::CodeSentEmail),
@@ -310,21 +388,49 @@ pub fn Forgot() -> impl IntoView {
                     fallback=move || {
                         view! {
                             <form on:submit=set_password novalidate=true>
-                                <Field label=T::Email name="email" kind="email" autocomplete="username" value=email/>
-                                <Field label=T::ResetCode name="code" kind="text" autocomplete="one-time-code" value=code/>
-                                <Field label=T::NewPassword name="password" kind="password" autocomplete="new-password" value=password/>
-                                <Field label=T::ConfirmPassword name="confirm" kind="password" autocomplete="new-password" value=confirm/>
-                                <ErrorLine error=reset_state.error/>
-                                <SubmitButton state=reset_state label=T::SetPassword/>
+                                <Field
+                                    label=T::Email
+                                    name="email"
+                                    kind="email"
+                                    autocomplete="username"
+                                    value=email
+                                />
+                                <Field
+                                    label=T::ResetCode
+                                    name="code"
+                                    kind="text"
+                                    autocomplete="one-time-code"
+                                    value=code
+                                />
+                                <Field
+                                    label=T::NewPassword
+                                    name="password"
+                                    kind="password"
+                                    autocomplete="new-password"
+                                    value=password
+                                />
+                                <Field
+                                    label=T::ConfirmPassword
+                                    name="confirm"
+                                    kind="password"
+                                    autocomplete="new-password"
+                                    value=confirm
+                                />
+                                <ErrorLine error=reset_state.error />
+                                <SubmitButton state=reset_state label=T::SetPassword />
                             </form>
                         }
                     }
                 >
-                    <p role="status" class="text-sm">{tx(T::PasswordChanged)}</p>
+                    <p role="status" class="text-sm">
+                        {tx(T::PasswordChanged)}
+                    </p>
                 </Show>
             </Show>
             <p class="mt-6 text-sm">
-                <a class="link" href="/signin">{tx(T::BackToSignIn)}</a>
+                <a class="link" href="/signin">
+                    {tx(T::BackToSignIn)}
+                </a>
             </p>
         </AuthFrame>
     }

@@ -29,24 +29,32 @@ struct NumberRow {
 #[component]
 pub fn NewContact() -> impl IntoView {
     view! {
-        <super::PageTitle title=T::NewContact/>
-        <ContactForm existing=None/>
+        <super::PageTitle title=T::NewContact />
+        <ContactForm existing=None />
     }
 }
 
 #[component]
 pub fn EditContact() -> impl IntoView {
-    view! { <EditContactPage data=ContactData::load()/> }
+    view! { <EditContactPage data=ContactData::load() /> }
 }
 
 #[component]
 pub fn EditContactPage(data: ContactData) -> impl IntoView {
     let ContactData { contact } = data;
     view! {
-        <super::PageTitle title=T::EditContact/>
+        <super::PageTitle title=T::EditContact />
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| contact.refetch())/> }>
-                {move || contact.get().map(|result| result.map(|c| view! { <ContactForm existing=Some(c)/> }.into_any()))}
+            <ErrorBoundary fallback=move |errors| {
+                view! { <LoadError errors retry=Callback::new(move |_| contact.refetch()) /> }
+            }>
+                {move || {
+                    contact
+                        .get()
+                        .map(|result| {
+                            result.map(|c| view! { <ContactForm existing=Some(c) /> }.into_any())
+                        })
+                }}
             </ErrorBoundary>
         </Suspense>
     }
@@ -151,17 +159,34 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
     view! {
         <form on:submit=submit novalidate=true class="space-y-4" data-testid="contact-form">
             <div>
-                <label for="contact-name" class="label">{tx(T::Name)}</label>
-                <input id="contact-name" class="input" autocomplete="off" required=true
-                    aria-invalid=move || (problems.get().name_missing || problems.get().name_too_long).to_string()
-                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <label for="contact-name" class="label">
+                    {tx(T::Name)}
+                </label>
+                <input
+                    id="contact-name"
+                    class="input"
+                    autocomplete="off"
+                    required=true
+                    aria-invalid=move || {
+                        (problems.get().name_missing || problems.get().name_too_long).to_string()
+                    }
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
                 {move || field_error(problems.get().name_missing, T::NameRequired)}
                 {move || field_error(problems.get().name_too_long, T::FieldTooLong)}
             </div>
             <div>
-                <label for="contact-company" class="label">{tx(T::Company)}</label>
-                <input id="contact-company" class="input" autocomplete="off"
-                    prop:value=move || company.get() on:input=move |ev| company.set(event_target_value(&ev))/>
+                <label for="contact-company" class="label">
+                    {tx(T::Company)}
+                </label>
+                <input
+                    id="contact-company"
+                    class="input"
+                    autocomplete="off"
+                    prop:value=move || company.get()
+                    on:input=move |ev| company.set(event_target_value(&ev))
+                />
                 {move || field_error(problems.get().company_too_long, T::FieldTooLong)}
             </div>
             <fieldset>
@@ -170,7 +195,9 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                 {move || field_error(problems.get().too_many_numbers, T::TooManyNumbers)}
                 <For each=move || rows.get() key=|r| r.key let:row>
                     {
-                        let index = move || rows.with(|rs| rs.iter().position(|r| r.key == row.key).unwrap_or(0));
+                        let index = move || {
+                            rows.with(|rs| rs.iter().position(|r| r.key == row.key).unwrap_or(0))
+                        };
                         let verdict = move || {
                             let input = row.input.get();
                             if input.trim().is_empty() {
@@ -178,60 +205,119 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                             }
                             let v = check(&input, Some(country.get()), &RuleTable);
                             let l = lang.get();
-                            Some(match (v.reason, v.kind, v.country) {
-                                (None, Some(kind), Some(c)) => (format!("{} · {}", kind_text(l, kind), country_name(l, c)), false),
-                                (Some(reason), _, c) => (refusal_text(l, reason, c), true),
-                                _ => (String::new(), false),
-                            })
+                            Some(
+                                match (v.reason, v.kind, v.country) {
+                                    (None, Some(kind), Some(c)) => {
+                                        (
+                                            format!("{} · {}", kind_text(l, kind), country_name(l, c)),
+                                            false,
+                                        )
+                                    }
+                                    (Some(reason), _, c) => (refusal_text(l, reason, c), true),
+                                    _ => (String::new(), false),
+                                },
+                            )
                         };
                         let duplicate = move || problems.get().duplicates.contains(&index());
                         let input_id = format!("contact-number-{}", row.key);
                         let label_id = format!("contact-label-{}", row.key);
                         view! {
                             <div class="mt-2 flex items-start gap-2" data-testid="number-row">
-                                <label for=label_id.clone() class="sr-only">{tx(T::Label)}</label>
-                                <select id=label_id class="input w-28 shrink-0"
-                                    on:change=move |ev| row.label.set(NumberLabel::parse(&event_target_value(&ev)))>
-                                    {NumberLabel::ALL.into_iter().map(|l| view! {
-                                        <option value=l.as_str() selected=move || row.label.get() == l>{tx(label_text(l))}</option>
-                                    }).collect_view()}
+                                <label for=label_id.clone() class="sr-only">
+                                    {tx(T::Label)}
+                                </label>
+                                <select
+                                    id=label_id
+                                    class="input w-28 shrink-0"
+                                    on:change=move |ev| {
+                                        row.label.set(NumberLabel::parse(&event_target_value(&ev)))
+                                    }
+                                >
+                                    {NumberLabel::ALL
+                                        .into_iter()
+                                        .map(|l| {
+                                            view! {
+                                                <option
+                                                    value=l.as_str()
+                                                    selected=move || row.label.get() == l
+                                                >
+                                                    {tx(label_text(l))}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
                                 </select>
                                 <div class="min-w-0 flex-1">
-                                    <label for=input_id.clone() class="sr-only">{tx(T::PhoneNumber)}</label>
-                                    <input id=input_id class="input" type="tel" inputmode="tel" autocomplete="off"
-                                        aria-invalid=move || verdict().is_some_and(|v| v.1).to_string()
-                                        prop:value=move || row.input.get() on:input=move |ev| row.input.set(event_target_value(&ev))/>
-                                    <p class=move || if verdict().is_some_and(|v| v.1) { "field-error" } else { "mt-1 text-xs text-teal-700 dark:text-teal-300" }>
-                                        {move || verdict().map(|v| v.0)}
-                                    </p>
+                                    <label for=input_id.clone() class="sr-only">
+                                        {tx(T::PhoneNumber)}
+                                    </label>
+                                    <input
+                                        id=input_id
+                                        class="input"
+                                        type="tel"
+                                        inputmode="tel"
+                                        autocomplete="off"
+                                        aria-invalid=move || {
+                                            verdict().is_some_and(|v| v.1).to_string()
+                                        }
+                                        prop:value=move || row.input.get()
+                                        on:input=move |ev| row.input.set(event_target_value(&ev))
+                                    />
+                                    <p class=move || {
+                                        if verdict().is_some_and(|v| v.1) {
+                                            "field-error"
+                                        } else {
+                                            "mt-1 text-xs text-teal-700 dark:text-teal-300"
+                                        }
+                                    }>{move || verdict().map(|v| v.0)}</p>
                                     {move || field_error(duplicate(), T::DuplicateNumber)}
                                 </div>
-                                <button type="button" class="icon-btn" aria-label=tx(T::RemoveNumber)
-                                    on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != row.key))>
-                                    <Svg icon=Icon::Trash class="h-5 w-5"/>
+                                <button
+                                    type="button"
+                                    class="icon-btn"
+                                    aria-label=tx(T::RemoveNumber)
+                                    on:click=move |_| {
+                                        rows.update(|rs| rs.retain(|r| r.key != row.key))
+                                    }
+                                >
+                                    <Svg icon=Icon::Trash class="h-5 w-5" />
                                 </button>
                             </div>
                         }
                     }
                 </For>
-                <button type="button" class="btn-secondary mt-2" disabled=move || rows.with(|r| r.len() >= NUMBERS_MAX)
+                <button
+                    type="button"
+                    class="btn-secondary mt-2"
+                    disabled=move || rows.with(|r| r.len() >= NUMBERS_MAX)
                     on:click=move |_| {
                         let row = new_row(NumberLabel::Mobile, String::new());
                         rows.update(|rs| rs.push(row));
-                    }>
-                    <Svg icon=Icon::Plus class="h-4 w-4"/>
+                    }
+                >
+                    <Svg icon=Icon::Plus class="h-4 w-4" />
                     {tx(T::AddNumber)}
                 </button>
             </fieldset>
             <div>
-                <label for="contact-notes" class="label">{tx(T::Notes)}</label>
-                <textarea id="contact-notes" class="input min-h-24" prop:value=move || notes.get()
-                    on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+                <label for="contact-notes" class="label">
+                    {tx(T::Notes)}
+                </label>
+                <textarea
+                    id="contact-notes"
+                    class="input min-h-24"
+                    prop:value=move || notes.get()
+                    on:input=move |ev| notes.set(event_target_value(&ev))
+                ></textarea>
                 {move || field_error(problems.get().notes_too_long, T::FieldTooLong)}
             </div>
             <label class="flex items-center gap-2">
-                <input type="checkbox" class="h-5 w-5 accent-teal-700" prop:checked=move || favourite.get()
-                    on:change=move |ev| favourite.set(event_target_checked(&ev))/>
+                <input
+                    type="checkbox"
+                    class="h-5 w-5 accent-teal-700"
+                    prop:checked=move || favourite.get()
+                    on:change=move |ev| favourite.set(event_target_checked(&ev))
+                />
                 {tx(T::Favourite)}
             </label>
             <p role="alert" class="text-sm text-red-700 dark:text-red-400" data-testid="form-error">
@@ -241,7 +327,9 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                 <button type="submit" class="btn-primary" disabled=move || saving.get()>
                     {move || if saving.get() { tr(T::Working) } else { tr(T::Save) }}
                 </button>
-                <a class="btn-secondary" href=cancel_href>{tx(T::Cancel)}</a>
+                <a class="btn-secondary" href=cancel_href>
+                    {tx(T::Cancel)}
+                </a>
             </div>
         </form>
     }

@@ -47,7 +47,7 @@ impl ContactsData {
 
 #[component]
 pub fn ContactList() -> impl IntoView {
-    view! { <ContactsPage data=ContactsData::load()/> }
+    view! { <ContactsPage data=ContactsData::load() /> }
 }
 
 #[component]
@@ -154,20 +154,29 @@ pub fn ContactsPage(data: ContactsData) -> impl IntoView {
                     type="button"
                     class="icon-btn text-amber-500"
                     aria-pressed=fav.to_string()
-                    aria-label=move || if fav { tr(T::RemoveFavourite) } else { tr(T::AddFavourite) }
+                    aria-label=move || {
+                        if fav { tr(T::RemoveFavourite) } else { tr(T::AddFavourite) }
+                    }
                     on:click=move |_| toggle_favourite(id.clone(), !fav)
                 >
-                    <Svg icon=if fav { Icon::StarFilled } else { Icon::Star }/>
+                    <Svg icon=if fav { Icon::StarFilled } else { Icon::Star } />
                 </button>
-                <a class="min-w-0 flex-1 rounded-lg px-1 py-1 hover:bg-slate-50 dark:hover:bg-slate-900" href=format!("/contacts/{}", contact.id)>
+                <a
+                    class="min-w-0 flex-1 rounded-lg px-1 py-1 hover:bg-slate-50 dark:hover:bg-slate-900"
+                    href=format!("/contacts/{}", contact.id)
+                >
                     <p class="truncate font-medium">{name}</p>
                     <p class="truncate text-sm text-slate-600 dark:text-slate-400">
                         {first}
                         {(!contact.company.is_empty()).then(|| format!(" · {}", contact.company))}
                     </p>
                 </a>
-                <a class="icon-btn text-teal-700 dark:text-teal-300" href=call_href aria-label=move || trf(T::CallName, &[("name", &name_for_call)])>
-                    <Svg icon=Icon::Phone/>
+                <a
+                    class="icon-btn text-teal-700 dark:text-teal-300"
+                    href=call_href
+                    aria-label=move || trf(T::CallName, &[("name", &name_for_call)])
+                >
+                    <Svg icon=Icon::Phone />
                 </a>
             </li>
         }
@@ -175,14 +184,16 @@ pub fn ContactsPage(data: ContactsData) -> impl IntoView {
 
     view! {
         <div class="mb-4 flex items-center justify-between gap-2">
-            <super::PageTitle title=T::ContactsTitle/>
+            <super::PageTitle title=T::ContactsTitle />
             <a class="btn-primary" href="/contacts/new">
-                <Svg icon=Icon::Plus class="h-5 w-5"/>
+                <Svg icon=Icon::Plus class="h-5 w-5" />
                 {tx(T::NewContact)}
             </a>
         </div>
         <div class="mb-3 flex flex-wrap items-center gap-2">
-            <label for="contact-search" class="sr-only">{tx(T::SearchContacts)}</label>
+            <label for="contact-search" class="sr-only">
+                {tx(T::SearchContacts)}
+            </label>
             <input
                 id="contact-search"
                 class="input min-w-0 flex-1"
@@ -190,36 +201,61 @@ pub fn ContactsPage(data: ContactsData) -> impl IntoView {
                 placeholder=tx(T::SearchContacts)
                 on:input=move |ev| search.set(event_target_value(&ev))
             />
-            <button type="button" class="chip" aria-pressed=move || favourites_only.get().to_string() on:click=move |_| favourites_only.update(|f| *f = !*f)>
+            <button
+                type="button"
+                class="chip"
+                aria-pressed=move || favourites_only.get().to_string()
+                on:click=move |_| favourites_only.update(|f| *f = !*f)
+            >
                 {tx(T::Favourites)}
             </button>
         </div>
         <div class="mb-3 flex flex-wrap gap-2 text-sm">
             <label class="btn-secondary cursor-pointer">
-                <Svg icon=Icon::Upload class="h-4 w-4"/>
+                <Svg icon=Icon::Upload class="h-4 w-4" />
                 <span>{tx(T::Import)}</span>
-                <input type="file" class="sr-only" accept=".vcf,.vcard,.csv,text/vcard,text/csv" aria-label=tx(T::ImportFile) data-testid="import-file" on:change=import/>
+                <input
+                    type="file"
+                    class="sr-only"
+                    accept=".vcf,.vcard,.csv,text/vcard,text/csv"
+                    aria-label=tx(T::ImportFile)
+                    data-testid="import-file"
+                    on:change=import
+                />
             </label>
             <button type="button" class="btn-secondary" on:click=move |_| export(FileFormat::VCard)>
-                <Svg icon=Icon::Download class="h-4 w-4"/>
+                <Svg icon=Icon::Download class="h-4 w-4" />
                 {tx(T::ExportVcf)}
             </button>
             <button type="button" class="btn-secondary" on:click=move |_| export(FileFormat::Csv)>
-                <Svg icon=Icon::Download class="h-4 w-4"/>
+                <Svg icon=Icon::Download class="h-4 w-4" />
                 {tx(T::ExportCsv)}
             </button>
         </div>
-        <p role="alert" class="text-sm text-red-700 dark:text-red-400">{move || error.get().map(|e| error_text(lang.get(), &e))}</p>
+        <p role="alert" class="text-sm text-red-700 dark:text-red-400">
+            {move || error.get().map(|e| error_text(lang.get(), &e))}
+        </p>
         {move || {
             report
                 .get()
                 .map(|r| {
-                    let summary = trf(T::ImportResult, &[("imported", &r.imported.to_string()), ("skipped", &r.skipped.len().to_string())]);
+                    let summary = trf(
+                        T::ImportResult,
+                        &[
+                            ("imported", &r.imported.to_string()),
+                            ("skipped", &r.skipped.len().to_string()),
+                        ],
+                    );
                     view! {
-                        <div role="status" class="mb-3 rounded-lg bg-slate-100 p-3 text-sm dark:bg-slate-900" data-testid="import-report">
+                        <div
+                            role="status"
+                            class="mb-3 rounded-lg bg-slate-100 p-3 text-sm dark:bg-slate-900"
+                            data-testid="import-report"
+                        >
                             <p class="font-medium">{summary}</p>
                             <ul class="mt-1 list-disc pl-5">
-                                {r.skipped
+                                {r
+                                    .skipped
                                     .into_iter()
                                     .map(|s| {
                                         let l = lang.get();
@@ -229,11 +265,15 @@ pub fn ContactsPage(data: ContactsData) -> impl IntoView {
                                             let numbers: Vec<String> = s
                                                 .refused
                                                 .iter()
-                                                .map(|(n, why)| format!("{n} — {}", refusal_text(l, *why, None)))
+                                                .map(|(n, why)| {
+                                                    format!("{n} — {}", refusal_text(l, *why, None))
+                                                })
                                                 .collect();
                                             format!("{}: {}", s.reason, numbers.join("; "))
                                         };
-                                        view! { <li>{format!("{} {}: {}", tr(T::Row), s.row, text)}</li> }
+                                        view! {
+                                            <li>{format!("{} {}: {}", tr(T::Row), s.row, text)}</li>
+                                        }
                                     })
                                     .collect_view()}
                             </ul>
@@ -241,9 +281,22 @@ pub fn ContactsPage(data: ContactsData) -> impl IntoView {
                     }
                 })
         }}
-        {paged_items(contacts, row, move || {
-            let searching = !search.get_untracked().is_empty() || favourites_only.get_untracked();
-            view! { <EmptyState icon=Icon::Users searching title=T::NoContacts hint=T::NoContactsHint/> }.into_any()
-        })}
+        {paged_items(
+            contacts,
+            row,
+            move || {
+                let searching = !search.get_untracked().is_empty()
+                    || favourites_only.get_untracked();
+                view! {
+                    <EmptyState
+                        icon=Icon::Users
+                        searching
+                        title=T::NoContacts
+                        hint=T::NoContactsHint
+                    />
+                }
+                    .into_any()
+            },
+        )}
     }
 }

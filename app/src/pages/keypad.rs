@@ -215,14 +215,23 @@ pub fn Keypad() -> impl IntoView {
     };
 
     view! {
-        <super::PageTitle title=T::NavKeypad/>
+        <super::PageTitle title=T::NavKeypad />
         <section aria-label=tx(T::Dialpad) class="mx-auto max-w-sm">
             <div class="flex items-center gap-2">
-                <label for="dial-country" class="sr-only">{tx(T::Country)}</label>
-                <crate::components::pickers::CountrySelect id="dial-country" class="input w-auto shrink-0"/>
-                <span class="text-2xl" aria-hidden="true" data-testid="dial-flag">{move || shown_country().flag()}</span>
+                <label for="dial-country" class="sr-only">
+                    {tx(T::Country)}
+                </label>
+                <crate::components::pickers::CountrySelect
+                    id="dial-country"
+                    class="input w-auto shrink-0"
+                />
+                <span class="text-2xl" aria-hidden="true" data-testid="dial-flag">
+                    {move || shown_country().flag()}
+                </span>
             </div>
-            <label for="dial-input" class="sr-only">{tx(T::PhoneNumber)}</label>
+            <label for="dial-input" class="sr-only">
+                {tx(T::PhoneNumber)}
+            </label>
             <input
                 id="dial-input"
                 node_ref=input_ref
@@ -233,7 +242,9 @@ pub fn Keypad() -> impl IntoView {
                 placeholder="+65 8123 4567"
                 aria-describedby="dial-verdict"
                 prop:value=move || text.get()
-                on:input=move |ev| set_text(format_partial(&event_target_value(&ev), Some(country.get_untracked())))
+                on:input=move |ev| set_text(
+                    format_partial(&event_target_value(&ev), Some(country.get_untracked())),
+                )
                 on:paste=move |ev: ev::ClipboardEvent| {
                     if let Some(data) = browser::clipboard_text(&ev) {
                         ev.prevent_default();
@@ -247,7 +258,12 @@ pub fn Keypad() -> impl IntoView {
                     }
                 }
             />
-            <p id="dial-verdict" aria-live="polite" data-testid="dial-verdict" class=move || format!("mt-2 min-h-10 text-center text-sm {}", message.with(|m| m.1))>
+            <p
+                id="dial-verdict"
+                aria-live="polite"
+                data-testid="dial-verdict"
+                class=move || format!("mt-2 min-h-10 text-center text-sm {}", message.with(|m| m.1))
+            >
                 {move || message.with(|m| m.0.clone())}
             </p>
             <div class="mt-2 grid grid-cols-3 gap-3" role="group" aria-label=tx(T::Dialpad)>
@@ -260,7 +276,11 @@ pub fn Keypad() -> impl IntoView {
                                 type="button"
                                 class="dial-key"
                                 data-key=key.to_string()
-                                aria-label=move || label.map(|l| tr(l).to_string()).unwrap_or_else(|| key.to_string())
+                                aria-label=move || {
+                                    label
+                                        .map(|l| tr(l).to_string())
+                                        .unwrap_or_else(|| key.to_string())
+                                }
                                 on:pointerdown=move |_| {
                                     if key == '0' {
                                         start_press(|text, country| {
@@ -281,7 +301,9 @@ pub fn Keypad() -> impl IntoView {
                                 }
                             >
                                 <span class="text-2xl leading-none">{key.to_string()}</span>
-                                <span class="h-3 text-[0.6rem] tracking-widest text-slate-600 dark:text-slate-400">{letters}</span>
+                                <span class="h-3 text-[0.6rem] tracking-widest text-slate-600 dark:text-slate-400">
+                                    {letters}
+                                </span>
                             </button>
                         }
                     })
@@ -293,11 +315,13 @@ pub fn Keypad() -> impl IntoView {
                     type="button"
                     class="btn-call"
                     data-testid="call-button"
-                    disabled=move || !can_call() || calling.pending().get() || phone.call.get().is_some()
+                    disabled=move || {
+                        !can_call() || calling.pending().get() || phone.call.get().is_some()
+                    }
                     aria-describedby="dial-verdict"
                     on:click=move |_| place_call()
                 >
-                    <Svg icon=Icon::Phone class="h-7 w-7"/>
+                    <Svg icon=Icon::Phone class="h-7 w-7" />
                     <span class="sr-only">{tx(T::Call)}</span>
                 </button>
                 <button
@@ -317,7 +341,7 @@ pub fn Keypad() -> impl IntoView {
                         backspace();
                     }
                 >
-                    <Svg icon=Icon::Backspace class="h-7 w-7"/>
+                    <Svg icon=Icon::Backspace class="h-7 w-7" />
                 </button>
             </div>
         </section>

@@ -26,7 +26,9 @@ pub fn NotFound() -> impl IntoView {
         <main id="main" class="mx-auto max-w-md p-8 text-center">
             <h1 class="text-2xl font-semibold">{tx(T::NotFoundTitle)}</h1>
             <p class="mt-4">
-                <a class="link" href="/">{tx(T::GoHome)}</a>
+                <a class="link" href="/">
+                    {tx(T::GoHome)}
+                </a>
             </p>
         </main>
     }
@@ -37,7 +39,7 @@ pub fn NotFound() -> impl IntoView {
 pub fn PageTitle(title: T) -> impl IntoView {
     let tr = use_tr();
     view! {
-        <leptos_meta::Title text=move || format!("{} · Softphone", tr(title))/>
+        <leptos_meta::Title text=move || format!("{} · Softphone", tr(title)) />
         <h1 class="mb-4 text-2xl font-semibold tracking-tight">{tx(title)}</h1>
     }
 }

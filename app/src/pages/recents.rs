@@ -49,7 +49,7 @@ impl RecentsData {
 
 #[component]
 pub fn Recents() -> impl IntoView {
-    view! { <RecentsPage data=RecentsData::load()/> }
+    view! { <RecentsPage data=RecentsData::load() /> }
 }
 
 #[component]
@@ -87,42 +87,81 @@ pub fn RecentsPage(data: RecentsData) -> impl IntoView {
             notices.announce(crate::i18n::t(lang.get_untracked(), T::RecordingDeleted));
         };
         view! {
-            <li class="py-3" data-testid="call-row" data-has-recording=move || recording.get().is_some().to_string()>
+            <li
+                class="py-3"
+                data-testid="call-row"
+                data-has-recording=move || recording.get().is_some().to_string()
+            >
                 <div class="flex items-center gap-3">
                     <a class="min-w-0 flex-1" href=details data-testid="call-details">
                         <div class="flex items-baseline justify-between gap-2">
-                            <p class=if failed { "truncate font-medium text-red-700 dark:text-red-400" } else { "truncate font-medium" }>{who}</p>
-                            <CallTime ms=started_at class="shrink-0 text-xs text-slate-600 dark:text-slate-400"/>
+                            <p class=if failed {
+                                "truncate font-medium text-red-700 dark:text-red-400"
+                            } else {
+                                "truncate font-medium"
+                            }>{who}</p>
+                            <CallTime
+                                ms=started_at
+                                class="shrink-0 text-xs text-slate-600 dark:text-slate-400"
+                            />
                         </div>
                         <p class="truncate text-sm text-slate-600 dark:text-slate-400">
-                            {entry.contact_name.is_some().then(|| format!("{number} · "))}
-                            {status}
-                            {(!duration.is_empty()).then(|| view! { " · " <span data-testid="call-duration">{duration}</span> })}
+                            {entry.contact_name.is_some().then(|| format!("{number} · "))} {status}
+                            {(!duration.is_empty())
+                                .then(|| {
+                                    view! {
+                                        " · "
+                                        <span data-testid="call-duration">{duration}</span>
+                                    }
+                                })}
                         </p>
                     </a>
-                    {move || recording.get().map(|_| view! {
-                        <button
-                            type="button"
-                            class="icon-btn text-red-600"
-                            data-testid="recording-toggle"
-                            aria-expanded=move || open.get().to_string()
-                            aria-label=move || tr(if open.get() { T::HideRecording } else { T::PlayRecording })
-                            on:click=move |_| open.update(|o| *o = !*o)
-                        >
-                            <Svg icon=Icon::Record/>
-                        </button>
-                    })}
-                    <a class="icon-btn" href=href aria-label=move || format!("{} {}", tr(T::CallBack), entry.contact_name.clone().unwrap_or_default())>
-                        <Svg icon=Icon::Phone/>
+                    {move || {
+                        recording
+                            .get()
+                            .map(|_| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="icon-btn text-red-600"
+                                        data-testid="recording-toggle"
+                                        aria-expanded=move || open.get().to_string()
+                                        aria-label=move || tr(
+                                            if open.get() { T::HideRecording } else { T::PlayRecording },
+                                        )
+                                        on:click=move |_| open.update(|o| *o = !*o)
+                                    >
+                                        <Svg icon=Icon::Record />
+                                    </button>
+                                }
+                            })
+                    }}
+                    <a
+                        class="icon-btn"
+                        href=href
+                        aria-label=move || {
+                            format!(
+                                "{} {}",
+                                tr(T::CallBack),
+                                entry.contact_name.clone().unwrap_or_default(),
+                            )
+                        }
+                    >
+                        <Svg icon=Icon::Phone />
                     </a>
                 </div>
-                {move || recording.get().filter(|_| open.get()).map(|id| view! { <RecordingPlayer id on_deleted/> })}
+                {move || {
+                    recording
+                        .get()
+                        .filter(|_| open.get())
+                        .map(|id| view! { <RecordingPlayer id on_deleted /> })
+                }}
             </li>
         }
     };
 
     view! {
-        <super::PageTitle title=T::RecentsTitle/>
+        <super::PageTitle title=T::RecentsTitle />
         <div class="mb-3 flex flex-wrap gap-2" role="group" aria-label=tx(T::RecentsTitle)>
             {CallFilter::ALL
                 .into_iter()
@@ -140,7 +179,9 @@ pub fn RecentsPage(data: RecentsData) -> impl IntoView {
                 })
                 .collect_view()}
         </div>
-        <label for="call-search" class="sr-only">{tx(T::SearchCalls)}</label>
+        <label for="call-search" class="sr-only">
+            {tx(T::SearchCalls)}
+        </label>
         <input
             id="call-search"
             class="input mb-2"
@@ -148,9 +189,17 @@ pub fn RecentsPage(data: RecentsData) -> impl IntoView {
             placeholder=tx(T::SearchCalls)
             on:input=move |ev| search.set(event_target_value(&ev))
         />
-        {paged_items(calls, row, move || {
-            let searching = !search.get_untracked().is_empty() || filter.get_untracked() != CallFilter::All;
-            view! { <EmptyState icon=Icon::Clock searching title=T::NoCalls hint=T::NoCallsHint/> }.into_any()
-        })}
+        {paged_items(
+            calls,
+            row,
+            move || {
+                let searching = !search.get_untracked().is_empty()
+                    || filter.get_untracked() != CallFilter::All;
+                view! {
+                    <EmptyState icon=Icon::Clock searching title=T::NoCalls hint=T::NoCallsHint />
+                }
+                    .into_any()
+            },
+        )}
     }
 }

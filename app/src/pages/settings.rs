@@ -37,7 +37,7 @@ impl SettingsData {
 
 #[component]
 pub fn Settings() -> impl IntoView {
-    view! { <SettingsPage data=SettingsData::load()/> }
+    view! { <SettingsPage data=SettingsData::load() /> }
 }
 
 #[component]
@@ -70,26 +70,58 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
     let saved = move |result: Result<(), NotRemembered>| not_remembered.set(result.is_err());
 
     view! {
-        <super::PageTitle title=T::SettingsTitle/>
+        <super::PageTitle title=T::SettingsTitle />
         <section class="card" aria-labelledby="settings-account">
-            <h2 id="settings-account" class="card-title">{tx(T::Account)}</h2>
+            <h2 id="settings-account" class="card-title">
+                {tx(T::Account)}
+            </h2>
             <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::SignedInAs)}</p>
-            <Suspense fallback=|| view! { <p class="font-medium" data-testid="account-email">"…"</p> }>
-                <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| account.refetch())/> }>
-                    {move || account.get().map(|result| result.map(|a| view! {
-                        <p class="font-medium" data-testid="account-email">{a.map(|a| a.email)}</p>
-                    }))}
+            <Suspense fallback=|| {
+                view! {
+                    <p class="font-medium" data-testid="account-email">
+                        "…"
+                    </p>
+                }
+            }>
+                <ErrorBoundary fallback=move |errors| {
+                    view! { <LoadError errors retry=Callback::new(move |_| account.refetch()) /> }
+                }>
+                    {move || {
+                        account
+                            .get()
+                            .map(|result| {
+                                result
+                                    .map(|a| {
+                                        view! {
+                                            <p class="font-medium" data-testid="account-email">
+                                                {a.map(|a| a.email)}
+                                            </p>
+                                        }
+                                    })
+                            })
+                    }}
                 </ErrorBoundary>
             </Suspense>
-            <button type="button" class="btn-secondary mt-3" disabled=move || signing_out.get() on:click=on_sign_out>
+            <button
+                type="button"
+                class="btn-secondary mt-3"
+                disabled=move || signing_out.get()
+                on:click=on_sign_out
+            >
                 {tx(T::SignOut)}
             </button>
-            <p role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400" data-testid="sign-out-error">
+            <p
+                role="alert"
+                class="mt-1 text-sm text-red-700 dark:text-red-400"
+                data-testid="sign-out-error"
+            >
                 {move || sign_out_error.get().map(|e| error_text(lang.get(), &e))}
             </p>
         </section>
         <section class="card" aria-labelledby="settings-appearance">
-            <h2 id="settings-appearance" class="card-title">{tx(T::Appearance)}</h2>
+            <h2 id="settings-appearance" class="card-title">
+                {tx(T::Appearance)}
+            </h2>
             <fieldset>
                 <legend class="label">{tx(T::Theme)}</legend>
                 <div class="flex flex-wrap gap-2">
@@ -114,7 +146,9 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                 </div>
             </fieldset>
             <div class="mt-4">
-                <label for="settings-language" class="label">{tx(T::Language)}</label>
+                <label for="settings-language" class="label">
+                    {tx(T::Language)}
+                </label>
                 <select
                     id="settings-language"
                     class="input w-auto"
@@ -126,20 +160,36 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                 >
                     {Lang::ALL
                         .into_iter()
-                        .map(|lang| view! { <option value=lang.tag() selected=move || prefs.lang.get() == lang>{lang.native_name()}</option> })
+                        .map(|lang| {
+                            view! {
+                                <option value=lang.tag() selected=move || prefs.lang.get() == lang>
+                                    {lang.native_name()}
+                                </option>
+                            }
+                        })
                         .collect_view()}
                 </select>
             </div>
             <div class="mt-4">
-                <label for="settings-country" class="label">{tx(T::DefaultCountry)}</label>
-                <crate::components::pickers::CountrySelect id="settings-country" class="input w-auto" on_saved=Callback::new(saved)/>
+                <label for="settings-country" class="label">
+                    {tx(T::DefaultCountry)}
+                </label>
+                <crate::components::pickers::CountrySelect
+                    id="settings-country"
+                    class="input w-auto"
+                    on_saved=Callback::new(saved)
+                />
             </div>
-            <p class="mt-2 text-sm text-red-700 dark:text-red-400" role="status" data-testid="appearance-status">
+            <p
+                class="mt-2 text-sm text-red-700 dark:text-red-400"
+                role="status"
+                data-testid="appearance-status"
+            >
                 {move || not_remembered.get().then(|| t(lang.get(), T::ErrNotRemembered))}
             </p>
         </section>
-        <AudioSettings/>
-        <RecordingSettings preferences/>
+        <AudioSettings />
+        <RecordingSettings preferences />
     }
 }
 
@@ -174,33 +224,56 @@ fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> im
     ];
     view! {
         <section class="card" aria-labelledby="settings-recording">
-            <h2 id="settings-recording" class="card-title">{tx(T::RecordingSetting)}</h2>
+            <h2 id="settings-recording" class="card-title">
+                {tx(T::RecordingSetting)}
+            </h2>
             <Suspense fallback=|| "…">
-                <ErrorBoundary fallback=move |errors| view! { <LoadError errors retry=Callback::new(move |_| preferences.refetch())/> }>
-                {move || preferences.get().map(|loaded| loaded.map(|_| view! {
-                    <fieldset data-testid="recording-mode">
-                        <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
-                        <div class="flex flex-wrap gap-2">
-                            {options.into_iter().map(|(m, label)| view! {
-                                <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
-                                    <input
-                                        type="radio"
-                                        name="recording-mode"
-                                        class="accent-teal-700"
-                                        value=m.as_str()
-                                        prop:checked=move || mode() == Some(m)
-                                        on:change=move |_| choose(m)
-                                    />
-                                    {tx(label)}
-                                </label>
-                            }).collect_view()}
-                        </div>
-                    </fieldset>
-                }.into_any()))}
+                <ErrorBoundary fallback=move |errors| {
+                    view! {
+                        <LoadError errors retry=Callback::new(move |_| preferences.refetch()) />
+                    }
+                }>
+                    {move || {
+                        preferences
+                            .get()
+                            .map(|loaded| {
+                                loaded
+                                    .map(|_| {
+                                        view! {
+                                            <fieldset data-testid="recording-mode">
+                                                <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
+                                                <div class="flex flex-wrap gap-2">
+                                                    {options
+                                                        .into_iter()
+                                                        .map(|(m, label)| {
+                                                            view! {
+                                                                <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
+                                                                    <input
+                                                                        type="radio"
+                                                                        name="recording-mode"
+                                                                        class="accent-teal-700"
+                                                                        value=m.as_str()
+                                                                        prop:checked=move || mode() == Some(m)
+                                                                        on:change=move |_| choose(m)
+                                                                    />
+                                                                    {tx(label)}
+                                                                </label>
+                                                            }
+                                                        })
+                                                        .collect_view()}
+                                                </div>
+                                            </fieldset>
+                                        }
+                                            .into_any()
+                                    })
+                            })
+                    }}
                 </ErrorBoundary>
             </Suspense>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
-            <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">{move || status.get()}</p>
+            <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">
+                {move || status.get()}
+            </p>
         </section>
     }
 }
@@ -214,44 +287,142 @@ fn AudioSettings() -> impl IntoView {
     on_cleanup(move || phone.test_mic(false));
     view! {
         <section class="card" aria-labelledby="settings-audio">
-            <h2 id="settings-audio" class="card-title">{tx(T::AudioTitle)}</h2>
-            <label for="settings-mic" class="label">{tx(T::Microphone)}</label>
-            <select id="settings-mic" class="input" data-testid="mic-select" on:change=move |ev| phone.choose_input(event_target_value(&ev))>
-                <option value="" selected=move || phone.input.get().is_empty()>{tx(T::DeviceDefault)}</option>
-                {move || phone.inputs.get().into_iter().map(|(id, label)| {
-                    let chosen = id.clone();
-                    view! { <option value=id selected=move || phone.input.get() == chosen>{label}</option> }
-                }).collect_view()}
+            <h2 id="settings-audio" class="card-title">
+                {tx(T::AudioTitle)}
+            </h2>
+            <label for="settings-mic" class="label">
+                {tx(T::Microphone)}
+            </label>
+            <select
+                id="settings-mic"
+                class="input"
+                data-testid="mic-select"
+                on:change=move |ev| phone.choose_input(event_target_value(&ev))
+            >
+                <option value="" selected=move || phone.input.get().is_empty()>
+                    {tx(T::DeviceDefault)}
+                </option>
+                {move || {
+                    phone
+                        .inputs
+                        .get()
+                        .into_iter()
+                        .map(|(id, label)| {
+                            let chosen = id.clone();
+                            view! {
+                                <option value=id selected=move || phone.input.get() == chosen>
+                                    {label}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
             </select>
-            {move || phone.inputs.get().is_empty().then(|| view! { <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{tx(T::DevicesHidden)}</p> })}
+            {move || {
+                phone
+                    .inputs
+                    .get()
+                    .is_empty()
+                    .then(|| {
+                        view! {
+                            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                                {tx(T::DevicesHidden)}
+                            </p>
+                        }
+                    })
+            }}
             <div class="mt-4">
-                <label for="settings-output" class="label">{tx(T::Speaker)}</label>
-                {move || if phone.outputs.get().selectable {
-                    view! {
-                        <select id="settings-output" class="input" data-testid="output-settings" on:change=move |ev| phone.choose_output(event_target_value(&ev))>
-                            <option value="" selected=move || phone.output.get().is_empty()>{tx(T::DeviceDefault)}</option>
-                            {phone.outputs.get().devices.into_iter().map(|(id, label)| {
-                                let chosen = id.clone();
-                                view! { <option value=id selected=move || phone.output.get() == chosen>{label}</option> }
-                            }).collect_view()}
-                        </select>
-                    }.into_any()
-                } else {
-                    view! { <p id="settings-output" class="text-sm text-slate-600 dark:text-slate-400">{tx(T::OutputFixed)}</p> }.into_any()
+                <label for="settings-output" class="label">
+                    {tx(T::Speaker)}
+                </label>
+                {move || {
+                    if phone.outputs.get().selectable {
+                        view! {
+                            <select
+                                id="settings-output"
+                                class="input"
+                                data-testid="output-settings"
+                                on:change=move |ev| phone.choose_output(event_target_value(&ev))
+                            >
+                                <option value="" selected=move || phone.output.get().is_empty()>
+                                    {tx(T::DeviceDefault)}
+                                </option>
+                                {phone
+                                    .outputs
+                                    .get()
+                                    .devices
+                                    .into_iter()
+                                    .map(|(id, label)| {
+                                        let chosen = id.clone();
+                                        view! {
+                                            <option
+                                                value=id
+                                                selected=move || phone.output.get() == chosen
+                                            >
+                                                {label}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <p
+                                id="settings-output"
+                                class="text-sm text-slate-600 dark:text-slate-400"
+                            >
+                                {tx(T::OutputFixed)}
+                            </p>
+                        }
+                            .into_any()
+                    }
                 }}
             </div>
             <div class="mt-4 flex items-center gap-4">
-                <button type="button" class="btn-secondary" data-testid="mic-test" aria-pressed=move || phone.mic_testing.get().to_string()
-                    on:click=move |_| phone.test_mic(!phone.mic_testing.get_untracked())>
-                    {move || if phone.mic_testing.get() { tx(T::StopTest).get() } else { tx(T::TestMic).get() }}
+                <button
+                    type="button"
+                    class="btn-secondary"
+                    data-testid="mic-test"
+                    aria-pressed=move || phone.mic_testing.get().to_string()
+                    on:click=move |_| phone.test_mic(!phone.mic_testing.get_untracked())
+                >
+                    {move || {
+                        if phone.mic_testing.get() {
+                            tx(T::StopTest).get()
+                        } else {
+                            tx(T::TestMic).get()
+                        }
+                    }}
                 </button>
-                <div class="h-2 flex-1 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700" role="meter" aria-label=tx(T::MicLevel) aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string() data-testid="settings-mic-level">
-                    <div class="h-full bg-teal-600" style=move || format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)></div>
+                <div
+                    class="h-2 flex-1 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700"
+                    role="meter"
+                    aria-label=tx(T::MicLevel)
+                    aria-valuemin="0"
+                    aria-valuemax="100"
+                    aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string()
+                    data-testid="settings-mic-level"
+                >
+                    <div
+                        class="h-full bg-teal-600"
+                        style=move || format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)
+                    ></div>
                 </div>
             </div>
-            {move || phone.mic_problem.get().map(|p| view! {
-                <p class="field-error" role="alert">{crate::components::call_panel::mic_problem_text(tr, &p)}</p>
-            })}
+            {move || {
+                phone
+                    .mic_problem
+                    .get()
+                    .map(|p| {
+                        view! {
+                            <p class="field-error" role="alert">
+                                {crate::components::call_panel::mic_problem_text(tr, &p)}
+                            </p>
+                        }
+                    })
+            }}
         </section>
     }
 }
