@@ -156,9 +156,8 @@ fn api_errors(errors: &Errors) -> Vec<ApiError> {
 }
 
 /// The fallback of a page's `ErrorBoundary`: why its data did not load and "Try again"
-/// (unless it is not there). A
-/// signed-out user is sent to sign-in instead, by an effect (so only in the browser, after the
-/// page rendered), with a link for the moment in between.
+/// (unless it is not there). A signed-out user is sent to sign-in instead, by an effect (so
+/// only in the browser, after the page rendered), with a link for the moment in between.
 #[component]
 pub fn LoadError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoView {
     let lang = prefs().lang;
