@@ -15,7 +15,7 @@ step "cargo deny (licenses, duplicate versions, sources; offline) $(elapsed)"
 scripts/deny.sh
 
 step "cargo clippy (server and native app, -D warnings) $(elapsed)"
-cargo clippy --locked -p app -p server -p telephony --all-targets -- -D warnings
+cargo clippy --locked -p app -p server -p telephony -p testkit --all-targets -- -D warnings
 step "cargo clippy (browser bundle, wasm32, with and without lazy routes) $(elapsed)"
 cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --locked -p frontend -p app --features app/hydrate,split --target wasm32-unknown-unknown -- -D warnings

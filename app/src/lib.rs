@@ -1,6 +1,9 @@
 //! The softphone app: domain, server functions and UI, compiled for the server (`ssr`) and
 //! the browser (`hydrate`).
 
+// The call screen's nested views exceed the default query depth in the native build.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod browser;
 mod components;

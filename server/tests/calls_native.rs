@@ -10,8 +10,8 @@ use app::api::live::{ClientMessage, ServerMessage};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::EndReason;
 use common::*;
-use telephony::peer::{PeerCommand, Source};
 use telephony::tones::tone_purity;
+use testkit::peer::{PeerCommand, Source};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_call_connects_echoes_and_is_logged_with_its_duration() {

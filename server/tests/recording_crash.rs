@@ -14,8 +14,8 @@ use binary::{call_api, free_port, http, start_server};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use telephony::peer::{BrowserPeer, PeerCommand, Source};
 use telephony::tones::tone_purity;
+use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 

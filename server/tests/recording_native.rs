@@ -16,9 +16,9 @@ use app::domain::recordings::{
 };
 use common::*;
 use sha2::Digest;
-use telephony::peer::{PeerCommand, Source};
 use telephony::recording::NOTICE_TONE_HZ;
 use telephony::tones::{goertzel, tone_purity};
+use testkit::peer::{PeerCommand, Source};
 
 fn record(call_id: &str, action: RecordAction) -> ClientMessage {
     ClientMessage::Record {

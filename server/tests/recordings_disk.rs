@@ -1,5 +1,5 @@
-//! The disk recordings store passes the Recordings conformance suite; start-up recovery leaves
-//! every file with metadata and every metadata with a file.
+//! The disk recordings store passes the Recordings conformance suite (one test per case);
+//! start-up recovery leaves every file with metadata and every metadata with a file.
 
 #[path = "common/recorder.rs"]
 mod recorder;
@@ -18,11 +18,12 @@ fn temp_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("softphone-rec-{}", uuid::Uuid::new_v4()))
 }
 
-#[tokio::test]
-async fn disk_passes_the_recordings_conformance_suite() {
-    let disk = DiskRecordings::open(&temp_dir()).unwrap();
-    recordings::conformance::run_all(&disk, 3).await;
+async fn fresh_disk() -> Box<DiskRecordings> {
+    Box::new(DiskRecordings::open(&temp_dir()).unwrap())
 }
+
+// The Recordings conformance suite, one test per case, with a 3 s recording.
+testkit::recordings_conformance_tests!(conformance, fresh_disk, 3);
 
 #[tokio::test]
 async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {

@@ -41,7 +41,7 @@ async fn fresh_moto_table() -> MotoTable {
     MotoTable { store, _moto: moto }
 }
 
-server::store_conformance_tests!(conformance, fresh_moto_table);
+testkit::store_conformance_tests!(conformance, fresh_moto_table);
 
 #[tokio::test]
 async fn create_table_is_idempotent_and_sets_up_indexes_and_ttl() {

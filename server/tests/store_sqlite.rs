@@ -5,7 +5,7 @@ use std::ops::Deref;
 use std::path::PathBuf;
 
 use app::api::ports::AccountStore;
-use server::store::{conformance, SqliteStore};
+use server::store::SqliteStore;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::ConnectOptions;
 
@@ -47,8 +47,8 @@ async fn fresh_file() -> FileStore {
     FileStore { store, dir }
 }
 
-server::store_conformance_tests!(in_memory, fresh_in_memory);
-server::store_conformance_tests!(on_file, fresh_file);
+testkit::store_conformance_tests!(in_memory, fresh_in_memory);
+testkit::store_conformance_tests!(on_file, fresh_file);
 
 #[tokio::test]
 async fn a_file_is_in_wal_mode_and_keeps_its_data_across_reopen() {
@@ -56,7 +56,7 @@ async fn a_file_is_in_wal_mode_and_keeps_its_data_across_reopen() {
     let path = dir.join("softphone.sqlite3");
     {
         let store = SqliteStore::open(&path).await.unwrap();
-        conformance::users_and_sessions(&store).await;
+        testkit::store::users_and_sessions(&store).await;
     }
     // Migrations are not re-applied and the data is still there.
     let store = SqliteStore::open(&path).await.unwrap();

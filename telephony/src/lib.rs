@@ -3,7 +3,6 @@
 
 pub mod g711;
 pub mod gateway;
-pub mod peer;
 pub mod recording;
 pub mod rtp;
 pub mod sdp;

@@ -1,14 +1,12 @@
 //! Browser peer → gateway → SIP → simulator: the echo number returns our tone, the read-back
 //! number plays our DTMF keys back as tones (both checked on decoded audio).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use telephony::gateway::{LegCommand, LegEvent};
-use telephony::peer::{PeerCommand, Source};
 use telephony::tones::{tone_purity, DtmfDetector, FRAME_SAMPLES};
+use testkit::peer::{PeerCommand, Source};
+use testkit::rig::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_returns_a_1khz_tone() {

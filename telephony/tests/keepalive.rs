@@ -1,9 +1,7 @@
 //! The gateway probes its trunk with OPTIONS and knows whether it answers.
 
-mod common;
-
-use common::*;
 use telephony::gateway::TrunkTransport;
+use testkit::rig::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_answers_options_and_a_dead_trunk_does_not() {

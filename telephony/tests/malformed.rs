@@ -1,16 +1,14 @@
 //! Garbage, truncated and hostile input to the simulator and the gateway is refused or ignored
 //! without a crash, and calls keep working afterwards. A non-G.711 offer is refused with 488.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::*;
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::invitation::InviteOption;
 use telephony::gateway::LegEvent;
 use telephony::sip::SipEndpoint;
+use testkit::rig::*;
 use tokio::net::UdpSocket;
 
 const INVITE_HEAD: &str = "INVITE sip:+6560000001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:+6560000001@127.0.0.1>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n";
@@ -81,8 +79,8 @@ async fn garbage_is_survived_and_calls_still_work() {
     let port: u16 = candidate.split(' ').nth(5).unwrap().parse().unwrap();
     spray(SocketAddr::new(LOOPBACK, port)).await;
     spray(SocketAddr::new(LOOPBACK, port + 1)).await;
-    peer.command(telephony::peer::PeerCommand::Source(
-        telephony::peer::Source::Tone(1000.0),
+    peer.command(testkit::peer::PeerCommand::Source(
+        testkit::peer::Source::Tone(1000.0),
     ));
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let mut events = Vec::new();

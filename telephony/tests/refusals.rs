@@ -1,12 +1,10 @@
 //! Calls that do not connect, or end from the far side, report what a carrier would say; the
 //! simulator refuses what a Voice Connector refuses.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
+use testkit::rig::*;
 
 fn rejected(status: u16) -> impl Fn(&LegEvent) -> bool {
     move |e| matches!(e, LegEvent::Rejected { status: s, .. } if *s == status)
@@ -111,8 +109,8 @@ async fn session_refreshes_from_the_trunk_are_answered_and_the_call_stays_up() {
         *e == LegEvent::Answered
     })
     .await;
-    peer.command(telephony::peer::PeerCommand::Source(
-        telephony::peer::Source::Tone(1000.0),
+    peer.command(testkit::peer::PeerCommand::Source(
+        testkit::peer::Source::Tone(1000.0),
     ));
     // Three refreshes (every 700 ms): an unanswered one would end the call with a BYE.
     tokio::time::sleep(Duration::from_millis(2600)).await;

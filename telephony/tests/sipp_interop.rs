@@ -2,16 +2,14 @@
 //! a call from the gateway, checks the credentials, answers and echoes RTP; the call completes
 //! with audio both ways and a BYE. Proves the SIP leg is not only compatible with our simulator.
 
-mod common;
-
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
 use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
-use telephony::peer::{BrowserPeer, PeerCommand, Source};
 use telephony::tones::tone_purity;
+use testkit::peer::{BrowserPeer, PeerCommand, Source};
+use testkit::rig::*;
 
 fn free_udp_port() -> u16 {
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();

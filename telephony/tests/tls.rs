@@ -2,15 +2,13 @@
 //! verifies the trunk's certificate against the configured trust anchors, and refuses a trunk
 //! whose certificate it cannot verify.
 
-mod common;
-
 use std::net::{SocketAddr, TcpListener};
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
 use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
 use telephony::simulator::PstnSimulator;
+use testkit::rig::*;
 
 /// A test CA and a certificate it issued for 127.0.0.1 (openssl, as an operator would):
 /// (CA certificate PEM, server certificate PEM, server key PEM).
@@ -104,8 +102,8 @@ async fn a_call_over_tls_connects_with_audio() {
         *e == LegEvent::Answered
     })
     .await;
-    peer.command(telephony::peer::PeerCommand::Source(
-        telephony::peer::Source::Tone(1000.0),
+    peer.command(testkit::peer::PeerCommand::Source(
+        testkit::peer::Source::Tone(1000.0),
     ));
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let audio = peer.take_audio();

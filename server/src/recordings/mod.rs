@@ -2,7 +2,6 @@
 //! spool WAV → the recordings store, metadata in the store), start-up recovery, deletion and
 //! the retention job. Storage adapters implement `app::api::ports::Recordings`.
 
-pub mod conformance;
 pub mod disk;
 pub mod s3;
 

@@ -1,7 +1,6 @@
 //! Store adapters: `sqlite` (the embedded default) and `dynamodb`; both pass the same
-//! `conformance` suite.
+//! conformance suite (`testkit::store`).
 
-pub mod conformance;
 mod cursor;
 pub mod dynamodb;
 mod search;

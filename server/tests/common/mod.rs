@@ -1,8 +1,8 @@
-//! The native call rig shared by the hub's end-to-end tests: the PSTN simulator as the far
-//! end, the gateway, the call hub with a disk recorder, and a str0m peer for the browser.
+//! The native call rig shared by the hub's end-to-end tests: the simulator and gateway of
+//! `testkit::rig`, with the call hub, a SQLite store and a disk recorder on top (the server's
+//! own types, so this part stays here), and `testkit`'s peer for the browser.
 #![allow(dead_code)]
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,13 +15,14 @@ use server::calls::CallHub;
 use server::clock::SystemClock;
 use server::recordings::{DiskRecordings, Recorder, RecorderSettings};
 use server::store::SqliteStore;
-use telephony::gateway::{Gateway, GatewayConfig, MediaConfig, TrunkConfig, TrunkTransport};
-use telephony::peer::BrowserPeer;
+use telephony::gateway::TrunkTransport;
 use telephony::recording::PauseMode;
-use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
+use telephony::simulator::PstnSimulator;
+use testkit::peer::BrowserPeer;
+pub use testkit::rig::LOOPBACK;
+use testkit::rig::TRUNK_PASSWORD;
 use tokio::sync::broadcast;
 
-pub const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 pub const ALICE: &str = "alice-sub";
 
 pub struct Rig {
@@ -38,41 +39,14 @@ pub async fn rig(ports: (u16, u16), offer_timeout: Duration) -> Rig {
 }
 
 pub async fn rig_with(ports: (u16, u16), offer_timeout: Duration, pause: PauseMode) -> Rig {
-    let simulator = PstnSimulator::start(SimulatorConfig {
-        sip_addr: SocketAddr::new(LOOPBACK, 0),
-        media_ip: LOOPBACK,
-        realm: "pstn.test".into(),
-        username: "softphone".into(),
-        password: "pw".into(),
-        timing: Timing {
-            ring: Duration::from_millis(300),
-            no_answer: Duration::from_millis(1500),
-            hang_up_after: Duration::from_millis(1500),
-            refresh_every: Duration::from_millis(700),
-        },
-        tls: None,
-    })
-    .await
-    .unwrap();
-    let gateway = Gateway::start(GatewayConfig {
-        sip_addr: SocketAddr::new(LOOPBACK, 0),
-        trunk: TrunkConfig {
-            target: simulator.sip_addr().to_string(),
-            transport: TrunkTransport::Udp,
-            username: Some("softphone".into()),
-            password: Some("pw".into()),
-            caller_id: "+6560000000".into(),
-        },
-        media: MediaConfig {
-            bind_ip: LOOPBACK,
-            public_ip: LOOPBACK,
-            port_min: ports.0,
-            port_max: ports.1,
-            loopback_only: true,
-        },
-    })
-    .await
-    .unwrap();
+    let simulator = testkit::rig::simulator(None).await;
+    let gateway = testkit::rig::gateway_on_ports(
+        &simulator.sip_addr().to_string(),
+        TrunkTransport::Udp,
+        Some(TRUNK_PASSWORD),
+        ports,
+    )
+    .await;
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
     let recordings_dir =
         std::env::temp_dir().join(format!("softphone-rec-{}", uuid::Uuid::new_v4()));

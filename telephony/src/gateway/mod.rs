@@ -477,8 +477,9 @@ impl Gateway {
 }
 
 /// A WebRTC endpoint that speaks only what the telephone network carries: PCMU, PCMA and
-/// telephone-event/8000 (the payload type the browser offers wins; 126 is Chromium's).
-pub(crate) fn g711_rtc_config() -> RtcConfig {
+/// telephone-event/8000 (the payload type the browser offers wins; 126 is Chromium's). Public
+/// so the test peer (`testkit`) offers exactly what the gateway accepts.
+pub fn g711_rtc_config() -> RtcConfig {
     let mut config = RtcConfig::new()
         .clear_codecs()
         .enable_pcmu(true, false)
@@ -494,7 +495,8 @@ pub(crate) fn g711_rtc_config() -> RtcConfig {
     config
 }
 
-pub(crate) fn install_crypto() {
+/// Installs str0m's crypto provider once per process (the gateway and the test peer need it).
+pub fn install_crypto() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         str0m::crypto::from_feature_flags().install_process_default();

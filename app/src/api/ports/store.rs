@@ -2,7 +2,7 @@
 //! call records, recording metadata, preferences and the audit trail. A caller that needs one
 //! aggregate takes that trait; [`Store`] is all of them in one object (what the server wires up
 //! and hands to the server functions). Every store adapter implements each part and passes the
-//! same conformance suite (`server/src/store/conformance.rs`, described in `docs/testing.md`).
+//! same conformance suite (`testkit/src/store/`, described in `docs/testing.md`).
 //!
 //! Owner-scoped throughout: `owner` is always the caller's `sub`; no method reads or writes
 //! across owners except the start-up and retention sweeps, which say so. Shaped for DynamoDB

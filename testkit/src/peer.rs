@@ -1,5 +1,6 @@
 //! A WebRTC peer that plays the browser's part (str0m, full ICE, offers G.711 +
-//! telephone-event like Chromium does): for native end-to-end tests and the benchmarks.
+//! telephone-event like Chromium does): for native end-to-end tests and the benchmarks. Its
+//! task is kept by the peer and says in the log why it stopped, if it was not asked to.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -10,11 +11,11 @@ use str0m::format::{Codec, CodecExtra};
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Pt, TelephoneEvent};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
+use telephony::g711::G711;
+use telephony::tones::{dtmf_event, ToneGenerator, FRAME_SAMPLES};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-
-use crate::g711::G711;
-use crate::tones::{dtmf_event, ToneGenerator, FRAME_SAMPLES};
+use tokio::task::JoinHandle;
 
 /// What the peer sends every 20 ms.
 #[derive(Clone, Debug)]
@@ -51,20 +52,34 @@ pub struct PeerState {
     pub crosstalk: u64,
 }
 
+/// Why the peer's task stopped before it was told to.
+#[derive(Debug, thiserror::Error)]
+enum PeerError {
+    #[error("the answer is not SDP: {0}")]
+    AnswerUnreadable(String),
+    #[error("the answer does not fit the offer: {0}")]
+    AnswerRefused(String),
+    #[error("WebRTC: {0}")]
+    Rtc(#[from] str0m::RtcError),
+    #[error("socket: {0}")]
+    Socket(#[from] std::io::Error),
+}
+
 pub struct BrowserPeer {
     pub offer: String,
     pub state: Arc<Mutex<PeerState>>,
     commands: mpsc::UnboundedSender<PeerCommand>,
     answer_tx: Option<tokio::sync::oneshot::Sender<String>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl BrowserPeer {
     /// Binds on `ip` and makes an offer. `record` keeps received audio in memory.
     pub async fn new(ip: IpAddr, record: bool) -> std::io::Result<BrowserPeer> {
-        crate::gateway::install_crypto();
+        telephony::gateway::install_crypto();
         let socket = UdpSocket::bind((ip, 0)).await?;
         let local = socket.local_addr()?;
-        let mut rtc = crate::gateway::g711_rtc_config().build(Instant::now());
+        let mut rtc = telephony::gateway::g711_rtc_config().build(Instant::now());
         let candidate =
             Candidate::host(local, "udp").map_err(|e| std::io::Error::other(e.to_string()))?;
         rtc.add_local_candidate(candidate);
@@ -90,12 +105,17 @@ impl BrowserPeer {
             seq: 0,
             pt: None,
         };
-        tokio::spawn(task.run(pending, answer_rx, commands_rx));
+        let task = tokio::spawn(async move {
+            if let Err(e) = task.run(pending, answer_rx, commands_rx).await {
+                tracing::warn!(error = %e, "browser peer stopped");
+            }
+        });
         Ok(BrowserPeer {
             offer: offer.to_sdp_string(),
             state,
             commands,
             answer_tx: Some(answer_tx),
+            task: Some(task),
         })
     }
 
@@ -116,9 +136,20 @@ impl BrowserPeer {
     pub fn with_state<T>(&self, f: impl FnOnce(&mut PeerState) -> T) -> T {
         f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
     }
+
+    /// Hangs up and waits for the task to end; a panic in it is logged.
+    pub async fn stop(mut self) {
+        let _ = self.commands.send(PeerCommand::Stop);
+        if let Some(task) = self.task.take() {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "browser peer task failed");
+            }
+        }
+    }
 }
 
 impl Drop for BrowserPeer {
+    /// The task ends on its own once told to stop (it disconnects first).
     fn drop(&mut self) {
         let _ = self.commands.send(PeerCommand::Stop);
     }
@@ -153,14 +184,17 @@ impl PeerTask {
         pending: SdpPendingOffer,
         answer: tokio::sync::oneshot::Receiver<String>,
         mut commands: mpsc::UnboundedReceiver<PeerCommand>,
-    ) {
-        let Ok(answer) = answer.await else { return };
-        let Ok(answer) = SdpAnswer::from_sdp_string(&answer) else {
-            return;
+    ) -> Result<(), PeerError> {
+        // The peer was dropped before an answer came: nothing to do.
+        let Ok(answer) = answer.await else {
+            return Ok(());
         };
-        if self.rtc.sdp_api().accept_answer(pending, answer).is_err() {
-            return;
-        }
+        let answer = SdpAnswer::from_sdp_string(&answer)
+            .map_err(|e| PeerError::AnswerUnreadable(e.to_string()))?;
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| PeerError::AnswerRefused(e.to_string()))?;
         let mut buf = vec![0u8; 2000];
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -173,7 +207,7 @@ impl PeerTask {
                         let _ = self.socket.try_send_to(&t.contents, t.destination);
                     }
                     Ok(Output::Event(e)) => self.on_event(e),
-                    Err(_) => return,
+                    Err(e) => return Err(e.into()),
                 }
             };
             // As in the gateway: a timeout that is due now is handled now, not a tick later.
@@ -185,7 +219,7 @@ impl PeerTask {
             immediate = 0;
             tokio::select! {
                 r = self.socket.recv_from(&mut buf) => {
-                    let Ok((n, source)) = r else { return };
+                    let (n, source) = r?;
                     let Ok(contents) = buf[..n].try_into() else { continue };
                     let _ = self.rtc.handle_input(Input::Receive(Instant::now(), Receive {
                         proto: Protocol::Udp, source, destination: self.local, contents,
@@ -200,7 +234,7 @@ impl PeerTask {
                     Some(PeerCommand::Dtmf(d)) => self.send_dtmf(d),
                     Some(PeerCommand::Stop) | None => {
                         self.rtc.disconnect();
-                        return;
+                        return Ok(());
                     }
                 },
             }

@@ -1,16 +1,55 @@
-//! The conformance suite every [`Recordings`] adapter must pass (disk now, S3 next). Each check
-//! panics with what broke. `seconds` sets the test recording's length: make it span more than
-//! one upload part for stores that upload in parts.
+//! The conformance suite every [`Recordings`] adapter must pass (disk and S3). Each case is a
+//! public function that panics with what broke; [`recordings_conformance_tests!`] makes one
+//! test per case, each on a fresh store. `seconds` sets the test recording's length: make it
+//! span more than one upload part for stores that upload in parts.
+//!
+//! [`recordings_conformance_tests!`]: crate::recordings_conformance_tests
 
 use app::api::ports::{Playback, Recordings, RecordingsError, Upload};
 use app::domain::recordings::Recording;
 use telephony::wav::{self, WavWriter};
 
-pub async fn run_all(recordings: &dyn Recordings, seconds: u64) {
+/// One test per case in a module named `$module`. `$fresh` is an async fn (seen from inside
+/// that module, which imports its parent's items) returning a fresh store behind a pointer, or
+/// a fixture that derefs to it and keeps what it needs alive; `$seconds` is the length of the
+/// recording the growing-recording case stores.
+#[macro_export]
+macro_rules! recordings_conformance_tests {
+    ($module:ident, $fresh:path, $seconds:expr) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn ping_answers() {
+                let recordings = $fresh().await;
+                $crate::recordings::ping_answers(&*recordings).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_growing_recording_is_stored_whole() {
+                let recordings = $fresh().await;
+                $crate::recordings::a_growing_recording_is_stored_whole(&*recordings, $seconds)
+                    .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn an_aborted_upload_leaves_nothing() {
+                let recordings = $fresh().await;
+                $crate::recordings::an_aborted_upload_leaves_nothing(&*recordings).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn unknown_keys_are_not_found() {
+                let recordings = $fresh().await;
+                $crate::recordings::unknown_keys_are_not_found(&*recordings).await;
+            }
+        }
+    };
+}
+
+pub async fn ping_answers(recordings: &dyn Recordings) {
     recordings.ping().await.expect("ping");
-    a_growing_recording_is_stored_whole(recordings, seconds).await;
-    an_aborted_upload_leaves_nothing(recordings).await;
-    unknown_keys_are_not_found(recordings).await;
 }
 
 /// Writes `seconds` of recognisable audio to a spool file, offering it to the store as it
@@ -37,7 +76,7 @@ async fn record(
     (spool, upload)
 }
 
-async fn a_growing_recording_is_stored_whole(recordings: &dyn Recordings, seconds: u64) {
+pub async fn a_growing_recording_is_stored_whole(recordings: &dyn Recordings, seconds: u64) {
     let id = uuid::Uuid::new_v4().to_string();
     let key = Recording::key_for(&id, 1_795_645_217_000);
     let (spool, upload) = record(recordings, &key, &id, seconds).await;
@@ -89,7 +128,7 @@ async fn a_growing_recording_is_stored_whole(recordings: &dyn Recordings, second
     );
 }
 
-async fn an_aborted_upload_leaves_nothing(recordings: &dyn Recordings) {
+pub async fn an_aborted_upload_leaves_nothing(recordings: &dyn Recordings) {
     let id = uuid::Uuid::new_v4().to_string();
     let key = Recording::key_for(&id, 1_795_645_217_000);
     let (spool, upload) = record(recordings, &key, &id, 2).await;
@@ -100,7 +139,7 @@ async fn an_aborted_upload_leaves_nothing(recordings: &dyn Recordings) {
     assert_eq!(recordings.size(&key).await.unwrap(), None);
 }
 
-async fn unknown_keys_are_not_found(recordings: &dyn Recordings) {
+pub async fn unknown_keys_are_not_found(recordings: &dyn Recordings) {
     assert_eq!(
         recordings.size("2000/01/01/nothing.wav").await.unwrap(),
         None

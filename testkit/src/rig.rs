@@ -1,6 +1,6 @@
-//! A simulator and a gateway on loopback, and a browser peer, for the flow tests.
-
-#![allow(dead_code)]
+//! The native call rig shared by telephony's and the server's tests: the PSTN simulator on
+//! loopback as the far end, a gateway toward it, and calls from a [`BrowserPeer`]. What needs the
+//! server's own types (the call hub, its stores) is built on top of this in `server/tests/common`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -8,12 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use telephony::gateway::{
-    CallLeg, Gateway, GatewayConfig, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
+    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
 };
-use telephony::peer::BrowserPeer;
 use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
 
+use crate::peer::BrowserPeer;
+
 pub const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// The trunk credentials the simulator asks for.
+pub const TRUNK_USERNAME: &str = "softphone";
+pub const TRUNK_PASSWORD: &str = "trunk-secret";
 
 /// Each test gets its own slice of media ports (tests in one binary run in parallel).
 pub fn port_range(size: u16) -> (u16, u16) {
@@ -23,6 +27,7 @@ pub fn port_range(size: u16) -> (u16, u16) {
     (start, start + size - 1)
 }
 
+/// Ringing, answering and hanging up in well under two seconds, so flows finish quickly.
 pub fn fast_timing() -> Timing {
     Timing {
         ring: Duration::from_millis(300),
@@ -37,15 +42,15 @@ pub struct Rig {
     pub gateway: Arc<Gateway>,
 }
 
-/// The simulator on loopback with fast timing, credentials softphone / trunk-secret, and SIP
-/// over TLS too when `tls` is given (address, certificate PEM, key PEM).
+/// The simulator on loopback with fast timing, the trunk credentials above, and SIP over TLS
+/// too when `tls` is given (address, certificate PEM, key PEM).
 pub async fn simulator(tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>) -> PstnSimulator {
     PstnSimulator::start(SimulatorConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         media_ip: LOOPBACK,
         realm: "pstn.test".into(),
-        username: "softphone".into(),
-        password: "trunk-secret".into(),
+        username: TRUNK_USERNAME.into(),
+        password: TRUNK_PASSWORD.into(),
         timing: fast_timing(),
         tls,
     })
@@ -53,6 +58,7 @@ pub async fn simulator(tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>) -> PstnSimul
     .expect("simulator starts")
 }
 
+/// The simulator, and a gateway toward it that signs in with `password` over `transport`.
 pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
     let simulator = simulator(None).await;
     let gateway = gateway_to(
@@ -65,6 +71,10 @@ pub async fn rig_with(password: &str, transport: TrunkTransport) -> Rig {
     Rig { simulator, gateway }
 }
 
+pub async fn rig() -> Rig {
+    rig_with(TRUNK_PASSWORD, TrunkTransport::Udp).await
+}
+
 /// A gateway on loopback toward `target`, with `ports` media ports of its own.
 pub async fn gateway_to(
     target: &str,
@@ -72,13 +82,22 @@ pub async fn gateway_to(
     password: Option<&str>,
     ports: u16,
 ) -> Arc<Gateway> {
-    let (port_min, port_max) = port_range(ports);
+    gateway_on_ports(target, transport, password, port_range(ports)).await
+}
+
+/// A gateway on loopback toward `target`, with the media ports `ports` (first, last).
+pub async fn gateway_on_ports(
+    target: &str,
+    transport: TrunkTransport,
+    password: Option<&str>,
+    (port_min, port_max): (u16, u16),
+) -> Arc<Gateway> {
     Gateway::start(GatewayConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         trunk: TrunkConfig {
             target: target.to_string(),
             transport,
-            username: password.map(|_| "softphone".to_string()),
+            username: password.map(|_| TRUNK_USERNAME.to_string()),
             password: password.map(str::to_string),
             caller_id: "+6560000000".into(),
         },
@@ -94,10 +113,6 @@ pub async fn gateway_to(
     .expect("gateway starts")
 }
 
-pub async fn rig() -> Rig {
-    rig_with("trunk-secret", TrunkTransport::Udp).await
-}
-
 /// Opens a call to `number` from a fresh peer and sends the INVITE.
 pub async fn dial(rig: &Rig, number: &str, record: bool) -> (BrowserPeer, CallLeg) {
     dial_via(&rig.gateway, number, record).await
@@ -111,7 +126,7 @@ pub async fn dial_via(gateway: &Gateway, number: &str, record: bool) -> (Browser
         .await
         .expect("gateway answers");
     peer.accept_answer(leg.answer.clone());
-    leg.command(telephony::gateway::LegCommand::Invite);
+    leg.command(LegCommand::Invite);
     (peer, leg)
 }
 

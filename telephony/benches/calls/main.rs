@@ -13,34 +13,26 @@
 //!    bytes written per minute per call (expected 8000 × 2 × 2 × 60 = 1.92 MB/min + header).
 //!
 //! The gateway runs as a child process of this binary (`--role gateway`), driven over a
-//! line-based control socket on 127.0.0.1. Everything stays on loopback.
+//! line-based control socket on 127.0.0.1 (`gateway.rs`). Everything stays on loopback.
 //! Knobs: BENCH_CALLS="50 200 500", BENCH_WINDOW_S=20, BENCH_PDD_CALLS=100,
 //! BENCH_RECORD_CALLS=100.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod gateway;
+mod measure;
 
-use telephony::gateway::{
-    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, RecordCommand, TrunkConfig,
-    TrunkTransport,
-};
-use telephony::peer::{BrowserPeer, PeerCommand, Source};
-use telephony::recording::{consent_notice, PauseMode, RecordedAudio};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
 use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
+use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 
-const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+use gateway::{gateway_role, gateway_server_role};
+use measure::{dir_bytes, percentile, wall_us, Proc};
 
-fn wall_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
-}
+use testkit::rig::LOOPBACK;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -70,140 +62,6 @@ fn main() {
         }
     }
     runtime.block_on(load_role());
-}
-
-// ---------------------------------------------------------------------------------------------
-// The gateway process
-
-async fn start_gateway(trunk: String, media: IpAddr) -> Arc<Gateway> {
-    Gateway::start(GatewayConfig {
-        sip_addr: SocketAddr::new(LOOPBACK, 0),
-        trunk: TrunkConfig {
-            target: trunk,
-            transport: TrunkTransport::Udp,
-            username: Some("bench".into()),
-            password: Some("bench-secret".into()),
-            caller_id: "+6560000000".into(),
-        },
-        media: MediaConfig {
-            bind_ip: media,
-            public_ip: media,
-            port_min: 20_000,
-            port_max: 29_999,
-            loopback_only: media.is_loopback(),
-        },
-    })
-    .await
-    .expect("gateway starts")
-}
-
-async fn gateway_role(control: SocketAddr, trunk: String) {
-    let gateway = start_gateway(trunk, LOOPBACK).await;
-    let stream = TcpStream::connect(control).await.expect("control connects");
-    serve_control(stream, gateway).await;
-}
-
-async fn gateway_server_role(listen: SocketAddr, trunk: String, media: IpAddr) {
-    let gateway = start_gateway(trunk, media).await;
-    let listener = TcpListener::bind(listen).await.expect("control port");
-    println!("gateway listening for control connections on {listen}");
-    while let Ok((stream, _)) = listener.accept().await {
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_control(stream, gateway.clone()));
-    }
-}
-
-/// One control connection: `OPEN id callee offer` → `ANSWER id sdp`, then `RINGING`,
-/// `ANSWERED`, `ENDED` lines; `BYE id` hangs up (SDP line breaks travel as `|`).
-async fn serve_control(stream: TcpStream, gateway: Arc<Gateway>) {
-    let (read, write) = stream.into_split();
-    let write = Arc::new(Mutex::new(write));
-    let mut lines = BufReader::new(read).lines();
-    let mut legs: HashMap<u64, telephony::gateway::LegCommander> = HashMap::new();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let mut parts = line.splitn(4, ' ');
-        match (parts.next(), parts.next()) {
-            (Some("OPEN"), Some(id)) => {
-                let id: u64 = id.parse().unwrap_or(0);
-                let callee = parts.next().unwrap_or_default().to_string();
-                let offer = parts.next().unwrap_or_default().replace('|', "\r\n");
-                let opened = Instant::now();
-                match gateway.open(&callee, &offer).await {
-                    Ok(leg) => {
-                        legs.insert(id, leg.commander());
-                        let answer = leg.answer.replace("\r\n", "|");
-                        send(&write, format!("ANSWER {id} {answer}")).await;
-                        leg.command(LegCommand::Invite);
-                        tokio::spawn(report(id, leg, opened, write.clone()));
-                    }
-                    Err(e) => send(&write, format!("ERROR {id} {e}")).await,
-                }
-            }
-            (Some("RECORD"), Some(id)) => {
-                // `RECORD id path`: the call's recording goes to a WAV file at `path`.
-                let path = std::path::PathBuf::from(parts.next().unwrap_or_default());
-                if let Some(leg) = legs.get(&id.parse().unwrap_or(0)) {
-                    let mut wav = telephony::wav::WavWriter::create(&path).expect("recording file");
-                    let (sink, mut audio) = mpsc::unbounded_channel();
-                    tokio::spawn(async move {
-                        while let Some(a) = audio.recv().await {
-                            if let RecordedAudio::Frames { left, right } = a {
-                                wav.write(&left, &right).expect("recording write");
-                            }
-                        }
-                        let _ = wav.finish();
-                    });
-                    leg.command(LegCommand::Record(RecordCommand::Start {
-                        sink,
-                        notice: consent_notice(None).into(),
-                        mode: PauseMode::Silence,
-                    }));
-                }
-            }
-            (Some("BYE"), Some(id)) => {
-                if let Some(leg) = legs.remove(&id.parse().unwrap_or(0)) {
-                    leg.command(LegCommand::Bye);
-                }
-            }
-            _ => break,
-        }
-    }
-}
-
-async fn send(write: &Arc<Mutex<tokio::net::tcp::OwnedWriteHalf>>, line: String) {
-    let mut w = write.lock().await;
-    let _ = w.write_all(format!("{line}\n").as_bytes()).await;
-}
-
-/// Tells the load process when the call rang and was answered (µs after the request arrived,
-/// and the wall clock of the answer).
-async fn report(
-    id: u64,
-    mut leg: CallLeg,
-    opened: Instant,
-    write: Arc<Mutex<tokio::net::tcp::OwnedWriteHalf>>,
-) {
-    while let Some(e) = leg.events.recv().await {
-        match e {
-            LegEvent::Ringing => {
-                send(
-                    &write,
-                    format!("RINGING {id} {}", opened.elapsed().as_micros()),
-                )
-                .await
-            }
-            LegEvent::Answered => send(&write, format!("ANSWERED {id} {}", wall_us())).await,
-            LegEvent::EndConfirmed
-            | LegEvent::RemoteBye
-            | LegEvent::Rejected { .. }
-            | LegEvent::Failed { .. } => {
-                send(&write, format!("ENDED {id} {e:?}")).await;
-                leg.command(LegCommand::Close);
-                break;
-            }
-            _ => {}
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,39 +101,6 @@ impl Control {
             self.stash.push((k, i, rest));
         }
     }
-}
-
-struct Proc {
-    pid: u32,
-}
-
-impl Proc {
-    /// (user + system CPU seconds, resident memory KiB).
-    fn sample(&self) -> (f64, u64) {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // Fields after the command: state is [0]; utime [11], stime [12].
-        let cpu = (ticks(11) + ticks(12)) / 100.0;
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
-        let rss = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        (cpu, rss)
-    }
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 async fn load_role() {
@@ -449,16 +274,6 @@ struct Capacity {
     cpu_per_call: f64,
     /// Recording bytes written per minute per call (0 without recording).
     bytes_per_min: f64,
-}
-
-fn dir_bytes(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok()?.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 /// Sequential calls to the echo number: request → 180, and answer → first echoed frame.

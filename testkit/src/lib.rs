@@ -1,0 +1,14 @@
+//! Test-only code shared by telephony's and the server's tests and benches; never a normal
+//! dependency of a production crate (see `docs/testing.md`).
+//!
+//! - [`peer`]: a WebRTC peer playing the browser's part.
+//! - [`rig`]: the PSTN simulator and a gateway on loopback, and calls through them.
+//! - `store` and `recordings` (feature `conformance`): the suites every `Store` and
+//!   `Recordings` adapter passes, one test per case.
+
+pub mod peer;
+#[cfg(feature = "conformance")]
+pub mod recordings;
+pub mod rig;
+#[cfg(feature = "conformance")]
+pub mod store;

@@ -1,0 +1,179 @@
+//! The call log: filters, search, pages, and updates as a call goes on.
+
+use app::api::ports::{CallQuery, Store, StoreError};
+use app::domain::calls::{CallFilter, CallRecord, EndReason};
+
+use super::fixtures::{call, contact, ALICE, BOB};
+
+pub async fn calls_log(store: &dyn Store) {
+    let calls = [
+        call("c1", "+6591234501", 1_000, true, Some(EndReason::Completed)),
+        call("c2", "+6591234502", 2_000, false, Some(EndReason::Busy)),
+        call("c3", "+6591234503", 3_000, false, Some(EndReason::Failed)),
+        call("c4", "+6591234504", 4_000, false, Some(EndReason::NoAnswer)),
+        call("c5", "+6591234505", 5_000, false, None),
+    ];
+    for c in &calls {
+        store.insert_call(ALICE, c).await.unwrap();
+    }
+    assert_eq!(
+        store.insert_call(ALICE, &calls[0]).await,
+        Err(StoreError::AlreadyExists)
+    );
+    store
+        .insert_call(
+            BOB,
+            &call("b1", "+6591234501", 9_000, true, Some(EndReason::Completed)),
+        )
+        .await
+        .unwrap();
+
+    let list = |filter: CallFilter, search: &str| CallQuery {
+        filter,
+        search: search.into(),
+    };
+    let ids = |page: app::api::ports::Page<CallRecord>| {
+        page.items.into_iter().map(|c| c.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store
+            .list_calls(ALICE, &list(CallFilter::All, ""), None, 50)
+            .await
+            .unwrap()),
+        ["c5", "c4", "c3", "c2", "c1"]
+    );
+    assert_eq!(
+        ids(store
+            .list_calls(ALICE, &list(CallFilter::Answered, ""), None, 50)
+            .await
+            .unwrap()),
+        ["c1"]
+    );
+    assert_eq!(
+        ids(store
+            .list_calls(ALICE, &list(CallFilter::NotAnswered, ""), None, 50)
+            .await
+            .unwrap()),
+        ["c5", "c4", "c2"]
+    );
+    assert_eq!(
+        ids(store
+            .list_calls(ALICE, &list(CallFilter::Failed, ""), None, 50)
+            .await
+            .unwrap()),
+        ["c3"]
+    );
+    // Every filter agrees with the domain's definition.
+    for filter in CallFilter::ALL {
+        let got = ids(store
+            .list_calls(ALICE, &list(filter, ""), None, 50)
+            .await
+            .unwrap());
+        let want: Vec<String> = calls
+            .iter()
+            .rev()
+            .filter(|c| c.matches(filter))
+            .map(|c| c.id.clone())
+            .collect();
+        assert_eq!(got, want, "{filter:?}");
+    }
+    assert_eq!(
+        ids(store
+            .list_calls(ALICE, &list(CallFilter::All, "4503"), None, 50)
+            .await
+            .unwrap()),
+        ["c3"]
+    );
+
+    // Contact names find calls too.
+    store
+        .insert_contact(
+            ALICE,
+            &contact(
+                "00000000-0000-0000-0002-000000000001",
+                "Zed Tan",
+                "",
+                &["+6591234502"],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(store
+            .list_calls(ALICE, &list(CallFilter::All, "zed"), None, 50)
+            .await
+            .unwrap()),
+        ["c2"]
+    );
+    assert_eq!(
+        store
+            .contact_by_number(ALICE, "+6591234502")
+            .await
+            .unwrap()
+            .map(|c| c.name),
+        Some("Zed Tan".into())
+    );
+
+    let first = store
+        .list_calls(ALICE, &list(CallFilter::All, ""), None, 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(first.clone()), ["c5", "c4"]);
+    let second = store
+        .list_calls(ALICE, &list(CallFilter::All, ""), first.next.as_deref(), 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(second.clone()), ["c3", "c2"]);
+    let third = store
+        .list_calls(ALICE, &list(CallFilter::All, ""), second.next.as_deref(), 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(third.clone()), ["c1"]);
+    assert_eq!(third.next, None);
+
+    let mut ended = calls[4].clone();
+    ended.answered_at = Some(6_000);
+    ended.ended_at = Some(70_000);
+    ended.end_reason = Some(EndReason::Completed);
+    ended.sip_cause = Some("BYE".into());
+    store.update_call(ALICE, &ended).await.unwrap();
+    assert_eq!(
+        store.get_call(ALICE, "c5").await.unwrap(),
+        Some(ended.clone())
+    );
+    assert_eq!(
+        store.update_call(BOB, &ended).await,
+        Err(StoreError::NotFound),
+        "Bob cannot touch Alice's call"
+    );
+    assert_eq!(store.get_call(BOB, "c5").await.unwrap(), None);
+    assert_eq!(
+        ids(store
+            .list_calls(BOB, &list(CallFilter::All, ""), None, 50)
+            .await
+            .unwrap()),
+        ["b1"]
+    );
+
+    // After a restart every call still open is closed as interrupted, for every owner, and
+    // closed calls are left alone.
+    let mut open_a = call("o1", "+6591234506", 80_000, true, None);
+    open_a.ended_at = None;
+    let open_b = call("o2", "+6591234507", 81_000, false, None);
+    store.insert_call(ALICE, &open_a).await.unwrap();
+    store.insert_call(BOB, &open_b).await.unwrap();
+    assert_eq!(store.close_open_calls(90_000).await.unwrap(), 2);
+    assert_eq!(store.close_open_calls(91_000).await.unwrap(), 0);
+    let closed = store.get_call(ALICE, "o1").await.unwrap().unwrap();
+    assert_eq!(closed.ended_at, Some(90_000));
+    assert_eq!(closed.end_reason, Some(EndReason::Interrupted));
+    assert_eq!(closed.hangup_by.as_deref(), Some("system"));
+    assert_eq!(closed.answered_at, open_a.answered_at);
+    let closed = store.get_call(BOB, "o2").await.unwrap().unwrap();
+    assert_eq!(closed.end_reason, Some(EndReason::Interrupted));
+    assert_eq!(
+        store.get_call(ALICE, "c5").await.unwrap(),
+        Some(ended),
+        "a finished call keeps its end"
+    );
+}

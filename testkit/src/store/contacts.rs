@@ -1,0 +1,206 @@
+//! Contacts: create, read, update, delete per owner, search, favourites and pages.
+
+use app::api::ports::{ContactQuery, Store, StoreError};
+use app::domain::contacts::{Contact, ContactNumber, NumberLabel};
+
+use super::fixtures::{contact, ALICE, BOB};
+
+pub async fn contacts_crud_and_ownership(store: &dyn Store) {
+    let c = contact(
+        "00000000-0000-0000-0000-000000000001",
+        "Ana Pérez",
+        "Banco",
+        &["+50761234567", "+6561234567"],
+    );
+    store.insert_contact(ALICE, &c).await.unwrap();
+    assert_eq!(
+        store.insert_contact(ALICE, &c).await,
+        Err(StoreError::AlreadyExists),
+        "create is conditional"
+    );
+    assert_eq!(
+        store.get_contact(ALICE, &c.id).await.unwrap(),
+        Some(c.clone())
+    );
+
+    // Bob sees nothing of Alice's and cannot change or delete it.
+    assert_eq!(store.get_contact(BOB, &c.id).await.unwrap(), None);
+    assert_eq!(
+        store.update_contact(BOB, &c, 1).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.delete_contact(BOB, &c.id).await,
+        Err(StoreError::NotFound)
+    );
+    assert!(store
+        .list_contacts(BOB, &ContactQuery::default(), None, 50)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert_eq!(
+        store.contact_by_number(BOB, "+50761234567").await.unwrap(),
+        None
+    );
+    // The same id under another owner is another record.
+    let bobs = contact(&c.id, "Bob's Ana", "", &["+6581234567"]);
+    store.insert_contact(BOB, &bobs).await.unwrap();
+    assert_eq!(
+        store.get_contact(ALICE, &c.id).await.unwrap().unwrap().name,
+        "Ana Pérez"
+    );
+
+    // Optimistic update: the right version wins, a stale one conflicts.
+    let mut edited = c.clone();
+    edited.name = "Ana P. Pérez".into();
+    edited.numbers = vec![ContactNumber {
+        label: NumberLabel::Work,
+        e164: "+5072001234".into(),
+    }];
+    edited.version = 2;
+    store.update_contact(ALICE, &edited, 1).await.unwrap();
+    assert_eq!(
+        store.update_contact(ALICE, &edited, 1).await,
+        Err(StoreError::Conflict)
+    );
+    let stored = store.get_contact(ALICE, &c.id).await.unwrap().unwrap();
+    assert_eq!(stored, edited);
+    assert_eq!(
+        store
+            .contact_by_number(ALICE, "+5072001234")
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(c.id.clone())
+    );
+    assert_eq!(
+        store
+            .contact_by_number(ALICE, "+50761234567")
+            .await
+            .unwrap(),
+        None,
+        "old numbers are gone"
+    );
+
+    let deleted = store.delete_contact(ALICE, &c.id).await.unwrap();
+    assert_eq!(deleted, edited);
+    assert_eq!(store.get_contact(ALICE, &c.id).await.unwrap(), None);
+    assert_eq!(
+        store.delete_contact(ALICE, &c.id).await,
+        Err(StoreError::NotFound)
+    );
+    assert!(
+        store.get_contact(BOB, &c.id).await.unwrap().is_some(),
+        "Bob's record is untouched"
+    );
+    store.delete_contact(BOB, &c.id).await.unwrap();
+}
+
+pub async fn contacts_search_and_pages(store: &dyn Store) {
+    for i in 0..23u32 {
+        let mut c = contact(
+            &format!("00000000-0000-0000-0001-{i:012}"),
+            &format!("Person {i:02}"),
+            if i % 2 == 0 { "Even Co" } else { "Odd_Co" },
+            &[&format!("+65812345{i:02}")],
+        );
+        c.favourite = i % 5 == 0;
+        store.insert_contact(ALICE, &c).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .list_contacts(ALICE, &ContactQuery::default(), cursor.as_deref(), 10)
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.iter().map(|c| c.name.clone()));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..23).map(|i| format!("Person {i:02}")).collect();
+    assert_eq!(
+        seen, expected,
+        "pages cover every contact once, in name order"
+    );
+
+    let search = |text: &str, favourites_only: bool| ContactQuery {
+        search: text.into(),
+        favourites_only,
+    };
+    let names = |page: app::api::ports::Page<Contact>| {
+        page.items.into_iter().map(|c| c.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(
+            store
+                .list_contacts(ALICE, &search("person 1", false), None, 50)
+                .await
+                .unwrap()
+        )
+        .len(),
+        10
+    );
+    assert_eq!(
+        names(
+            store
+                .list_contacts(ALICE, &search("odd_", false), None, 50)
+                .await
+                .unwrap()
+        )
+        .len(),
+        11
+    );
+    assert_eq!(
+        names(
+            store
+                .list_contacts(ALICE, &search("8123 4507", false), None, 50)
+                .await
+                .unwrap()
+        ),
+        vec!["Person 07"],
+        "search by number digits, ignoring spaces"
+    );
+    assert_eq!(
+        names(
+            store
+                .list_contacts(ALICE, &search("%", false), None, 50)
+                .await
+                .unwrap()
+        )
+        .len(),
+        0,
+        "LIKE wildcards are literal"
+    );
+    assert_eq!(
+        names(
+            store
+                .list_contacts(ALICE, &search("", true), None, 50)
+                .await
+                .unwrap()
+        ),
+        vec![
+            "Person 00",
+            "Person 05",
+            "Person 10",
+            "Person 15",
+            "Person 20"
+        ]
+    );
+    assert_eq!(
+        store
+            .list_contacts(ALICE, &ContactQuery::default(), Some("not-a-cursor"), 10)
+            .await,
+        Err(StoreError::BadCursor)
+    );
+    assert!(store
+        .list_contacts(BOB, &search("person", false), None, 50)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+}

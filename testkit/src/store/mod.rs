@@ -1,0 +1,54 @@
+//! The conformance suite every [`Store`](app::api::ports::Store) adapter must pass (SQLite and
+//! DynamoDB), one module per aggregate. Each case is a public function that panics with what
+//! broke; [`store_conformance_tests!`] makes one test per case, each on a fresh, empty store, so
+//! one failure does not hide the others.
+//!
+//! [`store_conformance_tests!`]: crate::store_conformance_tests
+
+mod accounts;
+mod audit;
+mod calls;
+mod contacts;
+mod fixtures;
+mod preferences;
+mod recordings;
+
+pub use accounts::{ping_answers, users_and_sessions};
+pub use audit::audit_is_owner_scoped;
+pub use calls::calls_log;
+pub use contacts::{contacts_crud_and_ownership, contacts_search_and_pages};
+pub use preferences::preferences_default_and_persist;
+pub use recordings::recordings_metadata;
+
+/// One `#[tokio::test]` per conformance case, in a module named `$module`. `$fresh` is an async
+/// fn (seen from inside that module, which imports its parent's items) returning a fresh, empty
+/// store behind a pointer: `Box<SqliteStore>`, or a fixture that derefs to the store and keeps
+/// what it needs (a temporary directory, an emulator) alive for the test.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($module:ident, $fresh:path) => {
+        $crate::store_conformance_tests!(@cases $module, $fresh;
+            ping_answers,
+            users_and_sessions,
+            contacts_crud_and_ownership,
+            contacts_search_and_pages,
+            calls_log,
+            audit_is_owner_scoped,
+            recordings_metadata,
+            preferences_default_and_persist,
+        );
+    };
+    (@cases $module:ident, $fresh:path; $($case:ident,)*) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let store = $fresh().await;
+                    $crate::store::$case(&*store).await;
+                }
+            )*
+        }
+    };
+}
