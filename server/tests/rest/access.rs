@@ -2,10 +2,11 @@
 //! tokens are problems with `WWW-Authenticate`), unknown routes, too many requests, and the
 //! OpenAPI document covering every route.
 
-use crate::common::{api, api_with_limits, assert_problem, get, request, send, user};
 use axum::body::Body;
 use axum::http::{header, StatusCode};
 use serde_json::json;
+
+use crate::common::{api, api_with_limits, assert_problem, get, request, send, user};
 
 #[tokio::test]
 async fn tokens_are_required_and_checked() {

@@ -2,11 +2,12 @@
 //! user's ids are 404, their lists empty), filters, playback only with audio, and click-to-dial
 //! refusals (no calling here, a refused number audited as from the app).
 
-use crate::common::{api, assert_problem, get, user, with_json};
 use app::domain::calls::{CallRecord, EndReason};
 use app::domain::recordings::{ConsentNotice, Recording, RecordingState};
 use axum::http::StatusCode;
 use serde_json::json;
+
+use crate::common::{api, assert_problem, get, user, with_json, Api, Reply};
 
 #[tokio::test]
 async fn calls_and_recordings_are_the_owners_only() {
@@ -74,27 +75,13 @@ async fn calls_and_recordings_are_the_owners_only() {
     assert_eq!(playback.json["url"], "/api/recordings/rec-1/audio");
 
     // Placing a call needs calling on this server (none here).
-    let reply = with_json(
-        &api,
-        "POST",
-        "/api/v1/calls",
-        &alice,
-        &json!({"number": "+65 6000 0001"}),
-    )
-    .await;
+    let reply = place_call(&api, &alice, "+65 6000 0001").await;
     assert_problem(
         &reply,
         StatusCode::SERVICE_UNAVAILABLE,
         "CallingUnavailable",
     );
-    let reply = with_json(
-        &api,
-        "POST",
-        "/api/v1/calls",
-        &alice,
-        &json!({"number": "+65 1900 123 4567"}),
-    )
-    .await;
+    let reply = place_call(&api, &alice, "+65 1900 123 4567").await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY, "NumberRefused");
     assert_eq!(reply.json["errors"], json!("premium_rate"));
 
@@ -118,14 +105,7 @@ async fn calls_and_recordings_are_the_owners_only() {
 async fn a_refused_call_is_audited_as_from_the_app() {
     let api = api().await;
     let (alice, _, sub) = user(&api, "alice@example.com").await;
-    let reply = with_json(
-        &api,
-        "POST",
-        "/api/v1/calls",
-        &alice,
-        &json!({"number": "+65 1900 123 4567"}),
-    )
-    .await;
+    let reply = place_call(&api, &alice, "+65 1900 123 4567").await;
     assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY, "NumberRefused");
     let trail = api.store.list_audit(&sub, 10).await.unwrap();
     let refused = trail
@@ -137,4 +117,16 @@ async fn a_refused_call_is_audited_as_from_the_app() {
         trail.iter().all(|e| e.action != "call_started"),
         "{trail:?}"
     );
+}
+
+/// Click to dial: `POST /api/v1/calls` for `number`.
+async fn place_call(api: &Api, token: &str, number: &str) -> Reply {
+    with_json(
+        api,
+        "POST",
+        "/api/v1/calls",
+        token,
+        &json!({ "number": number }),
+    )
+    .await
 }

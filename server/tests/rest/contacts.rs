@@ -3,10 +3,11 @@
 //! problem details for bad JSON, unknown fields, wrong content types, huge bodies, bad cursors
 //! and bad parameters, none of which change anything.
 
-use crate::common::{ana, api, assert_problem, get, request, send, user, with_json};
 use axum::body::Body;
 use axum::http::{header, StatusCode};
 use serde_json::{json, Value};
+
+use crate::common::{ana, api, assert_problem, get, request, send, user, with_json};
 
 #[tokio::test]
 async fn contacts_crud_with_etags_and_owner_scoping() {
