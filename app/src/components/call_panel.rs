@@ -6,18 +6,19 @@ use leptos::prelude::*;
 
 use super::icons::{Icon, Svg};
 use super::messages::end_reason_text;
-use crate::api::live::{LiveCall, LiveRecordingState, RecordAction};
+use super::output_choice::OutputChoice;
+use super::recording_controls::RecordingControls;
+use crate::api::live::LiveCall;
 use crate::domain::call::CallState;
 use crate::domain::calls::format_duration;
 use crate::domain::numbers::format_e164;
-use crate::domain::recordings::RecordingMode;
 use crate::i18n::T;
 use crate::phone::{phone, MicProblem};
 use crate::prefs::{prefs, tx, use_tr};
 
 const DTMF_KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     #[cfg(feature = "hydrate")]
     return js_sys::Date::now() as u64;
     #[cfg(not(feature = "hydrate"))]
@@ -161,7 +162,8 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
         }
     };
     let panel = move || {
-        // Erased so the panel's view type stays within the compiler's depth limit.
+        // The header and the controls are erased so the panel's view type stays within the
+        // compiler's query depth limit (the server build fails past it).
         let header = view! {
             <div class="w-full text-center">
                 <div class="flex justify-end">
@@ -261,6 +263,66 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
             </div>
         }
         .into_any();
+        let controls = view! {
+            <div class="w-full">
+                <Show when=live_here>
+                    <div class="mb-6 flex items-start justify-center gap-6">
+                        <button
+                            type="button"
+                            class="flex flex-col items-center gap-1 text-sm"
+                            data-testid="mute-button"
+                            aria-pressed=move || muted.get().to_string()
+                            on:click=move |_| phone.set_muted(!muted.get_untracked())
+                        >
+                            <span class=move || round(muted.get())>
+                                <Svg icon=Icon::MicOff />
+                            </span>
+                            {tx(T::Mute)}
+                        </button>
+                        <button
+                            type="button"
+                            class="flex flex-col items-center gap-1 text-sm"
+                            data-testid="keypad-toggle"
+                            aria-expanded=move || keypad.get().to_string()
+                            on:click=move |_| keypad.update(|k| *k = !*k)
+                        >
+                            <span class=move || round(keypad.get())>
+                                <Svg icon=Icon::Keypad />
+                            </span>
+                            {tx(T::ShowKeypad)}
+                        </button>
+                        <OutputChoice />
+                    </div>
+                </Show>
+                <Show
+                    when=move || !over.get()
+                    fallback=move || {
+                        view! {
+                            // The reason stays up a few seconds; the user need not wait for it.
+                            <button
+                                type="button"
+                                class="btn-secondary mx-auto flex"
+                                data-testid="dismiss-call"
+                                on:click=move |_| phone.ended.set(None)
+                            >
+                                {tx(T::Close)}
+                            </button>
+                        }
+                    }
+                >
+                    <button
+                        type="button"
+                        class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700"
+                        data-testid="end-call"
+                        on:click=move |_| phone.hangup()
+                    >
+                        <Svg icon=Icon::PhoneDown class="h-8 w-8" />
+                        <span class="sr-only">{tx(T::EndCall)}</span>
+                    </button>
+                </Show>
+            </div>
+        }
+        .into_any();
         view! {
             <section
                 role="dialog"
@@ -311,63 +373,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                             .collect_view()}
                     </div>
                 </Show>
-                <div class="w-full">
-                    <Show when=live_here>
-                        <div class="mb-6 flex items-start justify-center gap-6">
-                            <button
-                                type="button"
-                                class="flex flex-col items-center gap-1 text-sm"
-                                data-testid="mute-button"
-                                aria-pressed=move || muted.get().to_string()
-                                on:click=move |_| phone.set_muted(!muted.get_untracked())
-                            >
-                                <span class=move || round(muted.get())>
-                                    <Svg icon=Icon::MicOff />
-                                </span>
-                                {tx(T::Mute)}
-                            </button>
-                            <button
-                                type="button"
-                                class="flex flex-col items-center gap-1 text-sm"
-                                data-testid="keypad-toggle"
-                                aria-expanded=move || keypad.get().to_string()
-                                on:click=move |_| keypad.update(|k| *k = !*k)
-                            >
-                                <span class=move || round(keypad.get())>
-                                    <Svg icon=Icon::Keypad />
-                                </span>
-                                {tx(T::ShowKeypad)}
-                            </button>
-                            <OutputChoice />
-                        </div>
-                    </Show>
-                    <Show
-                        when=move || !over.get()
-                        fallback=move || {
-                            view! {
-                                // The reason stays up a few seconds; the user need not wait for it.
-                                <button
-                                    type="button"
-                                    class="btn-secondary mx-auto flex"
-                                    data-testid="dismiss-call"
-                                    on:click=move |_| phone.ended.set(None)
-                                >
-                                    {tx(T::Close)}
-                                </button>
-                            }
-                        }
-                    >
-                        <button
-                            type="button"
-                            class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700"
-                            data-testid="end-call"
-                            on:click=move |_| phone.hangup()
-                        >
-                            <Svg icon=Icon::PhoneDown class="h-8 w-8" />
-                            <span class="sr-only">{tx(T::EndCall)}</span>
-                        </button>
-                    </Show>
-                </div>
+                {controls}
             </section>
         }
     };
@@ -379,267 +385,6 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     }
 }
 
-fn call_id_of(shown: Memo<Option<LiveCall>>) -> Option<String> {
+pub(super) fn call_id_of(shown: Memo<Option<LiveCall>>) -> Option<String> {
     shown.with(|c| c.as_ref().map(|c| c.id.clone()))
-}
-
-/// The speaker choice, where the browser lets a page choose; otherwise says who decides.
-#[component]
-fn OutputChoice() -> impl IntoView {
-    let phone = phone();
-    view! {
-        {move || {
-            let outputs = phone.outputs.get();
-            if outputs.selectable && !outputs.devices.is_empty() {
-                view! {
-                    <label class="flex flex-col items-center gap-1 text-sm">
-                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-700">
-                            <Svg icon=Icon::Speaker />
-                        </span>
-                        <span class="sr-only">{tx(T::Speaker)}</span>
-                        <select
-                            class="max-w-28 rounded bg-slate-800 text-xs"
-                            data-testid="output-select"
-                            on:change=move |ev| phone.choose_output(event_target_value(&ev))
-                        >
-                            <option value="" selected=move || phone.output.get().is_empty()>
-                                {tx(T::DeviceDefault)}
-                            </option>
-                            {outputs
-                                .devices
-                                .into_iter()
-                                .map(|(id, label)| {
-                                    let selected = id.clone();
-                                    view! {
-                                        <option
-                                            value=id
-                                            selected=move || phone.output.get() == selected
-                                        >
-                                            {label}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
-                    </label>
-                }
-                    .into_any()
-            } else {
-                view! {
-                    <p
-                        class="flex w-24 flex-col items-center gap-1 text-center text-xs text-slate-300"
-                        data-testid="output-fixed"
-                    >
-                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-800 text-slate-400">
-                            <Svg icon=Icon::Speaker />
-                        </span>
-                        {tx(T::OutputFixed)}
-                    </p>
-                }
-                    .into_any()
-            }
-        }}
-    }
-}
-
-/// What the recording part of the call screen shows.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RecordView {
-    Hidden,
-    /// "Record this call?" (the user chose "ask" and has not answered for this call).
-    Ask,
-    /// A record button.
-    Offer,
-    /// REC (or paused) with the recorded time, and its controls in the tab with the audio.
-    Running,
-    Stopped,
-}
-
-/// The REC indicator (every tab) and the record controls (the tab with the call's audio):
-/// the question when the user chose "ask", then record / pause / resume / stop.
-#[component]
-fn RecordingControls(
-    shown: Memo<Option<LiveCall>>,
-    here: Memo<bool>,
-    asked: RwSignal<Option<String>>,
-    tick: RwSignal<u64>,
-) -> impl IntoView {
-    let phone = phone();
-    let tr = use_tr();
-    let recording =
-        Memo::new(move |_| shown.with(|c| c.as_ref().and_then(|c| c.recording.clone())));
-    let paused = Memo::new(move |_| {
-        recording.with(|r| {
-            r.as_ref()
-                .is_some_and(|r| r.state == LiveRecordingState::Paused)
-        })
-    });
-    let view_kind = Memo::new(move |_| {
-        let here = here.get();
-        let asked = asked.get();
-        shown.with(|c| {
-            let Some(c) = c.as_ref() else {
-                return RecordView::Hidden;
-            };
-            if !matches!(c.state, CallState::Connected { .. })
-                || c.recording_mode == RecordingMode::Never && c.recording.is_none()
-            {
-                return RecordView::Hidden;
-            }
-            match &c.recording {
-                None if !here => RecordView::Hidden,
-                None if c.recording_mode == RecordingMode::Ask
-                    && asked.as_deref() != Some(c.id.as_str()) =>
-                {
-                    RecordView::Ask
-                }
-                None => RecordView::Offer,
-                Some(r) if r.state == LiveRecordingState::Stopped => RecordView::Stopped,
-                Some(_) => RecordView::Running,
-            }
-        })
-    });
-    let not_now = move || asked.set(call_id_of(shown));
-    let elapsed = move || {
-        tick.track();
-        recording.with(|r| r.as_ref().map(|r| format_duration(r.elapsed_ms(now_ms()))))
-    };
-    let control = "rounded-lg border border-slate-500 px-3 py-1.5 text-sm hover:bg-slate-800";
-    view! {
-        {move || match view_kind.get() {
-            RecordView::Hidden => None,
-            RecordView::Ask => {
-                Some(
-                    view! {
-                        <div
-                            class="mt-4 rounded-xl bg-slate-800 p-3 text-sm"
-                            data-testid="record-ask"
-                        >
-                            <p>{tx(T::RecordAsk)}</p>
-                            <div class="mt-2 flex justify-center gap-3">
-                                <button
-                                    type="button"
-                                    class="rounded-lg bg-red-600 px-3 py-1.5 font-semibold hover:bg-red-700"
-                                    data-testid="record-start"
-                                    on:click=move |_| phone.record(RecordAction::Start)
-                                >
-                                    {tx(T::RecordCall)}
-                                </button>
-                                <button
-                                    type="button"
-                                    class=control
-                                    data-testid="record-not-now"
-                                    on:click=move |_| not_now()
-                                >
-                                    {tx(T::NotNow)}
-                                </button>
-                            </div>
-                        </div>
-                    }
-                        .into_any(),
-                )
-            }
-            RecordView::Offer => {
-                Some(
-                    view! {
-                        <button
-                            type="button"
-                            class=format!("mt-4 {control}")
-                            data-testid="record-start"
-                            on:click=move |_| phone.record(RecordAction::Start)
-                        >
-                            <span
-                                class="mr-1 inline-block h-2.5 w-2.5 rounded-full bg-red-500"
-                                aria-hidden="true"
-                            ></span>
-                            {tx(T::RecordCall)}
-                        </button>
-                    }
-                        .into_any(),
-                )
-            }
-            RecordView::Stopped => {
-                Some(
-                    view! {
-                        <p
-                            class="mt-4 text-sm text-slate-300"
-                            data-testid="rec-indicator"
-                            data-state="stopped"
-                        >
-                            {tx(T::RecStopped)}
-                        </p>
-                    }
-                        .into_any(),
-                )
-            }
-            RecordView::Running => {
-                Some(
-                    // Kept across pause and resume: only the texts and the one toggle follow `paused`.
-                    view! {
-                        <div class="mt-4 flex flex-col items-center gap-2">
-                            <p
-                                class="flex items-center gap-2 font-semibold"
-                                role="status"
-                                data-testid="rec-indicator"
-                                data-state=move || if paused.get() { "paused" } else { "recording" }
-                            >
-                                <span
-                                    class=move || {
-                                        if paused.get() {
-                                            "inline-block h-3 w-3 rounded-full bg-slate-400"
-                                        } else {
-                                            "inline-block h-3 w-3 animate-pulse rounded-full bg-red-500"
-                                        }
-                                    }
-                                    aria-hidden="true"
-                                ></span>
-                                {move || tr(if paused.get() { T::RecPaused } else { T::RecLive })}
-                                <span class="font-mono tabular-nums" data-testid="rec-elapsed">
-                                    {elapsed}
-                                </span>
-                            </p>
-                            <Show when=move || here.get()>
-                                <div class="flex gap-3">
-                                    <button
-                                        type="button"
-                                        class=control
-                                        data-testid=move || {
-                                            if paused.get() { "record-resume" } else { "record-pause" }
-                                        }
-                                        on:click=move |_| {
-                                            phone
-                                                .record(
-                                                    if paused.get_untracked() {
-                                                        RecordAction::Resume
-                                                    } else {
-                                                        RecordAction::Pause
-                                                    },
-                                                )
-                                        }
-                                    >
-                                        {move || tr(
-                                            if paused.get() {
-                                                T::ResumeRecording
-                                            } else {
-                                                T::PauseRecording
-                                            },
-                                        )}
-                                    </button>
-                                    <button
-                                        type="button"
-                                        class=control
-                                        data-testid="record-stop"
-                                        on:click=move |_| phone.record(RecordAction::Stop)
-                                    >
-                                        {tx(T::StopRecording)}
-                                    </button>
-                                </div>
-                            </Show>
-                        </div>
-                    }
-                        .into_any(),
-                )
-            }
-        }}
-    }
 }

@@ -5,6 +5,8 @@ pub mod call_time;
 pub mod icons;
 pub mod lists;
 pub mod messages;
+mod output_choice;
 pub mod pickers;
+mod recording_controls;
 pub mod recording_player;
 pub mod shell;

@@ -5,6 +5,7 @@
 //! to INVITE, CANCEL or BYE and when to play ringback; the gateway reports what happens on both
 //! legs as [`LegEvent`]s.
 
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -58,7 +59,7 @@ impl TrunkTransport {
 }
 
 /// Where calls go: the PSTN simulator, or an Amazon Chime SDK Voice Connector.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TrunkConfig {
     /// `host:port`; a host name is resolved for every call (Voice Connector addresses change).
     pub target: String,
@@ -68,6 +69,19 @@ pub struct TrunkConfig {
     pub password: Option<String>,
     /// The caller ID sent in From, in E.164.
     pub caller_id: String,
+}
+
+/// By hand so the password never reaches a log line: it prints as `<redacted>`.
+impl fmt::Debug for TrunkConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrunkConfig")
+            .field("target", &self.target)
+            .field("transport", &self.transport)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("caller_id", &self.caller_id)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -501,4 +515,24 @@ pub fn install_crypto() {
     ONCE.call_once(|| {
         str0m::crypto::from_feature_flags().install_process_default();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_does_not_show_the_trunk_password() {
+        let trunk = TrunkConfig {
+            target: "vc.example:5061".into(),
+            transport: TrunkTransport::Udp,
+            username: Some("alice".into()),
+            password: Some("hunter2".into()),
+            caller_id: "+15550100".into(),
+        };
+        let printed = format!("{trunk:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+        assert!(printed.contains("alice"), "{printed}");
+    }
 }

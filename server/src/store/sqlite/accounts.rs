@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{is_unique_violation, unavailable, SqliteStore};
+use super::{insert_error, matched_a_row, unavailable, SqliteStore};
 
 fn user_from_row(row: &SqliteRow) -> UserRecord {
     UserRecord {
@@ -39,13 +39,7 @@ impl AccountStore for SqliteStore {
         .bind(user.created_at as i64)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::AlreadyExists
-            } else {
-                unavailable(e)
-            }
-        })?;
+        .map_err(insert_error)?;
         Ok(())
     }
 
@@ -74,10 +68,7 @@ impl AccountStore for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        matched_a_row(&done)
     }
 
     async fn create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
@@ -90,7 +81,7 @@ impl AccountStore for SqliteStore {
             .bind(s.revoked as i64)
             .execute(&self.pool)
             .await
-            .map_err(|e| if is_unique_violation(&e) { StoreError::AlreadyExists } else { unavailable(e) })?;
+            .map_err(insert_error)?;
         Ok(())
     }
 

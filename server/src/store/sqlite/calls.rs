@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{is_unique_violation, like_pattern, unavailable, SqliteStore};
+use super::{insert_error, like_pattern, matched_a_row, unavailable, SqliteStore};
 use crate::store::cursor;
 use crate::store::search::number_digits;
 
@@ -63,7 +63,7 @@ impl CallStore for SqliteStore {
         .bind(&call.recording_id)
         .execute(&self.pool)
         .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::AlreadyExists } else { unavailable(e) })?;
+        .map_err(insert_error)?;
         Ok(())
     }
 
@@ -84,10 +84,7 @@ impl CallStore for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        matched_a_row(&done)
     }
 
     async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError> {

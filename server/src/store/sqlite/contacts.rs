@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{is_unique_violation, like_pattern, unavailable, SqliteStore};
+use super::{insert_error, like_pattern, matched_a_row, unavailable, SqliteStore};
 use crate::store::cursor;
 use crate::store::search::{name_key, number_digits};
 
@@ -92,7 +92,7 @@ impl ContactStore for SqliteStore {
         .bind(c.version as i64)
         .execute(&mut *tx)
         .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::AlreadyExists } else { unavailable(e) })?;
+        .map_err(insert_error)?;
         Self::write_numbers(&mut tx, owner, c).await?;
         tx.commit().await.map_err(unavailable)
     }
@@ -163,9 +163,7 @@ impl ContactStore for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        matched_a_row(&done)?;
         Ok(contact)
     }
 

@@ -42,6 +42,24 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// An insert's error: a duplicate key means the record is already there.
+fn insert_error(e: sqlx::Error) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::AlreadyExists
+    } else {
+        unavailable(e)
+    }
+}
+
+/// An update or delete by key that matched no row: the record is not there.
+fn matched_a_row(done: &sqlx::sqlite::SqliteQueryResult) -> Result<(), StoreError> {
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 fn like_pattern(text: &str) -> String {
     let mut out = String::from("%");

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{is_unique_violation, unavailable, SqliteStore};
+use super::{insert_error, matched_a_row, unavailable, SqliteStore};
 use crate::store::cursor;
 
 fn consent_str(c: ConsentNotice) -> &'static str {
@@ -81,13 +81,7 @@ impl RecordingMetadataStore for SqliteStore {
         .bind(&r.waveform)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::AlreadyExists
-            } else {
-                unavailable(e)
-            }
-        })?;
+        .map_err(insert_error)?;
         Ok(())
     }
 
@@ -115,10 +109,7 @@ impl RecordingMetadataStore for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        matched_a_row(&done)
     }
 
     async fn get_recording(&self, owner: &str, id: &str) -> Result<Option<Recording>, StoreError> {
@@ -139,9 +130,7 @@ impl RecordingMetadataStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        matched_a_row(&done)?;
         sqlx::query("UPDATE calls SET recording_id = NULL WHERE owner = ? AND recording_id = ?")
             .bind(owner)
             .bind(id)

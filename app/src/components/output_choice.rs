@@ -1,0 +1,68 @@
+//! The call screen's speaker control: a choice of output device where the browser lets a page
+//! choose one, otherwise a note that the device decides.
+
+use leptos::prelude::*;
+
+use super::icons::{Icon, Svg};
+use crate::i18n::T;
+use crate::phone::phone;
+use crate::prefs::tx;
+
+/// The speaker choice, where the browser lets a page choose; otherwise says who decides.
+#[component]
+pub(super) fn OutputChoice() -> impl IntoView {
+    let phone = phone();
+    view! {
+        {move || {
+            let outputs = phone.outputs.get();
+            if outputs.selectable && !outputs.devices.is_empty() {
+                view! {
+                    <label class="flex flex-col items-center gap-1 text-sm">
+                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-700">
+                            <Svg icon=Icon::Speaker />
+                        </span>
+                        <span class="sr-only">{tx(T::Speaker)}</span>
+                        <select
+                            class="max-w-28 rounded bg-slate-800 text-xs"
+                            data-testid="output-select"
+                            on:change=move |ev| phone.choose_output(event_target_value(&ev))
+                        >
+                            <option value="" selected=move || phone.output.get().is_empty()>
+                                {tx(T::DeviceDefault)}
+                            </option>
+                            {outputs
+                                .devices
+                                .into_iter()
+                                .map(|(id, label)| {
+                                    let selected = id.clone();
+                                    view! {
+                                        <option
+                                            value=id
+                                            selected=move || phone.output.get() == selected
+                                        >
+                                            {label}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <p
+                        class="flex w-24 flex-col items-center gap-1 text-center text-xs text-slate-300"
+                        data-testid="output-fixed"
+                    >
+                        <span class="flex h-14 w-14 items-center justify-center rounded-full bg-slate-800 text-slate-400">
+                            <Svg icon=Icon::Speaker />
+                        </span>
+                        {tx(T::OutputFixed)}
+                    </p>
+                }
+                    .into_any()
+            }
+        }}
+    }
+}

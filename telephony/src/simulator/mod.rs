@@ -1,0 +1,125 @@
+//! The built-in PSTN simulator: a SIP UAS that behaves like an Amazon Chime SDK Voice Connector
+//! and the telephone network behind it. It demands digest credentials, accepts only E.164
+//! numbers in its calling plan (+507 Panama, +65 Singapore, no premium ranges) and only G.711,
+//! rings, and then acts by number: echo, DTMF read-back, busy, no answer, not found, or answer
+//! and hang up. The numbers are in [`TEST_NUMBERS`] (and the README).
+
+mod media;
+mod plan;
+mod uas;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::sip::{SipEndpoint, SipError};
+use crate::tasks::{drain, log_joined};
+
+pub use plan::{behaviour_of, check_calling_plan, Behaviour, PlanRefusal, TEST_NUMBERS};
+use uas::Shared;
+
+/// How long things take on the simulated network.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// From INVITE to answer on numbers that answer.
+    pub ring: Duration,
+    /// How long the no-answer number rings before the network gives up (480).
+    pub no_answer: Duration,
+    /// How long the hang-up number stays connected.
+    pub hang_up_after: Duration,
+    /// How often the refreshing number re-INVITEs.
+    pub refresh_every: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            ring: Duration::from_millis(2500),
+            no_answer: Duration::from_secs(30),
+            hang_up_after: Duration::from_secs(5),
+            refresh_every: Duration::from_secs(15),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    /// Where it listens for SIP (UDP and TCP).
+    pub sip_addr: SocketAddr,
+    /// The address its RTP sockets bind to and its SDP announces.
+    pub media_ip: IpAddr,
+    pub realm: String,
+    pub username: String,
+    pub password: String,
+    pub timing: Timing,
+    /// Also take SIP over TLS: (address, certificate chain PEM, key PEM).
+    pub tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>,
+}
+
+pub struct PstnSimulator {
+    endpoint: Arc<SipEndpoint>,
+    cancel: CancellationToken,
+}
+
+impl PstnSimulator {
+    pub async fn start(config: SimulatorConfig) -> Result<PstnSimulator, SipError> {
+        let tls = config
+            .tls
+            .clone()
+            .map(|(addr, cert_pem, key_pem)| crate::sip::SipTls::Server {
+                addr,
+                cert_pem,
+                key_pem,
+            });
+        let (endpoint, mut requests) =
+            SipEndpoint::bind_with_tls(config.sip_addr, true, tls, "softphone-pstn-simulator")
+                .await?;
+        let cancel = CancellationToken::new();
+        let state = Arc::new(Shared {
+            config,
+            nonces: Mutex::new(HashMap::new()),
+            endpoint: endpoint.clone(),
+            cancel: cancel.clone(),
+        });
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            // One task per request (a call lasts as long as its task); stopping waits for them.
+            let mut calls = JoinSet::new();
+            loop {
+                let tx = tokio::select! {
+                    _ = stop.cancelled() => break,
+                    Some(done) = calls.join_next(), if !calls.is_empty() => {
+                        log_joined(done);
+                        continue;
+                    }
+                    tx = requests.recv() => match tx { Some(tx) => tx, None => break },
+                };
+                let state = state.clone();
+                calls.spawn(async move { state.handle(tx).await });
+            }
+            drain(&mut calls).await;
+        });
+        tracing::info!(addr = %endpoint.local, "PSTN simulator listening");
+        Ok(PstnSimulator { endpoint, cancel })
+    }
+
+    /// The SIP address the gateway's trunk should point at.
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.endpoint.local
+    }
+
+    pub fn stop(&self) {
+        self.cancel.cancel();
+        self.endpoint.stop();
+    }
+}
+
+impl Drop for PstnSimulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

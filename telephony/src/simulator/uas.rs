@@ -1,0 +1,293 @@
+//! The simulator's SIP side: digest challenges, the calling plan, and one task per call that
+//! rings, answers and hangs up as the number's [`Behaviour`] says.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rsipstack::dialog::authenticate::verify_digest;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
+use rsipstack::sip::typed::Authorization;
+use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transaction::transaction::Transaction;
+use tokio::net::UdpSocket;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::media::media;
+use super::plan::{behaviour_of, check_calling_plan, Behaviour};
+use super::SimulatorConfig;
+use crate::g711::G711;
+use crate::sdp::AudioDescription;
+use crate::sip::SipEndpoint;
+use crate::tasks::{drain, log_joined, spawn_logged};
+
+pub(super) struct Shared {
+    pub(super) config: SimulatorConfig,
+    /// Nonces handed out in challenges, with when.
+    pub(super) nonces: Mutex<HashMap<String, Instant>>,
+    pub(super) endpoint: Arc<SipEndpoint>,
+    pub(super) cancel: CancellationToken,
+}
+
+const NONCE_LIFETIME: Duration = Duration::from_secs(300);
+const MAX_NONCES: usize = 10_000;
+
+impl Shared {
+    pub(super) async fn handle(self: Arc<Self>, mut tx: Transaction) {
+        match tx.original.method {
+            Method::Invite => self.invite(tx).await,
+            Method::Options => reply(&mut tx, StatusCode::OK).await,
+            Method::Ack => {}
+            _ => reply(&mut tx, StatusCode::MethodNotAllowed).await,
+        }
+    }
+
+    fn new_nonce(&self) -> String {
+        let nonce = format!("{:032x}", rand::random::<u128>());
+        let mut nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        nonces.retain(|_, at| now.duration_since(*at) < NONCE_LIFETIME);
+        if nonces.len() < MAX_NONCES {
+            nonces.insert(nonce.clone(), now);
+        }
+        nonce
+    }
+
+    fn nonce_is_fresh(&self, nonce: &str) -> bool {
+        let nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        nonces
+            .get(nonce)
+            .is_some_and(|at| at.elapsed() < NONCE_LIFETIME)
+    }
+
+    /// `Ok` when the request carries valid credentials; otherwise the response to send.
+    fn authenticate(&self, tx: &Transaction) -> Result<(), (StatusCode, Vec<Header>)> {
+        let raw = tx.original.headers.iter().find_map(|h| match h {
+            Header::Authorization(a) => Some(a.value().to_string()),
+            _ => None,
+        });
+        let challenge = |stale: bool| {
+            let value = format!(
+                "Digest realm=\"{}\", nonce=\"{}\", algorithm=MD5, qop=\"auth\"{}",
+                self.config.realm,
+                self.new_nonce(),
+                if stale { ", stale=true" } else { "" }
+            );
+            (
+                StatusCode::Unauthorized,
+                vec![Header::WwwAuthenticate(value.into())],
+            )
+        };
+        let Some(raw) = raw else {
+            return Err(challenge(false));
+        };
+        let Ok(auth) = Authorization::parse(&raw) else {
+            return Err((StatusCode::BadRequest, vec![]));
+        };
+        if !self.nonce_is_fresh(&auth.nonce) {
+            return Err(challenge(true));
+        }
+        let ok = auth.username == self.config.username
+            && auth.realm == self.config.realm
+            && verify_digest(&auth, &self.config.password, &Method::Invite, &raw);
+        if ok {
+            Ok(())
+        } else {
+            Err((StatusCode::Forbidden, vec![]))
+        }
+    }
+
+    async fn invite(self: Arc<Self>, mut tx: Transaction) {
+        if let Err((status, headers)) = self.authenticate(&tx) {
+            if status == StatusCode::Forbidden {
+                tracing::info!("simulator: INVITE with wrong credentials refused");
+            }
+            if let Err(e) = tx.reply_with(status, headers, None).await {
+                tracing::warn!(error = %e, "simulator: challenge not sent");
+            }
+            return;
+        }
+        let user = tx.original.uri.user().unwrap_or_default().to_string();
+        if let Err(refusal) = check_calling_plan(&user) {
+            let (status, reason) = refusal.status();
+            tracing::info!(?refusal, "simulator: destination refused");
+            let reason =
+                Header::Other("Reason".into(), format!("Q.850;cause=21;text=\"{reason}\""));
+            if let Err(e) = tx.reply_with(status, vec![reason], None).await {
+                tracing::warn!(error = %e, "simulator: refusal not sent");
+            }
+            return;
+        }
+        let offer = match AudioDescription::parse(&tx.original.body) {
+            Ok(offer) => offer,
+            Err(e) => {
+                tracing::info!(error = %e, "simulator: unusable SDP offer");
+                reply(&mut tx, StatusCode::NotAcceptableHere).await;
+                return;
+            }
+        };
+        let Some(law) = offer.common_g711(&[G711::Pcmu, G711::Pcma]) else {
+            tracing::info!("simulator: offer without G.711 refused");
+            reply(&mut tx, StatusCode::NotAcceptableHere).await;
+            return;
+        };
+        let behaviour = behaviour_of(&user);
+        match behaviour {
+            Behaviour::Busy => {
+                reply(&mut tx, StatusCode::BusyHere).await;
+                return;
+            }
+            Behaviour::NotFound => {
+                reply(&mut tx, StatusCode::NotFound).await;
+                return;
+            }
+            _ => {}
+        }
+        let (state_tx, state_rx) = self.endpoint.dialogs.new_dialog_state_channel();
+        let contact = self.endpoint.contact(None);
+        let dialog = match self.endpoint.dialogs.get_or_create_server_invite(
+            &tx,
+            state_tx,
+            None,
+            Some(contact),
+        ) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "simulator: cannot create dialog");
+                reply(&mut tx, StatusCode::ServerInternalError).await;
+                return;
+            }
+        };
+        let id = dialog.id();
+        let mut handled = dialog.clone();
+        let mut transaction = JoinSet::new();
+        spawn_logged(&mut transaction, "simulator INVITE", async move {
+            handled.handle(&mut tx).await
+        });
+        let call = SimCall {
+            shared: self.clone(),
+            dialog,
+            states: state_rx,
+        };
+        call.run(behaviour, offer, law).await;
+        self.endpoint.dialogs.remove_dialog(&id);
+        drain(&mut transaction).await;
+    }
+}
+
+struct SimCall {
+    shared: Arc<Shared>,
+    dialog: rsipstack::dialog::invite_dialog::InviteDialog,
+    states: DialogStateReceiver,
+}
+
+/// Answers `tx` with `status`, logging a reply that could not be sent.
+async fn reply(tx: &mut Transaction, status: StatusCode) {
+    if let Err(e) = tx.reply(status.clone()).await {
+        tracing::warn!(error = %e, %status, "simulator: reply not sent");
+    }
+}
+
+impl SimCall {
+    /// Waits `d`; false if the caller hung up (CANCEL/BYE) meanwhile.
+    async fn wait(&mut self, d: Duration) -> bool {
+        let deadline = tokio::time::sleep(d);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => return true,
+                _ = self.shared.cancel.cancelled() => return false,
+                s = self.states.recv() => match s {
+                    Some(DialogState::Terminated(..)) | None => return false,
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    async fn run(mut self, behaviour: Behaviour, offer: AudioDescription, law: G711) {
+        let timing = self.shared.config.timing;
+        let _ = self.dialog.ringing(None, None);
+        if behaviour == Behaviour::NoAnswer {
+            if self.wait(timing.no_answer).await {
+                let _ = self
+                    .dialog
+                    .reject(Some(StatusCode::TemporarilyUnavailable), None);
+            }
+            return;
+        }
+        if !self.wait(timing.ring).await {
+            return;
+        }
+        let socket = match UdpSocket::bind((self.shared.config.media_ip, 0)).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "simulator: no media port");
+                let _ = self
+                    .dialog
+                    .reject(Some(StatusCode::ServerInternalError), None);
+                return;
+            }
+        };
+        let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let tele_pt = offer.telephone_event_pt();
+        let answer = AudioDescription::g711(self.shared.config.media_ip, port, &[law], tele_pt);
+        let session = rand::random::<u32>() as u64;
+        let body = answer.render(session, 1).into_bytes();
+        if self
+            .dialog
+            .accept(
+                Some(vec![Header::ContentType("application/sdp".into())]),
+                Some(body),
+            )
+            .is_err()
+        {
+            return;
+        }
+        let stop = CancellationToken::new();
+        let media = tokio::spawn(media(
+            socket,
+            SocketAddr::new(offer.addr, offer.port),
+            law,
+            tele_pt,
+            behaviour == Behaviour::ReadBack,
+            stop.clone(),
+        ));
+        let hang_up = behaviour == Behaviour::HangsUp;
+        let limit = if hang_up {
+            timing.hang_up_after
+        } else {
+            // A runaway guard: the simulated network ends any call after 4 hours.
+            Duration::from_secs(4 * 3600)
+        };
+        if behaviour == Behaviour::Refreshes {
+            let mut version = 1;
+            loop {
+                if !self.wait(timing.refresh_every).await {
+                    break;
+                }
+                version += 1;
+                let offer = answer.render(session, version).into_bytes();
+                let refreshed = self
+                    .dialog
+                    .reinvite(
+                        Some(vec![Header::ContentType("application/sdp".into())]),
+                        Some(offer),
+                    )
+                    .await;
+                let ok = matches!(&refreshed, Ok(Some(r)) if r.status_code.code() == 200);
+                if !ok {
+                    tracing::info!("simulator: session refresh failed; ending the call");
+                    let _ = self.dialog.bye().await;
+                    break;
+                }
+            }
+        } else if self.wait(limit).await {
+            let _ = self.dialog.bye().await;
+        }
+        stop.cancel();
+        log_joined(media.await);
+    }
+}
