@@ -12,7 +12,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-ANCHOR="${JANUS_ANCHOR:-$ROOT/../shared/bench/janus-anchor}"
+ANCHOR="${JANUS_ANCHOR:-}"
 NS_LIST=${NS_LIST:-"50 100"}
 SRTP=${SRTP:-aes128gcm}           # str0m has no AES-256-GCM: both gateways on AES-128-GCM
 WINDOW=${WINDOW:-30}
@@ -23,7 +23,8 @@ VENV="${VENV:-$HOME/.cache/softphone/bench-venv}"
 RUN="${RUN_BASE:-$(mktemp -d /tmp/softphone-vs-janus-XXXX)}"
 mkdir -p "$RUN/ours" "$RUN/janus"
 
-[ -d "$ANCHOR" ] || { echo "the Janus anchor harness is not at $ANCHOR (set JANUS_ANCHOR)" >&2; exit 2; }
+[ -n "$ANCHOR" ] || { echo "set JANUS_ANCHOR to the Janus anchor harness's folder (docs/bench.md)" >&2; exit 2; }
+[ -d "$ANCHOR" ] || { echo "the Janus anchor harness is not at $ANCHOR (JANUS_ANCHOR)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespace, apt)" >&2; exit 2; }
 missing=()
 command -v janus >/dev/null || missing+=(janus)
