@@ -441,7 +441,6 @@ pub async fn retention_cli(config: Config, dry_run: bool) -> Result<usize, Start
     Ok(swept.len())
 }
 
-/// Runs the web server until SIGINT or SIGTERM.
 /// Runs the web server until SIGINT or SIGTERM, or, under the Lambda runtime, serves
 /// API Gateway's events with the same router.
 pub async fn serve(config: Config) -> Result<(), StartError> {

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::icons::{Icon, Svg};
+use super::pickers::DeviceOptions;
 use crate::i18n::T;
 use crate::phone::phone;
 use crate::prefs::tx;
@@ -27,24 +28,7 @@ pub(super) fn OutputChoice() -> impl IntoView {
                             data-testid="output-select"
                             on:change=move |ev| phone.choose_output(event_target_value(&ev))
                         >
-                            <option value="" selected=move || phone.output.get().is_empty()>
-                                {tx(T::DeviceDefault)}
-                            </option>
-                            {outputs
-                                .devices
-                                .into_iter()
-                                .map(|(id, label)| {
-                                    let selected = id.clone();
-                                    view! {
-                                        <option
-                                            value=id
-                                            selected=move || phone.output.get() == selected
-                                        >
-                                            {label}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
+                            <DeviceOptions devices=outputs.devices chosen=phone.output />
                         </select>
                     </label>
                 }

@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 
 use crate::domain::numbers::Country;
-use crate::prefs::{country_name, prefs, NotRemembered};
+use crate::i18n::T;
+use crate::prefs::{country_name, prefs, tx, NotRemembered};
 
 /// A `<select>` of the callable countries bound to the default country preference;
 /// `on_saved` hears whether the browser remembered the choice.
@@ -45,5 +46,27 @@ pub fn CountrySelect(
                 })
                 .collect_view()}
         </select>
+    }
+}
+
+/// The options of a device `<select>`: the browser's default first, then each device by its
+/// label; `chosen` is the device in use (empty for the default).
+#[component]
+pub fn DeviceOptions(devices: Vec<(String, String)>, chosen: RwSignal<String>) -> impl IntoView {
+    view! {
+        <option value="" selected=move || chosen.get().is_empty()>
+            {tx(T::DeviceDefault)}
+        </option>
+        {devices
+            .into_iter()
+            .map(|(id, label)| {
+                let this = id.clone();
+                view! {
+                    <option value=id selected=move || chosen.get() == this>
+                        {label}
+                    </option>
+                }
+            })
+            .collect_view()}
     }
 }

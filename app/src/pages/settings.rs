@@ -7,6 +7,7 @@ use crate::api::recordings::{get_preferences, set_recording_mode};
 use crate::api::ApiError;
 use crate::browser;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadError};
+use crate::components::pickers::DeviceOptions;
 use crate::domain::recordings::{Preferences, RecordingMode};
 use crate::i18n::{t, Lang, T};
 use crate::prefs::{prefs, tx, NotRemembered, Theme};
@@ -299,24 +300,7 @@ fn AudioSettings() -> impl IntoView {
                 data-testid="mic-select"
                 on:change=move |ev| phone.choose_input(event_target_value(&ev))
             >
-                <option value="" selected=move || phone.input.get().is_empty()>
-                    {tx(T::DeviceDefault)}
-                </option>
-                {move || {
-                    phone
-                        .inputs
-                        .get()
-                        .into_iter()
-                        .map(|(id, label)| {
-                            let chosen = id.clone();
-                            view! {
-                                <option value=id selected=move || phone.input.get() == chosen>
-                                    {label}
-                                </option>
-                            }
-                        })
-                        .collect_view()
-                }}
+                {move || view! { <DeviceOptions devices=phone.inputs.get() chosen=phone.input /> }}
             </select>
             {move || {
                 phone
@@ -344,26 +328,10 @@ fn AudioSettings() -> impl IntoView {
                                 data-testid="output-settings"
                                 on:change=move |ev| phone.choose_output(event_target_value(&ev))
                             >
-                                <option value="" selected=move || phone.output.get().is_empty()>
-                                    {tx(T::DeviceDefault)}
-                                </option>
-                                {phone
-                                    .outputs
-                                    .get()
-                                    .devices
-                                    .into_iter()
-                                    .map(|(id, label)| {
-                                        let chosen = id.clone();
-                                        view! {
-                                            <option
-                                                value=id
-                                                selected=move || phone.output.get() == chosen
-                                            >
-                                                {label}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()}
+                                <DeviceOptions
+                                    devices=phone.outputs.get().devices
+                                    chosen=phone.output
+                                />
                             </select>
                         }
                             .into_any()

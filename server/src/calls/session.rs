@@ -7,9 +7,10 @@ use std::time::Duration;
 use app::api::live::{LiveCall, LiveRecording, LiveRecordingState, RecordAction};
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, EndReason};
-use app::domain::recordings::RecordingMode;
+use app::domain::recordings::{Recording, RecordingMode};
 use telephony::gateway::{CallLeg, LegCommand, LegEvent, RecordCommand};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use super::HubInner;
 
@@ -36,6 +37,8 @@ pub(crate) struct Session {
     commands: mpsc::UnboundedReceiver<SessionCommand>,
     /// The "always" preference's automatic start was made (once, even if it failed).
     auto_recorded: bool,
+    /// The recording's writer, awaited once the call is over so its end is logged, not lost.
+    recording_done: Option<JoinHandle<Option<Recording>>>,
 }
 
 impl Session {
@@ -53,6 +56,7 @@ impl Session {
             live,
             commands,
             auto_recorded: false,
+            recording_done: None,
         }
     }
 
@@ -65,6 +69,12 @@ impl Session {
             return;
         };
         self.run_call(leg).await;
+        // The leg is gone, so the recording's audio has ended: its writer finishes on its own.
+        if let Some(done) = self.recording_done.take() {
+            if let Err(e) = done.await {
+                tracing::error!(call = %self.record.id, error = %e, "the recording's writer failed; recovered at the next start");
+            }
+        }
     }
 
     /// Until the browser's offer arrives: a hang-up or a timeout ends the call before any SIP.
@@ -259,6 +269,7 @@ impl Session {
                     notice: recorder.settings.notice.clone(),
                     mode: recorder.settings.pause_mode,
                 }));
+                self.recording_done = Some(started.done);
                 self.record.recording_id = Some(started.recording.id.clone());
                 self.save().await;
                 self.live.recording = Some(LiveRecording {
