@@ -47,10 +47,11 @@ pub fn PageTitle(title: T) -> impl IntoView {
 /// Route views. With the `split` feature (release and test builds: `cargo leptos … --split
 /// --features split`) every page but the keypad and sign-in is a lazy route: its code is a
 /// separate WASM chunk loaded when the page is first opened, so the first load carries only
-/// the keypad, the call screen and the phone. A page that loads data makes its resources in
-/// the route's `data()`, which runs before the chunk arrives, so the data and the code load at
-/// once. Without the feature (plain `cargo leptos watch`) the pages are ordinary routes in one
-/// bundle and make the same data themselves.
+/// the keypad, the call screen and the phone. A page's data is asked for by the page itself
+/// (each page's `*Data::load()`), from its chunk: making the resources in the route's `data()`
+/// would start the request before the chunk arrives, but it puts every page's data types,
+/// server calls and resources in the first load (+51 KB gzipped, measured; docs/decisions.md).
+/// Without the feature (plain `cargo leptos watch`) the pages are ordinary routes in one bundle.
 pub mod views {
     use leptos_router::ChooseView;
 
@@ -62,21 +63,8 @@ pub mod views {
         use super::super::settings;
         use super::super::{auth, call_view, contact_edit, contact_view, contacts, recents};
 
-        /// One lazy route: `Route(Data) => page` makes `Data::load()` in `data()` and hands it
-        /// to the page; `Route => page` is a page without data.
+        /// One lazy route: `Route => page`, the page's whole code (data included) in its chunk.
         macro_rules! lazy_page {
-            ($route:ident($data:ty) => $page:expr) => {
-                pub struct $route($data);
-                #[lazy_route]
-                impl LazyRoute for $route {
-                    fn data() -> Self {
-                        $route(<$data>::load())
-                    }
-                    fn view(this: Self) -> AnyView {
-                        ($page)(this.0).into_any()
-                    }
-                }
-            };
             ($route:ident => $page:expr) => {
                 pub struct $route;
                 #[lazy_route]
@@ -91,13 +79,13 @@ pub mod views {
             };
         }
 
-        lazy_page!(Recents(recents::RecentsData) => |data| view! { <recents::RecentsPage data/> });
-        lazy_page!(CallView(call_view::CallData) => |data| view! { <call_view::CallViewPage data/> });
-        lazy_page!(Contacts(contacts::ContactsData) => |data| view! { <contacts::ContactsPage data/> });
+        lazy_page!(Recents => || view! { <recents::Recents/> });
+        lazy_page!(CallView => || view! { <call_view::CallView/> });
+        lazy_page!(Contacts => || view! { <contacts::ContactList/> });
         lazy_page!(NewContact => || view! { <contact_edit::NewContact/> });
-        lazy_page!(ContactView(contact_view::ContactData) => |data| view! { <contact_view::ContactViewPage data/> });
-        lazy_page!(EditContact(contact_view::ContactData) => |data| view! { <contact_edit::EditContactPage data/> });
-        lazy_page!(Settings(settings::SettingsData) => |data| view! { <settings::SettingsPage data/> });
+        lazy_page!(ContactView => || view! { <contact_view::ContactView/> });
+        lazy_page!(EditContact => || view! { <contact_edit::EditContact/> });
+        lazy_page!(Settings => || view! { <settings::Settings/> });
         lazy_page!(SignUp => || view! { <auth::SignUp/> });
         lazy_page!(Forgot => || view! { <auth::Forgot/> });
     }
