@@ -227,7 +227,9 @@ impl Call<'_> {
     }
 
     fn bridged(&mut self) {
-        self.state.pstn_call_id = self.leg_call_id(&ParticipantTag::LegB);
+        if let Some(leg_b) = self.leg_call_id(&ParticipantTag::LegB) {
+            self.state.pstn_call_id = Some(leg_b);
+        }
         if self.state.stage == Stage::Ended {
             // The agent hung up while it rang: the target answered a call nobody wants.
             if let Some(leg_b) = self.state.pstn_call_id.clone() {
@@ -396,9 +398,11 @@ impl Call<'_> {
         self.mark_ended(reason, cause);
     }
 
+    /// Hangs up leg A unless the event lists it as gone already.
     fn hang_up_leg_a(&mut self) {
-        let hangup = match self.leg_call_id(&ParticipantTag::LegA) {
-            Some(call_id) => Hangup::call(&call_id),
+        let hangup = match self.event.participant(&ParticipantTag::LegA) {
+            Some(leg) if leg.status == Some(ParticipantStatus::Disconnected) => return,
+            Some(leg) => Hangup::call(&leg.call_id),
             None => Hangup::leg(ParticipantTag::LegA),
         };
         self.actions.push(Action::Hangup(hangup));

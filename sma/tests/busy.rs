@@ -22,6 +22,7 @@ fn busy_from_the_hangup_of_the_target_leg() {
     let mut failed = fixture("action_failed_call_and_bridge");
     failed["CallDetails"]["Participants"][0]["Status"] = json!("Disconnected");
     let outcome = sma.send(failed);
+    assert_eq!(actions(&outcome), json!([]));
     assert_eq!(outcome.progress, None);
     assert_eq!(sma.attributes["EndReason"], "busy");
 }
