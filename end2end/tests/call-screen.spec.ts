@@ -25,7 +25,7 @@ function callUpdates(page: Page): () => number {
 
 /**
  * Another tab of the same user, as the server sees it: its own live connection, which sends a
- * mute toggle. The server re-sends the call to every tab, each time.
+ * mute toggle. The server re-sends the call to every tab whenever the call changes.
  */
 async function otherTab(page: Page): Promise<{ toggleMute: () => Promise<void>; close: () => Promise<void> }> {
   const other = await page.context().newPage();
@@ -37,7 +37,15 @@ async function otherTab(page: Page): Promise<{ toggleMute: () => Promise<void>; 
       ws.onerror = reject;
     });
     if (!hello.call) throw new Error("the other tab sees no call");
-    (window as any).__live = { ws, callId: hello.call.id, muted: false };
+    const live = { ws, callId: hello.call.id, muted: Boolean(hello.call.state?.Connected?.muted) };
+    // Follows the call's mute as the server has it (this page may mute too), so each toggle
+    // really changes the call and the server re-sends it.
+    ws.onmessage = (m) => {
+      const message = JSON.parse(m.data);
+      const connected = message.type === "call" && message.call?.state?.Connected;
+      if (connected) live.muted = connected.muted;
+    };
+    (window as any).__live = live;
   });
   return {
     toggleMute: () =>

@@ -54,10 +54,36 @@ pub enum StartError {
     },
 }
 
-pub fn init_logging(format: &LogFormat) {
+/// Dependencies that write what our logs never carry (rsipstack logs whole SIP messages, phone
+/// numbers and digest credentials included, at info): held at warn unless `RUST_LOG` names
+/// them itself.
+const QUIET_DEPENDENCIES: [&str; 2] = ["rsipstack", "rsip"];
+
+/// The log filter: `RUST_LOG` (or `info,sqlx=warn`), with `QUIET_DEPENDENCIES` at warn unless
+/// `RUST_LOG` sets their level.
+fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::EnvFilter {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let mut filter = rust_log
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| EnvFilter::new("info,sqlx=warn"));
+    let named = |target: &str| {
+        rust_log.is_some_and(|v| {
+            v.split(',')
+                .any(|d| d.split('=').next().map(str::trim) == Some(target))
+        })
+    };
+    for target in QUIET_DEPENDENCIES {
+        if !named(target) {
+            if let Ok(directive) = format!("{target}=warn").parse() {
+                filter = filter.add_directive(directive);
+            }
+        }
+    }
+    filter
+}
+
+pub fn init_logging(format: &LogFormat) {
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
@@ -514,4 +540,25 @@ async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use super::log_filter;
+
+    #[test]
+    fn sip_messages_stay_out_of_the_log_unless_asked_for() {
+        let default = log_filter(None).to_string();
+        assert!(default.contains("rsipstack=warn"), "{default}");
+        let info = log_filter(Some("info")).to_string();
+        assert!(
+            info.contains("rsipstack=warn") && info.contains("rsip=warn"),
+            "{info}"
+        );
+        let asked = log_filter(Some("info,rsipstack=debug")).to_string();
+        assert!(
+            asked.contains("rsipstack=debug") && !asked.contains("rsipstack=warn"),
+            "{asked}"
+        );
+    }
 }

@@ -263,8 +263,12 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
             </div>
         }
         .into_any();
+        // The panel has a fixed height on every screen and the controls keep to its bottom, so
+        // what appears above them (the recording question at the answer, a notice) never moves
+        // a button from under a finger that is pressing it. The scroll padding keeps what is
+        // scrolled to (a key of the keypad) clear of them.
         let controls = view! {
-            <div class="w-full">
+            <div class="sticky bottom-0 w-full bg-slate-900 pt-2">
                 <Show when=live_here>
                     <div class="mb-6 flex items-start justify-center gap-6">
                         <button
@@ -329,7 +333,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                 aria-label=move || name.get()
                 data-testid="call-panel"
                 data-state=move || state.get()
-                class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:max-h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
+                class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto scroll-pb-48 bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
             >
                 {header}
                 <Show when=live_here>

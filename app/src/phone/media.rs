@@ -147,11 +147,13 @@ pub(super) async fn offer(
     let mic = track
         .as_ref()
         .ok()
-        .map(|t| TrackWatch::new(phone, t.clone()));
+        .map(|t| TrackWatch::new(phone, Clone::clone(t)));
     let media = Media {
         pc: pc.clone(),
         sender: None,
-        stream: stream.clone(),
+        // `Clone::clone`, not `stream.clone()`: web-sys's `clone` is the browser's
+        // `MediaStream.clone()`, a second stream with tracks of its own.
+        stream: Clone::clone(&stream),
         mic,
         _on_track: None,
     };
@@ -248,7 +250,10 @@ pub fn retry_mic(phone: Phone) {
         let swapped = with(|e| {
             e.media.as_mut().map(|m| {
                 let old_watch = m.mic.replace(watch);
-                (std::mem::replace(&mut m.stream, stream.clone()), old_watch)
+                (
+                    std::mem::replace(&mut m.stream, Clone::clone(&stream)),
+                    old_watch,
+                )
             })
         });
         let Some((old, old_watch)) = swapped else {
@@ -421,7 +426,7 @@ pub fn test_mic(phone: Phone, on: bool) {
             Ok(stream) => {
                 phone.mic_problem.set(None);
                 phone.mic_testing.set(true);
-                start_meter(phone, &stream, Some(stream.clone()));
+                start_meter(phone, &stream, Some(Clone::clone(&stream)));
                 refresh_devices(phone);
             }
             Err(p) => phone.mic_problem.set(Some(p)),
