@@ -70,7 +70,7 @@ pub fn App() -> impl IntoView {
         <Title text="Softphone" />
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/signin") view=pages::auth::SignIn />
+                <Route path=path!("/signin") view=pages::views::sign_in() />
                 <Route path=path!("/signup") view=pages::views::sign_up() />
                 <Route path=path!("/forgot") view=pages::views::forgot() />
                 <ParentRoute path=path!("") view=components::shell::Shell>

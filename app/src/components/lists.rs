@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::icons::{Icon, Svg};
-use super::messages::LoadError;
+use super::messages::LoadBoundary;
 use crate::api::calls::CallPage;
 use crate::api::contacts::ContactPage;
 use crate::api::ApiError;
@@ -229,9 +229,7 @@ where
     };
     view! {
         <Transition fallback=Loading>
-            <ErrorBoundary fallback=move |errors| {
-                view! { <LoadError errors retry=Callback::new(move |_| list.retry()) /> }
-            }>{rows}</ErrorBoundary>
+            <LoadBoundary retry=Callback::new(move |_| list.retry())>{rows}</LoadBoundary>
         </Transition>
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">
             {move || list.more_error.get().map(|e| super::messages::error_text(lang.get(), &e))}

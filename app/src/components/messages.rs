@@ -203,3 +203,14 @@ pub fn LoadError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoV
         </div>
     }
 }
+
+/// Its children, or, when their data failed to load, why and "Try again" (`LoadError`). One
+/// error boundary for every page, so the browser bundle carries its code once.
+#[component]
+pub fn LoadBoundary(retry: Callback<()>, children: ChildrenFn) -> impl IntoView {
+    view! {
+        <ErrorBoundary fallback=move |errors| {
+            view! { <LoadError errors retry /> }
+        }>{children()}</ErrorBoundary>
+    }
+}

@@ -8,7 +8,7 @@ use crate::api::calls::{get_call, CallEntry};
 use crate::api::ApiError;
 use crate::components::call_time::CallTime;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{end_reason_text, LoadError};
+use crate::components::messages::{end_reason_text, LoadBoundary};
 use crate::components::recording_player::RecordingPlayer;
 use crate::components::shell::notices;
 use crate::domain::calls::format_duration;
@@ -76,9 +76,9 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
             {tx(T::RecentsTitle)}
         </a>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <ErrorBoundary fallback=move |errors| {
-                view! { <LoadError errors retry=Callback::new(move |_| call.refetch()) /> }
-            }>
+            <LoadBoundary retry=Callback::new(move |_| {
+                call.refetch()
+            })>
                 {move || {
                     call.get()
                         .map(|result| {
@@ -158,7 +158,7 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
                                 })
                         })
                 }}
-            </ErrorBoundary>
+            </LoadBoundary>
         </Suspense>
     }
 }

@@ -7,7 +7,7 @@ use crate::api::contacts::save_contact;
 use crate::api::ApiError;
 use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{
-    error_text, kind_text, redirect_if_signed_out, refusal_text, LoadError,
+    error_text, kind_text, redirect_if_signed_out, refusal_text, LoadBoundary,
 };
 use crate::components::shell::notices;
 use crate::domain::contacts::{
@@ -45,9 +45,9 @@ pub fn EditContactPage(data: ContactData) -> impl IntoView {
     view! {
         <super::PageTitle title=T::EditContact />
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <ErrorBoundary fallback=move |errors| {
-                view! { <LoadError errors retry=Callback::new(move |_| contact.refetch()) /> }
-            }>
+            <LoadBoundary retry=Callback::new(move |_| {
+                contact.refetch()
+            })>
                 {move || {
                     contact
                         .get()
@@ -55,7 +55,7 @@ pub fn EditContactPage(data: ContactData) -> impl IntoView {
                             result.map(|c| view! { <ContactForm existing=Some(c) /> }.into_any())
                         })
                 }}
-            </ErrorBoundary>
+            </LoadBoundary>
         </Suspense>
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::api::contacts::{delete_contact, get_contact, restore_contact};
 use crate::api::ApiError;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{error_text, redirect_if_signed_out, LoadError};
+use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::components::shell::{notices, Toast};
 use crate::domain::contacts::{Contact, NumberLabel};
 use crate::domain::numbers::{dial_href, format_e164};
@@ -51,7 +51,8 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
     let notices = notices();
     let navigate = use_navigate();
 
-    let delete = move |_| {
+    // A callback (Copy), so the page's view can be built again after a retry.
+    let delete = Callback::new(move |_: leptos::ev::MouseEvent| {
         let Some(Ok(current)) = contact.get_untracked() else {
             return;
         };
@@ -91,7 +92,7 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
                 }
             }
         });
-    };
+    });
 
     view! {
         <a class="link mb-4 inline-flex items-center gap-1 text-sm" href="/contacts">
@@ -99,9 +100,9 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
             {tx(T::ContactsTitle)}
         </a>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <ErrorBoundary fallback=move |errors| {
-                view! { <LoadError errors retry=Callback::new(move |_| contact.refetch()) /> }
-            }>
+            <LoadBoundary retry=Callback::new(move |_| {
+                contact.refetch()
+            })>
                 {move || {
                     contact
                         .get()
@@ -140,7 +141,7 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
                                                 <button
                                                     type="button"
                                                     class="btn-danger"
-                                                    on:click=delete.clone()
+                                                    on:click=move |ev| delete.run(ev)
                                                 >
                                                     <Svg icon=Icon::Trash class="h-4 w-4" />
                                                     {tx(T::Delete)}
@@ -193,7 +194,7 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
                                 })
                         })
                 }}
-            </ErrorBoundary>
+            </LoadBoundary>
         </Suspense>
     }
 }

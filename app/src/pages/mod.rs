@@ -45,7 +45,7 @@ pub fn PageTitle(title: T) -> impl IntoView {
 }
 
 /// Route views. With the `split` feature (release and test builds: `cargo leptos … --split
-/// --features split`) every page but the keypad and sign-in is a lazy route: its code is a
+/// --features split`) every page but the keypad is a lazy route: its code is a
 /// separate WASM chunk loaded when the page is first opened, so the first load carries only
 /// the keypad, the call screen and the phone. A page's data is asked for by the page itself
 /// (each page's `*Data::load()`), from its chunk: making the resources in the route's `data()`
@@ -86,6 +86,7 @@ pub mod views {
         lazy_page!(ContactView => || view! { <contact_view::ContactView/> });
         lazy_page!(EditContact => || view! { <contact_edit::EditContact/> });
         lazy_page!(Settings => || view! { <settings::Settings/> });
+        lazy_page!(SignIn => || view! { <auth::SignIn/> });
         lazy_page!(SignUp => || view! { <auth::SignUp/> });
         lazy_page!(Forgot => || view! { <auth::Forgot/> });
     }
@@ -108,6 +109,7 @@ pub mod views {
     route_view!(contact, ContactView, super::contact_view::ContactView);
     route_view!(edit_contact, EditContact, super::contact_edit::EditContact);
     route_view!(settings, Settings, super::settings::Settings);
+    route_view!(sign_in, SignIn, super::auth::SignIn);
     route_view!(sign_up, SignUp, super::auth::SignUp);
     route_view!(forgot, Forgot, super::auth::Forgot);
 }

@@ -6,7 +6,7 @@ use crate::api::auth::{current_account, sign_out, Account};
 use crate::api::recordings::{get_preferences, set_recording_mode};
 use crate::api::ApiError;
 use crate::browser;
-use crate::components::messages::{error_text, redirect_if_signed_out, LoadError};
+use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::components::pickers::DeviceOptions;
 use crate::domain::recordings::{Preferences, RecordingMode};
 use crate::i18n::{t, Lang, T};
@@ -84,9 +84,9 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                     </p>
                 }
             }>
-                <ErrorBoundary fallback=move |errors| {
-                    view! { <LoadError errors retry=Callback::new(move |_| account.refetch()) /> }
-                }>
+                <LoadBoundary retry=Callback::new(move |_| {
+                    account.refetch()
+                })>
                     {move || {
                         account
                             .get()
@@ -101,7 +101,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                                     })
                             })
                     }}
-                </ErrorBoundary>
+                </LoadBoundary>
             </Suspense>
             <button
                 type="button"
@@ -229,11 +229,9 @@ fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> im
                 {tx(T::RecordingSetting)}
             </h2>
             <Suspense fallback=|| "…">
-                <ErrorBoundary fallback=move |errors| {
-                    view! {
-                        <LoadError errors retry=Callback::new(move |_| preferences.refetch()) />
-                    }
-                }>
+                <LoadBoundary retry=Callback::new(move |_| {
+                    preferences.refetch()
+                })>
                     {move || {
                         preferences
                             .get()
@@ -269,7 +267,7 @@ fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> im
                                     })
                             })
                     }}
-                </ErrorBoundary>
+                </LoadBoundary>
             </Suspense>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
             <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">
