@@ -120,6 +120,7 @@ pub fn router(stand_in: StandIn) -> Router {
             post(voice::update_sma_call),
         )
         .fallback(error::unknown_operation)
+        .method_not_allowed_fallback(error::unknown_operation)
         .layer(axum::middleware::from_fn(request::require_signature))
         .with_state(stand_in)
 }
