@@ -106,3 +106,41 @@ pub async fn require_signature(request: Request, next: Next) -> Response {
         AwsError::forbidden("the request is not signed (AWS Signature Version 4)").into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(body: &str) -> Result<Members<'static>, AwsError> {
+        Members::parse("Op", &Bytes::from(body.to_string()), &["A", "M"])
+    }
+
+    #[test]
+    fn members_are_checked_as_the_model_says() {
+        let m = members(r#"{"A":"ab","M":{"k":"v"}}"#).unwrap();
+        assert_eq!(m.required("A", 2, 4).unwrap(), "ab");
+        assert!(m.required("A", 3, 4).is_err(), "too short");
+        assert_eq!(
+            m.string_map("M", 1).unwrap(),
+            vec![("k".to_string(), "v".to_string())]
+        );
+        assert!(m.string_map("M", 0).is_err(), "too many entries");
+        assert!(members(r#"{"A":"ab"}"#)
+            .unwrap()
+            .required("M", 1, 2)
+            .is_err());
+        assert!(members(r#"{"B":"x"}"#).is_err(), "unknown member");
+        assert!(members(r#"{"A":1}"#).unwrap().required("A", 1, 2).is_err());
+        assert!(members("[1]").is_err(), "not an object");
+        assert!(members("").unwrap().optional("A", 1, 2).unwrap().is_none());
+    }
+
+    #[test]
+    fn e164_is_a_plus_and_8_to_15_digits() {
+        assert!(is_e164("+6531590000"));
+        assert!(is_e164("+17035550122"));
+        assert!(!is_e164("17035550122"));
+        assert!(!is_e164("+1703"));
+        assert!(!is_e164("+1 7035550122"));
+    }
+}
