@@ -58,10 +58,14 @@ fn control(meeting_rules: &[&Rule], voice_rules: &[&Rule]) -> ChimeControl {
     )
 }
 
+/// The inputs a rule saw.
+type Seen<I> = Arc<Mutex<Vec<I>>>;
+
+/// A canned error, and the kind of `ChimeError` it must become.
+type Case<E> = (fn() -> E, &'static str);
+
 /// Every input a rule saw, and the filter that records them.
-#[allow(clippy::type_complexity)]
-fn recorder<I: Clone + Send + 'static>() -> (Arc<Mutex<Vec<I>>>, impl Fn(&I) -> bool + Send + Sync)
-{
+fn recorder<I: Clone + Send + 'static>() -> (Seen<I>, impl Fn(&I) -> bool + Send + Sync) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     (seen, move |input: &I| {
@@ -300,7 +304,7 @@ async fn meetings_errors_map_to_what_an_operator_can_do() {
         let rule = mock!(meetings::Client::create_meeting).then_error(error);
         async move { control(&[&rule], &[]).create_meeting("call-1").await }
     };
-    let cases: [(fn() -> Create, &str); 6] = [
+    let cases: [Case<Create>; 6] = [
         (
             || {
                 Create::ThrottlingException(
@@ -414,7 +418,7 @@ async fn voice_errors_map_to_what_an_operator_can_do() {
     use voice::operation::create_sip_media_application_call::CreateSipMediaApplicationCallError as Create;
     use voice::operation::update_sip_media_application_call::UpdateSipMediaApplicationCallError as Update;
     use voice::types::error as e;
-    let cases: [(fn() -> Create, &str); 5] = [
+    let cases: [Case<Create>; 5] = [
         (
             || {
                 Create::ThrottledClientException(
@@ -479,7 +483,7 @@ async fn voice_errors_map_to_what_an_operator_can_do() {
         );
     }
 
-    let cases: [(fn() -> Update, &str); 3] = [
+    let cases: [Case<Update>; 3] = [
         (
             || {
                 Update::NotFoundException(
