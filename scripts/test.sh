@@ -15,7 +15,7 @@ step "cargo deny (licenses, duplicate versions, sources; offline) $(elapsed)"
 scripts/deny.sh
 
 step "cargo clippy (server and native app, -D warnings) $(elapsed)"
-cargo clippy --locked -p app -p server -p telephony -p testkit -p sma --all-targets -- -D warnings
+cargo clippy --locked -p app -p server -p telephony -p testkit -p sma -p chime-standin --all-targets -- -D warnings
 step "cargo clippy (browser bundle, wasm32, with and without lazy routes) $(elapsed)"
 cargo clippy --locked -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --locked -p frontend -p app --features app/hydrate,split --target wasm32-unknown-unknown -- -D warnings
@@ -39,7 +39,7 @@ read -r SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID < <(
 export SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID SOFTPHONE_E2E_TABLE=softphone-e2e
 
 step "Native tests $(elapsed)"
-cargo test --locked -p app -p server -p telephony -p sma
+cargo test --locked -p app -p server -p telephony -p sma -p chime-standin
 
 step "Building the app with cargo-leptos (server + WASM, lazy routes split) $(elapsed)"
 cargo leptos build --split --features split

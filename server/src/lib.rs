@@ -1,6 +1,7 @@
 //! The server: configuration, adapters behind the app's ports, and the HTTP front.
 
 pub mod calls;
+pub mod chime;
 pub mod clock;
 pub mod config;
 pub mod identity;

@@ -4,6 +4,7 @@
 //! `127.0.0.1:3000`. `server --help` lists every variable.
 
 mod aws;
+mod chime;
 mod cli;
 mod environment;
 mod secret;
@@ -13,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use aws::{IdentityConfig, RecordingsBackend, RecordingsConfig, StoreConfig};
+pub use chime::ChimeConfig;
 pub use cli::{parse, Cli, CliError, Command, Invocation};
 pub use environment::Environment;
 pub use secret::Secret;
@@ -87,6 +89,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub telephony: TelephonyConfig,
     pub recordings: RecordingsConfig,
+    /// The Chime SDK PSTN Audio control plane (not used by any call path yet).
+    pub chime: ChimeConfig,
 }
 
 impl Config {
@@ -136,6 +140,8 @@ pub struct Settings {
     recordings: aws::RecordingsArgs,
     #[command(flatten)]
     telephony: telephony::TelephonyArgs,
+    #[command(flatten)]
+    chime: chime::ChimeArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -169,6 +175,7 @@ impl Settings {
             secure_cookies: !plain_http_on_loopback,
             telephony: self.telephony.resolve()?,
             recordings: self.recordings.resolve(&self.data_dir)?,
+            chime: self.chime.resolve(),
             data_dir: self.data_dir,
         })
     }

@@ -123,7 +123,7 @@ fn trunk_target(text: &str) -> Result<TrunkTarget, &'static str> {
     Ok(TrunkTarget::Sip(text.into()))
 }
 
-fn e164(text: &str) -> Result<String, &'static str> {
+pub(super) fn e164(text: &str) -> Result<String, &'static str> {
     let valid = text
         .strip_prefix('+')
         .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));

@@ -1,0 +1,150 @@
+//! A local stand-in for the Amazon Chime SDK control plane (docs/chime.md, "The control plane
+//! and its stand-in"): `CreateMeeting`, `CreateAttendee`, `DeleteMeeting` (chime-sdk-meetings)
+//! and `CreateSipMediaApplicationCall`, `UpdateSipMediaApplicationCall` (chime-sdk-voice) on
+//! the REST paths and with the JSON the official SDKs send and read, kept in memory. Both
+//! services answer on the same address, so one `AWS_ENDPOINT_URL` reaches them. Meeting media,
+//! signalling and the SIP media application's runtime are not here yet: the media URLs point at
+//! the stand-in's address, where nothing answers them.
+
+mod error;
+mod meetings;
+mod request;
+mod state;
+mod voice;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::routing::post;
+use axum::Router;
+
+pub use error::AwsError;
+pub use state::{AttendeeRecord, MeetingRecord, SmaCallRecord};
+
+/// What the stand-in knows beforehand: the account's SIP media applications and phone numbers.
+#[derive(Clone, Debug)]
+pub struct StandInConfig {
+    /// The SIP media applications calls can be placed through; others are not found.
+    pub sip_media_applications: Vec<String>,
+    /// The account's phone number inventory, which `FromPhoneNumber` must be in; empty: any.
+    pub phone_numbers: Vec<String>,
+    /// The account id in ARNs.
+    pub account_id: String,
+    /// The control-plane Region in ARNs.
+    pub region: String,
+}
+
+impl Default for StandInConfig {
+    fn default() -> Self {
+        StandInConfig {
+            sip_media_applications: Vec::new(),
+            phone_numbers: Vec::new(),
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// The stand-in's state, shared by its handlers and readable by tests.
+#[derive(Clone)]
+pub struct StandIn {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    config: StandInConfig,
+    /// `host:port` the stand-in serves on; its media URLs point here.
+    addr: SocketAddr,
+    state: Mutex<state::State>,
+}
+
+impl StandIn {
+    pub fn new(config: StandInConfig, addr: SocketAddr) -> Self {
+        StandIn {
+            inner: Arc::new(Shared {
+                config,
+                addr,
+                state: Mutex::new(state::State::default()),
+            }),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// The base URL to give the SDK as its endpoint.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.inner.addr)
+    }
+
+    pub fn meeting(&self, meeting_id: &str) -> Option<MeetingRecord> {
+        self.state().meetings.get(meeting_id).cloned()
+    }
+
+    pub fn sma_call(&self, transaction_id: &str) -> Option<SmaCallRecord> {
+        self.state().calls.get(transaction_id).cloned()
+    }
+
+    fn config(&self) -> &StandInConfig {
+        &self.inner.config
+    }
+
+    fn state(&self) -> MutexGuard<'_, state::State> {
+        // A handler that panicked left nothing half-written worth refusing over.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The control-plane routes, every request signed (SigV4) as the SDK signs them.
+pub fn router(stand_in: StandIn) -> Router {
+    Router::new()
+        .route("/meetings", post(meetings::create_meeting))
+        .route(
+            "/meetings/{meeting_id}",
+            axum::routing::delete(meetings::delete_meeting),
+        )
+        .route(
+            "/meetings/{meeting_id}/attendees",
+            post(meetings::create_attendee),
+        )
+        .route(
+            "/sip-media-applications/{sma_id}/calls",
+            post(voice::create_sma_call),
+        )
+        .route(
+            "/sip-media-applications/{sma_id}/calls/{transaction_id}",
+            post(voice::update_sma_call),
+        )
+        .fallback(error::unknown_operation)
+        .method_not_allowed_fallback(error::unknown_operation)
+        .layer(axum::middleware::from_fn(request::require_signature))
+        .with_state(stand_in)
+}
+
+/// A running stand-in: its state, and the task serving it (aborted on drop).
+pub struct Running {
+    pub stand_in: StandIn,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds `addr` (port 0: any free port) and serves the stand-in on it.
+pub async fn start(config: StandInConfig, addr: SocketAddr) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let stand_in = StandIn::new(config, listener.local_addr()?);
+    let app = router(stand_in.clone());
+    let task = tokio::spawn(async move {
+        // Serving only ends with an accept error on a bound socket; nothing to retry.
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(Running { stand_in, task })
+}

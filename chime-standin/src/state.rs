@@ -1,0 +1,39 @@
+//! What the stand-in keeps: meetings with their attendees, and SIP media application calls with
+//! the updates they were sent.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub meetings: HashMap<String, MeetingRecord>,
+    /// `ClientRequestToken` → meeting id: a repeated request returns the same meeting.
+    pub meeting_tokens: HashMap<String, String>,
+    pub calls: HashMap<String, SmaCallRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeetingRecord {
+    /// The `Meeting` object as returned.
+    pub meeting: Value,
+    pub attendees: Vec<AttendeeRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttendeeRecord {
+    pub attendee_id: String,
+    pub external_user_id: String,
+    pub join_token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmaCallRecord {
+    pub sip_media_application_id: String,
+    pub from_phone_number: String,
+    pub to_phone_number: String,
+    pub sip_headers: Vec<(String, String)>,
+    pub arguments_map: Vec<(String, String)>,
+    /// Each `UpdateSipMediaApplicationCall`'s `Arguments`, in order.
+    pub updates: Vec<Vec<(String, String)>>,
+}

@@ -1,0 +1,65 @@
+//! The Amazon Chime SDK PSTN Audio control plane (`docs/chime.md`): the meeting that carries a
+//! call's audio, the agent's and the phone leg's attendees, and the SIP media application call
+//! that bridges the meeting to the PSTN. Typed methods over the official SDK clients; every
+//! failure is one [`ChimeError`] an operator can act on.
+
+mod error;
+mod meetings;
+mod voice;
+
+pub use error::ChimeError;
+pub use meetings::{Attendee, MediaPlacement, Meeting};
+pub use voice::{CallUpdate, SmaCall, SmaCallArguments};
+
+/// What the control plane needs from the configuration (`SOFTPHONE_CHIME_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChimeSettings {
+    /// The Region that hosts the meetings' media, such as us-east-1.
+    pub media_region: String,
+    /// The SIP media application that places the calls.
+    pub sip_media_application_id: String,
+    /// The E.164 number the application calls from (one in the account's inventory).
+    pub caller_id: String,
+    /// The E.164 number that puts the application's call into the meeting.
+    pub bridge_number: String,
+}
+
+/// The Chime SDK meetings and voice clients with the settings every call shares.
+#[derive(Clone, Debug)]
+pub struct ChimeControl {
+    meetings: aws_sdk_chimesdkmeetings::Client,
+    voice: aws_sdk_chimesdkvoice::Client,
+    settings: ChimeSettings,
+}
+
+impl ChimeControl {
+    /// Clients with the SDK's standard configuration (credential chain, `AWS_REGION`,
+    /// `AWS_ENDPOINT_URL`, or `AWS_ENDPOINT_URL_CHIME_SDK_MEETINGS` and
+    /// `AWS_ENDPOINT_URL_CHIME_SDK_VOICE` for one service).
+    pub async fn connect(settings: ChimeSettings) -> Self {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        Self::with_clients(
+            aws_sdk_chimesdkmeetings::Client::new(&shared),
+            aws_sdk_chimesdkvoice::Client::new(&shared),
+            settings,
+        )
+    }
+
+    pub fn with_clients(
+        meetings: aws_sdk_chimesdkmeetings::Client,
+        voice: aws_sdk_chimesdkvoice::Client,
+        settings: ChimeSettings,
+    ) -> Self {
+        ChimeControl {
+            meetings,
+            voice,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &ChimeSettings {
+        &self.settings
+    }
+}
