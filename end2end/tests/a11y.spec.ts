@@ -19,6 +19,9 @@ test("public pages have no serious accessibility violations", async ({ page }) =
 
 for (const theme of ["light", "dark"]) {
   test(`app pages have no serious accessibility violations (${theme})`, async ({ page, context }) => {
+    // Sign-up, a contact and seven full page loads, each analysed by axe: ~25 s alone on two
+    // cores, more beside the other workers' calls.
+    test.setTimeout(90_000);
     await signUp(page);
     await context.addCookies([{ name: "sp_theme", value: theme, url: page.url() }]);
     await page.goto("/contacts/new");
