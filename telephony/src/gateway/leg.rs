@@ -2,6 +2,7 @@
 //! and the timers, and drives the sans-IO [`Bridge`] with what arrives. Everything the bridge
 //! decides comes back as outputs this loop performs; it decides nothing about media itself.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use str0m::format::{Codec, CodecExtra};
@@ -25,6 +26,8 @@ pub(crate) struct BrowserSide {
     pub mid: Mid,
     pub pt: Pt,
     pub socket: UdpSocket,
+    /// The socket's address (str0m needs it with every datagram; asked once, not per packet).
+    pub local: SocketAddr,
     /// Ignore datagrams from anywhere but loopback (tests and benchmarks).
     pub loopback_only: bool,
 }
@@ -58,7 +61,7 @@ impl Leg {
         let mut immediate = 0;
         loop {
             // The bridge first: frames it wrote to the browser leg go out in str0m's drain.
-            self.drain_bridge(Instant::now());
+            self.drain_bridge();
             let rtc_timeout = match self.drain_rtc() {
                 Ok(t) => t,
                 Err(detail) => {
@@ -83,12 +86,11 @@ impl Leg {
                     if self.browser.loopback_only && !source.ip().is_loopback() {
                         continue;
                     }
-                    let Ok(destination) = self.browser.socket.local_addr() else { break };
                     let Ok(contents) = web_buf[..n].try_into() else { continue };
                     let input = RtcInput::Receive(Instant::now(), Receive {
                         proto: Protocol::Udp,
                         source,
-                        destination,
+                        destination: self.browser.local,
                         contents,
                     });
                     if self.browser.rtc.accepts(&input) {
@@ -123,7 +125,7 @@ impl Leg {
         }
         self.bridge
             .handle_input(bridge::Input::Record(RecordControl::Stop), Instant::now());
-        self.drain_bridge(Instant::now());
+        self.drain_bridge();
         self.browser.rtc.disconnect();
         self.sip.close().await;
         crate::tasks::drain(&mut self.tasks).await;
@@ -151,7 +153,7 @@ impl Leg {
     }
 
     /// Performs what the bridge wants done, noting when it next needs the time.
-    fn drain_bridge(&mut self, now: Instant) {
+    fn drain_bridge(&mut self) {
         loop {
             match self.bridge.poll_output() {
                 bridge::Output::Timeout(at) => {
@@ -169,7 +171,7 @@ impl Leg {
                     let (mid, pt) = (self.browser.mid, self.browser.pt);
                     if let Some(w) = self.browser.rtc.writer(mid) {
                         let time = MediaTime::new(timestamp, Frequency::EIGHT_KHZ);
-                        if let Err(e) = w.write(pt, now, time, payload) {
+                        if let Err(e) = w.write(pt, Instant::now(), time, payload) {
                             tracing::debug!(error = %e, "frame to the browser not written");
                         }
                     }
@@ -209,7 +211,7 @@ impl Leg {
                         duration: t.duration,
                     };
                     self.bridge.handle_input(input, now);
-                    self.drain_bridge(now);
+                    self.drain_bridge();
                     return;
                 }
                 let law = match G711::from_payload_type(*d.pt) {
@@ -228,7 +230,7 @@ impl Leg {
                 };
                 self.bridge.handle_input(input, now);
                 // Straight to the trunk, not after str0m's next wait.
-                self.drain_bridge(now);
+                self.drain_bridge();
             }
             _ => {}
         }

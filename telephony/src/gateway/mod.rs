@@ -368,7 +368,8 @@ impl Gateway {
     }
 
     /// Binds a UDP socket on the next free port of the media range.
-    async fn media_socket(&self) -> Result<UdpSocket, GatewayError> {
+    /// A media socket from the configured range, and the address it is bound to.
+    async fn media_socket(&self) -> Result<(UdpSocket, SocketAddr), GatewayError> {
         let m = &self.config.media;
         let (lo, hi) = (m.port_min as u32, m.port_max as u32);
         let span = hi.saturating_sub(lo) + 1;
@@ -376,7 +377,9 @@ impl Gateway {
             let n = self.next_port.fetch_add(1, Ordering::Relaxed);
             let port = lo + (n.wrapping_sub(lo)) % span;
             if let Ok(socket) = UdpSocket::bind((m.bind_ip, port as u16)).await {
-                return Ok(socket);
+                let bound = SocketAddr::new(m.bind_ip, port as u16);
+                let local = socket.local_addr().unwrap_or(bound);
+                return Ok((socket, local));
             }
         }
         Err(GatewayError::NoMediaPort(m.port_min, m.port_max))
@@ -387,10 +390,9 @@ impl Gateway {
     pub async fn open(&self, callee: &str, browser_offer: &str) -> Result<CallLeg, GatewayError> {
         let offer = SdpOffer::from_sdp_string(browser_offer)
             .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
-        let web_socket = self.media_socket().await?;
-        let rtp_socket = self.media_socket().await?;
-        let web_port = web_socket.local_addr().map(|a| a.port()).unwrap_or(0);
-        let public = SocketAddr::new(self.config.media.public_ip, web_port);
+        let (web_socket, web_local) = self.media_socket().await?;
+        let (rtp_socket, rtp_local) = self.media_socket().await?;
+        let public = SocketAddr::new(self.config.media.public_ip, web_local.port());
 
         let mut rtc = g711_rtc_config()
             .set_ice_lite(true)
@@ -421,7 +423,7 @@ impl Gateway {
         };
 
         let (target_host, target_addr) = self.resolve_trunk().await?;
-        let rtp_port = rtp_socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let rtp_port = rtp_local.port();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let now = Instant::now();
@@ -456,6 +458,7 @@ impl Gateway {
                 mid,
                 pt,
                 socket: web_socket,
+                local: web_local,
                 loopback_only: self.config.media.loopback_only,
             },
             rtp_socket,
