@@ -152,12 +152,13 @@ mod tests {
 
     const SCHEMA: &str = include_str!("../../proto/SignalingProtocol.proto");
 
-    /// message → field name → (number, type), and enum → value name → number, from the schema
-    /// text (`[label] type name = n;` lines, top-level and nested enums).
-    fn schema() -> (
-        HashMap<String, HashMap<String, (u32, String)>>,
-        HashMap<String, HashMap<String, i32>>,
-    ) {
+    /// Message → field name → (number, type).
+    type Messages = HashMap<String, HashMap<String, (u32, String)>>;
+    /// Enum (nested ones as `Outer.Inner`) → value name → number.
+    type Enums = HashMap<String, HashMap<String, i32>>;
+
+    /// The schema text's messages and enums (`[label] type name = n;` and `NAME = n;` lines).
+    fn schema() -> (Messages, Enums) {
         let (mut messages, mut enums) = (HashMap::new(), HashMap::new());
         let mut stack: Vec<(bool, String)> = Vec::new(); // (is an enum, qualified name)
         for line in SCHEMA.lines().map(str::trim) {
@@ -218,7 +219,7 @@ mod tests {
     }
 
     /// The wire type a schema type is encoded with.
-    fn wire_of(ty: &str, enums: &HashMap<String, HashMap<String, i32>>) -> u32 {
+    fn wire_of(ty: &str, enums: &Enums) -> u32 {
         match ty {
             "uint64" | "uint32" | "int32" | "bool" => 0,
             "string" | "bytes" => 2,
