@@ -2,21 +2,25 @@
 //! and its stand-in"): `CreateMeeting`, `CreateAttendee`, `DeleteMeeting` (chime-sdk-meetings)
 //! and `CreateSipMediaApplicationCall`, `UpdateSipMediaApplicationCall` (chime-sdk-voice) on
 //! the REST paths and with the JSON the official SDKs send and read, kept in memory. Both
-//! services answer on the same address, so one `AWS_ENDPOINT_URL` reaches them. Meeting media,
-//! signalling and the SIP media application's runtime are not here yet: the media URLs point at
-//! the stand-in's address, where nothing answers them.
+//! services answer on the same address, so one `AWS_ENDPOINT_URL` reaches them. Each meeting's
+//! `SignalingUrl` is served here too ([`signal`]): the real amazon-chime-sdk-js joins it, and
+//! its audio is answered by the project's media gateway when one is given ([`start_with_media`]).
+//! The SIP media application's runtime is not here yet.
 
 mod error;
+mod media;
 mod meetings;
 mod request;
+pub mod signal;
 mod state;
 mod voice;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
+use telephony::gateway::Gateway;
 
 pub use error::AwsError;
 pub use state::{AttendeeRecord, MeetingRecord, SmaCallRecord};
@@ -55,18 +59,33 @@ struct Shared {
     config: StandInConfig,
     /// `host:port` the stand-in serves on; its media URLs point here.
     addr: SocketAddr,
+    /// Answers the meetings' audio; without it SUBSCRIBE is refused.
+    gateway: Option<Arc<Gateway>>,
     state: Mutex<state::State>,
 }
 
 impl StandIn {
     pub fn new(config: StandInConfig, addr: SocketAddr) -> Self {
+        StandIn::with_gateway(config, addr, None)
+    }
+
+    pub fn with_gateway(
+        config: StandInConfig,
+        addr: SocketAddr,
+        gateway: Option<Arc<Gateway>>,
+    ) -> Self {
         StandIn {
             inner: Arc::new(Shared {
                 config,
                 addr,
+                gateway,
                 state: Mutex::new(state::State::default()),
             }),
         }
+    }
+
+    pub fn gateway(&self) -> Option<&Arc<Gateway>> {
+        self.inner.gateway.as_ref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -99,9 +118,11 @@ impl StandIn {
     }
 }
 
-/// The control-plane routes, every request signed (SigV4) as the SDK signs them.
+/// The control-plane routes, every request signed (SigV4) as the SDK signs them, and the
+/// meetings' signalling sockets (the browser does not sign).
 pub fn router(stand_in: StandIn) -> Router {
-    Router::new()
+    let media = Router::new().route("/control/{meeting_id}", get(signal::control));
+    let control = Router::new()
         .route("/meetings", post(meetings::create_meeting))
         .route(
             "/meetings/{meeting_id}",
@@ -121,8 +142,8 @@ pub fn router(stand_in: StandIn) -> Router {
         )
         .fallback(error::unknown_operation)
         .method_not_allowed_fallback(error::unknown_operation)
-        .layer(axum::middleware::from_fn(request::require_signature))
-        .with_state(stand_in)
+        .layer(axum::middleware::from_fn(request::require_signature));
+    media.merge(control).with_state(stand_in)
 }
 
 /// A running stand-in: its state, and the task serving it (aborted on drop).
@@ -137,10 +158,19 @@ impl Drop for Running {
     }
 }
 
-/// Binds `addr` (port 0: any free port) and serves the stand-in on it.
+/// Binds `addr` (port 0: any free port) and serves the stand-in on it, without media.
 pub async fn start(config: StandInConfig, addr: SocketAddr) -> std::io::Result<Running> {
+    start_with_media(config, addr, None).await
+}
+
+/// The same, answering the meetings' audio with `gateway`.
+pub async fn start_with_media(
+    config: StandInConfig,
+    addr: SocketAddr,
+    gateway: Option<Arc<Gateway>>,
+) -> std::io::Result<Running> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let stand_in = StandIn::new(config, listener.local_addr()?);
+    let stand_in = StandIn::with_gateway(config, listener.local_addr()?, gateway);
     let app = router(stand_in.clone());
     let task = tokio::spawn(async move {
         // Serving only ends with an accept error on a bound socket; nothing to retry.

@@ -1,10 +1,19 @@
-//! `chime-standin [ADDR:PORT] [SIP_MEDIA_APPLICATION_ID…]`: serves the control-plane stand-in
-//! (default 127.0.0.1:8990, one application `00000000-0000-4000-8000-000000000000`) until
-//! interrupted. Point the SDK at it with `AWS_ENDPOINT_URL=http://ADDR:PORT`.
+//! `chime-standin [ADDR:PORT] [SIP_MEDIA_APPLICATION_ID…]`: serves the stand-in (default
+//! 127.0.0.1:8990, one application `00000000-0000-4000-8000-000000000000`) until interrupted.
+//! Point the SDK at it with `AWS_ENDPOINT_URL=http://ADDR:PORT`.
+//!
+//! Meeting media needs a trunk for the gateway that answers it: `CHIME_STANDIN_TRUNK=HOST:PORT`
+//! (UDP; digest credentials from `CHIME_STANDIN_TRUNK_USERNAME` and
+//! `CHIME_STANDIN_TRUNK_PASSWORD` if it asks), media on 127.0.0.1 ports 42000-42999. Without it
+//! the signalling answers everything but SUBSCRIBE.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use chime_standin::StandInConfig;
+use telephony::gateway::{Gateway, GatewayConfig, MediaConfig, TrunkConfig, TrunkTransport};
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -22,7 +31,17 @@ async fn main() -> std::process::ExitCode {
         sip_media_applications,
         ..StandInConfig::default()
     };
-    match chime_standin::start(config, addr).await {
+    let gateway = match std::env::var("CHIME_STANDIN_TRUNK") {
+        Ok(trunk) => match media_gateway(trunk).await {
+            Ok(gateway) => Some(gateway),
+            Err(e) => {
+                eprintln!("chime-standin: the media gateway does not start: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        Err(_) => None,
+    };
+    match chime_standin::start_with_media(config, addr, gateway).await {
         Ok(running) => {
             println!(
                 "chime-standin listening on {}",
@@ -37,4 +56,25 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn media_gateway(trunk: String) -> Result<Arc<Gateway>, telephony::gateway::GatewayError> {
+    Gateway::start(GatewayConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        trunk: TrunkConfig {
+            target: trunk,
+            transport: TrunkTransport::Udp,
+            username: std::env::var("CHIME_STANDIN_TRUNK_USERNAME").ok(),
+            password: std::env::var("CHIME_STANDIN_TRUNK_PASSWORD").ok(),
+            caller_id: "+6560000000".into(),
+        },
+        media: MediaConfig {
+            bind_ip: LOOPBACK,
+            public_ip: LOOPBACK,
+            port_min: 42_000,
+            port_max: 42_999,
+            loopback_only: true,
+        },
+    })
+    .await
 }

@@ -101,6 +101,9 @@ pub async fn create_meeting(
         meeting["MeetingHostId"] = json!(host_id);
     }
     state.meeting_tokens.insert(token, meeting_id.clone());
+    state
+        .meeting_ends
+        .insert(meeting_id.clone(), Default::default());
     state.meetings.insert(
         meeting_id,
         MeetingRecord {
@@ -158,6 +161,10 @@ pub async fn delete_meeting(
         .remove(&meeting_id)
         .ok_or_else(|| meeting_not_found(&meeting_id))?;
     state.meeting_tokens.retain(|_, id| *id != meeting_id);
+    // Its signalling sessions close (4410) and close their legs.
+    if let Some(ended) = state.meeting_ends.remove(&meeting_id) {
+        ended.cancel();
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

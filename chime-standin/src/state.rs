@@ -4,10 +4,18 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::media::AttachedLeg;
 
 #[derive(Default)]
 pub(crate) struct State {
     pub meetings: HashMap<String, MeetingRecord>,
+    /// Cancelled when the meeting is deleted: its signalling sessions close.
+    pub meeting_ends: HashMap<String, CancellationToken>,
+    /// Each meeting's media leg, and the last leg id given out.
+    pub legs: HashMap<String, AttachedLeg>,
+    pub next_leg_id: u64,
     /// `ClientRequestToken` → meeting id: a repeated request returns the same meeting.
     pub meeting_tokens: HashMap<String, String>,
     pub calls: HashMap<String, SmaCallRecord>,

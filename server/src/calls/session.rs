@@ -184,7 +184,7 @@ impl Session {
                 tracing::debug!(call = %self.record.id, "first audio from the trunk");
                 return None;
             }
-            LegEvent::Dtmf(_) => return None,
+            LegEvent::Dtmf(_) | LegEvent::DigitsSent => return None,
         })
     }
 

@@ -7,13 +7,16 @@
 //! What it does: relays G.711 both ways (mapping μ-law ↔ A-law when the trunk answered with the
 //! other law), relays RFC 4733 key reports to the trunk and reports each key once, keeps the
 //! browser's timestamps continuous across ringback and trunk audio, plays ringback with the
-//! callee country's cadence, and taps both directions for a recording.
+//! callee country's cadence, and taps both directions for a recording. Optionally it sends
+//! silence to the browser while nothing else flows (as a Chime meeting's media server does), and
+//! sends keys of its own to the trunk ([`Input::SendDigits`], [`super::digits`]).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::digits::{KeyReport, KeySender, VOLUME};
 use super::playout::{OutClock, Ringback};
 use super::LegEvent;
 use crate::g711::G711;
@@ -23,6 +26,8 @@ use crate::tones::{dtmf_digit, FRAME_SAMPLES};
 
 /// One frame of ringback and one recording poll each.
 pub const FRAME: Duration = Duration::from_millis(20);
+/// Trunk audio this recent still counts as flowing: no silence is sent in between.
+const TRUNK_AUDIO_FLOWING: Duration = Duration::from_millis(60);
 /// How far ahead [`Output::Timeout`] points when nothing is due (the run loop waits on other
 /// things meanwhile, and any input brings a fresh deadline).
 const IDLE: Duration = Duration::from_secs(3600);
@@ -32,8 +37,12 @@ const IDLE: Duration = Duration::from_secs(3600);
 pub struct BridgeConfig {
     /// The law the browser sends and receives.
     pub browser_law: G711,
-    /// The callee (E.164): its country picks the ringback cadence.
+    /// The callee (E.164): its country picks the ringback cadence. Empty until known
+    /// ([`Input::Callee`]).
     pub callee: String,
+    /// Send silence frames to the browser while neither ringback nor trunk audio flows (a Chime
+    /// meeting's client reports a poor connection after some seconds without audio).
+    pub idle_silence: bool,
     /// Our RTP stream toward the trunk: SSRC, first sequence number, first timestamp.
     pub trunk_ssrc: u32,
     pub trunk_first_sequence: u16,
@@ -93,6 +102,15 @@ pub enum Input<'a> {
     Answered,
     Ringback(bool),
     Record(RecordControl),
+    /// The number being dialled, when it was not known at the start.
+    Callee(&'a str),
+    /// Keys to send to the trunk on our own (`0-9*#A-D`, `,` a half-second pause), each `tone`
+    /// long; the browser's audio toward the trunk waits while a key sounds. Queued after any
+    /// still being sent; [`LegEvent::DigitsSent`] once the last is out.
+    SendDigits {
+        digits: &'a str,
+        tone: Duration,
+    },
     /// The deadline of the last [`Output::Timeout`] (or later) has come.
     Timeout,
 }
@@ -121,17 +139,17 @@ pub enum Output {
 
 /// A 20 ms tick that skips the ticks it missed rather than bunching them up.
 #[derive(Clone, Copy, Debug)]
-struct Tick {
-    next: Instant,
+pub(crate) struct Tick {
+    pub(crate) next: Instant,
 }
 
 impl Tick {
     /// The first tick is due at once.
-    fn starting(now: Instant) -> Tick {
+    pub(crate) fn starting(now: Instant) -> Tick {
         Tick { next: now }
     }
 
-    fn due(&mut self, now: Instant) -> bool {
+    pub(crate) fn due(&mut self, now: Instant) -> bool {
         if now < self.next {
             return false;
         }
@@ -163,6 +181,13 @@ pub struct Bridge {
     dtmf_end_seen: Option<u64>,
     sent_first_audio: bool,
     answered: bool,
+    /// The idle-silence tick, when that option is on.
+    silence: Option<Tick>,
+    last_trunk_audio: Option<Instant>,
+    keys: KeySender,
+    /// The last browser frame's end on its media clock, and when it came: where our own keys
+    /// go on the trunk stream's timeline.
+    browser_time: Option<(u64, Instant)>,
     last_now: Instant,
     outputs: VecDeque<Output>,
 }
@@ -183,6 +208,10 @@ impl Bridge {
             dtmf_end_seen: None,
             sent_first_audio: false,
             answered: false,
+            silence: config.idle_silence.then(|| Tick::starting(now)),
+            last_trunk_audio: None,
+            keys: KeySender::new(now),
+            browser_time: None,
             last_now: now,
             outputs: VecDeque::new(),
         }
@@ -217,6 +246,11 @@ impl Bridge {
                     on.then(|| (Ringback::for_number(&self.callee), Tick::starting(now)));
             }
             Input::Record(control) => self.on_record(control, now),
+            Input::Callee(callee) => self.callee = callee.to_string(),
+            Input::SendDigits { digits, tone } => {
+                self.keys.push(digits, tone, now);
+                self.on_keys(now);
+            }
             Input::Timeout => self.on_timeout(now),
         }
     }
@@ -228,11 +262,12 @@ impl Bridge {
         }
         let ringback = self.ringback.as_ref().map(|(_, tick)| tick.next);
         let record = self.recording.as_ref().map(|r| r.tick.next);
-        let at = match (ringback, record) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => self.last_now + IDLE,
-        };
+        let silence = self.silence.map(|tick| tick.next);
+        let at = [ringback, record, silence, self.keys.next_wake()]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(self.last_now + IDLE);
         Output::Timeout(at)
     }
 
@@ -246,6 +281,8 @@ impl Bridge {
                     .push_back(Output::ToBrowser { timestamp, payload });
             }
         }
+        self.on_idle_silence(now);
+        self.on_keys(now);
         let at = now.saturating_duration_since(self.epoch);
         if let Some(r) = self.recording.as_mut() {
             if r.tick.due(now) {
@@ -253,6 +290,69 @@ impl Bridge {
                 self.outputs.extend(audio.into_iter().map(Output::Recorded));
             }
         }
+    }
+
+    /// A silence frame when the tick is due and neither ringback nor trunk audio flows.
+    fn on_idle_silence(&mut self, now: Instant) {
+        let Some(tick) = self.silence.as_mut() else {
+            return;
+        };
+        if !tick.due(now) || self.ringback.is_some() {
+            return;
+        }
+        let flowing = self
+            .last_trunk_audio
+            .is_some_and(|at| now.saturating_duration_since(at) < TRUNK_AUDIO_FLOWING);
+        if flowing {
+            return;
+        }
+        let payload = vec![self.browser_law.encode(0); FRAME_SAMPLES];
+        let timestamp = self.browser_clock.advance(None, FRAME_SAMPLES as u64);
+        self.outputs
+            .push_back(Output::ToBrowser { timestamp, payload });
+    }
+
+    /// Our own keys' reports that are due, on the trunk stream's timeline.
+    fn on_keys(&mut self, now: Instant) {
+        if self.keys.next_wake().is_none() {
+            return;
+        }
+        let media_now = match self.browser_time {
+            Some((time, at)) => time + samples(now.saturating_duration_since(at)),
+            None => samples(now.saturating_duration_since(self.epoch)),
+        };
+        let mut reports = Vec::new();
+        let finished = self.keys.on_timeout(now, media_now, &mut reports);
+        for report in reports {
+            self.send_key_report(report);
+        }
+        if finished {
+            self.outputs.push_back(Output::Event(LegEvent::DigitsSent));
+        }
+    }
+
+    fn send_key_report(&mut self, r: KeyReport) {
+        let Some(media) = &self.trunk_media else {
+            return;
+        };
+        let Some(pt) = media.telephone_event_pt else {
+            return;
+        };
+        let remote = media.remote;
+        let report = EventReport {
+            event: r.event,
+            end: r.end,
+            volume: VOLUME,
+            duration: r.duration,
+        };
+        let ts = self.trunk_sender.timestamp_for(r.start, self.trunk_ts_base);
+        let packet = self
+            .trunk_sender
+            .packet(pt, r.first, ts, &report.to_bytes());
+        self.outputs.push_back(Output::ToTrunk {
+            destination: remote,
+            packet: packet.to_vec(),
+        });
     }
 
     fn on_record(&mut self, control: RecordControl, now: Instant) {
@@ -288,11 +388,13 @@ impl Bridge {
 
     /// Browser audio → trunk, same law when both legs agree (the usual case).
     fn relay_browser_audio(&mut self, time: u64, law: G711, data: &[u8]) {
+        self.browser_time = Some((time + data.len() as u64, self.last_now));
         let Some(media) = &self.trunk_media else {
             return;
         };
-        if !self.answered {
-            // Before the answer only early media flows, toward the browser.
+        if !self.answered || self.keys.sounding() {
+            // Before the answer only early media flows, toward the browser; while one of our
+            // keys sounds its reports stand for the audio.
             return;
         }
         let (remote, trunk_law) = (media.remote, media.law);
@@ -367,8 +469,9 @@ impl Bridge {
         if law != media.law {
             return;
         }
-        // Trunk audio replaces our ringback.
+        // Trunk audio replaces our ringback (and idle silence).
         self.ringback = None;
+        self.last_trunk_audio = Some(self.last_now);
         let mut payload = None;
         if let Some(r) = self.recording.as_mut() {
             let mut pcm: Vec<i16> = packet.payload.iter().map(|&b| law.decode(b)).collect();
@@ -391,4 +494,9 @@ impl Bridge {
                 .push_back(Output::Event(LegEvent::FirstTrunkAudio));
         }
     }
+}
+
+/// A duration in 8 kHz samples.
+fn samples(d: Duration) -> u64 {
+    (d.as_micros() * 8 / 1000) as u64
 }

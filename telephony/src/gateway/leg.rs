@@ -244,6 +244,21 @@ impl Leg {
                     self.emit(e);
                 }
             }
+            LegCommand::Dial { callee } => {
+                self.sip.set_callee(&callee);
+                self.bridge
+                    .handle_input(bridge::Input::Callee(&callee), now);
+                if let Some(e) = self.sip.invite() {
+                    self.emit(e);
+                }
+            }
+            LegCommand::SendDigits { digits, tone } => {
+                let input = bridge::Input::SendDigits {
+                    digits: &digits,
+                    tone,
+                };
+                self.bridge.handle_input(input, now);
+            }
             LegCommand::Cancel | LegCommand::Bye => {
                 let bye = matches!(c, LegCommand::Bye);
                 if let Some(e) = self.sip.end(bye, &mut self.tasks) {

@@ -29,6 +29,7 @@ use crate::sip::{SipEndpoint, SipError};
 use crate::tasks::redact_numbers;
 
 pub mod bridge;
+pub mod digits;
 mod leg;
 mod playout;
 mod sip_leg;
@@ -130,7 +131,18 @@ pub enum GatewayError {
 /// What the call's owner tells the leg to do.
 #[derive(Clone, Debug)]
 pub enum LegCommand {
+    /// INVITE the callee given when the leg was opened.
     Invite,
+    /// INVITE `callee` (E.164): for a leg opened without one ([`LegOptions`]).
+    Dial {
+        callee: String,
+    },
+    /// Keys the gateway sends to the trunk on its own (a SIP media application's `SendDigits`:
+    /// `0-9*#A-D`, `,` a half-second pause), each `tone` long.
+    SendDigits {
+        digits: String,
+        tone: Duration,
+    },
     Cancel,
     Bye,
     Ringback(bool),
@@ -186,6 +198,18 @@ pub enum LegEvent {
     FirstTrunkAudio,
     /// A DTMF key the browser sent (relayed to the trunk as RFC 4733).
     Dtmf(char),
+    /// The last key of [`LegCommand::SendDigits`] has been sent.
+    DigitsSent,
+}
+
+/// How a leg is opened.
+#[derive(Clone, Debug, Default)]
+pub struct LegOptions {
+    /// The number to call (E.164); `None`: given later with [`LegCommand::Dial`].
+    pub callee: Option<String>,
+    /// Silence to the browser while neither ringback nor trunk audio flows (a Chime meeting's
+    /// media is never quiet: its client reports a poor connection otherwise).
+    pub idle_silence: bool,
 }
 
 /// A call's two legs, running in their own task.
@@ -388,6 +412,20 @@ impl Gateway {
     /// Answers the browser's offer and prepares the SIP leg to `callee` (E.164). Nothing is
     /// sent to the trunk until [`LegCommand::Invite`].
     pub async fn open(&self, callee: &str, browser_offer: &str) -> Result<CallLeg, GatewayError> {
+        let options = LegOptions {
+            callee: Some(callee.to_string()),
+            idle_silence: false,
+        };
+        self.open_with(options, browser_offer).await
+    }
+
+    /// Answers the browser's offer with the leg `options` describe.
+    pub async fn open_with(
+        &self,
+        options: LegOptions,
+        browser_offer: &str,
+    ) -> Result<CallLeg, GatewayError> {
+        let callee = options.callee.unwrap_or_default();
         let offer = SdpOffer::from_sdp_string(browser_offer)
             .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
         let (web_socket, web_local) = self.media_socket().await?;
@@ -430,7 +468,8 @@ impl Gateway {
         let bridge = Bridge::new(
             BridgeConfig {
                 browser_law: law,
-                callee: callee.to_string(),
+                callee: callee.clone(),
+                idle_silence: options.idle_silence,
                 trunk_ssrc: rand::random(),
                 trunk_first_sequence: rand::random(),
                 trunk_first_timestamp: rand::random(),
@@ -443,7 +482,7 @@ impl Gateway {
                 trunk: self.config.trunk.clone(),
                 host: target_host,
                 addr: target_addr,
-                callee: callee.to_string(),
+                callee,
             },
             law,
             LocalSession::new(

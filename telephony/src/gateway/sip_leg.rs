@@ -143,6 +143,7 @@ pub(crate) struct SipTarget {
     /// The target as configured (a host name goes into the Request-URI) and its address.
     pub host: String,
     pub addr: SocketAddr,
+    /// Empty until known ([`super::LegCommand::Dial`]).
     pub callee: String,
 }
 
@@ -172,10 +173,22 @@ impl SipLeg {
         }
     }
 
+    /// The number to call, for a leg opened without one (ignored once the INVITE is out).
+    pub(crate) fn set_callee(&mut self, callee: &str) {
+        if self.dialog.is_none() {
+            self.target.callee = callee.to_string();
+        }
+    }
+
     /// Sends the INVITE (once), offering the browser's law first.
     pub(crate) fn invite(&mut self) -> Option<LegEvent> {
         if self.dialog.is_some() {
             return None;
+        }
+        if self.target.callee.is_empty() {
+            return Some(LegEvent::Failed {
+                detail: "INVITE not sent: no number to call".into(),
+            });
         }
         let other = match self.browser_law {
             G711::Pcmu => G711::Pcma,

@@ -36,11 +36,21 @@ pub struct Sim {
 impl Sim {
     /// A bridge for a call to `callee` from a browser speaking `law`.
     pub fn new(law: G711, callee: &str) -> Sim {
+        Sim::build(law, callee, false)
+    }
+
+    /// The same, sending silence to the browser while nothing else flows (a meeting leg).
+    pub fn with_idle_silence(law: G711, callee: &str) -> Sim {
+        Sim::build(law, callee, true)
+    }
+
+    fn build(law: G711, callee: &str, idle_silence: bool) -> Sim {
         let start = Instant::now();
         let bridge = Bridge::new(
             BridgeConfig {
                 browser_law: law,
                 callee: callee.into(),
+                idle_silence,
                 trunk_ssrc: SSRC,
                 trunk_first_sequence: FIRST_SEQUENCE,
                 trunk_first_timestamp: FIRST_TIMESTAMP,
@@ -53,7 +63,11 @@ impl Sim {
             now: start,
             wake: start,
         };
-        assert!(sim.drain().is_empty(), "a new bridge has nothing to say");
+        if !idle_silence {
+            assert!(sim.drain().is_empty(), "a new bridge has nothing to say");
+        } else {
+            sim.drain();
+        }
         sim
     }
 
