@@ -14,11 +14,14 @@ use sma::report::{now_ms, verify, ProgressReport, ReportError, Reporter, SIGNATU
 
 const SECRET: &str = "an-events-secret-of-32-bytes-or-more";
 
+/// Each request's signature header and body.
+type Requests = Arc<Mutex<Vec<(Option<String>, Bytes)>>>;
+
 #[derive(Clone, Default)]
 struct Received {
     /// Status to answer each request with, in order (then 204).
     answers: Arc<Mutex<Vec<StatusCode>>>,
-    bodies: Arc<Mutex<Vec<(Option<String>, Bytes)>>>,
+    bodies: Requests,
 }
 
 async fn progress(State(received): State<Received>, headers: HeaderMap, body: Bytes) -> StatusCode {
