@@ -52,6 +52,9 @@ pub struct RuntimeConfig {
     pub join_wait: Duration,
     /// Caps `CallAndBridge`'s `CallTimeoutSeconds` (short no-answer tests).
     pub call_timeout_limit: Option<Duration>,
+    /// The directory standing in for S3, where `StartCallRecording` writes its WAV files
+    /// (`CHIME_STANDIN_S3_DIR`); `None`: recording is refused.
+    pub s3_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for RuntimeConfig {
@@ -60,6 +63,7 @@ impl Default for RuntimeConfig {
             reporter: None,
             join_wait: Duration::from_secs(10),
             call_timeout_limit: None,
+            s3_dir: None,
         }
     }
 }

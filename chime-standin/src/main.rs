@@ -8,7 +8,8 @@
 //! the signalling answers everything but SUBSCRIBE.
 //!
 //! The SIP media application runtime pushes the handler's progress as the Lambda does when
-//! `SOFTPHONE_CHIME_EVENTS_URL` and `SOFTPHONE_CHIME_EVENTS_SECRET` are set (same names).
+//! `SOFTPHONE_CHIME_EVENTS_URL` and `SOFTPHONE_CHIME_EVENTS_SECRET` are set (same names), and
+//! writes `StartCallRecording`'s WAV files under `CHIME_STANDIN_S3_DIR` (S3's stand-in).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -41,6 +42,7 @@ async fn main() -> std::process::ExitCode {
         sip_media_applications,
         runtime: chime_standin::RuntimeConfig {
             reporter,
+            s3_dir: std::env::var_os("CHIME_STANDIN_S3_DIR").map(std::path::PathBuf::from),
             ..chime_standin::RuntimeConfig::default()
         },
         ..StandInConfig::default()

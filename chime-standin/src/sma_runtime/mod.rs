@@ -4,17 +4,22 @@
 //! events in order, carries the `TransactionAttributes` from each response to the next event,
 //! pushes the progress as the Lambda does (`sma::report`), and carries out the actions on the
 //! meeting's media leg: `JoinChimeMeeting` takes the meeting's leg, `CallAndBridge` dials the
-//! PSTN from it, `SendDigits` sends keys on it, `Hangup` ends a leg. Recording and prompts are
-//! refused (`ACTION_FAILED`): not supported by the stand-in yet.
+//! PSTN from it, `SendDigits` sends keys on it, `Hangup` ends a leg, the recording actions
+//! record it into a directory standing in for S3 ([`recording`]). `PlayAudio` is refused
+//! (`ACTION_FAILED`): not supported by the stand-in yet.
 
 mod events;
+mod recording;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sma::action::{Action, CallAndBridge, Hangup, JoinChimeMeeting, SendDigits};
+use sma::action::{
+    Action, CallAndBridge, CallLeg, Hangup, JoinChimeMeeting, SendDigits, StartCallRecording, Track,
+};
 use sma::event::Event;
+use telephony::gateway::RecordCommand;
 use telephony::gateway::{LegCommand, LegCommander, LegEvent};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -60,6 +65,7 @@ pub(crate) fn start(stand_in: StandIn, call: NewCall) -> UpdateSender {
         backlog: VecDeque::new(),
         bridge: None,
         queue: VecDeque::new(),
+        recording: false,
     };
     tokio::spawn(runtime.run());
     updates_tx
@@ -102,6 +108,8 @@ struct Runtime {
     bridge: Option<Bridge>,
     /// The actions still to run, in order.
     queue: VecDeque<Action>,
+    /// A recording runs (started and not stopped).
+    recording: bool,
 }
 
 impl Runtime {
@@ -210,11 +218,18 @@ impl Runtime {
             Action::CallAndBridge(bridge) => self.call_and_bridge(bridge, echoed),
             Action::SendDigits(digits) => self.send_digits(digits, echoed).await,
             Action::Hangup(hangup) => self.hang_up(hangup, echoed),
-            Action::PlayAudio(_)
-            | Action::StartCallRecording(_)
-            | Action::PauseCallRecording(_)
-            | Action::ResumeCallRecording(_)
-            | Action::StopCallRecording(_) => {
+            Action::StartCallRecording(start) => self.start_recording(start, echoed),
+            Action::PauseCallRecording(leg) => {
+                self.control_recording(leg, RecordCommand::Pause, echoed)
+            }
+            Action::ResumeCallRecording(leg) => {
+                self.control_recording(leg, RecordCommand::Resume, echoed)
+            }
+            Action::StopCallRecording(leg) => {
+                self.recording = false;
+                self.control_recording(leg, RecordCommand::Stop, echoed)
+            }
+            Action::PlayAudio(_) => {
                 let kind = echoed["Type"].as_str().unwrap_or("the action").to_string();
                 failed(
                     &echoed,
@@ -354,6 +369,72 @@ impl Runtime {
                 }
                 Err(_) => return failed(&echoed, &[], "SystemException", "the keys were not sent"),
             }
+        }
+    }
+
+    /// The meeting's leg when `call_id` is the connected leg B (where recording happens).
+    fn leg_b_media(&self, call_id: &str) -> Option<&MeetingMedia> {
+        let on_leg_b = self
+            .leg_b
+            .as_ref()
+            .is_some_and(|leg| leg.is_connected() && leg.call_id == call_id);
+        self.meeting.as_ref().filter(|_| on_leg_b)
+    }
+
+    fn start_recording(&mut self, start: StartCallRecording, echoed: Value) -> Step {
+        if start.track != Track::Both || self.recording {
+            return failed(
+                &echoed,
+                &[],
+                "InvalidActionParameter",
+                "the stand-in records Track BOTH, once at a time",
+            );
+        }
+        let Some(media) = self.leg_b_media(&start.call_id) else {
+            return failed(
+                &echoed,
+                &[],
+                "InvalidActionParameter",
+                "recording is supported on the connected PSTN leg only",
+            );
+        };
+        let dir = self.stand_in.config().runtime.s3_dir.clone();
+        match recording::start(
+            dir.as_deref(),
+            &start.destination.location,
+            &self.call.transaction_id,
+            &start.call_id,
+            &media.leg,
+        ) {
+            Ok(key) => {
+                self.recording = true;
+                let destination = json!({"Type": "S3", "Location": key});
+                let mut data = action_data(&echoed, &[], None);
+                if let Some(object) = data.as_object_mut() {
+                    object.insert("CallRecordingDestination".into(), destination);
+                }
+                Step::Report {
+                    event: report("ACTION_SUCCESSFUL", data),
+                    ends_list: false,
+                }
+            }
+            Err(error) => failed(&echoed, &[], "SystemException", &error.to_string()),
+        }
+    }
+
+    fn control_recording(&mut self, leg: CallLeg, command: RecordCommand, echoed: Value) -> Step {
+        let Some(media) = self.leg_b_media(&leg.call_id) else {
+            return failed(
+                &echoed,
+                &[],
+                "InvalidActionParameter",
+                "recording is supported on the connected PSTN leg only",
+            );
+        };
+        media.leg.command(LegCommand::Record(command));
+        Step::Report {
+            event: report("ACTION_SUCCESSFUL", action_data(&echoed, &[], None)),
+            ends_list: false,
         }
     }
 

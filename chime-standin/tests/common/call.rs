@@ -80,6 +80,14 @@ pub struct Scenario {
 impl Scenario {
     /// Starts it all; `call_timeout_limit` caps `CallTimeoutSeconds`.
     pub async fn start(call_timeout_limit: Option<Duration>) -> Scenario {
+        Scenario::start_recording_to(call_timeout_limit, None).await
+    }
+
+    /// The same, recording under `s3_dir`.
+    pub async fn start_recording_to(
+        call_timeout_limit: Option<Duration>,
+        s3_dir: Option<std::path::PathBuf>,
+    ) -> Scenario {
         let pushes = Pushes::default();
         let app = axum::Router::new()
             .route("/api/chime/progress", axum::routing::post(receive))
@@ -102,6 +110,7 @@ impl Scenario {
                     reporter: Some(Arc::new(reporter)),
                     join_wait: Duration::from_secs(5),
                     call_timeout_limit,
+                    s3_dir,
                 },
                 ..StandInConfig::default()
             },
