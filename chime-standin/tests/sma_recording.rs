@@ -1,6 +1,7 @@
 //! The SIP media application runtime, recording: start, pause, resume and stop updates become
 //! the recording actions on leg B, and the stand-in's S3 directory receives a stereo WAV (the
-//! called party left: the echo of the agent's tone; the agent right).
+//! called party left: the echo of the agent's tone; the agent right). A consent notice
+//! (`PlayAudio` of a WAV object before `StartCallRecording`) is played to the called party.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use common::call::*;
 use common::*;
-use telephony::tones::tone_purity;
+use telephony::tones::{tone_purity, ToneGenerator};
 use testkit::peer::{PeerCommand, Source};
 
 /// The left and right channels of a 16-bit stereo WAV written by the gateway's writer.
@@ -102,6 +103,88 @@ async fn a_recording_lands_in_the_s3_directory_as_stereo_wav() {
     assert!(
         tone_purity(&tail(&right), 1000.0) > 0.8,
         "the agent on the right"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A mono 8 kHz 16-bit WAV of `samples`.
+fn mono_wav(samples: &[i16]) -> Vec<u8> {
+    let data_len = u32::try_from(samples.len() * 2).expect("small");
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&8000u32.to_le_bytes());
+    out.extend_from_slice(&16000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consent_notice_is_played_before_recording() {
+    let dir = std::env::temp_dir().join(format!("chime-standin-s3-{}", uuid::Uuid::new_v4()));
+    let mut notice = vec![0i16; 8000];
+    ToneGenerator::new(&[700.0], 0.25).fill(&mut notice);
+    std::fs::create_dir_all(dir.join("softphone-media")).expect("a bucket");
+    std::fs::write(dir.join("softphone-media/consent.wav"), mono_wav(&notice)).expect("written");
+
+    let scenario = Scenario::start_recording_to(None, Some(dir.clone())).await;
+    let tx = scenario.call("+6560000001").await;
+    scenario
+        .until_event(
+            &tx,
+            "ACTION_SUCCESSFUL CallAndBridge",
+            Duration::from_secs(10),
+        )
+        .await;
+    until(&scenario.peer, Duration::from_secs(5), |s| {
+        s.connected_at.is_some()
+    })
+    .await;
+    scenario.peer.command(PeerCommand::Source(Source::Silence));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    scenario.peer.take_audio();
+    scenario
+        .update(
+            &tx,
+            serde_json::json!({
+                "Action": "record_start",
+                "Destination": "softphone-recordings/chime",
+                "ConsentTone": "softphone-media/consent.wav",
+            }),
+        )
+        .await;
+    scenario
+        .until_event(
+            &tx,
+            "ACTION_SUCCESSFUL StartCallRecording",
+            Duration::from_secs(5),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The agent hears what the called party heard: the notice (and its echo).
+    let heard = scenario.peer.take_audio();
+    let loudest = heard
+        .chunks(4000)
+        .map(|span| tone_purity(span, 700.0))
+        .fold(0.0f32, f32::max);
+    assert!(loudest > 0.8, "700 Hz carries at most {loudest:.2}");
+    scenario
+        .update(&tx, serde_json::json!({"Action": "hangup"}))
+        .await;
+    let events = scenario.until_ended(&tx, Duration::from_secs(5)).await;
+    assert!(
+        !events.iter().any(|e| e == "ACTION_FAILED PlayAudio"),
+        "{events:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

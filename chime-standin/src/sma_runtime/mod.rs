@@ -5,7 +5,8 @@
 //! pushes the progress as the Lambda does (`sma::report`), and carries out the actions on the
 //! meeting's media leg: `JoinChimeMeeting` takes the meeting's leg, `CallAndBridge` dials the
 //! PSTN from it, `SendDigits` sends keys on it, `Hangup` ends a leg, the recording actions
-//! record it into a directory standing in for S3 ([`recording`]). `PlayAudio` is refused
+//! record it into a directory standing in for S3 ([`recording`]). `PlayAudio` plays only as
+//! the consent notice right before `StartCallRecording`; otherwise it is refused
 //! (`ACTION_FAILED`): not supported by the stand-in yet.
 
 mod events;
@@ -16,7 +17,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use sma::action::{
-    Action, CallAndBridge, CallLeg, Hangup, JoinChimeMeeting, SendDigits, StartCallRecording, Track,
+    Action, CallAndBridge, CallLeg, Hangup, JoinChimeMeeting, PlayAudio, SendDigits,
+    StartCallRecording, Track,
 };
 use sma::event::Event;
 use telephony::gateway::RecordCommand;
@@ -66,6 +68,7 @@ pub(crate) fn start(stand_in: StandIn, call: NewCall) -> UpdateSender {
         bridge: None,
         queue: VecDeque::new(),
         recording: false,
+        notice: Vec::new(),
     };
     tokio::spawn(runtime.run());
     updates_tx
@@ -110,6 +113,8 @@ struct Runtime {
     queue: VecDeque<Action>,
     /// A recording runs (started and not stopped).
     recording: bool,
+    /// A `PlayAudio`'s samples, for the `StartCallRecording` that follows it.
+    notice: Vec<i16>,
 }
 
 impl Runtime {
@@ -229,15 +234,7 @@ impl Runtime {
                 self.recording = false;
                 self.control_recording(leg, RecordCommand::Stop, echoed)
             }
-            Action::PlayAudio(_) => {
-                let kind = echoed["Type"].as_str().unwrap_or("the action").to_string();
-                failed(
-                    &echoed,
-                    &[],
-                    "ActionNotSupported",
-                    &format!("{kind} is not supported by the stand-in yet"),
-                )
-            }
+            Action::PlayAudio(play) => self.play_audio(play, echoed),
         }
     }
 
@@ -381,6 +378,35 @@ impl Runtime {
         self.meeting.as_ref().filter(|_| on_leg_b)
     }
 
+    /// `PlayAudio` followed by `StartCallRecording` on the same leg (our consent notice): the
+    /// audio becomes the recording's notice, which the gateway plays to the called party.
+    fn play_audio(&mut self, play: PlayAudio, echoed: Value) -> Step {
+        let records_next = matches!(
+            self.queue.front(),
+            Some(Action::StartCallRecording(start)) if play.call_id.as_deref() == Some(start.call_id.as_str())
+        );
+        if !records_next || play.repeat.is_some() || play.playback_terminators.is_some() {
+            return failed(
+                &echoed,
+                &[],
+                "ActionNotSupported",
+                "PlayAudio is not supported by the stand-in yet, except as the notice right before StartCallRecording on the same leg",
+            );
+        }
+        let dir = self.stand_in.config().runtime.s3_dir.clone();
+        match recording::read_audio(
+            dir.as_deref(),
+            &play.audio_source.bucket_name,
+            &play.audio_source.key,
+        ) {
+            Ok(samples) => {
+                self.notice = samples;
+                Step::Next
+            }
+            Err(error) => failed(&echoed, &[], "InvalidAudioSource", &error.to_string()),
+        }
+    }
+
     fn start_recording(&mut self, start: StartCallRecording, echoed: Value) -> Step {
         if start.track != Track::Both || self.recording {
             return failed(
@@ -398,13 +424,15 @@ impl Runtime {
                 "recording is supported on the connected PSTN leg only",
             );
         };
+        let leg = media.leg.clone();
         let dir = self.stand_in.config().runtime.s3_dir.clone();
         match recording::start(
             dir.as_deref(),
             &start.destination.location,
             &self.call.transaction_id,
             &start.call_id,
-            &media.leg,
+            &leg,
+            std::mem::take(&mut self.notice),
         ) {
             Ok(key) => {
                 self.recording = true;

@@ -1,7 +1,8 @@
 //! `StartCallRecording` into a directory standing in for S3: the gateway's recording tap
 //! (stereo 8 kHz, left the called party, right the agent) written as a WAV file at
 //! `<dir>/<Location>/<unix ms>_<TransactionId>_<CallId>.wav`, finished when the recording stops
-//! or the call ends (Chime delivers the file at the end too).
+//! or the call ends (Chime delivers the file at the end too). A `PlayAudio` right before it
+//! becomes the gateway's consent notice: the WAV object read from the same directory.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +21,69 @@ pub(super) enum RecordingError {
     BadLocation,
     #[error("the recording file cannot be created: {0}")]
     Io(#[from] std::io::Error),
+    #[error("PlayAudio needs CHIME_STANDIN_S3_DIR to read its audio from")]
+    NoAudioDirectory,
+    #[error("the audio object cannot be read: {0}")]
+    AudioMissing(std::io::Error),
+    #[error("the audio is not a WAV file of 8 kHz mono 16-bit PCM")]
+    AudioFormat,
+}
+
+/// The samples of the WAV object `bucket/key` under `dir` (8 kHz mono 16-bit PCM: the
+/// gateway's rate, so nothing is resampled).
+pub(super) fn read_audio(
+    dir: Option<&Path>,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<i16>, RecordingError> {
+    let dir = dir.ok_or(RecordingError::NoAudioDirectory)?;
+    let relative = PathBuf::from(bucket).join(key);
+    if !relative
+        .components()
+        .all(|part| matches!(part, Component::Normal(_)))
+    {
+        return Err(RecordingError::BadLocation);
+    }
+    let bytes = std::fs::read(dir.join(relative)).map_err(RecordingError::AudioMissing)?;
+    pcm_of_wav(&bytes).ok_or(RecordingError::AudioFormat)
+}
+
+/// Walks the RIFF chunks: `fmt ` must say PCM, one channel, 8000 Hz, 16 bits; `data` is read.
+fn pcm_of_wav(bytes: &[u8]) -> Option<Vec<i16>> {
+    if bytes.get(..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let u16_at = |at: usize| Some(u16::from_le_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
+    let u32_at = |at: usize| {
+        let b = bytes.get(at..at + 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut at = 12;
+    let mut format_ok = false;
+    while at + 8 <= bytes.len() {
+        let id = bytes.get(at..at + 4)?;
+        let len = usize::try_from(u32_at(at + 4)?).ok()?;
+        let body = at + 8;
+        if id == b"fmt " {
+            format_ok = u16_at(body)? == 1
+                && u16_at(body + 2)? == 1
+                && u32_at(body + 4)? == 8000
+                && u16_at(body + 14)? == 16;
+        } else if id == b"data" {
+            if !format_ok {
+                return None;
+            }
+            let data = bytes.get(body..body.checked_add(len)?.min(bytes.len()))?;
+            return Some(
+                data.chunks_exact(2)
+                    .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                    .collect(),
+            );
+        }
+        // Chunks are padded to an even length.
+        at = body.checked_add(len)?.checked_add(len % 2)?;
+    }
+    None
 }
 
 /// Starts recording `leg` into a new file under `dir`; the object's key (the location and the
@@ -30,6 +94,7 @@ pub(super) fn start(
     transaction_id: &str,
     call_id: &str,
     leg: &LegCommander,
+    notice: Vec<i16>,
 ) -> Result<String, RecordingError> {
     let dir = dir.ok_or(RecordingError::NoDirectory)?;
     let location = location.trim_matches('/');
@@ -48,7 +113,7 @@ pub(super) fn start(
     let (sink, mut audio) = mpsc::unbounded_channel();
     leg.command(LegCommand::Record(RecordCommand::Start {
         sink,
-        notice: Arc::from(Vec::new()),
+        notice: Arc::from(notice),
         mode: PauseMode::Silence,
     }));
     let key = format!("{location}/{name}");
