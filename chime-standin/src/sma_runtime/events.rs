@@ -128,10 +128,80 @@ pub(super) fn action_data(
 /// matching reads them as the SIP code does.
 pub(super) fn bridge_error_type(status: u16) -> &'static str {
     match status {
-        408 | 480 | 487 => "CallNotAnswered",
+        408 | 480 => "CallNotAnswered",
         486 | 600 => "CallBusy",
         404 | 484 | 604 => "InvalidPhoneNumber",
-        403 | 603 => "CallRejected",
+        401 | 403 | 407 | 503 | 603 | 606 => "CallRejected",
         _ => "SystemException",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sma::event::{ActionData, Event};
+
+    #[test]
+    fn error_types_read_as_their_sip_codes_do() {
+        // The handler prefers the SIP code; without one, the error type alone must agree (487
+        // answers our own CANCEL, which the runtime reports as CallNotAnswered without a code).
+        for status in [
+            401, 403, 404, 407, 408, 480, 484, 486, 500, 502, 503, 600, 603, 604, 606,
+        ] {
+            let data: ActionData = serde_json::from_value(json!({
+                "Type": "CallAndBridge",
+                "Parameters": {},
+                "ErrorType": bridge_error_type(status),
+            }))
+            .expect("action data");
+            let by_code: ActionData = serde_json::from_value(json!({
+                "Type": "CallAndBridge",
+                "Parameters": {"SipResponseCode": status},
+            }))
+            .expect("action data");
+            assert_eq!(
+                sma::flow::bridge_failure_reason(&data),
+                sma::flow::bridge_failure_reason(&by_code),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_parse_as_the_handler_reads_them() {
+        let mut leg_a = Leg::new(LEG_A, "+17035550122", "+6531590000", 1);
+        leg_a.status = Some(CONNECTED);
+        let leg_b = Leg::new(LEG_B, "+6560000001", "+6531590000", 2);
+        let attributes = BTreeMap::from([("Stage".to_string(), "bridging".to_string())]);
+        let context = CallContext {
+            transaction_id: "tx",
+            sma_id: "sma",
+            account_id: "111122223333",
+            region: "us-east-1",
+            attributes: Some(&attributes),
+            legs: vec![&leg_a, &leg_b],
+        };
+        let action =
+            json!({"Type": "CallAndBridge", "Parameters": {"CallerIdNumber": "+6531590000"}});
+        let data = action_data(
+            &action,
+            &[("SipResponseCode", json!(486))],
+            Some(("CallBusy", "Busy Here")),
+        );
+        let event =
+            Event::from_json(event(&context, 7, "ACTION_FAILED", Some(data))).expect("parses");
+        assert_eq!(event.sequence, 7);
+        assert_eq!(event.call_details.participants.len(), 2);
+        assert_eq!(
+            event.call_details.transaction_attributes.as_ref(),
+            Some(&attributes)
+        );
+        let data = event.action_data.expect("action data");
+        assert_eq!(data.parameters.sip_response_code, Some(486));
+        assert_eq!(data.error_kind(), Some("CallBusy"));
+        assert_eq!(
+            data.parameters.other.get("CallerIdNumber"),
+            Some(&json!("+6531590000"))
+        );
     }
 }

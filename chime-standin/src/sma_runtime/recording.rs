@@ -135,3 +135,65 @@ pub(super) fn start(
     });
     Ok(key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wav(channels: u16, rate: u32, bits: u16, data: &[u8], extra_chunk: bool) -> Vec<u8> {
+        let mut out = b"RIFF\0\0\0\0WAVE".to_vec();
+        if extra_chunk {
+            // An odd-length LIST chunk and its pad byte come before fmt in some files.
+            out.extend_from_slice(b"LIST");
+            out.extend_from_slice(&3u32.to_le_bytes());
+            out.extend_from_slice(b"abc\0");
+        }
+        out.extend_from_slice(b"fmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&channels.to_le_bytes());
+        out.extend_from_slice(&rate.to_le_bytes());
+        out.extend_from_slice(&(rate * 2).to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&bits.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn only_8khz_mono_16_bit_pcm_is_read() {
+        let data = [1u8, 0, 0xff, 0xff];
+        assert_eq!(
+            pcm_of_wav(&wav(1, 8000, 16, &data, false)),
+            Some(vec![1, -1])
+        );
+        assert_eq!(
+            pcm_of_wav(&wav(1, 8000, 16, &data, true)),
+            Some(vec![1, -1])
+        );
+        assert_eq!(pcm_of_wav(&wav(2, 8000, 16, &data, false)), None);
+        assert_eq!(pcm_of_wav(&wav(1, 16000, 16, &data, false)), None);
+        assert_eq!(pcm_of_wav(&wav(1, 8000, 8, &data, false)), None);
+        assert_eq!(pcm_of_wav(b"RIFF"), None);
+        assert_eq!(pcm_of_wav(b"not a wav file at all"), None);
+    }
+
+    #[test]
+    fn locations_outside_the_directory_are_refused() {
+        let dir = Path::new("/nonexistent-s3");
+        assert!(matches!(
+            read_audio(Some(dir), "..", "x.wav"),
+            Err(RecordingError::BadLocation)
+        ));
+        assert!(matches!(
+            read_audio(Some(dir), "bucket", "/etc/passwd"),
+            Err(RecordingError::BadLocation)
+        ));
+        assert!(matches!(
+            read_audio(None, "bucket", "x.wav"),
+            Err(RecordingError::NoAudioDirectory)
+        ));
+    }
+}
