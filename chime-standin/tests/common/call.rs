@@ -73,14 +73,38 @@ pub struct Scenario {
     pub meeting_id: String,
     /// The phone leg's attendee's join token (the SMA joins with it).
     pub phone_token: String,
-    /// Kept open: the browser's session.
-    pub socket: Socket,
+    /// Kept open: the browser's session (none when the browser does not join).
+    pub socket: Option<Socket>,
+}
+
+/// How a scenario is set up.
+pub struct Options {
+    pub call_timeout_limit: Option<Duration>,
+    pub s3_dir: Option<std::path::PathBuf>,
+    /// Whether the browser joins the meeting's audio.
+    pub browser: bool,
+    pub join_wait: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            call_timeout_limit: None,
+            s3_dir: None,
+            browser: true,
+            join_wait: Duration::from_secs(5),
+        }
+    }
 }
 
 impl Scenario {
     /// Starts it all; `call_timeout_limit` caps `CallTimeoutSeconds`.
     pub async fn start(call_timeout_limit: Option<Duration>) -> Scenario {
-        Scenario::start_recording_to(call_timeout_limit, None).await
+        Scenario::start_with(Options {
+            call_timeout_limit,
+            ..Options::default()
+        })
+        .await
     }
 
     /// The same, recording under `s3_dir`.
@@ -88,6 +112,15 @@ impl Scenario {
         call_timeout_limit: Option<Duration>,
         s3_dir: Option<std::path::PathBuf>,
     ) -> Scenario {
+        Scenario::start_with(Options {
+            call_timeout_limit,
+            s3_dir,
+            ..Options::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(options: Options) -> Scenario {
         let pushes = Pushes::default();
         let app = axum::Router::new()
             .route("/api/chime/progress", axum::routing::post(receive))
@@ -108,9 +141,9 @@ impl Scenario {
                 sip_media_applications: vec![SMA_ID.into()],
                 runtime: RuntimeConfig {
                     reporter: Some(Arc::new(reporter)),
-                    join_wait: Duration::from_secs(5),
-                    call_timeout_limit,
-                    s3_dir,
+                    join_wait: options.join_wait,
+                    call_timeout_limit: options.call_timeout_limit,
+                    s3_dir: options.s3_dir,
                 },
                 ..StandInConfig::default()
             },
@@ -135,20 +168,25 @@ impl Scenario {
             .to_string();
 
         // The browser: signalling, then its audio answered by the gateway.
-        let (mut socket, _) = connect(&url, &[SESSION_PROTOCOL, &agent_token])
-            .await
-            .expect("joins");
-        send(&mut socket, join()).await;
-        next_frame(&mut socket).await;
-        next_frame(&mut socket).await;
         let mut peer = BrowserPeer::new(LOOPBACK, true).await.expect("a peer");
-        send(&mut socket, subscribe(&peer.offer, &addr.to_string())).await;
-        let answer = next_frame(&mut socket)
-            .await
-            .suback
-            .and_then(|s| s.sdp_answer)
-            .expect("an SDP answer");
-        peer.accept_answer(answer);
+        let socket = if options.browser {
+            let (mut socket, _) = connect(&url, &[SESSION_PROTOCOL, &agent_token])
+                .await
+                .expect("joins");
+            send(&mut socket, join()).await;
+            next_frame(&mut socket).await;
+            next_frame(&mut socket).await;
+            send(&mut socket, subscribe(&peer.offer, &addr.to_string())).await;
+            let answer = next_frame(&mut socket)
+                .await
+                .suback
+                .and_then(|s| s.sdp_answer)
+                .expect("an SDP answer");
+            peer.accept_answer(answer);
+            Some(socket)
+        } else {
+            None
+        };
         Scenario {
             rig,
             running,
