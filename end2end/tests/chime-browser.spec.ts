@@ -11,6 +11,8 @@ const sdkVersion: string = JSON.parse(
 ).packages["node_modules/amazon-chime-sdk-js"].version;
 const BUNDLE = `/chime/chime-sdk-${sdkVersion}.js`;
 const BUSY = "+65 6000 0003";
+// The bundle, and the glue's lazy WASM chunks (`#[lazy]` functions are named split_<fn>_<hash>).
+const CHIME_URL = /\/chime\/|split_(join|probe)_split_/;
 
 test("the default shape never loads the Chime SDK: pages, a call, all without the bundle", async ({ page, request }) => {
   // It is there to be loaded, as JavaScript (the request carries no session).
@@ -22,7 +24,7 @@ test("the default shape never loads the Chime SDK: pages, a call, all without th
 
   const chimeRequests: string[] = [];
   page.on("request", (r) => {
-    if (r.url().includes("/chime/") || r.url().includes("chime-sdk")) chimeRequests.push(r.url());
+    if (CHIME_URL.test(r.url())) chimeRequests.push(r.url());
   });
   await signUp(page);
   for (const url of ["/recents", "/contacts", "/contacts/new", "/settings", "/"]) {
@@ -65,7 +67,7 @@ test("a meeting whose signalling is unreachable ends as failed to connect within
   const attendee = { Attendee: { AttendeeId: "e2e-attendee", ExternalUserId: "e2e-agent", JoinToken: "e2e-token" } };
   const chimeRequests: string[] = [];
   page.on("request", (r) => {
-    if (r.url().includes("/chime/")) chimeRequests.push(new URL(r.url()).pathname);
+    if (CHIME_URL.test(r.url())) chimeRequests.push(new URL(r.url()).pathname);
   });
 
   await signUp(page);
@@ -91,7 +93,12 @@ test("a meeting whose signalling is unreachable ends as failed to connect within
     { meeting, attendee },
   );
 
-  expect(chimeRequests).toEqual([BUNDLE]);
+  // The glue's chunks first, then the bundle, each once.
+  expect(chimeRequests).toEqual([
+    expect.stringMatching(/^\/pkg\/split_probe_split_\d+\.wasm$/),
+    expect.stringMatching(/^\/pkg\/split_join_split_\d+\.wasm$/),
+    BUNDLE,
+  ]);
   expect(result[0]).toMatchObject({ type: "connecting", reconnecting: false });
   const last = result.at(-1)!;
   expect(last).toMatchObject({ type: "ended", reason: "failed_to_connect" });
