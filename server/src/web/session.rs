@@ -27,7 +27,8 @@ fn is_public(path: &str) -> bool {
         "/favicon.ico",
         "/.well-known/jwks.json",
     ];
-    const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/api/auth/", "/api/account"];
+    // `/chime/`: the Chime SDK bundle (public code, like `/pkg/`).
+    const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/chime/", "/api/auth/", "/api/account"];
     EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
