@@ -405,7 +405,7 @@ pub async fn build_services(
                 start_recordings(&config.recordings, store.clone(), clock.clone()).await?;
             let runtime = start_telephony(&config.telephony).await?;
             let hub = Arc::new(CallHub::new(
-                Some(runtime.gateway.clone()),
+                calls::Provider::Gateway(runtime.gateway.clone()),
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
@@ -417,7 +417,7 @@ pub async fn build_services(
         Role::Lambda => {
             let recordings = open_recordings(&config.recordings).await?;
             let hub = Arc::new(CallHub::new(
-                None,
+                calls::Provider::None,
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
