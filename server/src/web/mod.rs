@@ -5,6 +5,7 @@
 //! records, 401, 409, 422, 429…): `app::api::ApiError` sets it through Leptos's
 //! `ResponseOptions` as it is sent.
 
+mod chime_progress;
 mod headers;
 mod health;
 mod live;
@@ -15,11 +16,11 @@ use std::sync::Arc;
 
 use app::api::ports::Services;
 use axum::body::Body;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use jsonwebtoken::jwk::JwkSet;
 use leptos::prelude::*;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub public_url: String,
     /// The REST API's request rate per user.
     pub api_limits: crate::config::ApiLimits,
+    /// Checks the SIP media application handler's progress pushes (the Chime shapes only).
+    pub chime_events_secret: Option<crate::config::Secret<String>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -66,6 +69,11 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     Router::new()
         .route(app::api::live::PATH, get(live::live))
+        .route(
+            chime_progress::PATH,
+            post(chime_progress::progress)
+                .layer(DefaultBodyLimit::max(chime_progress::MAX_BODY)),
+        )
         .route(
             "/api/recordings/{id}/audio",
             get(recording_audio::recording_audio),

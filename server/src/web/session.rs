@@ -26,6 +26,8 @@ fn is_public(path: &str) -> bool {
         "/offline.html",
         "/favicon.ico",
         "/.well-known/jwks.json",
+        // The SIP media application handler's pushes: signed, checked by their handler.
+        "/api/chime/progress",
     ];
     // `/chime/`: the Chime SDK bundle (public code, like `/pkg/`).
     const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/chime/", "/api/auth/", "/api/account"];
