@@ -5,18 +5,21 @@
 //! services answer on the same address, so one `AWS_ENDPOINT_URL` reaches them. Each meeting's
 //! `SignalingUrl` is served here too ([`signal`]): the real amazon-chime-sdk-js joins it, and
 //! its audio is answered by the project's media gateway when one is given ([`start_with_media`]).
-//! The SIP media application's runtime is not here yet.
+//! Each `CreateSipMediaApplicationCall` runs our SIP media application handler in process
+//! ([`sma_runtime`]), dialling the PSTN from the meeting's media leg.
 
 mod error;
 mod media;
 mod meetings;
 mod request;
 pub mod signal;
+mod sma_runtime;
 mod state;
 mod voice;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -36,6 +39,29 @@ pub struct StandInConfig {
     pub account_id: String,
     /// The control-plane Region in ARNs.
     pub region: String,
+    /// The SIP media application runtime's settings.
+    pub runtime: RuntimeConfig,
+}
+
+/// How the SIP media application runtime behaves where tests need it bounded.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Pushes the handler's progress to the server, as the Lambda does; `None`: not pushed.
+    pub reporter: Option<Arc<sma::report::Reporter>>,
+    /// How long `JoinChimeMeeting` waits for the meeting's browser attendee to subscribe.
+    pub join_wait: Duration,
+    /// Caps `CallAndBridge`'s `CallTimeoutSeconds` (short no-answer tests).
+    pub call_timeout_limit: Option<Duration>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            reporter: None,
+            join_wait: Duration::from_secs(10),
+            call_timeout_limit: None,
+        }
+    }
 }
 
 impl Default for StandInConfig {
@@ -45,6 +71,7 @@ impl Default for StandInConfig {
             phone_numbers: Vec::new(),
             account_id: "111122223333".into(),
             region: "us-east-1".into(),
+            runtime: RuntimeConfig::default(),
         }
     }
 }
@@ -103,6 +130,21 @@ impl StandIn {
 
     pub fn sma_call(&self, transaction_id: &str) -> Option<SmaCallRecord> {
         self.state().calls.get(transaction_id).cloned()
+    }
+
+    /// Changes the call's record, if it is still kept.
+    pub(crate) fn with_call(&self, transaction_id: &str, change: impl FnOnce(&mut SmaCallRecord)) {
+        let mut state = self.state();
+        if let Some(call) = state.calls.get_mut(transaction_id) {
+            change(call);
+        }
+        if state
+            .calls
+            .get(transaction_id)
+            .is_some_and(|call| call.ended)
+        {
+            state.runtimes.remove(transaction_id);
+        }
     }
 
     fn config(&self) -> &StandInConfig {

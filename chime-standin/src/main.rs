@@ -6,6 +6,9 @@
 //! (UDP; digest credentials from `CHIME_STANDIN_TRUNK_USERNAME` and
 //! `CHIME_STANDIN_TRUNK_PASSWORD` if it asks), media on 127.0.0.1 ports 42000-42999. Without it
 //! the signalling answers everything but SUBSCRIBE.
+//!
+//! The SIP media application runtime pushes the handler's progress as the Lambda does when
+//! `SOFTPHONE_CHIME_EVENTS_URL` and `SOFTPHONE_CHIME_EVENTS_SECRET` are set (same names).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -27,8 +30,19 @@ async fn main() -> std::process::ExitCode {
     if sip_media_applications.is_empty() {
         sip_media_applications.push("00000000-0000-4000-8000-000000000000".into());
     }
+    let reporter = match sma::report::Reporter::from_env() {
+        Ok(reporter) => reporter.map(Arc::new),
+        Err(e) => {
+            eprintln!("chime-standin: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let config = StandInConfig {
         sip_media_applications,
+        runtime: chime_standin::RuntimeConfig {
+            reporter,
+            ..chime_standin::RuntimeConfig::default()
+        },
         ..StandInConfig::default()
     };
     let gateway = match std::env::var("CHIME_STANDIN_TRUNK") {

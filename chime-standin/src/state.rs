@@ -19,6 +19,8 @@ pub(crate) struct State {
     /// `ClientRequestToken` → meeting id: a repeated request returns the same meeting.
     pub meeting_tokens: HashMap<String, String>,
     pub calls: HashMap<String, SmaCallRecord>,
+    /// Each running call's runtime, which takes its updates.
+    pub runtimes: HashMap<String, crate::sma_runtime::UpdateSender>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -44,4 +46,9 @@ pub struct SmaCallRecord {
     pub arguments_map: Vec<(String, String)>,
     /// Each `UpdateSipMediaApplicationCall`'s `Arguments`, in order.
     pub updates: Vec<Vec<(String, String)>>,
+    /// The events the runtime invoked the handler with, in order: the event type, and the
+    /// action (`ACTION_SUCCESSFUL CallAndBridge`) or leg (`HANGUP LEG-B`) it is about.
+    pub events: Vec<String>,
+    /// Both legs are gone and the runtime has stopped.
+    pub ended: bool,
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::error::AwsError;
 use crate::request::{is_e164, Members};
+use crate::sma_runtime::{self, NewCall};
 use crate::state::SmaCallRecord;
 use crate::StandIn;
 
@@ -57,14 +58,30 @@ pub async fn create_sma_call(
     stand_in.state().calls.insert(
         transaction_id.clone(),
         SmaCallRecord {
-            sip_media_application_id: sma_id,
-            from_phone_number: from,
-            to_phone_number: to,
+            sip_media_application_id: sma_id.clone(),
+            from_phone_number: from.clone(),
+            to_phone_number: to.clone(),
             sip_headers,
-            arguments_map,
+            arguments_map: arguments_map.clone(),
             updates: Vec::new(),
+            events: Vec::new(),
+            ended: false,
         },
     );
+    let updates = sma_runtime::start(
+        stand_in.clone(),
+        NewCall {
+            transaction_id: transaction_id.clone(),
+            sma_id,
+            from,
+            to,
+            arguments: arguments_map,
+        },
+    );
+    stand_in
+        .state()
+        .runtimes
+        .insert(transaction_id.clone(), updates);
     Ok((
         StatusCode::CREATED,
         Json(json!({ "SipMediaApplicationCall": { "TransactionId": transaction_id } })),
@@ -96,7 +113,12 @@ pub async fn update_sma_call(
         .ok_or_else(|| {
             AwsError::not_found(format!("The transaction {transaction_id} is not found"))
         })?;
-    call.updates.push(arguments);
+    call.updates.push(arguments.clone());
+    // The runtime invokes the handler with CALL_UPDATE_REQUESTED; once the call has ended
+    // nobody listens and the update is only recorded.
+    if let Some(runtime) = state.runtimes.get(&transaction_id) {
+        let _ = runtime.send(arguments.into_iter().collect());
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "SipMediaApplicationCall": { "TransactionId": transaction_id } })),

@@ -14,19 +14,6 @@ use telephony::gateway::{LegCommand, LegEvent};
 use testkit::peer::BrowserPeer;
 use testkit::rig::{rig, LOOPBACK};
 
-/// Polls `done` on the peer's state every 20 ms for at most `within`.
-async fn until(
-    peer: &BrowserPeer,
-    within: Duration,
-    done: impl Fn(&testkit::peer::PeerState) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + within;
-    while !peer.with_state(|s| done(s)) {
-        assert!(tokio::time::Instant::now() < deadline, "timed out");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 async fn next_event(
     events: &mut tokio::sync::mpsc::UnboundedReceiver<LegEvent>,
     want: impl Fn(&LegEvent) -> bool,

@@ -7,4 +7,5 @@ pub mod action;
 pub mod event;
 pub mod flow;
 pub mod policy;
+pub mod report;
 pub mod state;

@@ -1,9 +1,9 @@
 //! The SIP media application's Lambda: parse the event, run the flow with the domain's dialling
-//! policy, return the actions. Everything it decides is in the library (`flow::handle`); this
-//! shell only adds the clock and the logs. It does no I/O of its own, so it answers well inside
-//! the 5 s the service waits.
+//! policy, push the call's progress to the server, return the actions. Everything it decides is
+//! in the library (`flow::handle`); this shell only adds the clock, the logs and the push
+//! (`report`, at most about 2 s), so it answers inside the 5 s the service waits.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -11,6 +11,7 @@ use sma::action::Response;
 use sma::event::Event;
 use sma::flow::handle;
 use sma::policy::dial_policy;
+use sma::report::{now_ms, Reporter};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -23,10 +24,24 @@ async fn main() -> Result<(), Error> {
         .with_current_span(false)
         .without_time()
         .init();
-    lambda_runtime::run(service_fn(invoke)).await
+    // A URL without a usable secret is a deployment error: refuse to start rather than run
+    // without telling the server anything.
+    let reporter = Reporter::from_env()?.map(Arc::new);
+    match &reporter {
+        Some(reporter) => tracing::info!(url = %reporter.url(), "progress is pushed"),
+        None => tracing::warn!("no SOFTPHONE_CHIME_EVENTS_URL: progress is only logged"),
+    }
+    lambda_runtime::run(service_fn(move |invocation| {
+        let reporter = reporter.clone();
+        async move { invoke(invocation, reporter.as_deref()).await }
+    }))
+    .await
 }
 
-async fn invoke(invocation: LambdaEvent<Value>) -> Result<Response, Error> {
+async fn invoke(
+    invocation: LambdaEvent<Value>,
+    reporter: Option<&Reporter>,
+) -> Result<Response, Error> {
     let event = match Event::from_json(invocation.payload) {
         Ok(event) => event,
         Err(error) => {
@@ -46,13 +61,15 @@ async fn invoke(invocation: LambdaEvent<Value>) -> Result<Response, Error> {
         actions = outcome.response.actions.len(),
         "handled"
     );
+    if let Some(reporter) = reporter {
+        reporter
+            .report(
+                outcome.call_id.as_deref(),
+                &event.call_details.transaction_id,
+                event.sequence,
+                outcome.progress.as_ref(),
+            )
+            .await;
+    }
     Ok(outcome.response)
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }

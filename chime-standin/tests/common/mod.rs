@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod call;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -209,4 +211,17 @@ pub async fn next_frame(socket: &mut Socket) -> SdkSignalFrame {
 
 pub fn kind(frame: &SdkSignalFrame) -> Option<FrameType> {
     frame.r#type.and_then(|t| FrameType::try_from(t).ok())
+}
+
+/// Polls `done` on the peer's state every 20 ms for at most `within`.
+pub async fn until(
+    peer: &testkit::peer::BrowserPeer,
+    within: Duration,
+    done: impl Fn(&testkit::peer::PeerState) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !peer.with_state(|s| done(s)) {
+        assert!(tokio::time::Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
