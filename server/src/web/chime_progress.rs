@@ -3,7 +3,6 @@
 //! the shared secret (`sma::report`, `docs/chime.md`). Not behind the session layer: the
 //! signature is the authentication.
 
-use app::api::ports::Clock;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

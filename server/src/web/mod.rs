@@ -26,6 +26,7 @@ use jsonwebtoken::jwk::JwkSet;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
+pub use chime_progress::PATH as CHIME_PROGRESS_PATH;
 pub use session::{bearer_token, client_from_gateway};
 
 #[derive(Clone)]
