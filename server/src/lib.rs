@@ -112,7 +112,14 @@ const STANDIN_SMA_ID: &str = "5e7a1d2c-0000-4000-8000-00000000c41e";
 async fn start_chime_standin(
     config: &Config,
     gateway: Arc<telephony::gateway::Gateway>,
-) -> Result<(Arc<chime::ChimeControl>, Secret<String>, chime_standin::Running), StartError> {
+) -> Result<
+    (
+        Arc<chime::ChimeControl>,
+        Secret<String>,
+        chime_standin::Running,
+    ),
+    StartError,
+> {
     if config.addr.port() == 0 {
         return Err(StartError::Config(config::ConfigError::Unusable {
             name: "LEPTOS_SITE_ADDR",
@@ -130,7 +137,11 @@ async fn start_chime_standin(
         std::net::SocketAddr::new(host, config.addr.port()),
         web::CHIME_PROGRESS_PATH
     );
-    let secret = format!("{:032x}{:032x}", rand::random::<u128>(), rand::random::<u128>());
+    let secret = format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    );
     let reporter = sma::report::Reporter::new(&url, secret.as_bytes())
         .map_err(|e| StartError::Telephony(format!("the stand-in's progress push: {e}")))?;
     let caller_id = config
@@ -504,7 +515,12 @@ pub async fn build_services(
                     let (control, secret, stand_in) =
                         start_chime_standin(config, runtime.gateway.clone()).await?;
                     runtime.stand_in = Some(stand_in);
-                    (calls::Provider::Chime(control), Some(runtime), Some(secret), None)
+                    (
+                        calls::Provider::Chime(control),
+                        Some(runtime),
+                        Some(secret),
+                        None,
+                    )
                 }
             };
             let hub = Arc::new(CallHub::new(

@@ -56,7 +56,11 @@ impl ChimeControl {
             .behavior_version(meetings::config::BehaviorVersion::latest())
             .region(meetings::config::Region::new("us-east-1"))
             .credentials_provider(meetings::config::Credentials::new(
-                "local", "local", None, None, "chime-standin",
+                "local",
+                "local",
+                None,
+                None,
+                "chime-standin",
             ))
             .retry_config(meetings::config::retry::RetryConfig::disabled())
             .endpoint_url(endpoint)
@@ -65,7 +69,11 @@ impl ChimeControl {
             .behavior_version(voice::config::BehaviorVersion::latest())
             .region(voice::config::Region::new("us-east-1"))
             .credentials_provider(voice::config::Credentials::new(
-                "local", "local", None, None, "chime-standin",
+                "local",
+                "local",
+                None,
+                None,
+                "chime-standin",
             ))
             .retry_config(voice::config::retry::RetryConfig::disabled())
             .endpoint_url(endpoint)

@@ -3,13 +3,19 @@
 //! the shared secret (`sma::report`, `docs/chime.md`). Not behind the session layer: the
 //! signature is the authentication.
 
+use std::sync::Arc;
+
+use app::api::ports::Clock;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
 use sma::report::{verify, ProgressReport, SIGNATURE_HEADER};
 
-use super::AppState;
+use crate::calls::CallHub;
+use crate::config::Secret;
 
 pub const PATH: &str = "/api/chime/progress";
 
@@ -20,15 +26,25 @@ pub const MAX_BODY: usize = 4 * 1024;
 /// and clocks drift; a captured push replayed later than this is refused.
 const TOLERANCE_MS: u64 = 5 * 60 * 1000;
 
-pub async fn progress(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(secret) = state.chime_events_secret.as_ref() else {
-        // Not the Chime shape: nothing here takes progress.
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let header = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok());
-    let now = state.services.clock.now_ms();
+/// What the endpoint needs: the calls, the shared secret and the time.
+#[derive(Clone)]
+pub struct ProgressState {
+    pub calls: Arc<CallHub>,
+    pub secret: Secret<String>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The endpoint alone (merged into the app's router in the Chime shapes; tests mount it).
+pub fn router<S: Clone + Send + Sync + 'static>(state: ProgressState) -> Router<S> {
+    Router::new()
+        .route(PATH, post(progress).layer(DefaultBodyLimit::max(MAX_BODY)))
+        .with_state(state)
+}
+
+async fn progress(State(state): State<ProgressState>, headers: HeaderMap, body: Bytes) -> Response {
+    let secret = &state.secret;
+    let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let now = state.clock.now_ms();
     if let Err(e) = verify(secret.expose().as_bytes(), header, &body, now, TOLERANCE_MS) {
         tracing::warn!(error = %e, "call progress refused: its signature");
         return (StatusCode::UNAUTHORIZED, e.to_string()).into_response();

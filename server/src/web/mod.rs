@@ -16,17 +16,20 @@ use std::sync::Arc;
 
 use app::api::ports::Services;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use jsonwebtoken::jwk::JwkSet;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
-pub use chime_progress::PATH as CHIME_PROGRESS_PATH;
+pub use chime_progress::{
+    router as chime_progress_router, ProgressState as ChimeProgressState,
+    PATH as CHIME_PROGRESS_PATH,
+};
 pub use session::{bearer_token, client_from_gateway};
 
 #[derive(Clone)]
@@ -68,13 +71,18 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let page_services = state.services.clone();
     let shell_options = state.leptos_options.clone();
+    // The Chime shapes take the SIP media application handler's pushes; others have no route.
+    let chime = match &state.chime_events_secret {
+        Some(secret) => chime_progress::router(chime_progress::ProgressState {
+            calls: state.calls.clone(),
+            secret: secret.clone(),
+            clock: state.services.clock.clone(),
+        }),
+        None => Router::new(),
+    };
     Router::new()
+        .merge(chime)
         .route(app::api::live::PATH, get(live::live))
-        .route(
-            chime_progress::PATH,
-            post(chime_progress::progress)
-                .layer(DefaultBodyLimit::max(chime_progress::MAX_BODY)),
-        )
         .route(
             "/api/recordings/{id}/audio",
             get(recording_audio::recording_audio),
