@@ -112,6 +112,10 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ "$(cat node_modules/.lock-hash 2>
   echo "$lock_hash" > node_modules/.lock-hash
 fi
 
+# The Chime SDK browser module (public/chime/, loaded only for calls through Chime): its own npm
+# packages, exactly as locked, bundled with esbuild; quick when already built.
+"$ROOT/scripts/chime-bundle.sh"
+
 # Keep the shared build cache bounded (CI reuses it run after run): incremental-compilation data
 # is the bulk of the growth and is rebuilt on demand.
 if [ -d "$CARGO_TARGET_DIR/debug/incremental" ] \

@@ -18,8 +18,8 @@ use leptos::config::get_configuration;
 
 use crate::calls::CallHub;
 use crate::config::{
-    Config, IdentityConfig, LogFormat, RecordingsBackend, RecordingsConfig, SipTransport,
-    StoreConfig, TelephonyConfig, Trunk,
+    Config, IdentityConfig, LogFormat, RecordingsBackend, RecordingsConfig, Secret, SipTransport,
+    StoreConfig, TelephonyConfig, TelephonyKind, Trunk,
 };
 use crate::identity::{
     CognitoIdentity, CognitoSettings, LocalIdentity, LocalIdentityConfig, SigningKey,
@@ -98,6 +98,82 @@ pub fn init_logging(format: &LogFormat) {
 pub struct TelephonyRuntime {
     pub gateway: Arc<telephony::gateway::Gateway>,
     pub simulator: Option<telephony::simulator::PstnSimulator>,
+    /// The local Chime stand-in (`SOFTPHONE_TELEPHONY=chime-standin`), dialling through the
+    /// gateway.
+    pub stand_in: Option<chime_standin::Running>,
+}
+
+/// The SIP media application the local stand-in hosts (any fixed id: it is local).
+const STANDIN_SMA_ID: &str = "5e7a1d2c-0000-4000-8000-00000000c41e";
+
+/// Starts the local Chime stand-in with its SIP media application runtime dialling through
+/// `gateway`, and the control plane's clients pointed at it. Its handler pushes progress to this
+/// server with a secret made for this run.
+async fn start_chime_standin(
+    config: &Config,
+    gateway: Arc<telephony::gateway::Gateway>,
+) -> Result<
+    (
+        Arc<chime::ChimeControl>,
+        Secret<String>,
+        chime_standin::Running,
+    ),
+    StartError,
+> {
+    if config.addr.port() == 0 {
+        return Err(StartError::Config(config::ConfigError::Unusable {
+            name: "LEPTOS_SITE_ADDR",
+            value: config.addr.to_string(),
+            problem: "SOFTPHONE_TELEPHONY=chime-standin needs a fixed port: the stand-in's handler pushes call progress to it".into(),
+        }));
+    }
+    let host = if config.addr.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        config.addr.ip()
+    };
+    let url = format!(
+        "http://{}{}",
+        std::net::SocketAddr::new(host, config.addr.port()),
+        web::CHIME_PROGRESS_PATH
+    );
+    let secret = format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    );
+    let reporter = sma::report::Reporter::new(&url, secret.as_bytes())
+        .map_err(|e| StartError::Telephony(format!("the stand-in's progress push: {e}")))?;
+    let caller_id = config
+        .chime
+        .caller_id
+        .clone()
+        .unwrap_or_else(|| config.telephony.caller_id.clone());
+    let stand_in_config = chime_standin::StandInConfig {
+        sip_media_applications: vec![STANDIN_SMA_ID.into()],
+        phone_numbers: vec![caller_id.clone()],
+        runtime: chime_standin::RuntimeConfig {
+            reporter: Some(Arc::new(reporter)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let running = chime_standin::start_with_media(
+        stand_in_config,
+        std::net::SocketAddr::new(host, 0),
+        Some(gateway),
+    )
+    .await
+    .map_err(|e| StartError::Telephony(format!("the Chime stand-in: {e}")))?;
+    let settings = chime::ChimeSettings {
+        media_region: config.chime.media_region.clone(),
+        sip_media_application_id: STANDIN_SMA_ID.into(),
+        caller_id,
+        bridge_number: config.chime.bridge_number.clone(),
+    };
+    let control = chime::ChimeControl::at_endpoint(&running.stand_in.endpoint_url(), settings);
+    tracing::info!(endpoint = %running.stand_in.endpoint_url(), "Chime stand-in ready");
+    Ok((Arc::new(control), Secret::new(secret), running))
 }
 
 /// Starts the gateway toward the configured trunk (and the PSTN simulator when that is it).
@@ -169,7 +245,11 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
         media = %config.media.public_ip,
         "telephony ready"
     );
-    Ok(TelephonyRuntime { gateway, simulator })
+    Ok(TelephonyRuntime {
+        gateway,
+        simulator,
+        stand_in: None,
+    })
 }
 
 /// How often the retention job looks for expired recordings.
@@ -374,6 +454,8 @@ pub struct Built {
     pub local_identity: Option<Arc<LocalIdentity>>,
     pub hub: Arc<CallHub>,
     pub telephony: Option<TelephonyRuntime>,
+    /// Checks the Chime SIP media application handler's progress pushes (Chime shapes).
+    pub chime_events_secret: Option<Secret<String>>,
 }
 
 pub async fn build_services(
@@ -390,7 +472,7 @@ pub async fn build_services(
     let call_guard = Arc::new(std::sync::Mutex::new(app::domain::guards::CallGuard::new(
         app::domain::guards::GuardLimits::default(),
     )));
-    let (recordings, hub, telephony) = match role {
+    let (recordings, hub, telephony, chime_events_secret) = match role {
         Role::Server => {
             // Calls a stopped server left open can never end now: close them before taking
             // new ones.
@@ -403,28 +485,65 @@ pub async fn build_services(
             }
             let (recordings, recorder) =
                 start_recordings(&config.recordings, store.clone(), clock.clone()).await?;
-            let runtime = start_telephony(&config.telephony).await?;
+            // Recording through Chime (the SIP media application's own) is not wired yet: the
+            // record controls say so.
+            let (provider, runtime, secret, recorder) = match config.telephony.kind {
+                TelephonyKind::Gateway => {
+                    let runtime = start_telephony(&config.telephony).await?;
+                    let provider = calls::Provider::Gateway(runtime.gateway.clone());
+                    (provider, Some(runtime), None, Some(recorder))
+                }
+                TelephonyKind::Chime => {
+                    let settings = config.chime.settings()?;
+                    let secret = config.chime.events_secret.clone().ok_or_else(|| {
+                        config::ConfigError::Unusable {
+                            name: "SOFTPHONE_CHIME_EVENTS_SECRET",
+                            value: String::new(),
+                            problem: "SOFTPHONE_TELEPHONY=chime needs the secret the SIP media application's handler signs its progress with".into(),
+                        }
+                    })?;
+                    let control = chime::ChimeControl::connect(settings).await;
+                    (
+                        calls::Provider::Chime(Arc::new(control)),
+                        None,
+                        Some(secret),
+                        None,
+                    )
+                }
+                TelephonyKind::ChimeStandin => {
+                    let mut runtime = start_telephony(&config.telephony).await?;
+                    let (control, secret, stand_in) =
+                        start_chime_standin(config, runtime.gateway.clone()).await?;
+                    runtime.stand_in = Some(stand_in);
+                    (
+                        calls::Provider::Chime(control),
+                        Some(runtime),
+                        Some(secret),
+                        None,
+                    )
+                }
+            };
             let hub = Arc::new(CallHub::new(
-                Some(runtime.gateway.clone()),
+                provider,
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
                 config.telephony.ice_servers.expose().clone(),
-                Some(recorder),
+                recorder,
             ));
-            (recordings, hub, Some(runtime))
+            (recordings, hub, runtime, secret)
         }
         Role::Lambda => {
             let recordings = open_recordings(&config.recordings).await?;
             let hub = Arc::new(CallHub::new(
-                None,
+                calls::Provider::None,
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
                 config.telephony.ice_servers.expose().clone(),
                 None,
             ));
-            (recordings, hub, None)
+            (recordings, hub, None, None)
         }
     };
     let services = Services {
@@ -442,6 +561,7 @@ pub async fn build_services(
         local_identity,
         hub,
         telephony,
+        chime_events_secret,
     })
 }
 
@@ -494,6 +614,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         calls: built.hub,
         public_url: config.public_url.clone(),
         api_limits: config.api,
+        chime_events_secret: built.chime_events_secret,
     };
     let app = web::router(state);
     if role == Role::Lambda {

@@ -3,8 +3,6 @@
 //! `AWS_ENDPOINT_URL` would point them. Meeting → attendees → SIP media application call →
 //! updates → delete, and the errors the stand-in answers as Chime does.
 
-use aws_sdk_chimesdkmeetings as meetings;
-use aws_sdk_chimesdkvoice as voice;
 use chime_standin::{Running, StandInConfig};
 use server::chime::{CallUpdate, ChimeControl, ChimeError, ChimeSettings, SmaCallArguments};
 
@@ -35,29 +33,7 @@ fn settings() -> ChimeSettings {
 
 /// The real clients, signed with test credentials, at `endpoint`; no retries.
 fn control(endpoint: &str, settings: ChimeSettings) -> ChimeControl {
-    let meetings = meetings::Config::builder()
-        .behavior_version(meetings::config::BehaviorVersion::latest())
-        .region(meetings::config::Region::new("us-east-1"))
-        .credentials_provider(meetings::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .retry_config(meetings::config::retry::RetryConfig::disabled())
-        .endpoint_url(endpoint)
-        .build();
-    let voice = voice::Config::builder()
-        .behavior_version(voice::config::BehaviorVersion::latest())
-        .region(voice::config::Region::new("us-east-1"))
-        .credentials_provider(voice::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .retry_config(voice::config::retry::RetryConfig::disabled())
-        .endpoint_url(endpoint)
-        .build();
-    ChimeControl::with_clients(
-        meetings::Client::from_conf(meetings),
-        voice::Client::from_conf(voice),
-        settings,
-    )
+    ChimeControl::at_endpoint(endpoint, settings)
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -77,6 +77,19 @@ pub enum RecordAction {
     Stop,
 }
 
+/// How a call's audio reaches the server's telephony: the server says which in `Hello`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioPath {
+    /// A peer connection to our media gateway: the tab sends an SDP offer (`Offer`) and keys
+    /// as RFC 4733 in the audio.
+    #[default]
+    Gateway,
+    /// An Amazon Chime SDK meeting, joined with amazon-chime-sdk-js: the tab asks for the
+    /// meeting (`Join`) and sends keys as `Digits` (a meeting carries no DTMF).
+    ChimeMeeting,
+}
+
 /// ICE servers handed to the browser (TURN for deployments behind NAT).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceServer {
@@ -92,6 +105,15 @@ pub enum ClientMessage {
     Offer {
         call_id: String,
         sdp: String,
+    },
+    /// The call's Chime meeting and this tab's attendee, to join (`AudioPath::ChimeMeeting`).
+    Join {
+        call_id: String,
+    },
+    /// Keys to send to the called party (`AudioPath::ChimeMeeting`): `0-9 * #`, at most 50.
+    Digits {
+        call_id: String,
+        digits: String,
     },
     Hangup {
         call_id: String,
@@ -117,9 +139,19 @@ pub enum ServerMessage {
         connection: u64,
         call: Option<LiveCall>,
         ice_servers: Vec<IceServer>,
+        /// How calls' audio flows on this server.
+        #[serde(default)]
+        audio_path: AudioPath,
     },
     /// The gateway's SDP answer to this connection's offer.
     Answer { call_id: String, sdp: String },
+    /// The call's meeting and this tab's attendee, as the Chime SDK's `CreateMeeting` and
+    /// `CreateAttendee` return them (JSON texts, handed unchanged to amazon-chime-sdk-js).
+    Join {
+        call_id: String,
+        meeting: String,
+        attendee: String,
+    },
     /// The user's call changed (sent to every tab).
     Call { call: LiveCall },
     /// A request on this connection failed; `message` says why in plain words.

@@ -89,6 +89,13 @@ pub enum TrunkEvent {
     EndConfirmed,
     /// Nothing more can be sent or received (transport, media or ICE failure).
     Failed { detail: String },
+    /// The provider decided the call's end itself, with the reason (Chime PSTN Audio: the SIP
+    /// media application's handler maps the far end's SIP code). Before the answer it is the
+    /// far end's refusal; once connected, its hang-up; while we are ending, the confirmation.
+    Ended {
+        reason: EndReason,
+        cause: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -307,8 +314,23 @@ impl Call {
                 );
             }
 
+            (S::Dialing | S::Ringing, Input::Trunk(TrunkEvent::Ended { reason, cause })) => {
+                // A failure is the system's (the far end never answered a thing); any other
+                // reason (busy, no answer, not found, refused) is the far end's.
+                let by = if reason == EndReason::Failed {
+                    HangupBy::System
+                } else {
+                    HangupBy::Remote
+                };
+                self.end(now, reason, by, cause);
+            }
+            (S::Connected { .. }, Input::Trunk(TrunkEvent::Ended { reason, cause })) => {
+                self.end(now, reason, HangupBy::Remote, cause);
+            }
+
             (S::Ending, Input::Trunk(TrunkEvent::EndConfirmed | TrunkEvent::RemoteBye))
-            | (S::Ending, Input::Trunk(TrunkEvent::Rejected { .. })) => {
+            | (S::Ending, Input::Trunk(TrunkEvent::Rejected { .. }))
+            | (S::Ending, Input::Trunk(TrunkEvent::Ended { .. })) => {
                 let (reason, by, cause) = self.pending_end.take().unwrap_or((
                     EndReason::Completed,
                     HangupBy::Agent,

@@ -86,6 +86,10 @@ pub struct CallRecord {
     /// The SIP status or cause that ended the call, e.g. `486 Busy Here`.
     pub sip_cause: Option<String>,
     pub recording_id: Option<String>,
+    /// The telephony provider's own id for the call, to act on it later (Chime PSTN Audio: the
+    /// SIP media application call's `TransactionId`); none for the media gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_call_id: Option<String>,
 }
 
 impl CallRecord {
@@ -103,6 +107,7 @@ impl CallRecord {
             hangup_by: None,
             sip_cause: None,
             recording_id: None,
+            provider_call_id: None,
         }
     }
 
@@ -192,6 +197,7 @@ mod tests {
             hangup_by: None,
             sip_cause: None,
             recording_id: None,
+            provider_call_id: None,
         }
     }
 

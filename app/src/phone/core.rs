@@ -247,6 +247,7 @@ impl PhoneCore {
                 connection,
                 call,
                 ice_servers,
+                ..
             } => {
                 // A new connection: any audio this tab held belonged to the old one, whose
                 // closing ended that call on the server.
@@ -306,6 +307,8 @@ impl PhoneCore {
                     out.push(Effect::Notice(Some(message)));
                 }
             }
+            // The Chime meeting path is not wired into the phone yet (docs/chime.md).
+            ServerMessage::Join { .. } => {}
         }
     }
 

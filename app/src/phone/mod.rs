@@ -4,6 +4,7 @@
 //! (sans-IO, tested natively); the WebSocket work is in `engine` and the WebRTC and device work
 //! in `media` (browser only); on the server every action is a no-op.
 
+pub mod chime;
 pub mod core;
 #[cfg(feature = "hydrate")]
 mod engine;

@@ -103,6 +103,7 @@ pub fn hello(connection: u64, call: Option<LiveCall>) -> ServerMessage {
         connection,
         call,
         ice_servers: Vec::new(),
+        audio_path: Default::default(),
     }
 }
 

@@ -1,7 +1,10 @@
-//! The call hub: the telephony port for the gateway-based providers (embedded simulator or a
-//! Voice Connector). It owns each user's active call and live channel, and runs one session
-//! task per call (the domain state machine driving a gateway leg).
+//! The call hub: the telephony port. It owns each user's active call and live channel, and runs
+//! one session task per call: the domain state machine driving the call's media, either a
+//! gateway leg (to the embedded simulator or a Voice Connector) or a Chime SDK meeting bridged to
+//! the PSTN by a SIP media application (`media.rs`).
 
+mod chime_leg;
+mod media;
 mod session;
 
 use std::collections::HashMap;
@@ -9,17 +12,42 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::api::live::{ClientMessage, IceServer, LiveCall, ServerMessage};
+use app::api::live::{AudioPath, ClientMessage, IceServer, LiveCall, ServerMessage};
 use app::api::ports::{CallOrigin, Clock, Store, Telephony};
 use app::domain::call::{CallLimits, CallState};
 use app::domain::calls::CallRecord;
 use app::domain::guards::CallGuard;
 use app::domain::recordings::RecordingMode;
 use async_trait::async_trait;
+use sma::flow::CallProgress;
 use telephony::gateway::Gateway;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+pub(crate) use chime_leg::JoinInfo;
 pub(crate) use session::SessionCommand;
+
+use crate::chime::ChimeControl;
+
+/// Who carries the calls' audio to the telephone network.
+#[derive(Clone, Default)]
+pub enum Provider {
+    /// Calls cannot be placed on this server.
+    #[default]
+    None,
+    /// Our media gateway: the browser's peer connection bridged to a SIP trunk.
+    Gateway(Arc<Gateway>),
+    /// Amazon Chime SDK PSTN Audio: a meeting per call, bridged by a SIP media application.
+    Chime(Arc<ChimeControl>),
+}
+
+impl Provider {
+    fn audio_path(&self) -> AudioPath {
+        match self {
+            Provider::Chime(_) => AudioPath::ChimeMeeting,
+            Provider::None | Provider::Gateway(_) => AudioPath::Gateway,
+        }
+    }
+}
 
 /// How long a started call waits for the browser's offer before it ends as failed.
 pub const OFFER_TIMEOUT: Duration = Duration::from_secs(20);
@@ -29,7 +57,7 @@ pub struct CallHub {
 }
 
 pub(crate) struct HubInner {
-    pub gateway: Option<Arc<Gateway>>,
+    pub provider: Provider,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub guard: Arc<Mutex<CallGuard>>,
@@ -55,7 +83,7 @@ struct ActiveCall {
 
 impl CallHub {
     pub fn new(
-        gateway: Option<Arc<Gateway>>,
+        provider: Provider,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         guard: Arc<Mutex<CallGuard>>,
@@ -63,7 +91,7 @@ impl CallHub {
         recorder: Option<Arc<crate::recordings::Recorder>>,
     ) -> Self {
         Self::with_limits(
-            gateway,
+            provider,
             store,
             clock,
             guard,
@@ -76,7 +104,7 @@ impl CallHub {
 
     #[allow(clippy::too_many_arguments)]
     pub fn with_limits(
-        gateway: Option<Arc<Gateway>>,
+        provider: Provider,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         guard: Arc<Mutex<CallGuard>>,
@@ -87,7 +115,7 @@ impl CallHub {
     ) -> Self {
         CallHub {
             inner: Arc::new(HubInner {
-                gateway,
+                provider,
                 store,
                 clock,
                 guard,
@@ -113,6 +141,7 @@ impl CallHub {
             connection,
             call: user.call.as_ref().map(|c| c.live.clone()),
             ice_servers: self.inner.ice_servers.clone(),
+            audio_path: self.inner.provider.audio_path(),
         };
         (connection, user.events.subscribe(), hello)
     }
@@ -151,6 +180,25 @@ impl CallHub {
                         reply: tx,
                     },
                     Some(Reply::Answer(rx)),
+                )
+            }
+            ClientMessage::Join { call_id } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::Join {
+                        connection,
+                        reply: tx,
+                    },
+                    Some(Reply::Join(rx)),
+                )
+            }
+            ClientMessage::Digits { call_id, digits } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::Digits { digits, reply: tx },
+                    Some(Reply::Done(rx)),
                 )
             }
             ClientMessage::Hangup { call_id } => (call_id, SessionCommand::Hangup, None),
@@ -193,6 +241,15 @@ impl CallHub {
                 Ok(Err(message)) => error(message),
                 Err(_) => error(ended()),
             }),
+            Reply::Join(rx) => Some(match rx.await {
+                Ok(Ok(join)) => ServerMessage::Join {
+                    call_id: call_id.clone(),
+                    meeting: join.meeting,
+                    attendee: join.attendee,
+                },
+                Ok(Err(message)) => error(message),
+                Err(_) => error(ended()),
+            }),
             // Success shows in the call's next state, on every tab.
             Reply::Done(rx) => match rx.await {
                 Ok(Ok(())) => None,
@@ -202,14 +259,32 @@ impl CallHub {
         }
     }
 
+    /// The SIP media application handler's progress for call `call_id`: to its session, or
+    /// `false` when no active call has that id (it ended, or is another server's).
+    pub fn progress(&self, call_id: &str, sequence: u64, progress: CallProgress) -> bool {
+        let users = self.inner.lock_users();
+        let call = users
+            .values()
+            .filter_map(|u| u.call.as_ref())
+            .find(|c| c.live.id == call_id);
+        call.is_some_and(|c| {
+            c.commands
+                .send(SessionCommand::Progress { sequence, progress })
+                .is_ok()
+        })
+    }
+
     /// "reachable", "unreachable" or "unknown": the trunk's answer to the last OPTIONS probe;
-    /// "none" without a gateway.
+    /// "none" without a gateway ("chime" when calls go through Chime, which has no trunk).
     pub fn trunk_status(&self) -> &'static str {
-        match self.inner.gateway.as_ref().map(|g| g.trunk_reachable()) {
-            None => "none",
-            Some(None) => "unknown",
-            Some(Some(true)) => "reachable",
-            Some(Some(false)) => "unreachable",
+        match &self.inner.provider {
+            Provider::None => "none",
+            Provider::Chime(_) => "chime",
+            Provider::Gateway(g) => match g.trunk_reachable() {
+                None => "unknown",
+                Some(true) => "reachable",
+                Some(false) => "unreachable",
+            },
         }
     }
 
@@ -226,6 +301,7 @@ impl CallHub {
 /// What a live-channel request waits for from the call's session.
 enum Reply {
     Answer(oneshot::Receiver<Result<String, String>>),
+    Join(oneshot::Receiver<Result<JoinInfo, String>>),
     Done(oneshot::Receiver<Result<(), String>>),
 }
 
@@ -275,7 +351,7 @@ impl HubInner {
 #[async_trait]
 impl Telephony for CallHub {
     fn available(&self) -> bool {
-        self.inner.gateway.is_some()
+        !matches!(self.inner.provider, Provider::None)
     }
 
     fn has_live_connection(&self, owner: &str) -> bool {

@@ -1,5 +1,6 @@
-//! One call from the browser's offer to its end: the domain state machine (`app::domain::call`)
-//! driving a gateway leg, writing the call record and telling the user's tabs as it goes.
+//! One call from the browser's offer (or its request to join the call's Chime meeting) to its
+//! end: the domain state machine (`app::domain::call`) driving the call's media
+//! ([`super::media::Media`]), writing the call record and telling the user's tabs as it goes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,17 +9,35 @@ use app::api::live::{LiveCall, LiveRecording, LiveRecordingState, RecordAction};
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, EndReason};
 use app::domain::recordings::{Recording, RecordingMode};
-use telephony::gateway::{CallLeg, LegCommand, LegEvent, RecordCommand};
+use sma::flow::CallProgress;
+use telephony::gateway::RecordCommand;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::HubInner;
+use super::chime_leg::{ChimeLeg, JoinInfo};
+use super::media::{Media, MediaCommand};
+use super::{HubInner, Provider};
 
 pub(crate) enum SessionCommand {
     Offer {
         connection: u64,
         sdp: String,
         reply: oneshot::Sender<Result<String, String>>,
+    },
+    /// The tab asks for the call's Chime meeting.
+    Join {
+        connection: u64,
+        reply: oneshot::Sender<Result<JoinInfo, String>>,
+    },
+    /// Keys for the called party, where the media carries no DTMF (Chime).
+    Digits {
+        digits: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// The SIP media application handler's progress for this call.
+    Progress {
+        sequence: u64,
+        progress: CallProgress,
     },
     Hangup,
     Mute(bool),
@@ -65,10 +84,10 @@ impl Session {
     }
 
     pub async fn run(mut self) {
-        let Some(leg) = self.wait_for_offer().await else {
+        let Some(media) = self.wait_for_media().await else {
             return;
         };
-        self.run_call(leg).await;
+        self.run_call(media).await;
         // The leg is gone, so the recording's audio has ended: its writer finishes on its own.
         if let Some(done) = self.recording_done.take() {
             if let Err(e) = done.await {
@@ -77,8 +96,9 @@ impl Session {
         }
     }
 
-    /// Until the browser's offer arrives: a hang-up or a timeout ends the call before any SIP.
-    async fn wait_for_offer(&mut self) -> Option<CallLeg> {
+    /// Until the browser's offer (or its request to join the meeting) arrives: a hang-up or a
+    /// timeout ends the call before anything reaches the provider.
+    async fn wait_for_media(&mut self) -> Option<Media> {
         let deadline = tokio::time::sleep(self.hub.offer_timeout);
         tokio::pin!(deadline);
         loop {
@@ -89,20 +109,38 @@ impl Session {
                 }
                 c = self.commands.recv() => match c {
                     Some(SessionCommand::Offer { connection, sdp, reply }) => {
-                        let Some(gateway) = self.hub.gateway.clone() else {
-                            let _ = reply.send(Err("calling is not available on this server".into()));
-                            self.finish(EndReason::Failed, HangupBy::System, Some("no gateway".into())).await;
-                            return None;
+                        let Provider::Gateway(gateway) = self.hub.provider.clone() else {
+                            let _ = reply.send(Err(self.wrong_path("an audio offer")));
+                            continue;
                         };
                         match gateway.open(&self.record.e164, &sdp).await {
                             Ok(leg) => {
                                 let _ = reply.send(Ok(leg.answer.clone()));
                                 self.live.media_connection = Some(connection);
-                                return Some(leg);
+                                return Some(Media::Gateway(leg));
                             }
                             Err(e) => {
                                 tracing::warn!(call = %self.record.id, error = %e, "browser offer refused");
                                 let _ = reply.send(Err(e.to_string()));
+                                self.finish(EndReason::Failed, HangupBy::System, Some(e.to_string())).await;
+                                return None;
+                            }
+                        }
+                    }
+                    Some(SessionCommand::Join { connection, reply }) => {
+                        let Provider::Chime(control) = self.hub.provider.clone() else {
+                            let _ = reply.send(Err(self.wrong_path("a meeting to join")));
+                            continue;
+                        };
+                        match ChimeLeg::open(control, &self.record.id, &self.record.e164).await {
+                            Ok((leg, join)) => {
+                                let _ = reply.send(Ok(join));
+                                self.live.media_connection = Some(connection);
+                                return Some(Media::Chime(leg));
+                            }
+                            Err(e) => {
+                                tracing::error!(call = %self.record.id, error = %e, "the call's meeting was not created");
+                                let _ = reply.send(Err("the call's meeting could not be created".into()));
                                 self.finish(EndReason::Failed, HangupBy::System, Some(e.to_string())).await;
                                 return None;
                             }
@@ -115,27 +153,35 @@ impl Session {
                     Some(SessionCommand::Record { reply, .. }) => {
                         let _ = reply.send(Err("recording starts once the call is answered".into()));
                     }
+                    Some(SessionCommand::Digits { reply, .. }) => {
+                        let _ = reply.send(Err("keys can be sent once the call is answered".into()));
+                    }
+                    Some(SessionCommand::Progress { .. }) => {
+                        tracing::warn!(call = %self.record.id, "progress before the call was placed, ignored");
+                    }
                     Some(SessionCommand::Mute(_) | SessionCommand::ConnectionClosed(_)) => {}
                 },
             }
         }
     }
 
-    async fn run_call(&mut self, mut leg: CallLeg) {
+    /// The refusal of a request for the other audio path than this server's.
+    fn wrong_path(&self, what: &str) -> String {
+        tracing::warn!(call = %self.record.id, what, "a request for the other audio path");
+        format!("this server does not take {what}: reload the page")
+    }
+
+    async fn run_call(&mut self, mut media: Media) {
         let mut call = Call::new(self.hub.limits);
-        call.handle(Input::Dial, self.now());
-        self.apply(&mut call, &leg).await;
+        self.input(&mut call, &mut media, Input::Dial).await;
         while !call.is_over() {
             let wait = call
                 .next_deadline()
                 .map(|d| Duration::from_millis(d.saturating_sub(self.now())))
                 .unwrap_or(Duration::from_secs(3600));
             let input = tokio::select! {
-                e = leg.events.recv() => match e {
-                    Some(e) => match self.trunk_event(e) {
-                        Some(t) => Input::Trunk(t),
-                        None => continue,
-                    },
+                e = media.next_event(&self.record.id) => match e {
+                    Some(event) => Input::Trunk(event),
                     None => Input::Trunk(TrunkEvent::Failed { detail: "the gateway stopped".into() }),
                 },
                 c = self.commands.recv() => match c {
@@ -150,53 +196,102 @@ impl Session {
                         let _ = reply.send(Err("this call already has its audio".into()));
                         continue;
                     }
-                    Some(SessionCommand::Record { action, reply }) => {
-                        let _ = reply.send(self.record(action, &leg).await);
+                    Some(SessionCommand::Join { reply, .. }) => {
+                        let _ = reply.send(Err("this call already has its audio".into()));
                         continue;
+                    }
+                    Some(SessionCommand::Record { action, reply }) => {
+                        let _ = reply.send(self.record(action, &media).await);
+                        continue;
+                    }
+                    Some(SessionCommand::Digits { digits, reply }) => {
+                        let _ = reply.send(self.digits(&digits, &media).await);
+                        continue;
+                    }
+                    Some(SessionCommand::Progress { sequence, progress }) => {
+                        let Media::Chime(leg) = &mut media else {
+                            tracing::warn!(call = %self.record.id, "progress for a gateway call, ignored");
+                            continue;
+                        };
+                        match leg.progress(sequence, progress) {
+                            Some(event) => Input::Trunk(event),
+                            None => continue,
+                        }
                     }
                 },
                 _ = tokio::time::sleep(wait) => Input::Tick,
             };
-            call.handle(input, self.now());
-            self.apply(&mut call, &leg).await;
+            self.input(&mut call, &mut media, input).await;
         }
-        leg.command(LegCommand::Close);
+        media.close().await;
     }
 
-    fn trunk_event(&self, e: LegEvent) -> Option<TrunkEvent> {
-        Some(match e {
-            LegEvent::Trying => TrunkEvent::Trying,
-            LegEvent::Ringing => TrunkEvent::Ringing,
-            LegEvent::EarlyMedia => TrunkEvent::EarlyMedia,
-            LegEvent::Answered => TrunkEvent::Answered,
-            LegEvent::Rejected { status, reason } => TrunkEvent::Rejected { status, reason },
-            LegEvent::RemoteBye => TrunkEvent::RemoteBye,
-            LegEvent::EndConfirmed => TrunkEvent::EndConfirmed,
-            LegEvent::Failed { detail } => TrunkEvent::Failed { detail },
-            LegEvent::BrowserLost => TrunkEvent::Failed {
-                detail: "lost the browser's audio".into(),
-            },
-            LegEvent::BrowserConnected => {
-                tracing::debug!(call = %self.record.id, "browser media connected");
-                return None;
+    /// Feeds the state machine and carries out what it asks, including what a failed command
+    /// amounts to.
+    async fn input(&mut self, call: &mut Call, media: &mut Media, input: Input) {
+        let mut next = Some(input);
+        while let Some(input) = next.take() {
+            call.handle(input, self.now());
+            if let Some(failure) = self.apply(call, media).await {
+                next = Some(Input::Trunk(failure));
             }
-            LegEvent::FirstTrunkAudio => {
-                tracing::debug!(call = %self.record.id, "first audio from the trunk");
-                return None;
-            }
-            LegEvent::Dtmf(_) | LegEvent::DigitsSent => return None,
+        }
+    }
+
+    /// Keys typed during the call, where the media carries none (Chime: `SendDigits`).
+    async fn digits(&self, digits: &str, media: &Media) -> Result<(), String> {
+        let Media::Chime(leg) = media else {
+            return Err("keys travel in this call's audio".into());
+        };
+        let valid = !digits.is_empty()
+            && digits.len() <= 50
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+        if !valid {
+            return Err("keys are 0-9, * and #, at most 50 at a time".into());
+        }
+        if !matches!(self.live.state, CallState::Connected { .. }) {
+            return Err("keys can be sent once the call is answered".into());
+        }
+        leg.digits(digits).await.map_err(|e| {
+            tracing::warn!(call = %self.record.id, error = %e, "keys not sent");
+            "the keys could not be sent".to_string()
         })
     }
 
-    /// Carries out what the state machine asked for.
-    async fn apply(&mut self, call: &mut Call, leg: &CallLeg) {
+    /// Carries out what the state machine asked for; a command that failed comes back as the
+    /// trunk event it amounts to (the rest of the outputs are still carried out).
+    async fn apply(&mut self, call: &mut Call, media: &mut Media) -> Option<TrunkEvent> {
+        let mut failure = None;
         for output in call.poll_outputs() {
+            let command = match output {
+                Output::SendInvite => Some(MediaCommand::Invite),
+                Output::SendCancel => Some(MediaCommand::Cancel),
+                Output::SendBye => Some(MediaCommand::Bye),
+                Output::PlayRingback => Some(MediaCommand::Ringback(true)),
+                Output::StopRingback => Some(MediaCommand::Ringback(false)),
+                _ => None,
+            };
+            if let Some(command) = command {
+                if let Some(event) = media.command(command).await {
+                    tracing::warn!(call = %self.record.id, ?command, "media command failed");
+                    failure.get_or_insert(event);
+                } else if command == MediaCommand::Invite {
+                    if let Some(id) = media.provider_call_id() {
+                        // Kept so the call can still be acted on (hung up) by its id.
+                        self.record.provider_call_id = Some(id.to_string());
+                        self.save().await;
+                    }
+                }
+                continue;
+            }
             match output {
-                Output::SendInvite => leg.command(LegCommand::Invite),
-                Output::SendCancel => leg.command(LegCommand::Cancel),
-                Output::SendBye => leg.command(LegCommand::Bye),
-                Output::PlayRingback => leg.command(LegCommand::Ringback(true)),
-                Output::StopRingback => leg.command(LegCommand::Ringback(false)),
+                Output::SendInvite
+                | Output::SendCancel
+                | Output::SendBye
+                | Output::PlayRingback
+                | Output::StopRingback => {}
                 // Mute happens in the browser (its track sends silence); hold is not offered.
                 Output::SendAudio(_) | Output::SendHold(_) => {}
                 Output::Answered { at } => {
@@ -220,7 +315,7 @@ impl Session {
                         && !self.auto_recorded
                     {
                         self.auto_recorded = true;
-                        if let Err(e) = self.record(RecordAction::Start, leg).await {
+                        if let Err(e) = self.record(RecordAction::Start, media).await {
                             tracing::error!(call = %self.record.id, error = %e, "automatic recording did not start");
                         }
                     }
@@ -233,7 +328,7 @@ impl Session {
                 } => {
                     if let Some(r) = self.live.recording.as_mut() {
                         if r.state != LiveRecordingState::Stopped {
-                            leg.command(LegCommand::Record(RecordCommand::Stop));
+                            let _ = media.record(RecordCommand::Stop);
                             r.state = LiveRecordingState::Stopped;
                         }
                     }
@@ -241,10 +336,11 @@ impl Session {
                 }
             }
         }
+        failure
     }
 
     /// The record controls: start (once per call), pause, resume, stop.
-    async fn record(&mut self, action: RecordAction, leg: &CallLeg) -> Result<(), String> {
+    async fn record(&mut self, action: RecordAction, media: &Media) -> Result<(), String> {
         let now = self.now();
         match (action, self.live.recording.as_mut()) {
             (RecordAction::Start, None) => {
@@ -257,6 +353,9 @@ impl Session {
                 let Some(recorder) = self.hub.recorder.clone() else {
                     return Err("recording is not available on this server".into());
                 };
+                if !media.can_record() {
+                    return Err("recording is not available for calls through Chime yet".into());
+                }
                 let started = recorder
                     .start(&self.owner, &self.record.id)
                     .await
@@ -264,11 +363,11 @@ impl Session {
                         tracing::error!(call = %self.record.id, error = %e, "recording did not start");
                         format!("recording could not start: {e}")
                     })?;
-                leg.command(LegCommand::Record(RecordCommand::Start {
+                media.record(RecordCommand::Start {
                     sink: started.sink,
                     notice: recorder.settings.notice.clone(),
                     mode: recorder.settings.pause_mode,
-                }));
+                })?;
                 self.recording_done = Some(started.done);
                 self.record.recording_id = Some(started.recording.id.clone());
                 self.save().await;
@@ -289,20 +388,20 @@ impl Session {
             }
             (RecordAction::Pause, Some(r)) => {
                 if r.state == LiveRecordingState::Recording {
-                    leg.command(LegCommand::Record(RecordCommand::Pause));
+                    media.record(RecordCommand::Pause)?;
                     r.state = LiveRecordingState::Paused;
                     r.paused_since = Some(now);
                 }
             }
             (RecordAction::Resume, Some(r)) => {
                 if let Some(since) = r.paused_since.take() {
-                    leg.command(LegCommand::Record(RecordCommand::Resume));
+                    media.record(RecordCommand::Resume)?;
                     r.state = LiveRecordingState::Recording;
                     r.paused_ms += now.saturating_sub(since);
                 }
             }
             (RecordAction::Stop, Some(r)) => {
-                leg.command(LegCommand::Record(RecordCommand::Stop));
+                media.record(RecordCommand::Stop)?;
                 if let Some(since) = r.paused_since.take() {
                     r.paused_ms += now.saturating_sub(since);
                 }

@@ -47,6 +47,44 @@ impl ChimeControl {
         )
     }
 
+    /// Clients for a local endpoint (the Chime stand-in): test credentials, `us-east-1`, no
+    /// retries (a local failure is not transient).
+    pub fn at_endpoint(endpoint: &str, settings: ChimeSettings) -> Self {
+        use aws_sdk_chimesdkmeetings as meetings;
+        use aws_sdk_chimesdkvoice as voice;
+        let meetings = meetings::Config::builder()
+            .behavior_version(meetings::config::BehaviorVersion::latest())
+            .region(meetings::config::Region::new("us-east-1"))
+            .credentials_provider(meetings::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "chime-standin",
+            ))
+            .retry_config(meetings::config::retry::RetryConfig::disabled())
+            .endpoint_url(endpoint)
+            .build();
+        let voice = voice::Config::builder()
+            .behavior_version(voice::config::BehaviorVersion::latest())
+            .region(voice::config::Region::new("us-east-1"))
+            .credentials_provider(voice::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "chime-standin",
+            ))
+            .retry_config(voice::config::retry::RetryConfig::disabled())
+            .endpoint_url(endpoint)
+            .build();
+        Self::with_clients(
+            meetings::Client::from_conf(meetings),
+            voice::Client::from_conf(voice),
+            settings,
+        )
+    }
+
     pub fn with_clients(
         meetings: aws_sdk_chimesdkmeetings::Client,
         voice: aws_sdk_chimesdkvoice::Client,

@@ -2,7 +2,7 @@
 //! which SIP media application places the calls, and the numbers it calls from and to.
 
 use super::telephony::e164;
-use super::ConfigError;
+use super::{ConfigError, Secret};
 use crate::chime::ChimeSettings;
 
 /// The Chime settings as given; the SIP media application and the caller ID have no default,
@@ -13,6 +13,8 @@ pub struct ChimeConfig {
     pub sip_media_application_id: Option<String>,
     pub caller_id: Option<String>,
     pub bridge_number: String,
+    /// Signs the SMA handler's progress pushes to `/api/chime/progress` (shared with it).
+    pub events_secret: Option<Secret<String>>,
 }
 
 impl ChimeConfig {
@@ -55,6 +57,10 @@ pub struct ChimeArgs {
     /// it, then bridges to the target)
     #[arg(long, env = "SOFTPHONE_CHIME_BRIDGE_NUMBER", value_name = "E164", default_value = "+17035550122", value_parser = e164)]
     chime_bridge_number: String,
+    /// The secret the SIP media application's handler signs its call progress with (the same
+    /// value as its SOFTPHONE_CHIME_EVENTS_SECRET; at least 32 characters)
+    #[arg(long, env = "SOFTPHONE_CHIME_EVENTS_SECRET", hide_env_values = true, value_parser = events_secret)]
+    chime_events_secret: Option<Secret<String>>,
 }
 
 impl ChimeArgs {
@@ -64,7 +70,17 @@ impl ChimeArgs {
             sip_media_application_id: self.chime_sma_id,
             caller_id: self.chime_caller_id,
             bridge_number: self.chime_bridge_number,
+            events_secret: self.chime_events_secret,
         }
+    }
+}
+
+/// A shared secret long enough for HMAC-SHA256 (32 characters or more).
+fn events_secret(text: &str) -> Result<Secret<String>, &'static str> {
+    if text.chars().count() >= 32 {
+        Ok(Secret::new(text.to_string()))
+    } else {
+        Err("a random secret of at least 32 characters, the same as the SMA handler's")
     }
 }
 
@@ -141,12 +157,33 @@ mod tests {
     }
 
     #[test]
+    fn the_chime_shapes_are_chosen_by_name_and_the_secret_is_kept() {
+        use crate::config::TelephonyKind;
+        let secret = "0123456789abcdef0123456789abcdef";
+        let c = config(&[
+            ("SOFTPHONE_TELEPHONY", "chime"),
+            ("SOFTPHONE_CHIME_EVENTS_SECRET", secret),
+        ])
+        .unwrap();
+        assert_eq!(c.telephony.kind, TelephonyKind::Chime);
+        assert_eq!(
+            c.chime.events_secret.as_ref().map(|s| s.expose().as_str()),
+            Some(secret)
+        );
+        let c = config(&[("SOFTPHONE_TELEPHONY", "chime-standin")]).unwrap();
+        assert_eq!(c.telephony.kind, TelephonyKind::ChimeStandin);
+        assert_eq!(config(&[]).unwrap().telephony.kind, TelephonyKind::Gateway);
+    }
+
+    #[test]
     fn malformed_values_name_their_variable() {
         for (name, value) in [
             ("SOFTPHONE_CHIME_MEDIA_REGION", "Singapore"),
             ("SOFTPHONE_CHIME_SMA_ID", "a/b"),
             ("SOFTPHONE_CHIME_CALLER_ID", "6531591234"),
             ("SOFTPHONE_CHIME_BRIDGE_NUMBER", "+1 703"),
+            ("SOFTPHONE_CHIME_EVENTS_SECRET", "too-short-to-sign-with"),
+            ("SOFTPHONE_TELEPHONY", "sip"),
         ] {
             match config(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),

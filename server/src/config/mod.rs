@@ -18,7 +18,7 @@ pub use chime::ChimeConfig;
 pub use cli::{parse, Cli, CliError, Command, Invocation};
 pub use environment::Environment;
 pub use secret::Secret;
-pub use telephony::{SipTransport, TelephonyConfig, Trunk};
+pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {

@@ -33,8 +33,23 @@ pub enum SipTransport {
     },
 }
 
+/// `SOFTPHONE_TELEPHONY`: what carries the calls (`docs/telephony.md`, `docs/chime.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TelephonyKind {
+    /// Our media gateway: the browser's audio bridged to SOFTPHONE_TRUNK
+    #[default]
+    Gateway,
+    /// Amazon Chime SDK PSTN Audio: a meeting per call bridged to the PSTN by a SIP media
+    /// application (needs the SOFTPHONE_CHIME_* settings and AWS credentials)
+    Chime,
+    /// The Chime shape against the local Chime stand-in and the PSTN simulator, in this process
+    /// (no AWS account)
+    ChimeStandin,
+}
+
 #[derive(Clone, Debug)]
 pub struct TelephonyConfig {
+    pub kind: TelephonyKind,
     pub trunk: Trunk,
     /// E.164 caller ID in From.
     pub caller_id: String,
@@ -67,6 +82,9 @@ pub struct PortRange(pub u16, pub u16);
 #[derive(clap::Args, Debug)]
 #[command(next_help_heading = "Telephony")]
 pub struct TelephonyArgs {
+    /// What carries the calls
+    #[arg(long, env = "SOFTPHONE_TELEPHONY", value_enum, default_value_t = TelephonyKind::Gateway)]
+    telephony: TelephonyKind,
     /// Where calls go: `simulator` (the built-in PSTN simulator), or host:port of a SIP trunk
     /// such as abc.voiceconnector.chime.aws:5060
     #[arg(long, env = "SOFTPHONE_TRUNK", value_name = "HOST:PORT", default_value = "simulator", value_parser = trunk_target)]
@@ -173,6 +191,7 @@ impl TelephonyArgs {
         };
         let public_ip = self.media_public_ip.unwrap_or(self.media_ip);
         Ok(TelephonyConfig {
+            kind: self.telephony,
             trunk,
             caller_id: self.caller_id,
             sip_addr: self.sip_addr,

@@ -21,6 +21,12 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     if path == "/sw.js" || path == "/manifest.webmanifest" {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else if path.starts_with("/chime/") {
+        // The Chime SDK bundle (1.4 MB): its name carries the SDK version, so it never changes.
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
     } else if !path.starts_with("/pkg/") && !path.starts_with("/icons/") {
         // Pages carry the user's data: never from a shared cache.
         h.insert(

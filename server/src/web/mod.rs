@@ -5,6 +5,7 @@
 //! records, 401, 409, 422, 429…): `app::api::ApiError` sets it through Leptos's
 //! `ResponseOptions` as it is sent.
 
+mod chime_progress;
 mod headers;
 mod health;
 mod live;
@@ -25,6 +26,10 @@ use jsonwebtoken::jwk::JwkSet;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
+pub use chime_progress::{
+    router as chime_progress_router, ProgressState as ChimeProgressState,
+    PATH as CHIME_PROGRESS_PATH,
+};
 pub use session::{bearer_token, client_from_gateway};
 
 #[derive(Clone)]
@@ -37,6 +42,8 @@ pub struct AppState {
     pub public_url: String,
     /// The REST API's request rate per user.
     pub api_limits: crate::config::ApiLimits,
+    /// Checks the SIP media application handler's progress pushes (the Chime shapes only).
+    pub chime_events_secret: Option<crate::config::Secret<String>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -64,7 +71,17 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let page_services = state.services.clone();
     let shell_options = state.leptos_options.clone();
+    // The Chime shapes take the SIP media application handler's pushes; others have no route.
+    let chime = match &state.chime_events_secret {
+        Some(secret) => chime_progress::router(chime_progress::ProgressState {
+            calls: state.calls.clone(),
+            secret: secret.clone(),
+            clock: state.services.clock.clone(),
+        }),
+        None => Router::new(),
+    };
     Router::new()
+        .merge(chime)
         .route(app::api::live::PATH, get(live::live))
         .route(
             "/api/recordings/{id}/audio",

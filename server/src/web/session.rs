@@ -26,8 +26,11 @@ fn is_public(path: &str) -> bool {
         "/offline.html",
         "/favicon.ico",
         "/.well-known/jwks.json",
+        // The SIP media application handler's pushes: signed, checked by their handler.
+        "/api/chime/progress",
     ];
-    const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/api/auth/", "/api/account"];
+    // `/chime/`: the Chime SDK bundle (public code, like `/pkg/`).
+    const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/chime/", "/api/auth/", "/api/account"];
     EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
 

@@ -58,7 +58,7 @@ pub async fn rig_with(ports: (u16, u16), offer_timeout: Duration, pause: PauseMo
         settings: RecorderSettings::new(pause, None, 30),
     });
     let hub = CallHub::with_limits(
-        Some(gateway),
+        server::calls::Provider::Gateway(gateway),
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(Mutex::new(CallGuard::new(GuardLimits::default()))),

@@ -43,7 +43,7 @@ pub async fn api_with_limits(burst: u32, per_second: u32) -> Api {
     let dir = std::env::temp_dir().join(format!("softphone-rest-{}", uuid::Uuid::new_v4()));
     let guard = Arc::new(Mutex::new(CallGuard::new(GuardLimits::default())));
     let hub = Arc::new(CallHub::new(
-        None,
+        server::calls::Provider::None,
         store.clone(),
         Arc::new(SystemClock),
         guard.clone(),

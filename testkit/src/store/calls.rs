@@ -136,6 +136,7 @@ pub async fn calls_log(store: &dyn Store) {
     ended.ended_at = Some(70_000);
     ended.end_reason = Some(EndReason::Completed);
     ended.sip_cause = Some("BYE".into());
+    ended.provider_call_id = Some("transaction-5".into());
     store.update_call(ALICE, &ended).await.unwrap();
     assert_eq!(
         store.get_call(ALICE, "c5").await.unwrap(),

@@ -46,6 +46,7 @@ pub(super) fn call(
         hangup_by: reason.map(|_| "agent".into()),
         sip_cause: None,
         recording_id: None,
+        provider_call_id: None,
     }
 }
 

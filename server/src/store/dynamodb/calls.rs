@@ -152,6 +152,7 @@ mod tests {
             hangup_by: Some("remote".into()),
             sip_cause: None,
             recording_id: None,
+            provider_call_id: None,
         };
         let item = call_item("o", &call).unwrap();
         let mut names: Vec<&str> = item.keys().map(String::as_str).collect();

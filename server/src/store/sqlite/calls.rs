@@ -30,6 +30,7 @@ fn call_from_row(row: &SqliteRow) -> CallRecord {
         hangup_by: row.get("hangup_by"),
         sip_cause: row.get("sip_cause"),
         recording_id: row.get("recording_id"),
+        provider_call_id: row.get("provider_call_id"),
     }
 }
 
@@ -46,8 +47,8 @@ const FAILURE_REASONS: &str = "('refused','failed','interrupted')";
 impl CallStore for SqliteStore {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(owner)
         .bind(&call.id)
@@ -61,6 +62,7 @@ impl CallStore for SqliteStore {
         .bind(&call.hangup_by)
         .bind(&call.sip_cause)
         .bind(&call.recording_id)
+        .bind(&call.provider_call_id)
         .execute(&self.pool)
         .await
         .map_err(insert_error)?;
@@ -69,7 +71,8 @@ impl CallStore for SqliteStore {
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?
+            "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?,
+                 provider_call_id = ?
              WHERE owner = ? AND id = ?",
         )
         .bind(call.ringing_at.map(|v| v as i64))
@@ -79,6 +82,7 @@ impl CallStore for SqliteStore {
         .bind(&call.hangup_by)
         .bind(&call.sip_cause)
         .bind(&call.recording_id)
+        .bind(&call.provider_call_id)
         .bind(owner)
         .bind(&call.id)
         .execute(&self.pool)

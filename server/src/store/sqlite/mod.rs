@@ -27,6 +27,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../migrations/0004_recordings_by_owner.sql"),
     ),
+    (
+        5,
+        include_str!("../../../migrations/0005_call_provider_id.sql"),
+    ),
 ];
 
 #[derive(Clone, Debug)]

@@ -1,0 +1,115 @@
+//! What a call session drives: the media gateway's leg (the browser's peer connection bridged to
+//! a SIP trunk), or a Chime SDK meeting bridged to the PSTN by a SIP media application. The
+//! session's state machine is the same for both; this is where their commands and events differ.
+
+use app::domain::call::TrunkEvent;
+use telephony::gateway::{CallLeg, LegCommand, LegEvent, RecordCommand};
+
+use super::chime_leg::ChimeLeg;
+
+pub(crate) enum Media {
+    Gateway(CallLeg),
+    Chime(ChimeLeg),
+}
+
+/// What the state machine asks of the media.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MediaCommand {
+    Invite,
+    Cancel,
+    Bye,
+    Ringback(bool),
+}
+
+impl Media {
+    /// The next trunk event; `None` when the media is gone (the call fails). Gateway events the
+    /// state machine does not need are logged here and skipped. A Chime call's progress comes
+    /// through the hub instead, so this waits forever for it.
+    pub async fn next_event(&mut self, call_id: &str) -> Option<TrunkEvent> {
+        let Media::Gateway(leg) = self else {
+            return std::future::pending().await;
+        };
+        loop {
+            let event = match leg.events.recv().await? {
+                LegEvent::Trying => TrunkEvent::Trying,
+                LegEvent::Ringing => TrunkEvent::Ringing,
+                LegEvent::EarlyMedia => TrunkEvent::EarlyMedia,
+                LegEvent::Answered => TrunkEvent::Answered,
+                LegEvent::Rejected { status, reason } => TrunkEvent::Rejected { status, reason },
+                LegEvent::RemoteBye => TrunkEvent::RemoteBye,
+                LegEvent::EndConfirmed => TrunkEvent::EndConfirmed,
+                LegEvent::Failed { detail } => TrunkEvent::Failed { detail },
+                LegEvent::BrowserLost => TrunkEvent::Failed {
+                    detail: "lost the browser's audio".into(),
+                },
+                LegEvent::BrowserConnected => {
+                    tracing::debug!(call = %call_id, "browser media connected");
+                    continue;
+                }
+                LegEvent::FirstTrunkAudio => {
+                    tracing::debug!(call = %call_id, "first audio from the trunk");
+                    continue;
+                }
+                LegEvent::Dtmf(_) | LegEvent::DigitsSent => continue,
+            };
+            return Some(event);
+        }
+    }
+
+    /// Carries out a command; a failure comes back as the trunk event it amounts to.
+    pub async fn command(&mut self, command: MediaCommand) -> Option<TrunkEvent> {
+        match self {
+            Media::Gateway(leg) => {
+                leg.command(match command {
+                    MediaCommand::Invite => LegCommand::Invite,
+                    MediaCommand::Cancel => LegCommand::Cancel,
+                    MediaCommand::Bye => LegCommand::Bye,
+                    MediaCommand::Ringback(on) => LegCommand::Ringback(on),
+                });
+                None
+            }
+            Media::Chime(leg) => {
+                let result = match command {
+                    MediaCommand::Invite => leg.invite().await,
+                    MediaCommand::Cancel | MediaCommand::Bye => leg.hang_up().await,
+                    // The SIP media application plays the ringback into the meeting.
+                    MediaCommand::Ringback(_) => Ok(()),
+                };
+                result.err().map(|e| TrunkEvent::Failed {
+                    detail: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Recording, where the media records itself (the gateway's tap).
+    pub fn record(&self, command: RecordCommand) -> Result<(), String> {
+        match self {
+            Media::Gateway(leg) => {
+                leg.command(LegCommand::Record(command));
+                Ok(())
+            }
+            Media::Chime(_) => Err("recording is not available for calls through Chime yet".into()),
+        }
+    }
+
+    /// The provider's own id for the call, once it has one (Chime: the SMA transaction).
+    pub fn provider_call_id(&self) -> Option<&str> {
+        match self {
+            Media::Gateway(_) => None,
+            Media::Chime(leg) => leg.transaction_id(),
+        }
+    }
+
+    pub fn can_record(&self) -> bool {
+        matches!(self, Media::Gateway(_))
+    }
+
+    /// Ends the media for good: the gateway's leg closes, the Chime meeting is deleted.
+    pub async fn close(self) {
+        match self {
+            Media::Gateway(leg) => leg.command(LegCommand::Close),
+            Media::Chime(leg) => leg.close().await,
+        }
+    }
+}
