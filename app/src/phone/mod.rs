@@ -118,7 +118,7 @@ impl Phone {
     }
 
     /// Places a call: microphone first (nothing is dialled without one), then the server's
-    /// checks, then the audio offer.
+    /// checks, then the audio offer (or, on the Chime path, the request for the meeting).
     pub async fn dial(&self, input: String, country: Country) -> Result<(), DialError> {
         #[cfg(feature = "hydrate")]
         return engine::dial(*self, input, country).await;
