@@ -11,8 +11,8 @@ const sdkVersion: string = JSON.parse(
 ).packages["node_modules/amazon-chime-sdk-js"].version;
 const BUNDLE = `/chime/chime-sdk-${sdkVersion}.js`;
 const BUSY = "+65 6000 0003";
-// The bundle, and the glue's lazy WASM chunks (`#[lazy]` functions are named split_<fn>_<hash>).
-const CHIME_URL = /\/chime\/|split_(join|probe)_split_/;
+// The bundle, and the glue's lazy WASM chunk (`#[lazy]` functions are named split_<fn>_<hash>).
+const CHIME_URL = /\/chime\/|split_join_split_/;
 
 test("the default shape never loads the Chime SDK: pages, a call, all without the bundle", async ({ page, request }) => {
   // It is there to be loaded, as JavaScript (the request carries no session).
@@ -74,7 +74,8 @@ test("a meeting whose signalling is unreachable ends as failed to connect within
   await hydrated(page);
   expect(chimeRequests).toEqual([]);
   // Joins through the app's own Rust glue (the debug build's chimeProbe export), which loads
-  // the bundle with the loader snippet; each event is reported as Rust parsed it.
+  // the join chunk and the bundle with the loader snippet; each event is reported as Rust
+  // parsed it.
   const result = await page.evaluate(
     async ({ meeting, attendee }) => {
       // Indirect eval: a real dynamic import of the app's already loaded module.
@@ -93,12 +94,8 @@ test("a meeting whose signalling is unreachable ends as failed to connect within
     { meeting, attendee },
   );
 
-  // The glue's chunks first, then the bundle, each once.
-  expect(chimeRequests).toEqual([
-    expect.stringMatching(/^\/pkg\/split_probe_split_\d+\.wasm$/),
-    expect.stringMatching(/^\/pkg\/split_join_split_\d+\.wasm$/),
-    BUNDLE,
-  ]);
+  // The glue's join chunk first, then the bundle, each once.
+  expect(chimeRequests).toEqual([expect.stringMatching(/^\/pkg\/split_join_split_\d+\.wasm$/), BUNDLE]);
   expect(result[0]).toMatchObject({ type: "connecting", reconnecting: false });
   const last = result.at(-1)!;
   expect(last).toMatchObject({ type: "ended", reason: "failed_to_connect" });

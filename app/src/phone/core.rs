@@ -8,9 +8,15 @@
 //! once, a background tab after [`BACKGROUND_TAKE_UP_MS`] unless another tab has), what a lost
 //! take-up race and a new connection's hello tear down, the reconnect backoff, how long an ended
 //! call stays on screen, when the screen is kept on, and what hanging up does without a channel.
+//! On the Chime path (`AudioPath::ChimeMeeting`, from the hello) also: asking for the call's
+//! meeting instead of offering SDP, joining it, keys as `Digits`, and hanging up when the
+//! meeting's audio fails (docs/chime.md, "The browser").
 
+use super::chime::{ChimeEnd, ChimeError, ChimeEvent};
 use super::MicProblem;
-use crate::api::live::{ClientMessage, IceServer, LiveCall, RecordAction, ServerMessage};
+use crate::api::live::{
+    AudioPath, ClientMessage, IceServer, LiveCall, RecordAction, ServerMessage,
+};
 use crate::domain::call::CallState;
 
 /// A tab in the background waits this long before taking up a REST call, so that a visible tab
@@ -23,6 +29,25 @@ pub const RECONNECT_FIRST_MS: u64 = 1_000;
 pub const RECONNECT_MAX_MS: u64 = 15_000;
 /// The notice when the browser refuses the gateway's SDP answer.
 pub const ANSWER_REFUSED: &str = "the server's audio answer was not accepted";
+/// The notice when the Chime SDK could not be loaded for the call.
+pub const MEETING_NOT_LOADED: &str =
+    "the call's audio could not be loaded: check the connection and try again";
+/// The notice when the SDK refused the call's meeting or the microphone.
+pub const MEETING_NOT_JOINED: &str = "the call's audio could not be started";
+
+/// The notice when the call's meeting audio ended by itself while the call was live.
+pub fn meeting_end_notice(reason: ChimeEnd) -> &'static str {
+    match reason {
+        ChimeEnd::FailedToConnect => "the call's audio could not connect",
+        ChimeEnd::ConnectionLost => "the call's audio connection was lost",
+        ChimeEnd::MeetingEnded => "the call's audio ended unexpectedly",
+        ChimeEnd::Removed => "the call's audio was disconnected by the service",
+        ChimeEnd::JoinedElsewhere => "the call's audio was taken over on another device",
+        ChimeEnd::Rejected => "the call's audio was refused by the service",
+        ChimeEnd::MeetingFull => "the call's audio could not join: the meeting is full",
+        ChimeEnd::Left | ChimeEnd::Other => "the call's audio stopped",
+    }
+}
 
 /// What happened, as the browser layer reports it.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +82,28 @@ pub enum Input {
     AnswerRefused {
         call_id: String,
     },
+    /// Chime path: the microphone for the REST call `call_id` is open (after
+    /// [`Effect::OpenMic`]).
+    MicOpened {
+        call_id: String,
+    },
+    /// Chime path: the microphone for the REST call `call_id` could not be opened.
+    MicFailed {
+        call_id: String,
+        problem: MicProblem,
+    },
+    /// The meeting of `call_id` could not be joined (after [`Effect::JoinMeeting`]).
+    MeetingFailed {
+        call_id: String,
+        error: ChimeError,
+    },
+    /// What the meeting session of `call_id` reported.
+    Meeting {
+        call_id: String,
+        event: ChimeEvent,
+    },
+    /// A key pressed on the call's keypad.
+    Key(char),
     /// The call's microphone track ended (unplugged, revoked).
     MicLost,
     Hangup,
@@ -95,7 +142,7 @@ pub enum Effect {
     MicProblem(Option<MicProblem>),
     /// Enable or silence the microphone track and show the mute state.
     Muted(bool),
-    /// Open the microphone and make the offer for a REST call (report back with
+    /// Gateway path: open the microphone and make the offer for a REST call (report back with
     /// [`Input::OfferMade`] or [`Input::OfferFailed`]).
     TakeUp {
         call_id: String,
@@ -106,8 +153,23 @@ pub enum Effect {
         call_id: String,
         sdp: String,
     },
-    /// Close this tab's audio: peer connection, microphone, speaker source, level meter; the
-    /// mute and level indicators reset.
+    /// Chime path: open the microphone for the REST call `call_id` and keep it for its meeting
+    /// (report back with [`Input::MicOpened`] or [`Input::MicFailed`]).
+    OpenMic {
+        call_id: String,
+    },
+    /// Chime path: join the call's meeting (the CreateMeeting and CreateAttendee JSON) with the
+    /// microphone already open; report a failure with [`Input::MeetingFailed`] and the
+    /// session's events with [`Input::Meeting`].
+    JoinMeeting {
+        call_id: String,
+        meeting: String,
+        attendee: String,
+    },
+    /// Gateway path: send a key as RFC 4733 in the call's audio.
+    SendTone(char),
+    /// Close this tab's audio: peer connection or meeting session (left), microphone, speaker
+    /// source, level meter; the mute and level indicators reset.
     TearDownAudio,
     /// Hold a screen wake lock.
     KeepScreenOn,
@@ -125,6 +187,8 @@ pub struct PhoneCore {
     /// The last reconnect delay (0 after a successful open).
     backoff_ms: u64,
     ice_servers: Vec<IceServer>,
+    /// How calls' audio flows, from the last hello.
+    audio_path: AudioPath,
     hidden: bool,
     /// The user's call as last shown.
     call: Option<LiveCall>,
@@ -163,6 +227,11 @@ impl PhoneCore {
         self.audio_call.as_deref()
     }
 
+    /// How calls' audio flows on the server this tab is connected to.
+    pub fn audio_path(&self) -> AudioPath {
+        self.audio_path
+    }
+
     /// Feeds one input at `now_ms` (milliseconds, any fixed origin) and returns what to do, in
     /// order.
     pub fn handle(&mut self, input: Input, now_ms: u64) -> Vec<Effect> {
@@ -191,29 +260,46 @@ impl PhoneCore {
                 // A message about the last call's requests does not belong to this one.
                 out.push(Effect::Notice(None));
             }
-            Input::Dialled { call_id } => self.audio_call = Some(call_id),
+            Input::Dialled { call_id } => {
+                self.audio_call = Some(call_id.clone());
+                // On the gateway path the engine makes the offer (Input::OfferMade); a meeting
+                // is asked for at once, the microphone being open already.
+                if self.audio_path == AudioPath::ChimeMeeting {
+                    let join = ClientMessage::Join {
+                        call_id: call_id.clone(),
+                    };
+                    self.audio_ready(&call_id, join, &mut out);
+                }
+            }
             Input::OfferMade { call_id, sdp } => {
-                if self.audio_call.as_deref() != Some(call_id.as_str()) {
-                    // The call was torn down while its audio was being set up.
-                    self.close_leftover_audio(&mut out);
-                } else if self.channel_up {
-                    out.push(Effect::Send(ClientMessage::Offer { call_id, sdp }));
-                } else {
-                    self.taking_up = None;
+                let offer = ClientMessage::Offer {
+                    call_id: call_id.clone(),
+                    sdp,
+                };
+                self.audio_ready(&call_id, offer, &mut out);
+            }
+            Input::MicOpened { call_id } => {
+                let join = ClientMessage::Join {
+                    call_id: call_id.clone(),
+                };
+                self.audio_ready(&call_id, join, &mut out);
+            }
+            Input::OfferFailed { call_id, mic } => self.audio_failed(&call_id, mic, &mut out),
+            Input::MicFailed { call_id, problem } => {
+                self.audio_failed(&call_id, Some(problem), &mut out);
+            }
+            Input::MeetingFailed { call_id, error } => {
+                if self.audio_call.as_deref() == Some(call_id.as_str()) {
+                    let notice = match error {
+                        ChimeError::Load(_) => MEETING_NOT_LOADED,
+                        _ => MEETING_NOT_JOINED,
+                    };
+                    out.push(Effect::Notice(Some(notice.into())));
                     self.hangup(&mut out);
                 }
             }
-            Input::OfferFailed { call_id, mic } => {
-                if self.audio_call.as_deref() != Some(call_id.as_str()) {
-                    self.close_leftover_audio(&mut out);
-                    return out;
-                }
-                if let Some(problem) = mic {
-                    out.push(Effect::MicProblem(Some(problem)));
-                }
-                self.taking_up = None;
-                self.hangup(&mut out);
-            }
+            Input::Meeting { call_id, event } => self.meeting_event(&call_id, event, &mut out),
+            Input::Key(key) => self.key(key, &mut out),
             Input::AnswerRefused { call_id } => {
                 if self.audio_call.as_deref() == Some(call_id.as_str()) {
                     out.push(Effect::Notice(Some(ANSWER_REFUSED.into())));
@@ -247,12 +333,13 @@ impl PhoneCore {
                 connection,
                 call,
                 ice_servers,
-                ..
+                audio_path,
             } => {
                 // A new connection: any audio this tab held belonged to the old one, whose
                 // closing ended that call on the server.
                 self.tear_down(out);
                 self.ice_servers = ice_servers;
+                self.audio_path = audio_path;
                 out.push(Effect::Connection(Some(connection)));
                 self.show_call(call, out);
             }
@@ -307,8 +394,81 @@ impl PhoneCore {
                     out.push(Effect::Notice(Some(message)));
                 }
             }
-            // The Chime meeting path is not wired into the phone yet (docs/chime.md).
-            ServerMessage::Join { .. } => {}
+            ServerMessage::Join {
+                call_id,
+                meeting,
+                attendee,
+            } => {
+                if self.taking_up.as_deref() == Some(call_id.as_str()) {
+                    self.taking_up = None;
+                }
+                if self.audio_call.as_deref() == Some(call_id.as_str()) {
+                    out.push(Effect::JoinMeeting {
+                        call_id,
+                        meeting,
+                        attendee,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The audio of `call_id` is ready to be connected: `message` (its offer, or the request
+    /// for its meeting) goes to the server, unless the call was torn down meanwhile or the
+    /// channel is down.
+    fn audio_ready(&mut self, call_id: &str, message: ClientMessage, out: &mut Vec<Effect>) {
+        if self.audio_call.as_deref() != Some(call_id) {
+            // The call was torn down while its audio was being set up.
+            self.close_leftover_audio(out);
+        } else if self.channel_up {
+            out.push(Effect::Send(message));
+        } else {
+            self.taking_up = None;
+            self.hangup(out);
+        }
+    }
+
+    /// The audio of `call_id` could not be set up; `mic` says why when the microphone failed.
+    fn audio_failed(&mut self, call_id: &str, mic: Option<MicProblem>, out: &mut Vec<Effect>) {
+        if self.audio_call.as_deref() != Some(call_id) {
+            self.close_leftover_audio(out);
+            return;
+        }
+        if let Some(problem) = mic {
+            out.push(Effect::MicProblem(Some(problem)));
+        }
+        self.taking_up = None;
+        self.hangup(out);
+    }
+
+    /// A meeting session that ends while its call is live (the server's end tears the audio
+    /// down, and our own leave follows that) has failed: the call is hung up, with why.
+    fn meeting_event(&mut self, call_id: &str, event: ChimeEvent, out: &mut Vec<Effect>) {
+        let ChimeEvent::Ended { reason, .. } = event else {
+            return;
+        };
+        if reason != ChimeEnd::Left && self.audio_call.as_deref() == Some(call_id) {
+            out.push(Effect::Notice(Some(meeting_end_notice(reason).into())));
+            self.hangup(out);
+        }
+    }
+
+    /// A key on the call's keypad: a tone in the audio on the gateway path; on the Chime path
+    /// (a meeting carries no DTMF) a `Digits` request, once this tab's call is connected.
+    fn key(&mut self, key: char, out: &mut Vec<Effect>) {
+        match self.audio_path {
+            AudioPath::Gateway => out.push(Effect::SendTone(key)),
+            AudioPath::ChimeMeeting => {
+                let valid = key.is_ascii_digit() || key == '*' || key == '#';
+                let call = self.call.as_ref().filter(|c| {
+                    self.audio_call.as_deref() == Some(c.id.as_str())
+                        && matches!(c.state, CallState::Connected { .. })
+                });
+                if let Some(call_id) = call.filter(|_| valid).map(|c| c.id.clone()) {
+                    let digits = key.to_string();
+                    self.send(ClientMessage::Digits { call_id, digits }, out);
+                }
+            }
         }
     }
 
@@ -359,7 +519,10 @@ impl PhoneCore {
         }
         self.audio_call = Some(call_id.clone());
         self.taking_up = Some(call_id.clone());
-        out.push(Effect::TakeUp { call_id });
+        out.push(match self.audio_path {
+            AudioPath::Gateway => Effect::TakeUp { call_id },
+            AudioPath::ChimeMeeting => Effect::OpenMic { call_id },
+        });
     }
 
     fn busy(&self) -> bool {

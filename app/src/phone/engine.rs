@@ -1,7 +1,8 @@
 //! Browser only: the thin layer around [`PhoneCore`]. It turns the live WebSocket, the page's
 //! visibility, timers and the outcome of the audio set-up into [`Input`]s, and performs the
-//! [`Effect`]s that come back (signals, messages, the peer connection, the wake lock). The
-//! microphone, devices and peer connection details are in `media`.
+//! [`Effect`]s that come back (signals, messages, the peer connection or the meeting, the wake
+//! lock). The microphone, devices and peer connection details are in `media`, the Chime path's
+//! meeting in `meeting`.
 //!
 //! Every JS callback is a `Closure` stored next to the object it is attached to and dropped
 //! (and detached) with it: a reconnect drops the old socket's handlers, a teardown the call's.
@@ -16,16 +17,21 @@ use web_sys::{HtmlAudioElement, MessageEvent, RtcSdpType, RtcSessionDescriptionI
 
 use super::core::{Effect, Input, PhoneCore};
 use super::media::{self, Media, Meter};
+use super::meeting::{self, HeldMic, Meeting};
 use super::{DialError, Phone, INPUT_DEVICE, OUTPUT_DEVICE};
-use crate::api::live::{ClientMessage, ServerMessage, PATH};
+use crate::api::live::{AudioPath, ClientMessage, ServerMessage, PATH};
 use crate::domain::numbers::Country;
 
 #[derive(Default)]
 pub(super) struct Engine {
     pub(super) core: PhoneCore,
     channel: Option<Channel>,
-    /// The call's audio: peer connection, microphone and their handlers.
+    /// The call's audio on the gateway path: peer connection, microphone and their handlers.
     pub(super) media: Option<Media>,
+    /// On the Chime path: the microphone opened for the call, until its meeting takes it.
+    pub(super) held_mic: Option<HeldMic>,
+    /// On the Chime path: the call's meeting session.
+    pub(super) meeting: Option<Meeting>,
     /// The hidden `<audio>` element that plays the far end (kept for the page's life).
     pub(super) audio: Option<HtmlAudioElement>,
     wake: Option<JsValue>,
@@ -98,10 +104,22 @@ fn perform(phone: Phone, effect: &Effect, now: u64) {
                     media.enable_mic(!muted);
                 }
             });
+            meeting::mute(*muted);
             phone.muted.set(*muted);
         }
         Effect::TakeUp { call_id } => take_up(phone, call_id.clone()),
         Effect::SetRemoteAnswer { call_id, sdp } => set_remote_answer(phone, call_id, sdp),
+        Effect::OpenMic { call_id } => meeting::open_mic(phone, call_id.clone()),
+        Effect::JoinMeeting {
+            call_id,
+            meeting,
+            attendee,
+        } => meeting::join(phone, call_id, meeting, attendee),
+        Effect::SendTone(key) => with(|e| {
+            if let Some(media) = &e.media {
+                media.insert_dtmf(*key);
+            }
+        }),
         Effect::TearDownAudio => teardown(phone),
         Effect::KeepScreenOn => keep_screen_on(),
         Effect::ReleaseScreen => {
@@ -243,12 +261,26 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
         }
     };
     let call_id = ticket.call_id;
-    run(
+    let effects = run(
         phone,
         Input::Dialled {
             call_id: call_id.clone(),
         },
     );
+    if with(|e| e.core.audio_path()) == AudioPath::ChimeMeeting {
+        // The core asked for the meeting (or, without a channel, hung up): the microphone
+        // waits for the meeting.
+        let asked = effects
+            .iter()
+            .any(|e| matches!(e, Effect::Send(ClientMessage::Join { .. })));
+        if asked {
+            meeting::hold_mic(call_id, stream);
+            return Ok(());
+        }
+        media::stop(&stream);
+        leptos::logging::warn!("call setup failed: the live channel closed");
+        return Err(DialError::NoChannel);
+    }
     match media::offer(phone, stream, audio).await {
         Ok(sdp) => {
             let effects = run(phone, Input::OfferMade { call_id, sdp });
@@ -328,13 +360,10 @@ pub(super) fn mic_lost(phone: Phone) {
     run(phone, Input::MicLost);
 }
 
-pub fn dtmf(key: char) {
+/// A key on the call's keypad: its tone here, then the core says how it reaches the far end.
+pub fn dtmf(phone: Phone, key: char) {
     crate::browser::key_tone(key);
-    with(|e| {
-        if let Some(media) = &e.media {
-            media.insert_dtmf(key);
-        }
-    });
+    run(phone, Input::Key(key));
 }
 
 /// Closes this tab's audio for the call.
@@ -343,6 +372,7 @@ fn teardown(phone: Phone) {
     let (media, meter, audio) = with(|e| (e.media.take(), e.meter.take(), e.audio.clone()));
     drop(media);
     drop(meter);
+    meeting::close();
     if let Some(audio) = audio {
         audio.set_src_object(None);
     }

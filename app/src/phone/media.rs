@@ -1,5 +1,5 @@
 //! Browser only: the microphone, the RTCPeerConnection (G.711 + telephone-event only), the
-//! device lists, the speaker choice and the level meter. What to do when is decided in `core`;
+//! device lists, the speaker choice and the level meter (the meter also on the Chime path). What to do when is decided in `core`;
 //! `engine` calls these.
 
 use std::cell::RefCell;
@@ -346,6 +346,10 @@ pub fn refresh_devices(phone: Phone) {
 
 /// Sends the call's audio to `device` (where the browser allows choosing).
 pub fn apply_output(device: &str) {
+    // A meeting plays through the Chime SDK, which keeps the choice across its own rebinding.
+    if super::meeting::set_output(device) {
+        return;
+    }
     if let Some(audio) = with(|e| e.audio.clone()) {
         if let Some(p) = call_method(&audio, "setSinkId", &JsValue::from_str(device)) {
             if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
@@ -377,7 +381,7 @@ impl Drop for Meter {
     }
 }
 
-fn start_meter(phone: Phone, stream: &MediaStream, test_stream: Option<MediaStream>) {
+pub(super) fn start_meter(phone: Phone, stream: &MediaStream, test_stream: Option<MediaStream>) {
     let Ok(ctx) = AudioContext::new() else { return };
     let Ok(source) = ctx.create_media_stream_source(stream) else {
         return;
@@ -411,7 +415,7 @@ fn start_meter(phone: Phone, stream: &MediaStream, test_stream: Option<MediaStre
 }
 
 pub fn test_mic(phone: Phone, on: bool) {
-    let in_call = with(|e| e.media.is_some());
+    let in_call = with(|e| e.media.is_some() || e.meeting.is_some() || e.held_mic.is_some());
     if !on || in_call {
         if !in_call {
             let meter = with(|e| e.meter.take());

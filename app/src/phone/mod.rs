@@ -1,8 +1,9 @@
 //! The phone in the browser: the user's live call as the server reports it, and the local
-//! audio (microphone, peer connection, speaker). One [`Phone`] per signed-in page, provided by
-//! the shell, so a call survives navigation inside the app. The decisions are in `core`
-//! (sans-IO, tested natively); the WebSocket work is in `engine` and the WebRTC and device work
-//! in `media` (browser only); on the server every action is a no-op.
+//! audio (microphone, peer connection or Chime meeting, speaker). One [`Phone`] per signed-in
+//! page, provided by the shell, so a call survives navigation inside the app. The decisions are
+//! in `core` (sans-IO, tested natively); the WebSocket work is in `engine`, the WebRTC and
+//! device work in `media` and the Chime meeting in `meeting` (browser only); on the server every
+//! action is a no-op.
 
 pub mod chime;
 pub mod core;
@@ -10,6 +11,8 @@ pub mod core;
 mod engine;
 #[cfg(feature = "hydrate")]
 mod media;
+#[cfg(feature = "hydrate")]
+mod meeting;
 
 use leptos::prelude::*;
 
@@ -115,7 +118,7 @@ impl Phone {
     }
 
     /// Places a call: microphone first (nothing is dialled without one), then the server's
-    /// checks, then the audio offer.
+    /// checks, then the audio offer (or, on the Chime path, the request for the meeting).
     pub async fn dial(&self, input: String, country: Country) -> Result<(), DialError> {
         #[cfg(feature = "hydrate")]
         return engine::dial(*self, input, country).await;
@@ -146,10 +149,11 @@ impl Phone {
         let _ = action;
     }
 
-    /// Sends a DTMF key on the call (RFC 4733) and plays its tone locally.
+    /// Sends a key on the call (RFC 4733 in the audio, or `Digits` when the call goes through
+    /// a Chime meeting) and plays its tone locally.
     pub fn dtmf(&self, key: char) {
         #[cfg(feature = "hydrate")]
-        engine::dtmf(key);
+        engine::dtmf(*self, key);
         #[cfg(not(feature = "hydrate"))]
         let _ = key;
     }

@@ -1,7 +1,7 @@
 //! A tab's phone core driven by a simulated clock, for the phone scenarios: timers started by
 //! the core fire when the clock passes them, as the browser's would.
 
-use app::api::live::{ClientMessage, LiveCall, ServerMessage};
+use app::api::live::{AudioPath, ClientMessage, LiveCall, ServerMessage};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::EndReason;
 use app::domain::recordings::RecordingMode;
@@ -33,14 +33,19 @@ impl Tab {
         }
     }
 
-    /// A started tab whose channel is up and greeted (connection [`ME`], no call); the log is
-    /// empty.
+    /// A started tab whose channel is up and greeted (connection [`ME`], no call) by a server
+    /// whose calls go through the gateway; the log is empty.
     pub fn connected(hidden: bool) -> Self {
+        Tab::connected_to(AudioPath::Gateway, hidden)
+    }
+
+    /// The same, greeted by a server whose calls' audio flows on `audio_path`.
+    pub fn connected_to(audio_path: AudioPath, hidden: bool) -> Self {
         let mut tab = Tab::new();
         tab.input(Input::Visibility { hidden });
         tab.input(Input::Start);
         tab.input(Input::ChannelOpened);
-        tab.server(hello(ME, None));
+        tab.server(hello_on(audio_path, ME, None));
         tab.log.clear();
         tab
     }
@@ -99,11 +104,15 @@ impl Tab {
 }
 
 pub fn hello(connection: u64, call: Option<LiveCall>) -> ServerMessage {
+    hello_on(AudioPath::Gateway, connection, call)
+}
+
+pub fn hello_on(audio_path: AudioPath, connection: u64, call: Option<LiveCall>) -> ServerMessage {
     ServerMessage::Hello {
         connection,
         call,
         ice_servers: Vec::new(),
-        audio_path: Default::default(),
+        audio_path,
     }
 }
 
@@ -153,5 +162,35 @@ pub fn offer(call_id: &str) -> ClientMessage {
     ClientMessage::Offer {
         call_id: call_id.into(),
         sdp: "v=0 offer".into(),
+    }
+}
+
+pub fn join(call_id: &str) -> ClientMessage {
+    ClientMessage::Join {
+        call_id: call_id.into(),
+    }
+}
+
+pub fn hangup(call_id: &str) -> Effect {
+    Effect::Send(ClientMessage::Hangup {
+        call_id: call_id.into(),
+    })
+}
+
+/// The server's answer to a `Join`: the meeting and this tab's attendee (shortened).
+pub fn meeting_for(call_id: &str) -> ServerMessage {
+    ServerMessage::Join {
+        call_id: call_id.into(),
+        meeting: r#"{"Meeting":{"MeetingId":"m1"}}"#.into(),
+        attendee: r#"{"Attendee":{"AttendeeId":"a1"}}"#.into(),
+    }
+}
+
+/// What joining the meeting of [`meeting_for`] looks like.
+pub fn join_meeting(call_id: &str) -> Effect {
+    Effect::JoinMeeting {
+        call_id: call_id.into(),
+        meeting: r#"{"Meeting":{"MeetingId":"m1"}}"#.into(),
+        attendee: r#"{"Attendee":{"AttendeeId":"a1"}}"#.into(),
     }
 }

@@ -83,13 +83,22 @@ impl ChimeSession {
         self.session.mute(muted)
     }
 
-    /// Plays the meeting on this output device.
-    pub async fn set_output(&self, device_id: &str) -> Result<(), ChimeError> {
-        self.session
-            .set_output(device_id)
-            .await
-            .map(drop)
-            .map_err(|e| ChimeError::Output(words(&e)))
+    /// Plays the meeting on this output device. The future does not borrow the handle, so the
+    /// session can be left or dropped while the browser switches.
+    pub fn set_output(
+        &self,
+        device_id: &str,
+    ) -> impl std::future::Future<Output = Result<(), ChimeError>> + 'static {
+        // A second reference to the same JS object (imported types have no `Clone`).
+        let session: JsSession = JsValue::clone(&self.session).unchecked_into();
+        let device_id = device_id.to_string();
+        async move {
+            session
+                .set_output(&device_id)
+                .await
+                .map(drop)
+                .map_err(|e| ChimeError::Output(words(&e)))
+        }
     }
 
     /// Leaves the meeting; `Ended` with `Left` is heard before this returns.
@@ -181,34 +190,13 @@ fn words(error: &JsValue) -> String {
         .unwrap_or_else(|| format!("{error:?}"))
 }
 
-/// How the end-to-end test joins through this glue before the phone does: joins a meeting with
-/// the default microphone and a detached `<audio>`, and calls `on_event` with each event as the
-/// Rust side parsed it (re-serialised). The session is kept until the next probe. In every
-/// build, and lazy itself: a split function that nothing calls stays whole in the main module
-/// (its export keeps it alive), so without a caller the first load would grow.
+/// How the end-to-end test joins through this glue without a call: joins a meeting with the
+/// default microphone and a detached `<audio>`, and calls `on_event` with each event as the
+/// Rust side parsed it (re-serialised). The session is kept until the next probe. Debug builds
+/// only (the end-to-end tests' build); through the public API, so the lazy join is exercised.
+#[cfg(debug_assertions)]
 #[wasm_bindgen(js_name = chimeProbe)]
 pub async fn probe(
-    meeting_json: String,
-    attendee_json: String,
-    on_event: js_sys::Function,
-) -> Result<(), JsValue> {
-    #[cfg(feature = "split")]
-    return probe_split(meeting_json, attendee_json, on_event).await;
-    #[cfg(not(feature = "split"))]
-    probe_here(meeting_json, attendee_json, on_event).await
-}
-
-#[cfg(feature = "split")]
-#[leptos::lazy]
-async fn probe_split(
-    meeting_json: String,
-    attendee_json: String,
-    on_event: js_sys::Function,
-) -> Result<(), JsValue> {
-    probe_here(meeting_json, attendee_json, on_event).await
-}
-
-async fn probe_here(
     meeting_json: String,
     attendee_json: String,
     on_event: js_sys::Function,
@@ -225,7 +213,6 @@ async fn probe_here(
             let _ = on_event.call1(&JsValue::NULL, &parsed);
         }
     };
-    // Through the public API, so its lazy boundary is the one exercised (and measured).
     let session = ChimeSession::join(
         meeting_json,
         attendee_json,
