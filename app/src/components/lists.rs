@@ -229,7 +229,7 @@ where
     };
     view! {
         <Transition fallback=Loading>
-            <LoadBoundary retry=Callback::new(move |_| list.retry())>{rows}</LoadBoundary>
+            <LoadBoundary retry=Callback::new(move |_| list.retry()) page=Box::new(rows) />
         </Transition>
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">
             {move || list.more_error.get().map(|e| super::messages::error_text(lang.get(), &e))}

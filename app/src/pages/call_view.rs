@@ -76,10 +76,9 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
             {tx(T::RecentsTitle)}
         </a>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <LoadBoundary retry=Callback::new(move |_| {
-                call.refetch()
-            })>
-                {move || {
+            <LoadBoundary
+                retry=Callback::new(move |_| call.refetch())
+                page=Box::new(move || {
                     call.get()
                         .map(|result| {
                             result
@@ -157,8 +156,8 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
                                         .into_any()
                                 })
                         })
-                }}
-            </LoadBoundary>
+                })
+            />
         </Suspense>
     }
 }

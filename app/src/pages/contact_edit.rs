@@ -45,17 +45,16 @@ pub fn EditContactPage(data: ContactData) -> impl IntoView {
     view! {
         <super::PageTitle title=T::EditContact />
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <LoadBoundary retry=Callback::new(move |_| {
-                contact.refetch()
-            })>
-                {move || {
+            <LoadBoundary
+                retry=Callback::new(move |_| contact.refetch())
+                page=Box::new(move || {
                     contact
                         .get()
                         .map(|result| {
                             result.map(|c| view! { <ContactForm existing=Some(c) /> }.into_any())
                         })
-                }}
-            </LoadBoundary>
+                })
+            />
         </Suspense>
     }
 }

@@ -100,10 +100,9 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
             {tx(T::ContactsTitle)}
         </a>
         <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <LoadBoundary retry=Callback::new(move |_| {
-                contact.refetch()
-            })>
-                {move || {
+            <LoadBoundary
+                retry=Callback::new(move |_| contact.refetch())
+                page=Box::new(move || {
                     contact
                         .get()
                         .map(|result| {
@@ -193,8 +192,8 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
                                         .into_any()
                                 })
                         })
-                }}
-            </LoadBoundary>
+                })
+            />
         </Suspense>
     }
 }

@@ -84,10 +84,9 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                     </p>
                 }
             }>
-                <LoadBoundary retry=Callback::new(move |_| {
-                    account.refetch()
-                })>
-                    {move || {
+                <LoadBoundary
+                    retry=Callback::new(move |_| account.refetch())
+                    page=Box::new(move || {
                         account
                             .get()
                             .map(|result| {
@@ -98,10 +97,11 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                                                 {a.map(|a| a.email)}
                                             </p>
                                         }
+                                            .into_any()
                                     })
                             })
-                    }}
-                </LoadBoundary>
+                    })
+                />
             </Suspense>
             <button
                 type="button"
@@ -229,10 +229,9 @@ fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> im
                 {tx(T::RecordingSetting)}
             </h2>
             <Suspense fallback=|| "…">
-                <LoadBoundary retry=Callback::new(move |_| {
-                    preferences.refetch()
-                })>
-                    {move || {
+                <LoadBoundary
+                    retry=Callback::new(move |_| preferences.refetch())
+                    page=Box::new(move || {
                         preferences
                             .get()
                             .map(|loaded| {
@@ -266,8 +265,8 @@ fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> im
                                             .into_any()
                                     })
                             })
-                    }}
-                </LoadBoundary>
+                    })
+                />
             </Suspense>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
             <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">
