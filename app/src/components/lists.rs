@@ -228,9 +228,12 @@ where
         })
     };
     view! {
-        <Transition fallback=Loading>
-            <LoadBoundary retry=Callback::new(move |_| list.retry()) page=Box::new(rows) />
-        </Transition>
+        <LoadBoundary
+            retry=Callback::new(move |_| list.retry())
+            page=Box::new(rows)
+            fallback=Loading
+            keep_while_reloading=true
+        />
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">
             {move || list.more_error.get().map(|e| super::messages::error_text(lang.get(), &e))}
         </p>

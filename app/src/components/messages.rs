@@ -192,19 +192,28 @@ pub fn LoadError(error: ApiError, retry: Callback<()>) -> impl IntoView {
     }
 }
 
-/// A page's data view (`page`: nothing while loading, the page, or the error), with the error
-/// shown as [`LoadError`] with "Try again". One boundary for every page, and not generic, so
-/// the browser bundle carries its code once (a Leptos `ErrorBoundary` here cost 16 KB gzipped,
-/// measured; docs/decisions.md).
+/// A page's data view (`page`: nothing while loading, the page, or the error) in its
+/// `Suspense` (`fallback` while the data loads) or, for a list that keeps its rows while a new
+/// search loads, its `Transition`; the error shows as [`LoadError`] with "Try again". One
+/// boundary for every page, and not generic, so the browser bundle carries its code once (a
+/// Leptos `ErrorBoundary` here, and a `Suspense` per page, cost 16 and 4 KB gzipped, measured;
+/// docs/decisions.md).
 #[component]
 pub fn LoadBoundary(
     retry: Callback<()>,
     page: Box<dyn Fn() -> Loaded + Send + Sync>,
+    #[prop(optional, into)] fallback: ViewFnOnce,
+    #[prop(optional)] keep_while_reloading: bool,
 ) -> impl IntoView {
-    move || {
+    let content = move || {
         page().map(|loaded| match loaded {
             Ok(page) => Either::Left(page),
             Err(error) => Either::Right(view! { <LoadError error retry /> }),
         })
+    };
+    if keep_while_reloading {
+        Either::Left(view! { <Transition fallback>{content}</Transition> })
+    } else {
+        Either::Right(view! { <Suspense fallback>{content}</Suspense> })
     }
 }
