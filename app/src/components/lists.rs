@@ -227,6 +227,8 @@ where
             })
         })
     };
+    // "Load more" is built again only when there comes to be a next page or none.
+    let has_next = Memo::new(move |_| list.next.with(Option::is_some));
     view! {
         <LoadBoundary
             retry=Callback::new(move |_| list.retry())
@@ -237,16 +239,22 @@ where
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">
             {move || list.more_error.get().map(|e| super::messages::error_text(lang.get(), &e))}
         </p>
-        <Show when=move || list.next.get().is_some()>
-            <button
-                type="button"
-                class="btn-secondary mx-auto mt-4 block"
-                on:click=move |_| list.load_more()
-                disabled=move || list.loading_more.get()
-            >
-                {tx(T::LoadMore)}
-            </button>
-        </Show>
+        {move || {
+            has_next
+                .get()
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="btn-secondary mx-auto mt-4 block"
+                            on:click=move |_| list.load_more()
+                            disabled=move || list.loading_more.get()
+                        >
+                            {tx(T::LoadMore)}
+                        </button>
+                    }
+                })
+        }}
     }
 }
 
