@@ -2,6 +2,7 @@
 //! speaker, end). It lives in the shell, so the call stays on screen across navigation; on a
 //! phone it covers the page and can be folded into a bar.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::icons::{Icon, Svg};
@@ -98,7 +99,13 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     let over = Memo::new(move |_| field(|c| matches!(c.state, CallState::Ended { .. })));
     let connected = Memo::new(move |_| field(|c| matches!(c.state, CallState::Connected { .. })));
     let here = Memo::new(move |_| phone.call_is_here());
-    let live_here = move || here.get() && !over.get();
+    // Each part below appears while its condition holds and is built again only when it
+    // changes (memos notify on a change of value, never on a re-sent call).
+    let live_here = Memo::new(move |_| here.get() && !over.get());
+    let elsewhere = Memo::new(move |_| !here.get() && !over.get());
+    let no_channel = Memo::new(move |_| !over.get() && !phone.channel_up.get());
+    let keypad_open = Memo::new(move |_| live_here.get() && keypad.get());
+    let show_bar = Memo::new(move |_| folded.get() && !over.get());
     let state =
         Memo::new(move |_| shown.with(|c| c.as_ref().map_or("ended", |c| state_key(&c.state).0)));
     let name = Memo::new(move |_| {
@@ -139,6 +146,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
         }
     };
     let muted = phone.muted;
+    let muted_now = Memo::new(move |_| muted.get());
     let round = |on: bool| {
         if on {
             "flex h-14 w-14 items-center justify-center rounded-full bg-white text-slate-900"
@@ -200,11 +208,17 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                 <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">
                     {timer}
                 </p>
-                <Show when=move || muted.get()>
-                    <p class="mt-2 text-amber-300" data-testid="muted-note">
-                        {tx(T::MutedNote)}
-                    </p>
-                </Show>
+                {move || {
+                    muted_now
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="mt-2 text-amber-300" data-testid="muted-note">
+                                    {tx(T::MutedNote)}
+                                </p>
+                            }
+                        })
+                }}
                 {move || {
                     phone
                         .mic_problem
@@ -230,16 +244,28 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                             }
                         })
                 }}
-                <Show when=move || !here.get() && !over.get()>
-                    <p class="mt-4 text-slate-300" data-testid="call-elsewhere">
-                        {tx(T::OnCallElsewhere)}
-                    </p>
-                </Show>
-                <Show when=move || !over.get() && !phone.channel_up.get()>
-                    <p class="mt-2 text-amber-300" role="alert">
-                        {tx(T::NoChannel)}
-                    </p>
-                </Show>
+                {move || {
+                    elsewhere
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="mt-4 text-slate-300" data-testid="call-elsewhere">
+                                    {tx(T::OnCallElsewhere)}
+                                </p>
+                            }
+                        })
+                }}
+                {move || {
+                    no_channel
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="mt-2 text-amber-300" role="alert">
+                                    {tx(T::NoChannel)}
+                                </p>
+                            }
+                        })
+                }}
                 {move || {
                     phone
                         .notice
@@ -257,9 +283,9 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                             }
                         })
                 }}
-                <Show when=move || !over.get()>
-                    <RecordingControls shown here asked tick />
-                </Show>
+                {move || {
+                    (!over.get()).then(|| view! { <RecordingControls shown here asked tick /> })
+                }}
             </div>
         }
         .into_any();
@@ -269,61 +295,72 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
         // scrolled to (a key of the keypad) clear of them.
         let controls = view! {
             <div class="sticky bottom-0 w-full bg-slate-900 pt-2">
-                <Show when=live_here>
-                    <div class="mb-6 flex items-start justify-center gap-6">
-                        <button
-                            type="button"
-                            class="flex flex-col items-center gap-1 text-sm"
-                            data-testid="mute-button"
-                            aria-pressed=move || muted.get().to_string()
-                            on:click=move |_| phone.set_muted(!muted.get_untracked())
-                        >
-                            <span class=move || round(muted.get())>
-                                <Svg icon=Icon::MicOff />
-                            </span>
-                            {tx(T::Mute)}
-                        </button>
-                        <button
-                            type="button"
-                            class="flex flex-col items-center gap-1 text-sm"
-                            data-testid="keypad-toggle"
-                            aria-expanded=move || keypad.get().to_string()
-                            on:click=move |_| keypad.update(|k| *k = !*k)
-                        >
-                            <span class=move || round(keypad.get())>
-                                <Svg icon=Icon::Keypad />
-                            </span>
-                            {tx(T::ShowKeypad)}
-                        </button>
-                        <OutputChoice />
-                    </div>
-                </Show>
-                <Show
-                    when=move || !over.get()
-                    fallback=move || {
-                        view! {
+                {move || {
+                    live_here
+                        .get()
+                        .then(|| {
+                            view! {
+                                <div class="mb-6 flex items-start justify-center gap-6">
+                                    <button
+                                        type="button"
+                                        class="flex flex-col items-center gap-1 text-sm"
+                                        data-testid="mute-button"
+                                        aria-pressed=move || muted.get().to_string()
+                                        on:click=move |_| phone.set_muted(!muted.get_untracked())
+                                    >
+                                        <span class=move || round(muted.get())>
+                                            <Svg icon=Icon::MicOff />
+                                        </span>
+                                        {tx(T::Mute)}
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="flex flex-col items-center gap-1 text-sm"
+                                        data-testid="keypad-toggle"
+                                        aria-expanded=move || keypad.get().to_string()
+                                        on:click=move |_| keypad.update(|k| *k = !*k)
+                                    >
+                                        <span class=move || round(keypad.get())>
+                                            <Svg icon=Icon::Keypad />
+                                        </span>
+                                        {tx(T::ShowKeypad)}
+                                    </button>
+                                    <OutputChoice />
+                                </div>
+                            }
+                        })
+                }}
+                {move || {
+                    if over.get() {
+                        Either::Left(
                             // The reason stays up a few seconds; the user need not wait for it.
-                            <button
-                                type="button"
-                                class="btn-secondary mx-auto flex"
-                                data-testid="dismiss-call"
-                                on:click=move |_| phone.ended.set(None)
-                            >
-                                {tx(T::Close)}
-                            </button>
-                        }
+                            view! {
+                                <button
+                                    type="button"
+                                    class="btn-secondary mx-auto flex"
+                                    data-testid="dismiss-call"
+                                    on:click=move |_| phone.ended.set(None)
+                                >
+                                    {tx(T::Close)}
+                                </button>
+                            },
+                        )
+                    } else {
+                        Either::Right(
+                            view! {
+                                <button
+                                    type="button"
+                                    class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700"
+                                    data-testid="end-call"
+                                    on:click=move |_| phone.hangup()
+                                >
+                                    <Svg icon=Icon::PhoneDown class="h-8 w-8" />
+                                    <span class="sr-only">{tx(T::EndCall)}</span>
+                                </button>
+                            },
+                        )
                     }
-                >
-                    <button
-                        type="button"
-                        class="mx-auto flex h-16 w-16 items-center justify-center rounded-full bg-red-600 hover:bg-red-700"
-                        data-testid="end-call"
-                        on:click=move |_| phone.hangup()
-                    >
-                        <Svg icon=Icon::PhoneDown class="h-8 w-8" />
-                        <span class="sr-only">{tx(T::EndCall)}</span>
-                    </button>
-                </Show>
+                }}
             </div>
         }
         .into_any();
@@ -336,57 +373,67 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                 class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto scroll-pb-48 bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
             >
                 {header}
-                <Show when=live_here>
-                    <div
-                        class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700"
-                        role="meter"
-                        aria-label=tx(T::MicLevel)
-                        aria-valuemin="0"
-                        aria-valuemax="100"
-                        aria-valuenow=move || ((phone.mic_level.get() * 100.0) as u32).to_string()
-                        data-testid="mic-level"
-                    >
-                        <div
-                            class="h-full bg-green-400 transition-[width]"
-                            style=move || {
-                                format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)
+                {move || {
+                    live_here
+                        .get()
+                        .then(|| {
+                            view! {
+                                <div
+                                    class="my-4 h-1.5 w-40 overflow-hidden rounded-full bg-slate-700"
+                                    role="meter"
+                                    aria-label=tx(T::MicLevel)
+                                    aria-valuemin="0"
+                                    aria-valuemax="100"
+                                    aria-valuenow=move || {
+                                        ((phone.mic_level.get() * 100.0) as u32).to_string()
+                                    }
+                                    data-testid="mic-level"
+                                >
+                                    <div
+                                        class="h-full bg-green-400 transition-[width]"
+                                        style=move || {
+                                            format!("width:{}%", (phone.mic_level.get() * 100.0) as u32)
+                                        }
+                                    ></div>
+                                </div>
                             }
-                        ></div>
-                    </div>
-                </Show>
-                <Show when=move || live_here() && keypad.get()>
-                    <div
-                        class="grid w-full max-w-xs grid-cols-3 gap-3"
-                        role="group"
-                        aria-label=tx(T::ShowKeypad)
-                    >
-                        {DTMF_KEYS
-                            .into_iter()
-                            .map(|key| {
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="flex h-14 items-center justify-center rounded-2xl bg-slate-800 text-2xl hover:bg-slate-700"
-                                        data-dtmf=key.to_string()
-                                        on:click=move |_| phone.dtmf(key)
-                                    >
-                                        {key.to_string()}
-                                    </button>
-                                }
-                            })
-                            .collect_view()}
-                    </div>
-                </Show>
+                        })
+                }}
+                {move || {
+                    keypad_open
+                        .get()
+                        .then(|| {
+                            view! {
+                                <div
+                                    class="grid w-full max-w-xs grid-cols-3 gap-3"
+                                    role="group"
+                                    aria-label=tx(T::ShowKeypad)
+                                >
+                                    {DTMF_KEYS
+                                        .into_iter()
+                                        .map(|key| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="flex h-14 items-center justify-center rounded-2xl bg-slate-800 text-2xl hover:bg-slate-700"
+                                                    data-dtmf=key.to_string()
+                                                    on:click=move |_| phone.dtmf(key)
+                                                >
+                                                    {key.to_string()}
+                                                </button>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </div>
+                            }
+                        })
+                }}
                 {controls}
             </section>
         }
     };
     // Folding swaps the panel for the bar; an ended call always shows its panel (and reason).
-    view! {
-        <Show when=move || folded.get() && !over.get() fallback=panel>
-            {bar()}
-        </Show>
-    }
+    view! { {move || if show_bar.get() { Either::Left(bar()) } else { Either::Right(panel()) }} }
 }
 
 pub(super) fn call_id_of(shown: Memo<Option<LiveCall>>) -> Option<String> {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::icons::{Icon, Svg};
-use super::messages::LoadBoundary;
+use super::messages::{LoadBoundary, Loaded};
 use crate::api::calls::CallPage;
 use crate::api::contacts::ContactPage;
 use crate::api::ApiError;
@@ -208,7 +208,6 @@ where
     Q: Clone + PartialEq + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let lang = crate::prefs::prefs().lang;
     let rows = move || {
         list.first.get().map(|result| {
             result.map(|page| {
@@ -227,23 +226,50 @@ where
             })
         })
     };
+    list_frame(
+        Box::new(rows),
+        Callback::new(move |_| list.retry()),
+        Callback::new(move |_| list.load_more()),
+        list.next,
+        list.loading_more,
+        list.more_error,
+    )
+}
+
+/// What every paged list has around its rows: the load boundary, "Load more" and its errors.
+/// Not generic, so the bundle carries it once for both lists.
+fn list_frame(
+    rows: Box<dyn Fn() -> Loaded + Send + Sync>,
+    retry: Callback<()>,
+    load_more: Callback<()>,
+    next: RwSignal<Option<(Generation, String)>>,
+    loading_more: RwSignal<bool>,
+    more_error: RwSignal<Option<ApiError>>,
+) -> impl IntoView {
+    let lang = crate::prefs::prefs().lang;
+    // "Load more" is built again only when there comes to be a next page or none.
+    let has_next = Memo::new(move |_| next.with(Option::is_some));
     view! {
-        <Transition fallback=Loading>
-            <LoadBoundary retry=Callback::new(move |_| list.retry())>{rows}</LoadBoundary>
-        </Transition>
+        <LoadBoundary retry page=rows fallback=Loading keep_while_reloading=true />
         <p role="alert" class="text-sm text-red-700 dark:text-red-400">
-            {move || list.more_error.get().map(|e| super::messages::error_text(lang.get(), &e))}
+            {move || more_error.get().map(|e| super::messages::error_text(lang.get(), &e))}
         </p>
-        <Show when=move || list.next.get().is_some()>
-            <button
-                type="button"
-                class="btn-secondary mx-auto mt-4 block"
-                on:click=move |_| list.load_more()
-                disabled=move || list.loading_more.get()
-            >
-                {tx(T::LoadMore)}
-            </button>
-        </Show>
+        {move || {
+            has_next
+                .get()
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="btn-secondary mx-auto mt-4 block"
+                            on:click=move |_| load_more.run(())
+                            disabled=move || loading_more.get()
+                        >
+                            {tx(T::LoadMore)}
+                        </button>
+                    }
+                })
+        }}
     }
 }
 

@@ -1,5 +1,6 @@
 //! How API errors and number verdicts read to the user.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::api::ApiError;
@@ -143,74 +144,76 @@ pub fn redirect_if_signed_out(error: &ApiError) {
     }
 }
 
-/// The errors an `ErrorBoundary` caught, as the API errors they are.
-fn api_errors(errors: &Errors) -> Vec<ApiError> {
-    errors
-        .iter()
-        .map(|(_, e)| {
-            e.downcast_ref::<ApiError>()
-                .cloned()
-                .unwrap_or_else(|| ApiError::Request(e.to_string()))
-        })
-        .collect()
-}
+/// What a page shows for its data: nothing while it loads, the page, or why it did not load.
+pub type Loaded = Option<Result<AnyView, ApiError>>;
 
-/// The fallback of a page's `ErrorBoundary`: why its data did not load and "Try again"
-/// (unless it is not there). A signed-out user is sent to sign-in instead, by an effect (so
-/// only in the browser, after the page rendered), with a link for the moment in between.
+/// Why a page's data did not load and "Try again" (unless it is not there). A signed-out user
+/// is sent to sign-in instead, by an effect (so only in the browser, after the page rendered),
+/// with a link for the moment in between.
 #[component]
-pub fn LoadError(errors: ArcRwSignal<Errors>, retry: Callback<()>) -> impl IntoView {
+pub fn LoadError(error: ApiError, retry: Callback<()>) -> impl IntoView {
     let lang = prefs().lang;
-    let errors = Memo::new(move |_| errors.with(api_errors));
-    let signed_out = move || errors.with(|e| e.contains(&ApiError::NotSignedIn));
+    let signed_out = error == ApiError::NotSignedIn;
     // Asking again cannot find what is not there.
-    let retryable = move || errors.with(|e| !e.contains(&ApiError::NotFound));
+    let retryable = error != ApiError::NotFound;
     Effect::new(move |_| {
-        if signed_out() {
+        if signed_out {
             redirect_if_signed_out(&ApiError::NotSignedIn);
         }
     });
+    let again = if signed_out {
+        view! {
+            <a class="btn-secondary mt-3" href="/signin">
+                {tx(T::SignInButton)}
+            </a>
+        }
+        .into_any()
+    } else {
+        retryable
+            .then(|| {
+                view! {
+                    <button
+                        type="button"
+                        class="btn-secondary mt-3"
+                        data-testid="load-retry"
+                        on:click=move |_| retry.run(())
+                    >
+                        {tx(T::Retry)}
+                    </button>
+                }
+            })
+            .into_any()
+    };
     view! {
         <div role="alert" class="py-6 text-center" data-testid="load-error">
-            <p class="text-red-700 dark:text-red-400">
-                {move || errors.with(|e| e.first().map(|e| error_text(lang.get(), e)))}
-            </p>
-            {move || {
-                if signed_out() {
-                    view! {
-                        <a class="btn-secondary mt-3" href="/signin">
-                            {tx(T::SignInButton)}
-                        </a>
-                    }
-                        .into_any()
-                } else {
-                    retryable()
-                        .then(|| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="btn-secondary mt-3"
-                                    data-testid="load-retry"
-                                    on:click=move |_| retry.run(())
-                                >
-                                    {tx(T::Retry)}
-                                </button>
-                            }
-                        })
-                        .into_any()
-                }
-            }}
+            <p class="text-red-700 dark:text-red-400">{move || error_text(lang.get(), &error)}</p>
+            {again}
         </div>
     }
 }
 
-/// Its children, or, when their data failed to load, why and "Try again" (`LoadError`). One
-/// error boundary for every page, so the browser bundle carries its code once.
+/// A page's data view (`page`: nothing while loading, the page, or the error) in its
+/// `Suspense` (`fallback` while the data loads) or, for a list that keeps its rows while a new
+/// search loads, its `Transition`; the error shows as [`LoadError`] with "Try again". One
+/// boundary for every page, and not generic, so the browser bundle carries its code once (a
+/// Leptos `ErrorBoundary` here, and a `Suspense` per page, cost 16 and 4 KB gzipped, measured;
+/// docs/decisions.md).
 #[component]
-pub fn LoadBoundary(retry: Callback<()>, children: ChildrenFn) -> impl IntoView {
-    view! {
-        <ErrorBoundary fallback=move |errors| {
-            view! { <LoadError errors retry /> }
-        }>{children()}</ErrorBoundary>
+pub fn LoadBoundary(
+    retry: Callback<()>,
+    page: Box<dyn Fn() -> Loaded + Send + Sync>,
+    #[prop(optional, into)] fallback: ViewFnOnce,
+    #[prop(optional)] keep_while_reloading: bool,
+) -> impl IntoView {
+    let content = move || {
+        page().map(|loaded| match loaded {
+            Ok(page) => Either::Left(page),
+            Err(error) => Either::Right(view! { <LoadError error retry /> }),
+        })
+    };
+    if keep_while_reloading {
+        Either::Left(view! { <Transition fallback>{content}</Transition> })
+    } else {
+        Either::Right(view! { <Suspense fallback>{content}</Suspense> })
     }
 }

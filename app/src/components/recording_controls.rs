@@ -168,43 +168,48 @@ pub(super) fn RecordingControls(
                                     {elapsed}
                                 </span>
                             </p>
-                            <Show when=move || here.get()>
-                                <div class="flex gap-3">
-                                    <button
-                                        type="button"
-                                        class=control
-                                        data-testid=move || {
-                                            if paused.get() { "record-resume" } else { "record-pause" }
+                            {move || {
+                                here.get()
+                                    .then(|| {
+                                        view! {
+                                            <div class="flex gap-3">
+                                                <button
+                                                    type="button"
+                                                    class=control
+                                                    data-testid=move || {
+                                                        if paused.get() { "record-resume" } else { "record-pause" }
+                                                    }
+                                                    on:click=move |_| {
+                                                        phone
+                                                            .record(
+                                                                if paused.get_untracked() {
+                                                                    RecordAction::Resume
+                                                                } else {
+                                                                    RecordAction::Pause
+                                                                },
+                                                            )
+                                                    }
+                                                >
+                                                    {move || tr(
+                                                        if paused.get() {
+                                                            T::ResumeRecording
+                                                        } else {
+                                                            T::PauseRecording
+                                                        },
+                                                    )}
+                                                </button>
+                                                <button
+                                                    type="button"
+                                                    class=control
+                                                    data-testid="record-stop"
+                                                    on:click=move |_| phone.record(RecordAction::Stop)
+                                                >
+                                                    {tx(T::StopRecording)}
+                                                </button>
+                                            </div>
                                         }
-                                        on:click=move |_| {
-                                            phone
-                                                .record(
-                                                    if paused.get_untracked() {
-                                                        RecordAction::Resume
-                                                    } else {
-                                                        RecordAction::Pause
-                                                    },
-                                                )
-                                        }
-                                    >
-                                        {move || tr(
-                                            if paused.get() {
-                                                T::ResumeRecording
-                                            } else {
-                                                T::PauseRecording
-                                            },
-                                        )}
-                                    </button>
-                                    <button
-                                        type="button"
-                                        class=control
-                                        data-testid="record-stop"
-                                        on:click=move |_| phone.record(RecordAction::Stop)
-                                    >
-                                        {tx(T::StopRecording)}
-                                    </button>
-                                </div>
-                            </Show>
+                                    })
+                            }}
                         </div>
                     }
                         .into_any(),

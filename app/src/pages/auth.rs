@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::api::auth::{
@@ -129,37 +130,43 @@ pub fn SignIn() -> impl IntoView {
             |_| browser::go_to("/"),
         );
     };
+    // The code form takes over only when `confirming` turns from none to some (or back).
+    let confirming_now = Memo::new(move |_| confirming.get().is_some());
     view! {
         <AuthFrame title=T::SignInTitle>
-            <Show
-                when=move || confirming.get().is_some()
-                fallback=move || {
-                    view! {
-                        <form on:submit=on_submit novalidate=true>
-                            <Field
-                                label=T::Email
-                                name="email"
-                                kind="email"
-                                autocomplete="username"
-                                value=email
-                            />
-                            <Field
-                                label=T::Password
-                                name="password"
-                                kind="password"
-                                autocomplete="current-password"
-                                value=password
-                            />
+            {move || {
+                if confirming_now.get() {
+                    Either::Left(
+                        view! {
                             <ErrorLine error=state.error />
-                            <SubmitButton state=state label=T::SignInButton />
-                        </form>
-                    }
+                            <ConfirmAccount email=email password=password destination=confirming />
+                        },
+                    )
+                } else {
+                    Either::Right(
+                        view! {
+                            <form on:submit=on_submit novalidate=true>
+                                <Field
+                                    label=T::Email
+                                    name="email"
+                                    kind="email"
+                                    autocomplete="username"
+                                    value=email
+                                />
+                                <Field
+                                    label=T::Password
+                                    name="password"
+                                    kind="password"
+                                    autocomplete="current-password"
+                                    value=password
+                                />
+                                <ErrorLine error=state.error />
+                                <SubmitButton state=state label=T::SignInButton />
+                            </form>
+                        },
+                    )
                 }
-            >
-                <ErrorLine error=state.error />
-                <ConfirmAccount email=email password=password destination=confirming />
-            </Show>
-            <p class="mt-6 text-sm">
+            }} <p class="mt-6 text-sm">
                 <a class="link" href="/forgot">
                     {tx(T::ForgotLink)}
                 </a>
@@ -215,46 +222,53 @@ pub fn SignUp() -> impl IntoView {
             })
             .collect_view()
     };
+    // The code form takes over only when `confirming` turns from none to some (or back).
+    let confirming_now = Memo::new(move |_| confirming.get().is_some());
     view! {
         <AuthFrame title=T::SignUpTitle>
-            <Show
-                when=move || confirming.get().is_some()
-                fallback=move || {
-                    view! {
-                        <form on:submit=on_submit novalidate=true>
-                            <Field
-                                label=T::Email
-                                name="email"
-                                kind="email"
-                                autocomplete="username"
-                                value=email
-                            />
-                            <Field
-                                label=T::Password
-                                name="password"
-                                kind="password"
-                                autocomplete="new-password"
-                                value=password
-                            />
-                            <div class="mb-4 text-sm" id="password-rules">
-                                <p>{tx(T::PasswordRules)}</p>
-                                <ul class="mt-1 space-y-0.5">{rules}</ul>
-                            </div>
-                            <Field
-                                label=T::ConfirmPassword
-                                name="confirm"
-                                kind="password"
-                                autocomplete="new-password"
-                                value=confirm
-                            />
-                            <ErrorLine error=state.error />
-                            <SubmitButton state=state label=T::SignUpButton />
-                        </form>
-                    }
+            {move || {
+                if confirming_now.get() {
+                    Either::Left(
+                        view! {
+                            <ConfirmAccount email=email password=password destination=confirming />
+                        },
+                    )
+                } else {
+                    Either::Right(
+                        view! {
+                            <form on:submit=on_submit novalidate=true>
+                                <Field
+                                    label=T::Email
+                                    name="email"
+                                    kind="email"
+                                    autocomplete="username"
+                                    value=email
+                                />
+                                <Field
+                                    label=T::Password
+                                    name="password"
+                                    kind="password"
+                                    autocomplete="new-password"
+                                    value=password
+                                />
+                                <div class="mb-4 text-sm" id="password-rules">
+                                    <p>{tx(T::PasswordRules)}</p>
+                                    <ul class="mt-1 space-y-0.5">{rules}</ul>
+                                </div>
+                                <Field
+                                    label=T::ConfirmPassword
+                                    name="confirm"
+                                    kind="password"
+                                    autocomplete="new-password"
+                                    value=confirm
+                                />
+                                <ErrorLine error=state.error />
+                                <SubmitButton state=state label=T::SignUpButton />
+                            </form>
+                        },
+                    )
                 }
-            >
-                <ConfirmAccount email=email password=password destination=confirming />
-            </Show>
+            }}
             <p class="mt-6 text-sm">
                 {tx(T::HaveAccount)} " " <a class="link" href="/signin">
                     {tx(T::SignInTitle)}
@@ -353,41 +367,79 @@ pub fn Forgot() -> impl IntoView {
         );
         reset_state.submit(request, move |_| done.set(true));
     };
+    // Each form gives way to the next step only when that step's signal changes.
+    let code_sent = Memo::new(move |_| sent.get().is_some());
+    let password_set = Memo::new(move |_| done.get());
     view! {
         <AuthFrame title=T::ForgotTitle>
-            <Show
-                when=move || sent.get().is_some()
-                fallback=move || {
-                    view! {
-                        <form on:submit=request_code novalidate=true>
-                            <Field
-                                label=T::Email
-                                name="email"
-                                kind="email"
-                                autocomplete="username"
-                                value=email
-                            />
-                            <ErrorLine error=request_state.error />
-                            <SubmitButton state=request_state label=T::SendCode />
-                        </form>
-                    }
-                }
-            >
-                <p
-                    role="status"
-                    class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100"
-                    data-testid="reset-sent"
-                >
-                    {move || match sent.get() {
-                        Some(ResetCodeSentTo::ServerLog) => tx(T::CodeSentLog),
-                        _ => tx(T::CodeSentEmail),
-                    }}
-                </p>
-                <Show
-                    when=move || done.get()
-                    fallback=move || {
+            {move || {
+                if code_sent.get() {
+                    Either::Left(
                         view! {
-                            <form on:submit=set_password novalidate=true>
+                            <p
+                                role="status"
+                                class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100"
+                                data-testid="reset-sent"
+                            >
+                                {move || match sent.get() {
+                                    Some(ResetCodeSentTo::ServerLog) => tx(T::CodeSentLog),
+                                    _ => tx(T::CodeSentEmail),
+                                }}
+                            </p>
+                            {move || {
+                                if password_set.get() {
+                                    Either::Left(
+                                        view! {
+                                            <p role="status" class="text-sm">
+                                                {tx(T::PasswordChanged)}
+                                            </p>
+                                        },
+                                    )
+                                } else {
+                                    Either::Right(
+                                        view! {
+                                            <form on:submit=set_password novalidate=true>
+                                                <Field
+                                                    label=T::Email
+                                                    name="email"
+                                                    kind="email"
+                                                    autocomplete="username"
+                                                    value=email
+                                                />
+                                                <Field
+                                                    label=T::ResetCode
+                                                    name="code"
+                                                    kind="text"
+                                                    autocomplete="one-time-code"
+                                                    value=code
+                                                />
+                                                <Field
+                                                    label=T::NewPassword
+                                                    name="password"
+                                                    kind="password"
+                                                    autocomplete="new-password"
+                                                    value=password
+                                                />
+                                                <Field
+                                                    label=T::ConfirmPassword
+                                                    name="confirm"
+                                                    kind="password"
+                                                    autocomplete="new-password"
+                                                    value=confirm
+                                                />
+                                                <ErrorLine error=reset_state.error />
+                                                <SubmitButton state=reset_state label=T::SetPassword />
+                                            </form>
+                                        },
+                                    )
+                                }
+                            }}
+                        },
+                    )
+                } else {
+                    Either::Right(
+                        view! {
+                            <form on:submit=request_code novalidate=true>
                                 <Field
                                     label=T::Email
                                     name="email"
@@ -395,39 +447,13 @@ pub fn Forgot() -> impl IntoView {
                                     autocomplete="username"
                                     value=email
                                 />
-                                <Field
-                                    label=T::ResetCode
-                                    name="code"
-                                    kind="text"
-                                    autocomplete="one-time-code"
-                                    value=code
-                                />
-                                <Field
-                                    label=T::NewPassword
-                                    name="password"
-                                    kind="password"
-                                    autocomplete="new-password"
-                                    value=password
-                                />
-                                <Field
-                                    label=T::ConfirmPassword
-                                    name="confirm"
-                                    kind="password"
-                                    autocomplete="new-password"
-                                    value=confirm
-                                />
-                                <ErrorLine error=reset_state.error />
-                                <SubmitButton state=reset_state label=T::SetPassword />
+                                <ErrorLine error=request_state.error />
+                                <SubmitButton state=request_state label=T::SendCode />
                             </form>
-                        }
-                    }
-                >
-                    <p role="status" class="text-sm">
-                        {tx(T::PasswordChanged)}
-                    </p>
-                </Show>
-            </Show>
-            <p class="mt-6 text-sm">
+                        },
+                    )
+                }
+            }} <p class="mt-6 text-sm">
                 <a class="link" href="/signin">
                     {tx(T::BackToSignIn)}
                 </a>

@@ -75,90 +75,86 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
             <Svg icon=Icon::ArrowLeft class="h-4 w-4" />
             {tx(T::RecentsTitle)}
         </a>
-        <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <LoadBoundary retry=Callback::new(move |_| {
-                call.refetch()
-            })>
-                {move || {
-                    call.get()
-                        .map(|result| {
-                            result
-                                .map(|entry| {
-                                    let r = entry.record;
-                                    let number = format_e164(&r.e164);
-                                    let who = entry
-                                        .contact_name
-                                        .clone()
-                                        .unwrap_or_else(|| number.clone());
-                                    let status = match r.end_reason {
-                                        Some(reason) => {
-                                            end_reason_text(lang.get(), reason).to_string()
-                                        }
-                                        None => t(lang.get(), T::InProgress).to_string(),
-                                    };
-                                    let duration = r.duration_ms().map(format_duration);
-                                    let href = dial_href(&r.e164);
-                                    view! {
-                                        <leptos_meta::Title text=format!("{who} · Softphone") />
-                                        <div class="flex items-start justify-between gap-3">
-                                            <div>
-                                                <h1
-                                                    class="text-2xl font-semibold tracking-tight"
-                                                    data-testid="call-view-name"
-                                                >
-                                                    {who}
-                                                </h1>
-                                                {entry
-                                                    .contact_name
-                                                    .is_some()
-                                                    .then(|| {
-                                                        view! {
-                                                            <p class="text-slate-600 dark:text-slate-400">
-                                                                {number.clone()}
-                                                            </p>
-                                                        }
-                                                    })}
-                                            </div>
-                                            <a
-                                                class="btn-call-small"
-                                                href=href
-                                                aria-label=tx(T::CallBack)
+        <LoadBoundary
+            fallback=move || view! { <p>{tx(T::Loading)}</p> }
+            retry=Callback::new(move |_| call.refetch())
+            page=Box::new(move || {
+                call.get()
+                    .map(|result| {
+                        result
+                            .map(|entry| {
+                                let r = entry.record;
+                                let number = format_e164(&r.e164);
+                                let who = entry
+                                    .contact_name
+                                    .clone()
+                                    .unwrap_or_else(|| number.clone());
+                                let status = match r.end_reason {
+                                    Some(reason) => end_reason_text(lang.get(), reason).to_string(),
+                                    None => t(lang.get(), T::InProgress).to_string(),
+                                };
+                                let duration = r.duration_ms().map(format_duration);
+                                let href = dial_href(&r.e164);
+                                view! {
+                                    <leptos_meta::Title text=format!("{who} · Softphone") />
+                                    <div class="flex items-start justify-between gap-3">
+                                        <div>
+                                            <h1
+                                                class="text-2xl font-semibold tracking-tight"
+                                                data-testid="call-view-name"
                                             >
-                                                <Svg icon=Icon::Phone class="h-5 w-5" />
-                                            </a>
+                                                {who}
+                                            </h1>
+                                            {entry
+                                                .contact_name
+                                                .is_some()
+                                                .then(|| {
+                                                    view! {
+                                                        <p class="text-slate-600 dark:text-slate-400">
+                                                            {number.clone()}
+                                                        </p>
+                                                    }
+                                                })}
                                         </div>
-                                        <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">
-                                            {started_at(r.started_at)}
-                                        </p>
-                                        <p class="mt-1" data-testid="call-view-status">
-                                            {status}
-                                            {duration.map(|d| format!(" · {d}"))}
-                                        </p>
-                                        <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
-                                            {tx(T::Recording)}
-                                        </h2>
-                                        {move || match recording.get() {
-                                            Some(id) => {
-                                                view! { <RecordingPlayer id on_deleted /> }.into_any()
+                                        <a
+                                            class="btn-call-small"
+                                            href=href
+                                            aria-label=tx(T::CallBack)
+                                        >
+                                            <Svg icon=Icon::Phone class="h-5 w-5" />
+                                        </a>
+                                    </div>
+                                    <p class="mt-3 text-sm text-slate-600 dark:text-slate-400">
+                                        {started_at(r.started_at)}
+                                    </p>
+                                    <p class="mt-1" data-testid="call-view-status">
+                                        {status}
+                                        {duration.map(|d| format!(" · {d}"))}
+                                    </p>
+                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+                                        {tx(T::Recording)}
+                                    </h2>
+                                    {move || match recording.get() {
+                                        Some(id) => {
+                                            view! { <RecordingPlayer id on_deleted /> }.into_any()
+                                        }
+                                        None => {
+                                            view! {
+                                                <p
+                                                    class="mt-2 text-sm text-slate-600 dark:text-slate-400"
+                                                    data-testid="no-recording"
+                                                >
+                                                    "—"
+                                                </p>
                                             }
-                                            None => {
-                                                view! {
-                                                    <p
-                                                        class="mt-2 text-sm text-slate-600 dark:text-slate-400"
-                                                        data-testid="no-recording"
-                                                    >
-                                                        "—"
-                                                    </p>
-                                                }
-                                                    .into_any()
-                                            }
-                                        }}
-                                    }
-                                        .into_any()
-                                })
-                        })
-                }}
-            </LoadBoundary>
-        </Suspense>
+                                                .into_any()
+                                        }
+                                    }}
+                                }
+                                    .into_any()
+                            })
+                    })
+            })
+        />
     }
 }

@@ -99,102 +99,97 @@ pub fn ContactViewPage(data: ContactData) -> impl IntoView {
             <Svg icon=Icon::ArrowLeft class="h-4 w-4" />
             {tx(T::ContactsTitle)}
         </a>
-        <Suspense fallback=move || view! { <p>{tx(T::Loading)}</p> }>
-            <LoadBoundary retry=Callback::new(move |_| {
-                contact.refetch()
-            })>
-                {move || {
-                    contact
-                        .get()
-                        .map(|result| {
-                            result
-                                .map(|c| {
-                                    let edit_href = format!("/contacts/{}/edit", c.id);
-                                    view! {
-                                        <leptos_meta::Title text=format!(
-                                            "{} · Softphone",
-                                            c.name,
-                                        ) />
-                                        <div class="flex items-start justify-between gap-3">
-                                            <div>
-                                                <h1 class="text-2xl font-semibold tracking-tight">
-                                                    {c.name.clone()}
-                                                    {c
-                                                        .favourite
-                                                        .then(|| {
-                                                            view! {
-                                                                <span class="ml-2 text-amber-500" title=tx(T::Favourite)>
-                                                                    "★"
-                                                                </span>
-                                                            }
-                                                        })}
-                                                </h1>
-                                                <p class="text-slate-600 dark:text-slate-400">
-                                                    {c.company.clone()}
-                                                </p>
-                                            </div>
-                                            <div class="flex gap-2">
-                                                <a class="btn-secondary" href=edit_href>
-                                                    <Svg icon=Icon::Pencil class="h-4 w-4" />
-                                                    {tx(T::Edit)}
-                                                </a>
-                                                <button
-                                                    type="button"
-                                                    class="btn-danger"
-                                                    on:click=move |ev| delete.run(ev)
-                                                >
-                                                    <Svg icon=Icon::Trash class="h-4 w-4" />
-                                                    {tx(T::Delete)}
-                                                </button>
-                                            </div>
+        <LoadBoundary
+            fallback=move || view! { <p>{tx(T::Loading)}</p> }
+            retry=Callback::new(move |_| contact.refetch())
+            page=Box::new(move || {
+                contact
+                    .get()
+                    .map(|result| {
+                        result
+                            .map(|c| {
+                                let edit_href = format!("/contacts/{}/edit", c.id);
+                                view! {
+                                    <leptos_meta::Title text=format!("{} · Softphone", c.name) />
+                                    <div class="flex items-start justify-between gap-3">
+                                        <div>
+                                            <h1 class="text-2xl font-semibold tracking-tight">
+                                                {c.name.clone()}
+                                                {c
+                                                    .favourite
+                                                    .then(|| {
+                                                        view! {
+                                                            <span class="ml-2 text-amber-500" title=tx(T::Favourite)>
+                                                                "★"
+                                                            </span>
+                                                        }
+                                                    })}
+                                            </h1>
+                                            <p class="text-slate-600 dark:text-slate-400">
+                                                {c.company.clone()}
+                                            </p>
                                         </div>
-                                        <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
-                                            {tx(T::Numbers)}
-                                        </h2>
-                                        <ul class="mt-2 divide-y divide-slate-200 dark:divide-slate-800">
-                                            {c
-                                                .numbers
-                                                .iter()
-                                                .map(|n| {
-                                                    let shown = format_e164(&n.e164);
-                                                    let href = dial_href(&n.e164);
-                                                    let label = label_text(n.label);
-                                                    let name = c.name.clone();
-                                                    view! {
-                                                        <li class="flex items-center gap-3 py-3">
-                                                            <div class="flex-1">
-                                                                <p class="text-xs text-slate-600 dark:text-slate-400">
-                                                                    {tx(label)}
-                                                                </p>
-                                                                <p class="text-lg">{shown}</p>
-                                                            </div>
-                                                            <a
-                                                                class="btn-call-small"
-                                                                href=href
-                                                                aria-label=move || trf(T::CallName, &[("name", &name)])
-                                                            >
-                                                                <Svg icon=Icon::Phone class="h-5 w-5" />
-                                                            </a>
-                                                        </li>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </ul>
-                                        {(!c.notes.is_empty())
-                                            .then(|| {
+                                        <div class="flex gap-2">
+                                            <a class="btn-secondary" href=edit_href>
+                                                <Svg icon=Icon::Pencil class="h-4 w-4" />
+                                                {tx(T::Edit)}
+                                            </a>
+                                            <button
+                                                type="button"
+                                                class="btn-danger"
+                                                on:click=move |ev| delete.run(ev)
+                                            >
+                                                <Svg icon=Icon::Trash class="h-4 w-4" />
+                                                {tx(T::Delete)}
+                                            </button>
+                                        </div>
+                                    </div>
+                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+                                        {tx(T::Numbers)}
+                                    </h2>
+                                    <ul class="mt-2 divide-y divide-slate-200 dark:divide-slate-800">
+                                        {c
+                                            .numbers
+                                            .iter()
+                                            .map(|n| {
+                                                let shown = format_e164(&n.e164);
+                                                let href = dial_href(&n.e164);
+                                                let label = label_text(n.label);
+                                                let name = c.name.clone();
                                                 view! {
-                                                    <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
-                                                        {tx(T::Notes)}
-                                                    </h2>
-                                                    <p class="mt-2 whitespace-pre-wrap">{c.notes.clone()}</p>
+                                                    <li class="flex items-center gap-3 py-3">
+                                                        <div class="flex-1">
+                                                            <p class="text-xs text-slate-600 dark:text-slate-400">
+                                                                {tx(label)}
+                                                            </p>
+                                                            <p class="text-lg">{shown}</p>
+                                                        </div>
+                                                        <a
+                                                            class="btn-call-small"
+                                                            href=href
+                                                            aria-label=move || trf(T::CallName, &[("name", &name)])
+                                                        >
+                                                            <Svg icon=Icon::Phone class="h-5 w-5" />
+                                                        </a>
+                                                    </li>
                                                 }
-                                            })}
-                                    }
-                                        .into_any()
-                                })
-                        })
-                }}
-            </LoadBoundary>
-        </Suspense>
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                    {(!c.notes.is_empty())
+                                        .then(|| {
+                                            view! {
+                                                <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+                                                    {tx(T::Notes)}
+                                                </h2>
+                                                <p class="mt-2 whitespace-pre-wrap">{c.notes.clone()}</p>
+                                            }
+                                        })}
+                                }
+                                    .into_any()
+                            })
+                    })
+            })
+        />
     }
 }

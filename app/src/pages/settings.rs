@@ -77,32 +77,31 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                 {tx(T::Account)}
             </h2>
             <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::SignedInAs)}</p>
-            <Suspense fallback=|| {
-                view! {
-                    <p class="font-medium" data-testid="account-email">
-                        "…"
-                    </p>
+            <LoadBoundary
+                fallback=|| {
+                    view! {
+                        <p class="font-medium" data-testid="account-email">
+                            "…"
+                        </p>
+                    }
                 }
-            }>
-                <LoadBoundary retry=Callback::new(move |_| {
-                    account.refetch()
-                })>
-                    {move || {
-                        account
-                            .get()
-                            .map(|result| {
-                                result
-                                    .map(|a| {
-                                        view! {
-                                            <p class="font-medium" data-testid="account-email">
-                                                {a.map(|a| a.email)}
-                                            </p>
-                                        }
-                                    })
-                            })
-                    }}
-                </LoadBoundary>
-            </Suspense>
+                retry=Callback::new(move |_| account.refetch())
+                page=Box::new(move || {
+                    account
+                        .get()
+                        .map(|result| {
+                            result
+                                .map(|a| {
+                                    view! {
+                                        <p class="font-medium" data-testid="account-email">
+                                            {a.map(|a| a.email)}
+                                        </p>
+                                    }
+                                        .into_any()
+                                })
+                        })
+                })
+            />
             <button
                 type="button"
                 class="btn-secondary mt-3"
@@ -228,47 +227,45 @@ fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> im
             <h2 id="settings-recording" class="card-title">
                 {tx(T::RecordingSetting)}
             </h2>
-            <Suspense fallback=|| "…">
-                <LoadBoundary retry=Callback::new(move |_| {
-                    preferences.refetch()
-                })>
-                    {move || {
-                        preferences
-                            .get()
-                            .map(|loaded| {
-                                loaded
-                                    .map(|_| {
-                                        view! {
-                                            <fieldset data-testid="recording-mode">
-                                                <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
-                                                <div class="flex flex-wrap gap-2">
-                                                    {options
-                                                        .into_iter()
-                                                        .map(|(m, label)| {
-                                                            view! {
-                                                                <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
-                                                                    <input
-                                                                        type="radio"
-                                                                        name="recording-mode"
-                                                                        class="accent-teal-700"
-                                                                        value=m.as_str()
-                                                                        prop:checked=move || mode() == Some(m)
-                                                                        on:change=move |_| choose(m)
-                                                                    />
-                                                                    {tx(label)}
-                                                                </label>
-                                                            }
-                                                        })
-                                                        .collect_view()}
-                                                </div>
-                                            </fieldset>
-                                        }
-                                            .into_any()
-                                    })
-                            })
-                    }}
-                </LoadBoundary>
-            </Suspense>
+            <LoadBoundary
+                fallback=|| "…"
+                retry=Callback::new(move |_| preferences.refetch())
+                page=Box::new(move || {
+                    preferences
+                        .get()
+                        .map(|loaded| {
+                            loaded
+                                .map(|_| {
+                                    view! {
+                                        <fieldset data-testid="recording-mode">
+                                            <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
+                                            <div class="flex flex-wrap gap-2">
+                                                {options
+                                                    .into_iter()
+                                                    .map(|(m, label)| {
+                                                        view! {
+                                                            <label class="chip cursor-pointer has-[:checked]:border-teal-700 has-[:checked]:bg-teal-50 dark:has-[:checked]:bg-teal-950">
+                                                                <input
+                                                                    type="radio"
+                                                                    name="recording-mode"
+                                                                    class="accent-teal-700"
+                                                                    value=m.as_str()
+                                                                    prop:checked=move || mode() == Some(m)
+                                                                    on:change=move |_| choose(m)
+                                                                />
+                                                                {tx(label)}
+                                                            </label>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </div>
+                                        </fieldset>
+                                    }
+                                        .into_any()
+                                })
+                        })
+                })
+            />
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
             <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">
                 {move || status.get()}
