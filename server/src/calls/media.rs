@@ -9,7 +9,9 @@ use super::chime_leg::ChimeLeg;
 
 pub(crate) enum Media {
     Gateway(CallLeg),
-    Chime(ChimeLeg),
+    /// Boxed: the meeting, its seats and the clients are much larger than a gateway leg's
+    /// channels.
+    Chime(Box<ChimeLeg>),
 }
 
 /// What the state machine asks of the media.
