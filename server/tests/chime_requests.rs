@@ -536,3 +536,30 @@ async fn a_response_without_what_the_call_needs_is_unavailable() {
         .unwrap_err();
     assert_eq!(kind(&got), "unavailable", "{got}");
 }
+
+#[tokio::test]
+async fn numbers_the_service_quotes_are_masked_in_the_error() {
+    use voice::operation::create_sip_media_application_call::CreateSipMediaApplicationCallError as Create;
+    let rule = mock!(voice::Client::create_sip_media_application_call).then_error(|| {
+        Create::BadRequestException(
+            voice::types::error::BadRequestException::builder()
+                .meta(
+                    meetings::error::ErrorMetadata::builder()
+                        .code("BadRequestException")
+                        .message("FromPhoneNumber +6531590000 is not in the phone number inventory")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let got = control(&[], &[&rule])
+        .create_sma_call(&arguments())
+        .await
+        .unwrap_err();
+    let text = got.to_string();
+    assert!(!text.contains("6531590000"), "{text}");
+    assert!(
+        text.contains("FromPhoneNumber <number> is not in"),
+        "{text}"
+    );
+}

@@ -9,5 +9,7 @@ pub mod sdp;
 pub mod simulator;
 pub mod sip;
 mod tasks;
+
+pub use tasks::redact_numbers;
 pub mod tones;
 pub mod wav;

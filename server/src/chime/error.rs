@@ -69,19 +69,22 @@ where
     E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
+    // The service's messages can quote the numbers of the request (caller ID, target): they
+    // are masked here, so no log or call-log cause carries them.
+    let redact = telephony::redact_numbers;
     match &error {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let message = e.message().unwrap_or("no message").to_string();
+            let message = redact(e.message().unwrap_or("no message"));
             ChimeError::from_code(operation, e.code(), message)
         }
         SdkError::ConstructionFailure(_) => ChimeError::InvalidRequest {
             operation,
-            message: DisplayErrorContext(&error).to_string(),
+            message: redact(&DisplayErrorContext(&error).to_string()),
         },
         _ => ChimeError::Unavailable {
             operation,
-            message: DisplayErrorContext(&error).to_string(),
+            message: redact(&DisplayErrorContext(&error).to_string()),
         },
     }
 }
