@@ -13,7 +13,7 @@ async fn a_busy_number_ends_the_call_busy() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
     start(&rig.calls, "c-busy", "+6560000003").await;
-    let _joined = rig.join(&tab, "c-busy").await;
+    let mut joined = rig.join(&tab, "c-busy").await;
     let states = wait_state(&mut tab, ended(EndReason::Busy, HangupBy::Remote)).await;
     assert!(states.contains(&CallState::Dialing), "{states:?}");
     assert!(
@@ -27,5 +27,8 @@ async fn a_busy_number_ends_the_call_busy() {
     assert_eq!(record.hangup_by.as_deref(), Some("remote"));
     assert_eq!(record.answered_at, None);
     assert!(record.ended_at.is_some());
+    let cause = record.sip_cause.unwrap_or_default();
+    assert!(cause.contains("486"), "{cause:?}");
     rig.sma_call("c-busy").await;
+    meeting_deleted(&rig, &mut joined).await;
 }

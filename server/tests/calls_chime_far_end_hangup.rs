@@ -13,7 +13,7 @@ async fn the_far_end_hangs_up() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
     start(&rig.calls, "c-bye", "+6560000006").await;
-    let _joined = rig.join(&tab, "c-bye").await;
+    let mut joined = rig.join(&tab, "c-bye").await;
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
     wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Remote)).await;
     let record = record_of(&rig.calls, "c-bye").await;
@@ -21,4 +21,5 @@ async fn the_far_end_hangs_up() {
     assert_eq!(record.hangup_by.as_deref(), Some("remote"));
     assert!(record.answered_at.is_some() && record.ended_at.is_some());
     rig.sma_call("c-bye").await;
+    meeting_deleted(&rig, &mut joined).await;
 }

@@ -52,7 +52,7 @@ async fn keys_reach_the_handler_once_the_call_is_answered() {
     };
     // Nobody is in the meeting yet, so the handler cannot have bridged: not answered.
     refused(send(&rig.calls, &tab, digits("1")).await, before);
-    let _joined = testkit::chime::join_meeting(&meeting, &attendee)
+    let mut joined = testkit::chime::join_meeting(&meeting, &attendee)
         .await
         .expect("the browser joins");
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
@@ -102,4 +102,5 @@ async fn keys_reach_the_handler_once_the_call_is_answered() {
 
     send(&rig.calls, &tab, hangup("c-keys")).await;
     wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Agent)).await;
+    meeting_deleted(&rig, &mut joined).await;
 }

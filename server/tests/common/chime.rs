@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, ServerMessage};
+use chime_standin::signal::CLOSE_MEETING_ENDED;
 use chime_standin::{Running, RuntimeConfig, SmaCallRecord, StandInConfig};
 use server::calls::Provider;
 use server::chime::{ChimeControl, ChimeSettings};
@@ -173,4 +174,15 @@ pub async fn hears_its_own_echo(joined: &MeetingPeer) {
     })
     .await;
     assert_eq!(joined.peer.with_state(|s| s.crosstalk), 0, "only its own");
+}
+
+/// The call's meeting was deleted: the browser's session is closed as Chime closes one for a
+/// meeting that ended (4410), and the stand-in no longer has the meeting.
+pub async fn meeting_deleted(rig: &ChimeRig, joined: &mut MeetingPeer) {
+    let code = joined
+        .closed(Duration::from_secs(5))
+        .await
+        .expect("the session closes");
+    assert_eq!(code, Some(CLOSE_MEETING_ENDED));
+    assert!(rig.stand_in.stand_in.meeting(&joined.meeting_id).is_none());
 }
