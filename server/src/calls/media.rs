@@ -9,7 +9,8 @@ use super::chime_leg::ChimeLeg;
 
 pub(crate) enum Media {
     Gateway(CallLeg),
-    Chime(ChimeLeg),
+    /// Boxed: the meeting and its seats are several times a gateway leg's size.
+    Chime(Box<ChimeLeg>),
 }
 
 /// What the state machine asks of the media.

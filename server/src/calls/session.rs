@@ -136,7 +136,7 @@ impl Session {
                             Ok((leg, join)) => {
                                 let _ = reply.send(Ok(join));
                                 self.live.media_connection = Some(connection);
-                                return Some(Media::Chime(leg));
+                                return Some(Media::Chime(Box::new(leg)));
                             }
                             Err(e) => {
                                 tracing::error!(call = %self.record.id, error = %e, "the call's meeting was not created");
