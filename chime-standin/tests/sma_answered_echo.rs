@@ -7,9 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::call::*;
-use common::*;
 use telephony::tones::tone_purity;
-use testkit::peer::{PeerCommand, Source};
+use testkit::peer::{until, PeerCommand, Source};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answered_echo_call_then_the_agents_hang_up() {

@@ -7,9 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::call::*;
-use common::*;
 use telephony::tones::{DtmfDetector, FRAME_SAMPLES};
-use testkit::peer::{PeerCommand, Source};
+use testkit::peer::{until, PeerCommand, Source};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digits_reach_the_read_back_number() {

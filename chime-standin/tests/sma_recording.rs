@@ -8,9 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::call::*;
-use common::*;
 use telephony::tones::{tone_purity, ToneGenerator};
-use testkit::peer::{PeerCommand, Source};
+use testkit::peer::{until, PeerCommand, Source};
 
 /// The left and right channels of a 16-bit stereo WAV written by the gateway's writer.
 fn channels(bytes: &[u8]) -> (Vec<i16>, Vec<i16>) {

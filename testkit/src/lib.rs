@@ -1,11 +1,15 @@
 //! Test-only code shared by telephony's and the server's tests and benches; never a normal
 //! dependency of a production crate (see `docs/testing.md`).
 //!
+//! - `chime` (feature `chime`): the browser's part in a Chime meeting through the stand-in's
+//!   signalling.
 //! - [`peer`]: a WebRTC peer playing the browser's part.
 //! - [`rig`]: the PSTN simulator and a gateway on loopback, and calls through them.
 //! - `store` and `recordings` (feature `conformance`): the suites every `Store` and
 //!   `Recordings` adapter passes, one test per case.
 
+#[cfg(feature = "chime")]
+pub mod chime;
 pub mod peer;
 #[cfg(feature = "conformance")]
 pub mod recordings;

@@ -360,3 +360,13 @@ impl PeerTask {
         }
     }
 }
+
+/// Polls `done` on the peer's state every 20 ms for at most `within` (the state has no event to
+/// wait on); panics when time runs out.
+pub async fn until(peer: &BrowserPeer, within: Duration, done: impl Fn(&PeerState) -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !peer.with_state(|s| done(s)) {
+        assert!(tokio::time::Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -10,7 +10,6 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chime_standin::signal::SESSION_PROTOCOL;
 use chime_standin::{Running, RuntimeConfig, StandInConfig};
 use sma::report::{now_ms, verify, Reporter, SIGNATURE_HEADER};
 use testkit::peer::BrowserPeer;
@@ -153,7 +152,11 @@ impl Scenario {
         .await
         .expect("stand-in starts");
         let addr = running.stand_in.addr();
-        let (meeting_id, url, agent_token, _) = meeting_with_attendee(addr).await;
+        let (meeting, agent) = meeting_and_attendee(addr).await;
+        let meeting_id = meeting["Meeting"]["MeetingId"]
+            .as_str()
+            .expect("an id")
+            .to_string();
         let (status, phone) = request(
             addr,
             "POST",
@@ -168,24 +171,14 @@ impl Scenario {
             .to_string();
 
         // The browser: signalling, then its audio answered by the gateway.
-        let mut peer = BrowserPeer::new(LOOPBACK, true).await.expect("a peer");
-        let socket = if options.browser {
-            let (mut socket, _) = connect(&url, &[SESSION_PROTOCOL, &agent_token])
+        let (peer, socket) = if options.browser {
+            let joined = join_meeting(&meeting.to_string(), &agent.to_string())
                 .await
-                .expect("joins");
-            send(&mut socket, join()).await;
-            next_frame(&mut socket).await;
-            next_frame(&mut socket).await;
-            send(&mut socket, subscribe(&peer.offer, &addr.to_string())).await;
-            let answer = next_frame(&mut socket)
-                .await
-                .suback
-                .and_then(|s| s.sdp_answer)
-                .expect("an SDP answer");
-            peer.accept_answer(answer);
-            Some(socket)
+                .expect("the browser joins");
+            (joined.peer, Some(joined.socket))
         } else {
-            None
+            let peer = BrowserPeer::new(LOOPBACK, true).await.expect("a peer");
+            (peer, None)
         };
         Scenario {
             rig,

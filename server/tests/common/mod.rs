@@ -3,6 +3,8 @@
 //! own types, so this part stays here), and `testkit`'s peer for the browser.
 #![allow(dead_code)]
 
+pub mod chime;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,7 +29,8 @@ pub const ALICE: &str = "alice-sub";
 
 pub struct Rig {
     _simulator: PstnSimulator,
-    pub hub: CallHub,
+    /// Shared: the Chime rig's progress endpoint holds it too.
+    pub hub: Arc<CallHub>,
     pub store: Arc<SqliteStore>,
     pub recordings: Arc<DiskRecordings>,
     /// Where the recordings are (a fresh directory per rig).
@@ -47,26 +50,45 @@ pub async fn rig_with(ports: (u16, u16), offer_timeout: Duration, pause: PauseMo
         ports,
     )
     .await;
+    calls_rig(
+        simulator,
+        server::calls::Provider::Gateway(gateway),
+        Some(pause),
+        offer_timeout,
+    )
+    .await
+}
+
+/// The hub over `provider` with a fresh SQLite store; a disk recorder pausing with `pause`
+/// when given (none: the record controls say recording is not available).
+pub async fn calls_rig(
+    simulator: PstnSimulator,
+    provider: server::calls::Provider,
+    pause: Option<PauseMode>,
+    offer_timeout: Duration,
+) -> Rig {
     let store = Arc::new(SqliteStore::in_memory().await.unwrap());
     let recordings_dir =
         std::env::temp_dir().join(format!("softphone-rec-{}", uuid::Uuid::new_v4()));
     let recordings = Arc::new(DiskRecordings::open(&recordings_dir).unwrap());
-    let recorder = Arc::new(Recorder {
-        store: store.clone(),
-        recordings: recordings.clone(),
-        clock: Arc::new(SystemClock),
-        settings: RecorderSettings::new(pause, None, 30),
+    let recorder = pause.map(|pause| {
+        Arc::new(Recorder {
+            store: store.clone(),
+            recordings: recordings.clone(),
+            clock: Arc::new(SystemClock),
+            settings: RecorderSettings::new(pause, None, 30),
+        })
     });
-    let hub = CallHub::with_limits(
-        server::calls::Provider::Gateway(gateway),
+    let hub = Arc::new(CallHub::with_limits(
+        provider,
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(Mutex::new(CallGuard::new(GuardLimits::default()))),
         vec![],
-        Some(recorder),
+        recorder,
         CallLimits::default(),
         offer_timeout,
-    );
+    ));
     Rig {
         _simulator: simulator,
         hub,
