@@ -104,7 +104,11 @@ impl Session {
         loop {
             tokio::select! {
                 _ = &mut deadline => {
-                    self.finish(EndReason::Failed, HangupBy::System, Some("the browser sent no audio offer".into())).await;
+                    let cause = match self.hub.provider {
+                        Provider::Chime(_) => "the browser did not ask for the call's meeting",
+                        _ => "the browser sent no audio offer",
+                    };
+                    self.finish(EndReason::Failed, HangupBy::System, Some(cause.into())).await;
                     return None;
                 }
                 c = self.commands.recv() => match c {
