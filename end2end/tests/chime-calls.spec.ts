@@ -60,6 +60,8 @@ test.describe("calls through Chime (the local stand-in)", () => {
     const frames = await dialThroughChime(page, ECHO);
     const panel = page.getByTestId("call-panel");
     await expect(panel).toHaveAttribute("data-state", "ringing", { timeout: 15_000 });
+    // The gateway's ringback (425 Hz, Singapore cadence) reaches the meeting while the far end rings.
+    expect((await listen(page, 425, 1200)).peak).toBeGreaterThan(0.5);
     await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 20_000 });
 
     // The server said the audio goes through a meeting, the tab asked to join it, and the SDK
