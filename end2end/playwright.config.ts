@@ -69,9 +69,11 @@ export default defineConfig({
     },
   },
   // The real server binary built by `cargo leptos build`, on a fresh data directory; started
-  // before the tests and stopped after them. With moto running (scripts/test.sh starts it and
-  // makes the bucket, table and user pool), a second one runs on the AWS back ends instead:
-  // recordings in S3, data in DynamoDB, accounts in Cognito (all moto's).
+  // before the tests and stopped after them. A second one (port + 2) carries calls in the Chime
+  // shape, through the local Chime stand-in it starts in process (tests/chime-calls.spec.ts).
+  // With moto running (scripts/test.sh starts it and makes the bucket, table and user pool), a
+  // third runs on the AWS back ends instead: recordings in S3, data in DynamoDB, accounts in
+  // Cognito (all moto's).
   webServer: [{
     command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}" 2>&1`,
     cwd: root,
@@ -85,6 +87,23 @@ export default defineConfig({
       LEPTOS_OUTPUT_NAME: "softphone",
       SOFTPHONE_DATA_DIR: process.env.E2E_DATA_DIR,
       SOFTPHONE_LOG_FORMAT: "json",
+      RUST_LOG: "info",
+    },
+  }, {
+    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.chime" 2>&1`,
+    cwd: root,
+    url: `http://127.0.0.1:${port + 2}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port + 2}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_OUTPUT_NAME: "softphone",
+      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "chime"),
+      SOFTPHONE_LOG_FORMAT: "json",
+      SOFTPHONE_MEDIA_PORTS: "43000-43999",
+      SOFTPHONE_TELEPHONY: "chime-standin",
       RUST_LOG: "info",
     },
   }, ...(process.env.SOFTPHONE_TEST_MOTO ? [{

@@ -99,8 +99,8 @@ impl Runtime {
                 "the call is already bridged",
             );
         }
-        // The gateway plays its own ringback while the target rings (RingbackTone is not
-        // fetched: there is no S3 here).
+        // The gateway's own ringback plays while the target rings (started on its 180 in
+        // `on_leg_event`; RingbackTone is not fetched: there is no S3 here).
         media.leg.command(LegCommand::Dial {
             callee: target.clone(),
         });

@@ -242,6 +242,13 @@ impl Runtime {
     async fn on_leg_event(&mut self, leg_event: Option<LegEvent>) {
         let bridging = self.bridge.is_some();
         let leg_b_up = self.leg_b.as_ref().is_some_and(Leg::is_connected);
+        // The agent hears ringback while the target rings (180), the network's own tones once
+        // it sends early media; the gateway plays it only when told, and stops it on the answer.
+        match leg_event {
+            Some(LegEvent::Ringing) if bridging => self.command(LegCommand::Ringback(true)),
+            Some(LegEvent::EarlyMedia) if bridging => self.command(LegCommand::Ringback(false)),
+            _ => {}
+        }
         let step = match leg_event {
             Some(LegEvent::Ringing | LegEvent::EarlyMedia) if bridging => {
                 match self.bridge.as_mut() {
@@ -317,6 +324,7 @@ impl Runtime {
     fn bridge_failed(&mut self, status: Option<u16>, kind: &str, message: &str) -> Value {
         let action = self.bridge.take().map(|b| b.action).unwrap_or(Value::Null);
         self.leg_b = None;
+        self.command(LegCommand::Ringback(false));
         let mut extra = vec![("CallId", json!(self.leg_a.call_id))];
         if let Some(status) = status {
             extra.push(("SipResponseCode", json!(status)));

@@ -351,14 +351,16 @@ impl Session {
                 if !matches!(self.live.state, CallState::Connected { .. }) {
                     return Err("recording starts once the call is answered".into());
                 }
-                if self.live.recording_mode == RecordingMode::Never {
-                    return Err("recording is off in your settings".into());
+                // What the server cannot do first: without a recorder the call's mode is
+                // `Never` too, and "off in your settings" would blame the user.
+                if !media.can_record() {
+                    return Err("recording is not available for calls through Chime yet".into());
                 }
                 let Some(recorder) = self.hub.recorder.clone() else {
                     return Err("recording is not available on this server".into());
                 };
-                if !media.can_record() {
-                    return Err("recording is not available for calls through Chime yet".into());
+                if self.live.recording_mode == RecordingMode::Never {
+                    return Err("recording is off in your settings".into());
                 }
                 let started = recorder
                     .start(&self.owner, &self.record.id)
