@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         }
         Invocation::RecordingsRetention { config, dry_run } => retention(config, dry_run),
         Invocation::DynamodbCreateTable(config) => create_table(config),
+        Invocation::ChimeProvision { config, args } => chime_provision(config, args),
     }
 }
 
@@ -120,6 +121,36 @@ fn create_table(config: Config) -> ExitCode {
     match runtime.block_on(server::create_table_cli(config)) {
         Ok(done) => {
             println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn chime_provision(config: Config, args: server::config::ProvisionArgs) -> ExitCode {
+    let (Some(lambda_arn), Some(caller_id)) = (args.lambda_arn, config.chime.caller_id) else {
+        eprintln!(
+            "error: chime provision needs the handler's Lambda ARN (--lambda-arn or \
+             SOFTPHONE_CHIME_SMA_LAMBDA_ARN) and the caller ID (SOFTPHONE_CHIME_CALLER_ID)"
+        );
+        return ExitCode::from(2);
+    };
+    let request = server::chime::provision::ProvisionRequest {
+        name: args.name,
+        lambda_arn,
+        caller_id,
+        dry_run: args.dry_run,
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(server::chime::provision_cli(&request)) {
+        Ok(report) => {
+            println!("{report}");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -31,8 +31,12 @@ fn server_help_lists_the_commands_and_every_variable() {
     );
     assert!(output.status.success(), "{output:?}");
     let help = stdout(&output);
-    for command in ["serve", "numbers", "recordings", "dynamodb"] {
-        assert!(help.contains(command), "{command}: {help}");
+    for command in ["serve", "numbers", "recordings", "dynamodb", "chime"] {
+        // A command's own line, not a variable's name that contains the word.
+        assert!(
+            help.contains(&format!("\n  {command} ")),
+            "{command}: {help}"
+        );
     }
     for name in [
         "LEPTOS_SITE_ADDR",
@@ -60,6 +64,11 @@ fn each_command_has_help() {
         (
             &["dynamodb", "create-table", "--help"],
             "SOFTPHONE_DYNAMODB_TABLE",
+        ),
+        (&["chime", "--help"], "provision"),
+        (
+            &["chime", "provision", "--help"],
+            "SOFTPHONE_CHIME_SMA_LAMBDA_ARN",
         ),
     ] {
         let output = server(args, &[]);
@@ -147,4 +156,27 @@ fn a_dotenv_file_in_the_working_directory_is_read_under_the_environment() {
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn chime_provision_names_what_it_is_missing_before_asking_aws() {
+    let output = server(&["chime", "provision", "--dry-run"], &[]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in [
+        "SOFTPHONE_CHIME_SMA_LAMBDA_ARN",
+        "SOFTPHONE_CHIME_CALLER_ID",
+    ] {
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+    let output = server(
+        &["chime", "provision", "--dry-run", "--lambda-arn", "sma"],
+        &[("SOFTPHONE_CHIME_CALLER_ID", "+6531590000")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"--lambda-arn "sma" is not a Lambda function ARN"#),
+        "{stderr}"
+    );
 }

@@ -5,6 +5,7 @@
 
 mod error;
 mod meetings;
+pub mod provision;
 mod voice;
 
 pub use error::ChimeError;
@@ -100,4 +101,17 @@ impl ChimeControl {
     pub fn settings(&self) -> &ChimeSettings {
         &self.settings
     }
+}
+
+/// `server chime provision`: a chime-sdk-voice client with the SDK's standard configuration,
+/// in the Region of the handler's Lambda function (where the application must be).
+pub async fn provision_cli(
+    request: &provision::ProvisionRequest,
+) -> Result<provision::ProvisionReport, provision::ProvisionError> {
+    let region = request.region()?.to_string();
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .load()
+        .await;
+    provision::provision(&aws_sdk_chimesdkvoice::Client::new(&shared), request).await
 }

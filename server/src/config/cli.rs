@@ -36,6 +36,9 @@ pub enum Command {
     /// The DynamoDB table of SOFTPHONE_STORE=dynamodb
     #[command(subcommand)]
     Dynamodb(DynamodbCommand),
+    /// Amazon Chime SDK PSTN Audio (SOFTPHONE_TELEPHONY=chime)
+    #[command(subcommand)]
+    Chime(ChimeCommand),
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -61,6 +64,28 @@ pub enum DynamodbCommand {
     CreateTable,
 }
 
+#[derive(clap::Subcommand, Debug)]
+pub enum ChimeCommand {
+    /// Check the caller ID (SOFTPHONE_CHIME_CALLER_ID) in the account's phone numbers, then
+    /// create or update the SIP media application and its SIP rule; changes nothing when all
+    /// is in place
+    Provision(ProvisionArgs),
+}
+
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionArgs {
+    /// The SIP media application's name (a later run finds it by this name)
+    #[arg(long, env = "SOFTPHONE_CHIME_SMA_NAME", default_value = "softphone")]
+    pub name: String,
+    /// The ARN of the handler's Lambda function (the stack's SmaFunctionArn output); the
+    /// application is made in its Region
+    #[arg(long, env = "SOFTPHONE_CHIME_SMA_LAMBDA_ARN", value_name = "ARN")]
+    pub lambda_arn: Option<String>,
+    /// Show what would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// What the command line asks for, with the configuration when the command needs one.
 #[derive(Debug)]
 pub enum Invocation {
@@ -68,6 +93,7 @@ pub enum Invocation {
     NumbersCheck(CheckArgs),
     RecordingsRetention { config: Config, dry_run: bool },
     DynamodbCreateTable(Config),
+    ChimeProvision { config: Config, args: ProvisionArgs },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +141,9 @@ where
         Some(Command::Dynamodb(DynamodbCommand::CreateTable)) => {
             Invocation::DynamodbCreateTable(config)
         }
+        Some(Command::Chime(ChimeCommand::Provision(args))) => {
+            Invocation::ChimeProvision { config, args }
+        }
     })
 }
 
@@ -122,7 +151,16 @@ where
 /// environment when an argument is built, so that is dropped and the value given instead
 /// (as the default: a flag on the command line still wins).
 fn command(environment: &Environment) -> clap::Command {
-    Cli::command().mut_args(|arg| {
+    with_environment(Cli::command(), environment)
+}
+
+/// [`command`] for `cmd` and, the same way, each of its subcommands' own options.
+fn with_environment(cmd: clap::Command, environment: &Environment) -> clap::Command {
+    let subcommands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    let cmd = cmd.mut_args(|arg| {
         let value = arg
             .get_env()
             .and_then(|name| name.to_str())
@@ -133,6 +171,9 @@ fn command(environment: &Environment) -> clap::Command {
             Some(value) => arg.default_value(value),
             None => arg,
         }
+    });
+    subcommands.iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sub| with_environment(sub, environment))
     })
 }
 
@@ -228,6 +269,63 @@ mod tests {
                 Err(CliError::Usage(e)) => assert_eq!(e.exit_code(), 2, "{bad:?}"),
                 other => panic!("{bad:?}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn chime_provision_takes_flags_or_the_environment() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:sma";
+        match parse_with(
+            &[
+                "server",
+                "chime",
+                "provision",
+                "--dry-run",
+                "--lambda-arn",
+                arn,
+            ],
+            &[],
+        ) {
+            Ok(Invocation::ChimeProvision { args, .. }) => assert_eq!(
+                args,
+                ProvisionArgs {
+                    name: "softphone".into(),
+                    lambda_arn: Some(arn.into()),
+                    dry_run: true,
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse_with(
+            &["server", "chime", "provision"],
+            &[
+                ("SOFTPHONE_CHIME_SMA_NAME", "office"),
+                ("SOFTPHONE_CHIME_SMA_LAMBDA_ARN", arn),
+                ("SOFTPHONE_CHIME_CALLER_ID", "+6531590000"),
+            ],
+        ) {
+            Ok(Invocation::ChimeProvision { config, args }) => {
+                assert_eq!(args.name, "office");
+                assert_eq!(args.lambda_arn.as_deref(), Some(arn));
+                assert!(!args.dry_run);
+                assert_eq!(config.chime.caller_id.as_deref(), Some("+6531590000"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A flag wins over the environment; no ARN parses (provision says what is missing).
+        match parse_with(
+            &["server", "chime", "provision", "--name", "flag"],
+            &[("SOFTPHONE_CHIME_SMA_NAME", "env")],
+        ) {
+            Ok(Invocation::ChimeProvision { args, .. }) => {
+                assert_eq!(args.name, "flag");
+                assert_eq!(args.lambda_arn, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_with(&["server", "chime"], &[]) {
+            Err(CliError::Usage(e)) => assert_eq!(e.exit_code(), 2),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 pub use aws::{IdentityConfig, RecordingsBackend, RecordingsConfig, StoreConfig};
 pub use chime::ChimeConfig;
-pub use cli::{parse, Cli, CliError, Command, Invocation};
+pub use cli::{parse, Cli, CliError, Command, Invocation, ProvisionArgs};
 pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
