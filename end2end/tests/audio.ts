@@ -1,4 +1,4 @@
-import { Page } from "@playwright/test";
+import { expect, Page } from "@playwright/test";
 
 // What the page hears from the far end (the remote <audio> element), measured in the page.
 
@@ -74,4 +74,26 @@ export async function hearKeys(page: Page, ms: number): Promise<string> {
     await ctx.close();
     return heard;
   }, ms);
+}
+
+/** The fake microphone's 440 Hz tone comes back from the echo number; muting silences the
+ *  echo (the far end gets silence) and unmuting brings it back. `firstMs`, `settleMs`: how
+ *  long the audio path takes to settle before the first measurement and after each press. */
+export async function expectEchoThenMuteSilences(page: Page, firstMs: number, settleMs: number): Promise<void> {
+  await page.waitForTimeout(firstMs);
+  const heard = await listen(page, 440);
+  expect(heard.rms).toBeGreaterThan(0.01);
+  expect(heard.purity).toBeGreaterThan(0.5);
+
+  await page.getByTestId("mute-button").click();
+  await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByTestId("muted-note")).toBeVisible();
+  await page.waitForTimeout(settleMs);
+  const muted = await listen(page, 440);
+  expect(muted.rms).toBeLessThan(heard.rms / 10);
+
+  await page.getByTestId("mute-button").click();
+  await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "false");
+  await page.waitForTimeout(settleMs);
+  expect((await listen(page, 440)).rms).toBeGreaterThan(0.01);
 }

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
-import { hearKeys, listen } from "./audio";
+import { expectEchoThenMuteSilences, hearKeys, listen } from "./audio";
 import { dial, hydrated, signUp } from "./helpers";
 
 // Test numbers of the built-in PSTN simulator (README, docs/telephony.md).
@@ -27,24 +27,8 @@ for (const [label, viewport] of [
       await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 10_000 });
       await expect(page.getByTestId("call-timer")).toHaveText(/^0:0\d$/);
 
-      // The fake microphone's 440 Hz tone comes back from the echo number.
-      await page.waitForTimeout(800);
-      const heard = await listen(page, 440);
-      expect(heard.rms).toBeGreaterThan(0.01);
-      expect(heard.purity).toBeGreaterThan(0.5);
-
-      // Muted: the far end gets silence, so the echo falls silent too.
-      await page.getByTestId("mute-button").click();
-      await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "true");
-      await expect(page.getByTestId("muted-note")).toBeVisible();
-      await page.waitForTimeout(1000);
-      const muted = await listen(page, 440);
-      expect(muted.rms).toBeLessThan(heard.rms / 10);
-
-      await page.getByTestId("mute-button").click();
-      await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "false");
-      await page.waitForTimeout(1000);
-      expect((await listen(page, 440)).rms).toBeGreaterThan(0.01);
+      // The fake microphone's 440 Hz tone comes back from the echo number; mute silences it.
+      await expectEchoThenMuteSilences(page, 800, 1000);
 
       // The call screen is accessible too.
       const axe = await new AxeBuilder({ page }).include('[data-testid="call-panel"]').analyze();

@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { hearKeys, listen } from "./audio";
+import { expectEchoThenMuteSilences, hearKeys, listen } from "./audio";
 import { dial, hydrated, signUp } from "./helpers";
 
 // Calls in the Chime shape (docs/chime.md): the server on port + 2 runs with
@@ -71,24 +71,9 @@ test.describe("calls through Chime (the local stand-in)", () => {
     expect(bundle.length).toBeGreaterThan(0);
 
     // The fake microphone's 440 Hz tone goes into the meeting, to the echo number and back,
-    // and plays in the phone's audio element (the SDK's binding).
-    await page.waitForTimeout(1500);
-    const heard = await listen(page, 440);
-    expect(heard.rms).toBeGreaterThan(0.01);
-    expect(heard.purity).toBeGreaterThan(0.5);
-
-    // Muted (realtimeMuteLocalAudio): the far end gets silence, so the echo falls silent.
-    await page.getByTestId("mute-button").click();
-    await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "true");
-    await expect(page.getByTestId("muted-note")).toBeVisible();
-    await page.waitForTimeout(1500);
-    const muted = await listen(page, 440);
-    expect(muted.rms).toBeLessThan(heard.rms / 10);
-
-    await page.getByTestId("mute-button").click();
-    await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "false");
-    await page.waitForTimeout(1500);
-    expect((await listen(page, 440)).rms).toBeGreaterThan(0.01);
+    // and plays in the phone's audio element (the SDK's binding); muted
+    // (realtimeMuteLocalAudio), the far end gets silence, so the echo falls silent.
+    await expectEchoThenMuteSilences(page, 1500, 1500);
 
     // Recording through Chime is not wired yet (the server has no recorder in this shape): no
     // record control is offered, and a record request the page never sends is refused.
