@@ -60,16 +60,13 @@ async fn progress(State(state): State<ProgressState>, headers: HeaderMap, body: 
                 .into_response();
         }
     };
-    let call = report.call_id.clone();
-    if state
-        .calls
-        .progress(&report.call_id, report.sequence, report.progress)
-    {
-        tracing::debug!(%call, sequence = report.sequence, "call progress");
+    let (call, sequence) = (report.call_id.as_str(), report.sequence);
+    if state.calls.progress(call, sequence, report.progress) {
+        tracing::debug!(%call, sequence, "call progress");
         StatusCode::NO_CONTENT.into_response()
     } else {
         // Ended already, or another server's call: the handler only logs it.
-        tracing::info!(%call, sequence = report.sequence, "call progress for no active call");
+        tracing::info!(%call, sequence, "call progress for no active call");
         (StatusCode::NOT_FOUND, "no active call has that id").into_response()
     }
 }
