@@ -74,11 +74,13 @@ async fn a_recording_lands_in_the_s3_directory_as_stereo_wav() {
     let folder = dir.join(destination);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let file = loop {
-        let found = std::fs::read_dir(&folder)
-            .ok()
-            .and_then(|mut entries| entries.next())
-            .and_then(Result::ok)
-            .map(|entry| entry.path());
+        // Only the finished file counts: it appears whole, as an S3 object does.
+        let found = std::fs::read_dir(&folder).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .find(|path| path.extension().is_some_and(|e| e == "wav"))
+        });
         if let Some(path) = found {
             break path;
         }
@@ -90,8 +92,9 @@ async fn a_recording_lands_in_the_s3_directory_as_stereo_wav() {
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     assert!(name.ends_with(".wav") && name.contains(&tx), "{name}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let (left, right) = channels(&std::fs::read(&file).expect("readable"));
+    let entries = std::fs::read_dir(&folder).expect("listed").count();
+    assert_eq!(entries, 1, "the partial file is gone once delivered");
     // Three 600 ms spans recorded (one of them paused, as silence) less start-up.
     assert!(left.len() > 8000, "{} frames", left.len());
     let tail = |channel: &[i16]| channel[channel.len() - 2400..].to_vec();
@@ -106,35 +109,17 @@ async fn a_recording_lands_in_the_s3_directory_as_stereo_wav() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A mono 8 kHz 16-bit WAV of `samples`.
-fn mono_wav(samples: &[i16]) -> Vec<u8> {
-    let data_len = u32::try_from(samples.len() * 2).expect("small");
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&8000u32.to_le_bytes());
-    out.extend_from_slice(&16000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_consent_notice_is_played_before_recording() {
     let dir = std::env::temp_dir().join(format!("chime-standin-s3-{}", uuid::Uuid::new_v4()));
     let mut notice = vec![0i16; 8000];
     ToneGenerator::new(&[700.0], 0.25).fill(&mut notice);
     std::fs::create_dir_all(dir.join("softphone-media")).expect("a bucket");
-    std::fs::write(dir.join("softphone-media/consent.wav"), mono_wav(&notice)).expect("written");
+    std::fs::write(
+        dir.join("softphone-media/consent.wav"),
+        telephony::wav::mono_8k(&notice),
+    )
+    .expect("written");
 
     let scenario = Scenario::start_recording_to(None, Some(dir.clone())).await;
     let tx = scenario.call("+6560000001").await;

@@ -58,6 +58,11 @@ pub enum CallProgress {
         /// Why, in words, when there is more to say than the reason.
         cause: Option<String>,
     },
+    /// `StartCallRecording` succeeded: the recording will be delivered to `location`
+    /// (`bucket/key`, as the service's `CallRecordingDestination` gives it).
+    RecordingStarted { at: u64, location: String },
+    /// `StartCallRecording` failed: nothing will be delivered.
+    RecordingFailed { at: u64, cause: Option<String> },
 }
 
 /// The result of one invocation.
@@ -189,6 +194,18 @@ impl Call<'_> {
         match data.action_type {
             ActionType::JoinChimeMeeting if self.state.stage == Stage::Joining => self.bridge(),
             ActionType::CallAndBridge => self.bridged(),
+            ActionType::StartCallRecording => {
+                self.progress = Some(match recording_location(data) {
+                    Some(location) => CallProgress::RecordingStarted {
+                        at: self.now_ms,
+                        location,
+                    },
+                    None => CallProgress::RecordingFailed {
+                        at: self.now_ms,
+                        cause: Some("the service did not say where the recording goes".into()),
+                    },
+                });
+            }
             _ => {}
         }
     }
@@ -249,7 +266,15 @@ impl Call<'_> {
         match data.action_type {
             ActionType::CallAndBridge => self.end(bridge_failure_reason(data), cause),
             ActionType::JoinChimeMeeting => self.end(EndReason::Failed, cause),
-            // Digits, prompts, recording and hang-ups failing leave the call as it is.
+            // The call goes on unrecorded; the server says so.
+            ActionType::StartCallRecording => {
+                self.progress = Some(CallProgress::RecordingFailed {
+                    at: self.now_ms,
+                    cause,
+                });
+            }
+            // Digits, prompts, the other recording actions and hang-ups failing leave the
+            // call as it is.
             _ => {}
         }
     }
@@ -430,6 +455,19 @@ pub fn call_timeout_seconds() -> u32 {
 }
 
 /// `ErrorType: ErrorMessage`, or whichever of them the event has.
+/// Where a started recording will be delivered: `CallRecordingDestination.Location` (the key
+/// read loosely: the guide's examples vary in spelling and spacing).
+fn recording_location(data: &ActionData) -> Option<String> {
+    let destination = data.call_recording_destination.as_ref()?.as_object()?;
+    destination
+        .iter()
+        .find(|(key, _)| key.trim().eq_ignore_ascii_case("location"))
+        .and_then(|(_, value)| value.as_str())
+        .map(str::trim)
+        .filter(|location| !location.is_empty())
+        .map(str::to_string)
+}
+
 fn failure_cause(data: &ActionData) -> Option<String> {
     match (data.error_kind(), data.error_message.as_deref()) {
         (Some(kind), Some(message)) => Some(format!("{kind}: {message}")),

@@ -42,16 +42,39 @@ fn start_with_the_consent_notice_then_pause_resume_and_stop() {
             "{request}"
         );
     }
-    // The service's acknowledgements change nothing.
-    for name in [
-        "action_successful_start_call_recording",
-        "action_successful_play_audio",
-    ] {
-        let outcome = sma.send(fixture(name));
-        assert_eq!(actions(&outcome), json!([]), "{name}");
-        assert_eq!(outcome.progress, None);
-    }
+    // The start's acknowledgement says where the file will be: the server keeps it.
+    let outcome = sma.send(fixture("action_successful_start_call_recording"));
+    assert_eq!(actions(&outcome), json!([]));
+    assert_eq!(
+        progress(&outcome),
+        json!({"state": "recording_started", "at": NOW,
+            "location": "softphone-recordings/chime/2026/12/04/2026-12-04-10-00-00-010_8c9372d0-e766-4890-823a-32ca8403201a_call-id-2.wav"})
+    );
+    let outcome = sma.send(fixture("action_successful_play_audio"));
+    assert_eq!(actions(&outcome), json!([]));
+    assert_eq!(outcome.progress, None);
     assert_eq!(sma.stage(), "bridged");
+}
+
+#[test]
+fn a_start_acknowledged_without_a_location_is_reported_as_failed() {
+    let mut sma = Sma::bridged();
+    let mut event = fixture("action_successful_start_call_recording");
+    event["ActionData"]["CallRecordingDestination"] = json!({"Type": "S3", "Location ": " "});
+    let outcome = sma.send(event);
+    assert_eq!(
+        progress(&outcome),
+        json!({"state": "recording_failed", "at": NOW,
+            "cause": "the service did not say where the recording goes"})
+    );
+    // The guide's spelling variants of the key are read.
+    let mut event = fixture("action_successful_start_call_recording");
+    event["ActionData"]["CallRecordingDestination"] = json!({"Type": "S3", "location ": "b/k.wav"});
+    let outcome = sma.send(event);
+    assert_eq!(
+        progress(&outcome),
+        json!({"state": "recording_started", "at": NOW, "location": "b/k.wav"})
+    );
 }
 
 #[test]

@@ -157,9 +157,37 @@ pub fn read(path: &Path) -> io::Result<(Vec<i16>, Vec<i16>)> {
     Ok((left, right))
 }
 
-/// Parses a spoken notice: a WAV file of 16-bit PCM, mono, 8 kHz (what the gateway sends
-/// without resampling). The error says what the file is instead.
-pub fn parse_mono_8k(bytes: &[u8]) -> Result<Vec<i16>, String> {
+/// Where a WAV file's audio is and how it is laid out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// 1 is integer PCM.
+    pub format: u16,
+    pub channels: u16,
+    pub sample_rate: u32,
+    pub bits: u16,
+    /// The `data` chunk's bytes (cut short where the file is).
+    pub data: std::ops::Range<usize>,
+}
+
+impl Layout {
+    /// Whether this is 16-bit integer PCM with `channels` channels.
+    pub fn is_pcm16(&self, channels: u16) -> bool {
+        self.format == 1 && self.channels == channels && self.bits == 16
+    }
+
+    /// How long the audio plays.
+    pub fn duration_ms(&self) -> u64 {
+        let bytes_per_second =
+            u64::from(self.sample_rate) * u64::from(self.channels) * u64::from(self.bits / 8);
+        (self.data.len() as u64 * 1000)
+            .checked_div(bytes_per_second)
+            .unwrap_or(0)
+    }
+}
+
+/// Walks a WAV file's RIFF chunks to its `fmt ` and `data` chunks (other chunks, such as
+/// `LIST`, may come first). The error says what is missing.
+pub fn layout(bytes: &[u8]) -> Result<Layout, String> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err("not a WAV file (no RIFF/WAVE header)".into());
     }
@@ -169,30 +197,63 @@ pub fn parse_mono_8k(bytes: &[u8]) -> Result<Vec<i16>, String> {
         let id = &bytes[at..at + 4];
         let len = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
             as usize;
-        let body = &bytes[at + 8..(at + 8).saturating_add(len).min(bytes.len())];
+        let body = (at + 8)..(at + 8).saturating_add(len).min(bytes.len());
         match id {
             b"fmt " if body.len() >= 16 => {
+                let body = &bytes[body];
                 let u16_at = |i: usize| u16::from_le_bytes([body[i], body[i + 1]]);
                 let rate = u32::from_le_bytes([body[4], body[5], body[6], body[7]]);
                 format = Some((u16_at(0), u16_at(2), rate, u16_at(14)));
             }
             b"data" => {
-                return match format {
-                    Some((1, 1, 8000, 16)) => Ok(body
-                        .chunks_exact(2)
-                        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-                        .collect()),
-                    Some((fmt, ch, rate, bits)) => Err(format!(
-                        "format {fmt}, {ch} channel(s), {rate} Hz, {bits}-bit: it must be PCM (1), mono, 8000 Hz, 16-bit"
-                    )),
-                    None => Err("no fmt chunk before the data".into()),
+                let Some((format, channels, sample_rate, bits)) = format else {
+                    return Err("no fmt chunk before the data".into());
                 };
+                return Ok(Layout {
+                    format,
+                    channels,
+                    sample_rate,
+                    bits,
+                    data: body,
+                });
             }
             _ => {}
         }
-        at = at + 8 + len + (len & 1);
+        at = at
+            .saturating_add(8)
+            .saturating_add(len)
+            .saturating_add(len & 1);
     }
     Err("no data chunk".into())
+}
+
+/// Parses a spoken notice: a WAV file of 16-bit PCM, mono, 8 kHz (what the gateway sends
+/// without resampling). The error says what the file is instead.
+pub fn parse_mono_8k(bytes: &[u8]) -> Result<Vec<i16>, String> {
+    let layout = layout(bytes)?;
+    if !layout.is_pcm16(1) || layout.sample_rate != SAMPLE_RATE {
+        return Err(format!(
+            "format {}, {} channel(s), {} Hz, {}-bit: it must be PCM (1), mono, 8000 Hz, 16-bit",
+            layout.format, layout.channels, layout.sample_rate, layout.bits
+        ));
+    }
+    Ok(bytes[layout.data]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect())
+}
+
+/// A mono 8 kHz 16-bit PCM WAV file of `samples` (a notice for a service that plays files).
+pub fn mono_8k(samples: &[i16]) -> Vec<u8> {
+    let data_len = u32::try_from(samples.len() * 2).unwrap_or(u32::MAX - 36);
+    let mut out = header(data_len).to_vec();
+    out[22..24].copy_from_slice(&1u16.to_le_bytes());
+    out[28..32].copy_from_slice(&(SAMPLE_RATE * 2).to_le_bytes());
+    out[32..34].copy_from_slice(&2u16.to_le_bytes());
+    for sample in samples {
+        out.extend_from_slice(&sample.to_le_bytes());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -281,6 +342,19 @@ mod tests {
                 trimmed: 0
             }
         );
+    }
+
+    #[test]
+    fn a_mono_notice_file_reads_back_and_lays_out() {
+        let samples = [0i16, 1, -1, i16::MAX, i16::MIN, 300];
+        let file = mono_8k(&samples);
+        assert_eq!(parse_mono_8k(&file).unwrap(), samples);
+        let laid_out = layout(&file).unwrap();
+        assert!(laid_out.is_pcm16(1) && !laid_out.is_pcm16(2));
+        assert_eq!(laid_out.data, 44..56);
+        // 8000 samples of 2 bytes: one second.
+        assert_eq!(layout(&mono_8k(&[0; 8000])).unwrap().duration_ms(), 1000);
+        assert_eq!(layout(&file[..40]).unwrap_err(), "no data chunk");
     }
 
     #[test]
