@@ -154,6 +154,13 @@ async fn start_chime_standin(
         phone_numbers: vec![caller_id.clone()],
         runtime: chime_standin::RuntimeConfig {
             reporter: Some(Arc::new(reporter)),
+            // Its S3 is a directory of buckets: the recordings directory is one of them.
+            s3_dir: match &config.recordings.backend {
+                RecordingsBackend::Disk { dir } => {
+                    Some(recordings::DiskRecordings::bucket_of(dir).0)
+                }
+                RecordingsBackend::S3(_) => None,
+            },
             ..Default::default()
         },
         ..Default::default()
@@ -485,8 +492,6 @@ pub async fn build_services(
             }
             let (recordings, recorder) =
                 start_recordings(&config.recordings, store.clone(), clock.clone()).await?;
-            // Recording through Chime (the SIP media application's own) is not wired yet: the
-            // record controls say so.
             let (provider, runtime, secret, recorder) = match config.telephony.kind {
                 TelephonyKind::Gateway => {
                     let runtime = start_telephony(&config.telephony).await?;
@@ -507,7 +512,7 @@ pub async fn build_services(
                         calls::Provider::Chime(Arc::new(control)),
                         None,
                         Some(secret),
-                        None,
+                        Some(recorder),
                     )
                 }
                 TelephonyKind::ChimeStandin => {
@@ -515,11 +520,19 @@ pub async fn build_services(
                     let (control, secret, stand_in) =
                         start_chime_standin(config, runtime.gateway.clone()).await?;
                     runtime.stand_in = Some(stand_in);
+                    // The stand-in writes recordings into directories, not S3.
+                    let recorder = match &config.recordings.backend {
+                        RecordingsBackend::Disk { .. } => Some(recorder),
+                        RecordingsBackend::S3(_) => {
+                            tracing::warn!("recording is off: the Chime stand-in cannot write into S3 (use the disk recordings store)");
+                            None
+                        }
+                    };
                     (
                         calls::Provider::Chime(control),
                         Some(runtime),
                         Some(secret),
-                        None,
+                        recorder,
                     )
                 }
             };

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use app::api::live::{ClientMessage, LiveRecordingState, RecordAction, ServerMessage};
+use app::api::live::{LiveRecordingState, RecordAction, ServerMessage};
 use app::api::ports::{PreferenceStore, RecordingMetadataStore};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::EndReason;
@@ -19,29 +19,6 @@ use sha2::Digest;
 use telephony::recording::NOTICE_TONE_HZ;
 use telephony::tones::{goertzel, tone_purity};
 use testkit::peer::{PeerCommand, Source};
-
-fn record(call_id: &str, action: RecordAction) -> ClientMessage {
-    ClientMessage::Record {
-        call_id: call_id.into(),
-        action,
-    }
-}
-
-/// Waits for the call's recording to reach `want`.
-async fn wait_recording(tab: &mut Tab, want: LiveRecordingState) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
-    loop {
-        let m = tokio::time::timeout_at(deadline, tab.events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("recording never reached {want:?}"))
-            .unwrap();
-        if let ServerMessage::Call { call } = m {
-            if call.recording.as_ref().map(|r| r.state) == Some(want) {
-                return;
-            }
-        }
-    }
-}
 
 /// Samples `from..to` seconds.
 fn span(samples: &[i16], from: f64, to: f64) -> &[i16] {

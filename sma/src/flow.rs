@@ -266,15 +266,17 @@ impl Call<'_> {
         match data.action_type {
             ActionType::CallAndBridge => self.end(bridge_failure_reason(data), cause),
             ActionType::JoinChimeMeeting => self.end(EndReason::Failed, cause),
-            // The call goes on unrecorded; the server says so.
-            ActionType::StartCallRecording => {
+            // The call goes on unrecorded; the server says so. The only prompt this flow plays
+            // is the consent notice right before `StartCallRecording`, which does not run once
+            // the notice has failed: no notice, no recording.
+            ActionType::StartCallRecording | ActionType::PlayAudio => {
                 self.progress = Some(CallProgress::RecordingFailed {
                     at: self.now_ms,
                     cause,
                 });
             }
-            // Digits, prompts, the other recording actions and hang-ups failing leave the
-            // call as it is.
+            // Digits, the other recording actions and hang-ups failing leave the call as it
+            // is.
             _ => {}
         }
     }

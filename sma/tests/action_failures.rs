@@ -41,6 +41,17 @@ fn failed_digits_and_recordings_leave_the_call_up() {
             "cause": "NoAccessToDestination: Error while accessing destination"})
     );
     assert_eq!(sma.stage(), "bridged");
+
+    // The consent notice failing stops the recording's start too: reported the same way.
+    let mut sma = Sma::bridged();
+    let outcome = sma.send(fixture("action_failed_play_audio"));
+    assert_eq!(actions(&outcome), json!([]));
+    assert_eq!(
+        progress(&outcome),
+        json!({"state": "recording_failed", "at": NOW,
+            "cause": "InvalidAudioSource: Audio Source parameter value is invalid."})
+    );
+    assert_eq!(sma.stage(), "bridged");
 }
 
 fn bridge_failure(code: Option<u16>, error_type: &str) -> &'static str {

@@ -40,6 +40,12 @@ macro_rules! recordings_conformance_tests {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_service_writes_and_reads_by_its_own_paths() {
+                let recordings = $fresh().await;
+                $crate::recordings::a_service_writes_and_reads_by_its_own_paths(&*recordings).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn unknown_keys_are_not_found() {
                 let recordings = $fresh().await;
                 $crate::recordings::unknown_keys_are_not_found(&*recordings).await;
@@ -151,4 +157,48 @@ pub async fn unknown_keys_are_not_found(recordings: &dyn Recordings) {
             .unwrap_err(),
         RecordingsError::NotFound
     );
+}
+
+/// What the Chime voice service needs: a path to give it for a key, the key of a path it gives
+/// back (in any of its spellings), and small objects put whole for it to read.
+pub async fn a_service_writes_and_reads_by_its_own_paths(recordings: &dyn Recordings) {
+    let key = format!("notices/{}.wav", uuid::Uuid::new_v4());
+    let path = recordings.service_path(&key);
+    let (bucket, _) = app::api::ports::split_service_path(&path).expect("bucket/key");
+    for spelling in [
+        path.clone(),
+        format!("s3://{path}"),
+        format!("arn:aws:s3:::{path}"),
+    ] {
+        assert_eq!(
+            recordings.key_of_service_path(&spelling).as_deref(),
+            Some(key.as_str()),
+            "{spelling}"
+        );
+    }
+    for elsewhere in [
+        format!("another-{bucket}/{key}"),
+        bucket.to_string(),
+        format!("{bucket}/"),
+        String::new(),
+    ] {
+        assert_eq!(
+            recordings.key_of_service_path(&elsewhere),
+            None,
+            "{elsewhere}"
+        );
+    }
+    let notice = wav::mono_8k(&[1, -1, 300]);
+    recordings.put(&key, notice.clone()).await.expect("put");
+    // Put again: replaced, not an error (the notice is written at every start).
+    recordings
+        .put(&key, notice.clone())
+        .await
+        .expect("put again");
+    assert_eq!(recordings.fetch(&key).await.expect("fetch"), notice);
+    assert_eq!(
+        recordings.size(&key).await.expect("size"),
+        Some(notice.len() as u64)
+    );
+    recordings.delete(&key).await.expect("delete");
 }

@@ -291,6 +291,26 @@ pub trait Recordings: Send + Sync {
     ) -> Result<Playback, RecordingsError>;
     /// Deletes `key`; a key that is not there is not an error.
     async fn delete(&self, key: &str) -> Result<(), RecordingsError>;
+    /// How a service that reads and writes this store itself (the Chime voice service's
+    /// `StartCallRecording` and `PlayAudio`) names `key`: `bucket/object-key`.
+    fn service_path(&self, key: &str) -> String;
+    /// The key of a path such a service gives back (`bucket/object-key`, also as `s3://…` or
+    /// an S3 ARN); `None` when it is not in this store.
+    fn key_of_service_path(&self, path: &str) -> Option<String>;
+    /// Stores a small object whole, replacing it (the consent notice such a service plays).
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), RecordingsError>;
+}
+
+/// A service's path to an object as (bucket, object key): `bucket/key`, `s3://bucket/key` or
+/// `arn:aws:s3:::bucket/key`; `None` unless both parts are there.
+pub fn split_service_path(path: &str) -> Option<(&str, &str)> {
+    let path = path.trim();
+    let path = path
+        .strip_prefix("arn:aws:s3:::")
+        .or_else(|| path.strip_prefix("s3://"))
+        .unwrap_or(path);
+    let (bucket, key) = path.split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -116,15 +116,20 @@ impl ChimeLeg {
         }
     }
 
-    /// The handler's progress as the call state machine's input; `None` for a push already
-    /// applied (same or older sequence).
-    pub fn progress(&mut self, sequence: u64, progress: CallProgress) -> Option<TrunkEvent> {
+    /// Recording steps (`StartCallRecording` and the others on the PSTN leg).
+    pub async fn record(&self, update: &CallUpdate) -> Result<(), ChimeError> {
+        self.update(update).await
+    }
+
+    /// What the handler's progress means for the session; `None` for a push already applied
+    /// (same or older sequence).
+    pub fn progress(&mut self, sequence: u64, progress: CallProgress) -> Option<LegProgress> {
         if self.last_sequence.is_some_and(|last| sequence <= last) {
             tracing::debug!(call = %self.call_id, sequence, "progress already applied");
             return None;
         }
         self.last_sequence = Some(sequence);
-        Some(trunk_event(progress))
+        Some(leg_progress(progress))
     }
 
     /// Deletes the meeting (which ends the browser's session and any leg still in it).
@@ -135,12 +140,28 @@ impl ChimeLeg {
     }
 }
 
-/// The handler's progress in the state machine's words.
-pub(crate) fn trunk_event(progress: CallProgress) -> TrunkEvent {
+/// The handler's progress, in the session's words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LegProgress {
+    /// For the call's state machine.
+    Trunk(TrunkEvent),
+    /// The recording runs and will be delivered to this path (`bucket/key`).
+    RecordingStarted { location: String },
+    /// The recording did not start.
+    RecordingFailed { cause: Option<String> },
+}
+
+pub(crate) fn leg_progress(progress: CallProgress) -> LegProgress {
     match progress {
-        CallProgress::Ringing { .. } => TrunkEvent::Ringing,
-        CallProgress::Answered { .. } => TrunkEvent::Answered,
-        CallProgress::Ended { reason, cause, .. } => TrunkEvent::Ended { reason, cause },
+        CallProgress::Ringing { .. } => LegProgress::Trunk(TrunkEvent::Ringing),
+        CallProgress::Answered { .. } => LegProgress::Trunk(TrunkEvent::Answered),
+        CallProgress::Ended { reason, cause, .. } => {
+            LegProgress::Trunk(TrunkEvent::Ended { reason, cause })
+        }
+        CallProgress::RecordingStarted { location, .. } => {
+            LegProgress::RecordingStarted { location }
+        }
+        CallProgress::RecordingFailed { cause, .. } => LegProgress::RecordingFailed { cause },
     }
 }
 
@@ -180,25 +201,38 @@ mod tests {
     use app::domain::calls::EndReason;
 
     #[test]
-    fn progress_maps_to_the_state_machines_events() {
+    fn progress_maps_to_the_sessions_words() {
         assert_eq!(
-            trunk_event(CallProgress::Ringing { at: 1 }),
-            TrunkEvent::Ringing
+            leg_progress(CallProgress::Ringing { at: 1 }),
+            LegProgress::Trunk(TrunkEvent::Ringing)
         );
         assert_eq!(
-            trunk_event(CallProgress::Answered { at: 2 }),
-            TrunkEvent::Answered
+            leg_progress(CallProgress::Answered { at: 2 }),
+            LegProgress::Trunk(TrunkEvent::Answered)
         );
         assert_eq!(
-            trunk_event(CallProgress::Ended {
+            leg_progress(CallProgress::Ended {
                 at: 3,
                 reason: EndReason::Busy,
                 cause: Some("486".into())
             }),
-            TrunkEvent::Ended {
+            LegProgress::Trunk(TrunkEvent::Ended {
                 reason: EndReason::Busy,
                 cause: Some("486".into())
+            })
+        );
+        assert_eq!(
+            leg_progress(CallProgress::RecordingStarted {
+                at: 4,
+                location: "b/k.wav".into()
+            }),
+            LegProgress::RecordingStarted {
+                location: "b/k.wav".into()
             }
+        );
+        assert_eq!(
+            leg_progress(CallProgress::RecordingFailed { at: 5, cause: None }),
+            LegProgress::RecordingFailed { cause: None }
         );
     }
 

@@ -2,16 +2,40 @@
 //! a SIP trunk), or a Chime SDK meeting bridged to the PSTN by a SIP media application. The
 //! session's state machine is the same for both; this is where their commands and events differ.
 
+use std::sync::Arc;
+
 use app::domain::call::TrunkEvent;
 use telephony::gateway::{CallLeg, LegCommand, LegEvent, RecordCommand};
+use telephony::recording::{PauseMode, RecordedAudio};
+use tokio::sync::mpsc;
 
 use super::chime_leg::ChimeLeg;
+use crate::chime::CallUpdate;
 
 pub(crate) enum Media {
     Gateway(CallLeg),
     /// Boxed: the meeting, its seats and the clients are much larger than a gateway leg's
     /// channels.
     Chime(Box<ChimeLeg>),
+}
+
+/// A step of the call's recording.
+pub(crate) enum RecordStep {
+    /// The gateway records: its tap sends the audio to `sink`, after playing `notice`.
+    StartTap {
+        sink: mpsc::UnboundedSender<RecordedAudio>,
+        notice: Arc<[i16]>,
+        mode: PauseMode,
+    },
+    /// The provider records into the store's `destination` (`bucket/prefix`), after playing
+    /// the notice at `consent_tone` (`bucket/key`).
+    StartDelivered {
+        destination: String,
+        consent_tone: String,
+    },
+    Pause,
+    Resume,
+    Stop,
 }
 
 /// What the state machine asks of the media.
@@ -84,14 +108,53 @@ impl Media {
         }
     }
 
-    /// Recording, where the media records itself (the gateway's tap).
-    pub fn record(&self, command: RecordCommand) -> Result<(), String> {
+    /// Whether the provider records the call and writes the file into the store itself
+    /// (Chime), rather than the gateway's tap sending the audio to the server. Such a
+    /// recording also stops by itself when the call ends.
+    pub fn records_into_store(&self) -> bool {
+        matches!(self, Media::Chime(_))
+    }
+
+    /// Carries out a recording step; the start must be the kind [`Media::records_into_store`]
+    /// says.
+    pub async fn record(&self, step: RecordStep) -> Result<(), String> {
         match self {
             Media::Gateway(leg) => {
+                let command = match step {
+                    RecordStep::StartTap { sink, notice, mode } => {
+                        RecordCommand::Start { sink, notice, mode }
+                    }
+                    RecordStep::StartDelivered { .. } => {
+                        return Err("this call is recorded by the server".into())
+                    }
+                    RecordStep::Pause => RecordCommand::Pause,
+                    RecordStep::Resume => RecordCommand::Resume,
+                    RecordStep::Stop => RecordCommand::Stop,
+                };
                 leg.command(LegCommand::Record(command));
                 Ok(())
             }
-            Media::Chime(_) => Err("recording is not available for calls through Chime yet".into()),
+            Media::Chime(leg) => {
+                let update = match step {
+                    RecordStep::StartTap { .. } => {
+                        return Err("this call is recorded by Chime".into())
+                    }
+                    RecordStep::StartDelivered {
+                        destination,
+                        consent_tone,
+                    } => CallUpdate::RecordStart {
+                        destination,
+                        consent_tone: Some(consent_tone),
+                    },
+                    RecordStep::Pause => CallUpdate::RecordPause,
+                    RecordStep::Resume => CallUpdate::RecordResume,
+                    RecordStep::Stop => CallUpdate::RecordStop,
+                };
+                leg.record(&update).await.map_err(|e| {
+                    tracing::warn!(error = %e, "recording update not taken");
+                    "the recording could not be changed: try again".to_string()
+                })
+            }
         }
     }
 
@@ -101,10 +164,6 @@ impl Media {
             Media::Gateway(_) => None,
             Media::Chime(leg) => leg.transaction_id(),
         }
-    }
-
-    pub fn can_record(&self) -> bool {
-        matches!(self, Media::Gateway(_))
     }
 
     /// Ends the media for good: the gateway's leg closes, the Chime meeting is deleted.

@@ -340,6 +340,13 @@ impl HubInner {
         }
     }
 
+    /// Sends `message` to every tab of `owner` (something they did not ask for just now).
+    pub(crate) fn tell(&self, owner: &str, message: ServerMessage) {
+        if let Some(user) = self.lock_users().get(owner) {
+            let _ = user.events.send(message);
+        }
+    }
+
     pub(crate) fn call_ended(&self, owner: &str, call_id: &str) {
         self.guard
             .lock()

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use app::api::ports::{Playback, Recordings, RecordingsError, Upload};
+use app::api::ports::{split_service_path, Playback, Recordings, RecordingsError, Upload};
 use async_trait::async_trait;
 
 pub struct DiskRecordings {
@@ -33,7 +33,28 @@ impl DiskRecordings {
         }
         Ok(self.root.join(key))
     }
+
+    /// The directory as an S3 bucket seen by a local stand-in for a service that writes into
+    /// buckets itself (the Chime stand-in's `CHIME_STANDIN_S3_DIR` is a directory of buckets):
+    /// the parent directory and this one's name as the bucket.
+    pub fn as_bucket(&self) -> (PathBuf, String) {
+        Self::bucket_of(&self.root)
+    }
+
+    /// [`DiskRecordings::as_bucket`] of a directory not opened yet.
+    pub fn bucket_of(root: &Path) -> (PathBuf, String) {
+        let name = root
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(DEFAULT_BUCKET)
+            .to_string();
+        let parent = root.parent().map(Path::to_path_buf).unwrap_or_default();
+        (parent, name)
+    }
 }
+
+/// The bucket name of a root directory without a usable name of its own.
+const DEFAULT_BUCKET: &str = "recordings";
 
 const SPOOL: &str = ".spool";
 
@@ -139,6 +160,29 @@ impl Recordings for DiskRecordings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_error(e)),
         }
+    }
+
+    fn service_path(&self, key: &str) -> String {
+        format!("{}/{key}", self.as_bucket().1)
+    }
+
+    fn key_of_service_path(&self, path: &str) -> Option<String> {
+        let (bucket, key) = split_service_path(path)?;
+        (bucket == self.as_bucket().1 && self.path(key).is_ok()).then(|| key.to_string())
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), RecordingsError> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
+        }
+        // Written beside and renamed: a reader never sees half a file.
+        let partial = self
+            .root
+            .join(SPOOL)
+            .join(format!("put-{}", uuid::Uuid::new_v4()));
+        tokio::fs::write(&partial, bytes).await.map_err(io_error)?;
+        tokio::fs::rename(&partial, &path).await.map_err(io_error)
     }
 }
 

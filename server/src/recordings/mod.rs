@@ -1,7 +1,8 @@
 //! Call recordings on the server: the recorder (the gateway's recorded audio → a crash-safe
-//! spool WAV → the recordings store, metadata in the store), start-up recovery, deletion and
-//! the retention job. Storage adapters implement `app::api::ports::Recordings`.
+//! spool WAV → the recordings store, metadata in the store; or a file the provider writes into
+//! the store itself, [`delivered`]), start-up recovery, deletion and the retention job. Storage adapters implement `app::api::ports::Recordings`.
 
+pub mod delivered;
 pub mod disk;
 pub mod s3;
 
@@ -34,6 +35,12 @@ pub enum RecordError {
     Recordings(#[from] RecordingsError),
     #[error("recording file: {0}")]
     Spool(#[from] std::io::Error),
+    /// The provider named a file outside the recordings store.
+    #[error("the provider's recording is not in the recordings store")]
+    Elsewhere,
+    /// The provider's file is not a WAV file the server can read.
+    #[error("the provider's recording: {0}")]
+    Delivered(String),
 }
 
 /// How recordings are made on this server.
@@ -62,6 +69,7 @@ impl RecorderSettings {
 }
 
 /// Starts recordings and sees them to the store.
+#[derive(Clone)]
 pub struct Recorder {
     pub store: Arc<dyn Store>,
     pub recordings: Arc<dyn Recordings>,

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use app::api::ports::{Playback, Recordings, RecordingsError, Upload};
+use app::api::ports::{split_service_path, Playback, Recordings, RecordingsError, Upload};
 use async_trait::async_trait;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -366,6 +366,32 @@ impl Recordings for S3Recordings {
             .send()
             .await
             .map_err(|e| unavailable("delete object", e))?;
+        Ok(())
+    }
+
+    fn service_path(&self, key: &str) -> String {
+        format!("{}/{}", self.settings.bucket, self.object(key))
+    }
+
+    fn key_of_service_path(&self, path: &str) -> Option<String> {
+        let (bucket, object) = split_service_path(path)?;
+        let key = object.strip_prefix(&self.settings.prefix)?;
+        (bucket == self.settings.bucket && !key.is_empty()).then(|| key.to_string())
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), RecordingsError> {
+        // SSE-S3 whatever the recordings use: the voice service reads these objects (the
+        // consent notice) and holds no grant on a KMS key; they are not personal data.
+        self.client
+            .put_object()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .content_type(app::domain::recordings::CONTENT_TYPE)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| unavailable("put object", e))?;
         Ok(())
     }
 }

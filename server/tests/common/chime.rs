@@ -18,6 +18,7 @@ use server::config::Secret;
 use server::web::{chime_progress_router, ChimeProgressState, CHIME_PROGRESS_PATH};
 use sma::report::Reporter;
 use telephony::gateway::TrunkTransport;
+use telephony::recording::PauseMode;
 use testkit::chime::{join_meeting, MeetingPeer};
 use testkit::peer::{until, PeerCommand, Source};
 use testkit::rig::TRUNK_PASSWORD;
@@ -35,8 +36,24 @@ pub struct ChimeRig {
     pub stand_in: Running,
 }
 
-/// Starts it all; the browser has 5 s to ask for the meeting after the call starts.
+/// Starts it all; the browser has 5 s to ask for the meeting after the call starts. No
+/// recorder: the record controls say recording is not available.
 pub async fn chime_rig() -> ChimeRig {
+    chime_rig_with(Recording::Off).await
+}
+
+/// Whether the rig's server records, and whether the stand-in can write the files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    Off,
+    /// The server records into its disk store, which the stand-in writes into as a bucket.
+    Delivered,
+    /// The server records, but the stand-in has no S3 directory: its `StartCallRecording`
+    /// fails.
+    StandInCannotWrite,
+}
+
+pub async fn chime_rig_with(recording: Recording) -> ChimeRig {
     let simulator = testkit::rig::simulator(None).await;
     let gateway = testkit::rig::gateway_to(
         &simulator.sip_addr().to_string(),
@@ -61,6 +78,9 @@ pub async fn chime_rig() -> ChimeRig {
             runtime: RuntimeConfig {
                 reporter: Some(Arc::new(reporter)),
                 join_wait: Duration::from_secs(5),
+                // `calls_rig` makes the recordings directory in the temporary directory: the
+                // stand-in sees it as a bucket there.
+                s3_dir: (recording == Recording::Delivered).then(std::env::temp_dir),
                 ..RuntimeConfig::default()
             },
             ..StandInConfig::default()
@@ -82,7 +102,7 @@ pub async fn chime_rig() -> ChimeRig {
     let calls = calls_rig(
         simulator,
         Provider::Chime(Arc::new(control)),
-        None,
+        (recording != Recording::Off).then_some(PauseMode::Silence),
         Duration::from_secs(5),
     )
     .await;

@@ -168,6 +168,29 @@ pub async fn send(rig: &Rig, tab: &Tab, message: ClientMessage) -> Option<Server
     rig.hub.handle(ALICE, tab.connection, message).await
 }
 
+pub fn record(call_id: &str, action: app::api::live::RecordAction) -> ClientMessage {
+    ClientMessage::Record {
+        call_id: call_id.into(),
+        action,
+    }
+}
+
+/// Waits (at most 8 s) for the call's recording to reach `want`.
+pub async fn wait_recording(tab: &mut Tab, want: app::api::live::LiveRecordingState) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        let m = tokio::time::timeout_at(deadline, tab.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("recording never reached {want:?}"))
+            .unwrap();
+        if let ServerMessage::Call { call } = m {
+            if call.recording.as_ref().map(|r| r.state) == Some(want) {
+                return;
+            }
+        }
+    }
+}
+
 pub fn hangup(id: &str) -> ClientMessage {
     ClientMessage::Hangup { call_id: id.into() }
 }

@@ -50,6 +50,11 @@ pub async fn recordings_metadata(store: &dyn Store) {
     r.state = RecordingState::Complete;
     r.upload_id = None;
     r.waveform = vec![0, 7, 255, 1];
+    // A file the provider named and wrote (Chime) changes where it is and what it is.
+    r.key = format!("{}/provider-file.wav", r.key.trim_end_matches(".wav"));
+    r.location = format!("disk:{}", r.key);
+    r.format = "audio/wav; format 1; 16000 Hz; 2 ch; 16-bit".into();
+    r.pause_mode = "skip".into();
     store.update_recording(ALICE, &r).await.expect("update");
     assert_eq!(
         store.get_recording(ALICE, "rec-1").await.unwrap(),

@@ -89,17 +89,20 @@ impl RecordingMetadataStore for SqliteStore {
         let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
         let done = sqlx::query(
             "UPDATE recordings SET ended_at = ?, duration_ms = ?, bytes = ?, sha256 = ?,
-                 consent = ?, pauses = ?, location = ?, retain_until = ?, state = ?,
-                 upload_id = ?, waveform = ?
+                 format = ?, consent = ?, pause_mode = ?, pauses = ?, location = ?,
+                 object_key = ?, retain_until = ?, state = ?, upload_id = ?, waveform = ?
              WHERE owner = ? AND id = ?",
         )
         .bind(r.ended_at.map(|v| v as i64))
         .bind(r.duration_ms as i64)
         .bind(r.bytes as i64)
         .bind(&r.sha256)
+        .bind(&r.format)
         .bind(consent_str(r.consent))
+        .bind(&r.pause_mode)
         .bind(pauses)
         .bind(&r.location)
+        .bind(&r.key)
         .bind(r.retain_until as i64)
         .bind(r.state.as_str())
         .bind(&r.upload_id)
