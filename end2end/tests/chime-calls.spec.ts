@@ -14,6 +14,7 @@ test.use({ baseURL: `http://127.0.0.1:${port + 2}` });
 const ECHO = "+65 6000 0001";
 const READ_BACK = "+65 6000 0002";
 const BUSY = "+65 6000 0003";
+const NO_ANSWER = "+507 200-0004";
 const NOT_FOUND = "+507 200-0005";
 
 /** Dials `number` and records the live channel's frames (hello, join answer, calls). */
@@ -28,31 +29,8 @@ async function dialThroughChime(page: Page, number: string): Promise<string[]> {
   return frames;
 }
 
-/** What the server answers a record request for the user's call, sent from another tab's live channel. */
-async function recordRequestAnswer(page: Page): Promise<string> {
-  const other = await page.context().newPage();
-  await other.goto("/healthz");
-  const answer = await other.evaluate(async () => {
-    const ws = new WebSocket(`ws://${location.host}/api/live`);
-    return new Promise<string>((resolve, reject) => {
-      ws.onerror = () => reject(new Error("the live channel failed"));
-      ws.onmessage = (m) => {
-        const message = JSON.parse(m.data);
-        if (message.type === "hello") {
-          if (!message.call) return resolve("the other tab sees no call");
-          ws.send(JSON.stringify({ type: "record", call_id: message.call.id, action: "start" }));
-        } else if (message.type === "error" || message.call?.recording) {
-          resolve(JSON.stringify(message));
-        }
-      };
-    });
-  });
-  await other.close();
-  return answer;
-}
-
 test.describe("calls through Chime (the local stand-in)", () => {
-  test("echo: ringing, connected through the SDK, hears itself, mute silences it, no recording, end, Recents", async ({ page }) => {
+  test("echo: ringing, connected through the SDK, hears itself, mute silences it, recorded, end, Recents with the recording", async ({ page }) => {
     test.setTimeout(90_000);
     const bundle: string[] = [];
     page.on("request", (r) => r.url().includes("/chime/chime-sdk-") && bundle.push(r.url()));
@@ -75,15 +53,22 @@ test.describe("calls through Chime (the local stand-in)", () => {
     // (realtimeMuteLocalAudio), the far end gets silence, so the echo falls silent.
     await expectEchoThenMuteSilences(page, 1500, 1500);
 
-    // Recording through Chime is not wired yet (the server has no recorder in this shape): no
-    // record control is offered, and a record request the page never sends is refused.
-    await expect(page.getByTestId("record-ask")).toHaveCount(0);
-    await expect(page.getByTestId("record-start")).toHaveCount(0);
-    expect(await recordRequestAnswer(page)).toContain("recording is not available for calls through Chime yet");
-    await expect(page.getByTestId("rec-indicator")).toHaveCount(0);
+    // Recording: asked for ("ask each time" is the default), it goes to the handler as the
+    // consent notice and StartCallRecording; the stand-in writes the file into the server's
+    // recordings directory and the server takes it in when the call ends.
+    await expect(page.getByTestId("record-ask")).toBeVisible();
+    await page.getByTestId("record-start").click();
+    const rec = page.getByTestId("rec-indicator");
+    await expect(rec).toHaveAttribute("data-state", "recording");
+    await page.waitForTimeout(2000);
+    await page.getByTestId("record-pause").click();
+    await expect(rec).toHaveAttribute("data-state", "paused");
+    await page.waitForTimeout(1000);
+    await page.getByTestId("record-resume").click();
+    await expect(rec).toHaveAttribute("data-state", "recording");
+    await page.waitForTimeout(1500);
     await expect(panel).toHaveAttribute("data-state", "connected");
 
-    await page.waitForTimeout(1000);
     await page.getByTestId("end-call").click();
     await expect(panel).toHaveAttribute("data-state", "ended");
     await expect(page.getByTestId("call-state")).toContainText("Completed");
@@ -96,6 +81,30 @@ test.describe("calls through Chime (the local stand-in)", () => {
     await expect(row).toBeVisible();
     await expect(row).toContainText("Completed");
     await expect(row.getByTestId("call-duration")).toHaveText(/^(0:0[5-9]|0:[1-5]\d)$/);
+
+    // The recording plays from Recents like any other: consent, the pause, both channels.
+    await expect(row).toHaveAttribute("data-has-recording", "true");
+    await row.getByTestId("recording-toggle").click();
+    const player = page.getByTestId("recording-player");
+    await expect(player).toBeVisible({ timeout: 10_000 });
+    await expect(player.getByTestId("recording-facts")).toContainText("consent notice played");
+    await expect(player.getByTestId("recording-facts")).toContainText("Paused 1×");
+    const src = (await page.getByTestId("recording-audio").getAttribute("src"))!;
+    const wav = await (await page.request.get(src)).body();
+    expect(wav.subarray(0, 4).toString()).toBe("RIFF");
+    expect(wav.readUInt16LE(22)).toBe(2); // stereo
+    expect(wav.readUInt32LE(24)).toBe(8000);
+    const seconds = (wav.length - 44) / 4 / 8000;
+    expect(seconds).toBeGreaterThan(4); // 2 s + 1 s paused + 1.5 s
+    // Left the called party (the echo), right the agent (the fake microphone's tone), in the
+    // second after the consent notice.
+    const rms = (channel: number) => {
+      let sum = 0;
+      for (let i = 8000; i < 16000; i++) sum += wav.readInt16LE(44 + i * 4 + channel * 2) ** 2;
+      return Math.sqrt(sum / 8000);
+    };
+    expect(rms(0)).toBeGreaterThan(300);
+    expect(rms(1)).toBeGreaterThan(300);
   });
 
   test("keys on the in-call keypad reach the read-back number through the handler's SendDigits", async ({ page }) => {
@@ -138,5 +147,19 @@ test.describe("calls through Chime (the local stand-in)", () => {
     await expect(page.getByTestId("call-row").filter({ hasText: "+507 200-0005" }).first()).toContainText(
       "Number does not exist",
     );
+  });
+
+  test("a number nobody answers rings out and ends as no answer", async ({ page }) => {
+    // The simulator's no-answer number rings for 30 s, then refuses with 480.
+    test.setTimeout(90_000);
+    await signUp(page);
+    await dialThroughChime(page, NO_ANSWER);
+    const panel = page.getByTestId("call-panel");
+    await expect(panel).toHaveAttribute("data-state", "ringing", { timeout: 15_000 });
+    await expect(page.getByTestId("call-state")).toContainText("No answer", { timeout: 45_000 });
+    await expect(panel).toHaveAttribute("data-state", "ended");
+    await page.goto("/recents");
+    await hydrated(page);
+    await expect(page.getByTestId("call-row").filter({ hasText: "+507 200-0004" }).first()).toContainText("No answer");
   });
 });
