@@ -112,6 +112,10 @@ export async function join(meetingJson, attendeeJson, audioElement, options = {}
       }
       return av.realtimeUnmuteLocalAudio();
     },
+    /** The meeting hears this MediaStream from now on (a microphone reopened after it was lost). */
+    async setInput(stream) {
+      await av.startAudioInput(stream);
+    },
     /** Plays the meeting on this output device (needs setSinkId). */
     async setOutput(deviceId) {
       await av.chooseAudioOutput(deviceId);

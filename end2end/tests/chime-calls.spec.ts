@@ -162,4 +162,37 @@ test.describe("calls through Chime (the local stand-in)", () => {
     await hydrated(page);
     await expect(page.getByTestId("call-row").filter({ hasText: "+507 200-0004" }).first()).toContainText("No answer");
   });
+
+  test("a microphone lost during a call is reported and reopened into the meeting without ending the call", async ({ page }) => {
+    test.setTimeout(60_000);
+    await signUp(page);
+    // Keep a handle on the microphone stream the app opens.
+    await page.addInitScript(() => {
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (c) => ((window as any).__mic = await original(c));
+    });
+    await dialThroughChime(page, ECHO);
+    const panel = page.getByTestId("call-panel");
+    await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 20_000 });
+
+    // The device goes away: the track ends (what the browser does when it is unplugged).
+    await page.evaluate(() => {
+      const track = (window as any).__mic.getAudioTracks()[0];
+      track.stop();
+      track.dispatchEvent(new Event("ended"));
+    });
+    await expect(page.getByTestId("mic-problem")).toContainText("The microphone was disconnected");
+    await page.waitForTimeout(1500);
+    expect((await listen(page, 440)).rms).toBeLessThan(0.005);
+    await page.getByTestId("mic-retry").click();
+    await expect(page.getByTestId("mic-problem")).toHaveCount(0);
+    await expect(panel).toHaveAttribute("data-state", "connected");
+    // The new microphone's tone goes into the meeting, to the echo number and back.
+    await page.waitForTimeout(2000);
+    const heard = await listen(page, 440);
+    expect(heard.rms).toBeGreaterThan(0.01);
+    expect(heard.purity).toBeGreaterThan(0.5);
+    await page.getByTestId("end-call").click();
+    await expect(panel).toHaveAttribute("data-state", "ended");
+  });
 });

@@ -88,6 +88,9 @@ pub enum ChimeError {
     /// The SDK refused the meeting or attendee JSON, or the microphone.
     #[error("the Chime meeting could not be joined: {0}")]
     Join(String),
+    /// The microphone could not be switched.
+    #[error("the microphone could not be changed: {0}")]
+    Input(String),
     /// The output device could not be chosen (no `setSinkId`, or the device is gone).
     #[error("the audio output could not be changed: {0}")]
     Output(String),

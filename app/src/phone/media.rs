@@ -88,8 +88,8 @@ impl Drop for Media {
     }
 }
 
-/// A microphone track with the handler that reports it lost.
-struct TrackWatch {
+/// A microphone track with the handler that reports it lost (unplugged, permission revoked).
+pub(super) struct TrackWatch {
     track: MediaStreamTrack,
     _on_ended: Closure<dyn FnMut()>,
 }
@@ -103,6 +103,15 @@ impl TrackWatch {
             _on_ended: on_ended,
         }
     }
+}
+
+/// Watches the first audio track of `stream`, if it has one.
+pub(super) fn watch_mic(phone: Phone, stream: &MediaStream) -> Option<TrackWatch> {
+    let track = stream.get_audio_tracks().get(0);
+    track
+        .dyn_into::<MediaStreamTrack>()
+        .ok()
+        .map(|track| TrackWatch::new(phone, track))
 }
 
 impl Drop for TrackWatch {

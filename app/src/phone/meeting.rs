@@ -8,14 +8,14 @@
 
 use std::rc::Rc;
 
-use leptos::prelude::GetUntracked;
+use leptos::prelude::{GetUntracked, Set};
 
 use web_sys::MediaStream;
 
 use super::chime::{ChimeInput, ChimeSession};
 use super::core::Input;
 use super::engine::{remote_audio, run, with};
-use super::{media, Phone};
+use super::{media, MicProblem, Phone};
 
 /// The microphone opened for `call_id`, until its meeting takes it.
 pub(super) struct HeldMic {
@@ -28,6 +28,8 @@ pub(super) struct HeldMic {
 pub(super) struct Meeting {
     call_id: String,
     session: Rc<ChimeSession>,
+    /// The held microphone's track, reported when lost as on the gateway path.
+    _mic: Option<media::TrackWatch>,
 }
 
 /// Keeps the microphone opened for `call_id` for its meeting, unless the call's audio was torn
@@ -62,9 +64,11 @@ pub(super) fn open_mic(phone: Phone, call_id: String) {
 /// Joins the call's meeting with the held microphone; the session's events go to the core.
 pub(super) fn join(phone: Phone, call_id: &str, meeting: &str, attendee: &str) {
     let held = with(|e| e.held_mic.take());
+    let mut mic = None;
     let input = match held {
         Some(held) if held.call_id == call_id => {
             media::start_meter(phone, &held.stream, None);
+            mic = media::watch_mic(phone, &held.stream);
             ChimeInput::Stream(held.stream)
         }
         other => {
@@ -118,13 +122,60 @@ pub(super) fn join(phone: Phone, call_id: &str, meeting: &str, attendee: &str) {
             });
         }
         let session = Rc::new(session);
-        let previous = with(|e| e.meeting.replace(Meeting { call_id, session }));
+        let previous = with(|e| {
+            e.meeting.replace(Meeting {
+                call_id,
+                session,
+                _mic: mic,
+            })
+        });
         drop(previous);
     });
 }
 
 fn session() -> Option<Rc<ChimeSession>> {
     with(|e| e.meeting.as_ref().map(|m| Rc::clone(&m.session)))
+}
+
+/// Opens the microphone again (after it was lost) and gives it to the meeting; `false` when
+/// there is no meeting (the call's audio is the gateway's).
+pub(super) fn retry_mic(phone: Phone) -> bool {
+    let Some(session) = session() else {
+        return false;
+    };
+    leptos::task::spawn_local(async move {
+        let stream = match media::open_mic(&phone.input.get_untracked()).await {
+            Ok(stream) => stream,
+            Err(problem) => {
+                phone.mic_problem.set(Some(problem));
+                return;
+            }
+        };
+        let watch = media::watch_mic(phone, &stream);
+        // `Clone::clone`: the same stream (web-sys's `clone` makes a second one).
+        if let Err(e) = session.set_input(Clone::clone(&stream)).await {
+            leptos::logging::warn!("{e}");
+            media::stop(&stream);
+            phone.mic_problem.set(Some(MicProblem::Other(
+                "the new microphone could not be used".into(),
+            )));
+            return;
+        }
+        let kept = with(|e| {
+            e.meeting
+                .as_mut()
+                .filter(|m| Rc::ptr_eq(&m.session, &session))
+                .map(|m| m._mic = watch)
+                .is_some()
+        });
+        if !kept {
+            // The call ended meanwhile (leaving stops the input's tracks).
+            return;
+        }
+        media::start_meter(phone, &stream, None);
+        phone.mic_problem.set(None);
+    });
+    true
 }
 
 /// Mutes or unmutes what the meeting hears, if there is one.

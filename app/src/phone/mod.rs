@@ -188,7 +188,9 @@ impl Phone {
     /// new track on the call without renegotiating.
     pub fn retry_mic(&self) {
         #[cfg(feature = "hydrate")]
-        media::retry_mic(*self);
+        if !meeting::retry_mic(*self) {
+            media::retry_mic(*self);
+        }
     }
 
     /// Makes sure audio can play (browsers start audio only after a user gesture).

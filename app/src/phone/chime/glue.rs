@@ -32,6 +32,8 @@ extern "C" {
     type JsSession;
     #[wasm_bindgen(method)]
     fn mute(this: &JsSession, muted: bool) -> bool;
+    #[wasm_bindgen(method, js_name = setInput, catch)]
+    async fn set_input(this: &JsSession, stream: &MediaStream) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, js_name = setOutput, catch)]
     async fn set_output(this: &JsSession, device_id: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -81,6 +83,22 @@ impl ChimeSession {
     /// refused to unmute.
     pub fn mute(&self, muted: bool) -> bool {
         self.session.mute(muted)
+    }
+
+    /// The meeting hears `stream` from now on (the SDK stops the previous input's tracks). The
+    /// future does not borrow the handle.
+    pub fn set_input(
+        &self,
+        stream: MediaStream,
+    ) -> impl std::future::Future<Output = Result<(), ChimeError>> + 'static {
+        let session: JsSession = JsValue::clone(&self.session).unchecked_into();
+        async move {
+            session
+                .set_input(&stream)
+                .await
+                .map(drop)
+                .map_err(|e| ChimeError::Input(words(&e)))
+        }
     }
 
     /// Plays the meeting on this output device. The future does not borrow the handle, so the
