@@ -1,7 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
 import { expectEchoThenMuteSilences, hearKeys, listen } from "./audio";
-import { dial, hydrated, signUp } from "./helpers";
+import { dial, hydrated, keepMicrophone, signUp, unplugMicrophone } from "./helpers";
 
 // Test numbers of the built-in PSTN simulator (README, docs/telephony.md).
 const ECHO = "+65 6000 0001";
@@ -136,17 +136,13 @@ test("a blocked or missing microphone is explained, nothing is dialled, and Call
 test("a microphone lost during a call is reported and can be reopened without ending the call", async ({ page }) => {
   test.setTimeout(60_000);
   await signUp(page);
-  // Keep a handle on the microphone stream the app opens.
-  await page.addInitScript(() => {
-    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-    navigator.mediaDevices.getUserMedia = async (c) => ((window as any).__mic = await original(c));
-  });
+  await keepMicrophone(page);
   await dial(page, ECHO);
   const panel = page.getByTestId("call-panel");
   await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
 
   // The device goes away (what the browser reports when it is unplugged).
-  await page.evaluate(() => (window as any).__mic.getAudioTracks()[0].dispatchEvent(new Event("ended")));
+  await unplugMicrophone(page);
   await expect(page.getByTestId("mic-problem")).toContainText("The microphone was disconnected");
   await page.getByTestId("mic-retry").click();
   await expect(page.getByTestId("mic-problem")).toHaveCount(0);

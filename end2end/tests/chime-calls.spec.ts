@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { expectEchoThenMuteSilences, hearKeys, listen } from "./audio";
-import { dial, hydrated, signUp } from "./helpers";
+import { dial, hydrated, keepMicrophone, signUp, unplugMicrophone } from "./helpers";
 
 // Calls in the Chime shape (docs/chime.md): the server on port + 2 runs with
 // SOFTPHONE_TELEPHONY=chime-standin, so each call is a meeting joined by the real
@@ -166,21 +166,12 @@ test.describe("calls through Chime (the local stand-in)", () => {
   test("a microphone lost during a call is reported and reopened into the meeting without ending the call", async ({ page }) => {
     test.setTimeout(60_000);
     await signUp(page);
-    // Keep a handle on the microphone stream the app opens.
-    await page.addInitScript(() => {
-      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-      navigator.mediaDevices.getUserMedia = async (c) => ((window as any).__mic = await original(c));
-    });
+    await keepMicrophone(page);
     await dialThroughChime(page, ECHO);
     const panel = page.getByTestId("call-panel");
     await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 20_000 });
 
-    // The device goes away: the track ends (what the browser does when it is unplugged).
-    await page.evaluate(() => {
-      const track = (window as any).__mic.getAudioTracks()[0];
-      track.stop();
-      track.dispatchEvent(new Event("ended"));
-    });
+    await unplugMicrophone(page);
     await expect(page.getByTestId("mic-problem")).toContainText("The microphone was disconnected");
     await page.waitForTimeout(1500);
     expect((await listen(page, 440)).rms).toBeLessThan(0.005);

@@ -41,6 +41,23 @@ export async function submitSignUp(page: Page, email: string): Promise<void> {
   await page.getByRole("button", { name: "Create account" }).click();
 }
 
+/** Keeps a handle on the microphone stream the app opens next (for `unplugMicrophone`). */
+export async function keepMicrophone(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (c) => ((window as any).__mic = await original(c));
+  });
+}
+
+/** The kept microphone goes away: its track stops and ends, as when it is unplugged. */
+export async function unplugMicrophone(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const track = (window as any).__mic.getAudioTracks()[0];
+    track.stop();
+    track.dispatchEvent(new Event("ended"));
+  });
+}
+
 /** Opens the keypad, types `number` and presses Call. */
 export async function dial(page: Page, number: string): Promise<void> {
   await page.goto("/");

@@ -14,7 +14,7 @@ use app::domain::recordings::{
 use sha2::{Digest, Sha256};
 use telephony::wav;
 
-use super::{RecordError, Recorder, DAY_MS};
+use super::{RecordError, Recorder};
 
 /// Where the consent notice the provider plays is kept in the store (one object per notice:
 /// its name is its content's hash).
@@ -54,25 +54,7 @@ impl Recorder {
         let folder = Recording::key_for(&id, now)
             .trim_end_matches(".wav")
             .to_string();
-        let recording = Recording {
-            id: id.clone(),
-            call_id: call_id.to_string(),
-            started_at: now,
-            ended_at: None,
-            duration_ms: 0,
-            bytes: 0,
-            sha256: None,
-            format: FORMAT.to_string(),
-            consent: self.settings.consent,
-            pause_mode: PAUSE_MODE.to_string(),
-            pauses: Vec::new(),
-            location: self.recordings.location(&folder),
-            key: folder.clone(),
-            retain_until: now + self.settings.retention_days as u64 * DAY_MS,
-            state: RecordingState::Recording,
-            upload_id: None,
-            waveform: Vec::new(),
-        };
+        let recording = self.new_metadata(&id, call_id, now, folder.clone(), PAUSE_MODE);
         self.store.insert_recording(owner, &recording).await?;
         tracing::info!(recording = %id, call = %call_id, "recording started at the provider");
         Ok(Delivery {

@@ -94,23 +94,9 @@ impl Recorder {
         let key = Recording::key_for(&id, now);
         let upload = self.recordings.begin(&key).await?;
         let recording = Recording {
-            id: id.clone(),
-            call_id: call_id.to_string(),
-            started_at: now,
-            ended_at: None,
-            duration_ms: 0,
             bytes: wav::HEADER_LEN,
-            sha256: None,
-            format: FORMAT.to_string(),
-            consent: self.settings.consent,
-            pause_mode: self.settings.pause_mode.as_str().to_string(),
-            pauses: Vec::new(),
-            location: self.recordings.location(&key),
-            key,
-            retain_until: now + self.settings.retention_days as u64 * DAY_MS,
-            state: RecordingState::Recording,
             upload_id: upload.id.clone(),
-            waveform: Vec::new(),
+            ..self.new_metadata(&id, call_id, now, key, self.settings.pause_mode.as_str())
         };
         if let Err(e) = self.store.insert_recording(owner, &recording).await {
             if let Some(upload_id) = &upload.id {
@@ -146,6 +132,38 @@ impl Recorder {
             sink,
             done,
         })
+    }
+}
+
+impl Recorder {
+    /// The metadata of a recording that starts now: state recording, nothing stored yet.
+    fn new_metadata(
+        &self,
+        id: &str,
+        call_id: &str,
+        now: u64,
+        key: String,
+        pause_mode: &str,
+    ) -> Recording {
+        Recording {
+            id: id.to_string(),
+            call_id: call_id.to_string(),
+            started_at: now,
+            ended_at: None,
+            duration_ms: 0,
+            bytes: 0,
+            sha256: None,
+            format: FORMAT.to_string(),
+            consent: self.settings.consent,
+            pause_mode: pause_mode.to_string(),
+            pauses: Vec::new(),
+            location: self.recordings.location(&key),
+            key,
+            retain_until: now + self.settings.retention_days as u64 * DAY_MS,
+            state: RecordingState::Recording,
+            upload_id: None,
+            waveform: Vec::new(),
+        }
     }
 }
 
