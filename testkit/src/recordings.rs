@@ -200,5 +200,7 @@ pub async fn a_service_writes_and_reads_by_its_own_paths(recordings: &dyn Record
         recordings.size(&key).await.expect("size"),
         Some(notice.len() as u64)
     );
+    // What holds it is not an object (on disk, a folder).
+    assert_eq!(recordings.size("notices").await.expect("size"), None);
     recordings.delete(&key).await.expect("delete");
 }

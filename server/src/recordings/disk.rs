@@ -131,6 +131,8 @@ impl Recordings for DiskRecordings {
 
     async fn size(&self, key: &str) -> Result<Option<u64>, RecordingsError> {
         match tokio::fs::metadata(self.path(key)?).await {
+            // A folder (where the provider writes a recording's file) is not an object.
+            Ok(m) if m.is_dir() => Ok(None),
             Ok(m) => Ok(Some(m.len())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(e)),
