@@ -195,3 +195,51 @@ async fn deleting_and_retention_remove_audio_and_metadata_with_an_audit_entry() 
     let audit = store.list_audit("alice", 10).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "recording_expired"));
 }
+
+/// A server stopped during recordings Chime writes itself: the one whose file the provider
+/// had named and written is kept (interrupted, from the file); the one still a folder (the
+/// file not named yet) is removed as lost, and recovery does not stumble on the folder.
+#[tokio::test]
+async fn recovery_keeps_a_delivered_file_and_drops_a_recording_still_unnamed() {
+    let dir = temp_dir();
+    let disk: Arc<dyn Recordings> = Arc::new(DiskRecordings::open(&dir).unwrap());
+    let (recorder, store) = recorder::recorder(disk.clone(), 30).await;
+    let call = CallRecord::outbound("c1".into(), "+6560000001".into(), 1);
+    store.insert_call("alice", &call).await.unwrap();
+
+    let unnamed = recorder.start_delivered("alice", "c1").await.unwrap();
+    // The provider made its folder, but the push naming the file never came.
+    std::fs::create_dir_all(dir.join(&unnamed.recording.key)).unwrap();
+
+    let mut named = recorder.start_delivered("alice", "c1").await.unwrap();
+    let key = format!("{}/1_tx_call.wav", named.recording.key);
+    let path = dir.join(&key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut w = telephony::wav::WavWriter::create(&path).unwrap();
+    w.write(&[500; 8000], &[-500; 8000]).unwrap();
+    w.finish().unwrap();
+    recorder
+        .delivered_to("alice", &mut named.recording, &disk.service_path(&key))
+        .await
+        .unwrap();
+
+    let done = recordings::recover(store.as_ref(), disk.as_ref(), 99_000)
+        .await
+        .unwrap();
+    assert_eq!((done.interrupted, done.lost), (1, 1), "{done:?}");
+    assert_eq!(
+        store
+            .get_recording("alice", &unnamed.recording.id)
+            .await
+            .unwrap(),
+        None
+    );
+    let kept = store
+        .get_recording("alice", &named.recording.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.state, RecordingState::Interrupted);
+    assert_eq!(kept.key, key);
+    assert_eq!(kept.duration_ms, 1000);
+}
