@@ -5,6 +5,7 @@ pub mod g711;
 pub mod gateway;
 pub mod recording;
 pub mod rtp;
+pub mod sdes;
 pub mod sdp;
 pub mod simulator;
 pub mod sip;
