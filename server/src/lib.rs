@@ -200,6 +200,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
                 password: password.clone(),
                 timing: Timing::default(),
                 tls: None,
+                connector: None,
             })
             .await
             .map_err(|e| fail(&e))?;

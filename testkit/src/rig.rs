@@ -45,6 +45,14 @@ pub struct Rig {
 /// The simulator on loopback with fast timing, the trunk credentials above, and SIP over TLS
 /// too when `tls` is given (address, certificate PEM, key PEM).
 pub async fn simulator(tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>) -> PstnSimulator {
+    simulator_with(tls, None).await
+}
+
+/// [`simulator`] in `voice-connector` mode when `connector` is given.
+pub async fn simulator_with(
+    tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>,
+    connector: Option<telephony::simulator::ConnectorRules>,
+) -> PstnSimulator {
     PstnSimulator::start(SimulatorConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         media_ip: LOOPBACK,
@@ -53,6 +61,7 @@ pub async fn simulator(tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>) -> PstnSimul
         password: TRUNK_PASSWORD.into(),
         timing: fast_timing(),
         tls,
+        connector,
     })
     .await
     .expect("simulator starts")

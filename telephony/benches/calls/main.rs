@@ -133,6 +133,7 @@ async fn load_role() {
             refresh_every: Duration::from_secs(15),
         },
         tls: None,
+        connector: None,
     })
     .await
     .expect("simulator starts");

@@ -4,6 +4,7 @@
 //! rings, and then acts by number: echo, DTMF read-back, busy, no answer, not found, or answer
 //! and hang up. The numbers are in [`TEST_NUMBERS`] (and the README).
 
+mod connector;
 mod media;
 mod plan;
 mod uas;
@@ -19,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::sip::{SipEndpoint, SipError};
 use crate::tasks::{drain, log_joined};
 
+pub use connector::{Admission, Cidr, ConnectorRefusal, ConnectorRules};
 pub use plan::{behaviour_of, check_calling_plan, Behaviour, PlanRefusal, TEST_NUMBERS};
 use uas::Shared;
 
@@ -58,6 +60,10 @@ pub struct SimulatorConfig {
     pub timing: Timing,
     /// Also take SIP over TLS: (address, certificate chain PEM, key PEM).
     pub tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>,
+    /// `voice-connector` mode: a connector's termination rules (allowed sources, calls per
+    /// second, encryption) checked before the rest; `None` is the embedded default's simpler
+    /// mode.
+    pub connector: Option<ConnectorRules>,
 }
 
 pub struct PstnSimulator {
@@ -80,6 +86,10 @@ impl PstnSimulator {
                 .await?;
         let cancel = CancellationToken::new();
         let state = Arc::new(Shared {
+            admission: config
+                .connector
+                .clone()
+                .map(|r| Mutex::new(Admission::new(r))),
             config,
             nonces: Mutex::new(HashMap::new()),
             endpoint: endpoint.clone(),

@@ -15,6 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::connector::{Admission, ConnectorRefusal};
 use super::media::media;
 use super::plan::{behaviour_of, check_calling_plan, Behaviour};
 use super::SimulatorConfig;
@@ -25,6 +26,8 @@ use crate::tasks::{drain, log_joined, spawn_logged};
 
 pub(super) struct Shared {
     pub(super) config: SimulatorConfig,
+    /// `voice-connector` mode's rules and the calls they have counted.
+    pub(super) admission: Option<Mutex<Admission>>,
     /// Nonces handed out in challenges, with when.
     pub(super) nonces: Mutex<HashMap<String, Instant>>,
     pub(super) endpoint: Arc<SipEndpoint>,
@@ -99,7 +102,26 @@ impl Shared {
         }
     }
 
+    /// `voice-connector` mode: the source before anything else; once the caller is known, the
+    /// calls-per-second limit and the media's encryption.
+    fn admit(&self, tx: &Transaction, after_auth: bool) -> Result<(), ConnectorRefusal> {
+        let Some(admission) = &self.admission else {
+            return Ok(());
+        };
+        let mut admission = admission.lock().unwrap_or_else(|p| p.into_inner());
+        if after_auth {
+            admission.count_call(Instant::now())?;
+            let profile = media_profile(&tx.original.body).unwrap_or_default();
+            return admission.media_allowed(&profile);
+        }
+        let source = source_ip(&tx.original).ok_or(ConnectorRefusal::SourceNotAllowed)?;
+        admission.source_allowed(source)
+    }
+
     async fn invite(self: Arc<Self>, mut tx: Transaction) {
+        if let Err(refusal) = self.admit(&tx, false) {
+            return refuse(&mut tx, refusal).await;
+        }
         if let Err((status, headers)) = self.authenticate(&tx) {
             if status == StatusCode::Forbidden {
                 tracing::info!("simulator: INVITE with wrong credentials refused");
@@ -108,6 +130,9 @@ impl Shared {
                 tracing::warn!(error = %e, "simulator: challenge not sent");
             }
             return;
+        }
+        if let Err(refusal) = self.admit(&tx, true) {
+            return refuse(&mut tx, refusal).await;
         }
         let user = tx.original.uri.user().unwrap_or_default().to_string();
         if let Err(refusal) = check_calling_plan(&user) {
@@ -181,6 +206,44 @@ struct SimCall {
     shared: Arc<Shared>,
     dialog: rsipstack::dialog::invite_dialog::InviteDialog,
     states: DialogStateReceiver,
+}
+
+/// Refuses a call the connector's rules do not take.
+async fn refuse(tx: &mut Transaction, refusal: ConnectorRefusal) {
+    tracing::info!(?refusal, "simulator: the connector's rules refuse the call");
+    let (code, _) = refusal.status();
+    let status = StatusCode::from(code);
+    let headers = match refusal {
+        ConnectorRefusal::OverCpsLimit => vec![Header::Other("Retry-After".into(), "1".into())],
+        _ => vec![],
+    };
+    if let Err(e) = tx.reply_with(status, headers, None).await {
+        tracing::warn!(error = %e, "simulator: refusal not sent");
+    }
+}
+
+/// Where a request came from: the top Via's `received` (what the transport saw, added when it
+/// differs from what the sender wrote), else the Via's own address.
+fn source_ip(request: &rsipstack::sip::Request) -> Option<std::net::IpAddr> {
+    use rsipstack::sip::{uri::Param, HeadersExt, Host, ToTypedHeader};
+    let via = request.via_header().ok()?.typed().ok()?;
+    let received = via.params.iter().find_map(|p| match p {
+        Param::Received(r) => r.parse().ok(),
+        _ => None,
+    });
+    received.or(match via.uri.host_with_port.host {
+        Host::IpAddr(ip) => Some(ip),
+        Host::Domain(_) => None,
+    })
+}
+
+/// The profile of the offer's audio m-line (`RTP/AVP`, `RTP/SAVP`…).
+fn media_profile(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.lines()
+        .find_map(|line| line.trim_end_matches('\r').strip_prefix("m=audio "))
+        .and_then(|m| m.split_whitespace().nth(1))
+        .map(str::to_string)
 }
 
 /// Answers `tx` with `status`, logging a reply that could not be sent.
