@@ -1,9 +1,11 @@
-//! SDP (RFC 4566 / 3264) for the SIP leg: one audio stream, G.711 and telephone-event. This is
-//! the plain-RTP side; the browser leg's SDP is str0m's.
+//! SDP (RFC 4566 / 3264) for the SIP leg: one audio stream, G.711 and telephone-event, in plain
+//! RTP (`RTP/AVP`) or SRTP keyed by SDES (`RTP/SAVP` with `a=crypto`, [`crate::sdes`]). The
+//! browser leg's SDP is str0m's.
 
 use std::net::IpAddr;
 
 use crate::g711::G711;
+use crate::sdes::CryptoAttribute;
 
 /// The media direction attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +46,15 @@ pub struct AudioDescription {
     /// In the m-line's order of preference.
     pub formats: Vec<Format>,
     pub direction: Direction,
+    /// The stream's `a=crypto` lines we can read, in order (lines with a suite or form we do
+    /// not know are ignored, as RFC 4568 §5.1.2 asks).
+    pub crypto: Vec<CryptoAttribute>,
 }
+
+/// The plain RTP profile.
+pub const PLAIN: &str = "RTP/AVP";
+/// SRTP, keyed by `a=crypto` (SDES).
+pub const SRTP: &str = "RTP/SAVP";
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SdpError {
@@ -56,7 +66,7 @@ pub enum SdpError {
     NoConnection,
     #[error("malformed line: {0}")]
     Malformed(String),
-    #[error("the audio stream uses {0}, not RTP/AVP")]
+    #[error("the audio stream uses {0}, not RTP/AVP or RTP/SAVP")]
     UnsupportedProfile(String),
 }
 
@@ -116,6 +126,7 @@ impl AudioDescription {
                         proto,
                         formats,
                         direction: Direction::SendRecv,
+                        crypto: Vec::new(),
                     });
                 }
                 "c" => {
@@ -146,6 +157,14 @@ impl AudioDescription {
                     if !in_audio {
                         continue;
                     }
+                    if let Some(line) = value.strip_prefix("crypto:") {
+                        if let (Ok(crypto), Some(m)) =
+                            (CryptoAttribute::parse(line), media.as_mut())
+                        {
+                            m.crypto.push(crypto);
+                        }
+                        continue;
+                    }
                     if let Some(map) = value.strip_prefix("rtpmap:") {
                         let (pt, enc) = map
                             .split_once(' ')
@@ -173,10 +192,15 @@ impl AudioDescription {
         let mut media = media.ok_or(SdpError::NoAudio)?;
         media.addr = media_addr.or(session_addr).ok_or(SdpError::NoConnection)?;
         media.direction = media_direction.unwrap_or(session_direction);
-        if media.proto != "RTP/AVP" {
+        if media.proto != PLAIN && media.proto != SRTP {
             return Err(SdpError::UnsupportedProfile(media.proto));
         }
         Ok(media)
+    }
+
+    /// Whether the stream is SRTP (`RTP/SAVP`), keyed by its `a=crypto` lines.
+    pub fn is_srtp(&self) -> bool {
+        self.proto == SRTP
     }
 
     /// The first G.711 law in the m-line's order, if any.
@@ -221,6 +245,9 @@ impl AudioDescription {
                 s.push_str(&format!("a=fmtp:{} 0-16\r\n", f.pt));
             }
         }
+        for crypto in &self.crypto {
+            s.push_str(&format!("a=crypto:{}\r\n", crypto.render()));
+        }
         s.push_str("a=ptime:20\r\n");
         s.push_str(&format!("a={}\r\n", self.direction.attr()));
         s
@@ -246,9 +273,10 @@ impl AudioDescription {
         AudioDescription {
             addr,
             port,
-            proto: "RTP/AVP".into(),
+            proto: PLAIN.into(),
             formats,
             direction: Direction::SendRecv,
+            crypto: Vec::new(),
         }
     }
 }
@@ -340,6 +368,35 @@ mod tests {
     }
 
     #[test]
+    fn an_srtp_stream_keeps_its_crypto_lines_in_order() {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(4);
+        let mut ours =
+            AudioDescription::g711(IpAddr::from([192, 0, 2, 1]), 4000, &[G711::Pcmu], Some(101));
+        ours.proto = SRTP.into();
+        ours.crypto = crate::sdes::offer(&mut rng);
+        let text = ours.render(1, 1);
+        assert!(text.contains("m=audio 4000 RTP/SAVP 0 101\r\n"), "{text}");
+        let back = AudioDescription::parse(text.as_bytes()).unwrap();
+        assert_eq!(back, ours);
+        assert!(back.is_srtp());
+        // A line we cannot read (unknown suite, broken key) is left out, the rest kept.
+        let extra = text.replace(
+            "a=ptime:20",
+            "a=crypto:7 F8_128_HMAC_SHA1_80 inline:AAAA\r\na=crypto:8 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\na=ptime:20",
+        );
+        assert_eq!(
+            AudioDescription::parse(extra.as_bytes()).unwrap().crypto,
+            ours.crypto
+        );
+        // Session-level crypto lines are not the stream's.
+        let session = "v=0\r\nc=IN IP4 1.1.1.1\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\nm=audio 9 RTP/SAVP 0\r\n";
+        assert!(AudioDescription::parse(session.as_bytes())
+            .unwrap()
+            .crypto
+            .is_empty());
+    }
+
+    #[test]
     fn refuses_what_we_cannot_use() {
         assert_eq!(
             AudioDescription::parse(&[0xff, 0xfe]),
@@ -358,7 +415,9 @@ mod tests {
             Err(SdpError::Malformed(_))
         ));
         assert!(matches!(
-            AudioDescription::parse(b"v=0\r\nc=IN IP4 1.1.1.1\r\nm=audio 9 RTP/SAVP 0\r\n"),
+            AudioDescription::parse(
+                b"v=0\r\nc=IN IP4 1.1.1.1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+            ),
             Err(SdpError::UnsupportedProfile(_))
         ));
         assert!(matches!(

@@ -138,6 +138,12 @@ fn random_description(g: &mut Gen) -> AudioDescription {
         Direction::RecvOnly,
         Direction::Inactive,
     ][g.below(4) as usize];
+    if g.bool() {
+        use rand::SeedableRng;
+        let lines = sdes::offer(&mut rand::rngs::StdRng::seed_from_u64(g.next()));
+        d.proto = telephony::sdp::SRTP.into();
+        d.crypto = lines[..1 + g.below(lines.len() as u64) as usize].to_vec();
+    }
     d
 }
 

@@ -77,6 +77,9 @@ impl LocalSession {
 /// The trunk's media from its SDP, or why it cannot carry the call.
 pub(crate) fn trunk_media_from(body: &[u8]) -> Result<TrunkMedia, String> {
     let sdp = AudioDescription::parse(body).map_err(|e| format!("trunk SDP: {e}"))?;
+    if sdp.is_srtp() {
+        return Err("trunk SDP: SRTP (RTP/SAVP), which this gateway does not speak yet".into());
+    }
     let law = sdp
         .first_g711()
         .ok_or_else(|| "trunk answered without G.711".to_string())?;

@@ -146,6 +146,12 @@ impl Shared {
             return;
         }
         let offer = match AudioDescription::parse(&tx.original.body) {
+            // The simulator's media is plain RTP (SRTP: issue 13).
+            Ok(offer) if offer.is_srtp() => {
+                tracing::info!("simulator: SRTP offer refused");
+                reply(&mut tx, StatusCode::NotAcceptableHere).await;
+                return;
+            }
             Ok(offer) => offer,
             Err(e) => {
                 tracing::info!(error = %e, "simulator: unusable SDP offer");
