@@ -9,6 +9,7 @@ pub mod sdes;
 pub mod sdp;
 pub mod simulator;
 pub mod sip;
+pub mod srtp;
 mod tasks;
 
 pub use tasks::redact_numbers;

@@ -103,6 +103,14 @@ impl MasterKey {
         }
     }
 
+    /// A key and salt given whole (test vectors, keys read elsewhere).
+    pub fn from_parts(key: &[u8], salt: &[u8]) -> MasterKey {
+        MasterKey {
+            bytes: [key, salt].concat(),
+            key_len: key.len(),
+        }
+    }
+
     pub fn key(&self) -> &[u8] {
         &self.bytes[..self.key_len]
     }
