@@ -282,7 +282,7 @@ mod tests {
         .into_iter()
         .chain([0xab; 16])
         .collect();
-        let cases: [(CryptoSuite, Vec<u8>, Vec<u8>, [u8; 26]); 2] = [
+        let cases = [
             (
                 CryptoSuite::AesCm128HmacSha1_80,
                 vec![
