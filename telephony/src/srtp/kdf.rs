@@ -26,8 +26,6 @@ pub enum SrtpError {
     KeyShape,
     #[error("SRTP: the cipher refused the key")]
     Cipher,
-    #[error("SRTP: this suite is not AES counter mode with HMAC-SHA1")]
-    NotCounterMode,
     #[error("SRTP: not an RTP packet (or shorter than its header and tag)")]
     NotRtp,
     #[error("SRTP: the packet does not authenticate")]
