@@ -30,6 +30,8 @@ printf 'release WASM, main module (first load): %8d B raw  %8d B gzip -9  (%d KB
 total_raw=$raw
 total_gz=$gzipped
 count=0
+chunks=0
+chunks_gz=0
 for f in "$pkg"/split_*.wasm "$pkg"/chunk_*.wasm; do
   [ -e "$f" ] || continue
   r=$(size "$f")
@@ -39,9 +41,11 @@ for f in "$pkg"/split_*.wasm "$pkg"/chunk_*.wasm; do
   count=$((count + 1))
   case "$(basename "$f")" in
   split_*) printf '  lazy page %-52s %8d B raw  %8d B gzip -9\n' "$(basename "$f" .wasm)" "$r" "$g" ;;
+  *) chunks=$((chunks + 1)) chunks_gz=$((chunks_gz + g)) ;;
   esac
 done
-printf 'lazily loaded modules: %d (pages and shared chunks)\n' "$count"
+printf 'lazily loaded modules: %d (pages and shared chunks); the %d shared chunks: %d B gzip -9\n' \
+  "$count" "$chunks" "$chunks_gz"
 printf 'release WASM, everything (main + all lazy modules): %8d B raw  %8d B gzip -9 (%d KB gz)\n' \
   "$total_raw" "$total_gz" $((total_gz / 1024))
 js=$(size "$pkg/softphone.js")

@@ -8,8 +8,10 @@ pub mod live;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod recordings;
+mod resource;
 
 pub use error::ApiError;
+pub use resource::{api_resource, ApiResource, JsonCodec};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {

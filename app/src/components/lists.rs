@@ -14,7 +14,7 @@ use super::icons::{Icon, Svg};
 use super::messages::{LoadBoundary, Loaded};
 use crate::api::calls::CallPage;
 use crate::api::contacts::ContactPage;
-use crate::api::ApiError;
+use crate::api::{api_resource, ApiError, ApiResource};
 use crate::i18n::T;
 use crate::prefs::tx;
 
@@ -81,7 +81,7 @@ type FetchPage<P, Q> = Arc<dyn Fn(Q, Option<String>) -> PageFuture<P> + Send + S
 /// on the server and reloads when the query changes), later pages are appended by cursor.
 pub struct PagedList<P: ListPage, Q: Send + Sync + 'static> {
     query: Memo<Q>,
-    first: Resource<Result<P, ApiError>>,
+    first: ApiResource<P>,
     more: RwSignal<Vec<P::Item>>,
     /// The cursor of the next page and the generation of the query it continues.
     next: RwSignal<Option<(Generation, String)>>,
@@ -122,7 +122,7 @@ where
         let loading_more = RwSignal::new(false);
         // Runs when the query changes: a new generation, so pages still on their way for the
         // old query are dropped. (A stale first page is dropped by the resource itself.)
-        let first = Resource::new(
+        let first = api_resource(
             move || query.get(),
             move |q| {
                 generations.update_value(|g| {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::icons::{Icon, Svg};
 use super::messages::error_text;
 use crate::api::recordings::{audio_path, delete_recording, get_recording};
-use crate::api::ApiError;
+use crate::api::{api_resource, ApiError};
 use crate::domain::calls::format_duration;
 use crate::domain::recordings::{format_size, Recording, RecordingState, WAVEFORM_COLUMNS};
 use crate::i18n::T;
@@ -99,7 +99,7 @@ pub fn RecordingPlayer(
 ) -> impl IntoView {
     let lang = prefs().lang;
     let trf = use_trf();
-    let recording = Resource::new(move || id.clone(), get_recording);
+    let recording = api_resource(move || id.clone(), get_recording);
     let confirming = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);

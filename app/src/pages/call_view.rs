@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::calls::{get_call, CallEntry};
-use crate::api::ApiError;
+use crate::api::{api_resource, ApiResource};
 use crate::components::call_time::CallTime;
 use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{end_reason_text, LoadBoundary};
@@ -19,7 +19,7 @@ use crate::prefs::{prefs, tx};
 /// What the call page loads: made by the lazy route before the page's code arrives (so both
 /// load at once), or by [`CallView`] in the one-bundle build.
 pub struct CallData {
-    call: Resource<Result<CallEntry, ApiError>>,
+    call: ApiResource<CallEntry>,
 }
 
 impl CallData {
@@ -27,7 +27,7 @@ impl CallData {
         let params = use_params_map();
         let id = move || params.with(|p| p.get("id").unwrap_or_default());
         CallData {
-            call: Resource::new(id, get_call),
+            call: api_resource(id, get_call),
         }
     }
 }

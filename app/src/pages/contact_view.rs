@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::contacts::{delete_contact, get_contact, restore_contact};
-use crate::api::ApiError;
+use crate::api::{api_resource, ApiResource};
 use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::components::shell::{notices, Toast};
@@ -25,7 +25,7 @@ pub fn label_text(label: NumberLabel) -> T {
 /// What a contact's page (and its edit page) loads: made by the lazy route before the page's
 /// code arrives (so both load at once), or by the page in the one-bundle build.
 pub struct ContactData {
-    pub contact: Resource<Result<Contact, ApiError>>,
+    pub contact: ApiResource<Contact>,
 }
 
 impl ContactData {
@@ -33,7 +33,7 @@ impl ContactData {
         let params = use_params_map();
         let id = move || params.with(|p| p.get("id").unwrap_or_default());
         ContactData {
-            contact: Resource::new(id, get_contact),
+            contact: api_resource(id, get_contact),
         }
     }
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::api::auth::{current_account, sign_out, Account};
 use crate::api::recordings::{get_preferences, set_recording_mode};
-use crate::api::ApiError;
+use crate::api::{api_resource, ApiError, ApiResource};
 use crate::browser;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::components::pickers::DeviceOptions;
@@ -23,15 +23,15 @@ fn theme_label(theme: Theme) -> T {
 /// What Settings loads: made by the lazy route before the page's code arrives (so both load
 /// at once), or by [`Settings`] in the one-bundle build.
 pub struct SettingsData {
-    account: Resource<Result<Option<Account>, ApiError>>,
-    preferences: Resource<Result<Preferences, ApiError>>,
+    account: ApiResource<Option<Account>>,
+    preferences: ApiResource<Preferences>,
 }
 
 impl SettingsData {
     pub fn load() -> Self {
         SettingsData {
-            account: Resource::new(|| (), |_| current_account()),
-            preferences: Resource::new(|| (), |_| get_preferences()),
+            account: api_resource(|| (), |_| current_account()),
+            preferences: api_resource(|| (), |_| get_preferences()),
         }
     }
 }
@@ -195,7 +195,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
 
 /// When calls are recorded (kept on the server: "always" starts recording at the answer).
 #[component]
-fn RecordingSettings(preferences: Resource<Result<Preferences, ApiError>>) -> impl IntoView {
+fn RecordingSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
     let lang = prefs().lang;
     let chosen = RwSignal::new(None::<RecordingMode>);
     let status = RwSignal::new(String::new());

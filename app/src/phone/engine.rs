@@ -199,7 +199,9 @@ fn connect(phone: Phone) {
     };
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         if let Some(text) = ev.data().as_string() {
-            if let Ok(message) = serde_json::from_str::<ServerMessage>(&text) {
+            // `from_slice`, the reader server functions use: the types both carry (the call,
+            // its end and refusal reasons) are decoded by one copy of serde's code.
+            if let Ok(message) = serde_json::from_slice::<ServerMessage>(text.as_bytes()) {
                 run(phone, Input::Server(message));
             }
         }
