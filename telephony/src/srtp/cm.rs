@@ -5,10 +5,10 @@ use aws_lc_rs::cipher::{EncryptingKey, EncryptionContext, UnboundCipherKey, AES_
 use aws_lc_rs::hmac;
 use aws_lc_rs::iv::FixedLength;
 
-use super::kdf::{derive, Label, SrtpError};
+use super::kdf::{derive, SrtpError, Stream};
 use crate::sdes::{CryptoSuite, MasterKey};
 
-/// One direction's RTP session keys for the counter-mode suites.
+/// One direction's session keys for the counter-mode suites (RTP or RTCP).
 pub(super) struct CmKeys {
     cipher: EncryptingKey,
     auth: hmac::Key,
@@ -17,7 +17,11 @@ pub(super) struct CmKeys {
 }
 
 impl CmKeys {
-    pub(super) fn derive(suite: CryptoSuite, master: &MasterKey) -> Result<CmKeys, SrtpError> {
+    pub(super) fn derive(
+        suite: CryptoSuite,
+        master: &MasterKey,
+        stream: Stream,
+    ) -> Result<CmKeys, SrtpError> {
         let (algorithm, key_len) = match suite {
             CryptoSuite::AesCm128HmacSha1_80 | CryptoSuite::AesCm128HmacSha1_32 => (&AES_128, 16),
             CryptoSuite::Aes256CmHmacSha1_80 | CryptoSuite::Aes256CmHmacSha1_32 => (&AES_256, 32),
@@ -31,20 +35,26 @@ impl CmKeys {
         let mut session_key = vec![0u8; key_len];
         let mut auth_key = [0u8; 20];
         let mut salt = [0u8; 14];
-        derive(master, Label::RtpCipher, &mut session_key)?;
-        derive(master, Label::RtpAuth, &mut auth_key)?;
-        derive(master, Label::RtpSalt, &mut salt)?;
+        let (cipher_label, auth_label, salt_label) = stream.labels();
+        derive(master, cipher_label, &mut session_key)?;
+        derive(master, auth_label, &mut auth_key)?;
+        derive(master, salt_label, &mut salt)?;
         let cipher = UnboundCipherKey::new(algorithm, &session_key)
             .and_then(EncryptingKey::ctr)
             .map_err(|_| SrtpError::Cipher)?;
         let auth = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &auth_key);
         session_key.fill(0);
         auth_key.fill(0);
+        // SRTCP's tag is 80 bits whatever the suite (RFC 4568 §6.2).
+        let tag_len = match stream {
+            Stream::Rtp => suite.tag_len(),
+            Stream::Rtcp => 10,
+        };
         Ok(CmKeys {
             cipher,
             auth,
             salt,
-            tag_len: suite.tag_len(),
+            tag_len,
         })
     }
 
@@ -70,11 +80,13 @@ impl CmKeys {
             .map_err(|_| SrtpError::Cipher)
     }
 
-    /// The full HMAC-SHA1 over the authenticated portion and the rollover counter.
-    pub(super) fn tag(&self, authenticated: &[u8], roc: u32) -> hmac::Tag {
+    /// The full HMAC-SHA1 over the authenticated portion and, for SRTP, the rollover counter.
+    pub(super) fn tag(&self, authenticated: &[u8], roc: Option<u32>) -> hmac::Tag {
         let mut context = hmac::Context::with_key(&self.auth);
         context.update(authenticated);
-        context.update(&roc.to_be_bytes());
+        if let Some(roc) = roc {
+            context.update(&roc.to_be_bytes());
+        }
         context.sign()
     }
 }

@@ -7,7 +7,7 @@ use aws_lc_rs::cipher::{EncryptingKey, EncryptionContext, UnboundCipherKey, AES_
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::iv::FixedLength;
 
-use super::kdf::{derive, Label, SrtpError};
+use super::kdf::{derive, SrtpError, Stream};
 use crate::sdes::{CryptoSuite, MasterKey};
 
 /// One direction's RTP session keys for the AES-256-GCM suites.
@@ -20,14 +20,19 @@ pub(super) struct GcmKeys {
 }
 
 impl GcmKeys {
-    pub(super) fn derive(suite: CryptoSuite, master: &MasterKey) -> Result<GcmKeys, SrtpError> {
+    pub(super) fn derive(
+        suite: CryptoSuite,
+        master: &MasterKey,
+        stream: Stream,
+    ) -> Result<GcmKeys, SrtpError> {
         if master.key().len() != 32 || master.salt().len() != 12 {
             return Err(SrtpError::KeyShape);
         }
         let mut session_key = [0u8; 32];
         let mut salt = [0u8; 12];
-        derive(master, Label::RtpCipher, &mut session_key)?;
-        derive(master, Label::RtpSalt, &mut salt)?;
+        let (cipher_label, _, salt_label) = stream.labels();
+        derive(master, cipher_label, &mut session_key)?;
+        derive(master, salt_label, &mut salt)?;
         let keys = GcmKeys::from_session(&session_key, salt, suite.tag_len());
         session_key.fill(0);
         keys

@@ -19,6 +19,23 @@ pub enum Label {
     RtcpSalt = 5,
 }
 
+/// Which packets a set of session keys protects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Rtp,
+    Rtcp,
+}
+
+impl Stream {
+    /// The labels of the cipher key, the authentication key and the salt.
+    pub(crate) fn labels(self) -> (Label, Label, Label) {
+        match self {
+            Stream::Rtp => (Label::RtpCipher, Label::RtpAuth, Label::RtpSalt),
+            Stream::Rtcp => (Label::RtcpCipher, Label::RtcpAuth, Label::RtcpSalt),
+        }
+    }
+}
+
 /// Why SRTP cannot go on. No variant carries key material.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SrtpError {

@@ -8,5 +8,5 @@ mod gcm;
 mod kdf;
 mod packets;
 
-pub use kdf::{derive, Label, SrtpError};
+pub use kdf::{derive, Label, SrtpError, Stream};
 pub use packets::{SrtpReceiver, SrtpSender};

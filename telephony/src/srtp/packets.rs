@@ -14,7 +14,7 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 
 use super::cm::CmKeys;
 use super::gcm::GcmKeys;
-use super::kdf::SrtpError;
+use super::kdf::{SrtpError, Stream};
 use crate::sdes::{CryptoSuite, MasterKey};
 
 /// Packets older than this (behind the highest index) are refused as replays.
@@ -30,9 +30,12 @@ impl Transform {
     fn derive(suite: CryptoSuite, master: &MasterKey) -> Result<Transform, SrtpError> {
         match suite {
             CryptoSuite::AeadAes256Gcm | CryptoSuite::AeadAes256Gcm8 => {
-                GcmKeys::derive(suite, master).map(|keys| Transform::Gcm(Box::new(keys)))
+                GcmKeys::derive(suite, master, Stream::Rtp)
+                    .map(|keys| Transform::Gcm(Box::new(keys)))
             }
-            _ => CmKeys::derive(suite, master).map(|keys| Transform::Cm(Box::new(keys))),
+            _ => {
+                CmKeys::derive(suite, master, Stream::Rtp).map(|keys| Transform::Cm(Box::new(keys)))
+            }
         }
     }
 
@@ -54,7 +57,7 @@ impl Transform {
         match self {
             Transform::Cm(keys) => {
                 keys.apply_keystream(ssrc, index, &mut packet[header..])?;
-                let tag = keys.tag(packet, (index >> 16) as u32);
+                let tag = keys.tag(packet, Some((index >> 16) as u32));
                 packet.extend_from_slice(&tag.as_ref()[..keys.tag_len]);
                 Ok(())
             }
@@ -75,7 +78,7 @@ impl Transform {
             Transform::Cm(keys) => {
                 let body_len = srtp.len() - keys.tag_len;
                 let body = &srtp[..body_len];
-                let expected = keys.tag(body, (index >> 16) as u32);
+                let expected = keys.tag(body, Some((index >> 16) as u32));
                 verify_slices_are_equal(&expected.as_ref()[..keys.tag_len], &srtp[body_len..])
                     .map_err(|_| SrtpError::Authentication)?;
                 out.clear();
