@@ -70,6 +70,94 @@ pub enum ChimeCommand {
     /// create or update the SIP media application and its SIP rule; changes nothing when all
     /// is in place
     Provision(ProvisionArgs),
+    /// The Voice Connector the gateway's SIP leg calls through (SOFTPHONE_TRUNK): make it as
+    /// the app needs it, or check it
+    #[command(subcommand)]
+    VoiceConnector(VoiceConnectorCommand),
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum VoiceConnectorCommand {
+    /// Create or update the Voice Connector: encryption required, the numbers (the caller ID,
+    /// SOFTPHONE_CALLER_ID, and --number) associated, termination (calling regions, the
+    /// gateway's address as the only allowed source, calls per second, the caller ID as the
+    /// default number), termination credentials (generated once, written to
+    /// --credentials-file, never shown), SIP and media metric logs; changes nothing when all
+    /// is in place
+    Provision(VoiceConnectorProvisionArgs),
+    /// Read the Voice Connector's settings and list every difference from what the app needs;
+    /// exit status 1 if there is any, 0 if none
+    Check(VoiceConnectorArgs),
+}
+
+/// What the Voice Connector must be (both commands).
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct VoiceConnectorArgs {
+    /// The Voice Connector's name (a later run finds it by this name)
+    #[arg(
+        long,
+        env = "SOFTPHONE_VOICE_CONNECTOR_NAME",
+        default_value = "softphone"
+    )]
+    pub name: String,
+    /// The AWS Region the Voice Connector lives in
+    #[arg(
+        long,
+        env = "SOFTPHONE_VOICE_CONNECTOR_REGION",
+        default_value = "us-east-1"
+    )]
+    pub region: String,
+    /// The gateway's public IPv4 address (its Elastic IP), the only source allowed to call
+    /// (as address/32); repeat it, or separate with commas, for more than one gateway
+    #[arg(
+        long = "gateway-address",
+        env = "SOFTPHONE_VOICE_CONNECTOR_GATEWAY_ADDRESS",
+        value_name = "IP",
+        value_delimiter = ','
+    )]
+    pub gateway_addresses: Vec<String>,
+    /// The countries calls may go to: PA, SG or both (never wider than the dialling policy)
+    #[arg(
+        long,
+        env = "SOFTPHONE_VOICE_CONNECTOR_CALLING_REGIONS",
+        value_name = "PA,SG",
+        value_delimiter = ',',
+        default_value = "PA,SG"
+    )]
+    pub calling_regions: Vec<String>,
+    /// The most calls per second the connector takes
+    #[arg(long, env = "SOFTPHONE_VOICE_CONNECTOR_CPS_LIMIT", default_value_t = 1)]
+    pub cps_limit: i32,
+    /// Another of the account's PA/SG numbers to associate besides the caller ID (repeat it,
+    /// or separate with commas)
+    #[arg(
+        long = "number",
+        env = "SOFTPHONE_VOICE_CONNECTOR_NUMBERS",
+        value_name = "E164",
+        value_delimiter = ','
+    )]
+    pub numbers: Vec<String>,
+}
+
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct VoiceConnectorProvisionArgs {
+    #[command(flatten)]
+    pub connector: VoiceConnectorArgs,
+    /// The dotenv file the server reads the credentials from (SOFTPHONE_TRUNK_USERNAME and
+    /// SOFTPHONE_TRUNK_PASSWORD are set in it, other lines kept; mode 0600)
+    #[arg(
+        long,
+        env = "SOFTPHONE_VOICE_CONNECTOR_CREDENTIALS_FILE",
+        value_name = "PATH",
+        default_value = ".env"
+    )]
+    pub credentials_file: std::path::PathBuf,
+    /// Make a new termination password even if the connector and the file already agree
+    #[arg(long)]
+    pub rotate_credentials: bool,
+    /// Show what would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -91,9 +179,23 @@ pub struct ProvisionArgs {
 pub enum Invocation {
     Serve(Config),
     NumbersCheck(CheckArgs),
-    RecordingsRetention { config: Config, dry_run: bool },
+    RecordingsRetention {
+        config: Config,
+        dry_run: bool,
+    },
     DynamodbCreateTable(Config),
-    ChimeProvision { config: Config, args: ProvisionArgs },
+    ChimeProvision {
+        config: Config,
+        args: ProvisionArgs,
+    },
+    VoiceConnectorProvision {
+        config: Config,
+        args: VoiceConnectorProvisionArgs,
+    },
+    VoiceConnectorCheck {
+        config: Config,
+        args: VoiceConnectorArgs,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +245,12 @@ where
         }
         Some(Command::Chime(ChimeCommand::Provision(args))) => {
             Invocation::ChimeProvision { config, args }
+        }
+        Some(Command::Chime(ChimeCommand::VoiceConnector(VoiceConnectorCommand::Provision(
+            args,
+        )))) => Invocation::VoiceConnectorProvision { config, args },
+        Some(Command::Chime(ChimeCommand::VoiceConnector(VoiceConnectorCommand::Check(args)))) => {
+            Invocation::VoiceConnectorCheck { config, args }
         }
     })
 }
@@ -324,6 +432,99 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse_with(&["server", "chime"], &[]) {
+            Err(CliError::Usage(e)) => assert_eq!(e.exit_code(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn voice_connector_commands_take_flags_or_the_environment() {
+        match parse_with(
+            &[
+                "server",
+                "chime",
+                "voice-connector",
+                "provision",
+                "--dry-run",
+                "--gateway-address",
+                "203.0.113.7",
+                "--gateway-address",
+                "198.51.100.4",
+            ],
+            &[("SOFTPHONE_CALLER_ID", "+6531590000")],
+        ) {
+            Ok(Invocation::VoiceConnectorProvision { config, args }) => {
+                assert_eq!(
+                    args,
+                    VoiceConnectorProvisionArgs {
+                        connector: VoiceConnectorArgs {
+                            name: "softphone".into(),
+                            region: "us-east-1".into(),
+                            gateway_addresses: vec!["203.0.113.7".into(), "198.51.100.4".into()],
+                            calling_regions: vec!["PA".into(), "SG".into()],
+                            cps_limit: 1,
+                            numbers: vec![],
+                        },
+                        credentials_file: ".env".into(),
+                        rotate_credentials: false,
+                        dry_run: true,
+                    }
+                );
+                assert_eq!(config.telephony.caller_id, "+6531590000");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_with(
+            &["server", "chime", "voice-connector", "check"],
+            &[
+                ("SOFTPHONE_VOICE_CONNECTOR_NAME", "office"),
+                ("SOFTPHONE_VOICE_CONNECTOR_REGION", "us-west-2"),
+                (
+                    "SOFTPHONE_VOICE_CONNECTOR_GATEWAY_ADDRESS",
+                    "203.0.113.7,198.51.100.4",
+                ),
+                ("SOFTPHONE_VOICE_CONNECTOR_CALLING_REGIONS", "SG"),
+                ("SOFTPHONE_VOICE_CONNECTOR_CPS_LIMIT", "5"),
+                ("SOFTPHONE_VOICE_CONNECTOR_NUMBERS", "+50720001234"),
+            ],
+        ) {
+            Ok(Invocation::VoiceConnectorCheck { args, .. }) => assert_eq!(
+                args,
+                VoiceConnectorArgs {
+                    name: "office".into(),
+                    region: "us-west-2".into(),
+                    gateway_addresses: vec!["203.0.113.7".into(), "198.51.100.4".into()],
+                    calling_regions: vec!["SG".into()],
+                    cps_limit: 5,
+                    numbers: vec!["+50720001234".into()],
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse_with(
+            &[
+                "server",
+                "chime",
+                "voice-connector",
+                "provision",
+                "--rotate-credentials",
+                "--credentials-file",
+                "/etc/softphone/env",
+            ],
+            &[],
+        ) {
+            Ok(Invocation::VoiceConnectorProvision { args, .. }) => {
+                assert!(args.rotate_credentials);
+                assert!(!args.dry_run);
+                assert_eq!(
+                    args.credentials_file,
+                    std::path::PathBuf::from("/etc/softphone/env")
+                );
+                assert!(args.connector.gateway_addresses.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_with(&["server", "chime", "voice-connector"], &[]) {
             Err(CliError::Usage(e)) => assert_eq!(e.exit_code(), 2),
             other => panic!("{other:?}"),
         }

@@ -15,7 +15,10 @@ use std::path::PathBuf;
 
 pub use aws::{IdentityConfig, RecordingsBackend, RecordingsConfig, StoreConfig};
 pub use chime::ChimeConfig;
-pub use cli::{parse, Cli, CliError, Command, Invocation, ProvisionArgs};
+pub use cli::{
+    parse, Cli, CliError, Command, Invocation, ProvisionArgs, VoiceConnectorArgs,
+    VoiceConnectorProvisionArgs,
+};
 pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
