@@ -78,15 +78,22 @@ pub enum ChimeCommand {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum VoiceConnectorCommand {
-    /// Create or update the Voice Connector: encryption required, the numbers (the caller ID,
-    /// SOFTPHONE_CALLER_ID, and --number) associated, termination (calling regions, the
-    /// gateway's address as the only allowed source, calls per second, the caller ID as the
-    /// default number), termination credentials (generated once, written to
-    /// --credentials-file, never shown), SIP and media metric logs; changes nothing when all
-    /// is in place
+    /// Create or update the Voice Connector as the app needs it (changes nothing when all is
+    /// in place)
+    ///
+    /// In order: the caller ID (SOFTPHONE_CALLER_ID) and each --number checked in the account's
+    /// inventory; the connector, encryption required; the numbers associated; termination
+    /// (the calling regions, the gateway's address as the only allowed source, calls per
+    /// second, the caller ID as the default number); termination credentials (generated once,
+    /// written to --credentials-file, never shown); SIP message and media metric logs.
+    /// docs/chime.md, "Voice Connector".
     Provision(VoiceConnectorProvisionArgs),
-    /// Read the Voice Connector's settings and list every difference from what the app needs;
-    /// exit status 1 if there is any, 0 if none
+    /// List every difference between the Voice Connector and what the app needs (exit status
+    /// 1 if there is any)
+    ///
+    /// Reads only: encryption, calling regions, the gateway's address in the allow-list, calls
+    /// per second, the default number, credentials (for SOFTPHONE_TRUNK_USERNAME if set),
+    /// logging, the numbers' association. Exit status 0 if all is as needed, 1 otherwise.
     Check(VoiceConnectorArgs),
 }
 
