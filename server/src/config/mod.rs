@@ -9,19 +9,18 @@ mod cli;
 mod environment;
 mod secret;
 mod telephony;
+mod voice_connector;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use aws::{IdentityConfig, RecordingsBackend, RecordingsConfig, StoreConfig};
 pub use chime::ChimeConfig;
-pub use cli::{
-    parse, Cli, CliError, Command, Invocation, ProvisionArgs, VoiceConnectorArgs,
-    VoiceConnectorProvisionArgs,
-};
+pub use cli::{parse, Cli, CliError, Command, Invocation, ProvisionArgs};
 pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
+pub use voice_connector::{VoiceConnectorArgs, VoiceConnectorCommand, VoiceConnectorProvisionArgs};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {

@@ -20,6 +20,13 @@ pub struct Finding {
     pub detail: String,
 }
 
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = if self.ok { "ok" } else { "differs" };
+        write!(f, "{word}: {}", self.detail)
+    }
+}
+
 /// The checklist, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckReport {

@@ -8,7 +8,6 @@ mod check;
 mod credentials;
 mod provision;
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
 use app::domain::numbers::Country;
@@ -282,13 +281,6 @@ fn sorted(items: &[String]) -> Vec<String> {
     items.sort();
     items.dedup();
     items
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let word = if self.ok { "ok" } else { "differs" };
-        write!(f, "{word}: {}", self.detail)
-    }
 }
 
 #[cfg(test)]
