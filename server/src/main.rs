@@ -37,6 +37,10 @@ fn main() -> ExitCode {
         Invocation::RecordingsRetention { config, dry_run } => retention(config, dry_run),
         Invocation::DynamodbCreateTable(config) => create_table(config),
         Invocation::ChimeProvision { config, args } => chime_provision(config, args),
+        Invocation::VoiceConnectorProvision { config, args } => {
+            voice_connector_provision(config, args)
+        }
+        Invocation::VoiceConnectorCheck { config, args } => voice_connector_check(config, args),
     }
 }
 
@@ -152,6 +156,82 @@ fn chime_provision(config: Config, args: server::config::ProvisionArgs) -> ExitC
         Ok(report) => {
             println!("{report}");
             ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn voice_connector_request(
+    config: &Config,
+    args: server::config::VoiceConnectorArgs,
+) -> server::chime::voice_connector::VoiceConnectorRequest {
+    server::chime::voice_connector::VoiceConnectorRequest {
+        name: args.name,
+        region: args.region,
+        gateway_addresses: args.gateway_addresses,
+        calling_regions: args.calling_regions,
+        cps_limit: args.cps_limit,
+        caller_id: config.telephony.caller_id.clone(),
+        numbers: args.numbers,
+    }
+}
+
+fn voice_connector_provision(
+    config: Config,
+    args: server::config::VoiceConnectorProvisionArgs,
+) -> ExitCode {
+    use server::chime::voice_connector::{provision, CredentialsFile, Options};
+    let request = voice_connector_request(&config, args.connector);
+    let options = Options {
+        dry_run: args.dry_run,
+        rotate_credentials: args.rotate_credentials,
+        credentials_file: CredentialsFile::new(args.credentials_file),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async {
+        let client = server::chime::voice_connector_client(&request.region).await;
+        provision(&client, &request, &options).await
+    });
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn voice_connector_check(config: Config, args: server::config::VoiceConnectorArgs) -> ExitCode {
+    let request = voice_connector_request(&config, args);
+    let trunk_username = match &config.telephony.trunk {
+        server::config::Trunk::Sip { username, .. } => username.clone(),
+        server::config::Trunk::Simulator => None,
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async {
+        let client = server::chime::voice_connector_client(&request.region).await;
+        server::chime::voice_connector::check(&client, &request, trunk_username.as_deref()).await
+    });
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            if report.all_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -70,6 +70,20 @@ fn each_command_has_help() {
             &["chime", "provision", "--help"],
             "SOFTPHONE_CHIME_SMA_LAMBDA_ARN",
         ),
+        (&["chime", "--help"], "voice-connector"),
+        (&["chime", "voice-connector", "--help"], "check"),
+        (
+            &["chime", "voice-connector", "provision", "--help"],
+            "SOFTPHONE_VOICE_CONNECTOR_GATEWAY_ADDRESS",
+        ),
+        (
+            &["chime", "voice-connector", "provision", "--help"],
+            "--rotate-credentials",
+        ),
+        (
+            &["chime", "voice-connector", "check", "--help"],
+            "exit status 1",
+        ),
     ] {
         let output = server(args, &[]);
         assert!(output.status.success(), "{args:?}: {output:?}");
@@ -179,4 +193,41 @@ fn chime_provision_names_what_it_is_missing_before_asking_aws() {
         stderr.contains(r#"--lambda-arn "sma" is not a Lambda function ARN"#),
         "{stderr}"
     );
+}
+
+#[test]
+fn voice_connector_commands_refuse_bad_inputs_before_asking_aws() {
+    let output = server(
+        &[
+            "chime",
+            "voice-connector",
+            "provision",
+            "--dry-run",
+            "--gateway-address",
+            "192.168.1.20",
+        ],
+        &[("SOFTPHONE_CALLER_ID", "+6531590000")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"--gateway-address "192.168.1.20": not a public address"#),
+        "{stderr}"
+    );
+    let output = server(
+        &[
+            "chime",
+            "voice-connector",
+            "check",
+            "--calling-regions",
+            "PA,SG,US",
+        ],
+        &[
+            ("SOFTPHONE_CALLER_ID", "+6531590000"),
+            ("SOFTPHONE_VOICE_CONNECTOR_GATEWAY_ADDRESS", "203.0.113.7"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(r#"calling region "US""#), "{stderr}");
 }

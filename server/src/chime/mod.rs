@@ -4,9 +4,11 @@
 //! failure is one [`ChimeError`] an operator can act on.
 
 mod error;
+mod inventory;
 mod meetings;
 pub mod provision;
 mod voice;
+pub mod voice_connector;
 
 pub use error::ChimeError;
 pub use meetings::{Attendee, MediaPlacement, Meeting};
@@ -114,4 +116,14 @@ pub async fn provision_cli(
         .load()
         .await;
     provision::provision(&aws_sdk_chimesdkvoice::Client::new(&shared), request).await
+}
+
+/// `server chime voice-connector provision|check`: a chime-sdk-voice client with the SDK's
+/// standard configuration in the connector's Region.
+pub async fn voice_connector_client(region: &str) -> aws_sdk_chimesdkvoice::Client {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .load()
+        .await;
+    aws_sdk_chimesdkvoice::Client::new(&shared)
 }

@@ -8,11 +8,12 @@ use std::fmt;
 
 use aws_sdk_chimesdkvoice as voice;
 use voice::types::{
-    PhoneNumber, PhoneNumberProductType, PhoneNumberStatus, SipMediaApplication,
-    SipMediaApplicationEndpoint, SipRule, SipRuleTargetApplication, SipRuleTriggerType,
+    PhoneNumber, PhoneNumberProductType, SipMediaApplication, SipMediaApplicationEndpoint, SipRule,
+    SipRuleTargetApplication, SipRuleTriggerType,
 };
 
 use super::error::sdk_error;
+use super::inventory::{is_pa_or_sg, phone_numbers, usable_number, NumberProblem};
 use super::ChimeError;
 
 /// What to provision.
@@ -58,7 +59,7 @@ impl ProvisionRequest {
         if !name_ok {
             return Err(ProvisionError::Name(self.name.clone()));
         }
-        if !(self.caller_id.starts_with("+507") || self.caller_id.starts_with("+65")) {
+        if !is_pa_or_sg(&self.caller_id) {
             return Err(ProvisionError::CallerIdCountry(self.caller_id.clone()));
         }
         Ok(())
@@ -192,69 +193,33 @@ pub async fn provision(
     })
 }
 
-async fn phone_numbers(client: &voice::Client) -> Result<Vec<PhoneNumber>, ChimeError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client
-            .list_phone_numbers()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| sdk_error("ListPhoneNumbers", e))?;
-        all.extend(page.phone_numbers.unwrap_or_default());
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
-}
-
 fn check_caller_id(
     numbers: &[PhoneNumber],
     caller_id: &str,
     region: &str,
 ) -> Result<Step, ProvisionError> {
-    let Some(number) = numbers
-        .iter()
-        .find(|n| n.e164_phone_number.as_deref() == Some(caller_id))
-    else {
-        let held: Vec<String> = numbers
-            .iter()
-            .filter_map(|n| n.e164_phone_number.as_deref())
-            .filter(|n| n.starts_with("+507") || n.starts_with("+65"))
-            .map(str::to_string)
-            .collect();
-        return Err(ProvisionError::CallerIdMissing {
-            number: caller_id.into(),
-            region: region.into(),
-            held: if held.is_empty() {
-                "none".into()
-            } else {
-                held.join(", ")
-            },
-        });
-    };
-    let product_type = number.product_type.as_ref();
-    if product_type != Some(&PhoneNumberProductType::SipMediaApplicationDialIn) {
-        return Err(ProvisionError::CallerIdProductType {
-            number: caller_id.into(),
-            product_type: product_type.map_or("none", |p| p.as_str()).into(),
-        });
-    }
-    match &number.status {
-        Some(PhoneNumberStatus::Assigned | PhoneNumberStatus::Unassigned) => Ok(Step {
+    let wanted = PhoneNumberProductType::SipMediaApplicationDialIn;
+    match usable_number(numbers, caller_id, &wanted) {
+        Ok(_) => Ok(Step {
             change: Change::Unchanged,
             detail: format!(
                 "caller ID {caller_id} is in the inventory (SipMediaApplicationDialIn)"
             ),
         }),
-        other => Err(ProvisionError::CallerIdStatus {
+        Err(NumberProblem::Missing { held }) => Err(ProvisionError::CallerIdMissing {
             number: caller_id.into(),
-            status: other
-                .as_ref()
-                .map_or("without a status", |s| s.as_str())
-                .into(),
+            region: region.into(),
+            held,
+        }),
+        Err(NumberProblem::ProductType { product_type }) => {
+            Err(ProvisionError::CallerIdProductType {
+                number: caller_id.into(),
+                product_type,
+            })
+        }
+        Err(NumberProblem::Status { status }) => Err(ProvisionError::CallerIdStatus {
+            number: caller_id.into(),
+            status,
         }),
     }
 }

@@ -7,6 +7,9 @@ use std::ffi::OsString;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, FromArgMatches};
 
+use super::voice_connector::{
+    VoiceConnectorArgs, VoiceConnectorCommand, VoiceConnectorProvisionArgs,
+};
 use super::{Config, ConfigError, Environment, Settings};
 use crate::numbers::CheckArgs;
 
@@ -70,6 +73,10 @@ pub enum ChimeCommand {
     /// create or update the SIP media application and its SIP rule; changes nothing when all
     /// is in place
     Provision(ProvisionArgs),
+    /// The Voice Connector the gateway's SIP leg calls through (SOFTPHONE_TRUNK): make it as
+    /// the app needs it, or check it
+    #[command(subcommand)]
+    VoiceConnector(VoiceConnectorCommand),
 }
 
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -91,9 +98,23 @@ pub struct ProvisionArgs {
 pub enum Invocation {
     Serve(Config),
     NumbersCheck(CheckArgs),
-    RecordingsRetention { config: Config, dry_run: bool },
+    RecordingsRetention {
+        config: Config,
+        dry_run: bool,
+    },
     DynamodbCreateTable(Config),
-    ChimeProvision { config: Config, args: ProvisionArgs },
+    ChimeProvision {
+        config: Config,
+        args: ProvisionArgs,
+    },
+    VoiceConnectorProvision {
+        config: Config,
+        args: VoiceConnectorProvisionArgs,
+    },
+    VoiceConnectorCheck {
+        config: Config,
+        args: VoiceConnectorArgs,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +164,12 @@ where
         }
         Some(Command::Chime(ChimeCommand::Provision(args))) => {
             Invocation::ChimeProvision { config, args }
+        }
+        Some(Command::Chime(ChimeCommand::VoiceConnector(VoiceConnectorCommand::Provision(
+            args,
+        )))) => Invocation::VoiceConnectorProvision { config, args },
+        Some(Command::Chime(ChimeCommand::VoiceConnector(VoiceConnectorCommand::Check(args)))) => {
+            Invocation::VoiceConnectorCheck { config, args }
         }
     })
 }
@@ -324,6 +351,105 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse_with(&["server", "chime"], &[]) {
+            Err(CliError::Usage(e)) => assert_eq!(e.exit_code(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn voice_connector_commands_take_flags_or_the_environment() {
+        match parse_with(
+            &[
+                "server",
+                "chime",
+                "voice-connector",
+                "provision",
+                "--dry-run",
+                "--gateway-address",
+                "203.0.113.7",
+                "--gateway-address",
+                "198.51.100.4",
+            ],
+            &[("SOFTPHONE_CALLER_ID", "+6531590000")],
+        ) {
+            Ok(Invocation::VoiceConnectorProvision { config, args }) => {
+                assert_eq!(
+                    args,
+                    VoiceConnectorProvisionArgs {
+                        connector: VoiceConnectorArgs {
+                            name: "softphone".into(),
+                            region: "us-east-1".into(),
+                            gateway_addresses: vec!["203.0.113.7".into(), "198.51.100.4".into()],
+                            calling_regions: vec!["PA".into(), "SG".into()],
+                            cps_limit: 1,
+                            numbers: vec![],
+                        },
+                        credentials_file: ".env".into(),
+                        rotate_credentials: false,
+                        dry_run: true,
+                    }
+                );
+                assert_eq!(config.telephony.caller_id, "+6531590000");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_with(
+            &["server", "chime", "voice-connector", "check"],
+            &[
+                ("SOFTPHONE_VOICE_CONNECTOR_NAME", "office"),
+                ("SOFTPHONE_VOICE_CONNECTOR_REGION", "us-west-2"),
+                (
+                    "SOFTPHONE_VOICE_CONNECTOR_GATEWAY_ADDRESS",
+                    "203.0.113.7,198.51.100.4",
+                ),
+                ("SOFTPHONE_VOICE_CONNECTOR_CALLING_REGIONS", "SG"),
+                ("SOFTPHONE_VOICE_CONNECTOR_CPS_LIMIT", "5"),
+                ("SOFTPHONE_VOICE_CONNECTOR_NUMBERS", "+50720001234"),
+            ],
+        ) {
+            Ok(Invocation::VoiceConnectorCheck { args, .. }) => assert_eq!(
+                args,
+                VoiceConnectorArgs {
+                    name: "office".into(),
+                    region: "us-west-2".into(),
+                    gateway_addresses: vec!["203.0.113.7".into(), "198.51.100.4".into()],
+                    calling_regions: vec!["SG".into()],
+                    cps_limit: 5,
+                    numbers: vec!["+50720001234".into()],
+                }
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse_with(
+            &[
+                "server",
+                "chime",
+                "voice-connector",
+                "provision",
+                "--rotate-credentials",
+                "--credentials-file",
+                "/etc/softphone/env",
+            ],
+            &[],
+        ) {
+            Ok(Invocation::VoiceConnectorProvision { args, .. }) => {
+                assert!(args.rotate_credentials);
+                assert!(!args.dry_run);
+                assert_eq!(
+                    args.credentials_file,
+                    std::path::PathBuf::from("/etc/softphone/env")
+                );
+                assert!(args.connector.gateway_addresses.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        // A malformed number is refused before anything else.
+        let bad = [("SOFTPHONE_VOICE_CONNECTOR_NUMBERS", "+65 3159")];
+        match parse_with(&["server", "chime", "voice-connector", "check"], &bad) {
+            Err(CliError::Config(e)) => assert!(e.to_string().contains("--number"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        match parse_with(&["server", "chime", "voice-connector"], &[]) {
             Err(CliError::Usage(e)) => assert_eq!(e.exit_code(), 2),
             other => panic!("{other:?}"),
         }

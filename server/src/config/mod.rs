@@ -9,6 +9,7 @@ mod cli;
 mod environment;
 mod secret;
 mod telephony;
+mod voice_connector;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ pub use cli::{parse, Cli, CliError, Command, Invocation, ProvisionArgs};
 pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
+pub use voice_connector::{VoiceConnectorArgs, VoiceConnectorCommand, VoiceConnectorProvisionArgs};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
