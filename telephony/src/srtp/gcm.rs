@@ -82,6 +82,116 @@ impl GcmKeys {
         Ok(())
     }
 
+    /// RFC 7714 §9.1: salt ⊕ (00 00, SSRC, 00 00, SRTCP index without the E flag).
+    fn rtcp_iv(&self, ssrc: u32, index: u32) -> [u8; 12] {
+        let mut iv = [0u8; 12];
+        iv[2..6].copy_from_slice(&ssrc.to_be_bytes());
+        iv[8..12].copy_from_slice(&(index & 0x7fff_ffff).to_be_bytes());
+        for (byte, salt) in iv.iter_mut().zip(self.salt) {
+            *byte ^= salt;
+        }
+        iv
+    }
+
+    /// RFC 7714 §9: an RTCP compound packet sealed after its first 8 bytes, with those bytes
+    /// and the E flag and index as associated data; the tag, then E flag and index, appended.
+    pub(super) fn seal_rtcp(&self, index: u32, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
+        let ssrc = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+        let trailer = (0x8000_0000 | index).to_be_bytes();
+        let aad = [&packet[..8], &trailer[..]].concat();
+        let tag = self
+            .seal
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(self.rtcp_iv(ssrc, index)),
+                Aad::from(aad),
+                &mut packet[8..],
+            )
+            .map_err(|_| SrtpError::Cipher)?;
+        packet.extend_from_slice(&tag.as_ref()[..self.tag_len]);
+        packet.extend_from_slice(&trailer);
+        Ok(())
+    }
+
+    /// Opens an SRTCP packet sealed as [`GcmKeys::seal_rtcp`] does: the RTCP packet into `out`,
+    /// and its index. Packets sent unencrypted (E flag clear) are not taken.
+    pub(super) fn open_rtcp(&self, packet: &[u8], out: &mut Vec<u8>) -> Result<u32, SrtpError> {
+        let trailer_at = packet
+            .len()
+            .checked_sub(4)
+            .filter(|at| *at >= 8 + self.tag_len)
+            .ok_or(SrtpError::NotRtp)?;
+        let trailer = &packet[trailer_at..];
+        let e_index = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+        if e_index & 0x8000_0000 == 0 {
+            return Err(SrtpError::Authentication);
+        }
+        let index = e_index & 0x7fff_ffff;
+        let ssrc = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+        let tag_at = trailer_at - self.tag_len;
+        let aad = [&packet[..8], trailer].concat();
+        let mut payload = Vec::new();
+        self.open_parts(
+            self.rtcp_iv(ssrc, index),
+            &aad,
+            &packet[8..tag_at],
+            &packet[tag_at..trailer_at],
+            &mut payload,
+        )?;
+        out.clear();
+        out.extend_from_slice(&packet[..8]);
+        out.extend_from_slice(&payload);
+        Ok(index)
+    }
+
+    /// Opens `sealed` with its `tag` into `plain` (cleared first; left empty when it does not
+    /// authenticate). A truncated tag: decrypt with GCM's counter (its first block after
+    /// J0 = IV ‖ 1), then seal the result again and compare the tag's first bytes.
+    fn open_parts(
+        &self,
+        iv: [u8; 12],
+        aad: &[u8],
+        sealed: &[u8],
+        tag: &[u8],
+        plain: &mut Vec<u8>,
+    ) -> Result<(), SrtpError> {
+        plain.clear();
+        plain.extend_from_slice(sealed);
+        let genuine = if self.tag_len == 16 {
+            self.seal
+                .open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(iv),
+                    Aad::from(aad),
+                    tag,
+                    plain,
+                )
+                .is_ok()
+        } else {
+            let mut counter = [0u8; 16];
+            counter[..12].copy_from_slice(&iv);
+            counter[15] = 2;
+            self.ctr
+                .less_safe_encrypt(plain, EncryptionContext::Iv128(FixedLength::from(counter)))
+                .map_err(|_| SrtpError::Cipher)?;
+            let mut again = plain.clone();
+            let full = self
+                .seal
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(iv),
+                    Aad::from(aad),
+                    &mut again,
+                )
+                .map_err(|_| SrtpError::Cipher)?;
+            verify_slices_are_equal(&full.as_ref()[..self.tag_len], tag).is_ok()
+                && verify_slices_are_equal(&again, sealed).is_ok()
+        };
+        if !genuine {
+            // Nothing of a packet that does not authenticate is handed on.
+            plain.clear();
+            return Err(SrtpError::Authentication);
+        }
+        Ok(())
+    }
+
     /// Opens `packet` (header, ciphertext, tag) into its header and payload.
     pub(super) fn open(
         &self,
@@ -92,54 +202,18 @@ impl GcmKeys {
         out: &mut Vec<u8>,
     ) -> Result<(), SrtpError> {
         let body_len = packet.len() - self.tag_len;
-        let (head, sealed, tag) = (
+        let mut payload = Vec::new();
+        let opened = self.open_parts(
+            self.iv(ssrc, index),
             &packet[..header],
             &packet[header..body_len],
             &packet[body_len..],
+            &mut payload,
         );
-        let iv = self.iv(ssrc, index);
         out.clear();
-        out.extend_from_slice(&packet[..body_len]);
-        if self.tag_len == 16 {
-            let opened = self.seal.open_in_place_separate_tag(
-                Nonce::assume_unique_for_key(iv),
-                Aad::from(head),
-                tag,
-                &mut out[header..],
-            );
-            if opened.is_err() {
-                // Nothing of a packet that does not authenticate is handed on.
-                out.clear();
-                return Err(SrtpError::Authentication);
-            }
-            return Ok(());
-        }
-        // A truncated tag: decrypt with GCM's counter (its first block after J0 = IV ‖ 1), then
-        // seal the result again and compare the tag's first bytes.
-        let mut counter = [0u8; 16];
-        counter[..12].copy_from_slice(&iv);
-        counter[15] = 2;
-        self.ctr
-            .less_safe_encrypt(
-                &mut out[header..],
-                EncryptionContext::Iv128(FixedLength::from(counter)),
-            )
-            .map_err(|_| SrtpError::Cipher)?;
-        let mut again = out[header..].to_vec();
-        let full = self
-            .seal
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(iv),
-                Aad::from(head),
-                &mut again,
-            )
-            .map_err(|_| SrtpError::Cipher)?;
-        let genuine = verify_slices_are_equal(&full.as_ref()[..self.tag_len], tag).is_ok()
-            && verify_slices_are_equal(&again, sealed).is_ok();
-        if !genuine {
-            out.clear();
-            return Err(SrtpError::Authentication);
-        }
+        opened?;
+        out.extend_from_slice(&packet[..header]);
+        out.extend_from_slice(&payload);
         Ok(())
     }
 }
@@ -188,5 +262,32 @@ mod tests {
                 assert!(out.is_empty(), "nothing handed on");
             }
         }
+    }
+
+    /// RFC 7714 §17.2 (AEAD_AES_256_GCM SRTCP, index 0x5d4), from the session key and salt.
+    #[test]
+    fn aes_256_gcm_srtcp_matches_rfc_7714() {
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let keys = GcmKeys::from_session(&key, *b"Quid pro quo", 16).unwrap();
+        let plain: &[u8] = &[
+            0x81, 0xc8, 0x00, 0x0d, 0x4d, 0x61, 0x72, 0x73, 0x4e, 0x54, 0x50, 0x31, 0x4e, 0x54,
+            0x50, 0x32, 0x52, 0x54, 0x50, 0x20, 0x00, 0x00, 0x04, 0x2a, 0x00, 0x00, 0xe9, 0x30,
+            0x4c, 0x75, 0x6e, 0x61, 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad,
+            0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef, 0xde, 0xad, 0xbe, 0xef,
+        ];
+        let protected: &[u8] = &[
+            0x81, 0xc8, 0x00, 0x0d, 0x4d, 0x61, 0x72, 0x73, 0xd5, 0x0a, 0xe4, 0xd1, 0xf5, 0xce,
+            0x5d, 0x30, 0x4b, 0xa2, 0x97, 0xe4, 0x7d, 0x47, 0x0c, 0x28, 0x2c, 0x3e, 0xce, 0x5d,
+            0xbf, 0xfe, 0x0a, 0x50, 0xa2, 0xea, 0xa5, 0xc1, 0x11, 0x05, 0x55, 0xbe, 0x84, 0x15,
+            0xf6, 0x58, 0xc6, 0x1d, 0xe0, 0x47, 0x6f, 0x1b, 0x6f, 0xad, 0x1d, 0x1e, 0xb3, 0x0c,
+            0x44, 0x46, 0x83, 0x9f, 0x57, 0xff, 0x6f, 0x6c, 0xb2, 0x6a, 0xc3, 0xbe, 0x80, 0x00,
+            0x05, 0xd4,
+        ];
+        let mut packet = plain.to_vec();
+        keys.seal_rtcp(0x5d4, &mut packet).unwrap();
+        assert_eq!(packet, protected);
+        let mut out = Vec::new();
+        assert_eq!(keys.open_rtcp(protected, &mut out), Ok(0x5d4));
+        assert_eq!(out, plain);
     }
 }

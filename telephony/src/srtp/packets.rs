@@ -145,9 +145,9 @@ impl SrtpSender {
 
 /// One received stream's place: the highest index authenticated and which of the 64 before it
 /// have been seen.
-struct ReplayState {
-    highest: u64,
-    seen: u64,
+pub(super) struct ReplayState {
+    pub(super) highest: u64,
+    pub(super) seen: u64,
 }
 
 /// Checks and decrypts the SRTP packets we receive.
@@ -209,7 +209,7 @@ fn estimate_index(highest: u64, sequence: u16) -> u64 {
     (guess << 16) | u64::from(sequence)
 }
 
-fn is_replay(state: &ReplayState, index: u64) -> bool {
+pub(super) fn is_replay(state: &ReplayState, index: u64) -> bool {
     if index > state.highest {
         return false;
     }
@@ -217,7 +217,7 @@ fn is_replay(state: &ReplayState, index: u64) -> bool {
     behind >= REPLAY_WINDOW || state.seen & (1u64 << behind) != 0
 }
 
-fn accept(state: &mut ReplayState, index: u64) {
+pub(super) fn accept(state: &mut ReplayState, index: u64) {
     if index > state.highest {
         let ahead = index - state.highest;
         state.seen = if ahead >= REPLAY_WINDOW {
