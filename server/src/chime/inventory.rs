@@ -10,21 +10,16 @@ use super::ChimeError;
 
 /// Every number in the inventory (all pages of `ListPhoneNumbers`).
 pub(super) async fn phone_numbers(client: &voice::Client) -> Result<Vec<PhoneNumber>, ChimeError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
+    crate::chime::all_pages(|token| async move {
         let page = client
             .list_phone_numbers()
             .set_next_token(token)
             .send()
             .await
             .map_err(|e| sdk_error("ListPhoneNumbers", e))?;
-        all.extend(page.phone_numbers.unwrap_or_default());
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
+        Ok((page.phone_numbers.unwrap_or_default(), page.next_token))
+    })
+    .await
 }
 
 /// A Panama (+507) or Singapore (+65) number: the only ones the dialling policy calls from.

@@ -11,6 +11,26 @@ mod voice;
 pub mod voice_connector;
 
 pub use error::ChimeError;
+
+/// Every item of a listing, page after page: `page` fetches the page after `token` (the first
+/// with `None`) and answers its items and the next token.
+pub(crate) async fn all_pages<T, Page>(
+    mut page: impl FnMut(Option<String>) -> Page,
+) -> Result<Vec<T>, ChimeError>
+where
+    Page: std::future::Future<Output = Result<(Vec<T>, Option<String>), ChimeError>>,
+{
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token).await?;
+        all.extend(items);
+        token = next;
+        if token.is_none() {
+            return Ok(all);
+        }
+    }
+}
 pub use meetings::{Attendee, MediaPlacement, Meeting};
 pub use voice::{CallUpdate, SmaCall, SmaCallArguments};
 
@@ -110,16 +130,12 @@ impl ChimeControl {
 pub async fn provision_cli(
     request: &provision::ProvisionRequest,
 ) -> Result<provision::ProvisionReport, provision::ProvisionError> {
-    let region = request.region()?.to_string();
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region))
-        .load()
-        .await;
-    provision::provision(&aws_sdk_chimesdkvoice::Client::new(&shared), request).await
+    let client = voice_connector_client(request.region()?).await;
+    provision::provision(&client, request).await
 }
 
-/// `server chime voice-connector provision|check`: a chime-sdk-voice client with the SDK's
-/// standard configuration in the connector's Region.
+/// `server chime voice-connector provision|check` (and `server chime provision`): a
+/// chime-sdk-voice client with the SDK's standard configuration in `region`.
 pub async fn voice_connector_client(region: &str) -> aws_sdk_chimesdkvoice::Client {
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))

@@ -227,21 +227,19 @@ fn check_caller_id(
 async fn sip_media_applications(
     client: &voice::Client,
 ) -> Result<Vec<SipMediaApplication>, ChimeError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
+    crate::chime::all_pages(|token| async move {
         let page = client
             .list_sip_media_applications()
             .set_next_token(token)
             .send()
             .await
             .map_err(|e| sdk_error("ListSipMediaApplications", e))?;
-        all.extend(page.sip_media_applications.unwrap_or_default());
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
+        Ok((
+            page.sip_media_applications.unwrap_or_default(),
+            page.next_token,
+        ))
+    })
+    .await
 }
 
 /// The application named `request.name`: created, its endpoint brought to the Lambda ARN, or
@@ -358,21 +356,16 @@ async fn sip_media_application(
 }
 
 async fn sip_rules(client: &voice::Client) -> Result<Vec<SipRule>, ChimeError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
+    crate::chime::all_pages(|token| async move {
         let page = client
             .list_sip_rules()
             .set_next_token(token)
             .send()
             .await
             .map_err(|e| sdk_error("ListSipRules", e))?;
-        all.extend(page.sip_rules.unwrap_or_default());
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
+        Ok((page.sip_rules.unwrap_or_default(), page.next_token))
+    })
+    .await
 }
 
 /// The rule that sends calls to the caller ID to the application. Outbound calls need no rule;

@@ -218,21 +218,16 @@ pub enum VoiceConnectorError {
 
 /// Every connector (all pages of `ListVoiceConnectors`).
 async fn voice_connectors(client: &voice::Client) -> Result<Vec<VoiceConnector>, ChimeError> {
-    let mut all = Vec::new();
-    let mut token = None;
-    loop {
+    crate::chime::all_pages(|token| async move {
         let page = client
             .list_voice_connectors()
             .set_next_token(token)
             .send()
             .await
             .map_err(|e| sdk_error("ListVoiceConnectors", e))?;
-        all.extend(page.voice_connectors.unwrap_or_default());
-        token = page.next_token;
-        if token.is_none() {
-            return Ok(all);
-        }
-    }
+        Ok((page.voice_connectors.unwrap_or_default(), page.next_token))
+    })
+    .await
 }
 
 /// The connector named `request.name`, if there is one, in the request's Region.
