@@ -3,10 +3,14 @@
 //! input of every call that changes something. Any other request fails the test (the mock
 //! panics on a request no rule matches).
 
+#[path = "common/mocked_voice.rs"]
+mod mocked_voice;
+
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_chimesdkvoice as voice;
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
+use mocked_voice::mocked_voice_client;
 use server::chime::provision::{provision, Change, ProvisionError, ProvisionRequest};
 use voice::operation::create_sip_media_application::CreateSipMediaApplicationInput;
 use voice::operation::create_sip_rule::CreateSipRuleInput;
@@ -176,21 +180,7 @@ fn account_client(account: Account) -> (voice::Client, Arc<Changes>) {
         &create_rule,
         &update_rule,
     ];
-    let interceptor = rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |i, rule| i.with_rule(rule),
-    );
-    let config = voice::Config::builder()
-        .behavior_version(voice::config::BehaviorVersion::latest())
-        .region(voice::config::Region::new("us-east-1"))
-        .credentials_provider(voice::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .retry_config(voice::config::retry::RetryConfig::disabled())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    (voice::Client::from_conf(config), changes)
+    (mocked_voice_client(rules), changes)
 }
 
 fn provisioned() -> Account {

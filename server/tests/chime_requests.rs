@@ -2,12 +2,16 @@
 //! clients whose responses are canned (aws-smithy-mocks): the exact operation input each
 //! method sends, and how each service error maps to a `ChimeError`.
 
+#[path = "common/mocked_voice.rs"]
+mod mocked_voice;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_chimesdkmeetings as meetings;
 use aws_sdk_chimesdkvoice as voice;
 use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use mocked_voice::mocked_voice_client;
 use server::chime::{CallUpdate, ChimeControl, ChimeError, ChimeSettings, SmaCallArguments};
 use server::config::Secret;
 
@@ -41,19 +45,9 @@ fn control(meeting_rules: &[&Rule], voice_rules: &[&Rule]) -> ChimeControl {
         .http_client(create_mock_http_client())
         .interceptor(interceptor(meeting_rules))
         .build();
-    let voice = voice::Config::builder()
-        .behavior_version(voice::config::BehaviorVersion::latest())
-        .region(voice::config::Region::new("us-east-1"))
-        .credentials_provider(voice::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .retry_config(voice::config::retry::RetryConfig::disabled())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(voice_rules))
-        .build();
     ChimeControl::with_clients(
         meetings::Client::from_conf(meetings),
-        voice::Client::from_conf(voice),
+        mocked_voice_client(voice_rules.iter().copied()),
         settings(),
     )
 }

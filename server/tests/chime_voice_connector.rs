@@ -262,16 +262,7 @@ async fn credentials_the_file_has_lost_are_not_guessed() {
 #[tokio::test]
 async fn bad_requests_are_refused_before_any_request() {
     // No rules at all: any request would panic the mock.
-    let config = voice::Config::builder()
-        .behavior_version(voice::config::BehaviorVersion::latest())
-        .region(voice::config::Region::new("us-east-1"))
-        .credentials_provider(voice::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .http_client(create_mock_http_client())
-        .interceptor(MockResponseInterceptor::new())
-        .build();
-    let client = voice::Client::from_conf(config);
+    let client = mocked_voice_client([]);
     let path = credentials_path();
     let mut wider = request();
     wider.calling_regions = vec!["PA".into(), "SG".into(), "US".into()];

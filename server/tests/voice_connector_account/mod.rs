@@ -3,13 +3,15 @@
 //! Any other request fails the test (the mock panics on a request no rule matches).
 #![allow(dead_code)]
 
+#[path = "../common/mocked_voice.rs"]
+mod mocked_voice;
+
 pub use std::path::PathBuf;
 pub use std::sync::{Arc, Mutex};
 
 pub use aws_sdk_chimesdkvoice as voice;
-pub use aws_smithy_mocks::{
-    create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode,
-};
+pub use aws_smithy_mocks::{mock, Rule};
+pub use mocked_voice::mocked_voice_client;
 pub use server::chime::provision::Change;
 pub use server::chime::voice_connector::{
     check, provision, CredentialsFile, Options, VoiceConnectorError, VoiceConnectorRequest,
@@ -323,21 +325,10 @@ pub fn account_client(account: Account, first: Vec<Rule>) -> (voice::Client, Arc
         put_credentials,
         put_logging,
     ];
-    let interceptor = first.iter().chain(rules.iter()).fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |i, rule| i.with_rule(rule),
-    );
-    let config = voice::Config::builder()
-        .behavior_version(voice::config::BehaviorVersion::latest())
-        .region(voice::config::Region::new("us-east-1"))
-        .credentials_provider(voice::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .retry_config(voice::config::retry::RetryConfig::disabled())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    (voice::Client::from_conf(config), changes)
+    (
+        mocked_voice_client(first.iter().chain(rules.iter())),
+        changes,
+    )
 }
 
 pub fn changes_of(report: &server::chime::voice_connector::ProvisionReport) -> Vec<Change> {
