@@ -129,33 +129,33 @@ impl GcmKeys {
         let ssrc = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
         let tag_at = trailer_at - self.tag_len;
         let aad = [&packet[..8], trailer].concat();
-        let mut payload = Vec::new();
-        self.open_parts(
+        out.clear();
+        out.extend_from_slice(&packet[..8]);
+        self.open_into(
             self.rtcp_iv(ssrc, index),
             &aad,
             &packet[8..tag_at],
             &packet[tag_at..trailer_at],
-            &mut payload,
+            out,
         )?;
-        out.clear();
-        out.extend_from_slice(&packet[..8]);
-        out.extend_from_slice(&payload);
         Ok(index)
     }
 
-    /// Opens `sealed` with its `tag` into `plain` (cleared first; left empty when it does not
-    /// authenticate). A truncated tag: decrypt with GCM's counter (its first block after
-    /// J0 = IV ‖ 1), then seal the result again and compare the tag's first bytes.
-    fn open_parts(
+    /// Opens `sealed` with its `tag`, appending the plaintext to `out` (decrypted in place
+    /// there); `out` is left empty when it does not authenticate. A truncated tag: decrypt with
+    /// GCM's counter (its first block after J0 = IV ‖ 1), then seal the result again and compare
+    /// the tag's first bytes.
+    fn open_into(
         &self,
         iv: [u8; 12],
         aad: &[u8],
         sealed: &[u8],
         tag: &[u8],
-        plain: &mut Vec<u8>,
+        out: &mut Vec<u8>,
     ) -> Result<(), SrtpError> {
-        plain.clear();
-        plain.extend_from_slice(sealed);
+        let start = out.len();
+        out.extend_from_slice(sealed);
+        let plain = &mut out[start..];
         let genuine = if self.tag_len == 16 {
             self.seal
                 .open_in_place_separate_tag(
@@ -172,7 +172,7 @@ impl GcmKeys {
             self.ctr
                 .less_safe_encrypt(plain, EncryptionContext::Iv128(FixedLength::from(counter)))
                 .map_err(|_| SrtpError::Cipher)?;
-            let mut again = plain.clone();
+            let mut again = plain.to_vec();
             let full = self
                 .seal
                 .seal_in_place_separate_tag(
@@ -186,7 +186,7 @@ impl GcmKeys {
         };
         if !genuine {
             // Nothing of a packet that does not authenticate is handed on.
-            plain.clear();
+            out.clear();
             return Err(SrtpError::Authentication);
         }
         Ok(())
@@ -202,19 +202,15 @@ impl GcmKeys {
         out: &mut Vec<u8>,
     ) -> Result<(), SrtpError> {
         let body_len = packet.len() - self.tag_len;
-        let mut payload = Vec::new();
-        let opened = self.open_parts(
+        out.clear();
+        out.extend_from_slice(&packet[..header]);
+        self.open_into(
             self.iv(ssrc, index),
             &packet[..header],
             &packet[header..body_len],
             &packet[body_len..],
-            &mut payload,
-        );
-        out.clear();
-        opened?;
-        out.extend_from_slice(&packet[..header]);
-        out.extend_from_slice(&payload);
-        Ok(())
+            out,
+        )
     }
 }
 
