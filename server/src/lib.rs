@@ -210,6 +210,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
                 username: Some("softphone".into()),
                 password: Some(password),
                 caller_id: config.caller_id.clone(),
+                srtp: telephony::gateway::TrunkSrtp::Off,
             };
             (trunk, Some(simulator))
         }
@@ -218,6 +219,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
             transport,
             username,
             password,
+            srtp,
         } => (
             TrunkConfig {
                 target: target.clone(),
@@ -236,6 +238,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
                 username: username.clone(),
                 password: password.as_ref().map(|p| p.expose().clone()),
                 caller_id: config.caller_id.clone(),
+                srtp: *srtp,
             },
             None,
         ),

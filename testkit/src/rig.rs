@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use telephony::gateway::{
-    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
+    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkSrtp,
+    TrunkTransport,
 };
 use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
 
@@ -94,12 +95,28 @@ pub async fn gateway_to(
     gateway_on_ports(target, transport, password, port_range(ports)).await
 }
 
-/// A gateway on loopback toward `target`, with the media ports `ports` (first, last).
+/// A gateway on loopback toward `target`, with the media ports `ports` (first, last). SRTP as
+/// the server's default: required over TLS, off otherwise.
 pub async fn gateway_on_ports(
     target: &str,
     transport: TrunkTransport,
     password: Option<&str>,
+    ports: (u16, u16),
+) -> Arc<Gateway> {
+    let srtp = match transport {
+        TrunkTransport::Tls { .. } => TrunkSrtp::Required,
+        _ => TrunkSrtp::Off,
+    };
+    gateway_srtp(target, transport, password, ports, srtp).await
+}
+
+/// [`gateway_on_ports`] with SRTP as `srtp` says.
+pub async fn gateway_srtp(
+    target: &str,
+    transport: TrunkTransport,
+    password: Option<&str>,
     (port_min, port_max): (u16, u16),
+    srtp: TrunkSrtp,
 ) -> Arc<Gateway> {
     Gateway::start(GatewayConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
@@ -109,6 +126,7 @@ pub async fn gateway_on_ports(
             username: password.map(|_| TRUNK_USERNAME.to_string()),
             password: password.map(str::to_string),
             caller_id: "+6560000000".into(),
+            srtp,
         },
         media: MediaConfig {
             bind_ip: LOOPBACK,

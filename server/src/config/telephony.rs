@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use app::api::live::IceServer;
-use telephony::gateway::MediaConfig;
+use telephony::gateway::{MediaConfig, TrunkSrtp};
 
 use super::{parsed, ConfigError, Secret};
 
@@ -20,6 +20,8 @@ pub enum Trunk {
         transport: SipTransport,
         username: Option<String>,
         password: Option<Secret<String>>,
+        /// SDES-SRTP toward the trunk (`SOFTPHONE_TRUNK_SRTP`).
+        srtp: TrunkSrtp,
     },
 }
 
@@ -75,6 +77,17 @@ pub enum TransportName {
     Tls,
 }
 
+/// `SOFTPHONE_TRUNK_SRTP`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SrtpName {
+    /// Offer SRTP only (RTP/SAVP); a trunk answering plain RTP fails the call
+    Required,
+    /// Offer SRTP keys in RTP/AVP: SRTP if the trunk takes them, plain RTP if not
+    Optional,
+    /// Plain RTP
+    Off,
+}
+
 /// A UDP port range, `low-high`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PortRange(pub u16, pub u16);
@@ -96,6 +109,10 @@ pub struct TelephonyArgs {
     /// root)
     #[arg(long, env = "SOFTPHONE_TRUNK_CA_FILE", value_name = "PEM")]
     trunk_ca_file: Option<PathBuf>,
+    /// SRTP toward the trunk (SDES keys, which travel inside SIP: needs tls) [default: required
+    /// with tls, off otherwise]
+    #[arg(long, env = "SOFTPHONE_TRUNK_SRTP", value_enum)]
+    trunk_srtp: Option<SrtpName>,
     /// Digest user name, if the trunk asks for one
     #[arg(long, env = "SOFTPHONE_TRUNK_USERNAME")]
     trunk_username: Option<String>,
@@ -168,7 +185,32 @@ fn ice_servers(text: &str) -> Result<Secret<Vec<IceServer>>, &'static str> {
 
 impl TelephonyArgs {
     pub(super) fn resolve(self) -> Result<TelephonyConfig, ConfigError> {
+        let tls = self.trunk_transport == TransportName::Tls;
+        let srtp = match (self.trunk_srtp, tls) {
+            (None, true) | (Some(SrtpName::Required), true) => TrunkSrtp::Required,
+            (Some(SrtpName::Optional), true) => TrunkSrtp::Optional,
+            (None, false) | (Some(SrtpName::Off), _) => TrunkSrtp::Off,
+            (Some(name), false) => {
+                let value = if name == SrtpName::Required {
+                    "required"
+                } else {
+                    "optional"
+                };
+                return Err(ConfigError::invalid(
+                    "SOFTPHONE_TRUNK_SRTP",
+                    value,
+                    "off unless SOFTPHONE_TRUNK_TRANSPORT=tls: SRTP's keys travel inside the SIP messages, which only TLS keeps secret",
+                ));
+            }
+        };
         let trunk = match self.trunk {
+            TrunkTarget::Simulator if self.trunk_srtp.is_some() => {
+                return Err(ConfigError::invalid(
+                    "SOFTPHONE_TRUNK_SRTP",
+                    "",
+                    "unset with SOFTPHONE_TRUNK=simulator (the built-in simulator takes plain RTP on loopback)",
+                ));
+            }
             TrunkTarget::Simulator => Trunk::Simulator,
             TrunkTarget::Sip(target) => Trunk::Sip {
                 target,
@@ -187,6 +229,7 @@ impl TelephonyArgs {
                 },
                 username: self.trunk_username,
                 password: self.trunk_password,
+                srtp,
             },
         };
         let public_ip = self.media_public_ip.unwrap_or(self.media_ip);
@@ -247,6 +290,7 @@ mod tests {
                 transport: SipTransport::Tcp,
                 username: Some("u".into()),
                 password: Some(Secret::new("p".into())),
+                srtp: TrunkSrtp::Off,
             }
         );
         assert_eq!(t.media.public_ip.to_string(), "203.0.113.7");
@@ -295,9 +339,49 @@ mod tests {
             t.trunk,
             Trunk::Sip {
                 transport: SipTransport::Tls { .. },
+                srtp: TrunkSrtp::Required,
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn srtp_defaults_to_required_with_tls_and_needs_tls() {
+        let tls = [
+            ("SOFTPHONE_TRUNK", "h:5061"),
+            ("SOFTPHONE_TRUNK_TRANSPORT", "tls"),
+            ("SOFTPHONE_TRUNK_CA_FILE", "/etc/softphone/chime-root.pem"),
+        ];
+        let srtp_of = |extra: &[(&str, &str)]| {
+            let vars: Vec<_> = tls.iter().chain(extra).copied().collect();
+            match config(&vars).unwrap().telephony.trunk {
+                Trunk::Sip { srtp, .. } => srtp,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(srtp_of(&[]), TrunkSrtp::Required);
+        assert_eq!(
+            srtp_of(&[("SOFTPHONE_TRUNK_SRTP", "optional")]),
+            TrunkSrtp::Optional
+        );
+        assert_eq!(srtp_of(&[("SOFTPHONE_TRUNK_SRTP", "off")]), TrunkSrtp::Off);
+        for transport in ["udp", "tcp"] {
+            let e = config(&[
+                ("SOFTPHONE_TRUNK", "h:5060"),
+                ("SOFTPHONE_TRUNK_TRANSPORT", transport),
+                ("SOFTPHONE_TRUNK_SRTP", "required"),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("SOFTPHONE_TRUNK_SRTP") && e.contains("tls"),
+                "{e}"
+            );
+        }
+        let e = config(&[("SOFTPHONE_TRUNK_SRTP", "off")]).unwrap_err();
+        assert!(e.to_string().contains("simulator"), "{e}");
+        let e = config(&[("SOFTPHONE_TRUNK_SRTP", "maybe")]).unwrap_err();
+        assert!(e.to_string().contains("SOFTPHONE_TRUNK_SRTP"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use telephony::gateway::{
     CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, RecordCommand, TrunkConfig,
-    TrunkTransport,
+    TrunkSrtp, TrunkTransport,
 };
 use telephony::recording::{consent_notice, PauseMode, RecordedAudio};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -27,6 +27,7 @@ async fn start_gateway(trunk: String, media: IpAddr) -> Arc<Gateway> {
             username: Some("bench".into()),
             password: Some("bench-secret".into()),
             caller_id: "+6560000000".into(),
+            srtp: TrunkSrtp::Off,
         },
         media: MediaConfig {
             bind_ip: media,

@@ -7,7 +7,10 @@
 //! What it does: relays G.711 both ways (mapping μ-law ↔ A-law when the trunk answered with the
 //! other law), relays RFC 4733 key reports to the trunk and reports each key once, keeps the
 //! browser's timestamps continuous across ringback and trunk audio, plays ringback with the
-//! callee country's cadence, and taps both directions for a recording. Optionally it sends
+//! callee country's cadence, and taps both directions for a recording. With SRTP keys in the
+//! trunk's media it protects what goes to the trunk and checks and decrypts what comes from it
+//! (recording taps the clear frames in between; the browser leg's DTLS-SRTP is str0m's, so
+//! nothing is transcoded, only re-encrypted). Optionally it sends
 //! silence to the browser while nothing else flows (as a Chime meeting's media server does), and
 //! sends keys of its own to the trunk ([`Input::SendDigits`], [`super::digits`]).
 
@@ -22,6 +25,7 @@ use super::LegEvent;
 use crate::g711::G711;
 use crate::recording::{PauseMode, RecordedAudio, RecordingTap};
 use crate::rtp::{self, EventReport, RtpSender};
+use crate::srtp::{Rekeyed, SrtpError, SrtpKeys, SrtpSession};
 use crate::tones::{dtmf_digit, FRAME_SAMPLES};
 
 /// One frame of ringback and one recording poll each.
@@ -57,6 +61,8 @@ pub struct TrunkMedia {
     pub law: G711,
     /// telephone-event's payload type, if the trunk takes key reports.
     pub telephone_event_pt: Option<u8>,
+    /// SRTP's keys (SDES), or `None` for plain RTP.
+    pub keys: Option<SrtpKeys>,
 }
 
 /// Recording control (the sink lives with whoever performs [`Output::Recorded`]).
@@ -169,6 +175,12 @@ pub struct Bridge {
     browser_law: G711,
     callee: String,
     trunk_media: Option<TrunkMedia>,
+    /// SRTP toward the trunk, when its media has keys.
+    srtp: Option<SrtpSession>,
+    /// Trunk packets that failed SRTP's checks (logged now and then, never their contents).
+    srtp_refused: u64,
+    /// The clear packet of the last trunk datagram (reused).
+    clear: Vec<u8>,
     trunk_sender: RtpSender,
     trunk_ts_base: u32,
     browser_clock: OutClock,
@@ -198,6 +210,9 @@ impl Bridge {
             browser_law: config.browser_law,
             callee: config.callee,
             trunk_media: None,
+            srtp: None,
+            srtp_refused: 0,
+            clear: Vec::new(),
             trunk_sender: RtpSender::new(config.trunk_ssrc, config.trunk_first_sequence),
             trunk_ts_base: config.trunk_first_timestamp,
             browser_clock: OutClock::default(),
@@ -236,7 +251,7 @@ impl Bridge {
                 duration,
             } => self.relay_dtmf(time, event, end, volume, duration),
             Input::TrunkDatagram { source, contents } => self.on_trunk_datagram(source, contents),
-            Input::TrunkMedia(media) => self.trunk_media = Some(media),
+            Input::TrunkMedia(media) => self.on_trunk_media(media),
             Input::Answered => {
                 self.answered = true;
                 self.ringback = None;
@@ -253,6 +268,68 @@ impl Bridge {
             }
             Input::Timeout => self.on_timeout(now),
         }
+    }
+
+    /// New trunk media: SRTP starts, re-keys (keeping the streams' rollover counters) or stops
+    /// with it.
+    fn on_trunk_media(&mut self, media: TrunkMedia) {
+        let keyed = match (self.srtp.as_mut(), media.keys.clone()) {
+            (_, None) => Ok(None),
+            (None, Some(keys)) => SrtpSession::new(keys).map(Some),
+            (Some(_), Some(keys)) => {
+                let mut session = self.srtp.take();
+                let rekeyed = session.as_mut().map(|s| s.update(keys));
+                match rekeyed {
+                    Some(Ok(Rekeyed::Nothing)) | None => {}
+                    Some(Ok(changed)) => tracing::info!(?changed, "trunk SRTP re-keyed"),
+                    Some(Err(e)) => {
+                        self.trunk_unusable(e);
+                        return;
+                    }
+                }
+                Ok(session)
+            }
+        };
+        match keyed {
+            Ok(srtp) => {
+                self.srtp = srtp;
+                self.trunk_media = Some(media);
+            }
+            Err(e) => self.trunk_unusable(e),
+        }
+    }
+
+    /// Keys the SRTP code refuses (they came parsed and sized, so this is a bug): no media
+    /// flows rather than unprotected media.
+    fn trunk_unusable(&mut self, e: SrtpError) {
+        self.srtp = None;
+        self.trunk_media = None;
+        self.outputs.push_back(Output::Event(LegEvent::Failed {
+            detail: format!("trunk media cannot be keyed: {e}"),
+        }));
+    }
+
+    /// A packet for the trunk: protected first when the media is SRTP.
+    fn to_trunk(
+        srtp: &mut Option<SrtpSession>,
+        destination: SocketAddr,
+        rtp: &[u8],
+    ) -> Option<Output> {
+        let packet = match srtp {
+            None => rtp.to_vec(),
+            Some(session) => {
+                let mut packet = Vec::with_capacity(rtp.len() + 16);
+                if let Err(e) = session.protect(rtp, &mut packet) {
+                    tracing::warn!(error = %e, "packet for the trunk not protected; dropped");
+                    return None;
+                }
+                packet
+            }
+        };
+        Some(Output::ToTrunk {
+            destination,
+            packet,
+        })
     }
 
     /// The next thing to do; [`Output::Timeout`] when there is nothing until then.
@@ -349,10 +426,8 @@ impl Bridge {
         let packet = self
             .trunk_sender
             .packet(pt, r.first, ts, &report.to_bytes());
-        self.outputs.push_back(Output::ToTrunk {
-            destination: remote,
-            packet: packet.to_vec(),
-        });
+        self.outputs
+            .extend(Self::to_trunk(&mut self.srtp, remote, packet));
     }
 
     fn on_record(&mut self, control: RecordControl, now: Instant) {
@@ -414,10 +489,8 @@ impl Bridge {
         let packet = self
             .trunk_sender
             .packet(trunk_law.payload_type(), false, ts, &payload);
-        self.outputs.push_back(Output::ToTrunk {
-            destination: remote,
-            packet: packet.to_vec(),
-        });
+        self.outputs
+            .extend(Self::to_trunk(&mut self.srtp, remote, packet));
     }
 
     /// A browser telephone-event report → the same report to the trunk (RFC 4733).
@@ -445,10 +518,8 @@ impl Bridge {
         let packet = self
             .trunk_sender
             .packet(pt, new_event, ts, &report.to_bytes());
-        self.outputs.push_back(Output::ToTrunk {
-            destination: remote,
-            packet: packet.to_vec(),
-        });
+        self.outputs
+            .extend(Self::to_trunk(&mut self.srtp, remote, packet));
     }
 
     fn on_trunk_datagram(&mut self, source: SocketAddr, contents: &[u8]) {
@@ -460,6 +531,32 @@ impl Bridge {
         if source != media.remote {
             return;
         }
+        let mut clear = std::mem::take(&mut self.clear);
+        let contents = match self.srtp.as_mut() {
+            None => contents,
+            Some(session) => match session.unprotect(contents, &mut clear) {
+                Ok(()) => &clear[..],
+                Err(e) => {
+                    self.srtp_refused += 1;
+                    // The first, then one in 500: a flood must not flood the log too.
+                    if self.srtp_refused % 500 == 1 {
+                        let refused = self.srtp_refused;
+                        tracing::warn!(error = %e, refused, "trunk packet refused by SRTP");
+                    }
+                    self.clear = clear;
+                    return;
+                }
+            },
+        };
+        self.relay_trunk_packet(contents);
+        self.clear = clear;
+    }
+
+    /// A clear RTP packet from the trunk → the browser (and the recording).
+    fn relay_trunk_packet(&mut self, contents: &[u8]) {
+        let Some(media) = self.trunk_media.as_ref() else {
+            return;
+        };
         let Ok(packet) = rtp::parse(contents) else {
             return;
         };

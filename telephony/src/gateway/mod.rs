@@ -33,10 +33,12 @@ pub mod digits;
 mod leg;
 mod playout;
 mod sip_leg;
+mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
 use leg::{BrowserSide, Leg};
-use sip_leg::{host_of, LocalSession, SipLeg, SipTarget};
+use sip_leg::{host_of, SipLeg, SipTarget};
+use trunk_sdp::LocalSession;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrunkTransport {
@@ -59,6 +61,19 @@ impl TrunkTransport {
     }
 }
 
+/// Whether the trunk's media is encrypted: SDES-SRTP (RFC 4568 `a=crypto`, RFC 3711), what a
+/// Voice Connector with encryption on demands (with SIP over TLS, so the keys travel
+/// encrypted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrunkSrtp {
+    /// Offer `RTP/SAVP` only; a call the trunk answers with plain RTP fails.
+    Required,
+    /// Offer `RTP/AVP` with `a=crypto` lines: SRTP if the trunk takes a line, plain RTP if not.
+    Optional,
+    /// Plain RTP; an SRTP answer fails the call.
+    Off,
+}
+
 /// Where calls go: the PSTN simulator, or an Amazon Chime SDK Voice Connector.
 #[derive(Clone)]
 pub struct TrunkConfig {
@@ -70,6 +85,7 @@ pub struct TrunkConfig {
     pub password: Option<String>,
     /// The caller ID sent in From, in E.164.
     pub caller_id: String,
+    pub srtp: TrunkSrtp,
 }
 
 /// By hand so the password never reaches a log line: it prints as `<redacted>`.
@@ -81,6 +97,7 @@ impl fmt::Debug for TrunkConfig {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("caller_id", &self.caller_id)
+            .field("srtp", &self.srtp)
             .finish()
     }
 }
@@ -489,6 +506,8 @@ impl Gateway {
                 self.config.media.public_ip,
                 rtp_port,
                 rand::random::<u32>() as u64,
+                self.config.trunk.srtp,
+                &mut rand::rng(),
             ),
         );
         let leg = Leg {
@@ -571,6 +590,7 @@ mod tests {
             username: Some("alice".into()),
             password: Some("hunter2".into()),
             caller_id: "+15550100".into(),
+            srtp: TrunkSrtp::Off,
         };
         let printed = format!("{trunk:?}");
         assert!(!printed.contains("hunter2"), "{printed}");

@@ -1,6 +1,6 @@
 //! The SIP side of a call leg: the INVITE and its offer, the dialog's states turned into
 //! [`LegEvent`]s and trunk media, BYE or CANCEL, and in-dialog re-INVITE/UPDATE answered with
-//! our side of the session (SDP version one higher each time, RFC 3264 §8). Replies, BYE and
+//! our side of the session ([`super::trunk_sdp`] writes and reads the bodies). Replies, BYE and
 //! CANCEL run as tasks in the leg's [`JoinSet`], so their failures are logged.
 
 use std::net::{IpAddr, SocketAddr};
@@ -17,14 +17,11 @@ use rsipstack::transport::SipAddr;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::bridge::TrunkMedia;
+use super::trunk_sdp::{LocalSession, UpdateAnswer};
 use super::{LegEvent, TrunkConfig};
 use crate::g711::G711;
-use crate::sdp::{AudioDescription, Direction};
 use crate::sip::SipEndpoint;
 use crate::tasks::{redact_numbers, spawn_logged};
-
-/// The payload type we offer telephone-event with on the SIP leg.
-const TELEPHONE_EVENT_PT: u8 = 101;
 
 pub(crate) type InviteResult = rsipstack::Result<(
     rsipstack::dialog::DialogId,
@@ -39,104 +36,6 @@ pub(crate) enum SipOutcome {
     Media(TrunkMedia),
     /// The INVITE was answered: audio flows both ways.
     Answered,
-}
-
-/// Our side of the SIP leg's session description: one session id, a version that goes up by
-/// one with every description we send.
-#[derive(Debug)]
-pub(crate) struct LocalSession {
-    public_ip: IpAddr,
-    rtp_port: u16,
-    id: u64,
-    version: u64,
-}
-
-impl LocalSession {
-    pub(crate) fn new(public_ip: IpAddr, rtp_port: u16, id: u64) -> LocalSession {
-        LocalSession {
-            public_ip,
-            rtp_port,
-            id,
-            version: 0,
-        }
-    }
-
-    pub(crate) fn describe(&mut self, laws: &[G711], direction: Direction) -> String {
-        let mut sdp = AudioDescription::g711(
-            self.public_ip,
-            self.rtp_port,
-            laws,
-            Some(TELEPHONE_EVENT_PT),
-        );
-        sdp.direction = direction;
-        self.version += 1;
-        sdp.render(self.id, self.version)
-    }
-}
-
-/// The trunk's media from its SDP, or why it cannot carry the call.
-pub(crate) fn trunk_media_from(body: &[u8]) -> Result<TrunkMedia, String> {
-    let sdp = AudioDescription::parse(body).map_err(|e| format!("trunk SDP: {e}"))?;
-    if sdp.is_srtp() {
-        return Err("trunk SDP: SRTP (RTP/SAVP), which this gateway does not speak yet".into());
-    }
-    let law = sdp
-        .first_g711()
-        .ok_or_else(|| "trunk answered without G.711".to_string())?;
-    if sdp.port == 0 || sdp.direction == Direction::Inactive {
-        return Err("trunk answered with no audio".into());
-    }
-    Ok(TrunkMedia {
-        remote: SocketAddr::new(sdp.addr, sdp.port),
-        law,
-        telephone_event_pt: sdp.telephone_event_pt(),
-    })
-}
-
-/// How we answer a re-INVITE or UPDATE from the trunk.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum UpdateAnswer {
-    /// 200 with our side: these laws in this direction, and the trunk's new media if it offered.
-    Accept {
-        laws: Vec<G711>,
-        direction: Direction,
-        media: Option<TrunkMedia>,
-    },
-    /// 488: no G.711 or no audio in the offer.
-    NotAcceptable,
-}
-
-/// A session refresh, media change or hold from the trunk; `current` is the law in use.
-pub(crate) fn answer_update(body: &[u8], current: G711) -> UpdateAnswer {
-    if body.is_empty() {
-        // An offer-less re-INVITE: we offer what we have.
-        return UpdateAnswer::Accept {
-            laws: vec![current],
-            direction: Direction::SendRecv,
-            media: None,
-        };
-    }
-    let offer = match AudioDescription::parse(body) {
-        Ok(offer) if offer.first_g711().is_some() => offer,
-        _ => return UpdateAnswer::NotAcceptable,
-    };
-    let media = match trunk_media_from(body) {
-        Ok(media) => media,
-        Err(detail) => {
-            tracing::warn!(%detail, "session update refused");
-            return UpdateAnswer::NotAcceptable;
-        }
-    };
-    let direction = match offer.direction {
-        Direction::SendOnly => Direction::RecvOnly,
-        Direction::RecvOnly => Direction::SendOnly,
-        d => d,
-    };
-    UpdateAnswer::Accept {
-        laws: offer.first_g711().into_iter().collect(),
-        direction,
-        media: Some(media),
-    }
 }
 
 /// Where the INVITE goes and who it is from.
@@ -197,9 +96,7 @@ impl SipLeg {
             G711::Pcmu => G711::Pcma,
             G711::Pcma => G711::Pcmu,
         };
-        let offer = self
-            .session
-            .describe(&[self.browser_law, other], Direction::SendRecv);
+        let offer = self.session.offer(&[self.browser_law, other]);
         let t = &self.target;
         let host = host_of(&t.host, t.addr);
         let transport = t.trunk.transport.sip();
@@ -293,7 +190,7 @@ impl SipLeg {
             DialogState::Trying(_) => event(LegEvent::Trying),
             DialogState::Early(_, resp) => {
                 let media = (!resp.body.is_empty())
-                    .then(|| trunk_media_from(&resp.body).ok())
+                    .then(|| self.session.take_answer(&resp.body).ok())
                     .flatten();
                 match media {
                     Some(media) => {
@@ -312,7 +209,7 @@ impl SipLeg {
                 }
                 let mut out = Vec::new();
                 if !resp.body.is_empty() {
-                    match trunk_media_from(&resp.body) {
+                    match self.session.take_answer(&resp.body) {
                         Ok(media) => {
                             self.trunk_law = Some(media.law);
                             out.push(SipOutcome::Media(media));
@@ -325,6 +222,9 @@ impl SipLeg {
                     });
                 }
                 self.answered = true;
+                if let Some(suite) = self.session.suite() {
+                    tracing::info!(suite = suite.name(), "trunk media encrypted (SRTP)");
+                }
                 out.push(SipOutcome::Answered);
                 out.push(SipOutcome::Event(LegEvent::Answered));
                 out
@@ -364,13 +264,9 @@ impl SipLeg {
         tasks: &mut JoinSet<()>,
     ) -> Vec<SipOutcome> {
         let current = self.trunk_law.unwrap_or(self.browser_law);
-        match answer_update(body, current) {
-            UpdateAnswer::Accept {
-                laws,
-                direction,
-                media,
-            } => {
-                let body = self.session.describe(&laws, direction).into_bytes();
+        match self.session.answer_update(body, current) {
+            UpdateAnswer::Accept { body, media } => {
+                let body = body.into_bytes();
                 spawn_logged(tasks, "session update answer", async move {
                     handle
                         .respond(
@@ -476,79 +372,5 @@ fn sip_uri(user: &str, host: HostWithPort) -> Uri {
         host_with_port: host,
         params: vec![],
         headers: vec![],
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const TRUNK: &str = "v=0\r\no=- 1 1 IN IP4 10.0.0.9\r\ns=-\r\nc=IN IP4 10.0.0.9\r\nt=0 0\r\n\
-                         m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
-
-    #[test]
-    fn every_description_we_send_has_a_higher_version() {
-        let mut s = LocalSession::new("192.0.2.1".parse().unwrap(), 5004, 77);
-        let first = s.describe(&[G711::Pcmu, G711::Pcma], Direction::SendRecv);
-        let second = s.describe(&[G711::Pcmu], Direction::RecvOnly);
-        assert!(first.contains("o=- 77 1 IN IP4 192.0.2.1"), "{first}");
-        assert!(second.contains("o=- 77 2 IN IP4 192.0.2.1"), "{second}");
-        assert!(second.contains("a=recvonly"), "{second}");
-        assert!(first.contains("m=audio 5004 RTP/AVP 0 8 101"), "{first}");
-    }
-
-    #[test]
-    fn trunk_media_is_its_address_first_law_and_event_type() {
-        let media = trunk_media_from(TRUNK.as_bytes()).unwrap();
-        assert_eq!(
-            media,
-            TrunkMedia {
-                remote: "10.0.0.9:4000".parse().unwrap(),
-                law: G711::Pcma,
-                telephone_event_pt: Some(101),
-            }
-        );
-        let rejected = TRUNK.replace("audio 4000", "audio 0");
-        assert_eq!(
-            trunk_media_from(rejected.as_bytes()),
-            Err("trunk answered with no audio".into())
-        );
-    }
-
-    #[test]
-    fn updates_are_answered_with_the_mirrored_direction_or_refused() {
-        // No offer: we offer the law in use, sendrecv.
-        assert_eq!(
-            answer_update(b"", G711::Pcmu),
-            UpdateAnswer::Accept {
-                laws: vec![G711::Pcmu],
-                direction: Direction::SendRecv,
-                media: None
-            }
-        );
-        // Hold: sendonly is answered recvonly, with the offer's first law.
-        let hold = format!("{TRUNK}a=sendonly\r\n");
-        match answer_update(hold.as_bytes(), G711::Pcmu) {
-            UpdateAnswer::Accept {
-                laws,
-                direction,
-                media,
-            } => {
-                assert_eq!(laws, [G711::Pcma]);
-                assert_eq!(direction, Direction::RecvOnly);
-                assert_eq!(media.map(|m| m.law), Some(G711::Pcma));
-            }
-            other => panic!("{other:?}"),
-        }
-        let opus = TRUNK.replace("RTP/AVP 8 0 101", "RTP/AVP 111");
-        assert_eq!(
-            answer_update(opus.as_bytes(), G711::Pcmu),
-            UpdateAnswer::NotAcceptable
-        );
-        let inactive = format!("{TRUNK}a=inactive\r\n");
-        assert_eq!(
-            answer_update(inactive.as_bytes(), G711::Pcmu),
-            UpdateAnswer::NotAcceptable
-        );
     }
 }

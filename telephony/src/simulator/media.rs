@@ -1,13 +1,16 @@
-//! The far end's audio on an answered call: echo, or a greeting and DTMF read-back.
+//! The far end's audio on an answered call: echo, or a greeting and DTMF read-back; in SRTP
+//! when the call's offer and answer settled keys (which a session refresh may change).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::g711::G711;
 use crate::rtp::{self, EventReport, RtpSender};
+use crate::srtp::{SrtpKeys, SrtpSession};
 use crate::tones::{dtmf_digit, dtmf_freqs, ToneGenerator, FRAME_SAMPLES};
 
 /// The far end's audio: echo, or greeting + DTMF read-back, paced at 20 ms.
@@ -17,8 +20,19 @@ pub(super) async fn media(
     law: G711,
     tele_pt: Option<u8>,
     read_back: bool,
+    mut keys: watch::Receiver<Option<SrtpKeys>>,
     stop: CancellationToken,
 ) {
+    let mut srtp = match keys.borrow_and_update().clone().map(SrtpSession::new) {
+        None => None,
+        Some(Ok(session)) => Some(session),
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "simulator: SRTP keys refused; no media");
+            return;
+        }
+    };
+    let mut wire = Vec::new();
+    let mut clear = Vec::new();
     let mut sender = RtpSender::new(rand::random(), rand::random());
     let mut queue: std::collections::VecDeque<[i16; FRAME_SAMPLES]> = Default::default();
     if read_back {
@@ -31,12 +45,26 @@ pub(super) async fn media(
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
+            changed = keys.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let next = keys.borrow_and_update().clone();
+                let updated = match (srtp.as_mut(), next) {
+                    (Some(session), Some(next)) => session.update(next).map(|_| ()),
+                    (_, next) => next.map(SrtpSession::new).transpose().map(|s| srtp = s),
+                };
+                if let Err(e) = updated {
+                    tracing::warn!(error = %e, "simulator: new SRTP keys refused; media ends");
+                    break;
+                }
+            }
             _ = tick.tick(), if read_back => {
                 let frame = queue.pop_front().unwrap_or([0; FRAME_SAMPLES]);
                 let payload: Vec<u8> = frame.iter().map(|&s| law.encode(s)).collect();
                 timestamp = timestamp.wrapping_add(FRAME_SAMPLES as u32);
                 let packet = sender.packet(law.payload_type(), false, timestamp, &payload);
-                let _ = socket.send_to(packet, remote).await;
+                send(&socket, remote, srtp.as_mut(), packet, &mut wire).await;
             }
             r = socket.recv_from(&mut buf) => {
                 let Ok((n, from)) = r else { break };
@@ -45,7 +73,17 @@ pub(super) async fn media(
                 if from != remote {
                     continue;
                 }
-                let Ok(packet) = rtp::parse(&buf[..n]) else { continue };
+                let contents = match srtp.as_mut() {
+                    None => &buf[..n],
+                    Some(session) => match session.unprotect(&buf[..n], &mut clear) {
+                        Ok(()) => &clear[..],
+                        Err(e) => {
+                            tracing::debug!(error = %e, "simulator: packet refused by SRTP");
+                            continue;
+                        }
+                    },
+                };
+                let Ok(packet) = rtp::parse(contents) else { continue };
                 let pt = packet.header.payload_type;
                 if Some(pt) == tele_pt {
                     if let Some(report) = EventReport::parse(packet.payload) {
@@ -65,10 +103,31 @@ pub(super) async fn media(
                 }
                 let ts = sender.timestamp_for(packet.header.timestamp as u64, timestamp);
                 let out = sender.packet(pt, packet.header.marker, ts, packet.payload);
-                let _ = socket.send_to(out, remote).await;
+                send(&socket, remote, srtp.as_mut(), out, &mut wire).await;
             }
         }
     }
+}
+
+/// Sends `rtp`, protected first when the call is SRTP.
+async fn send(
+    socket: &UdpSocket,
+    remote: SocketAddr,
+    srtp: Option<&mut SrtpSession>,
+    rtp: &[u8],
+    wire: &mut Vec<u8>,
+) {
+    let packet = match srtp {
+        None => rtp,
+        Some(session) => match session.protect(rtp, wire) {
+            Ok(()) => &wire[..],
+            Err(e) => {
+                tracing::warn!(error = %e, "simulator: packet not protected");
+                return;
+            }
+        },
+    };
+    let _ = socket.send_to(packet, remote).await;
 }
 
 /// A short two-note chime (about 0.6 s), then a little silence.

@@ -20,8 +20,10 @@ use super::media::media;
 use super::plan::{behaviour_of, check_calling_plan, Behaviour};
 use super::SimulatorConfig;
 use crate::g711::G711;
+use crate::sdes::{self, CryptoAttribute};
 use crate::sdp::AudioDescription;
 use crate::sip::SipEndpoint;
+use crate::srtp::SrtpKeys;
 use crate::tasks::{drain, log_joined, spawn_logged};
 
 pub(super) struct Shared {
@@ -146,9 +148,8 @@ impl Shared {
             return;
         }
         let offer = match AudioDescription::parse(&tx.original.body) {
-            // The simulator's media is plain RTP (SRTP: issue 13).
-            Ok(offer) if offer.is_srtp() => {
-                tracing::info!("simulator: SRTP offer refused");
+            Ok(offer) if offer.is_srtp() && !offer.crypto.iter().any(|l| l.is_usable()) => {
+                tracing::info!("simulator: RTP/SAVP offer without a usable a=crypto refused");
                 reply(&mut tx, StatusCode::NotAcceptableHere).await;
                 return;
             }
@@ -252,6 +253,16 @@ fn media_profile(body: &[u8]) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The caller's key in its answer to a refresh, if it answered `suite`.
+fn refreshed_theirs(
+    body: &[u8],
+    suite: crate::sdes::CryptoSuite,
+) -> Option<crate::sdes::MasterKey> {
+    let answer = AudioDescription::parse(body).ok()?;
+    let line = answer.crypto.into_iter().next()?;
+    (line.suite == suite && line.is_usable()).then_some(line.key)
+}
+
 /// Answers `tx` with `status`, logging a reply that could not be sent.
 async fn reply(tx: &mut Transaction, status: StatusCode) {
     if let Err(e) = tx.reply(status.clone()).await {
@@ -302,7 +313,20 @@ impl SimCall {
         };
         let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
         let tele_pt = offer.telephone_event_pt();
-        let answer = AudioDescription::g711(self.shared.config.media_ip, port, &[law], tele_pt);
+        let mut answer = AudioDescription::g711(self.shared.config.media_ip, port, &[law], tele_pt);
+        // SRTP when the caller offered a line we take (in RTP/SAVP, or best-effort in RTP/AVP).
+        let mut keys = None;
+        if let Some((theirs, ours)) = sdes::answer(&offer.crypto, &mut rand::rng()) {
+            tracing::info!(suite = ours.suite.name(), "simulator: SRTP");
+            answer.proto = offer.proto.clone();
+            keys = Some(SrtpKeys {
+                suite: ours.suite,
+                ours: ours.key.clone(),
+                theirs: theirs.key,
+            });
+            answer.crypto = vec![ours];
+        }
+        let (keys_tx, keys_rx) = tokio::sync::watch::channel(keys);
         let session = rand::random::<u32>() as u64;
         let body = answer.render(session, 1).into_bytes();
         if self
@@ -322,6 +346,7 @@ impl SimCall {
             law,
             tele_pt,
             behaviour == Behaviour::ReadBack,
+            keys_rx,
             stop.clone(),
         ));
         let hang_up = behaviour == Behaviour::HangsUp;
@@ -338,6 +363,14 @@ impl SimCall {
                     break;
                 }
                 version += 1;
+                // With SRTP each refresh carries a new key of ours (RFC 4568 §7.1.4): the
+                // caller must re-key and keep its streams going.
+                let mut rekey = keys_tx.borrow().clone();
+                if let Some(keys) = rekey.as_mut() {
+                    let line = CryptoAttribute::generate(1, keys.suite, &mut rand::rng());
+                    keys.ours = line.key.clone();
+                    answer.crypto = vec![line];
+                }
                 let offer = answer.render(session, version).into_bytes();
                 let refreshed = self
                     .dialog
@@ -347,6 +380,22 @@ impl SimCall {
                     )
                     .await;
                 let ok = matches!(&refreshed, Ok(Some(r)) if r.status_code.code() == 200);
+                if let (Ok(Some(response)), Some(keys)) = (&refreshed, rekey.as_mut()) {
+                    match refreshed_theirs(&response.body, keys.suite) {
+                        Some(theirs) => keys.theirs = theirs,
+                        None if ok => {
+                            tracing::info!(
+                                "simulator: refresh answer without our suite; ending the call"
+                            );
+                            let _ = self.dialog.bye().await;
+                            break;
+                        }
+                        None => {}
+                    }
+                }
+                if ok && rekey.is_some() {
+                    keys_tx.send_replace(rekey);
+                }
                 if !ok {
                     tracing::info!("simulator: session refresh failed; ending the call");
                     let _ = self.dialog.bye().await;

@@ -127,6 +127,13 @@ impl SrtpSender {
         })
     }
 
+    /// A new key (RFC 4568 §7.1.4: a re-INVITE may change it): the streams keep their rollover
+    /// counters, so the far end's index estimate stays right.
+    pub fn rekey(&mut self, suite: CryptoSuite, master: &MasterKey) -> Result<(), SrtpError> {
+        self.transform = Transform::derive(suite, master)?;
+        Ok(())
+    }
+
     /// Appends the SRTP packet for `rtp` to `out` (cleared first).
     pub fn protect(&mut self, rtp: &[u8], out: &mut Vec<u8>) -> Result<(), SrtpError> {
         let header = header_len(rtp).ok_or(SrtpError::NotRtp)?;
@@ -153,6 +160,9 @@ pub(super) struct ReplayState {
 /// Checks and decrypts the SRTP packets we receive.
 pub struct SrtpReceiver {
     transform: Transform,
+    /// The key before the last [`SrtpReceiver::rekey`], for packets the far end sent before it
+    /// switched; dropped once the new key has authenticated a packet.
+    previous: Option<Transform>,
     streams: HashMap<u32, ReplayState>,
 }
 
@@ -160,27 +170,34 @@ impl SrtpReceiver {
     pub fn new(suite: CryptoSuite, master: &MasterKey) -> Result<SrtpReceiver, SrtpError> {
         Ok(SrtpReceiver {
             transform: Transform::derive(suite, master)?,
+            previous: None,
             streams: HashMap::new(),
         })
+    }
+
+    /// The far end's new key. Rollover counters and replay windows carry over (the stream goes
+    /// on); packets still in flight under the old key are taken until the new one is in use.
+    pub fn rekey(&mut self, suite: CryptoSuite, master: &MasterKey) -> Result<(), SrtpError> {
+        let next = Transform::derive(suite, master)?;
+        self.previous = Some(std::mem::replace(&mut self.transform, next));
+        Ok(())
     }
 
     /// The RTP packet inside `srtp`, into `out` (cleared first). A packet that does not
     /// authenticate or was seen before changes nothing.
     pub fn unprotect(&mut self, srtp: &[u8], out: &mut Vec<u8>) -> Result<(), SrtpError> {
-        let tag_len = self.transform.tag_len();
-        let body_len = srtp.len().checked_sub(tag_len).ok_or(SrtpError::NotRtp)?;
-        let header = header_len(&srtp[..body_len]).ok_or(SrtpError::NotRtp)?;
-        let (ssrc, sequence) = ssrc_and_sequence(srtp);
-        let index = match self.streams.get(&ssrc) {
-            Some(state) => estimate_index(state.highest, sequence),
-            None => u64::from(sequence),
-        };
-        if let Some(state) = self.streams.get(&ssrc) {
-            if is_replay(state, index) {
-                return Err(SrtpError::Replay);
+        let opened = match open(&self.transform, &self.streams, srtp, out) {
+            Ok(opened) => {
+                self.previous = None;
+                opened
             }
-        }
-        self.transform.unprotect(ssrc, index, srtp, header, out)?;
+            Err(SrtpError::Authentication) => match &self.previous {
+                Some(previous) => open(previous, &self.streams, srtp, out)?,
+                None => return Err(SrtpError::Authentication),
+            },
+            Err(e) => return Err(e),
+        };
+        let (ssrc, index) = opened;
         let state = self.streams.entry(ssrc).or_insert(ReplayState {
             highest: index,
             seen: 0,
@@ -188,6 +205,31 @@ impl SrtpReceiver {
         accept(state, index);
         Ok(())
     }
+}
+
+/// Checks and decrypts `srtp` with `transform` against the streams' state (which it leaves
+/// alone): the packet's SSRC and index.
+fn open(
+    transform: &Transform,
+    streams: &HashMap<u32, ReplayState>,
+    srtp: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(u32, u64), SrtpError> {
+    let body_len = srtp
+        .len()
+        .checked_sub(transform.tag_len())
+        .ok_or(SrtpError::NotRtp)?;
+    let header = header_len(&srtp[..body_len]).ok_or(SrtpError::NotRtp)?;
+    let (ssrc, sequence) = ssrc_and_sequence(srtp);
+    let index = match streams.get(&ssrc) {
+        Some(state) if is_replay(state, estimate_index(state.highest, sequence)) => {
+            return Err(SrtpError::Replay)
+        }
+        Some(state) => estimate_index(state.highest, sequence),
+        None => u64::from(sequence),
+    };
+    transform.unprotect(ssrc, index, srtp, header, out)?;
+    Ok((ssrc, index))
 }
 
 /// RFC 3711 Appendix A: the index of `sequence` nearest to the highest index seen.
@@ -398,6 +440,59 @@ mod tests {
         }
         assert_eq!(sender.streams[&0x1234_5678].0, 1);
         assert_eq!(receiver.streams[&0x1234_5678].highest, 0x1_000f);
+    }
+
+    #[test]
+    fn a_new_key_keeps_the_rollover_counter_and_takes_late_packets_under_the_old_one() {
+        let suite = CryptoSuite::AesCm128HmacSha1_80;
+        let (mut sender, mut receiver) = pair(suite);
+        let (mut protected, mut clear) = (Vec::new(), Vec::new());
+        // Past a wrap, so the rollover counter is 1 on both sides.
+        for sequence in 0xfffeu16..=0xffff {
+            sender
+                .protect(&rtp(sequence, &[1; 20]), &mut protected)
+                .unwrap();
+            receiver.unprotect(&protected, &mut clear).unwrap();
+        }
+        let mut late = Vec::new();
+        sender.protect(&rtp(0, &[2; 20]), &mut late).unwrap();
+        // Sent under the old key too, but arriving once the new key is in use.
+        let mut stale = Vec::new();
+        sender.protect(&rtp(2, &[4; 20]), &mut stale).unwrap();
+        let next = MasterKey::generate(suite, &mut StdRng::seed_from_u64(12));
+        sender.rekey(suite, &next).unwrap();
+        receiver.rekey(suite, &next).unwrap();
+        let mut fresh = Vec::new();
+        sender.protect(&rtp(1, &[3; 20]), &mut fresh).unwrap();
+        // The packet sent before the switch arrives after it: the old key still opens it.
+        receiver.unprotect(&late, &mut clear).unwrap();
+        assert_eq!(clear, rtp(0, &[2; 20]));
+        receiver.unprotect(&fresh, &mut clear).unwrap();
+        assert_eq!(clear, rtp(1, &[3; 20]));
+        assert_eq!(receiver.streams[&0x1234_5678].highest, 0x1_0001);
+        // Once the new key is in use the old one is gone, and a replay is still a replay.
+        assert_eq!(
+            receiver.unprotect(&fresh, &mut clear),
+            Err(SrtpError::Replay)
+        );
+        assert_eq!(
+            receiver.unprotect(&stale, &mut clear),
+            Err(SrtpError::Authentication)
+        );
+    }
+
+    #[test]
+    fn a_new_suite_on_rekey_changes_the_tag_length() {
+        let (mut sender, mut receiver) = pair(CryptoSuite::AesCm128HmacSha1_32);
+        let gcm = CryptoSuite::AeadAes256Gcm;
+        let key = MasterKey::generate(gcm, &mut StdRng::seed_from_u64(3));
+        sender.rekey(gcm, &key).unwrap();
+        receiver.rekey(gcm, &key).unwrap();
+        let (mut protected, mut clear) = (Vec::new(), Vec::new());
+        sender.protect(&rtp(9, &[7; 160]), &mut protected).unwrap();
+        assert_eq!(protected.len(), 12 + 160 + 16);
+        receiver.unprotect(&protected, &mut clear).unwrap();
+        assert_eq!(clear, rtp(9, &[7; 160]));
     }
 
     #[test]

@@ -149,6 +149,7 @@ pub fn trunk_media(law: G711, telephone_event_pt: Option<u8>) -> TrunkMedia {
         remote: trunk_addr(),
         law,
         telephone_event_pt,
+        keys: None,
     }
 }
 
