@@ -3,7 +3,7 @@
 end started by baresip-uas.sh, prints its final reply and which suite it answered. Shows what
 baresip answers to an offer it cannot make itself (it only ever offers AES_CM_128_HMAC_SHA1_80).
 
-    scripts/interop/sdes-offer-probe.py PORT CA_PEM SUITE[,SUITE...] [RTP/SAVP|RTP/AVP] [SAVE]
+    scripts/interop/sdes-offer-probe.py PORT CA_PEM SUITE[,SUITE...]|"" [RTP/SAVP|RTP/AVP] [SAVE]
 
 SAVE: a path prefix; the offer and the replies are written to SAVE.offer and SAVE.reply.
 """
@@ -29,7 +29,8 @@ KEY_BYTES = {
 
 
 def main():
-    port, ca, suites = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
+    port, ca = int(sys.argv[1]), sys.argv[2]
+    suites = [s for s in sys.argv[3].split(",") if s]  # none: a plain offer
     proto = sys.argv[4] if len(sys.argv) > 4 else "RTP/SAVP"
     save = sys.argv[5] if len(sys.argv) > 5 else None
     crypto = "".join(
