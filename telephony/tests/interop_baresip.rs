@@ -1,0 +1,143 @@
+//! A second independent SIP implementation as the telephone network: baresip (Debian
+//! `baresip-core`, libre's SIP and SRTP) answers the gateway over TLS, plays a 440 Hz tone and
+//! records what it hears. The call must connect, carry audio both ways (tones detected at both
+//! ends) and relay the browser's keys as RFC 4733 events baresip reports. Needs `baresip` on
+//! PATH (scripts/setup.sh installs it); without it the tests fail and say so.
+
+use std::time::Duration;
+
+use telephony::gateway::{
+    Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
+};
+use telephony::tones::tone_purity;
+use testkit::baresip::{
+    best_purity, keys_received, BaresipFarEnd, FarEndOptions, FarEndReport, MediaEncryption,
+};
+use testkit::peer::{PeerCommand, Source};
+use testkit::rig::*;
+
+const NUMBER: &str = "+6591234567";
+/// What baresip plays, and what the browser plays.
+const FAR_TONE: f32 = 440.0;
+const OUR_TONE: f32 = 1000.0;
+
+async fn far_end(encryption: MediaEncryption) -> BaresipFarEnd {
+    let options = FarEndOptions {
+        number: NUMBER.into(),
+        tone_hz: FAR_TONE as u32,
+        encryption,
+        lifetime: Duration::from_secs(30),
+    };
+    match BaresipFarEnd::start(options).await {
+        Ok(far_end) => far_end,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A gateway toward `far_end` over TLS, trusting its test CA; no digest credentials (baresip
+/// cannot challenge an INVITE).
+async fn gateway_toward(far_end: &BaresipFarEnd) -> std::sync::Arc<Gateway> {
+    let (port_min, port_max) = port_range(10);
+    Gateway::start(GatewayConfig {
+        sip_addr: std::net::SocketAddr::new(LOOPBACK, 0),
+        trunk: TrunkConfig {
+            target: far_end.tls_addr.to_string(),
+            transport: TrunkTransport::Tls {
+                ca_pem: far_end.ca_pem.clone(),
+            },
+            username: None,
+            password: None,
+            caller_id: "+6560000000".into(),
+        },
+        media: MediaConfig {
+            bind_ip: LOOPBACK,
+            public_ip: LOOPBACK,
+            port_min,
+            port_max,
+            loopback_only: true,
+        },
+    })
+    .await
+    .expect("gateway starts")
+}
+
+/// What one call through the gateway to baresip showed at both ends.
+struct CallSeen {
+    events: Vec<LegEvent>,
+    /// The browser's share of 440 Hz in what it heard, once answered.
+    browser_heard: Option<f32>,
+    far_end: FarEndReport,
+}
+
+/// Calls baresip from a browser peer: once answered, the browser plays 1 kHz, then sends the
+/// keys `5` and `#`, then hangs up.
+async fn call(gateway: &Gateway, far_end: BaresipFarEnd) -> CallSeen {
+    let (peer, mut leg) = dial_via(gateway, NUMBER, true).await;
+    let events = wait_for(&mut leg, Duration::from_secs(10), |e| {
+        matches!(
+            e,
+            LegEvent::Answered | LegEvent::Rejected { .. } | LegEvent::Failed { .. }
+        )
+    })
+    .await;
+    let mut browser_heard = None;
+    if events.last() == Some(&LegEvent::Answered) {
+        peer.command(PeerCommand::Source(Source::Tone(OUR_TONE)));
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let audio = peer.take_audio();
+        browser_heard = Some(tone_purity(
+            &audio[audio.len().saturating_sub(4000)..],
+            FAR_TONE,
+        ));
+        for key in ['5', '#'] {
+            peer.command(PeerCommand::Dtmf(key));
+            wait_for(&mut leg, Duration::from_secs(2), |e| {
+                *e == LegEvent::Dtmf(key)
+            })
+            .await;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        leg.command(LegCommand::Bye);
+        wait_for(&mut leg, Duration::from_secs(5), |e| {
+            *e == LegEvent::EndConfirmed
+        })
+        .await;
+    }
+    let far_end = far_end.stop().await.expect("the far end stops");
+    CallSeen {
+        events,
+        browser_heard,
+        far_end,
+    }
+}
+
+/// Both directions and the keys, with baresip's log in the message when one is missing.
+fn assert_audio_and_keys(seen: &CallSeen) {
+    let log = &seen.far_end.log;
+    assert_eq!(
+        seen.events.last(),
+        Some(&LegEvent::Answered),
+        "{:?}\n{log}",
+        seen.events
+    );
+    let browser = seen.browser_heard.unwrap_or_default();
+    assert!(
+        browser > 0.8,
+        "the browser hears baresip's 440 Hz ({browser:.2})\n{log}"
+    );
+    let far = best_purity(&seen.far_end.heard, OUR_TONE);
+    assert!(
+        far > 0.8,
+        "baresip hears the browser's 1 kHz ({far:.2} in {} samples)\n{log}",
+        seen.far_end.heard.len()
+    );
+    assert_eq!(keys_received(log), ['5', '#'], "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baresip_over_tls_with_plain_rtp_hears_and_is_heard() {
+    let far_end = far_end(MediaEncryption::Off).await;
+    let gateway = gateway_toward(&far_end).await;
+    let seen = call(&gateway, far_end).await;
+    assert_audio_and_keys(&seen);
+}
