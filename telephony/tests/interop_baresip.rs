@@ -11,7 +11,8 @@ use telephony::gateway::{
 };
 use telephony::tones::tone_purity;
 use testkit::baresip::{
-    best_purity, keys_received, BaresipFarEnd, FarEndOptions, FarEndReport, MediaEncryption,
+    best_purity, keys_received, sip_message_with_sdp, BaresipFarEnd, FarEndOptions, FarEndReport,
+    MediaEncryption,
 };
 use testkit::peer::{PeerCommand, Source};
 use testkit::rig::*;
@@ -111,6 +112,29 @@ async fn call(gateway: &Gateway, far_end: BaresipFarEnd) -> CallSeen {
     }
 }
 
+/// The transport protocol of the SDP's audio line (`RTP/AVP`, `RTP/SAVP`).
+fn audio_proto(message: &str) -> Option<&str> {
+    let line = message.lines().find(|l| l.starts_with("m=audio "))?;
+    line.split_whitespace().nth(2)
+}
+
+/// The suites of the message's `a=crypto` lines, in order.
+fn crypto_suites(message: &str) -> Vec<&str> {
+    message
+        .lines()
+        .filter(|l| l.starts_with("a=crypto:"))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect()
+}
+
+/// The gateway's offer as baresip received it, and baresip's answer.
+fn offer_and_answer(log: &str) -> (&str, &str) {
+    let offer = sip_message_with_sdp(log, "INVITE").unwrap_or_else(|| panic!("no INVITE\n{log}"));
+    let answer =
+        sip_message_with_sdp(log, "SIP/2.0 200").unwrap_or_else(|| panic!("no 200 OK\n{log}"));
+    (offer, answer)
+}
+
 /// Both directions and the keys, with baresip's log in the message when one is missing.
 fn assert_audio_and_keys(seen: &CallSeen) {
     let log = &seen.far_end.log;
@@ -140,4 +164,8 @@ async fn baresip_over_tls_with_plain_rtp_hears_and_is_heard() {
     let gateway = gateway_toward(&far_end).await;
     let seen = call(&gateway, far_end).await;
     assert_audio_and_keys(&seen);
+    let (offer, answer) = offer_and_answer(&seen.far_end.log);
+    assert_eq!(audio_proto(offer), Some("RTP/AVP"), "{offer}");
+    assert_eq!(audio_proto(answer), Some("RTP/AVP"), "{answer}");
+    assert!(crypto_suites(answer).is_empty(), "{answer}");
 }

@@ -261,3 +261,20 @@ pub fn srtp_suite(log: &str) -> Option<&str> {
     let rest = log.split("SRTP is Enabled (cryptosuite=").nth(1)?;
     rest.split(')').next()
 }
+
+/// The SIP messages in baresip's trace (`-s`), in order: each as `TLS <from> -> <to>` then the
+/// message, CRLFs kept.
+pub fn sip_messages(log: &str) -> Vec<&str> {
+    log.split("\x1b[36;1m#\n")
+        .skip(1)
+        .map(|m| m.split("\x1b[;m").next().unwrap_or(m))
+        .collect()
+}
+
+/// The message of the trace whose start line begins with `start` (`INVITE`, `SIP/2.0 200`), the
+/// first one that carries SDP.
+pub fn sip_message_with_sdp<'a>(log: &'a str, start: &str) -> Option<&'a str> {
+    sip_messages(log).into_iter().find(|m| {
+        m.lines().nth(1).is_some_and(|l| l.starts_with(start)) && m.contains("\r\n\r\nv=0")
+    })
+}
