@@ -1,18 +1,23 @@
 //! A second independent SIP implementation as the telephone network: baresip (Debian
 //! `baresip-core`, libre's SIP and SRTP) answers the gateway over TLS, plays a 440 Hz tone and
 //! records what it hears. The call must connect, carry audio both ways (tones detected at both
-//! ends) and relay the browser's keys as RFC 4733 events baresip reports. Needs `baresip` on
-//! PATH (scripts/setup.sh installs it); without it the tests fail and say so.
+//! ends) and relay the browser's keys as RFC 4733 events baresip reports; with SDES-SRTP
+//! (baresip's `srtp-mand`, as a Voice Connector with encryption on) the suite is the first of
+//! ours baresip knows, AEAD_AES_256_GCM, so GCM meets an independent implementation (libre's).
+//! Each `TrunkSrtp` setting meets each of baresip's. Needs `baresip` on PATH (scripts/setup.sh
+//! installs it); without it the tests fail and say so.
 
 use std::time::Duration;
 
 use telephony::gateway::{
-    Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkTransport,
+    Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkSrtp,
+    TrunkTransport,
 };
+use telephony::sdes::CryptoSuite;
 use telephony::tones::tone_purity;
 use testkit::baresip::{
-    best_purity, keys_received, sip_message_with_sdp, BaresipFarEnd, FarEndOptions, FarEndReport,
-    MediaEncryption,
+    best_purity, keys_received, sip_message_with_sdp, srtp_suite, BaresipFarEnd, FarEndOptions,
+    FarEndReport, MediaEncryption,
 };
 use testkit::peer::{PeerCommand, Source};
 use testkit::rig::*;
@@ -35,9 +40,9 @@ async fn far_end(encryption: MediaEncryption) -> BaresipFarEnd {
     }
 }
 
-/// A gateway toward `far_end` over TLS, trusting its test CA; no digest credentials (baresip
-/// cannot challenge an INVITE).
-async fn gateway_toward(far_end: &BaresipFarEnd) -> std::sync::Arc<Gateway> {
+/// A gateway toward `far_end` over TLS, trusting its test CA, with SRTP as `srtp` says; no
+/// digest credentials (baresip cannot challenge an INVITE).
+async fn gateway_toward(far_end: &BaresipFarEnd, srtp: TrunkSrtp) -> std::sync::Arc<Gateway> {
     let (port_min, port_max) = port_range(10);
     Gateway::start(GatewayConfig {
         sip_addr: std::net::SocketAddr::new(LOOPBACK, 0),
@@ -49,6 +54,7 @@ async fn gateway_toward(far_end: &BaresipFarEnd) -> std::sync::Arc<Gateway> {
             username: None,
             password: None,
             caller_id: "+6560000000".into(),
+            srtp,
         },
         media: MediaConfig {
             bind_ip: LOOPBACK,
@@ -158,14 +164,101 @@ fn assert_audio_and_keys(seen: &CallSeen) {
     assert_eq!(keys_received(log), ['5', '#'], "{log}");
 }
 
+/// A call with `srtp` toward baresip set to `encryption`.
+async fn call_with(srtp: TrunkSrtp, encryption: MediaEncryption) -> CallSeen {
+    let far_end = far_end(encryption).await;
+    let gateway = gateway_toward(&far_end, srtp).await;
+    call(&gateway, far_end).await
+}
+
+/// Our suites in our order: what every SRTP offer of ours carries.
+fn our_suites() -> Vec<&'static str> {
+    CryptoSuite::PREFERENCE.iter().map(|s| s.name()).collect()
+}
+
+fn assert_refused_with_488(seen: &CallSeen) {
+    assert!(
+        matches!(
+            seen.events.last(),
+            Some(LegEvent::Rejected { status: 488, .. })
+        ),
+        "{:?}\n{}",
+        seen.events,
+        seen.far_end.log
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn baresip_over_tls_with_plain_rtp_hears_and_is_heard() {
-    let far_end = far_end(MediaEncryption::Off).await;
-    let gateway = gateway_toward(&far_end).await;
-    let seen = call(&gateway, far_end).await;
+async fn required_srtp_toward_baresip_requiring_it_takes_aead_aes_256_gcm() {
+    let seen = call_with(TrunkSrtp::Required, MediaEncryption::Required).await;
+    assert_audio_and_keys(&seen);
+    let log = &seen.far_end.log;
+    let (offer, answer) = offer_and_answer(log);
+    assert_eq!(audio_proto(offer), Some("RTP/SAVP"), "{offer}");
+    assert_eq!(crypto_suites(offer), our_suites(), "{offer}");
+    assert_eq!(audio_proto(answer), Some("RTP/SAVP"), "{answer}");
+    assert_eq!(crypto_suites(answer), ["AEAD_AES_256_GCM"], "{answer}");
+    assert_eq!(srtp_suite(log), Some("AEAD_AES_256_GCM"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_srtp_toward_baresip_offering_it_gets_srtp_in_rtp_avp() {
+    let seen = call_with(TrunkSrtp::Optional, MediaEncryption::Optional).await;
+    assert_audio_and_keys(&seen);
+    let log = &seen.far_end.log;
+    let (offer, answer) = offer_and_answer(log);
+    assert_eq!(audio_proto(offer), Some("RTP/AVP"), "{offer}");
+    assert_eq!(crypto_suites(offer), our_suites(), "{offer}");
+    assert_eq!(crypto_suites(answer), ["AEAD_AES_256_GCM"], "{answer}");
+    assert_eq!(srtp_suite(log), Some("AEAD_AES_256_GCM"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_srtp_toward_plain_baresip_falls_back_to_rtp() {
+    let seen = call_with(TrunkSrtp::Optional, MediaEncryption::Off).await;
+    assert_audio_and_keys(&seen);
+    let (_, answer) = offer_and_answer(&seen.far_end.log);
+    assert_eq!(audio_proto(answer), Some("RTP/AVP"), "{answer}");
+    assert!(crypto_suites(answer).is_empty(), "{answer}");
+    assert_eq!(srtp_suite(&seen.far_end.log), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn srtp_off_toward_plain_baresip_hears_and_is_heard() {
+    let seen = call_with(TrunkSrtp::Off, MediaEncryption::Off).await;
     assert_audio_and_keys(&seen);
     let (offer, answer) = offer_and_answer(&seen.far_end.log);
     assert_eq!(audio_proto(offer), Some("RTP/AVP"), "{offer}");
+    assert!(crypto_suites(offer).is_empty(), "{offer}");
     assert_eq!(audio_proto(answer), Some("RTP/AVP"), "{answer}");
     assert!(crypto_suites(answer).is_empty(), "{answer}");
+}
+
+/// baresip's `srtp` answers a plain offer with an `a=crypto` line of its own yet sends plain
+/// RTP: the line answers nothing we offered and is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn srtp_off_ignores_a_crypto_line_answering_a_plain_offer() {
+    let seen = call_with(TrunkSrtp::Off, MediaEncryption::Optional).await;
+    assert_audio_and_keys(&seen);
+    let (_, answer) = offer_and_answer(&seen.far_end.log);
+    assert_eq!(audio_proto(answer), Some("RTP/AVP"), "{answer}");
+    assert_eq!(
+        crypto_suites(answer),
+        ["AES_CM_128_HMAC_SHA1_80"],
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_rtp_toward_baresip_requiring_srtp_is_refused_with_488() {
+    let seen = call_with(TrunkSrtp::Off, MediaEncryption::Required).await;
+    assert_refused_with_488(&seen);
+}
+
+/// `Optional` offers `RTP/AVP` (with `a=crypto`), which an end that requires SRTP refuses:
+/// toward such a trunk (a Voice Connector with encryption on) the setting must be `Required`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optional_srtp_toward_baresip_requiring_it_is_refused_with_488() {
+    let seen = call_with(TrunkSrtp::Optional, MediaEncryption::Required).await;
+    assert_refused_with_488(&seen);
 }
