@@ -1,6 +1,7 @@
 //! Test-only code shared by telephony's and the server's tests and benches; never a normal
 //! dependency of a production crate (see `docs/testing.md`).
 //!
+//! - [`baresip`]: baresip as an independent SIP far end with SDES-SRTP (interoperability tests).
 //! - `chime` (feature `chime`): the browser's part in a Chime meeting through the stand-in's
 //!   signalling.
 //! - [`peer`]: a WebRTC peer playing the browser's part.
@@ -8,6 +9,7 @@
 //! - `store` and `recordings` (feature `conformance`): the suites every `Store` and
 //!   `Recordings` adapter passes, one test per case.
 
+pub mod baresip;
 #[cfg(feature = "chime")]
 pub mod chime;
 pub mod peer;
