@@ -1,8 +1,8 @@
 //! The simulator in `voice-connector` mode refuses what a Voice Connector's termination
 //! settings refuse, before looking at the number: a source outside the allow-list (403), a
-//! call over the calls-per-second limit (503), plain RTP when encryption is on (488). Our
-//! gateway offers plain RTP today, so with encryption on every call is refused, as a real
-//! connector with encryption on would (SDES-SRTP is issue 13's next step).
+//! call over the calls-per-second limit (503), plain RTP when encryption is on (488). Here over
+//! UDP with plain RTP; the same rules over TLS with SDES-SRTP, and an encrypted call they
+//! admit, are in `server/tests/voice_connector_srtp.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! dependency of a production crate (see `docs/testing.md`).
 //!
 //! - [`baresip`]: baresip as an independent SIP far end with SDES-SRTP (interoperability tests).
+//! - [`certs`]: a test CA and a certificate for 127.0.0.1 (SIP over TLS).
 //! - `chime` (feature `chime`): the browser's part in a Chime meeting through the stand-in's
 //!   signalling.
 //! - [`peer`]: a WebRTC peer playing the browser's part.
@@ -10,6 +11,7 @@
 //!   `Recordings` adapter passes, one test per case.
 
 pub mod baresip;
+pub mod certs;
 #[cfg(feature = "chime")]
 pub mod chime;
 pub mod peer;
