@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, Mutex};
 use crate::measure::wall_us;
 use testkit::rig::LOOPBACK;
 
-async fn start_gateway(trunk: String, media: IpAddr) -> Arc<Gateway> {
+async fn start_gateway(trunk: String, media: IpAddr, srtp: TrunkSrtp) -> Arc<Gateway> {
     Gateway::start(GatewayConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         trunk: TrunkConfig {
@@ -27,7 +27,7 @@ async fn start_gateway(trunk: String, media: IpAddr) -> Arc<Gateway> {
             username: Some("bench".into()),
             password: Some("bench-secret".into()),
             caller_id: "+6560000000".into(),
-            srtp: TrunkSrtp::Off,
+            srtp,
         },
         media: MediaConfig {
             bind_ip: media,
@@ -41,14 +41,20 @@ async fn start_gateway(trunk: String, media: IpAddr) -> Arc<Gateway> {
     .expect("gateway starts")
 }
 
-pub(crate) async fn gateway_role(control: SocketAddr, trunk: String) {
-    let gateway = start_gateway(trunk, LOOPBACK).await;
+/// `srtp`: the SIP leg offers SDES-SRTP only (plain RTP otherwise).
+pub(crate) async fn gateway_role(control: SocketAddr, trunk: String, srtp: bool) {
+    let srtp = if srtp {
+        TrunkSrtp::Required
+    } else {
+        TrunkSrtp::Off
+    };
+    let gateway = start_gateway(trunk, LOOPBACK, srtp).await;
     let stream = TcpStream::connect(control).await.expect("control connects");
     serve_control(stream, gateway).await;
 }
 
 pub(crate) async fn gateway_server_role(listen: SocketAddr, trunk: String, media: IpAddr) {
-    let gateway = start_gateway(trunk, media).await;
+    let gateway = start_gateway(trunk, media, TrunkSrtp::Off).await;
     let listener = TcpListener::bind(listen).await.expect("control port");
     println!("gateway listening for control connections on {listen}");
     while let Ok((stream, _)) = listener.accept().await {

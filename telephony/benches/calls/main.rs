@@ -11,11 +11,14 @@
 //! 3. Recording: the same echo calls with and without the recording tap (both directions
 //!    decoded, lined up, written as stereo WAV to local files): the extra CPU per call and the
 //!    bytes written per minute per call (expected 8000 × 2 × 2 × 60 = 1.92 MB/min + header).
+//! 4. SRTP toward the trunk: the same echo calls with plain RTP and with SDES-SRTP on the SIP
+//!    leg (a second gateway process offering it; the simulator answers the first suite,
+//!    AEAD_AES_256_GCM), so SRTP runs on both legs: the extra CPU per call.
 //!
 //! The gateway runs as a child process of this binary (`--role gateway`), driven over a
 //! line-based control socket on 127.0.0.1 (`gateway.rs`). Everything stays on loopback.
 //! Knobs: BENCH_CALLS="50 200 500", BENCH_WINDOW_S=20, BENCH_PDD_CALLS=100,
-//! BENCH_RECORD_CALLS=100.
+//! BENCH_RECORD_CALLS=100, BENCH_SRTP_CALLS=100.
 
 mod gateway;
 mod measure;
@@ -46,7 +49,8 @@ fn main() {
             Some("gateway") => {
                 let control: SocketAddr = args[i + 2].parse().expect("control address");
                 let trunk = args[i + 3].clone();
-                runtime.block_on(gateway_role(control, trunk));
+                let srtp = args.get(i + 4).is_some_and(|a| a == "srtp");
+                runtime.block_on(gateway_role(control, trunk, srtp));
                 return;
             }
             // For side-by-side runs with other gateways (scripts/bench/janus): listens for
@@ -137,36 +141,7 @@ async fn load_role() {
     })
     .await
     .expect("simulator starts");
-    let listener = TcpListener::bind((LOOPBACK, 0))
-        .await
-        .expect("control port");
-    let control_addr = listener.local_addr().expect("control address");
-    let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
-        .args(["--role", "gateway"])
-        .arg(control_addr.to_string())
-        .arg(simulator.sip_addr().to_string())
-        .spawn()
-        .expect("gateway process starts");
-    let (stream, _) = listener.accept().await.expect("gateway connects");
-    let (read, write) = stream.into_split();
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(read).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let mut p = line.splitn(3, ' ');
-            let kind = p.next().unwrap_or_default().to_string();
-            let id = p.next().and_then(|i| i.parse().ok()).unwrap_or(0);
-            let rest = p.next().unwrap_or_default().to_string();
-            let _ = events_tx.send((kind, id, rest));
-        }
-    });
-    let mut control = Control {
-        write,
-        events: events_rx,
-        stash: Vec::new(),
-    };
-    let gateway = Proc { pid: child.id() };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (mut child, mut control, gateway) = spawn_gateway(simulator.sip_addr(), false).await;
 
     println!("# Call benchmarks (loopback, 2 cores; gateway in its own process)");
     println!();
@@ -193,6 +168,19 @@ async fn load_role() {
         .unwrap_or(100);
     let recording =
         recording_cost(&mut control, &gateway, record_calls, window, &mut next_id).await;
+    let srtp_calls: usize = std::env::var("BENCH_SRTP_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    srtp_cost(
+        &mut control,
+        &gateway,
+        &simulator,
+        srtp_calls,
+        window,
+        &mut next_id,
+    )
+    .await;
     let _ = child.kill();
     let _ = child.wait();
 
@@ -226,6 +214,82 @@ async fn load_role() {
     if missed {
         std::process::exit(1);
     }
+}
+
+/// The gateway as a child process of this binary, toward `trunk`, offering SDES-SRTP when
+/// `srtp`; its control connection and its process (for CPU and memory).
+async fn spawn_gateway(trunk: SocketAddr, srtp: bool) -> (std::process::Child, Control, Proc) {
+    let listener = TcpListener::bind((LOOPBACK, 0))
+        .await
+        .expect("control port");
+    let control_addr = listener.local_addr().expect("control address");
+    let child = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args(["--role", "gateway"])
+        .arg(control_addr.to_string())
+        .arg(trunk.to_string())
+        .arg(if srtp { "srtp" } else { "rtp" })
+        .spawn()
+        .expect("gateway process starts");
+    let (stream, _) = listener.accept().await.expect("gateway connects");
+    let (read, write) = stream.into_split();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(read).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut p = line.splitn(3, ' ');
+            let kind = p.next().unwrap_or_default().to_string();
+            let id = p.next().and_then(|i| i.parse().ok()).unwrap_or(0);
+            let rest = p.next().unwrap_or_default().to_string();
+            let _ = events_tx.send((kind, id, rest));
+        }
+    });
+    let control = Control {
+        write,
+        events: events_rx,
+        stash: Vec::new(),
+    };
+    let gateway = Proc { pid: child.id() };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    (child, control, gateway)
+}
+
+/// The same calls with plain RTP and with SDES-SRTP toward the trunk (the browser leg is
+/// DTLS-SRTP in both): SRTP's extra CPU per call.
+async fn srtp_cost(
+    control: &mut Control,
+    gateway: &Proc,
+    simulator: &PstnSimulator,
+    n: usize,
+    window: Duration,
+    next_id: &mut u64,
+) {
+    println!();
+    println!(
+        "## SRTP toward the trunk: {n} concurrent echo calls, {} s window",
+        window.as_secs()
+    );
+    println!();
+    println!("| calls | up | gateway CPU % of a core | CPU per call (% core) | RSS MiB | memory per call KiB | RTT p50 ms | RTT p99 ms | added one-way p50/p99 ms (≤ RTT/2) | loss % | cross-talk |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let plain = capacity(control, gateway, n, window, next_id, None).await;
+    let (mut child, mut srtp_control, srtp_gateway) =
+        spawn_gateway(simulator.sip_addr(), true).await;
+    let srtp = capacity(&mut srtp_control, &srtp_gateway, n, window, next_id, None).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    println!();
+    println!("| trunk media | CPU per call (% core) |");
+    println!("| --- | --- |");
+    println!("| RTP | {:.3} |", plain.cpu_per_call);
+    println!(
+        "| SDES-SRTP (AEAD_AES_256_GCM) | {:.3} |",
+        srtp.cpu_per_call
+    );
+    println!(
+        "| SRTP's extra | {:.3} ({:+.0} %) |",
+        srtp.cpu_per_call - plain.cpu_per_call,
+        (srtp.cpu_per_call / plain.cpu_per_call.max(1e-9) - 1.0) * 100.0
+    );
 }
 
 /// The same calls without and with recording: extra CPU per call and bytes written per minute
