@@ -542,7 +542,7 @@ pub async fn build_services(
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
-                config.telephony.ice_servers.expose().clone(),
+                config.ice_servers(),
                 recorder,
             ));
             (recordings, hub, runtime, secret)
@@ -554,7 +554,7 @@ pub async fn build_services(
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
-                config.telephony.ice_servers.expose().clone(),
+                config.ice_servers(),
                 None,
             ));
             (recordings, hub, None, None)

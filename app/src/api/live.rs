@@ -143,6 +143,9 @@ pub enum ServerMessage {
         #[serde(default)]
         audio_path: AudioPath,
     },
+    /// New ICE servers for this connection's next calls: TURN credentials made per user expire,
+    /// so an open connection gets fresh ones before they do (`docs/telephony.md`, "TURN").
+    IceServers { ice_servers: Vec<IceServer> },
     /// The gateway's SDP answer to this connection's offer.
     Answer { call_id: String, sdp: String },
     /// The call's meeting and this tab's attendee, as the Chime SDK's `CreateMeeting` and

@@ -65,6 +65,10 @@ async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
     let (connection, mut events, hello) = hub.connect(&me.sub);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    // TURN credentials made per user expire: new ones reach the tab before they do.
+    let renew_every = hub.renew_ice_servers_every();
+    let mut renew = tokio::time::interval(renew_every.unwrap_or(PING_EVERY));
+    renew.tick().await;
     if send(&mut socket, &hello).await {
         loop {
             tokio::select! {
@@ -101,6 +105,11 @@ async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
                     // Fell behind: the tab reconnects and gets a fresh snapshot.
                     Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
                 },
+                _ = renew.tick(), if renew_every.is_some() => {
+                    if !send(&mut socket, &hub.renewed_ice_servers(&me.sub)).await {
+                        break;
+                    }
+                }
                 _ = ping.tick() => {
                     if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                         break;
