@@ -212,6 +212,23 @@ mod tests {
     }
 
     #[test]
+    fn renewed_ice_servers_on_the_wire() {
+        let m = ServerMessage::IceServers {
+            ice_servers: vec![IceServer {
+                urls: vec!["turn:t.example.com:3478".into()],
+                username: Some("1700003600:sub".into()),
+                credential: Some("c2VjcmV0".into()),
+            }],
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"ice_servers","ice_servers":[{"urls":["turn:t.example.com:3478"],"username":"1700003600:sub","credential":"c2VjcmV0"}]}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), m);
+    }
+
+    #[test]
     fn recorded_time_leaves_out_pauses() {
         let r = LiveRecording {
             id: "r".into(),
