@@ -71,6 +71,8 @@ if [ "$SETUP_FOR" = test ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
   # sipp: the independent SIP far end of the interoperability test.
   command -v sipp >/dev/null || apt_missing+=(sip-tester)
+  # coturn: the independent TURN server that must accept the credentials the server makes.
+  command -v turnserver >/dev/null || apt_missing+=(coturn)
   # openssl: the TLS test makes a test CA and a server certificate with it.
   command -v openssl >/dev/null || apt_missing+=(openssl)
   # curl: the REST fuzzing script signs a user up with it.
