@@ -73,6 +73,8 @@ if [ "$SETUP_FOR" = test ]; then
   command -v sipp >/dev/null || apt_missing+=(sip-tester)
   # baresip: the SDES-SRTP far end of the interoperability test (sipp 3.6 has no SRTP).
   command -v baresip >/dev/null || apt_missing+=(baresip-core)
+  # coturn: the independent TURN server that must accept the credentials the server makes.
+  command -v turnserver >/dev/null || apt_missing+=(coturn)
   # openssl: the TLS test makes a test CA and a server certificate with it.
   command -v openssl >/dev/null || apt_missing+=(openssl)
   # curl: the REST fuzzing script signs a user up with it.

@@ -545,7 +545,7 @@ pub async fn build_services(
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
-                config.telephony.ice_servers.expose().clone(),
+                config.ice_servers(),
                 recorder,
             ));
             (recordings, hub, runtime, secret)
@@ -557,7 +557,7 @@ pub async fn build_services(
                 store.clone(),
                 clock.clone(),
                 call_guard.clone(),
-                config.telephony.ice_servers.expose().clone(),
+                config.ice_servers(),
                 None,
             ));
             (recordings, hub, None, None)

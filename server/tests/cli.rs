@@ -27,7 +27,13 @@ fn stdout(output: &Output) -> String {
 fn server_help_lists_the_commands_and_every_variable() {
     let output = server(
         &["--help"],
-        &[("SOFTPHONE_TRUNK_PASSWORD", "hunter2-trunk")],
+        &[
+            ("SOFTPHONE_TRUNK_PASSWORD", "hunter2-trunk"),
+            (
+                "SOFTPHONE_TURN_SECRET",
+                "turn-secret-of-32-characters-or-more",
+            ),
+        ],
     );
     assert!(output.status.success(), "{output:?}");
     let help = stdout(&output);
@@ -46,10 +52,14 @@ fn server_help_lists_the_commands_and_every_variable() {
         "SOFTPHONE_RECORDINGS_BUCKET",
         "SOFTPHONE_TRUNK_PASSWORD",
         "SOFTPHONE_RECORDING_RETENTION_DAYS",
+        "SOFTPHONE_TURN_URLS",
+        "SOFTPHONE_TURN_SECRET",
+        "SOFTPHONE_TURN_TTL",
     ] {
         assert!(help.contains(&format!("[env: {name}")), "{name}: {help}");
     }
     assert!(!help.contains("hunter2-trunk"), "{help}");
+    assert!(!help.contains("turn-secret-of-32"), "{help}");
 }
 
 #[test]
@@ -117,6 +127,24 @@ fn a_bad_value_names_the_variable() {
         stderr.contains(r#"SOFTPHONE_LOG_FORMAT="xml" is not valid: json or text"#),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_malformed_secret_is_not_repeated_in_the_error() {
+    let output = server(
+        &[],
+        &[
+            ("SOFTPHONE_TURN_URLS", "turn:turn.example.com:3478"),
+            ("SOFTPHONE_TURN_SECRET", "hunter2-too-short"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"SOFTPHONE_TURN_SECRET="(hidden)" is not valid"#),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
 #[test]

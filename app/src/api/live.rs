@@ -143,6 +143,9 @@ pub enum ServerMessage {
         #[serde(default)]
         audio_path: AudioPath,
     },
+    /// New ICE servers for this connection's next calls: TURN credentials made per user expire,
+    /// so an open connection gets fresh ones before they do (`docs/telephony.md`, "TURN").
+    IceServers { ice_servers: Vec<IceServer> },
     /// The gateway's SDP answer to this connection's offer.
     Answer { call_id: String, sdp: String },
     /// The call's meeting and this tab's attendee, as the Chime SDK's `CreateMeeting` and
@@ -206,6 +209,23 @@ mod tests {
         };
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), s);
+    }
+
+    #[test]
+    fn renewed_ice_servers_on_the_wire() {
+        let m = ServerMessage::IceServers {
+            ice_servers: vec![IceServer {
+                urls: vec!["turn:t.example.com:3478".into()],
+                username: Some("1700003600:sub".into()),
+                credential: Some("c2VjcmV0".into()),
+            }],
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"ice_servers","ice_servers":[{"urls":["turn:t.example.com:3478"],"username":"1700003600:sub","credential":"c2VjcmV0"}]}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), m);
     }
 
     #[test]

@@ -343,6 +343,8 @@ impl PhoneCore {
                 out.push(Effect::Connection(Some(connection)));
                 self.show_call(call, out);
             }
+            // Used by the next peer connection; a call's own connection keeps its relay.
+            ServerMessage::IceServers { ice_servers } => self.ice_servers = ice_servers,
             ServerMessage::Answer { call_id, sdp } => {
                 if self.taking_up.as_deref() == Some(call_id.as_str()) {
                     self.taking_up = None;

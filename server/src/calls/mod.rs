@@ -4,6 +4,7 @@
 //! the PSTN by a SIP media application (`media.rs`).
 
 mod chime_leg;
+mod ice;
 mod media;
 mod session;
 
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::api::live::{AudioPath, ClientMessage, IceServer, LiveCall, ServerMessage};
+use app::api::live::{AudioPath, ClientMessage, LiveCall, ServerMessage};
 use app::api::ports::{CallOrigin, Clock, Store, Telephony};
 use app::domain::call::{CallLimits, CallState};
 use app::domain::calls::CallRecord;
@@ -24,6 +25,7 @@ use telephony::gateway::Gateway;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub(crate) use chime_leg::JoinInfo;
+pub use ice::{rest_credential, IceServers, TurnRest};
 pub(crate) use session::SessionCommand;
 
 use crate::chime::ChimeControl;
@@ -65,7 +67,7 @@ pub(crate) struct HubInner {
     pub offer_timeout: Duration,
     /// Records calls (absent: the record controls say recording is not available).
     pub recorder: Option<Arc<crate::recordings::Recorder>>,
-    ice_servers: Vec<IceServer>,
+    ice_servers: IceServers,
     users: Mutex<HashMap<String, UserChannel>>,
     next_connection: AtomicU64,
 }
@@ -87,7 +89,7 @@ impl CallHub {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         guard: Arc<Mutex<CallGuard>>,
-        ice_servers: Vec<IceServer>,
+        ice_servers: impl Into<IceServers>,
         recorder: Option<Arc<crate::recordings::Recorder>>,
     ) -> Self {
         Self::with_limits(
@@ -108,7 +110,7 @@ impl CallHub {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         guard: Arc<Mutex<CallGuard>>,
-        ice_servers: Vec<IceServer>,
+        ice_servers: impl Into<IceServers>,
         recorder: Option<Arc<crate::recordings::Recorder>>,
         limits: CallLimits,
         offer_timeout: Duration,
@@ -122,7 +124,7 @@ impl CallHub {
                 limits,
                 offer_timeout,
                 recorder,
-                ice_servers,
+                ice_servers: ice_servers.into(),
                 users: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
             }),
@@ -140,10 +142,23 @@ impl CallHub {
         let hello = ServerMessage::Hello {
             connection,
             call: user.call.as_ref().map(|c| c.live.clone()),
-            ice_servers: self.inner.ice_servers.clone(),
+            ice_servers: self.inner.ice_servers_for(owner),
             audio_path: self.inner.provider.audio_path(),
         };
         (connection, user.events.subscribe(), hello)
+    }
+
+    /// How often an open live connection is sent new ICE servers ([`CallHub::renewed_ice_servers`]);
+    /// `None` when they never change (no TURN server with per-user credentials).
+    pub fn renew_ice_servers_every(&self) -> Option<Duration> {
+        self.inner.ice_servers.renew_every()
+    }
+
+    /// `owner`'s ICE servers with fresh TURN credentials, for an open live connection.
+    pub fn renewed_ice_servers(&self, owner: &str) -> ServerMessage {
+        ServerMessage::IceServers {
+            ice_servers: self.inner.ice_servers_for(owner),
+        }
     }
 
     /// A live connection closed; a call whose audio it held ends.
@@ -316,6 +331,12 @@ impl UserChannel {
 }
 
 impl HubInner {
+    /// `owner`'s ICE servers as of now: TURN credentials are made for the user (their `sub`,
+    /// never their e-mail, names them to the TURN server) and expire a TTL from now.
+    fn ice_servers_for(&self, owner: &str) -> Vec<app::api::live::IceServer> {
+        self.ice_servers.for_user(owner, self.clock.now_ms() / 1000)
+    }
+
     fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserChannel>> {
         self.users.lock().unwrap_or_else(|p| p.into_inner())
     }

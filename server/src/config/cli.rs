@@ -224,13 +224,19 @@ fn config_error(error: &clap::Error) -> ConfigError {
     let mut declared = Cli::command();
     // An argument shows itself as clap's messages do once the command is built.
     declared.build();
-    let name = text(ContextKind::InvalidArg).and_then(|shown| {
+    let arg = text(ContextKind::InvalidArg).and_then(|shown| {
         declared
             .get_arguments()
             .find(|arg| arg.to_string() == shown)
-            .and_then(|arg| arg.get_env())
-            .map(|name| name.to_string_lossy().into_owned())
     });
+    let name = arg
+        .and_then(|arg| arg.get_env())
+        .map(|name| name.to_string_lossy().into_owned());
+    // A malformed secret is still close to the real one: it stays out of the message.
+    let value = match arg {
+        Some(arg) if arg.is_hide_env_values_set() => "(hidden)".to_string(),
+        _ => text(ContextKind::InvalidValue).unwrap_or_default(),
+    };
     let expected = match error.get(ContextKind::ValidValue) {
         Some(ContextValue::Strings(values)) => one_of(values),
         _ => std::error::Error::source(error)
@@ -240,7 +246,7 @@ fn config_error(error: &clap::Error) -> ConfigError {
     match name {
         Some(name) => ConfigError::Invalid {
             name,
-            value: text(ContextKind::InvalidValue).unwrap_or_default(),
+            value,
             expected,
         },
         None => ConfigError::Parse(error.to_string()),
@@ -500,7 +506,7 @@ mod tests {
             .get_arguments()
             .filter(|arg| arg.get_long().is_some_and(|l| l != "help"))
             .collect();
-        assert_eq!(options.len(), 42);
+        assert_eq!(options.len(), 45);
         for arg in options {
             assert!(arg.get_env().is_some(), "--{:?}", arg.get_long());
         }

@@ -9,6 +9,7 @@ mod cli;
 mod environment;
 mod secret;
 mod telephony;
+mod turn;
 mod voice_connector;
 
 use std::net::SocketAddr;
@@ -93,6 +94,8 @@ pub struct Config {
     pub recordings: RecordingsConfig,
     /// The Chime SDK PSTN Audio control plane (not used by any call path yet).
     pub chime: ChimeConfig,
+    /// A TURN server whose credentials are made per user (`SOFTPHONE_TURN_*`).
+    pub turn: Option<crate::calls::TurnRest>,
 }
 
 impl Config {
@@ -102,6 +105,15 @@ impl Config {
 
     pub fn signing_key_path(&self) -> PathBuf {
         self.data_dir.join("identity").join("signing-key.pk8")
+    }
+
+    /// What browsers are given for their peer connections: `SOFTPHONE_ICE_SERVERS`, then the
+    /// TURN server of `SOFTPHONE_TURN_*` with credentials made per user.
+    pub fn ice_servers(&self) -> crate::calls::IceServers {
+        crate::calls::IceServers::new(
+            self.telephony.ice_servers.expose().clone(),
+            self.turn.clone(),
+        )
     }
 }
 
@@ -144,6 +156,8 @@ pub struct Settings {
     telephony: telephony::TelephonyArgs,
     #[command(flatten)]
     chime: chime::ChimeArgs,
+    #[command(flatten)]
+    turn: turn::TurnArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -178,6 +192,7 @@ impl Settings {
             telephony: self.telephony.resolve()?,
             recordings: self.recordings.resolve(&self.data_dir)?,
             chime: self.chime.resolve(),
+            turn: self.turn.resolve()?,
             data_dir: self.data_dir,
         })
     }

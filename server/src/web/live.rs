@@ -65,6 +65,10 @@ async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
     let (connection, mut events, hello) = hub.connect(&me.sub);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    // TURN credentials made per user expire: new ones reach the tab before they do.
+    let renew_every = hub.renew_ice_servers_every();
+    let mut renew = tokio::time::interval(renew_every.unwrap_or(PING_EVERY));
+    renew.tick().await;
     if send(&mut socket, &hello).await {
         loop {
             tokio::select! {
@@ -101,6 +105,11 @@ async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
                     // Fell behind: the tab reconnects and gets a fresh snapshot.
                     Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
                 },
+                _ = renew.tick(), if renew_every.is_some() => {
+                    if !send(&mut socket, &hub.renewed_ice_servers(&me.sub)).await {
+                        break;
+                    }
+                }
                 _ = ping.tick() => {
                     if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                         break;
@@ -116,6 +125,133 @@ async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use std::time::Duration;
+
+    use app::api::live::IceServer;
+    use app::domain::guards::{CallGuard, GuardLimits};
+    use futures_util::StreamExt;
+    use serde_json::Value;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    use crate::calls::{rest_credential, IceServers, Provider, TurnRest};
+    use crate::config::Secret;
+
+    type Client = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    const TURN_SECRET: &str = "a7f3c9e1b5d24680a7f3c9e1b5d24680-turn";
+
+    /// A live channel of "alice-sub" over a hub giving `ice`, and the client's socket.
+    async fn channel(ice: IceServers) -> Client {
+        let store = Arc::new(crate::store::SqliteStore::in_memory().await.unwrap());
+        let hub = Arc::new(CallHub::new(
+            Provider::None,
+            store,
+            Arc::new(crate::clock::SystemClock),
+            Arc::new(std::sync::Mutex::new(
+                CallGuard::new(GuardLimits::default()),
+            )),
+            ice,
+            None,
+        ));
+        let me = Principal {
+            sub: "alice-sub".into(),
+            email: "alice@example.com".into(),
+            groups: Vec::new(),
+        };
+        let app = axum::Router::new().route(
+            "/live",
+            axum::routing::get(move |ws: WebSocketUpgrade| async move {
+                ws.on_upgrade(move |socket| connection(socket, me, hub))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/live"))
+            .await
+            .unwrap();
+        ws
+    }
+
+    /// The next JSON message (pings skipped), or `None` if none came within `within`.
+    async fn next_json(ws: &mut Client, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, ws.next()).await {
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    return Some(serde_json::from_str(&text).unwrap())
+                }
+                Ok(Some(Ok(_))) => continue,
+                Ok(other) => panic!("the channel closed: {other:?}"),
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// The TURN entry's expiry and user id; its credential checked against the secret.
+    fn turn_entry(message: &Value) -> (u64, String) {
+        let servers = message["ice_servers"].as_array().unwrap();
+        let turn = servers.last().unwrap();
+        let username = turn["username"].as_str().unwrap();
+        assert_eq!(
+            turn["credential"].as_str().unwrap(),
+            rest_credential(TURN_SECRET, username)
+        );
+        let (expiry, id) = username.split_once(':').unwrap();
+        (expiry.parse().unwrap(), id.to_string())
+    }
+
+    #[tokio::test]
+    async fn an_open_channel_gets_new_turn_credentials_at_half_their_life() {
+        // A life of 2 s (the configuration allows 10 minutes or more) keeps the test short.
+        let turn = TurnRest {
+            urls: vec!["turn:turn.example.com:3478".into()],
+            secret: Secret::new(TURN_SECRET.into()),
+            ttl: Duration::from_secs(2),
+        };
+        let mut ws = channel(IceServers::new(Vec::new(), Some(turn))).await;
+        let wait = Duration::from_secs(10);
+        let hello = next_json(&mut ws, wait).await.unwrap();
+        assert_eq!(hello["type"], "hello");
+        let (first, id) = turn_entry(&hello);
+        assert_eq!(id, "alice-sub");
+        // Renewed every second (half the life), each expiring 2 s after it was made, so the
+        // tab never holds credentials with less than half their life left.
+        let started = std::time::Instant::now();
+        let mut last = first;
+        for _ in 0..2 {
+            let renewed = next_json(&mut ws, wait).await.unwrap();
+            assert_eq!(renewed["type"], "ice_servers", "{renewed}");
+            let (expiry, id) = turn_entry(&renewed);
+            assert_eq!(id, "alice-sub");
+            assert!((last..=last + 2).contains(&expiry), "{last} then {expiry}");
+            last = expiry;
+        }
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(1900) && took < Duration::from_secs(4),
+            "{took:?}"
+        );
+        assert!(last > first);
+    }
+
+    #[tokio::test]
+    async fn fixed_ice_servers_are_sent_once() {
+        let stun = IceServer {
+            urls: vec!["stun:stun.example.com:3478".into()],
+            username: None,
+            credential: None,
+        };
+        let mut ws = channel(IceServers::from(vec![stun])).await;
+        let hello = next_json(&mut ws, Duration::from_secs(3600)).await.unwrap();
+        assert_eq!(
+            hello["ice_servers"],
+            serde_json::json!([{"urls": ["stun:stun.example.com:3478"], "username": null, "credential": null}])
+        );
+        assert_eq!(next_json(&mut ws, Duration::from_secs(2)).await, None);
+    }
 
     fn headers(origin: Option<&'static str>, host: &'static str) -> HeaderMap {
         let mut h = HeaderMap::new();
