@@ -10,13 +10,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use binary::{call_api, free_port, http, start_server};
+use binary::{call_api, free_port, http, open_live, start_server};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use telephony::tones::tone_purity;
 use testkit::peer::{BrowserPeer, PeerCommand, Source};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -62,17 +61,7 @@ async fn killing_the_server_mid_recording_leaves_a_playable_interrupted_recordin
     let call_id = ticket["call_id"].as_str().unwrap().to_string();
 
     // The live channel, as the browser opens it; our peer makes the offer.
-    let mut request = format!("ws://127.0.0.1:{port}/api/live")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("Cookie", cookie.parse().unwrap());
-    request.headers_mut().insert(
-        "Origin",
-        format!("http://127.0.0.1:{port}").parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut ws = open_live(port, &cookie).await;
     let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
     let offer = json!({"type": "offer", "call_id": call_id, "sdp": peer.offer});
     ws.send(Message::Text(offer.to_string().into()))

@@ -9,12 +9,11 @@ mod binary;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use binary::{free_port, http, start_server};
+use binary::{free_port, http, next_message, open_live, start_server};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use server::calls::TurnRest;
 use server::config::Secret;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "5b1e0c9d7a3f46e2b8c4d1a09f7e6c35-coturn";
@@ -99,27 +98,8 @@ async fn turn_entry_from_the_server(turn_url: &str) -> (String, String) {
     .await
     .unwrap();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let mut request = format!("ws://127.0.0.1:{port}/api/live")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("Cookie", cookies.join("; ").parse().unwrap());
-    request.headers_mut().insert(
-        "Origin",
-        format!("http://127.0.0.1:{port}").parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let hello: Value = loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("no hello")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(text) = m {
-            break serde_json::from_str(&text).unwrap();
-        }
-    };
+    let mut ws = open_live(port, &cookies.join("; ")).await;
+    let hello = next_message(&mut ws).await;
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
     let turn = &hello["ice_servers"][0];

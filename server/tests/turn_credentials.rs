@@ -12,10 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::hmac;
 use base64::Engine as _;
-use binary::{free_port, http, start_server, Server};
+use binary::{free_port, http, next_message, open_live, start_server, Server};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "a7f3c9e1b5d24680a7f3c9e1b5d24680-turn-secret";
@@ -55,29 +54,10 @@ async fn signed_up(env: &[(&str, &str)]) -> (Server, u16, String, PathBuf) {
 
 /// The ICE servers of a new live connection's hello.
 async fn hello_ice_servers(port: u16, cookie: &str) -> Vec<Value> {
-    let mut request = format!("ws://127.0.0.1:{port}/api/live")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("Cookie", cookie.parse().unwrap());
-    request.headers_mut().insert(
-        "Origin",
-        format!("http://127.0.0.1:{port}").parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("no hello")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(text) = m {
-            let hello: Value = serde_json::from_str(&text).unwrap();
-            assert_eq!(hello["type"], "hello", "{hello}");
-            return hello["ice_servers"].as_array().unwrap().clone();
-        }
-    }
+    let mut ws = open_live(port, cookie).await;
+    let hello = next_message(&mut ws).await;
+    assert_eq!(hello["type"], "hello", "{hello}");
+    hello["ice_servers"].as_array().unwrap().clone()
 }
 
 /// An independent check of the credential: HMAC-SHA1 keyed with the secret, base64.

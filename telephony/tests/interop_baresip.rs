@@ -9,10 +9,7 @@
 
 use std::time::Duration;
 
-use telephony::gateway::{
-    Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkSrtp,
-    TrunkTransport,
-};
+use telephony::gateway::{Gateway, LegCommand, LegEvent, TrunkSrtp, TrunkTransport};
 use telephony::sdes::CryptoSuite;
 use telephony::tones::tone_purity;
 use testkit::baresip::{
@@ -43,29 +40,11 @@ async fn far_end(encryption: MediaEncryption) -> BaresipFarEnd {
 /// A gateway toward `far_end` over TLS, trusting its test CA, with SRTP as `srtp` says; no
 /// digest credentials (baresip cannot challenge an INVITE).
 async fn gateway_toward(far_end: &BaresipFarEnd, srtp: TrunkSrtp) -> std::sync::Arc<Gateway> {
-    let (port_min, port_max) = port_range(10);
-    Gateway::start(GatewayConfig {
-        sip_addr: std::net::SocketAddr::new(LOOPBACK, 0),
-        trunk: TrunkConfig {
-            target: far_end.tls_addr.to_string(),
-            transport: TrunkTransport::Tls {
-                ca_pem: far_end.ca_pem.clone(),
-            },
-            username: None,
-            password: None,
-            caller_id: "+6560000000".into(),
-            srtp,
-        },
-        media: MediaConfig {
-            bind_ip: LOOPBACK,
-            public_ip: LOOPBACK,
-            port_min,
-            port_max,
-            loopback_only: true,
-        },
-    })
-    .await
-    .expect("gateway starts")
+    let transport = TrunkTransport::Tls {
+        ca_pem: far_end.ca_pem.clone(),
+    };
+    let target = far_end.tls_addr.to_string();
+    gateway_srtp(&target, transport, None, port_range(10), srtp).await
 }
 
 /// What one call through the gateway to baresip showed at both ends.

@@ -117,3 +117,41 @@ pub async fn call_api(port: u16, cookie: &str, endpoint: &str, body: Value) -> V
     assert_eq!(status, 200, "{endpoint}: {text}");
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{endpoint}: {e}: {text}"))
 }
+
+/// A live channel, opened as the browser opens it (the session cookie, the app's own Origin).
+pub type LiveSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn open_live(port: u16, cookie: &str) -> LiveSocket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://127.0.0.1:{port}/api/live")
+        .into_client_request()
+        .expect("a WebSocket request");
+    let headers = request.headers_mut();
+    headers.insert("Cookie", cookie.parse().expect("a cookie header"));
+    headers.insert(
+        "Origin",
+        format!("http://127.0.0.1:{port}")
+            .parse()
+            .expect("an origin header"),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the live channel opens");
+    ws
+}
+
+/// The live channel's next text message, as JSON (10 s at most).
+pub async fn next_message(ws: &mut LiveSocket) -> Value {
+    use futures_util::StreamExt;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the channel open")
+            .expect("a readable message");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            return serde_json::from_str(&text).expect("JSON");
+        }
+    }
+}
