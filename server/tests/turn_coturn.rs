@@ -10,11 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use binary::{free_port, http, next_message, open_live, start_server};
-use futures_util::StreamExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use server::calls::TurnRest;
 use server::config::Secret;
-use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "5b1e0c9d7a3f46e2b8c4d1a09f7e6c35-coturn";
 

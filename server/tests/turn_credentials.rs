@@ -13,9 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use binary::{free_port, http, next_message, open_live, start_server, Server};
-use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "a7f3c9e1b5d24680a7f3c9e1b5d24680-turn-secret";
 const EMAIL: &str = "turn.agent@example.com";
