@@ -83,6 +83,7 @@ async fn media_gateway(trunk: String) -> Result<Arc<Gateway>, telephony::gateway
             username: std::env::var("CHIME_STANDIN_TRUNK_USERNAME").ok(),
             password: std::env::var("CHIME_STANDIN_TRUNK_PASSWORD").ok(),
             caller_id: "+6560000000".into(),
+            srtp: telephony::gateway::TrunkSrtp::Off,
         },
         media: MediaConfig {
             bind_ip: LOOPBACK,
