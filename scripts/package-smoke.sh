@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The package smoke test (run by scripts/test.sh): unpacks a tarball scripts/package.sh made into
+# a temporary folder, starts the packaged server from it with the packaged unit's environment
+# (paths moved into the folder) on a free 127.0.0.1 port, on the embedded default (SQLite, local
+# identity, the built-in simulator), and checks that it answers /healthz and /readyz, that its
+# page loads the app's WASM, JS and CSS, and that those are served byte for byte from the
+# package's site; then stops it (SIGTERM, as systemd does) and removes the folder.
+# Takes about 10 seconds; fails with the server's log if anything is wrong.
+#
+#   scripts/package-smoke.sh <softphone-...tar.gz>
+set -euo pipefail
+tarball="${1:?usage: scripts/package-smoke.sh <tarball>}"
+[ -s "$tarball" ] || { echo "FAIL: no tarball at $tarball" >&2; exit 1; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL (package smoke test): $*" >&2
+  if [ -s "$work/server.log" ]; then echo "--- the packaged server's log:" >&2; tail -40 "$work/server.log" >&2; fi
+  exit 1
+}
+
+tar -xzf "$tarball" -C "$work"
+top="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'softphone-*' | head -1)"
+[ -n "$top" ] || fail "the tarball has no softphone-* folder"
+for f in bin/server site/pkg/softphone.wasm site/pkg/softphone.js site/pkg/softphone.css \
+  systemd/softphone.service softphone.env.example INSTALL VERSION; do
+  [ -e "$top/$f" ] || fail "the package has no $f"
+done
+[ -x "$top/bin/server" ] || fail "bin/server is not executable"
+
+# The unit's Environment= lines, with /opt/softphone and /var/lib/softphone moved into $work:
+# the unit's paths must agree with the package's layout.
+state="$work/state"
+mkdir -p "$state"
+unit_env=()
+while IFS= read -r line; do
+  value="${line#Environment=}"
+  value="${value//\/opt\/softphone/$top}"
+  value="${value//\/var\/lib\/softphone/$state}"
+  unit_env+=("$value")
+done < <(grep '^Environment=' "$top/systemd/softphone.service")
+[ ${#unit_env[@]} -gt 0 ] || fail "the unit sets no Environment="
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+# A clean environment (nothing from the test run, such as AWS settings) and the state folder as
+# the working directory (as in the unit; no .env from the clone): the embedded default.
+(cd "$state" && exec env -i PATH=/usr/bin:/bin HOME="$state" "${unit_env[@]}" \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=info "$top/bin/server") >"$work/server.log" 2>&1 &
+server_pid=$!
+
+get() { curl -sS --max-time 5 "$@"; }
+for _ in $(seq 1 150); do
+  kill -0 "$server_pid" 2>/dev/null || fail "the packaged server exited at start"
+  [ "$(get "$base/healthz" 2>/dev/null || true)" = ok ] && break
+  sleep 0.2
+done
+[ "$(get "$base/healthz" 2>/dev/null || true)" = ok ] || fail "no answer on $base/healthz within 30 s"
+ready="$(get "$base/readyz")" || fail "/readyz did not answer"
+case "$ready" in *'"store":"ok"'*) ;; *) fail "/readyz: $ready" ;; esac
+
+# The page names the app's bundle, and each file is the package's own, with its type.
+page="$(get -L "$base/")" || fail "GET / failed"
+for f in softphone.wasm softphone.js softphone.css; do
+  case "$page" in *"/pkg/$f"*) ;; *) fail "the page does not load /pkg/$f" ;; esac
+  get -o "$work/$f" -D "$work/$f.headers" "$base/pkg/$f" || fail "GET /pkg/$f failed"
+  cmp -s "$work/$f" "$top/site/pkg/$f" || fail "/pkg/$f is not the package's site/pkg/$f"
+done
+grep -qi '^content-type: application/wasm' "$work/softphone.wasm.headers" || fail "softphone.wasm is not served as application/wasm"
+grep -qi '^content-type: text/javascript' "$work/softphone.js.headers" || fail "softphone.js is not served as text/javascript"
+grep -qi '^content-type: text/css' "$work/softphone.css.headers" || fail "softphone.css is not served as text/css"
+
+kill -TERM "$server_pid"
+for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$server_pid" 2>/dev/null && fail "the packaged server did not stop within 10 s of SIGTERM"
+wait "$server_pid" 2>/dev/null || true
+server_pid=""
+echo "package smoke test passed: $(basename "$tarball") served /healthz, /readyz, the page and its WASM, JS and CSS from the package, and stopped on SIGTERM"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds the release tarball the gateway shape installs (infra/softphone.yaml, DeployGateway=true;
+# docs/deploy-gateway.md): softphone-<version>-linux-x86_64.tar.gz with
+#   bin/server, site/ (WASM, JS, CSS, icons), systemd/softphone.service, softphone.env.example,
+#   INSTALL, VERSION
+# under one top folder softphone-<version>-linux-x86_64/. Prints the tarball's path last.
+#
+#   scripts/package.sh [--out DIR] [--debug]
+#
+# --out: where the tarball goes (default: the clone's folder; or SOFTPHONE_PACKAGE_DIR).
+# --debug: package the debug server as `cargo leptos build --split --features split` left it (the
+#   test command builds it) with the release site; for checking the package quickly, never for
+#   deploying.
+# The build is `cargo leptos build --release --split --features split`, as scripts/lambda-package.sh
+# and the size report build it, into a site folder of its own (the debug site the end-to-end tests
+# serve stays as it is). Quick when nothing changed: cargo and cargo-leptos skip what is fresh, and
+# the tarball is rewritten only when a packaged file is newer than it.
+# Needs the tools scripts/setup.sh installs (run it, or scripts/run.sh, once).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/softphone/target}"
+export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export LEPTOS_OUTPUT_NAME=softphone
+
+out="${SOFTPHONE_PACKAGE_DIR:-$ROOT}"
+profile=release
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --out) out="${2:?--out needs a folder}"; shift 2 ;;
+  --debug) profile=debug; shift ;;
+  *) echo "usage: scripts/package.sh [--out DIR] [--debug]" >&2; exit 2 ;;
+  esac
+done
+command -v cargo-leptos >/dev/null || { echo "cargo-leptos is missing: run scripts/setup.sh first" >&2; exit 1; }
+
+version="$(awk -F'"' '/^\[workspace.package\]/ { p = 1 } p && /^version/ { print $2; exit }' Cargo.toml)"
+name="softphone-$version-linux-x86_64"
+site="$CARGO_TARGET_DIR/package-site"
+log="$CARGO_TARGET_DIR/package-build.log"
+
+printf '\n==> %s\n' "Building the $profile server and the release site (log: $log)"
+build() { LEPTOS_SITE_ROOT="$site" cargo leptos build "$@" --split --features split >"$log" 2>&1 || { cat "$log" >&2; exit 1; }; }
+if [ "$profile" = release ]; then
+  build --release
+else
+  # The debug server as the test command's `cargo leptos build` left it (not rebuilt here: a
+  # build with another site root would make the next test run rebuild it); only the site is built.
+  build --release --frontend-only
+fi
+binary="$CARGO_TARGET_DIR/$profile/server"
+[ -x "$binary" ] || { echo "no server binary at $binary" >&2; exit 1; }
+for f in softphone.wasm softphone.js softphone.css; do
+  [ -s "$site/pkg/$f" ] || { echo "the site has no pkg/$f" >&2; exit 1; }
+done
+
+mkdir -p "$out"
+tarball="$(cd "$out" && pwd)/$name.tar.gz"
+if [ "$profile" = debug ]; then tarball="${tarball%.tar.gz}-debug.tar.gz"; fi
+sources=("$binary" "$site" infra/package Cargo.lock)
+newer="$(find "${sources[@]}" -newer "$tarball" -print -quit 2>/dev/null || true)"
+if [ -s "$tarball" ] && [ -z "$newer" ]; then
+  printf '==> %s\n' "Up to date"
+  echo "$tarball"
+  exit 0
+fi
+
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+top="$stage/$name"
+mkdir -p "$top/bin" "$top/systemd"
+install -m 0755 "$binary" "$top/bin/server"
+if [ "$profile" = release ]; then strip "$top/bin/server"; fi
+cp -r "$site" "$top/site"
+install -m 0644 infra/package/softphone.service "$top/systemd/softphone.service"
+install -m 0644 infra/package/softphone.env.example "$top/softphone.env.example"
+install -m 0644 infra/package/INSTALL "$top/INSTALL"
+commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+printf 'softphone %s (%s build)\ncommit %s\n' "$version" "$profile" "$commit" > "$top/VERSION"
+# Owner root and a fixed order: the same inputs give the same listing on every machine.
+tar --sort=name --owner=0 --group=0 --numeric-owner -C "$stage" -czf "$tarball.tmp" "$name"
+mv "$tarball.tmp" "$tarball"
+printf '==> %s\n' "$(du -h "$tarball" | cut -f1) $name ($profile server, release site)"
+echo "$tarball"
