@@ -29,8 +29,13 @@ tar -xzf "$tarball" -C "$work"
 top="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'softphone-*' | head -1)"
 [ -n "$top" ] || fail "the tarball has no softphone-* folder"
 for f in bin/server site/pkg/softphone.wasm site/pkg/softphone.js site/pkg/softphone.css \
-  systemd/softphone.service softphone.env.example INSTALL VERSION; do
+  systemd/softphone.service softphone.env.example INSTALL VERSION aws/install.sh aws/softphone-env \
+  aws/softphone-env.service aws/softphone-aws.conf aws/turn-cert-sync; do
   [ -e "$top/$f" ] || fail "the package has no $f"
+done
+for f in aws/install.sh aws/softphone-env aws/turn-cert-sync; do
+  [ -x "$top/$f" ] || fail "$f is not executable"
+  bash -n "$top/$f" || fail "$f does not parse"
 done
 [ -x "$top/bin/server" ] || fail "bin/server is not executable"
 

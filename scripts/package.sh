@@ -2,7 +2,7 @@
 # Builds the release tarball the gateway shape installs (infra/softphone.yaml, DeployGateway=true;
 # docs/deploy-gateway.md): softphone-<version>-linux-x86_64.tar.gz with
 #   bin/server, site/ (WASM, JS, CSS, icons), systemd/softphone.service, softphone.env.example,
-#   INSTALL, VERSION
+#   INSTALL, VERSION, aws/ (what the template's EC2 instance runs to install it)
 # under one top folder softphone-<version>-linux-x86_64/. Prints the tarball's path last.
 #
 #   scripts/package.sh [--out DIR] [--debug]
@@ -75,6 +75,8 @@ cp -r "$site" "$top/site"
 install -m 0644 infra/package/softphone.service "$top/systemd/softphone.service"
 install -m 0644 infra/package/softphone.env.example "$top/softphone.env.example"
 install -m 0644 infra/package/INSTALL "$top/INSTALL"
+# What the CloudFormation template's instance runs (infra/package/aws/install.sh).
+cp -r infra/package/aws "$top/aws"
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
 printf 'softphone %s (%s build)\ncommit %s\n' "$version" "$profile" "$commit" > "$top/VERSION"
