@@ -4,7 +4,7 @@
 # /opt/softphone and /etc/softphone/aws.conf is written. Installs and starts: the softphone
 # service with its settings from Parameter Store and Secrets Manager (softphone-env.service),
 # Caddy as the HTTPS proxy (a certificate for the gateway's domain from Let's Encrypt), the
-# CloudWatch agent shipping the logs, and with TURN coturn. Safe to run again (an upgrade:
+# CloudWatch agent shipping the logs, the SSM agent (Session Manager), and with TURN coturn. Safe to run again (an upgrade:
 # unpack the new package, run this).
 set -euo pipefail
 # shellcheck source=/dev/null
@@ -86,6 +86,18 @@ if [ ! -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl ]; th
   dpkg -i "$deb"
   rm -f "$deb"
 fi
+# A shell for the operator without SSH: Session Manager (access by IAM, sessions logged by AWS).
+if ! systemctl list-unit-files amazon-ssm-agent.service >/dev/null 2>&1; then
+  deb="$(mktemp --suffix=.deb)"
+  for i in $(seq 1 30); do
+    curl -fsSL -o "$deb" "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb" && break
+    sleep 5
+  done
+  dpkg -i "$deb"
+  rm -f "$deb"
+fi
+systemctl enable --now amazon-ssm-agent
+
 cat > /opt/aws/amazon-cloudwatch-agent/etc/softphone.json <<CONF
 {
   "agent": { "run_as_user": "root" },
