@@ -4,7 +4,8 @@
 # (paths moved into the folder) on a free 127.0.0.1 port, on the embedded default (SQLite, local
 # identity, the built-in simulator), and checks that it answers /healthz and /readyz, that its
 # page loads the app's WASM, JS and CSS, and that those are served byte for byte from the
-# package's site; then stops it (SIGTERM, as systemd does) and removes the folder.
+# package's site; then stops it (SIGTERM, as systemd does) and removes the folder. The unit is
+# checked by `systemd-analyze verify` where systemd is installed.
 # Takes about 10 seconds; fails with the server's log if anything is wrong.
 #
 #   scripts/package-smoke.sh <softphone-...tar.gz>
@@ -38,6 +39,14 @@ for f in aws/install.sh aws/softphone-env aws/turn-cert-sync; do
   bash -n "$top/$f" || fail "$f does not parse"
 done
 [ -x "$top/bin/server" ] || fail "bin/server is not executable"
+
+# The unit as systemd reads it (directives, sandboxing options), where systemd is installed.
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p "$work/unit"
+  sed "s#/opt/softphone#$top#g" "$top/systemd/softphone.service" > "$work/unit/softphone.service"
+  (cd "$work/unit" && timeout 30 systemd-analyze verify --man=no ./softphone.service) ||
+    fail "systemd-analyze verify refuses systemd/softphone.service"
+fi
 
 # The unit's Environment= lines, with /opt/softphone and /var/lib/softphone moved into $work:
 # the unit's paths must agree with the package's layout.

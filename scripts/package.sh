@@ -50,6 +50,12 @@ else
 fi
 binary="$CARGO_TARGET_DIR/$profile/server"
 [ -x "$binary" ] || { echo "no server binary at $binary" >&2; exit 1; }
+# The template's instance runs Debian 12: the binary may need no glibc newer than its 2.36.
+newest="$(objdump -T "$binary" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"
+if [ "$(printf '%s\nGLIBC_2.36\n' "$newest" | sort -V | tail -1)" != "GLIBC_2.36" ]; then
+  echo "$binary needs $newest; Debian 12 has GLIBC_2.36" >&2
+  exit 1
+fi
 for f in softphone.wasm softphone.js softphone.css; do
   [ -s "$site/pkg/$f" ] || { echo "the site has no pkg/$f" >&2; exit 1; }
 done
