@@ -12,7 +12,7 @@ source /etc/softphone/aws.conf
 pkg=/opt/softphone
 export DEBIAN_FRONTEND=noninteractive
 
-for i in $(seq 1 30); do apt-get update -qq && break; sleep 5; done
+for _ in $(seq 1 30); do apt-get update -qq && break; sleep 5; done
 packages=(caddy curl python3 logrotate)
 if [ -n "${TURN_SECRET:-}" ]; then packages+=(coturn); fi
 apt-get install -y -qq --no-install-recommends "${packages[@]}"
@@ -79,7 +79,7 @@ fi
 # Logs to CloudWatch: AWS's agent (not in Debian), from the Region's own bucket over HTTPS.
 if [ ! -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl ]; then
   deb="$(mktemp --suffix=.deb)"
-  for i in $(seq 1 30); do
+  for _ in $(seq 1 30); do
     curl -fsSL -o "$deb" "https://amazoncloudwatch-agent-$REGION.s3.$REGION.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb" && break
     sleep 5
   done
@@ -89,7 +89,7 @@ fi
 # A shell for the operator without SSH: Session Manager (access by IAM, sessions logged by AWS).
 if ! systemctl list-unit-files amazon-ssm-agent.service >/dev/null 2>&1; then
   deb="$(mktemp --suffix=.deb)"
-  for i in $(seq 1 30); do
+  for _ in $(seq 1 30); do
     curl -fsSL -o "$deb" "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb" && break
     sleep 5
   done
