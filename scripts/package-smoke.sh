@@ -96,3 +96,31 @@ kill -0 "$server_pid" 2>/dev/null && fail "the packaged server did not stop with
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
 echo "package smoke test passed: $(basename "$tarball") served /healthz, /readyz, the page and its WASM, JS and CSS from the package, and stopped on SIGTERM"
+
+# The settings the CloudFormation template gives the gateway instance (scripts/gateway-settings.py
+# reads GatewaySettings), for each GatewayTrunk: the packaged server must accept every one and get
+# as far as its first AWS call (DynamoDB, here a closed port). Needs PyYAML: the cfn-lint venv's.
+python_yaml="${CFN_LINT:+$(dirname "$CFN_LINT")/python}"
+if [ -z "$python_yaml" ] || ! "$python_yaml" -c 'import yaml' 2>/dev/null; then
+  python_yaml=python3
+  "$python_yaml" -c 'import yaml' 2>/dev/null || { echo "(no PyYAML: the template's gateway settings not checked)"; exit 0; }
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+closed="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+for mode in "voice-connector turn" simulator; do
+  # shellcheck disable=SC2086 # the mode's words are the script's arguments
+  mapfile -t settings < <("$python_yaml" "$root/scripts/gateway-settings.py" "$root/infra/softphone.yaml" $mode | grep .)
+  [ ${#settings[@]} -gt 10 ] || fail "no gateway settings read from infra/softphone.yaml ($mode)"
+  # What softphone-env adds on the instance: the private address and the secrets (stand-ins).
+  out="$(cd "$state" && timeout 30 env -i PATH=/usr/bin:/bin HOME="$state" "${unit_env[@]}" "${settings[@]}" \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" SOFTPHONE_MEDIA_IP=127.0.0.1 SOFTPHONE_TRUNK_USERNAME=softphone \
+    SOFTPHONE_TRUNK_PASSWORD=0123456789abcdefghij0123456789abcdefghij \
+    SOFTPHONE_TURN_SECRET=0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij0123 \
+    AWS_ENDPOINT_URL="http://127.0.0.1:$closed" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+    AWS_EC2_METADATA_DISABLED=true "$top/bin/server" 2>&1)" || true
+  case "$out" in
+  *DescribeTable*) ;;
+  *) echo "$out" | tail -5 >&2; fail "the packaged server refuses the template's gateway settings (GatewayTrunk=${mode%% *})" ;;
+  esac
+done
+echo "package smoke test passed: the packaged server takes the template's gateway settings (GatewayTrunk=voice-connector with TURN, simulator)"
