@@ -47,6 +47,15 @@ cargo leptos build --split --features split
 step "Release WASM size report $(elapsed)"
 scripts/wasm-size.sh
 
+# The release package (docs/deploy-gateway.md) from the server built above and the size report's
+# release site, then started once from a temporary folder. SOFTPHONE_TEST_RELEASE_SERVER=1
+# packages the release server instead (its own release build of the server: many minutes more).
+step "Release package and its smoke test (scripts/package.sh, scripts/package-smoke.sh) $(elapsed)"
+if [ "${SOFTPHONE_TEST_RELEASE_SERVER:-}" = 1 ]; then package_profile=(); else package_profile=(--debug); fi
+package="$(scripts/package.sh --out "$CARGO_TARGET_DIR/package" "${package_profile[@]}" \
+  --site "$CARGO_TARGET_DIR/wasm-size-site" | tee /dev/stderr | tail -1)"
+scripts/package-smoke.sh "$package"
+
 step "DynamoDB table for the end-to-end AWS server (server dynamodb create-table) $(elapsed)"
 AWS_ENDPOINT_URL="$SOFTPHONE_TEST_MOTO" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \

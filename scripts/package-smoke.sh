@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The package smoke test (run by scripts/test.sh): unpacks a tarball scripts/package.sh made into
+# a temporary folder, starts the packaged server from it with the packaged unit's environment
+# (paths moved into the folder) on a free 127.0.0.1 port, on the embedded default (SQLite, local
+# identity, the built-in simulator), and checks that it answers /healthz and /readyz, that its
+# page loads the app's WASM, JS and CSS, and that those are served byte for byte from the
+# package's site; then stops it (SIGTERM, as systemd does) and removes the folder. The unit is
+# checked by `systemd-analyze verify` where systemd is installed.
+# Takes about 10 seconds; fails with the server's log if anything is wrong.
+#
+#   scripts/package-smoke.sh <softphone-...tar.gz>
+set -euo pipefail
+tarball="${1:?usage: scripts/package-smoke.sh <tarball>}"
+[ -s "$tarball" ] || { echo "FAIL: no tarball at $tarball" >&2; exit 1; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL (package smoke test): $*" >&2
+  if [ -s "$work/server.log" ]; then echo "--- the packaged server's log:" >&2; tail -40 "$work/server.log" >&2; fi
+  exit 1
+}
+
+tar -xzf "$tarball" -C "$work"
+top="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'softphone-*' | head -1)"
+[ -n "$top" ] || fail "the tarball has no softphone-* folder"
+for f in bin/server site/pkg/softphone.wasm site/pkg/softphone.js site/pkg/softphone.css \
+  systemd/softphone.service softphone.env.example INSTALL VERSION aws/install.sh aws/softphone-env \
+  aws/softphone-env.service aws/softphone-aws.conf aws/turn-cert-sync; do
+  [ -e "$top/$f" ] || fail "the package has no $f"
+done
+for f in aws/install.sh aws/softphone-env aws/turn-cert-sync; do
+  [ -x "$top/$f" ] || fail "$f is not executable"
+  bash -n "$top/$f" || fail "$f does not parse"
+done
+[ -x "$top/bin/server" ] || fail "bin/server is not executable"
+
+# The unit as systemd reads it (directives, sandboxing options), where systemd is installed.
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p "$work/unit"
+  sed "s#/opt/softphone#$top#g" "$top/systemd/softphone.service" > "$work/unit/softphone.service"
+  (cd "$work/unit" && timeout 30 systemd-analyze verify --man=no ./softphone.service) ||
+    fail "systemd-analyze verify refuses systemd/softphone.service"
+fi
+
+# The unit's Environment= lines, with /opt/softphone and /var/lib/softphone moved into $work:
+# the unit's paths must agree with the package's layout.
+state="$work/state"
+mkdir -p "$state"
+unit_env=()
+while IFS= read -r line; do
+  value="${line#Environment=}"
+  value="${value//\/opt\/softphone/$top}"
+  value="${value//\/var\/lib\/softphone/$state}"
+  unit_env+=("$value")
+done < <(grep '^Environment=' "$top/systemd/softphone.service")
+[ ${#unit_env[@]} -gt 0 ] || fail "the unit sets no Environment="
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+# A clean environment (nothing from the test run, such as AWS settings) and the state folder as
+# the working directory (as in the unit; no .env from the clone): the embedded default.
+(cd "$state" && exec env -i PATH=/usr/bin:/bin HOME="$state" "${unit_env[@]}" \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=info "$top/bin/server") >"$work/server.log" 2>&1 &
+server_pid=$!
+
+get() { curl -sS --max-time 5 "$@"; }
+for _ in $(seq 1 150); do
+  kill -0 "$server_pid" 2>/dev/null || fail "the packaged server exited at start"
+  [ "$(get "$base/healthz" 2>/dev/null || true)" = ok ] && break
+  sleep 0.2
+done
+[ "$(get "$base/healthz" 2>/dev/null || true)" = ok ] || fail "no answer on $base/healthz within 30 s"
+ready="$(get "$base/readyz")" || fail "/readyz did not answer"
+case "$ready" in *'"store":"ok"'*) ;; *) fail "/readyz: $ready" ;; esac
+
+# The page names the app's bundle, and each file is the package's own, with its type.
+page="$(get -L "$base/")" || fail "GET / failed"
+for f in softphone.wasm softphone.js softphone.css; do
+  case "$page" in *"/pkg/$f"*) ;; *) fail "the page does not load /pkg/$f" ;; esac
+  get -o "$work/$f" -D "$work/$f.headers" "$base/pkg/$f" || fail "GET /pkg/$f failed"
+  cmp -s "$work/$f" "$top/site/pkg/$f" || fail "/pkg/$f is not the package's site/pkg/$f"
+done
+grep -qi '^content-type: application/wasm' "$work/softphone.wasm.headers" || fail "softphone.wasm is not served as application/wasm"
+grep -qi '^content-type: text/javascript' "$work/softphone.js.headers" || fail "softphone.js is not served as text/javascript"
+grep -qi '^content-type: text/css' "$work/softphone.css.headers" || fail "softphone.css is not served as text/css"
+
+kill -TERM "$server_pid"
+for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$server_pid" 2>/dev/null && fail "the packaged server did not stop within 10 s of SIGTERM"
+wait "$server_pid" 2>/dev/null || true
+server_pid=""
+echo "package smoke test passed: $(basename "$tarball") served /healthz, /readyz, the page and its WASM, JS and CSS from the package, and stopped on SIGTERM"
+
+# The settings the CloudFormation template gives the gateway instance (scripts/gateway-settings.py
+# reads GatewaySettings), for each GatewayTrunk: the packaged server must accept every one and get
+# as far as its first AWS call (DynamoDB, here a closed port). Needs PyYAML: the cfn-lint venv's.
+python_yaml="${CFN_LINT:+$(dirname "$CFN_LINT")/python}"
+if [ -z "$python_yaml" ] || ! "$python_yaml" -c 'import yaml' 2>/dev/null; then
+  python_yaml=python3
+  "$python_yaml" -c 'import yaml' 2>/dev/null || { echo "(no PyYAML: the template's gateway settings not checked)"; exit 0; }
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+closed="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+for mode in "voice-connector turn" simulator; do
+  # shellcheck disable=SC2086 # the mode's words are the script's arguments
+  mapfile -t settings < <("$python_yaml" "$root/scripts/gateway-settings.py" "$root/infra/softphone.yaml" $mode | grep .)
+  [ ${#settings[@]} -gt 10 ] || fail "no gateway settings read from infra/softphone.yaml ($mode)"
+  # What softphone-env adds on the instance: the private address and the secrets (stand-ins).
+  out="$(cd "$state" && timeout 30 env -i PATH=/usr/bin:/bin HOME="$state" "${unit_env[@]}" "${settings[@]}" \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" SOFTPHONE_MEDIA_IP=127.0.0.1 SOFTPHONE_TRUNK_USERNAME=softphone \
+    SOFTPHONE_TRUNK_PASSWORD=0123456789abcdefghij0123456789abcdefghij \
+    SOFTPHONE_TURN_SECRET=0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij0123 \
+    AWS_ENDPOINT_URL="http://127.0.0.1:$closed" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+    AWS_EC2_METADATA_DISABLED=true "$top/bin/server" 2>&1)" || true
+  case "$out" in
+  *DescribeTable*) ;;
+  *) echo "$out" | tail -5 >&2; fail "the packaged server refuses the template's gateway settings (GatewayTrunk=${mode%% *})" ;;
+  esac
+done
+echo "package smoke test passed: the packaged server takes the template's gateway settings (GatewayTrunk=voice-connector with TURN, simulator)"
