@@ -2,7 +2,7 @@
 //! simulator: the transport, the transaction layer, the dialog registry and the pump for
 //! requests that arrive inside a dialog (BYE, re-INVITE, OPTIONS…).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use rsipstack::dialog::dialog_layer::DialogLayer;
@@ -56,6 +56,8 @@ fn install_tls_provider() {
 pub struct SipEndpoint {
     pub dialogs: Arc<DialogLayer>,
     pub local: SocketAddr,
+    /// The address in our Contact: the public one when given, else the bound one.
+    contact_ip: IpAddr,
     cancel: CancellationToken,
     // Owned so it lives as long as the endpoint (dropping it shuts the transports down).
     _endpoint: rsipstack::transaction::Endpoint,
@@ -72,19 +74,26 @@ impl SipEndpoint {
         tcp: bool,
         user_agent: &str,
     ) -> Result<(Arc<SipEndpoint>, NewRequests), SipError> {
-        Self::bind_with_tls(addr, tcp, None, user_agent).await
+        Self::bind_with_tls(addr, tcp, None, None, user_agent).await
     }
 
-    /// Like [`SipEndpoint::bind`], with TLS as a client or a server.
+    /// Like [`SipEndpoint::bind`], with TLS as a client or a server. `public_ip`: the address
+    /// the far end reaches us at when it is not the one bound (a 1:1 NAT such as an Elastic
+    /// IP, or a bind to 0.0.0.0): it goes into our Contact, and into the Via of UDP requests.
     pub async fn bind_with_tls(
         addr: SocketAddr,
         tcp: bool,
         tls: Option<SipTls>,
+        public_ip: Option<IpAddr>,
         user_agent: &str,
     ) -> Result<(Arc<SipEndpoint>, NewRequests), SipError> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
+        // A port picked at bind time cannot be announced before it is known.
+        let external = public_ip
+            .filter(|_| addr.port() != 0)
+            .map(|ip| SocketAddr::new(ip, addr.port()));
+        let udp = UdpConnection::create_connection(addr, external, Some(cancel.child_token()))
             .await
             .map_err(|e| SipError::Bind {
                 addr,
@@ -163,6 +172,7 @@ impl SipEndpoint {
         Ok((
             Arc::new(SipEndpoint {
                 dialogs,
+                contact_ip: public_ip.unwrap_or(local.ip()),
                 local,
                 cancel,
                 _endpoint: endpoint,
@@ -180,7 +190,7 @@ impl SipEndpoint {
                 password: None,
             }),
             host_with_port: HostWithPort {
-                host: Host::IpAddr(self.local.ip()),
+                host: Host::IpAddr(self.contact_ip),
                 port: Some(self.local.port().into()),
             },
             params: vec![],

@@ -26,8 +26,10 @@ pub(crate) struct BrowserSide {
     pub mid: Mid,
     pub pt: Pt,
     pub socket: UdpSocket,
-    /// The socket's address (str0m needs it with every datagram; asked once, not per packet).
-    pub local: SocketAddr,
+    /// Our one ICE candidate's address, which str0m needs with every datagram to match it to
+    /// the candidate: the public address and the socket's port. Behind a 1:1 NAT (an Elastic
+    /// IP) the socket's own address differs, and str0m would drop every check.
+    pub candidate: SocketAddr,
     /// Ignore datagrams from anywhere but loopback (tests and benchmarks).
     pub loopback_only: bool,
 }
@@ -90,7 +92,7 @@ impl Leg {
                     let input = RtcInput::Receive(Instant::now(), Receive {
                         proto: Protocol::Udp,
                         source,
-                        destination: self.browser.local,
+                        destination: self.browser.candidate,
                         contents,
                     });
                     if self.browser.rtc.accepts(&input) {

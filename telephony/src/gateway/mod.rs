@@ -292,8 +292,14 @@ impl Gateway {
             }),
             _ => None,
         };
-        let (sip, mut requests) =
-            SipEndpoint::bind_with_tls(config.sip_addr, tcp, tls, "softphone-gateway").await?;
+        let (sip, mut requests) = SipEndpoint::bind_with_tls(
+            config.sip_addr,
+            tcp,
+            tls,
+            Some(config.media.public_ip),
+            "softphone-gateway",
+        )
+        .await?;
         let tasks = TaskTracker::new();
         // Requests outside a dialog: answer OPTIONS (keepalive probes), refuse calls in.
         tasks.spawn(async move {
@@ -516,7 +522,7 @@ impl Gateway {
                 mid,
                 pt,
                 socket: web_socket,
-                local: web_local,
+                candidate: public,
                 loopback_only: self.config.media.loopback_only,
             },
             rtp_socket,

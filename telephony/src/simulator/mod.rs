@@ -81,9 +81,14 @@ impl PstnSimulator {
                 cert_pem,
                 key_pem,
             });
-        let (endpoint, mut requests) =
-            SipEndpoint::bind_with_tls(config.sip_addr, true, tls, "softphone-pstn-simulator")
-                .await?;
+        let (endpoint, mut requests) = SipEndpoint::bind_with_tls(
+            config.sip_addr,
+            true,
+            tls,
+            None,
+            "softphone-pstn-simulator",
+        )
+        .await?;
         let cancel = CancellationToken::new();
         let state = Arc::new(Shared {
             admission: config
