@@ -2,8 +2,8 @@
 
 - wasm-bindgen's tables are exported with the right element type: `__wbindgen_externrefs` an
   externref table, `__indirect_function_table` a funcref one. Debian's binaryen 108 rewrites the
-  first export to the function table when the module names its tables (the split build keeps
-  the names for wasm-opt), and the app then dies at start-up in `WebAssembly.Table.set()`.
+  first export to table 0, the function table, and the app then dies at start-up in
+  `WebAssembly.Table.set()`.
 - no custom section a browser never reads is left: `producers`, `target_features` (wasm-opt's
   `--strip-*` passes in Cargo.toml remove them) and `name`, source-map or DWARF sections.
 
