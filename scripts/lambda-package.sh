@@ -17,6 +17,7 @@ if [ "${1:-}" = "--debug" ]; then profile=debug; fi
 if [ "$profile" = release ]; then
   step "Building the release (server + WASM, lazy routes split; the SMA handler)"
   cargo leptos build --release --split --features split
+  python3 scripts/wasm-check.py target/site/pkg
   cargo build --locked --release -p sma
 else
   step "Building the debug build (server + WASM, lazy routes split; the SMA handler)"

@@ -66,7 +66,8 @@ if [ "$SETUP_FOR" = test ]; then
 fi
 
 apt_missing=()
-command -v wasm-opt >/dev/null || apt_missing+=(binaryen)
+# wasm-opt is npm's binaryen (package.json), first on PATH: Debian's binaryen 108 breaks the
+# release bundle (scripts/wasm-check.py says how).
 if [ "$SETUP_FOR" = test ]; then
   command -v chromium >/dev/null || apt_missing+=(chromium)
   # sipp: the independent SIP far end of the interoperability test.
@@ -108,7 +109,8 @@ if [ "$SETUP_FOR" = test ]; then
   pip_tool cfn-lint cfn-lint 1.58.0 "cfn-lint==1.58.0" "checks the CloudFormation template"
 fi
 
-# npm packages (Tailwind CLI, Playwright, axe-core) exactly as locked. Never a browser download.
+# npm packages (Tailwind CLI, Playwright, axe-core, binaryen's wasm-opt) exactly as locked. Never
+# a browser download.
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -x node_modules/.bin/tailwindcss ] || [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   step "Installing npm packages"

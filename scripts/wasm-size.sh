@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser bundle exactly as a release deployment does (`cargo leptos build --release
 # --split --features split`: wasm-release profile, opt-level z, LTO, one codegen unit;
-# wasm-bindgen; wasm-opt; lazy routes split into chunks) and prints the sizes, raw and gzipped:
+# wasm-bindgen; wasm-opt; lazy routes split into chunks), checks it (scripts/wasm-check.py) and
+# prints the sizes, raw and gzipped:
 # the main module (what every first visit loads), each lazily loaded page chunk, and the total;
 # then the Chime SDK bundle (loaded only for calls through Chime; not in the budget).
 # Fails if the main module exceeds the budget (400 KB gzipped).
@@ -19,6 +20,7 @@ rm -rf "$site"
 LEPTOS_SITE_ROOT="$site" cargo leptos build --release --split --features split --frontend-only >/dev/null 2>&1 ||
   LEPTOS_SITE_ROOT="$site" cargo leptos build --release --split --features split --frontend-only
 pkg="$site/pkg"
+python3 scripts/wasm-check.py "$pkg"
 
 size() { stat -c %s "$1"; }
 gz() { gzip -9 -c "$1" | wc -c; }
