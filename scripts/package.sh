@@ -47,7 +47,7 @@ binary="$CARGO_TARGET_DIR/$profile/server"
 
 # Everything the package is made from: the workspace's sources, the lock file, the packaging files,
 # and whatever was built outside this script (the debug server, a given site).
-inputs=(app chime-standin frontend server sma telephony testkit style public Cargo.toml Cargo.lock infra/package)
+inputs=(app chime-standin frontend server sma telephony testkit style public Cargo.toml Cargo.lock package-lock.json infra/package)
 if [ "$profile" = debug ]; then inputs+=("$binary"); fi
 if [ -n "$site" ]; then inputs+=("$site"); fi
 if [ -s "$tarball" ] && [ -z "$(find "${inputs[@]}" -newer "$tarball" -print -quit 2>/dev/null)" ]; then
@@ -84,6 +84,9 @@ fi
 for f in softphone.wasm softphone.js softphone.css; do
   [ -s "$site/pkg/$f" ] || { echo "the site $site has no pkg/$f" >&2; exit 1; }
 done
+# The release modules as wasm-opt must leave them (tables exported with their types, no
+# producers/target_features/name/debug sections): a bundle that would not start is not shipped.
+python3 "$ROOT/scripts/wasm-check.py" "$site/pkg"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
