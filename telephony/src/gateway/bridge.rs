@@ -273,22 +273,15 @@ impl Bridge {
     /// New trunk media: SRTP starts, re-keys (keeping the streams' rollover counters) or stops
     /// with it.
     fn on_trunk_media(&mut self, media: TrunkMedia) {
-        let keyed = match (self.srtp.as_mut(), media.keys.clone()) {
+        let keyed = match (self.srtp.take(), media.keys.clone()) {
             (_, None) => Ok(None),
             (None, Some(keys)) => SrtpSession::new(keys).map(Some),
-            (Some(_), Some(keys)) => {
-                let mut session = self.srtp.take();
-                let rekeyed = session.as_mut().map(|s| s.update(keys));
-                match rekeyed {
-                    Some(Ok(Rekeyed::Nothing)) | None => {}
-                    Some(Ok(changed)) => tracing::info!(?changed, "trunk SRTP re-keyed"),
-                    Some(Err(e)) => {
-                        self.trunk_unusable(e);
-                        return;
-                    }
+            (Some(mut session), Some(keys)) => session.update(keys).map(|changed| {
+                if changed != Rekeyed::Nothing {
+                    tracing::info!(?changed, "trunk SRTP re-keyed");
                 }
-                Ok(session)
-            }
+                Some(session)
+            }),
         };
         match keyed {
             Ok(srtp) => {

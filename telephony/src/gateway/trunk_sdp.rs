@@ -105,31 +105,23 @@ impl LocalSession {
     }
 
     fn answer_keys(&self, answer: &AudioDescription) -> Result<Option<SrtpKeys>, String> {
-        if self.srtp == TrunkSrtp::Off {
-            return if answer.is_srtp() {
-                Err(
+        let line =
+            match (self.srtp, answer.is_srtp(), answer.crypto.first()) {
+                (TrunkSrtp::Off, true, _) => return Err(
                     "trunk answered with SRTP (RTP/SAVP), which SOFTPHONE_TRUNK_SRTP=off refuses"
                         .into(),
-                )
-            } else {
-                Ok(None)
-            };
-        }
-        let Some(line) = answer.crypto.first() else {
-            return match (self.srtp, answer.is_srtp()) {
-                (TrunkSrtp::Required, false) => Err(
+                ),
+                (TrunkSrtp::Off, false, _) => return Ok(None),
+                (TrunkSrtp::Required, false, _) => return Err(
                     "trunk answered with plain RTP, which SOFTPHONE_TRUNK_SRTP=required refuses"
                         .into(),
                 ),
-                (_, true) => Err("trunk answered RTP/SAVP without a usable a=crypto line".into()),
-                _ => Ok(None),
+                (_, true, None) => {
+                    return Err("trunk answered RTP/SAVP without a usable a=crypto line".into())
+                }
+                (_, false, None) => return Ok(None),
+                (_, _, Some(line)) => line,
             };
-        };
-        if self.srtp == TrunkSrtp::Required && !answer.is_srtp() {
-            return Err(
-                "trunk answered with plain RTP, which SOFTPHONE_TRUNK_SRTP=required refuses".into(),
-            );
-        }
         let ours = sdes::accepted(&self.offered, line)
             .ok_or("trunk's a=crypto answer matches no line we offered")?;
         Ok(Some(SrtpKeys {
