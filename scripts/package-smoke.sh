@@ -111,11 +111,14 @@ for mode in "voice-connector turn" simulator; do
   # shellcheck disable=SC2086 # the mode's words are the script's arguments
   mapfile -t settings < <("$python_yaml" "$root/scripts/gateway-settings.py" "$root/infra/softphone.yaml" $mode | grep .)
   [ ${#settings[@]} -gt 10 ] || fail "no gateway settings read from infra/softphone.yaml ($mode)"
-  # What softphone-env adds on the instance: the private address and the secrets (stand-ins).
+  # What softphone-env adds on the instance: the private address and the secrets (stand-ins);
+  # the TURN secret only with TURN, as softphone-env writes it.
+  secrets=(SOFTPHONE_TRUNK_USERNAME=softphone SOFTPHONE_TRUNK_PASSWORD=0123456789abcdefghij0123456789abcdefghij)
+  case "$mode" in
+  *turn*) secrets+=(SOFTPHONE_TURN_SECRET=0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij0123) ;;
+  esac
   out="$(cd "$state" && timeout 30 env -i PATH=/usr/bin:/bin HOME="$state" "${unit_env[@]}" "${settings[@]}" \
-    LEPTOS_SITE_ADDR="127.0.0.1:$port" SOFTPHONE_MEDIA_IP=127.0.0.1 SOFTPHONE_TRUNK_USERNAME=softphone \
-    SOFTPHONE_TRUNK_PASSWORD=0123456789abcdefghij0123456789abcdefghij \
-    SOFTPHONE_TURN_SECRET=0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij0123 \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" SOFTPHONE_MEDIA_IP=127.0.0.1 "${secrets[@]}" \
     AWS_ENDPOINT_URL="http://127.0.0.1:$closed" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
     AWS_EC2_METADATA_DISABLED=true "$top/bin/server" 2>&1)" || true
   case "$out" in
