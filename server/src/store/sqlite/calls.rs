@@ -159,7 +159,7 @@ impl CallStore for SqliteStore {
         if let Some((at, id)) = &before {
             q = q.bind(*at as i64).bind(*at as i64).bind(id.clone());
         }
-        let limit = limit.clamp(1, 500);
+        let limit = cursor::page_size(limit);
         let rows = q
             .bind((limit + 1) as i64)
             .fetch_all(&self.pool)
