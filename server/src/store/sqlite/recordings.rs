@@ -3,11 +3,10 @@
 use app::api::ports::{Page, RecordingMetadataStore, StoreError};
 use app::domain::recordings::{ConsentNotice, Pause, Recording, RecordingState};
 use async_trait::async_trait;
-use sqlx::query::Query;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Row, Sqlite};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
 
-use super::{insert_error, matched_a_row, unavailable, SqliteStore};
+use super::{insert_error, matched_a_row, unavailable, BoundQuery, SqliteStore};
 use crate::store::cursor;
 
 fn consent_str(c: ConsentNotice) -> &'static str {
@@ -19,10 +18,7 @@ fn consent_str(c: ConsentNotice) -> &'static str {
 
 /// Binds, in this order, the columns a recording's update may change: `ended_at` to
 /// `waveform`, as both the INSERT and the UPDATE list them.
-fn bind_changing_columns<'q>(
-    query: Query<'q, Sqlite, SqliteArguments<'q>>,
-    r: &'q Recording,
-) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+fn bind_changing_columns<'q>(query: BoundQuery<'q>, r: &'q Recording) -> BoundQuery<'q> {
     let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
     query
         .bind(r.ended_at.map(|v| v as i64))
