@@ -110,6 +110,71 @@ fn SubmitButton(state: FormState, label: T) -> impl IntoView {
     }
 }
 
+/// A form of these pages: its fields (`children`), then its error and its submit button
+/// (`label`). The browser's own submit is prevented; `on_submit` sends the request.
+#[component]
+fn AuthForm(
+    state: FormState,
+    label: T,
+    on_submit: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        on_submit.run(());
+    };
+    view! {
+        <form on:submit=submit novalidate=true>
+            {children()}
+            <ErrorLine error=state.error />
+            <SubmitButton state=state label=label />
+        </form>
+    }
+}
+
+#[component]
+fn EmailField(value: RwSignal<String>) -> impl IntoView {
+    view! { <Field label=T::Email name="email" kind="email" autocomplete="username" value=value /> }
+}
+
+/// A note that something was sent (a code, a reset link).
+#[component]
+fn SentNote(test_id: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <p
+            role="status"
+            class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100"
+            data-testid=test_id
+        >
+            {children()}
+        </p>
+    }
+}
+
+/// The page's form (`children`) until the account turns out to need its emailed code
+/// (`confirming` is set to where it went); then the code form, under `error` if given.
+#[component]
+fn UnlessConfirming(
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    confirming: RwSignal<Option<String>>,
+    #[prop(optional)] error: Option<RwSignal<Option<ApiError>>>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    // The code form takes over only when `confirming` turns from none to some (or back).
+    let confirming_now = Memo::new(move |_| confirming.get().is_some());
+    move || {
+        if confirming_now.get() {
+            Either::Left(view! {
+                {error.map(|error| view! { <ErrorLine error=error /> })}
+                <ConfirmAccount email=email password=password destination=confirming />
+            })
+        } else {
+            Either::Right(children())
+        }
+    }
+}
+
 #[component]
 pub fn SignIn() -> impl IntoView {
     let (email, password) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
@@ -121,52 +186,29 @@ pub fn SignIn() -> impl IntoView {
             confirming.set(Some(mask_email(&email.get_untracked())));
         }
     });
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let on_submit = Callback::new(move |()| {
         // Inside the user's gesture: lets call audio play without another tap.
         crate::phone::Phone::unlock_audio();
         state.submit(
             sign_in(email.get_untracked(), password.get_untracked()),
             |_| browser::go_to("/"),
         );
-    };
-    // The code form takes over only when `confirming` turns from none to some (or back).
-    let confirming_now = Memo::new(move |_| confirming.get().is_some());
+    });
     view! {
         <AuthFrame title=T::SignInTitle>
-            {move || {
-                if confirming_now.get() {
-                    Either::Left(
-                        view! {
-                            <ErrorLine error=state.error />
-                            <ConfirmAccount email=email password=password destination=confirming />
-                        },
-                    )
-                } else {
-                    Either::Right(
-                        view! {
-                            <form on:submit=on_submit novalidate=true>
-                                <Field
-                                    label=T::Email
-                                    name="email"
-                                    kind="email"
-                                    autocomplete="username"
-                                    value=email
-                                />
-                                <Field
-                                    label=T::Password
-                                    name="password"
-                                    kind="password"
-                                    autocomplete="current-password"
-                                    value=password
-                                />
-                                <ErrorLine error=state.error />
-                                <SubmitButton state=state label=T::SignInButton />
-                            </form>
-                        },
-                    )
-                }
-            }} <p class="mt-6 text-sm">
+            <UnlessConfirming email=email password=password confirming=confirming error=state.error>
+                <AuthForm state=state label=T::SignInButton on_submit=on_submit>
+                    <EmailField value=email />
+                    <Field
+                        label=T::Password
+                        name="password"
+                        kind="password"
+                        autocomplete="current-password"
+                        value=password
+                    />
+                </AuthForm>
+            </UnlessConfirming>
+            <p class="mt-6 text-sm">
                 <a class="link" href="/forgot">
                     {tx(T::ForgotLink)}
                 </a>
@@ -190,8 +232,7 @@ pub fn SignUp() -> impl IntoView {
     );
     let state = FormState::new();
     let confirming = RwSignal::new(None::<String>);
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let on_submit = Callback::new(move |()| {
         let request = sign_up(
             email.get_untracked(),
             password.get_untracked(),
@@ -201,7 +242,7 @@ pub fn SignUp() -> impl IntoView {
             SignUpResult::SignedIn(_) => browser::go_to("/"),
             SignUpResult::ConfirmCode { destination } => confirming.set(Some(destination)),
         });
-    };
+    });
     let rules = move || {
         let problems = password_problems(&password.get());
         use crate::domain::auth::PasswordProblem::*;
@@ -222,53 +263,31 @@ pub fn SignUp() -> impl IntoView {
             })
             .collect_view()
     };
-    // The code form takes over only when `confirming` turns from none to some (or back).
-    let confirming_now = Memo::new(move |_| confirming.get().is_some());
     view! {
         <AuthFrame title=T::SignUpTitle>
-            {move || {
-                if confirming_now.get() {
-                    Either::Left(
-                        view! {
-                            <ConfirmAccount email=email password=password destination=confirming />
-                        },
-                    )
-                } else {
-                    Either::Right(
-                        view! {
-                            <form on:submit=on_submit novalidate=true>
-                                <Field
-                                    label=T::Email
-                                    name="email"
-                                    kind="email"
-                                    autocomplete="username"
-                                    value=email
-                                />
-                                <Field
-                                    label=T::Password
-                                    name="password"
-                                    kind="password"
-                                    autocomplete="new-password"
-                                    value=password
-                                />
-                                <div class="mb-4 text-sm" id="password-rules">
-                                    <p>{tx(T::PasswordRules)}</p>
-                                    <ul class="mt-1 space-y-0.5">{rules}</ul>
-                                </div>
-                                <Field
-                                    label=T::ConfirmPassword
-                                    name="confirm"
-                                    kind="password"
-                                    autocomplete="new-password"
-                                    value=confirm
-                                />
-                                <ErrorLine error=state.error />
-                                <SubmitButton state=state label=T::SignUpButton />
-                            </form>
-                        },
-                    )
-                }
-            }}
+            <UnlessConfirming email=email password=password confirming=confirming>
+                <AuthForm state=state label=T::SignUpButton on_submit=on_submit>
+                    <EmailField value=email />
+                    <Field
+                        label=T::Password
+                        name="password"
+                        kind="password"
+                        autocomplete="new-password"
+                        value=password
+                    />
+                    <div class="mb-4 text-sm" id="password-rules">
+                        <p>{tx(T::PasswordRules)}</p>
+                        <ul class="mt-1 space-y-0.5">{rules}</ul>
+                    </div>
+                    <Field
+                        label=T::ConfirmPassword
+                        name="confirm"
+                        kind="password"
+                        autocomplete="new-password"
+                        value=confirm
+                    />
+                </AuthForm>
+            </UnlessConfirming>
             <p class="mt-6 text-sm">
                 {tx(T::HaveAccount)} " " <a class="link" href="/signin">
                     {tx(T::SignInTitle)}
@@ -289,8 +308,7 @@ fn ConfirmAccount(
     let code = RwSignal::new(String::new());
     let (state, resend_state) = (FormState::new(), FormState::new());
     let resent = RwSignal::new(false);
-    let on_confirm = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let on_confirm = Callback::new(move |()| {
         crate::phone::Phone::unlock_audio();
         let request = confirm_sign_up(
             email.get_untracked(),
@@ -298,7 +316,7 @@ fn ConfirmAccount(
             password.get_untracked(),
         );
         state.submit(request, |_| browser::go_to("/"));
-    };
+    });
     let on_resend = move |_| {
         resend_state.submit(resend_code(email.get_untracked()), move |to| {
             destination.set(Some(to));
@@ -307,16 +325,11 @@ fn ConfirmAccount(
     };
     view! {
         <h2 class="mb-2 text-lg font-semibold">{tx(T::ConfirmTitle)}</h2>
-        <p
-            role="status"
-            class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100"
-            data-testid="confirm-sent"
-        >
-            {move || if resent.get() { tx(T::CodeResent) } else { tx(T::ConfirmCodeSent) }}
-            " "
+        <SentNote test_id="confirm-sent">
+            {move || if resent.get() { tx(T::CodeResent) } else { tx(T::ConfirmCodeSent) }} " "
             <strong>{move || destination.get().unwrap_or_default()}</strong>
-        </p>
-        <form on:submit=on_confirm novalidate=true>
+        </SentNote>
+        <AuthForm state=state label=T::ConfirmButton on_submit=on_confirm>
             <Field
                 label=T::ConfirmationCode
                 name="code"
@@ -324,9 +337,7 @@ fn ConfirmAccount(
                 autocomplete="one-time-code"
                 value=code
             />
-            <ErrorLine error=state.error />
-            <SubmitButton state=state label=T::ConfirmButton />
-        </form>
+        </AuthForm>
         <button
             type="button"
             class="link mt-4 text-sm"
@@ -351,14 +362,12 @@ pub fn Forgot() -> impl IntoView {
     let sent = RwSignal::new(None::<ResetCodeSentTo>);
     let done = RwSignal::new(false);
     let (request_state, reset_state) = (FormState::new(), FormState::new());
-    let request_code = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let request_code = Callback::new(move |()| {
         request_state.submit(forgot_password(email.get_untracked()), move |to| {
             sent.set(Some(to))
         });
-    };
-    let set_password = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    });
+    let set_password = Callback::new(move |()| {
         let request = reset_password(
             email.get_untracked(),
             code.get_untracked(),
@@ -366,7 +375,7 @@ pub fn Forgot() -> impl IntoView {
             confirm.get_untracked(),
         );
         reset_state.submit(request, move |_| done.set(true));
-    };
+    });
     // Each form gives way to the next step only when that step's signal changes.
     let code_sent = Memo::new(move |_| sent.get().is_some());
     let password_set = Memo::new(move |_| done.get());
@@ -376,16 +385,12 @@ pub fn Forgot() -> impl IntoView {
                 if code_sent.get() {
                     Either::Left(
                         view! {
-                            <p
-                                role="status"
-                                class="mb-4 rounded-lg bg-teal-50 p-3 text-sm text-teal-900 dark:bg-teal-950 dark:text-teal-100"
-                                data-testid="reset-sent"
-                            >
+                            <SentNote test_id="reset-sent">
                                 {move || match sent.get() {
                                     Some(ResetCodeSentTo::ServerLog) => tx(T::CodeSentLog),
                                     _ => tx(T::CodeSentEmail),
                                 }}
-                            </p>
+                            </SentNote>
                             {move || {
                                 if password_set.get() {
                                     Either::Left(
@@ -398,14 +403,12 @@ pub fn Forgot() -> impl IntoView {
                                 } else {
                                     Either::Right(
                                         view! {
-                                            <form on:submit=set_password novalidate=true>
-                                                <Field
-                                                    label=T::Email
-                                                    name="email"
-                                                    kind="email"
-                                                    autocomplete="username"
-                                                    value=email
-                                                />
+                                            <AuthForm
+                                                state=reset_state
+                                                label=T::SetPassword
+                                                on_submit=set_password
+                                            >
+                                                <EmailField value=email />
                                                 <Field
                                                     label=T::ResetCode
                                                     name="code"
@@ -427,9 +430,7 @@ pub fn Forgot() -> impl IntoView {
                                                     autocomplete="new-password"
                                                     value=confirm
                                                 />
-                                                <ErrorLine error=reset_state.error />
-                                                <SubmitButton state=reset_state label=T::SetPassword />
-                                            </form>
+                                            </AuthForm>
                                         },
                                     )
                                 }
@@ -439,17 +440,9 @@ pub fn Forgot() -> impl IntoView {
                 } else {
                     Either::Right(
                         view! {
-                            <form on:submit=request_code novalidate=true>
-                                <Field
-                                    label=T::Email
-                                    name="email"
-                                    kind="email"
-                                    autocomplete="username"
-                                    value=email
-                                />
-                                <ErrorLine error=request_state.error />
-                                <SubmitButton state=request_state label=T::SendCode />
-                            </form>
+                            <AuthForm state=request_state label=T::SendCode on_submit=request_code>
+                                <EmailField value=email />
+                            </AuthForm>
                         },
                     )
                 }

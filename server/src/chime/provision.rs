@@ -85,6 +85,15 @@ impl Change {
     fn is_change(&self) -> bool {
         !matches!(self, Change::Unchanged)
     }
+
+    /// `done` after a real run, `would` after a dry run.
+    pub(crate) fn made(dry_run: bool, done: Change, would: Change) -> Change {
+        if dry_run {
+            would
+        } else {
+            done
+        }
+    }
 }
 
 /// One step of the run, as printed.
@@ -347,11 +356,7 @@ async fn sip_media_application(
             .await
             .map_err(|e| sdk_error("UpdateSipMediaApplication", e))?;
     }
-    let change = if request.dry_run {
-        Change::WouldUpdate
-    } else {
-        Change::Updated
-    };
+    let change = Change::made(request.dry_run, Change::Updated, Change::WouldUpdate);
     Ok((Some(id), Step { change, detail }))
 }
 

@@ -17,7 +17,9 @@ use app::api::ports::{
 use app::domain::auth::{mask_email, normalise_email};
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, CodeDeliveryDetailsType,
+};
 use aws_sdk_cognitoidentityprovider::Client;
 use sha2::{Digest, Sha256};
 
@@ -101,6 +103,48 @@ where
         Some("InvalidPasswordException") => AuthError::WeakPassword(Vec::new()),
         _ => unavailable(what, e),
     }
+}
+
+/// A confirmation or reset code Cognito refuses (wrong, expired, or for no such account:
+/// the same answer either way) is `refused`; anything else as [`common`].
+fn code_refused<E, R>(e: SdkError<E, R>, what: &str, refused: AuthError) -> AuthError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    match e.code() {
+        Some(
+            "CodeMismatchException"
+            | "ExpiredCodeException"
+            | "UserNotFoundException"
+            | "NotAuthorizedException",
+        ) => refused,
+        _ => common(what, &e),
+    }
+}
+
+/// The answer of a request that must say nothing about whether the account exists: `None`
+/// for an unknown user, answered as if a code had been sent.
+fn unless_unknown<T, E, R>(
+    what: &str,
+    sent: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, AuthError>
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    match sent {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.code() == Some("UserNotFoundException") => Ok(None),
+        Err(e) => Err(common(what, &e)),
+    }
+}
+
+/// Where Cognito says it sent a code (already masked), or the masked email if it does not say.
+fn destination(details: Option<&CodeDeliveryDetailsType>, email: &str) -> String {
+    details
+        .and_then(|d| d.destination())
+        .map_or_else(|| mask_email(email), str::to_string)
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
@@ -219,10 +263,7 @@ impl Identity for CognitoIdentity {
             return Ok(SignUpNext::SignIn);
         }
         Ok(SignUpNext::ConfirmCode {
-            destination: out
-                .code_delivery_details()
-                .and_then(|d| d.destination())
-                .map_or_else(|| mask_email(&email), str::to_string),
+            destination: destination(out.code_delivery_details(), &email),
         })
     }
 
@@ -240,15 +281,7 @@ impl Identity for CognitoIdentity {
             .confirmation_code(code.trim())
             .send()
             .await
-            .map_err(|e| match e.code() {
-                Some(
-                    "CodeMismatchException"
-                    | "ExpiredCodeException"
-                    | "UserNotFoundException"
-                    | "NotAuthorizedException",
-                ) => AuthError::InvalidConfirmationCode,
-                _ => common("ConfirmSignUp", &e),
-            })?;
+            .map_err(|e| code_refused(e, "ConfirmSignUp", AuthError::InvalidConfirmationCode))?;
         Ok(())
     }
 
@@ -258,22 +291,17 @@ impl Identity for CognitoIdentity {
         _from: ClientAddr,
     ) -> Result<String, AuthError> {
         let email = account_email(email)?;
-        match self
+        let sent = self
             .client
             .resend_confirmation_code()
             .client_id(&self.settings.client_id)
             .username(&email)
             .send()
-            .await
-        {
-            Ok(out) => Ok(out
-                .code_delivery_details()
-                .and_then(|d| d.destination())
-                .map_or_else(|| mask_email(&email), str::to_string)),
-            // Says nothing about whether the account exists.
-            Err(e) if e.code() == Some("UserNotFoundException") => Ok(mask_email(&email)),
-            Err(e) => Err(common("ResendConfirmationCode", &e)),
-        }
+            .await;
+        Ok(match unless_unknown("ResendConfirmationCode", sent)? {
+            Some(out) => destination(out.code_delivery_details(), &email),
+            None => mask_email(&email),
+        })
     }
 
     async fn sign_in(
@@ -367,19 +395,15 @@ impl Identity for CognitoIdentity {
         _from: ClientAddr,
     ) -> Result<ResetDelivery, AuthError> {
         let email = account_email(email)?;
-        match self
+        let sent = self
             .client
             .forgot_password()
             .client_id(&self.settings.client_id)
             .username(&email)
             .send()
-            .await
-        {
-            Ok(_) => Ok(ResetDelivery::Email),
-            // The same answer whether or not the account exists.
-            Err(e) if e.code() == Some("UserNotFoundException") => Ok(ResetDelivery::Email),
-            Err(e) => Err(common("ForgotPassword", &e)),
-        }
+            .await;
+        unless_unknown("ForgotPassword", sent)?;
+        Ok(ResetDelivery::Email)
     }
 
     async fn confirm_forgot_password(
@@ -399,15 +423,7 @@ impl Identity for CognitoIdentity {
             .password(new_password)
             .send()
             .await
-            .map_err(|e| match e.code() {
-                Some(
-                    "CodeMismatchException"
-                    | "ExpiredCodeException"
-                    | "UserNotFoundException"
-                    | "NotAuthorizedException",
-                ) => AuthError::InvalidResetCode,
-                _ => common("ConfirmForgotPassword", &e),
-            })?;
+            .map_err(|e| code_refused(e, "ConfirmForgotPassword", AuthError::InvalidResetCode))?;
         Ok(())
     }
 

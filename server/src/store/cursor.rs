@@ -17,6 +17,14 @@ pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, StoreError> {
     serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)
 }
 
+/// The most items one page holds, whatever the caller asks for.
+const MAX_PAGE: usize = 500;
+
+/// How many items a page asked for as `limit` holds: 1 to [`MAX_PAGE`].
+pub fn page_size(limit: usize) -> usize {
+    limit.clamp(1, MAX_PAGE)
+}
+
 /// A page from up to `limit + 1` items read in order: the first `limit`, and when there were
 /// more, a cursor after the last of them (made of what `key` says the order is).
 pub fn page<T, K: Serialize>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> Page<T> {

@@ -57,14 +57,6 @@ impl fmt::Display for ProvisionReport {
     }
 }
 
-fn change(dry_run: bool, done: Change, would: Change) -> Change {
-    if dry_run {
-        would
-    } else {
-        done
-    }
-}
-
 /// Runs the steps against `client` (a chime-sdk-voice client in the request's Region).
 pub async fn provision(
     client: &voice::Client,
@@ -183,7 +175,7 @@ async fn connector(
             .await
             .map_err(|e| sdk_error("UpdateVoiceConnector", e))?;
     }
-    let change = change(dry_run, Change::Updated, Change::WouldUpdate);
+    let change = Change::made(dry_run, Change::Updated, Change::WouldUpdate);
     Ok((Some(id), host, Step { change, detail }))
 }
 
@@ -399,7 +391,7 @@ async fn termination(
             .await
             .map_err(|e| sdk_error("PutVoiceConnectorTermination", e))?;
     }
-    let change = change(dry_run, done, would);
+    let change = Change::made(dry_run, done, would);
     Ok(Step { change, detail })
 }
 
@@ -553,6 +545,6 @@ async fn logging(
             .await
             .map_err(|e| sdk_error("PutVoiceConnectorLoggingConfiguration", e))?;
     }
-    let change = change(dry_run, Change::Updated, Change::WouldUpdate);
+    let change = Change::made(dry_run, Change::Updated, Change::WouldUpdate);
     Ok(Step { change, detail })
 }

@@ -119,7 +119,7 @@ impl CallStore for DynamoStore {
                 },
             )
             .backward();
-        let limit = limit.clamp(1, 500);
+        let limit = cursor::page_size(limit);
         let items = self
             .collect(&q, limit + 1, |item| {
                 let c = call_from(item)?;

@@ -254,7 +254,7 @@ impl ContactStore for DynamoStore {
             // value, so start below the first character a name can have.
             None => q.value(":after", NAME_ID_SEPARATOR.to_string()),
         };
-        let limit = limit.clamp(1, 500);
+        let limit = cursor::page_size(limit);
         let items = self
             .collect(&q, limit + 1, |item| {
                 let c = contact_from(item)?;

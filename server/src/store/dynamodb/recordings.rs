@@ -187,7 +187,7 @@ impl RecordingMetadataStore for DynamoStore {
                 },
             )
             .backward();
-        let limit = limit.clamp(1, 500);
+        let limit = cursor::page_size(limit);
         let items = self
             .collect(&q, limit + 1, |item| recording_from(item).map(Some))
             .await?;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{insert_error, like_pattern, matched_a_row, unavailable, SqliteStore};
+use super::{insert_error, like_pattern, matched_a_row, unavailable, BoundQuery, SqliteStore};
 use crate::store::cursor;
 use crate::store::search::number_digits;
 
@@ -41,12 +41,26 @@ fn direction_str(d: Direction) -> &'static str {
     }
 }
 
+/// Binds, in this order, the columns a call's update may change: `ringing_at` to
+/// `provider_call_id`, as both the INSERT and the UPDATE list them.
+fn bind_changing_columns<'q>(query: BoundQuery<'q>, call: &'q CallRecord) -> BoundQuery<'q> {
+    query
+        .bind(call.ringing_at.map(|v| v as i64))
+        .bind(call.answered_at.map(|v| v as i64))
+        .bind(call.ended_at.map(|v| v as i64))
+        .bind(call.end_reason.map(EndReason::as_str))
+        .bind(&call.hangup_by)
+        .bind(&call.sip_cause)
+        .bind(&call.recording_id)
+        .bind(&call.provider_call_id)
+}
+
 const FAILURE_REASONS: &str = "('refused','failed','interrupted')";
 
 #[async_trait]
 impl CallStore for SqliteStore {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -54,40 +68,26 @@ impl CallStore for SqliteStore {
         .bind(&call.id)
         .bind(direction_str(call.direction))
         .bind(&call.e164)
-        .bind(call.started_at as i64)
-        .bind(call.ringing_at.map(|v| v as i64))
-        .bind(call.answered_at.map(|v| v as i64))
-        .bind(call.ended_at.map(|v| v as i64))
-        .bind(call.end_reason.map(EndReason::as_str))
-        .bind(&call.hangup_by)
-        .bind(&call.sip_cause)
-        .bind(&call.recording_id)
-        .bind(&call.provider_call_id)
-        .execute(&self.pool)
-        .await
-        .map_err(insert_error)?;
+        .bind(call.started_at as i64);
+        bind_changing_columns(insert, call)
+            .execute(&self.pool)
+            .await
+            .map_err(insert_error)?;
         Ok(())
     }
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?,
                  provider_call_id = ?
              WHERE owner = ? AND id = ?",
-        )
-        .bind(call.ringing_at.map(|v| v as i64))
-        .bind(call.answered_at.map(|v| v as i64))
-        .bind(call.ended_at.map(|v| v as i64))
-        .bind(call.end_reason.map(EndReason::as_str))
-        .bind(&call.hangup_by)
-        .bind(&call.sip_cause)
-        .bind(&call.recording_id)
-        .bind(&call.provider_call_id)
-        .bind(owner)
-        .bind(&call.id)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        );
+        let done = bind_changing_columns(update, call)
+            .bind(owner)
+            .bind(&call.id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
         matched_a_row(&done)
     }
 
@@ -159,7 +159,7 @@ impl CallStore for SqliteStore {
         if let Some((at, id)) = &before {
             q = q.bind(*at as i64).bind(*at as i64).bind(id.clone());
         }
-        let limit = limit.clamp(1, 500);
+        let limit = cursor::page_size(limit);
         let rows = q
             .bind((limit + 1) as i64)
             .fetch_all(&self.pool)

@@ -207,7 +207,7 @@ impl ContactStore for SqliteStore {
         if let Some((key, id)) = &after {
             q = q.bind(key.clone()).bind(key.clone()).bind(id.clone());
         }
-        let limit = limit.clamp(1, 500);
+        let limit = cursor::page_size(limit);
         let rows = q
             .bind((limit + 1) as i64)
             .fetch_all(&self.pool)

@@ -33,6 +33,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
+/// A query with its arguments so far, as the helpers that bind a row's columns take it.
+type BoundQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,

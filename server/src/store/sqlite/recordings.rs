@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{insert_error, matched_a_row, unavailable, SqliteStore};
+use super::{insert_error, matched_a_row, unavailable, BoundQuery, SqliteStore};
 use crate::store::cursor;
 
 fn consent_str(c: ConsentNotice) -> &'static str {
@@ -14,6 +14,27 @@ fn consent_str(c: ConsentNotice) -> &'static str {
         ConsentNotice::Tone => "tone",
         ConsentNotice::ToneAndSpoken => "tone_and_spoken",
     }
+}
+
+/// Binds, in this order, the columns a recording's update may change: `ended_at` to
+/// `waveform`, as both the INSERT and the UPDATE list them.
+fn bind_changing_columns<'q>(query: BoundQuery<'q>, r: &'q Recording) -> BoundQuery<'q> {
+    let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
+    query
+        .bind(r.ended_at.map(|v| v as i64))
+        .bind(r.duration_ms as i64)
+        .bind(r.bytes as i64)
+        .bind(&r.sha256)
+        .bind(&r.format)
+        .bind(consent_str(r.consent))
+        .bind(&r.pause_mode)
+        .bind(pauses)
+        .bind(&r.location)
+        .bind(&r.key)
+        .bind(r.retain_until as i64)
+        .bind(r.state.as_str())
+        .bind(&r.upload_id)
+        .bind(&r.waveform)
 }
 
 fn recording_from_row(row: &SqliteRow) -> Result<Recording, StoreError> {
@@ -54,8 +75,7 @@ fn owned_recordings(rows: &[SqliteRow]) -> Result<Vec<(String, Recording)>, Stor
 #[async_trait]
 impl RecordingMetadataStore for SqliteStore {
     async fn insert_recording(&self, owner: &str, r: &Recording) -> Result<(), StoreError> {
-        let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO recordings (owner, id, call_id, started_at, ended_at, duration_ms, bytes,
                  sha256, format, consent, pause_mode, pauses, location, object_key, retain_until,
                  state, upload_id, waveform)
@@ -64,54 +84,27 @@ impl RecordingMetadataStore for SqliteStore {
         .bind(owner)
         .bind(&r.id)
         .bind(&r.call_id)
-        .bind(r.started_at as i64)
-        .bind(r.ended_at.map(|v| v as i64))
-        .bind(r.duration_ms as i64)
-        .bind(r.bytes as i64)
-        .bind(&r.sha256)
-        .bind(&r.format)
-        .bind(consent_str(r.consent))
-        .bind(&r.pause_mode)
-        .bind(pauses)
-        .bind(&r.location)
-        .bind(&r.key)
-        .bind(r.retain_until as i64)
-        .bind(r.state.as_str())
-        .bind(&r.upload_id)
-        .bind(&r.waveform)
-        .execute(&self.pool)
-        .await
-        .map_err(insert_error)?;
+        .bind(r.started_at as i64);
+        bind_changing_columns(insert, r)
+            .execute(&self.pool)
+            .await
+            .map_err(insert_error)?;
         Ok(())
     }
 
     async fn update_recording(&self, owner: &str, r: &Recording) -> Result<(), StoreError> {
-        let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE recordings SET ended_at = ?, duration_ms = ?, bytes = ?, sha256 = ?,
                  format = ?, consent = ?, pause_mode = ?, pauses = ?, location = ?,
                  object_key = ?, retain_until = ?, state = ?, upload_id = ?, waveform = ?
              WHERE owner = ? AND id = ?",
-        )
-        .bind(r.ended_at.map(|v| v as i64))
-        .bind(r.duration_ms as i64)
-        .bind(r.bytes as i64)
-        .bind(&r.sha256)
-        .bind(&r.format)
-        .bind(consent_str(r.consent))
-        .bind(&r.pause_mode)
-        .bind(pauses)
-        .bind(&r.location)
-        .bind(&r.key)
-        .bind(r.retain_until as i64)
-        .bind(r.state.as_str())
-        .bind(&r.upload_id)
-        .bind(&r.waveform)
-        .bind(owner)
-        .bind(&r.id)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        );
+        let done = bind_changing_columns(update, r)
+            .bind(owner)
+            .bind(&r.id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
         matched_a_row(&done)
     }
 
@@ -150,7 +143,7 @@ impl RecordingMetadataStore for SqliteStore {
         limit: usize,
     ) -> Result<Page<Recording>, StoreError> {
         let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
-        let limit = limit.clamp(1, 500);
+        let limit = cursor::page_size(limit);
         let rows = match &before {
             Some((at, id)) => {
                 sqlx::query(
