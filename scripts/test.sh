@@ -53,7 +53,7 @@ scripts/wasm-size.sh
 step "Release package and its smoke test (scripts/package.sh, scripts/package-smoke.sh) $(elapsed)"
 if [ "${SOFTPHONE_TEST_RELEASE_SERVER:-}" = 1 ]; then package_profile=(); else package_profile=(--debug); fi
 package="$(scripts/package.sh --out "$CARGO_TARGET_DIR/package" "${package_profile[@]}" \
-  --site "$CARGO_TARGET_DIR/wasm-size-site" | tee /dev/stderr | tail -1)"
+  --site "$CARGO_TARGET_DIR/wasm-size-site" | tee -a /dev/stderr | tail -1)"
 scripts/package-smoke.sh "$package"
 
 step "DynamoDB table for the end-to-end AWS server (server dynamodb create-table) $(elapsed)"
