@@ -89,6 +89,21 @@ done
 grep -qi '^content-type: application/wasm' "$work/softphone.wasm.headers" || fail "softphone.wasm is not served as application/wasm"
 grep -qi '^content-type: text/javascript' "$work/softphone.js.headers" || fail "softphone.js is not served as text/javascript"
 grep -qi '^content-type: text/css' "$work/softphone.css.headers" || fail "softphone.css is not served as text/css"
+# Compressed where the browser takes it (the package's precompressed copies), the same bytes once
+# decoded; plain for a client that asks for nothing.
+for f in softphone.wasm softphone.js softphone.css; do
+  for encoding in br gzip; do
+    get -H "Accept-Encoding: $encoding" -o "$work/$f.$encoding" -D "$work/$f.$encoding.headers" "$base/pkg/$f" ||
+      fail "GET /pkg/$f ($encoding) failed"
+    grep -qi "^content-encoding: $encoding" "$work/$f.$encoding.headers" || fail "/pkg/$f is not sent $encoding-encoded"
+    case "$encoding" in
+    br) brotli -d -c "$work/$f.$encoding" > "$work/$f.decoded" ;;
+    gzip) gzip -d -c "$work/$f.$encoding" > "$work/$f.decoded" ;;
+    esac
+    cmp -s "$work/$f.decoded" "$top/site/pkg/$f" || fail "/pkg/$f ($encoding) does not decode to the package's file"
+  done
+done
+grep -qi '^content-encoding' "$work/softphone.wasm.headers" && fail "/pkg/softphone.wasm is encoded for a client that asked for nothing"
 
 kill -TERM "$server_pid"
 for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done

@@ -87,6 +87,7 @@ done
 # The release modules as wasm-opt must leave them (tables exported with their types, no
 # producers/target_features/name/debug sections): a bundle that would not start is not shipped.
 python3 "$ROOT/scripts/wasm-check.py" "$site/pkg"
+"$ROOT/scripts/precompress.sh" "$site/pkg"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT

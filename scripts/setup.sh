@@ -76,6 +76,8 @@ if [ "$SETUP_FOR" = test ]; then
   command -v baresip >/dev/null || apt_missing+=(baresip-core)
   # coturn: the independent TURN server that must accept the credentials the server makes.
   command -v turnserver >/dev/null || apt_missing+=(coturn)
+  # brotli: the release site's files are precompressed for the package (scripts/precompress.sh).
+  command -v brotli >/dev/null || apt_missing+=(brotli)
   # openssl: the TLS test makes a test CA and a server certificate with it.
   command -v openssl >/dev/null || apt_missing+=(openssl)
   # curl: the REST fuzzing script signs a user up with it.

@@ -80,8 +80,17 @@ pub fn router(state: AppState) -> Router {
         }),
         None => Router::new(),
     };
+    // The bundle's files, sent as their precompressed copies (`.br`, `.gz`, written by
+    // scripts/precompress.sh for release sites) when the browser accepts one; as they are
+    // otherwise, and always in a debug build, which has no copies.
+    let options = &state.leptos_options;
+    let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let pkg = tower_http::services::ServeDir::new(pkg_dir)
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .merge(chime)
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .route(app::api::live::PATH, get(live::live))
         .route(
             "/api/recordings/{id}/audio",
