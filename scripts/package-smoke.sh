@@ -96,6 +96,7 @@ for f in softphone.wasm softphone.js softphone.css; do
     get -H "Accept-Encoding: $encoding" -o "$work/$f.$encoding" -D "$work/$f.$encoding.headers" "$base/pkg/$f" ||
       fail "GET /pkg/$f ($encoding) failed"
     grep -qi "^content-encoding: $encoding" "$work/$f.$encoding.headers" || fail "/pkg/$f is not sent $encoding-encoded"
+    grep -qi "^vary: accept-encoding" "$work/$f.$encoding.headers" || fail "/pkg/$f has no Vary: accept-encoding"
     case "$encoding" in
     br) brotli -d -c "$work/$f.$encoding" > "$work/$f.decoded" ;;
     gzip) gzip -d -c "$work/$f.$encoding" > "$work/$f.decoded" ;;

@@ -19,6 +19,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         "permissions-policy",
         HeaderValue::from_static("microphone=(self), camera=(), geolocation=()"),
     );
+    if path.starts_with("/pkg/") {
+        // The bundle may come brotli- or gzip-encoded by what the request accepts: a shared
+        // cache must keep the variants apart.
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     if path == "/sw.js" || path == "/manifest.webmanifest" {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     } else if path.starts_with("/chime/") {
