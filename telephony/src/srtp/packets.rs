@@ -221,13 +221,11 @@ fn open(
         .ok_or(SrtpError::NotRtp)?;
     let header = header_len(&srtp[..body_len]).ok_or(SrtpError::NotRtp)?;
     let (ssrc, sequence) = ssrc_and_sequence(srtp);
-    let index = match streams.get(&ssrc) {
-        Some(state) if is_replay(state, estimate_index(state.highest, sequence)) => {
-            return Err(SrtpError::Replay)
-        }
-        Some(state) => estimate_index(state.highest, sequence),
-        None => u64::from(sequence),
-    };
+    let state = streams.get(&ssrc);
+    let index = state.map_or(u64::from(sequence), |s| estimate_index(s.highest, sequence));
+    if state.is_some_and(|s| is_replay(s, index)) {
+        return Err(SrtpError::Replay);
+    }
     transform.unprotect(ssrc, index, srtp, header, out)?;
     Ok((ssrc, index))
 }
