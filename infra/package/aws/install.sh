@@ -77,24 +77,23 @@ CONF
 fi
 
 # Logs to CloudWatch: AWS's agent (not in Debian), from the Region's own bucket over HTTPS.
-if [ ! -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl ]; then
+# AWS's Debian packages come from the Region's buckets; the network may still be coming up.
+install_deb() {
+  local deb
   deb="$(mktemp --suffix=.deb)"
   for _ in $(seq 1 30); do
-    curl -fsSL -o "$deb" "https://amazoncloudwatch-agent-$REGION.s3.$REGION.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb" && break
+    curl -fsSL -o "$deb" "$1" && break
     sleep 5
   done
   dpkg -i "$deb"
   rm -f "$deb"
+}
+if [ ! -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl ]; then
+  install_deb "https://amazoncloudwatch-agent-$REGION.s3.$REGION.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb"
 fi
 # A shell for the operator without SSH: Session Manager (access by IAM, sessions logged by AWS).
 if ! systemctl list-unit-files amazon-ssm-agent.service >/dev/null 2>&1; then
-  deb="$(mktemp --suffix=.deb)"
-  for _ in $(seq 1 30); do
-    curl -fsSL -o "$deb" "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb" && break
-    sleep 5
-  done
-  dpkg -i "$deb"
-  rm -f "$deb"
+  install_deb "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb"
 fi
 systemctl enable --now amazon-ssm-agent
 
