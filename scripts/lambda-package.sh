@@ -15,11 +15,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 profile=release
 if [ "${1:-}" = "--debug" ]; then profile=debug; fi
 if [ "$profile" = release ]; then
+  # Its own site folder, files named by their content's hash (hash.txt; the server sends them
+  # cacheable for a year) and precompressed, as scripts/package.sh builds it.
+  site="$CARGO_TARGET_DIR/lambda-site"
   step "Building the release (server + WASM, lazy routes split; the SMA handler)"
-  cargo leptos build --release --split --features split
-  python3 scripts/wasm-check.py target/site/pkg
+  LEPTOS_SITE_ROOT="$site" LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME="$site/hash.txt" \
+    cargo leptos build --release --split --features split
+  python3 scripts/wasm-check.py "$site/pkg"
+  scripts/precompress.sh "$site/pkg"
   cargo build --locked --release -p sma
 else
+  site=target/site
   step "Building the debug build (server + WASM, lazy routes split; the SMA handler)"
   cargo leptos build --split --features split
   cargo build --locked -p sma
@@ -62,5 +68,5 @@ PY
   step "$zip: $(du -h "$zip" | cut -f1) ($profile build, needs at most $newest)"
 }
 
-package softphone-lambda.zip "$CARGO_TARGET_DIR/$profile/server" target/site
+package softphone-lambda.zip "$CARGO_TARGET_DIR/$profile/server" "$site"
 package softphone-sma.zip "$CARGO_TARGET_DIR/$profile/sma"

@@ -3,8 +3,11 @@
 # a temporary folder, starts the packaged server from it with the packaged unit's environment
 # (paths moved into the folder) on a free 127.0.0.1 port, on the embedded default (SQLite, local
 # identity, the built-in simulator), and checks that it answers /healthz and /readyz, that its
-# page loads the app's WASM, JS and CSS, and that those are served byte for byte from the
-# package's site; then stops it (SIGTERM, as systemd does) and removes the folder. The unit is
+# page loads the app's WASM, JS and CSS by their hashed names (the site's hash.txt), that those
+# are served byte for byte from the package's site, precompressed (brotli, gzip) to browsers that
+# take it and cacheable for a year, that the page itself comes compressed and never cached, and
+# that the service worker precaches the hashed files; then stops it (SIGTERM, as systemd does)
+# and removes the folder. The unit is
 # checked by `systemd-analyze verify` where systemd is installed.
 # Takes about 10 seconds; fails with the server's log if anything is wrong.
 #
@@ -29,7 +32,7 @@ fail() {
 tar -xzf "$tarball" -C "$work"
 top="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'softphone-*' | head -1)"
 [ -n "$top" ] || fail "the tarball has no softphone-* folder"
-for f in bin/server site/pkg/softphone.wasm site/pkg/softphone.js site/pkg/softphone.css \
+for f in bin/server site/hash.txt \
   systemd/softphone.service softphone.env.example INSTALL VERSION aws/install.sh aws/softphone-env \
   aws/softphone-env.service aws/softphone-aws.conf aws/turn-cert-sync; do
   [ -e "$top/$f" ] || fail "the package has no $f"
@@ -39,6 +42,14 @@ for f in aws/install.sh aws/softphone-env aws/turn-cert-sync; do
   bash -n "$top/$f" || fail "$f does not parse"
 done
 [ -x "$top/bin/server" ] || fail "bin/server is not executable"
+# The bundle's entry files, by the names the site's hash.txt gives them.
+bundle=()
+for kind in wasm js css; do
+  hash="$(sed -n "s/^$kind: *//p" "$top/site/hash.txt")"
+  [ ${#hash} -eq 22 ] || fail "site/hash.txt names no $kind hash"
+  [ -s "$top/site/pkg/softphone.$hash.$kind" ] || fail "the package has no site/pkg/softphone.$hash.$kind"
+  bundle+=("softphone.$hash.$kind")
+done
 
 # The unit as systemd reads it (directives, sandboxing options), where systemd is installed.
 if command -v systemd-analyze >/dev/null; then
@@ -79,39 +90,58 @@ done
 ready="$(get "$base/readyz")" || fail "/readyz did not answer"
 case "$ready" in *'"store":"ok"'*) ;; *) fail "/readyz: $ready" ;; esac
 
-# The page names the app's bundle, and each file is the package's own, with its type.
+# The page names the app's bundle, and each file is the package's own, with its type, cacheable
+# for a year under its hashed name.
 page="$(get -L "$base/")" || fail "GET / failed"
-for f in softphone.wasm softphone.js softphone.css; do
+for f in "${bundle[@]}"; do
   case "$page" in *"/pkg/$f"*) ;; *) fail "the page does not load /pkg/$f" ;; esac
   get -o "$work/$f" -D "$work/$f.headers" "$base/pkg/$f" || fail "GET /pkg/$f failed"
   cmp -s "$work/$f" "$top/site/pkg/$f" || fail "/pkg/$f is not the package's site/pkg/$f"
+  grep -qi '^cache-control: public, max-age=31536000, immutable' "$work/$f.headers" || fail "/pkg/$f is not cacheable for a year"
 done
-grep -qi '^content-type: application/wasm' "$work/softphone.wasm.headers" || fail "softphone.wasm is not served as application/wasm"
-grep -qi '^content-type: text/javascript' "$work/softphone.js.headers" || fail "softphone.js is not served as text/javascript"
-grep -qi '^content-type: text/css' "$work/softphone.css.headers" || fail "softphone.css is not served as text/css"
+grep -qi '^content-type: application/wasm' "$work/${bundle[0]}.headers" || fail "${bundle[0]} is not served as application/wasm"
+grep -qi '^content-type: text/javascript' "$work/${bundle[1]}.headers" || fail "${bundle[1]} is not served as text/javascript"
+grep -qi '^content-type: text/css' "$work/${bundle[2]}.headers" || fail "${bundle[2]} is not served as text/css"
 # Compressed where the browser takes it (the package's precompressed copies), the same bytes once
 # decoded; plain for a client that asks for nothing.
-for f in softphone.wasm softphone.js softphone.css; do
+decode() {
+  case "$1" in
+  br) brotli -d -c "$2" ;;
+  gzip) gzip -d -c "$2" ;;
+  esac
+}
+for f in "${bundle[@]}"; do
   for encoding in br gzip; do
     get -H "Accept-Encoding: $encoding" -o "$work/$f.$encoding" -D "$work/$f.$encoding.headers" "$base/pkg/$f" ||
       fail "GET /pkg/$f ($encoding) failed"
     grep -qi "^content-encoding: $encoding" "$work/$f.$encoding.headers" || fail "/pkg/$f is not sent $encoding-encoded"
     grep -qi "^vary: accept-encoding" "$work/$f.$encoding.headers" || fail "/pkg/$f has no Vary: accept-encoding"
-    case "$encoding" in
-    br) brotli -d -c "$work/$f.$encoding" > "$work/$f.decoded" ;;
-    gzip) gzip -d -c "$work/$f.$encoding" > "$work/$f.decoded" ;;
-    esac
+    decode "$encoding" "$work/$f.$encoding" > "$work/$f.decoded"
     cmp -s "$work/$f.decoded" "$top/site/pkg/$f" || fail "/pkg/$f ($encoding) does not decode to the package's file"
   done
 done
-grep -qi '^content-encoding' "$work/softphone.wasm.headers" && fail "/pkg/softphone.wasm is encoded for a client that asked for nothing"
+grep -qi '^content-encoding' "$work/${bundle[0]}.headers" && fail "/pkg/${bundle[0]} is encoded for a client that asked for nothing"
+# The page (server-rendered HTML) compressed per response, never kept by a cache.
+for encoding in br gzip; do
+  get -H "Accept-Encoding: $encoding" -o "$work/page.$encoding" -D "$work/page.$encoding.headers" "$base/signin" ||
+    fail "GET /signin ($encoding) failed"
+  grep -qi "^content-encoding: $encoding" "$work/page.$encoding.headers" || fail "the page is not sent $encoding-encoded"
+  grep -qi '^cache-control: private, no-store' "$work/page.$encoding.headers" || fail "the page may be cached"
+  decode "$encoding" "$work/page.$encoding" | grep -q "/pkg/${bundle[0]}" || fail "the $encoding page does not decode to a page naming the bundle"
+done
+# The service worker precaches the hashed entry files and is revalidated on every visit.
+sw="$(get -D "$work/sw.headers" "$base/sw.js")" || fail "GET /sw.js failed"
+for f in "${bundle[@]}"; do
+  case "$sw" in *"\"/pkg/$f\""*) ;; *) fail "the service worker does not precache /pkg/$f" ;; esac
+done
+grep -qi '^cache-control: no-cache' "$work/sw.headers" || fail "/sw.js is not revalidated"
 
 kill -TERM "$server_pid"
 for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
 kill -0 "$server_pid" 2>/dev/null && fail "the packaged server did not stop within 10 s of SIGTERM"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
-echo "package smoke test passed: $(basename "$tarball") served /healthz, /readyz, the page and its WASM, JS and CSS from the package, and stopped on SIGTERM"
+echo "package smoke test passed: $(basename "$tarball") served /healthz, /readyz, the page (compressed) and its hashed WASM, JS and CSS from the package (precompressed, immutable), the service worker, and stopped on SIGTERM"
 
 # The settings the CloudFormation template gives the gateway instance (scripts/gateway-settings.py
 # reads GatewaySettings), for each GatewayTrunk: the packaged server must accept every one and get

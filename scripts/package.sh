@@ -58,8 +58,12 @@ fi
 
 command -v cargo-leptos >/dev/null || { echo "cargo-leptos is missing: run scripts/setup.sh first" >&2; exit 1; }
 log="$CARGO_TARGET_DIR/package-build.log"
+# The site's files named by their content's hash (hash.txt in the site names the entry files), so
+# the server lets browsers keep them for a year (server/src/web/bundle.rs).
 build() {
-  LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/package-site" cargo leptos build "$@" --split --features split >"$log" 2>&1 ||
+  LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/package-site" LEPTOS_HASH_FILES=true \
+    LEPTOS_HASH_FILE_NAME="$CARGO_TARGET_DIR/package-site/hash.txt" \
+    cargo leptos build "$@" --split --features split >"$log" 2>&1 ||
     { cat "$log" >&2; exit 1; }
 }
 if [ "$profile" = release ] && [ -z "$site" ]; then
@@ -81,8 +85,10 @@ if [ "$(printf '%s\nGLIBC_2.36\n' "$newest" | sort -V | tail -1)" != "GLIBC_2.36
   echo "$binary needs $newest; Debian 12 has GLIBC_2.36" >&2
   exit 1
 fi
-for f in softphone.wasm softphone.js softphone.css; do
-  [ -s "$site/pkg/$f" ] || { echo "the site $site has no pkg/$f" >&2; exit 1; }
+[ -s "$site/hash.txt" ] || { echo "the site $site has no hash.txt: not a release site with hashed names (scripts/wasm-size.sh builds one)" >&2; exit 1; }
+for kind in js wasm css; do
+  hash="$(sed -n "s/^$kind: *//p" "$site/hash.txt")"
+  [ -s "$site/pkg/softphone.$hash.$kind" ] || { echo "the site $site has no pkg/softphone.$hash.$kind (named by its hash.txt)" >&2; exit 1; }
 done
 # The release modules as wasm-opt must leave them (tables exported with their types, no
 # producers/target_features/name/debug sections): a bundle that would not start is not shipped.

@@ -15,7 +15,7 @@ pub mod phone;
 mod prefs;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
@@ -48,6 +48,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <link rel="icon" href="/icons/icon-192.png" type="image/png" />
                 <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png" />
+                // The release site's files carry their content's hash in their names.
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -66,7 +68,6 @@ pub fn App() -> impl IntoView {
     browser::register_service_worker();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/softphone.css" />
         <Title text="Softphone" />
         <Router>
             <Routes fallback=pages::NotFound>

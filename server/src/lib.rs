@@ -446,6 +446,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let leptos = get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?;
     let mut leptos_options = leptos.leptos_options;
     leptos_options.site_addr = config.addr;
+    let bundle = web::configure_bundle(&mut leptos_options)
+        .map_err(|e| StartError::Leptos(e.to_string()))?;
     let role = Role::from_env();
     let built = build_services(&config, Arc::new(clock::SystemClock), role).await?;
     if config.secure_cookies && config.public_url.starts_with("http://") {
@@ -467,6 +469,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         public_url: config.public_url.clone(),
         api_limits: config.api,
         chime_events_secret: built.chime_events_secret,
+        bundle,
     };
     let app = web::router(state);
     if role == Role::Lambda {

@@ -24,7 +24,16 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         // cache must keep the variants apart.
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    if path == "/sw.js" || path == "/manifest.webmanifest" {
+    if path.starts_with("/pkg/") && super::bundle::is_hashed_asset(&path) {
+        // Named by its content: a new build has new names, so this one never changes.
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    } else if path.starts_with("/pkg/") {
+        // Plain names (a debug site): the browser asks again each time.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else if path == "/sw.js" || path == "/manifest.webmanifest" {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     } else if path.starts_with("/chime/") {
         // The Chime SDK bundle (1.4 MB): its name carries the SDK version, so it never changes.
@@ -32,7 +41,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
-    } else if !path.starts_with("/pkg/") && !path.starts_with("/icons/") {
+    } else if !path.starts_with("/icons/") {
         // Pages carry the user's data: never from a shared cache.
         h.insert(
             header::CACHE_CONTROL,

@@ -5,6 +5,7 @@
 //! records, 401, 409, 422, 429…): `app::api::ApiError` sets it through Leptos's
 //! `ResponseOptions` as it is sent.
 
+mod bundle;
 mod chime_progress;
 mod headers;
 mod health;
@@ -26,6 +27,7 @@ use jsonwebtoken::jwk::JwkSet;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 
+pub use bundle::{configure as configure_bundle, Bundle, BundleError};
 pub use chime_progress::{
     router as chime_progress_router, ProgressState as ChimeProgressState,
     PATH as CHIME_PROGRESS_PATH,
@@ -44,6 +46,8 @@ pub struct AppState {
     pub api_limits: crate::config::ApiLimits,
     /// Checks the SIP media application handler's progress pushes (the Chime shapes only).
     pub chime_events_secret: Option<crate::config::Secret<String>>,
+    /// The bundle's entry files (hashed names in a release site).
+    pub bundle: Bundle,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -88,8 +92,30 @@ pub fn router(state: AppState) -> Router {
     let pkg = tower_http::services::ServeDir::new(pkg_dir)
         .precompressed_br()
         .precompressed_gzip();
+    // The service worker names the bundle's files, which a release site hashes.
+    let sw_template =
+        std::fs::read_to_string(std::path::Path::new(&*options.site_root).join("sw.js"));
+    let service_worker = match sw_template {
+        Ok(template) => {
+            let body = bundle::service_worker(&template, &state.bundle, &options.site_pkg_dir);
+            Router::new().route(
+                "/sw.js",
+                get(move || {
+                    let body = body.clone();
+                    async move {
+                        (
+                            [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                            body,
+                        )
+                    }
+                }),
+            )
+        }
+        Err(_) => Router::new(),
+    };
     Router::new()
         .merge(chime)
+        .merge(service_worker)
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .route(app::api::live::PATH, get(live::live))
         .route(
@@ -125,5 +151,20 @@ pub fn router(state: AppState) -> Router {
             session::authenticate,
         ))
         .layer(middleware::from_fn(headers::security_headers))
+        .layer(compression())
         .with_state(state)
+}
+
+/// Pages, server-function and REST answers compressed per response when the browser accepts
+/// it (brotli or gzip). Not the bundle, which comes precompressed (its answers already carry
+/// `Content-Encoding`, which the layer leaves alone), and not recordings' audio, which is
+/// served in ranges. Quality 5: a page is compressed on every request, and brotli's default
+/// (11) costs milliseconds per page for a few percent.
+fn compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate};
+    use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(5))
+        .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("audio/")))
 }
