@@ -130,7 +130,8 @@ pub enum ClientMessage {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Read through [`ServerMessageWire`] (same JSON; see there why).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// First message on every connection: who this connection is, the user's current call
@@ -162,6 +163,74 @@ pub enum ServerMessage {
         call_id: Option<String>,
         message: String,
     },
+}
+
+/// `ServerMessage` as the browser reads it: one flat record of every variant's fields, then
+/// checked against the `type`. The JSON is the same as the derived, internally tagged form's;
+/// serde reads an internally tagged enum by buffering each message into a generic tree first,
+/// and that code (every field type read twice over) was ~20 KB of the browser's first load
+/// (docs/bench.md, "First load").
+#[derive(Deserialize)]
+struct ServerMessageWire {
+    #[serde(rename = "type")]
+    kind: ServerMessageKind,
+    connection: Option<u64>,
+    call: Option<LiveCall>,
+    ice_servers: Option<Vec<IceServer>>,
+    audio_path: Option<AudioPath>,
+    call_id: Option<String>,
+    sdp: Option<String>,
+    meeting: Option<String>,
+    attendee: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ServerMessageKind {
+    Hello,
+    IceServers,
+    Answer,
+    Join,
+    Call,
+    Error,
+}
+
+impl<'de> Deserialize<'de> for ServerMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let w = ServerMessageWire::deserialize(deserializer)?;
+        fn need<T, E: Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
+            value.ok_or_else(|| E::missing_field(field))
+        }
+        Ok(match w.kind {
+            ServerMessageKind::Hello => ServerMessage::Hello {
+                connection: need(w.connection, "connection")?,
+                call: w.call,
+                ice_servers: need(w.ice_servers, "ice_servers")?,
+                audio_path: w.audio_path.unwrap_or_default(),
+            },
+            ServerMessageKind::IceServers => ServerMessage::IceServers {
+                ice_servers: need(w.ice_servers, "ice_servers")?,
+            },
+            ServerMessageKind::Answer => ServerMessage::Answer {
+                call_id: need(w.call_id, "call_id")?,
+                sdp: need(w.sdp, "sdp")?,
+            },
+            ServerMessageKind::Join => ServerMessage::Join {
+                call_id: need(w.call_id, "call_id")?,
+                meeting: need(w.meeting, "meeting")?,
+                attendee: need(w.attendee, "attendee")?,
+            },
+            ServerMessageKind::Call => ServerMessage::Call {
+                call: need(w.call, "call")?,
+            },
+            ServerMessageKind::Error => ServerMessage::Error {
+                call_id: w.call_id,
+                message: need(w.message, "message")?,
+            },
+        })
+    }
 }
 
 /// What `start_call` answers: the call's record id and the number actually dialled.
@@ -209,6 +278,77 @@ mod tests {
         };
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), s);
+    }
+
+    #[test]
+    fn every_server_message_reads_back_and_missing_fields_are_named() {
+        let call = LiveCall {
+            id: "c1".into(),
+            e164: "+50761234567".into(),
+            contact_name: Some("Ana".into()),
+            state: CallState::Ringing,
+            started_at: 1,
+            answered_at: None,
+            media_connection: None,
+            from_api: true,
+            recording_mode: RecordingMode::Ask,
+            recording: None,
+        };
+        let ice = vec![IceServer {
+            urls: vec!["stun:s.example.com".into()],
+            username: None,
+            credential: None,
+        }];
+        for m in [
+            ServerMessage::Hello {
+                connection: 3,
+                call: Some(call.clone()),
+                ice_servers: ice.clone(),
+                audio_path: AudioPath::ChimeMeeting,
+            },
+            ServerMessage::Hello {
+                connection: 4,
+                call: None,
+                ice_servers: vec![],
+                audio_path: AudioPath::Gateway,
+            },
+            ServerMessage::IceServers { ice_servers: ice },
+            ServerMessage::Answer {
+                call_id: "c1".into(),
+                sdp: "v=0".into(),
+            },
+            ServerMessage::Join {
+                call_id: "c1".into(),
+                meeting: "{}".into(),
+                attendee: "{}".into(),
+            },
+            ServerMessage::Call { call },
+            ServerMessage::Error {
+                call_id: None,
+                message: "no".into(),
+            },
+        ] {
+            let text = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), m, "{text}");
+        }
+        // Older servers sent no audio path: the gateway's.
+        let hello: ServerMessage =
+            serde_json::from_str(r#"{"type":"hello","connection":1,"ice_servers":[]}"#).unwrap();
+        assert!(matches!(
+            hello,
+            ServerMessage::Hello {
+                audio_path: AudioPath::Gateway,
+                call: None,
+                ..
+            }
+        ));
+        let e = serde_json::from_str::<ServerMessage>(r#"{"type":"answer","call_id":"c"}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("missing field `sdp`"), "{e}");
+        let e = serde_json::from_str::<ServerMessage>(r#"{"type":"bye"}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `bye`"), "{e}");
+        let e = serde_json::from_str::<ServerMessage>(r#"{"call_id":"c"}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `type`"), "{e}");
     }
 
     #[test]
