@@ -2,7 +2,8 @@
 //! (here a stand-in for it, speaking the runtime API's HTTP protocol), it takes API Gateway
 //! events (a recorded REST API proxy event, varied per request) through the same router and
 //! answers them: sign-up sets the session cookies, the REST API answers with a Bearer token and
-//! refuses without one, and the client's address is the one API Gateway saw.
+//! refuses without one, and the client's address is the one API Gateway saw; answers come
+//! compressed (as binary, base64) when the event's client accepts it.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -199,8 +200,49 @@ fn cookie(response: &Value, name: &str) -> Option<String> {
         .map(|c| c[name.len() + 1..].to_string())
 }
 
+/// A response header's value (API Gateway's `headers` or `multiValueHeaders`, any case).
+fn header(response: &Value, name: &str) -> Option<String> {
+    for field in ["headers", "multiValueHeaders"] {
+        if let Some(map) = response[field].as_object() {
+            for (key, value) in map {
+                if key.eq_ignore_ascii_case(name) {
+                    let value = value.as_array().and_then(|v| v.first()).unwrap_or(value);
+                    return value.as_str().map(str::to_string);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The body as the browser reads it: API Gateway turns a base64 body back into bytes (the
+/// template's `BinaryMediaTypes: ["*/*"]`), then the browser undoes its `Content-Encoding`.
 fn body(response: &Value) -> Value {
-    serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+    use base64::Engine;
+    use std::io::Read;
+    let text = response["body"].as_str().unwrap_or("null");
+    let bytes = if response["isBase64Encoded"] == true {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .expect("a base64 body")
+    } else {
+        text.as_bytes().to_vec()
+    };
+    let mut decoded = Vec::new();
+    match header(response, "content-encoding").as_deref() {
+        Some("br") => {
+            brotli::Decompressor::new(&bytes[..], 4096)
+                .read_to_end(&mut decoded)
+                .expect("a brotli body");
+        }
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_end(&mut decoded)
+                .expect("a gzip body");
+        }
+        _ => decoded = bytes,
+    }
+    serde_json::from_slice(&decoded).unwrap_or(Value::Null)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,6 +254,9 @@ async fn api_gateway_events_run_through_the_same_router() {
     let ready = function.invoke("GET", "/readyz", &[], None).await;
     assert_eq!(ready["statusCode"], 200, "{ready}");
     assert_eq!(body(&ready)["store"], "ok");
+    // The recorded event's browser accepts brotli: the answer is compressed, as binary.
+    assert_eq!(header(&ready, "content-encoding").as_deref(), Some("br"));
+    assert_eq!(ready["isBase64Encoded"], true, "{ready}");
 
     let signed_up = function
         .invoke(

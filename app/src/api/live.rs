@@ -329,7 +329,11 @@ mod tests {
             },
         ] {
             let text = serde_json::to_string(&m).unwrap();
-            assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), m, "{text}");
+            assert_eq!(
+                serde_json::from_str::<ServerMessage>(&text).unwrap(),
+                m,
+                "{text}"
+            );
         }
         // Older servers sent no audio path: the gateway's.
         let hello: ServerMessage =
