@@ -171,6 +171,9 @@ pub fn start(phone: Phone) {
     media::refresh_devices(phone);
     run(phone, Input::Visibility { hidden: hidden() });
     run(phone, Input::Start);
+    // The call set-up's code (split builds): fetched now, while the agent types a number.
+    #[cfg(feature = "split")]
+    let _ = leptos::lazy_preload!(media::offer);
 }
 
 fn hidden() -> bool {
