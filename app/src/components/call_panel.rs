@@ -54,23 +54,26 @@ pub fn CallPanel() -> impl IntoView {
     let call_id = Memo::new(move |_| shown.with(|c| c.as_ref().map(|c| c.id.clone())));
     // Kept here, keyed by call id, so the answer outlives anything below.
     let asked = RwSignal::new(None::<String>);
-    // With `split`, the call screen's code is its own WASM chunk, out of the first load: fetched
-    // as soon as the page is hydrated (the keypad works meanwhile), so it is there by the time
-    // a number is dialled (docs/bench.md, "First load").
-    #[cfg(feature = "split")]
-    Effect::new(move |_| {
-        let _ = leptos::lazy_preload!(call_screen_split);
-    });
     // One screen per call: built when a call appears and kept, elements and all, until another
     // call replaces it. Every part below follows only the fields it shows, so the server
     // re-sending the call (a state change, a mute, the recording) never rebuilds a button
     // between a press and its release.
-    view! { {move || call_id.get().map(|_| call_screen(shown, asked))} }
-}
-
-#[cfg(feature = "split")]
-fn call_screen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) -> impl IntoView {
-    Suspend::new(async move { call_screen_split(shown, asked).await })
+    //
+    // With `split`, the call screen's code is its own WASM chunk, out of the first load: fetched
+    // as soon as the page is hydrated (the keypad works meanwhile), and the screen is built once
+    // it is there, so building it never waits on the network (docs/bench.md, "First load").
+    #[cfg(feature = "split")]
+    let loaded = leptos::lazy_preload!(call_screen_split);
+    #[cfg(feature = "split")]
+    return view! {
+        {move || {
+            (loaded.get() && call_id.get().is_some())
+                .then(|| Suspend::new(call_screen_split(shown, asked)))
+        }}
+    }
+    .into_any();
+    #[cfg(not(feature = "split"))]
+    view! { {move || call_id.get().map(|_| view! { <CallScreen shown asked /> })} }.into_any()
 }
 
 #[cfg(feature = "split")]
@@ -80,11 +83,6 @@ async fn call_screen_split(
     asked: RwSignal<Option<String>>,
 ) -> AnyView {
     view! { <CallScreen shown asked /> }.into_any()
-}
-
-#[cfg(not(feature = "split"))]
-fn call_screen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) -> impl IntoView {
-    view! { <CallScreen shown asked /> }
 }
 
 #[component]
