@@ -170,3 +170,33 @@ test("'Not now' stays answered when the call is re-sent by a mute and an unmute"
   await page.getByTestId("end-call").click();
   await expect(page.getByTestId("call-panel")).toHaveAttribute("data-state", "ended");
 });
+
+test.describe("the call screen's code arriving late", () => {
+  // The page's own requests only: a service worker's fetches would pass by the route below.
+  test.use({ serviceWorkers: "block" });
+
+  test("a call dialled before the call screen's code has arrived gets its screen when the code does", async ({ page }) => {
+    test.setTimeout(60_000);
+    await signUp(page);
+    // The split build's call screen chunk (app/src/components/call_panel.rs) held back until released.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = false;
+    await page.route(/\/pkg\/split_call_screen_split_[^/]*\.wasm$/, async (route) => {
+      asked = true;
+      await held;
+      await route.continue();
+    });
+    await dial(page, ECHO);
+    // The call goes ahead without its screen meanwhile (the server answers with its state).
+    await expect.poll(() => asked).toBe(true);
+    await page.waitForTimeout(1500);
+    await expect(page.getByTestId("call-panel")).toHaveCount(0);
+    release();
+    const panel = page.getByTestId("call-panel");
+    await expect(panel).toHaveAttribute("data-state", /ringing|connected/, { timeout: 15_000 });
+    await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
+    await page.getByTestId("end-call").click();
+    await expect(panel).toHaveAttribute("data-state", "ended");
+  });
+});
