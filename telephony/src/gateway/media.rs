@@ -1,21 +1,27 @@
-//! Media workers: a fixed set (one per core), each owning one UDP socket toward browsers and
-//! one toward the trunk, shared by all its calls, and driving all their str0m sessions and
+//! Media workers: a fixed set (one thread per core), each owning one UDP socket toward browsers
+//! and one toward the trunk, shared by all its calls, and driving all their str0m sessions and
 //! sans-IO [`Bridge`]s on one timer. A datagram finds its call through [`Demux`]; a readable
 //! socket is drained in one go, so under load one wake-up carries many packets instead of one
-//! task wake-up per packet per call. The calls' SIP sides stay in their own tasks
+//! task wake-up per packet per call. Each worker waits in its own `epoll` (mio), not in the
+//! async runtime: a packet wakes exactly the thread that handles it, without the runtime's
+//! hand-over between its threads. The calls' SIP sides stay in their own tasks
 //! ([`super::leg`]), which tell the worker what changes ([`MediaCommand`]).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use mio::net::UdpSocket;
+use mio::{Events, Interest, Poll, Token, Waker};
 
 use str0m::format::{Codec, CodecExtra};
 use str0m::media::{Frequency, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input as RtcInput, Output as RtcOutput, Rtc};
-use tokio::net::UdpSocket;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::bridge::{self, Bridge, RecordControl, TrunkMedia};
@@ -33,6 +39,13 @@ const DATAGRAM_MAX: usize = 2048;
 /// this much later.
 const IMMEDIATE_TIMEOUTS: u32 = 4;
 const TIMER_MIN: Duration = Duration::from_millis(1);
+/// The longest a worker waits without looking at its commands (it stops once the gateway and
+/// every call have dropped their handles, which a closed channel alone cannot wake it for).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+const BROWSER: Token = Token(0);
+const TRUNK: Token = Token(1);
+const COMMANDS: Token = Token(2);
 
 /// One call's media, as the worker drives it.
 pub(crate) struct MediaLeg {
@@ -73,6 +86,7 @@ pub(crate) enum ToWorker {
 #[derive(Clone)]
 pub(crate) struct WorkerHandle {
     pub to: mpsc::UnboundedSender<ToWorker>,
+    waker: Arc<Waker>,
     pub browser_port: u16,
     pub trunk_port: u16,
 }
@@ -80,23 +94,24 @@ pub(crate) struct WorkerHandle {
 impl WorkerHandle {
     pub(crate) fn send(&self, message: ToWorker) {
         // A worker only stops once the gateway and every call are gone.
-        if self.to.send(message).is_err() {
+        if self.to.send(message).is_err() || self.waker.wake().is_err() {
             tracing::debug!("message for a media worker that has stopped");
         }
     }
 }
 
 /// One media worker per core, each on two ports of the range (browser side, trunk side).
-pub(crate) async fn start_workers(m: &MediaConfig) -> Result<Vec<WorkerHandle>, GatewayError> {
+pub(crate) fn start_workers(m: &MediaConfig) -> Result<Vec<WorkerHandle>, GatewayError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut ports = m.port_min..=m.port_max;
     let mut workers = Vec::with_capacity(cores);
     for _ in 0..cores {
-        let browser = bind_next(m, &mut ports).await;
-        let trunk = bind_next(m, &mut ports).await;
+        let browser = bind_next(m, &mut ports);
+        let trunk = bind_next(m, &mut ports);
         match (browser, trunk) {
             (Ok(browser), Ok(trunk)) => {
-                workers.push(Worker::spawn(browser, trunk, m.loopback_only))
+                let worker = Worker::spawn(browser, trunk, m.loopback_only);
+                workers.push(worker.map_err(|e| GatewayError::MediaWorker(e.to_string()))?);
             }
             // A range too small for every core still serves with the workers it has.
             _ if !workers.is_empty() => break,
@@ -106,13 +121,26 @@ pub(crate) async fn start_workers(m: &MediaConfig) -> Result<Vec<WorkerHandle>, 
     Ok(workers)
 }
 
+/// Receive and send buffers of a shared socket: all of a worker's calls queue there while it
+/// is busy or descheduled (500 calls fill the default 208 KiB in about 20 ms). The kernel caps
+/// the size at `net.core.rmem_max`/`wmem_max`.
+const SOCKET_BUFFER: usize = 4 << 20;
+
 /// A socket on the next free port of what is left of the range.
-async fn bind_next(
+fn bind_next(
     m: &MediaConfig,
     ports: &mut std::ops::RangeInclusive<u16>,
 ) -> Result<UdpSocket, GatewayError> {
     for port in ports.by_ref() {
-        if let Ok(socket) = UdpSocket::bind((m.bind_ip, port)).await {
+        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(m.bind_ip, port)) {
+            let sock = socket2::SockRef::from(&socket);
+            // Smaller buffers only lose packets sooner under load: not a reason to fail.
+            if let Err(e) = sock
+                .set_recv_buffer_size(SOCKET_BUFFER)
+                .and_then(|()| sock.set_send_buffer_size(SOCKET_BUFFER))
+            {
+                tracing::warn!(error = %e, "media socket buffers keep their default size");
+            }
             return Ok(socket);
         }
     }
@@ -148,10 +176,20 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// A worker on the two sockets; it runs until every handle to it is dropped.
-    pub(crate) fn spawn(browser: UdpSocket, trunk: UdpSocket, loopback_only: bool) -> WorkerHandle {
-        let browser_port = browser.local_addr().map(|a| a.port()).unwrap_or(0);
-        let trunk_port = trunk.local_addr().map(|a| a.port()).unwrap_or(0);
+    /// A worker thread on the two sockets; it runs until every handle to it is dropped.
+    fn spawn(
+        mut browser: UdpSocket,
+        mut trunk: UdpSocket,
+        loopback_only: bool,
+    ) -> std::io::Result<WorkerHandle> {
+        let browser_port = browser.local_addr()?.port();
+        let trunk_port = trunk.local_addr()?.port();
+        let poll = Poll::new()?;
+        poll.registry()
+            .register(&mut browser, BROWSER, Interest::READABLE)?;
+        poll.registry()
+            .register(&mut trunk, TRUNK, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), COMMANDS)?);
         let (to, commands) = mpsc::unbounded_channel();
         let worker = Worker {
             sockets: Sockets {
@@ -165,48 +203,68 @@ impl Worker {
             timers: BinaryHeap::new(),
             buffer: vec![0; DATAGRAM_MAX].into_boxed_slice(),
         };
-        tokio::spawn(worker.run());
-        WorkerHandle {
+        std::thread::Builder::new()
+            .name("media-worker".into())
+            .spawn(move || worker.run(poll))?;
+        Ok(WorkerHandle {
             to,
+            waker,
             browser_port,
             trunk_port,
-        }
+        })
     }
 
-    async fn run(mut self) {
-        let far = Instant::now() + Duration::from_secs(3600);
-        let timer = tokio::time::sleep_until(far.into());
-        tokio::pin!(timer);
-        let mut armed = far;
+    fn run(mut self, mut poll: Poll) {
+        let mut events = Events::with_capacity(16);
+        // Sockets read to the burst's end may hold more: looked at again without waiting.
+        let (mut browser_more, mut trunk_more) = (false, false);
         loop {
-            let next = self
-                .timers
-                .peek()
-                .map(|Reverse((at, _))| *at)
-                .unwrap_or(far);
-            if next != armed {
-                timer.as_mut().reset(next.into());
-                armed = next;
+            let now = Instant::now();
+            let wait = if browser_more || trunk_more {
+                Duration::ZERO
+            } else {
+                let next = self.timers.peek().map(|Reverse((at, _))| *at);
+                next.map_or(IDLE_WAIT, |at| at.saturating_duration_since(now))
+                    .min(IDLE_WAIT)
+            };
+            if let Err(e) = poll.poll(&mut events, Some(wait)) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(error = %e, "media worker cannot wait for its sockets");
+                break;
             }
-            tokio::select! {
-                c = self.commands.recv() => match c {
-                    Some(c) => self.on_command(c),
-                    None => break,
-                },
-                r = self.sockets.browser.readable() => {
-                    if r.is_err() { break; }
-                    self.read_browser();
+            for event in events.iter() {
+                match event.token() {
+                    BROWSER => browser_more = true,
+                    TRUNK => trunk_more = true,
+                    _ => {}
                 }
-                r = self.sockets.trunk.readable() => {
-                    if r.is_err() { break; }
-                    self.read_trunk();
-                }
-                _ = &mut timer => {}
+            }
+            if browser_more {
+                browser_more = self.read_browser();
+            }
+            if trunk_more {
+                trunk_more = self.read_trunk();
+            }
+            if !self.take_commands() {
+                break;
             }
             self.fire_due(Instant::now());
         }
         for id in self.legs.keys().copied().collect::<Vec<_>>() {
             self.close(id);
+        }
+    }
+
+    /// Performs the calls' commands; false once every handle to the worker is gone.
+    fn take_commands(&mut self) -> bool {
+        loop {
+            match self.commands.try_recv() {
+                Ok(c) => self.on_command(c),
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            }
         }
     }
 
@@ -237,11 +295,12 @@ impl Worker {
         }
     }
 
-    fn read_browser(&mut self) {
+    /// Reads and handles what the browser socket holds; true if the burst ended first.
+    fn read_browser(&mut self) -> bool {
         for _ in 0..READ_BURST {
-            let (n, source) = match self.sockets.browser.try_recv_from(&mut self.buffer) {
+            let (n, source) = match self.sockets.browser.recv_from(&mut self.buffer) {
                 Ok(r) => r,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
                 Err(_) => continue, // an ICMP error for an earlier send: nothing to do
             };
             if self.sockets.loopback_only && !source.ip().is_loopback() {
@@ -276,13 +335,15 @@ impl Worker {
             }
             self.settle(id, now);
         }
+        true
     }
 
-    fn read_trunk(&mut self) {
+    /// Reads and handles what the trunk socket holds; true if the burst ended first.
+    fn read_trunk(&mut self) -> bool {
         for _ in 0..READ_BURST {
-            let (n, source) = match self.sockets.trunk.try_recv_from(&mut self.buffer) {
+            let (n, source) = match self.sockets.trunk.recv_from(&mut self.buffer) {
                 Ok(r) => r,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
                 Err(_) => continue,
             };
             let Some(id) = self.demux.trunk_leg(source) else {
@@ -299,6 +360,7 @@ impl Worker {
             slot.leg.bridge.handle_input(input, now);
             self.settle(id, now);
         }
+        true
     }
 
     /// Runs every leg whose deadline has come.
@@ -435,7 +497,7 @@ impl Slot {
                 Ok(RtcOutput::Timeout(t)) => return Ok(t),
                 Ok(RtcOutput::Transmit(t)) => {
                     // UDP: a datagram the kernel cannot take now is lost like any other.
-                    let _ = sockets.browser.try_send_to(&t.contents, t.destination);
+                    let _ = sockets.browser.send_to(&t.contents, t.destination);
                 }
                 Ok(RtcOutput::Event(e)) => self.on_rtc_event(e, sockets),
                 Err(e) => return Err(format!("browser media: {e}")),
@@ -455,7 +517,7 @@ impl Slot {
                     destination,
                     packet,
                 } => {
-                    let _ = sockets.trunk.try_send_to(&packet, destination);
+                    let _ = sockets.trunk.send_to(&packet, destination);
                 }
                 bridge::Output::ToBrowser { timestamp, payload } => {
                     let (mid, pt) = (self.leg.mid, self.leg.pt);

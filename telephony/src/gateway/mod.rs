@@ -143,6 +143,8 @@ pub enum GatewayError {
     NoCommonCodec,
     #[error("no free media port in {0}-{1}")]
     NoMediaPort(u16, u16),
+    #[error("a media worker cannot start: {0}")]
+    MediaWorker(String),
     #[error("the trunk address {0} cannot be resolved")]
     TrunkUnresolvable(String),
     #[error(transparent)]
@@ -325,7 +327,7 @@ impl Gateway {
             .dtls_provider
             .generate_certificate()
             .ok_or_else(|| GatewayError::Sip(SipError::Stack("no DTLS certificate".into())))?;
-        let workers = start_workers(&config.media).await?;
+        let workers = start_workers(&config.media)?;
         let gateway = Arc::new(Gateway {
             workers,
             next_leg: AtomicU64::new(0),
