@@ -1,7 +1,6 @@
-//! Which call a datagram on a shared media socket belongs to. Browser side: a STUN check names
-//! the call by our ICE username fragment (RFC 8445 §7.2.2: `USERNAME` is `ours:theirs`), and
-//! every address a check came from then names it for DTLS and SRTP. Trunk side: the address the
-//! trunk's SDP names (the bridge takes media from nowhere else anyway).
+//! Which call a datagram on a worker's shared browser socket belongs to: a STUN check names the
+//! call by our ICE username fragment (RFC 8445 §7.2.2: `USERNAME` is `ours:theirs`), and every
+//! address a check came from then names it for DTLS and SRTP.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -41,7 +40,6 @@ pub(crate) fn stun_local_ufrag(datagram: &[u8]) -> Option<&str> {
 pub(crate) struct Demux {
     by_ufrag: HashMap<String, LegId>,
     by_browser: HashMap<SocketAddr, LegId>,
-    by_trunk: HashMap<SocketAddr, LegId>,
 }
 
 impl Demux {
@@ -63,39 +61,8 @@ impl Demux {
         self.by_browser.insert(source, id) != Some(id)
     }
 
-    pub(crate) fn trunk_leg(&self, source: SocketAddr) -> Option<LegId> {
-        self.by_trunk.get(&source).copied()
-    }
-
-    /// The trunk's media moved (or first became known): `old` no longer names the leg.
-    pub(crate) fn set_trunk(
-        &mut self,
-        id: LegId,
-        old: Option<SocketAddr>,
-        new: Option<SocketAddr>,
-    ) {
-        if let Some(old) = old {
-            self.forget_trunk(id, old);
-        }
-        if let Some(new) = new {
-            self.by_trunk.insert(new, id);
-        }
-    }
-
-    fn forget_trunk(&mut self, id: LegId, address: SocketAddr) {
-        if self.by_trunk.get(&address) == Some(&id) {
-            self.by_trunk.remove(&address);
-        }
-    }
-
     /// Forgets everything that names the leg (an address another leg took since stays).
-    pub(crate) fn remove_leg(
-        &mut self,
-        id: LegId,
-        ufrag: &str,
-        browser: &[SocketAddr],
-        trunk: Option<SocketAddr>,
-    ) {
+    pub(crate) fn remove_leg(&mut self, id: LegId, ufrag: &str, browser: &[SocketAddr]) {
         if self.by_ufrag.get(ufrag) == Some(&id) {
             self.by_ufrag.remove(ufrag);
         }
@@ -103,9 +70,6 @@ impl Demux {
             if self.by_browser.get(address) == Some(&id) {
                 self.by_browser.remove(address);
             }
-        }
-        if let Some(address) = trunk {
-            self.forget_trunk(id, address);
         }
     }
 }
@@ -158,10 +122,9 @@ mod tests {
         d.add_leg(2, "two");
         d.learn_browser(1, a);
         d.learn_browser(2, a); // the port was reused by a newer call
-        d.remove_leg(1, "one", &[a], None);
+        d.remove_leg(1, "one", &[a]);
         assert_eq!(d.browser_leg(a, &[0x80; 12]), Some(2));
-        d.set_trunk(2, None, Some(a));
-        d.set_trunk(2, Some(a), Some("127.0.0.1:6000".parse().unwrap()));
-        assert_eq!(d.trunk_leg(a), None);
+        d.remove_leg(2, "two", &[a]);
+        assert_eq!(d.browser_leg(a, &[0x80; 12]), None);
     }
 }

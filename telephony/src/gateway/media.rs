@@ -1,8 +1,11 @@
-//! Media workers: a fixed set (one thread per core), each owning one UDP socket toward browsers
-//! and one toward the trunk, shared by all its calls, and driving all their str0m sessions and
-//! sans-IO [`Bridge`]s on one timer. A datagram finds its call through [`Demux`]; a readable
-//! socket is drained in one go, so under load one wake-up carries many packets instead of one
-//! task wake-up per packet per call. Each worker waits in its own `epoll` (mio), not in the
+//! Media workers: a fixed set (one thread per core), each owning one UDP socket toward browsers,
+//! shared by all its calls, and its calls' sockets toward the trunk, and driving all their str0m
+//! sessions and sans-IO [`Bridge`]s on one timer. A browser datagram finds its call through
+//! [`Demux`]; the trunk side keeps a port per call, because a trunk may send every call's media
+//! from one address (sipp's RTP echo does), so neither the source nor the SSRC (not known
+//! before the first packet) could name the call. Readable sockets are drained in one go and
+//! read and sent in batches ([`super::batch_io`]), so under load one wake-up carries many
+//! packets instead of one task wake-up per packet per call. Each worker waits in its own `epoll` (mio), not in the
 //! async runtime: a packet wakes exactly the thread that handles it, without the runtime's
 //! hand-over between its threads. The calls' SIP sides stay in their own tasks
 //! ([`super::leg`]), which tell the worker what changes ([`MediaCommand`]).
@@ -11,11 +14,12 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::UdpSocket;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use str0m::format::{Codec, CodecExtra};
 use str0m::media::{Frequency, MediaTime, Mid, Pt};
@@ -24,6 +28,7 @@ use str0m::{Event, IceConnectionState, Input as RtcInput, Output as RtcOutput, R
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch_io::{RecvBatch, SendBatch, BATCH};
 use super::bridge::{self, Bridge, RecordControl, TrunkMedia};
 use super::demux::{Demux, LegId};
 use super::{GatewayError, LegEvent, MediaConfig, RecordCommand};
@@ -32,8 +37,6 @@ use crate::recording::RecordedAudio;
 
 /// Datagrams read per readable socket before the timer and the other socket get a turn.
 const READ_BURST: usize = 256;
-/// Large enough for any datagram a browser or trunk sends us (DTLS records included).
-const DATAGRAM_MAX: usize = 2048;
 /// str0m usually wants its next timeout at once after media was written: handled in place a few
 /// times in a row, then (a timeout that never moves must not spin) on the timer, at least
 /// this much later.
@@ -44,8 +47,9 @@ const TIMER_MIN: Duration = Duration::from_millis(1);
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 const BROWSER: Token = Token(0);
-const TRUNK: Token = Token(1);
-const COMMANDS: Token = Token(2);
+const COMMANDS: Token = Token(1);
+/// A call's trunk socket is registered as this plus its number.
+const FIRST_LEG: usize = 2;
 
 /// One call's media, as the worker drives it.
 pub(crate) struct MediaLeg {
@@ -59,6 +63,8 @@ pub(crate) struct MediaLeg {
     /// IP) the socket's own address differs, and str0m would drop every check.
     pub candidate: SocketAddr,
     pub bridge: Bridge,
+    /// The call's own socket toward the trunk.
+    pub trunk: UdpSocket,
     pub events: mpsc::UnboundedSender<LegEvent>,
     /// Dropped when the media ends on its own (str0m failed): the call's task then ends too.
     pub _ended: oneshot::Sender<()>,
@@ -88,7 +94,6 @@ pub(crate) struct WorkerHandle {
     pub to: mpsc::UnboundedSender<ToWorker>,
     waker: Arc<Waker>,
     pub browser_port: u16,
-    pub trunk_port: u16,
 }
 
 impl WorkerHandle {
@@ -100,22 +105,28 @@ impl WorkerHandle {
     }
 }
 
-/// One media worker per core, each on two ports of the range (browser side, trunk side).
+/// One media worker per core, each on one port of the range (the browser side).
 pub(crate) fn start_workers(m: &MediaConfig) -> Result<Vec<WorkerHandle>, GatewayError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut ports = m.port_min..=m.port_max;
     let mut workers = Vec::with_capacity(cores);
+    let mut port = m.port_min;
     for _ in 0..cores {
-        let browser = bind_next(m, &mut ports);
-        let trunk = bind_next(m, &mut ports);
-        match (browser, trunk) {
-            (Ok(browser), Ok(trunk)) => {
-                let worker = Worker::spawn(browser, trunk, m.loopback_only);
+        match bind_from(m, &mut port) {
+            Ok(browser) => {
+                let buffered = socket2::SockRef::from(&browser);
+                // Smaller buffers only lose packets sooner under load: not a reason to fail.
+                if let Err(e) = buffered
+                    .set_recv_buffer_size(SOCKET_BUFFER)
+                    .and_then(|()| buffered.set_send_buffer_size(SOCKET_BUFFER))
+                {
+                    tracing::warn!(error = %e, "media socket buffers keep their default size");
+                }
+                let worker = Worker::spawn(browser, m.loopback_only);
                 workers.push(worker.map_err(|e| GatewayError::MediaWorker(e.to_string()))?);
             }
             // A range too small for every core still serves with the workers it has.
-            _ if !workers.is_empty() => break,
-            (Err(e), _) | (_, Err(e)) => return Err(e),
+            Err(_) if !workers.is_empty() => break,
+            Err(e) => return Err(e),
         }
     }
     Ok(workers)
@@ -126,21 +137,27 @@ pub(crate) fn start_workers(m: &MediaConfig) -> Result<Vec<WorkerHandle>, Gatewa
 /// the size at `net.core.rmem_max`/`wmem_max`.
 const SOCKET_BUFFER: usize = 4 << 20;
 
-/// A socket on the next free port of what is left of the range.
-fn bind_next(
-    m: &MediaConfig,
-    ports: &mut std::ops::RangeInclusive<u16>,
-) -> Result<UdpSocket, GatewayError> {
-    for port in ports.by_ref() {
+/// A socket on the first free port from `*port` up; `*port` moves past it.
+fn bind_from(m: &MediaConfig, port: &mut u16) -> Result<UdpSocket, GatewayError> {
+    while *port <= m.port_max && *port >= m.port_min {
+        let p = *port;
+        *port = port.wrapping_add(1);
+        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(m.bind_ip, p)) {
+            return Ok(socket);
+        }
+    }
+    Err(GatewayError::NoMediaPort(m.port_min, m.port_max))
+}
+
+/// A call's trunk socket on the next free port of the range (`next` turns through it; ports
+/// the workers or earlier calls hold are skipped).
+pub(crate) fn trunk_socket(m: &MediaConfig, next: &AtomicU32) -> Result<UdpSocket, GatewayError> {
+    let (lo, hi) = (m.port_min as u32, m.port_max as u32);
+    let span = hi.saturating_sub(lo) + 1;
+    for _ in 0..span {
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        let port = (lo + n % span) as u16;
         if let Ok(socket) = UdpSocket::bind(SocketAddr::new(m.bind_ip, port)) {
-            let sock = socket2::SockRef::from(&socket);
-            // Smaller buffers only lose packets sooner under load: not a reason to fail.
-            if let Err(e) = sock
-                .set_recv_buffer_size(SOCKET_BUFFER)
-                .and_then(|()| sock.set_send_buffer_size(SOCKET_BUFFER))
-            {
-                tracing::warn!(error = %e, "media socket buffers keep their default size");
-            }
             return Ok(socket);
         }
     }
@@ -162,46 +179,57 @@ struct Slot {
 /// Where a worker's datagrams go out.
 struct Sockets {
     browser: UdpSocket,
-    trunk: UdpSocket,
     loopback_only: bool,
+    to_browser: SendBatch,
+}
+
+impl Sockets {
+    fn send_browser(&mut self, destination: SocketAddr, datagram: &[u8]) {
+        self.to_browser.push(destination, datagram);
+        if self.to_browser.is_full() {
+            self.to_browser.flush(&self.browser);
+        }
+    }
+
+    /// Sends what is queued: after each batch read, and before the worker waits.
+    fn flush(&mut self) {
+        self.to_browser.flush(&self.browser);
+    }
 }
 
 pub(crate) struct Worker {
     sockets: Sockets,
+    /// Where the calls' trunk sockets are registered.
+    registry: Registry,
     commands: mpsc::UnboundedReceiver<ToWorker>,
     legs: HashMap<LegId, Slot>,
     demux: Demux,
     timers: BinaryHeap<Reverse<(Instant, LegId)>>,
-    buffer: Box<[u8]>,
+    received: RecvBatch,
 }
 
 impl Worker {
-    /// A worker thread on the two sockets; it runs until every handle to it is dropped.
-    fn spawn(
-        mut browser: UdpSocket,
-        mut trunk: UdpSocket,
-        loopback_only: bool,
-    ) -> std::io::Result<WorkerHandle> {
+    /// A worker thread on the browser socket; it runs until every handle to it is dropped.
+    fn spawn(mut browser: UdpSocket, loopback_only: bool) -> std::io::Result<WorkerHandle> {
         let browser_port = browser.local_addr()?.port();
-        let trunk_port = trunk.local_addr()?.port();
         let poll = Poll::new()?;
         poll.registry()
             .register(&mut browser, BROWSER, Interest::READABLE)?;
-        poll.registry()
-            .register(&mut trunk, TRUNK, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), COMMANDS)?);
+        let registry = poll.registry().try_clone()?;
         let (to, commands) = mpsc::unbounded_channel();
         let worker = Worker {
             sockets: Sockets {
                 browser,
-                trunk,
                 loopback_only,
+                to_browser: SendBatch::default(),
             },
+            registry,
             commands,
             legs: HashMap::new(),
             demux: Demux::default(),
             timers: BinaryHeap::new(),
-            buffer: vec![0; DATAGRAM_MAX].into_boxed_slice(),
+            received: RecvBatch::new(),
         };
         std::thread::Builder::new()
             .name("media-worker".into())
@@ -210,17 +238,16 @@ impl Worker {
             to,
             waker,
             browser_port,
-            trunk_port,
         })
     }
 
     fn run(mut self, mut poll: Poll) {
-        let mut events = Events::with_capacity(16);
-        // Sockets read to the burst's end may hold more: looked at again without waiting.
-        let (mut browser_more, mut trunk_more) = (false, false);
+        let mut events = Events::with_capacity(256);
+        // The browser socket read to the burst's end may hold more: read again without waiting.
+        let mut browser_more = false;
         loop {
             let now = Instant::now();
-            let wait = if browser_more || trunk_more {
+            let wait = if browser_more {
                 Duration::ZERO
             } else {
                 let next = self.timers.peek().map(|Reverse((at, _))| *at);
@@ -234,27 +261,27 @@ impl Worker {
                 tracing::error!(error = %e, "media worker cannot wait for its sockets");
                 break;
             }
+            // New calls first: the browser's first check may come in the same wake-up.
+            if !self.take_commands() {
+                break;
+            }
             for event in events.iter() {
                 match event.token() {
                     BROWSER => browser_more = true,
-                    TRUNK => trunk_more = true,
-                    _ => {}
+                    COMMANDS => {}
+                    Token(n) => self.read_trunk((n - FIRST_LEG) as LegId),
                 }
             }
             if browser_more {
                 browser_more = self.read_browser();
             }
-            if trunk_more {
-                trunk_more = self.read_trunk();
-            }
-            if !self.take_commands() {
-                break;
-            }
             self.fire_due(Instant::now());
+            self.sockets.flush();
         }
         for id in self.legs.keys().copied().collect::<Vec<_>>() {
             self.close(id);
         }
+        self.sockets.flush();
     }
 
     /// Performs the calls' commands; false once every handle to the worker is gone.
@@ -271,7 +298,17 @@ impl Worker {
     fn on_command(&mut self, c: ToWorker) {
         let now = Instant::now();
         match c {
-            ToWorker::Open(id, leg) => {
+            ToWorker::Open(id, mut leg) => {
+                let token = Token(id as usize + FIRST_LEG);
+                if let Err(e) = self
+                    .registry
+                    .register(&mut leg.trunk, token, Interest::READABLE)
+                {
+                    // Dropping the leg ends the call's task too.
+                    let detail = format!("trunk media socket: {e}");
+                    leg.emit(LegEvent::Failed { detail });
+                    return;
+                }
                 self.demux.add_leg(id, &leg.ufrag);
                 let slot = Slot {
                     leg,
@@ -288,7 +325,7 @@ impl Worker {
                 let Some(slot) = self.legs.get_mut(&id) else {
                     return;
                 };
-                slot.command(command, now, &mut self.demux, id);
+                slot.command(command, now);
                 self.settle(id, now);
             }
             ToWorker::Close(id) => self.close(id),
@@ -297,70 +334,82 @@ impl Worker {
 
     /// Reads and handles what the browser socket holds; true if the burst ended first.
     fn read_browser(&mut self) -> bool {
-        for _ in 0..READ_BURST {
-            let (n, source) = match self.sockets.browser.recv_from(&mut self.buffer) {
-                Ok(r) => r,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
-                Err(_) => continue, // an ICMP error for an earlier send: nothing to do
-            };
-            if self.sockets.loopback_only && !source.ip().is_loopback() {
-                continue;
+        for _ in 0..READ_BURST / BATCH {
+            match self.received.recv(&self.sockets.browser) {
+                Ok(0) => return false,
+                Ok(n) => (0..n).for_each(|i| self.on_browser_datagram(i)),
+                Err(_) => {} // an ICMP error for an earlier send: nothing to do
             }
-            let datagram = &self.buffer[..n];
-            let Some(id) = self.demux.browser_leg(source, datagram) else {
-                continue;
-            };
-            let Some(slot) = self.legs.get_mut(&id) else {
-                continue;
-            };
-            let now = Instant::now();
-            let Ok(contents) = datagram.try_into() else {
-                continue;
-            };
-            let input = RtcInput::Receive(
-                now,
-                Receive {
-                    proto: Protocol::Udp,
-                    source,
-                    destination: slot.leg.candidate,
-                    contents,
-                },
-            );
-            if !slot.leg.rtc.accepts(&input) {
-                continue;
-            }
-            slot.rtc_input(input);
-            if !slot.browser_sources.contains(&source) && self.demux.learn_browser(id, source) {
-                slot.browser_sources.push(source);
-            }
-            self.settle(id, now);
+            self.sockets.flush();
         }
         true
     }
 
-    /// Reads and handles what the trunk socket holds; true if the burst ended first.
-    fn read_trunk(&mut self) -> bool {
-        for _ in 0..READ_BURST {
-            let (n, source) = match self.sockets.trunk.recv_from(&mut self.buffer) {
-                Ok(r) => r,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
-                Err(_) => continue,
-            };
-            let Some(id) = self.demux.trunk_leg(source) else {
-                continue;
-            };
-            let Some(slot) = self.legs.get_mut(&id) else {
-                continue;
-            };
-            let now = Instant::now();
-            let input = bridge::Input::TrunkDatagram {
-                source,
-                contents: &self.buffer[..n],
-            };
-            slot.leg.bridge.handle_input(input, now);
-            self.settle(id, now);
+    fn on_browser_datagram(&mut self, i: usize) {
+        let Some((source, datagram)) = self.received.get(i) else {
+            return;
+        };
+        if self.sockets.loopback_only && !source.ip().is_loopback() {
+            return;
         }
-        true
+        let Some(id) = self.demux.browser_leg(source, datagram) else {
+            return;
+        };
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        let Ok(contents) = datagram.try_into() else {
+            return;
+        };
+        let input = RtcInput::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: slot.leg.candidate,
+                contents,
+            },
+        );
+        if !slot.leg.rtc.accepts(&input) {
+            return;
+        }
+        slot.rtc_input(input);
+        if !slot.browser_sources.contains(&source) && self.demux.learn_browser(id, source) {
+            slot.browser_sources.push(source);
+        }
+        self.settle(id, now);
+    }
+
+    /// Reads and handles everything the call's trunk socket holds (one call's media: never a
+    /// long backlog).
+    fn read_trunk(&mut self, id: LegId) {
+        loop {
+            let Some(slot) = self.legs.get(&id) else {
+                return;
+            };
+            let n = match self.received.recv(&slot.leg.trunk) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(_) => continue, // an ICMP error for an earlier send: nothing to do
+            };
+            for i in 0..n {
+                self.on_trunk_datagram(id, i);
+            }
+        }
+    }
+
+    fn on_trunk_datagram(&mut self, id: LegId, i: usize) {
+        let Some((source, contents)) = self.received.get(i) else {
+            return;
+        };
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        let input = bridge::Input::TrunkDatagram { source, contents };
+        slot.leg.bridge.handle_input(input, now);
+        self.settle(id, now);
     }
 
     /// Runs every leg whose deadline has come.
@@ -394,8 +443,8 @@ impl Worker {
         let mut immediate = 0;
         let rtc_timeout = loop {
             // The bridge first: frames it wrote to the browser leg go out in str0m's drain.
-            slot.drain_bridge(&self.sockets);
-            match slot.drain_rtc(&self.sockets) {
+            slot.drain_bridge();
+            match slot.drain_rtc(&mut self.sockets) {
                 Ok(t) if t <= now && immediate < IMMEDIATE_TIMEOUTS => {
                     immediate += 1;
                     slot.rtc_input(RtcInput::Timeout(now));
@@ -427,11 +476,11 @@ impl Worker {
         slot.leg
             .bridge
             .handle_input(bridge::Input::Record(RecordControl::Stop), now);
-        slot.drain_bridge(&self.sockets);
+        slot.drain_bridge();
         slot.leg.rtc.disconnect();
-        let trunk = slot.leg.bridge.trunk_media().map(|m| m.remote);
+        let _ = self.registry.deregister(&mut slot.leg.trunk);
         self.demux
-            .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources, trunk);
+            .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
     }
 }
 
@@ -451,16 +500,13 @@ impl Slot {
         }
     }
 
-    fn command(&mut self, c: MediaCommand, now: Instant, demux: &mut Demux, id: LegId) {
+    fn command(&mut self, c: MediaCommand, now: Instant) {
         let bridge = &mut self.leg.bridge;
         match c {
             MediaCommand::Ringback(on) => bridge.handle_input(bridge::Input::Ringback(on), now),
             MediaCommand::Answered => bridge.handle_input(bridge::Input::Answered, now),
             MediaCommand::TrunkMedia(media) => {
-                let old = bridge.trunk_media().map(|m| m.remote);
-                bridge.handle_input(bridge::Input::TrunkMedia(media), now);
-                let new = bridge.trunk_media().map(|m| m.remote);
-                demux.set_trunk(id, old, new);
+                bridge.handle_input(bridge::Input::TrunkMedia(media), now)
             }
             MediaCommand::Callee(callee) => {
                 bridge.handle_input(bridge::Input::Callee(&callee), now)
@@ -491,22 +537,21 @@ impl Slot {
     }
 
     /// Runs str0m until it wants to wait; returns when it next needs time.
-    fn drain_rtc(&mut self, sockets: &Sockets) -> Result<Instant, String> {
+    fn drain_rtc(&mut self, sockets: &mut Sockets) -> Result<Instant, String> {
         loop {
             match self.leg.rtc.poll_output() {
                 Ok(RtcOutput::Timeout(t)) => return Ok(t),
                 Ok(RtcOutput::Transmit(t)) => {
-                    // UDP: a datagram the kernel cannot take now is lost like any other.
-                    let _ = sockets.browser.send_to(&t.contents, t.destination);
+                    sockets.send_browser(t.destination, &t.contents);
                 }
-                Ok(RtcOutput::Event(e)) => self.on_rtc_event(e, sockets),
+                Ok(RtcOutput::Event(e)) => self.on_rtc_event(e),
                 Err(e) => return Err(format!("browser media: {e}")),
             }
         }
     }
 
     /// Performs what the bridge wants done, noting when it next needs the time.
-    fn drain_bridge(&mut self, sockets: &Sockets) {
+    fn drain_bridge(&mut self) {
         loop {
             match self.leg.bridge.poll_output() {
                 bridge::Output::Timeout(at) => {
@@ -517,7 +562,8 @@ impl Slot {
                     destination,
                     packet,
                 } => {
-                    let _ = sockets.trunk.send_to(&packet, destination);
+                    // UDP: a datagram the kernel cannot take now is lost like any other.
+                    let _ = self.leg.trunk.send_to(&packet, destination);
                 }
                 bridge::Output::ToBrowser { timestamp, payload } => {
                     let (mid, pt) = (self.leg.mid, self.leg.pt);
@@ -545,7 +591,7 @@ impl Slot {
         }
     }
 
-    fn on_rtc_event(&mut self, e: Event, sockets: &Sockets) {
+    fn on_rtc_event(&mut self, e: Event) {
         let now = Instant::now();
         match e {
             Event::Connected => self.leg.emit(LegEvent::BrowserConnected),
@@ -563,7 +609,7 @@ impl Slot {
                         duration: t.duration,
                     };
                     self.leg.bridge.handle_input(input, now);
-                    self.drain_bridge(sockets);
+                    self.drain_bridge();
                     return;
                 }
                 let law = match G711::from_payload_type(*d.pt) {
@@ -582,7 +628,7 @@ impl Slot {
                 };
                 self.leg.bridge.handle_input(input, now);
                 // Straight to the trunk, not after str0m's next wait.
-                self.drain_bridge(sockets);
+                self.drain_bridge();
             }
             _ => {}
         }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ use crate::recording::{PauseMode, RecordedAudio};
 use crate::sip::{SipEndpoint, SipError};
 use crate::tasks::redact_numbers;
 
+mod batch_io;
 pub mod bridge;
 mod demux;
 pub mod digits;
@@ -39,7 +40,7 @@ mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
 use leg::Leg;
-use media::{start_workers, MediaLeg, ToWorker, WorkerHandle};
+use media::{start_workers, trunk_socket, MediaLeg, ToWorker, WorkerHandle};
 use sip_leg::{host_of, SipLeg, SipTarget};
 use trunk_sdp::LocalSession;
 
@@ -111,8 +112,8 @@ pub struct MediaConfig {
     pub bind_ip: IpAddr,
     /// The address browsers and the trunk are told to send media to (ICE candidate, SDP).
     pub public_ip: IpAddr,
-    /// The UDP port range for media: two ports per media worker (one per core), shared by
-    /// all of its calls.
+    /// The UDP port range for media: one port per media worker (one per core) toward browsers,
+    /// shared by all of its calls, and one per call toward the trunk.
     pub port_min: u16,
     pub port_max: u16,
     /// Ignore media from anywhere but 127.0.0.0/8 (tests and benchmarks on loopback: browsers
@@ -277,6 +278,8 @@ pub struct Gateway {
     /// The media workers; calls are dealt to them in turn.
     workers: Vec<WorkerHandle>,
     next_leg: AtomicU64,
+    /// Where the search for the next call's trunk port starts.
+    next_port: AtomicU32,
     /// The last OPTIONS probe got an answer (None before the first probe).
     trunk_reachable: std::sync::Mutex<Option<bool>>,
     /// The call legs, the keepalive and the out-of-dialog responder.
@@ -331,6 +334,7 @@ impl Gateway {
         let gateway = Arc::new(Gateway {
             workers,
             next_leg: AtomicU64::new(0),
+            next_port: AtomicU32::new(0),
             config,
             sip,
             dtls_cert,
@@ -476,6 +480,8 @@ impl Gateway {
         };
 
         let (target_host, target_addr) = self.resolve_trunk().await?;
+        let trunk = trunk_socket(&self.config.media, &self.next_port)?;
+        let trunk_port = trunk.local_addr().map_or(0, |a| a.port());
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let (ended_tx, ended_rx) = oneshot::channel();
@@ -502,7 +508,7 @@ impl Gateway {
             law,
             LocalSession::new(
                 self.config.media.public_ip,
-                worker.trunk_port,
+                trunk_port,
                 rand::random::<u32>() as u64,
                 self.config.trunk.srtp,
                 &mut rand::rng(),
@@ -515,6 +521,7 @@ impl Gateway {
             ufrag,
             candidate: public,
             bridge,
+            trunk,
             events: events_tx.clone(),
             _ended: ended_tx,
         };
