@@ -76,6 +76,11 @@ impl RecvBatch {
         Ok(self.count)
     }
 
+    /// How many datagrams the last [`RecvBatch::recv`] read.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
     /// The `i`th datagram read and where it came from (`None` past the count, or for a
     /// source that is not an IP address).
     pub(crate) fn get(&self, i: usize) -> Option<(SocketAddr, &[u8])> {

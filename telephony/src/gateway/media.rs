@@ -341,6 +341,11 @@ impl Worker {
                 Err(_) => {} // an ICMP error for an earlier send: nothing to do
             }
             self.sockets.flush();
+            // A short batch emptied the socket: what arrives later is a new readiness event
+            // (saves the empty read that would only say so).
+            if self.received.count() < BATCH {
+                return false;
+            }
         }
         true
     }
@@ -395,6 +400,9 @@ impl Worker {
             };
             for i in 0..n {
                 self.on_trunk_datagram(id, i);
+            }
+            if n < BATCH {
+                return; // emptied (as for the browser socket)
             }
         }
     }
