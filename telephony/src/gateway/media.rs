@@ -21,19 +21,17 @@ use std::time::{Duration, Instant};
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use str0m::format::{Codec, CodecExtra};
-use str0m::media::{Frequency, MediaTime, Mid, Pt};
+use str0m::media::{Mid, Pt};
 use str0m::net::{Protocol, Receive};
-use str0m::{Event, IceConnectionState, Input as RtcInput, Output as RtcOutput, Rtc};
+use str0m::{Input as RtcInput, Rtc};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch_io::{RecvBatch, SendBatch, BATCH};
 use super::bridge::{self, Bridge, RecordControl, TrunkMedia};
 use super::demux::{Demux, LegId};
+use super::slot::Slot;
 use super::{GatewayError, LegEvent, MediaConfig, RecordCommand};
-use crate::g711::G711;
-use crate::recording::RecordedAudio;
 
 /// Datagrams read per readable socket before the timer and the other socket get a turn.
 const READ_BURST: usize = 256;
@@ -98,9 +96,21 @@ pub(crate) struct WorkerHandle {
 
 impl WorkerHandle {
     pub(crate) fn send(&self, message: ToWorker) {
-        // A worker only stops once the gateway and every call are gone.
-        if self.to.send(message).is_err() || self.waker.wake().is_err() {
-            tracing::debug!("message for a media worker that has stopped");
+        // A worker only stops once the gateway and every call are gone, or if it panicked: a
+        // call opened then fails at once instead of waiting for media that never comes.
+        match self.to.send(message) {
+            Err(mpsc::error::SendError(ToWorker::Open(_, leg))) => {
+                tracing::error!("a media worker has stopped: call refused");
+                leg.emit(LegEvent::Failed {
+                    detail: "media worker stopped".into(),
+                });
+            }
+            Err(_) => tracing::debug!("message for a media worker that has stopped"),
+            Ok(()) => {
+                if let Err(e) = self.waker.wake() {
+                    tracing::warn!(error = %e, "media worker not woken");
+                }
+            }
         }
     }
 }
@@ -164,27 +174,15 @@ pub(crate) fn trunk_socket(m: &MediaConfig, next: &AtomicU32) -> Result<UdpSocke
     Err(GatewayError::NoMediaPort(m.port_min, m.port_max))
 }
 
-/// A leg with the worker's bookkeeping.
-struct Slot {
-    leg: Box<MediaLeg>,
-    recorder: Option<mpsc::UnboundedSender<RecordedAudio>>,
-    /// Addresses the browser's checks came from (routing entries to remove with the leg).
-    browser_sources: Vec<SocketAddr>,
-    rtc_timeout: Instant,
-    bridge_wake: Instant,
-    /// The deadline of the leg's live timer entry (later entries in the heap are stale).
-    scheduled: Option<Instant>,
-}
-
 /// Where a worker's datagrams go out.
-struct Sockets {
+pub(crate) struct Sockets {
     browser: UdpSocket,
     loopback_only: bool,
     to_browser: SendBatch,
 }
 
 impl Sockets {
-    fn send_browser(&mut self, destination: SocketAddr, datagram: &[u8]) {
+    pub(crate) fn send_browser(&mut self, destination: SocketAddr, datagram: &[u8]) {
         self.to_browser.push(destination, datagram);
         if self.to_browser.is_full() {
             self.to_browser.flush(&self.browser);
@@ -489,164 +487,5 @@ impl Worker {
         let _ = self.registry.deregister(&mut slot.leg.trunk);
         self.demux
             .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
-    }
-}
-
-impl MediaLeg {
-    fn emit(&self, e: LegEvent) {
-        // The owner dropping its receiver means it has finished with the call.
-        if self.events.send(e).is_err() {
-            tracing::debug!("leg event after the owner left");
-        }
-    }
-}
-
-impl Slot {
-    fn rtc_input(&mut self, input: RtcInput<'_>) {
-        if let Err(e) = self.leg.rtc.handle_input(input) {
-            tracing::debug!(error = %e, "browser media input refused");
-        }
-    }
-
-    fn command(&mut self, c: MediaCommand, now: Instant) {
-        let bridge = &mut self.leg.bridge;
-        match c {
-            MediaCommand::Ringback(on) => bridge.handle_input(bridge::Input::Ringback(on), now),
-            MediaCommand::Answered => bridge.handle_input(bridge::Input::Answered, now),
-            MediaCommand::TrunkMedia(media) => {
-                bridge.handle_input(bridge::Input::TrunkMedia(media), now)
-            }
-            MediaCommand::Callee(callee) => {
-                bridge.handle_input(bridge::Input::Callee(&callee), now)
-            }
-            MediaCommand::SendDigits { digits, tone } => {
-                let input = bridge::Input::SendDigits {
-                    digits: &digits,
-                    tone,
-                };
-                bridge.handle_input(input, now);
-            }
-            MediaCommand::Record(r) => {
-                let control = match r {
-                    RecordCommand::Start { sink, notice, mode } => {
-                        if self.recorder.is_some() {
-                            return; // a recording runs: ignored
-                        }
-                        self.recorder = Some(sink);
-                        RecordControl::Start { notice, mode }
-                    }
-                    RecordCommand::Pause => RecordControl::Pause,
-                    RecordCommand::Resume => RecordControl::Resume,
-                    RecordCommand::Stop => RecordControl::Stop,
-                };
-                bridge.handle_input(bridge::Input::Record(control), now);
-            }
-        }
-    }
-
-    /// Runs str0m until it wants to wait; returns when it next needs time.
-    fn drain_rtc(&mut self, sockets: &mut Sockets) -> Result<Instant, String> {
-        loop {
-            match self.leg.rtc.poll_output() {
-                Ok(RtcOutput::Timeout(t)) => return Ok(t),
-                Ok(RtcOutput::Transmit(t)) => {
-                    sockets.send_browser(t.destination, &t.contents);
-                }
-                Ok(RtcOutput::Event(e)) => self.on_rtc_event(e),
-                Err(e) => return Err(format!("browser media: {e}")),
-            }
-        }
-    }
-
-    /// Performs what the bridge wants done, noting when it next needs the time.
-    fn drain_bridge(&mut self) {
-        loop {
-            match self.leg.bridge.poll_output() {
-                bridge::Output::Timeout(at) => {
-                    self.bridge_wake = at;
-                    return;
-                }
-                bridge::Output::ToTrunk {
-                    destination,
-                    packet,
-                } => {
-                    // UDP: a datagram the kernel cannot take now is lost like any other.
-                    let _ = self.leg.trunk.send_to(&packet, destination);
-                }
-                bridge::Output::ToBrowser { timestamp, payload } => {
-                    let (mid, pt) = (self.leg.mid, self.leg.pt);
-                    if let Some(w) = self.leg.rtc.writer(mid) {
-                        let time = MediaTime::new(timestamp, Frequency::EIGHT_KHZ);
-                        if let Err(e) = w.write(pt, Instant::now(), time, payload) {
-                            tracing::debug!(error = %e, "frame to the browser not written");
-                        }
-                    }
-                }
-                bridge::Output::Event(e) => self.leg.emit(e),
-                bridge::Output::Recorded(audio) => {
-                    let gone = self
-                        .recorder
-                        .as_ref()
-                        .is_some_and(|s| s.send(audio).is_err());
-                    if gone {
-                        tracing::warn!("the recorder stopped taking audio");
-                        self.recorder = None;
-                    }
-                }
-                // Dropping the sink tells the recorder the recording ended.
-                bridge::Output::RecordingEnded => self.recorder = None,
-            }
-        }
-    }
-
-    fn on_rtc_event(&mut self, e: Event) {
-        let now = Instant::now();
-        match e {
-            Event::Connected => self.leg.emit(LegEvent::BrowserConnected),
-            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                self.leg.emit(LegEvent::BrowserLost)
-            }
-            Event::MediaData(d) => {
-                let time = to_8khz(d.time);
-                if let CodecExtra::Tele(t) = d.codec_extra {
-                    let input = bridge::Input::BrowserDtmf {
-                        time,
-                        event: t.event,
-                        end: t.end,
-                        volume: t.volume,
-                        duration: t.duration,
-                    };
-                    self.leg.bridge.handle_input(input, now);
-                    self.drain_bridge();
-                    return;
-                }
-                let law = match G711::from_payload_type(*d.pt) {
-                    Some(law) => law,
-                    // A dynamic type: match by the negotiated codec.
-                    None => match d.params.spec().codec {
-                        Codec::PCMU => G711::Pcmu,
-                        Codec::PCMA => G711::Pcma,
-                        _ => return,
-                    },
-                };
-                let input = bridge::Input::BrowserAudio {
-                    time,
-                    law,
-                    payload: &d.data,
-                };
-                self.leg.bridge.handle_input(input, now);
-                // Straight to the trunk, not after str0m's next wait.
-                self.drain_bridge();
-            }
-            _ => {}
-        }
-    }
-}
-
-fn to_8khz(t: MediaTime) -> u64 {
-    if t.denom() == 8000 {
-        t.numer()
-    } else {
-        t.numer() * 8000 / t.denom().max(1) as u64
     }
 }

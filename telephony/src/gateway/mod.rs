@@ -15,10 +15,9 @@ use rsipstack::sip::{Host, HostWithPort, Scheme, Transport, Uri};
 use rsipstack::transport::SipAddr;
 use str0m::change::SdpOffer;
 use str0m::crypto::dtls::DtlsCert;
-use str0m::format::{Codec, FormatParams};
-use str0m::media::{Frequency, MediaKind, Mid, Pt};
-use str0m::rtp::Extension;
-use str0m::{Candidate, RtcConfig};
+use str0m::format::Codec;
+use str0m::media::{MediaKind, Mid};
+use str0m::Candidate;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
@@ -35,12 +34,16 @@ pub mod digits;
 mod leg;
 mod media;
 mod playout;
+mod rtc_config;
 mod sip_leg;
+mod slot;
 mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
 use leg::Leg;
 use media::{start_workers, trunk_socket, MediaLeg, ToWorker, WorkerHandle};
+pub use rtc_config::g711_rtc_config;
+use rtc_config::gateway_rtc_config;
 use sip_leg::{host_of, SipLeg, SipTarget};
 use trunk_sdp::LocalSession;
 
@@ -556,37 +559,6 @@ impl Gateway {
             .ok_or_else(|| GatewayError::TrunkUnresolvable(target.clone()))?;
         Ok((target.clone(), addr))
     }
-}
-
-/// A WebRTC endpoint that speaks only what the telephone network carries: PCMU, PCMA and
-/// telephone-event/8000 (the payload type the browser offers wins; 126 is Chromium's). Public
-/// so the test peer (`testkit`) offers exactly what the gateway accepts.
-pub fn g711_rtc_config() -> RtcConfig {
-    let mut config = RtcConfig::new()
-        .clear_codecs()
-        .enable_pcmu(true, false)
-        .enable_pcma(true, false);
-    config.codec_config().add_config(
-        Pt::from(126),
-        None,
-        Codec::Tele,
-        Frequency::EIGHT_KHZ,
-        None,
-        FormatParams::default(),
-    );
-    config
-}
-
-/// The gateway's own sessions: [`g711_rtc_config`] without what only bandwidth estimation and
-/// video use. No transport-wide sequence numbers (nothing here adapts its rate: every packet
-/// would be registered for feedback, and the browser would send that feedback), only the
-/// `mid` header extension. One `write` is one 20 ms packet, always drained at once, so a few
-/// packets of send buffer are plenty (str0m's default, 50, is sized for resends).
-fn gateway_rtc_config() -> RtcConfig {
-    g711_rtc_config()
-        .clear_extension_map()
-        .set_extension(4, Extension::RtpMid)
-        .set_send_buffer_audio(4)
 }
 
 /// Installs str0m's crypto provider once per process (the gateway and the test peer need it).
