@@ -46,6 +46,7 @@ perf stat -x, -e "$EVENTS" -p "$GW" -- sleep "$PROFILE_S" 2> "$OUT/stat.csv"
 perf record -q -F 999 -g -p "$GW" -o "$OUT/perf.data" -- sleep "$PROFILE_S" 2>/dev/null
 kill "$BENCH" 2>/dev/null || true
 wait "$BENCH" 2>/dev/null || true
+perf probe -q -d probe_libc:malloc 2>/dev/null || true
 
 # The load: every call is 50 packets a second each way on each leg (in and out on both sides).
 PACKETS=$((N * 200 * PROFILE_S))
