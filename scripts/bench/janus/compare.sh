@@ -6,6 +6,7 @@
 #
 #   scripts/bench/janus/compare.sh                  # N = 50 100, SRTP = AEAD_AES_128_GCM
 #   NS_LIST="50 100 200" WINDOW=30 scripts/bench/janus/compare.sh
+#   GATEWAY_BIN=path/to/calls-… scripts/bench/janus/compare.sh   # no build: that binary
 #
 # The load generator, the far end's scenario and Janus's run come from the Janus anchor harness,
 # kept outside this repository: JANUS_ANCHOR is its folder (docs/bench.md).
@@ -39,9 +40,13 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import aiortc" 2>/dev
 fi
 PY="$VENV/bin/python"
 
-echo "==> Building our gateway (release, the call benchmark binary)"
-(cd "$ROOT" && cargo bench -q -p telephony --bench calls --no-run 2>/dev/null)
-GATEWAY=$(ls -t "$CARGO_TARGET_DIR"/release/deps/calls-* | grep -v '\.d$' | head -1)
+if [ -n "${GATEWAY_BIN:-}" ]; then
+  GATEWAY="$GATEWAY_BIN"   # an already built call benchmark (e.g. another revision's)
+else
+  echo "==> Building our gateway (release, the call benchmark binary)"
+  (cd "$ROOT" && cargo bench -q -p telephony --bench calls --no-run 2>/dev/null)
+  GATEWAY=$(ls -t "$CARGO_TARGET_DIR"/release/deps/calls-* | grep -v '\.d$' | head -1)
+fi
 
 NETNS="softphone-bench-$$"
 cleanup() { ip netns pids "$NETNS" 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del "$NETNS" 2>/dev/null || true; }

@@ -134,7 +134,7 @@ pub struct TelephonyArgs {
     #[arg(long, env = "SOFTPHONE_MEDIA_PUBLIC_IP", value_name = "IP",
           value_parser = parsed::<IpAddr>("the IP address browsers and the trunk send media to"))]
     media_public_ip: Option<IpAddr>,
-    /// The UDP port range for media (two ports per call)
+    /// The UDP port range for media (one port per call, plus one per core)
     #[arg(long, env = "SOFTPHONE_MEDIA_PORTS", value_name = "LOW-HIGH", default_value = "40000-40999", value_parser = port_range)]
     media_ports: PortRange,
     /// ICE servers for browsers, as JSON:
@@ -174,7 +174,7 @@ fn port_range(text: &str) -> Result<PortRange, &'static str> {
         .and_then(|(a, b)| Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?)))
         .filter(|(a, b)| *a > 0 && a < b)
         .map(|(a, b)| PortRange(a, b))
-        .ok_or("a UDP port range such as 40000-40999 (two ports per call)")
+        .ok_or("a UDP port range such as 40000-40999 (one port per call, plus one per core)")
 }
 
 fn ice_servers(text: &str) -> Result<Secret<Vec<IceServer>>, &'static str> {

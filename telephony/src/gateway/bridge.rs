@@ -466,22 +466,29 @@ impl Bridge {
             return;
         }
         let (remote, trunk_law) = (media.remote, media.law);
-        let payload = match self.recording.as_mut() {
+        // The usual case, same law and no recording, relays the browser's bytes as they are.
+        let converted: Vec<u8>;
+        let payload: &[u8] = match self.recording.as_mut() {
             Some(r) => {
                 let mut pcm: Vec<i16> = data.iter().map(|&b| law.decode(b)).collect();
-                if r.tap.agent(&mut pcm) {
+                converted = if r.tap.agent(&mut pcm) {
                     // The consent notice is mixed in: what goes out is the new audio.
                     pcm.iter().map(|&s| trunk_law.encode(s)).collect()
                 } else {
                     law.convert(trunk_law, data)
-                }
+                };
+                &converted
             }
-            None => law.convert(trunk_law, data),
+            None if law == trunk_law => data,
+            None => {
+                converted = law.convert(trunk_law, data);
+                &converted
+            }
         };
         let ts = self.trunk_sender.timestamp_for(time, self.trunk_ts_base);
         let packet = self
             .trunk_sender
-            .packet(trunk_law.payload_type(), false, ts, &payload);
+            .packet(trunk_law.payload_type(), false, ts, payload);
         self.outputs
             .extend(Self::to_trunk(&mut self.srtp, remote, packet));
     }

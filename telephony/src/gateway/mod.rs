@@ -7,7 +7,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,11 +15,10 @@ use rsipstack::sip::{Host, HostWithPort, Scheme, Transport, Uri};
 use rsipstack::transport::SipAddr;
 use str0m::change::SdpOffer;
 use str0m::crypto::dtls::DtlsCert;
-use str0m::format::{Codec, FormatParams};
-use str0m::media::{Frequency, MediaKind, Mid, Pt};
-use str0m::{Candidate, RtcConfig};
-use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use str0m::format::Codec;
+use str0m::media::{MediaKind, Mid};
+use str0m::Candidate;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
 
@@ -28,15 +27,23 @@ use crate::recording::{PauseMode, RecordedAudio};
 use crate::sip::{SipEndpoint, SipError};
 use crate::tasks::redact_numbers;
 
+mod batch_io;
 pub mod bridge;
+mod demux;
 pub mod digits;
 mod leg;
+mod media;
 mod playout;
+mod rtc_config;
 mod sip_leg;
+mod slot;
 mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
-use leg::{BrowserSide, Leg};
+use leg::Leg;
+use media::{start_workers, trunk_socket, MediaLeg, ToWorker, WorkerHandle};
+pub use rtc_config::g711_rtc_config;
+use rtc_config::gateway_rtc_config;
 use sip_leg::{host_of, SipLeg, SipTarget};
 use trunk_sdp::LocalSession;
 
@@ -108,7 +115,8 @@ pub struct MediaConfig {
     pub bind_ip: IpAddr,
     /// The address browsers and the trunk are told to send media to (ICE candidate, SDP).
     pub public_ip: IpAddr,
-    /// The UDP port range for media (two ports per call).
+    /// The UDP port range for media: one port per media worker (one per core) toward browsers,
+    /// shared by all of its calls, and one per call toward the trunk.
     pub port_min: u16,
     pub port_max: u16,
     /// Ignore media from anywhere but 127.0.0.0/8 (tests and benchmarks on loopback: browsers
@@ -139,6 +147,8 @@ pub enum GatewayError {
     NoCommonCodec,
     #[error("no free media port in {0}-{1}")]
     NoMediaPort(u16, u16),
+    #[error("a media worker cannot start: {0}")]
+    MediaWorker(String),
     #[error("the trunk address {0} cannot be resolved")]
     TrunkUnresolvable(String),
     #[error(transparent)]
@@ -268,6 +278,10 @@ pub struct Gateway {
     config: GatewayConfig,
     sip: Arc<SipEndpoint>,
     dtls_cert: DtlsCert,
+    /// The media workers; calls are dealt to them in turn.
+    workers: Vec<WorkerHandle>,
+    next_leg: AtomicU64,
+    /// Where the search for the next call's trunk port starts.
     next_port: AtomicU32,
     /// The last OPTIONS probe got an answer (None before the first probe).
     trunk_reachable: std::sync::Mutex<Option<bool>>,
@@ -319,9 +333,11 @@ impl Gateway {
             .dtls_provider
             .generate_certificate()
             .ok_or_else(|| GatewayError::Sip(SipError::Stack("no DTLS certificate".into())))?;
-        let first = config.media.port_min as u32;
+        let workers = start_workers(&config.media)?;
         let gateway = Arc::new(Gateway {
-            next_port: AtomicU32::new(first),
+            workers,
+            next_leg: AtomicU64::new(0),
+            next_port: AtomicU32::new(0),
             config,
             sip,
             dtls_cert,
@@ -414,24 +430,6 @@ impl Gateway {
         self.tasks.close();
     }
 
-    /// Binds a UDP socket on the next free port of the media range.
-    /// A media socket from the configured range, and the address it is bound to.
-    async fn media_socket(&self) -> Result<(UdpSocket, SocketAddr), GatewayError> {
-        let m = &self.config.media;
-        let (lo, hi) = (m.port_min as u32, m.port_max as u32);
-        let span = hi.saturating_sub(lo) + 1;
-        for _ in 0..span {
-            let n = self.next_port.fetch_add(1, Ordering::Relaxed);
-            let port = lo + (n.wrapping_sub(lo)) % span;
-            if let Ok(socket) = UdpSocket::bind((m.bind_ip, port as u16)).await {
-                let bound = SocketAddr::new(m.bind_ip, port as u16);
-                let local = socket.local_addr().unwrap_or(bound);
-                return Ok((socket, local));
-            }
-        }
-        Err(GatewayError::NoMediaPort(m.port_min, m.port_max))
-    }
-
     /// Answers the browser's offer and prepares the SIP leg to `callee` (E.164). Nothing is
     /// sent to the trunk until [`LegCommand::Invite`].
     pub async fn open(&self, callee: &str, browser_offer: &str) -> Result<CallLeg, GatewayError> {
@@ -451,17 +449,18 @@ impl Gateway {
         let callee = options.callee.unwrap_or_default();
         let offer = SdpOffer::from_sdp_string(browser_offer)
             .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
-        let (web_socket, web_local) = self.media_socket().await?;
-        let (rtp_socket, rtp_local) = self.media_socket().await?;
-        let public = SocketAddr::new(self.config.media.public_ip, web_local.port());
+        let id = self.next_leg.fetch_add(1, Ordering::Relaxed);
+        let worker = &self.workers[(id % self.workers.len() as u64) as usize];
+        let public = SocketAddr::new(self.config.media.public_ip, worker.browser_port);
 
-        let mut rtc = g711_rtc_config()
+        let mut rtc = gateway_rtc_config()
             .set_ice_lite(true)
             .set_dtls_cert(self.dtls_cert.clone())
             .build(Instant::now());
         let candidate = Candidate::host(public, "udp")
             .map_err(|e| GatewayError::BadOffer(format!("candidate: {e}")))?;
         rtc.add_local_candidate(candidate);
+        let ufrag = rtc.direct_api().local_ice_credentials().ufrag;
         let mids: Vec<Mid> = offer.media_lines.iter().map(|m| m.mid()).collect();
         let answer = rtc
             .sdp_api()
@@ -484,9 +483,11 @@ impl Gateway {
         };
 
         let (target_host, target_addr) = self.resolve_trunk().await?;
-        let rtp_port = rtp_local.port();
+        let trunk = trunk_socket(&self.config.media, &self.next_port)?;
+        let trunk_port = trunk.local_addr().map_or(0, |a| a.port());
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let (ended_tx, ended_rx) = oneshot::channel();
         let now = Instant::now();
         let bridge = Bridge::new(
             BridgeConfig {
@@ -510,29 +511,32 @@ impl Gateway {
             law,
             LocalSession::new(
                 self.config.media.public_ip,
-                rtp_port,
+                trunk_port,
                 rand::random::<u32>() as u64,
                 self.config.trunk.srtp,
                 &mut rand::rng(),
             ),
         );
-        let leg = Leg {
-            browser: BrowserSide {
-                rtc,
-                mid,
-                pt,
-                socket: web_socket,
-                candidate: public,
-                loopback_only: self.config.media.loopback_only,
-            },
-            rtp_socket,
+        let media = MediaLeg {
+            rtc,
+            mid,
+            pt,
+            ufrag,
+            candidate: public,
             bridge,
+            trunk,
+            events: events_tx.clone(),
+            _ended: ended_tx,
+        };
+        worker.send(ToWorker::Open(id, Box::new(media)));
+        let leg = Leg {
+            id,
+            worker: worker.clone(),
             sip,
             events: events_tx,
             commands: commands_rx,
-            recorder: None,
+            media_ended: ended_rx,
             tasks: JoinSet::new(),
-            bridge_wake: now,
         };
         self.tasks.spawn(leg.run());
         let answer = answer.to_sdp_string();
@@ -555,25 +559,6 @@ impl Gateway {
             .ok_or_else(|| GatewayError::TrunkUnresolvable(target.clone()))?;
         Ok((target.clone(), addr))
     }
-}
-
-/// A WebRTC endpoint that speaks only what the telephone network carries: PCMU, PCMA and
-/// telephone-event/8000 (the payload type the browser offers wins; 126 is Chromium's). Public
-/// so the test peer (`testkit`) offers exactly what the gateway accepts.
-pub fn g711_rtc_config() -> RtcConfig {
-    let mut config = RtcConfig::new()
-        .clear_codecs()
-        .enable_pcmu(true, false)
-        .enable_pcma(true, false);
-    config.codec_config().add_config(
-        Pt::from(126),
-        None,
-        Codec::Tele,
-        Frequency::EIGHT_KHZ,
-        None,
-        FormatParams::default(),
-    );
-    config
 }
 
 /// Installs str0m's crypto provider once per process (the gateway and the test peer need it).

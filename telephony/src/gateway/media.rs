@@ -1,0 +1,491 @@
+//! Media workers: a fixed set (one thread per core), each owning one UDP socket toward browsers,
+//! shared by all its calls, and its calls' sockets toward the trunk, and driving all their str0m
+//! sessions and sans-IO [`Bridge`]s on one timer. A browser datagram finds its call through
+//! [`Demux`]; the trunk side keeps a port per call, because a trunk may send every call's media
+//! from one address (sipp's RTP echo does), so neither the source nor the SSRC (not known
+//! before the first packet) could name the call. Readable sockets are drained in one go and
+//! read and sent in batches ([`super::batch_io`]), so under load one wake-up carries many
+//! packets instead of one task wake-up per packet per call. Each worker waits in its own `epoll` (mio), not in the
+//! async runtime: a packet wakes exactly the thread that handles it, without the runtime's
+//! hand-over between its threads. The calls' SIP sides stay in their own tasks
+//! ([`super::leg`]), which tell the worker what changes ([`MediaCommand`]).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::UdpSocket;
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+
+use str0m::media::{Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::{Input as RtcInput, Rtc};
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch_io::{RecvBatch, SendBatch, BATCH};
+use super::bridge::{self, Bridge, RecordControl, TrunkMedia};
+use super::demux::{Demux, LegId};
+use super::slot::Slot;
+use super::{GatewayError, LegEvent, MediaConfig, RecordCommand};
+
+/// Datagrams read per readable socket before the timer and the other socket get a turn.
+const READ_BURST: usize = 256;
+/// str0m usually wants its next timeout at once after media was written: handled in place a few
+/// times in a row, then (a timeout that never moves must not spin) on the timer, at least
+/// this much later.
+const IMMEDIATE_TIMEOUTS: u32 = 4;
+const TIMER_MIN: Duration = Duration::from_millis(1);
+/// The longest a worker waits without looking at its commands (it stops once the gateway and
+/// every call have dropped their handles, which a closed channel alone cannot wake it for).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+const BROWSER: Token = Token(0);
+const COMMANDS: Token = Token(1);
+/// A call's trunk socket is registered as this plus its number.
+const FIRST_LEG: usize = 2;
+
+/// One call's media, as the worker drives it.
+pub(crate) struct MediaLeg {
+    pub rtc: Rtc,
+    pub mid: Mid,
+    pub pt: Pt,
+    /// Our ICE ufrag: the browser's checks name the call by it.
+    pub ufrag: String,
+    /// Our one ICE candidate's address, which str0m needs with every datagram to match it to
+    /// the candidate: the public address and the socket's port. Behind a 1:1 NAT (an Elastic
+    /// IP) the socket's own address differs, and str0m would drop every check.
+    pub candidate: SocketAddr,
+    pub bridge: Bridge,
+    /// The call's own socket toward the trunk.
+    pub trunk: UdpSocket,
+    pub events: mpsc::UnboundedSender<LegEvent>,
+    /// Dropped when the media ends on its own (str0m failed): the call's task then ends too.
+    pub _ended: oneshot::Sender<()>,
+}
+
+/// What the call's task tells its media.
+#[derive(Debug)]
+pub(crate) enum MediaCommand {
+    Ringback(bool),
+    Answered,
+    TrunkMedia(TrunkMedia),
+    Callee(String),
+    SendDigits { digits: String, tone: Duration },
+    Record(RecordCommand),
+}
+
+pub(crate) enum ToWorker {
+    Open(LegId, Box<MediaLeg>),
+    Command(LegId, MediaCommand),
+    /// The call ended: its recording is finished and its media dropped.
+    Close(LegId),
+}
+
+/// A worker as the gateway sees it: where to send its calls and which ports they use.
+#[derive(Clone)]
+pub(crate) struct WorkerHandle {
+    pub to: mpsc::UnboundedSender<ToWorker>,
+    waker: Arc<Waker>,
+    pub browser_port: u16,
+}
+
+impl WorkerHandle {
+    pub(crate) fn send(&self, message: ToWorker) {
+        // A worker only stops once the gateway and every call are gone, or if it panicked: a
+        // call opened then fails at once instead of waiting for media that never comes.
+        match self.to.send(message) {
+            Err(mpsc::error::SendError(ToWorker::Open(_, leg))) => {
+                tracing::error!("a media worker has stopped: call refused");
+                leg.emit(LegEvent::Failed {
+                    detail: "media worker stopped".into(),
+                });
+            }
+            Err(_) => tracing::debug!("message for a media worker that has stopped"),
+            Ok(()) => {
+                if let Err(e) = self.waker.wake() {
+                    tracing::warn!(error = %e, "media worker not woken");
+                }
+            }
+        }
+    }
+}
+
+/// One media worker per core, each on one port of the range (the browser side).
+pub(crate) fn start_workers(m: &MediaConfig) -> Result<Vec<WorkerHandle>, GatewayError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut workers = Vec::with_capacity(cores);
+    let mut port = m.port_min;
+    for _ in 0..cores {
+        match bind_from(m, &mut port) {
+            Ok(browser) => {
+                let buffered = socket2::SockRef::from(&browser);
+                // Smaller buffers only lose packets sooner under load: not a reason to fail.
+                if let Err(e) = buffered
+                    .set_recv_buffer_size(SOCKET_BUFFER)
+                    .and_then(|()| buffered.set_send_buffer_size(SOCKET_BUFFER))
+                {
+                    tracing::warn!(error = %e, "media socket buffers keep their default size");
+                }
+                let worker = Worker::spawn(browser, m.loopback_only);
+                workers.push(worker.map_err(|e| GatewayError::MediaWorker(e.to_string()))?);
+            }
+            // A range too small for every core still serves with the workers it has.
+            Err(_) if !workers.is_empty() => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(workers)
+}
+
+/// Receive and send buffers of a shared socket: all of a worker's calls queue there while it
+/// is busy or descheduled (500 calls fill the default 208 KiB in about 20 ms). The kernel caps
+/// the size at `net.core.rmem_max`/`wmem_max`.
+const SOCKET_BUFFER: usize = 4 << 20;
+
+/// A socket on the first free port from `*port` up; `*port` moves past it.
+fn bind_from(m: &MediaConfig, port: &mut u16) -> Result<UdpSocket, GatewayError> {
+    while *port <= m.port_max && *port >= m.port_min {
+        let p = *port;
+        *port = port.wrapping_add(1);
+        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(m.bind_ip, p)) {
+            return Ok(socket);
+        }
+    }
+    Err(GatewayError::NoMediaPort(m.port_min, m.port_max))
+}
+
+/// A call's trunk socket on the next free port of the range (`next` turns through it; ports
+/// the workers or earlier calls hold are skipped).
+pub(crate) fn trunk_socket(m: &MediaConfig, next: &AtomicU32) -> Result<UdpSocket, GatewayError> {
+    let (lo, hi) = (m.port_min as u32, m.port_max as u32);
+    let span = hi.saturating_sub(lo) + 1;
+    for _ in 0..span {
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        let port = (lo + n % span) as u16;
+        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(m.bind_ip, port)) {
+            return Ok(socket);
+        }
+    }
+    Err(GatewayError::NoMediaPort(m.port_min, m.port_max))
+}
+
+/// Where a worker's datagrams go out.
+pub(crate) struct Sockets {
+    browser: UdpSocket,
+    loopback_only: bool,
+    to_browser: SendBatch,
+}
+
+impl Sockets {
+    pub(crate) fn send_browser(&mut self, destination: SocketAddr, datagram: &[u8]) {
+        self.to_browser.push(destination, datagram);
+        if self.to_browser.is_full() {
+            self.to_browser.flush(&self.browser);
+        }
+    }
+
+    /// Sends what is queued: after each batch read, and before the worker waits.
+    fn flush(&mut self) {
+        self.to_browser.flush(&self.browser);
+    }
+}
+
+pub(crate) struct Worker {
+    sockets: Sockets,
+    /// Where the calls' trunk sockets are registered.
+    registry: Registry,
+    commands: mpsc::UnboundedReceiver<ToWorker>,
+    legs: HashMap<LegId, Slot>,
+    demux: Demux,
+    timers: BinaryHeap<Reverse<(Instant, LegId)>>,
+    received: RecvBatch,
+}
+
+impl Worker {
+    /// A worker thread on the browser socket; it runs until every handle to it is dropped.
+    fn spawn(mut browser: UdpSocket, loopback_only: bool) -> std::io::Result<WorkerHandle> {
+        let browser_port = browser.local_addr()?.port();
+        let poll = Poll::new()?;
+        poll.registry()
+            .register(&mut browser, BROWSER, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), COMMANDS)?);
+        let registry = poll.registry().try_clone()?;
+        let (to, commands) = mpsc::unbounded_channel();
+        let worker = Worker {
+            sockets: Sockets {
+                browser,
+                loopback_only,
+                to_browser: SendBatch::default(),
+            },
+            registry,
+            commands,
+            legs: HashMap::new(),
+            demux: Demux::default(),
+            timers: BinaryHeap::new(),
+            received: RecvBatch::new(),
+        };
+        std::thread::Builder::new()
+            .name("media-worker".into())
+            .spawn(move || worker.run(poll))?;
+        Ok(WorkerHandle {
+            to,
+            waker,
+            browser_port,
+        })
+    }
+
+    fn run(mut self, mut poll: Poll) {
+        let mut events = Events::with_capacity(256);
+        // The browser socket read to the burst's end may hold more: read again without waiting.
+        let mut browser_more = false;
+        loop {
+            let now = Instant::now();
+            let wait = if browser_more {
+                Duration::ZERO
+            } else {
+                let next = self.timers.peek().map(|Reverse((at, _))| *at);
+                next.map_or(IDLE_WAIT, |at| at.saturating_duration_since(now))
+                    .min(IDLE_WAIT)
+            };
+            if let Err(e) = poll.poll(&mut events, Some(wait)) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(error = %e, "media worker cannot wait for its sockets");
+                break;
+            }
+            // New calls first: the browser's first check may come in the same wake-up.
+            if !self.take_commands() {
+                break;
+            }
+            for event in events.iter() {
+                match event.token() {
+                    BROWSER => browser_more = true,
+                    COMMANDS => {}
+                    Token(n) => self.read_trunk((n - FIRST_LEG) as LegId),
+                }
+            }
+            if browser_more {
+                browser_more = self.read_browser();
+            }
+            self.fire_due(Instant::now());
+            self.sockets.flush();
+        }
+        for id in self.legs.keys().copied().collect::<Vec<_>>() {
+            self.close(id);
+        }
+        self.sockets.flush();
+    }
+
+    /// Performs the calls' commands; false once every handle to the worker is gone.
+    fn take_commands(&mut self) -> bool {
+        loop {
+            match self.commands.try_recv() {
+                Ok(c) => self.on_command(c),
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            }
+        }
+    }
+
+    fn on_command(&mut self, c: ToWorker) {
+        let now = Instant::now();
+        match c {
+            ToWorker::Open(id, mut leg) => {
+                let token = Token(id as usize + FIRST_LEG);
+                if let Err(e) = self
+                    .registry
+                    .register(&mut leg.trunk, token, Interest::READABLE)
+                {
+                    // Dropping the leg ends the call's task too.
+                    let detail = format!("trunk media socket: {e}");
+                    leg.emit(LegEvent::Failed { detail });
+                    return;
+                }
+                self.demux.add_leg(id, &leg.ufrag);
+                let slot = Slot {
+                    leg,
+                    recorder: None,
+                    browser_sources: Vec::new(),
+                    rtc_timeout: now,
+                    bridge_wake: now,
+                    scheduled: None,
+                };
+                self.legs.insert(id, slot);
+                self.settle(id, now);
+            }
+            ToWorker::Command(id, command) => {
+                let Some(slot) = self.legs.get_mut(&id) else {
+                    return;
+                };
+                slot.command(command, now);
+                self.settle(id, now);
+            }
+            ToWorker::Close(id) => self.close(id),
+        }
+    }
+
+    /// Reads and handles what the browser socket holds; true if the burst ended first.
+    fn read_browser(&mut self) -> bool {
+        for _ in 0..READ_BURST / BATCH {
+            match self.received.recv(&self.sockets.browser) {
+                Ok(0) => return false,
+                Ok(n) => (0..n).for_each(|i| self.on_browser_datagram(i)),
+                Err(_) => {} // an ICMP error for an earlier send: nothing to do
+            }
+            self.sockets.flush();
+            // A short batch emptied the socket: what arrives later is a new readiness event
+            // (saves the empty read that would only say so).
+            if self.received.count() < BATCH {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn on_browser_datagram(&mut self, i: usize) {
+        let Some((source, datagram)) = self.received.get(i) else {
+            return;
+        };
+        if self.sockets.loopback_only && !source.ip().is_loopback() {
+            return;
+        }
+        let Some(id) = self.demux.browser_leg(source, datagram) else {
+            return;
+        };
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        let Ok(contents) = datagram.try_into() else {
+            return;
+        };
+        let input = RtcInput::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: slot.leg.candidate,
+                contents,
+            },
+        );
+        if !slot.leg.rtc.accepts(&input) {
+            return;
+        }
+        slot.rtc_input(input);
+        if !slot.browser_sources.contains(&source) && self.demux.learn_browser(id, source) {
+            slot.browser_sources.push(source);
+        }
+        self.settle(id, now);
+    }
+
+    /// Reads and handles everything the call's trunk socket holds (one call's media: never a
+    /// long backlog).
+    fn read_trunk(&mut self, id: LegId) {
+        loop {
+            let Some(slot) = self.legs.get(&id) else {
+                return;
+            };
+            let n = match self.received.recv(&slot.leg.trunk) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(_) => continue, // an ICMP error for an earlier send: nothing to do
+            };
+            for i in 0..n {
+                self.on_trunk_datagram(id, i);
+            }
+            if n < BATCH {
+                return; // emptied (as for the browser socket)
+            }
+        }
+    }
+
+    fn on_trunk_datagram(&mut self, id: LegId, i: usize) {
+        let Some((source, contents)) = self.received.get(i) else {
+            return;
+        };
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        let input = bridge::Input::TrunkDatagram { source, contents };
+        slot.leg.bridge.handle_input(input, now);
+        self.settle(id, now);
+    }
+
+    /// Runs every leg whose deadline has come.
+    fn fire_due(&mut self, now: Instant) {
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            if at > now {
+                return;
+            }
+            self.timers.pop();
+            let Some(slot) = self.legs.get_mut(&id) else {
+                continue;
+            };
+            if slot.scheduled != Some(at) {
+                continue; // stale: the leg was rescheduled earlier and has run since
+            }
+            slot.scheduled = None;
+            if slot.rtc_timeout <= now {
+                slot.rtc_input(RtcInput::Timeout(now));
+            }
+            slot.leg.bridge.handle_input(bridge::Input::Timeout, now);
+            self.settle(id, now);
+        }
+    }
+
+    /// Performs what the leg's bridge and str0m want done and schedules its next deadline; a
+    /// leg whose str0m session failed is closed.
+    fn settle(&mut self, id: LegId, now: Instant) {
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let mut immediate = 0;
+        let rtc_timeout = loop {
+            // The bridge first: frames it wrote to the browser leg go out in str0m's drain.
+            slot.drain_bridge();
+            match slot.drain_rtc(&mut self.sockets) {
+                Ok(t) if t <= now && immediate < IMMEDIATE_TIMEOUTS => {
+                    immediate += 1;
+                    slot.rtc_input(RtcInput::Timeout(now));
+                }
+                Ok(t) => break t,
+                Err(detail) => {
+                    slot.leg.emit(LegEvent::Failed { detail });
+                    self.close(id);
+                    return;
+                }
+            }
+        };
+        slot.rtc_timeout = rtc_timeout;
+        let mut wake = rtc_timeout.min(slot.bridge_wake);
+        if wake <= now {
+            wake = now + TIMER_MIN;
+        }
+        if slot.scheduled.is_none_or(|s| wake < s) {
+            slot.scheduled = Some(wake);
+            self.timers.push(Reverse((wake, id)));
+        }
+    }
+
+    fn close(&mut self, id: LegId) {
+        let Some(mut slot) = self.legs.remove(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        slot.leg
+            .bridge
+            .handle_input(bridge::Input::Record(RecordControl::Stop), now);
+        slot.drain_bridge();
+        slot.leg.rtc.disconnect();
+        let _ = self.registry.deregister(&mut slot.leg.trunk);
+        self.demux
+            .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
+    }
+}
