@@ -45,14 +45,17 @@ done
 case "$store" in sqlite | dynamodb) ;; *) echo "--store sqlite or dynamodb" >&2; exit 2 ;; esac
 [ -x "$OHA" ] || { echo "oha is missing: cargo install --locked --root ~/.cache/softphone/oha oha" >&2; exit 1; }
 
+# The server as released (no dev-dependencies: building it together with the example would
+# unify their features into it); the seeder in the debug profile, where they belong.
 if [ "$build" = 1 ]; then
-  echo "building the release server and the seeder…" >&2
+  echo "building the $profile server and the seeder…" >&2
   release=(--release)
   [ "$profile" = release ] || release=()
-  (cd "$ROOT" && nice -n 19 cargo build "${release[@]}" -p server --features split --bin server --example api_seed) >&2
+  (cd "$ROOT" && nice -n 19 cargo build "${release[@]}" -p server --features split --bin server &&
+    nice -n 19 cargo build -p server --example api_seed) >&2
 fi
 server="${server:-$CARGO_TARGET_DIR/$profile/server}"
-seeder="$CARGO_TARGET_DIR/$profile/examples/api_seed"
+seeder="$CARGO_TARGET_DIR/debug/examples/api_seed"
 
 work="$(mktemp -d /tmp/softphone-api-bench.XXXXXX)"
 pids=()
@@ -114,7 +117,8 @@ echo "seeding $contacts contacts and $calls calls ($store)…" >&2
 if [ "$store" = sqlite ]; then
   "$seeder" --owner "$owner" --sqlite "$work/data/softphone.sqlite3" --contacts "$contacts" --calls "$calls" >&2
 else
-  "$seeder" --owner "$owner" --dynamodb "$table" --contacts "$contacts" --calls "$calls" >&2
+  # One write at a time: moto answers concurrent transactions with 500s.
+  "$seeder" --owner "$owner" --dynamodb "$table" --contacts "$contacts" --calls "$calls" --parallel 1 >&2
 fi
 
 # name | method | path | body (server functions: JSON with the session cookie)

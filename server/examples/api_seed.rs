@@ -4,8 +4,8 @@
 //! passes its `sub`).
 //!
 //! ```sh
-//! cargo run --release -p server --example api_seed -- --owner <sub> --sqlite data/softphone.sqlite3
-//! cargo run --release -p server --example api_seed -- --owner <sub> --dynamodb <table>
+//! cargo run -p server --example api_seed -- --owner <sub> --sqlite data/softphone.sqlite3
+//! cargo run -p server --example api_seed -- --owner <sub> --dynamodb <table>
 //! ```
 //!
 //! Deterministic: the same counts give the same contacts and calls (ids included), so runs
