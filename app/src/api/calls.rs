@@ -62,10 +62,23 @@ pub mod ops {
             .store
             .list_calls(&me.sub, &query, cursor, limit)
             .await?;
-        let mut items = Vec::with_capacity(page.items.len());
-        for record in page.items {
-            items.push(entry(services, me, record).await?);
-        }
+        let numbers: Vec<&str> = page.items.iter().map(|r| r.e164.as_str()).collect();
+        let contacts = services
+            .store
+            .contacts_by_numbers(&me.sub, &numbers)
+            .await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|record| {
+                let contact = contacts.get(&record.e164);
+                CallEntry {
+                    contact_id: contact.map(|c| c.id.clone()),
+                    contact_name: contact.map(|c| c.name.clone()),
+                    record,
+                }
+            })
+            .collect();
         Ok(CallPage {
             items,
             next: page.next,

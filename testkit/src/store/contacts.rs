@@ -1,4 +1,5 @@
-//! Contacts: create, read, update, delete per owner, search, favourites and pages.
+//! Contacts: create, read, update, delete per owner, search, favourites and pages; the
+//! contacts of many numbers at once.
 
 use app::api::ports::{ContactQuery, Store, StoreError};
 use app::domain::contacts::{Contact, ContactNumber, NumberLabel};
@@ -202,5 +203,71 @@ pub async fn contacts_search_and_pages(store: &dyn Store) {
         .await
         .unwrap()
         .items
+        .is_empty());
+}
+
+/// `contacts_by_numbers` answers each number as `contact_by_number` does (a favourite first,
+/// then by name), once per number however often it is asked, and only with the owner's.
+pub async fn contacts_by_numbers_as_one_by_one(store: &dyn Store) {
+    let zoe = contact(
+        "00000000-0000-0000-0003-000000000001",
+        "Zoe Lim",
+        "",
+        &["+6591110001", "+6591110002"],
+    );
+    let adam = contact(
+        "00000000-0000-0000-0003-000000000002",
+        "Adam Ng",
+        "",
+        &["+6591110001"],
+    );
+    let mut yan = contact(
+        "00000000-0000-0000-0003-000000000003",
+        "Yan Tan",
+        "",
+        &["+6591110003", "+6591110002"],
+    );
+    yan.favourite = true;
+    for c in [&zoe, &adam, &yan] {
+        store.insert_contact(ALICE, c).await.unwrap();
+    }
+    let bobs = contact(
+        "00000000-0000-0000-0003-000000000004",
+        "Bob's Ana",
+        "",
+        &["+6591110004"],
+    );
+    store.insert_contact(BOB, &bobs).await.unwrap();
+
+    let asked = [
+        "+6591110001",
+        "+6591110002",
+        "+6591110001",
+        "+6591110003",
+        "+6591110004",
+        "+6599999999",
+    ];
+    let found = store.contacts_by_numbers(ALICE, &asked).await.unwrap();
+    let expected = std::collections::HashMap::from([
+        ("+6591110001".to_string(), adam),
+        ("+6591110002".to_string(), yan.clone()),
+        ("+6591110003".to_string(), yan),
+    ]);
+    assert_eq!(found, expected, "by name, a favourite first, Alice's only");
+    for number in asked {
+        assert_eq!(
+            store
+                .contact_by_number(ALICE, number)
+                .await
+                .unwrap()
+                .as_ref(),
+            found.get(number),
+            "{number}: the same contact one by one"
+        );
+    }
+    assert!(store
+        .contacts_by_numbers(ALICE, &[])
+        .await
+        .unwrap()
         .is_empty());
 }

@@ -16,7 +16,9 @@ mod recordings;
 pub use accounts::{ping_answers, users_and_sessions};
 pub use audit::audit_is_owner_scoped;
 pub use calls::calls_log;
-pub use contacts::{contacts_crud_and_ownership, contacts_search_and_pages};
+pub use contacts::{
+    contacts_by_numbers_as_one_by_one, contacts_crud_and_ownership, contacts_search_and_pages,
+};
 pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
 
@@ -32,6 +34,7 @@ macro_rules! store_conformance_tests {
             users_and_sessions,
             contacts_crud_and_ownership,
             contacts_search_and_pages,
+            contacts_by_numbers_as_one_by_one,
             calls_log,
             audit_is_owner_scoped,
             recordings_metadata,

@@ -8,6 +8,8 @@
 //! across owners except the start-up and retention sweeps, which say so. Shaped for DynamoDB
 //! too: keys are (owner, id), lists are cursor-paged, writes are conditional.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use crate::domain::calls::{CallFilter, CallRecord};
@@ -156,11 +158,19 @@ pub trait ContactStore: Send + Sync {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<Contact>, StoreError>;
+    /// The contact with this number: a favourite first, then by name, then id.
     async fn contact_by_number(
         &self,
         owner: &str,
         e164: &str,
     ) -> Result<Option<Contact>, StoreError>;
+    /// For each of `numbers` that has one, the contact [`Self::contact_by_number`] gives, keyed
+    /// by the number: a page of Recents names its calls in one look-up, not one per call.
+    async fn contacts_by_numbers(
+        &self,
+        owner: &str,
+        numbers: &[&str],
+    ) -> Result<HashMap<String, Contact>, StoreError>;
 }
 
 /// Call records (written by the call lifecycle only). A search also matches the name of the

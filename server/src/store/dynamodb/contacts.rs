@@ -130,6 +130,23 @@ impl DynamoStore {
             .collect())
     }
 
+    /// The id of the contact `e164` belongs to: the first on its index (favourites first,
+    /// then by name).
+    async fn contact_id_with_number(
+        &self,
+        owner: &str,
+        e164: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let q = Query::on(Some("GSI1"), "GSI1PK = :pk")
+            .value(":pk", format!("USER#{owner}#NUM#{e164}"));
+        let mut ids = self
+            .collect(&q, 1, |item| {
+                Attrs::of(item, "contact number").s("contact_id").map(Some)
+            })
+            .await?;
+        Ok(ids.pop())
+    }
+
     /// A contact write lost to another: `Conflict` if the contact is still there (changed),
     /// `NotFound` if it was deleted meanwhile.
     async fn lost_race(&self, owner: &str, id: &str) -> Result<StoreError, StoreError> {
@@ -274,17 +291,55 @@ impl ContactStore for DynamoStore {
         owner: &str,
         e164: &str,
     ) -> Result<Option<Contact>, StoreError> {
-        let q = Query::on(Some("GSI1"), "GSI1PK = :pk")
-            .value(":pk", format!("USER#{owner}#NUM#{e164}"));
-        let ids = self
-            .collect(&q, 1, |item| {
-                Attrs::of(item, "contact number").s("contact_id").map(Some)
-            })
-            .await?;
-        match ids.first() {
-            Some(id) => self.get_contact(owner, id).await,
+        match self.contact_id_with_number(owner, e164).await? {
+            Some(id) => self.get_contact(owner, &id).await,
             None => Ok(None),
         }
+    }
+
+    async fn contacts_by_numbers(
+        &self,
+        owner: &str,
+        numbers: &[&str],
+    ) -> Result<HashMap<String, Contact>, StoreError> {
+        let mut numbers = numbers.to_vec();
+        numbers.sort_unstable();
+        numbers.dedup();
+        // One index query per number (an index is not read in batches), all at once; then one
+        // consistent batch read of the contacts they name.
+        let mut lookups = tokio::task::JoinSet::new();
+        for number in numbers {
+            let (store, owner, number) = (self.clone(), owner.to_string(), number.to_string());
+            lookups.spawn(async move {
+                let id = store.contact_id_with_number(&owner, &number).await;
+                (number, id)
+            });
+        }
+        let mut ids = Vec::new();
+        while let Some(done) = lookups.join_next().await {
+            let (number, id) = done.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            if let Some(id) = id? {
+                ids.push((number, id));
+            }
+        }
+        let mut keys: Vec<&str> = ids.iter().map(|(_, id)| id.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let keys = keys
+            .into_iter()
+            .map(|id| key(user_pk(owner), contact_sk(id)))
+            .collect();
+        let contacts: HashMap<String, Contact> = self
+            .get_many(keys)
+            .await?
+            .iter()
+            .map(|item| contact_from(item).map(|c| (c.id.clone(), c)))
+            .collect::<Result<_, _>>()?;
+        // A number item left behind by a contact deleted meanwhile names no contact.
+        Ok(ids
+            .into_iter()
+            .filter_map(|(number, id)| Some((number, contacts.get(&id)?.clone())))
+            .collect())
     }
 }
 

@@ -20,7 +20,7 @@ mod table;
 
 use app::api::ports::{StoreBackend, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
 use item::{cancellation, is_condition_failure, key, s, sdk_error, Cancelled, Item};
@@ -165,6 +165,52 @@ impl DynamoStore {
             .as_ref()
             .map(parse)
             .transpose()
+    }
+
+    /// Reads items by key, consistently: `BatchGetItem`, 100 keys a request (its limit),
+    /// asking again, after a pause that doubles, for keys DynamoDB left unprocessed.
+    async fn get_many(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        const KEYS_PER_REQUEST: usize = 100;
+        const ATTEMPTS: u32 = 6;
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(KEYS_PER_REQUEST) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0.. {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == ATTEMPTS {
+                    return Err(StoreError::Unavailable(format!(
+                        "BatchGetItem: {} keys still unprocessed after {ATTEMPTS} attempts",
+                        pending.len()
+                    )));
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(item::build_error)?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("BatchGetItem", e))?;
+                if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                    found.extend(items.iter().cloned());
+                }
+                pending = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .map(|k| k.keys().to_vec())
+                    .unwrap_or_default();
+            }
+        }
+        Ok(found)
     }
 
     async fn put(&self, item: Item) -> Result<(), StoreError> {

@@ -1,49 +1,81 @@
 //! Contacts: a row per contact and a row per number (kept in order).
 
+use std::collections::HashMap;
+
 use app::api::ports::{ContactQuery, ContactStore, Page, StoreError};
 use app::domain::contacts::{Contact, ContactNumber, NumberLabel};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{insert_error, like_pattern, matched_a_row, unavailable, SqliteStore};
+use super::{insert_error, like_pattern, matched_a_row, placeholders, unavailable, SqliteStore};
 use crate::store::cursor;
 use crate::store::search::{name_key, number_digits};
 
+/// A contact row (`SELECT *` of `contacts`) with its numbers.
+fn contact_from_row(row: &SqliteRow, numbers: Vec<ContactNumber>) -> Contact {
+    Contact {
+        numbers,
+        id: row.get("id"),
+        name: row.get("name"),
+        company: row.get("company"),
+        notes: row.get("notes"),
+        favourite: row.get::<i64, _>("favourite") != 0,
+        created_at: row.get::<i64, _>("created_at") as u64,
+        updated_at: row.get::<i64, _>("updated_at") as u64,
+        version: row.get::<i64, _>("version") as u64,
+    }
+}
+
 impl SqliteStore {
+    /// The numbers of each of `ids`, in order, in one query (a page of contacts is not one
+    /// query per contact).
     async fn numbers_of(
         &self,
         owner: &str,
-        contact_id: &str,
-    ) -> Result<Vec<ContactNumber>, StoreError> {
-        let rows = sqlx::query("SELECT label, e164 FROM contact_numbers WHERE owner = ? AND contact_id = ? ORDER BY position")
-            .bind(owner)
-            .bind(contact_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(rows
-            .iter()
-            .map(|r| ContactNumber {
-                label: NumberLabel::parse(r.get::<&str, _>("label")),
-                e164: r.get("e164"),
-            })
-            .collect())
+        ids: &[&str],
+    ) -> Result<HashMap<String, Vec<ContactNumber>>, StoreError> {
+        let mut numbers: HashMap<String, Vec<ContactNumber>> = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(numbers);
+        }
+        let sql = format!(
+            "SELECT contact_id, label, e164 FROM contact_numbers WHERE owner = ? AND contact_id IN ({}) ORDER BY contact_id, position",
+            placeholders(ids.len())
+        );
+        let mut q = sqlx::query(&sql).bind(owner);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(unavailable)?;
+        for r in &rows {
+            numbers
+                .entry(r.get("contact_id"))
+                .or_default()
+                .push(ContactNumber {
+                    label: NumberLabel::parse(r.get::<&str, _>("label")),
+                    e164: r.get("e164"),
+                });
+        }
+        Ok(numbers)
     }
 
-    async fn contact_from_row(&self, owner: &str, row: &SqliteRow) -> Result<Contact, StoreError> {
-        let id: String = row.get("id");
-        Ok(Contact {
-            numbers: self.numbers_of(owner, &id).await?,
-            id,
-            name: row.get("name"),
-            company: row.get("company"),
-            notes: row.get("notes"),
-            favourite: row.get::<i64, _>("favourite") != 0,
-            created_at: row.get::<i64, _>("created_at") as u64,
-            updated_at: row.get::<i64, _>("updated_at") as u64,
-            version: row.get::<i64, _>("version") as u64,
-        })
+    /// Contact rows with their numbers, in the rows' order.
+    async fn contacts_from_rows(
+        &self,
+        owner: &str,
+        rows: &[SqliteRow],
+    ) -> Result<Vec<Contact>, StoreError> {
+        let ids: Vec<&str> = rows.iter().map(|r| r.get::<&str, _>("id")).collect();
+        // A contact may be in `rows` more than once (one row per number it was found by).
+        let numbers = self.numbers_of(owner, &ids).await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let id: &str = row.get("id");
+                contact_from_row(row, numbers.get(id).cloned().unwrap_or_default())
+            })
+            .collect())
     }
 
     async fn write_numbers(
@@ -147,7 +179,10 @@ impl ContactStore for SqliteStore {
             .await
             .map_err(unavailable)?;
         match row {
-            Some(row) => Ok(Some(self.contact_from_row(owner, &row).await?)),
+            Some(row) => Ok(self
+                .contacts_from_rows(owner, std::slice::from_ref(&row))
+                .await?
+                .pop()),
             None => Ok(None),
         }
     }
@@ -213,10 +248,9 @@ impl ContactStore for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        let mut items = Vec::with_capacity(rows.len().min(limit));
-        for row in rows.iter().take(limit) {
-            items.push(self.contact_from_row(owner, row).await?);
-        }
+        let items = self
+            .contacts_from_rows(owner, &rows[..rows.len().min(limit)])
+            .await?;
         let next = (rows.len() > limit)
             .then(|| {
                 items
@@ -232,18 +266,40 @@ impl ContactStore for SqliteStore {
         owner: &str,
         e164: &str,
     ) -> Result<Option<Contact>, StoreError> {
-        let id: Option<String> = sqlx::query_scalar(
-            "SELECT n.contact_id FROM contact_numbers n JOIN contacts c ON c.owner = n.owner AND c.id = n.contact_id
-             WHERE n.owner = ? AND n.e164 = ? ORDER BY c.favourite DESC, c.name_key LIMIT 1",
-        )
-        .bind(owner)
-        .bind(e164)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        match id {
-            Some(id) => self.get_contact(owner, &id).await,
-            None => Ok(None),
+        Ok(self.contacts_by_numbers(owner, &[e164]).await?.remove(e164))
+    }
+
+    async fn contacts_by_numbers(
+        &self,
+        owner: &str,
+        numbers: &[&str],
+    ) -> Result<HashMap<String, Contact>, StoreError> {
+        let mut numbers = numbers.to_vec();
+        numbers.sort_unstable();
+        numbers.dedup();
+        if numbers.is_empty() {
+            return Ok(HashMap::new());
         }
+        // Every contact with one of the numbers, the one each number shows first; the rest
+        // (a number shared by several contacts) are skipped below.
+        let sql = format!(
+            "SELECT n.e164 AS number, c.* FROM contact_numbers n JOIN contacts c ON c.owner = n.owner AND c.id = n.contact_id
+             WHERE n.owner = ? AND n.e164 IN ({}) ORDER BY n.e164, c.favourite DESC, c.name_key, c.id",
+            placeholders(numbers.len())
+        );
+        let mut q = sqlx::query(&sql).bind(owner);
+        for number in &numbers {
+            q = q.bind(*number);
+        }
+        let mut rows = q.fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.dedup_by(|later, first| {
+            later.get::<&str, _>("number") == first.get::<&str, _>("number")
+        });
+        let contacts = self.contacts_from_rows(owner, &rows).await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.get::<String, _>("number"))
+            .zip(contacts)
+            .collect())
     }
 }

@@ -67,6 +67,13 @@ fn matched_a_row(done: &sqlx::sqlite::SqliteQueryResult) -> Result<(), StoreErro
     }
 }
 
+/// `?, ?, …`: `n` parameters for an `IN (…)` list.
+fn placeholders(n: usize) -> String {
+    let mut list = "?, ".repeat(n);
+    list.truncate(list.len().saturating_sub(2));
+    list
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 fn like_pattern(text: &str) -> String {
     let mut out = String::from("%");
