@@ -148,13 +148,22 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-#[tokio::test]
-async fn a_release_site_is_served_hashed_cached_and_compressed() {
-    let data = temp_dir("bundle");
+/// The server binary started on a site made by [`site`] in a fresh data folder: the folder,
+/// the site's bundle files, the port and the running server.
+async fn serve_site(
+    name: &str,
+    hashed: bool,
+) -> (
+    std::path::PathBuf,
+    Vec<(String, Vec<u8>)>,
+    u16,
+    binary::Server,
+) {
+    let data = temp_dir(name);
     let root = data.join("site");
-    let files = site(&root, true);
+    let files = site(&root, hashed);
     let port = free_port();
-    let _server = start_server(
+    let server = start_server(
         &data,
         port,
         &[
@@ -163,6 +172,12 @@ async fn a_release_site_is_served_hashed_cached_and_compressed() {
         ],
     )
     .await;
+    (data, files, port, server)
+}
+
+#[tokio::test]
+async fn a_release_site_is_served_hashed_cached_and_compressed() {
+    let (data, files, port, _server) = serve_site("bundle", true).await;
 
     // The page names the hashed files and comes compressed by what the browser accepts.
     let plain = get(port, "/signin", None).await;
@@ -238,19 +253,7 @@ async fn a_release_site_is_served_hashed_cached_and_compressed() {
 
 #[tokio::test]
 async fn a_debug_site_keeps_plain_names_and_revalidates_them() {
-    let data = temp_dir("bundle-debug");
-    let root = data.join("site");
-    let files = site(&root, false);
-    let port = free_port();
-    let _server = start_server(
-        &data,
-        port,
-        &[
-            ("LEPTOS_SITE_ROOT", root.to_str().unwrap()),
-            ("LEPTOS_SITE_PKG_DIR", "pkg"),
-        ],
-    )
-    .await;
+    let (data, files, port, _server) = serve_site("bundle-debug", false).await;
     let page = String::from_utf8(get(port, "/signin", None).await.body).unwrap();
     for (file, bytes) in &files {
         // The wasm's plain name is `softphone_bg.wasm` in a build without LEPTOS_OUTPUT_NAME.
