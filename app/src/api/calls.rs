@@ -29,6 +29,16 @@ pub struct CallPage {
 pub mod ops {
     use super::*;
     use crate::api::ports::{CallOrigin, CallQuery, Principal, Services};
+    use crate::domain::contacts::Contact;
+
+    /// A call with the name of the contact its number belongs to, if any.
+    fn named(record: CallRecord, contact: Option<&Contact>) -> CallEntry {
+        CallEntry {
+            contact_id: contact.map(|c| c.id.clone()),
+            contact_name: contact.map(|c| c.name.clone()),
+            record,
+        }
+    }
 
     async fn entry(
         services: &Services,
@@ -39,11 +49,7 @@ pub mod ops {
             .store
             .contact_by_number(&me.sub, &record.e164)
             .await?;
-        Ok(CallEntry {
-            contact_id: contact.as_ref().map(|c| c.id.clone()),
-            contact_name: contact.map(|c| c.name),
-            record,
-        })
+        Ok(named(record, contact.as_ref()))
     }
 
     pub async fn list(
@@ -72,11 +78,7 @@ pub mod ops {
             .into_iter()
             .map(|record| {
                 let contact = contacts.get(&record.e164);
-                CallEntry {
-                    contact_id: contact.map(|c| c.id.clone()),
-                    contact_name: contact.map(|c| c.name.clone()),
-                    record,
-                }
+                named(record, contact)
             })
             .collect();
         Ok(CallPage {

@@ -23,16 +23,14 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         // The bundle may come brotli- or gzip-encoded by what the request accepts: a shared
         // cache must keep the variants apart.
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    }
-    if path.starts_with("/pkg/") && super::bundle::is_hashed_asset(&path) {
-        // Named by its content: a new build has new names, so this one never changes.
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=31536000, immutable"),
-        );
-    } else if path.starts_with("/pkg/") {
-        // Plain names (a debug site): the browser asks again each time.
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let cache = if super::bundle::is_hashed_asset(&path) {
+            // Named by its content: a new build has new names, so this one never changes.
+            "public, max-age=31536000, immutable"
+        } else {
+            // Plain names (a debug site): the browser asks again each time.
+            "no-cache"
+        };
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     } else if path == "/sw.js" || path == "/manifest.webmanifest" {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     } else if path.starts_with("/chime/") {

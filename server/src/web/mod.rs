@@ -97,7 +97,12 @@ pub fn router(state: AppState) -> Router {
         std::fs::read_to_string(std::path::Path::new(&*options.site_root).join("sw.js"));
     let service_worker = match sw_template {
         Ok(template) => {
-            let body = bundle::service_worker(&template, &state.bundle, &options.site_pkg_dir);
+            // Made once; each answer shares its bytes.
+            let body = bytes::Bytes::from(bundle::service_worker(
+                &template,
+                &state.bundle,
+                &options.site_pkg_dir,
+            ));
             Router::new().route(
                 "/sw.js",
                 get(move || {
