@@ -15,14 +15,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 profile=release
 if [ "${1:-}" = "--debug" ]; then profile=debug; fi
 if [ "$profile" = release ]; then
-  # Its own site folder, files named by their content's hash (hash.txt; the server sends them
-  # cacheable for a year) and precompressed, as scripts/package.sh builds it.
+  # Its own site folder, files named by their content's hash (the server sends them cacheable
+  # for a year), checked and precompressed: scripts/release-site.sh.
   site="$CARGO_TARGET_DIR/lambda-site"
   step "Building the release (server + WASM, lazy routes split; the SMA handler)"
-  LEPTOS_SITE_ROOT="$site" LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME="$site/hash.txt" \
-    cargo leptos build --release --split --features split
-  python3 scripts/wasm-check.py "$site/pkg"
-  scripts/precompress.sh "$site/pkg"
+  scripts/release-site.sh "$site"
   cargo build --locked --release -p sma
 else
   site=target/site

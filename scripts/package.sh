@@ -59,24 +59,24 @@ fi
 command -v cargo-leptos >/dev/null || { echo "cargo-leptos is missing: run scripts/setup.sh first" >&2; exit 1; }
 log="$CARGO_TARGET_DIR/package-build.log"
 # The site's files named by their content's hash (hash.txt in the site names the entry files), so
-# the server lets browsers keep them for a year (server/src/web/bundle.rs).
+# the server lets browsers keep them for a year (server/src/web/bundle.rs); checked and
+# precompressed (scripts/release-site.sh).
 build() {
-  LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/package-site" LEPTOS_HASH_FILES=true \
-    LEPTOS_HASH_FILE_NAME="$CARGO_TARGET_DIR/package-site/hash.txt" \
-    cargo leptos build "$@" --split --features split >"$log" 2>&1 ||
+  "$ROOT/scripts/release-site.sh" "$CARGO_TARGET_DIR/package-site" "$@" >"$log" 2>&1 ||
     { cat "$log" >&2; exit 1; }
 }
 if [ "$profile" = release ] && [ -z "$site" ]; then
   printf '\n==> %s\n' "Building the release server and site (log: $log)"
-  build --release
+  build
 elif [ "$profile" = release ]; then
   printf '\n==> %s\n' "Building the release server (log: $log)"
-  build --release --server-only
+  build --server-only
 elif [ -z "$site" ]; then
   # The debug server is not rebuilt here; only the release site is built.
   printf '\n==> %s\n' "Building the release site (log: $log)"
-  build --release --frontend-only
+  build --frontend-only
 fi
+given_site="$site"
 if [ -z "$site" ]; then site="$CARGO_TARGET_DIR/package-site"; fi
 [ -x "$binary" ] || { echo "no server binary at $binary" >&2; exit 1; }
 # The template's instance runs Debian 12: the binary may need no glibc newer than its 2.36.
@@ -90,10 +90,12 @@ for kind in js wasm css; do
   hash="$(sed -n "s/^$kind: *//p" "$site/hash.txt")"
   [ -s "$site/pkg/softphone.$hash.$kind" ] || { echo "the site $site has no pkg/softphone.$hash.$kind (named by its hash.txt)" >&2; exit 1; }
 done
-# The release modules as wasm-opt must leave them (tables exported with their types, no
-# producers/target_features/name/debug sections): a bundle that would not start is not shipped.
-python3 "$ROOT/scripts/wasm-check.py" "$site/pkg"
-"$ROOT/scripts/precompress.sh" "$site/pkg"
+# A site built elsewhere gets the checks and copies scripts/release-site.sh gives the one built
+# here: a bundle that would not start is not shipped.
+if [ -n "$given_site" ]; then
+  python3 "$ROOT/scripts/wasm-check.py" "$site/pkg"
+  "$ROOT/scripts/precompress.sh" "$site/pkg"
+fi
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT

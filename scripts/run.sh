@@ -29,24 +29,19 @@ if [ "$mode" = debug ]; then
 fi
 
 # The release site in its own folder (the tests' debug site stays as it is), its files named by
-# their content's hash (hash.txt) and precompressed, as scripts/package.sh builds it.
+# their content's hash, checked and precompressed, as scripts/package.sh builds it
+# (scripts/release-site.sh).
 site="$CARGO_TARGET_DIR/run-site"
-release_site() {
-  LEPTOS_SITE_ROOT="$site" LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME="$site/hash.txt" \
-    cargo leptos build --release --split --features split "$@"
-}
 if [ "$mode" = release ]; then
   step "Building the release server and bundle (first build: about 25 minutes on 2 cores)"
-  release_site
+  scripts/release-site.sh "$site"
   server="$CARGO_TARGET_DIR/release/server"
 else
   step "Building the release bundle and the debug server (first build: about 12 minutes on 2 cores; --release for the release server)"
-  release_site --frontend-only
+  scripts/release-site.sh "$site" --frontend-only
   cargo leptos build --split --features split --server-only
   server="$CARGO_TARGET_DIR/debug/server"
 fi
-python3 scripts/wasm-check.py "$site/pkg"
-scripts/precompress.sh "$site/pkg"
 
 step "Starting the softphone ($([ "$mode" = release ] && echo "release server" || echo "debug server"), release bundle)"
 echo "    http://127.0.0.1:3000  (data in $ROOT/data; Ctrl-C stops it)"

@@ -23,12 +23,14 @@ goal=$((250 * 1024))
 # hashing renames whatever is in pkg/, an earlier build's files included.
 site="$CARGO_TARGET_DIR/wasm-size-site"
 rm -rf "$site"
-build() {
-  LEPTOS_SITE_ROOT="$site" LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME="$site/hash.txt" \
-    cargo leptos build --release --split --features split --frontend-only "$@"
-}
-build >/dev/null 2>&1 || { rm -rf "$site"; build; }
-python3 scripts/wasm-check.py "$site/pkg"
-scripts/precompress.sh "$site/pkg"
+log="$CARGO_TARGET_DIR/wasm-size-build.log"
+build() { scripts/release-site.sh "$site" --frontend-only; }
+if build >"$log" 2>&1; then
+  # The build's own lines stay in the log; the check's and the copies' are part of the report.
+  grep -E '^(release checks|precompressed) ' "$log"
+else
+  rm -rf "$site"
+  build
+fi
 python3 scripts/bundle-size.py "$site" "$budget" "$goal"
 scripts/chime-bundle.sh --sizes
