@@ -27,7 +27,7 @@ log="$CARGO_TARGET_DIR/wasm-size-build.log"
 build() { scripts/release-site.sh "$site" --frontend-only; }
 if build >"$log" 2>&1; then
   # The build's own lines stay in the log; the check's and the copies' are part of the report.
-  grep -E '^(release checks|precompressed) ' "$log"
+  grep -E '^(release checks:|precompressed )' "$log"
 else
   rm -rf "$site"
   build
