@@ -64,13 +64,13 @@ pub enum StartError {
 /// them itself.
 const QUIET_DEPENDENCIES: [&str; 2] = ["rsipstack", "rsip"];
 
-/// The log filter: `RUST_LOG` (or `info,sqlx=warn`), with `QUIET_DEPENDENCIES` at warn unless
+/// The log filter: `RUST_LOG` (or `info`), with `QUIET_DEPENDENCIES` at warn unless
 /// `RUST_LOG` sets their level. Public for the tests that check what the log never carries.
 pub fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::EnvFilter {
     use tracing_subscriber::EnvFilter;
     let mut filter = rust_log
         .and_then(|v| EnvFilter::try_new(v).ok())
-        .unwrap_or_else(|| EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|| EnvFilter::new("info"));
     let named = |target: &str| {
         rust_log.is_some_and(|v| {
             v.split(',')

@@ -271,3 +271,88 @@ pub async fn contacts_by_numbers_as_one_by_one(store: &dyn Store) {
         .unwrap()
         .is_empty());
 }
+
+/// A search finds a contact by any part of its name, company or number, of any length, and
+/// follows its edits and deletion at once; quotes and index syntax in a search are plain text.
+pub async fn contacts_search_follows_changes(store: &dyn Store) {
+    let mut wong = contact(
+        "00000000-0000-0000-0004-000000000001",
+        "Mei Ling Wong",
+        "Harbour Logistics",
+        &["+6591234567"],
+    );
+    store.insert_contact(ALICE, &wong).await.unwrap();
+    store
+        .insert_contact(
+            ALICE,
+            &contact(
+                "00000000-0000-0000-0004-000000000002",
+                "Carlos \"Charly\" Ruiz",
+                "Canal OR Partners",
+                &["+50761110000"],
+            ),
+        )
+        .await
+        .unwrap();
+    let found = |text: &'static str| async move {
+        let query = ContactQuery {
+            search: text.into(),
+            favourites_only: false,
+        };
+        let page = store.list_contacts(ALICE, &query, None, 50).await;
+        page.map(|p| p.items.into_iter().map(|c| c.name).collect::<Vec<_>>())
+    };
+    let wong_only = Ok(vec!["Mei Ling Wong".to_string()]);
+    let ruiz_only = Ok(vec!["Carlos \"Charly\" Ruiz".to_string()]);
+    let nobody: Result<Vec<String>, StoreError> = Ok(vec![]);
+    assert_eq!(
+        found("ling wo").await,
+        wong_only,
+        "middle of a name, two words"
+    );
+    assert_eq!(found("WONG").await, wong_only, "any case");
+    assert_eq!(found("g w").await, wong_only, "a short search");
+    assert_eq!(found("bour log").await, wong_only, "company");
+    assert_eq!(found("912 345").await, wong_only, "number digits");
+    assert_eq!(found("\"charly\"").await, ruiz_only, "quotes are text");
+    assert_eq!(found("r partners").await, ruiz_only);
+    assert_eq!(found("canal or").await, ruiz_only, "OR is text");
+    assert_eq!(found("ruiz OR wong").await, nobody, "no query syntax");
+    assert_eq!(found("ruiz*").await, nobody);
+
+    wong.name = "Mei Ling Tan".into();
+    wong.company = "Straits Freight".into();
+    wong.numbers[0].e164 = "+6588887777".into();
+    wong.version += 1;
+    store
+        .update_contact(ALICE, &wong, wong.version - 1)
+        .await
+        .unwrap();
+    let tan_only = Ok(vec!["Mei Ling Tan".to_string()]);
+    assert_eq!(found("ling wo").await, nobody, "the old name is gone");
+    assert_eq!(found("bour log").await, nobody, "the old company is gone");
+    assert_eq!(found("912 345").await, nobody, "the old number is gone");
+    assert_eq!(found("ling tan").await, tan_only);
+    assert_eq!(found("freight").await, tan_only);
+    assert_eq!(found("8887777").await, tan_only);
+
+    store.delete_contact(ALICE, &wong.id).await.unwrap();
+    assert_eq!(found("ling tan").await, nobody, "a deleted contact");
+    assert_eq!(found("8887777").await, nobody);
+    assert_eq!(
+        store
+            .list_contacts(
+                BOB,
+                &ContactQuery {
+                    search: "ruiz".into(),
+                    favourites_only: false
+                },
+                None,
+                50
+            )
+            .await
+            .map(|p| p.items.len()),
+        Ok(0),
+        "only the owner's"
+    );
+}

@@ -18,6 +18,7 @@ pub use audit::audit_is_owner_scoped;
 pub use calls::calls_log;
 pub use contacts::{
     contacts_by_numbers_as_one_by_one, contacts_crud_and_ownership, contacts_search_and_pages,
+    contacts_search_follows_changes,
 };
 pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
@@ -34,6 +35,7 @@ macro_rules! store_conformance_tests {
             users_and_sessions,
             contacts_crud_and_ownership,
             contacts_search_and_pages,
+            contacts_search_follows_changes,
             contacts_by_numbers_as_one_by_one,
             calls_log,
             audit_is_owner_scoped,

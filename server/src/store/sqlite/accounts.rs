@@ -2,114 +2,135 @@
 
 use app::api::ports::{AccountStore, SessionRecord, StoreError, UserRecord};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::{params, Row};
 
-use super::{insert_error, matched_a_row, unavailable, SqliteStore};
+use super::{execute, insert_error, matched_a_row, optional_row, SqliteStore};
 
-fn user_from_row(row: &SqliteRow) -> UserRecord {
-    UserRecord {
-        sub: row.get("sub"),
-        email: row.get("email"),
-        password_hash: row.get("password_hash"),
-        created_at: row.get::<i64, _>("created_at") as u64,
-    }
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        sub: row.get("sub")?,
+        email: row.get("email")?,
+        password_hash: row.get("password_hash")?,
+        created_at: row.get("created_at")?,
+    })
 }
 
-fn session_from_row(row: &SqliteRow) -> SessionRecord {
-    SessionRecord {
-        id: row.get("id"),
-        sub: row.get("sub"),
-        token_hash: row.get("token_hash"),
-        created_at: row.get::<i64, _>("created_at") as u64,
-        expires_at: row.get::<i64, _>("expires_at") as u64,
-        revoked: row.get::<i64, _>("revoked") != 0,
-    }
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+    Ok(SessionRecord {
+        id: row.get("id")?,
+        sub: row.get("sub")?,
+        token_hash: row.get("token_hash")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        revoked: row.get("revoked")?,
+    })
 }
 
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO users (sub, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&user.sub)
-        .bind(&user.email)
-        .bind(&user.password_hash)
-        .bind(user.created_at as i64)
-        .execute(&self.pool)
+        let user = user.clone();
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO users (sub, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    user.sub,
+                    user.email,
+                    user.password_hash,
+                    user.created_at
+                ])
+            })
+            .map_err(insert_error)?;
+            Ok(())
+        })
         .await
-        .map_err(insert_error)?;
-        Ok(())
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM users WHERE email = ?")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(row.as_ref().map(user_from_row))
+        let email = email.to_owned();
+        self.read(move |c| {
+            optional_row(
+                c,
+                "SELECT * FROM users WHERE email = ?",
+                [email],
+                user_from_row,
+            )
+        })
+        .await
     }
 
     async fn user_by_sub(&self, sub: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM users WHERE sub = ?")
-            .bind(sub)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(row.as_ref().map(user_from_row))
+        let sub = sub.to_owned();
+        self.read(move |c| {
+            optional_row(c, "SELECT * FROM users WHERE sub = ?", [sub], user_from_row)
+        })
+        .await
     }
 
     async fn set_password_hash(&self, sub: &str, hash: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE sub = ?")
-            .bind(hash)
-            .bind(sub)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        matched_a_row(&done)
+        let (sub, hash) = (sub.to_owned(), hash.to_owned());
+        self.write(move |tx| {
+            matched_a_row(execute(
+                tx,
+                "UPDATE users SET password_hash = ? WHERE sub = ?",
+                [hash, sub],
+            )?)
+        })
+        .await
     }
 
     async fn create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (id, sub, token_hash, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(&s.id)
-            .bind(&s.sub)
-            .bind(&s.token_hash)
-            .bind(s.created_at as i64)
-            .bind(s.expires_at as i64)
-            .bind(s.revoked as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(insert_error)?;
-        Ok(())
+        let s = s.clone();
+        self.write(move |tx| {
+            tx.prepare_cached("INSERT INTO sessions (id, sub, token_hash, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?)")
+                .and_then(|mut statement| {
+                    statement.execute(params![s.id, s.sub, s.token_hash, s.created_at, s.expires_at, s.revoked])
+                })
+                .map_err(insert_error)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM sessions WHERE token_hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(row.as_ref().map(session_from_row))
+        let hash = hash.to_owned();
+        self.read(move |c| {
+            optional_row(
+                c,
+                "SELECT * FROM sessions WHERE token_hash = ?",
+                [hash],
+                session_from_row,
+            )
+        })
+        .await
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM sessions WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(row.as_ref().map(session_from_row))
+        let id = id.to_owned();
+        self.read(move |c| {
+            optional_row(
+                c,
+                "SELECT * FROM sessions WHERE id = ?",
+                [id],
+                session_from_row,
+            )
+        })
+        .await
     }
 
     async fn revoke_sessions(&self, sub: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE sessions SET revoked = 1 WHERE sub = ? AND revoked = 0")
-            .bind(sub)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(done.rows_affected())
+        let sub = sub.to_owned();
+        self.write(move |tx| {
+            execute(
+                tx,
+                "UPDATE sessions SET revoked = 1 WHERE sub = ? AND revoked = 0",
+                [sub],
+            )
+            .map(|n| n as u64)
+        })
+        .await
     }
 
     async fn put_reset_code(
@@ -118,50 +139,57 @@ impl AccountStore for SqliteStore {
         code_hash: &str,
         expires_at: u64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO reset_codes (sub, code_hash, expires_at, failures) VALUES (?, ?, ?, 0)
-             ON CONFLICT(sub) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, failures = 0",
-        )
-        .bind(sub)
-        .bind(code_hash)
-        .bind(expires_at as i64)
-        .execute(&self.pool)
+        let (sub, code_hash) = (sub.to_owned(), code_hash.to_owned());
+        self.write(move |tx| {
+            execute(
+                tx,
+                "INSERT INTO reset_codes (sub, code_hash, expires_at, failures) VALUES (?, ?, ?, 0)
+                 ON CONFLICT(sub) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, failures = 0",
+                params![sub, code_hash, expires_at],
+            )?;
+            Ok(())
+        })
         .await
-        .map_err(unavailable)?;
-        Ok(())
     }
 
     async fn reset_code(&self, sub: &str) -> Result<Option<(String, u64, u32)>, StoreError> {
-        let row =
-            sqlx::query("SELECT code_hash, expires_at, failures FROM reset_codes WHERE sub = ?")
-                .bind(sub)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        Ok(row.map(|r| {
-            (
-                r.get("code_hash"),
-                r.get::<i64, _>("expires_at") as u64,
-                r.get::<i64, _>("failures") as u32,
+        let sub = sub.to_owned();
+        self.read(move |c| {
+            optional_row(
+                c,
+                "SELECT code_hash, expires_at, failures FROM reset_codes WHERE sub = ?",
+                [sub],
+                |r| {
+                    Ok((
+                        r.get("code_hash")?,
+                        r.get("expires_at")?,
+                        r.get("failures")?,
+                    ))
+                },
             )
-        }))
+        })
+        .await
     }
 
     async fn count_reset_failure(&self, sub: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE reset_codes SET failures = failures + 1 WHERE sub = ?")
-            .bind(sub)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let sub = sub.to_owned();
+        self.write(move |tx| {
+            execute(
+                tx,
+                "UPDATE reset_codes SET failures = failures + 1 WHERE sub = ?",
+                [sub],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_reset_code(&self, sub: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM reset_codes WHERE sub = ?")
-            .bind(sub)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let sub = sub.to_owned();
+        self.write(move |tx| {
+            execute(tx, "DELETE FROM reset_codes WHERE sub = ?", [sub])?;
+            Ok(())
+        })
+        .await
     }
 }

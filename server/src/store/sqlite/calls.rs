@@ -3,35 +3,37 @@
 use app::api::ports::{CallQuery, CallStore, Page, StoreError};
 use app::domain::calls::{CallFilter, CallRecord, Direction, EndReason};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Row};
 
-use super::{insert_error, like_pattern, matched_a_row, unavailable, BoundQuery, SqliteStore};
+use super::{
+    all_rows, execute, insert_error, like_pattern, matched_a_row, optional_row, SqliteStore,
+};
 use crate::store::cursor;
 use crate::store::search::number_digits;
 
-fn call_from_row(row: &SqliteRow) -> CallRecord {
-    let opt = |name: &str| row.get::<Option<i64>, _>(name).map(|v| v as u64);
-    CallRecord {
-        id: row.get("id"),
-        direction: if row.get::<&str, _>("direction") == "inbound" {
+fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
+    Ok(CallRecord {
+        id: row.get("id")?,
+        direction: if row.get_ref("direction")?.as_str()? == "inbound" {
             Direction::Inbound
         } else {
             Direction::Outbound
         },
-        e164: row.get("e164"),
-        started_at: row.get::<i64, _>("started_at") as u64,
-        ringing_at: opt("ringing_at"),
-        answered_at: opt("answered_at"),
-        ended_at: opt("ended_at"),
+        e164: row.get("e164")?,
+        started_at: row.get("started_at")?,
+        ringing_at: row.get("ringing_at")?,
+        answered_at: row.get("answered_at")?,
+        ended_at: row.get("ended_at")?,
         end_reason: row
-            .get::<Option<&str>, _>("end_reason")
+            .get_ref("end_reason")?
+            .as_str_or_null()?
             .and_then(EndReason::parse),
-        hangup_by: row.get("hangup_by"),
-        sip_cause: row.get("sip_cause"),
-        recording_id: row.get("recording_id"),
-        provider_call_id: row.get("provider_call_id"),
-    }
+        hangup_by: row.get("hangup_by")?,
+        sip_cause: row.get("sip_cause")?,
+        recording_id: row.get("recording_id")?,
+        provider_call_id: row.get("provider_call_id")?,
+    })
 }
 
 fn direction_str(d: Direction) -> &'static str {
@@ -41,77 +43,90 @@ fn direction_str(d: Direction) -> &'static str {
     }
 }
 
-/// Binds, in this order, the columns a call's update may change: `ringing_at` to
-/// `provider_call_id`, as both the INSERT and the UPDATE list them.
-fn bind_changing_columns<'q>(query: BoundQuery<'q>, call: &'q CallRecord) -> BoundQuery<'q> {
-    query
-        .bind(call.ringing_at.map(|v| v as i64))
-        .bind(call.answered_at.map(|v| v as i64))
-        .bind(call.ended_at.map(|v| v as i64))
-        .bind(call.end_reason.map(EndReason::as_str))
-        .bind(&call.hangup_by)
-        .bind(&call.sip_cause)
-        .bind(&call.recording_id)
-        .bind(&call.provider_call_id)
-}
-
 const FAILURE_REASONS: &str = "('refused','failed','interrupted')";
 
 #[async_trait]
 impl CallStore for SqliteStore {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        let insert = sqlx::query(
-            "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(owner)
-        .bind(&call.id)
-        .bind(direction_str(call.direction))
-        .bind(&call.e164)
-        .bind(call.started_at as i64);
-        bind_changing_columns(insert, call)
-            .execute(&self.pool)
-            .await
+        let (owner, call) = (owner.to_owned(), call.clone());
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    owner,
+                    call.id,
+                    direction_str(call.direction),
+                    call.e164,
+                    call.started_at,
+                    call.ringing_at,
+                    call.answered_at,
+                    call.ended_at,
+                    call.end_reason.map(EndReason::as_str),
+                    call.hangup_by,
+                    call.sip_cause,
+                    call.recording_id,
+                    call.provider_call_id,
+                ])
+            })
             .map_err(insert_error)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        let update = sqlx::query(
-            "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?,
-                 provider_call_id = ?
-             WHERE owner = ? AND id = ?",
-        );
-        let done = bind_changing_columns(update, call)
-            .bind(owner)
-            .bind(&call.id)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        matched_a_row(&done)
+        let (owner, call) = (owner.to_owned(), call.clone());
+        self.write(move |tx| {
+            matched_a_row(execute(
+                tx,
+                "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?,
+                     provider_call_id = ?
+                 WHERE owner = ? AND id = ?",
+                params![
+                    call.ringing_at,
+                    call.answered_at,
+                    call.ended_at,
+                    call.end_reason.map(EndReason::as_str),
+                    call.hangup_by,
+                    call.sip_cause,
+                    call.recording_id,
+                    call.provider_call_id,
+                    owner,
+                    call.id,
+                ],
+            )?)
+        })
+        .await
     }
 
     async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE calls SET ended_at = ?, end_reason = 'interrupted', hangup_by = 'system',
-                 sip_cause = COALESCE(sip_cause, 'server restarted')
-             WHERE ended_at IS NULL",
-        )
-        .bind(now as i64)
-        .execute(&self.pool)
+        self.write(move |tx| {
+            execute(
+                tx,
+                "UPDATE calls SET ended_at = ?, end_reason = 'interrupted', hangup_by = 'system',
+                     sip_cause = COALESCE(sip_cause, 'server restarted')
+                 WHERE ended_at IS NULL",
+                [now],
+            )
+            .map(|n| n as u64)
+        })
         .await
-        .map_err(unavailable)?;
-        Ok(done.rows_affected())
     }
 
     async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM calls WHERE owner = ? AND id = ?")
-            .bind(owner)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(row.as_ref().map(call_from_row))
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.read(move |c| {
+            optional_row(
+                c,
+                "SELECT * FROM calls WHERE owner = ? AND id = ?",
+                [owner, id],
+                call_from_row,
+            )
+        })
+        .await
     }
 
     async fn list_calls(
@@ -123,6 +138,7 @@ impl CallStore for SqliteStore {
     ) -> Result<Page<CallRecord>, StoreError> {
         let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
         let mut sql = String::from("SELECT * FROM calls k WHERE k.owner = ?");
+        let mut values = vec![Value::Text(owner.to_owned())];
         match query.filter {
             CallFilter::All => {}
             CallFilter::Answered => sql.push_str(" AND k.answered_at IS NOT NULL"),
@@ -140,32 +156,24 @@ impl CallStore for SqliteStore {
                 " AND (EXISTS (SELECT 1 FROM contact_numbers n JOIN contacts c ON c.owner = n.owner AND c.id = n.contact_id
                    WHERE n.owner = k.owner AND n.e164 = k.e164 AND c.name_key LIKE ? ESCAPE '\\')",
             );
+            values.push(Value::Text(like_pattern(&search)));
             if !digits.is_empty() {
                 sql.push_str(" OR k.e164 LIKE ?");
+                values.push(Value::Text(format!("%{digits}%")));
             }
             sql.push(')');
         }
-        if before.is_some() {
+        if let Some((at, id)) = before {
             sql.push_str(" AND (k.started_at < ? OR (k.started_at = ? AND k.id < ?))");
+            let at = i64::try_from(at).map_err(|_| StoreError::BadCursor)?;
+            values.extend([Value::Integer(at), Value::Integer(at), Value::Text(id)]);
         }
         sql.push_str(" ORDER BY k.started_at DESC, k.id DESC LIMIT ?");
-        let mut q = sqlx::query(&sql).bind(owner);
-        if !search.is_empty() {
-            q = q.bind(like_pattern(&search));
-            if !digits.is_empty() {
-                q = q.bind(format!("%{digits}%"));
-            }
-        }
-        if let Some((at, id)) = &before {
-            q = q.bind(*at as i64).bind(*at as i64).bind(id.clone());
-        }
         let limit = cursor::page_size(limit);
-        let rows = q
-            .bind((limit + 1) as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        let items: Vec<CallRecord> = rows.iter().map(call_from_row).collect();
+        values.push(Value::Integer(limit as i64 + 1));
+        let items = self
+            .read(move |c| all_rows(c, &sql, params_from_iter(values), call_from_row))
+            .await?;
         Ok(cursor::page(items, limit, |c| (c.started_at, c.id.clone())))
     }
 }

@@ -5,128 +5,139 @@ use std::collections::HashMap;
 use app::api::ports::{ContactQuery, ContactStore, Page, StoreError};
 use app::domain::contacts::{Contact, ContactNumber, NumberLabel};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, Row};
 
-use super::{insert_error, like_pattern, matched_a_row, placeholders, unavailable, SqliteStore};
+use super::{
+    all_rows, execute, insert_error, like_pattern, matched_a_row, optional_row, placeholders,
+    SqliteStore,
+};
 use crate::store::cursor;
 use crate::store::search::{name_key, number_digits};
 
-/// A contact row (`SELECT *` of `contacts`) with its numbers.
-fn contact_from_row(row: &SqliteRow, numbers: Vec<ContactNumber>) -> Contact {
-    Contact {
-        numbers,
-        id: row.get("id"),
-        name: row.get("name"),
-        company: row.get("company"),
-        notes: row.get("notes"),
-        favourite: row.get::<i64, _>("favourite") != 0,
-        created_at: row.get::<i64, _>("created_at") as u64,
-        updated_at: row.get::<i64, _>("updated_at") as u64,
-        version: row.get::<i64, _>("version") as u64,
+/// The shortest search the trigram index answers (`contact_search`, migration 0006); a shorter
+/// one walks the owner's contacts.
+const MIN_INDEXED_SEARCH: usize = 3;
+
+/// An FTS5 query for `search` (lower case) in a contact's name or company, or for `digits` (when
+/// the search is a number) in its numbers: each a phrase, so matched as a substring.
+fn search_expression(search: &str, digits: &str) -> String {
+    let phrase = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    let text = format!("{{name company}} : {}", phrase(search));
+    if digits.is_empty() {
+        text
+    } else {
+        format!("({text}) OR (numbers : {})", phrase(digits))
     }
 }
 
-impl SqliteStore {
-    /// The numbers of each of `ids`, in order, in one query (a page of contacts is not one
-    /// query per contact).
-    async fn numbers_of(
-        &self,
-        owner: &str,
-        ids: &[&str],
-    ) -> Result<HashMap<String, Vec<ContactNumber>>, StoreError> {
-        let mut numbers: HashMap<String, Vec<ContactNumber>> = HashMap::with_capacity(ids.len());
-        if ids.is_empty() {
-            return Ok(numbers);
-        }
-        let sql = format!(
-            "SELECT contact_id, label, e164 FROM contact_numbers WHERE owner = ? AND contact_id IN ({}) ORDER BY contact_id, position",
-            placeholders(ids.len())
-        );
-        let mut q = sqlx::query(&sql).bind(owner);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        let rows = q.fetch_all(&self.pool).await.map_err(unavailable)?;
-        for r in &rows {
-            numbers
-                .entry(r.get("contact_id"))
-                .or_default()
-                .push(ContactNumber {
-                    label: NumberLabel::parse(r.get::<&str, _>("label")),
-                    e164: r.get("e164"),
-                });
-        }
-        Ok(numbers)
-    }
+/// A contact row (`SELECT *` of `contacts`), its numbers still to be read.
+fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        numbers: Vec::new(),
+        id: row.get("id")?,
+        name: row.get("name")?,
+        company: row.get("company")?,
+        notes: row.get("notes")?,
+        favourite: row.get("favourite")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        version: row.get("version")?,
+    })
+}
 
-    /// Contact rows with their numbers, in the rows' order.
-    async fn contacts_from_rows(
-        &self,
-        owner: &str,
-        rows: &[SqliteRow],
-    ) -> Result<Vec<Contact>, StoreError> {
-        let ids: Vec<&str> = rows.iter().map(|r| r.get::<&str, _>("id")).collect();
-        // A contact may be in `rows` more than once (one row per number it was found by).
-        let numbers = self.numbers_of(owner, &ids).await?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                let id: &str = row.get("id");
-                contact_from_row(row, numbers.get(id).cloned().unwrap_or_default())
-            })
-            .collect())
+/// Fills in the numbers of `contacts`, in order, with one query (a page of contacts is not one
+/// query per contact). A contact may be in `contacts` more than once.
+fn with_numbers(c: &Connection, owner: &str, contacts: &mut [Contact]) -> Result<(), StoreError> {
+    if contacts.is_empty() {
+        return Ok(());
     }
-
-    async fn write_numbers(
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        owner: &str,
-        contact: &Contact,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM contact_numbers WHERE owner = ? AND contact_id = ?")
-            .bind(owner)
-            .bind(&contact.id)
-            .execute(&mut **tx)
-            .await
-            .map_err(unavailable)?;
-        for (position, number) in contact.numbers.iter().enumerate() {
-            sqlx::query("INSERT INTO contact_numbers (owner, contact_id, position, label, e164) VALUES (?, ?, ?, ?, ?)")
-                .bind(owner)
-                .bind(&contact.id)
-                .bind(position as i64)
-                .bind(number.label.as_str())
-                .bind(&number.e164)
-                .execute(&mut **tx)
-                .await
-                .map_err(unavailable)?;
+    let sql = format!(
+        "SELECT contact_id, label, e164 FROM contact_numbers WHERE owner = ? AND contact_id IN ({}) ORDER BY contact_id, position",
+        placeholders(contacts.len())
+    );
+    let ids = contacts.iter().map(|contact| contact.id.as_str());
+    let rows = all_rows(
+        c,
+        &sql,
+        params_from_iter(std::iter::once(owner).chain(ids)),
+        |r| {
+            Ok((
+                r.get::<_, String>("contact_id")?,
+                ContactNumber {
+                    label: NumberLabel::parse(r.get_ref("label")?.as_str()?),
+                    e164: r.get("e164")?,
+                },
+            ))
+        },
+    )?;
+    let mut numbers: HashMap<String, Vec<ContactNumber>> = HashMap::with_capacity(contacts.len());
+    for (id, number) in rows {
+        numbers.entry(id).or_default().push(number);
+    }
+    for contact in contacts {
+        if let Some(list) = numbers.get(&contact.id) {
+            contact.numbers = list.clone();
         }
-        Ok(())
     }
+    Ok(())
+}
+
+fn write_numbers(c: &Connection, owner: &str, contact: &Contact) -> Result<(), StoreError> {
+    execute(
+        c,
+        "DELETE FROM contact_numbers WHERE owner = ? AND contact_id = ?",
+        [owner, &contact.id],
+    )?;
+    for (position, number) in contact.numbers.iter().enumerate() {
+        execute(
+            c,
+            "INSERT INTO contact_numbers (owner, contact_id, position, label, e164) VALUES (?, ?, ?, ?, ?)",
+            params![owner, contact.id, position, number.label.as_str(), number.e164],
+        )?;
+    }
+    Ok(())
+}
+
+fn get_contact(c: &Connection, owner: &str, id: &str) -> Result<Option<Contact>, StoreError> {
+    let contact = optional_row(
+        c,
+        "SELECT * FROM contacts WHERE owner = ? AND id = ?",
+        [owner, id],
+        contact_from_row,
+    )?;
+    let mut found: Vec<Contact> = contact.into_iter().collect();
+    with_numbers(c, owner, &mut found)?;
+    Ok(found.pop())
 }
 
 #[async_trait]
 impl ContactStore for SqliteStore {
     async fn insert_contact(&self, owner: &str, c: &Contact) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        sqlx::query(
-            "INSERT INTO contacts (owner, id, name, name_key, company, notes, favourite, created_at, updated_at, version)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(owner)
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(name_key(&c.name))
-        .bind(&c.company)
-        .bind(&c.notes)
-        .bind(c.favourite as i64)
-        .bind(c.created_at as i64)
-        .bind(c.updated_at as i64)
-        .bind(c.version as i64)
-        .execute(&mut *tx)
+        let (owner, contact) = (owner.to_owned(), c.clone());
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO contacts (owner, id, name, name_key, company, notes, favourite, created_at, updated_at, version)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    owner,
+                    contact.id,
+                    contact.name,
+                    name_key(&contact.name),
+                    contact.company,
+                    contact.notes,
+                    contact.favourite,
+                    contact.created_at,
+                    contact.updated_at,
+                    contact.version,
+                ])
+            })
+            .map_err(insert_error)?;
+            write_numbers(tx, &owner, &contact)
+        })
         .await
-        .map_err(insert_error)?;
-        Self::write_numbers(&mut tx, owner, c).await?;
-        tx.commit().await.map_err(unavailable)
     }
 
     async fn update_contact(
@@ -135,71 +146,60 @@ impl ContactStore for SqliteStore {
         c: &Contact,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let done = sqlx::query(
-            "UPDATE contacts SET name = ?, name_key = ?, company = ?, notes = ?, favourite = ?, updated_at = ?, version = ?
-             WHERE owner = ? AND id = ? AND version = ?",
-        )
-        .bind(&c.name)
-        .bind(name_key(&c.name))
-        .bind(&c.company)
-        .bind(&c.notes)
-        .bind(c.favourite as i64)
-        .bind(c.updated_at as i64)
-        .bind(c.version as i64)
-        .bind(owner)
-        .bind(&c.id)
-        .bind(expected_version as i64)
-        .execute(&mut *tx)
+        let (owner, contact) = (owner.to_owned(), c.clone());
+        self.write(move |tx| {
+            let changed = execute(
+                tx,
+                "UPDATE contacts SET name = ?, name_key = ?, company = ?, notes = ?, favourite = ?, updated_at = ?, version = ?
+                 WHERE owner = ? AND id = ? AND version = ?",
+                params![
+                    contact.name,
+                    name_key(&contact.name),
+                    contact.company,
+                    contact.notes,
+                    contact.favourite,
+                    contact.updated_at,
+                    contact.version,
+                    owner,
+                    contact.id,
+                    expected_version,
+                ],
+            )?;
+            if changed == 0 {
+                let exists = optional_row(
+                    tx,
+                    "SELECT version FROM contacts WHERE owner = ? AND id = ?",
+                    [&owner, &contact.id],
+                    |r| r.get::<_, i64>(0),
+                )?;
+                return Err(if exists.is_some() {
+                    StoreError::Conflict
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            write_numbers(tx, &owner, &contact)
+        })
         .await
-        .map_err(unavailable)?;
-        if done.rows_affected() == 0 {
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM contacts WHERE owner = ? AND id = ?")
-                    .bind(owner)
-                    .bind(&c.id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(unavailable)?;
-            return Err(if exists.is_some() {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            });
-        }
-        Self::write_numbers(&mut tx, owner, c).await?;
-        tx.commit().await.map_err(unavailable)
     }
 
     async fn get_contact(&self, owner: &str, id: &str) -> Result<Option<Contact>, StoreError> {
-        let row = sqlx::query("SELECT * FROM contacts WHERE owner = ? AND id = ?")
-            .bind(owner)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        match row {
-            Some(row) => Ok(self
-                .contacts_from_rows(owner, std::slice::from_ref(&row))
-                .await?
-                .pop()),
-            None => Ok(None),
-        }
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.read(move |c| get_contact(c, &owner, &id)).await
     }
 
     async fn delete_contact(&self, owner: &str, id: &str) -> Result<Contact, StoreError> {
-        let contact = self
-            .get_contact(owner, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let done = sqlx::query("DELETE FROM contacts WHERE owner = ? AND id = ?")
-            .bind(owner)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        matched_a_row(&done)?;
-        Ok(contact)
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.write(move |tx| {
+            let contact = get_contact(tx, &owner, &id)?.ok_or(StoreError::NotFound)?;
+            matched_a_row(execute(
+                tx,
+                "DELETE FROM contacts WHERE owner = ? AND id = ?",
+                [&owner, &id],
+            )?)?;
+            Ok(contact)
+        })
+        .await
     }
 
     async fn list_contacts(
@@ -213,45 +213,52 @@ impl ContactStore for SqliteStore {
         let search = query.search.trim().to_lowercase();
         let digits = number_digits(&search);
         let mut sql = String::from("SELECT * FROM contacts c WHERE c.owner = ?");
+        let mut values = vec![Value::Text(owner.to_owned())];
         if query.favourites_only {
             sql.push_str(" AND c.favourite = 1");
         }
-        if !search.is_empty() {
+        if search.chars().count() >= MIN_INDEXED_SEARCH {
+            // The trigram index; the id check leaves out rows of an index not rebuilt yet.
+            sql.push_str(
+                " AND (c.rowid, c.id) IN (SELECT rowid, id FROM contact_search WHERE contact_search MATCH ? AND owner = ?)",
+            );
+            values.extend([
+                Value::Text(search_expression(&search, &digits)),
+                Value::Text(owner.to_owned()),
+            ]);
+        } else if !search.is_empty() {
             sql.push_str(
                 " AND (c.name_key LIKE ? ESCAPE '\\' OR lower(c.company) LIKE ? ESCAPE '\\'",
             );
+            let pattern = like_pattern(&search);
+            values.extend([Value::Text(pattern.clone()), Value::Text(pattern)]);
             if !digits.is_empty() {
                 sql.push_str(
                     " OR EXISTS (SELECT 1 FROM contact_numbers n WHERE n.owner = c.owner AND n.contact_id = c.id AND n.e164 LIKE ?)",
                 );
+                values.push(Value::Text(format!("%{digits}%")));
             }
             sql.push(')');
         }
-        if after.is_some() {
+        if let Some((key, id)) = after {
             sql.push_str(" AND (c.name_key > ? OR (c.name_key = ? AND c.id > ?))");
+            values.extend([Value::Text(key.clone()), Value::Text(key), Value::Text(id)]);
         }
         sql.push_str(" ORDER BY c.name_key, c.id LIMIT ?");
-        let mut q = sqlx::query(&sql).bind(owner);
-        if !search.is_empty() {
-            let pattern = like_pattern(&search);
-            q = q.bind(pattern.clone()).bind(pattern);
-            if !digits.is_empty() {
-                q = q.bind(format!("%{digits}%"));
-            }
-        }
-        if let Some((key, id)) = &after {
-            q = q.bind(key.clone()).bind(key.clone()).bind(id.clone());
-        }
         let limit = cursor::page_size(limit);
-        let rows = q
-            .bind((limit + 1) as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        let items = self
-            .contacts_from_rows(owner, &rows[..rows.len().min(limit)])
+        values.push(Value::Integer(limit as i64 + 1));
+        let owner = owner.to_owned();
+        let mut items = self
+            .read(move |c| {
+                let mut items = all_rows(c, &sql, params_from_iter(values), contact_from_row)?;
+                let shown = items.len().min(limit);
+                with_numbers(c, &owner, &mut items[..shown])?;
+                Ok(items)
+            })
             .await?;
-        let next = (rows.len() > limit)
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let next = more
             .then(|| {
                 items
                     .last()
@@ -274,7 +281,7 @@ impl ContactStore for SqliteStore {
         owner: &str,
         numbers: &[&str],
     ) -> Result<HashMap<String, Contact>, StoreError> {
-        let mut numbers = numbers.to_vec();
+        let mut numbers: Vec<String> = numbers.iter().map(|n| (*n).to_owned()).collect();
         numbers.sort_unstable();
         numbers.dedup();
         if numbers.is_empty() {
@@ -287,19 +294,19 @@ impl ContactStore for SqliteStore {
              WHERE n.owner = ? AND n.e164 IN ({}) ORDER BY n.e164, c.favourite DESC, c.name_key, c.id",
             placeholders(numbers.len())
         );
-        let mut q = sqlx::query(&sql).bind(owner);
-        for number in &numbers {
-            q = q.bind(*number);
-        }
-        let mut rows = q.fetch_all(&self.pool).await.map_err(unavailable)?;
-        rows.dedup_by(|later, first| {
-            later.get::<&str, _>("number") == first.get::<&str, _>("number")
-        });
-        let contacts = self.contacts_from_rows(owner, &rows).await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.get::<String, _>("number"))
-            .zip(contacts)
-            .collect())
+        let owner = owner.to_owned();
+        self.read(move |c| {
+            let mut rows = all_rows(
+                c,
+                &sql,
+                params_from_iter(std::iter::once(&owner).chain(&numbers)),
+                |r| Ok((r.get::<_, String>("number")?, contact_from_row(r)?)),
+            )?;
+            rows.dedup_by(|later, first| later.0 == first.0);
+            let (found, mut contacts): (Vec<String>, Vec<Contact>) = rows.into_iter().unzip();
+            with_numbers(c, &owner, &mut contacts)?;
+            Ok(found.into_iter().zip(contacts).collect())
+        })
+        .await
     }
 }

@@ -3,35 +3,42 @@
 use app::api::ports::{PreferenceStore, StoreError};
 use app::domain::recordings::{Preferences, RecordingMode};
 use async_trait::async_trait;
-use sqlx::Row;
 
-use super::{unavailable, SqliteStore};
+use super::{execute, optional_row, SqliteStore};
 
 #[async_trait]
 impl PreferenceStore for SqliteStore {
     async fn preferences(&self, owner: &str) -> Result<Preferences, StoreError> {
-        let row = sqlx::query("SELECT recording FROM preferences WHERE owner = ?")
-            .bind(owner)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let owner = owner.to_owned();
+        let recording: Option<String> = self
+            .read(move |c| {
+                optional_row(
+                    c,
+                    "SELECT recording FROM preferences WHERE owner = ?",
+                    [owner],
+                    |r| r.get(0),
+                )
+            })
+            .await?;
         Ok(Preferences {
-            recording: row
-                .and_then(|r| RecordingMode::parse(r.get("recording")))
+            recording: recording
+                .as_deref()
+                .and_then(RecordingMode::parse)
                 .unwrap_or_default(),
         })
     }
 
     async fn set_preferences(&self, owner: &str, p: &Preferences) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO preferences (owner, recording) VALUES (?, ?)
-             ON CONFLICT(owner) DO UPDATE SET recording = excluded.recording",
-        )
-        .bind(owner)
-        .bind(p.recording.as_str())
-        .execute(&self.pool)
+        let (owner, recording) = (owner.to_owned(), p.recording.as_str());
+        self.write(move |tx| {
+            execute(
+                tx,
+                "INSERT INTO preferences (owner, recording) VALUES (?, ?)
+                 ON CONFLICT(owner) DO UPDATE SET recording = excluded.recording",
+                [owner.as_str(), recording],
+            )?;
+            Ok(())
+        })
         .await
-        .map_err(unavailable)?;
-        Ok(())
     }
 }

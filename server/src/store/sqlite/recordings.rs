@@ -3,10 +3,9 @@
 use app::api::ports::{Page, RecordingMetadataStore, StoreError};
 use app::domain::recordings::{ConsentNotice, Pause, Recording, RecordingState};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::{params, Row, ToSql};
 
-use super::{insert_error, matched_a_row, unavailable, BoundQuery, SqliteStore};
+use super::{all_rows, execute, insert_error, matched_a_row, optional_row, SqliteStore};
 use crate::store::cursor;
 
 fn consent_str(c: ConsentNotice) -> &'static str {
@@ -16,124 +15,143 @@ fn consent_str(c: ConsentNotice) -> &'static str {
     }
 }
 
-/// Binds, in this order, the columns a recording's update may change: `ended_at` to
-/// `waveform`, as both the INSERT and the UPDATE list them.
-fn bind_changing_columns<'q>(query: BoundQuery<'q>, r: &'q Recording) -> BoundQuery<'q> {
-    let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
-    query
-        .bind(r.ended_at.map(|v| v as i64))
-        .bind(r.duration_ms as i64)
-        .bind(r.bytes as i64)
-        .bind(&r.sha256)
-        .bind(&r.format)
-        .bind(consent_str(r.consent))
-        .bind(&r.pause_mode)
-        .bind(pauses)
-        .bind(&r.location)
-        .bind(&r.key)
-        .bind(r.retain_until as i64)
-        .bind(r.state.as_str())
-        .bind(&r.upload_id)
-        .bind(&r.waveform)
+/// The values of the columns a recording's update may change, `ended_at` to `waveform`, in the
+/// order both the INSERT and the UPDATE list them.
+fn changing_columns<'r>(r: &'r Recording, pauses: &str) -> [Box<dyn ToSql + 'r>; 14] {
+    [
+        Box::new(r.ended_at),
+        Box::new(r.duration_ms),
+        Box::new(r.bytes),
+        Box::new(&r.sha256),
+        Box::new(&r.format),
+        Box::new(consent_str(r.consent)),
+        Box::new(&r.pause_mode),
+        Box::new(pauses.to_owned()),
+        Box::new(&r.location),
+        Box::new(&r.key),
+        Box::new(r.retain_until),
+        Box::new(r.state.as_str()),
+        Box::new(&r.upload_id),
+        Box::new(&r.waveform),
+    ]
 }
 
-fn recording_from_row(row: &SqliteRow) -> Result<Recording, StoreError> {
+/// A recording row; the outer error is SQLite's, the inner one a value the record cannot hold.
+fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Recording, StoreError>> {
     let corrupt = |what: &str| StoreError::Unavailable(format!("recording row: bad {what}"));
-    let pauses: Vec<Pause> =
-        serde_json::from_str(row.get("pauses")).map_err(|_| corrupt("pauses"))?;
-    Ok(Recording {
-        id: row.get("id"),
-        call_id: row.get("call_id"),
-        started_at: row.get::<i64, _>("started_at") as u64,
-        ended_at: row.get::<Option<i64>, _>("ended_at").map(|v| v as u64),
-        duration_ms: row.get::<i64, _>("duration_ms") as u64,
-        bytes: row.get::<i64, _>("bytes") as u64,
-        sha256: row.get("sha256"),
-        format: row.get("format"),
-        consent: match row.get::<&str, _>("consent") {
-            "tone" => ConsentNotice::Tone,
-            "tone_and_spoken" => ConsentNotice::ToneAndSpoken,
-            _ => return Err(corrupt("consent")),
-        },
-        pause_mode: row.get("pause_mode"),
+    let Ok(pauses) = serde_json::from_str::<Vec<Pause>>(row.get_ref("pauses")?.as_str()?) else {
+        return Ok(Err(corrupt("pauses")));
+    };
+    let consent = match row.get_ref("consent")?.as_str()? {
+        "tone" => ConsentNotice::Tone,
+        "tone_and_spoken" => ConsentNotice::ToneAndSpoken,
+        _ => return Ok(Err(corrupt("consent"))),
+    };
+    let Some(state) = RecordingState::parse(row.get_ref("state")?.as_str()?) else {
+        return Ok(Err(corrupt("state")));
+    };
+    Ok(Ok(Recording {
+        id: row.get("id")?,
+        call_id: row.get("call_id")?,
+        started_at: row.get("started_at")?,
+        ended_at: row.get("ended_at")?,
+        duration_ms: row.get("duration_ms")?,
+        bytes: row.get("bytes")?,
+        sha256: row.get("sha256")?,
+        format: row.get("format")?,
+        consent,
+        pause_mode: row.get("pause_mode")?,
         pauses,
-        location: row.get("location"),
-        key: row.get("object_key"),
-        retain_until: row.get::<i64, _>("retain_until") as u64,
-        state: RecordingState::parse(row.get("state")).ok_or_else(|| corrupt("state"))?,
-        upload_id: row.get("upload_id"),
-        waveform: row.get("waveform"),
-    })
+        location: row.get("location")?,
+        key: row.get("object_key")?,
+        retain_until: row.get("retain_until")?,
+        state,
+        upload_id: row.get("upload_id")?,
+        waveform: row.get("waveform")?,
+    }))
 }
 
-fn owned_recordings(rows: &[SqliteRow]) -> Result<Vec<(String, Recording)>, StoreError> {
-    rows.iter()
-        .map(|r| Ok((r.get("owner"), recording_from_row(r)?)))
-        .collect()
+fn owned_recording(row: &Row<'_>) -> rusqlite::Result<Result<(String, Recording), StoreError>> {
+    let owner: String = row.get("owner")?;
+    Ok(recording_from_row(row)?.map(|r| (owner, r)))
 }
 
 #[async_trait]
 impl RecordingMetadataStore for SqliteStore {
     async fn insert_recording(&self, owner: &str, r: &Recording) -> Result<(), StoreError> {
-        let insert = sqlx::query(
-            "INSERT INTO recordings (owner, id, call_id, started_at, ended_at, duration_ms, bytes,
-                 sha256, format, consent, pause_mode, pauses, location, object_key, retain_until,
-                 state, upload_id, waveform)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(owner)
-        .bind(&r.id)
-        .bind(&r.call_id)
-        .bind(r.started_at as i64);
-        bind_changing_columns(insert, r)
-            .execute(&self.pool)
-            .await
+        let (owner, r) = (owner.to_owned(), r.clone());
+        let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
+        self.write(move |tx| {
+            let keys: [&dyn ToSql; 4] = [&owner, &r.id, &r.call_id, &r.started_at];
+            let changing = changing_columns(&r, &pauses);
+            let values = keys
+                .into_iter()
+                .chain(changing.iter().map(|b| b.as_ref() as &dyn ToSql));
+            tx.prepare_cached(
+                "INSERT INTO recordings (owner, id, call_id, started_at, ended_at, duration_ms, bytes,
+                     sha256, format, consent, pause_mode, pauses, location, object_key, retain_until,
+                     state, upload_id, waveform)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .and_then(|mut s| s.execute(rusqlite::params_from_iter(values)))
             .map_err(insert_error)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn update_recording(&self, owner: &str, r: &Recording) -> Result<(), StoreError> {
-        let update = sqlx::query(
-            "UPDATE recordings SET ended_at = ?, duration_ms = ?, bytes = ?, sha256 = ?,
-                 format = ?, consent = ?, pause_mode = ?, pauses = ?, location = ?,
-                 object_key = ?, retain_until = ?, state = ?, upload_id = ?, waveform = ?
-             WHERE owner = ? AND id = ?",
-        );
-        let done = bind_changing_columns(update, r)
-            .bind(owner)
-            .bind(&r.id)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        matched_a_row(&done)
+        let (owner, r) = (owner.to_owned(), r.clone());
+        let pauses = serde_json::to_string(&r.pauses).unwrap_or_else(|_| "[]".into());
+        self.write(move |tx| {
+            let changing = changing_columns(&r, &pauses);
+            let keys: [&dyn ToSql; 2] = [&owner, &r.id];
+            let values = changing
+                .iter()
+                .map(|b| b.as_ref() as &dyn ToSql)
+                .chain(keys);
+            matched_a_row(execute(
+                tx,
+                "UPDATE recordings SET ended_at = ?, duration_ms = ?, bytes = ?, sha256 = ?,
+                     format = ?, consent = ?, pause_mode = ?, pauses = ?, location = ?,
+                     object_key = ?, retain_until = ?, state = ?, upload_id = ?, waveform = ?
+                 WHERE owner = ? AND id = ?",
+                rusqlite::params_from_iter(values),
+            )?)
+        })
+        .await
     }
 
     async fn get_recording(&self, owner: &str, id: &str) -> Result<Option<Recording>, StoreError> {
-        let row = sqlx::query("SELECT * FROM recordings WHERE owner = ? AND id = ?")
-            .bind(owner)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        row.as_ref().map(recording_from_row).transpose()
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.read(move |c| {
+            optional_row(
+                c,
+                "SELECT * FROM recordings WHERE owner = ? AND id = ?",
+                [owner, id],
+                recording_from_row,
+            )?
+            .transpose()
+        })
+        .await
     }
 
     async fn delete_recording(&self, owner: &str, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let done = sqlx::query("DELETE FROM recordings WHERE owner = ? AND id = ?")
-            .bind(owner)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        matched_a_row(&done)?;
-        sqlx::query("UPDATE calls SET recording_id = NULL WHERE owner = ? AND recording_id = ?")
-            .bind(owner)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.write(move |tx| {
+            matched_a_row(execute(
+                tx,
+                "DELETE FROM recordings WHERE owner = ? AND id = ?",
+                [&owner, &id],
+            )?)?;
+            execute(
+                tx,
+                "UPDATE calls SET recording_id = NULL WHERE owner = ? AND recording_id = ?",
+                [&owner, &id],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     async fn list_recordings(
@@ -144,35 +162,25 @@ impl RecordingMetadataStore for SqliteStore {
     ) -> Result<Page<Recording>, StoreError> {
         let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
         let limit = cursor::page_size(limit);
-        let rows = match &before {
-            Some((at, id)) => {
-                sqlx::query(
+        let owner = owner.to_owned();
+        let rows = self
+            .read(move |c| match before {
+                Some((at, id)) => all_rows(
+                    c,
                     "SELECT * FROM recordings WHERE owner = ? AND (started_at < ? OR (started_at = ? AND id < ?))
                      ORDER BY started_at DESC, id DESC LIMIT ?",
-                )
-                .bind(owner)
-                .bind(*at as i64)
-                .bind(*at as i64)
-                .bind(id)
-                .bind((limit + 1) as i64)
-                .fetch_all(&self.pool)
-                .await
-            }
-            None => {
-                sqlx::query(
+                    params![owner, at, at, id, limit + 1],
+                    recording_from_row,
+                ),
+                None => all_rows(
+                    c,
                     "SELECT * FROM recordings WHERE owner = ? ORDER BY started_at DESC, id DESC LIMIT ?",
-                )
-                .bind(owner)
-                .bind((limit + 1) as i64)
-                .fetch_all(&self.pool)
-                .await
-            }
-        }
-        .map_err(unavailable)?;
-        let items = rows
-            .iter()
-            .map(recording_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+                    params![owner, limit + 1],
+                    recording_from_row,
+                ),
+            })
+            .await?;
+        let items = rows.into_iter().collect::<Result<Vec<_>, _>>()?;
         Ok(cursor::page(items, limit, |r| (r.started_at, r.id.clone())))
     }
 
@@ -181,14 +189,17 @@ impl RecordingMetadataStore for SqliteStore {
         state: RecordingState,
         limit: usize,
     ) -> Result<Vec<(String, Recording)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM recordings WHERE state = ? ORDER BY started_at, id LIMIT ?")
-                .bind(state.as_str())
-                .bind(limit.clamp(1, 1000) as i64)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        owned_recordings(&rows)
+        self.read(move |c| {
+            all_rows(
+                c,
+                "SELECT * FROM recordings WHERE state = ? ORDER BY started_at, id LIMIT ?",
+                params![state.as_str(), limit.clamp(1, 1000)],
+                owned_recording,
+            )
+        })
+        .await?
+        .into_iter()
+        .collect()
     }
 
     async fn expired_recordings(
@@ -196,15 +207,17 @@ impl RecordingMetadataStore for SqliteStore {
         now: u64,
         limit: usize,
     ) -> Result<Vec<(String, Recording)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM recordings WHERE retain_until < ? AND state != 'recording'
-             ORDER BY retain_until, id LIMIT ?",
-        )
-        .bind(now as i64)
-        .bind(limit.clamp(1, 1000) as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        owned_recordings(&rows)
+        self.read(move |c| {
+            all_rows(
+                c,
+                "SELECT * FROM recordings WHERE retain_until < ? AND state != 'recording'
+                 ORDER BY retain_until, id LIMIT ?",
+                params![now, limit.clamp(1, 1000)],
+                owned_recording,
+            )
+        })
+        .await?
+        .into_iter()
+        .collect()
     }
 }
