@@ -208,7 +208,19 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// A worker thread on the browser socket; it runs until every handle to it is dropped.
-    fn spawn(mut browser: UdpSocket, loopback_only: bool) -> std::io::Result<WorkerHandle> {
+    fn spawn(browser: UdpSocket, loopback_only: bool) -> std::io::Result<WorkerHandle> {
+        let (worker, poll, handle) = Worker::new(browser, loopback_only)?;
+        std::thread::Builder::new()
+            .name("media-worker".into())
+            .spawn(move || worker.run(poll))?;
+        Ok(handle)
+    }
+
+    /// A worker on the browser socket, the poll it waits in and its handle.
+    fn new(
+        mut browser: UdpSocket,
+        loopback_only: bool,
+    ) -> std::io::Result<(Worker, Poll, WorkerHandle)> {
         let browser_port = browser.local_addr()?.port();
         let poll = Poll::new()?;
         poll.registry()
@@ -229,14 +241,12 @@ impl Worker {
             timers: BinaryHeap::new(),
             received: RecvBatch::new(),
         };
-        std::thread::Builder::new()
-            .name("media-worker".into())
-            .spawn(move || worker.run(poll))?;
-        Ok(WorkerHandle {
+        let handle = WorkerHandle {
             to,
             waker,
             browser_port,
-        })
+        };
+        Ok((worker, poll, handle))
     }
 
     fn run(mut self, mut poll: Poll) {
@@ -277,9 +287,34 @@ impl Worker {
             self.sockets.flush();
         }
         for id in self.legs.keys().copied().collect::<Vec<_>>() {
-            self.close(id);
+            self.isolated(id, |w| w.close(id));
         }
         self.sockets.flush();
+    }
+
+    /// Does `work` for call `id`. A panic in it (a fault in str0m or the bridge) ends that call
+    /// alone: it is dropped with a `Failed` event and the worker goes on with its other calls,
+    /// instead of the thread dying with all of them.
+    fn isolated(&mut self, id: LegId, work: impl FnOnce(&mut Self)) {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self))).is_err() {
+            self.drop_faulted(id);
+        }
+    }
+
+    fn drop_faulted(&mut self, id: LegId) {
+        tracing::error!(
+            leg = id,
+            "media fault: the call is ended, the worker's other calls go on"
+        );
+        let Some(mut slot) = self.legs.remove(&id) else {
+            return;
+        };
+        slot.leg.emit(LegEvent::Failed {
+            detail: "media engine fault".into(),
+        });
+        let _ = self.registry.deregister(&mut slot.leg.trunk);
+        self.demux
+            .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
     }
 
     /// Performs the calls' commands; false once every handle to the worker is gone.
@@ -317,16 +352,16 @@ impl Worker {
                     scheduled: None,
                 };
                 self.legs.insert(id, slot);
-                self.settle(id, now);
+                self.isolated(id, |w| w.settle(id, now));
             }
-            ToWorker::Command(id, command) => {
-                let Some(slot) = self.legs.get_mut(&id) else {
+            ToWorker::Command(id, command) => self.isolated(id, |w| {
+                let Some(slot) = w.legs.get_mut(&id) else {
                     return;
                 };
                 slot.command(command, now);
-                self.settle(id, now);
-            }
-            ToWorker::Close(id) => self.close(id),
+                w.settle(id, now);
+            }),
+            ToWorker::Close(id) => self.isolated(id, |w| w.close(id)),
         }
     }
 
@@ -356,6 +391,13 @@ impl Worker {
             return;
         }
         let Some(id) = self.demux.browser_leg(source, datagram) else {
+            return;
+        };
+        self.isolated(id, |w| w.on_leg_browser_datagram(id, i));
+    }
+
+    fn on_leg_browser_datagram(&mut self, id: LegId, i: usize) {
+        let Some((source, datagram)) = self.received.get(i) else {
             return;
         };
         let Some(slot) = self.legs.get_mut(&id) else {
@@ -397,7 +439,7 @@ impl Worker {
                 Err(_) => continue, // an ICMP error for an earlier send: nothing to do
             };
             for i in 0..n {
-                self.on_trunk_datagram(id, i);
+                self.isolated(id, |w| w.on_trunk_datagram(id, i));
             }
             if n < BATCH {
                 return; // emptied (as for the browser socket)
@@ -425,19 +467,23 @@ impl Worker {
                 return;
             }
             self.timers.pop();
-            let Some(slot) = self.legs.get_mut(&id) else {
-                continue;
-            };
-            if slot.scheduled != Some(at) {
-                continue; // stale: the leg was rescheduled earlier and has run since
-            }
-            slot.scheduled = None;
-            if slot.rtc_timeout <= now {
-                slot.rtc_input(RtcInput::Timeout(now));
-            }
-            slot.leg.bridge.handle_input(bridge::Input::Timeout, now);
-            self.settle(id, now);
+            self.isolated(id, |w| w.on_leg_due(id, at, now));
         }
+    }
+
+    fn on_leg_due(&mut self, id: LegId, at: Instant, now: Instant) {
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        if slot.scheduled != Some(at) {
+            return; // stale: the leg was rescheduled earlier and has run since
+        }
+        slot.scheduled = None;
+        if slot.rtc_timeout <= now {
+            slot.rtc_input(RtcInput::Timeout(now));
+        }
+        slot.leg.bridge.handle_input(bridge::Input::Timeout, now);
+        self.settle(id, now);
     }
 
     /// Performs what the leg's bridge and str0m want done and schedules its next deadline; a
@@ -487,5 +533,80 @@ impl Worker {
         let _ = self.registry.deregister(&mut slot.leg.trunk);
         self.demux
             .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::g711::G711;
+    use crate::gateway::bridge::BridgeConfig;
+
+    fn leg(
+        ufrag: &str,
+    ) -> (
+        Box<MediaLeg>,
+        mpsc::UnboundedReceiver<LegEvent>,
+        oneshot::Receiver<()>,
+    ) {
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let (ended, ended_rx) = oneshot::channel();
+        let now = Instant::now();
+        let config = BridgeConfig {
+            browser_law: G711::Pcmu,
+            callee: String::new(),
+            idle_silence: false,
+            trunk_ssrc: 1,
+            trunk_first_sequence: 1,
+            trunk_first_timestamp: 1,
+        };
+        let leg = MediaLeg {
+            rtc: Rtc::new(now),
+            mid: Mid::from("0"),
+            pt: Pt::new_with_value(0),
+            ufrag: ufrag.into(),
+            candidate: SocketAddr::from(([127, 0, 0, 1], 9)),
+            bridge: Bridge::new(config, now),
+            trunk: UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap(),
+            events,
+            _ended: ended,
+        };
+        (Box::new(leg), events_rx, ended_rx)
+    }
+
+    #[test]
+    fn a_fault_in_one_call_ends_that_call_alone() {
+        crate::gateway::install_crypto();
+        let browser = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let (mut worker, _poll, _handle) = Worker::new(browser, true).unwrap();
+        let (faulty, mut faulty_events, mut faulty_ended) = leg("faulty");
+        let (other, mut other_events, mut other_ended) = leg("other");
+        worker.on_command(ToWorker::Open(1, faulty));
+        worker.on_command(ToWorker::Open(2, other));
+
+        worker.isolated(1, |_| panic!("a fault in the media engine"));
+
+        assert!(!worker.legs.contains_key(&1), "the faulty call is dropped");
+        match faulty_events.try_recv() {
+            Ok(LegEvent::Failed { detail }) => assert_eq!(detail, "media engine fault"),
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        assert_eq!(
+            faulty_ended.try_recv(),
+            Err(oneshot::error::TryRecvError::Closed),
+            "its task is told the media ended"
+        );
+        // The other call is untouched and still driven.
+        worker.fire_due(Instant::now() + Duration::from_secs(1));
+        assert!(worker.legs.contains_key(&2));
+        assert_eq!(
+            other_ended.try_recv(),
+            Err(oneshot::error::TryRecvError::Empty)
+        );
+        assert!(
+            !std::iter::from_fn(|| other_events.try_recv().ok())
+                .any(|e| matches!(e, LegEvent::Failed { .. })),
+            "no failure for the other call"
+        );
     }
 }

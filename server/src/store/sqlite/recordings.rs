@@ -161,6 +161,10 @@ impl RecordingMetadataStore for SqliteStore {
         limit: usize,
     ) -> Result<Page<Recording>, StoreError> {
         let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
+        let before = match before {
+            Some((at, id)) => Some((i64::try_from(at).map_err(|_| StoreError::BadCursor)?, id)),
+            None => None,
+        };
         let limit = cursor::page_size(limit);
         let owner = owner.to_owned();
         let rows = self
