@@ -127,7 +127,10 @@ for encoding in br gzip; do
     fail "GET /signin ($encoding) failed"
   grep -qi "^content-encoding: $encoding" "$work/page.$encoding.headers" || fail "the page is not sent $encoding-encoded"
   grep -qi '^cache-control: private, no-store' "$work/page.$encoding.headers" || fail "the page may be cached"
-  decode "$encoding" "$work/page.$encoding" | grep -q "/pkg/${bundle[0]}" || fail "the $encoding page does not decode to a page naming the bundle"
+  # Into a file first: `grep -q` stops reading at its match, and under pipefail the decoder's
+  # SIGPIPE would fail the check by chance.
+  decode "$encoding" "$work/page.$encoding" > "$work/page.$encoding.html"
+  grep -q "/pkg/${bundle[0]}" "$work/page.$encoding.html" || fail "the $encoding page does not decode to a page naming the bundle"
 done
 # The service worker precaches the hashed entry files and is revalidated on every visit.
 sw="$(get -D "$work/sw.headers" "$base/sw.js")" || fail "GET /sw.js failed"
