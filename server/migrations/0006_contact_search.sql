@@ -1,9 +1,9 @@
 -- Contact search by any part of a name, company or number through a trigram index (FTS5):
 -- one row per contact, its rowid the contact's, kept current by the triggers below. A search of
 -- three characters or more is an index look-up instead of a walk over the owner's contacts
--- (docs/bench.md, "API under load"); shorter ones still scan. The owner and id are kept too:
--- a search joins on the rowid and checks both, and the store rebuilds the index when opened if
--- they disagree (a VACUUM may renumber the contacts' rowids).
+-- (docs/bench.md, "API under load"); shorter ones still scan. The owner and id are kept too,
+-- for the check the store makes when it opens: it rebuilds the index if they disagree with the
+-- contacts under those rowids (a VACUUM may renumber them; run it with the server stopped).
 CREATE VIRTUAL TABLE contact_search USING fts5(
     owner UNINDEXED, id UNINDEXED, name, company, numbers,
     tokenize = 'trigram'

@@ -212,21 +212,26 @@ impl ContactStore for SqliteStore {
         let after: Option<(String, String)> = cursor.map(cursor::decode).transpose()?;
         let search = query.search.trim().to_lowercase();
         let digits = number_digits(&search);
-        let mut sql = String::from("SELECT * FROM contacts c WHERE c.owner = ?");
-        let mut values = vec![Value::Text(owner.to_owned())];
+        let indexed = search.chars().count() >= MIN_INDEXED_SEARCH;
+        let mut values = Vec::with_capacity(8);
+        let mut sql = if indexed {
+            // The matches first (the trigram index), then their rows by rowid: a rare term
+            // costs its few matches instead of a walk over every contact. The index's own
+            // owner and id columns are not read here (each would cost a look-up per match);
+            // the store checks them when it opens.
+            values.push(Value::Text(search_expression(&search, &digits)));
+            String::from(
+                "SELECT c.* FROM contact_search s CROSS JOIN contacts c ON c.rowid = s.rowid
+                 WHERE contact_search MATCH ? AND c.owner = ?",
+            )
+        } else {
+            String::from("SELECT * FROM contacts c WHERE c.owner = ?")
+        };
+        values.push(Value::Text(owner.to_owned()));
         if query.favourites_only {
             sql.push_str(" AND c.favourite = 1");
         }
-        if search.chars().count() >= MIN_INDEXED_SEARCH {
-            // The trigram index; the id check leaves out rows of an index not rebuilt yet.
-            sql.push_str(
-                " AND (c.rowid, c.id) IN (SELECT rowid, id FROM contact_search WHERE contact_search MATCH ? AND owner = ?)",
-            );
-            values.extend([
-                Value::Text(search_expression(&search, &digits)),
-                Value::Text(owner.to_owned()),
-            ]);
-        } else if !search.is_empty() {
+        if !indexed && !search.is_empty() {
             sql.push_str(
                 " AND (c.name_key LIKE ? ESCAPE '\\' OR lower(c.company) LIKE ? ESCAPE '\\'",
             );
