@@ -45,9 +45,10 @@ pub fn PageTitle(title: T) -> impl IntoView {
 }
 
 /// Route views. With the `split` feature (release and test builds: `cargo leptos … --split
-/// --features split`) every page but the keypad is a lazy route: its code is a
-/// separate WASM chunk loaded when the page is first opened, so the first load carries only
-/// the keypad, the call screen and the phone. A page's data is asked for by the page itself
+/// --features split`) every page but the keypad is a lazy route: its code (with its area's
+/// other pages) is a separate WASM chunk loaded when the page is first opened, so the first
+/// load carries only the shell and the keypad (the call screen and the phone are chunks of
+/// their own, fetched once the page has hydrated). A page's data is asked for by the page itself
 /// (each page's `*Data::load()`), from its chunk: making the resources in the route's `data()`
 /// would start the request before the chunk arrives, but it puts every page's data types,
 /// server calls and resources in the first load (+51 KB gzipped, measured; docs/decisions.md).
@@ -79,16 +80,40 @@ pub mod views {
             };
         }
 
-        lazy_page!(Recents => || view! { <recents::Recents/> });
-        lazy_page!(CallView => || view! { <call_view::CallView/> });
-        lazy_page!(Contacts => || view! { <contacts::ContactList/> });
-        lazy_page!(NewContact => || view! { <contact_edit::NewContact/> });
-        lazy_page!(ContactView => || view! { <contact_view::ContactView/> });
-        lazy_page!(EditContact => || view! { <contact_edit::EditContact/> });
         lazy_page!(Settings => || view! { <settings::Settings/> });
-        lazy_page!(SignIn => || view! { <auth::SignIn/> });
-        lazy_page!(SignUp => || view! { <auth::SignUp/> });
-        lazy_page!(Forgot => || view! { <auth::Forgot/> });
+        // Pages that share most of their code share one chunk: one lazy route for each area,
+        // whose view is the page its path names. Fewer modules than one per page, and far fewer
+        // of the chunks wasm-split makes for each set of modules sharing code; with one per page
+        // there are so many that the read-only data no longer fits its segment once split
+        // between them, and the release build fails (docs/bench.md, "First load").
+        lazy_page!(Calls => || {
+            let path = leptos_router::hooks::use_location().pathname.get_untracked();
+            if path == "/recents" {
+                view! { <recents::Recents/> }.into_any()
+            } else {
+                view! { <call_view::CallView/> }.into_any()
+            }
+        });
+        lazy_page!(Account => || {
+            let path = leptos_router::hooks::use_location().pathname.get_untracked();
+            match path.as_str() {
+                "/signup" => view! { <auth::SignUp/> }.into_any(),
+                "/forgot" => view! { <auth::Forgot/> }.into_any(),
+                _ => view! { <auth::SignIn/> }.into_any(),
+            }
+        });
+        lazy_page!(Contacts => || {
+            let path = leptos_router::hooks::use_location().pathname.get_untracked();
+            if path == "/contacts" {
+                view! { <contacts::ContactList/> }.into_any()
+            } else if path == "/contacts/new" {
+                view! { <contact_edit::NewContact/> }.into_any()
+            } else if path.ends_with("/edit") {
+                view! { <contact_edit::EditContact/> }.into_any()
+            } else {
+                view! { <contact_view::ContactView/> }.into_any()
+            }
+        });
     }
 
     macro_rules! route_view {
@@ -102,14 +127,14 @@ pub mod views {
         };
     }
 
-    route_view!(recents, Recents, super::recents::Recents);
-    route_view!(call, CallView, super::call_view::CallView);
+    route_view!(recents, Calls, super::recents::Recents);
+    route_view!(call, Calls, super::call_view::CallView);
     route_view!(contacts, Contacts, super::contacts::ContactList);
-    route_view!(new_contact, NewContact, super::contact_edit::NewContact);
-    route_view!(contact, ContactView, super::contact_view::ContactView);
-    route_view!(edit_contact, EditContact, super::contact_edit::EditContact);
+    route_view!(new_contact, Contacts, super::contact_edit::NewContact);
+    route_view!(contact, Contacts, super::contact_view::ContactView);
+    route_view!(edit_contact, Contacts, super::contact_edit::EditContact);
     route_view!(settings, Settings, super::settings::Settings);
-    route_view!(sign_in, SignIn, super::auth::SignIn);
-    route_view!(sign_up, SignUp, super::auth::SignUp);
-    route_view!(forgot, Forgot, super::auth::Forgot);
+    route_view!(sign_in, Account, super::auth::SignIn);
+    route_view!(sign_up, Account, super::auth::SignUp);
+    route_view!(forgot, Account, super::auth::Forgot);
 }

@@ -36,6 +36,8 @@ pub(super) struct Engine {
     pub(super) audio: Option<HtmlAudioElement>,
     wake: Option<JsValue>,
     pub(super) meter: Option<Meter>,
+    /// The live channel has been up at least once since the phone started.
+    connected_once: bool,
     _page: Option<PageListeners>,
 }
 
@@ -92,7 +94,12 @@ fn perform(phone: Phone, effect: &Effect, now: u64) {
         Effect::Send(message) => {
             send(message);
         }
-        Effect::ChannelUp(up) => phone.channel_up.set(*up),
+        Effect::ChannelUp(up) => {
+            if *up {
+                with(|e| e.connected_once = true);
+            }
+            phone.channel_up.set(*up);
+        }
         Effect::Connection(connection) => phone.connection.set(*connection),
         Effect::ShowCall(call) => phone.call.set(call.clone()),
         Effect::ShowEnded(call) => phone.ended.set(call.clone()),
@@ -171,9 +178,38 @@ pub fn start(phone: Phone) {
     media::refresh_devices(phone);
     run(phone, Input::Visibility { hidden: hidden() });
     run(phone, Input::Start);
-    // The call set-up's code (split builds): fetched now, while the agent types a number.
-    #[cfg(feature = "split")]
-    let _ = leptos::lazy_preload!(media::offer);
+}
+
+/// With `split`, the phone's code (the live channel, [`PhoneCore`], the audio set-up, the Chime
+/// path's calls) is one WASM chunk, out of the first load: these two are its ways in from the
+/// main module, both in the same chunk. The shell starts the phone once the page has hydrated,
+/// which fetches the chunk while the agent types a number; a dial before it has arrived waits
+/// for it. The call screen's chunk calls into the phone too (hang up, mute, keys, recording),
+/// through chunks the two share (docs/bench.md, "First load").
+#[cfg(feature = "split")]
+pub mod split {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    use super::{Country, DialError, Phone};
+
+    #[leptos::wasm_split::wasm_split(softphone_phone, wasm_split_path = ::leptos::wasm_split)]
+    pub fn start(phone: Phone) {
+        super::start(phone)
+    }
+
+    #[leptos::wasm_split::wasm_split(
+        softphone_phone,
+        wasm_split_path = ::leptos::wasm_split,
+        return_wrapper(let future = _; { future.await } -> Result<(), DialError>)
+    )]
+    pub fn dial(
+        phone: Phone,
+        input: String,
+        country: Country,
+    ) -> Pin<Box<dyn Future<Output = Result<(), DialError>>>> {
+        Box::pin(super::dial(phone, input, country))
+    }
 }
 
 fn hidden() -> bool {
@@ -250,6 +286,15 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
     // Started inside the user's gesture, so the browser lets it play later.
     let audio = remote_audio();
     let _ = audio.play();
+    // A dial right after the page loaded may come before the live channel's first connection
+    // (with `split` the phone starts once its chunk has arrived): that connection is waited for,
+    // briefly. Later, a channel that is down is reconnecting, and the dial is refused at once.
+    for _ in 0..FIRST_CONNECTION_WAITS {
+        if with(|e| e.connected_once || e.core.channel_up()) {
+            break;
+        }
+        sleep(FIRST_CONNECTION_POLL_MS).await;
+    }
     if !with(|e| e.core.channel_up()) {
         return Err(DialError::NoChannel);
     }
@@ -305,6 +350,20 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
             Err(DialError::Unsupported)
         }
     }
+}
+
+/// How long a dial waits for the live channel's first connection: 50 × 100 ms.
+const FIRST_CONNECTION_WAITS: u32 = 50;
+const FIRST_CONNECTION_POLL_MS: i32 = 100;
+
+/// Resolves after `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Takes up a call placed through the REST API: microphone and offer, as if dialled here.

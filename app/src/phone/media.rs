@@ -121,9 +121,7 @@ impl Drop for TrackWatch {
 }
 
 /// Builds the peer connection for `stream` and returns the local offer's SDP. The connection is
-/// the engine's from the start, so a teardown during the set-up closes it. With `split` its code
-/// is a chunk of its own, preloaded by `engine::start` (docs/bench.md, "First load").
-#[cfg_attr(feature = "split", leptos::lazy)]
+/// the engine's from the start, so a teardown during the set-up closes it.
 pub(super) async fn offer(
     phone: Phone,
     stream: MediaStream,

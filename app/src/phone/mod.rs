@@ -101,7 +101,12 @@ pub fn provide_phone() -> Phone {
         notice: RwSignal::new(None),
     };
     provide_context(phone);
-    #[cfg(feature = "hydrate")]
+    // With `split` the phone's code (the live channel, the call's state, the audio set-up) is a
+    // chunk of its own, out of the first load: fetched once the page has hydrated, while the
+    // keypad already works (docs/bench.md, "First load").
+    #[cfg(all(feature = "hydrate", feature = "split"))]
+    Effect::new(move |_| leptos::task::spawn_local(engine::split::start(phone)));
+    #[cfg(all(feature = "hydrate", not(feature = "split")))]
     Effect::new(move |_| engine::start(phone));
     phone
 }
@@ -120,7 +125,12 @@ impl Phone {
     /// Places a call: microphone first (nothing is dialled without one), then the server's
     /// checks, then the audio offer (or, on the Chime path, the request for the meeting).
     pub async fn dial(&self, input: String, country: Country) -> Result<(), DialError> {
+        // Inside the user's gesture, before the phone's chunk is waited for (split builds).
         #[cfg(feature = "hydrate")]
+        engine::unlock_audio();
+        #[cfg(all(feature = "hydrate", feature = "split"))]
+        return engine::split::dial(*self, input, country).await;
+        #[cfg(all(feature = "hydrate", not(feature = "split")))]
         return engine::dial(*self, input, country).await;
         #[cfg(not(feature = "hydrate"))]
         {
