@@ -46,9 +46,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
 /// timeout below).
 const FILE_CONNECTIONS: usize = 4;
-/// Prepared statements kept per connection: every distinct query text the store sends (list
-/// queries vary with their filter, search and cursor) fits.
-const STATEMENT_CACHE: usize = 64;
+/// Prepared statements kept per connection (least recently used dropped first): the fixed
+/// queries, the list queries' variants (filter, search, cursor) and the `IN (…)` look-ups, one
+/// text per list length up to a page (about 160 in all; a few KB each).
+const STATEMENT_CACHE: usize = 192;
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -182,7 +183,7 @@ impl SqliteStore {
                     let c = Connection::open_with_flags(&path, flags)?;
                     configure(&c)?;
                     if i == 0 {
-                        // Both persist in the file; set once, before the others read it.
+                        // WAL persists in the file: set once, before the others open it.
                         c.pragma_update(None, "journal_mode", "WAL")?;
                     }
                     c.pragma_update(None, "synchronous", "NORMAL")?;
