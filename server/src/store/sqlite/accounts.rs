@@ -4,7 +4,7 @@ use app::api::ports::{AccountStore, SessionRecord, StoreError, UserRecord};
 use async_trait::async_trait;
 use rusqlite::{params, Row};
 
-use super::{execute, insert_error, matched_a_row, optional_row, SqliteStore};
+use super::{execute, insert, matched_a_row, optional_row, SqliteStore};
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
@@ -31,19 +31,11 @@ impl AccountStore for SqliteStore {
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         let user = user.clone();
         self.write(move |tx| {
-            tx.prepare_cached(
+            insert(
+                tx,
                 "INSERT INTO users (sub, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                params![user.sub, user.email, user.password_hash, user.created_at],
             )
-            .and_then(|mut s| {
-                s.execute(params![
-                    user.sub,
-                    user.email,
-                    user.password_hash,
-                    user.created_at
-                ])
-            })
-            .map_err(insert_error)?;
-            Ok(())
         })
         .await
     }
@@ -84,12 +76,11 @@ impl AccountStore for SqliteStore {
     async fn create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
         let s = s.clone();
         self.write(move |tx| {
-            tx.prepare_cached("INSERT INTO sessions (id, sub, token_hash, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?)")
-                .and_then(|mut statement| {
-                    statement.execute(params![s.id, s.sub, s.token_hash, s.created_at, s.expires_at, s.revoked])
-                })
-                .map_err(insert_error)?;
-            Ok(())
+            insert(
+                tx,
+                "INSERT INTO sessions (id, sub, token_hash, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?)",
+                params![s.id, s.sub, s.token_hash, s.created_at, s.expires_at, s.revoked],
+            )
         })
         .await
     }

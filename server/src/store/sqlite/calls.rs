@@ -4,11 +4,9 @@ use app::api::ports::{CallQuery, CallStore, Page, StoreError};
 use app::domain::calls::{CallFilter, CallRecord, Direction, EndReason};
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Row};
+use rusqlite::{params_from_iter, Row, ToSql};
 
-use super::{
-    all_rows, execute, insert_error, like_pattern, matched_a_row, optional_row, SqliteStore,
-};
+use super::{all_rows, execute, insert, like_pattern, matched_a_row, optional_row, SqliteStore};
 use crate::store::cursor;
 use crate::store::search::number_digits;
 
@@ -43,6 +41,21 @@ fn direction_str(d: Direction) -> &'static str {
     }
 }
 
+/// The values of the columns a call's update may change, `ringing_at` to `provider_call_id`, in
+/// the order both the INSERT and the UPDATE list them.
+fn changing_columns(call: &CallRecord) -> [Box<dyn ToSql + '_>; 8] {
+    [
+        Box::new(call.ringing_at),
+        Box::new(call.answered_at),
+        Box::new(call.ended_at),
+        Box::new(call.end_reason.map(EndReason::as_str)),
+        Box::new(&call.hangup_by),
+        Box::new(&call.sip_cause),
+        Box::new(&call.recording_id),
+        Box::new(&call.provider_call_id),
+    ]
+}
+
 const FAILURE_REASONS: &str = "('refused','failed','interrupted')";
 
 #[async_trait]
@@ -50,29 +63,23 @@ impl CallStore for SqliteStore {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         let (owner, call) = (owner.to_owned(), call.clone());
         self.write(move |tx| {
-            tx.prepare_cached(
+            let keys: [&dyn ToSql; 5] = [
+                &owner,
+                &call.id,
+                &direction_str(call.direction),
+                &call.e164,
+                &call.started_at,
+            ];
+            let changing = changing_columns(&call);
+            let values = keys
+                .into_iter()
+                .chain(changing.iter().map(|b| b.as_ref() as &dyn ToSql));
+            insert(
+                tx,
                 "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params_from_iter(values),
             )
-            .and_then(|mut s| {
-                s.execute(params![
-                    owner,
-                    call.id,
-                    direction_str(call.direction),
-                    call.e164,
-                    call.started_at,
-                    call.ringing_at,
-                    call.answered_at,
-                    call.ended_at,
-                    call.end_reason.map(EndReason::as_str),
-                    call.hangup_by,
-                    call.sip_cause,
-                    call.recording_id,
-                    call.provider_call_id,
-                ])
-            })
-            .map_err(insert_error)?;
-            Ok(())
         })
         .await
     }
@@ -80,23 +87,18 @@ impl CallStore for SqliteStore {
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         let (owner, call) = (owner.to_owned(), call.clone());
         self.write(move |tx| {
+            let changing = changing_columns(&call);
+            let keys: [&dyn ToSql; 2] = [&owner, &call.id];
+            let values = changing
+                .iter()
+                .map(|b| b.as_ref() as &dyn ToSql)
+                .chain(keys);
             matched_a_row(execute(
                 tx,
                 "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?,
                      provider_call_id = ?
                  WHERE owner = ? AND id = ?",
-                params![
-                    call.ringing_at,
-                    call.answered_at,
-                    call.ended_at,
-                    call.end_reason.map(EndReason::as_str),
-                    call.hangup_by,
-                    call.sip_cause,
-                    call.recording_id,
-                    call.provider_call_id,
-                    owner,
-                    call.id,
-                ],
+                params_from_iter(values),
             )?)
         })
         .await

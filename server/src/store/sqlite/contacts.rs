@@ -9,8 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, Row};
 
 use super::{
-    all_rows, execute, insert_error, like_pattern, matched_a_row, optional_row, placeholders,
-    SqliteStore,
+    all_rows, execute, insert, like_pattern, matched_a_row, optional_row, placeholders, SqliteStore,
 };
 use crate::store::cursor;
 use crate::store::search::{name_key, number_digits};
@@ -116,12 +115,11 @@ impl ContactStore for SqliteStore {
     async fn insert_contact(&self, owner: &str, c: &Contact) -> Result<(), StoreError> {
         let (owner, contact) = (owner.to_owned(), c.clone());
         self.write(move |tx| {
-            tx.prepare_cached(
+            insert(
+                tx,
                 "INSERT INTO contacts (owner, id, name, name_key, company, notes, favourite, created_at, updated_at, version)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+                params![
                     owner,
                     contact.id,
                     contact.name,
@@ -132,9 +130,8 @@ impl ContactStore for SqliteStore {
                     contact.created_at,
                     contact.updated_at,
                     contact.version,
-                ])
-            })
-            .map_err(insert_error)?;
+                ],
+            )?;
             write_numbers(tx, &owner, &contact)
         })
         .await
@@ -253,7 +250,7 @@ impl ContactStore for SqliteStore {
         let limit = cursor::page_size(limit);
         values.push(Value::Integer(limit as i64 + 1));
         let owner = owner.to_owned();
-        let mut items = self
+        let items = self
             .read(move |c| {
                 let mut items = all_rows(c, &sql, params_from_iter(values), contact_from_row)?;
                 let shown = items.len().min(limit);
@@ -261,16 +258,9 @@ impl ContactStore for SqliteStore {
                 Ok(items)
             })
             .await?;
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next = more
-            .then(|| {
-                items
-                    .last()
-                    .map(|c: &Contact| cursor::encode(&(name_key(&c.name), c.id.clone())))
-            })
-            .flatten();
-        Ok(Page { items, next })
+        Ok(cursor::page(items, limit, |c| {
+            (name_key(&c.name), c.id.clone())
+        }))
     }
 
     async fn contact_by_number(

@@ -143,6 +143,14 @@ fn execute(c: &Connection, sql: &str, params: impl Params) -> Result<usize, Stor
         .map_err(unavailable)
 }
 
+/// Runs an `INSERT`: a duplicate key is [`StoreError::AlreadyExists`].
+fn insert(c: &Connection, sql: &str, params: impl Params) -> Result<(), StoreError> {
+    c.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params))
+        .map(drop)
+        .map_err(insert_error)
+}
+
 /// `?, ?, …`: `n` parameters for an `IN (…)` list.
 fn placeholders(n: usize) -> String {
     let mut list = "?, ".repeat(n);

@@ -5,7 +5,7 @@ use app::domain::recordings::{ConsentNotice, Pause, Recording, RecordingState};
 use async_trait::async_trait;
 use rusqlite::{params, Row, ToSql};
 
-use super::{all_rows, execute, insert_error, matched_a_row, optional_row, SqliteStore};
+use super::{all_rows, execute, insert, matched_a_row, optional_row, SqliteStore};
 use crate::store::cursor;
 
 fn consent_str(c: ConsentNotice) -> &'static str {
@@ -87,15 +87,14 @@ impl RecordingMetadataStore for SqliteStore {
             let values = keys
                 .into_iter()
                 .chain(changing.iter().map(|b| b.as_ref() as &dyn ToSql));
-            tx.prepare_cached(
+            insert(
+                tx,
                 "INSERT INTO recordings (owner, id, call_id, started_at, ended_at, duration_ms, bytes,
                      sha256, format, consent, pause_mode, pauses, location, object_key, retain_until,
                      state, upload_id, waveform)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rusqlite::params_from_iter(values),
             )
-            .and_then(|mut s| s.execute(rusqlite::params_from_iter(values)))
-            .map_err(insert_error)?;
-            Ok(())
         })
         .await
     }
