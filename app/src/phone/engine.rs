@@ -280,8 +280,8 @@ fn send(message: &ClientMessage) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Calls
 
+/// Called through [`Phone::dial`], which has unlocked the audio inside the user's gesture.
 pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), DialError> {
-    unlock_audio();
     run(phone, Input::DialPressed);
     // Started inside the user's gesture, so the browser lets it play later.
     let audio = remote_audio();
