@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod identity;
 pub mod numbers;
+pub mod private_files;
 pub mod recordings;
 pub mod rest;
 pub mod store;
@@ -309,7 +310,7 @@ pub async fn build_services(
     clock: Arc<dyn Clock>,
     role: Role,
 ) -> Result<Built, StartError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+    private_files::private_dir(&config.data_dir).map_err(|source| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;

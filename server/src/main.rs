@@ -8,6 +8,8 @@ use server::config::{CliError, Config, Environment, Invocation};
 const IGNORE_STAGE: &str = "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH";
 
 fn main() -> ExitCode {
+    // Before anything is created: the database, keys and recordings are this user's alone.
+    server::private_files::restrict_new_files();
     let invocation = match server::config::parse(std::env::args_os(), Environment::from_process) {
         Ok(invocation) => invocation,
         Err(CliError::Usage(e)) => e.exit(),

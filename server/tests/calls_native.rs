@@ -156,6 +156,43 @@ async fn a_call_whose_browser_never_offers_fails_and_frees_the_line() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_browser_audio_never_connects_is_never_placed() {
+    // A client that sends an offer but never brings up ICE and DTLS (a script without a
+    // browser): the trunk never hears of the call.
+    let rig = rig((31450, 31459), Duration::from_millis(500)).await;
+    let mut tab = open_tab(&rig);
+    start(&rig, "c-no-audio", "+6560000001").await;
+    let peer = testkit::peer::BrowserPeer::new(LOOPBACK, true)
+        .await
+        .unwrap();
+    let reply = send(
+        &rig,
+        &tab,
+        ClientMessage::Offer {
+            call_id: "c-no-audio".into(),
+            sdp: peer.offer.clone(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(reply, Some(ServerMessage::Answer { .. })),
+        "{reply:?}"
+    );
+    // The answer is never given to the peer, so it never connects.
+    let seen = wait_state(&mut tab, ended(EndReason::Failed, HangupBy::System)).await;
+    assert!(
+        !seen
+            .iter()
+            .any(|s| matches!(s, CallState::Ringing | CallState::Connected { .. })),
+        "the call reached the trunk: {seen:?}"
+    );
+    let r = record_of(&rig, "c-no-audio").await;
+    assert_eq!(r.answered_at, None);
+    let cause = r.sip_cause.unwrap_or_default();
+    assert!(cause.contains("did not connect"), "{cause}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_offer_is_an_error_and_the_call_fails() {
     let rig = rig((31500, 31509), Duration::from_secs(5)).await;
     let mut tab = open_tab(&rig);

@@ -1,7 +1,8 @@
 //! Crash safety: the real server binary records a call (a str0m peer plays the browser), is
 //! killed with SIGKILL mid-recording, and started again on the same data directory. The
 //! partial recording is then a valid, playable WAV with its metadata marked interrupted, the
-//! call is closed as interrupted, and nothing is left in the spool.
+//! call is closed as interrupted, nothing is left in the spool, and every folder and file the
+//! server wrote is its user's alone (0700, 0600).
 
 #[path = "common/binary.rs"]
 mod binary;
@@ -19,6 +20,11 @@ use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use tokio_tungstenite::tungstenite::Message;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
 
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("softphone-crash-{}", uuid::Uuid::new_v4()));
@@ -158,6 +164,33 @@ async fn killing_the_server_mid_recording_leaves_a_playable_interrupted_recordin
     // Nothing left behind in the spool.
     let spool = data.join("recordings").join(".spool");
     assert_eq!(std::fs::read_dir(&spool).unwrap().count(), 0);
+
+    // Everything the server wrote is its user's alone, though the test made the data folder
+    // with the usual umask (0755): folders 0700, files 0600.
+    let mut files = Vec::new();
+    let mut folders = vec![data.clone()];
+    while let Some(folder) = folders.pop() {
+        assert_eq!(mode(&folder), 0o700, "{}", folder.display());
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.file_name() != Some("server.log".as_ref()) {
+                files.push(path); // (the test itself writes the log)
+            }
+        }
+    }
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    for expected in ["softphone.sqlite3", ".wav"] {
+        assert!(
+            files
+                .iter()
+                .any(|f| f.to_string_lossy().ends_with(expected)),
+            "no {expected} among {files:?}"
+        );
+    }
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }

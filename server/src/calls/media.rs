@@ -82,6 +82,24 @@ impl Media {
         }
     }
 
+    /// Until the browser's audio is up (ICE and DTLS connected), so nothing is sent to the
+    /// trunk for a client that never brings real media: a script cannot hold PSTN calls
+    /// without a browser behind them. A Chime call's browser joins its meeting itself.
+    pub async fn browser_connected(&mut self) -> Result<(), String> {
+        let Media::Gateway(leg) = self else {
+            return Ok(());
+        };
+        loop {
+            match leg.events.recv().await {
+                Some(LegEvent::BrowserConnected) => return Ok(()),
+                Some(LegEvent::BrowserLost) => return Err("lost the browser's audio".into()),
+                Some(LegEvent::Failed { detail }) => return Err(detail),
+                Some(_) => continue,
+                None => return Err("the gateway stopped".into()),
+            }
+        }
+    }
+
     /// Carries out a command; a failure comes back as the trunk event it amounts to.
     pub async fn command(&mut self, command: MediaCommand) -> Option<TrunkEvent> {
         match self {

@@ -14,6 +14,7 @@ pub struct DiskRecordings {
 impl DiskRecordings {
     /// Creates the directory (and its spool folder) if needed.
     pub fn open(root: &Path) -> std::io::Result<DiskRecordings> {
+        crate::private_files::private_dir(root)?;
         std::fs::create_dir_all(root.join(SPOOL))?;
         Ok(DiskRecordings {
             root: root.to_path_buf(),

@@ -60,7 +60,7 @@ fn spool_error(e: std::io::Error) -> RecordingsError {
 impl S3Recordings {
     /// A client from the SDK's standard chain (credentials, region, `AWS_ENDPOINT_URL*`).
     pub async fn connect(settings: S3Settings) -> std::io::Result<S3Recordings> {
-        std::fs::create_dir_all(&settings.spool_dir)?;
+        crate::private_files::private_dir(&settings.spool_dir)?;
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
@@ -75,7 +75,7 @@ impl S3Recordings {
 
     /// With a client made elsewhere (tests against an emulator).
     pub fn with_client(client: Client, settings: S3Settings) -> std::io::Result<S3Recordings> {
-        std::fs::create_dir_all(&settings.spool_dir)?;
+        crate::private_files::private_dir(&settings.spool_dir)?;
         Ok(S3Recordings { client, settings })
     }
 

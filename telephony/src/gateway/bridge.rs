@@ -32,6 +32,13 @@ use crate::tones::{dtmf_digit, FRAME_SAMPLES};
 pub const FRAME: Duration = Duration::from_millis(20);
 /// Trunk audio this recent still counts as flowing: no silence is sent in between.
 const TRUNK_AUDIO_FLOWING: Duration = Duration::from_millis(60);
+/// A browser that sends nothing (neither audio nor keys) for this long is gone: its network
+/// dropped, its tab froze, or no browser ever stood behind the offer. The call ends
+/// ([`LegEvent::BrowserLost`]) rather than hold a PSTN line nobody uses. A muted browser still
+/// sends silence.
+pub const BROWSER_SILENT_LIMIT: Duration = Duration::from_secs(20);
+/// How often that is checked: a deadline that moves once a second, not with every packet.
+const BROWSER_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// How far ahead [`Output::Timeout`] points when nothing is due (the run loop waits on other
 /// things meanwhile, and any input brings a fresh deadline).
 const IDLE: Duration = Duration::from_secs(3600);
@@ -201,6 +208,10 @@ pub struct Bridge {
     /// go on the trunk stream's timeline.
     browser_time: Option<(u64, Instant)>,
     last_now: Instant,
+    /// When the browser last sent a packet, and when that is next checked (`None` once it was
+    /// found gone).
+    last_browser_packet: Instant,
+    browser_check: Option<Instant>,
     outputs: VecDeque<Output>,
 }
 
@@ -228,6 +239,8 @@ impl Bridge {
             keys: KeySender::new(now),
             browser_time: None,
             last_now: now,
+            last_browser_packet: now,
+            browser_check: Some(now + BROWSER_CHECK_EVERY),
             outputs: VecDeque::new(),
         }
     }
@@ -241,6 +254,7 @@ impl Bridge {
         self.last_now = self.last_now.max(now);
         match input {
             Input::BrowserAudio { time, law, payload } => {
+                self.last_browser_packet = now;
                 self.relay_browser_audio(time, law, payload)
             }
             Input::BrowserDtmf {
@@ -249,7 +263,10 @@ impl Bridge {
                 end,
                 volume,
                 duration,
-            } => self.relay_dtmf(time, event, end, volume, duration),
+            } => {
+                self.last_browser_packet = now;
+                self.relay_dtmf(time, event, end, volume, duration)
+            }
             Input::TrunkDatagram { source, contents } => self.on_trunk_datagram(source, contents),
             Input::TrunkMedia(media) => self.on_trunk_media(media),
             Input::Answered => {
@@ -333,11 +350,17 @@ impl Bridge {
         let ringback = self.ringback.as_ref().map(|(_, tick)| tick.next);
         let record = self.recording.as_ref().map(|r| r.tick.next);
         let silence = self.silence.map(|tick| tick.next);
-        let at = [ringback, record, silence, self.keys.next_wake()]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(self.last_now + IDLE);
+        let at = [
+            ringback,
+            record,
+            silence,
+            self.keys.next_wake(),
+            self.browser_check,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.last_now + IDLE);
         Output::Timeout(at)
     }
 
@@ -353,12 +376,30 @@ impl Bridge {
         }
         self.on_idle_silence(now);
         self.on_keys(now);
+        self.check_browser(now);
         let at = now.saturating_duration_since(self.epoch);
         if let Some(r) = self.recording.as_mut() {
             if r.tick.due(now) {
                 let audio = r.tap.poll(at);
                 self.outputs.extend(audio.into_iter().map(Output::Recorded));
             }
+        }
+    }
+
+    /// Whether the browser is still sending; once it has been silent for
+    /// [`BROWSER_SILENT_LIMIT`], [`LegEvent::BrowserLost`] (once).
+    fn check_browser(&mut self, now: Instant) {
+        let Some(due) = self.browser_check else {
+            return;
+        };
+        if now < due {
+            return;
+        }
+        if now.saturating_duration_since(self.last_browser_packet) >= BROWSER_SILENT_LIMIT {
+            self.browser_check = None;
+            self.outputs.push_back(Output::Event(LegEvent::BrowserLost));
+        } else {
+            self.browser_check = Some(now + BROWSER_CHECK_EVERY);
         }
     }
 

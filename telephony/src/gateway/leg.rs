@@ -7,13 +7,15 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::demux::LegId;
-use super::media::{MediaCommand, ToWorker, WorkerHandle};
+use super::media::{MediaCommand, Seat, ToWorker, WorkerHandle};
 use super::sip_leg::{SipLeg, SipOutcome, SipProgress};
 use super::{LegCommand, LegEvent};
 use crate::tasks::log_joined;
 
 pub(crate) struct Leg {
     pub id: LegId,
+    /// Counts the call on its worker while this task runs.
+    pub _seat: Seat,
     pub worker: WorkerHandle,
     pub sip: SipLeg,
     pub events: mpsc::UnboundedSender<LegEvent>,

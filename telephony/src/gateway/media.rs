@@ -14,7 +14,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -92,9 +92,50 @@ pub(crate) struct WorkerHandle {
     pub to: mpsc::UnboundedSender<ToWorker>,
     waker: Arc<Waker>,
     pub browser_port: u16,
+    /// The calls dealt to this worker and not yet over.
+    calls: Arc<AtomicUsize>,
+}
+
+/// A call's place on its worker: counted from [`WorkerHandle::seat`] until dropped (the call's
+/// task ends).
+pub(crate) struct Seat(Arc<AtomicUsize>);
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Calls a worker takes before the next one is used. Filling one worker first gives it more
+/// datagrams per wake-up (fewer context switches per packet, the largest kernel cost in
+/// docs/bench.md) while one core has room; beyond this the calls spread to the least loaded.
+const CALLS_BEFORE_SPREADING: usize = 256;
+
+/// The worker the next call goes to: the first with fewer than [`CALLS_BEFORE_SPREADING`]
+/// calls, else the one with the fewest.
+pub(crate) fn pick_worker(workers: &[WorkerHandle]) -> Option<&WorkerHandle> {
+    let calls: Vec<usize> = workers
+        .iter()
+        .map(|w| w.calls.load(Ordering::Relaxed))
+        .collect();
+    fill_first(&calls).map(|i| &workers[i])
+}
+
+/// The index [`pick_worker`] takes, from each worker's call count.
+fn fill_first(calls: &[usize]) -> Option<usize> {
+    calls
+        .iter()
+        .position(|&n| n < CALLS_BEFORE_SPREADING)
+        .or_else(|| (0..calls.len()).min_by_key(|&i| calls[i]))
 }
 
 impl WorkerHandle {
+    /// Counts a call on this worker until the seat is dropped.
+    pub(crate) fn seat(&self) -> Seat {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Seat(self.calls.clone())
+    }
+
     pub(crate) fn send(&self, message: ToWorker) {
         // A worker only stops once the gateway and every call are gone, or if it panicked: a
         // call opened then fails at once instead of waiting for media that never comes.
@@ -245,6 +286,7 @@ impl Worker {
             to,
             waker,
             browser_port,
+            calls: Arc::new(AtomicUsize::new(0)),
         };
         Ok((worker, poll, handle))
     }
@@ -572,6 +614,17 @@ mod tests {
             _ended: ended,
         };
         (Box::new(leg), events_rx, ended_rx)
+    }
+
+    #[test]
+    fn calls_fill_one_worker_before_the_next_then_go_to_the_least_loaded() {
+        let full = CALLS_BEFORE_SPREADING;
+        assert_eq!(fill_first(&[]), None);
+        assert_eq!(fill_first(&[0, 0]), Some(0));
+        assert_eq!(fill_first(&[full - 1, 0]), Some(0));
+        assert_eq!(fill_first(&[full, 3]), Some(1));
+        assert_eq!(fill_first(&[full + 9, full + 2]), Some(1));
+        assert_eq!(fill_first(&[full + 1, full + 1]), Some(0));
     }
 
     #[test]

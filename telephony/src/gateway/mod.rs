@@ -41,7 +41,7 @@ mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
 use leg::Leg;
-use media::{start_workers, trunk_socket, MediaLeg, ToWorker, WorkerHandle};
+use media::{pick_worker, start_workers, trunk_socket, MediaLeg, ToWorker, WorkerHandle};
 pub use rtc_config::g711_rtc_config;
 use rtc_config::gateway_rtc_config;
 use sip_leg::{host_of, SipLeg, SipTarget};
@@ -278,7 +278,7 @@ pub struct Gateway {
     config: GatewayConfig,
     sip: Arc<SipEndpoint>,
     dtls_cert: DtlsCert,
-    /// The media workers; calls are dealt to them in turn.
+    /// The media workers; calls fill one before the next (`pick_worker`).
     workers: Vec<WorkerHandle>,
     next_leg: AtomicU64,
     /// Where the search for the next call's trunk port starts.
@@ -450,7 +450,8 @@ impl Gateway {
         let offer = SdpOffer::from_sdp_string(browser_offer)
             .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
         let id = self.next_leg.fetch_add(1, Ordering::Relaxed);
-        let worker = &self.workers[(id % self.workers.len() as u64) as usize];
+        let worker = pick_worker(&self.workers)
+            .ok_or(GatewayError::MediaWorker("no media worker".into()))?;
         let public = SocketAddr::new(self.config.media.public_ip, worker.browser_port);
 
         let mut rtc = gateway_rtc_config()
@@ -531,6 +532,7 @@ impl Gateway {
         worker.send(ToWorker::Open(id, Box::new(media)));
         let leg = Leg {
             id,
+            _seat: worker.seat(),
             worker: worker.clone(),
             sip,
             events: events_tx,

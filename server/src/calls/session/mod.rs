@@ -94,6 +94,9 @@ impl Session {
         let Some(media) = self.wait_for_media().await else {
             return;
         };
+        let Some(media) = self.wait_for_browser_audio(media).await else {
+            return;
+        };
         self.run_call(media).await;
         // The leg is gone, so the recording's audio has ended: its writer finishes on its own.
         if let Some(done) = self.recording_done.take() {
@@ -174,6 +177,48 @@ impl Session {
                 },
             }
         }
+    }
+
+    /// Until the browser's audio connects (nothing reaches the trunk before it); `None` when
+    /// the call ended instead: a hang-up, the tab closing, a media failure or the timeout.
+    async fn wait_for_browser_audio(&mut self, mut media: Media) -> Option<Media> {
+        let deadline = tokio::time::sleep(self.hub.offer_timeout);
+        tokio::pin!(deadline);
+        let (reason, by, cause) = loop {
+            tokio::select! {
+                connected = media.browser_connected() => match connected {
+                    Ok(()) => return Some(media),
+                    Err(detail) => break (EndReason::Failed, HangupBy::System, Some(detail)),
+                },
+                _ = &mut deadline => {
+                    let cause = "the browser's audio did not connect";
+                    tracing::warn!(call = %self.record.id, "{cause}; the call was not placed");
+                    break (EndReason::Failed, HangupBy::System, Some(cause.to_string()));
+                }
+                c = self.commands.recv() => match c {
+                    Some(SessionCommand::Hangup) | None => break (EndReason::Cancelled, HangupBy::Agent, None),
+                    Some(SessionCommand::ConnectionClosed(c)) if Some(c) == self.live.media_connection => {
+                        break (EndReason::Cancelled, HangupBy::Agent, None);
+                    }
+                    Some(SessionCommand::Offer { reply, .. }) => {
+                        let _ = reply.send(Err("this call already has its audio".into()));
+                    }
+                    Some(SessionCommand::Join { reply, .. }) => {
+                        let _ = reply.send(Err("this call already has its audio".into()));
+                    }
+                    Some(SessionCommand::Record { reply, .. }) => {
+                        let _ = reply.send(Err("recording starts once the call is answered".into()));
+                    }
+                    Some(SessionCommand::Digits { reply, .. }) => {
+                        let _ = reply.send(Err("keys can be sent once the call is answered".into()));
+                    }
+                    Some(_) => {}
+                },
+            }
+        };
+        media.close().await;
+        self.finish(reason, by, cause).await;
+        None
     }
 
     /// The refusal of a request for the other audio path than this server's.
