@@ -130,6 +130,19 @@ pub enum ClientMessage {
     },
 }
 
+/// Most keys one [`ClientMessage::Digits`] may carry.
+pub const MAX_DIGITS: usize = 50;
+
+/// Whether `digits` is what a [`ClientMessage::Digits`] may carry: 1 to [`MAX_DIGITS`] of
+/// `0-9 * #`.
+pub fn valid_digits(digits: &str) -> bool {
+    !digits.is_empty()
+        && digits.len() <= MAX_DIGITS
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+}
+
 /// Read through [`ServerMessageWire`] (same JSON; see there why).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -400,6 +413,18 @@ mod tests {
             r#"{"type":"record","call_id":"c","action":"rewind"}"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn keys_are_digits_star_and_hash_at_most_fifty() {
+        let most = "9".repeat(MAX_DIGITS);
+        for ok in ["1", "0123456789*#", most.as_str()] {
+            assert!(valid_digits(ok), "{ok}");
+        }
+        let too_many = "1".repeat(MAX_DIGITS + 1);
+        for bad in ["", "12a", "1,2", "١", "+1", " 1", too_many.as_str()] {
+            assert!(!valid_digits(bad), "{bad}");
+        }
     }
 
     #[test]

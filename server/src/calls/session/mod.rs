@@ -308,12 +308,7 @@ impl Session {
         let Media::Chime(leg) = media else {
             return Err("keys travel in this call's audio".into());
         };
-        let valid = !digits.is_empty()
-            && digits.len() <= 50
-            && digits
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
-        if !valid {
+        if !app::api::live::valid_digits(digits) {
             return Err("keys are 0-9, * and #, at most 50 at a time".into());
         }
         if !matches!(self.live.state, CallState::Connected { .. }) {
