@@ -36,6 +36,28 @@ fn unescape(value: &str) -> String {
     out
 }
 
+/// The components of a structured value (`N`, `ORG`), split at `;` but not at an escaped `\;`,
+/// each unescaped.
+fn components(value: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ';' => parts.push(String::new()),
+            _ => {
+                let Some(part) = parts.last_mut() else {
+                    continue;
+                };
+                part.push(c);
+                if c == '\\' {
+                    part.extend(chars.next());
+                }
+            }
+        }
+    }
+    parts.iter().map(|p| unescape(p)).collect()
+}
+
 fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
@@ -145,15 +167,14 @@ pub fn parse_vcards(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
                 match name.as_str() {
                     "FN" => draft.name = unescape(value).trim().to_string(),
                     "N" => {
-                        let parts: Vec<String> = value.split(';').map(unescape).collect();
+                        let parts = components(value);
                         let given = parts.get(1).map(String::as_str).unwrap_or("");
                         let family = parts.first().map(String::as_str).unwrap_or("");
                         *structured_name = format!("{given} {family}").trim().to_string();
                     }
                     "ORG" => {
-                        draft.company = unescape(value.split(';').next().unwrap_or(""))
-                            .trim()
-                            .to_string()
+                        let organisation = components(value).into_iter().next();
+                        draft.company = organisation.unwrap_or_default().trim().to_string()
                     }
                     "NOTE" => draft.notes = unescape(value).trim().to_string(),
                     "CATEGORIES" if is_favourite_category(value) => draft.favourite = true,
@@ -241,6 +262,32 @@ BEGIN:VCARD\nFN:Unclosed\nTEL:+6581234567\n";
                 (5, "card not closed (missing END:VCARD)")
             ]
         );
+    }
+
+    #[test]
+    fn escaped_semicolons_stay_in_the_company_and_the_name() {
+        // Seen writing the contacts_import fuzz target's round trip: a company with `;` was cut
+        // at it on the way back in (the value was split before it was unescaped).
+        let contact = Contact {
+            id: "x".into(),
+            name: "Ng; Wei".into(),
+            company: "Ventas; Norte\\".into(),
+            notes: String::new(),
+            favourite: false,
+            numbers: vec![ContactNumber {
+                label: NumberLabel::Mobile,
+                e164: "+6581234567".into(),
+            }],
+            created_at: 0,
+            updated_at: 0,
+            version: 1,
+        };
+        let (rows, _) = parse_vcards(&write_vcards(std::slice::from_ref(&contact)));
+        assert_eq!(rows[0].draft.company, "Ventas; Norte\\");
+        assert_eq!(rows[0].draft.name, "Ng; Wei");
+        let (rows, _) =
+            parse_vcards("BEGIN:VCARD\nN:Lim\\;Tan;Ah\\, Kow;;\nTEL:+6581234567\nEND:VCARD\n");
+        assert_eq!(rows[0].draft.name, "Ah, Kow Lim;Tan");
     }
 
     #[test]
