@@ -41,6 +41,10 @@ export SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID SOFTPHONE_E2E_TABLE=softpho
 step "Native tests $(elapsed)"
 cargo test --locked -p app -p server -p telephony -p sma -p chime-standin
 
+# Coverage-guided fuzzing of what users, browsers and the trunk send (docs/testing.md, "Fuzzing").
+step "Fuzz smoke runs (scripts/fuzz.sh: each target in fuzz/ for ${FUZZ_SECONDS:-20} s) $(elapsed)"
+scripts/fuzz.sh
+
 step "Building the app with cargo-leptos (server + WASM, lazy routes split) $(elapsed)"
 cargo leptos build --split --features split
 

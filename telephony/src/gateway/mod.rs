@@ -31,6 +31,8 @@ mod batch_io;
 pub mod bridge;
 mod demux;
 pub mod digits;
+#[doc(hidden)]
+pub mod fuzzing;
 mod leg;
 mod media;
 mod playout;
