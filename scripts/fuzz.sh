@@ -56,12 +56,12 @@ for target in "${targets[@]}"; do
     -max_total_time="$SECONDS_EACH" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" > "$log" 2>&1; then
     tail -60 "$log"
-    crash="$(grep -o 'Test unit written to .*' "$log" | tail -1 | cut -d' ' -f5-)"
+    crash="$(grep -ao 'Test unit written to .*' "$log" | tail -1 | cut -d' ' -f5-)"
     echo "FUZZ FAILURE in $target: input ${crash:-(none written; see $log)}"
     echo "reproduce: ${fuzz[*]} run ${flags[*]} $target ${crash:-<input>}"
     exit 1
   fi
-  grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' "$log" | tr '\n' ' '
+  grep -aE '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' "$log" | tr '\n' ' '
   echo
 done
 echo "fuzzing passed: ${#targets[@]} targets, $SECONDS_EACH s each ($((SECONDS - started)) s in all)"

@@ -1,5 +1,6 @@
 //! Contact import: a vCard or CSV file as the import reads it, each card's numbers through the
-//! dialling policy and the contact form's validation. Never panics; a contact that validates,
+//! dialling policy and the contact form's validation. Never panics; every row read has a row
+//! number; a contact that validates,
 //! once exported in either format and imported again, is the same contact.
 #![no_main]
 
@@ -52,14 +53,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    let (rows, skips) = if choice & 1 == 0 {
+    // Skips name their row, or row 0 for the file as a whole (an unclosed quote, no header).
+    let (rows, _skips) = if choice & 1 == 0 {
         parse_vcards(text)
     } else {
         parse_csv(text)
     };
-    for skip in &skips {
-        assert!(skip.row >= 1);
-    }
     let country = [None, Some(Country::PA), Some(Country::SG)][usize::from(choice >> 1) % 3];
     for row in rows {
         assert!(row.row >= 1);
@@ -82,7 +81,13 @@ fuzz_target!(|data: &[u8]| {
             && fits(&expected.company, COMPANY_MAX)
             && fits(&expected.notes, NOTES_MAX)
         {
-            assert_eq!(reread(parse_csv(&csv).0, &csv), expected);
+            // CSV has a column per label, so numbers come back grouped by label.
+            let by_label = |mut c: ValidContact| {
+                c.numbers.sort_by_key(|n| n.label.as_str());
+                c
+            };
+            let got = reread(parse_csv(&csv).0, &csv);
+            assert_eq!(by_label(got), by_label(expected));
         }
     }
 });
