@@ -12,6 +12,7 @@ mod contacts;
 mod fixtures;
 mod preferences;
 mod recordings;
+mod spend;
 
 pub use accounts::{ping_answers, users_and_sessions};
 pub use audit::audit_is_owner_scoped;
@@ -22,6 +23,10 @@ pub use contacts::{
 };
 pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
+pub use spend::{
+    spend_blocks_persist_until_lifted, spend_caps_hold_under_concurrent_admissions,
+    spend_slots_are_released_and_rates_hold,
+};
 
 /// One `#[tokio::test]` per conformance case, in a module named `$module`. `$fresh` is an async
 /// fn (seen from inside that module, which imports its parent's items) returning a fresh, empty
@@ -41,6 +46,9 @@ macro_rules! store_conformance_tests {
             audit_is_owner_scoped,
             recordings_metadata,
             preferences_default_and_persist,
+            spend_caps_hold_under_concurrent_admissions,
+            spend_slots_are_released_and_rates_hold,
+            spend_blocks_persist_until_lifted,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use crate::domain::calls::{CallFilter, CallRecord};
 use crate::domain::contacts::Contact;
 use crate::domain::recordings::{Preferences, Recording, RecordingState};
+use crate::domain::spend::{Admission, Block, SpendOverrides, SpendPolicy, SpendRefusal};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
@@ -225,6 +226,53 @@ pub trait RecordingMetadataStore: Send + Sync {
     ) -> Result<Vec<(String, Recording)>, StoreError>;
 }
 
+/// Why [`SpendStore::admit_call`] did not write the call.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AdmitError {
+    #[error("call refused: {}", .0.reason())]
+    Refused(SpendRefusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A user's spend state an admin sees and changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpendState {
+    pub block: Option<Block>,
+    pub overrides: SpendOverrides,
+    /// Calls of the user's still open.
+    pub open_calls: u32,
+}
+
+/// The spend limits, shared by every server on the store: admission checks the policy against
+/// the store's own data and writes the call record in one atomic step, so concurrent
+/// admissions on any number of servers never pass a cap. A call's slot is released when its
+/// record is updated as ended ([`CallStore::update_call`], [`CallStore::close_open_calls`]).
+#[async_trait]
+pub trait SpendStore: Send + Sync {
+    /// Evaluates `policy` (with the user's overrides) over the owner's usage and, if it admits
+    /// the call, inserts `record` (an open call) in the same atomic step. A velocity rule that
+    /// trips is recorded as the user's block (kept until [`Self::lift_block`]).
+    /// `account_created_at`: for the shorter longest call of new accounts.
+    async fn admit_call(
+        &self,
+        owner: &str,
+        record: &CallRecord,
+        policy: &SpendPolicy,
+        account_created_at: Option<u64>,
+        now: u64,
+    ) -> Result<Admission, AdmitError>;
+    async fn spend_state(&self, owner: &str) -> Result<SpendState, StoreError>;
+    /// Lifts a velocity block at `now` (the velocity rules then count only later calls);
+    /// `false` if there was none.
+    async fn lift_block(&self, owner: &str, now: u64) -> Result<bool, StoreError>;
+    async fn set_spend_overrides(
+        &self,
+        owner: &str,
+        overrides: &SpendOverrides,
+    ) -> Result<(), StoreError>;
+}
+
 /// Per-user settings (defaults until the user changes them).
 #[async_trait]
 pub trait PreferenceStore: Send + Sync {
@@ -250,6 +298,7 @@ pub trait Store:
     + AccountStore
     + ContactStore
     + CallStore
+    + SpendStore
     + RecordingMetadataStore
     + PreferenceStore
     + AuditStore
@@ -261,6 +310,7 @@ impl<T> Store for T where
         + AccountStore
         + ContactStore
         + CallStore
+        + SpendStore
         + RecordingMetadataStore
         + PreferenceStore
         + AuditStore

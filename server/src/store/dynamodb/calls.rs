@@ -22,7 +22,7 @@ fn call_order(started_at: u64, id: &str) -> String {
 
 /// The record's serde fields (`CallRecord` is a plain record) with the owner and the index
 /// entries.
-fn call_item(owner: &str, c: &CallRecord) -> Result<Item, StoreError> {
+pub(super) fn call_item(owner: &str, c: &CallRecord) -> Result<Item, StoreError> {
     let mut item = ItemBuilder::new(user_pk(owner), call_sk(&c.id), "call")
         .s("owner", owner)
         .record(c)?
@@ -49,7 +49,13 @@ impl CallStore for DynamoStore {
     }
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        self.replace(call_item(owner, call)?).await
+        let item = call_item(owner, call)?;
+        if call.ended_at.is_some() {
+            // Its spend slot first: a crash between the two leaves the call open, for
+            // `close_open_calls`, rather than a slot no call holds.
+            self.release(owner, &call.id).await?;
+        }
+        self.replace(item).await
     }
 
     async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError> {
@@ -86,7 +92,10 @@ impl CallStore for DynamoStore {
                 .send()
                 .await
             {
-                Ok(_) => closed += 1,
+                Ok(_) => {
+                    self.release(&owner, &id).await?;
+                    closed += 1;
+                }
                 Err(e) if is_condition_failure(&e) => {} // ended meanwhile
                 Err(e) => return Err(sdk_error("UpdateItem", e)),
             }

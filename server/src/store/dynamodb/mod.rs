@@ -16,6 +16,7 @@ mod contacts;
 mod item;
 mod preferences;
 mod recordings;
+mod spend;
 mod table;
 
 use app::api::ports::{StoreBackend, StoreError};

@@ -56,32 +56,39 @@ fn changing_columns(call: &CallRecord) -> [Box<dyn ToSql + '_>; 8] {
     ]
 }
 
+/// Inserts a call record (in the caller's transaction).
+pub(super) fn insert_call_row(
+    tx: &rusqlite::Transaction<'_>,
+    owner: &str,
+    call: &CallRecord,
+) -> Result<(), StoreError> {
+    let keys: [&dyn ToSql; 5] = [
+        &owner,
+        &call.id,
+        &direction_str(call.direction),
+        &call.e164,
+        &call.started_at,
+    ];
+    let changing = changing_columns(call);
+    let values = keys
+        .into_iter()
+        .chain(changing.iter().map(|b| b.as_ref() as &dyn ToSql));
+    insert(
+        tx,
+        "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params_from_iter(values),
+    )
+}
+
 const FAILURE_REASONS: &str = "('refused','failed','interrupted')";
 
 #[async_trait]
 impl CallStore for SqliteStore {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         let (owner, call) = (owner.to_owned(), call.clone());
-        self.write(move |tx| {
-            let keys: [&dyn ToSql; 5] = [
-                &owner,
-                &call.id,
-                &direction_str(call.direction),
-                &call.e164,
-                &call.started_at,
-            ];
-            let changing = changing_columns(&call);
-            let values = keys
-                .into_iter()
-                .chain(changing.iter().map(|b| b.as_ref() as &dyn ToSql));
-            insert(
-                tx,
-                "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params_from_iter(values),
-            )
-        })
-        .await
+        self.write(move |tx| insert_call_row(tx, &owner, &call))
+            .await
     }
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {

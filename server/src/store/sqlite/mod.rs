@@ -12,6 +12,7 @@ mod calls;
 mod contacts;
 mod preferences;
 mod recordings;
+mod spend;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -41,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../../migrations/0006_contact_search.sql"),
     ),
+    (8, include_str!("../../../migrations/0008_spend_limits.sql")),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
