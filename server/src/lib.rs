@@ -5,6 +5,7 @@ pub mod chime;
 pub mod clock;
 pub mod config;
 pub mod identity;
+pub mod limits;
 pub mod numbers;
 pub mod private_files;
 pub mod recordings;
@@ -316,9 +317,6 @@ pub async fn build_services(
     })?;
     let store = open_store(config).await?;
     let (identity, local_identity) = open_identity(config, store.clone(), clock.clone()).await?;
-    let call_guard = Arc::new(std::sync::Mutex::new(app::domain::guards::CallGuard::new(
-        app::domain::guards::GuardLimits::default(),
-    )));
     let (recordings, hub, telephony, chime_events_secret) = match role {
         Role::Server => {
             // Calls a stopped server left open can never end now: close them before taking
@@ -380,7 +378,6 @@ pub async fn build_services(
                 provider,
                 store.clone(),
                 clock.clone(),
-                call_guard.clone(),
                 config.ice_servers(),
                 recorder,
             ));
@@ -392,7 +389,6 @@ pub async fn build_services(
                 calls::Provider::None,
                 store.clone(),
                 clock.clone(),
-                call_guard.clone(),
                 config.ice_servers(),
                 None,
             ));
@@ -406,7 +402,7 @@ pub async fn build_services(
         clock,
         telephony: hub.clone(),
         recordings,
-        call_guard,
+        spend_policy: config.spend_policy,
         secure_cookies: config.secure_cookies,
     };
     Ok(Built {

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
             voice_connector_provision(config, args)
         }
         Invocation::VoiceConnectorCheck { config, args } => voice_connector_check(config, args),
+        Invocation::Limits { config, command } => limits(config, command),
     }
 }
 
@@ -110,6 +111,23 @@ fn retention(config: Config, dry_run: bool) -> ExitCode {
                     "deleted"
                 }
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn limits(config: Config, command: server::config::LimitsCommand) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(server::limits::run_cli(config, command)) {
+        Ok(done) => {
+            println!("{done}");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -58,6 +58,23 @@ async fn echo_call_connects_echoes_and_is_logged_with_its_duration() {
     assert!(rig.hub.active_call(ALICE).is_none());
 }
 
+/// The spend limits admit a call for at most the minutes its user has left: the session ends
+/// it (BYE) once it has been answered that long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_ended_at_the_duration_the_spend_limits_admitted() {
+    let rig = rig((31600, 31619), Duration::from_secs(5)).await;
+    let mut tab = open_tab(&rig);
+    start_for(&rig, "c-limit", "+6560000001", 1500).await;
+    let _peer = offer(&rig, &tab, "c-limit").await;
+    wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
+    wait_state(&mut tab, ended(EndReason::Completed, HangupBy::System)).await;
+    let r = record_of(&rig, "c-limit").await;
+    assert_eq!(r.hangup_by.as_deref(), Some("system"));
+    assert_eq!(r.sip_cause.as_deref(), Some("maximum call duration"));
+    let talk = r.duration_ms().unwrap();
+    assert!((1500..5000).contains(&talk), "ended after {talk} ms");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn far_end_outcomes_end_with_their_reasons() {
     let rig = rig((31100, 31139), Duration::from_secs(5)).await;

@@ -1,11 +1,10 @@
 //! `POST /api/chime/progress`: a push is taken only with a valid, fresh signature over its exact
 //! body, only as a progress report, and only for an active call; each refusal says why.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use app::api::ports::{CallOrigin, CallStore, Telephony};
 use app::domain::calls::{CallRecord, EndReason};
-use app::domain::guards::{CallGuard, GuardLimits};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -26,13 +25,12 @@ async fn endpoint_with_a_call(call_id: &str) -> Router {
         Provider::None,
         store.clone(),
         Arc::new(SystemClock),
-        Arc::new(Mutex::new(CallGuard::new(GuardLimits::default()))),
         vec![],
         None,
     ));
     let record = CallRecord::outbound(call_id.into(), "+6560000001".into(), 1);
     store.insert_call("alice", &record).await.unwrap();
-    hub.begin("alice", record, CallOrigin::App).await;
+    hub.begin("alice", record, CallOrigin::App, 3_600_000).await;
     chime_progress_router(ChimeProgressState {
         calls: hub,
         secret: Secret::new(SECRET.into()),

@@ -259,3 +259,87 @@ fn voice_connector_commands_refuse_bad_inputs_before_asking_aws() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(r#"calling region "US""#), "{stderr}");
 }
+
+/// The binary on a data directory of the test's (the helper above uses a throw-away one).
+fn server_on(dir: &std::path::Path, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command.current_dir(dir).args(args);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SOFTPHONE_") || name.starts_with("LEPTOS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("SOFTPHONE_DATA_DIR", dir.join("data"))
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn limits_show_lift_and_set_a_users_block_and_overrides() {
+    use app::api::ports::{AdmitError, SpendStore};
+    use app::domain::calls::CallRecord;
+    use app::domain::spend::{SpendPolicy, SpendRefusal};
+
+    let dir = std::env::temp_dir().join(format!("softphone-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    {
+        // Three consecutive numbers: the third trips the velocity rule and blocks the user.
+        let store = server::store::SqliteStore::open(&dir.join("data").join("softphone.sqlite3"))
+            .await
+            .unwrap();
+        let policy = SpendPolicy::default();
+        let now = 1_800_000_000_000u64;
+        for (i, n) in ["+6561110001", "+6561110002"].into_iter().enumerate() {
+            let at = now + i as u64 * 60_000;
+            let mut call = CallRecord::outbound(format!("c{i}"), n.into(), at);
+            store
+                .admit_call("sub-ana", &call, &policy, None, at)
+                .await
+                .unwrap();
+            call.ended_at = Some(at + 30_000);
+            app::api::ports::CallStore::update_call(&store, "sub-ana", &call)
+                .await
+                .unwrap();
+        }
+        let third = CallRecord::outbound("c2".into(), "+6561110003".into(), now + 120_000);
+        assert!(matches!(
+            store
+                .admit_call("sub-ana", &third, &policy, None, now + 120_000)
+                .await,
+            Err(AdmitError::Refused(SpendRefusal::Blocked { .. }))
+        ));
+    }
+    let show = server_on(&dir, &["limits", "show", "sub-ana"]);
+    assert!(show.status.success(), "{show:?}");
+    assert!(
+        stdout(&show).contains("blocked by sequential_numbers"),
+        "{show:?}"
+    );
+    let lift = server_on(&dir, &["limits", "lift", "sub-ana"]);
+    assert!(stdout(&lift).contains("block lifted"), "{lift:?}");
+    let again = server_on(&dir, &["limits", "lift", "sub-ana"]);
+    assert!(stdout(&again).contains("nothing to lift"), "{again:?}");
+    let set = server_on(
+        &dir,
+        &[
+            "limits",
+            "set",
+            "sub-ana",
+            "--max-call-minutes",
+            "5",
+            "--velocity-exempt",
+            "true",
+        ],
+    );
+    assert!(set.status.success(), "{set:?}");
+    let show = stdout(&server_on(&dir, &["limits", "show", "sub-ana"]));
+    assert!(show.contains("not blocked"), "{show}");
+    assert!(
+        show.contains("longest call 5 min, velocity rules off"),
+        "{show}"
+    );
+    let unknown = server_on(&dir, &["limits", "show", "nobody@example.com"]);
+    assert!(!unknown.status.success(), "{unknown:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -92,7 +92,9 @@ pub mod ops {
     /// a refusal is audited), that calling is available, that a call placed from elsewhere has
     /// an open app to carry its audio, and the guards; then it writes the call record and hands
     /// the call to the telephony provider; a browser of the user's then sends its offer on the
-    /// live channel.
+    /// live channel. The spend limits (`domain::spend`) are checked by the store as it writes
+    /// the record; a refusal is audited, and an admitted call ends at the longest duration the
+    /// limits leave it.
     pub async fn start(
         services: &Services,
         me: &Principal,
@@ -100,8 +102,8 @@ pub mod ops {
         default_country: Option<Country>,
         origin: CallOrigin,
     ) -> Result<crate::api::live::CallTicket, ApiError> {
+        use crate::api::ports::AdmitError;
         use crate::api::ssr::audit;
-        use crate::domain::guards::GuardRefusal;
         let number = match crate::domain::numbers::dialable(
             input,
             default_country,
@@ -121,34 +123,49 @@ pub mod ops {
             return Err(ApiError::AppNotOpen);
         }
         let now = services.clock.now_ms();
-        let lock_guard = || {
-            services
-                .call_guard
-                .lock()
-                .map_err(|_| ApiError::Request("call guard poisoned".into()))
-        };
-        match lock_guard()?.admit(&me.sub, now) {
-            Ok(()) => {}
-            Err(GuardRefusal::CallInProgress) => return Err(ApiError::CallInProgress),
-            Err(GuardRefusal::TooManyAttempts { retry_after_secs }) => {
-                tracing::warn!(user = %me.sub, retry_after_secs, "call attempts throttled");
-                return Err(ApiError::TooManyCallAttempts { retry_after_secs });
-            }
-        }
         let record = CallRecord::outbound(
             uuid::Uuid::new_v4().to_string(),
             number.e164().to_string(),
             now,
         );
-        services.store.insert_call(&me.sub, &record).await?;
-        lock_guard()?.call_started(&me.sub, &record.id);
+        // Only the local identity knows when an account was made (unknown: not a new one).
+        let created_at = match services.store.user_by_sub(&me.sub).await {
+            Ok(user) => user.map(|u| u.created_at),
+            Err(e) => {
+                tracing::warn!(error = %e, "account age not read: taken as established");
+                None
+            }
+        };
+        // The spend limits, checked and the call written in one step of the store: they hold
+        // across every server on it.
+        let admission = match services
+            .store
+            .admit_call(&me.sub, &record, &services.spend_policy, created_at, now)
+            .await
+        {
+            Ok(admission) => admission,
+            Err(AdmitError::Store(e)) => return Err(e.into()),
+            Err(AdmitError::Refused(refusal)) => {
+                let reason = refusal.reason();
+                audit(services, &me.sub, "call_refused", reason.into()).await;
+                if refusal.is_block() {
+                    tracing::error!(user = %me.sub, reason, "calls blocked by a velocity rule: an admin must lift the block");
+                } else {
+                    tracing::warn!(user = %me.sub, reason, "call refused by the spend limits");
+                }
+                return Err(refusal.into());
+            }
+        };
         audit(services, &me.sub, "call_started", record.id.clone()).await;
         tracing::info!(call = %record.id, country = number.country().iso(), "call started");
         let ticket = crate::api::live::CallTicket {
             call_id: record.id.clone(),
             e164: record.e164.clone(),
         };
-        services.telephony.begin(&me.sub, record, origin).await;
+        services
+            .telephony
+            .begin(&me.sub, record, origin, admission.max_duration_ms)
+            .await;
         Ok(ticket)
     }
 

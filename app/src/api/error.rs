@@ -56,6 +56,16 @@ pub enum ApiError {
     AppNotOpen,
     #[error("too many call attempts; try again in {retry_after_secs} s")]
     TooManyCallAttempts { retry_after_secs: u64 },
+    /// The service carries as many calls as it may (the global cap).
+    #[error("the service is at its call limit; try again in {retry_after_secs} s")]
+    ServiceBusy { retry_after_secs: u64 },
+    #[error(
+        "your calling minutes for the last 24 hours are used; try again in {retry_after_secs} s"
+    )]
+    DailyMinutesUsed { retry_after_secs: u64 },
+    /// A velocity rule blocked the user's calls: an administrator must lift the block.
+    #[error("calling is paused on your account after unusual calling; ask an administrator")]
+    CallsBlocked,
     #[error("calling is not available yet on this server")]
     CallingUnavailable,
     #[error("the recording is still running; stop it first")]
@@ -90,9 +100,15 @@ impl ApiError {
             | ApiError::InvalidConfirmationCode
             | ApiError::BadCursor
             | ApiError::Request(_) => 400,
-            ApiError::NotConfirmed | ApiError::PasswordResetRequired => 403,
-            ApiError::TooManyAttempts { .. } | ApiError::TooManyCallAttempts { .. } => 429,
-            ApiError::CallingUnavailable | ApiError::Unavailable => 503,
+            ApiError::NotConfirmed | ApiError::PasswordResetRequired | ApiError::CallsBlocked => {
+                403
+            }
+            ApiError::TooManyAttempts { .. }
+            | ApiError::TooManyCallAttempts { .. }
+            | ApiError::DailyMinutesUsed { .. } => 429,
+            ApiError::CallingUnavailable | ApiError::Unavailable | ApiError::ServiceBusy { .. } => {
+                503
+            }
         }
     }
 }
@@ -118,6 +134,25 @@ impl FromServerFnError for ApiError {
 mod from_ports {
     use super::ApiError;
     use crate::api::ports::{AuthError, StoreError};
+
+    impl From<crate::domain::spend::SpendRefusal> for ApiError {
+        fn from(r: crate::domain::spend::SpendRefusal) -> Self {
+            use crate::domain::spend::SpendRefusal;
+            match r {
+                SpendRefusal::CallInProgress => ApiError::CallInProgress,
+                SpendRefusal::ServiceBusy { retry_after_secs } => {
+                    ApiError::ServiceBusy { retry_after_secs }
+                }
+                SpendRefusal::TooManyCalls { retry_after_secs } => {
+                    ApiError::TooManyCallAttempts { retry_after_secs }
+                }
+                SpendRefusal::DailyMinutesUsed { retry_after_secs } => {
+                    ApiError::DailyMinutesUsed { retry_after_secs }
+                }
+                SpendRefusal::Blocked { .. } => ApiError::CallsBlocked,
+            }
+        }
+    }
 
     impl From<StoreError> for ApiError {
         fn from(e: StoreError) -> Self {

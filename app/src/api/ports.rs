@@ -206,8 +206,15 @@ pub trait Telephony: Send + Sync {
     /// Takes over a call whose record was just written (state: dialing). The browser's offer
     /// follows on the live channel; without one the call ends as failed. `origin` says which
     /// browser offers: the tab that dialled, or (placed through the REST API) any of the
-    /// user's tabs that takes it up first.
-    async fn begin(&self, owner: &str, record: CallRecord, origin: CallOrigin);
+    /// user's tabs that takes it up first. The call is ended once it has been answered for
+    /// `max_duration_ms` (what the spend limits admitted it for).
+    async fn begin(
+        &self,
+        owner: &str,
+        record: CallRecord,
+        origin: CallOrigin,
+        max_duration_ms: u64,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,8 +332,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub telephony: Arc<dyn Telephony>,
     pub recordings: Arc<dyn Recordings>,
-    /// Attempt limits and the one-active-call rule, in this process.
-    pub call_guard: Arc<std::sync::Mutex<crate::domain::guards::CallGuard>>,
+    /// The spend limits every call is admitted under (the store enforces them).
+    pub spend_policy: crate::domain::spend::SpendPolicy,
     /// Whether session cookies carry `Secure` (off only for plain http on loopback).
     pub secure_cookies: bool,
 }

@@ -115,10 +115,27 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
             T::ErrTooManyCallAttempts,
             &[("seconds", &retry_after_secs.to_string())],
         ),
+        ApiError::ServiceBusy { retry_after_secs } => tf(
+            lang,
+            T::ErrServiceBusy,
+            &[("seconds", &retry_after_secs.to_string())],
+        ),
+        ApiError::DailyMinutesUsed { retry_after_secs } => tf(
+            lang,
+            T::ErrDailyMinutesUsed,
+            &[("time", &wait_text(*retry_after_secs))],
+        ),
+        ApiError::CallsBlocked => t(lang, T::ErrCallsBlocked).into(),
         ApiError::RecordingInProgress => t(lang, T::ErrRecordingInProgress).into(),
         ApiError::Unavailable => t(lang, T::ErrUnavailable).into(),
         ApiError::Request(_) => t(lang, T::ErrRequest).into(),
     }
+}
+
+/// A wait as hours and minutes (`3:05`), at least a minute.
+fn wait_text(secs: u64) -> String {
+    let minutes = secs.div_ceil(60).max(1);
+    format!("{}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// An error line under a form, announced to screen readers.

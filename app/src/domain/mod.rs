@@ -4,7 +4,6 @@ pub mod auth;
 pub mod call;
 pub mod calls;
 pub mod contacts;
-pub mod guards;
 pub mod numbers;
 pub mod rate_limit;
 pub mod recordings;

@@ -17,7 +17,6 @@ use app::api::live::{AudioPath, ClientMessage, LiveCall, ServerMessage};
 use app::api::ports::{CallOrigin, Clock, Store, Telephony};
 use app::domain::call::{CallLimits, CallState};
 use app::domain::calls::CallRecord;
-use app::domain::guards::CallGuard;
 use app::domain::recordings::RecordingMode;
 use async_trait::async_trait;
 use sma::flow::CallProgress;
@@ -62,8 +61,9 @@ pub(crate) struct HubInner {
     pub provider: Provider,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    pub guard: Arc<Mutex<CallGuard>>,
     pub limits: CallLimits,
+    /// Each call's longest duration, as the spend limits admitted it.
+    max_durations: Mutex<HashMap<String, u64>>,
     pub offer_timeout: Duration,
     /// Records calls (absent: the record controls say recording is not available).
     pub recorder: Option<Arc<crate::recordings::Recorder>>,
@@ -88,7 +88,6 @@ impl CallHub {
         provider: Provider,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        guard: Arc<Mutex<CallGuard>>,
         ice_servers: impl Into<IceServers>,
         recorder: Option<Arc<crate::recordings::Recorder>>,
     ) -> Self {
@@ -96,7 +95,6 @@ impl CallHub {
             provider,
             store,
             clock,
-            guard,
             ice_servers,
             recorder,
             CallLimits::default(),
@@ -109,7 +107,6 @@ impl CallHub {
         provider: Provider,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        guard: Arc<Mutex<CallGuard>>,
         ice_servers: impl Into<IceServers>,
         recorder: Option<Arc<crate::recordings::Recorder>>,
         limits: CallLimits,
@@ -120,8 +117,8 @@ impl CallHub {
                 provider,
                 store,
                 clock,
-                guard,
                 limits,
+                max_durations: Mutex::new(HashMap::new()),
                 offer_timeout,
                 recorder,
                 ice_servers: ice_servers.into(),
@@ -368,11 +365,28 @@ impl HubInner {
         }
     }
 
-    pub(crate) fn call_ended(&self, owner: &str, call_id: &str) {
-        self.guard
+    /// A call's limits: the server's, with the longest duration its admission allows.
+    pub(crate) fn limits_for(&self, call_id: &str) -> CallLimits {
+        let admitted = self
+            .max_durations
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .call_ended(owner, call_id);
+            .get(call_id)
+            .copied();
+        CallLimits {
+            max_duration_ms: admitted.map_or(self.limits.max_duration_ms, |m| {
+                m.min(self.limits.max_duration_ms)
+            }),
+            ..self.limits
+        }
+    }
+
+    /// The call is over (its spend slot is released with its record's update).
+    pub(crate) fn call_ended(&self, _owner: &str, call_id: &str) {
+        self.max_durations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(call_id);
     }
 }
 
@@ -389,7 +403,18 @@ impl Telephony for CallHub {
             .is_some_and(|u| u.connections > 0)
     }
 
-    async fn begin(&self, owner: &str, record: CallRecord, origin: CallOrigin) {
+    async fn begin(
+        &self,
+        owner: &str,
+        record: CallRecord,
+        origin: CallOrigin,
+        max_duration_ms: u64,
+    ) {
+        self.inner
+            .max_durations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(record.id.clone(), max_duration_ms);
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let store = &self.inner.store;
         let contact_name = match store.contact_by_number(owner, &record.e164).await {

@@ -42,6 +42,45 @@ pub enum Command {
     /// Amazon Chime SDK PSTN Audio (SOFTPHONE_TELEPHONY=chime)
     #[command(subcommand)]
     Chime(ChimeCommand),
+    /// A user's spend limits: see them, lift a velocity block, set overrides
+    #[command(subcommand)]
+    Limits(LimitsCommand),
+}
+
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum LimitsCommand {
+    /// Show a user's velocity block, overrides and open calls
+    Show {
+        /// The user's email (local accounts) or sub
+        user: String,
+    },
+    /// Lift a user's velocity block (the calls that tripped it no longer count)
+    Lift {
+        /// The user's email (local accounts) or sub
+        user: String,
+    },
+    /// Set a user's overrides of the SOFTPHONE_LIMIT_* values (the ones given)
+    Set(LimitsSetArgs),
+}
+
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct LimitsSetArgs {
+    /// The user's email (local accounts) or sub
+    pub user: String,
+    /// Drop every override first
+    #[arg(long)]
+    pub clear: bool,
+    #[arg(long, value_name = "CALLS", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub calls_per_minute: Option<u32>,
+    #[arg(long, value_name = "CALLS", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub calls_per_hour: Option<u32>,
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub minutes_per_day: Option<u32>,
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub max_call_minutes: Option<u64>,
+    /// Whether the velocity rules skip this user (a campaign an admin knows of)
+    #[arg(long, value_name = "BOOL")]
+    pub velocity_exempt: Option<bool>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -115,6 +154,10 @@ pub enum Invocation {
         config: Config,
         args: VoiceConnectorArgs,
     },
+    Limits {
+        config: Config,
+        command: LimitsCommand,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +214,7 @@ where
         Some(Command::Chime(ChimeCommand::VoiceConnector(VoiceConnectorCommand::Check(args)))) => {
             Invocation::VoiceConnectorCheck { config, args }
         }
+        Some(Command::Limits(command)) => Invocation::Limits { config, command },
     })
 }
 

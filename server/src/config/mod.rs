@@ -7,6 +7,7 @@ mod aws;
 mod chime;
 mod cli;
 mod environment;
+mod limits;
 mod secret;
 mod telephony;
 mod turn;
@@ -17,7 +18,9 @@ use std::path::PathBuf;
 
 pub use aws::{IdentityConfig, RecordingsBackend, RecordingsConfig, StoreConfig};
 pub use chime::ChimeConfig;
-pub use cli::{parse, Cli, CliError, Command, Invocation, ProvisionArgs};
+pub use cli::{
+    parse, Cli, CliError, Command, Invocation, LimitsCommand, LimitsSetArgs, ProvisionArgs,
+};
 pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
@@ -96,6 +99,8 @@ pub struct Config {
     pub chime: ChimeConfig,
     /// A TURN server whose credentials are made per user (`SOFTPHONE_TURN_*`).
     pub turn: Option<crate::calls::TurnRest>,
+    /// The spend limits (`SOFTPHONE_LIMIT_*`).
+    pub spend_policy: app::domain::spend::SpendPolicy,
 }
 
 impl Config {
@@ -158,6 +163,8 @@ pub struct Settings {
     chime: chime::ChimeArgs,
     #[command(flatten)]
     turn: turn::TurnArgs,
+    #[command(flatten)]
+    limits: limits::LimitArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -193,6 +200,7 @@ impl Settings {
             recordings: self.recordings.resolve(&self.data_dir)?,
             chime: self.chime.resolve(),
             turn: self.turn.resolve()?,
+            spend_policy: self.limits.resolve(),
             data_dir: self.data_dir,
         })
     }

@@ -55,7 +55,9 @@ impl From<ApiError> for ProblemResponse {
         };
         let retry_after = match &e {
             ApiError::TooManyAttempts { retry_after_secs }
-            | ApiError::TooManyCallAttempts { retry_after_secs } => Some(*retry_after_secs),
+            | ApiError::TooManyCallAttempts { retry_after_secs }
+            | ApiError::ServiceBusy { retry_after_secs }
+            | ApiError::DailyMinutesUsed { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
         let mut p = problem(status, &code, e.to_string());

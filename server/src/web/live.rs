@@ -128,7 +128,6 @@ mod tests {
     use std::time::Duration;
 
     use app::api::live::IceServer;
-    use app::domain::guards::{CallGuard, GuardLimits};
     use futures_util::StreamExt;
     use serde_json::Value;
     use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -149,9 +148,6 @@ mod tests {
             Provider::None,
             store,
             Arc::new(crate::clock::SystemClock),
-            Arc::new(std::sync::Mutex::new(
-                CallGuard::new(GuardLimits::default()),
-            )),
             ice,
             None,
         ));

@@ -5,14 +5,13 @@
 
 pub mod chime;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, LiveCall, ServerMessage};
 use app::api::ports::{CallStore, Telephony};
 use app::domain::call::{CallLimits, CallState, HangupBy};
 use app::domain::calls::{CallRecord, EndReason};
-use app::domain::guards::{CallGuard, GuardLimits};
 use server::calls::CallHub;
 use server::clock::SystemClock;
 use server::recordings::{DiskRecordings, Recorder, RecorderSettings};
@@ -83,7 +82,6 @@ pub async fn calls_rig(
         provider,
         store.clone(),
         Arc::new(SystemClock),
-        Arc::new(Mutex::new(CallGuard::new(GuardLimits::default()))),
         vec![],
         recorder,
         CallLimits::default(),
@@ -98,12 +96,22 @@ pub async fn calls_rig(
     }
 }
 
-/// What `start_call` does once the policy and guards agree.
+/// What `start_call` does once the number policy and the spend limits agree.
 pub async fn start(rig: &Rig, id: &str, e164: &str) -> CallRecord {
+    start_for(rig, id, e164, CallLimits::default().max_duration_ms).await
+}
+
+/// [`start`] with the longest duration the spend limits admitted the call for.
+pub async fn start_for(rig: &Rig, id: &str, e164: &str, max_duration_ms: u64) -> CallRecord {
     let record = CallRecord::outbound(id.into(), e164.into(), 1);
     rig.store.insert_call(ALICE, &record).await.unwrap();
     rig.hub
-        .begin(ALICE, record.clone(), app::api::ports::CallOrigin::App)
+        .begin(
+            ALICE,
+            record.clone(),
+            app::api::ports::CallOrigin::App,
+            max_duration_ms,
+        )
         .await;
     record
 }

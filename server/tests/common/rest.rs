@@ -2,10 +2,9 @@
 //! test, signed-up users, requests with a Bearer token, and the problem-details check.
 #![allow(dead_code)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use app::api::ports::{ClientAddr, Identity, Services, Store};
-use app::domain::guards::{CallGuard, GuardLimits};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -41,12 +40,10 @@ pub async fn api_with_limits(burst: u32, per_second: u32) -> Api {
         .unwrap(),
     );
     let dir = std::env::temp_dir().join(format!("softphone-rest-{}", uuid::Uuid::new_v4()));
-    let guard = Arc::new(Mutex::new(CallGuard::new(GuardLimits::default())));
     let hub = Arc::new(CallHub::new(
         server::calls::Provider::None,
         store.clone(),
         Arc::new(SystemClock),
-        guard.clone(),
         vec![],
         None,
     ));
@@ -57,7 +54,7 @@ pub async fn api_with_limits(burst: u32, per_second: u32) -> Api {
         clock: Arc::new(SystemClock),
         telephony: hub,
         recordings: Arc::new(DiskRecordings::open(&dir).unwrap()),
-        call_guard: guard,
+        spend_policy: app::domain::spend::SpendPolicy::default(),
         secure_cookies: false,
     };
     Api {

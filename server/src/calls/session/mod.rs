@@ -228,7 +228,7 @@ impl Session {
     }
 
     async fn run_call(&mut self, mut media: Media) {
-        let mut call = Call::new(self.hub.limits);
+        let mut call = Call::new(self.hub.limits_for(&self.record.id));
         self.input(&mut call, &mut media, Input::Dial).await;
         while !call.is_over() {
             let wait = call
