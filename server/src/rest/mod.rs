@@ -6,6 +6,7 @@
 //!
 //! Handlers only translate HTTP; what they do is the same `ops` the server functions use.
 
+mod admin;
 mod extract;
 mod handlers;
 pub mod model;
@@ -63,6 +64,15 @@ pub fn router_with_limits<S: Clone + Send + Sync + 'static>(
         .route("/recordings", get(list_recordings))
         .route("/recordings/{id}", get(get_recording))
         .route("/recordings/{id}/playback", get(recording_playback))
+        .route("/admin/limits/{sub}", get(admin::show_limits))
+        .route(
+            "/admin/limits/{sub}/lift",
+            axum::routing::post(admin::lift_block),
+        )
+        .route(
+            "/admin/limits/{sub}/overrides",
+            axum::routing::put(admin::set_overrides),
+        )
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "NotFound", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -98,8 +108,9 @@ impl utoipa::Modify for BearerAuth {
         description = "Contacts, call log and call recordings of the signed-in agent. Times are milliseconds since the Unix epoch; lists are newest (or A–Z) first and paged with `cursor`; errors are RFC 9457 problem details."
     ),
     paths(openapi, me, list_contacts, create_contact, get_contact, update_contact, delete_contact,
-        list_calls, place_call, get_call, list_recordings, get_recording, recording_playback),
+        list_calls, place_call, get_call, list_recordings, get_recording, recording_playback,
+        admin::show_limits, admin::lift_block, admin::set_overrides),
     modifiers(&BearerAuth),
-    tags((name = "me"), (name = "contacts"), (name = "calls"), (name = "recordings"), (name = "meta"))
+    tags((name = "me"), (name = "contacts"), (name = "calls"), (name = "recordings"), (name = "admin"), (name = "meta"))
 )]
 pub struct ApiDoc;

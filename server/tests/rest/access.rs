@@ -51,6 +51,28 @@ async fn tokens_are_required_and_checked() {
 
     let reply = get(&api, "/api/v1/nothing-here", &access).await;
     assert_problem(&reply, StatusCode::NOT_FOUND, "NotFound");
+
+    // The spend limits' admin endpoints: not for an agent (no admin group), not even their own.
+    let me = reply_sub(&api, &access).await;
+    let reply = get(&api, &format!("/api/v1/admin/limits/{me}"), &access).await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "Forbidden");
+    let reply = send(
+        &api,
+        request(
+            "POST",
+            &format!("/api/v1/admin/limits/{me}/lift"),
+            Some(&access),
+        )
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "Forbidden");
+}
+
+async fn reply_sub(api: &crate::common::Api, access: &str) -> String {
+    let reply = get(api, "/api/v1/me", access).await;
+    reply.json["sub"].as_str().unwrap_or_default().to_string()
 }
 
 #[tokio::test]
@@ -100,6 +122,9 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/recordings",
         "/api/v1/recordings/{id}",
         "/api/v1/recordings/{id}/playback",
+        "/api/v1/admin/limits/{sub}",
+        "/api/v1/admin/limits/{sub}/lift",
+        "/api/v1/admin/limits/{sub}/overrides",
         "/api/v1/openapi.json",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");

@@ -1,0 +1,287 @@
+//! `/api/v1/admin/limits/{sub}`: an administrator (the `admin` group) sees a user's spend
+//! limits, lifts a velocity block, and sets per-user overrides. The same store calls as
+//! `server limits`; each change is written to the user's audit trail with the admin's id.
+
+use app::api::ports::{write_audit, Principal, SpendState, Store};
+use app::domain::spend::SpendOverrides;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{problem, ApiResult, Body, Caller};
+use super::RestState;
+
+/// A user's velocity block.
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BlockOut {
+    /// `short_calls`, `sequential_numbers` or `new_destinations`.
+    pub rule: String,
+    /// When it tripped (ms since the Unix epoch).
+    pub at: u64,
+}
+
+/// An admin's changes to the policy for one user (absent: the server's value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverridesIo {
+    pub calls_per_minute: Option<u32>,
+    pub calls_per_hour: Option<u32>,
+    pub minutes_per_day: Option<u32>,
+    pub max_call_secs: Option<u64>,
+    /// The velocity rules skip this user.
+    #[serde(default)]
+    pub velocity_exempt: bool,
+}
+
+/// A user's spend limits as the store keeps them.
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LimitsOut {
+    pub block: Option<BlockOut>,
+    pub overrides: OverridesIo,
+    pub open_calls: u32,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LiftOut {
+    /// False when there was no block.
+    pub lifted: bool,
+}
+
+impl From<SpendState> for LimitsOut {
+    fn from(s: SpendState) -> Self {
+        let o = s.overrides;
+        LimitsOut {
+            block: s.block.map(|b| BlockOut {
+                rule: b.rule.as_str().into(),
+                at: b.at,
+            }),
+            overrides: OverridesIo {
+                calls_per_minute: o.calls_per_minute,
+                calls_per_hour: o.calls_per_hour,
+                minutes_per_day: o.minutes_per_day,
+                max_call_secs: o.max_call_secs,
+                velocity_exempt: o.velocity_exempt,
+            },
+            open_calls: s.open_calls,
+        }
+    }
+}
+
+fn admin_only(me: &Principal) -> ApiResult<()> {
+    if me.is_admin() {
+        Ok(())
+    } else {
+        Err(problem(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "administrators only (the admin group)",
+        ))
+    }
+}
+
+fn store_error(e: app::api::ports::StoreError) -> super::ProblemResponse {
+    app::api::ApiError::from(e).into()
+}
+
+/// What the handlers do, on the store (tested without HTTP).
+pub(super) mod ops {
+    use super::*;
+
+    pub async fn show(store: &dyn Store, me: &Principal, sub: &str) -> ApiResult<LimitsOut> {
+        admin_only(me)?;
+        Ok(store.spend_state(sub).await.map_err(store_error)?.into())
+    }
+
+    pub async fn lift(
+        store: &dyn Store,
+        me: &Principal,
+        sub: &str,
+        now: u64,
+    ) -> ApiResult<LiftOut> {
+        admin_only(me)?;
+        let lifted = store.lift_block(sub, now).await.map_err(store_error)?;
+        if lifted {
+            write_audit(
+                store,
+                sub,
+                now,
+                "spend_block_lifted",
+                format!("admin {}", me.sub),
+            )
+            .await;
+            write_audit(store, &me.sub, now, "admin_spend_block_lifted", sub.into()).await;
+        }
+        Ok(LiftOut { lifted })
+    }
+
+    pub async fn set(
+        store: &dyn Store,
+        me: &Principal,
+        sub: &str,
+        o: OverridesIo,
+        now: u64,
+    ) -> ApiResult<LimitsOut> {
+        admin_only(me)?;
+        let overrides = SpendOverrides {
+            calls_per_minute: o.calls_per_minute,
+            calls_per_hour: o.calls_per_hour,
+            minutes_per_day: o.minutes_per_day,
+            max_call_secs: o.max_call_secs,
+            velocity_exempt: o.velocity_exempt,
+        };
+        store
+            .set_spend_overrides(sub, &overrides)
+            .await
+            .map_err(store_error)?;
+        let detail = serde_json::to_string(&overrides).unwrap_or_default();
+        write_audit(store, sub, now, "spend_overrides_set", detail).await;
+        write_audit(store, &me.sub, now, "admin_spend_overrides_set", sub.into()).await;
+        show(store, me, sub).await
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/limits/{sub}", tag = "admin", params(("sub" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = LimitsOut), (status = 401, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
+pub(super) async fn show_limits(
+    State(state): State<RestState>,
+    Caller(me): Caller,
+    Path(sub): Path<String>,
+) -> ApiResult<Json<LimitsOut>> {
+    Ok(Json(
+        ops::show(state.services.store.as_ref(), &me, &sub).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/limits/{sub}/lift", tag = "admin", params(("sub" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = LiftOut), (status = 401, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
+pub(super) async fn lift_block(
+    State(state): State<RestState>,
+    Caller(me): Caller,
+    Path(sub): Path<String>,
+) -> ApiResult<Json<LiftOut>> {
+    let now = state.services.clock.now_ms();
+    Ok(Json(
+        ops::lift(state.services.store.as_ref(), &me, &sub, now).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/admin/limits/{sub}/overrides", tag = "admin", params(("sub" = String, Path)),
+    request_body = OverridesIo, security(("bearer" = [])),
+    responses((status = 200, body = LimitsOut), (status = 400, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 401, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
+pub(super) async fn set_overrides(
+    State(state): State<RestState>,
+    Caller(me): Caller,
+    Path(sub): Path<String>,
+    Body(o): Body<OverridesIo>,
+) -> ApiResult<Json<LimitsOut>> {
+    let now = state.services.clock.now_ms();
+    Ok(Json(
+        ops::set(state.services.store.as_ref(), &me, &sub, o, now).await?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::api::ports::{AdmitError, AuditStore, SpendStore};
+    use app::domain::calls::CallRecord;
+    use app::domain::spend::SpendPolicy;
+
+    fn ok<T>(r: ApiResult<T>) -> T {
+        r.unwrap_or_else(|p| {
+            let status = axum::response::IntoResponse::into_response(p).status();
+            panic!("refused with {status}")
+        })
+    }
+
+    fn principal(sub: &str, groups: &[&str]) -> Principal {
+        Principal {
+            sub: sub.into(),
+            email: format!("{sub}@example.com"),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn only_admins_see_lift_and_set_a_users_limits() {
+        let store = crate::store::SqliteStore::in_memory().await.unwrap();
+        let now = 1_800_000_000_000u64;
+        let policy = SpendPolicy {
+            sequential_calls: 2,
+            ..SpendPolicy::default()
+        };
+        let mut first = CallRecord::outbound("c1".into(), "+6561110001".into(), now);
+        store
+            .admit_call("ana", &first, &policy, None, now)
+            .await
+            .unwrap();
+        first.ended_at = Some(now + 1000);
+        app::api::ports::CallStore::update_call(&store, "ana", &first)
+            .await
+            .unwrap();
+        let second = CallRecord::outbound("c2".into(), "+6561110002".into(), now + 2000);
+        assert!(matches!(
+            store
+                .admit_call("ana", &second, &policy, None, now + 2000)
+                .await,
+            Err(AdmitError::Refused(_))
+        ));
+
+        let agent = principal("bob", &[]);
+        for refused in [
+            ops::show(&store, &agent, "ana").await.err(),
+            ops::lift(&store, &agent, "ana", now).await.err(),
+            ops::set(&store, &agent, "ana", OverridesIo::default(), now)
+                .await
+                .err(),
+        ] {
+            let status = refused.map(|p| axum::response::IntoResponse::into_response(p).status());
+            assert_eq!(status, Some(StatusCode::FORBIDDEN));
+        }
+        assert!(
+            store.spend_state("ana").await.unwrap().block.is_some(),
+            "unchanged"
+        );
+
+        let admin = principal("root", &["admin"]);
+        let shown = ok(ops::show(&store, &admin, "ana").await);
+        assert_eq!(
+            shown.block.map(|b| b.rule),
+            Some("sequential_numbers".to_string())
+        );
+        assert_eq!(
+            ok(ops::lift(&store, &admin, "ana", now + 3000).await),
+            LiftOut { lifted: true }
+        );
+        let set = OverridesIo {
+            max_call_secs: Some(300),
+            ..OverridesIo::default()
+        };
+        let after = ok(ops::set(&store, &admin, "ana", set, now + 4000).await);
+        assert_eq!(after.block, None);
+        assert_eq!(after.overrides, set);
+        let trail: Vec<String> = store
+            .list_audit("ana", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert!(
+            trail.contains(&"spend_block_lifted".to_string()),
+            "{trail:?}"
+        );
+        assert!(
+            trail.contains(&"spend_overrides_set".to_string()),
+            "{trail:?}"
+        );
+    }
+}
