@@ -23,8 +23,11 @@ struct StateRow {
     overrides: SpendOverrides,
 }
 
+/// `spend_state`'s columns as stored: blocked_rule, blocked_at, lifted_at, overrides (JSON).
+type StoredState = (Option<String>, Option<u64>, Option<u64>, String);
+
 fn state_row(c: &Connection, owner: &str) -> Result<StateRow, StoreError> {
-    let row: Option<(Option<String>, Option<u64>, Option<u64>, String)> = optional_row(
+    let row: Option<StoredState> = optional_row(
         c,
         "SELECT blocked_rule, blocked_at, lifted_at, overrides FROM spend_state WHERE owner = ?",
         [owner],
