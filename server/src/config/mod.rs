@@ -11,6 +11,7 @@ mod secret;
 mod telephony;
 mod turn;
 mod voice_connector;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
 pub use voice_connector::{VoiceConnectorArgs, VoiceConnectorCommand, VoiceConnectorProvisionArgs};
+pub use web::TrustedProxies;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -96,6 +98,8 @@ pub struct Config {
     pub chime: ChimeConfig,
     /// A TURN server whose credentials are made per user (`SOFTPHONE_TURN_*`).
     pub turn: Option<crate::calls::TurnRest>,
+    /// The proxies whose forwarding headers are believed (`SOFTPHONE_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -158,6 +162,8 @@ pub struct Settings {
     chime: chime::ChimeArgs,
     #[command(flatten)]
     turn: turn::TurnArgs,
+    #[command(flatten)]
+    web: web::WebArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -193,6 +199,7 @@ impl Settings {
             recordings: self.recordings.resolve(&self.data_dir)?,
             chime: self.chime.resolve(),
             turn: self.turn.resolve()?,
+            trusted_proxies: self.web.resolve(),
             data_dir: self.data_dir,
         })
     }
