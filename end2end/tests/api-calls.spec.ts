@@ -42,7 +42,10 @@ test("a call placed through the REST API is taken up by the open app", async ({ 
 test("without the app open, the REST API says the call has nowhere to go", async ({ playwright, baseURL }) => {
   const api = await playwright.request.newContext({ baseURL });
   const email = uniqueEmail("rest");
-  const signedUp = await api.post("/api/auth/sign_up", { data: { email, password: PASSWORD, confirm: PASSWORD } });
+  const signedUp = await api.post("/api/auth/sign_up", {
+    headers: { Origin: baseURL! },
+    data: { email, password: PASSWORD, confirm: PASSWORD },
+  });
   expect(signedUp.status()).toBe(200);
   const token = (await api.storageState()).cookies.find((c) => c.name === "sp_access")!.value;
   const response = await api.post("/api/v1/calls", {

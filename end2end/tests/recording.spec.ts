@@ -105,7 +105,7 @@ for (const [store, baseURL] of stores) test.describe(`recordings on ${store}`, (
     const otherPage = await other.newPage();
     await signUp(otherPage);
     expect((await otherPage.request.get(src)).status()).toBe(404);
-    const meta = await otherPage.request.post("/api/recordings/get", { data: { id } });
+    const meta = await otherPage.request.post("/api/recordings/get", { headers: { Origin: baseURL! }, data: { id } });
     expect(meta.status()).toBe(404);
     expect(await meta.text()).toContain("NotFound");
     await other.close();

@@ -453,6 +453,18 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             "plain http on a non-loopback address: browsers will not keep the Secure session cookies; serve it over https"
         );
     }
+    // The origins the browser talks to besides ours: the Chime meeting's, in the Chime shapes.
+    let stand_in = built
+        .telephony
+        .as_ref()
+        .and_then(|t| t.stand_in.as_ref())
+        .map(|running| running.stand_in.endpoint_url());
+    let chime = config.telephony.kind == TelephonyKind::Chime;
+    let security = web::SecurityPolicy::new(
+        &config.public_url,
+        &web::chime_sources(stand_in.as_deref(), chime),
+        config.trusted_proxies.clone(),
+    );
     let services = built.services;
     let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
     let state = web::AppState {
@@ -467,6 +479,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         api_limits: config.api,
         chime_events_secret: built.chime_events_secret,
         bundle,
+        trusted_proxies: config.trusted_proxies.clone(),
+        security: Arc::new(security),
     };
     let app = web::router(state);
     if role == Role::Lambda {

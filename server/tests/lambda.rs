@@ -258,12 +258,33 @@ async fn api_gateway_events_run_through_the_same_router() {
     assert_eq!(header(&ready, "content-encoding").as_deref(), Some("br"));
     assert_eq!(ready["isBase64Encoded"], true, "{ready}");
 
+    let account = json!({"email": "lambda@example.com", "password": "Corr3ct-horse!", "confirm": "Corr3ct-horse!"});
+    // From another site: refused before anything is done (docs/security.md).
+    let forged = function
+        .invoke(
+            "POST",
+            "/api/auth/sign_up",
+            &[
+                ("Accept", "application/json"),
+                ("Origin", "https://evil.example"),
+            ],
+            Some(account.clone()),
+        )
+        .await;
+    assert_eq!(forged["statusCode"], 403, "{forged}");
+    // From our own page, as API Gateway's host names it.
     let signed_up = function
         .invoke(
             "POST",
             "/api/auth/sign_up",
-            &[("Accept", "application/json")],
-            Some(json!({"email": "lambda@example.com", "password": "Corr3ct-horse!", "confirm": "Corr3ct-horse!"})),
+            &[
+                ("Accept", "application/json"),
+                (
+                    "Origin",
+                    "https://wt6mne2s9k.execute-api.ap-southeast-1.amazonaws.com",
+                ),
+            ],
+            Some(account),
         )
         .await;
     assert_eq!(signed_up["statusCode"], 200, "{signed_up}");

@@ -47,6 +47,37 @@ impl std::fmt::Debug for AccessToken {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
+impl ClientAddr {
+    /// What throttling counts against: the IPv4 address, or the IPv6 address's /64 (one
+    /// subscriber's network hands out any number of addresses in it).
+    pub fn throttle_key(&self) -> String {
+        match self.0.to_canonical() {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+        }
+    }
+}
+
+/// The longest account key kept (an e-mail address is at most 254 characters).
+pub const ACCOUNT_KEY_MAX: usize = 254;
+
+/// An e-mail as a key for throttling and look-ups, even when it is not a valid address:
+/// trimmed, lower-case, and cut to [`ACCOUNT_KEY_MAX`] characters, so neither case nor a
+/// megabyte of text makes a new key.
+pub fn account_key(email: &str) -> String {
+    crate::domain::auth::normalise_email(email).unwrap_or_else(|| {
+        email
+            .trim()
+            .chars()
+            .flat_map(char::to_lowercase)
+            .take(ACCOUNT_KEY_MAX)
+            .collect()
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Store: one narrow port per aggregate, and `Store` for the one object that has them all.
 
@@ -336,4 +367,31 @@ pub struct Services {
     pub spend_policy: crate::domain::spend::SpendPolicy,
     /// Whether session cookies carry `Secure` (off only for plain http on loopback).
     pub secure_cookies: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_and_ipv4_by_address() {
+        let key = |ip: &str| ClientAddr(ip.parse().unwrap()).throttle_key();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), key("2001:db8:1:2::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(key("::ffff:203.0.113.9"), "203.0.113.9");
+    }
+
+    #[test]
+    fn account_keys_are_trimmed_lower_case_and_bounded() {
+        assert_eq!(account_key("  Ana@Example.COM "), "ana@example.com");
+        assert_eq!(account_key(" Not An Email "), "not an email");
+        let long = "X".repeat(100_000);
+        assert_eq!(account_key(&long), "x".repeat(ACCOUNT_KEY_MAX));
+        assert_eq!(
+            account_key(&format!("{long}@example.com")).chars().count(),
+            ACCOUNT_KEY_MAX
+        );
+    }
 }

@@ -103,15 +103,21 @@ impl FormState {
 
 #[component]
 fn SubmitButton(state: FormState, label: T) -> impl IntoView {
+    let hydrated = crate::components::forms::hydrated();
     view! {
-        <button class="btn-primary mt-2 w-full" type="submit" disabled=move || state.pending.get()>
+        <button
+            class="btn-primary mt-2 w-full"
+            type="submit"
+            disabled=move || state.pending.get() || !hydrated.get()
+        >
             {move || if state.pending.get() { tx(T::Working) } else { tx(label) }}
         </button>
     }
 }
 
 /// A form of these pages: its fields (`children`), then its error and its submit button
-/// (`label`). The browser's own submit is prevented; `on_submit` sends the request.
+/// (`label`). The browser's own submit is prevented; `on_submit` sends the request. Never sent
+/// before hydration, nor as a GET (`components::forms`).
 #[component]
 fn AuthForm(
     state: FormState,
@@ -124,7 +130,7 @@ fn AuthForm(
         on_submit.run(());
     };
     view! {
-        <form on:submit=submit novalidate=true>
+        <form method="post" on:submit=submit novalidate=true>
             {children()}
             <ErrorLine error=state.error />
             <SubmitButton state=state label=label />

@@ -153,9 +153,17 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
         .unwrap_or_else(|| "/contacts".into());
     let field_error =
         move |bad: bool, key: T| bad.then(|| view! { <p class="field-error">{tx(key)}</p> });
+    // Never sent by the browser itself (`components::forms`).
+    let hydrated = crate::components::forms::hydrated();
 
     view! {
-        <form on:submit=submit novalidate=true class="space-y-4" data-testid="contact-form">
+        <form
+            method="post"
+            on:submit=submit
+            novalidate=true
+            class="space-y-4"
+            data-testid="contact-form"
+        >
             <div>
                 <label for="contact-name" class="label">
                     {tx(T::Name)}
@@ -322,7 +330,11 @@ fn ContactForm(existing: Option<Contact>) -> impl IntoView {
                 {move || error.get().map(|e| error_text(lang.get(), &e))}
             </p>
             <div class="flex gap-2">
-                <button type="submit" class="btn-primary" disabled=move || saving.get()>
+                <button
+                    type="submit"
+                    class="btn-primary"
+                    disabled=move || saving.get() || !hydrated.get()
+                >
                     {move || if saving.get() { tr(T::Working) } else { tr(T::Save) }}
                 </button>
                 <a class="btn-secondary" href=cancel_href>

@@ -12,6 +12,7 @@ mod secret;
 mod telephony;
 mod turn;
 mod voice_connector;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
 pub use voice_connector::{VoiceConnectorArgs, VoiceConnectorCommand, VoiceConnectorProvisionArgs};
+pub use web::TrustedProxies;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -101,6 +103,8 @@ pub struct Config {
     pub turn: Option<crate::calls::TurnRest>,
     /// The spend limits (`SOFTPHONE_LIMIT_*`).
     pub spend_policy: app::domain::spend::SpendPolicy,
+    /// The proxies whose forwarding headers are believed (`SOFTPHONE_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -165,6 +169,7 @@ pub struct Settings {
     turn: turn::TurnArgs,
     #[command(flatten)]
     limits: limits::LimitArgs,
+    web: web::WebArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -201,6 +206,7 @@ impl Settings {
             chime: self.chime.resolve(),
             turn: self.turn.resolve()?,
             spend_policy: self.limits.resolve(),
+            trusted_proxies: self.web.resolve(),
             data_dir: self.data_dir,
         })
     }

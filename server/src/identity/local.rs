@@ -8,7 +8,7 @@ use app::api::ports::{
     account_email, check_new_password, AuthError, ClientAddr, Clock, Identity, Principal,
     ResetDelivery, SessionRecord, SignUpNext, Store, StoreError, Tokens, UserRecord,
 };
-use app::domain::auth::{mask_email, normalise_email};
+use app::domain::auth::mask_email;
 use app::domain::rate_limit::FailureLimiter;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -207,7 +207,7 @@ impl LocalIdentity {
     /// `Err` if the account key or the address key is locked.
     fn throttled(&self, account: &str, from: ClientAddr) -> Result<(), AuthError> {
         let now = self.clock.now_ms();
-        let address = from.0.to_string();
+        let address = from.throttle_key();
         for (limiter, key) in [
             (&self.accounts, account),
             (&self.addresses, address.as_str()),
@@ -231,7 +231,7 @@ impl LocalIdentity {
             limiter.record_failure(&account.to_string(), now);
         }
         if let Ok(mut limiter) = self.addresses.lock() {
-            limiter.record_failure(&from.0.to_string(), now);
+            limiter.record_failure(&from.throttle_key(), now);
         }
     }
 
@@ -321,7 +321,7 @@ impl Identity for LocalIdentity {
         password: &str,
         from: ClientAddr,
     ) -> Result<Tokens, AuthError> {
-        let email = normalise_email(email).unwrap_or_else(|| email.trim().to_lowercase());
+        let email = app::api::ports::account_key(email);
         let account = format!("account:{email}");
         self.throttled(&account, from)?;
         let user = self.store.user_by_email(&email).await.map_err(store_err)?;

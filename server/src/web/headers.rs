@@ -1,14 +1,131 @@
-//! Security and caching headers on every response.
+//! Security and caching headers on every response: the content security policy, HSTS over
+//! HTTPS, COOP, and the rest (`docs/security.md`, "Web and sessions").
+//!
+//! The policy allows scripts from this origin only, plus the inline scripts Leptos writes into
+//! each page (the hydration loader and the resources' data), which carry a fresh nonce per
+//! response: leptos_axum makes one for every page it renders, and [`Policy::nonce_for_page`]
+//! puts the same nonce into that page's header. Hashes would not do: the resources' script
+//! holds each page's own data. The WASM needs `'wasm-unsafe-eval'` to be compiled.
 
-use axum::extract::Request;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+use crate::config::TrustedProxies;
+
+/// HSTS: a year; not `includeSubDomains`, which would reach sites of the operator's we know
+/// nothing about.
+const HSTS: &str = "max-age=31536000";
+
+/// What the headers depend on, made once at start.
+pub struct Policy {
+    /// `connect-src` beyond `'self'`.
+    connect: String,
+    /// Served over HTTPS (the public URL says so): HSTS on every response.
+    https: bool,
+    trusted_proxies: TrustedProxies,
+}
+
+impl Policy {
+    /// `public_url`: where browsers reach us (its WebSocket origin is named as well as
+    /// `'self'`, which older Safari does not extend to `ws:`); `connect`: other origins the
+    /// browser talks to (the Chime meeting's signalling and TURN control).
+    pub fn new(public_url: &str, connect: &[String], trusted_proxies: TrustedProxies) -> Policy {
+        let mut sources: Vec<String> = Vec::new();
+        if let Some(host) = public_url.strip_prefix("https://") {
+            sources.push(format!("wss://{host}"));
+        } else if let Some(host) = public_url.strip_prefix("http://") {
+            sources.push(format!("ws://{host}"));
+        }
+        sources.extend(connect.iter().cloned());
+        Policy {
+            connect: sources.join(" "),
+            https: public_url.starts_with("https://"),
+            trusted_proxies,
+        }
+    }
+
+    /// The content security policy, allowing inline scripts with this nonce (pages), or none.
+    pub fn csp(&self, nonce: Option<&str>) -> String {
+        let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+        let connect = if self.connect.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.connect)
+        };
+        format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{nonce}; \
+             style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; \
+             media-src 'self' blob:; connect-src 'self'{connect}; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+    }
+
+    /// Puts this page's policy, with the nonce leptos_axum made for its inline scripts, on the
+    /// page's response; called in the page's Leptos context.
+    pub fn nonce_for_page(&self) {
+        let Some(nonce) = leptos::nonce::use_nonce() else {
+            return;
+        };
+        let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        if let Ok(value) = HeaderValue::from_str(&self.csp(Some(&nonce))) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+/// The connect-src origins of the Chime shapes: Amazon Chime's own (signalling over `wss:`,
+/// TURN control over `https:`), or the local stand-in's base URL.
+pub fn chime_sources(stand_in: Option<&str>, chime: bool) -> Vec<String> {
+    match stand_in {
+        Some(url) => {
+            let ws = url
+                .strip_prefix("http://")
+                .map(|host| format!("ws://{host}"))
+                .or_else(|| url.strip_prefix("https://").map(|h| format!("wss://{h}")));
+            std::iter::once(url.to_string()).chain(ws).collect()
+        }
+        None if chime => vec!["https://*.chime.aws".into(), "wss://*.chime.aws".into()],
+        None => Vec::new(),
+    }
+}
+
+pub async fn security_headers(
+    State(policy): State<Arc<Policy>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let https = policy.https
+        || super::client::forwarded_https(peer, request.headers(), &policy.trusted_proxies);
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(value) = HeaderValue::from_str(&policy.csp(None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
@@ -47,4 +164,60 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_allows_our_scripts_and_endpoints_only() {
+        let policy = Policy::new(
+            "https://phone.example.com",
+            &chime_sources(None, true),
+            TrustedProxies::default(),
+        );
+        let csp = policy.csp(Some("abc123"));
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'nonce-abc123';"),
+            "{csp}"
+        );
+        let scripts = csp.split(';').find(|d| d.trim().starts_with("script-src"));
+        assert!(
+            scripts.is_some_and(|s| !s.contains("unsafe-inline")),
+            "{csp}"
+        );
+        for part in [
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "connect-src 'self' wss://phone.example.com https://*.chime.aws wss://*.chime.aws;",
+        ] {
+            assert!(csp.contains(part), "{part} in {csp}");
+        }
+        assert!(policy.https);
+        let csp = policy.csp(None);
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval';"),
+            "{csp}"
+        );
+
+        let local = Policy::new(
+            "http://127.0.0.1:3000",
+            &chime_sources(Some("http://127.0.0.1:4100"), true),
+            TrustedProxies::default(),
+        );
+        assert!(
+            local.csp(None).contains(
+                "connect-src 'self' ws://127.0.0.1:3000 http://127.0.0.1:4100 ws://127.0.0.1:4100;"
+            ),
+            "{}",
+            local.csp(None)
+        );
+        assert!(!local.https);
+        let plain = Policy::new("http://127.0.0.1:3000", &[], TrustedProxies::default());
+        assert!(plain
+            .csp(None)
+            .contains("connect-src 'self' ws://127.0.0.1:3000;"));
+    }
 }

@@ -7,33 +7,17 @@ use app::api::live::{ClientMessage, ServerMessage};
 use app::api::ports::Principal;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::csrf::same_origin;
 use super::AppState;
 use crate::calls::CallHub;
 
 /// How often an idle channel is pinged, so proxies keep it open and a dead peer is noticed.
 const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// Whether a browser request comes from our own pages: its `Origin` names the host it was sent
-/// to (or the configured public URL). Stops other sites from opening the live channel with the
-/// user's cookies (cross-site WebSocket hijacking).
-fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    if origin == public_url {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"));
-    matches!((origin_host, host), (Some(o), Some(h)) if o == h)
-}
 
 pub async fn live(
     State(state): State<AppState>,
@@ -124,7 +108,7 @@ async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{header, HeaderValue};
     use std::time::Duration;
 
     use app::api::live::IceServer;

@@ -7,6 +7,8 @@
 
 mod bundle;
 mod chime_progress;
+mod client;
+mod csrf;
 mod headers;
 mod health;
 mod live;
@@ -32,6 +34,7 @@ pub use chime_progress::{
     router as chime_progress_router, ProgressState as ChimeProgressState,
     PATH as CHIME_PROGRESS_PATH,
 };
+pub use headers::{chime_sources, Policy as SecurityPolicy};
 pub use session::{bearer_token, client_from_gateway};
 
 #[derive(Clone)]
@@ -48,6 +51,10 @@ pub struct AppState {
     pub chime_events_secret: Option<crate::config::Secret<String>>,
     /// The bundle's entry files (hashed names in a release site).
     pub bundle: Bundle,
+    /// The proxies whose `X-Forwarded-*` headers are believed (`client.rs`).
+    pub trusted_proxies: crate::config::TrustedProxies,
+    /// The security headers' settings (the content security policy's sources, HSTS).
+    pub security: Arc<SecurityPolicy>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -74,6 +81,13 @@ async fn jwks(State(state): State<AppState>) -> Response {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let page_services = state.services.clone();
+    let page_security = state.security.clone();
+    // Each page's context: the services, and its content security policy with the nonce
+    // leptos_axum gave its inline scripts.
+    let page_context = move || {
+        provide_context(page_services.clone());
+        page_security.nonce_for_page();
+    };
     let shell_options = state.leptos_options.clone();
     // The Chime shapes take the SIP media application handler's pushes; others have no route.
     let chime = match &state.chime_events_secret {
@@ -142,20 +156,23 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(page_services.clone()),
-            move || app::shell(shell_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
+            app::shell(shell_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context, app::shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::authenticate,
         ))
-        .layer(middleware::from_fn(headers::security_headers))
+        // Before the session is read: a forged request never reaches the identity provider.
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::from_fn_with_state(
+            state.security.clone(),
+            headers::security_headers,
+        ))
         .layer(compression())
         .with_state(state)
 }

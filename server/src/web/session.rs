@@ -77,7 +77,8 @@ pub async fn authenticate(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    request.extensions_mut().insert(ClientAddr(peer));
+    let client = super::client::client_ip(peer, request.headers(), &state.trusted_proxies);
+    request.extensions_mut().insert(ClientAddr(client));
     let identity = state.services.identity.clone();
     let secure = state.services.secure_cookies;
     let headers = request.headers().clone();
@@ -173,7 +174,8 @@ pub async fn authenticate(
 }
 
 /// Behind API Gateway (Lambda) there is no socket: the client's address is the source IP
-/// API Gateway saw (its request context), never a header a client could write.
+/// API Gateway saw (its request context), never a header a client could write. It stands for
+/// the socket peer, so `X-Forwarded-For` counts only if that address is a trusted proxy.
 pub async fn client_from_gateway(mut request: Request, next: Next) -> Response {
     use lambda_http::request::RequestContext;
     let source_ip = match request.extensions().get::<RequestContext>() {

@@ -78,8 +78,9 @@ pub async fn http(
         request.push_str(&format!("Cookie: {c}\r\n"));
     }
     if json.is_some() {
+        // As a browser's fetch from our own page sends it: JSON, with the page's Origin.
         request.push_str(&format!(
-            "Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: application/json\r\nAccept: application/json\r\nOrigin: http://127.0.0.1:{port}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }
