@@ -43,6 +43,24 @@ fn main() -> ExitCode {
             voice_connector_provision(config, args)
         }
         Invocation::VoiceConnectorCheck { config, args } => voice_connector_check(config, args),
+        Invocation::Users { config, command } => users(config, command),
+    }
+}
+
+fn users(config: Config, command: server::config::UsersCommand) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(server::users_cli(config, command)) {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

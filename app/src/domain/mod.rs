@@ -8,3 +8,4 @@ pub mod guards;
 pub mod numbers;
 pub mod rate_limit;
 pub mod recordings;
+pub mod sign_in_guard;

@@ -42,6 +42,19 @@ pub enum Command {
     /// Amazon Chime SDK PSTN Audio (SOFTPHONE_TELEPHONY=chime)
     #[command(subcommand)]
     Chime(ChimeCommand),
+    /// Accounts of the embedded identity (SOFTPHONE_IDENTITY=local)
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum UsersCommand {
+    /// Print a one-time password-reset link for the account (valid 24 hours; the code is
+    /// shown here only, never logged); give it to the user
+    ResetLink {
+        /// The account's email
+        email: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -115,6 +128,10 @@ pub enum Invocation {
         config: Config,
         args: VoiceConnectorArgs,
     },
+    Users {
+        config: Config,
+        command: UsersCommand,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +188,7 @@ where
         Some(Command::Chime(ChimeCommand::VoiceConnector(VoiceConnectorCommand::Check(args)))) => {
             Invocation::VoiceConnectorCheck { config, args }
         }
+        Some(Command::Users(command)) => Invocation::Users { config, command },
     })
 }
 
