@@ -77,6 +77,20 @@ mod imp {
         });
     }
 
+    /// Takes `name`'s value from the address's fragment (`#name=value`) and removes the
+    /// fragment from the address and this history entry, so a one-time secret does not stay
+    /// in the history.
+    pub fn take_fragment_param(name: &str) -> Option<String> {
+        let w = window()?;
+        let hash = w.location().hash().ok()?;
+        let value = crate::domain::auth::fragment_param(&hash, name)?;
+        let path = w.location().pathname().ok()?;
+        if let Ok(history) = w.history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
+        }
+        Some(value)
+    }
+
     pub fn go_to(path: &str) {
         if let Some(w) = window() {
             let _ = w.location().set_href(path);
@@ -215,6 +229,9 @@ mod imp {
     pub fn local_set(_: &str, _: &str) {}
     pub fn register_service_worker() {}
     pub fn go_to(_: &str) {}
+    pub fn take_fragment_param(_: &str) -> Option<String> {
+        None
+    }
     pub fn key_tone(_: char) {}
     #[allow(dead_code)] // only the browser engine unlocks audio
     pub fn resume_audio() {}

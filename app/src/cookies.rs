@@ -6,6 +6,9 @@ pub const ACCESS: &str = "sp_access";
 pub const ID: &str = "sp_id";
 /// Refresh token; sent only to the refresh-capable paths' server.
 pub const REFRESH: &str = "sp_refresh";
+/// A browser that signed in to an account before (signed by the server): that account's
+/// lock-out does not hold it. Kept across sign-out.
+pub const DEVICE: &str = "sp_device";
 /// Preferences, readable by the page so the first render is already right.
 pub const THEME: &str = "sp_theme";
 pub const LANG: &str = "sp_lang";

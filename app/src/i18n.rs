@@ -121,7 +121,7 @@ messages! {
     ResetCode => "Reset code", "Código de restablecimiento", "重置码";
     NewPassword => "New password", "Nueva contraseña", "新密码";
     SetPassword => "Set new password", "Guardar nueva contraseña", "设置新密码";
-    CodeSentLog => "If an account exists for this email, a reset code has been issued. On this local installation the code is written to the server log: ask your administrator for it.", "Si existe una cuenta con este correo, se ha emitido un código. En esta instalación local el código se escribe en el registro del servidor: pídalo a su administrador.", "如果该邮箱有账户，已生成重置码。在本地安装中，重置码写入服务器日志：请向管理员索取。";
+    CodeFromAdministrator => "On this installation your administrator resets passwords: ask them for a reset link (it opens this form with the code filled in), or enter the code they gave you below.", "En esta instalación el administrador restablece las contraseñas: pídale un enlace de restablecimiento (abre este formulario con el código ya puesto) o introduzca abajo el código que le dio.", "在此安装中由管理员重置密码：请向管理员索取重置链接（打开此表单并自动填入重置码），或在下方输入管理员给您的重置码。";
     CodeSentEmail => "If an account exists for this email, we have sent it a reset code.", "Si existe una cuenta con este correo, le hemos enviado un código.", "如果该邮箱有账户，我们已向其发送重置码。";
     PasswordChanged => "Password changed. Sign in with your new password.", "Contraseña cambiada. Inicie sesión con la nueva.", "密码已更改。请用新密码登录。";
     ConfirmTitle => "Confirm your email", "Confirme su correo", "确认您的邮箱";
@@ -150,7 +150,7 @@ messages! {
     ErrInvalidEmail => "Enter a valid email address.", "Introduzca un correo válido.", "请输入有效的电子邮件地址。";
     ErrWeakPassword => "The password does not meet the rules.", "La contraseña no cumple las reglas.", "密码不符合规则。";
     ErrPasswordsDiffer => "The passwords do not match.", "Las contraseñas no coinciden.", "两次输入的密码不一致。";
-    ErrEmailTaken => "An account with this email already exists. Sign in instead.", "Ya existe una cuenta con este correo. Inicie sesión.", "该邮箱已有账户，请直接登录。";
+    ErrEmailTaken => "Could not sign you in. If this email already has an account, sign in with its password or reset the password.", "No se pudo iniciar sesión. Si este correo ya tiene una cuenta, inicie sesión con su contraseña o restablézcala.", "无法登录。如果该邮箱已有账户，请用其密码登录或重置密码。";
     ErrInvalidResetCode => "The reset code is wrong or has expired.", "El código es incorrecto o ha caducado.", "重置码错误或已过期。";
     ErrBadCursor => "The list changed; reload it from the start.", "La lista cambió; vuelva a cargarla desde el principio.", "列表已变化，请从头重新加载。";
     ErrAppNotOpen => "Open the softphone (signed in) to place calls from other apps.", "Abra el softphone (con la sesión iniciada) para llamar desde otras aplicaciones.", "请先打开软电话（已登录），才能从其他应用拨打电话。";

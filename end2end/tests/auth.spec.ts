@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { hydrated, PASSWORD, resetCodeFromLog, signUp, uniqueEmail } from "./helpers";
+import * as fs from "node:fs";
+import { hydrated, PASSWORD, resetLink, signUp, uniqueEmail } from "./helpers";
 
 test("signed-out visitors are sent to sign-in", async ({ page }) => {
   for (const path of ["/", "/recents", "/contacts", "/settings"]) {
@@ -63,22 +64,29 @@ test("wrong password is refused without saying whether the account exists; sign 
   expect(access?.sameSite).toBe("Strict");
 });
 
-test("forgot password: the code from the server log sets a new password", async ({ page }) => {
+test("forgot password: the administrator's one-time link sets a new password; nothing is logged", async ({ page, baseURL }) => {
   const email = await signUp(page);
   await page.context().clearCookies();
   await page.goto("/forgot");
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Send reset code" }).click();
-  await expect(page.getByTestId("reset-sent")).toContainText("written to the server log");
+  await expect(page.getByTestId("reset-sent")).toContainText("ask them for a reset link");
 
-  const code = await resetCodeFromLog(email);
+  const link = resetLink(email, baseURL!);
+  const code = link.split("#code=")[1];
+  await page.goto("about:blank"); // a fresh load: from /forgot, only the fragment would change
+  await page.goto(link);
+  await hydrated(page);
+  await expect(page.getByLabel("Reset code")).toHaveValue(code);
+  // The code leaves the address bar (and this history entry) once read.
+  await expect(page).toHaveURL(/\/forgot$/);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Reset code").fill(code);
   await page.getByLabel("New password").fill("N3w-password!");
   await page.getByLabel("Confirm password").fill("N3w-password!");
   await page.getByRole("button", { name: "Set new password" }).click();
   await expect(page.getByText("Password changed.")).toBeVisible();
+  expect(fs.readFileSync(process.env.E2E_SERVER_LOG!, "utf8")).not.toContain(code);
 
   await page.goto("/signin");
   await hydrated(page);

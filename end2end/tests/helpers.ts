@@ -1,5 +1,8 @@
 import { expect, Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 export const PASSWORD = "Corr3ct-horse!";
 
@@ -71,15 +74,21 @@ export async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as any).__softphone_hydrated === true);
 }
 
-/** The last password-reset code the server logged for `email` (local identity). */
-export async function resetCodeFromLog(email: string): Promise<string> {
-  const domain = email.split("@")[1];
-  for (let i = 0; i < 50; i++) {
-    const log = fs.readFileSync(process.env.E2E_SERVER_LOG!, "utf8");
-    const lines = log.split("\n").filter((l) => l.includes("reset_code") && l.includes(`@${domain}`));
-    const match = lines.at(-1)?.match(/"reset_code":"(\d{6})"/);
-    if (match) return match[1];
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no reset code logged for ${email}`);
+/**
+ * A one-time password-reset link for `email`, as the operator makes it:
+ * `server users reset-link` on the local server's data directory (printed, never logged).
+ */
+export function resetLink(email: string, baseUrl: string): string {
+  const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/softphone/target");
+  const printed = execFileSync(`${targetDir}/debug/server`, ["users", "reset-link", email], {
+    env: {
+      PATH: process.env.PATH,
+      SOFTPHONE_DATA_DIR: process.env.E2E_DATA_DIR,
+      SOFTPHONE_PUBLIC_URL: baseUrl,
+    },
+    encoding: "utf8",
+  });
+  const link = printed.split("\n").find((l) => l.startsWith(`${baseUrl}/forgot#code=`));
+  if (!link) throw new Error(`no reset link printed: ${printed}`);
+  return link;
 }

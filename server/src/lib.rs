@@ -50,6 +50,8 @@ pub enum StartError {
     Telephony(String),
     #[error("recordings: {0}")]
     Recordings(String),
+    #[error("users: {0}")]
+    Users(#[from] identity::admin::UsersError),
     #[error("Lambda runtime: {0}")]
     Lambda(String),
     #[error("leptos configuration: {0}")]
@@ -238,7 +240,10 @@ pub async fn open_identity(
             let key = Arc::new(SigningKey::load_or_create(&config.signing_key_path())?);
             let local = Arc::new(
                 LocalIdentity::new(
-                    LocalIdentityConfig::new(config.public_url.clone()),
+                    LocalIdentityConfig {
+                        sign_up: config.accounts.sign_up.clone(),
+                        ..LocalIdentityConfig::new(config.public_url.clone())
+                    },
                     store,
                     clock,
                     key,
@@ -435,6 +440,43 @@ pub async fn retention_cli(config: Config, dry_run: bool) -> Result<usize, Start
         );
     }
     Ok(swept.len())
+}
+
+/// `server users …`: what the operator does to local accounts; returns what to print.
+pub async fn users_cli(
+    config: Config,
+    command: config::UsersCommand,
+) -> Result<String, StartError> {
+    if !matches!(config.identity, IdentityConfig::Local) {
+        return Err(StartError::Config(config::ConfigError::Unusable {
+            name: "SOFTPHONE_IDENTITY",
+            value: "cognito".into(),
+            problem: "users commands manage the embedded identity's accounts; with Cognito use \
+                      its console or admin API (the forgot-password e-mail works as it is)"
+                .into(),
+        }));
+    }
+    let store = open_store(&config).await?;
+    let clock = clock::SystemClock;
+    match command {
+        config::UsersCommand::ResetLink { email } => {
+            let ttl = LocalIdentityConfig::new(config.public_url.clone()).reset_code_ttl;
+            let link = identity::admin::issue_reset_link(
+                store.as_ref(),
+                &clock,
+                &config.public_url,
+                ttl,
+                &email,
+            )
+            .await?;
+            Ok(format!(
+                "{}\none use, valid until {} (code: {})",
+                link.link,
+                app::domain::recordings::format_utc(link.expires_at),
+                link.code
+            ))
+        }
+    }
 }
 
 /// Runs the web server until SIGINT or SIGTERM, or, under the Lambda runtime, serves

@@ -44,6 +44,24 @@ fn main() -> ExitCode {
         }
         Invocation::VoiceConnectorCheck { config, args } => voice_connector_check(config, args),
         Invocation::Limits { config, command } => limits(config, command),
+        Invocation::Users { config, command } => users(config, command),
+    }
+}
+
+fn users(config: Config, command: server::config::UsersCommand) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(server::users_cli(config, command)) {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

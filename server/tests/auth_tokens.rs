@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::ports::{AuthError, ClientAddr, Clock, Identity, SignUpNext, Store};
+use app::api::ports::{AuthError, ClientAddr, Clock, Identity, ResetDelivery, SignUpNext, Store};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use server::identity::admin::{issue_reset_link, UsersError};
 use server::identity::jwt::{sign, AccessClaims};
 use server::identity::{LocalIdentity, LocalIdentityConfig, SigningKey};
 use server::store::SqliteStore;
@@ -77,25 +78,27 @@ async fn sign_up_then_sign_in_gives_cognito_shaped_tokens() {
         Ok(SignUpNext::SignIn),
         "local accounts need no emailed code"
     );
+    // A taken email is answered as a free one (no enumeration), and the account keeps its
+    // password: signing in with another one fails.
     assert_eq!(
         f.identity
-            .sign_up("agent@example.com", PASSWORD, from())
+            .sign_up("agent@example.com", "Other-passw0rd!", from())
             .await,
-        Err(AuthError::EmailTaken)
-    );
-    // Confirming is a no-op for an account that exists, and refused for one that does not.
-    assert_eq!(
-        f.identity
-            .confirm_sign_up("agent@example.com", "any", from())
-            .await,
-        Ok(())
+        Ok(SignUpNext::SignIn)
     );
     assert_eq!(
         f.identity
-            .confirm_sign_up("nobody@example.com", "any", from())
+            .sign_in("agent@example.com", "Other-passw0rd!", from())
             .await,
-        Err(AuthError::InvalidConfirmationCode)
+        Err(AuthError::InvalidCredentials)
     );
+    // Confirming is a no-op, alike for an account that exists and one that does not.
+    for email in ["agent@example.com", "nobody@example.com"] {
+        assert_eq!(
+            f.identity.confirm_sign_up(email, "any", from()).await,
+            Ok(())
+        );
+    }
     assert_eq!(
         f.identity.sign_up("not-an-email", PASSWORD, from()).await,
         Err(AuthError::InvalidEmail)
@@ -188,6 +191,160 @@ async fn wrong_password_and_unknown_email_get_the_same_answer_then_throttle() {
         .sign_in("agent@example.com", PASSWORD, elsewhere)
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn an_attacker_cannot_lock_an_agent_out_of_a_browser_that_signed_in_before() {
+    let f = fixture().await;
+    for email in ["agent@example.com", "other@example.com"] {
+        f.identity.sign_up(email, PASSWORD, from()).await.unwrap();
+    }
+    let first = f
+        .identity
+        .sign_in_on_device("agent@example.com", PASSWORD, from(), None)
+        .await
+        .unwrap();
+    let (device, max_age) = first.device.clone().expect("a device cookie");
+    assert_eq!(max_age, 365 * 24 * 3600);
+    let other_device = f
+        .identity
+        .sign_in_on_device("other@example.com", PASSWORD, from(), None)
+        .await
+        .unwrap()
+        .device
+        .unwrap()
+        .0;
+    // The attacker fails from addresses of their own until the account is locked.
+    let attacker = |i: u8| ClientAddr(format!("203.0.113.{i}").parse().unwrap());
+    for i in 0..8 {
+        let _ = f
+            .identity
+            .sign_in("agent@example.com", "Wr0ng-guess!", attacker(i))
+            .await;
+    }
+    let locked = f
+        .identity
+        .sign_in("agent@example.com", PASSWORD, from())
+        .await;
+    let Err(AuthError::TooManyAttempts { retry_after_secs }) = locked else {
+        panic!("{locked:?}")
+    };
+    // 5 free failures, then a 30 s lock (attempts during it are refused, not counted).
+    assert_eq!(retry_after_secs, 30);
+    // Another account's cookie, a tampered one, or garbage are no proof.
+    let mut tampered = device.clone().into_bytes();
+    let i = tampered.len() - 10;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for cookie in [other_device.as_str(), tampered.as_str(), "garbage"] {
+        assert!(matches!(
+            f.identity
+                .sign_in_on_device("agent@example.com", PASSWORD, from(), Some(cookie))
+                .await,
+            Err(AuthError::TooManyAttempts { .. })
+        ));
+    }
+    // The agent's browser, known to the account, is not held (and its success forgives the account's failures).
+    let again = f
+        .identity
+        .sign_in_on_device("agent@example.com", PASSWORD, from(), Some(&device))
+        .await
+        .unwrap();
+    assert!(again.device.is_some());
+    // The known browser is held by its own failures only.
+    for _ in 0..5 {
+        assert_eq!(
+            f.identity
+                .sign_in_on_device("agent@example.com", "Wr0ng-guess!", from(), Some(&device))
+                .await,
+            Err(AuthError::InvalidCredentials)
+        );
+    }
+    assert!(matches!(
+        f.identity
+            .sign_in_on_device("agent@example.com", PASSWORD, from(), Some(&device))
+            .await,
+        Err(AuthError::TooManyAttempts { .. })
+    ));
+    // Capped: however long the attacker goes on, a new browser waits at most 15 minutes.
+    for i in 0..30 {
+        f.clock.0.fetch_add(15 * 60 * 1000, Ordering::SeqCst);
+        let _ = f
+            .identity
+            .sign_in("agent@example.com", "Wr0ng-guess!", attacker(i))
+            .await;
+    }
+    let locked = f
+        .identity
+        .sign_in("agent@example.com", PASSWORD, from())
+        .await;
+    assert!(
+        matches!(locked, Err(AuthError::TooManyAttempts { retry_after_secs }) if retry_after_secs <= 15 * 60),
+        "{locked:?}"
+    );
+    f.clock.0.fetch_add(15 * 60 * 1000, Ordering::SeqCst);
+    assert!(f
+        .identity
+        .sign_in("agent@example.com", PASSWORD, from())
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn sign_ups_are_throttled_per_address_and_in_total() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let clock = Arc::new(TestClock(AtomicU64::new(wall_ms())));
+    let (key, _) = SigningKey::generate().unwrap();
+    let config = LocalIdentityConfig {
+        sign_up: app::domain::sign_in_guard::SignUpLimits {
+            per_address: 3,
+            global: 5,
+            window: Duration::from_secs(3600),
+        },
+        ..LocalIdentityConfig::new(ISSUER.into())
+    };
+    let identity = LocalIdentity::new(config, store.clone(), clock.clone(), Arc::new(key))
+        .await
+        .unwrap();
+    let at = |i: u8| ClientAddr(format!("192.0.2.{i}").parse().unwrap());
+    for i in 0..3 {
+        identity
+            .sign_up(&format!("a{i}@example.com"), PASSWORD, at(1))
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        identity.sign_up("a9@example.com", PASSWORD, at(1)).await,
+        Err(AuthError::TooManyAttempts { .. })
+    ));
+    assert!(
+        matches!(
+            identity.confirm_sign_up("a0@example.com", "1", at(1)).await,
+            Err(AuthError::TooManyAttempts { .. })
+        ),
+        "confirmations count too"
+    );
+    assert_eq!(store.user_by_email("a9@example.com").await.unwrap(), None);
+    identity
+        .sign_up("b@example.com", PASSWORD, at(2))
+        .await
+        .unwrap();
+    identity
+        .confirm_sign_up("b@example.com", "1", at(3))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            identity.sign_up("c@example.com", PASSWORD, at(4)).await,
+            Err(AuthError::TooManyAttempts { .. })
+        ),
+        "the global limit"
+    );
+    clock.0.fetch_add(3600 * 1000, Ordering::SeqCst);
+    identity
+        .sign_up("c@example.com", PASSWORD, at(1))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -377,7 +534,7 @@ async fn refresh_and_global_sign_out() {
 }
 
 #[tokio::test]
-async fn password_reset_with_the_logged_code() {
+async fn password_reset_with_an_administrators_link() {
     let f = fixture().await;
     f.identity
         .sign_up("agent@example.com", PASSWORD, from())
@@ -388,17 +545,6 @@ async fn password_reset_with_the_logged_code() {
         .sign_in("agent@example.com", PASSWORD, from())
         .await
         .unwrap();
-    // Unknown emails get the same answer.
-    assert!(f
-        .identity
-        .forgot_password("nobody@example.com", from())
-        .await
-        .is_ok());
-    f.identity
-        .forgot_password("agent@example.com", from())
-        .await
-        .unwrap();
-    // The code is only in the log; the store keeps a hash. Plant a known one the same way.
     let sub = f
         .store
         .user_by_email("agent@example.com")
@@ -406,13 +552,37 @@ async fn password_reset_with_the_logged_code() {
         .unwrap()
         .unwrap()
         .sub;
-    let hash = URL_SAFE_NO_PAD.encode(<sha2::Sha256 as sha2::Digest>::digest(
-        format!("{sub}:123456").as_bytes(),
-    ));
-    f.store
-        .put_reset_code(&sub, &hash, f.clock.now_ms() + 60_000)
-        .await
-        .unwrap();
+    // Self-service sends the user to the administrator, alike for unknown emails, and issues
+    // no code (none could reach the user but through a log).
+    for email in ["nobody@example.com", "agent@example.com"] {
+        assert_eq!(
+            f.identity.forgot_password(email, from()).await,
+            Ok(ResetDelivery::Administrator)
+        );
+    }
+    assert_eq!(f.store.reset_code(&sub).await.unwrap(), None);
+    let link = issue_reset_link(
+        f.store.as_ref(),
+        f.clock.as_ref(),
+        ISSUER,
+        Duration::from_secs(60),
+        "Agent@example.com",
+    )
+    .await
+    .unwrap();
+    assert_eq!(link.link, format!("{ISSUER}/forgot#code={}", link.code));
+    assert_eq!(
+        issue_reset_link(
+            f.store.as_ref(),
+            f.clock.as_ref(),
+            ISSUER,
+            Duration::from_secs(60),
+            "nobody@example.com",
+        )
+        .await,
+        Err(UsersError::NoSuchAccount)
+    );
+    let code = link.code.as_str();
 
     assert_eq!(
         f.identity
@@ -422,12 +592,12 @@ async fn password_reset_with_the_logged_code() {
     );
     assert!(matches!(
         f.identity
-            .confirm_forgot_password("agent@example.com", "123456", "weak", from())
+            .confirm_forgot_password("agent@example.com", code, "weak", from())
             .await,
         Err(AuthError::WeakPassword(_))
     ));
     f.identity
-        .confirm_forgot_password("agent@example.com", "123456", "N3w-password", from())
+        .confirm_forgot_password("agent@example.com", code, "N3w-password", from())
         .await
         .unwrap();
     assert_eq!(
@@ -449,7 +619,24 @@ async fn password_reset_with_the_logged_code() {
     // A code works once.
     assert_eq!(
         f.identity
-            .confirm_forgot_password("agent@example.com", "123456", "An0ther-pass", from())
+            .confirm_forgot_password("agent@example.com", code, "An0ther-pass", from())
+            .await,
+        Err(AuthError::InvalidResetCode)
+    );
+    // A link expires.
+    let link = issue_reset_link(
+        f.store.as_ref(),
+        f.clock.as_ref(),
+        ISSUER,
+        Duration::from_secs(60),
+        "agent@example.com",
+    )
+    .await
+    .unwrap();
+    f.clock.0.fetch_add(61_000, Ordering::SeqCst);
+    assert_eq!(
+        f.identity
+            .confirm_forgot_password("agent@example.com", &link.code, "An0ther-pass", from())
             .await,
         Err(AuthError::InvalidResetCode)
     );

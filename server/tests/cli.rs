@@ -343,3 +343,149 @@ async fn limits_show_lift_and_set_a_users_block_and_overrides() {
     assert!(!unknown.status.success(), "{unknown:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A log of what the in-process identity writes, to check it for secrets.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn users_reset_link_prints_a_one_time_link_that_resets_the_password_and_logs_no_code() {
+    use std::sync::Arc;
+
+    use app::api::ports::{AuthError, ClientAddr, Identity, ResetDelivery, Store};
+    use server::identity::{LocalIdentity, LocalIdentityConfig, SigningKey};
+
+    let log = LogBuffer::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(log.clone())
+            .finish(),
+    );
+    let dir = std::env::temp_dir().join(format!("softphone-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        server::store::SqliteStore::open(&dir.join("softphone.sqlite3"))
+            .await
+            .unwrap(),
+    );
+    let (key, _) = SigningKey::generate().unwrap();
+    let identity = LocalIdentity::new(
+        LocalIdentityConfig::new("http://127.0.0.1:3000".into()),
+        store.clone(),
+        Arc::new(server::clock::SystemClock),
+        Arc::new(key),
+    )
+    .await
+    .unwrap();
+    let from = ClientAddr("192.0.2.10".parse().unwrap());
+    let email = "agent@reset.example.com";
+    identity
+        .sign_up(email, "Old-passw0rd!", from)
+        .await
+        .unwrap();
+    // Self-service asks for the administrator and issues nothing.
+    assert_eq!(
+        identity.forgot_password(email, from).await,
+        Ok(ResetDelivery::Administrator)
+    );
+
+    let run = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command.current_dir(&dir).args(args);
+        for (name, _) in std::env::vars() {
+            if name.starts_with("SOFTPHONE_") || name.starts_with("LEPTOS_") {
+                command.env_remove(name);
+            }
+        }
+        command
+            .env("SOFTPHONE_DATA_DIR", &dir)
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap()
+    };
+    let output = run(&["users", "reset-link", "nobody@reset.example.com"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no account with this email"),
+        "{output:?}"
+    );
+
+    let output = run(&["users", "reset-link", " Agent@Reset.example.com "]);
+    assert!(output.status.success(), "{output:?}");
+    let printed = stdout(&output);
+    let link = printed
+        .lines()
+        .find(|l| l.starts_with("http://127.0.0.1:3000/forgot#code="))
+        .unwrap_or_else(|| panic!("no link in {printed}"));
+    let code = app::domain::auth::fragment_param(link.split_once('#').unwrap().1, "code").unwrap();
+    assert!(code.len() >= 22, "{code}");
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains(&code),
+        "the code went to the command's log: {output:?}"
+    );
+
+    assert_eq!(
+        identity
+            .confirm_forgot_password(email, "wrong-code", "New-passw0rd!", from)
+            .await,
+        Err(AuthError::InvalidResetCode)
+    );
+    identity
+        .confirm_forgot_password(email, &code, "New-passw0rd!", from)
+        .await
+        .unwrap();
+    assert_eq!(
+        identity.sign_in(email, "Old-passw0rd!", from).await,
+        Err(AuthError::InvalidCredentials)
+    );
+    identity
+        .sign_in(email, "New-passw0rd!", from)
+        .await
+        .unwrap();
+    // One use only.
+    assert_eq!(
+        identity
+            .confirm_forgot_password(email, &code, "Other-passw0rd!", from)
+            .await,
+        Err(AuthError::InvalidResetCode)
+    );
+    let sub = store.user_by_email(email).await.unwrap().unwrap().sub;
+    let actions: Vec<String> = store
+        .list_audit(&sub, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.iter().any(|a| a == "password_reset_link_issued"),
+        "{actions:?}"
+    );
+
+    let logged = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    assert!(
+        logged.contains("account created"),
+        "the log capture works: {logged}"
+    );
+    assert!(!logged.contains(&code), "{logged}");
+    assert!(!logged.contains("reset_code"), "{logged}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -79,11 +79,26 @@ async fn the_account_cycle_through_the_cognito_adapter() {
             .await,
         Err(AuthError::NotConfirmed)
     );
+    // A taken email gets the very answer a free one got (no enumeration).
     assert_eq!(
         identity
             .sign_up("agent@example.com", PASSWORD, from())
             .await,
-        Err(AuthError::EmailTaken)
+        Ok(next.clone())
+    );
+    assert_eq!(
+        identity
+            .sign_up("fresh@example.com", PASSWORD, from())
+            .await,
+        Ok(SignUpNext::ConfirmCode {
+            destination: app::domain::auth::mask_email("fresh@example.com")
+        })
+    );
+    assert_eq!(
+        next,
+        SignUpNext::ConfirmCode {
+            destination: app::domain::auth::mask_email("agent@example.com")
+        }
     );
     assert!(matches!(
         identity.sign_up("b@example.com", "weak", from()).await,

@@ -46,9 +46,23 @@ async fn server_function_errors_carry_their_own_status() {
 
     let (status, page) = call(port, me, "/api/contacts/list", list).await;
     assert_eq!(status, 200, "{page}");
+    // A taken email: the very status and body a new one got (no enumeration), and, with
+    // another password, no session.
+    let other = json!({"email": "status@example.com", "password": "0ther-Horse!", "confirm": "0ther-Horse!"});
+    let (status, again_cookies, again) =
+        http(port, "POST", "/api/auth/sign_up", None, Some(&other))
+            .await
+            .unwrap();
+    assert_eq!((status, again.clone()), (200, body.clone()));
     assert_eq!(
-        call(port, None, "/api/auth/sign_up", account).await,
-        (409, json!("EmailTaken"))
+        serde_json::from_slice::<Value>(&again).unwrap(),
+        json!("SignIn")
+    );
+    assert!(
+        !again_cookies
+            .iter()
+            .any(|c| c.starts_with(app::cookies::ACCESS)),
+        "{again_cookies:?}"
     );
     let (status, error) = call(
         port,

@@ -15,11 +15,14 @@ pub struct Account {
     pub roles: Vec<String>,
 }
 
-/// What happens after signing up.
+/// What happens after signing up. The same whether or not the email already had an account,
+/// so sign-up cannot be used to find out which emails have one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SignUpResult {
-    /// Signed in already (the local identity confirms accounts at once).
-    SignedIn(Account),
+    /// Signed in, if the email and password are an account's (the local identity confirms
+    /// accounts at once); the session cookies say which. A taken email with another password
+    /// gets this same answer, without them.
+    SignIn,
     /// A code went to `destination` (masked); `confirm_sign_up` finishes.
     ConfirmCode { destination: String },
 }
@@ -27,8 +30,8 @@ pub enum SignUpResult {
 /// How the password-reset code reaches the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResetCodeSentTo {
-    /// Local identity: the operator finds the code in the server log.
-    ServerLog,
+    /// Local identity: the administrator gives out a one-time reset link.
+    Administrator,
     Email,
 }
 
@@ -48,6 +51,9 @@ fn set_session_cookies(tokens: &super::ports::Tokens, secure: bool) {
         tokens.expires_in,
         secure,
     ));
+    if let Some((device, max_age)) = &tokens.device {
+        set_cookie(cookies::token(cookies::DEVICE, device, *max_age, secure));
+    }
     if let Some(refresh) = &tokens.refresh_token {
         set_cookie(cookies::token(
             cookies::REFRESH,
@@ -64,9 +70,15 @@ async fn sign_in_with(
     email: &str,
     password: &str,
 ) -> Result<Account, ApiError> {
+    let device = super::ssr::cookie(crate::cookies::DEVICE);
     let tokens = services
         .identity
-        .sign_in(email, password, super::ssr::client_addr())
+        .sign_in_on_device(
+            email,
+            password,
+            super::ssr::client_addr(),
+            device.as_deref(),
+        )
         .await?;
     set_session_cookies(&tokens, services.secure_cookies);
     let principal = services
@@ -96,9 +108,13 @@ pub async fn sign_up(
         .sign_up(&email, &password, client_addr())
         .await?
     {
-        SignUpNext::SignIn => Ok(SignUpResult::SignedIn(
-            sign_in_with(&services, &email, &password).await?,
-        )),
+        // Signed in when the email and password are an account's: the new one, or one whose
+        // password the caller knows. A taken email with another password gets the same
+        // answer, without the cookies.
+        SignUpNext::SignIn => match sign_in_with(&services, &email, &password).await {
+            Ok(_) | Err(ApiError::InvalidCredentials) => Ok(SignUpResult::SignIn),
+            Err(e) => Err(e),
+        },
         SignUpNext::ConfirmCode { destination } => Ok(SignUpResult::ConfirmCode { destination }),
     }
 }
@@ -162,7 +178,7 @@ pub async fn forgot_password(email: String) -> Result<ResetCodeSentTo, ApiError>
             .forgot_password(&email, client_addr())
             .await?
         {
-            ResetDelivery::ServerLog => ResetCodeSentTo::ServerLog,
+            ResetDelivery::Administrator => ResetCodeSentTo::Administrator,
             ResetDelivery::Email => ResetCodeSentTo::Email,
         },
     )

@@ -42,6 +42,11 @@ pub(crate) mod ssr {
             .ok_or(ApiError::NotSignedIn)
     }
 
+    /// A cookie the request came with.
+    pub fn cookie(name: &str) -> Option<String> {
+        parts().and_then(|p| crate::cookies::from_headers(&p.headers, name))
+    }
+
     pub fn client_addr() -> ClientAddr {
         parts()
             .and_then(|p| p.extensions.get::<ClientAddr>().copied())

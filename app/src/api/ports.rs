@@ -98,13 +98,17 @@ pub struct Tokens {
     pub expires_in: u64,
     /// Seconds the refresh token lives.
     pub refresh_expires_in: u64,
+    /// The device cookie to keep (value, seconds): this browser signed in to the account, so
+    /// the account's lock-out does not hold it (local identity).
+    pub device: Option<(String, u64)>,
 }
 
 /// Where a password-reset code went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ResetDelivery {
-    /// Local identity: written to the server log for the operator.
-    ServerLog,
+    /// Local identity: nothing was sent; the administrator issues a one-time reset link
+    /// (`server users reset-link`), so no code is ever written to a log.
+    Administrator,
     Email,
 }
 
@@ -191,6 +195,20 @@ pub trait Identity: Send + Sync {
         password: &str,
         from: ClientAddr,
     ) -> Result<Tokens, AuthError>;
+    /// `sign_in` from a browser that may hold a device cookie of an earlier sign-in: a valid
+    /// one for this account exempts the attempt from the account's lock-out (only the device's
+    /// own failures hold it), so an attacker cannot keep an agent out. Providers with their
+    /// own lock-out (Cognito) ignore it.
+    async fn sign_in_on_device(
+        &self,
+        email: &str,
+        password: &str,
+        from: ClientAddr,
+        device: Option<&str>,
+    ) -> Result<Tokens, AuthError> {
+        let _ = device;
+        self.sign_in(email, password, from).await
+    }
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError>;
     /// Revokes every refresh token of the user (Cognito `GlobalSignOut`, which takes the
     /// user's own access token).

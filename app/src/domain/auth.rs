@@ -81,6 +81,19 @@ pub fn mask_email(email: &str) -> String {
     }
 }
 
+/// The value of `name` in an address fragment such as `#code=abc&x=1` (the leading `#` is
+/// optional); `None` when it is absent or empty. Values are taken as they are (the reset code
+/// is base64url, which needs no decoding).
+pub fn fragment_param(fragment: &str, name: &str) -> Option<String> {
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +140,17 @@ mod tests {
         assert_eq!(normalise_email("a b@c.com"), None);
         assert_eq!(normalise_email("a@.com"), None);
         assert_eq!(mask_email("agent@example.com"), "a***@example.com");
+    }
+
+    #[test]
+    fn fragment_param_finds_the_named_value() {
+        assert_eq!(
+            fragment_param("#code=Ab-_9&x=1", "code").as_deref(),
+            Some("Ab-_9")
+        );
+        assert_eq!(fragment_param("x=1&code=z", "code").as_deref(), Some("z"));
+        assert_eq!(fragment_param("#code=", "code"), None);
+        assert_eq!(fragment_param("#codex=1", "code"), None);
+        assert_eq!(fragment_param("", "code"), None);
     }
 }

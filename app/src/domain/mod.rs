@@ -7,4 +7,5 @@ pub mod contacts;
 pub mod numbers;
 pub mod rate_limit;
 pub mod recordings;
+pub mod sign_in_guard;
 pub mod spend;

@@ -9,8 +9,8 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::api::auth::{
-    confirm_sign_up, forgot_password, resend_code, reset_password, sign_in, sign_up,
-    ResetCodeSentTo, SignUpResult,
+    confirm_sign_up, current_account, forgot_password, resend_code, reset_password, sign_in,
+    sign_up, ResetCodeSentTo, SignUpResult,
 };
 use crate::api::ApiError;
 use crate::browser;
@@ -245,7 +245,17 @@ pub fn SignUp() -> impl IntoView {
             confirm.get_untracked(),
         );
         state.submit(request, move |result| match result {
-            SignUpResult::SignedIn(_) => browser::go_to("/"),
+            SignUpResult::SignIn => {
+                // Not signed in means the email had an account already (sign-up does not say
+                // so, to tell no one which emails have accounts).
+                let request = async move {
+                    match current_account().await? {
+                        Some(_) => Ok(()),
+                        None => Err(ApiError::EmailTaken),
+                    }
+                };
+                state.submit(request, move |()| browser::go_to("/"));
+            }
             SignUpResult::ConfirmCode { destination } => confirming.set(Some(destination)),
         });
     });
@@ -382,6 +392,14 @@ pub fn Forgot() -> impl IntoView {
         );
         reset_state.submit(request, move |_| done.set(true));
     });
+    // A reset link from the administrator (`/forgot#code=…`) goes straight to the new
+    // password form. Read after hydration (the server never sees the fragment).
+    Effect::new(move |_| {
+        if let Some(given) = browser::take_fragment_param("code") {
+            code.set(given);
+            sent.set(Some(ResetCodeSentTo::Administrator));
+        }
+    });
     // Each form gives way to the next step only when that step's signal changes.
     let code_sent = Memo::new(move |_| sent.get().is_some());
     let password_set = Memo::new(move |_| done.get());
@@ -393,7 +411,9 @@ pub fn Forgot() -> impl IntoView {
                         view! {
                             <SentNote test_id="reset-sent">
                                 {move || match sent.get() {
-                                    Some(ResetCodeSentTo::ServerLog) => tx(T::CodeSentLog),
+                                    Some(ResetCodeSentTo::Administrator) => {
+                                        tx(T::CodeFromAdministrator)
+                                    }
                                     _ => tx(T::CodeSentEmail),
                                 }}
                             </SentNote>

@@ -45,6 +45,9 @@ pub enum Command {
     /// A user's spend limits: see them, lift a velocity block, set overrides
     #[command(subcommand)]
     Limits(LimitsCommand),
+    /// Accounts of the embedded identity (SOFTPHONE_IDENTITY=local)
+    #[command(subcommand)]
+    Users(UsersCommand),
 }
 
 #[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
@@ -81,6 +84,16 @@ pub struct LimitsSetArgs {
     /// Whether the velocity rules skip this user (a campaign an admin knows of)
     #[arg(long, value_name = "BOOL")]
     pub velocity_exempt: Option<bool>,
+}
+
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum UsersCommand {
+    /// Print a one-time password-reset link for the account (valid 24 hours; the code is
+    /// shown here only, never logged); give it to the user
+    ResetLink {
+        /// The account's email
+        email: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -158,6 +171,10 @@ pub enum Invocation {
         config: Config,
         command: LimitsCommand,
     },
+    Users {
+        config: Config,
+        command: UsersCommand,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,6 +232,7 @@ where
             Invocation::VoiceConnectorCheck { config, args }
         }
         Some(Command::Limits(command)) => Invocation::Limits { config, command },
+        Some(Command::Users(command)) => Invocation::Users { config, command },
     })
 }
 

@@ -3,6 +3,7 @@
 //! and what it should be. Nothing set = the embedded default: data under `./data`, server on
 //! `127.0.0.1:3000`. `server --help` lists every variable.
 
+mod accounts;
 mod aws;
 mod chime;
 mod cli;
@@ -17,10 +18,12 @@ mod web;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use accounts::AccountsConfig;
 pub use aws::{IdentityConfig, RecordingsBackend, RecordingsConfig, StoreConfig};
 pub use chime::ChimeConfig;
 pub use cli::{
     parse, Cli, CliError, Command, Invocation, LimitsCommand, LimitsSetArgs, ProvisionArgs,
+    UsersCommand,
 };
 pub use environment::Environment;
 pub use secret::Secret;
@@ -92,6 +95,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub store: StoreConfig,
     pub identity: IdentityConfig,
+    /// Sign-up limits (and, with the local identity, who may sign up).
+    pub accounts: AccountsConfig,
     pub api: ApiLimits,
     /// `Secure` on session cookies: off only for plain http on a loopback address.
     pub secure_cookies: bool,
@@ -160,6 +165,8 @@ pub struct Settings {
     #[command(flatten)]
     identity: aws::IdentityArgs,
     #[command(flatten)]
+    accounts: accounts::AccountsArgs,
+    #[command(flatten)]
     recordings: aws::RecordingsArgs,
     #[command(flatten)]
     telephony: telephony::TelephonyArgs,
@@ -196,6 +203,7 @@ impl Settings {
             log_format: self.log_format,
             store: self.store.resolve()?,
             identity: self.identity.resolve()?,
+            accounts: self.accounts.resolve(),
             api: ApiLimits {
                 burst: self.api_burst,
                 per_second: self.api_rate,

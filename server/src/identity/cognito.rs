@@ -17,9 +17,7 @@ use app::api::ports::{
 use app::domain::auth::{mask_email, normalise_email};
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{
-    AttributeType, AuthFlowType, CodeDeliveryDetailsType,
-};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType};
 use aws_sdk_cognitoidentityprovider::Client;
 use sha2::{Digest, Sha256};
 
@@ -140,13 +138,6 @@ where
     }
 }
 
-/// Where Cognito says it sent a code (already masked), or the masked email if it does not say.
-fn destination(details: Option<&CodeDeliveryDetailsType>, email: &str) -> String {
-    details
-        .and_then(|d| d.destination())
-        .map_or_else(|| mask_email(email), str::to_string)
-}
-
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -210,6 +201,7 @@ impl CognitoIdentity {
             refresh_token: result.refresh_token().map(str::to_string),
             expires_in: u64::try_from(result.expires_in()).unwrap_or(3600),
             refresh_expires_in: self.settings.refresh_ttl.as_secs(),
+            device: None,
         })
     }
 
@@ -243,7 +235,7 @@ impl Identity for CognitoIdentity {
             .value(&email)
             .build()
             .map_err(|e| AuthError::Unavailable(e.to_string()))?;
-        let out = self
+        let sent = self
             .client
             .sign_up()
             .client_id(&self.settings.client_id)
@@ -251,19 +243,36 @@ impl Identity for CognitoIdentity {
             .password(password)
             .user_attributes(attribute)
             .send()
-            .await
-            .map_err(|e| match e.code() {
-                Some("UsernameExistsException" | "AliasExistsException") => AuthError::EmailTaken,
-                Some("InvalidParameterException") => AuthError::InvalidEmail,
-                _ => common("SignUp", &e),
-            })?;
+            .await;
+        // A taken email is answered as a new one (a code "sent" to the same masked address),
+        // so sign-up cannot tell which emails have accounts; the destination is always our
+        // own masking, as Cognito's differs in form.
+        let out = match sent {
+            Ok(out) => out,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("UsernameExistsException" | "AliasExistsException")
+                ) =>
+            {
+                return Ok(SignUpNext::ConfirmCode {
+                    destination: mask_email(&email),
+                });
+            }
+            Err(e) => {
+                return Err(match e.code() {
+                    Some("InvalidParameterException") => AuthError::InvalidEmail,
+                    _ => common("SignUp", &e),
+                })
+            }
+        };
         tracing::info!(email = %mask_email(&email), user = out.user_sub(), "Cognito account created");
         self.audit(out.user_sub(), "sign_up", String::new()).await;
         if out.user_confirmed() {
             return Ok(SignUpNext::SignIn);
         }
         Ok(SignUpNext::ConfirmCode {
-            destination: destination(out.code_delivery_details(), &email),
+            destination: mask_email(&email),
         })
     }
 
@@ -298,10 +307,9 @@ impl Identity for CognitoIdentity {
             .username(&email)
             .send()
             .await;
-        Ok(match unless_unknown("ResendConfirmationCode", sent)? {
-            Some(out) => destination(out.code_delivery_details(), &email),
-            None => mask_email(&email),
-        })
+        // Known or not, the same answer (Cognito's own masking differs in form from ours).
+        unless_unknown("ResendConfirmationCode", sent)?;
+        Ok(mask_email(&email))
     }
 
     async fn sign_in(

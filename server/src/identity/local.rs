@@ -9,7 +9,7 @@ use app::api::ports::{
     ResetDelivery, SessionRecord, SignUpNext, Store, StoreError, Tokens, UserRecord,
 };
 use app::domain::auth::mask_email;
-use app::domain::rate_limit::FailureLimiter;
+use app::domain::sign_in_guard::{Attempt, SignInGuard, SignInLimits, SignUpGuard, SignUpLimits};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use async_trait::async_trait;
@@ -20,6 +20,17 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::jwt::{sign, AccessClaims, IdClaims, JwksSource, TokenVerifier};
+
+/// The device cookie's claims: `dev` (random) signed in to `sub` before.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DeviceClaims {
+    iss: String,
+    sub: String,
+    token_use: String,
+    dev: String,
+    iat: u64,
+    exp: u64,
+}
 use super::SigningKey;
 
 #[derive(Clone, Debug)]
@@ -30,10 +41,12 @@ pub struct LocalIdentityConfig {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub reset_code_ttl: Duration,
-    /// Failed sign-ins per account, and per client address, within `failure_window`.
-    pub max_failures_per_account: usize,
-    pub max_failures_per_address: usize,
-    pub failure_window: Duration,
+    /// Sign-in lock-out: back-off per account and per known device, window per address.
+    pub sign_in: SignInLimits,
+    /// Sign-ups and confirmations per address and in total.
+    pub sign_up: SignUpLimits,
+    /// How long a browser stays known to an account after signing in to it.
+    pub device_ttl: Duration,
 }
 
 impl LocalIdentityConfig {
@@ -43,12 +56,18 @@ impl LocalIdentityConfig {
             client_id: "softphone-local".into(),
             access_ttl: Duration::from_secs(3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
-            reset_code_ttl: Duration::from_secs(3600),
-            max_failures_per_account: 5,
-            max_failures_per_address: 20,
-            failure_window: Duration::from_secs(15 * 60),
+            // The administrator hands the link over by hand: a day to use it.
+            reset_code_ttl: Duration::from_secs(24 * 3600),
+            sign_in: SignInLimits::default(),
+            sign_up: SignUpLimits::default(),
+            device_ttl: Duration::from_secs(365 * 24 * 3600),
         }
     }
+}
+
+/// The stored form of a reset code: bound to the account, so a code is no use for another.
+pub(super) fn reset_code_hash(sub: &str, code: &str) -> String {
+    sha256_b64(&format!("{sub}:{}", code.trim()))
 }
 
 /// Wrong reset codes allowed before the code is void.
@@ -60,10 +79,10 @@ pub struct LocalIdentity {
     clock: Arc<dyn Clock>,
     key: Arc<SigningKey>,
     verifier: TokenVerifier,
-    /// Failed attempts per account (and per reset target).
-    accounts: Mutex<FailureLimiter<String>>,
-    /// Failed attempts per client address; more are allowed (an office may share one address).
-    addresses: Mutex<FailureLimiter<String>>,
+    /// Failed sign-ins (and reset codes) per account, per address, per known device.
+    sign_in_guard: Mutex<SignInGuard>,
+    /// Sign-ups and confirmations per address and in total.
+    sign_up_guard: Mutex<SignUpGuard>,
     /// A real hash to verify against when the account does not exist, so timing does not tell.
     dummy_hash: String,
 }
@@ -77,17 +96,17 @@ impl JwksSource for OwnKeys {
     }
 }
 
-fn sha256_b64(text: &str) -> String {
+pub(super) fn sha256_b64(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(text.as_bytes()))
 }
 
-fn random_token(bytes: usize) -> String {
+pub(super) fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)
 }
 
-fn store_err(e: StoreError) -> AuthError {
+pub(super) fn store_err(e: StoreError) -> AuthError {
     AuthError::Unavailable(e.to_string())
 }
 
@@ -136,14 +155,8 @@ impl LocalIdentity {
             config.client_id.clone(),
             Arc::new(OwnKeys(key.clone())),
         );
-        let accounts = Mutex::new(FailureLimiter::new(
-            config.max_failures_per_account,
-            config.failure_window,
-        ));
-        let addresses = Mutex::new(FailureLimiter::new(
-            config.max_failures_per_address,
-            config.failure_window,
-        ));
+        let sign_in_guard = Mutex::new(SignInGuard::new(&config.sign_in));
+        let sign_up_guard = Mutex::new(SignUpGuard::new(&config.sign_up));
         Ok(LocalIdentity {
             dummy_hash: hash_password(random_token(16)).await?,
             config,
@@ -151,8 +164,8 @@ impl LocalIdentity {
             clock,
             key,
             verifier,
-            accounts,
-            addresses,
+            sign_in_guard,
+            sign_up_guard,
         })
     }
 
@@ -204,35 +217,70 @@ impl LocalIdentity {
         Ok((sign(&id, &self.key)?, sign(&access, &self.key)?))
     }
 
-    /// `Err` if the account key or the address key is locked.
-    fn throttled(&self, account: &str, from: ClientAddr) -> Result<(), AuthError> {
+    /// `Err` if this sign-in (or reset) attempt must wait.
+    fn throttled(&self, attempt: &Attempt) -> Result<(), AuthError> {
         let now = self.clock.now_ms();
-        let address = from.throttle_key();
-        for (limiter, key) in [
-            (&self.accounts, account),
-            (&self.addresses, address.as_str()),
-        ] {
-            let mut limiter = limiter
-                .lock()
-                .map_err(|_| AuthError::Unavailable("limiter poisoned".into()))?;
-            limiter.sweep(now);
-            if let Some(wait) = limiter.locked_for(&key.to_string(), now) {
-                return Err(AuthError::TooManyAttempts {
-                    retry_after_secs: wait.as_secs().max(1),
-                });
-            }
-        }
-        Ok(())
+        let mut guard = self
+            .sign_in_guard
+            .lock()
+            .map_err(|_| AuthError::Unavailable("limiter poisoned".into()))?;
+        guard
+            .check(attempt, now)
+            .map_err(|wait| AuthError::TooManyAttempts {
+                retry_after_secs: wait.as_secs().max(1),
+            })
     }
 
-    fn record_failure(&self, account: &str, from: ClientAddr) {
+    fn record_failure(&self, attempt: &Attempt) {
+        if let Ok(mut guard) = self.sign_in_guard.lock() {
+            guard.failed(attempt, self.clock.now_ms());
+        }
+    }
+
+    /// Counts a sign-up or confirmation from `from`; `Err` past the limits.
+    fn sign_up_allowed(&self, from: ClientAddr) -> Result<(), AuthError> {
         let now = self.clock.now_ms();
-        if let Ok(mut limiter) = self.accounts.lock() {
-            limiter.record_failure(&account.to_string(), now);
-        }
-        if let Ok(mut limiter) = self.addresses.lock() {
-            limiter.record_failure(&from.throttle_key(), now);
-        }
+        let mut guard = self
+            .sign_up_guard
+            .lock()
+            .map_err(|_| AuthError::Unavailable("limiter poisoned".into()))?;
+        guard.attempt(&from.throttle_key(), now).map_err(|wait| {
+            tracing::warn!("sign-up throttled");
+            AuthError::TooManyAttempts {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+
+    /// A device cookie for `user`: says this browser signed in to this account.
+    fn device_token(&self, user: &UserRecord, device: &str) -> Result<String, AuthError> {
+        let iat = self.now_secs();
+        sign(
+            &DeviceClaims {
+                iss: self.config.issuer.clone(),
+                sub: user.sub.clone(),
+                token_use: "device".into(),
+                dev: device.into(),
+                iat,
+                exp: iat + self.config.device_ttl.as_secs(),
+            },
+            &self.key,
+        )
+    }
+
+    /// The device id of a device cookie that is valid for `sub`, if it is one.
+    fn known_device(&self, token: Option<&str>, sub: Option<&str>) -> Option<String> {
+        let (token, sub) = (token?, sub?);
+        let key = jsonwebtoken::DecodingKey::from_jwk(&self.key.jwk).ok()?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        let claims = jsonwebtoken::decode::<DeviceClaims>(token, &key, &validation)
+            .ok()?
+            .claims;
+        (claims.token_use == "device" && claims.sub == sub && !claims.dev.is_empty())
+            .then_some(claims.dev)
     }
 
     /// The user a session belongs to; a deleted user ends the session.
@@ -269,25 +317,25 @@ impl Identity for LocalIdentity {
     ) -> Result<SignUpNext, AuthError> {
         let email = account_email(email)?;
         check_new_password(password)?;
-        let account = format!("signup:{email}");
-        self.throttled(&account, from)?;
+        self.sign_up_allowed(from)?;
         let user = UserRecord {
             sub: uuid::Uuid::new_v4().to_string(),
             email: email.clone(),
+            // Hashed whether or not the email is taken, so the time does not tell.
             password_hash: hash_password(password.to_string()).await?,
             created_at: self.clock.now_ms(),
         };
         match self.store.create_user(&user).await {
-            Ok(()) => {}
-            Err(StoreError::AlreadyExists) => {
-                // Counted, so the sign-up form cannot be used to enumerate accounts quickly.
-                self.record_failure(&account, from);
-                return Err(AuthError::EmailTaken);
+            Ok(()) => {
+                tracing::info!(user = %user.sub, email = %mask_email(&email), "account created");
+                self.audit(&user.sub, "sign_up", String::new()).await;
             }
+            // The same answer as for a new account, so sign-up cannot tell which emails have
+            // accounts: the next step, signing in, fails alike for a wrong password and for
+            // no account.
+            Err(StoreError::AlreadyExists) => {}
             Err(e) => return Err(store_err(e)),
         }
-        tracing::info!(user = %user.sub, email = %mask_email(&email), "account created");
-        self.audit(&user.sub, "sign_up", String::new()).await;
         // No mail service here: accounts are confirmed at once.
         Ok(SignUpNext::SignIn)
     }
@@ -296,14 +344,14 @@ impl Identity for LocalIdentity {
         &self,
         email: &str,
         _code: &str,
-        _from: ClientAddr,
+        from: ClientAddr,
     ) -> Result<(), AuthError> {
-        // Every local account is confirmed; there is no code to check.
-        let email = account_email(email)?;
-        match self.store.user_by_email(&email).await.map_err(store_err)? {
-            Some(_) => Ok(()),
-            None => Err(AuthError::InvalidConfirmationCode),
-        }
+        // Every local account is confirmed; there is no code to check, and the answer is the
+        // same whether or not the account exists (signing in, next, tells nothing either).
+        // Counted like a sign-up, as it leads to a sign-in attempt.
+        account_email(email)?;
+        self.sign_up_allowed(from)?;
+        Ok(())
     }
 
     async fn resend_confirmation(
@@ -321,21 +369,39 @@ impl Identity for LocalIdentity {
         password: &str,
         from: ClientAddr,
     ) -> Result<Tokens, AuthError> {
+        self.sign_in_on_device(email, password, from, None).await
+    }
+
+    async fn sign_in_on_device(
+        &self,
+        email: &str,
+        password: &str,
+        from: ClientAddr,
+        device: Option<&str>,
+    ) -> Result<Tokens, AuthError> {
         let email = app::api::ports::account_key(email);
-        let account = format!("account:{email}");
-        self.throttled(&account, from)?;
         let user = self.store.user_by_email(&email).await.map_err(store_err)?;
+        let known_device = self.known_device(device, user.as_ref().map(|u| u.sub.as_str()));
+        let (account, address) = (format!("account:{email}"), from.throttle_key());
+        let attempt = match &known_device {
+            Some(device) => Attempt::KnownDevice { device },
+            None => Attempt::Unknown {
+                account: &account,
+                address: &address,
+            },
+        };
+        self.throttled(&attempt)?;
         let hash = user
             .as_ref()
             .map_or(self.dummy_hash.clone(), |u| u.password_hash.clone());
         let matches = password_matches(password.to_string(), hash).await;
         let Some(user) = user.filter(|_| matches) else {
-            self.record_failure(&account, from);
-            tracing::warn!(email = %mask_email(&email), address = %from.0, "sign-in failed");
+            self.record_failure(&attempt);
+            tracing::warn!(email = %mask_email(&email), address = %from.0, known_device = known_device.is_some(), "sign-in failed");
             return Err(AuthError::InvalidCredentials);
         };
-        if let Ok(mut limiter) = self.accounts.lock() {
-            limiter.record_success(&account);
+        if let Ok(mut guard) = self.sign_in_guard.lock() {
+            guard.succeeded(&account, known_device.as_deref());
         }
         let now_ms = self.clock.now_ms();
         let refresh = random_token(32);
@@ -353,12 +419,18 @@ impl Identity for LocalIdentity {
             .map_err(store_err)?;
         let (id_token, access_token) = self.mint(&user, &session.id, now_ms / 1000)?;
         self.audit(&user.sub, "sign_in", from.0.to_string()).await;
+        // The browser is known to this account from now on (a fresh id if it was not).
+        let device_id = known_device.unwrap_or_else(|| random_token(16));
         Ok(Tokens {
             id_token,
             access_token,
             refresh_token: Some(refresh),
             expires_in: self.config.access_ttl.as_secs(),
             refresh_expires_in: self.config.refresh_ttl.as_secs(),
+            device: Some((
+                self.device_token(&user, &device_id)?,
+                self.config.device_ttl.as_secs(),
+            )),
         })
     }
 
@@ -381,6 +453,7 @@ impl Identity for LocalIdentity {
             refresh_token: None,
             expires_in: self.config.access_ttl.as_secs(),
             refresh_expires_in: (session.expires_at - now_ms) / 1000,
+            device: None,
         })
     }
 
@@ -404,33 +477,12 @@ impl Identity for LocalIdentity {
         email: &str,
         from: ClientAddr,
     ) -> Result<ResetDelivery, AuthError> {
-        let email = account_email(email)?;
-        let account = format!("reset:{email}");
-        self.throttled(&account, from)?;
-        // Each request counts: a flood of reset requests is throttled like failed sign-ins.
-        self.record_failure(&account, from);
-        if let Some(user) = self.store.user_by_email(&email).await.map_err(store_err)? {
-            let code = format!("{:06}", rand::rng().next_u32() % 1_000_000);
-            let expires = self.clock.now_ms() + self.config.reset_code_ttl.as_millis() as u64;
-            self.store
-                .put_reset_code(
-                    &user.sub,
-                    &sha256_b64(&format!("{}:{code}", user.sub)),
-                    expires,
-                )
-                .await
-                .map_err(store_err)?;
-            // Local identity has no mail service: the operator reads the code from the log.
-            tracing::warn!(
-                email = %mask_email(&email),
-                user = %user.sub,
-                reset_code = %code,
-                "password reset code issued (local identity: give this code to the user)"
-            );
-            self.audit(&user.sub, "password_reset_requested", String::new())
-                .await;
-        }
-        Ok(ResetDelivery::ServerLog)
+        // No mail service here, and a code must never go to a log (whoever reads logs could
+        // take over any account): the administrator issues a one-time link with
+        // `server users reset-link`. Nothing is looked up, so the answer cannot tell whether
+        // the account exists.
+        let _ = (account_email(email)?, from);
+        Ok(ResetDelivery::Administrator)
     }
 
     async fn confirm_forgot_password(
@@ -441,16 +493,26 @@ impl Identity for LocalIdentity {
         from: ClientAddr,
     ) -> Result<(), AuthError> {
         let email = account_email(email)?;
-        let account = format!("confirm:{email}");
-        self.throttled(&account, from)?;
+        let (account, address) = (format!("confirm:{email}"), from.throttle_key());
+        let attempt = Attempt::Unknown {
+            account: &account,
+            address: &address,
+        };
+        self.throttled(&attempt)?;
         check_new_password(new_password)?;
         let Some(user) = self.store.user_by_email(&email).await.map_err(store_err)? else {
-            self.record_failure(&account, from);
+            // The same store work as for an account without a code, so the time does not
+            // tell either.
+            self.store
+                .reset_code(&uuid::Uuid::new_v4().to_string())
+                .await
+                .map_err(store_err)?;
+            self.record_failure(&attempt);
             return Err(AuthError::InvalidResetCode);
         };
         let stored = self.store.reset_code(&user.sub).await.map_err(store_err)?;
         let Some((hash, expires_at, failures)) = stored else {
-            self.record_failure(&account, from);
+            self.record_failure(&attempt);
             return Err(AuthError::InvalidResetCode);
         };
         if expires_at <= self.clock.now_ms() || failures >= MAX_RESET_FAILURES {
@@ -460,13 +522,13 @@ impl Identity for LocalIdentity {
                 .map_err(store_err)?;
             return Err(AuthError::InvalidResetCode);
         }
-        let given = sha256_b64(&format!("{}:{}", user.sub, code.trim()));
+        let given = reset_code_hash(&user.sub, code);
         if !constant_time_eq(given.as_bytes(), hash.as_bytes()) {
             self.store
                 .count_reset_failure(&user.sub)
                 .await
                 .map_err(store_err)?;
-            self.record_failure(&account, from);
+            self.record_failure(&attempt);
             return Err(AuthError::InvalidResetCode);
         }
         let new_hash = hash_password(new_password.to_string()).await?;

@@ -1,6 +1,7 @@
 //! Identity adapters: the local Cognito-compatible provider (embedded default), Amazon Cognito,
 //! and the token verifier both use.
 
+pub mod admin;
 pub mod cognito;
 pub mod jwks;
 pub mod jwt;

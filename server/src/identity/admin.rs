@@ -1,0 +1,65 @@
+//! What the operator does to local accounts from the command line (`server users …`). The
+//! results go to the operator's terminal (stdout), never to a log.
+
+use std::time::Duration;
+
+use app::api::ports::{account_email, write_audit, AuthError, Clock, Store};
+
+use super::local::{random_token, reset_code_hash, store_err};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UsersError {
+    #[error("no account with this email")]
+    NoSuchAccount,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+/// A one-time password-reset link for one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetLink {
+    /// The code the reset form takes (128 random bits); only its hash is stored.
+    pub code: String,
+    /// `{public_url}/forgot#code=…`: the code rides in the fragment, which the browser never
+    /// sends to a server (no access log, no `Referer` carries it).
+    pub link: String,
+    /// Epoch milliseconds.
+    pub expires_at: u64,
+}
+
+/// Issues a reset code for the account `email` names, replacing any earlier one. Using it
+/// sets a new password and ends every session of the account (`confirm_forgot_password`).
+pub async fn issue_reset_link(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    public_url: &str,
+    ttl: Duration,
+    email: &str,
+) -> Result<ResetLink, UsersError> {
+    let email = account_email(email)?;
+    let user = store
+        .user_by_email(&email)
+        .await
+        .map_err(store_err)?
+        .ok_or(UsersError::NoSuchAccount)?;
+    let code = random_token(16);
+    let now = clock.now_ms();
+    let expires_at = now + ttl.as_millis() as u64;
+    store
+        .put_reset_code(&user.sub, &reset_code_hash(&user.sub, &code), expires_at)
+        .await
+        .map_err(store_err)?;
+    write_audit(
+        store,
+        &user.sub,
+        now,
+        "password_reset_link_issued",
+        String::new(),
+    )
+    .await;
+    Ok(ResetLink {
+        link: format!("{}/forgot#code={code}", public_url.trim_end_matches('/')),
+        code,
+        expires_at,
+    })
+}
