@@ -50,6 +50,11 @@ testkit::store_conformance_tests!(in_memory, fresh_in_memory);
 testkit::store_conformance_tests!(on_file, fresh_file);
 
 #[tokio::test]
+async fn spend_caps_hold_under_concurrent_admissions() {
+    testkit::store::spend_caps_hold_under_concurrent_admissions(&*fresh_file().await).await;
+}
+
+#[tokio::test]
 async fn a_file_is_in_wal_mode_and_keeps_its_data_across_reopen() {
     let dir = fresh_dir();
     let path = dir.join("softphone.sqlite3");

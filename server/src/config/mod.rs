@@ -176,6 +176,7 @@ pub struct Settings {
     turn: turn::TurnArgs,
     #[command(flatten)]
     limits: limits::LimitArgs,
+    #[command(flatten)]
     web: web::WebArgs,
 }
 
