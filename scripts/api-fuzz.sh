@@ -17,7 +17,8 @@ for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.
 curl -fs "$base/healthz" >/dev/null || { echo "the server did not start"; cat "$data/server.log"; exit 1; }
 
 # A user, and their access token (the sign-up's session cookie).
-token="$(curl -fs -c - -H 'Content-Type: application/json' \
+# (Server functions take JSON from our own origin only, as a browser page of ours sends it.)
+token="$(curl -fs -c - -H 'Content-Type: application/json' -H "Origin: $base" \
   -d '{"email":"fuzz@example.com","password":"Corr3ct-horse!","confirm":"Corr3ct-horse!"}' \
   "$base/api/auth/sign_up" | awk '$6 == "sp_access" { print $7 }')"
 [ -n "$token" ] || { echo "could not sign up"; cat "$data/server.log"; exit 1; }

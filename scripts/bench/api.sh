@@ -105,7 +105,7 @@ wait_for "$base/healthz" || { cat "$work/server.log" >&2; exit 1; }
 # Signed up as the app does: the session cookies it sets are the server function's
 # credentials, and their access token is the REST API's Bearer token.
 password="Bench-horse-14!"
-curl -fsS -D "$work/headers" -o /dev/null -H 'Content-Type: application/json' \
+curl -fsS -D "$work/headers" -o /dev/null -H 'Content-Type: application/json' -H "Origin: $base" \
   -d "{\"email\":\"bench@example.com\",\"password\":\"$password\",\"confirm\":\"$password\"}" \
   "$base/api/auth/sign_up"
 token="$(sed -n 's/^[Ss]et-[Cc]ookie: sp_access=\([^;]*\);.*/\1/p' "$work/headers")"
@@ -134,7 +134,7 @@ endpoints=(
 request_args() { # method path body → curl-style arguments for oha
   local method="$1" path="$2" body="$3"
   if [ -n "$body" ]; then
-    printf '%s\n' -m "$method" -H "Cookie: sp_access=$token" -H 'Accept: application/json' \
+    printf '%s\n' -m "$method" -H "Cookie: sp_access=$token" -H 'Accept: application/json' -H "Origin: $base" \
       -T application/json -d "$body" "$base$path"
   else
     printf '%s\n' -m "$method" -H "Authorization: Bearer $token" "$base$path"
@@ -145,7 +145,7 @@ once() { # method path body [curl options…]: one request as oha sends it
   local method="$1" path="$2" body="$3"
   shift 3
   if [ -n "$body" ]; then
-    curl -sS "$@" -X "$method" -H "Cookie: sp_access=$token" -H 'Content-Type: application/json' \
+    curl -sS "$@" -X "$method" -H "Cookie: sp_access=$token" -H 'Content-Type: application/json' -H "Origin: $base" \
       --data-raw "$body" "$base$path"
   else
     curl -sS "$@" -X "$method" -H "Authorization: Bearer $token" "$base$path"
