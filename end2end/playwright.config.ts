@@ -87,6 +87,10 @@ export default defineConfig({
       LEPTOS_OUTPUT_NAME: "softphone",
       SOFTPHONE_DATA_DIR: process.env.E2E_DATA_DIR,
       SOFTPHONE_LOG_FORMAT: "json",
+      // Every test signs up its own users from 127.0.0.1: the sign-up limits stand for many
+      // clients here (their own test is in server/tests).
+      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
+      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
       RUST_LOG: "info",
     },
   }, {
@@ -102,6 +106,10 @@ export default defineConfig({
       LEPTOS_OUTPUT_NAME: "softphone",
       SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "chime"),
       SOFTPHONE_LOG_FORMAT: "json",
+      // Every test signs up its own users from 127.0.0.1: the sign-up limits stand for many
+      // clients here (their own test is in server/tests).
+      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
+      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
       SOFTPHONE_MEDIA_PORTS: "43000-43999",
       SOFTPHONE_TELEPHONY: "chime-standin",
       RUST_LOG: "info",
@@ -119,6 +127,10 @@ export default defineConfig({
       LEPTOS_OUTPUT_NAME: "softphone",
       SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "aws"),
       SOFTPHONE_LOG_FORMAT: "json",
+      // Every test signs up its own users from 127.0.0.1: the sign-up limits stand for many
+      // clients here (their own test is in server/tests).
+      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
+      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
       SOFTPHONE_MEDIA_PORTS: "41000-41999",
       SOFTPHONE_RECORDINGS: "s3",
       SOFTPHONE_RECORDINGS_BUCKET: "softphone-e2e",
