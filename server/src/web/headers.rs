@@ -25,6 +25,8 @@ const HSTS: &str = "max-age=31536000";
 pub struct Policy {
     /// `connect-src` beyond `'self'`.
     connect: String,
+    /// `media-src` beyond `'self' blob:` (where recordings play from: S3's presigned URLs).
+    media: String,
     /// Served over HTTPS (the public URL says so): HSTS on every response.
     https: bool,
     trusted_proxies: TrustedProxies,
@@ -44,9 +46,16 @@ impl Policy {
         sources.extend(connect.iter().cloned());
         Policy {
             connect: sources.join(" "),
+            media: String::new(),
             https: public_url.starts_with("https://"),
             trusted_proxies,
         }
+    }
+
+    /// Also lets audio play from `origins` (the recordings' S3 endpoint).
+    pub fn with_media(mut self, origins: &[String]) -> Policy {
+        self.media = origins.iter().map(|o| format!(" {o}")).collect();
+        self
     }
 
     /// The content security policy, allowing inline scripts with this nonce (pages), or none.
@@ -57,10 +66,11 @@ impl Policy {
         } else {
             format!(" {}", self.connect)
         };
+        let media = &self.media;
         format!(
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{nonce}; \
              style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; \
-             media-src 'self' blob:; connect-src 'self'{connect}; object-src 'none'; \
+             media-src 'self' blob:{media}; connect-src 'self'{connect}; object-src 'none'; \
              base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         )
     }
