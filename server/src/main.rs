@@ -49,11 +49,19 @@ fn main() -> ExitCode {
 }
 
 fn users(config: Config, command: server::config::UsersCommand) -> ExitCode {
+    print_outcome(server::users_cli(config, command))
+}
+
+/// Runs an operator command to its end: what it did on stdout (exit 0), or its error on stderr
+/// (exit 1).
+fn print_outcome<T: std::fmt::Display, E: std::fmt::Display>(
+    command: impl std::future::Future<Output = Result<T, E>>,
+) -> ExitCode {
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    match runtime.block_on(server::users_cli(config, command)) {
+    match runtime.block_on(command) {
         Ok(done) => {
             println!("{done}");
             ExitCode::SUCCESS
@@ -139,20 +147,7 @@ fn retention(config: Config, dry_run: bool) -> ExitCode {
 }
 
 fn limits(config: Config, command: server::config::LimitsCommand) -> ExitCode {
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    match runtime.block_on(server::limits::run_cli(config, command)) {
-        Ok(done) => {
-            println!("{done}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    print_outcome(server::limits::run_cli(config, command))
 }
 
 fn create_table(config: Config) -> ExitCode {
