@@ -507,7 +507,13 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         &web::chime_sources(stand_in.as_deref(), chime),
         config.trusted_proxies.clone(),
     )
-    .with_media(&recording_sources(&config.recordings));
+    .with_media(&web::recording_sources(
+        matches!(config.recordings.backend, RecordingsBackend::S3(_)),
+        ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+            .as_deref(),
+    ));
     let services = built.services;
     let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
     let state = web::AppState {
@@ -571,21 +577,6 @@ async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutting down");
-}
-
-/// Where the browser plays recordings from besides us: S3's presigned URLs when recordings are
-/// in S3 (the endpoint the SDK is pointed at, else Amazon S3's own hosts).
-fn recording_sources(recordings: &RecordingsConfig) -> Vec<String> {
-    if !matches!(recordings.backend, RecordingsBackend::S3(_)) {
-        return Vec::new();
-    }
-    let endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    match endpoint {
-        Some(url) => vec![url.trim_end_matches('/').to_string()],
-        None => vec!["https://*.amazonaws.com".to_string()],
-    }
 }
 
 #[cfg(test)]

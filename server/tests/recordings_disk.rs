@@ -4,11 +4,12 @@
 #[path = "common/recorder.rs"]
 mod recorder;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use sha2::Digest;
 
-use app::api::ports::Recordings;
+use app::api::ports::{Playback, Recordings, RecordingsError, Upload};
 use app::domain::calls::CallRecord;
 use app::domain::recordings::{Recording, RecordingState};
 use server::recordings::{self, DiskRecordings, Recovery};
@@ -55,7 +56,7 @@ async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
     w.write(&[2000; 12_000], &[-2000; 12_000]).unwrap();
     w.finish().unwrap();
     let whole = std::fs::read(&spool).unwrap();
-    disk.complete(&stored_key, Default::default(), &spool)
+    disk.complete(&stored_key, &mut Default::default(), &spool)
         .await
         .unwrap();
     // A spool file nobody knows.
@@ -242,4 +243,134 @@ async fn recovery_keeps_a_delivered_file_and_drops_a_recording_still_unnamed() {
     assert_eq!(kept.state, RecordingState::Interrupted);
     assert_eq!(kept.key, key);
     assert_eq!(kept.duration_ms, 1000);
+}
+
+/// The disk store, with `complete` failing while `down` is set: a recordings store that is
+/// unreachable when a call ends.
+struct Flaky {
+    disk: DiskRecordings,
+    down: std::sync::atomic::AtomicBool,
+    refused: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl Recordings for Flaky {
+    fn kind(&self) -> &'static str {
+        self.disk.kind()
+    }
+    async fn ping(&self) -> Result<(), RecordingsError> {
+        self.disk.ping().await
+    }
+    fn spool_dir(&self) -> std::path::PathBuf {
+        self.disk.spool_dir()
+    }
+    fn location(&self, key: &str) -> String {
+        self.disk.location(key)
+    }
+    async fn begin(&self, key: &str) -> Result<Upload, RecordingsError> {
+        self.disk.begin(key).await
+    }
+    async fn upload_progress(
+        &self,
+        key: &str,
+        upload: &mut Upload,
+        spool: &std::path::Path,
+    ) -> Result<(), RecordingsError> {
+        self.disk.upload_progress(key, upload, spool).await
+    }
+    async fn complete(
+        &self,
+        key: &str,
+        upload: &mut Upload,
+        spool: &std::path::Path,
+    ) -> Result<u64, RecordingsError> {
+        if self.down.load(Ordering::SeqCst) {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return Err(RecordingsError::Unavailable("the bucket is down".into()));
+        }
+        self.disk.complete(key, upload, spool).await
+    }
+    async fn abort(&self, key: &str, upload_id: &str) -> Result<(), RecordingsError> {
+        self.disk.abort(key, upload_id).await
+    }
+    async fn size(&self, key: &str) -> Result<Option<u64>, RecordingsError> {
+        self.disk.size(key).await
+    }
+    async fn fetch(&self, key: &str) -> Result<Vec<u8>, RecordingsError> {
+        self.disk.fetch(key).await
+    }
+    async fn playback(
+        &self,
+        key: &str,
+        now: u64,
+        download: Option<&str>,
+    ) -> Result<Playback, RecordingsError> {
+        self.disk.playback(key, now, download).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), RecordingsError> {
+        self.disk.delete(key).await
+    }
+    fn service_path(&self, key: &str) -> String {
+        self.disk.service_path(key)
+    }
+    fn key_of_service_path(&self, path: &str) -> Option<String> {
+        self.disk.key_of_service_path(path)
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), RecordingsError> {
+        self.disk.put(key, bytes).await
+    }
+}
+
+#[tokio::test]
+async fn a_recording_finished_while_the_store_is_down_is_stored_when_it_returns() {
+    let flaky = Arc::new(Flaky {
+        disk: DiskRecordings::open(&temp_dir()).unwrap(),
+        down: true.into(),
+        refused: 0.into(),
+    });
+    let (recorder, store) = recorder::recorder(flaky.clone(), 30).await;
+    let started = recorder.start("alice", "c1").await.unwrap();
+    let (id, key) = (started.recording.id.clone(), started.recording.key.clone());
+    for _ in 0..50 {
+        started
+            .sink
+            .send(RecordedAudio::Frames {
+                left: vec![700; 160],
+                right: vec![-700; 160],
+            })
+            .unwrap();
+    }
+    // The call ends while the store is down: the recording waits, whole, on this server.
+    drop(started.sink);
+    let spool = flaky.spool_dir().join(format!("{id}.wav"));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while flaky.refused.load(Ordering::SeqCst) < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not tried again within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(spool.exists(), "the finished recording is kept meanwhile");
+    assert_eq!(flaky.disk.size(&key).await.unwrap(), None);
+    let open = store.get_recording("alice", &id).await.unwrap().unwrap();
+    assert_eq!(open.state, RecordingState::Recording);
+
+    // It returns: the next try stores the recording, complete, while the server still runs.
+    flaky.down.store(false, Ordering::SeqCst);
+    let stored = tokio::time::timeout(std::time::Duration::from_secs(10), started.done)
+        .await
+        .expect("stored within 10 s of the store's return")
+        .unwrap()
+        .expect("stored");
+    assert_eq!(stored.state, RecordingState::Complete);
+    assert_eq!(stored.duration_ms, 1_000);
+    assert_eq!(
+        flaky.disk.size(&key).await.unwrap(),
+        Some(telephony::wav::HEADER_LEN + 50 * 160 * 4)
+    );
+    assert!(!spool.exists(), "the spool file is gone once stored");
+    let saved = store.get_recording("alice", &id).await.unwrap().unwrap();
+    assert_eq!(saved.state, RecordingState::Complete);
+    assert_eq!(saved.sha256, stored.sha256);
 }

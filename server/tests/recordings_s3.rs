@@ -11,7 +11,7 @@ mod recorder;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use app::api::ports::Recordings;
+use app::api::ports::{Recordings, RecordingsError};
 use app::domain::recordings::RecordingState;
 use aws_sdk_s3::types::ServerSideEncryption;
 use server::recordings;
@@ -79,7 +79,7 @@ async fn a_recording_spanning_three_parts_is_encrypted_and_typed() {
         2,
         "two whole parts sent while recording"
     );
-    let size = s3.complete(&key, upload, &spool).await.unwrap();
+    let size = s3.complete(&key, &mut upload, &spool).await.unwrap();
     assert_eq!(size, 44 + 360 * 32_000);
     let head = s3
         .client()
@@ -119,6 +119,56 @@ async fn a_recording_spanning_three_parts_is_encrypted_and_typed() {
         }
         other => panic!("expected a presigned URL, got {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_off_by_an_s3_outage_resumes_when_s3_returns() {
+    let moto = moto::moto();
+    let (s3, bucket) = store_for(&moto, "recordings/").await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = app::domain::recordings::Recording::key_for(&id, 1_795_645_217_000);
+    let mut upload = s3.begin(&key).await.unwrap();
+    let spool = s3.spool_dir().join(format!("{id}.wav"));
+    let mut w = telephony::wav::WavWriter::create(&spool).unwrap();
+    for _ in 0..200 {
+        w.write(&[3; 8000], &[4; 8000]).unwrap();
+        s3.upload_progress(&key, &mut upload, &spool).await.unwrap();
+    }
+    w.finish().unwrap();
+    assert_eq!(upload.parts.len(), 1, "one part sent while recording");
+    let whole = std::fs::read(&spool).unwrap();
+
+    // The call ends while S3 cannot be reached (the same bucket, through a dead endpoint).
+    let unreachable = S3Recordings::with_client(
+        moto::s3_client("http://127.0.0.1:1"),
+        S3Settings {
+            bucket,
+            prefix: "recordings/".into(),
+            encryption: Encryption::S3,
+            part_size: MIN_PART,
+            spool_dir: s3.spool_dir(),
+            force_path_style: true,
+        },
+    )
+    .unwrap();
+    let before = upload.clone();
+    let refused = unreachable
+        .complete(&key, &mut upload, &spool)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RecordingsError::Unavailable(_)),
+        "{refused:?}"
+    );
+    assert_eq!(upload, before, "what went up is kept for the next try");
+    assert!(spool.exists(), "the recording is kept for the next try");
+    assert_eq!(s3.size(&key).await.unwrap(), None);
+
+    // S3 is back: the same upload completes, whole.
+    let size = s3.complete(&key, &mut upload, &spool).await.unwrap();
+    assert_eq!(size, whole.len() as u64);
+    assert_eq!(s3.fetch(&key).await.unwrap(), whole, "stored whole");
+    assert!(!spool.exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -85,11 +85,11 @@ async fn record(
 pub async fn a_growing_recording_is_stored_whole(recordings: &dyn Recordings, seconds: u64) {
     let id = uuid::Uuid::new_v4().to_string();
     let key = Recording::key_for(&id, 1_795_645_217_000);
-    let (spool, upload) = record(recordings, &key, &id, seconds).await;
+    let (spool, mut upload) = record(recordings, &key, &id, seconds).await;
     let expected = std::fs::read(&spool).expect("spool");
     assert_eq!(expected.len() as u64, wav::HEADER_LEN + seconds * 32_000);
     let size = recordings
-        .complete(&key, upload, &spool)
+        .complete(&key, &mut upload, &spool)
         .await
         .expect("complete");
     assert_eq!(size, expected.len() as u64, "stored size");

@@ -324,11 +324,13 @@ pub trait Recordings: Send + Sync {
         spool: &std::path::Path,
     ) -> Result<(), RecordingsError>;
     /// Stores the finished spool file as `key` (the header at its start has changed since the
-    /// first part went) and removes the spool file. Returns the stored size.
+    /// first part went) and removes the spool file. Returns the stored size. On an error the
+    /// upload keeps what was sent, so calling again resumes it (an upload the store no longer
+    /// has is reset, and the next call starts over).
     async fn complete(
         &self,
         key: &str,
-        upload: Upload,
+        upload: &mut Upload,
         spool: &std::path::Path,
     ) -> Result<u64, RecordingsError>;
     /// Gives up an upload that will never complete (crash recovery).

@@ -111,7 +111,7 @@ impl Recordings for DiskRecordings {
     async fn complete(
         &self,
         key: &str,
-        _upload: Upload,
+        _upload: &mut Upload,
         spool: &Path,
     ) -> Result<u64, RecordingsError> {
         let path = self.path(key)?;

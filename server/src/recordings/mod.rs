@@ -25,6 +25,10 @@ pub use disk::DiskRecordings;
 
 /// How often a growing recording is offered to the store (S3 sends whole parts).
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// A finished recording the recordings store or the database did not take is tried again
+/// after this long, then twice as long each time up to [`RETRY_MAX`], while the server runs.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(300);
 const DAY_MS: u64 = 86_400_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -227,28 +231,63 @@ impl Writing {
         } else {
             RecordingState::Complete
         };
-        let id = self.recording.id.clone();
-        match finalise(
-            self.store.as_ref(),
-            self.recordings.as_ref(),
-            &self.owner,
-            self.recording,
-            self.upload,
-            &self.spool,
-            state,
-            self.clock.now_ms(),
-        )
-        .await
-        {
-            Ok(r) => {
-                tracing::info!(recording = %r.id, duration_ms = r.duration_ms, bytes = r.bytes, state = r.state.as_str(), "recording stored");
-                Some(r)
+        self.store_finished(state).await
+    }
+
+    /// Stores the finished spool file and writes the final metadata. While the server runs, a
+    /// recordings store or database that is down is tried again with back-off until it takes
+    /// them (a stop meanwhile leaves the spool file and the open metadata: start-up recovery
+    /// finishes them).
+    async fn store_finished(mut self, state: RecordingState) -> Option<Recording> {
+        let now = self.clock.now_ms();
+        let path = self.spool.clone();
+        let summary = match tokio::task::spawn_blocking(move || summarize(&path)).await {
+            Ok(Ok(summary)) => summary,
+            Ok(Err(e)) => {
+                tracing::error!(recording = %self.recording.id, error = %e, "recording not readable; recovered at the next start");
+                return None;
             }
             Err(e) => {
-                tracing::error!(recording = %id, error = %e, "recording not stored; retried at the next start");
-                None
+                tracing::error!(recording = %self.recording.id, error = %e, "recording not summarised; recovered at the next start");
+                return None;
             }
+        };
+        let mut wait = RETRY_FIRST;
+        let bytes = loop {
+            match self
+                .recordings
+                .complete(&self.recording.key, &mut self.upload, &self.spool)
+                .await
+            {
+                Ok(bytes) => break bytes,
+                Err(RecordingsError::Spool(e)) => {
+                    tracing::error!(recording = %self.recording.id, error = %e, "recording file unreadable; recovered at the next start");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(recording = %self.recording.id, error = %e, retry_in_s = wait.as_secs(), "recordings store unavailable: the finished recording is kept and sent again");
+                    if self.upload.id != self.recording.upload_id {
+                        // Recovery after a stop must abort the upload that is really open.
+                        self.recording.upload_id = self.upload.id.clone();
+                        let _ = self
+                            .store
+                            .update_recording(&self.owner, &self.recording)
+                            .await;
+                    }
+                }
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(RETRY_MAX);
+        };
+        let recording = finished(self.recording, summary, bytes, state, now);
+        let mut wait = RETRY_FIRST;
+        while let Err(e) = self.store.update_recording(&self.owner, &recording).await {
+            tracing::warn!(recording = %recording.id, error = %e, retry_in_s = wait.as_secs(), "store unavailable: the stored recording's metadata is written again");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(RETRY_MAX);
         }
+        tracing::info!(recording = %recording.id, duration_ms = recording.duration_ms, bytes = recording.bytes, state = recording.state.as_str(), "recording stored");
+        Some(recording)
     }
 
     async fn close_pause(&mut self, paused: &mut Option<(u64, u64)>) {
@@ -320,14 +359,12 @@ fn summarize_from(mut file: impl Read, len: u64) -> std::io::Result<Summary> {
     })
 }
 
-/// Stores a finished (or recovered) spool file and writes the metadata's final shape.
-#[allow(clippy::too_many_arguments)]
+/// Stores a recovered spool file and writes the metadata's final shape.
 async fn finalise(
     store: &dyn Store,
     recordings: &dyn Recordings,
     owner: &str,
-    mut recording: Recording,
-    upload: Upload,
+    recording: Recording,
     spool: &Path,
     state: RecordingState,
     now: u64,
@@ -336,7 +373,23 @@ async fn finalise(
     let summary = tokio::task::spawn_blocking(move || summarize(&path))
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
-    let bytes = recordings.complete(&recording.key, upload, spool).await?;
+    let bytes = recordings
+        .complete(&recording.key, &mut Upload::default(), spool)
+        .await?;
+    let recording = finished(recording, summary, bytes, state, now);
+    store.update_recording(owner, &recording).await?;
+    Ok(recording)
+}
+
+/// A recording's final metadata, once its audio is stored (`bytes` of it, summed up in
+/// `summary`).
+fn finished(
+    mut recording: Recording,
+    summary: Summary,
+    bytes: u64,
+    state: RecordingState,
+    now: u64,
+) -> Recording {
     recording.duration_ms = duration_of(summary.audio_bytes);
     recording.ended_at = Some(match state {
         RecordingState::Complete => now,
@@ -348,8 +401,7 @@ async fn finalise(
     recording.waveform = summary.waveform;
     recording.state = state;
     recording.upload_id = None;
-    store.update_recording(owner, &recording).await?;
-    Ok(recording)
+    recording
 }
 
 /// What start-up recovery did.
@@ -406,7 +458,6 @@ pub async fn recover(
                     recordings,
                     &owner,
                     r,
-                    Upload::default(),
                     &spool,
                     RecordingState::Interrupted,
                     now,

@@ -116,7 +116,7 @@ impl S3Recordings {
         upload_id: &str,
         number: usize,
         body: Vec<u8>,
-    ) -> Result<String, RecordingsError> {
+    ) -> Result<String, Sent> {
         let sent = self
             .client
             .upload_part()
@@ -127,7 +127,10 @@ impl S3Recordings {
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(|e| unavailable("upload part", e))?;
+            .map_err(|e| match no_such_upload(&e) {
+                true => Sent::Gone,
+                false => Sent::Failed(unavailable("upload part", e)),
+            })?;
         Ok(sent.e_tag().unwrap_or_default().to_string())
     }
 
@@ -139,7 +142,7 @@ impl S3Recordings {
         upload: &mut Upload,
         spool: &Path,
         len: u64,
-    ) -> Result<(), RecordingsError> {
+    ) -> Result<(), Sent> {
         let body = Self::read_part(spool, upload.sent, len).await?;
         let tag = self
             .send_part(key, upload_id, upload.parts.len() + 1, body)
@@ -170,6 +173,80 @@ impl S3Recordings {
             .upload_id()
             .map(str::to_string)
             .ok_or_else(|| RecordingsError::Unavailable("S3 gave no upload id".into()))
+    }
+}
+
+/// Why sending an upload's rest did not finish it.
+enum Sent {
+    /// S3 no longer has the upload (aborted, or expired by a lifecycle rule).
+    Gone,
+    Failed(RecordingsError),
+}
+
+impl From<RecordingsError> for Sent {
+    fn from(e: RecordingsError) -> Sent {
+        Sent::Failed(e)
+    }
+}
+
+fn gone() -> RecordingsError {
+    RecordingsError::Unavailable("S3 no longer has the recording's upload: it starts over".into())
+}
+
+fn no_such_upload(e: &impl ProvideErrorMetadata) -> bool {
+    e.code() == Some("NoSuchUpload")
+}
+
+impl S3Recordings {
+    /// Sends what the spool file has beyond `upload` (and part 1 again: its header is final
+    /// now), completes the upload and removes the spool file.
+    async fn finish_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        upload: &mut Upload,
+        spool: &Path,
+    ) -> Result<u64, Sent> {
+        let len = tokio::fs::metadata(spool).await.map_err(spool_error)?.len();
+        let part = self.settings.part_size;
+        if !upload.parts.is_empty() {
+            let body = Self::read_part(spool, 0, part).await?;
+            upload.parts[0] = self.send_part(key, upload_id, 1, body).await?;
+        }
+        while upload.sent < len {
+            let n = part.min(len - upload.sent);
+            self.send_next_part(key, upload_id, upload, spool, n)
+                .await?;
+        }
+        let parts = upload
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, tag)| {
+                CompletedPart::builder()
+                    .e_tag(tag)
+                    .part_number(i as i32 + 1)
+                    .build()
+            })
+            .collect();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.settings.bucket)
+            .key(self.object(key))
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| match no_such_upload(&e) {
+                true => Sent::Gone,
+                false => Sent::Failed(unavailable("complete multipart upload", e)),
+            })?;
+        tokio::fs::remove_file(spool).await.map_err(spool_error)?;
+        Ok(len)
     }
 }
 
@@ -211,8 +288,18 @@ impl Recordings for S3Recordings {
         let len = tokio::fs::metadata(spool).await.map_err(spool_error)?.len();
         let part = self.settings.part_size;
         while len.saturating_sub(upload.sent) >= part {
-            self.send_next_part(key, &upload_id, upload, spool, part)
-                .await?;
+            match self
+                .send_next_part(key, &upload_id, upload, spool, part)
+                .await
+            {
+                Ok(()) => {}
+                Err(Sent::Gone) => {
+                    // What was sent is lost with it: the whole file goes at the end.
+                    *upload = Upload::default();
+                    return Err(gone());
+                }
+                Err(Sent::Failed(e)) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -220,55 +307,30 @@ impl Recordings for S3Recordings {
     async fn complete(
         &self,
         key: &str,
-        mut upload: Upload,
+        upload: &mut Upload,
         spool: &Path,
     ) -> Result<u64, RecordingsError> {
         let upload_id = match upload.id.clone() {
             Some(id) => id,
             None => {
-                // A recording recovered after a crash: a fresh upload of the whole file.
-                upload = Upload::default();
-                self.create_upload(key).await?
+                // A recording recovered after a crash, or an upload S3 gave up: a fresh upload
+                // of the whole file.
+                let id = self.create_upload(key).await?;
+                *upload = Upload {
+                    id: Some(id.clone()),
+                    ..Upload::default()
+                };
+                id
             }
         };
-        let len = tokio::fs::metadata(spool).await.map_err(spool_error)?.len();
-        let part = self.settings.part_size;
-        // The header (in part 1) has its final sizes now.
-        if !upload.parts.is_empty() {
-            let body = Self::read_part(spool, 0, part).await?;
-            upload.parts[0] = self.send_part(key, &upload_id, 1, body).await?;
+        match self.finish_upload(key, &upload_id, upload, spool).await {
+            Err(Sent::Gone) => {
+                *upload = Upload::default();
+                Err(gone())
+            }
+            Err(Sent::Failed(e)) => Err(e),
+            Ok(len) => Ok(len),
         }
-        while upload.sent < len {
-            let n = part.min(len - upload.sent);
-            self.send_next_part(key, &upload_id, &mut upload, spool, n)
-                .await?;
-        }
-        let parts = upload
-            .parts
-            .iter()
-            .enumerate()
-            .map(|(i, tag)| {
-                CompletedPart::builder()
-                    .e_tag(tag)
-                    .part_number(i as i32 + 1)
-                    .build()
-            })
-            .collect();
-        self.client
-            .complete_multipart_upload()
-            .bucket(&self.settings.bucket)
-            .key(self.object(key))
-            .upload_id(&upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| unavailable("complete multipart upload", e))?;
-        tokio::fs::remove_file(spool).await.map_err(spool_error)?;
-        Ok(len)
     }
 
     async fn abort(&self, key: &str, upload_id: &str) -> Result<(), RecordingsError> {
@@ -393,5 +455,22 @@ impl Recordings for S3Recordings {
             .await
             .map_err(|e| unavailable("put object", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::upload_part::UploadPartError;
+
+    // moto answers a part for an aborted upload with a 500 (a KeyError), so this is checked
+    // here, on the error S3 sends (404 NoSuchUpload).
+    #[test]
+    fn an_upload_s3_no_longer_has_is_told_apart() {
+        let gone = UploadPartError::generic(ErrorMetadata::builder().code("NoSuchUpload").build());
+        assert!(no_such_upload(&gone));
+        let slow = UploadPartError::generic(ErrorMetadata::builder().code("SlowDown").build());
+        assert!(!no_such_upload(&slow));
     }
 }

@@ -106,6 +106,17 @@ pub fn chime_sources(stand_in: Option<&str>, chime: bool) -> Vec<String> {
     }
 }
 
+/// The media-src origins recordings play from: none beyond our own for recordings on disk;
+/// with recordings in S3, the S3 endpoint the presigned URLs name (a configured endpoint such as
+/// a local emulator's, else any AWS host: the bucket's virtual-hosted name varies by region).
+pub fn recording_sources(in_s3: bool, s3_endpoint: Option<&str>) -> Vec<String> {
+    match (in_s3, s3_endpoint.filter(|url| !url.is_empty())) {
+        (false, _) => Vec::new(),
+        (true, Some(url)) => vec![url.trim_end_matches('/').to_string()],
+        (true, None) => vec!["https://*.amazonaws.com".to_string()],
+    }
+}
+
 pub async fn security_headers(
     State(policy): State<Arc<Policy>>,
     request: Request,
@@ -229,5 +240,22 @@ mod tests {
         assert!(plain
             .csp(None)
             .contains("connect-src 'self' ws://127.0.0.1:3000;"));
+    }
+
+    #[test]
+    fn recordings_in_s3_may_play_from_s3_only() {
+        let csp = |sources: Vec<String>| {
+            Policy::new("https://phone.example.com", &[], TrustedProxies::default())
+                .with_media(&sources)
+                .csp(None)
+        };
+        assert!(csp(recording_sources(false, Some("http://127.0.0.1:5000")))
+            .contains("media-src 'self' blob:;"));
+        assert!(csp(recording_sources(true, Some("http://127.0.0.1:5000/")))
+            .contains("media-src 'self' blob: http://127.0.0.1:5000;"));
+        assert!(csp(recording_sources(true, None))
+            .contains("media-src 'self' blob: https://*.amazonaws.com;"));
+        assert!(csp(recording_sources(true, Some("")))
+            .contains("media-src 'self' blob: https://*.amazonaws.com;"));
     }
 }

@@ -34,7 +34,7 @@ pub use chime_progress::{
     router as chime_progress_router, ProgressState as ChimeProgressState,
     PATH as CHIME_PROGRESS_PATH,
 };
-pub use headers::{chime_sources, Policy as SecurityPolicy};
+pub use headers::{chime_sources, recording_sources, Policy as SecurityPolicy};
 pub use session::{bearer_token, client_from_gateway};
 
 #[derive(Clone)]
