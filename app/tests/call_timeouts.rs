@@ -9,9 +9,11 @@ use common::Scenario;
 
 fn limits() -> CallLimits {
     CallLimits {
+        response_timeout_ms: 5_000,
         setup_timeout_ms: 32_000,
         ring_timeout_ms: 60_000,
         max_duration_ms: 3_600_000,
+        end_timeout_ms: 5_000,
     }
 }
 
@@ -25,14 +27,43 @@ fn ended(s: &Scenario) -> (EndReason, HangupBy, Option<String>) {
 }
 
 #[test]
-fn silent_trunk_fails_after_the_setup_timeout() {
+fn a_trunk_that_never_responds_fails_within_the_response_timeout() {
     let mut s = Scenario::with_limits(limits());
     s.input(Input::Dial);
-    assert_eq!(s.call.next_deadline(), Some(s.now + 32_000));
-    assert!(s.advance(31_999).is_empty(), "nothing before the deadline");
+    assert_eq!(s.call.next_deadline(), Some(s.now + 5_000));
+    assert!(s.advance(4_999).is_empty(), "nothing before the deadline");
+    let out = s.advance(1);
+    // The INVITE is given up at once (no CANCEL can go before a response; should one come
+    // late, the CANCEL follows it): the agent is not kept waiting for a confirmation.
+    assert_eq!(out.first(), Some(&Output::SendCancel), "{out:?}");
+    assert!(s.call.is_over(), "{:?}", s.state());
+    assert_eq!(
+        ended(&s),
+        (
+            EndReason::Failed,
+            HangupBy::System,
+            Some(app::domain::call::NO_RESPONSE.into())
+        )
+    );
+}
+
+#[test]
+fn a_trunk_that_answers_trying_but_never_rings_fails_after_the_setup_timeout() {
+    let mut s = Scenario::with_limits(limits());
+    s.input(Input::Dial);
+    let dialed = s.now;
+    s.now += 200;
+    s.trunk(TrunkEvent::Trying);
+    assert_eq!(s.call.next_deadline(), Some(dialed + 32_000));
+    assert!(s.advance(31_799).is_empty(), "nothing before the deadline");
     let out = s.advance(1);
     assert_eq!(out, [Output::SendCancel, Output::State(CallState::Ending)]);
-    s.advance(32_000);
+    // The CANCEL is never confirmed: the agent waits 5 s more, not a SIP transaction's 32.
+    assert!(s
+        .advance(4_999)
+        .iter()
+        .all(|o| !matches!(o, Output::Ended { .. })));
+    s.advance(1);
     assert_eq!(
         ended(&s),
         (
@@ -94,6 +125,8 @@ fn unconfirmed_bye_still_ends_the_call() {
     s.input(Input::Dial);
     s.trunk(TrunkEvent::Answered);
     s.input(Input::Hangup);
-    s.advance(32_000);
+    s.advance(4_999);
+    assert_eq!(s.state(), &CallState::Ending);
+    s.advance(1);
     assert_eq!(ended(&s), (EndReason::Completed, HangupBy::Agent, None));
 }

@@ -12,20 +12,28 @@ use super::calls::EndReason;
 /// Limits that end calls the far end never ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallLimits {
-    /// No final answer (or 180) to the INVITE within this: the trunk is unreachable.
+    /// No response at all to the INVITE (not even 100 Trying) within this: the trunk is
+    /// unreachable, and the call fails at once rather than after the SIP transaction's 32 s.
+    pub response_timeout_ms: u64,
+    /// No 180, 183 or final answer to the INVITE within this: the trunk is stuck.
     pub setup_timeout_ms: u64,
     /// Ringing this long without an answer: give up (CANCEL) as "no answer".
     pub ring_timeout_ms: u64,
     /// A connected call is ended (BYE) after this long: a toll-fraud and runaway guard.
     pub max_duration_ms: u64,
+    /// Our BYE or CANCEL unconfirmed this long: the call is over for the agent anyway (the SIP
+    /// transaction goes on by itself).
+    pub end_timeout_ms: u64,
 }
 
 impl Default for CallLimits {
     fn default() -> Self {
         CallLimits {
+            response_timeout_ms: 5_000,
             setup_timeout_ms: 32_000,
             ring_timeout_ms: 60_000,
             max_duration_ms: 2 * 3600 * 1000,
+            end_timeout_ms: 5_000,
         }
     }
 }
@@ -136,6 +144,9 @@ pub enum Output {
     },
 }
 
+/// The cause of a call the trunk never answered at all (not even 100 Trying).
+pub const NO_RESPONSE: &str = "no response from the trunk";
+
 /// The end reason for a final SIP failure response to an INVITE (issue 3's mapping).
 pub fn end_reason_for_status(status: u16) -> EndReason {
     match status {
@@ -156,6 +167,8 @@ pub struct Call {
     ringing_at: Option<u64>,
     answered_at: Option<u64>,
     ending_at: Option<u64>,
+    /// The trunk has answered the INVITE with something (100 Trying at least).
+    responded: bool,
     ringback: bool,
     /// How the call will end once the far end confirms our BYE/CANCEL.
     pending_end: Option<(EndReason, HangupBy, Option<String>)>,
@@ -171,6 +184,7 @@ impl Call {
             ringing_at: None,
             answered_at: None,
             ending_at: None,
+            responded: false,
             ringback: false,
             pending_end: None,
             outputs: Vec::new(),
@@ -188,10 +202,17 @@ impl Call {
     /// The next time `Tick` must be given, if any deadline is pending.
     pub fn next_deadline(&self) -> Option<u64> {
         match self.state {
+            CallState::Dialing if !self.responded => Some(
+                self.dialed_at?
+                    + self
+                        .limits
+                        .response_timeout_ms
+                        .min(self.limits.setup_timeout_ms),
+            ),
             CallState::Dialing => Some(self.dialed_at? + self.limits.setup_timeout_ms),
             CallState::Ringing => Some(self.ringing_at? + self.limits.ring_timeout_ms),
             CallState::Connected { .. } => Some(self.answered_at? + self.limits.max_duration_ms),
-            CallState::Ending => Some(self.ending_at? + self.limits.setup_timeout_ms),
+            CallState::Ending => Some(self.ending_at? + self.limits.end_timeout_ms),
             _ => None,
         }
     }
@@ -249,6 +270,9 @@ impl Call {
     /// state are ignored: a late 180 after the answer, a second hang-up, a tick with nothing due.
     pub fn handle(&mut self, input: Input, now: u64) {
         use CallState as S;
+        if matches!(input, Input::Trunk(_)) {
+            self.responded = true;
+        }
         match (self.state.clone(), input) {
             (S::Idle, Input::Dial) => {
                 self.dialed_at = Some(now);
@@ -351,6 +375,19 @@ impl Call {
                 self.end(now, reason, HangupBy::System, Some(detail));
             }
 
+            (S::Dialing, Input::Tick)
+                if !self.responded && self.next_deadline().is_some_and(|d| now >= d) =>
+            {
+                // Nothing to wait for: no CANCEL can go before a response. The INVITE is given
+                // up (should a response come late, the CANCEL or a BYE follows it by itself).
+                self.outputs.push(Output::SendCancel);
+                self.end(
+                    now,
+                    EndReason::Failed,
+                    HangupBy::System,
+                    Some(NO_RESPONSE.into()),
+                );
+            }
             (S::Dialing, Input::Tick) if self.next_deadline().is_some_and(|d| now >= d) => {
                 self.start_ending(
                     now,

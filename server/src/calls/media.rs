@@ -100,7 +100,9 @@ impl Media {
         }
     }
 
-    /// Carries out a command; a failure comes back as the trunk event it amounts to.
+    /// Carries out a command; what it amounts to for the call comes back as a trunk event: a
+    /// failure, or Chime's acceptance of the call (its answer to our INVITE, as a SIP trunk's
+    /// 100 Trying is: the trunk is there).
     pub async fn command(&mut self, command: MediaCommand) -> Option<TrunkEvent> {
         match self {
             Media::Gateway(leg) => {
@@ -114,7 +116,10 @@ impl Media {
             }
             Media::Chime(leg) => {
                 let result = match command {
-                    MediaCommand::Invite => leg.invite().await,
+                    MediaCommand::Invite => match leg.invite().await {
+                        Ok(()) => return Some(TrunkEvent::Trying),
+                        Err(e) => Err(e),
+                    },
                     MediaCommand::Cancel | MediaCommand::Bye => leg.hang_up().await,
                     // The SIP media application plays the ringback into the meeting.
                     MediaCommand::Ringback(_) => Ok(()),

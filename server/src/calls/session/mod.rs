@@ -297,8 +297,8 @@ impl Session {
         let mut next = Some(input);
         while let Some(input) = next.take() {
             call.handle(input, self.now());
-            if let Some(failure) = self.apply(call, media).await {
-                next = Some(Input::Trunk(failure));
+            if let Some(outcome) = self.apply(call, media).await {
+                next = Some(Input::Trunk(outcome));
             }
         }
     }
@@ -320,10 +320,11 @@ impl Session {
         })
     }
 
-    /// Carries out what the state machine asked for; a command that failed comes back as the
-    /// trunk event it amounts to (the rest of the outputs are still carried out).
+    /// Carries out what the state machine asked for; what a command amounted to (a failure,
+    /// Chime's acceptance of the call) comes back as a trunk event (the rest of the outputs are
+    /// still carried out).
     async fn apply(&mut self, call: &mut Call, media: &mut Media) -> Option<TrunkEvent> {
-        let mut failure = None;
+        let mut outcome = None;
         for output in call.poll_outputs() {
             let command = match output {
                 Output::SendInvite => Some(MediaCommand::Invite),
@@ -334,10 +335,14 @@ impl Session {
                 _ => None,
             };
             if let Some(command) = command {
-                if let Some(event) = media.command(command).await {
+                let event = media.command(command).await;
+                if matches!(event, Some(TrunkEvent::Failed { .. })) {
                     tracing::warn!(call = %self.record.id, ?command, "media command failed");
-                    failure.get_or_insert(event);
-                } else if command == MediaCommand::Invite {
+                }
+                if let Some(event) = event {
+                    outcome.get_or_insert(event);
+                }
+                if command == MediaCommand::Invite {
                     if let Some(id) = media.provider_call_id() {
                         // Kept so the call can still be acted on (hung up) by its id.
                         self.record.provider_call_id = Some(id.to_string());
@@ -403,7 +408,7 @@ impl Session {
                 }
             }
         }
-        failure
+        outcome
     }
 
     /// Ends a call that never reached the state machine (no offer, refused offer).
