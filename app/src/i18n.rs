@@ -217,6 +217,7 @@ messages! {
     EndRefused => "Refused", "Rechazada", "被拒绝";
     EndFailed => "Failed", "Fallida", "失败";
     EndInterrupted => "Interrupted", "Interrumpida", "已中断";
+    EndNoResponse => "The phone network did not respond. Try again in a minute.", "La red telefónica no respondió. Vuelva a intentarlo en un minuto.", "电话网络无响应。请一分钟后再试。";
     InProgress => "In progress", "En curso", "进行中";
 
     ContactsTitle => "Contacts", "Contactos", "联系人";

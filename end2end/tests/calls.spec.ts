@@ -8,6 +8,7 @@ const ECHO = "+65 6000 0001";
 const READ_BACK = "+65 6000 0002";
 const BUSY = "+65 6000 0003";
 const NOT_FOUND = "+507 200-0005";
+const SILENT = "+65 6000 0009";
 
 for (const [label, viewport] of [
   ["desktop", { width: 1280, height: 800 }],
@@ -79,6 +80,19 @@ test("busy and unassigned numbers end with their reasons", async ({ page }) => {
   await expect(page.getByTestId("call-panel")).toBeHidden({ timeout: 10_000 });
   await dial(page, NOT_FOUND);
   await expect(page.getByTestId("call-state")).toContainText("Number does not exist", { timeout: 10_000 });
+});
+
+test("a phone network that answers nothing fails the call within seconds, and says so", async ({ page }) => {
+  await signUp(page);
+  await dial(page, SILENT);
+  await expect(page.getByTestId("call-state")).toContainText("The phone network did not respond", {
+    timeout: 10_000,
+  });
+  await expect(page.getByTestId("call-panel")).toHaveAttribute("data-state", "ended");
+  // The line is free again at once.
+  await expect(page.getByTestId("call-panel")).toBeHidden({ timeout: 10_000 });
+  await dial(page, BUSY);
+  await expect(page.getByTestId("call-state")).toContainText("Busy", { timeout: 10_000 });
 });
 
 test("the call survives navigation; a second tab sees it and cannot start another", async ({ page, context }) => {

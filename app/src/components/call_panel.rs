@@ -10,8 +10,8 @@ use super::messages::end_reason_text;
 use super::output_choice::OutputChoice;
 use super::recording_controls::RecordingControls;
 use crate::api::live::LiveCall;
-use crate::domain::call::CallState;
-use crate::domain::calls::format_duration;
+use crate::domain::call::{CallState, NO_RESPONSE};
+use crate::domain::calls::{format_duration, EndReason};
 use crate::domain::numbers::format_e164;
 use crate::i18n::T;
 use crate::phone::{phone, MicProblem};
@@ -150,6 +150,14 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     let state_text = Memo::new(move |_| {
         let lang = lang.get();
         shown.with(|c| match c.as_ref().map(|c| &c.state) {
+            // The trunk never answered: say so, and what to do, rather than a bare "failed".
+            Some(CallState::Ended {
+                reason: EndReason::Failed,
+                cause: Some(cause),
+                ..
+            }) if cause == NO_RESPONSE => {
+                format!("{} · {}", tr(T::CallEnded), tr(T::EndNoResponse))
+            }
             Some(CallState::Ended { reason, .. }) => {
                 format!("{} · {}", tr(T::CallEnded), end_reason_text(lang, *reason))
             }

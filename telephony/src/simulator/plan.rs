@@ -20,6 +20,8 @@ pub enum Behaviour {
     /// Rings, answers (echo) and refreshes the session with a re-INVITE; a refresh that is
     /// not answered with 200 ends the call (BYE), as a carrier's session timer would.
     Refreshes,
+    /// Answers nothing at all, not even 100 Trying: a trunk that is down or unreachable.
+    Silent,
 }
 
 /// The test numbers, in E.164. Any other number inside the calling plan behaves like `Echo`.
@@ -31,6 +33,7 @@ pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
     ("+6560000005", Behaviour::NotFound),
     ("+6560000006", Behaviour::HangsUp),
     ("+6560000007", Behaviour::Refreshes),
+    ("+6560000009", Behaviour::Silent),
     ("+5072000001", Behaviour::Echo),
     ("+5072000002", Behaviour::ReadBack),
     ("+5072000003", Behaviour::Busy),
@@ -38,6 +41,7 @@ pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
     ("+5072000005", Behaviour::NotFound),
     ("+5072000006", Behaviour::HangsUp),
     ("+5072000007", Behaviour::Refreshes),
+    ("+5072000009", Behaviour::Silent),
 ];
 
 pub fn behaviour_of(e164: &str) -> Behaviour {
@@ -124,6 +128,7 @@ mod tests {
             assert_eq!(check_calling_plan(n), Ok(()), "{n}");
         }
         assert_eq!(behaviour_of("+6560000003"), Behaviour::Busy);
+        assert_eq!(behaviour_of("+5072000009"), Behaviour::Silent);
         assert_eq!(behaviour_of("+6591234567"), Behaviour::Echo);
     }
 }

@@ -137,6 +137,11 @@ impl Shared {
             return refuse(&mut tx, refusal).await;
         }
         let user = tx.original.uri.user().unwrap_or_default().to_string();
+        if behaviour_of(&user) == Behaviour::Silent {
+            // As a trunk that is down: the INVITE goes unanswered, its retransmissions too.
+            tracing::info!("simulator: silent number, the INVITE is not answered");
+            return;
+        }
         if let Err(refusal) = check_calling_plan(&user) {
             let (status, reason) = refusal.status();
             tracing::info!(?refusal, "simulator: destination refused");
