@@ -6,20 +6,17 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/recorded.rs"]
+mod recorded;
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use binary::{call_api, free_port, http, open_live, start_server, LiveSocket};
+use binary::{call_api, free_port, start_server};
+use recorded::{playable, recorded_call};
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use telephony::tones::tone_purity;
-use testkit::peer::{BrowserPeer, PeerCommand, Source};
-use tokio_tungstenite::tungstenite::Message;
-
-const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -107,109 +104,6 @@ async fn killing_the_server_mid_recording_leaves_a_playable_interrupted_recordin
     }
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
-}
-
-/// Signs `email` up, sets recording to "always" and calls the echo number over the live
-/// channel with a str0m peer sending a 1 kHz tone; returns once the recording runs.
-async fn recorded_call(port: u16, email: String) -> (String, String, LiveSocket, BrowserPeer) {
-    let (status, cookies, body) = http(
-        port,
-        "POST",
-        "/api/auth/sign_up",
-        None,
-        Some(&json!({"email": email, "password": "Corr3ct-horse!", "confirm": "Corr3ct-horse!"})),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let cookie = cookies.join("; ");
-    call_api(
-        port,
-        &cookie,
-        "/api/preferences/recording",
-        json!({"mode": "always"}),
-    )
-    .await;
-    let ticket = call_api(
-        port,
-        &cookie,
-        "/api/calls/start",
-        json!({"input": "+6560000001", "default_country": null}),
-    )
-    .await;
-    let call_id = ticket["call_id"].as_str().unwrap().to_string();
-
-    // The live channel, as the browser opens it; our peer makes the offer.
-    let mut ws = open_live(port, &cookie).await;
-    let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
-    let offer = json!({"type": "offer", "call_id": call_id, "sdp": peer.offer});
-    ws.send(Message::Text(offer.to_string().into()))
-        .await
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut answered = false;
-    loop {
-        let m = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("the call was never recorded")
-            .unwrap()
-            .unwrap();
-        let Message::Text(text) = m else { continue };
-        let m: Value = serde_json::from_str(&text).unwrap();
-        match m["type"].as_str() {
-            Some("answer") => {
-                peer.accept_answer(m["sdp"].as_str().unwrap().to_string());
-                peer.command(PeerCommand::Source(Source::Tone(1000.0)));
-                answered = true;
-            }
-            Some("call") if m["call"]["recording"]["state"] == "recording" => break,
-            Some("error") => panic!("{m}"),
-            _ => {}
-        }
-    }
-    assert!(answered);
-    (cookie, call_id, ws, peer)
-}
-
-/// Fetches a recording's audio as its owner plays it and checks it is a WAV file a player
-/// takes: the header's sizes match the file and the metadata, stereo, as long as the metadata
-/// says. Returns its frames (left: the far end, right: the agent).
-async fn playable(port: u16, cookie: &str, recording_id: &str, meta: &Value) -> Vec<(i16, i16)> {
-    let (status, _, wav) = http(
-        port,
-        "GET",
-        &format!("/api/recordings/{recording_id}/audio"),
-        Some(cookie),
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200);
-    assert_eq!(meta["bytes"].as_u64(), Some(wav.len() as u64));
-    assert_eq!(&wav[0..4], b"RIFF");
-    assert_eq!(
-        u32::from_le_bytes(wav[4..8].try_into().unwrap()) as usize,
-        wav.len() - 8
-    );
-    assert_eq!(
-        u32::from_le_bytes(wav[40..44].try_into().unwrap()) as usize,
-        wav.len() - 44
-    );
-    assert_eq!(u16::from_le_bytes(wav[22..24].try_into().unwrap()), 2);
-    let frames: Vec<(i16, i16)> = wav[44..]
-        .chunks_exact(4)
-        .map(|f| {
-            (
-                i16::from_le_bytes([f[0], f[1]]),
-                i16::from_le_bytes([f[2], f[3]]),
-            )
-        })
-        .collect();
-    assert_eq!(
-        Some(frames.len() as u64 * 1000 / 8000),
-        meta["duration_ms"].as_u64()
-    );
-    frames
 }
 
 /// 50 calls recording at once when the process is killed: at the restart every call and every
