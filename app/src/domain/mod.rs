@@ -9,3 +9,4 @@ pub mod rate_limit;
 pub mod recordings;
 pub mod sign_in_guard;
 pub mod spend;
+pub mod tokens;

@@ -13,6 +13,7 @@ mod fixtures;
 mod preferences;
 mod recordings;
 mod spend;
+mod tokens;
 
 pub use accounts::{ping_answers, users_and_sessions};
 pub use audit::audit_is_owner_scoped;
@@ -27,6 +28,7 @@ pub use spend::{
     spend_blocks_persist_until_lifted, spend_caps_hold_under_concurrent_admissions,
     spend_slots_are_released_and_rates_hold,
 };
+pub use tokens::tokens_are_capped_found_by_hash_and_revoked;
 
 /// One `#[tokio::test]` per conformance case (but `spend_caps_hold_under_concurrent_admissions`,
 /// which each store's test file runs itself: moto cannot run it), in a module named `$module`. `$fresh` is an async
@@ -49,6 +51,7 @@ macro_rules! store_conformance_tests {
             preferences_default_and_persist,
             spend_slots_are_released_and_rates_hold,
             spend_blocks_persist_until_lifted,
+            tokens_are_capped_found_by_hash_and_revoked,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

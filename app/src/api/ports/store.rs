@@ -291,6 +291,45 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, owner: &str, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
+/// An integration token (a personal access token for the REST API), kept only as the SHA-256
+/// of its secret. The serde fields are the attributes the DynamoDB store keeps.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenRecord {
+    pub id: String,
+    pub owner: String,
+    /// The owner's email when the token was made (what `/api/v1/me` answers).
+    pub email: String,
+    pub name: String,
+    /// Space-separated (`crate::domain::tokens::scopes_to_text`).
+    pub scopes: String,
+    /// Base64url SHA-256 of the whole token (prefix included).
+    pub token_hash: String,
+    pub created_at: u64,
+    pub expires_at: Option<u64>,
+    pub last_used_at: Option<u64>,
+}
+
+/// Integration tokens, per owner; found by their hash when one is presented.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Stores a new token unless its owner holds `max_per_owner` already (`Ok(false)`), in one
+    /// atomic step. `AlreadyExists` if the id or the hash is taken.
+    async fn create_token(
+        &self,
+        token: &TokenRecord,
+        max_per_owner: usize,
+    ) -> Result<bool, StoreError>;
+    /// The owner's tokens, newest first.
+    async fn list_tokens(&self, owner: &str) -> Result<Vec<TokenRecord>, StoreError>;
+    /// The token with this hash (any owner): how a presented token is checked.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// Deletes the owner's token: from now on its hash finds nothing. `NotFound` if the owner
+    /// has no such token.
+    async fn revoke_token(&self, owner: &str, id: &str) -> Result<TokenRecord, StoreError>;
+    /// Records when the token was last used; `NotFound` if it was revoked meanwhile.
+    async fn touch_token(&self, owner: &str, id: &str, at: u64) -> Result<(), StoreError>;
+}
+
 /// Every part of the store in one object. Implemented for anything that implements all parts,
 /// so an adapter implements the parts and nothing else.
 pub trait Store:
@@ -302,6 +341,7 @@ pub trait Store:
     + RecordingMetadataStore
     + PreferenceStore
     + AuditStore
+    + TokenStore
 {
 }
 
@@ -314,6 +354,7 @@ impl<T> Store for T where
         + RecordingMetadataStore
         + PreferenceStore
         + AuditStore
+        + TokenStore
         + ?Sized
 {
 }

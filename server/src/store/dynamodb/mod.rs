@@ -18,6 +18,7 @@ mod preferences;
 mod recordings;
 mod spend;
 mod table;
+mod tokens;
 
 use app::api::ports::{StoreBackend, StoreError};
 use async_trait::async_trait;

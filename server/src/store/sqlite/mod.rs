@@ -13,6 +13,7 @@ mod contacts;
 mod preferences;
 mod recordings;
 mod spend;
+mod tokens;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -43,6 +44,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/0006_contact_search.sql"),
     ),
     (8, include_str!("../../../migrations/0008_spend_limits.sql")),
+    (
+        10,
+        include_str!("../../../migrations/0010_integration_tokens.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
