@@ -189,6 +189,31 @@ mod imp {
         ev.clipboard_data()?.get_data("text").ok()
     }
 
+    /// Puts `text` on the clipboard (`navigator.clipboard.writeText`); whether the browser
+    /// took it.
+    pub async fn copy_text(text: &str) -> bool {
+        let Some(navigator) = window().map(|w| w.navigator()) else {
+            return false;
+        };
+        let Ok(clipboard) = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+        else {
+            return false;
+        };
+        let Ok(write) = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")) else {
+            return false;
+        };
+        let Ok(write) = write.dyn_into::<js_sys::Function>() else {
+            return false;
+        };
+        let Ok(promise) = write.call1(&clipboard, &JsValue::from_str(text)) else {
+            return false;
+        };
+        let Ok(promise) = promise.dyn_into::<js_sys::Promise>() else {
+            return false;
+        };
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+    }
+
     /// Whether a key press is meant for a form control rather than the page.
     pub fn targets_a_control(ev: &web_sys::KeyboardEvent) -> bool {
         ev.target()
@@ -238,6 +263,10 @@ mod imp {
     pub fn download(_: &str, _: &str, _: &str) {}
     pub fn clipboard_text(_: &leptos::ev::ClipboardEvent) -> Option<String> {
         None
+    }
+    #[allow(dead_code)] // a button's action: runs in the browser only
+    pub async fn copy_text(_: &str) -> bool {
+        false
     }
     pub fn targets_a_control(_: &leptos::ev::KeyboardEvent) -> bool {
         true

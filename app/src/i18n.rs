@@ -335,6 +335,32 @@ messages! {
     RecordNever => "Never record", "No grabar nunca", "从不录音";
     RecordingHint => "The other party hears a short beep when recording starts. Recordings are kept for a limited time, then deleted.", "La otra parte oye un pitido breve cuando empieza la grabación. Las grabaciones se guardan un tiempo limitado y luego se eliminan.", "开始录音时对方会听到一声短促的提示音。录音保留一段时间后会被删除。";
     ErrRecordingInProgress => "The recording is still running. Stop it first.", "La grabación sigue en curso. Deténgala primero.", "录音仍在进行。请先停止。";
+    TokensTitle => "Integration tokens", "Tokens de integración", "集成令牌";
+    TokensHint => "A token lets a script or another app (a CRM) use the REST API as you. Give each one only the scopes it needs, and revoke it when it is no longer used.", "Un token permite que un script u otra aplicación (un CRM) use la API REST en su nombre. Dé a cada uno solo los permisos que necesita y revóquelo cuando ya no se use.", "令牌可让脚本或其他应用（如 CRM）以您的身份使用 REST API。每个令牌只授予所需的权限，不再使用时请撤销。";
+    TokenName => "Name", "Nombre", "名称";
+    TokenScopes => "Scopes", "Permisos", "权限范围";
+    TokenLifetime => "Expires after", "Caduca tras", "有效期";
+    TokenDays => "{days} days", "{days} días", "{days} 天";
+    TokenCreate => "Create token", "Crear token", "创建令牌";
+    TokenShownOnce => "Copy this token now: it is shown only once.", "Copie este token ahora: solo se muestra una vez.", "请立即复制此令牌：它只显示一次。";
+    TokenCopy => "Copy", "Copiar", "复制";
+    TokenCopied => "Copied", "Copiado", "已复制";
+    TokenRevoke => "Revoke", "Revocar", "撤销";
+    TokenRevoked => "Token revoked.", "Token revocado.", "令牌已撤销。";
+    TokensNone => "No tokens yet.", "Aún no hay tokens.", "还没有令牌。";
+    TokenCreatedOn => "Created {date}", "Creado el {date}", "创建于 {date}";
+    TokenLastUsed => "Last used {date}", "Último uso {date}", "上次使用 {date}";
+    TokenNeverUsed => "Never used", "Sin usar", "从未使用";
+    TokenExpires => "Expires {date}", "Caduca el {date}", "{date} 到期";
+    TokenExpired => "Expired", "Caducado", "已过期";
+    ScopeContactsRead => "Read contacts", "Leer contactos", "读取联系人";
+    ScopeContactsWrite => "Change contacts", "Modificar contactos", "修改联系人";
+    ScopeCallsRead => "Read the call log", "Leer el registro de llamadas", "读取通话记录";
+    ScopeCallsWrite => "Place calls", "Realizar llamadas", "拨打电话";
+    ScopeRecordingsRead => "Play recordings", "Reproducir grabaciones", "播放录音";
+    ErrTooManyTokens => "You hold {limit} tokens, the most allowed. Revoke one first.", "Tiene {limit} tokens, el máximo permitido. Revoque uno primero.", "您已持有 {limit} 个令牌，达到上限。请先撤销一个。";
+    ErrTokenNameMissing => "Give the token a name.", "Dé un nombre al token.", "请为令牌命名。";
+    ErrTokenNoScope => "Choose at least one scope.", "Elija al menos un permiso.", "请至少选择一个权限范围。";
 }
 
 #[cfg(test)]

@@ -76,7 +76,17 @@ pub async fn run_cli(config: Config, command: LimitsCommand) -> Result<String, S
     match command {
         LimitsCommand::Show { user } => {
             let sub = sub_of(store.as_ref(), &user).await?;
-            Ok(describe(&store.spend_state(&sub).await?))
+            let state = store.spend_state(&sub).await?;
+            // Every admin action is audited, reading a user's limits too.
+            write_audit(
+                store.as_ref(),
+                &sub,
+                now,
+                "spend_limits_viewed",
+                "cli".into(),
+            )
+            .await;
+            Ok(describe(&state))
         }
         LimitsCommand::Lift { user } => {
             let sub = sub_of(store.as_ref(), &user).await?;
@@ -99,7 +109,10 @@ pub async fn run_cli(config: Config, command: LimitsCommand) -> Result<String, S
             let state = store.spend_state(&sub).await?;
             let overrides = apply(state.overrides, &args);
             store.set_spend_overrides(&sub, &overrides).await?;
-            let detail = serde_json::to_string(&overrides).unwrap_or_default();
+            let detail = format!(
+                "cli: {}",
+                serde_json::to_string(&overrides).unwrap_or_default()
+            );
             write_audit(store.as_ref(), &sub, now, "spend_overrides_set", detail).await;
             Ok(describe(&store.spend_state(&sub).await?))
         }

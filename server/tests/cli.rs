@@ -341,6 +341,29 @@ async fn limits_show_lift_and_set_a_users_block_and_overrides() {
     );
     let unknown = server_on(&dir, &["limits", "show", "nobody@example.com"]);
     assert!(!unknown.status.success(), "{unknown:?}");
+    // Every admin action is in the user's audit trail, marked as the CLI's.
+    let store = server::store::SqliteStore::open(&dir.join("data").join("softphone.sqlite3"))
+        .await
+        .unwrap();
+    let trail: Vec<(String, String)> =
+        app::api::ports::AuditStore::list_audit(&store, "sub-ana", 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.detail))
+            .collect();
+    let actions: Vec<&str> = trail.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "spend_limits_viewed",
+            "spend_overrides_set",
+            "spend_block_lifted",
+            "spend_limits_viewed"
+        ],
+        "{trail:?}"
+    );
+    assert!(trail.iter().all(|(_, d)| d.starts_with("cli")), "{trail:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

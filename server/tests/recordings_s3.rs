@@ -1,12 +1,14 @@
 //! The S3 recordings store against moto: the same conformance suite as the disk store (one test
 //! per case, its recording spanning two multipart parts); a recording spanning three parts,
 //! with encryption and content type on the object; and start-up recovery of a recording cut
-//! off mid-upload.
+//! off mid-upload; every presigned URL the REST API issues is audited.
 
 #[path = "common/moto.rs"]
 mod moto;
 #[path = "common/recorder.rs"]
 mod recorder;
+#[path = "common/rest.rs"]
+mod rest;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -210,4 +212,89 @@ async fn a_recording_cut_off_mid_upload_is_recovered_into_the_bucket() {
         .unwrap();
     assert!(open.uploads().is_empty(), "{:?}", open.uploads());
     assert_eq!(std::fs::read_dir(s3.spool_dir()).unwrap().count(), 0);
+}
+
+/// Every presigned URL issued is in the owner's audit trail (which recording, how, until when),
+/// whether the caller holds a session's token or an integration token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_presigned_url_issued_is_audited() {
+    use app::api::ports::Identity;
+    use app::domain::recordings::{ConsentNotice, Recording};
+    use app::domain::tokens::{Lifetime, Scope, TokenRequest};
+
+    let moto = moto::moto();
+    let (s3, bucket) = store_for(&moto, "").await;
+    let client = s3.client().clone();
+    let api = rest::api_with(1000, 1000, Some(Arc::new(s3))).await;
+    let (access, _, sub) = rest::user(&api, "alice@example.com").await;
+    let recording = Recording {
+        id: "rec-s3".into(),
+        call_id: "call-s3".into(),
+        started_at: 2_000,
+        ended_at: Some(62_000),
+        duration_ms: 60_000,
+        bytes: 48,
+        sha256: None,
+        format: app::domain::recordings::FORMAT.into(),
+        consent: ConsentNotice::Tone,
+        pause_mode: "silence".into(),
+        pauses: vec![],
+        location: "s3".into(),
+        key: Recording::key_for("rec-s3", 2_000),
+        retain_until: u64::MAX / 2,
+        state: RecordingState::Complete,
+        upload_id: None,
+        waveform: vec![],
+    };
+    api.store.insert_recording(&sub, &recording).await.unwrap();
+    client
+        .put_object()
+        .bucket(&bucket)
+        .key(&recording.key)
+        .body(vec![0u8; 48].into())
+        .send()
+        .await
+        .unwrap();
+    let me = api.identity.verify_access(&access).await.unwrap();
+    let token = app::api::tokens::ops::create(
+        &api.services,
+        &me,
+        &TokenRequest {
+            name: "player".into(),
+            scopes: vec![Scope::RecordingsRead],
+            lifetime: Lifetime::Days30,
+        },
+    )
+    .await
+    .unwrap()
+    .secret;
+
+    for bearer in [&access, &token] {
+        let reply = rest::get(&api, "/api/v1/recordings/rec-s3/playback", bearer).await;
+        assert_eq!(reply.status, axum::http::StatusCode::OK, "{}", reply.json);
+        assert!(
+            reply.json["url"]
+                .as_str()
+                .unwrap()
+                .contains("X-Amz-Expires"),
+            "{}",
+            reply.json
+        );
+    }
+    let issued: Vec<String> = api
+        .store
+        .list_audit(&sub, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "recording_url_issued")
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(issued.len(), 2, "{issued:?}");
+    assert!(
+        issued
+            .iter()
+            .all(|d| d.contains("recording rec-s3 of call call-s3") && d.contains("expires")),
+        "{issued:?}"
+    );
 }

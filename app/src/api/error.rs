@@ -70,6 +70,11 @@ pub enum ApiError {
     CallingUnavailable,
     #[error("the recording is still running; stop it first")]
     RecordingInProgress,
+    /// An integration token request that cannot be made (`crate::domain::tokens`).
+    #[error("the token cannot be made: {0}")]
+    TokenInvalid(crate::domain::tokens::TokenRequestProblem),
+    #[error("you hold the most integration tokens allowed ({limit}); revoke one first")]
+    TooManyTokens { limit: usize },
     #[error("the service is unavailable; try again shortly")]
     Unavailable,
     /// Transport or encoding failures between the browser and the server.
@@ -88,13 +93,15 @@ impl ApiError {
             | ApiError::Conflict
             | ApiError::CallInProgress
             | ApiError::RecordingInProgress
-            | ApiError::AppNotOpen => 409,
+            | ApiError::AppNotOpen
+            | ApiError::TooManyTokens { .. } => 409,
             ApiError::FileTooLarge { .. } => 413,
             ApiError::InvalidEmail
             | ApiError::WeakPassword(_)
             | ApiError::PasswordsDiffer
             | ApiError::NumberRefused(_)
             | ApiError::ContactInvalid(_)
+            | ApiError::TokenInvalid(_)
             | ApiError::FileUnreadable(_) => 422,
             ApiError::InvalidResetCode
             | ApiError::InvalidConfirmationCode

@@ -9,6 +9,7 @@ pub mod live;
 pub mod ports;
 pub mod recordings;
 mod resource;
+pub mod tokens;
 
 pub use error::ApiError;
 pub use resource::{api_resource, ApiResource, JsonCodec};

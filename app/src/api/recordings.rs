@@ -61,9 +61,43 @@ pub mod ops {
                     ApiError::Unavailable
                 }
             })? {
+            // Audited when the audio is fetched from our endpoint.
             Playback::File(_) => Ok((audio_path(id), None)),
-            Playback::Url { url, expires_at } => Ok((url, Some(expires_at))),
+            Playback::Url { url, expires_at } => {
+                audit_playback(
+                    services,
+                    &me.sub,
+                    &recording,
+                    "recording_url_issued",
+                    &format!("presigned URL for the REST API, expires {expires_at}"),
+                )
+                .await;
+                Ok((url, Some(expires_at)))
+            }
         }
+    }
+
+    /// Every playback leaves an entry in the owner's audit trail: which recording, and how
+    /// (`action`: `recording_played`, `recording_downloaded` or `recording_url_issued`).
+    pub async fn audit_playback(
+        services: &Services,
+        owner: &str,
+        recording: &Recording,
+        action: &str,
+        how: &str,
+    ) {
+        let detail = format!(
+            "recording {} of call {}: {how}",
+            recording.id, recording.call_id
+        );
+        crate::api::ports::write_audit(
+            services.store.as_ref(),
+            owner,
+            services.clock.now_ms(),
+            action,
+            detail,
+        )
+        .await;
     }
 }
 

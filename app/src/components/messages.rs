@@ -127,8 +127,21 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
         ),
         ApiError::CallsBlocked => t(lang, T::ErrCallsBlocked).into(),
         ApiError::RecordingInProgress => t(lang, T::ErrRecordingInProgress).into(),
+        ApiError::TokenInvalid(problem) => t(lang, token_problem_key(*problem)).into(),
+        ApiError::TooManyTokens { limit } => {
+            tf(lang, T::ErrTooManyTokens, &[("limit", &limit.to_string())])
+        }
         ApiError::Unavailable => t(lang, T::ErrUnavailable).into(),
         ApiError::Request(_) => t(lang, T::ErrRequest).into(),
+    }
+}
+
+fn token_problem_key(problem: crate::domain::tokens::TokenRequestProblem) -> T {
+    use crate::domain::tokens::TokenRequestProblem;
+    match problem {
+        TokenRequestProblem::NameMissing => T::ErrTokenNameMissing,
+        TokenRequestProblem::NameTooLong => T::FieldTooLong,
+        TokenRequestProblem::NoScope => T::ErrTokenNoScope,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Settings: account, theme, language, default country.
+//! Settings: account, theme, language, default country, audio, recording, and integration
+//! tokens (`settings_tokens.rs`).
 
 use leptos::prelude::*;
 
@@ -25,6 +26,7 @@ fn theme_label(theme: Theme) -> T {
 pub struct SettingsData {
     account: ApiResource<Option<Account>>,
     preferences: ApiResource<Preferences>,
+    tokens: ApiResource<Vec<crate::domain::tokens::TokenInfo>>,
 }
 
 impl SettingsData {
@@ -32,6 +34,7 @@ impl SettingsData {
         SettingsData {
             account: api_resource(|| (), |_| current_account()),
             preferences: api_resource(|| (), |_| get_preferences()),
+            tokens: api_resource(|| (), |_| crate::api::tokens::list_tokens()),
         }
     }
 }
@@ -46,6 +49,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
     let SettingsData {
         account,
         preferences,
+        tokens,
     } = data;
     let prefs = prefs();
     let lang = prefs.lang;
@@ -190,6 +194,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         </section>
         <AudioSettings />
         <RecordingSettings preferences />
+        <super::settings_tokens::TokenSettings tokens />
     }
 }
 

@@ -10,7 +10,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{problem, ApiResult, Body, Caller};
+use super::extract::{needs, problem, ApiResult, Body, Caller};
 use super::RestState;
 
 /// A user's velocity block.
@@ -89,9 +89,24 @@ fn store_error(e: app::api::ports::StoreError) -> super::ProblemResponse {
 pub(super) mod ops {
     use super::*;
 
-    pub async fn show(store: &dyn Store, me: &Principal, sub: &str) -> ApiResult<LimitsOut> {
+    pub async fn show(
+        store: &dyn Store,
+        me: &Principal,
+        sub: &str,
+        now: u64,
+    ) -> ApiResult<LimitsOut> {
         admin_only(me)?;
-        Ok(store.spend_state(sub).await.map_err(store_error)?.into())
+        let state = store.spend_state(sub).await.map_err(store_error)?;
+        write_audit(
+            store,
+            sub,
+            now,
+            "spend_limits_viewed",
+            format!("admin {}", me.sub),
+        )
+        .await;
+        write_audit(store, &me.sub, now, "admin_spend_limits_viewed", sub.into()).await;
+        Ok(state.into())
     }
 
     pub async fn lift(
@@ -135,10 +150,14 @@ pub(super) mod ops {
             .set_spend_overrides(sub, &overrides)
             .await
             .map_err(store_error)?;
-        let detail = serde_json::to_string(&overrides).unwrap_or_default();
+        let detail = format!(
+            "admin {}: {}",
+            me.sub,
+            serde_json::to_string(&overrides).unwrap_or_default()
+        );
         write_audit(store, sub, now, "spend_overrides_set", detail).await;
         write_audit(store, &me.sub, now, "admin_spend_overrides_set", sub.into()).await;
-        show(store, me, sub).await
+        Ok(store.spend_state(sub).await.map_err(store_error)?.into())
     }
 }
 
@@ -148,11 +167,12 @@ pub(super) mod ops {
         (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
 pub(super) async fn show_limits(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::SessionOnly>,
     Path(sub): Path<String>,
 ) -> ApiResult<Json<LimitsOut>> {
+    let now = state.services.clock.now_ms();
     Ok(Json(
-        ops::show(state.services.store.as_ref(), &me, &sub).await?,
+        ops::show(state.services.store.as_ref(), &me, &sub, now).await?,
     ))
 }
 
@@ -162,7 +182,7 @@ pub(super) async fn show_limits(
         (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
 pub(super) async fn lift_block(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::SessionOnly>,
     Path(sub): Path<String>,
 ) -> ApiResult<Json<LiftOut>> {
     let now = state.services.clock.now_ms();
@@ -178,7 +198,7 @@ pub(super) async fn lift_block(
         (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
 pub(super) async fn set_overrides(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::SessionOnly>,
     Path(sub): Path<String>,
     Body(o): Body<OverridesIo>,
 ) -> ApiResult<Json<LimitsOut>> {
@@ -237,7 +257,7 @@ mod tests {
 
         let agent = principal("bob", &[]);
         for refused in [
-            ops::show(&store, &agent, "ana").await.err(),
+            ops::show(&store, &agent, "ana", now).await.err(),
             ops::lift(&store, &agent, "ana", now).await.err(),
             ops::set(&store, &agent, "ana", OverridesIo::default(), now)
                 .await
@@ -252,7 +272,7 @@ mod tests {
         );
 
         let admin = principal("root", &["admin"]);
-        let shown = ok(ops::show(&store, &admin, "ana").await);
+        let shown = ok(ops::show(&store, &admin, "ana", now).await);
         assert_eq!(
             shown.block.map(|b| b.rule),
             Some("sequential_numbers".to_string())
@@ -283,5 +303,26 @@ mod tests {
             trail.contains(&"spend_overrides_set".to_string()),
             "{trail:?}"
         );
+        assert!(
+            trail.contains(&"spend_limits_viewed".to_string()),
+            "{trail:?}"
+        );
+        // The refused agent left nothing; the admin's own trail names each action.
+        let admin_trail: Vec<String> = store
+            .list_audit("root", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            admin_trail,
+            [
+                "admin_spend_overrides_set",
+                "admin_spend_block_lifted",
+                "admin_spend_limits_viewed"
+            ]
+        );
+        assert!(store.list_audit("bob", 10).await.unwrap().is_empty());
     }
 }

@@ -1,8 +1,11 @@
 //! What the handlers take and give back: problem details for every error, the JSON body, query
 //! and caller (Bearer token, request rate) extractors, and the paging and ETag helpers.
 
+use std::marker::PhantomData;
+
 use app::api::ports::Principal;
 use app::api::ApiError;
+use app::domain::tokens::Scope;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -144,43 +147,149 @@ fn query_problem(rejection: QueryRejection) -> ProblemResponse {
     )
 }
 
-/// The caller, from `Authorization: Bearer <access token>` (cookies are not accepted here:
+/// What a handler needs the caller's credential to allow: a scope of integration tokens, or a
+/// session's access token only (the admin endpoints).
+pub trait Needs: Send + Sync + 'static {
+    /// `None`: any credential (a session's token, or an integration token of any scope).
+    const SCOPE: Option<Scope>;
+    /// Integration tokens are refused whatever their scopes.
+    const SESSION_ONLY: bool = false;
+}
+
+/// The marker types handlers name in `Caller<…>`, one per scope.
+pub mod needs {
+    use super::{Needs, Scope};
+
+    macro_rules! scope_markers {
+        ($($name:ident => $scope:expr;)*) => {
+            $(
+                pub struct $name;
+                impl Needs for $name {
+                    const SCOPE: Option<Scope> = $scope;
+                }
+            )*
+        };
+    }
+
+    scope_markers! {
+        AnyScope => None;
+        ContactsRead => Some(Scope::ContactsRead);
+        ContactsWrite => Some(Scope::ContactsWrite);
+        CallsRead => Some(Scope::CallsRead);
+        CallsWrite => Some(Scope::CallsWrite);
+        RecordingsRead => Some(Scope::RecordingsRead);
+    }
+
+    /// The admin endpoints: a signed-in administrator's session token, never an integration
+    /// token (there is no admin scope; docs/security.md, "Web and sessions").
+    pub struct SessionOnly;
+    impl Needs for SessionOnly {
+        const SCOPE: Option<Scope> = None;
+        const SESSION_ONLY: bool = true;
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A session's access token (the app's sign-in, or Cognito): every scope.
+    Session,
+    /// An integration token with these scopes.
+    Integration(Vec<Scope>),
+}
+
+/// The caller, from `Authorization: Bearer <token>`: a session's access token or an
+/// integration token (`sp_pat_…`) holding the scope `N` names (cookies are not accepted here:
 /// integrations hold tokens, and cookie-authenticated cross-site requests are not possible),
 /// within the per-user request rate.
-pub struct Caller(pub Principal);
+pub struct Caller<N: Needs>(pub Principal, pub PhantomData<N>);
 
-impl FromRequestParts<RestState> for Caller {
+/// The principal and credential a Bearer token stands for (shared with the recording audio
+/// route, which takes integration tokens too).
+pub(crate) async fn bearer_principal(
+    services: &app::api::ports::Services,
+    token: &str,
+) -> Result<(Principal, Credential), ProblemResponse> {
+    let unauthorised = || {
+        let mut p = problem(
+            StatusCode::UNAUTHORIZED,
+            "NotSignedIn",
+            "the access token is not valid or has expired",
+        );
+        p.www_authenticate = Some("Bearer error=\"invalid_token\"");
+        p
+    };
+    if token.starts_with(app::domain::tokens::PREFIX) {
+        return match app::api::tokens::ops::authenticate(services, token).await {
+            Ok((principal, scopes)) => Ok((principal, Credential::Integration(scopes))),
+            Err(app::api::tokens::ops::TokenAuthError::Unavailable) => {
+                Err(ApiError::Unavailable.into())
+            }
+            Err(app::api::tokens::ops::TokenAuthError::Invalid) => {
+                tracing::debug!("REST integration token rejected");
+                Err(unauthorised())
+            }
+        };
+    }
+    match services.identity.verify_access(token).await {
+        Ok(p) => Ok((p, Credential::Session)),
+        Err(app::api::ports::AuthError::Unavailable(detail)) => {
+            tracing::error!(%detail, "identity provider unavailable");
+            Err(ApiError::Unavailable.into())
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "REST token rejected");
+            Err(unauthorised())
+        }
+    }
+}
+
+/// Whether `credential` may do what `N` needs: 403 naming the missing scope otherwise.
+pub(crate) fn allow<N: Needs>(credential: &Credential) -> Result<(), ProblemResponse> {
+    let Credential::Integration(scopes) = credential else {
+        return Ok(());
+    };
+    if N::SESSION_ONLY {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "SessionRequired",
+            "integration tokens cannot use the admin endpoints; use a signed-in administrator's access token",
+        ));
+    }
+    match N::SCOPE {
+        Some(needed) if !scopes.contains(&needed) => {
+            let mut p = problem(
+                StatusCode::FORBIDDEN,
+                "MissingScope",
+                format!(
+                    "this integration token lacks the scope {}; make a token with it in Settings",
+                    needed.as_str()
+                ),
+            );
+            p.problem.errors = Some(serde_json::json!({ "scope": needed.as_str() }));
+            Err(p)
+        }
+        _ => Ok(()),
+    }
+}
+
+impl<N: Needs> FromRequestParts<RestState> for Caller<N> {
     type Rejection = ProblemResponse;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &RestState,
     ) -> Result<Self, Self::Rejection> {
-        let unauthorised = |detail: &str, challenge: &'static str| {
-            let mut p = problem(StatusCode::UNAUTHORIZED, "NotSignedIn", detail);
-            p.www_authenticate = Some(challenge);
-            p
-        };
         let token = crate::web::bearer_token(&parts.headers).ok_or_else(|| {
-            unauthorised(
+            let mut p = problem(
+                StatusCode::UNAUTHORIZED,
+                "NotSignedIn",
                 "send an access token: Authorization: Bearer <token>",
-                "Bearer",
-            )
+            );
+            p.www_authenticate = Some("Bearer");
+            p
         })?;
-        let principal = match state.services.identity.verify_access(token).await {
-            Ok(p) => p,
-            Err(app::api::ports::AuthError::Unavailable(detail)) => {
-                tracing::error!(%detail, "identity provider unavailable");
-                return Err(ApiError::Unavailable.into());
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "REST token rejected");
-                return Err(unauthorised(
-                    "the access token is not valid or has expired",
-                    "Bearer error=\"invalid_token\"",
-                ));
-            }
-        };
+        let (principal, credential) = bearer_principal(&state.services, token).await?;
         let now = state.services.clock.now_ms();
         let verdict = state
             .limiter
@@ -196,7 +305,8 @@ impl FromRequestParts<RestState> for Caller {
             p.retry_after = Some(wait.as_secs().max(1));
             return Err(p);
         }
-        Ok(Caller(principal))
+        allow::<N>(&credential)?;
+        Ok(Caller(principal, PhantomData))
     }
 }
 

@@ -8,7 +8,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::extract::{
-    if_match, page_size, precondition, problem, with_etag, ApiResult, Body, Caller, Params,
+    if_match, needs, page_size, precondition, problem, with_etag, ApiResult, Body, Caller, Params,
 };
 use super::model::*;
 use super::{ApiDoc, RestState};
@@ -21,7 +21,7 @@ pub(super) async fn openapi() -> Response {
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub(super) async fn me(Caller(me): Caller) -> Json<Me> {
+pub(super) async fn me(Caller(me, _): Caller<needs::AnyScope>) -> Json<Me> {
     Json(Me {
         sub: me.sub,
         email: me.email,
@@ -30,12 +30,12 @@ pub(super) async fn me(Caller(me): Caller) -> Json<Me> {
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactListParams),
-    security(("bearer" = [])),
+    security(("bearer" = ["contacts:read"])),
     responses((status = 200, body = ContactPageOut), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn list_contacts(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::ContactsRead>,
     Params(p): Params<ContactListParams>,
 ) -> ApiResult<Json<ContactPageOut>> {
     let page = contacts::ops::list(
@@ -54,7 +54,7 @@ pub(super) async fn list_contacts(
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactIn,
-    security(("bearer" = [])),
+    security(("bearer" = ["contacts:write"])),
     responses((status = 201, body = ContactOut, headers(("ETag" = String), ("Location" = String))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
@@ -62,7 +62,7 @@ pub(super) async fn list_contacts(
         (status = 422, description = "Invalid contact: `errors` says what, per field", body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn create_contact(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::ContactsWrite>,
     Body(input): Body<ContactIn>,
 ) -> ApiResult<Response> {
     let contact = contacts::ops::save(
@@ -78,12 +78,12 @@ pub(super) async fn create_contact(
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
-    params(("id" = String, Path)), security(("bearer" = [])),
+    params(("id" = String, Path)), security(("bearer" = ["contacts:read"])),
     responses((status = 200, body = ContactOut, headers(("ETag" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn get_contact(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::ContactsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let contact = contacts::ops::get(&state.services, &me, &id).await?;
@@ -92,7 +92,7 @@ pub(super) async fn get_contact(
 
 #[utoipa::path(put, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactIn,
     params(("id" = String, Path), ("If-Match" = String, Header, description = "The version being replaced, e.g. \"3\"")),
-    security(("bearer" = [])),
+    security(("bearer" = ["contacts:write"])),
     responses((status = 200, body = ContactOut, headers(("ETag" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since that version", body = Problem, content_type = "application/problem+json"),
@@ -100,7 +100,7 @@ pub(super) async fn get_contact(
         (status = 428, description = "If-Match is required", body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn update_contact(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::ContactsWrite>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Body(input): Body<ContactIn>,
@@ -127,13 +127,13 @@ pub(super) async fn update_contact(
 
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "Delete only this version")),
-    security(("bearer" = [])),
+    security(("bearer" = ["contacts:write"])),
     responses((status = 204, description = "Deleted"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn delete_contact(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::ContactsWrite>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
@@ -148,11 +148,11 @@ pub(super) async fn delete_contact(
 }
 
 #[utoipa::path(get, path = "/api/v1/calls", tag = "calls", params(CallListParams),
-    security(("bearer" = [])),
+    security(("bearer" = ["calls:read"])),
     responses((status = 200, body = CallPageOut), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn list_calls(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::CallsRead>,
     Params(p): Params<CallListParams>,
 ) -> ApiResult<Json<CallPageOut>> {
     let page = calls::ops::list(
@@ -171,7 +171,7 @@ pub(super) async fn list_calls(
 }
 
 #[utoipa::path(post, path = "/api/v1/calls", tag = "calls", request_body = CallIn,
-    security(("bearer" = [])),
+    security(("bearer" = ["calls:write"])),
     responses((status = 201, description = "Placed; follow it with GET /api/v1/calls/{id}", body = CallOut, headers(("Location" = String))),
         (status = 403, description = "`CallsBlocked`: a velocity rule paused the caller's calls until an admin lifts the block", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`AppNotOpen`: no tab of the app is open to carry the audio; `CallInProgress`", body = Problem, content_type = "application/problem+json"),
@@ -180,7 +180,7 @@ pub(super) async fn list_calls(
         (status = 503, description = "`CallingUnavailable` on this server; `ServiceBusy`: every line in use (with `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn place_call(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::CallsWrite>,
     Body(input): Body<CallIn>,
 ) -> ApiResult<Response> {
     let ticket = calls::ops::start(
@@ -203,11 +203,11 @@ pub(super) async fn place_call(
 }
 
 #[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "calls", params(("id" = String, Path)),
-    security(("bearer" = [])),
+    security(("bearer" = ["calls:read"])),
     responses((status = 200, body = CallOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn get_call(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::CallsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CallOut>> {
     Ok(Json(
@@ -216,11 +216,11 @@ pub(super) async fn get_call(
 }
 
 #[utoipa::path(get, path = "/api/v1/recordings", tag = "recordings", params(PageParams),
-    security(("bearer" = [])),
+    security(("bearer" = ["recordings:read"])),
     responses((status = 200, body = RecordingPageOut), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn list_recordings(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::RecordingsRead>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Json<RecordingPageOut>> {
     let page = recordings::ops::list(
@@ -237,11 +237,11 @@ pub(super) async fn list_recordings(
 }
 
 #[utoipa::path(get, path = "/api/v1/recordings/{id}", tag = "recordings",
-    params(("id" = String, Path)), security(("bearer" = [])),
+    params(("id" = String, Path)), security(("bearer" = ["recordings:read"])),
     responses((status = 200, body = RecordingOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn get_recording(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::RecordingsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RecordingOut>> {
     Ok(Json(
@@ -252,11 +252,11 @@ pub(super) async fn get_recording(
 }
 
 #[utoipa::path(get, path = "/api/v1/recordings/{id}/playback", tag = "recordings",
-    params(("id" = String, Path)), security(("bearer" = [])),
+    params(("id" = String, Path)), security(("bearer" = ["recordings:read"])),
     responses((status = 200, body = PlaybackOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(super) async fn recording_playback(
     State(state): State<RestState>,
-    Caller(me): Caller,
+    Caller(me, _): Caller<needs::RecordingsRead>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PlaybackOut>> {
     let (url, expires_at) = recordings::ops::playback(&state.services, &me, &id).await?;

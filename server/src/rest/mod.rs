@@ -1,6 +1,7 @@
 //! The REST API for integrations, under `/api/v1`: the user's contacts, call log, recordings
-//! and themselves, with a Bearer access token (the same tokens the app's sign-in issues;
-//! Cognito access tokens on AWS). Cursor-paged lists, RFC 9457 problem details for every
+//! and themselves, with a Bearer token: a session's access token (the app's sign-in; Cognito
+//! access tokens on AWS) or an integration token made in Settings, limited to its scopes
+//! (`extract::Caller`). Cursor-paged lists, RFC 9457 problem details for every
 //! error, a body-size limit and a request rate per user, and an OpenAPI 3.1 document generated
 //! from this code at `/api/v1/openapi.json`.
 //!
@@ -22,7 +23,8 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use extract::problem;
-pub use extract::{Body, Caller, Params, ProblemResponse};
+pub(crate) use extract::{allow, bearer_principal, needs};
+pub use extract::{Body, Caller, Credential, Params, ProblemResponse};
 use handlers::*;
 
 /// Largest request body accepted (a contact is well under 4 KB).
@@ -90,9 +92,8 @@ impl utoipa::Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
                     .description(Some(
-                        "An access token: from the app's sign-in (local identity) or Amazon Cognito",
+                        "A session's access token (the app's sign-in, or Amazon Cognito), which may use every operation, or an integration token (`sp_pat_…`, made in Settings), which may use the operations its scopes allow: each operation names the scope it needs (403 `MissingScope` otherwise). The admin operations take an administrator's session token only (403 `SessionRequired` for an integration token).",
                     ))
                     .build(),
             ),

@@ -8,7 +8,27 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use tower::ServiceExt;
 
+use app::api::recordings::ops::audit_playback;
+
 use super::AppState;
+
+/// The owner of an integration token with `recordings:read` in `Authorization: Bearer`, or the
+/// answer refusing it (401 without a valid token, 403 without the scope).
+async fn integration_caller(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Principal, Response> {
+    let unauthorised = || (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    let token = super::bearer_token(headers)
+        .filter(|t| t.starts_with(app::domain::tokens::PREFIX))
+        .ok_or_else(unauthorised)?;
+    let (me, credential) = crate::rest::bearer_principal(&state.services, token)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    crate::rest::allow::<crate::rest::needs::RecordingsRead>(&credential)
+        .map_err(IntoResponse::into_response)?;
+    Ok(me)
+}
 
 #[derive(serde::Deserialize)]
 pub struct AudioQuery {
@@ -32,8 +52,14 @@ pub async fn recording_audio(
     Query(query): Query<AudioQuery>,
     request: Request,
 ) -> Response {
-    let Some(Extension(me)) = principal else {
-        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    let (me, via) = match principal {
+        Some(Extension(me)) => (me, "session"),
+        // An integration token with `recordings:read` (the REST API's playback hands out this
+        // address with "the same Authorization").
+        None => match integration_caller(&state, request.headers()).await {
+            Ok(me) => (me, "integration token"),
+            Err(response) => return response,
+        },
     };
     let not_found = || (StatusCode::NOT_FOUND, "no such recording").into_response();
     if !is_recording_id(&id) {
@@ -63,19 +89,23 @@ pub async fn recording_audio(
         .recordings
         .playback(&recording.key, now, download.then_some(filename.as_str()))
         .await;
-    if download {
-        let detail = format!("recording {} of call {}", recording.id, recording.call_id);
-        app::api::ports::write_audit(
-            services.store.as_ref(),
-            &me.sub,
-            now,
-            "recording_downloaded",
-            detail,
-        )
-        .await;
-    }
+    let action = if download {
+        "recording_downloaded"
+    } else {
+        "recording_played"
+    };
     match playback {
         Ok(Playback::File(path)) => {
+            // Each request for the audio is audited (an audio element's seeks are ranges of
+            // one playback, but a range can also fetch the whole file).
+            let range = request
+                .headers()
+                .get(header::RANGE)
+                .and_then(|v| v.to_str().ok())
+                .map(|r| format!(", {}", r.chars().take(40).collect::<String>()))
+                .unwrap_or_default();
+            let how = format!("served by this server{range}, {via}");
+            audit_playback(services, &me.sub, &recording, action, &how).await;
             let served = tower_http::services::ServeFile::new(path)
                 .oneshot(request)
                 .await;
@@ -95,12 +125,16 @@ pub async fn recording_audio(
             }
             response
         }
-        Ok(Playback::Url { url, .. }) => match HeaderValue::from_str(&url) {
-            Ok(location) => (
-                StatusCode::TEMPORARY_REDIRECT,
-                [(header::LOCATION, location)],
-            )
-                .into_response(),
+        Ok(Playback::Url { url, expires_at }) => match HeaderValue::from_str(&url) {
+            Ok(location) => {
+                let how = format!("presigned URL issued, expires {expires_at}, {via}");
+                audit_playback(services, &me.sub, &recording, action, &how).await;
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(header::LOCATION, location)],
+                )
+                    .into_response()
+            }
             Err(_) => (StatusCode::BAD_GATEWAY, "bad playback URL").into_response(),
         },
         Err(RecordingsError::NotFound) => {

@@ -24,9 +24,19 @@ pub struct Api {
     pub store: Arc<dyn Store>,
     pub identity: Arc<LocalIdentity>,
     pub recordings_dir: std::path::PathBuf,
+    pub services: Services,
 }
 
 pub async fn api_with_limits(burst: u32, per_second: u32) -> Api {
+    api_with(burst, per_second, None).await
+}
+
+/// An API on `recordings` (S3 in the moto suite), or on a fresh disk directory.
+pub async fn api_with(
+    burst: u32,
+    per_second: u32,
+    recordings: Option<Arc<dyn app::api::ports::Recordings>>,
+) -> Api {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().await.unwrap());
     let (key, _) = SigningKey::generate().unwrap();
     let identity = Arc::new(
@@ -53,15 +63,16 @@ pub async fn api_with_limits(burst: u32, per_second: u32) -> Api {
         numbers: Arc::new(server::numbers::Libphonenumber),
         clock: Arc::new(SystemClock),
         telephony: hub,
-        recordings: Arc::new(DiskRecordings::open(&dir).unwrap()),
+        recordings: recordings.unwrap_or_else(|| Arc::new(DiskRecordings::open(&dir).unwrap())),
         spend_policy: app::domain::spend::SpendPolicy::default(),
         secure_cookies: false,
     };
     Api {
         router: Router::new().nest(
             "/api/v1",
-            server::rest::router_with_limits(services, burst, per_second),
+            server::rest::router_with_limits(services.clone(), burst, per_second),
         ),
+        services,
         store,
         identity,
         recordings_dir: dir,
