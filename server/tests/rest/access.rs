@@ -139,6 +139,19 @@ async fn the_openapi_document_describes_every_route() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    // Each operation names the integration-token scope it needs.
+    for (path, method, scope) in [
+        ("/api/v1/contacts", "get", "contacts:read"),
+        ("/api/v1/contacts", "post", "contacts:write"),
+        ("/api/v1/calls", "post", "calls:write"),
+        ("/api/v1/recordings/{id}/playback", "get", "recordings:read"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["security"],
+            json!([{ "bearer": [scope] }]),
+            "{method} {path}"
+        );
+    }
     for schema in [
         "ContactIn",
         "ContactOut",

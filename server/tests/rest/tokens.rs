@@ -254,7 +254,7 @@ async fn a_user_holds_at_most_the_limit() {
 #[tokio::test]
 #[ignore]
 async fn token_cost() {
-    let api = api().await;
+    let api = crate::common::api_with_limits(1_000_000, 1_000_000).await;
     let (access, _, _) = user(&api, "agent@example.com").await;
     let me = principal(&api, &access).await;
     let pat = token(&api, &me, &[Scope::ContactsRead]).await;
