@@ -43,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/0006_contact_search.sql"),
     ),
     (8, include_str!("../../../migrations/0008_spend_limits.sql")),
+    (
+        11,
+        include_str!("../../../migrations/0011_server_leases.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
