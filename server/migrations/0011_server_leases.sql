@@ -8,3 +8,16 @@ CREATE TABLE servers (
     -- Milliseconds since the epoch: the server's calls are its own until then.
     lease_until INTEGER NOT NULL
 );
+
+-- Click-to-dial through whichever server holds the user's live channel: the server that took
+-- the REST request writes it here; the one with the user's app open takes it (a conditional
+-- update of taken_by) and writes the outcome the first one waits for.
+CREATE TABLE dials (
+    id         TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    request    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    taken_by   TEXT,
+    outcome    TEXT
+);
+CREATE INDEX dials_pending ON dials(created_at) WHERE taken_by IS NULL;

@@ -13,7 +13,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::ports::{Clock, OpenCalls, Recordings, Store, StoreError};
+use app::api::live::CallTicket;
+use app::api::ports::{
+    CallOrigin, Clock, DialRequest, OpenCalls, Principal, Recordings, Services, Store, StoreError,
+};
+use app::api::ApiError;
+use app::domain::numbers::Country;
 
 use crate::config::ClusterConfig;
 use crate::recordings::{self, RecoveryScope};
@@ -113,5 +118,155 @@ impl Cluster {
                 }
             }
         });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Click-to-dial through the store: the REST request may reach any server, the call must run on
+// the one that holds the user's live channel (its gateway answers that browser's offer).
+
+/// How long the server that took a REST click-to-dial waits for a server with the user's app
+/// open to take it up; then the answer is `AppNotOpen`, as on one server.
+pub const DIAL_TAKE_WAIT: Duration = Duration::from_secs(3);
+/// How long it then waits for the taker's outcome (admission and the call's start).
+pub const DIAL_OUTCOME_WAIT: Duration = Duration::from_secs(15);
+/// How often servers look for requests to take, and the waiter for its outcome.
+pub const DIAL_POLL: Duration = Duration::from_millis(150);
+
+/// What the waiter hands the taker.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RelayedDial {
+    number: String,
+    default_country: Option<Country>,
+}
+
+type DialOutcome = Result<CallTicket, ApiError>;
+
+/// Whether a REST click-to-dial of `owner`'s must go through the store: their app is not open
+/// here, and another server is running (it may hold their live channel).
+pub async fn holder_elsewhere(services: &Services, owner: &str) -> bool {
+    if services.telephony.has_live_connection(owner) {
+        return false;
+    }
+    let me = services.telephony.server_id();
+    match services.store.live_servers(services.clock.now_ms()).await {
+        Ok(live) => live.iter().any(|s| Some(s) != me.as_ref()),
+        Err(e) => {
+            tracing::warn!(error = %e, "servers not read: click-to-dial tried here only");
+            false
+        }
+    }
+}
+
+/// Places a REST click-to-dial on the server that holds `me`'s live channel: writes the
+/// request, waits for a server to take it, and returns what placing it gave there.
+pub async fn relay_dial(
+    services: &Services,
+    me: &Principal,
+    number: &str,
+    default_country: Option<Country>,
+) -> DialOutcome {
+    let now = services.clock.now_ms();
+    let request = serde_json::to_string(&RelayedDial {
+        number: number.to_string(),
+        default_country,
+    })
+    .map_err(|e| ApiError::Request(e.to_string()))?;
+    let id = DialRequest::new_id(now);
+    services
+        .store
+        .put_dial(&DialRequest {
+            id: id.clone(),
+            owner: me.sub.clone(),
+            request,
+            created_at: now,
+            taken_by: None,
+            outcome: None,
+        })
+        .await?;
+    let started = tokio::time::Instant::now();
+    let mut taken = false;
+    loop {
+        tokio::time::sleep(DIAL_POLL).await;
+        let dial = services.store.get_dial(&id).await?;
+        if let Some(outcome) = dial.as_ref().and_then(|d| d.outcome.as_deref()) {
+            return serde_json::from_str::<DialOutcome>(outcome)
+                .unwrap_or_else(|e| Err(ApiError::Request(format!("relayed dial: {e}"))));
+        }
+        taken |= dial.as_ref().is_some_and(|d| d.taken_by.is_some());
+        if !taken && started.elapsed() >= DIAL_TAKE_WAIT {
+            // No server has the app open: take it back so no one places it late.
+            if services.store.take_dial(&id, "nobody").await? {
+                return Err(ApiError::AppNotOpen);
+            }
+            taken = true;
+        }
+        if started.elapsed() >= DIAL_TAKE_WAIT + DIAL_OUTCOME_WAIT {
+            tracing::error!(dial = %id, "a relayed click-to-dial was taken but never answered");
+            return Err(ApiError::Unavailable);
+        }
+    }
+}
+
+/// Every [`DIAL_POLL`], takes the click-to-dial requests of users whose app is open here and
+/// places them as the REST API would have on this server.
+pub fn spawn_dial_taker(services: Services, server_id: String) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(DIAL_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let since = services
+                .clock
+                .now_ms()
+                .saturating_sub(DIAL_TAKE_WAIT.as_millis() as u64);
+            let pending = match services.store.pending_dials(since).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "pending click-to-dial requests not read");
+                    continue;
+                }
+            };
+            for dial in pending {
+                if !services.telephony.has_live_connection(&dial.owner) {
+                    continue;
+                }
+                match services.store.take_dial(&dial.id, &server_id).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "click-to-dial request not taken");
+                        continue;
+                    }
+                }
+                let services = services.clone();
+                tokio::spawn(async move { place_relayed(&services, dial).await });
+            }
+        }
+    });
+}
+
+async fn place_relayed(services: &Services, dial: DialRequest) {
+    let outcome: DialOutcome = match serde_json::from_str::<RelayedDial>(&dial.request) {
+        Ok(request) => {
+            let me = Principal {
+                sub: dial.owner.clone(),
+                email: String::new(),
+                groups: Vec::new(),
+            };
+            app::api::calls::ops::start(
+                services,
+                &me,
+                &request.number,
+                request.default_country,
+                CallOrigin::Api,
+            )
+            .await
+        }
+        Err(e) => Err(ApiError::Request(format!("relayed dial: {e}"))),
+    };
+    let text = serde_json::to_string(&outcome).unwrap_or_else(|_| "null".into());
+    if let Err(e) = services.store.finish_dial(&dial.id, &text).await {
+        tracing::error!(dial = %dial.id, error = %e, "a relayed click-to-dial's outcome not written");
     }
 }

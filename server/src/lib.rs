@@ -535,6 +535,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .as_deref(),
     ));
     let services = built.services;
+    if let Some(server_id) = services.telephony.server_id() {
+        // REST click-to-dials taken by other servers for the users whose app is open here.
+        cluster::spawn_dial_taker(services.clone(), server_id);
+    }
     let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
     let state = web::AppState {
         leptos_options,

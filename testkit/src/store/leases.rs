@@ -135,3 +135,53 @@ pub async fn calls_of_ended_leases_are_closed_once(store: &dyn Store) {
         other => panic!("a slot freed twice: {other:?}"),
     }
 }
+
+pub async fn dial_requests_are_taken_once(store: &dyn Store) {
+    use app::api::ports::DialRequest;
+    let request = |at: u64, owner: &str| DialRequest {
+        id: DialRequest::new_id(at),
+        owner: owner.into(),
+        request: r#"{"number":"+6560000001"}"#.into(),
+        created_at: at,
+        taken_by: None,
+        outcome: None,
+    };
+    let old = request(NOW - 10 * S, "sub-a");
+    let first = request(NOW, "sub-a");
+    let second = request(NOW + 1, "sub-b");
+    for d in [&second, &old, &first] {
+        store.put_dial(d).await.unwrap();
+    }
+    assert!(
+        DialRequest::new_id(NOW) < DialRequest::new_id(NOW + 1),
+        "ids sort by time"
+    );
+    let pending = store.pending_dials(NOW - 5 * S).await.unwrap();
+    let ids: Vec<&str> = pending.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [first.id.as_str(), second.id.as_str()],
+        "oldest first, none older"
+    );
+    assert_eq!(pending[0], first);
+
+    // Four servers race to take it: one does.
+    let id = first.id.as_str();
+    let takes = join_all((0..4).map(|i| {
+        let taker = format!("srv-{i}");
+        async move { store.take_dial(id, &taker).await.unwrap() }
+    }))
+    .await;
+    assert_eq!(takes.iter().filter(|t| **t).count(), 1, "{takes:?}");
+    let pending = store.pending_dials(NOW - 5 * S).await.unwrap();
+    assert_eq!(pending.len(), 1, "a taken request is no longer pending");
+    store
+        .finish_dial(&first.id, r#"{"Ok":{"call_id":"c1"}}"#)
+        .await
+        .unwrap();
+    let done = store.get_dial(&first.id).await.unwrap().unwrap();
+    assert!(done.taken_by.is_some_and(|t| t.starts_with("srv-")));
+    assert_eq!(done.outcome.as_deref(), Some(r#"{"Ok":{"call_id":"c1"}}"#));
+    assert_eq!(store.get_dial("no-such-dial").await.unwrap(), None);
+    assert!(store.finish_dial("no-such-dial", "{}").await.is_err());
+}

@@ -22,7 +22,9 @@ pub use contacts::{
     contacts_by_numbers_as_one_by_one, contacts_crud_and_ownership, contacts_search_and_pages,
     contacts_search_follows_changes,
 };
-pub use leases::{calls_of_ended_leases_are_closed_once, leases_renew_and_expire};
+pub use leases::{
+    calls_of_ended_leases_are_closed_once, dial_requests_are_taken_once, leases_renew_and_expire,
+};
 pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
 pub use spend::{
@@ -53,6 +55,7 @@ macro_rules! store_conformance_tests {
             spend_blocks_persist_until_lifted,
             leases_renew_and_expire,
             calls_of_ended_leases_are_closed_once,
+            dial_requests_are_taken_once,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

@@ -212,6 +212,42 @@ pub enum OpenCalls<'a> {
     OfExpiredServers,
 }
 
+/// A click-to-dial request on its way to the server that holds the user's live channel
+/// (`docs/architecture.md`, "Several servers"). `request` and `outcome` are JSON the store
+/// keeps as it is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialRequest {
+    /// Sorts by time: [`DialRequest::new_id`].
+    pub id: String,
+    pub owner: String,
+    pub request: String,
+    pub created_at: u64,
+    /// The server that took it up (or the waiter, once it gave up).
+    pub taken_by: Option<String>,
+    pub outcome: Option<String>,
+}
+
+impl DialRequest {
+    /// An id that sorts by `created_at` (zero-padded) and is unique (a UUID after it).
+    pub fn new_id(created_at: u64) -> String {
+        format!("{created_at:020}-{}", uuid::Uuid::new_v4().simple())
+    }
+}
+
+/// Click-to-dial requests between servers: written by the server that took the REST request,
+/// taken by the one with the user's app open (a conditional write: one taker), answered.
+#[async_trait]
+pub trait DialStore: Send + Sync {
+    async fn put_dial(&self, request: &DialRequest) -> Result<(), StoreError>;
+    /// Requests made after `since` that no one took, oldest first.
+    async fn pending_dials(&self, since: u64) -> Result<Vec<DialRequest>, StoreError>;
+    /// Takes the request for `taker`: `false` if it was taken already.
+    async fn take_dial(&self, id: &str, taker: &str) -> Result<bool, StoreError>;
+    /// Writes the outcome of a taken request.
+    async fn finish_dial(&self, id: &str, outcome: &str) -> Result<(), StoreError>;
+    async fn get_dial(&self, id: &str) -> Result<Option<DialRequest>, StoreError>;
+}
+
 /// Recording metadata (written by the recorder; the audio is in [`super::Recordings`]).
 #[async_trait]
 pub trait RecordingMetadataStore: Send + Sync {
@@ -316,6 +352,7 @@ pub trait Store:
     + AccountStore
     + ContactStore
     + CallStore
+    + DialStore
     + SpendStore
     + RecordingMetadataStore
     + PreferenceStore
@@ -328,6 +365,7 @@ impl<T> Store for T where
         + AccountStore
         + ContactStore
         + CallStore
+        + DialStore
         + SpendStore
         + RecordingMetadataStore
         + PreferenceStore

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod calls;
 mod contacts;
+mod dials;
 mod preferences;
 mod recordings;
 mod spend;
