@@ -154,7 +154,9 @@ async fn call_through_front(
     front: &Front,
     user: &User,
     ws: &mut LiveSocket,
+    holder: usize,
 ) -> (String, BrowserPeer) {
+    let asked = Instant::now();
     let (status, placed) = rest(
         front.port,
         "POST",
@@ -164,6 +166,17 @@ async fn call_through_front(
     )
     .await;
     assert_eq!(status, 201, "{placed}");
+    // The figure in docs/bench.md ("Several servers").
+    let through = front.last();
+    eprintln!(
+        "click-to-dial answered in {:?} ({})",
+        asked.elapsed(),
+        if through == holder {
+            "on the server with the app"
+        } else {
+            "relayed through the store"
+        }
+    );
     let call_id = placed["id"].as_str().unwrap().to_string();
     let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
     let offer = json!({"type": "offer", "call_id": call_id, "sdp": peer.offer});
@@ -278,7 +291,7 @@ async fn a_killed_server_has_its_calls_closed_by_another_and_the_limit_holds_acr
     let mut calls = Vec::new();
     for (server, user) in users.iter().take(3).enumerate() {
         let mut ws = app_on(&front, user, server).await;
-        let (call_id, peer) = call_through_front(&front, user, &mut ws).await;
+        let (call_id, peer) = call_through_front(&front, user, &mut ws, server).await;
         apps.push(ws);
         calls.push((call_id, peer));
     }
@@ -333,7 +346,7 @@ async fn a_killed_server_has_its_calls_closed_by_another_and_the_limit_holds_acr
     }
 
     // Its slot was freed once: the fourth call now fits, and a fifth does not.
-    let (fourth, _fourth_peer) = call_through_front(&front, &users[3], &mut fourth_app).await;
+    let (fourth, _fourth_peer) = call_through_front(&front, &users[3], &mut fourth_app, 1).await;
     let _fifth_app = app_on(&front, &users[4], 2).await;
     let (status, refused) = rest(
         front.port,
