@@ -332,6 +332,7 @@ async fn a_killed_server_has_its_calls_closed_by_another_and_the_limit_holds_acr
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let waited = killed_at.elapsed();
+    eprintln!("the dead server's call closed {waited:?} after the kill");
     assert!(
         waited < LEASE + Duration::from_secs(3),
         "closed within the lease and a sweep: {waited:?}"
