@@ -140,7 +140,7 @@ impl CallStore for DynamoStore {
         let q = Query::on(None, "PK = :pk").value(":pk", SERVERS_PK);
         self.collect(&q, usize::MAX, |item| {
             let a = Attrs::of(item, "server");
-            Ok((a.n("lease_until")? > now).then(|| a.s("id")).transpose()?)
+            (a.n("lease_until")? > now).then(|| a.s("id")).transpose()
         })
         .await
     }
