@@ -1,4 +1,4 @@
-//! Several servers on one DynamoDB (moto): three real server processes behind a round-robin
+//! Several servers on one DynamoDB (moto), and on one SQLite file: three real server processes behind a round-robin
 //! TCP front (a tiny proxy here), each holding one user's live channel (a str0m peer plays the
 //! browser). Calls are placed through the front with the REST click-to-dial, so most land on a
 //! server other than the one with the user's app open and go through the store to it. One
@@ -33,6 +33,8 @@ const PASSWORD: &str = "Corr3ct-horse!";
 const LEASE: Duration = Duration::from_secs(3);
 /// The global concurrent-call limit across the three servers.
 const GLOBAL_CAP: usize = 3;
+/// One scenario at a time: the timings hold on a 2-core machine, and the media ports are free.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A round-robin front: each connection goes to the next server that accepts it. Records the
 /// server each connection went to.
@@ -234,23 +236,45 @@ fn share_key(from: &Path, to: &Path) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_server_has_its_calls_closed_by_another_and_the_limit_holds_across_servers() {
+async fn on_dynamodb_a_killed_servers_calls_are_closed_by_another_and_the_limit_holds() {
     let moto = moto::moto();
     let table = format!("cluster-{}", uuid::Uuid::new_v4().simple());
     server::store::DynamoStore::with_client(moto::dynamodb_client(&moto.endpoint), &table)
         .create_table()
         .await
         .unwrap();
+    let store = [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("SOFTPHONE_STORE", "dynamodb"),
+        ("SOFTPHONE_DYNAMODB_TABLE", table.as_str()),
+    ];
+    let dirs: Vec<PathBuf> = (0..3).map(|i| temp_dir(&format!("s{i}"))).collect();
+    three_servers_one_killed(&store, dirs).await;
+}
 
+/// The same on one SQLite file: three processes on one data folder (the file, the signing key
+/// and the recordings' spool shared), each with its own server id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_one_sqlite_file_a_killed_servers_calls_are_closed_by_another_and_the_limit_holds() {
+    let dir = temp_dir("sqlite");
+    three_servers_one_killed(&[], vec![dir; 3]).await;
+}
+
+/// Three servers with `store` (each in its folder of `dirs`) behind the front; see the top.
+async fn three_servers_one_killed(store: &[(&str, &str)], dirs: Vec<PathBuf>) {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let front = front(ports.clone()).await;
     let public_url = format!("http://127.0.0.1:{}", front.port);
     let lease = LEASE.as_secs().to_string();
     let cap = GLOBAL_CAP.to_string();
-    let dirs: Vec<PathBuf> = (0..3).map(|i| temp_dir(&format!("s{i}"))).collect();
     let mut servers: Vec<Option<Server>> = Vec::new();
     for (i, (dir, port)) in dirs.iter().zip(&ports).enumerate() {
-        if i > 0 {
+        if i > 0 && dir != &dirs[0] {
             share_key(&dirs[0], dir);
         }
         let id = format!("server-{i}");
@@ -260,20 +284,16 @@ async fn a_killed_server_has_its_calls_closed_by_another_and_the_limit_holds_acr
                 dir,
                 *port,
                 &[
-                    ("AWS_ENDPOINT_URL", &moto.endpoint),
-                    ("AWS_ACCESS_KEY_ID", "test"),
-                    ("AWS_SECRET_ACCESS_KEY", "test"),
-                    ("AWS_REGION", "us-east-1"),
-                    ("AWS_EC2_METADATA_DISABLED", "true"),
-                    ("SOFTPHONE_STORE", "dynamodb"),
-                    ("SOFTPHONE_DYNAMODB_TABLE", &table),
-                    ("SOFTPHONE_PUBLIC_URL", &public_url),
+                    ("SOFTPHONE_PUBLIC_URL", public_url.as_str()),
                     ("SOFTPHONE_SERVER_ID", &id),
                     ("SOFTPHONE_SERVER_LEASE_SECS", &lease),
                     ("SOFTPHONE_LIMIT_CONCURRENT_CALLS", &cap),
                     ("SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS", "100"),
                     ("SOFTPHONE_MEDIA_PORTS", &media),
-                ],
+                ]
+                .into_iter()
+                .chain(store.iter().copied())
+                .collect::<Vec<_>>(),
             )
             .await,
         ));
