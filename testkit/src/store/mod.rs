@@ -23,7 +23,8 @@ pub use contacts::{
     contacts_search_follows_changes,
 };
 pub use leases::{
-    calls_of_ended_leases_are_closed_once, dial_requests_are_taken_once, leases_renew_and_expire,
+    calls_of_ended_leases_are_closed_once, concurrent_sweeps_close_each_call_once,
+    dial_requests_are_taken_once, leases_renew_and_expire,
 };
 pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
