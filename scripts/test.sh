@@ -39,6 +39,9 @@ read -r SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID < <(
 export SOFTPHONE_E2E_POOL_ID SOFTPHONE_E2E_CLIENT_ID SOFTPHONE_E2E_TABLE=softphone-e2e
 
 step "Native tests $(elapsed)"
+# With moto up: the AWS suites and the multi-server test (server/tests/several_servers.rs: three
+# servers on one moto table, then on one SQLite file, behind a round-robin front, one killed
+# mid-call; about 40 s).
 cargo test --locked -p app -p server -p telephony -p sma -p chime-standin
 
 # Coverage-guided fuzzing of what users, browsers and the trunk send (docs/testing.md, "Fuzzing").

@@ -216,6 +216,7 @@ fn call(i: usize, rng: &mut Rng, now: u64, known: &[String]) -> CallRecord {
         sip_cause: None,
         recording_id: None,
         provider_call_id: None,
+        server: None,
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod calls;
 pub mod chime;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod identity;
 pub mod limits;
@@ -140,6 +141,7 @@ pub async fn start_recordings(
     config: &RecordingsConfig,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    server_id: &str,
 ) -> Result<(Arc<dyn Recordings>, Arc<recordings::Recorder>), StartError> {
     let recordings = open_recordings(config).await?;
     let spoken = match &config.notice_file {
@@ -160,7 +162,8 @@ pub async fn start_recordings(
         }
         None => None,
     };
-    let recovered = recordings::recover(store.as_ref(), recordings.as_ref(), clock.now_ms())
+    let scope = recordings::RecoveryScope::Start { server: server_id };
+    let recovered = recordings::recover(store.as_ref(), recordings.as_ref(), clock.now_ms(), scope)
         .await
         .map_err(|e| StartError::Recordings(format!("recovery: {e}")))?;
     if recovered != recordings::Recovery::default() {
@@ -324,17 +327,32 @@ pub async fn build_services(
     let (identity, local_identity) = open_identity(config, store.clone(), clock.clone()).await?;
     let (recordings, hub, telephony, chime_events_secret) = match role {
         Role::Server => {
-            // Calls a stopped server left open can never end now: close them before taking
-            // new ones.
-            let closed = store.close_open_calls(clock.now_ms()).await?;
+            // Calls this server's last run left open can never end now: close them before
+            // taking new ones (another server's are closed once its lease ends).
+            let server_id =
+                cluster::server_id(&config.cluster, &config.data_dir).map_err(|source| {
+                    StartError::DataDir {
+                        path: config.data_dir.display().to_string(),
+                        source,
+                    }
+                })?;
+            let lease = Arc::new(cluster::Cluster {
+                server_id: server_id.clone(),
+                lease: config.cluster.lease,
+                store: store.clone(),
+                clock: clock.clone(),
+            });
+            let closed = lease.start().await?;
             if closed > 0 {
                 tracing::warn!(
                     calls = closed,
                     "closed calls left open by the last run as interrupted"
                 );
             }
+            tracing::info!(server = %server_id, lease_secs = config.cluster.lease.as_secs(), "server lease taken");
             let (recordings, recorder) =
-                start_recordings(&config.recordings, store.clone(), clock.clone()).await?;
+                start_recordings(&config.recordings, store.clone(), clock.clone(), &server_id)
+                    .await?;
             let (provider, runtime, secret, recorder) = match config.telephony.kind {
                 TelephonyKind::Gateway => {
                     let runtime = start_telephony(&config.telephony).await?;
@@ -386,6 +404,8 @@ pub async fn build_services(
                 config.ice_servers(),
                 recorder,
             ));
+            hub.set_server_id(server_id);
+            lease.spawn(Some(recordings.clone()));
             (recordings, hub, runtime, secret)
         }
         Role::Lambda => {
@@ -515,6 +535,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .as_deref(),
     ));
     let services = built.services;
+    if let Some(server_id) = services.telephony.server_id() {
+        // REST click-to-dials taken by other servers for the users whose app is open here.
+        cluster::spawn_dial_taker(services.clone(), server_id);
+    }
     let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
     let state = web::AppState {
         leptos_options,

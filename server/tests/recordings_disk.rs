@@ -15,6 +15,11 @@ use app::domain::recordings::{Recording, RecordingState};
 use server::recordings::{self, DiskRecordings, Recovery};
 use telephony::recording::RecordedAudio;
 
+/// Recovery as a server that just started (it carries none of these calls).
+const START: server::recordings::RecoveryScope = server::recordings::RecoveryScope::Start {
+    server: "test-server",
+};
+
 fn temp_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("softphone-rec-{}", uuid::Uuid::new_v4()))
 }
@@ -62,7 +67,7 @@ async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
     // A spool file nobody knows.
     std::fs::write(disk.spool_dir().join("stray.wav"), b"RIFF....").unwrap();
 
-    let done = recordings::recover(store.as_ref(), disk.as_ref(), 99_000)
+    let done = recordings::recover(store.as_ref(), disk.as_ref(), 99_000, START)
         .await
         .unwrap();
     assert_eq!(
@@ -115,7 +120,7 @@ async fn recovery_finalises_partial_recordings_and_leaves_no_orphans() {
     // Nothing left in the spool, and a second recovery has nothing to do.
     assert_eq!(std::fs::read_dir(disk.spool_dir()).unwrap().count(), 0);
     assert_eq!(
-        recordings::recover(store.as_ref(), disk.as_ref(), 99_000)
+        recordings::recover(store.as_ref(), disk.as_ref(), 99_000, START)
             .await
             .unwrap(),
         Recovery::default()
@@ -224,7 +229,7 @@ async fn recovery_keeps_a_delivered_file_and_drops_a_recording_still_unnamed() {
         .await
         .unwrap();
 
-    let done = recordings::recover(store.as_ref(), disk.as_ref(), 99_000)
+    let done = recordings::recover(store.as_ref(), disk.as_ref(), 99_000, START)
         .await
         .unwrap();
     assert_eq!((done.interrupted, done.lost), (1, 1), "{done:?}");

@@ -19,6 +19,11 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use server::recordings;
 use server::recordings::s3::{Encryption, S3Recordings, S3Settings, MIN_PART};
 
+/// Recovery as a server that just started (it carries none of these calls).
+const START: server::recordings::RecoveryScope = server::recordings::RecoveryScope::Start {
+    server: "test-server",
+};
+
 async fn store_for(moto: &moto::Moto, prefix: &str) -> (S3Recordings, String) {
     let client = moto::s3_client(&moto.endpoint);
     let bucket = format!("softphone-test-{}", uuid::Uuid::new_v4());
@@ -187,7 +192,7 @@ async fn a_recording_cut_off_mid_upload_is_recovered_into_the_bucket() {
     );
     recorder::crash_after(started, 100, 300, -300).await;
 
-    let done = recordings::recover(store.as_ref(), s3.as_ref(), 5_000)
+    let done = recordings::recover(store.as_ref(), s3.as_ref(), 5_000, START)
         .await
         .unwrap();
     assert_eq!(done.interrupted, 1);

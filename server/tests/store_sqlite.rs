@@ -55,6 +55,11 @@ async fn spend_caps_hold_under_concurrent_admissions() {
 }
 
 #[tokio::test]
+async fn concurrent_sweeps_close_each_call_once() {
+    testkit::store::concurrent_sweeps_close_each_call_once(&*fresh_file().await).await;
+}
+
+#[tokio::test]
 async fn a_file_is_in_wal_mode_and_keeps_its_data_across_reopen() {
     let dir = fresh_dir();
     let path = dir.join("softphone.sqlite3");

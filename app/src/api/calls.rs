@@ -123,11 +123,15 @@ pub mod ops {
             return Err(ApiError::AppNotOpen);
         }
         let now = services.clock.now_ms();
-        let record = CallRecord::outbound(
-            uuid::Uuid::new_v4().to_string(),
-            number.e164().to_string(),
-            now,
-        );
+        let record = CallRecord {
+            // The call is this server's: if it dies, another closes it (its lease runs out).
+            server: services.telephony.server_id(),
+            ..CallRecord::outbound(
+                uuid::Uuid::new_v4().to_string(),
+                number.e164().to_string(),
+                now,
+            )
+        };
         // Only the local identity knows when an account was made (unknown: not a new one).
         let created_at = match services.store.user_by_sub(&me.sub).await {
             Ok(user) => user.map(|u| u.created_at),

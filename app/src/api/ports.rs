@@ -252,6 +252,11 @@ pub trait Telephony: Send + Sync {
     /// Whether `owner` has the app open (a live channel), to take up a call placed from
     /// elsewhere (the REST API): the call's audio is in the app.
     fn has_live_connection(&self, owner: &str) -> bool;
+    /// The id of this server process, written on the calls it carries (none: calls are not
+    /// carried here).
+    fn server_id(&self) -> Option<String> {
+        None
+    }
     /// Takes over a call whose record was just written (state: dialing). The browser's offer
     /// follows on the live channel; without one the call ends as failed. `origin` says which
     /// browser offers: the tab that dialled, or (placed through the REST API) any of the

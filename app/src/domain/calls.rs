@@ -90,6 +90,11 @@ pub struct CallRecord {
     /// SIP media application call's `TransactionId`); none for the media gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_call_id: Option<String>,
+    /// The id of the server process that carries the call (its media and session); none for
+    /// calls written before servers had ids. A server whose lease in the store runs out has its
+    /// open calls closed by another (docs/architecture.md, "Several servers").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 impl CallRecord {
@@ -108,6 +113,7 @@ impl CallRecord {
             sip_cause: None,
             recording_id: None,
             provider_call_id: None,
+            server: None,
         }
     }
 
@@ -198,6 +204,7 @@ mod tests {
             sip_cause: None,
             recording_id: None,
             provider_call_id: None,
+            server: None,
         }
     }
 

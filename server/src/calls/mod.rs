@@ -70,6 +70,8 @@ pub(crate) struct HubInner {
     ice_servers: IceServers,
     users: Mutex<HashMap<String, UserChannel>>,
     next_connection: AtomicU64,
+    /// This server's id, written on the calls it carries (`crate::cluster`).
+    server_id: std::sync::OnceLock<String>,
 }
 
 struct UserChannel {
@@ -124,8 +126,14 @@ impl CallHub {
                 ice_servers: ice_servers.into(),
                 users: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
+                server_id: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Names this server on the calls it carries from now on (set once, at start).
+    pub fn set_server_id(&self, id: String) {
+        let _ = self.inner.server_id.set(id);
     }
 
     /// A new live connection of `owner`: its id, its event stream and its first message.
@@ -401,6 +409,10 @@ impl Telephony for CallHub {
             .lock_users()
             .get(owner)
             .is_some_and(|u| u.connections > 0)
+    }
+
+    fn server_id(&self) -> Option<String> {
+        self.inner.server_id.get().cloned()
     }
 
     async fn begin(

@@ -7,6 +7,7 @@ mod accounts;
 mod aws;
 mod chime;
 mod cli;
+mod cluster;
 mod environment;
 mod limits;
 mod secret;
@@ -25,6 +26,7 @@ pub use cli::{
     parse, Cli, CliError, Command, Invocation, LimitsCommand, LimitsSetArgs, ProvisionArgs,
     UsersCommand,
 };
+pub use cluster::ClusterConfig;
 pub use environment::Environment;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
@@ -110,6 +112,8 @@ pub struct Config {
     pub spend_policy: app::domain::spend::SpendPolicy,
     /// The proxies whose forwarding headers are believed (`SOFTPHONE_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// This server's id and lease among the servers on the store (`SOFTPHONE_SERVER_*`).
+    pub cluster: ClusterConfig,
 }
 
 impl Config {
@@ -178,6 +182,8 @@ pub struct Settings {
     limits: limits::LimitArgs,
     #[command(flatten)]
     web: web::WebArgs,
+    #[command(flatten)]
+    cluster: cluster::ClusterArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -216,6 +222,7 @@ impl Settings {
             turn: self.turn.resolve()?,
             spend_policy: self.limits.resolve(),
             trusted_proxies: self.web.resolve(),
+            cluster: self.cluster.resolve(),
             data_dir: self.data_dir,
         })
     }

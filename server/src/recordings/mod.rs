@@ -417,87 +417,66 @@ pub struct Recovery {
     pub orphans: u64,
 }
 
-/// At start-up, before any call: every recording the last run left open is finalised from its
-/// spool file and marked interrupted; half-done deletions are finished; spool files nobody
-/// owns are removed. Afterwards every file has metadata and every metadata a file.
+/// Which recordings in progress a recovery pass takes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryScope<'a> {
+    /// At this server's start, before any call: the recordings its last run left (it kept its
+    /// id) and those of calls of no server; then half-done deletions and orphaned spool files.
+    Start { server: &'a str },
+    /// While servers run (the lease sweep): the recordings of calls whose server's lease ended.
+    /// Their audio is in that server's spool: recovered if the spool is here (a shared data
+    /// folder) or the audio reached the store, else the recording is dropped with a
+    /// `recording_lost` audit entry (its call is closed as interrupted; docs/recording.md).
+    Abandoned { server: &'a str },
+}
+
+/// Every recording the scope names is finalised from its spool file and marked interrupted
+/// (or, with no audio anywhere, dropped with an audit entry); at start-up half-done deletions are finished and spool files nobody owns are
+/// removed. Afterwards every file has metadata.
 pub async fn recover(
     store: &dyn Store,
     recordings: &dyn Recordings,
     now: u64,
+    scope: RecoveryScope<'_>,
 ) -> Result<Recovery, RecordError> {
     let mut done = Recovery::default();
+    let live = store.live_servers(now).await?;
+    // Spool files of recordings other servers are writing now (a shared data folder).
+    let mut theirs = Vec::new();
     loop {
         let open = store
-            .recordings_in_state(RecordingState::Recording, 100)
+            .recordings_in_state(RecordingState::Recording, 1000)
             .await?;
-        if open.is_empty() {
+        let mut handled = 0;
+        for (owner, r) in open {
+            let server = match store.get_call(&owner, &r.call_id).await? {
+                Some(call) => call.server,
+                None => None,
+            };
+            let take = match (scope, server.as_deref()) {
+                (RecoveryScope::Start { .. }, None) => true,
+                (RecoveryScope::Start { server: me }, Some(s)) => {
+                    s == me || !live.iter().any(|l| l == s)
+                }
+                (RecoveryScope::Abandoned { .. }, None) => false,
+                (RecoveryScope::Abandoned { server: me }, Some(s)) => {
+                    s != me && !live.iter().any(|l| l == s)
+                }
+            };
+            if !take {
+                theirs.push(spool_path(recordings, &r.id));
+                continue;
+            }
+            handled += 1;
+            recover_one(store, recordings, &owner, r, now, &mut done).await?;
+        }
+        if handled == 0 {
             break;
         }
-        for (owner, r) in open {
-            let spool = spool_path(recordings, &r.id);
-            if let Some(upload_id) = &r.upload_id {
-                // Whatever parts went up are superseded by the whole file.
-                if let Err(e) = recordings.abort(&r.key, upload_id).await {
-                    tracing::warn!(recording = %r.id, error = %e, "stale upload not aborted");
-                }
-            }
-            let recovered = match tokio::fs::try_exists(&spool).await {
-                Ok(true) => {
-                    let p = spool.clone();
-                    tokio::task::spawn_blocking(move || wav::recover(&p))
-                        .await
-                        .ok()
-                        .and_then(Result::ok)
-                }
-                _ => None,
-            };
-            if recovered.is_some() {
-                let id = r.id.clone();
-                finalise(
-                    store,
-                    recordings,
-                    &owner,
-                    r,
-                    &spool,
-                    RecordingState::Interrupted,
-                    now,
-                )
-                .await?;
-                tracing::warn!(recording = %id, "recording interrupted by the last stop: kept up to the stop");
-                done.interrupted += 1;
-            } else if recordings.size(&r.key).await?.is_some() {
-                // Stored, but the stop came before the metadata said so.
-                let mut r = r;
-                let bytes = recordings.fetch(&r.key).await?;
-                let summary = summarize_from(&bytes[..], bytes.len() as u64)?;
-                r.bytes = bytes.len() as u64;
-                r.sha256 = Some(summary.sha256);
-                r.waveform = summary.waveform;
-                r.duration_ms = duration_of(summary.audio_bytes);
-                r.ended_at = Some(r.started_at + r.duration_ms);
-                r.state = RecordingState::Interrupted;
-                r.upload_id = None;
-                store.update_recording(&owner, &r).await?;
-                done.interrupted += 1;
-            } else {
-                // Nothing was ever written (or the file was not a recording): no metadata
-                // without audio.
-                let _ = tokio::fs::remove_file(&spool).await;
-                store.delete_recording(&owner, &r.id).await?;
-                write_audit(
-                    store,
-                    &owner,
-                    now,
-                    "recording_lost",
-                    format!(
-                        "recording {} of call {}: no audio survived the stop",
-                        r.id, r.call_id
-                    ),
-                )
-                .await;
-                done.lost += 1;
-            }
-        }
+        theirs.clear();
+    }
+    if matches!(scope, RecoveryScope::Abandoned { .. }) {
+        return Ok(done);
     }
     loop {
         let half_deleted = store
@@ -515,12 +494,91 @@ pub async fn recover(
     // Spool files whose recording is not being written: nothing refers to them.
     if let Ok(mut dir) = tokio::fs::read_dir(recordings.spool_dir()).await {
         while let Ok(Some(entry)) = dir.next_entry().await {
+            if theirs.contains(&entry.path()) {
+                continue;
+            }
             tracing::warn!(file = %entry.path().display(), "spool file without a recording removed");
             let _ = tokio::fs::remove_file(entry.path()).await;
             done.orphans += 1;
         }
     }
     Ok(done)
+}
+
+/// Recovers one recording its writer left: from the spool file, from the store, or, when its
+/// server's spool is elsewhere, closed as interrupted without audio.
+async fn recover_one(
+    store: &dyn Store,
+    recordings: &dyn Recordings,
+    owner: &str,
+    r: Recording,
+    now: u64,
+    done: &mut Recovery,
+) -> Result<(), RecordError> {
+    let spool = spool_path(recordings, &r.id);
+    if let Some(upload_id) = &r.upload_id {
+        // Whatever parts went up are superseded by the whole file.
+        if let Err(e) = recordings.abort(&r.key, upload_id).await {
+            tracing::warn!(recording = %r.id, error = %e, "stale upload not aborted");
+        }
+    }
+    let recovered = match tokio::fs::try_exists(&spool).await {
+        Ok(true) => {
+            let p = spool.clone();
+            tokio::task::spawn_blocking(move || wav::recover(&p))
+                .await
+                .ok()
+                .and_then(Result::ok)
+        }
+        _ => None,
+    };
+    if recovered.is_some() {
+        let id = r.id.clone();
+        finalise(
+            store,
+            recordings,
+            owner,
+            r,
+            &spool,
+            RecordingState::Interrupted,
+            now,
+        )
+        .await?;
+        tracing::warn!(recording = %id, "recording interrupted by the last stop: kept up to the stop");
+        done.interrupted += 1;
+    } else if recordings.size(&r.key).await?.is_some() {
+        // Stored, but the stop came before the metadata said so.
+        let mut r = r;
+        let bytes = recordings.fetch(&r.key).await?;
+        let summary = summarize_from(&bytes[..], bytes.len() as u64)?;
+        r.bytes = bytes.len() as u64;
+        r.sha256 = Some(summary.sha256);
+        r.waveform = summary.waveform;
+        r.duration_ms = duration_of(summary.audio_bytes);
+        r.ended_at = Some(r.started_at + r.duration_ms);
+        r.state = RecordingState::Interrupted;
+        r.upload_id = None;
+        store.update_recording(owner, &r).await?;
+        done.interrupted += 1;
+    } else {
+        // Nothing was ever written, or it was written on a server that is gone (its spool):
+        // no metadata without audio.
+        let _ = tokio::fs::remove_file(&spool).await;
+        store.delete_recording(owner, &r.id).await?;
+        write_audit(
+            store,
+            owner,
+            now,
+            "recording_lost",
+            format!(
+                "recording {} of call {}: no audio survived the stop",
+                r.id, r.call_id
+            ),
+        )
+        .await;
+        done.lost += 1;
+    }
+    Ok(())
 }
 
 pub use app::api::recordings::ssr::{delete, DeleteError};

@@ -183,14 +183,21 @@ pub(super) async fn place_call(
     Caller(me, _): Caller<needs::CallsWrite>,
     Body(input): Body<CallIn>,
 ) -> ApiResult<Response> {
-    let ticket = calls::ops::start(
-        &state.services,
-        &me,
-        &input.number,
-        input.default_country.map(Into::into),
-        app::api::ports::CallOrigin::Api,
-    )
-    .await?;
+    let country = input.default_country.map(Into::into);
+    let ticket = match crate::cluster::holder_elsewhere(&state.services, &me.sub).await {
+        // The user's app is open on another server: the call runs there.
+        true => crate::cluster::relay_dial(&state.services, &me, &input.number, country).await?,
+        false => {
+            calls::ops::start(
+                &state.services,
+                &me,
+                &input.number,
+                country,
+                app::api::ports::CallOrigin::Api,
+            )
+            .await?
+        }
+    };
     let call: CallOut = calls::ops::get(&state.services, &me, &ticket.call_id)
         .await?
         .into();

@@ -1,6 +1,6 @@
 //! The call log: filters, search, pages, and updates as a call goes on.
 
-use app::api::ports::{CallQuery, Store, StoreError};
+use app::api::ports::{CallQuery, OpenCalls, Store, StoreError};
 use app::domain::calls::{CallFilter, CallRecord, EndReason};
 
 use super::fixtures::{call, contact, ALICE, BOB};
@@ -156,15 +156,27 @@ pub async fn calls_log(store: &dyn Store) {
         ["b1"]
     );
 
-    // After a restart every call still open is closed as interrupted, for every owner, and
-    // closed calls are left alone.
+    // At a server's start the calls of no server (written before servers had ids) are closed
+    // as interrupted, for every owner, and closed calls are left alone.
     let mut open_a = call("o1", "+6591234506", 80_000, true, None);
     open_a.ended_at = None;
     let open_b = call("o2", "+6591234507", 81_000, false, None);
     store.insert_call(ALICE, &open_a).await.unwrap();
     store.insert_call(BOB, &open_b).await.unwrap();
-    assert_eq!(store.close_open_calls(90_000).await.unwrap(), 2);
-    assert_eq!(store.close_open_calls(91_000).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .close_open_calls(OpenCalls::OfServer("server-1"), 90_000)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .close_open_calls(OpenCalls::OfServer("server-1"), 91_000)
+            .await
+            .unwrap(),
+        0
+    );
     let closed = store.get_call(ALICE, "o1").await.unwrap().unwrap();
     assert_eq!(closed.ended_at, Some(90_000));
     assert_eq!(closed.end_reason, Some(EndReason::Interrupted));

@@ -47,6 +47,7 @@ pub(super) fn call(
         sip_cause: None,
         recording_id: None,
         provider_call_id: None,
+        server: None,
     }
 }
 

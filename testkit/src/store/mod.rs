@@ -10,6 +10,7 @@ mod audit;
 mod calls;
 mod contacts;
 mod fixtures;
+mod leases;
 mod preferences;
 mod recordings;
 mod spend;
@@ -21,6 +22,10 @@ pub use calls::calls_log;
 pub use contacts::{
     contacts_by_numbers_as_one_by_one, contacts_crud_and_ownership, contacts_search_and_pages,
     contacts_search_follows_changes,
+};
+pub use leases::{
+    calls_of_ended_leases_are_closed_once, concurrent_sweeps_close_each_call_once,
+    dial_requests_are_taken_once, leases_renew_and_expire,
 };
 pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
@@ -52,6 +57,9 @@ macro_rules! store_conformance_tests {
             spend_slots_are_released_and_rates_hold,
             spend_blocks_persist_until_lifted,
             tokens_are_capped_found_by_hash_and_revoked,
+            leases_renew_and_expire,
+            calls_of_ended_leases_are_closed_once,
+            dial_requests_are_taken_once,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

@@ -124,7 +124,16 @@ pub async fn spend_slots_are_released_and_rates_hold(store: &dyn Store) {
         .await
         .unwrap();
     // The start-up sweep frees the slots of the calls it closes.
-    assert_eq!(store.close_open_calls(NOW + 3 * S).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .close_open_calls(
+                app::api::ports::OpenCalls::OfServer("server-1"),
+                NOW + 3 * S
+            )
+            .await
+            .unwrap(),
+        1
+    );
     let a2 = open("a2", "+6561110003", NOW + 4 * S);
     store
         .admit_call(ALICE, &a2, &one_line, None, NOW + 4 * S)

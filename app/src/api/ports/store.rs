@@ -5,7 +5,7 @@
 //! same conformance suite (`testkit/src/store/`, described in `docs/testing.md`).
 //!
 //! Owner-scoped throughout: `owner` is always the caller's `sub`; no method reads or writes
-//! across owners except the start-up and retention sweeps, which say so. Shaped for DynamoDB
+//! across owners except the start-up, lease and retention sweeps, which say so. Shaped for DynamoDB
 //! too: keys are (owner, id), lists are cursor-paged, writes are conditional.
 
 use std::collections::HashMap;
@@ -181,9 +181,16 @@ pub trait CallStore: Send + Sync {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError>;
     async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError>;
-    /// At start-up, before any call can be placed: closes every call left open by a stopped
-    /// server (all owners) as interrupted at `now`. Returns how many.
-    async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError>;
+    /// Closes as interrupted at `now` the open calls (all owners) `which` names, each with its
+    /// spend slot. A call is closed once however many servers sweep at the same time (a
+    /// conditional write), so its slot is never released twice. Returns how many this call
+    /// closed.
+    async fn close_open_calls(&self, which: OpenCalls<'_>, now: u64) -> Result<u64, StoreError>;
+    /// Writes `server`'s lease: its calls are its own until `lease_until` (ms), renewed well
+    /// before then while it runs.
+    async fn renew_lease(&self, server: &str, lease_until: u64) -> Result<(), StoreError>;
+    /// The servers whose lease ends after `now`.
+    async fn live_servers(&self, now: u64) -> Result<Vec<String>, StoreError>;
     /// Newest first.
     async fn list_calls(
         &self,
@@ -192,6 +199,53 @@ pub trait CallStore: Send + Sync {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<CallRecord>, StoreError>;
+}
+
+/// Which open calls [`CallStore::close_open_calls`] closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenCalls<'a> {
+    /// At a server's start, before it takes calls: those its last run left (it kept its id),
+    /// and those of no server (written before servers had ids).
+    OfServer(&'a str),
+    /// Those of servers whose lease ended (or that have none): the periodic sweep every server
+    /// runs, so a server that died has its calls closed by another.
+    OfExpiredServers,
+}
+
+/// A click-to-dial request on its way to the server that holds the user's live channel
+/// (`docs/architecture.md`, "Several servers"). `request` and `outcome` are JSON the store
+/// keeps as it is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialRequest {
+    /// Sorts by time: [`DialRequest::new_id`].
+    pub id: String,
+    pub owner: String,
+    pub request: String,
+    pub created_at: u64,
+    /// The server that took it up (or the waiter, once it gave up).
+    pub taken_by: Option<String>,
+    pub outcome: Option<String>,
+}
+
+impl DialRequest {
+    /// An id that sorts by `created_at` (zero-padded) and is unique (a UUID after it).
+    pub fn new_id(created_at: u64) -> String {
+        format!("{created_at:020}-{}", uuid::Uuid::new_v4().simple())
+    }
+}
+
+/// Click-to-dial requests between servers: written by the server that took the REST request,
+/// taken by the one with the user's app open (a conditional write: one taker), answered.
+#[async_trait]
+pub trait DialStore: Send + Sync {
+    async fn put_dial(&self, request: &DialRequest) -> Result<(), StoreError>;
+    /// Requests made after `since` that no one took, oldest first.
+    async fn pending_dials(&self, since: u64) -> Result<Vec<DialRequest>, StoreError>;
+    /// Takes the request for `taker`: `false` if it was taken already.
+    async fn take_dial(&self, id: &str, taker: &str) -> Result<bool, StoreError>;
+    /// Writes the outcome of a taken request.
+    async fn finish_dial(&self, id: &str, outcome: &str) -> Result<(), StoreError>;
+    async fn get_dial(&self, id: &str) -> Result<Option<DialRequest>, StoreError>;
 }
 
 /// Recording metadata (written by the recorder; the audio is in [`super::Recordings`]).
@@ -337,6 +391,7 @@ pub trait Store:
     + AccountStore
     + ContactStore
     + CallStore
+    + DialStore
     + SpendStore
     + RecordingMetadataStore
     + PreferenceStore
@@ -350,6 +405,7 @@ impl<T> Store for T where
         + AccountStore
         + ContactStore
         + CallStore
+        + DialStore
         + SpendStore
         + RecordingMetadataStore
         + PreferenceStore

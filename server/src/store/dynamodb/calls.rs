@@ -1,7 +1,8 @@
 //! Call records: in the owner's partition, listed newest first through GSI2; calls still open
-//! are also in the sparse GSI3 for the start-up sweep.
+//! are also in the sparse GSI3 for the sweeps (a server's start, expired leases); the servers'
+//! leases are items of one small partition.
 
-use app::api::ports::{CallQuery, CallStore, Page, StoreError};
+use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
 use app::domain::calls::{CallRecord, EndReason};
 use async_trait::async_trait;
 
@@ -11,6 +12,13 @@ use super::item::{
 use super::{padded, user_pk, DynamoStore, Query};
 use crate::store::cursor;
 use crate::store::search::Search;
+
+/// The partition of the servers' leases (few items: one per server process that ran lately).
+const SERVERS_PK: &str = "SERVERS";
+
+fn server_sk(id: &str) -> String {
+    format!("SERVER#{id}")
+}
 
 pub(super) fn call_sk(id: &str) -> String {
     format!("CALL#{id}")
@@ -62,16 +70,28 @@ impl CallStore for DynamoStore {
         self.read(owner, call_sk(id), call_from).await
     }
 
-    async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError> {
+    async fn close_open_calls(&self, which: OpenCalls<'_>, now: u64) -> Result<u64, StoreError> {
+        let live = match which {
+            OpenCalls::OfServer(_) => Vec::new(),
+            OpenCalls::OfExpiredServers => self.live_servers(now).await?,
+        };
+        let closes = |server: Option<&str>| match (which, server) {
+            (_, None) => true,
+            (OpenCalls::OfServer(me), Some(s)) => s == me,
+            (OpenCalls::OfExpiredServers, Some(s)) => !live.iter().any(|l| l == s),
+        };
         let q = Query::on(Some("GSI3"), "GSI3PK = :pk").value(":pk", "OPENCALL");
         let open = self
             .collect(&q, usize::MAX, |item| {
                 let a = Attrs::of(item, "call");
-                Ok(Some((a.s("owner")?, a.s("id")?)))
+                let server = a.opt_s("server")?;
+                Ok(closes(server.as_deref()).then_some((a.s("owner")?, a.s("id")?)))
             })
             .await?;
         let mut closed = 0;
         for (owner, id) in open {
+            // The close is the one conditional write two sweeping servers race on: only its
+            // winner frees the slot (itself conditional on the slot being held).
             match self
                 .client
                 .update_item()
@@ -88,7 +108,7 @@ impl CallStore for DynamoStore {
                 .expression_attribute_values(":now", n(now))
                 .expression_attribute_values(":reason", s(EndReason::Interrupted.as_str()))
                 .expression_attribute_values(":by", s("system"))
-                .expression_attribute_values(":cause", s("server restarted"))
+                .expression_attribute_values(":cause", s("server stopped"))
                 .send()
                 .await
             {
@@ -96,11 +116,33 @@ impl CallStore for DynamoStore {
                     self.release(&owner, &id).await?;
                     closed += 1;
                 }
-                Err(e) if is_condition_failure(&e) => {} // ended meanwhile
+                Err(e) if is_condition_failure(&e) => {} // ended meanwhile, or by another server
                 Err(e) => return Err(sdk_error("UpdateItem", e)),
             }
         }
         Ok(closed)
+    }
+
+    async fn renew_lease(&self, server: &str, lease_until: u64) -> Result<(), StoreError> {
+        let item = ItemBuilder::new(SERVERS_PK, server_sk(server), "server")
+            .s("id", server)
+            .n("lease_until", lease_until)
+            // A server gone for good leaves no item behind.
+            .n(
+                super::TTL_ATTRIBUTE,
+                lease_until / 1000 + super::PURGE_AFTER_S,
+            )
+            .build();
+        self.put(item).await
+    }
+
+    async fn live_servers(&self, now: u64) -> Result<Vec<String>, StoreError> {
+        let q = Query::on(None, "PK = :pk").value(":pk", SERVERS_PK);
+        self.collect(&q, usize::MAX, |item| {
+            let a = Attrs::of(item, "server");
+            (a.n("lease_until")? > now).then(|| a.s("id")).transpose()
+        })
+        .await
     }
 
     async fn list_calls(
@@ -162,6 +204,7 @@ mod tests {
             sip_cause: None,
             recording_id: None,
             provider_call_id: None,
+            server: None,
         };
         let item = call_item("o", &call).unwrap();
         let mut names: Vec<&str> = item.keys().map(String::as_str).collect();

@@ -13,6 +13,7 @@ mod accounts;
 mod audit;
 mod calls;
 mod contacts;
+mod dials;
 mod item;
 mod preferences;
 mod recordings;

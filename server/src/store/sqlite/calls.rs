@@ -1,6 +1,6 @@
 //! Call records; a search also matches the names of the owner's contacts.
 
-use app::api::ports::{CallQuery, CallStore, Page, StoreError};
+use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
 use app::domain::calls::{CallFilter, CallRecord, Direction, EndReason};
 use async_trait::async_trait;
 use rusqlite::types::Value;
@@ -31,6 +31,7 @@ fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
         sip_cause: row.get("sip_cause")?,
         recording_id: row.get("recording_id")?,
         provider_call_id: row.get("provider_call_id")?,
+        server: row.get("server_id")?,
     })
 }
 
@@ -62,12 +63,13 @@ pub(super) fn insert_call_row(
     owner: &str,
     call: &CallRecord,
 ) -> Result<(), StoreError> {
-    let keys: [&dyn ToSql; 5] = [
+    let keys: [&dyn ToSql; 6] = [
         &owner,
         &call.id,
         &direction_str(call.direction),
         &call.e164,
         &call.started_at,
+        &call.server,
     ];
     let changing = changing_columns(call);
     let values = keys
@@ -75,8 +77,8 @@ pub(super) fn insert_call_row(
         .chain(changing.iter().map(|b| b.as_ref() as &dyn ToSql));
     insert(
         tx,
-        "INSERT INTO calls (owner, id, direction, e164, started_at, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO calls (owner, id, direction, e164, started_at, server_id, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params_from_iter(values),
     )
 }
@@ -111,16 +113,53 @@ impl CallStore for SqliteStore {
         .await
     }
 
-    async fn close_open_calls(&self, now: u64) -> Result<u64, StoreError> {
+    async fn close_open_calls(&self, which: OpenCalls<'_>, now: u64) -> Result<u64, StoreError> {
+        // One statement in one write transaction: a call two servers sweep at once is closed
+        // by the first; its spend slot is freed with it (open calls are those not ended).
+        const CLOSE: &str =
+            "UPDATE calls SET ended_at = ?1, end_reason = 'interrupted', hangup_by = 'system',
+                 sip_cause = COALESCE(sip_cause, 'server stopped')
+             WHERE ended_at IS NULL AND ";
+        let (filter, server) = match which {
+            OpenCalls::OfServer(server) => ("(server_id IS NULL OR server_id = ?2)", Some(server)),
+            OpenCalls::OfExpiredServers => (
+                "(server_id IS NULL OR server_id NOT IN (SELECT id FROM servers WHERE lease_until > ?1))",
+                None,
+            ),
+        };
+        let (sql, server) = (format!("{CLOSE}{filter}"), server.map(str::to_owned));
+        self.write(move |tx| {
+            match &server {
+                Some(server) => execute(tx, &sql, rusqlite::params![now, server]),
+                None => execute(tx, &sql, [now]),
+            }
+            .map(|n| n as u64)
+        })
+        .await
+    }
+
+    async fn renew_lease(&self, server: &str, lease_until: u64) -> Result<(), StoreError> {
+        let server = server.to_owned();
         self.write(move |tx| {
             execute(
                 tx,
-                "UPDATE calls SET ended_at = ?, end_reason = 'interrupted', hangup_by = 'system',
-                     sip_cause = COALESCE(sip_cause, 'server restarted')
-                 WHERE ended_at IS NULL",
-                [now],
+                "INSERT INTO servers (id, lease_until) VALUES (?1, ?2)
+                 ON CONFLICT(id) DO UPDATE SET lease_until = excluded.lease_until",
+                rusqlite::params![server, lease_until],
             )
-            .map(|n| n as u64)
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn live_servers(&self, now: u64) -> Result<Vec<String>, StoreError> {
+        self.read(move |c| {
+            all_rows(
+                c,
+                "SELECT id FROM servers WHERE lease_until > ? ORDER BY id",
+                [now],
+                |r| r.get(0),
+            )
         })
         .await
     }

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod calls;
 mod contacts;
+mod dials;
 mod preferences;
 mod recordings;
 mod spend;
@@ -47,6 +48,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         10,
         include_str!("../../../migrations/0010_integration_tokens.sql"),
+    ),
+    (
+        11,
+        include_str!("../../../migrations/0011_server_leases.sql"),
     ),
 ];
 

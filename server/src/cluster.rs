@@ -1,0 +1,272 @@
+//! Several servers on one store (`docs/architecture.md`, "Several servers"): this process's
+//! server id, its lease on the calls it carries, and the sweep every server runs so that the
+//! calls and recordings of a server that died are closed by another.
+//!
+//! Each call record names the server that carries it. A server renews its lease (a row or item
+//! with `lease_until`) every third of the lease time; at its start it closes only the calls its
+//! own last run left (it keeps its id in the data folder), and every sweep closes, as
+//! interrupted, the open calls of servers whose lease ended. The close is a conditional write
+//! (SQLite: one `UPDATE … WHERE ended_at IS NULL`; DynamoDB: `attribute_not_exists(ended_at)`),
+//! so when several servers sweep at once each call is closed, and its spend slot freed, once.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::live::CallTicket;
+use app::api::ports::{
+    CallOrigin, Clock, DialRequest, OpenCalls, Principal, Recordings, Services, Store, StoreError,
+};
+use app::api::ApiError;
+use app::domain::numbers::Country;
+
+use crate::config::ClusterConfig;
+use crate::recordings::{self, RecoveryScope};
+
+/// The file in the data folder that keeps a server's id across restarts.
+const ID_FILE: &str = "server-id";
+
+/// This server's id: `SOFTPHONE_SERVER_ID`, else the one kept in the data folder (made at the
+/// first start), so a server that restarts on its folder closes its own calls at once.
+pub fn server_id(config: &ClusterConfig, data_dir: &Path) -> std::io::Result<String> {
+    if let Some(id) = &config.server_id {
+        return Ok(id.clone());
+    }
+    let path = data_dir.join(ID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
+        Ok(_) | Err(_) => {
+            let id = format!("srv-{}", uuid::Uuid::new_v4().simple());
+            std::fs::write(&path, &id)?;
+            Ok(id)
+        }
+    }
+}
+
+/// This server's lease and sweeps.
+pub struct Cluster {
+    pub server_id: String,
+    pub lease: Duration,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Cluster {
+    /// How often the lease is renewed and the sweep runs: a third of the lease, so two renewals
+    /// may fail before the lease ends.
+    pub fn every(&self) -> Duration {
+        self.lease / 3
+    }
+
+    pub async fn renew(&self) -> Result<(), StoreError> {
+        let until = self.clock.now_ms() + self.lease.as_millis() as u64;
+        self.store.renew_lease(&self.server_id, until).await
+    }
+
+    /// At start, before taking calls: closes what this server's last run left and takes its
+    /// lease. Returns how many calls it closed.
+    pub async fn start(&self) -> Result<u64, StoreError> {
+        let closed = self
+            .store
+            .close_open_calls(OpenCalls::OfServer(&self.server_id), self.clock.now_ms())
+            .await?;
+        self.renew().await?;
+        Ok(closed)
+    }
+
+    /// One sweep: the calls, then the recordings, of servers whose lease ended.
+    pub async fn sweep(&self, recordings: Option<&dyn Recordings>) -> Result<u64, StoreError> {
+        let now = self.clock.now_ms();
+        let closed = self
+            .store
+            .close_open_calls(OpenCalls::OfExpiredServers, now)
+            .await?;
+        if closed > 0 {
+            tracing::warn!(
+                calls = closed,
+                "closed the calls of a server whose lease ended as interrupted"
+            );
+        }
+        if let Some(recordings) = recordings {
+            let scope = RecoveryScope::Abandoned {
+                server: &self.server_id,
+            };
+            match recordings::recover(self.store.as_ref(), recordings, now, scope).await {
+                Ok(done) if done != recordings::Recovery::default() => {
+                    tracing::warn!(recovered = ?done, "recordings of a server whose lease ended recovered");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "recordings of ended leases not recovered"),
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Renews the lease and sweeps every [`Self::every`] for as long as the server runs.
+    pub fn spawn(self: Arc<Self>, recordings: Option<Arc<dyn Recordings>>) {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(self.every());
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.renew().await {
+                    tracing::error!(error = %e, "server lease not renewed; retried");
+                }
+                if let Err(e) = self.sweep(recordings.as_deref()).await {
+                    tracing::error!(error = %e, "sweep of ended leases failed; retried");
+                }
+            }
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Click-to-dial through the store: the REST request may reach any server, the call must run on
+// the one that holds the user's live channel (its gateway answers that browser's offer).
+
+/// How long the server that took a REST click-to-dial waits for a server with the user's app
+/// open to take it up; then the answer is `AppNotOpen`, as on one server.
+pub const DIAL_TAKE_WAIT: Duration = Duration::from_secs(3);
+/// How long it then waits for the taker's outcome (admission and the call's start).
+pub const DIAL_OUTCOME_WAIT: Duration = Duration::from_secs(15);
+/// How often servers look for requests to take, and the waiter for its outcome.
+pub const DIAL_POLL: Duration = Duration::from_millis(150);
+
+/// What the waiter hands the taker.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RelayedDial {
+    number: String,
+    default_country: Option<Country>,
+}
+
+type DialOutcome = Result<CallTicket, ApiError>;
+
+/// Whether a REST click-to-dial of `owner`'s must go through the store: their app is not open
+/// here, and another server is running (it may hold their live channel).
+pub async fn holder_elsewhere(services: &Services, owner: &str) -> bool {
+    if services.telephony.has_live_connection(owner) {
+        return false;
+    }
+    let me = services.telephony.server_id();
+    match services.store.live_servers(services.clock.now_ms()).await {
+        Ok(live) => live.iter().any(|s| Some(s) != me.as_ref()),
+        Err(e) => {
+            tracing::warn!(error = %e, "servers not read: click-to-dial tried here only");
+            false
+        }
+    }
+}
+
+/// Places a REST click-to-dial on the server that holds `me`'s live channel: writes the
+/// request, waits for a server to take it, and returns what placing it gave there.
+pub async fn relay_dial(
+    services: &Services,
+    me: &Principal,
+    number: &str,
+    default_country: Option<Country>,
+) -> DialOutcome {
+    let now = services.clock.now_ms();
+    let request = serde_json::to_string(&RelayedDial {
+        number: number.to_string(),
+        default_country,
+    })
+    .map_err(|e| ApiError::Request(e.to_string()))?;
+    let id = DialRequest::new_id(now);
+    services
+        .store
+        .put_dial(&DialRequest {
+            id: id.clone(),
+            owner: me.sub.clone(),
+            request,
+            created_at: now,
+            taken_by: None,
+            outcome: None,
+        })
+        .await?;
+    let started = tokio::time::Instant::now();
+    let mut taken = false;
+    loop {
+        tokio::time::sleep(DIAL_POLL).await;
+        let dial = services.store.get_dial(&id).await?;
+        if let Some(outcome) = dial.as_ref().and_then(|d| d.outcome.as_deref()) {
+            return serde_json::from_str::<DialOutcome>(outcome)
+                .unwrap_or_else(|e| Err(ApiError::Request(format!("relayed dial: {e}"))));
+        }
+        taken |= dial.as_ref().is_some_and(|d| d.taken_by.is_some());
+        if !taken && started.elapsed() >= DIAL_TAKE_WAIT {
+            // No server has the app open: take it back so no one places it late.
+            if services.store.take_dial(&id, "nobody").await? {
+                return Err(ApiError::AppNotOpen);
+            }
+            taken = true;
+        }
+        if started.elapsed() >= DIAL_TAKE_WAIT + DIAL_OUTCOME_WAIT {
+            tracing::error!(dial = %id, "a relayed click-to-dial was taken but never answered");
+            return Err(ApiError::Unavailable);
+        }
+    }
+}
+
+/// Every [`DIAL_POLL`], takes the click-to-dial requests of users whose app is open here and
+/// places them as the REST API would have on this server.
+pub fn spawn_dial_taker(services: Services, server_id: String) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(DIAL_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let since = services
+                .clock
+                .now_ms()
+                .saturating_sub(DIAL_TAKE_WAIT.as_millis() as u64);
+            let pending = match services.store.pending_dials(since).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "pending click-to-dial requests not read");
+                    continue;
+                }
+            };
+            for dial in pending {
+                if !services.telephony.has_live_connection(&dial.owner) {
+                    continue;
+                }
+                match services.store.take_dial(&dial.id, &server_id).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "click-to-dial request not taken");
+                        continue;
+                    }
+                }
+                let services = services.clone();
+                tokio::spawn(async move { place_relayed(&services, dial).await });
+            }
+        }
+    });
+}
+
+async fn place_relayed(services: &Services, dial: DialRequest) {
+    let outcome: DialOutcome = match serde_json::from_str::<RelayedDial>(&dial.request) {
+        Ok(request) => {
+            let me = Principal {
+                sub: dial.owner.clone(),
+                email: String::new(),
+                groups: Vec::new(),
+            };
+            app::api::calls::ops::start(
+                services,
+                &me,
+                &request.number,
+                request.default_country,
+                CallOrigin::Api,
+            )
+            .await
+        }
+        Err(e) => Err(ApiError::Request(format!("relayed dial: {e}"))),
+    };
+    let text = serde_json::to_string(&outcome).unwrap_or_else(|_| "null".into());
+    if let Err(e) = services.store.finish_dial(&dial.id, &text).await {
+        tracing::error!(dial = %dial.id, error = %e, "a relayed click-to-dial's outcome not written");
+    }
+}

@@ -1,0 +1,88 @@
+//! Click-to-dial requests between servers on one database file: taken by a conditional
+//! `UPDATE … WHERE taken_by IS NULL`, so one server takes each.
+
+use app::api::ports::{DialRequest, DialStore, StoreError};
+use async_trait::async_trait;
+use rusqlite::{params, Row};
+
+use super::{all_rows, execute, insert, optional_row, SqliteStore};
+
+/// Answered requests are kept this long (ms), then removed as new ones come.
+const KEEP_MS: u64 = 10 * 60 * 1000;
+
+fn dial_from_row(row: &Row<'_>) -> rusqlite::Result<DialRequest> {
+    Ok(DialRequest {
+        id: row.get("id")?,
+        owner: row.get("owner")?,
+        request: row.get("request")?,
+        created_at: row.get("created_at")?,
+        taken_by: row.get("taken_by")?,
+        outcome: row.get("outcome")?,
+    })
+}
+
+#[async_trait]
+impl DialStore for SqliteStore {
+    async fn put_dial(&self, d: &DialRequest) -> Result<(), StoreError> {
+        let d = d.clone();
+        self.write(move |tx| {
+            execute(
+                tx,
+                "DELETE FROM dials WHERE created_at < ?",
+                [d.created_at.saturating_sub(KEEP_MS)],
+            )?;
+            insert(
+                tx,
+                "INSERT INTO dials (id, owner, request, created_at, taken_by, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+                params![d.id, d.owner, d.request, d.created_at, d.taken_by, d.outcome],
+            )
+        })
+        .await
+    }
+
+    async fn pending_dials(&self, since: u64) -> Result<Vec<DialRequest>, StoreError> {
+        self.read(move |c| {
+            all_rows(
+                c,
+                "SELECT * FROM dials WHERE taken_by IS NULL AND created_at > ? ORDER BY created_at, id",
+                [since],
+                dial_from_row,
+            )
+        })
+        .await
+    }
+
+    async fn take_dial(&self, id: &str, taker: &str) -> Result<bool, StoreError> {
+        let (id, taker) = (id.to_owned(), taker.to_owned());
+        self.write(move |tx| {
+            execute(
+                tx,
+                "UPDATE dials SET taken_by = ? WHERE id = ? AND taken_by IS NULL",
+                params![taker, id],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn finish_dial(&self, id: &str, outcome: &str) -> Result<(), StoreError> {
+        let (id, outcome) = (id.to_owned(), outcome.to_owned());
+        self.write(move |tx| {
+            match execute(
+                tx,
+                "UPDATE dials SET outcome = ? WHERE id = ?",
+                params![outcome, id],
+            )? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
+
+    async fn get_dial(&self, id: &str) -> Result<Option<DialRequest>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| optional_row(c, "SELECT * FROM dials WHERE id = ?", [id], dial_from_row))
+            .await
+    }
+}
