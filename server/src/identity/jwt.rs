@@ -1,15 +1,14 @@
 //! Cognito-shaped tokens: the claims, minting (local provider) and verification against a JWKS
-//! (local or Cognito's), refreshed when a token names an unknown key.
+//! (local or Cognito's), refreshed when a token names an unknown key (see `jwks.rs`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use super::jwks::{KeyCache, RefreshPolicy};
 use app::api::ports::AuthError;
 use async_trait::async_trait;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tokio::sync::RwLock;
 
 /// Claims of an access token, as Cognito issues them.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -70,38 +69,30 @@ pub fn sign<C: Serialize>(claims: &C, key: &super::SigningKey) -> Result<String,
 pub struct TokenVerifier {
     issuer: String,
     client_id: String,
-    source: Arc<dyn JwksSource>,
-    keys: RwLock<(JwkSet, Option<std::time::Instant>)>,
+    keys: KeyCache,
 }
-
-/// A JWKS is fetched again for an unknown `kid` at most this often (stops key-id spraying).
-const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(30);
 
 impl TokenVerifier {
     pub fn new(issuer: String, client_id: String, source: Arc<dyn JwksSource>) -> Self {
+        Self::with_policy(issuer, client_id, source, RefreshPolicy::default())
+    }
+
+    pub fn with_policy(
+        issuer: String,
+        client_id: String,
+        source: Arc<dyn JwksSource>,
+        policy: RefreshPolicy,
+    ) -> Self {
         TokenVerifier {
             issuer,
             client_id,
-            source,
-            keys: RwLock::new((JwkSet { keys: Vec::new() }, None)),
+            keys: KeyCache::new(source, policy),
         }
     }
 
     async fn key_for(&self, kid: &str) -> Result<DecodingKey, AuthError> {
-        if let Some(jwk) = self.keys.read().await.0.find(kid) {
-            return DecodingKey::from_jwk(jwk)
-                .map_err(|e| AuthError::InvalidToken(format!("bad key: {e}")));
-        }
-        let mut keys = self.keys.write().await;
-        let due = keys
-            .1
-            .is_none_or(|at| at.elapsed() >= REFRESH_AT_MOST_EVERY);
-        if due {
-            keys.0 = self.source.fetch().await?;
-            keys.1 = Some(std::time::Instant::now());
-        }
+        let keys = self.keys.keys_for(kid).await?;
         let jwk = keys
-            .0
             .find(kid)
             .ok_or_else(|| AuthError::InvalidToken("unknown signing key".into()))?;
         DecodingKey::from_jwk(jwk).map_err(|e| AuthError::InvalidToken(format!("bad key: {e}")))

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod local;
 
 pub use cognito::{CognitoIdentity, CognitoSettings};
+pub use jwks::RefreshPolicy;
 pub use jwt::{JwksSource, TokenVerifier};
 pub use keys::SigningKey;
 pub use local::{LocalIdentity, LocalIdentityConfig};
