@@ -245,6 +245,7 @@ pub async fn open_identity(
                 LocalIdentity::new(
                     LocalIdentityConfig {
                         sign_up: config.accounts.sign_up.clone(),
+                        approval_required: config.accounts.policy.approval_required,
                         ..LocalIdentityConfig::new(config.public_url.clone())
                     },
                     store,
@@ -267,7 +268,11 @@ pub async fn open_identity(
                     settings.user_pool_id.clone(),
                 )
             };
-            let cognito = CognitoIdentity::connect(settings.clone(), store, clock).await?;
+            let settings = CognitoSettings {
+                approval_required: config.accounts.policy.approval_required,
+                ..settings.clone()
+            };
+            let cognito = CognitoIdentity::connect(settings, store, clock).await?;
             // A wrong pool, region or JWKS URL shows now, not at the first sign-in.
             cognito.ping().await.map_err(|e| {
                 StartError::Config(config::ConfigError::Unusable {
@@ -428,6 +433,7 @@ pub async fn build_services(
         telephony: hub.clone(),
         recordings,
         spend_policy: config.spend_policy,
+        sign_up_policy: config.accounts.policy.clone(),
         secure_cookies: config.secure_cookies,
     };
     Ok(Built {
@@ -468,6 +474,11 @@ pub async fn users_cli(
     command: config::UsersCommand,
 ) -> Result<String, StartError> {
     if !matches!(config.identity, IdentityConfig::Local) {
+        // Approval is the store's (a block on the user's calls), for either identity.
+        if let config::UsersCommand::Approve { user } = &command {
+            let store = open_store(&config).await?;
+            return limits::approve(store.as_ref(), user, clock::SystemClock.now_ms()).await;
+        }
         return Err(StartError::Config(config::ConfigError::Unusable {
             name: "SOFTPHONE_IDENTITY",
             value: "cognito".into(),
@@ -495,6 +506,34 @@ pub async fn users_cli(
                 app::domain::recordings::format_utc(link.expires_at),
                 link.code
             ))
+        }
+        config::UsersCommand::Invite { email } => {
+            let ttl = LocalIdentityConfig::new(config.public_url.clone()).invite_ttl;
+            let link = identity::admin::issue_invite_link(
+                store.as_ref(),
+                &clock,
+                &config.public_url,
+                ttl,
+                &email,
+            )
+            .await?;
+            let note = match config.accounts.policy.mode {
+                app::domain::signup::SignUpMode::Invite => "",
+                _ => {
+                    "
+note: SOFTPHONE_SIGNUP is not invite: anyone allowed may sign up without it"
+                }
+            };
+            Ok(format!(
+                "{}
+one use, for this email only, valid until {} (code: {}){note}",
+                link.link,
+                app::domain::recordings::format_utc(link.expires_at),
+                link.code
+            ))
+        }
+        config::UsersCommand::Approve { user } => {
+            limits::approve(store.as_ref(), &user, clock.now_ms()).await
         }
     }
 }

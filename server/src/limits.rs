@@ -3,13 +3,13 @@
 //! is written to the user's audit trail.
 
 use app::api::ports::{write_audit, Clock, SpendState, Store};
-use app::domain::spend::SpendOverrides;
+use app::domain::spend::{SpendOverrides, VelocityRule};
 
 use crate::config::{Config, ConfigError, LimitsCommand, LimitsSetArgs};
 use crate::StartError;
 
 /// The user's sub: an email is looked up among the local accounts; anything else is a sub.
-async fn sub_of(store: &dyn Store, user: &str) -> Result<String, StartError> {
+pub(crate) async fn sub_of(store: &dyn Store, user: &str) -> Result<String, StartError> {
     if !user.contains('@') {
         return Ok(user.to_string());
     }
@@ -116,6 +116,23 @@ pub async fn run_cli(config: Config, command: LimitsCommand) -> Result<String, S
             write_audit(store.as_ref(), &sub, now, "spend_overrides_set", detail).await;
             Ok(describe(&store.spend_state(&sub).await?))
         }
+    }
+}
+
+/// `server users approve <user>`: lifts the block a new account starts with under
+/// `SOFTPHONE_SIGNUP_APPROVAL=admin` (a velocity block stays: `server limits lift` is for those).
+pub async fn approve(store: &dyn Store, user: &str, now: u64) -> Result<String, StartError> {
+    let sub = sub_of(store, user).await?;
+    let awaiting = store
+        .spend_state(&sub)
+        .await?
+        .block
+        .is_some_and(|b| b.rule == VelocityRule::AwaitingApproval);
+    if awaiting && store.lift_block(&sub, now).await? {
+        write_audit(store, &sub, now, "account_approved", "cli".into()).await;
+        Ok("approved: the account may dial now".into())
+    } else {
+        Ok("not waiting for approval: nothing to do".into())
     }
 }
 

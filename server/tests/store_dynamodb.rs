@@ -65,6 +65,13 @@ async fn concurrent_sweeps_close_each_call_once() {
 }
 
 #[tokio::test]
+#[ignore = "needs atomic TransactWriteItems: DynamoDB Local or AWS, not moto"]
+async fn refresh_rotation_has_one_winner_under_concurrency() {
+    testkit::store::refresh_rotation_has_one_winner_under_concurrency(&*fresh_moto_table().await)
+        .await;
+}
+
+#[tokio::test]
 async fn create_table_is_idempotent_and_sets_up_indexes_and_ttl() {
     let moto = moto::moto();
     let store = fresh_table(&moto).await;

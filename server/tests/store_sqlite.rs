@@ -60,6 +60,11 @@ async fn concurrent_sweeps_close_each_call_once() {
 }
 
 #[tokio::test]
+async fn refresh_rotation_has_one_winner_under_concurrency() {
+    testkit::store::refresh_rotation_has_one_winner_under_concurrency(&*fresh_file().await).await;
+}
+
+#[tokio::test]
 async fn a_file_is_in_wal_mode_and_keeps_its_data_across_reopen() {
     let dir = fresh_dir();
     let path = dir.join("softphone.sqlite3");

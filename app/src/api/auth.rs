@@ -96,13 +96,34 @@ pub async fn sign_up(
     email: String,
     password: String,
     confirm: String,
+    // The code of an administrator's invitation (`/signup#invite=…`), under
+    // `SOFTPHONE_SIGNUP=invite`; absent otherwise.
+    invite: Option<String>,
 ) -> Result<SignUpResult, ApiError> {
-    use super::ports::SignUpNext;
+    use super::ports::{account_email, check_new_password, SignUpNext};
     use super::ssr::{client_addr, services};
+    use crate::domain::signup::{SignUpMode, SignUpRefusal};
     if password != confirm {
         return Err(ApiError::PasswordsDiffer);
     }
     let services = services()?;
+    // The policy first, from the email alone: the answer never depends on whether the email
+    // has an account. The invitation is used up only by a sign-up that can go on.
+    let normalised = account_email(&email)?;
+    check_new_password(&password)?;
+    let invited = match (&services.sign_up_policy.mode, invite.as_deref()) {
+        (SignUpMode::Invite, Some(code)) => {
+            services.identity.redeem_invite(&normalised, code).await?
+        }
+        _ => false,
+    };
+    if let Err(refusal) = services.sign_up_policy.admits(&normalised, invited) {
+        tracing::warn!(reason = ?refusal, "sign-up refused by the sign-up policy");
+        return Err(match refusal {
+            SignUpRefusal::DomainNotAllowed => ApiError::SignUpDomainNotAllowed,
+            SignUpRefusal::InvitationRequired => ApiError::InvitationRequired,
+        });
+    }
     match services
         .identity
         .sign_up(&email, &password, client_addr())

@@ -66,6 +66,17 @@ pub enum ApiError {
     /// A velocity rule blocked the user's calls: an administrator must lift the block.
     #[error("calling is paused on your account after unusual calling; ask an administrator")]
     CallsBlocked,
+    /// A new account waits for an administrator's approval before it can dial
+    /// (`SOFTPHONE_SIGNUP_APPROVAL=admin`).
+    #[error("your account is waiting for an administrator's approval")]
+    AwaitingApproval,
+    /// Sign-up is limited to some email domains, and this email is not of one.
+    #[error("sign-up here is for the organisation's email domains only")]
+    SignUpDomainNotAllowed,
+    /// Sign-up needs an administrator's invitation, and none came for this email (the same
+    /// answer whether or not the email has an account).
+    #[error("sign-up here needs an invitation from an administrator")]
+    InvitationRequired,
     #[error("calling is not available yet on this server")]
     CallingUnavailable,
     #[error("the recording is still running; stop it first")]
@@ -107,9 +118,12 @@ impl ApiError {
             | ApiError::InvalidConfirmationCode
             | ApiError::BadCursor
             | ApiError::Request(_) => 400,
-            ApiError::NotConfirmed | ApiError::PasswordResetRequired | ApiError::CallsBlocked => {
-                403
-            }
+            ApiError::NotConfirmed
+            | ApiError::PasswordResetRequired
+            | ApiError::CallsBlocked
+            | ApiError::AwaitingApproval
+            | ApiError::SignUpDomainNotAllowed
+            | ApiError::InvitationRequired => 403,
             ApiError::TooManyAttempts { .. }
             | ApiError::TooManyCallAttempts { .. }
             | ApiError::DailyMinutesUsed { .. } => 429,
@@ -156,6 +170,9 @@ mod from_ports {
                 SpendRefusal::DailyMinutesUsed { retry_after_secs } => {
                     ApiError::DailyMinutesUsed { retry_after_secs }
                 }
+                SpendRefusal::Blocked {
+                    rule: crate::domain::spend::VelocityRule::AwaitingApproval,
+                } => ApiError::AwaitingApproval,
                 SpendRefusal::Blocked { .. } => ApiError::CallsBlocked,
             }
         }

@@ -228,6 +228,13 @@ pub trait Identity: Send + Sync {
     ) -> Result<(), AuthError>;
     /// Verifies an access token (signature, issuer, audience/client, `token_use`, expiry).
     async fn verify_access(&self, token: &str) -> Result<Principal, AuthError>;
+    /// Uses up an administrator's invitation to sign up as `email` (`SOFTPHONE_SIGNUP=invite`):
+    /// `true` once for the right, unexpired code. Providers without invitations (Cognito: the
+    /// administrator creates the user there) have none to use.
+    async fn redeem_invite(&self, email: &str, code: &str) -> Result<bool, AuthError> {
+        let _ = (email, code);
+        Ok(false)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,6 +397,8 @@ pub struct Services {
     pub recordings: Arc<dyn Recordings>,
     /// The spend limits every call is admitted under (the store enforces them).
     pub spend_policy: crate::domain::spend::SpendPolicy,
+    /// Who may sign up (`SOFTPHONE_SIGNUP`), checked before the identity provider is asked.
+    pub sign_up_policy: crate::domain::signup::SignUpPolicy,
     /// Whether session cookies carry `Secure` (off only for plain http on loopback).
     pub secure_cookies: bool,
 }

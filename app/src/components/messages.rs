@@ -126,6 +126,9 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
             &[("time", &wait_text(*retry_after_secs))],
         ),
         ApiError::CallsBlocked => t(lang, T::ErrCallsBlocked).into(),
+        ApiError::AwaitingApproval => t(lang, T::ErrAwaitingApproval).into(),
+        ApiError::SignUpDomainNotAllowed => t(lang, T::ErrSignUpDomainNotAllowed).into(),
+        ApiError::InvitationRequired => t(lang, T::ErrInvitationRequired).into(),
         ApiError::RecordingInProgress => t(lang, T::ErrRecordingInProgress).into(),
         ApiError::TokenInvalid(problem) => t(lang, token_problem_key(*problem)).into(),
         ApiError::TooManyTokens { limit } => {

@@ -8,5 +8,6 @@ pub mod numbers;
 pub mod rate_limit;
 pub mod recordings;
 pub mod sign_in_guard;
+pub mod signup;
 pub mod spend;
 pub mod tokens;

@@ -117,13 +117,15 @@ impl SpendPolicy {
     }
 }
 
-/// The velocity rules: tripping one blocks the user until an admin lifts it.
+/// Why a user's calls are blocked until an admin lifts it: a velocity rule tripped, or a new
+/// account waits for approval (`SOFTPHONE_SIGNUP_APPROVAL=admin`; `evaluate` never sets it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VelocityRule {
     ShortCalls,
     SequentialNumbers,
     NewDestinations,
+    AwaitingApproval,
 }
 
 impl VelocityRule {
@@ -132,6 +134,7 @@ impl VelocityRule {
             VelocityRule::ShortCalls => "short_calls",
             VelocityRule::SequentialNumbers => "sequential_numbers",
             VelocityRule::NewDestinations => "new_destinations",
+            VelocityRule::AwaitingApproval => "awaiting_approval",
         }
     }
 
@@ -140,6 +143,7 @@ impl VelocityRule {
             VelocityRule::ShortCalls,
             VelocityRule::SequentialNumbers,
             VelocityRule::NewDestinations,
+            VelocityRule::AwaitingApproval,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)

@@ -238,11 +238,20 @@ pub fn SignUp() -> impl IntoView {
     );
     let state = FormState::new();
     let confirming = RwSignal::new(None::<String>);
+    // An administrator's invitation (`/signup#invite=…`, SOFTPHONE_SIGNUP=invite): read after
+    // hydration (the server never sees the fragment) and sent with the sign-up.
+    let invite = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(code) = browser::take_fragment_param("invite") {
+            invite.set(Some(code));
+        }
+    });
     let on_submit = Callback::new(move |()| {
         let request = sign_up(
             email.get_untracked(),
             password.get_untracked(),
             confirm.get_untracked(),
+            invite.get_untracked(),
         );
         state.submit(request, move |result| match result {
             SignUpResult::SignIn => {

@@ -1,8 +1,32 @@
-//! Account settings: how many sign-ups are allowed (`SOFTPHONE_SIGNUP_LIMIT_*`).
+//! Account settings: how many sign-ups are allowed (`SOFTPHONE_SIGNUP_LIMIT_*`), who may sign up
+//! (`SOFTPHONE_SIGNUP`, `SOFTPHONE_SIGNUP_DOMAINS`) and whether new accounts wait for an
+//! administrator's approval before they can dial (`SOFTPHONE_SIGNUP_APPROVAL`).
 
 use std::time::Duration;
 
 use app::domain::sign_in_guard::SignUpLimits;
+use app::domain::signup::{parse_domains, SignUpMode, SignUpPolicy};
+
+use super::ConfigError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignUpKind {
+    /// Anyone may create an account (throttled per address and in total)
+    Open,
+    /// Only emails of SOFTPHONE_SIGNUP_DOMAINS
+    Domains,
+    /// Only with an administrator's invitation (`server users invite <email>`; Cognito: the
+    /// administrator creates the user)
+    Invite,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApprovalKind {
+    /// New accounts dial at once
+    None,
+    /// New accounts sign in but dial only once an administrator approved them
+    Admin,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct AccountsArgs {
@@ -14,21 +38,108 @@ pub struct AccountsArgs {
     #[arg(long, env = "SOFTPHONE_SIGNUP_LIMIT_GLOBAL", value_name = "PER_HOUR", default_value_t = 100,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     signup_limit_global: u32,
+    /// Who may create an account
+    #[arg(long, env = "SOFTPHONE_SIGNUP", value_enum, default_value_t = SignUpKind::Open)]
+    signup: SignUpKind,
+    /// With SOFTPHONE_SIGNUP=domains: the email domains that may sign up, comma-separated
+    /// (`example.com,example.org`; a subdomain is another domain)
+    #[arg(
+        long,
+        env = "SOFTPHONE_SIGNUP_DOMAINS",
+        value_name = "DOMAINS",
+        value_delimiter = ','
+    )]
+    signup_domains: Vec<String>,
+    /// Whether a new account may dial at once, or only once an administrator approved it
+    /// (`server users approve <email>`, or the admin REST API)
+    #[arg(long, env = "SOFTPHONE_SIGNUP_APPROVAL", value_enum, default_value_t = ApprovalKind::None)]
+    signup_approval: ApprovalKind,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountsConfig {
     pub sign_up: SignUpLimits,
+    pub policy: SignUpPolicy,
 }
 
 impl AccountsArgs {
-    pub fn resolve(&self) -> AccountsConfig {
-        AccountsConfig {
+    pub fn resolve(&self) -> Result<AccountsConfig, ConfigError> {
+        let domains = parse_domains(&self.signup_domains).map_err(|entry| {
+            ConfigError::invalid(
+                "SOFTPHONE_SIGNUP_DOMAINS",
+                entry,
+                "email domains such as example.com, comma-separated",
+            )
+        })?;
+        let mode = match self.signup {
+            SignUpKind::Open => SignUpMode::Open,
+            SignUpKind::Invite => SignUpMode::Invite,
+            SignUpKind::Domains if domains.is_empty() => {
+                return Err(ConfigError::invalid(
+                    "SOFTPHONE_SIGNUP_DOMAINS",
+                    "",
+                    "at least one domain with SOFTPHONE_SIGNUP=domains",
+                ))
+            }
+            SignUpKind::Domains => SignUpMode::Domains(domains),
+        };
+        Ok(AccountsConfig {
             sign_up: SignUpLimits {
                 per_address: self.signup_limit_per_address as usize,
                 global: self.signup_limit_global as usize,
                 window: Duration::from_secs(3600),
             },
+            policy: SignUpPolicy {
+                mode,
+                approval_required: self.signup_approval == ApprovalKind::Admin,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::config;
+    use super::*;
+
+    #[test]
+    fn open_sign_up_without_approval_is_the_default() {
+        let accounts = config(&[]).unwrap().accounts;
+        assert_eq!(accounts.policy, SignUpPolicy::default());
+    }
+
+    #[test]
+    fn domains_need_a_valid_list_and_approval_can_be_required() {
+        let accounts = config(&[
+            ("SOFTPHONE_SIGNUP", "domains"),
+            ("SOFTPHONE_SIGNUP_DOMAINS", "Example.com, @example.org"),
+            ("SOFTPHONE_SIGNUP_APPROVAL", "admin"),
+        ])
+        .unwrap()
+        .accounts;
+        assert_eq!(
+            accounts.policy,
+            SignUpPolicy {
+                mode: SignUpMode::Domains(vec!["example.com".into(), "example.org".into()]),
+                approval_required: true,
+            }
+        );
+        for domains in ["", "localhost", "a b.com"] {
+            let e = config(&[
+                ("SOFTPHONE_SIGNUP", "domains"),
+                ("SOFTPHONE_SIGNUP_DOMAINS", domains),
+            ])
+            .unwrap_err();
+            assert!(e.to_string().contains("SOFTPHONE_SIGNUP_DOMAINS"), "{e}");
         }
+        assert_eq!(
+            config(&[("SOFTPHONE_SIGNUP", "invite")])
+                .unwrap()
+                .accounts
+                .policy
+                .mode,
+            SignUpMode::Invite
+        );
+        assert!(config(&[("SOFTPHONE_SIGNUP", "closed")]).is_err());
     }
 }

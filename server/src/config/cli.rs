@@ -94,6 +94,17 @@ pub enum UsersCommand {
         /// The account's email
         email: String,
     },
+    /// Print a one-time invitation link to sign up as this email (SOFTPHONE_SIGNUP=invite;
+    /// valid 7 days; the code is shown here only, never logged); give it to the person
+    Invite {
+        /// The email the invitation is for (sign-up with another email is refused)
+        email: String,
+    },
+    /// Approve a new account (SOFTPHONE_SIGNUP_APPROVAL=admin): it may dial from now on
+    Approve {
+        /// The user's email (local accounts) or sub (Cognito)
+        user: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -568,7 +579,7 @@ mod tests {
             .get_arguments()
             .filter(|arg| arg.get_long().is_some_and(|l| l != "help"))
             .collect();
-        assert_eq!(options.len(), 61);
+        assert_eq!(options.len(), 64);
         for arg in options {
             assert!(arg.get_env().is_some(), "--{:?}", arg.get_long());
         }

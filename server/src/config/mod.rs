@@ -210,7 +210,7 @@ impl Settings {
             log_format: self.log_format,
             store: self.store.resolve()?,
             identity: self.identity.resolve()?,
-            accounts: self.accounts.resolve(),
+            accounts: self.accounts.resolve()?,
             api: ApiLimits {
                 burst: self.api_burst,
                 per_second: self.api_rate,

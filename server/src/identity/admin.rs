@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::api::ports::{account_email, write_audit, AuthError, Clock, Store};
 
-use super::local::{random_token, reset_code_hash, store_err};
+use super::local::{invite_code_hash, random_token, reset_code_hash, store_err};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UsersError {
@@ -59,6 +59,40 @@ pub async fn issue_reset_link(
     .await;
     Ok(ResetLink {
         link: format!("{}/forgot#code={code}", public_url.trim_end_matches('/')),
+        code,
+        expires_at,
+    })
+}
+
+/// A one-time invitation to sign up as one email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteLink {
+    /// The code the sign-up form takes (128 random bits); only its hash is stored.
+    pub code: String,
+    /// `{public_url}/signup#invite=…`: in the fragment, as a reset link's code.
+    pub link: String,
+    /// Epoch milliseconds.
+    pub expires_at: u64,
+}
+
+/// Issues an invitation for `email`, replacing any earlier one. It is asked for and answered
+/// the same whether or not the email has an account (the operator sees no difference either).
+pub async fn issue_invite_link(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    public_url: &str,
+    ttl: Duration,
+    email: &str,
+) -> Result<InviteLink, UsersError> {
+    let email = account_email(email)?;
+    let code = random_token(16);
+    let expires_at = clock.now_ms() + ttl.as_millis() as u64;
+    store
+        .put_invite(&email, &invite_code_hash(&email, &code), expires_at)
+        .await
+        .map_err(store_err)?;
+    Ok(InviteLink {
+        link: format!("{}/signup#invite={code}", public_url.trim_end_matches('/')),
         code,
         expires_at,
     })

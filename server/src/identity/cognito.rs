@@ -11,10 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::api::ports::{
-    account_email, check_new_password, write_audit, AuditStore, AuthError, ClientAddr, Clock,
-    Identity, Principal, ResetDelivery, SignUpNext, Tokens,
+    account_email, check_new_password, write_audit, AuthError, ClientAddr, Clock, Identity,
+    Principal, ResetDelivery, SignUpNext, Store, Tokens,
 };
 use app::domain::auth::{mask_email, normalise_email};
+use app::domain::spend::{Block, VelocityRule};
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType};
@@ -36,6 +37,9 @@ pub struct CognitoSettings {
     pub jwks_url: String,
     /// How long the app client's refresh tokens live (Cognito's default: 30 days).
     pub refresh_ttl: Duration,
+    /// New accounts start with their calls blocked until an administrator approves them
+    /// (`SOFTPHONE_SIGNUP_APPROVAL=admin`).
+    pub approval_required: bool,
 }
 
 impl CognitoSettings {
@@ -49,6 +53,7 @@ impl CognitoSettings {
             jwks_url: format!("{issuer}/.well-known/jwks.json"),
             issuer,
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            approval_required: false,
         }
     }
 }
@@ -66,7 +71,7 @@ pub struct CognitoIdentity {
     verifier: TokenVerifier,
     jwks: Arc<HttpJwks>,
     /// Cognito keeps the accounts; only the audit trail is ours.
-    store: Arc<dyn AuditStore>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     /// SHA-256 of an access token → (checked with Cognito until, who it is).
     checked: Mutex<HashMap<[u8; 32], (u64, Principal)>>,
@@ -145,7 +150,7 @@ fn token_hash(token: &str) -> [u8; 32] {
 impl CognitoIdentity {
     pub async fn connect(
         settings: CognitoSettings,
-        store: Arc<dyn AuditStore>,
+        store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthError> {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -157,7 +162,7 @@ impl CognitoIdentity {
     pub fn with_client(
         client: Client,
         settings: CognitoSettings,
-        store: Arc<dyn AuditStore>,
+        store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthError> {
         let jwks = Arc::new(HttpJwks::new(&settings.jwks_url)?);
@@ -268,6 +273,16 @@ impl Identity for CognitoIdentity {
         };
         tracing::info!(email = %mask_email(&email), user = out.user_sub(), "Cognito account created");
         self.audit(out.user_sub(), "sign_up", String::new()).await;
+        if self.settings.approval_required {
+            let block = Block {
+                rule: VelocityRule::AwaitingApproval,
+                at: self.clock.now_ms(),
+            };
+            self.store
+                .block_calls(out.user_sub(), block)
+                .await
+                .map_err(|e| AuthError::Unavailable(e.to_string()))?;
+        }
         if out.user_confirmed() {
             return Ok(SignUpNext::SignIn);
         }

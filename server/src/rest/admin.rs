@@ -1,9 +1,10 @@
 //! `/api/v1/admin/limits/{sub}`: an administrator (the `admin` group) sees a user's spend
-//! limits, lifts a velocity block, and sets per-user overrides. The same store calls as
-//! `server limits`; each change is written to the user's audit trail with the admin's id.
+//! limits, lifts a velocity block, sets per-user overrides, and approves a new account
+//! (`SOFTPHONE_SIGNUP_APPROVAL=admin`). The same store calls as `server limits` and
+//! `server users approve`; each change is written to the user's audit trail with the admin's id.
 
 use app::api::ports::{write_audit, Principal, SpendState, Store};
-use app::domain::spend::SpendOverrides;
+use app::domain::spend::{SpendOverrides, VelocityRule};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -16,7 +17,9 @@ use super::RestState;
 /// A user's velocity block.
 #[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct BlockOut {
-    /// `short_calls`, `sequential_numbers` or `new_destinations`.
+    /// `short_calls`, `sequential_numbers` or `new_destinations` (a velocity rule), or
+    /// `awaiting_approval` (a new account under `SOFTPHONE_SIGNUP_APPROVAL=admin`; lifting it
+    /// approves the account).
     pub rule: String,
     /// When it tripped (ms since the Unix epoch).
     pub at: u64,
@@ -47,6 +50,13 @@ pub struct LimitsOut {
 pub struct LiftOut {
     /// False when there was no block.
     pub lifted: bool,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApproveOut {
+    /// False when the account was not waiting for approval (a velocity block is not lifted
+    /// here).
+    pub approved: bool,
 }
 
 impl From<SpendState> for LimitsOut {
@@ -131,6 +141,34 @@ pub(super) mod ops {
         Ok(LiftOut { lifted })
     }
 
+    pub async fn approve(
+        store: &dyn Store,
+        me: &Principal,
+        sub: &str,
+        now: u64,
+    ) -> ApiResult<ApproveOut> {
+        admin_only(me)?;
+        let awaiting = store
+            .spend_state(sub)
+            .await
+            .map_err(store_error)?
+            .block
+            .is_some_and(|b| b.rule == VelocityRule::AwaitingApproval);
+        let approved = awaiting && store.lift_block(sub, now).await.map_err(store_error)?;
+        if approved {
+            write_audit(
+                store,
+                sub,
+                now,
+                "account_approved",
+                format!("admin {}", me.sub),
+            )
+            .await;
+            write_audit(store, &me.sub, now, "admin_account_approved", sub.into()).await;
+        }
+        Ok(ApproveOut { approved })
+    }
+
     pub async fn set(
         store: &dyn Store,
         me: &Principal,
@@ -188,6 +226,21 @@ pub(super) async fn lift_block(
     let now = state.services.clock.now_ms();
     Ok(Json(
         ops::lift(state.services.store.as_ref(), &me, &sub, now).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/limits/{sub}/approve", tag = "admin", params(("sub" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ApproveOut), (status = 401, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
+pub(super) async fn approve(
+    State(state): State<RestState>,
+    Caller(me, _): Caller<needs::SessionOnly>,
+    Path(sub): Path<String>,
+) -> ApiResult<Json<ApproveOut>> {
+    let now = state.services.clock.now_ms();
+    Ok(Json(
+        ops::approve(state.services.store.as_ref(), &me, &sub, now).await?,
     ))
 }
 
@@ -324,5 +377,57 @@ mod tests {
             ]
         );
         assert!(store.list_audit("bob", 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn only_admins_approve_and_approval_lifts_only_its_own_block() {
+        let store = crate::store::SqliteStore::in_memory().await.unwrap();
+        let now = 1_800_000_000_000u64;
+        let awaiting = app::domain::spend::Block {
+            rule: VelocityRule::AwaitingApproval,
+            at: now,
+        };
+        store.block_calls("new", awaiting).await.unwrap();
+        let agent = principal("bob", &[]);
+        let refused = ops::approve(&store, &agent, "new", now).await.err();
+        let status = refused.map(|p| axum::response::IntoResponse::into_response(p).status());
+        assert_eq!(status, Some(StatusCode::FORBIDDEN));
+        assert_eq!(
+            store.spend_state("new").await.unwrap().block,
+            Some(awaiting)
+        );
+
+        let admin = principal("root", &["admin"]);
+        assert_eq!(
+            ok(ops::approve(&store, &admin, "new", now + 1).await),
+            ApproveOut { approved: true }
+        );
+        assert_eq!(store.spend_state("new").await.unwrap().block, None);
+        assert_eq!(
+            ok(ops::approve(&store, &admin, "new", now + 2).await),
+            ApproveOut { approved: false }
+        );
+        // A velocity block is not an approval's to lift.
+        let velocity = app::domain::spend::Block {
+            rule: VelocityRule::ShortCalls,
+            at: now,
+        };
+        store.block_calls("other", velocity).await.unwrap();
+        assert_eq!(
+            ok(ops::approve(&store, &admin, "other", now).await),
+            ApproveOut { approved: false }
+        );
+        assert_eq!(
+            store.spend_state("other").await.unwrap().block,
+            Some(velocity)
+        );
+        let trail: Vec<String> = store
+            .list_audit("new", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert!(trail.contains(&"account_approved".to_string()), "{trail:?}");
     }
 }

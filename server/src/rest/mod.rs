@@ -75,6 +75,10 @@ pub fn router_with_limits<S: Clone + Send + Sync + 'static>(
             "/admin/limits/{sub}/overrides",
             axum::routing::put(admin::set_overrides),
         )
+        .route(
+            "/admin/limits/{sub}/approve",
+            axum::routing::post(admin::approve),
+        )
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "NotFound", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -110,7 +114,7 @@ impl utoipa::Modify for BearerAuth {
     ),
     paths(openapi, me, list_contacts, create_contact, get_contact, update_contact, delete_contact,
         list_calls, place_call, get_call, list_recordings, get_recording, recording_playback,
-        admin::show_limits, admin::lift_block, admin::set_overrides),
+        admin::show_limits, admin::lift_block, admin::set_overrides, admin::approve),
     modifiers(&BearerAuth),
     tags((name = "me"), (name = "contacts"), (name = "calls"), (name = "recordings"), (name = "admin"), (name = "meta"))
 )]

@@ -65,6 +65,7 @@ pub async fn api_with(
         telephony: hub,
         recordings: recordings.unwrap_or_else(|| Arc::new(DiskRecordings::open(&dir).unwrap())),
         spend_policy: app::domain::spend::SpendPolicy::default(),
+        sign_up_policy: app::domain::signup::SignUpPolicy::default(),
         secure_cookies: false,
     };
     Api {

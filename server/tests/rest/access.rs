@@ -68,6 +68,18 @@ async fn tokens_are_required_and_checked() {
     )
     .await;
     assert_problem(&reply, StatusCode::FORBIDDEN, "Forbidden");
+    let reply = send(
+        &api,
+        request(
+            "POST",
+            &format!("/api/v1/admin/limits/{me}/approve"),
+            Some(&access),
+        )
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "Forbidden");
 }
 
 async fn reply_sub(api: &crate::common::Api, access: &str) -> String {
@@ -125,6 +137,7 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/admin/limits/{sub}",
         "/api/v1/admin/limits/{sub}/lift",
         "/api/v1/admin/limits/{sub}/overrides",
+        "/api/v1/admin/limits/{sub}/approve",
         "/api/v1/openapi.json",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");

@@ -1,4 +1,5 @@
-//! Accounts: the store answers, and users, sessions and reset codes.
+//! Accounts: the store answers, and users, sessions (with refresh-token rotation) and reset
+//! codes.
 
 use app::api::ports::{SessionRecord, Store, StoreError, UserRecord};
 
@@ -65,6 +66,8 @@ pub async fn users_and_sessions(store: &dyn Store) {
         created_at: 1,
         expires_at: 100,
         revoked: false,
+        previous_hash: None,
+        rotated_at: None,
     };
     store.create_session(&session).await.unwrap();
     assert_eq!(
@@ -100,4 +103,179 @@ pub async fn users_and_sessions(store: &dyn Store) {
     );
     store.delete_reset_code(ALICE).await.unwrap();
     assert_eq!(store.reset_code(ALICE).await.unwrap(), None);
+}
+
+/// Refresh-token rotation: the swap is compare-and-set (a stale view rotates nothing), every
+/// hash a session had still finds it (reuse is recognised), and one family is revoked without
+/// touching the user's other sessions.
+pub async fn refresh_tokens_rotate_and_families_revoke(store: &dyn Store) {
+    for (sub, email) in [(ALICE, "alice@example.com"), (BOB, "bob@example.com")] {
+        store
+            .create_user(&UserRecord {
+                sub: sub.into(),
+                email: email.into(),
+                password_hash: "h".into(),
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let first = SessionRecord {
+        id: "family-1".into(),
+        sub: ALICE.into(),
+        token_hash: "t1".into(),
+        created_at: 1,
+        expires_at: 1_000_000,
+        revoked: false,
+        previous_hash: None,
+        rotated_at: None,
+    };
+    let other = SessionRecord {
+        id: "family-2".into(),
+        token_hash: "u1".into(),
+        ..first.clone()
+    };
+    store.create_session(&first).await.unwrap();
+    store.create_session(&other).await.unwrap();
+
+    // Rotated once; the same view cannot rotate again (compare-and-set).
+    let won = "t2";
+    assert!(store.rotate_session_token(&first, won, 10).await.unwrap());
+    assert!(!store.rotate_session_token(&first, "t2b", 10).await.unwrap());
+    assert_eq!(store.session_by_token_hash("t2b").await.unwrap(), None);
+    let rotated = store.session_by_token_hash(won).await.unwrap().unwrap();
+    assert_eq!(rotated.id, "family-1");
+    assert_eq!(rotated.token_hash, won);
+    assert_eq!(rotated.previous_hash.as_deref(), Some("t1"));
+    assert_eq!(rotated.rotated_at, Some(10));
+    assert_eq!(
+        rotated.expires_at, first.expires_at,
+        "a family keeps its expiry"
+    );
+    // The used token still finds its family, which knows it is no longer current.
+    assert_eq!(
+        store.session_by_token_hash("t1").await.unwrap(),
+        Some(rotated.clone())
+    );
+    // A stale view (t1 is no longer current) rotates nothing.
+    assert!(!store.rotate_session_token(&first, "t3", 20).await.unwrap());
+    assert_eq!(store.session_by_token_hash("t3").await.unwrap(), None);
+    assert!(store
+        .rotate_session_token(&rotated, "t3", 20)
+        .await
+        .unwrap());
+    let third = store.session_by_token_hash("t1").await.unwrap().unwrap();
+    assert_eq!(
+        (third.token_hash.as_str(), third.previous_hash.as_deref()),
+        ("t3", Some(won))
+    );
+
+    // Revoking one family: only with its owner, once, and not the user's other sessions.
+    assert!(!store.revoke_session(BOB, "family-1").await.unwrap());
+    assert!(!store.revoke_session(ALICE, "missing").await.unwrap());
+    assert!(store.revoke_session(ALICE, "family-1").await.unwrap());
+    assert!(!store.revoke_session(ALICE, "family-1").await.unwrap());
+    assert!(store.session("family-1").await.unwrap().unwrap().revoked);
+    assert!(!store.session("family-2").await.unwrap().unwrap().revoked);
+    // A revoked family does not rotate.
+    assert!(!store.rotate_session_token(&third, "t4", 30).await.unwrap());
+    assert_eq!(store.session_by_token_hash("t4").await.unwrap(), None);
+}
+
+/// Invitations: one per email (a new one replaces the old), used up once by the right code
+/// before it expires; a wrong code or another email leaves it.
+pub async fn invites_are_used_once(store: &dyn Store) {
+    store
+        .put_invite("new@example.com", "old", 1_000)
+        .await
+        .unwrap();
+    store
+        .put_invite("new@example.com", "h1", 1_000)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .take_invite("new@example.com", "old", 10)
+            .await
+            .unwrap(),
+        "a new invitation replaces the old"
+    );
+    assert!(!store
+        .take_invite("new@example.com", "wrong", 10)
+        .await
+        .unwrap());
+    assert!(!store
+        .take_invite("other@example.com", "h1", 10)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .take_invite("new@example.com", "h1", 1_000)
+            .await
+            .unwrap(),
+        "expired at its expiry"
+    );
+    assert!(store
+        .take_invite("new@example.com", "h1", 999)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .take_invite("new@example.com", "h1", 999)
+            .await
+            .unwrap(),
+        "used once"
+    );
+    // Two sign-ups racing with one invitation: one gets in.
+    store
+        .put_invite("race@example.com", "h2", 1_000)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        store.take_invite("race@example.com", "h2", 10),
+        store.take_invite("race@example.com", "h2", 10),
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "one of two racing sign-ups");
+}
+
+/// Twenty requests rotating one refresh token at once (several servers): exactly one wins.
+/// Not in [`store_conformance_tests!`](crate::store_conformance_tests): moto's transactions are
+/// not atomic under concurrency, so each store's test file runs it where it holds.
+pub async fn refresh_rotation_has_one_winner_under_concurrency(store: &dyn Store) {
+    store
+        .create_user(&UserRecord {
+            sub: ALICE.into(),
+            email: "alice@example.com".into(),
+            password_hash: "h".into(),
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+    let session = SessionRecord {
+        id: "family".into(),
+        sub: ALICE.into(),
+        token_hash: "t1".into(),
+        created_at: 1,
+        expires_at: 1_000_000,
+        revoked: false,
+        previous_hash: None,
+        rotated_at: None,
+    };
+    store.create_session(&session).await.unwrap();
+    let new_hashes: Vec<String> = (0..20).map(|i| format!("next-{i}")).collect();
+    let results = futures_util::future::join_all(
+        new_hashes
+            .iter()
+            .map(|h| store.rotate_session_token(&session, h, 10)),
+    )
+    .await;
+    let winners: Vec<&String> = new_hashes
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| *r.as_ref().unwrap())
+        .map(|(h, _)| h)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let now = store.session("family").await.unwrap().unwrap();
+    assert_eq!(&now.token_hash, winners[0]);
 }

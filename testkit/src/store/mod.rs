@@ -16,7 +16,10 @@ mod recordings;
 mod spend;
 mod tokens;
 
-pub use accounts::{ping_answers, users_and_sessions};
+pub use accounts::{
+    invites_are_used_once, ping_answers, refresh_rotation_has_one_winner_under_concurrency,
+    refresh_tokens_rotate_and_families_revoke, users_and_sessions,
+};
 pub use audit::audit_is_owner_scoped;
 pub use calls::calls_log;
 pub use contacts::{
@@ -31,12 +34,13 @@ pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
 pub use spend::{
     spend_blocks_persist_until_lifted, spend_caps_hold_under_concurrent_admissions,
-    spend_slots_are_released_and_rates_hold,
+    spend_slots_are_released_and_rates_hold, unapproved_accounts_cannot_dial_until_approved,
 };
 pub use tokens::tokens_are_capped_found_by_hash_and_revoked;
 
-/// One `#[tokio::test]` per conformance case (but `spend_caps_hold_under_concurrent_admissions`,
-/// which each store's test file runs itself: moto cannot run it), in a module named `$module`. `$fresh` is an async
+/// One `#[tokio::test]` per conformance case (but `spend_caps_hold_under_concurrent_admissions`
+/// and `refresh_rotation_has_one_winner_under_concurrency`, which each store's test file runs
+/// itself: moto cannot run them), in a module named `$module`. `$fresh` is an async
 /// fn (seen from inside that module, which imports its parent's items) returning a fresh, empty
 /// store behind a pointer: `Box<SqliteStore>`, or a fixture that derefs to the store and keeps
 /// what it needs (a temporary directory, an emulator) alive for the test.
@@ -46,6 +50,8 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@cases $module, $fresh;
             ping_answers,
             users_and_sessions,
+            refresh_tokens_rotate_and_families_revoke,
+            invites_are_used_once,
             contacts_crud_and_ownership,
             contacts_search_and_pages,
             contacts_search_follows_changes,
@@ -60,6 +66,7 @@ macro_rules! store_conformance_tests {
             leases_renew_and_expire,
             calls_of_ended_leases_are_closed_once,
             dial_requests_are_taken_once,
+            unapproved_accounts_cannot_dial_until_approved,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

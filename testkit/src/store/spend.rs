@@ -253,3 +253,51 @@ pub async fn spend_blocks_persist_until_lifted(store: &dyn Store) {
         .unwrap();
     assert_eq!(admission.max_duration_ms, 90 * S);
 }
+
+/// A new account awaiting approval (`SOFTPHONE_SIGNUP_APPROVAL=admin`): every call is refused
+/// with that reason, nothing is written, other users dial; approving (lifting) lets it dial,
+/// and overrides set meanwhile are kept.
+pub async fn unapproved_accounts_cannot_dial_until_approved(store: &dyn Store) {
+    let overrides = SpendOverrides {
+        max_call_secs: Some(60),
+        ..SpendOverrides::default()
+    };
+    store.set_spend_overrides(ALICE, &overrides).await.unwrap();
+    let awaiting = app::domain::spend::Block {
+        rule: VelocityRule::AwaitingApproval,
+        at: NOW,
+    };
+    store.block_calls(ALICE, awaiting).await.unwrap();
+    assert_eq!(
+        store.spend_state(ALICE).await.unwrap().block,
+        Some(awaiting)
+    );
+    let c = open("a1", "+6561110001", NOW + S);
+    assert_eq!(
+        refusal(store.admit_call(ALICE, &c, &loose(), None, NOW + S).await),
+        SpendRefusal::Blocked {
+            rule: VelocityRule::AwaitingApproval
+        }
+    );
+    assert_eq!(
+        store.get_call(ALICE, "a1").await.unwrap(),
+        None,
+        "a refused call is not written"
+    );
+    store
+        .admit_call(
+            BOB,
+            &open("b1", "+6561110002", NOW + S),
+            &loose(),
+            None,
+            NOW + S,
+        )
+        .await
+        .expect("another user dials");
+    assert!(store.lift_block(ALICE, NOW + 2 * S).await.unwrap());
+    let admission = store
+        .admit_call(ALICE, &c, &loose(), None, NOW + 3 * S)
+        .await
+        .expect("approved");
+    assert_eq!(admission.max_duration_ms, 60 * S, "overrides kept");
+}

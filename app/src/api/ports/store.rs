@@ -73,6 +73,12 @@ pub struct SessionRecord {
     pub created_at: u64,
     pub expires_at: u64,
     pub revoked: bool,
+    /// The refresh token `token_hash` replaced (rotation) and when: a request racing the one
+    /// that rotated may still present it for a few seconds (see `LocalIdentity::refresh`).
+    #[serde(default)]
+    pub previous_hash: Option<String>,
+    #[serde(default)]
+    pub rotated_at: Option<u64>,
 }
 
 /// One entry of a user's audit trail. The serde fields are the attributes the DynamoDB store
@@ -121,8 +127,23 @@ pub trait AccountStore: Send + Sync {
     async fn user_by_sub(&self, sub: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn set_password_hash(&self, sub: &str, hash: &str) -> Result<(), StoreError>;
     async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// The session any of its refresh tokens ever belonged to (the current one is
+    /// `token_hash`; an older one found here is a reused token).
     async fn session_by_token_hash(&self, hash: &str) -> Result<Option<SessionRecord>, StoreError>;
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    /// Rotation: replaces the session's current refresh token hash, `session.token_hash`, by
+    /// `new_hash`, keeping the old one as `previous_hash` rotated `at`; the old hash still finds
+    /// the session. `Ok(false)`, changing nothing, if the session is revoked or its current
+    /// hash is no longer `session.token_hash` (another request rotated it first).
+    async fn rotate_session_token(
+        &self,
+        session: &SessionRecord,
+        new_hash: &str,
+        at: u64,
+    ) -> Result<bool, StoreError>;
+    /// Revokes one session (a refresh-token family); `Ok(false)` if it was revoked already or
+    /// does not exist.
+    async fn revoke_session(&self, sub: &str, id: &str) -> Result<bool, StoreError>;
     async fn revoke_sessions(&self, sub: &str) -> Result<u64, StoreError>;
     /// Stores the hash of a password-reset code, replacing any earlier one.
     async fn put_reset_code(
@@ -135,6 +156,17 @@ pub trait AccountStore: Send + Sync {
     async fn reset_code(&self, sub: &str) -> Result<Option<(String, u64, u32)>, StoreError>;
     async fn count_reset_failure(&self, sub: &str) -> Result<(), StoreError>;
     async fn delete_reset_code(&self, sub: &str) -> Result<(), StoreError>;
+    /// Stores the hash of an invitation to sign up as `email`, replacing any earlier one.
+    async fn put_invite(
+        &self,
+        email: &str,
+        code_hash: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError>;
+    /// Uses up the invitation for `email` if its hash is `code_hash` and it has not expired at
+    /// `now`: `true` once, atomically. A wrong code leaves the invitation as it was.
+    async fn take_invite(&self, email: &str, code_hash: &str, now: u64)
+        -> Result<bool, StoreError>;
 }
 
 /// The owner's address book.
@@ -320,6 +352,9 @@ pub trait SpendStore: Send + Sync {
     /// Lifts a velocity block at `now` (the velocity rules then count only later calls);
     /// `false` if there was none.
     async fn lift_block(&self, owner: &str, now: u64) -> Result<bool, StoreError>;
+    /// Blocks the user's calls until [`Self::lift_block`] (a new account awaiting an
+    /// administrator's approval), replacing any block they had.
+    async fn block_calls(&self, owner: &str, block: Block) -> Result<(), StoreError>;
     async fn set_spend_overrides(
         &self,
         owner: &str,

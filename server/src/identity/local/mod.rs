@@ -10,6 +10,7 @@ use app::api::ports::{
 };
 use app::domain::auth::mask_email;
 use app::domain::sign_in_guard::{Attempt, SignInGuard, SignInLimits, SignUpGuard, SignUpLimits};
+use app::domain::spend::{Block, VelocityRule};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use async_trait::async_trait;
@@ -33,13 +34,21 @@ struct DeviceClaims {
 }
 use super::SigningKey;
 
+mod refresh;
+
 #[derive(Clone, Debug)]
 pub struct LocalIdentityConfig {
     /// `iss` of every token; the JWKS is served at `{issuer}/.well-known/jwks.json`.
     pub issuer: String,
     pub client_id: String,
     pub access_ttl: Duration,
+    /// A refresh session's whole life: rotation keeps the sign-in's expiry.
     pub refresh_ttl: Duration,
+    /// How long a rotated refresh token still gets access tokens (never a refresh token): the
+    /// browser sends the refresh cookie with every request, and the requests of one page load
+    /// that left before the first one's new cookie came back all carry the old token. Any other
+    /// use of a rotated token is reuse and revokes its sign-in (docs/security.md).
+    pub refresh_reuse_grace: Duration,
     pub reset_code_ttl: Duration,
     /// Sign-in lock-out: back-off per account and per known device, window per address.
     pub sign_in: SignInLimits,
@@ -47,6 +56,11 @@ pub struct LocalIdentityConfig {
     pub sign_up: SignUpLimits,
     /// How long a browser stays known to an account after signing in to it.
     pub device_ttl: Duration,
+    /// New accounts may not dial until an administrator approves them
+    /// (`SOFTPHONE_SIGNUP_APPROVAL=admin`): each starts with its calls blocked.
+    pub approval_required: bool,
+    /// How long an invitation to sign up stays valid (`server users invite`).
+    pub invite_ttl: Duration,
 }
 
 impl LocalIdentityConfig {
@@ -56,11 +70,15 @@ impl LocalIdentityConfig {
             client_id: "softphone-local".into(),
             access_ttl: Duration::from_secs(3600),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_reuse_grace: Duration::from_secs(10),
             // The administrator hands the link over by hand: a day to use it.
             reset_code_ttl: Duration::from_secs(24 * 3600),
             sign_in: SignInLimits::default(),
             sign_up: SignUpLimits::default(),
             device_ttl: Duration::from_secs(365 * 24 * 3600),
+            approval_required: false,
+            // Handed over by hand, like a reset link, but the user may start days later.
+            invite_ttl: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -68,6 +86,11 @@ impl LocalIdentityConfig {
 /// The stored form of a reset code: bound to the account, so a code is no use for another.
 pub(super) fn reset_code_hash(sub: &str, code: &str) -> String {
     sha256_b64(&format!("{sub}:{}", code.trim()))
+}
+
+/// The stored form of an invitation code: bound to the email, so it admits no other.
+pub(super) fn invite_code_hash(email: &str, code: &str) -> String {
+    sha256_b64(&format!("invite:{email}:{}", code.trim()))
 }
 
 /// Wrong reset codes allowed before the code is void.
@@ -329,6 +352,16 @@ impl Identity for LocalIdentity {
             Ok(()) => {
                 tracing::info!(user = %user.sub, email = %mask_email(&email), "account created");
                 self.audit(&user.sub, "sign_up", String::new()).await;
+                if self.config.approval_required {
+                    let block = Block {
+                        rule: VelocityRule::AwaitingApproval,
+                        at: user.created_at,
+                    };
+                    self.store
+                        .block_calls(&user.sub, block)
+                        .await
+                        .map_err(store_err)?;
+                }
             }
             // The same answer as for a new account, so sign-up cannot tell which emails have
             // accounts: the next step, signing in, fails alike for a wrong password and for
@@ -412,6 +445,8 @@ impl Identity for LocalIdentity {
             created_at: now_ms,
             expires_at: now_ms + self.config.refresh_ttl.as_millis() as u64,
             revoked: false,
+            previous_hash: None,
+            rotated_at: None,
         };
         self.store
             .create_session(&session)
@@ -435,26 +470,7 @@ impl Identity for LocalIdentity {
     }
 
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AuthError> {
-        let session = self
-            .store
-            .session_by_token_hash(&sha256_b64(refresh_token))
-            .await
-            .map_err(store_err)?
-            .ok_or(AuthError::SessionExpired)?;
-        let now_ms = self.clock.now_ms();
-        if session.revoked || session.expires_at <= now_ms {
-            return Err(AuthError::SessionExpired);
-        }
-        let user = self.session_user(&session.sub).await?;
-        let (id_token, access_token) = self.mint(&user, &session.id, session.created_at / 1000)?;
-        Ok(Tokens {
-            id_token,
-            access_token,
-            refresh_token: None,
-            expires_in: self.config.access_ttl.as_secs(),
-            refresh_expires_in: (session.expires_at - now_ms) / 1000,
-            device: None,
-        })
+        self.rotate_refresh(refresh_token).await
     }
 
     async fn sign_out(&self, principal: &Principal, _access_token: &str) -> Result<(), AuthError> {
@@ -565,5 +581,13 @@ impl Identity for LocalIdentity {
             email: user.email,
             groups: claims.groups,
         })
+    }
+
+    async fn redeem_invite(&self, email: &str, code: &str) -> Result<bool, AuthError> {
+        let email = account_email(email)?;
+        self.store
+            .take_invite(&email, &invite_code_hash(&email, code), self.clock.now_ms())
+            .await
+            .map_err(store_err)
     }
 }

@@ -1,14 +1,17 @@
 //! Users of the local identity: a profile in the user's partition and an email claim that
 //! keeps emails unique. Sessions live in their user's partition (sign-out everywhere is one
-//! consistent query); pointer items find them by id and by refresh-token hash.
+//! consistent query); pointer items find them by id and by refresh-token hash. A rotated
+//! refresh token keeps its pointer (until the session's purge time), so reuse is recognised.
 
 use app::api::ports::{AccountStore, SessionRecord, StoreError, UserRecord};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
 use super::item::{
-    condition_failed, is_condition_failure, key, n, put, record_from, record_item, s, sdk_error,
-    Attrs, Item, ItemBuilder,
+    build_error, condition_failed, is_condition_failure, key, n, put, record_from, record_item, s,
+    sdk_error, Attrs, Item, ItemBuilder,
 };
 use super::{user_pk, DynamoStore, Query, PURGE_AFTER_S, TTL_ATTRIBUTE};
 
@@ -34,6 +37,15 @@ fn session_item(session: &SessionRecord) -> Result<Item, StoreError> {
 
 fn session_from(item: &Item) -> Result<SessionRecord, StoreError> {
     record_from(item, "session")
+}
+
+/// The pointer from a refresh token's hash to its session.
+fn token_pointer(session: &SessionRecord, hash: &str) -> Item {
+    ItemBuilder::new(format!("TOKEN#{hash}"), "TOKEN", "session_token")
+        .s("sub", &session.sub)
+        .s("session_id", &session.id)
+        .set(TTL_ATTRIBUTE, purge_at(session.expires_at))
+        .build()
 }
 
 /// The reset code item's attributes.
@@ -112,15 +124,7 @@ impl AccountStore for DynamoStore {
             .s("sub", &session.sub)
             .set(TTL_ATTRIBUTE, purge_at(session.expires_at))
             .build();
-        let by_token = ItemBuilder::new(
-            format!("TOKEN#{}", session.token_hash),
-            "TOKEN",
-            "session_token",
-        )
-        .s("sub", &session.sub)
-        .s("session_id", &session.id)
-        .set(TTL_ATTRIBUTE, purge_at(session.expires_at))
-        .build();
+        let by_token = token_pointer(session, &session.token_hash);
         let new = Some("attribute_not_exists(PK)");
         match self
             .transact(vec![
@@ -153,6 +157,65 @@ impl AccountStore for DynamoStore {
         let sub = Attrs::of(&pointer, "session id").s("sub")?;
         let item = self.get(user_pk(&sub), session_sk(id)).await?;
         item.as_ref().map(session_from).transpose()
+    }
+
+    async fn rotate_session_token(
+        &self,
+        session: &SessionRecord,
+        new_hash: &str,
+        at: u64,
+    ) -> Result<bool, StoreError> {
+        let swap = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&session.sub), session_sk(&session.id))))
+            .update_expression("SET #t = :new, #p = :old, #at = :at")
+            .condition_expression("#t = :old AND #r = :no")
+            .expression_attribute_names("#t", "token_hash")
+            .expression_attribute_names("#p", "previous_hash")
+            .expression_attribute_names("#at", "rotated_at")
+            .expression_attribute_names("#r", "revoked")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(&session.token_hash))
+            .expression_attribute_values(":at", n(at))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .build()
+            .map_err(build_error)?;
+        let items = vec![
+            TransactWriteItem::builder().update(swap).build(),
+            put(
+                &self.table,
+                token_pointer(session, new_hash),
+                Some("attribute_not_exists(PK)"),
+            )?,
+        ];
+        match self.transact(items).await? {
+            Ok(()) => Ok(true),
+            Err(reasons) if condition_failed(&reasons, 0) => Ok(false),
+            Err(reasons) => Err(StoreError::Unavailable(format!(
+                "rotate refresh token cancelled: {reasons:?}"
+            ))),
+        }
+    }
+
+    async fn revoke_session(&self, sub: &str, id: &str) -> Result<bool, StoreError> {
+        match self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(sub), session_sk(id))))
+            .update_expression("SET #r = :yes")
+            .condition_expression("#r = :no")
+            .expression_attribute_names("#r", "revoked")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            // Revoked already, or no such session (the condition fails on a missing item).
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
     }
 
     async fn revoke_sessions(&self, sub: &str) -> Result<u64, StoreError> {
@@ -242,6 +305,45 @@ impl AccountStore for DynamoStore {
             .map_err(|e| sdk_error("DeleteItem", e))?;
         Ok(())
     }
+
+    async fn put_invite(
+        &self,
+        email: &str,
+        code_hash: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let item = ItemBuilder::new(format!("INVITE#{email}"), "INVITE", "invite")
+            .s("code_hash", code_hash)
+            .n("expires_at", expires_at)
+            .set(TTL_ATTRIBUTE, purge_at(expires_at))
+            .build();
+        self.put(item).await
+    }
+
+    async fn take_invite(
+        &self,
+        email: &str,
+        code_hash: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        match self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("INVITE#{email}"), "INVITE")))
+            .condition_expression("#h = :h AND #e > :now")
+            .expression_attribute_names("#h", "code_hash")
+            .expression_attribute_names("#e", "expires_at")
+            .expression_attribute_values(":h", s(code_hash))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error("DeleteItem", e)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -257,6 +359,8 @@ mod tests {
             created_at: 1_000,
             expires_at: 5_000,
             revoked: false,
+            previous_hash: None,
+            rotated_at: None,
         };
         let item = session_item(&session).unwrap();
         assert_eq!(item["PK"], s("USER#u1"));

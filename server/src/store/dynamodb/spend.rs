@@ -357,6 +357,12 @@ impl SpendStore for DynamoStore {
         })
     }
 
+    async fn block_calls(&self, owner: &str, block: Block) -> Result<(), StoreError> {
+        // The version moves: an admission that read the user's state before fails its
+        // condition and reads it again.
+        self.set_block(owner, block).await
+    }
+
     async fn lift_block(&self, owner: &str, now: u64) -> Result<bool, StoreError> {
         match self
             .client

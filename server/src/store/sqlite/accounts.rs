@@ -23,6 +23,8 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
         created_at: row.get("created_at")?,
         expires_at: row.get("expires_at")?,
         revoked: row.get("revoked")?,
+        previous_hash: row.get("previous_hash")?,
+        rotated_at: row.get("rotated_at")?,
     })
 }
 
@@ -78,8 +80,13 @@ impl AccountStore for SqliteStore {
         self.write(move |tx| {
             insert(
                 tx,
-                "INSERT INTO sessions (id, sub, token_hash, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?, ?)",
-                params![s.id, s.sub, s.token_hash, s.created_at, s.expires_at, s.revoked],
+                "INSERT INTO sessions (id, sub, token_hash, created_at, expires_at, revoked, previous_hash, rotated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                params![s.id, s.sub, s.token_hash, s.created_at, s.expires_at, s.revoked, s.previous_hash, s.rotated_at],
+            )?;
+            insert(
+                tx,
+                "INSERT INTO refresh_tokens (token_hash, session_id) VALUES (?, ?)",
+                params![s.token_hash, s.id],
             )
         })
         .await
@@ -90,7 +97,8 @@ impl AccountStore for SqliteStore {
         self.read(move |c| {
             optional_row(
                 c,
-                "SELECT * FROM sessions WHERE token_hash = ?",
+                "SELECT s.* FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
+                 WHERE r.token_hash = ?",
                 [hash],
                 session_from_row,
             )
@@ -107,6 +115,50 @@ impl AccountStore for SqliteStore {
                 [id],
                 session_from_row,
             )
+        })
+        .await
+    }
+
+    async fn rotate_session_token(
+        &self,
+        session: &SessionRecord,
+        new_hash: &str,
+        at: u64,
+    ) -> Result<bool, StoreError> {
+        let (id, old, new) = (
+            session.id.clone(),
+            session.token_hash.clone(),
+            new_hash.to_owned(),
+        );
+        self.write(move |tx| {
+            let rotated = execute(
+                tx,
+                "UPDATE sessions SET token_hash = ?, previous_hash = token_hash, rotated_at = ?
+                 WHERE id = ? AND token_hash = ? AND revoked = 0",
+                params![new, at, id, old],
+            )?;
+            if rotated == 0 {
+                return Ok(false);
+            }
+            insert(
+                tx,
+                "INSERT INTO refresh_tokens (token_hash, session_id) VALUES (?, ?)",
+                params![new, id],
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, sub: &str, id: &str) -> Result<bool, StoreError> {
+        let (sub, id) = (sub.to_owned(), id.to_owned());
+        self.write(move |tx| {
+            execute(
+                tx,
+                "UPDATE sessions SET revoked = 1 WHERE id = ? AND sub = ? AND revoked = 0",
+                [id, sub],
+            )
+            .map(|n| n > 0)
         })
         .await
     }
@@ -180,6 +232,43 @@ impl AccountStore for SqliteStore {
         self.write(move |tx| {
             execute(tx, "DELETE FROM reset_codes WHERE sub = ?", [sub])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn put_invite(
+        &self,
+        email: &str,
+        code_hash: &str,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let (email, code_hash) = (email.to_owned(), code_hash.to_owned());
+        self.write(move |tx| {
+            execute(
+                tx,
+                "INSERT INTO invites (email, code_hash, expires_at) VALUES (?, ?, ?)
+                 ON CONFLICT(email) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at",
+                params![email, code_hash, expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_invite(
+        &self,
+        email: &str,
+        code_hash: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let (email, code_hash) = (email.to_owned(), code_hash.to_owned());
+        self.write(move |tx| {
+            execute(
+                tx,
+                "DELETE FROM invites WHERE email = ? AND code_hash = ? AND expires_at > ?",
+                params![email, code_hash, now],
+            )
+            .map(|n| n > 0)
         })
         .await
     }

@@ -44,6 +44,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../../migrations/0006_contact_search.sql"),
     ),
+    (
+        7,
+        include_str!("../../../migrations/0007_refresh_rotation.sql"),
+    ),
     (8, include_str!("../../../migrations/0008_spend_limits.sql")),
     (
         10,

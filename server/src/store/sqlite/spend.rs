@@ -189,6 +189,16 @@ impl SpendStore for SqliteStore {
         .await
     }
 
+    async fn block_calls(&self, owner: &str, block: Block) -> Result<(), StoreError> {
+        let owner = owner.to_owned();
+        self.write(move |tx| {
+            let state = state_row(tx, &owner)?;
+            let block = Some(block);
+            upsert_state(tx, &owner, &StateRow { block, ..state })
+        })
+        .await
+    }
+
     async fn set_spend_overrides(
         &self,
         owner: &str,
