@@ -245,6 +245,7 @@ pub async fn open_identity(
                 LocalIdentity::new(
                     LocalIdentityConfig {
                         sign_up: config.accounts.sign_up.clone(),
+                        access_ttl: config.accounts.access_ttl,
                         ..LocalIdentityConfig::new(config.public_url.clone())
                     },
                     store,
@@ -554,6 +555,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         bundle,
         trusted_proxies: config.trusted_proxies.clone(),
         security: Arc::new(security),
+        session_recheck: config.accounts.session_recheck,
     };
     let app = web::router(state);
     if role == Role::Lambda {

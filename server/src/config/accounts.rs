@@ -14,11 +14,25 @@ pub struct AccountsArgs {
     #[arg(long, env = "SOFTPHONE_SIGNUP_LIMIT_GLOBAL", value_name = "PER_HOUR", default_value_t = 100,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     signup_limit_global: u32,
+    /// Life of the local identity's access tokens, in seconds (a live channel re-checks its
+    /// session when its token expires)
+    #[arg(long, env = "SOFTPHONE_ACCESS_TOKEN_SECS", value_name = "SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    access_token_secs: u64,
+    /// How often an open live channel checks that its session still stands, in seconds
+    /// (catches sign-outs on other servers of the same store; this server's own are at once)
+    #[arg(long, env = "SOFTPHONE_SESSION_RECHECK_SECS", value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    session_recheck_secs: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountsConfig {
     pub sign_up: SignUpLimits,
+    /// The local identity's access-token life.
+    pub access_ttl: Duration,
+    /// How often an open live channel re-checks its session.
+    pub session_recheck: Duration,
 }
 
 impl AccountsArgs {
@@ -29,6 +43,8 @@ impl AccountsArgs {
                 global: self.signup_limit_global as usize,
                 window: Duration::from_secs(3600),
             },
+            access_ttl: Duration::from_secs(self.access_token_secs),
+            session_recheck: Duration::from_secs(self.session_recheck_secs),
         }
     }
 }
