@@ -337,6 +337,11 @@ messages! {
     RecordAskEach => "Ask on each call", "Preguntar en cada llamada", "每次通话时询问";
     RecordNever => "Never record", "No grabar nunca", "从不录音";
     RecordingHint => "The other party hears a short beep when recording starts. Recordings are kept for a limited time, then deleted.", "La otra parte oye un pitido breve cuando empieza la grabación. Las grabaciones se guardan un tiempo limitado y luego se eliminan.", "开始录音时对方会听到一声短促的提示音。录音保留一段时间后会被删除。";
+    ConfirmCallTitle => "Call {number}?", "¿Llamar a {number}?", "呼叫 {number}？";
+    ConfirmCallFrom => "Another app asked to place this call. The microphone opens only when you press Call.", "Otra aplicación pidió hacer esta llamada. El micrófono solo se abre al pulsar Llamar.", "另一个应用请求拨打此电话。只有在您按下“呼叫”后才会打开麦克风。";
+    ConfirmCallsSetting => "Calls from integrations", "Llamadas desde integraciones", "来自集成的呼叫";
+    ConfirmCallsAsk => "Ask before calls from integrations", "Preguntar antes de llamadas desde integraciones", "来自集成的呼叫前先询问";
+    ConfirmCallsHint => "A call placed by another app (click to dial) waits for you to press Call here before the microphone opens; without an answer in 30 s it is cancelled.", "Una llamada hecha por otra aplicación (clic para llamar) espera a que pulse Llamar aquí antes de abrir el micrófono; sin respuesta en 30 s se cancela.", "由其他应用发起的呼叫（点击拨号）会等待您在此按下“呼叫”后才打开麦克风；30 秒内无应答则取消。";
     ErrRecordingInProgress => "The recording is still running. Stop it first.", "La grabación sigue en curso. Deténgala primero.", "录音仍在进行。请先停止。";
     TokensTitle => "Integration tokens", "Tokens de integración", "集成令牌";
     TokensHint => "A token lets a script or another app (a CRM) use the REST API as you. Give each one only the scopes it needs, and revoke it when it is no longer used.", "Un token permite que un script u otra aplicación (un CRM) use la API REST en su nombre. Dé a cada uno solo los permisos que necesita y revóquelo cuando ya no se use.", "令牌可让脚本或其他应用（如 CRM）以您的身份使用 REST API。每个令牌只授予所需的权限，不再使用时请撤销。";

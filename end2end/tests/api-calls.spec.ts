@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { hydrated, PASSWORD, signUp, uniqueEmail } from "./helpers";
 
 // Click to dial: another app places the call through the REST API; the agent's open softphone
-// takes it up (microphone, offer) as if it had been dialled there.
+// takes it up (microphone, offer) as if it had been dialled there, once the agent has said Call.
 const ECHO = "+65 6000 0001";
 
 test("a call placed through the REST API is taken up by the open app", async ({ page, context }) => {
@@ -23,6 +23,8 @@ test("a call placed through the REST API is taken up by the open app", async ({ 
   expect(placed.number).toBe("+6560000001");
   expect(placed.direction).toBe("outbound");
 
+  // The agent confirms it in the app first (api-confirm.spec.ts tells that story).
+  await page.getByTestId("confirm-call-accept").click();
   const panel = page.getByTestId("call-panel");
   await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
   const answered = await (await page.request.get(`/api/v1/calls/${placed.id}`, { headers })).json();

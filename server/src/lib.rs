@@ -246,6 +246,7 @@ pub async fn open_identity(
                     LocalIdentityConfig {
                         sign_up: config.accounts.sign_up.clone(),
                         approval_required: config.accounts.policy.approval_required,
+                        access_ttl: config.accounts.access_ttl,
                         ..LocalIdentityConfig::new(config.public_url.clone())
                     },
                     store,
@@ -593,6 +594,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         bundle,
         trusted_proxies: config.trusted_proxies.clone(),
         security: Arc::new(security),
+        session_recheck: config.accounts.session_recheck,
     };
     let app = web::router(state);
     if role == Role::Lambda {

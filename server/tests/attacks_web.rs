@@ -3,13 +3,14 @@
 //! registry, so a new one cannot be forgotten) are refused with 403 and change nothing, while
 //! the app's own JSON requests go through; pages carry the security headers, with a content
 //! security policy whose nonce is the one on the page's inline scripts; a forged
-//! `X-Forwarded-For` is ignored from an untrusted peer and read from a trusted proxy.
+//! `X-Forwarded-For` is ignored from an untrusted peer and read from a trusted proxy; a live
+//! channel held with a stolen session closes when the victim signs out everywhere.
 
 #[path = "common/binary.rs"]
 mod binary;
 
 use app::api::ports::AuditStore;
-use binary::{free_port, start_server};
+use binary::{free_port, next_message, open_live, start_server};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -455,5 +456,49 @@ async fn forwarded_for_is_read_from_trusted_proxies_only() {
     );
     drop(server);
     assert_eq!(audited_sign_in(&data, &sub).await, "198.51.100.7");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_revoked_while_its_live_channel_is_open_closes_it() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let data = temp_dir("attacks-live");
+    let port = free_port();
+    let _server = start_server(&data, port, &[]).await;
+    let account = json!({"email": "stolen@example.com", "password": PASSWORD, "confirm": PASSWORD});
+    let victim = ours(port, "", "/api/auth/sign_up", &account).await;
+    assert_eq!(victim.status, 200, "{:?}", victim.json());
+    // The attacker holds a copy of another of the victim's sessions and keeps its channel open.
+    let sign_in = json!({"email": "stolen@example.com", "password": PASSWORD});
+    let stolen = ours(port, "", "/api/auth/sign_in", &sign_in).await;
+    assert_eq!(stolen.status, 200);
+    let mut ws = open_live(port, &stolen.cookies.join("; ")).await;
+    assert_eq!(next_message(&mut ws).await["type"], "hello");
+
+    // The victim signs out everywhere: the attacker's channel closes at once (the periodic
+    // check, 30 s by default, is not what does it).
+    let out = ours(
+        port,
+        &victim.cookies.join("; "),
+        "/api/auth/sign_out",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(out.status, 200, "{:?}", out.json());
+    let started = std::time::Instant::now();
+    let frame = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("the channel was still open 5 s after the sign-out")
+        {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("closed without a close frame: {other:?}"),
+        }
+    };
+    let frame = frame.expect("a close code");
+    assert_eq!(u16::from(frame.code), 4401, "{}", frame.reason);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -12,7 +12,7 @@ use common::*;
 async fn a_busy_number_ends_the_call_busy() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
-    start(&rig.calls, "c-busy", "+6560000003").await;
+    start(&rig.calls, &tab, "c-busy", "+6560000003").await;
     let mut joined = rig.join(&tab, "c-busy").await;
     let states = wait_state(&mut tab, ended(EndReason::Busy, HangupBy::Remote)).await;
     assert!(states.contains(&CallState::Dialing), "{states:?}");

@@ -12,7 +12,7 @@ use common::*;
 async fn hanging_up_while_the_target_rings_cancels() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
-    start(&rig.calls, "c-cancel", "+6560000004").await;
+    start(&rig.calls, &tab, "c-cancel", "+6560000004").await;
     let mut joined = rig.join(&tab, "c-cancel").await;
     wait_state(&mut tab, |s| *s == CallState::Ringing).await;
     send(&rig.calls, &tab, hangup("c-cancel")).await;

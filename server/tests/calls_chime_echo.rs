@@ -17,7 +17,7 @@ use common::*;
 async fn an_answered_echo_call_then_the_agents_hang_up() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
-    start(&rig.calls, "c-echo", "+6560000001").await;
+    start(&rig.calls, &tab, "c-echo", "+6560000001").await;
     let mut joined = rig.join(&tab, "c-echo").await;
     let states = wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
     assert!(states.contains(&CallState::Dialing), "{states:?}");

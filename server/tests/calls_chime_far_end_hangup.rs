@@ -12,7 +12,7 @@ use common::*;
 async fn the_far_end_hangs_up() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
-    start(&rig.calls, "c-bye", "+6560000006").await;
+    start(&rig.calls, &tab, "c-bye", "+6560000006").await;
     let mut joined = rig.join(&tab, "c-bye").await;
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
     wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Remote)).await;

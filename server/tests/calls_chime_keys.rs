@@ -32,7 +32,7 @@ fn refused(reply: Option<ServerMessage>, why: &str) {
 async fn keys_reach_the_handler_once_the_call_is_answered() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
-    start(&rig.calls, "c-keys", "+6560000002").await;
+    start(&rig.calls, &tab, "c-keys", "+6560000002").await;
     let before = "once the call is answered";
     refused(send(&rig.calls, &tab, digits("1")).await, before);
 

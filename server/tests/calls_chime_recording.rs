@@ -37,7 +37,7 @@ async fn no_error(rig: &ChimeRig, tab: &Tab, action: RecordAction) {
 async fn a_chime_call_is_recorded_by_the_provider_into_the_store() {
     let rig = chime_rig_with(Recording::Delivered).await;
     let mut tab = open_tab(&rig.calls);
-    start(&rig.calls, "c-rec", "+6560000001").await;
+    start(&rig.calls, &tab, "c-rec", "+6560000001").await;
     let joined = rig.join(&tab, "c-rec").await;
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
     until(&joined.peer, Duration::from_secs(5), |s| {
@@ -181,7 +181,7 @@ async fn a_chime_call_is_recorded_by_the_provider_into_the_store() {
 async fn a_recording_the_provider_cannot_make_is_reported_and_leaves_nothing() {
     let rig = chime_rig_with(Recording::StandInCannotWrite).await;
     let mut tab = open_tab(&rig.calls);
-    start(&rig.calls, "c-rec", "+6560000001").await;
+    start(&rig.calls, &tab, "c-rec", "+6560000001").await;
     let _joined = rig.join(&tab, "c-rec").await;
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
 

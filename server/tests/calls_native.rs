@@ -11,13 +11,13 @@ use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::EndReason;
 use common::*;
 use telephony::tones::tone_purity;
-use testkit::peer::{PeerCommand, Source};
+use testkit::peer::{BrowserPeer, PeerCommand, Source};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_call_connects_echoes_and_is_logged_with_its_duration() {
     let rig = rig((31000, 31019), Duration::from_secs(5)).await;
     let mut tab = open_tab(&rig);
-    start(&rig, "c-echo", "+6560000001").await;
+    start(&rig, &tab, "c-echo", "+6560000001").await;
     let peer = offer(&rig, &tab, "c-echo").await;
     let states = wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
     assert!(states.contains(&CallState::Dialing), "{states:?}");
@@ -64,7 +64,7 @@ async fn echo_call_connects_echoes_and_is_logged_with_its_duration() {
 async fn a_call_is_ended_at_the_duration_the_spend_limits_admitted() {
     let rig = rig((31600, 31619), Duration::from_secs(5)).await;
     let mut tab = open_tab(&rig);
-    start_for(&rig, "c-limit", "+6560000001", 1500).await;
+    start_for(&rig, &tab, "c-limit", "+6560000001", 1500).await;
     let _peer = offer(&rig, &tab, "c-limit").await;
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
     wait_state(&mut tab, ended(EndReason::Completed, HangupBy::System)).await;
@@ -113,7 +113,7 @@ async fn far_end_outcomes_end_with_their_reasons() {
     for (i, (number, reason, by, cause)) in cases.into_iter().enumerate() {
         let id = format!("c-{i}");
         let mut tab = open_tab(&rig);
-        start(&rig, &id, number).await;
+        start(&rig, &tab, &id, number).await;
         let _peer = offer(&rig, &tab, &id).await;
         wait_state(&mut tab, ended(reason, by)).await;
         let r = record_of(&rig, &id).await;
@@ -129,7 +129,7 @@ async fn far_end_outcomes_end_with_their_reasons() {
 async fn hanging_up_while_ringing_cancels() {
     let rig = rig((31200, 31219), Duration::from_secs(5)).await;
     let mut tab = open_tab(&rig);
-    start(&rig, "c-cancel", "+6560000004").await;
+    start(&rig, &tab, "c-cancel", "+6560000004").await;
     let _peer = offer(&rig, &tab, "c-cancel").await;
     wait_state(&mut tab, |s| *s == CallState::Ringing).await;
     send(&rig, &tab, hangup("c-cancel")).await;
@@ -144,7 +144,7 @@ async fn closing_the_tab_that_holds_the_audio_ends_the_call() {
     let rig = rig((31300, 31319), Duration::from_secs(5)).await;
     let mut watcher = open_tab(&rig);
     let media_tab = open_tab(&rig);
-    start(&rig, "c-tab", "+6560000001").await;
+    start(&rig, &media_tab, "c-tab", "+6560000001").await;
     let _peer = offer(&rig, &media_tab, "c-tab").await;
     wait_state(&mut watcher, |s| matches!(s, CallState::Connected { .. })).await;
     // Another tab closing changes nothing; the media tab closing ends the call.
@@ -154,11 +154,71 @@ async fn closing_the_tab_that_holds_the_audio_ends_the_call() {
     wait_state(&mut watcher, ended(EndReason::Completed, HangupBy::Agent)).await;
 }
 
+/// Another tab (or a stolen session's connection) of the same user cannot carry a call it did
+/// not dial: its offer and its meeting request are refused, and the call goes on in the tab
+/// that dialled it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_tab_that_dialled_may_send_the_calls_offer() {
+    let rig = rig((31700, 31719), Duration::from_secs(5)).await;
+    let mut dialler = open_tab(&rig);
+    let other = open_tab(&rig);
+    start(&rig, &dialler, "c-mine", "+6560000001").await;
+    let intruder = BrowserPeer::new(LOOPBACK, true).await.unwrap();
+    for message in [
+        ClientMessage::Offer {
+            call_id: "c-mine".into(),
+            sdp: intruder.offer.clone(),
+        },
+        ClientMessage::Join {
+            call_id: "c-mine".into(),
+        },
+    ] {
+        match send(&rig, &other, message).await {
+            Some(ServerMessage::Error { call_id, message }) => {
+                assert_eq!(call_id.as_deref(), Some("c-mine"));
+                assert_eq!(message, server::calls::NOT_THIS_TABS_CALL);
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    // The call is as it was: no tab holds its audio, and the dialler's offer is taken.
+    let call = rig
+        .hub
+        .active_call(ALICE)
+        .expect("the call is still active");
+    assert_eq!(call.media_connection, None);
+    assert_eq!(call.state, CallState::Idle);
+    let _peer = offer(&rig, &dialler, "c-mine").await;
+    wait_state(&mut dialler, |s| matches!(s, CallState::Connected { .. })).await;
+    let call = rig.hub.active_call(ALICE).unwrap();
+    assert_eq!(call.media_connection, Some(dialler.connection));
+    // Once connected, the other tab's offer is still refused and changes nothing.
+    let reply = send(
+        &rig,
+        &other,
+        ClientMessage::Offer {
+            call_id: "c-mine".into(),
+            sdp: intruder.offer.clone(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(reply, Some(ServerMessage::Error { .. })),
+        "{reply:?}"
+    );
+    assert_eq!(
+        rig.hub.active_call(ALICE).unwrap().media_connection,
+        Some(dialler.connection)
+    );
+    send(&rig, &dialler, hangup("c-mine")).await;
+    wait_state(&mut dialler, ended(EndReason::Completed, HangupBy::Agent)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_whose_browser_never_offers_fails_and_frees_the_line() {
     let rig = rig((31400, 31409), Duration::from_millis(300)).await;
     let mut tab = open_tab(&rig);
-    start(&rig, "c-silent", "+6560000001").await;
+    start(&rig, &tab, "c-silent", "+6560000001").await;
     wait_state(&mut tab, ended(EndReason::Failed, HangupBy::System)).await;
     assert_eq!(
         record_of(&rig, "c-silent").await.end_reason,
@@ -178,7 +238,7 @@ async fn a_call_whose_browser_audio_never_connects_is_never_placed() {
     // browser): the trunk never hears of the call.
     let rig = rig((31450, 31459), Duration::from_millis(500)).await;
     let mut tab = open_tab(&rig);
-    start(&rig, "c-no-audio", "+6560000001").await;
+    start(&rig, &tab, "c-no-audio", "+6560000001").await;
     let peer = testkit::peer::BrowserPeer::new(LOOPBACK, true)
         .await
         .unwrap();
@@ -213,7 +273,7 @@ async fn a_call_whose_browser_audio_never_connects_is_never_placed() {
 async fn a_bad_offer_is_an_error_and_the_call_fails() {
     let rig = rig((31500, 31509), Duration::from_secs(5)).await;
     let mut tab = open_tab(&rig);
-    start(&rig, "c-bad", "+6560000001").await;
+    start(&rig, &tab, "c-bad", "+6560000001").await;
     let reply = send(
         &rig,
         &tab,

@@ -54,7 +54,7 @@ async fn a_trunk_that_never_responds_fails_the_call_within_seconds() {
     let (addr, invites) = black_hole().await;
     let rig = rig_toward(&addr.to_string(), TrunkTransport::Udp, (32700, 32709)).await;
     let mut tab = open_tab(&rig);
-    start(&rig, "c-hole", "+6560000001").await;
+    start(&rig, &tab, "c-hole", "+6560000001").await;
     let _peer = offer(&rig, &tab, "c-hole").await;
     let dialing = wait_state(&mut tab, |s| *s == CallState::Dialing).await;
     let since = Instant::now();
@@ -85,7 +85,7 @@ async fn a_trunk_that_refuses_the_connection_fails_the_call_at_once() {
         .unwrap();
     let rig = rig_toward(&closed.to_string(), TrunkTransport::Tcp, (32750, 32759)).await;
     let mut tab = open_tab(&rig);
-    start(&rig, "c-refused", "+6560000001").await;
+    start(&rig, &tab, "c-refused", "+6560000001").await;
     let _peer = offer(&rig, &tab, "c-refused").await;
     let since = Instant::now();
     let states = wait_state(&mut tab, |s| matches!(s, CallState::Ended { .. })).await;

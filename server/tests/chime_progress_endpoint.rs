@@ -30,7 +30,13 @@ async fn endpoint_with_a_call(call_id: &str) -> Router {
     ));
     let record = CallRecord::outbound(call_id.into(), "+6560000001".into(), 1);
     store.insert_call("alice", &record).await.unwrap();
-    hub.begin("alice", record, CallOrigin::App, 3_600_000).await;
+    hub.begin(
+        "alice",
+        record,
+        CallOrigin::App { connection: 1 },
+        3_600_000,
+    )
+    .await;
     chime_progress_router(ChimeProgressState {
         calls: hub,
         secret: Secret::new(SECRET.into()),

@@ -35,12 +35,13 @@ async fn an_echo_call_is_recorded_in_stereo_with_consent_and_a_pause() {
             ALICE,
             &Preferences {
                 recording: RecordingMode::Always,
+                ..Preferences::default()
             },
         )
         .await
         .unwrap();
     let mut tab = open_tab(&rig);
-    start(&rig, "c-rec", "+6560000001").await;
+    start(&rig, &tab, "c-rec", "+6560000001").await;
     let peer = offer(&rig, &tab, "c-rec").await;
     peer.command(PeerCommand::Source(Source::Tone(1000.0)));
     // "Always": recording starts with the answer.
@@ -176,12 +177,13 @@ async fn recording_follows_the_preference_and_the_call_state() {
             ALICE,
             &Preferences {
                 recording: RecordingMode::Never,
+                ..Preferences::default()
             },
         )
         .await
         .unwrap();
     let mut tab = open_tab(&rig);
-    start(&rig, "c-never", "+6560000001").await;
+    start(&rig, &tab, "c-never", "+6560000001").await;
     // Before the answer there is nothing to record.
     match send(&rig, &tab, record("c-never", RecordAction::Start)).await {
         Some(ServerMessage::Error { message, .. }) => {

@@ -83,7 +83,7 @@ async fn server_function_errors_carry_their_own_status() {
         port,
         me,
         "/api/calls/start",
-        json!({"input": "+65 1900 123 4567", "default_country": null}),
+        json!({"input": "+65 1900 123 4567", "default_country": null, "connection": 1}),
     )
     .await;
     assert_eq!(status, 422, "{error}");

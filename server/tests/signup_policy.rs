@@ -147,7 +147,7 @@ async fn a_new_account_dials_only_once_an_administrator_approved_it() {
         "an account awaiting approval signs in"
     );
     let cookie = cookies.join("; ");
-    let start = json!({"input": "+6560000001", "default_country": null});
+    let start = json!({"input": "+6560000001", "default_country": null, "connection": 0});
     let (status, _, bytes) = http(
         port,
         "POST",

@@ -181,6 +181,8 @@ pub async fn sign_out() -> Result<(), ApiError> {
     let services = services()?;
     if let (Ok(principal), Ok(token)) = (principal(), access_token()) {
         services.identity.sign_out(&principal, &token.0).await?;
+        // The user's open live channels close now, not at their next periodic check.
+        services.telephony.sessions_revoked(Some(&principal.sub));
     }
     for name in [cookies::ACCESS, cookies::ID, cookies::REFRESH] {
         set_cookie(cookies::clear(name, services.secure_cookies));
@@ -221,6 +223,9 @@ pub async fn reset_password(
         .identity
         .confirm_forgot_password(&email, &code, &password, client_addr())
         .await?;
+    // The reset ended every session of the account; its live channels re-check now (the
+    // account is named by e-mail here, so every open channel looks at its own session).
+    services.telephony.sessions_revoked(None);
     Ok(())
 }
 

@@ -213,11 +213,13 @@ pub async fn get_call(id: String) -> Result<CallEntry, ApiError> {
 
 /// Places a call. The server re-checks the number against the policy (the browser's verdict is
 /// only a convenience) and the guards, writes the call record and hands the call to the
-/// telephony provider; the browser then sends its offer on the live channel.
+/// telephony provider; the browser then sends its offer on the live channel. `connection` is
+/// the tab's live connection (its hello's id): only that one may send the call's audio offer.
 #[server(endpoint = "calls/start", input = Json)]
 pub async fn start_call(
     input: String,
     default_country: Option<Country>,
+    connection: u64,
 ) -> Result<crate::api::live::CallTicket, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
@@ -226,7 +228,7 @@ pub async fn start_call(
         &me,
         &input,
         default_country,
-        crate::api::ports::CallOrigin::App,
+        crate::api::ports::CallOrigin::App { connection },
     )
     .await
 }

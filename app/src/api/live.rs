@@ -9,6 +9,16 @@ use crate::domain::recordings::RecordingMode;
 
 pub const PATH: &str = "/api/live";
 
+/// The close code of a live channel whose session ended (signed out everywhere, a password
+/// reset, the account gone): the tab shows the signed-out state.
+pub const SESSION_ENDED: u16 = 4401;
+/// The close code at the access token's expiry when the server cannot look the session up
+/// (a provider other than the local one): the tab reconnects at once with refreshed cookies.
+pub const TOKEN_EXPIRED: u16 = 4408;
+
+/// How long a REST call waits for the agent to confirm it in the app; then it ends.
+pub const CONFIRM_WINDOW_MS: u64 = 30_000;
+
 /// Largest frame the server accepts from a browser (an SDP offer is ~2–4 KB).
 pub const MAX_CLIENT_FRAME: usize = 32 * 1024;
 
@@ -29,6 +39,10 @@ pub struct LiveCall {
     /// audio (a call dialled in a tab is that tab's).
     #[serde(default)]
     pub from_api: bool,
+    /// Placed through the REST API for a user who confirms such calls: a tab asks the agent
+    /// before it opens the microphone, and the call waits [`CONFIRM_WINDOW_MS`] for that.
+    #[serde(default)]
+    pub confirm: bool,
     /// The user's recording preference, as it was when the call started.
     #[serde(default)]
     pub recording_mode: RecordingMode,
@@ -117,6 +131,12 @@ pub enum ClientMessage {
     },
     Hangup {
         call_id: String,
+    },
+    /// The agent did not take up a REST call that asked for confirmation: Cancel pressed, or
+    /// (`timed_out`) no answer within [`CONFIRM_WINDOW_MS`]. The call ends, cancelled.
+    Decline {
+        call_id: String,
+        timed_out: bool,
     },
     /// Mute is done in the browser (the track sends silence); this keeps every tab and the
     /// call state honest about it.
@@ -279,6 +299,7 @@ mod tests {
                 answered_at: Some(2),
                 media_connection: Some(7),
                 from_api: false,
+                confirm: false,
                 recording_mode: RecordingMode::Ask,
                 recording: Some(LiveRecording {
                     id: "r1".into(),
@@ -304,6 +325,7 @@ mod tests {
             answered_at: None,
             media_connection: None,
             from_api: true,
+            confirm: true,
             recording_mode: RecordingMode::Ask,
             recording: None,
         };

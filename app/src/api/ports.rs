@@ -243,8 +243,9 @@ pub trait Identity: Send + Sync {
 /// Where a call was placed from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallOrigin {
-    /// A tab of the app dialled it and carries its audio.
-    App,
+    /// A tab of the app dialled it and carries its audio: only that tab's live connection
+    /// may send the call's offer (or ask for its meeting).
+    App { connection: u64 },
     /// The REST API placed it; the user's open app takes it up.
     Api,
 }
@@ -263,6 +264,12 @@ pub trait Telephony: Send + Sync {
     /// carried here).
     fn server_id(&self) -> Option<String> {
         None
+    }
+    /// Sessions were revoked (sign-out everywhere, a password reset): `owner`'s, or anyone's
+    /// when `None`. Open live channels of this process re-check theirs at once; those of other
+    /// processes on the same store do at their next periodic check (docs/security.md).
+    fn sessions_revoked(&self, owner: Option<&str>) {
+        let _ = owner;
     }
     /// Takes over a call whose record was just written (state: dialing). The browser's offer
     /// follows on the live channel; without one the call ends as failed. `origin` says which

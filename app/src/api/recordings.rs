@@ -155,6 +155,23 @@ pub async fn set_recording_mode(mode: RecordingMode) -> Result<Preferences, ApiE
     Ok(preferences)
 }
 
+/// Whether calls placed through the REST API (click to dial from another app) wait for the
+/// agent to confirm them in the app before the microphone opens; applies from the next call.
+#[server(endpoint = "preferences/confirm_api_calls", input = Json)]
+pub async fn set_confirm_api_calls(on: bool) -> Result<Preferences, ApiError> {
+    use crate::api::ssr::{audit, principal, services};
+    let (me, services) = (principal()?, services()?);
+    let mut preferences = services.store.preferences(&me.sub).await?;
+    preferences.confirm_api_calls = on;
+    services
+        .store
+        .set_preferences(&me.sub, &preferences)
+        .await?;
+    let detail = if on { "on" } else { "off" };
+    audit(&services, &me.sub, "confirm_api_calls_set", detail.into()).await;
+    Ok(preferences)
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::api::ports::{write_audit, Recordings, RecordingsError, Store, StoreError};

@@ -2,6 +2,7 @@
 
 pub mod call_panel;
 pub mod call_time;
+pub mod confirm_call;
 pub mod forms;
 pub mod icons;
 pub mod lists;

@@ -108,6 +108,7 @@ pub fn Shell() -> impl IntoView {
             </main>
         </div>
         <super::call_panel::CallPanel />
+        <super::confirm_call::ConfirmCall />
         <div role="status" aria-live="polite" class="sr-only" data-testid="status">
             {move || notices.status.get()}
         </div>

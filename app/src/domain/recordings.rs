@@ -45,9 +45,26 @@ impl RecordingMode {
 }
 
 /// Per-user settings kept on the server.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preferences {
     pub recording: RecordingMode,
+    /// A call placed through the REST API (click to dial from another app) waits for the agent
+    /// to confirm it in the app before the microphone opens. On unless the user turns it off.
+    #[serde(default = "yes")]
+    pub confirm_api_calls: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            recording: RecordingMode::default(),
+            confirm_api_calls: true,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

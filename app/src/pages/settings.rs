@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::auth::{current_account, sign_out, Account};
-use crate::api::recordings::{get_preferences, set_recording_mode};
+use crate::api::recordings::{get_preferences, set_confirm_api_calls, set_recording_mode};
 use crate::api::{api_resource, ApiError, ApiResource};
 use crate::browser;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
@@ -195,6 +195,65 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         <AudioSettings />
         <RecordingSettings preferences />
         <super::settings_tokens::TokenSettings tokens />
+        <IntegrationSettings preferences />
+    }
+}
+
+/// Whether calls placed by other apps through the REST API wait for the agent's Call in the
+/// app before the microphone opens (kept on the server).
+#[component]
+fn IntegrationSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
+    let lang = prefs().lang;
+    let chosen = RwSignal::new(None::<bool>);
+    let status = RwSignal::new(String::new());
+    let choose = move |on: bool| {
+        chosen.set(Some(on));
+        leptos::task::spawn_local(async move {
+            let text = match set_confirm_api_calls(on).await {
+                Ok(_) => crate::i18n::t(lang.get_untracked(), T::Saved).to_string(),
+                Err(e) => {
+                    redirect_if_signed_out(&e);
+                    error_text(lang.get_untracked(), &e)
+                }
+            };
+            status.set(text);
+        });
+    };
+    let on = move || {
+        chosen.get().or_else(|| {
+            preferences
+                .get()
+                .and_then(|p| p.ok())
+                .map(|p| p.confirm_api_calls)
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="settings-integrations">
+            <h2 id="settings-integrations" class="card-title">
+                {tx(T::ConfirmCallsSetting)}
+            </h2>
+            <label class="flex items-center gap-2">
+                <input
+                    type="checkbox"
+                    class="accent-teal-700"
+                    data-testid="confirm-api-calls"
+                    aria-describedby="settings-integrations-hint"
+                    disabled=move || on().is_none()
+                    prop:checked=move || on().unwrap_or(true)
+                    on:change=move |ev| choose(event_target_checked(&ev))
+                />
+                {tx(T::ConfirmCallsAsk)}
+            </label>
+            <p
+                id="settings-integrations-hint"
+                class="mt-2 text-sm text-slate-600 dark:text-slate-400"
+            >
+                {tx(T::ConfirmCallsHint)}
+            </p>
+            <p class="mt-1 text-sm" role="status" data-testid="confirm-api-calls-status">
+                {move || status.get()}
+            </p>
+        </section>
     }
 }
 

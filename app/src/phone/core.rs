@@ -5,7 +5,9 @@
 //! (`app/tests/phone_*.rs`).
 //!
 //! What it decides: which tab takes up a call placed through the REST API (a visible tab at
-//! once, a background tab after [`BACKGROUND_TAKE_UP_MS`] unless another tab has), what a lost
+//! once, a background tab after [`BACKGROUND_TAKE_UP_MS`] unless another tab has; when the
+//! user confirms such calls, every tab asks and the one where the agent presses Call takes it
+//! up, while Cancel or [`CONFIRM_WINDOW_MS`] without an answer ends it), what a lost
 //! take-up race and a new connection's hello tear down, the reconnect backoff, how long an ended
 //! call stays on screen, when the screen is kept on, and what hanging up does without a channel.
 //! On the Chime path (`AudioPath::ChimeMeeting`, from the hello) also: asking for the call's
@@ -18,6 +20,8 @@ use crate::api::live::{
     AudioPath, ClientMessage, IceServer, LiveCall, RecordAction, ServerMessage,
 };
 use crate::domain::call::CallState;
+
+pub use crate::api::live::CONFIRM_WINDOW_MS;
 
 /// A tab in the background waits this long before taking up a REST call, so that a visible tab
 /// of the same user gets it.
@@ -64,6 +68,14 @@ pub enum Input {
     TimerFired(Timer),
     /// The user pressed Call (before the microphone is asked for).
     DialPressed,
+    /// The agent pressed Call on the confirmation of the REST call `call_id`.
+    Confirmed {
+        call_id: String,
+    },
+    /// The agent pressed Cancel (or Escape) on the confirmation of the REST call `call_id`.
+    Declined {
+        call_id: String,
+    },
     /// The server accepted the dialled call; its audio is this tab's to set up.
     Dialled {
         call_id: String,
@@ -124,6 +136,10 @@ pub enum Timer {
     ClearEnded {
         call_id: String,
     },
+    /// The confirmation of this REST call has waited long enough.
+    ConfirmExpired {
+        call_id: String,
+    },
     Reconnect,
 }
 
@@ -137,6 +153,8 @@ pub enum Effect {
     /// This tab's connection id, from the server's hello.
     Connection(Option<u64>),
     ShowCall(Option<LiveCall>),
+    /// Ask the agent to confirm this REST call before the microphone opens (none: stop asking).
+    AskToConfirm(Option<LiveCall>),
     ShowEnded(Option<LiveCall>),
     Notice(Option<String>),
     MicProblem(Option<MicProblem>),
@@ -200,6 +218,8 @@ pub struct PhoneCore {
     taking_up: Option<String>,
     /// A REST call waiting for this background tab's turn.
     take_up_due: Option<String>,
+    /// A REST call this tab is asking the agent to confirm.
+    confirming: Option<String>,
     screen_kept: bool,
 }
 
@@ -259,6 +279,17 @@ impl PhoneCore {
             Input::DialPressed => {
                 // A message about the last call's requests does not belong to this one.
                 out.push(Effect::Notice(None));
+            }
+            Input::Confirmed { call_id } => {
+                if self.stop_asking(&call_id, &mut out) {
+                    self.take_up_if_unclaimed(call_id, &mut out);
+                }
+            }
+            Input::Declined { call_id } => {
+                if self.stop_asking(&call_id, &mut out) {
+                    let timed_out = false;
+                    self.send(ClientMessage::Decline { call_id, timed_out }, &mut out);
+                }
             }
             Input::Dialled { call_id } => {
                 self.audio_call = Some(call_id.clone());
@@ -341,6 +372,11 @@ impl PhoneCore {
                 self.ice_servers = ice_servers;
                 self.audio_path = audio_path;
                 out.push(Effect::Connection(Some(connection)));
+                if let Some(asked) = self.confirming.clone() {
+                    if call.as_ref().is_none_or(|c| c.id != asked) {
+                        self.stop_asking(&asked, out);
+                    }
+                }
                 self.show_call(call, out);
             }
             // Used by the next peer connection; a call's own connection keeps its relay.
@@ -360,6 +396,7 @@ impl PhoneCore {
                         if mine {
                             self.tear_down(out);
                         }
+                        self.stop_asking(&call.id, out);
                         self.show_call(None, out);
                         let call_id = call.id.clone();
                         self.ended = Some(call_id.clone());
@@ -380,8 +417,15 @@ impl PhoneCore {
                         if self.ended.take().is_some() {
                             out.push(Effect::ShowEnded(None));
                         }
-                        self.show_call(Some(call), out);
-                        if unclaimed {
+                        if !unclaimed {
+                            // Taken up, here or in another tab.
+                            self.stop_asking(&id, out);
+                        }
+                        let ask = call.confirm;
+                        self.show_call(Some(call.clone()), out);
+                        if unclaimed && ask {
+                            self.ask_to_confirm(call, now_ms, out);
+                        } else if unclaimed {
                             self.offer_to_take_up(id, now_ms, out);
                         }
                     }
@@ -488,8 +532,39 @@ impl PhoneCore {
                     out.push(Effect::ShowEnded(None));
                 }
             }
+            Timer::ConfirmExpired { call_id } => {
+                if self.stop_asking(&call_id, out) {
+                    let timed_out = true;
+                    self.send(ClientMessage::Decline { call_id, timed_out }, out);
+                }
+            }
             Timer::Reconnect => out.push(Effect::OpenChannel),
         }
+    }
+
+    /// A REST call that the user confirms: every tab asks the agent (no tab opens the
+    /// microphone by itself), for at most [`CONFIRM_WINDOW_MS`].
+    fn ask_to_confirm(&mut self, call: LiveCall, now_ms: u64, out: &mut Vec<Effect>) {
+        if self.busy() || self.confirming.as_deref() == Some(call.id.as_str()) {
+            return;
+        }
+        let call_id = call.id.clone();
+        self.confirming = Some(call_id.clone());
+        out.push(Effect::AskToConfirm(Some(call)));
+        out.push(Effect::StartTimer {
+            timer: Timer::ConfirmExpired { call_id },
+            at: now_ms + CONFIRM_WINDOW_MS,
+        });
+    }
+
+    /// Stops asking about `call_id`; whether this tab was asking.
+    fn stop_asking(&mut self, call_id: &str, out: &mut Vec<Effect>) -> bool {
+        if self.confirming.as_deref() != Some(call_id) {
+            return false;
+        }
+        self.confirming = None;
+        out.push(Effect::AskToConfirm(None));
+        true
     }
 
     /// A call placed through the REST API (click to dial from another app): a visible tab

@@ -46,7 +46,7 @@ struct Channel {
     ws: WebSocket,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_open: Closure<dyn FnMut()>,
-    _on_close: Closure<dyn FnMut()>,
+    _on_close: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Drop for Channel {
@@ -102,6 +102,7 @@ fn perform(phone: Phone, effect: &Effect, now: u64) {
         }
         Effect::Connection(connection) => phone.connection.set(*connection),
         Effect::ShowCall(call) => phone.call.set(call.clone()),
+        Effect::AskToConfirm(call) => phone.confirm.set(call.clone()),
         Effect::ShowEnded(call) => phone.ended.set(call.clone()),
         Effect::Notice(notice) => phone.notice.set(notice.clone()),
         Effect::MicProblem(problem) => phone.mic_problem.set(problem.clone()),
@@ -248,8 +249,14 @@ fn connect(phone: Phone) {
     let on_open = Closure::<dyn FnMut()>::new(move || {
         run(phone, Input::ChannelOpened);
     });
-    let on_close = Closure::<dyn FnMut()>::new(move || {
+    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         run(phone, Input::ChannelClosed);
+        // The server closed the channel because the session ended (signed out everywhere, a
+        // password reset): the signed-out state is the sign-in page.
+        let code = media::get(&event, "code").as_f64();
+        if code == Some(f64::from(crate::api::live::SESSION_ENDED)) {
+            crate::browser::go_to("/signin");
+        }
     });
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -303,7 +310,11 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
         .map_err(DialError::Mic)?;
     phone.mic_problem.set(None);
     media::refresh_devices(phone);
-    let ticket = match crate::api::calls::start_call(input, Some(country)).await {
+    let Some(connection) = phone.connection.get_untracked() else {
+        media::stop(&stream);
+        return Err(DialError::NoChannel);
+    };
+    let ticket = match crate::api::calls::start_call(input, Some(country), connection).await {
         Ok(t) => t,
         Err(e) => {
             media::stop(&stream);
@@ -410,6 +421,18 @@ fn set_remote_answer(phone: Phone, call_id: &str, sdp: &str) {
 
 pub fn hangup(phone: Phone) {
     run(phone, Input::Hangup);
+}
+
+/// The agent's answer to the confirmation of a REST call.
+pub fn confirm(phone: Phone, call_id: String, take_up: bool) {
+    run(
+        phone,
+        if take_up {
+            Input::Confirmed { call_id }
+        } else {
+            Input::Declined { call_id }
+        },
+    );
 }
 
 pub fn set_muted(phone: Phone, muted: bool) {

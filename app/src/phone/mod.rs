@@ -62,6 +62,8 @@ pub struct Outputs {
 pub struct Phone {
     /// The user's call (from any tab), as the server last described it.
     pub call: RwSignal<Option<LiveCall>>,
+    /// A REST call waiting for the agent to confirm it here (Call or Cancel).
+    pub confirm: RwSignal<Option<LiveCall>>,
     /// The last call that ended, shown briefly with its reason.
     pub ended: RwSignal<Option<LiveCall>>,
     /// This tab's live-channel connection id (the call's audio is here when it matches).
@@ -87,6 +89,7 @@ pub const OUTPUT_DEVICE: &str = "softphone.output_device";
 pub fn provide_phone() -> Phone {
     let phone = Phone {
         call: RwSignal::new(None),
+        confirm: RwSignal::new(None),
         ended: RwSignal::new(None),
         connection: RwSignal::new(None),
         channel_up: RwSignal::new(false),
@@ -142,6 +145,19 @@ impl Phone {
     pub fn hangup(&self) {
         #[cfg(feature = "hydrate")]
         engine::hangup(*self);
+    }
+
+    /// The agent's answer to the confirmation of the REST call `call_id`: Call (this tab opens
+    /// the microphone and takes the call up) or Cancel (the call ends).
+    pub fn confirm(&self, call_id: String, take_up: bool) {
+        // Inside the user's gesture: the call's audio may play.
+        #[cfg(feature = "hydrate")]
+        {
+            engine::unlock_audio();
+            engine::confirm(*self, call_id, take_up);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (call_id, take_up);
     }
 
     pub fn set_muted(&self, muted: bool) {

@@ -127,6 +127,7 @@ pub fn dialled(id: &str, state: CallState, media_connection: Option<u64>) -> Liv
         answered_at: None,
         media_connection,
         from_api: false,
+        confirm: false,
         recording_mode: RecordingMode::Ask,
         recording: None,
     }

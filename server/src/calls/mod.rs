@@ -50,6 +50,10 @@ impl Provider {
     }
 }
 
+/// The refusal of an offer (or meeting request) from a tab other than the one that dialled.
+pub const NOT_THIS_TABS_CALL: &str =
+    "this call was placed in another tab: only that tab can carry its audio";
+
 /// How long a started call waits for the browser's offer before it ends as failed.
 pub const OFFER_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -72,6 +76,9 @@ pub(crate) struct HubInner {
     next_connection: AtomicU64,
     /// This server's id, written on the calls it carries (`crate::cluster`).
     server_id: std::sync::OnceLock<String>,
+    /// Revoked sessions (`Some(sub)`, or `None`: anyone's): each open live channel re-checks
+    /// its own session when it hears of one (`web/live.rs`).
+    revocations: broadcast::Sender<Option<String>>,
 }
 
 struct UserChannel {
@@ -83,6 +90,9 @@ struct UserChannel {
 struct ActiveCall {
     live: LiveCall,
     commands: mpsc::UnboundedSender<SessionCommand>,
+    /// The live connection that dialled the call (none for a REST call, which the first tab
+    /// to offer takes up): the only one whose offer or meeting request is taken.
+    placed_by: Option<u64>,
 }
 
 impl CallHub {
@@ -127,6 +137,7 @@ impl CallHub {
                 users: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
                 server_id: std::sync::OnceLock::new(),
+                revocations: broadcast::channel(16).0,
             }),
         }
     }
@@ -164,6 +175,20 @@ impl CallHub {
         ServerMessage::IceServers {
             ice_servers: self.inner.ice_servers_for(owner),
         }
+    }
+
+    /// Tells of revoked sessions, for an open live connection to re-check its own.
+    pub fn session_revocations(&self) -> broadcast::Receiver<Option<String>> {
+        self.inner.revocations.subscribe()
+    }
+
+    /// Whether `connection` holds the audio of `owner`'s active call.
+    pub fn holds_call_audio(&self, owner: &str, connection: u64) -> bool {
+        self.inner
+            .lock_users()
+            .get(owner)
+            .and_then(|u| u.call.as_ref())
+            .is_some_and(|c| c.live.media_connection == Some(connection))
     }
 
     /// A live connection closed; a call whose audio it held ends.
@@ -222,6 +247,9 @@ impl CallHub {
                 )
             }
             ClientMessage::Hangup { call_id } => (call_id, SessionCommand::Hangup, None),
+            ClientMessage::Decline { call_id, timed_out } => {
+                (call_id, SessionCommand::Decline { timed_out }, None)
+            }
             ClientMessage::Mute { call_id, muted } => (call_id, SessionCommand::Mute(muted), None),
             ClientMessage::Record { call_id, action } => {
                 let (tx, rx) = oneshot::channel();
@@ -232,14 +260,29 @@ impl CallHub {
                 )
             }
         };
+        let audio_request = matches!(
+            command,
+            SessionCommand::Offer { .. } | SessionCommand::Join { .. }
+        );
         let sent = {
             let users = self.inner.lock_users();
-            users
+            let call = users
                 .get(owner)
                 .and_then(|u| u.call.as_ref())
-                .filter(|c| c.live.id == call_id)
-                .map(|c| c.commands.send(command).is_ok())
-                .unwrap_or(false)
+                .filter(|c| c.live.id == call_id);
+            match call {
+                // A tab that did not dial the call may not carry its audio: the call and its
+                // tab are left as they were.
+                Some(c) if audio_request && c.placed_by.is_some_and(|p| p != connection) => {
+                    tracing::warn!(call = %call_id, connection, "audio offer from a tab that did not place the call refused");
+                    return Some(ServerMessage::Error {
+                        call_id: Some(call_id),
+                        message: NOT_THIS_TABS_CALL.into(),
+                    });
+                }
+                Some(c) => c.commands.send(command).is_ok(),
+                None => false,
+            }
         };
         if !sent {
             return Some(ServerMessage::Error {
@@ -415,6 +458,11 @@ impl Telephony for CallHub {
         self.inner.server_id.get().cloned()
     }
 
+    fn sessions_revoked(&self, owner: Option<&str>) {
+        // No receiver (no open channel) is not an error.
+        let _ = self.inner.revocations.send(owner.map(str::to_string));
+    }
+
     async fn begin(
         &self,
         owner: &str,
@@ -436,16 +484,18 @@ impl Telephony for CallHub {
                 None
             }
         };
+        let preferences = match store.preferences(owner).await {
+            Ok(p) => p,
+            Err(e) => {
+                // Recording asks, and a REST call is confirmed: the defaults.
+                tracing::warn!(error = %e, "preferences not read: the defaults apply");
+                Default::default()
+            }
+        };
         let recording_mode = if self.inner.recorder.is_none() {
             RecordingMode::Never
         } else {
-            match store.preferences(owner).await {
-                Ok(p) => p.recording,
-                Err(e) => {
-                    tracing::warn!(error = %e, "preferences not read: recording will ask");
-                    RecordingMode::Ask
-                }
-            }
+            preferences.recording
         };
         let live = LiveCall {
             id: record.id.clone(),
@@ -456,6 +506,7 @@ impl Telephony for CallHub {
             answered_at: None,
             media_connection: None,
             from_api: origin == CallOrigin::Api,
+            confirm: origin == CallOrigin::Api && preferences.confirm_api_calls,
             recording_mode,
             recording: None,
         };
@@ -467,6 +518,10 @@ impl Telephony for CallHub {
             user.call = Some(ActiveCall {
                 live: live.clone(),
                 commands,
+                placed_by: match origin {
+                    CallOrigin::App { connection } => Some(connection),
+                    CallOrigin::Api => None,
+                },
             });
         }
         self.inner.publish(owner, &live);

@@ -54,12 +54,26 @@ pub struct AccountsArgs {
     /// (`server users approve <email>`, or the admin REST API)
     #[arg(long, env = "SOFTPHONE_SIGNUP_APPROVAL", value_enum, default_value_t = ApprovalKind::None)]
     signup_approval: ApprovalKind,
+    /// Life of the local identity's access tokens, in seconds (a live channel re-checks its
+    /// session when its token expires)
+    #[arg(long, env = "SOFTPHONE_ACCESS_TOKEN_SECS", value_name = "SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    access_token_secs: u64,
+    /// How often an open live channel checks that its session still stands, in seconds
+    /// (catches sign-outs on other servers of the same store; this server's own are at once)
+    #[arg(long, env = "SOFTPHONE_SESSION_RECHECK_SECS", value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    session_recheck_secs: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountsConfig {
     pub sign_up: SignUpLimits,
     pub policy: SignUpPolicy,
+    /// The local identity's access-token life.
+    pub access_ttl: Duration,
+    /// How often an open live channel re-checks its session.
+    pub session_recheck: Duration,
 }
 
 impl AccountsArgs {
@@ -93,6 +107,8 @@ impl AccountsArgs {
                 mode,
                 approval_required: self.signup_approval == ApprovalKind::Admin,
             },
+            access_ttl: Duration::from_secs(self.access_token_secs),
+            session_recheck: Duration::from_secs(self.session_recheck_secs),
         })
     }
 }

@@ -172,7 +172,7 @@ pub(super) async fn list_calls(
 
 #[utoipa::path(post, path = "/api/v1/calls", tag = "calls", request_body = CallIn,
     security(("bearer" = ["calls:write"])),
-    responses((status = 201, description = "Placed; follow it with GET /api/v1/calls/{id}", body = CallOut, headers(("Location" = String))),
+    responses((status = 201, description = "Placed; follow it with GET /api/v1/calls/{id}. Unless the user turned it off (Settings, \"Ask before calls from integrations\"), the app first asks the agent to confirm the call and opens the microphone only then; a call the agent cancels, or does not confirm within 30 s, ends with `end_reason` `cancelled`, `hangup_by` `agent` and `sip_cause` `declined in the app` or `not confirmed in the app in time`", body = CallOut, headers(("Location" = String))),
         (status = 403, description = "`CallsBlocked`: a velocity rule paused the caller's calls until an admin lifts the block; `AwaitingApproval`: a new account an admin has not approved yet", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`AppNotOpen`: no tab of the app is open to carry the audio; `CallInProgress`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`NumberRefused`: not a number that may be dialled", body = Problem, content_type = "application/problem+json"),

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use app::api::live::{ClientMessage, ServerMessage};
-use app::api::ports::Principal;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use app::api::ports::{AccessToken, Principal};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use axum::Extension;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::csrf::same_origin;
+use super::live_session::{SessionCheck, Verdict, SESSION_ENDED, TOKEN_EXPIRED};
 use super::AppState;
 use crate::calls::CallHub;
 
@@ -22,10 +23,20 @@ const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 pub async fn live(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,
+    token: Option<Extension<AccessToken>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let Some(Extension(me)) = principal else {
+    let (Some(Extension(me)), Some(Extension(token))) = (principal, token) else {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    };
+    let services = &state.services;
+    let Some(check) = SessionCheck::new(
+        services.identity.clone(),
+        services.store.clone(),
+        services.clock.clone(),
+        token.0,
+    ) else {
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     };
     if !same_origin(&headers, &state.public_url) {
@@ -33,8 +44,28 @@ pub async fn live(
         return (StatusCode::FORBIDDEN, "cross-origin live channel refused").into_response();
     }
     let hub = state.calls.clone();
+    let session = Session {
+        check,
+        every: state.session_recheck,
+    };
     ws.max_message_size(app::api::live::MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| connection(socket, me, hub))
+        .on_upgrade(move |socket| connection(socket, me, hub, Some(session)))
+}
+
+/// The channel's session and how often it is checked.
+struct Session {
+    check: SessionCheck,
+    every: std::time::Duration,
+}
+
+/// Closes the channel with `code` and a reason the tab (and a person reading its console) can
+/// read.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 /// Sends one message; false once the socket is gone.
@@ -45,8 +76,26 @@ async fn send(socket: &mut WebSocket, m: &ServerMessage) -> bool {
     }
 }
 
-async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
+async fn connection(
+    mut socket: WebSocket,
+    me: Principal,
+    hub: Arc<CallHub>,
+    session: Option<Session>,
+) {
     let (connection, mut events, hello) = hub.connect(&me.sub);
+    let mut revocations = hub.session_revocations();
+    // The periodic check (for revocations on other servers of the same store), and one at the
+    // access token's expiry.
+    let recheck_every = session.as_ref().map_or(PING_EVERY, |s| s.every);
+    let mut recheck = tokio::time::interval(recheck_every);
+    recheck.tick().await;
+    let expiry = tokio::time::sleep(
+        session
+            .as_ref()
+            .map_or(std::time::Duration::MAX / 4, |s| s.check.until_expiry()),
+    );
+    tokio::pin!(expiry);
+    let mut expiry_passed = false;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     // TURN credentials made per user expire: new ones reach the tab before they do.
@@ -99,10 +148,72 @@ async fn connection(mut socket: WebSocket, me: Principal, hub: Arc<CallHub>) {
                         break;
                     }
                 }
+                _ = recheck.tick(), if session.is_some() => {
+                    if !session_stands(&mut socket, session.as_ref(), &hub, &me, connection).await {
+                        break;
+                    }
+                }
+                _ = &mut expiry, if session.is_some() && !expiry_passed => {
+                    expiry_passed = true;
+                    if !session_stands(&mut socket, session.as_ref(), &hub, &me, connection).await {
+                        break;
+                    }
+                }
+                r = revocations.recv(), if session.is_some() => {
+                    let (concerns_me, signed_out) = match &r {
+                        Ok(Some(sub)) => (*sub == me.sub, *sub == me.sub),
+                        // Anyone's, or some were missed.
+                        Ok(None) | Err(RecvError::Lagged(_)) => (true, false),
+                        Err(RecvError::Closed) => (false, false),
+                    };
+                    let looks_up = session.as_ref().is_some_and(|s| s.check.looks_up_sessions());
+                    if signed_out && !looks_up {
+                        // This user signed out everywhere; the provider's token would verify
+                        // until it expires.
+                        tracing::info!(user = %me.sub, "live channel closed: its user signed out everywhere");
+                        close(&mut socket, SESSION_ENDED, "session ended: sign in again").await;
+                        break;
+                    }
+                    if concerns_me && !session_stands(&mut socket, session.as_ref(), &hub, &me, connection).await {
+                        break;
+                    }
+                }
             }
         }
     }
     hub.disconnect(&me.sub, connection);
+}
+
+/// Checks the channel's session; false once the channel has been closed for it.
+async fn session_stands(
+    socket: &mut WebSocket,
+    session: Option<&Session>,
+    hub: &CallHub,
+    me: &Principal,
+    connection: u64,
+) -> bool {
+    let Some(session) = session else {
+        return true;
+    };
+    match session.check.check().await {
+        Verdict::Stands => true,
+        Verdict::Unknown => {
+            tracing::warn!(user = %me.sub, "live channel's session not checked: the store or identity provider did not answer");
+            true
+        }
+        Verdict::Ended => {
+            tracing::info!(user = %me.sub, "live channel closed: its session ended");
+            close(socket, SESSION_ENDED, "session ended: sign in again").await;
+            false
+        }
+        // A call's audio is not cut at the hour: its channel goes once the call has ended.
+        Verdict::TokenExpired if hub.holds_call_audio(&me.sub, connection) => true,
+        Verdict::TokenExpired => {
+            tracing::info!(user = %me.sub, "live channel closed: its access token expired");
+            close(socket, TOKEN_EXPIRED, "access token expired: reconnect").await;
+            false
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,7 +254,7 @@ mod tests {
         let app = axum::Router::new().route(
             "/live",
             axum::routing::get(move |ws: WebSocketUpgrade| async move {
-                ws.on_upgrade(move |socket| connection(socket, me, hub))
+                ws.on_upgrade(move |socket| connection(socket, me, hub, None))
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

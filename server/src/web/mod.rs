@@ -12,6 +12,7 @@ mod csrf;
 mod headers;
 mod health;
 mod live;
+mod live_session;
 mod recording_audio;
 mod session;
 
@@ -55,6 +56,8 @@ pub struct AppState {
     pub trusted_proxies: crate::config::TrustedProxies,
     /// The security headers' settings (the content security policy's sources, HSTS).
     pub security: Arc<SecurityPolicy>,
+    /// How often an open live channel checks that its session still stands.
+    pub session_recheck: std::time::Duration,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -96,22 +96,26 @@ pub async fn calls_rig(
     }
 }
 
-/// What `start_call` does once the number policy and the spend limits agree.
-pub async fn start(rig: &Rig, id: &str, e164: &str) -> CallRecord {
-    start_for(rig, id, e164, CallLimits::default().max_duration_ms).await
+/// What `start_call` does once the number policy and the spend limits agree: `tab` dialled.
+pub async fn start(rig: &Rig, tab: &Tab, id: &str, e164: &str) -> CallRecord {
+    start_for(rig, tab, id, e164, CallLimits::default().max_duration_ms).await
 }
 
 /// [`start`] with the longest duration the spend limits admitted the call for.
-pub async fn start_for(rig: &Rig, id: &str, e164: &str, max_duration_ms: u64) -> CallRecord {
+pub async fn start_for(
+    rig: &Rig,
+    tab: &Tab,
+    id: &str,
+    e164: &str,
+    max_duration_ms: u64,
+) -> CallRecord {
     let record = CallRecord::outbound(id.into(), e164.into(), 1);
     rig.store.insert_call(ALICE, &record).await.unwrap();
+    let origin = app::api::ports::CallOrigin::App {
+        connection: tab.connection,
+    };
     rig.hub
-        .begin(
-            ALICE,
-            record.clone(),
-            app::api::ports::CallOrigin::App,
-            max_duration_ms,
-        )
+        .begin(ALICE, record.clone(), origin, max_duration_ms)
         .await;
     record
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::binary::{call_api, http, open_live, LiveSocket};
+use crate::binary::{call_api, http, next_message, open_live, LiveSocket};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -44,17 +44,19 @@ pub async fn recorded_call_as(
     cookie: &str,
 ) -> (String, String, LiveSocket, BrowserPeer) {
     let cookie = cookie.to_string();
+    // The live channel, as the browser opens it; the call is dialled from it (only that
+    // connection's offer is taken) and our peer makes the offer.
+    let mut ws = open_live(port, &cookie).await;
+    let hello = next_message(&mut ws).await;
+    assert_eq!(hello["type"], "hello", "{hello}");
     let ticket = call_api(
         port,
         &cookie,
         "/api/calls/start",
-        json!({"input": "+6560000001", "default_country": null}),
+        json!({"input": "+6560000001", "default_country": null, "connection": hello["connection"]}),
     )
     .await;
     let call_id = ticket["call_id"].as_str().unwrap().to_string();
-
-    // The live channel, as the browser opens it; our peer makes the offer.
-    let mut ws = open_live(port, &cookie).await;
     let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
     let offer = json!({"type": "offer", "call_id": call_id, "sdp": peer.offer});
     ws.send(Message::Text(offer.to_string().into()))

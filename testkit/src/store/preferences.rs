@@ -10,8 +10,10 @@ pub async fn preferences_default_and_persist(store: &dyn Store) {
         store.preferences(ALICE).await.unwrap(),
         Preferences::default()
     );
+    assert!(Preferences::default().confirm_api_calls, "asked by default");
     let p = Preferences {
         recording: RecordingMode::Always,
+        confirm_api_calls: true,
     };
     store.set_preferences(ALICE, &p).await.unwrap();
     assert_eq!(store.preferences(ALICE).await.unwrap(), p);
@@ -21,7 +23,25 @@ pub async fn preferences_default_and_persist(store: &dyn Store) {
     );
     let p = Preferences {
         recording: RecordingMode::Never,
+        confirm_api_calls: false,
     };
     store.set_preferences(ALICE, &p).await.unwrap();
     assert_eq!(store.preferences(ALICE).await.unwrap(), p);
+    // Each setting is kept as it was given, the other one unchanged.
+    let p = Preferences {
+        recording: RecordingMode::Ask,
+        confirm_api_calls: false,
+    };
+    store.set_preferences(ALICE, &p).await.unwrap();
+    assert_eq!(store.preferences(ALICE).await.unwrap(), p);
+    let p = Preferences {
+        confirm_api_calls: true,
+        ..p
+    };
+    store.set_preferences(ALICE, &p).await.unwrap();
+    assert_eq!(store.preferences(ALICE).await.unwrap(), p);
+    assert_eq!(
+        store.preferences(BOB).await.unwrap(),
+        Preferences::default()
+    );
 }

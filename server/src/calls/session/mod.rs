@@ -43,6 +43,10 @@ pub(crate) enum SessionCommand {
         progress: CallProgress,
     },
     Hangup,
+    /// A REST call waiting for the agent's confirmation was not taken up.
+    Decline {
+        timed_out: bool,
+    },
     Mute(bool),
     Record {
         action: RecordAction,
@@ -109,7 +113,13 @@ impl Session {
     /// Until the browser's offer (or its request to join the meeting) arrives: a hang-up or a
     /// timeout ends the call before anything reaches the provider.
     async fn wait_for_media(&mut self) -> Option<Media> {
-        let deadline = tokio::time::sleep(self.hub.offer_timeout);
+        // A call the agent confirms first waits for that too.
+        let confirming = if self.live.confirm {
+            Duration::from_millis(app::api::live::CONFIRM_WINDOW_MS)
+        } else {
+            Duration::ZERO
+        };
+        let deadline = tokio::time::sleep(self.hub.offer_timeout + confirming);
         tokio::pin!(deadline);
         loop {
             tokio::select! {
@@ -162,6 +172,15 @@ impl Session {
                     }
                     Some(SessionCommand::Hangup) | None => {
                         self.finish(EndReason::Cancelled, HangupBy::Agent, None).await;
+                        return None;
+                    }
+                    Some(SessionCommand::Decline { timed_out }) => {
+                        let cause = if timed_out {
+                            "not confirmed in the app in time"
+                        } else {
+                            "declined in the app"
+                        };
+                        self.finish(EndReason::Cancelled, HangupBy::Agent, Some(cause.into())).await;
                         return None;
                     }
                     Some(SessionCommand::Record { reply, .. }) => {
@@ -248,6 +267,8 @@ impl Session {
                         Input::Hangup
                     }
                     Some(SessionCommand::ConnectionClosed(_)) => continue,
+                    // Another tab took the call up: a late decline changes nothing.
+                    Some(SessionCommand::Decline { .. }) => continue,
                     Some(SessionCommand::Offer { reply, .. }) => {
                         let _ = reply.send(Err("this call already has its audio".into()));
                         continue;

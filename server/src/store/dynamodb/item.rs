@@ -109,6 +109,10 @@ impl ItemBuilder {
         self.set(name, n(value))
     }
 
+    pub(super) fn bool(self, name: &str, value: bool) -> Self {
+        self.set(name, AttributeValue::Bool(value))
+    }
+
     pub(super) fn opt_s(self, name: &str, value: Option<&str>) -> Self {
         match value {
             Some(v) => self.s(name, v),

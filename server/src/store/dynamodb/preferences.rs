@@ -12,20 +12,30 @@ impl PreferenceStore for DynamoStore {
     // Hand-written rather than serde: an unknown mode reads as the default (as in SQLite),
     // where serde would refuse the item.
     async fn preferences(&self, owner: &str) -> Result<Preferences, StoreError> {
-        let recording = match self.get(user_pk(owner), "PREFS").await? {
-            Some(item) => Attrs::of(&item, "preferences")
-                .opt_s("recording")?
-                .and_then(|m| RecordingMode::parse(&m))
-                .unwrap_or_default(),
-            None => RecordingMode::default(),
+        let Some(item) = self.get(user_pk(owner), "PREFS").await? else {
+            return Ok(Preferences::default());
         };
-        Ok(Preferences { recording })
+        let attrs = Attrs::of(&item, "preferences");
+        let recording = attrs
+            .opt_s("recording")?
+            .and_then(|m| RecordingMode::parse(&m))
+            .unwrap_or_default();
+        // Items written before the setting existed have none: asked, the default.
+        let confirm_api_calls = match item.get("confirm_api_calls") {
+            None => true,
+            Some(_) => attrs.bool("confirm_api_calls")?,
+        };
+        Ok(Preferences {
+            recording,
+            confirm_api_calls,
+        })
     }
 
     async fn set_preferences(&self, owner: &str, p: &Preferences) -> Result<(), StoreError> {
         self.put(
             ItemBuilder::new(user_pk(owner), "PREFS", "preferences")
                 .s("recording", p.recording.as_str())
+                .bool("confirm_api_calls", p.confirm_api_calls)
                 .build(),
         )
         .await

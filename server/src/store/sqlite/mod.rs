@@ -57,6 +57,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../../migrations/0011_server_leases.sql"),
     ),
+    (
+        12,
+        include_str!("../../../migrations/0012_confirm_api_calls.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
