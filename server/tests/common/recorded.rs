@@ -17,6 +17,12 @@ const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// Signs `email` up, sets recording to "always" and calls the echo number over the live
 /// channel with a str0m peer sending a 1 kHz tone; returns once the recording runs.
 pub async fn recorded_call(port: u16, email: String) -> (String, String, LiveSocket, BrowserPeer) {
+    let cookie = sign_up_recording(port, &email).await;
+    recorded_call_as(port, &cookie).await
+}
+
+/// Signs `email` up with recording set to "always"; the session's cookies.
+pub async fn sign_up_recording(port: u16, email: &str) -> String {
     let (status, cookies, body) = http(
         port,
         "POST",
@@ -35,7 +41,7 @@ pub async fn recorded_call(port: u16, email: String) -> (String, String, LiveSoc
         json!({"mode": "always"}),
     )
     .await;
-    recorded_call_as(port, &cookie).await
+    cookie
 }
 
 /// [`recorded_call`] for a user already signed in (and recording every call).
