@@ -41,6 +41,10 @@ STAND_INS = {
     "UserPoolClient": "1example23456789",
     "RecordingsBucket": "softphone-recordingsbucket-abc123",
     "VoiceConnector.OutboundHostName": "abcdef1ghij2klmno3pqr4.voiceconnector.chime.aws",
+    # The template's defaults.
+    "SignUp": "open",
+    "SignUpDomains": "",
+    "SignUpApproval": "none",
 }
 
 
@@ -76,6 +80,7 @@ def main():
         "GatewayMakesConnector": trunk == "voice-connector",
         "GatewayToSimulator": trunk == "simulator",
         "UseTurn": turn,
+        "HasSignUpDomains": False,
     }
     value = template["Resources"]["GatewaySettings"]["Properties"]["Value"]
     print(resolve(value, names, conditions))
