@@ -26,9 +26,12 @@ token="$(curl -fs -c - -H 'Content-Type: application/json' -H "Origin: $base" \
 curl -fs -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d '{"name":"Ana Pérez","numbers":[{"number":"+507 6123-4567"}]}' "$base/api/v1/contacts"
 
+# One worker: with two threads, hypothesis's lambda descriptions parse source concurrently and
+# the venv's CPython 3.11.7 can fail with "SystemError: AST constructor recursion depth
+# mismatch" (a thread race in `ast`, CPython gh-106905), a crash of the tool, not of our API.
 "$SCHEMATHESIS" run "$base/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error \
   --max-examples "${FUZZ_EXAMPLES:-60}" \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 10 || { echo "server log:"; tail -50 "$data/server.log"; exit 1; }
