@@ -92,6 +92,7 @@ async fn media_gateway(trunk: String) -> Result<Arc<Gateway>, telephony::gateway
             port_max: 42_999,
             loopback_only: true,
         },
+        inbound: None,
     })
     .await
 }

@@ -161,6 +161,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
         sip_addr: config.sip_addr,
         trunk,
         media: config.media.clone(),
+        inbound: None,
     })
     .await
     .map_err(|e| fail(&e))?;

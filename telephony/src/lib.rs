@@ -1,6 +1,7 @@
 //! Telephony for the softphone: the media gateway (browser WebRTC ↔ SIP/RTP), its SIP leg
 //! toward a Voice Connector-compatible trunk, and the built-in PSTN simulator. Native only.
 
+pub mod cidr;
 pub mod g711;
 pub mod gateway;
 pub mod recording;

@@ -248,6 +248,21 @@ impl Drop for SipEndpoint {
     }
 }
 
+/// Where a request came from: the top Via's `received` (what the transport saw, added when it
+/// differs from what the sender wrote), else the Via's own address.
+pub fn source_ip(request: &rsipstack::sip::Request) -> Option<std::net::IpAddr> {
+    use rsipstack::sip::{uri::Param, HeadersExt, Host, ToTypedHeader};
+    let via = request.via_header().ok()?.typed().ok()?;
+    let received = via.params.iter().find_map(|p| match p {
+        Param::Received(r) => r.parse().ok(),
+        _ => None,
+    });
+    received.or(match via.uri.host_with_port.host {
+        Host::IpAddr(ip) => Some(ip),
+        Host::Domain(_) => None,
+    })
+}
+
 fn udp_local_addr(udp: &UdpConnection) -> Option<SocketAddr> {
     let a = udp.get_addr();
     let ip = match &a.addr.host {

@@ -41,6 +41,7 @@ async fn a_call_connects_when_the_announced_address_is_not_the_bound_one() {
             // Only loopback sources are taken, though the sockets listen on every interface.
             loopback_only: true,
         },
+        inbound: None,
     })
     .await
     .expect("gateway starts");

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use telephony::gateway::{
-    CallLeg, Gateway, GatewayConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig, TrunkSrtp,
-    TrunkTransport,
+    CallLeg, Gateway, GatewayConfig, InboundConfig, LegCommand, LegEvent, MediaConfig, TrunkConfig,
+    TrunkSrtp, TrunkTransport,
 };
 use telephony::simulator::{PstnSimulator, SimulatorConfig, Timing};
 
@@ -35,6 +35,9 @@ pub fn fast_timing() -> Timing {
         no_answer: Duration::from_millis(1500),
         hang_up_after: Duration::from_millis(1500),
         refresh_every: Duration::from_millis(700),
+        call_back_hang_up: Duration::from_millis(500),
+        call_back_after: Duration::from_millis(500),
+        call_in_ring_limit: Duration::from_secs(10),
     }
 }
 
@@ -135,9 +138,42 @@ pub async fn gateway_srtp(
             port_max,
             loopback_only: true,
         },
+        inbound: None,
     })
     .await
     .expect("gateway starts")
+}
+
+/// A gateway toward the simulator that also takes calls in from `allowed` (a network such as
+/// `127.0.0.0/8`), and the simulator's origination route pointed at it.
+pub async fn gateway_taking_calls(simulator: &PstnSimulator, allowed: &str) -> Arc<Gateway> {
+    let (port_min, port_max) = port_range(20);
+    let allowed = allowed.parse().expect("a network such as 127.0.0.0/8");
+    let gateway = Gateway::start(GatewayConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        trunk: TrunkConfig {
+            target: simulator.sip_addr().to_string(),
+            transport: TrunkTransport::Udp,
+            username: Some(TRUNK_USERNAME.into()),
+            password: Some(TRUNK_PASSWORD.into()),
+            caller_id: "+6560000000".into(),
+            srtp: TrunkSrtp::Off,
+        },
+        media: MediaConfig {
+            bind_ip: LOOPBACK,
+            public_ip: LOOPBACK,
+            port_min,
+            port_max,
+            loopback_only: true,
+        },
+        inbound: Some(InboundConfig {
+            allowed_sources: vec![allowed],
+        }),
+    })
+    .await
+    .expect("gateway starts");
+    simulator.set_origination(gateway.sip_addr());
+    gateway
 }
 
 /// Opens a call to `number` from a fresh peer and sends the INVITE.

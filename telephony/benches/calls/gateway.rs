@@ -36,6 +36,7 @@ async fn start_gateway(trunk: String, media: IpAddr, srtp: TrunkSrtp) -> Arc<Gat
             port_max: 29_999,
             loopback_only: media.is_loopback(),
         },
+        inbound: None,
     })
     .await
     .expect("gateway starts")

@@ -135,6 +135,7 @@ async fn load_role() {
             no_answer: Duration::from_secs(30),
             hang_up_after: Duration::from_secs(5),
             refresh_every: Duration::from_secs(15),
+            ..Timing::default()
         },
         tls: None,
         connector: None,

@@ -69,6 +69,11 @@ impl Leg {
                     self.emit(e);
                 }
             }
+            LegCommand::Accept => {
+                if let Some(e) = self.sip.accept() {
+                    self.emit(e);
+                }
+            }
             LegCommand::Dial { callee } => {
                 self.sip.set_callee(&callee);
                 self.media(MediaCommand::Callee(callee));

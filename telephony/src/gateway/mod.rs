@@ -33,6 +33,7 @@ mod demux;
 pub mod digits;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod inbound;
 mod leg;
 mod media;
 mod playout;
@@ -42,10 +43,14 @@ mod slot;
 mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
+pub use inbound::{CallerGone, InboundConfig, IncomingCall};
 use leg::Leg;
-use media::{pick_worker, start_workers, trunk_socket, MediaLeg, ToWorker, WorkerHandle};
+use media::{
+    pick_worker, start_workers, trunk_socket, MediaCommand, MediaLeg, ToWorker, WorkerHandle,
+};
 pub use rtc_config::g711_rtc_config;
 use rtc_config::gateway_rtc_config;
+pub(crate) use sip_leg::status_of;
 use sip_leg::{host_of, SipLeg, SipTarget};
 use trunk_sdp::LocalSession;
 
@@ -132,6 +137,8 @@ pub struct GatewayConfig {
     pub sip_addr: SocketAddr,
     pub trunk: TrunkConfig,
     pub media: MediaConfig,
+    /// Calls in from the trunk ([`Gateway::take_incoming`]); `None`: every INVITE is refused.
+    pub inbound: Option<InboundConfig>,
 }
 
 /// How often the gateway probes the trunk with OPTIONS.
@@ -151,6 +158,8 @@ pub enum GatewayError {
     NoMediaPort(u16, u16),
     #[error("a media worker cannot start: {0}")]
     MediaWorker(String),
+    #[error("the caller's offer cannot be answered: {0}")]
+    TrunkOffer(String),
     #[error("the trunk address {0} cannot be resolved")]
     TrunkUnresolvable(String),
     #[error(transparent)]
@@ -162,6 +171,8 @@ pub enum GatewayError {
 pub enum LegCommand {
     /// INVITE the callee given when the leg was opened.
     Invite,
+    /// A call in: answer the caller (200 OK with our side of the session).
+    Accept,
     /// INVITE `callee` (E.164): for a leg opened without one ([`LegOptions`]).
     Dial {
         callee: String,
@@ -241,6 +252,14 @@ pub struct LegOptions {
     pub idle_silence: bool,
 }
 
+/// What the SIP side of a new leg does.
+enum SipSide<'a> {
+    /// Calls `callee` (empty: given later).
+    Call { callee: String },
+    /// Answers this call in.
+    Answer(&'a mut IncomingCall),
+}
+
 /// A call's two legs, running in their own task.
 pub struct CallLeg {
     /// The SDP answer for the browser.
@@ -289,6 +308,8 @@ pub struct Gateway {
     trunk_reachable: std::sync::Mutex<Option<bool>>,
     /// The call legs, the keepalive and the out-of-dialog responder.
     tasks: TaskTracker,
+    /// Calls in, for the owner to take once ([`Gateway::take_incoming`]).
+    incoming: std::sync::Mutex<Option<mpsc::Receiver<IncomingCall>>>,
 }
 
 impl Gateway {
@@ -317,12 +338,24 @@ impl Gateway {
         )
         .await?;
         let tasks = TaskTracker::new();
-        // Requests outside a dialog: answer OPTIONS (keepalive probes), refuse calls in.
+        let (incoming_tx, incoming_rx) = mpsc::channel(inbound::INCOMING_QUEUE);
+        // Requests outside a dialog: answer OPTIONS (keepalive probes); calls in are checked
+        // and go to the owner when the gateway takes them, else they are refused.
+        let (endpoint, inbound, srtp, spawner) = (
+            sip.clone(),
+            config.inbound.clone(),
+            config.trunk.srtp,
+            tasks.clone(),
+        );
         tasks.spawn(async move {
             while let Some(mut tx) = requests.recv().await {
-                let status = match tx.original.method {
-                    rsipstack::sip::Method::Options => rsipstack::sip::StatusCode::OK,
-                    rsipstack::sip::Method::Ack => continue,
+                let status = match (&tx.original.method, &inbound) {
+                    (rsipstack::sip::Method::Options, _) => rsipstack::sip::StatusCode::OK,
+                    (rsipstack::sip::Method::Ack, _) => continue,
+                    (rsipstack::sip::Method::Invite, Some(inbound)) => {
+                        inbound::take(tx, inbound, srtp, &endpoint, &incoming_tx, &spawner);
+                        continue;
+                    }
                     _ => rsipstack::sip::StatusCode::TemporarilyUnavailable,
                 };
                 if let Err(e) = tx.reply(status).await {
@@ -345,9 +378,19 @@ impl Gateway {
             dtls_cert,
             trunk_reachable: std::sync::Mutex::new(None),
             tasks,
+            incoming: std::sync::Mutex::new(Some(incoming_rx)),
         });
         gateway.clone().keep_alive(KEEPALIVE_EVERY);
         Ok(gateway)
+    }
+
+    /// The calls in (once: the owner keeps the receiver). Empty unless the gateway was
+    /// configured to take them ([`GatewayConfig::inbound`]).
+    pub fn take_incoming(&self) -> Option<mpsc::Receiver<IncomingCall>> {
+        self.incoming
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Whether the trunk answered the last OPTIONS probe (`None` before the first one).
@@ -449,6 +492,30 @@ impl Gateway {
         browser_offer: &str,
     ) -> Result<CallLeg, GatewayError> {
         let callee = options.callee.unwrap_or_default();
+        let side = SipSide::Call { callee };
+        self.open_leg(side, options.idle_silence, browser_offer)
+            .await
+    }
+
+    /// Answers a call in with the browser offer of the agent who took it: the browser leg as
+    /// for a call out, and the SIP side answering the trunk's offer. The 200 goes to the
+    /// caller on [`LegCommand::Accept`] (once the browser's audio is up); until then the caller
+    /// hears it ring. On an error the call in is left as it was (the owner may ring on).
+    pub async fn answer(
+        &self,
+        call: &mut IncomingCall,
+        browser_offer: &str,
+    ) -> Result<CallLeg, GatewayError> {
+        self.open_leg(SipSide::Answer(call), false, browser_offer)
+            .await
+    }
+
+    async fn open_leg(
+        &self,
+        side: SipSide<'_>,
+        idle_silence: bool,
+        browser_offer: &str,
+    ) -> Result<CallLeg, GatewayError> {
         let offer = SdpOffer::from_sdp_string(browser_offer)
             .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
         let id = self.next_leg.fetch_add(1, Ordering::Relaxed);
@@ -485,9 +552,44 @@ impl Gateway {
             found.ok_or(GatewayError::NoCommonCodec)?
         };
 
-        let (target_host, target_addr) = self.resolve_trunk().await?;
         let trunk = trunk_socket(&self.config.media, &self.next_port)?;
         let trunk_port = trunk.local_addr().map_or(0, |a| a.port());
+        let session = LocalSession::new(
+            self.config.media.public_ip,
+            trunk_port,
+            rand::random::<u32>() as u64,
+            self.config.trunk.srtp,
+            &mut rand::rng(),
+        );
+        let (sip, first_media, callee) = match side {
+            SipSide::Call { callee } => {
+                let (host, addr) = self.resolve_trunk().await?;
+                let target = SipTarget {
+                    endpoint: self.sip.clone(),
+                    trunk: self.config.trunk.clone(),
+                    host,
+                    addr,
+                    callee: callee.clone(),
+                };
+                (SipLeg::new(target, law, session), None, callee)
+            }
+            SipSide::Answer(call) => {
+                // The caller's side is the dialog's; the target is never INVITEd.
+                let addr = SocketAddr::new(call.source, 5060);
+                let target = SipTarget {
+                    endpoint: self.sip.clone(),
+                    trunk: self.config.trunk.clone(),
+                    host: addr.to_string(),
+                    addr,
+                    callee: String::new(),
+                };
+                let (leg, media) = SipLeg::incoming(target, law, session, call)
+                    .map_err(GatewayError::TrunkOffer)?;
+                // The ringback cadence, should one play, is the caller's country's.
+                let caller = call.from.clone().unwrap_or_default();
+                (leg, Some(media), caller)
+            }
+        };
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let (ended_tx, ended_rx) = oneshot::channel();
@@ -495,30 +597,13 @@ impl Gateway {
         let bridge = Bridge::new(
             BridgeConfig {
                 browser_law: law,
-                callee: callee.clone(),
-                idle_silence: options.idle_silence,
+                callee,
+                idle_silence,
                 trunk_ssrc: rand::random(),
                 trunk_first_sequence: rand::random(),
                 trunk_first_timestamp: rand::random(),
             },
             now,
-        );
-        let sip = SipLeg::new(
-            SipTarget {
-                endpoint: self.sip.clone(),
-                trunk: self.config.trunk.clone(),
-                host: target_host,
-                addr: target_addr,
-                callee,
-            },
-            law,
-            LocalSession::new(
-                self.config.media.public_ip,
-                trunk_port,
-                rand::random::<u32>() as u64,
-                self.config.trunk.srtp,
-                &mut rand::rng(),
-            ),
         );
         let media = MediaLeg {
             rtc,
@@ -532,6 +617,9 @@ impl Gateway {
             _ended: ended_tx,
         };
         worker.send(ToWorker::Open(id, Box::new(media)));
+        if let Some(first) = first_media {
+            worker.send(ToWorker::Command(id, MediaCommand::TrunkMedia(first)));
+        }
         let leg = Leg {
             id,
             _seat: worker.seat(),

@@ -59,6 +59,13 @@ pub(crate) struct SipLeg {
     /// The law the trunk's media uses, once known.
     trunk_law: Option<G711>,
     answered: bool,
+    /// A call in (we are the UAS): our answer to the trunk's offer, sent on accept.
+    inbound: Option<Answering>,
+}
+
+/// A call in's answer: the 200's SDP until it is sent.
+struct Answering {
+    body: Option<Vec<u8>>,
 }
 
 impl SipLeg {
@@ -72,7 +79,64 @@ impl SipLeg {
             invite: None,
             trunk_law: None,
             answered: false,
+            inbound: None,
         }
+    }
+
+    /// The SIP side of a call in: the trunk's offer answered now (its media known at once), the
+    /// 200 sent on [`SipLeg::accept`].
+    pub(crate) fn incoming(
+        target: SipTarget,
+        browser_law: G711,
+        mut session: LocalSession,
+        call: &mut super::inbound::IncomingCall,
+    ) -> Result<(SipLeg, TrunkMedia), String> {
+        let (Some(dialog), Some(states)) = (call.dialog.take(), call.states.take()) else {
+            return Err("the call in has ended".into());
+        };
+        let (body, media) = match session.answer_update(&call.offer, browser_law) {
+            UpdateAnswer::Accept {
+                body,
+                media: Some(media),
+            } => (body, media),
+            _ => {
+                let _ = dialog.reject(Some(StatusCode::NotAcceptableHere), None);
+                target.endpoint.dialogs.remove_dialog(&dialog.id());
+                return Err("the trunk's offer cannot be answered".into());
+            }
+        };
+        let leg = SipLeg {
+            target,
+            browser_law,
+            session,
+            dialog: Some(dialog),
+            states: Some(states),
+            invite: None,
+            trunk_law: Some(media.law),
+            answered: false,
+            inbound: Some(Answering {
+                body: Some(body.into_bytes()),
+            }),
+        };
+        Ok((leg, media))
+    }
+
+    /// A call in: sends the 200 with our answer (once). Nothing for a call out.
+    pub(crate) fn accept(&mut self) -> Option<LegEvent> {
+        let body = self.inbound.as_mut()?.body.take()?;
+        let dialog = self.dialog.as_ref()?;
+        let headers = vec![Header::ContentType("application/sdp".into())];
+        match dialog.accept(Some(headers), Some(body)) {
+            Ok(()) => None,
+            Err(e) => Some(LegEvent::Failed {
+                detail: format!("200 not sent: {}", redact_numbers(&e.to_string())),
+            }),
+        }
+    }
+
+    /// The 200 has gone out (a call in).
+    fn accepted(&self) -> bool {
+        self.inbound.as_ref().is_some_and(|a| a.body.is_none())
     }
 
     /// The number to call, for a leg opened without one (ignored once the INVITE is out).
@@ -84,7 +148,7 @@ impl SipLeg {
 
     /// Sends the INVITE (once), offering the browser's law first.
     pub(crate) fn invite(&mut self) -> Option<LegEvent> {
-        if self.dialog.is_some() {
+        if self.dialog.is_some() || self.inbound.is_some() {
             return None;
         }
         if self.target.callee.is_empty() {
@@ -150,7 +214,14 @@ impl SipLeg {
         let Some(dialog) = self.dialog.clone() else {
             return Some(LegEvent::EndConfirmed);
         };
-        if bye {
+        if self.inbound.is_some() && !self.accepted() {
+            // A call in not answered yet: refused, and that is the end.
+            let _ = dialog.reject(Some(StatusCode::TemporarilyUnavailable), None);
+            self.target.endpoint.dialogs.remove_dialog(&dialog.id());
+            self.dialog = None;
+            return Some(LegEvent::EndConfirmed);
+        }
+        if bye || self.inbound.is_some() {
             spawn_logged(tasks, "BYE", async move { dialog.bye().await });
         } else {
             spawn_logged(tasks, "CANCEL", async move { dialog.cancel().await });
@@ -186,7 +257,24 @@ impl SipLeg {
         tasks: &mut JoinSet<()>,
     ) -> Vec<SipOutcome> {
         let event = |e| vec![SipOutcome::Event(e)];
+        let inbound = self.inbound.is_some();
         match state {
+            // A call in's own progress (our 180, our 200 waiting for its ACK).
+            DialogState::Trying(_) | DialogState::Early(..) | DialogState::WaitAck(..)
+                if inbound =>
+            {
+                vec![]
+            }
+            DialogState::Confirmed(..) if inbound => {
+                if self.answered {
+                    return vec![];
+                }
+                self.answered = true;
+                if let Some(suite) = self.session.suite() {
+                    tracing::info!(suite = suite.name(), "trunk media encrypted (SRTP)");
+                }
+                vec![SipOutcome::Answered, SipOutcome::Event(LegEvent::Answered)]
+            }
             DialogState::Trying(_) => event(LegEvent::Trying),
             DialogState::Early(_, resp) => {
                 let media = (!resp.body.is_empty())
@@ -241,6 +329,11 @@ impl SipLeg {
             DialogState::Terminated(id, reason) => {
                 self.target.endpoint.dialogs.remove_dialog(&id);
                 let e = match reason {
+                    // A call in: the caller (the UAC) hung up, or we did.
+                    TerminatedReason::UacBye | TerminatedReason::UacCancel if inbound => {
+                        LegEvent::RemoteBye
+                    }
+                    TerminatedReason::UasBye if inbound => LegEvent::EndConfirmed,
                     TerminatedReason::UacBye | TerminatedReason::UacCancel => {
                         LegEvent::EndConfirmed
                     }
@@ -299,7 +392,12 @@ impl SipLeg {
             return;
         };
         let id = dialog.id();
-        let ended = if self.answered {
+        if self.inbound.is_some() && !self.answered && !self.accepted() {
+            let _ = dialog.reject(Some(StatusCode::TemporarilyUnavailable), None);
+            self.target.endpoint.dialogs.remove_dialog(&id);
+            return;
+        }
+        let ended = if self.answered || self.inbound.is_some() {
             dialog.bye().await
         } else {
             dialog.cancel().await
@@ -334,7 +432,7 @@ async fn join_invite(invite: &mut Option<JoinHandle<InviteResult>>) -> Option<In
     }
 }
 
-fn status_of(reason: &TerminatedReason) -> (u16, String) {
+pub(crate) fn status_of(reason: &TerminatedReason) -> (u16, String) {
     match reason {
         TerminatedReason::Timeout => (408, "Request Timeout".into()),
         TerminatedReason::UacBusy | TerminatedReason::UasBusy => (486, "Busy Here".into()),

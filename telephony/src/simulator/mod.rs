@@ -7,6 +7,7 @@
 mod connector;
 mod media;
 mod plan;
+mod uac;
 mod uas;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use crate::tasks::{drain, log_joined};
 
 pub use connector::{Admission, Cidr, ConnectorRefusal, ConnectorRules};
 pub use plan::{behaviour_of, check_calling_plan, Behaviour, PlanRefusal, TEST_NUMBERS};
+pub use uac::{CallIn, CallInEvent};
 use uas::Shared;
 
 /// How long things take on the simulated network.
@@ -35,6 +37,12 @@ pub struct Timing {
     pub hang_up_after: Duration,
     /// How often the refreshing number re-INVITEs.
     pub refresh_every: Duration,
+    /// How long the calling-back number stays connected before it hangs up.
+    pub call_back_hang_up: Duration,
+    /// From that hang-up to the call back.
+    pub call_back_after: Duration,
+    /// How long a customer calling in lets the phone ring before giving up (CANCEL).
+    pub call_in_ring_limit: Duration,
 }
 
 impl Default for Timing {
@@ -44,6 +52,9 @@ impl Default for Timing {
             no_answer: Duration::from_secs(30),
             hang_up_after: Duration::from_secs(5),
             refresh_every: Duration::from_secs(15),
+            call_back_hang_up: Duration::from_secs(2),
+            call_back_after: Duration::from_secs(5),
+            call_in_ring_limit: Duration::from_secs(60),
         }
     }
 }
@@ -69,6 +80,16 @@ pub struct SimulatorConfig {
 pub struct PstnSimulator {
     endpoint: Arc<SipEndpoint>,
     cancel: CancellationToken,
+    shared: Arc<Shared>,
+}
+
+/// Why the simulator cannot place a call in.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallInError {
+    #[error("no origination route: the simulator does not know where calls in go")]
+    NoOrigination,
+    #[error("{0:?} is not a number in the simulated network's plan (E.164, +507 or +65)")]
+    NotInPlan(String),
 }
 
 impl PstnSimulator {
@@ -99,8 +120,10 @@ impl PstnSimulator {
             nonces: Mutex::new(HashMap::new()),
             endpoint: endpoint.clone(),
             cancel: cancel.clone(),
+            origination: Mutex::new(None),
         });
         let stop = cancel.clone();
+        let serving = state.clone();
         tokio::spawn(async move {
             // One task per request (a call lasts as long as its task); stopping waits for them.
             let mut calls = JoinSet::new();
@@ -113,13 +136,28 @@ impl PstnSimulator {
                     }
                     tx = requests.recv() => match tx { Some(tx) => tx, None => break },
                 };
-                let state = state.clone();
+                let state = serving.clone();
                 calls.spawn(async move { state.handle(tx).await });
             }
             drain(&mut calls).await;
         });
         tracing::info!(addr = %endpoint.local, "PSTN simulator listening");
-        Ok(PstnSimulator { endpoint, cancel })
+        Ok(PstnSimulator {
+            endpoint,
+            cancel,
+            shared: state,
+        })
+    }
+
+    /// Where calls in go (a Voice Connector's origination route): the gateway's SIP address.
+    pub fn set_origination(&self, target: SocketAddr) {
+        self.shared.set_origination(target);
+    }
+
+    /// A customer at `from` calls the business's number `to` (both E.164): the INVITE goes to
+    /// the origination route.
+    pub fn call_in(&self, from: &str, to: &str) -> Result<CallIn, CallInError> {
+        self.shared.call_in(from, to)
     }
 
     /// The SIP address the gateway's trunk should point at.

@@ -22,6 +22,10 @@ pub enum Behaviour {
     Refreshes,
     /// Answers nothing at all, not even 100 Trying: a trunk that is down or unreachable.
     Silent,
+    /// Rings, answers (echo), hangs up after a moment, then calls the caller's number back
+    /// (the From of the INVITE: one of the business's numbers) through the origination route,
+    /// as a customer returning a call would.
+    CallsBack,
 }
 
 /// The test numbers, in E.164. Any other number inside the calling plan behaves like `Echo`.
@@ -33,6 +37,7 @@ pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
     ("+6560000005", Behaviour::NotFound),
     ("+6560000006", Behaviour::HangsUp),
     ("+6560000007", Behaviour::Refreshes),
+    ("+6560000008", Behaviour::CallsBack),
     ("+6560000009", Behaviour::Silent),
     ("+5072000001", Behaviour::Echo),
     ("+5072000002", Behaviour::ReadBack),
@@ -41,6 +46,7 @@ pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
     ("+5072000005", Behaviour::NotFound),
     ("+5072000006", Behaviour::HangsUp),
     ("+5072000007", Behaviour::Refreshes),
+    ("+5072000008", Behaviour::CallsBack),
     ("+5072000009", Behaviour::Silent),
 ];
 
@@ -129,6 +135,7 @@ mod tests {
         }
         assert_eq!(behaviour_of("+6560000003"), Behaviour::Busy);
         assert_eq!(behaviour_of("+5072000009"), Behaviour::Silent);
+        assert_eq!(behaviour_of("+6560000008"), Behaviour::CallsBack);
         assert_eq!(behaviour_of("+6591234567"), Behaviour::Echo);
     }
 }

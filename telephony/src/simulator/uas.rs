@@ -18,11 +18,12 @@ use tokio_util::sync::CancellationToken;
 use super::connector::{Admission, ConnectorRefusal};
 use super::media::media;
 use super::plan::{behaviour_of, check_calling_plan, Behaviour};
-use super::SimulatorConfig;
+use super::uac::{place, CallIn, Placement};
+use super::{CallInError, SimulatorConfig};
 use crate::g711::G711;
 use crate::sdes::{self, CryptoAttribute};
 use crate::sdp::AudioDescription;
-use crate::sip::SipEndpoint;
+use crate::sip::{source_ip, SipEndpoint};
 use crate::srtp::SrtpKeys;
 use crate::tasks::{drain, log_joined, spawn_logged};
 
@@ -34,12 +35,61 @@ pub(super) struct Shared {
     pub(super) nonces: Mutex<HashMap<String, Instant>>,
     pub(super) endpoint: Arc<SipEndpoint>,
     pub(super) cancel: CancellationToken,
+    /// Where calls in go (the gateway), once the server has said.
+    pub(super) origination: Mutex<Option<SocketAddr>>,
 }
 
 const NONCE_LIFETIME: Duration = Duration::from_secs(300);
 const MAX_NONCES: usize = 10_000;
 
 impl Shared {
+    pub(super) fn set_origination(&self, target: SocketAddr) {
+        *self.origination.lock().unwrap_or_else(|p| p.into_inner()) = Some(target);
+    }
+
+    pub(super) fn call_in(&self, from: &str, to: &str) -> Result<CallIn, CallInError> {
+        for number in [from, to] {
+            if check_calling_plan(number).is_err() {
+                return Err(CallInError::NotInPlan(number.to_string()));
+            }
+        }
+        let target = self
+            .origination
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .ok_or(CallInError::NoOrigination)?;
+        Ok(place(Placement {
+            endpoint: self.endpoint.clone(),
+            media_ip: self.config.media_ip,
+            from: from.to_string(),
+            to: to.to_string(),
+            target,
+            ring_limit: self.config.timing.call_in_ring_limit,
+            stop: self.cancel.child_token(),
+        }))
+    }
+
+    /// The calling-back number's call back, `after` from now: to the caller's own number,
+    /// from the number it called. Logged, not returned: nobody waits for it.
+    fn call_back_later(self: &Arc<Self>, customer: String, business: String) {
+        let shared = self.clone();
+        let after = self.config.timing.call_back_after;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shared.cancel.cancelled() => return,
+                _ = tokio::time::sleep(after) => {}
+            }
+            match shared.call_in(&customer, &business) {
+                Ok(mut call) => {
+                    tracing::info!("simulator: calling back");
+                    // Driven to its end (the echo runs inside); nobody reads its events.
+                    while call.next().await.is_some() {}
+                }
+                Err(e) => tracing::info!(error = %e, "simulator: cannot call back"),
+            }
+        });
+    }
+
     pub(super) async fn handle(self: Arc<Self>, mut tx: Transaction) {
         match tx.original.method {
             Method::Invite => self.invite(tx).await,
@@ -203,12 +253,19 @@ impl Shared {
         spawn_logged(&mut transaction, "simulator INVITE", async move {
             handled.handle(&mut tx).await
         });
+        let caller = from_user(&dialog.initial_request());
         let call = SimCall {
             shared: self.clone(),
             dialog,
             states: state_rx,
         };
-        call.run(behaviour, offer, law).await;
+        let answered = call.run(behaviour, offer, law).await;
+        if behaviour == Behaviour::CallsBack && answered {
+            match caller {
+                Some(business) => self.call_back_later(user, business),
+                None => tracing::info!("simulator: no caller number to call back"),
+            }
+        }
         self.endpoint.dialogs.remove_dialog(&id);
         drain(&mut transaction).await;
     }
@@ -234,19 +291,11 @@ async fn refuse(tx: &mut Transaction, refusal: ConnectorRefusal) {
     }
 }
 
-/// Where a request came from: the top Via's `received` (what the transport saw, added when it
-/// differs from what the sender wrote), else the Via's own address.
-fn source_ip(request: &rsipstack::sip::Request) -> Option<std::net::IpAddr> {
-    use rsipstack::sip::{uri::Param, HeadersExt, Host, ToTypedHeader};
-    let via = request.via_header().ok()?.typed().ok()?;
-    let received = via.params.iter().find_map(|p| match p {
-        Param::Received(r) => r.parse().ok(),
-        _ => None,
-    });
-    received.or(match via.uri.host_with_port.host {
-        Host::IpAddr(ip) => Some(ip),
-        Host::Domain(_) => None,
-    })
+/// The user part of a request's From (the caller's number).
+fn from_user(request: &rsipstack::sip::Request) -> Option<String> {
+    use rsipstack::sip::{HeadersExt, ToTypedHeader};
+    let from = request.from_header().ok()?.typed().ok()?;
+    from.uri.user().map(str::to_string)
 }
 
 /// The profile of the offer's audio m-line (`RTP/AVP`, `RTP/SAVP`…).
@@ -292,7 +341,8 @@ impl SimCall {
         }
     }
 
-    async fn run(mut self, behaviour: Behaviour, offer: AudioDescription, law: G711) {
+    /// Plays the number's part; true if the call was answered.
+    async fn run(mut self, behaviour: Behaviour, offer: AudioDescription, law: G711) -> bool {
         let timing = self.shared.config.timing;
         let _ = self.dialog.ringing(None, None);
         if behaviour == Behaviour::NoAnswer {
@@ -301,10 +351,10 @@ impl SimCall {
                     .dialog
                     .reject(Some(StatusCode::TemporarilyUnavailable), None);
             }
-            return;
+            return false;
         }
         if !self.wait(timing.ring).await {
-            return;
+            return false;
         }
         let socket = match UdpSocket::bind((self.shared.config.media_ip, 0)).await {
             Ok(s) => s,
@@ -313,7 +363,7 @@ impl SimCall {
                 let _ = self
                     .dialog
                     .reject(Some(StatusCode::ServerInternalError), None);
-                return;
+                return false;
             }
         };
         let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -342,7 +392,7 @@ impl SimCall {
             )
             .is_err()
         {
-            return;
+            return false;
         }
         let stop = CancellationToken::new();
         let media = tokio::spawn(media(
@@ -354,9 +404,10 @@ impl SimCall {
             keys_rx,
             stop.clone(),
         ));
-        let hang_up = behaviour == Behaviour::HangsUp;
-        let limit = if hang_up {
+        let limit = if behaviour == Behaviour::HangsUp {
             timing.hang_up_after
+        } else if behaviour == Behaviour::CallsBack {
+            timing.call_back_hang_up
         } else {
             // A runaway guard: the simulated network ends any call after 4 hours.
             Duration::from_secs(4 * 3600)
@@ -412,5 +463,6 @@ impl SimCall {
         }
         stop.cancel();
         log_joined(media.await);
+        true
     }
 }
