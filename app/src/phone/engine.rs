@@ -211,6 +211,14 @@ pub mod split {
     ) -> Pin<Box<dyn Future<Output = Result<(), DialError>>>> {
         Box::pin(super::dial(phone, input, country))
     }
+
+    /// The agent's answer to a REST call's confirmation. The dialog is in the shell (the main
+    /// module) and shows only once this chunk runs, so the call costs no fetch; a direct call
+    /// would pull the whole phone into the first load.
+    #[leptos::wasm_split::wasm_split(softphone_phone, wasm_split_path = ::leptos::wasm_split)]
+    pub fn confirm(phone: Phone, call_id: String, take_up: bool) {
+        super::confirm(phone, call_id, take_up)
+    }
 }
 
 fn hidden() -> bool {

@@ -154,6 +154,9 @@ impl Phone {
         #[cfg(feature = "hydrate")]
         {
             engine::unlock_audio();
+            #[cfg(feature = "split")]
+            leptos::task::spawn_local(engine::split::confirm(*self, call_id, take_up));
+            #[cfg(not(feature = "split"))]
             engine::confirm(*self, call_id, take_up);
         }
         #[cfg(not(feature = "hydrate"))]
