@@ -104,6 +104,37 @@ pub enum AudioPath {
     ChimeMeeting,
 }
 
+/// A call in ringing for the user: every tab of each agent it rings shows it, with Answer and
+/// Decline. Its `id` becomes the call's id once an agent answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomingCall {
+    pub id: String,
+    /// The caller's number (E.164); `None` when the caller withheld it.
+    pub from: Option<String>,
+    /// The contact's name when the caller's number is in the user's contacts.
+    pub contact_name: Option<String>,
+    /// The business's number the caller dialled (E.164).
+    pub to: String,
+    /// Milliseconds since the epoch.
+    pub started_at: u64,
+}
+
+/// How a call in stopped ringing for the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncomingEnd {
+    /// This user answered it (in one of their tabs): it is now their call.
+    Answered,
+    /// Someone else answered it first.
+    AnsweredElsewhere,
+    /// This user declined it.
+    Declined,
+    /// Nobody answered in time, or everyone declined: a missed call.
+    Missed,
+    /// The caller hung up before anyone answered: a missed call too.
+    CallerHungUp,
+}
+
 /// ICE servers handed to the browser (TURN for deployments behind NAT).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceServer {
@@ -148,6 +179,16 @@ pub enum ClientMessage {
         call_id: String,
         action: RecordAction,
     },
+    /// The agent answers the ringing call `call_id` in this tab (its offer follows, as for a
+    /// call dialled here). A call the agent is on ends first: a waiting call is answered by
+    /// hanging up the current one.
+    AnswerIncoming {
+        call_id: String,
+    },
+    /// The agent declines the ringing call `call_id` (it goes on ringing for the others).
+    DeclineIncoming {
+        call_id: String,
+    },
 }
 
 /// Most keys one [`ClientMessage::Digits`] may carry.
@@ -176,6 +217,9 @@ pub enum ServerMessage {
         /// How calls' audio flows on this server.
         #[serde(default)]
         audio_path: AudioPath,
+        /// Calls in ringing for the user right now.
+        #[serde(default)]
+        ringing: Vec<IncomingCall>,
     },
     /// New ICE servers for this connection's next calls: TURN credentials made per user expire,
     /// so an open connection gets fresh ones before they do (`docs/telephony.md`, "TURN").
@@ -191,6 +235,10 @@ pub enum ServerMessage {
     },
     /// The user's call changed (sent to every tab).
     Call { call: LiveCall },
+    /// A call in rings for the user (sent to every tab).
+    Incoming { incoming: IncomingCall },
+    /// A call in stopped ringing for the user, and why.
+    IncomingEnded { call_id: String, end: IncomingEnd },
     /// A request on this connection failed; `message` says why in plain words.
     Error {
         call_id: Option<String>,
@@ -216,6 +264,9 @@ struct ServerMessageWire {
     meeting: Option<String>,
     attendee: Option<String>,
     message: Option<String>,
+    incoming: Option<IncomingCall>,
+    ringing: Option<Vec<IncomingCall>>,
+    end: Option<IncomingEnd>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +277,8 @@ enum ServerMessageKind {
     Answer,
     Join,
     Call,
+    Incoming,
+    IncomingEnded,
     Error,
 }
 
@@ -242,6 +295,7 @@ impl<'de> Deserialize<'de> for ServerMessage {
                 call: w.call,
                 ice_servers: need(w.ice_servers, "ice_servers")?,
                 audio_path: w.audio_path.unwrap_or_default(),
+                ringing: w.ringing.unwrap_or_default(),
             },
             ServerMessageKind::IceServers => ServerMessage::IceServers {
                 ice_servers: need(w.ice_servers, "ice_servers")?,
@@ -257,6 +311,13 @@ impl<'de> Deserialize<'de> for ServerMessage {
             },
             ServerMessageKind::Call => ServerMessage::Call {
                 call: need(w.call, "call")?,
+            },
+            ServerMessageKind::Incoming => ServerMessage::Incoming {
+                incoming: need(w.incoming, "incoming")?,
+            },
+            ServerMessageKind::IncomingEnded => ServerMessage::IncomingEnded {
+                call_id: need(w.call_id, "call_id")?,
+                end: need(w.end, "end")?,
             },
             ServerMessageKind::Error => ServerMessage::Error {
                 call_id: w.call_id,
@@ -334,18 +395,41 @@ mod tests {
             username: None,
             credential: None,
         }];
+        let ringing = IncomingCall {
+            id: "i1".into(),
+            from: Some("+6591234567".into()),
+            contact_name: Some("Wei".into()),
+            to: "+6560000000".into(),
+            started_at: 5,
+        };
+        let withheld = IncomingCall {
+            id: "i2".into(),
+            from: None,
+            contact_name: None,
+            ..ringing.clone()
+        };
         for m in [
             ServerMessage::Hello {
                 connection: 3,
                 call: Some(call.clone()),
                 ice_servers: ice.clone(),
                 audio_path: AudioPath::ChimeMeeting,
+                ringing: vec![],
             },
             ServerMessage::Hello {
                 connection: 4,
                 call: None,
                 ice_servers: vec![],
                 audio_path: AudioPath::Gateway,
+                ringing: vec![ringing.clone(), withheld.clone()],
+            },
+            ServerMessage::Incoming {
+                incoming: ringing.clone(),
+            },
+            ServerMessage::Incoming { incoming: withheld },
+            ServerMessage::IncomingEnded {
+                call_id: "i1".into(),
+                end: IncomingEnd::AnsweredElsewhere,
             },
             ServerMessage::IceServers { ice_servers: ice },
             ServerMessage::Answer {
@@ -384,6 +468,14 @@ mod tests {
         let e = serde_json::from_str::<ServerMessage>(r#"{"type":"answer","call_id":"c"}"#)
             .unwrap_err();
         assert!(e.to_string().contains("missing field `sdp`"), "{e}");
+        let e = serde_json::from_str::<ServerMessage>(r#"{"type":"incoming_ended","call_id":"c"}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("missing field `end`"), "{e}");
+        let e = serde_json::from_str::<ServerMessage>(
+            r#"{"type":"incoming","incoming":{"id":"i","from":null,"to":"+6560000000"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("missing field `started_at`"), "{e}");
         let e = serde_json::from_str::<ServerMessage>(r#"{"type":"bye"}"#).unwrap_err();
         assert!(e.to_string().contains("unknown variant `bye`"), "{e}");
         let e = serde_json::from_str::<ServerMessage>(r#"{"call_id":"c"}"#).unwrap_err();

@@ -17,7 +17,8 @@
 use super::chime::{ChimeEnd, ChimeError, ChimeEvent};
 use super::MicProblem;
 use crate::api::live::{
-    AudioPath, ClientMessage, IceServer, LiveCall, RecordAction, ServerMessage,
+    AudioPath, ClientMessage, IceServer, IncomingCall, IncomingEnd, LiveCall, RecordAction,
+    ServerMessage,
 };
 use crate::domain::call::CallState;
 
@@ -121,7 +122,31 @@ pub enum Input {
     Hangup,
     Mute(bool),
     Record(RecordAction),
+    /// The agent pressed Answer on the ringing call `call_id`.
+    AnswerIncoming {
+        call_id: String,
+    },
+    /// The agent pressed Decline on the ringing call `call_id`.
+    DeclineIncoming {
+        call_id: String,
+    },
 }
+
+/// The sound of calls in ringing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ringtone {
+    #[default]
+    Off,
+    /// A call in rings and the user is on no call.
+    Ring,
+    /// A call in rings while the user is on a call: a discreet call-waiting tone.
+    Waiting,
+}
+
+/// The notice when a colleague answered a call in first.
+pub const ANSWERED_ELSEWHERE: &str = "someone else answered the call first";
+/// The notice when an answer is pressed with the live channel down.
+pub const NOT_CONNECTED: &str = "not connected to the server: the call cannot be answered";
 
 /// A timer the browser layer starts on [`Effect::StartTimer`] and reports back with
 /// [`Input::TimerFired`]; timers are never cancelled, each checks on firing whether it still
@@ -189,6 +214,10 @@ pub enum Effect {
     /// Close this tab's audio: peer connection or meeting session (left), microphone, speaker
     /// source, level meter; the mute and level indicators reset.
     TearDownAudio,
+    /// The calls in ringing for the user, oldest first (empty: none).
+    ShowRinging(Vec<IncomingCall>),
+    /// Play (or stop) the ringing sound, on the chosen output device.
+    Ringtone(Ringtone),
     /// Hold a screen wake lock.
     KeepScreenOn,
     ReleaseScreen,
@@ -221,6 +250,9 @@ pub struct PhoneCore {
     /// A REST call this tab is asking the agent to confirm.
     confirming: Option<String>,
     screen_kept: bool,
+    /// Calls in ringing for the user, oldest first.
+    ringing: Vec<IncomingCall>,
+    ringtone: Ringtone,
 }
 
 impl PhoneCore {
@@ -354,8 +386,84 @@ impl PhoneCore {
                     self.send(ClientMessage::Record { call_id, action }, &mut out);
                 }
             }
+            Input::AnswerIncoming { call_id } => self.answer_incoming(call_id, &mut out),
+            Input::DeclineIncoming { call_id } => {
+                if self.stop_ringing(&call_id, &mut out) {
+                    self.send(ClientMessage::DeclineIncoming { call_id }, &mut out);
+                }
+            }
         }
+        self.update_ringtone(&mut out);
         out
+    }
+
+    /// Answers a ringing call in this tab: the server makes it the user's call (ending the one
+    /// they are on, if any) and this tab sets up its audio as for a call dialled here.
+    fn answer_incoming(&mut self, call_id: String, out: &mut Vec<Effect>) {
+        if !self.ringing.iter().any(|c| c.id == call_id) {
+            return;
+        }
+        if !self.channel_up {
+            out.push(Effect::Notice(Some(NOT_CONNECTED.into())));
+            return;
+        }
+        self.stop_ringing(&call_id, out);
+        // A waiting call: the current call's audio goes (the server ends that call).
+        if self.audio_call.is_some() || self.taking_up.is_some() {
+            self.tear_down(out);
+        }
+        self.stop_asking_any(out);
+        out.push(Effect::Notice(None));
+        self.send(
+            ClientMessage::AnswerIncoming {
+                call_id: call_id.clone(),
+            },
+            out,
+        );
+        self.audio_call = Some(call_id.clone());
+        self.taking_up = Some(call_id.clone());
+        out.push(match self.audio_path {
+            AudioPath::Gateway => Effect::TakeUp { call_id },
+            AudioPath::ChimeMeeting => Effect::OpenMic { call_id },
+        });
+    }
+
+    /// Takes `call_id` off the ringing list; whether it was there.
+    fn stop_ringing(&mut self, call_id: &str, out: &mut Vec<Effect>) -> bool {
+        let before = self.ringing.len();
+        self.ringing.retain(|c| c.id != call_id);
+        let removed = self.ringing.len() != before;
+        if removed {
+            out.push(Effect::ShowRinging(self.ringing.clone()));
+        }
+        removed
+    }
+
+    /// Stops asking to confirm a REST call, whichever it is.
+    fn stop_asking_any(&mut self, out: &mut Vec<Effect>) {
+        if let Some(asked) = self.confirming.clone() {
+            self.stop_asking(&asked, out);
+        }
+    }
+
+    /// The ringing sound that fits now: none, the ring, or the call-waiting tone when the user
+    /// is on a call.
+    fn update_ringtone(&mut self, out: &mut Vec<Effect>) {
+        let wanted = match (self.ringing.is_empty(), &self.call) {
+            (true, _) => Ringtone::Off,
+            (false, Some(_)) => Ringtone::Waiting,
+            (false, None) if self.busy() => Ringtone::Waiting,
+            (false, None) => Ringtone::Ring,
+        };
+        if wanted != self.ringtone {
+            self.ringtone = wanted;
+            out.push(Effect::Ringtone(wanted));
+        }
+    }
+
+    /// The calls in ringing for the user, oldest first.
+    pub fn ringing(&self) -> &[IncomingCall] {
+        &self.ringing
     }
 
     fn server_message(&mut self, message: ServerMessage, now_ms: u64, out: &mut Vec<Effect>) {
@@ -365,7 +473,12 @@ impl PhoneCore {
                 call,
                 ice_servers,
                 audio_path,
+                ringing,
             } => {
+                if ringing != self.ringing {
+                    self.ringing = ringing;
+                    out.push(Effect::ShowRinging(self.ringing.clone()));
+                }
                 // A new connection: any audio this tab held belonged to the old one, whose
                 // closing ended that call on the server.
                 self.tear_down(out);
@@ -381,6 +494,22 @@ impl PhoneCore {
             }
             // Used by the next peer connection; a call's own connection keeps its relay.
             ServerMessage::IceServers { ice_servers } => self.ice_servers = ice_servers,
+            ServerMessage::Incoming { incoming } => {
+                if !self.ringing.iter().any(|c| c.id == incoming.id) {
+                    self.ringing.push(incoming);
+                    out.push(Effect::ShowRinging(self.ringing.clone()));
+                }
+            }
+            ServerMessage::IncomingEnded { call_id, end } => {
+                self.stop_ringing(&call_id, out);
+                // Answered in another tab of this user, or by a colleague before this tab's
+                // answer reached the server: this tab's set-up for it goes.
+                let answering_here = self.taking_up.as_deref() == Some(call_id.as_str());
+                if answering_here && end == IncomingEnd::AnsweredElsewhere {
+                    self.tear_down(out);
+                    out.push(Effect::Notice(Some(ANSWERED_ELSEWHERE.into())));
+                }
+            }
             ServerMessage::Answer { call_id, sdp } => {
                 if self.taking_up.as_deref() == Some(call_id.as_str()) {
                     self.taking_up = None;

@@ -113,6 +113,7 @@ pub fn hello_on(audio_path: AudioPath, connection: u64, call: Option<LiveCall>) 
         call,
         ice_servers: Vec::new(),
         audio_path,
+        ringing: Vec::new(),
     }
 }
 

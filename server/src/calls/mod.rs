@@ -54,6 +54,9 @@ impl Provider {
 pub const NOT_THIS_TABS_CALL: &str =
     "this call was placed in another tab: only that tab can carry its audio";
 
+/// The answer to Answer or Decline on a call that is not ringing for the user (any more).
+pub const NO_LONGER_RINGING: &str = "that call is no longer ringing";
+
 /// How long a started call waits for the browser's offer before it ends as failed.
 pub const OFFER_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -160,6 +163,7 @@ impl CallHub {
             call: user.call.as_ref().map(|c| c.live.clone()),
             ice_servers: self.inner.ice_servers_for(owner),
             audio_path: self.inner.provider.audio_path(),
+            ringing: Vec::new(),
         };
         (connection, user.events.subscribe(), hello)
     }
@@ -258,6 +262,13 @@ impl CallHub {
                     SessionCommand::Record { action, reply: tx },
                     Some(Reply::Done(rx)),
                 )
+            }
+            ClientMessage::AnswerIncoming { call_id }
+            | ClientMessage::DeclineIncoming { call_id } => {
+                return Some(ServerMessage::Error {
+                    call_id: Some(call_id),
+                    message: NO_LONGER_RINGING.into(),
+                });
             }
         };
         let audio_request = matches!(
