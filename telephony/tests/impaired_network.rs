@@ -119,12 +119,8 @@ async fn a_call_over_a_lossy_jittery_network_stays_up_and_its_audio_continues() 
             };
             events.push(event);
         }
-        let (frames, audio) = peer.with_state(|s| {
-            (
-                std::mem::take(&mut s.frames),
-                std::mem::take(&mut s.audio),
-            )
-        });
+        let (frames, audio) =
+            peer.with_state(|s| (std::mem::take(&mut s.frames), std::mem::take(&mut s.audio)));
         let tone = audio
             .chunks_exact(FRAME_SAMPLES)
             .filter(|f| tone_purity(f, 1000.0) > 0.8)
@@ -144,10 +140,7 @@ async fn a_call_over_a_lossy_jittery_network_stays_up_and_its_audio_continues() 
         (Some(a), Some(b)) => {
             let lowest = all_frames.iter().map(|f| f.media_time).min().unwrap_or(0);
             let highest = all_frames.iter().map(|f| f.media_time).max().unwrap_or(0);
-            (
-                Duration::from_micros((highest - lowest) * 125),
-                b.at - a.at,
-            )
+            (Duration::from_micros((highest - lowest) * 125), b.at - a.at)
         }
         _ => (Duration::ZERO, Duration::ZERO),
     };
@@ -207,7 +200,10 @@ async fn a_call_over_a_lossy_jittery_network_stays_up_and_its_audio_continues() 
             frames >= FRAMES_PER_WINDOW / 2,
             "window {w}: only {frames} frames"
         );
-        assert!(tone * 10 >= frames * 9, "window {w}: {tone} of {frames} frames are the tone");
+        assert!(
+            tone * 10 >= frames * 9,
+            "window {w}: {tone} of {frames} frames are the tone"
+        );
     }
     // Loss was applied, and no more of it than the network's.
     assert!(

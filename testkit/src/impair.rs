@@ -619,7 +619,9 @@ mod tests {
     fn hosts_behind_the_relay_see_each_other_at_their_public_addresses() {
         let nat = nat();
         // The gateway's trunk port sends to the simulator's public address.
-        let r = nat.inbound(addr(3, 41_001), addr(1, 40_005)).expect("routed");
+        let r = nat
+            .inbound(addr(3, 41_001), addr(1, 40_005))
+            .expect("routed");
         assert_eq!(
             r,
             Route {
@@ -630,7 +632,9 @@ mod tests {
             }
         );
         // And the simulator answers to the gateway's public address.
-        let back = nat.inbound(addr(2, 40_005), addr(1, 41_001)).expect("routed");
+        let back = nat
+            .inbound(addr(2, 40_005), addr(1, 41_001))
+            .expect("routed");
         assert_eq!(back.destination, addr(1, 40_005));
         assert_eq!(back.via, Via::Public(addr(3, 41_001)));
         assert_eq!(
