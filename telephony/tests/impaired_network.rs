@@ -88,6 +88,7 @@ async fn a_call_over_a_lossy_jittery_network_stays_up_and_its_audio_continues() 
             port_max: gateway_ports.1,
             loopback_only: true,
         },
+        inbound: None,
     })
     .await
     .expect("gateway starts");
