@@ -5,6 +5,7 @@
 //! - [`certs`]: a test CA and a certificate for 127.0.0.1 (SIP over TLS).
 //! - `chime` (feature `chime`): the browser's part in a Chime meeting through the stand-in's
 //!   signalling.
+//! - [`impair`]: a lossy, jittery network on loopback (a userspace stand-in for `tc netem`).
 //! - [`peer`]: a WebRTC peer playing the browser's part.
 //! - [`rig`]: the PSTN simulator and a gateway on loopback, and calls through them.
 //! - `store` and `recordings` (feature `conformance`): the suites every `Store` and
@@ -14,6 +15,7 @@ pub mod baresip;
 pub mod certs;
 #[cfg(feature = "chime")]
 pub mod chime;
+pub mod impair;
 pub mod peer;
 #[cfg(feature = "conformance")]
 pub mod recordings;

@@ -44,12 +44,22 @@ pub struct PeerState {
     pub first_audio_at: Option<Instant>,
     /// Decoded received audio, when recording.
     pub audio: Vec<i16>,
+    /// Each received audio frame's arrival and RTP media time (8 kHz), when recording.
+    pub frames: Vec<ReceivedFrame>,
     pub frames_received: u64,
     pub frames_sent: u64,
     /// Round-trip times of marked frames that came back (µs).
     pub round_trips_us: Vec<u32>,
     /// Marked frames that came back carrying another peer's id.
     pub crosstalk: u64,
+}
+
+/// One received audio frame: when it came and where its timestamp puts it.
+#[derive(Clone, Copy, Debug)]
+pub struct ReceivedFrame {
+    pub at: Instant,
+    /// The frame's RTP timestamp, extended, in 8 kHz units.
+    pub media_time: u64,
 }
 
 /// Why the peer's task stopped before it was told to.
@@ -79,7 +89,12 @@ impl BrowserPeer {
         telephony::gateway::install_crypto();
         let socket = UdpSocket::bind((ip, 0)).await?;
         let local = socket.local_addr()?;
-        let mut rtc = telephony::gateway::g711_rtc_config().build(Instant::now());
+        // A browser's jitter buffer plays what arrives and conceals what is missing; it never
+        // stalls the audio to wait for a lost packet (str0m's default hold-back would, and
+        // would hide how the gateway paces what it relays).
+        let mut rtc = telephony::gateway::g711_rtc_config()
+            .set_reordering_size_audio(0)
+            .build(Instant::now());
         let candidate =
             Candidate::host(local, "udp").map_err(|e| std::io::Error::other(e.to_string()))?;
         rtc.add_local_candidate(candidate);
@@ -354,6 +369,10 @@ impl PeerTask {
                 }
                 if self.record {
                     s.audio.extend(d.data.iter().map(|&b| law.decode(b)));
+                    s.frames.push(ReceivedFrame {
+                        at: now,
+                        media_time: d.time.rebase(Frequency::EIGHT_KHZ).numer(),
+                    });
                 }
             }
             _ => {}

@@ -57,7 +57,17 @@ pub async fn simulator_with(
     tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>,
     connector: Option<telephony::simulator::ConnectorRules>,
 ) -> PstnSimulator {
-    PstnSimulator::start(SimulatorConfig {
+    PstnSimulator::start(simulator_config(tls, connector))
+        .await
+        .expect("simulator starts")
+}
+
+/// The simulator's settings on loopback with fast timing and the trunk credentials above.
+pub fn simulator_config(
+    tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>,
+    connector: Option<telephony::simulator::ConnectorRules>,
+) -> SimulatorConfig {
+    SimulatorConfig {
         sip_addr: SocketAddr::new(LOOPBACK, 0),
         media_ip: LOOPBACK,
         realm: "pstn.test".into(),
@@ -66,9 +76,7 @@ pub async fn simulator_with(
         timing: fast_timing(),
         tls,
         connector,
-    })
-    .await
-    .expect("simulator starts")
+    }
 }
 
 /// The simulator, and a gateway toward it that signs in with `password` over `transport`.

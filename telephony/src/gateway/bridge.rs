@@ -369,7 +369,7 @@ impl Bridge {
             if tick.due(now) {
                 let frame = ringback.frame();
                 let payload: Vec<u8> = frame.iter().map(|&s| self.browser_law.encode(s)).collect();
-                let timestamp = self.browser_clock.advance(None, FRAME_SAMPLES as u64);
+                let timestamp = self.browser_clock.next_frame(FRAME_SAMPLES as u64);
                 self.outputs
                     .push_back(Output::ToBrowser { timestamp, payload });
             }
@@ -418,7 +418,7 @@ impl Bridge {
             return;
         }
         let payload = vec![self.browser_law.encode(0); FRAME_SAMPLES];
-        let timestamp = self.browser_clock.advance(None, FRAME_SAMPLES as u64);
+        let timestamp = self.browser_clock.next_frame(FRAME_SAMPLES as u64);
         self.outputs
             .push_back(Output::ToBrowser { timestamp, payload });
     }
@@ -607,6 +607,13 @@ impl Bridge {
         if law != media.law {
             return;
         }
+        // A duplicate, or a packet too late to place, is not played.
+        let Some(timestamp) = self
+            .browser_clock
+            .place(packet.header.timestamp, packet.payload.len() as u64)
+        else {
+            return;
+        };
         // Trunk audio replaces our ringback (and idle silence).
         self.ringback = None;
         self.last_trunk_audio = Some(self.last_now);
@@ -621,9 +628,6 @@ impl Bridge {
             }
         }
         let payload = payload.unwrap_or_else(|| law.convert(self.browser_law, packet.payload));
-        let timestamp = self
-            .browser_clock
-            .advance(Some(packet.header.timestamp), payload.len() as u64);
         self.outputs
             .push_back(Output::ToBrowser { timestamp, payload });
         if !self.sent_first_audio {

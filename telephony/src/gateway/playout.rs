@@ -3,31 +3,66 @@
 
 use crate::tones::{ToneGenerator, FRAME_SAMPLES};
 
-/// Timestamps toward the browser: continuous across ringback and trunk audio.
+/// The largest step between two trunk packets still taken as the same run of audio (2 s at
+/// 8 kHz): anything further is a new stream or a jump, and the browser's clock moves on by one
+/// frame instead.
+const MAX_STEP: i64 = 16_000;
+
+/// Timestamps toward the browser: continuous across ringback and trunk audio, and within a run
+/// of trunk audio as the trunk timed it. A gap (a lost packet) stays a gap, and a packet that
+/// arrives late (overtaken on the way) goes back to its own place, before the latest, so the
+/// browser's jitter buffer can put it in order; it must not push the clock on, or every
+/// reordering would stretch the browser's timeline by a frame.
 #[derive(Debug, Default)]
 pub(crate) struct OutClock {
+    /// The latest timestamp handed out.
     now: u64,
-    last_source: Option<u32>,
+    run: Option<Run>,
+}
+
+/// A run of trunk audio: the source timestamp placed at [`OutClock::now`], and where the run
+/// began on our clock (a late packet goes no earlier: before it lie our own frames).
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    latest_source: u32,
+    start: u64,
 }
 
 impl OutClock {
-    /// Advances by the source's own timestamp step when it is plausible, by the frame length
-    /// otherwise (first packet, a new source, a jump).
-    pub(crate) fn advance(&mut self, source_ts: Option<u32>, samples: u64) -> u64 {
-        let step = match (source_ts, self.last_source) {
-            (Some(ts), Some(last)) => {
-                let d = ts.wrapping_sub(last) as i32;
-                if d > 0 && d < 16_000 {
-                    d as u64
-                } else {
-                    samples
-                }
-            }
-            _ => samples,
-        };
-        self.last_source = source_ts;
-        self.now += step;
+    /// The next frame of our own (ringback, silence): one frame on, and a trunk packet after it
+    /// begins a new run.
+    pub(crate) fn next_frame(&mut self, samples: u64) -> u64 {
+        self.run = None;
+        self.now += samples;
         self.now
+    }
+
+    /// A trunk packet's place: by its own timestamp's step from the latest one in the run, or
+    /// one frame on when it begins a run (the first packet, after our own frames, after a
+    /// jump). `None` for one that cannot be placed: a duplicate, or late from before the run
+    /// began.
+    pub(crate) fn place(&mut self, source_ts: u32, samples: u64) -> Option<u64> {
+        if let Some(run) = self.run.as_mut() {
+            let step = i64::from(source_ts.wrapping_sub(run.latest_source) as i32);
+            if step > 0 && step < MAX_STEP {
+                run.latest_source = source_ts;
+                self.now += step as u64;
+                return Some(self.now);
+            }
+            if step < 0 && step > -MAX_STEP {
+                let at = self.now.checked_sub(step.unsigned_abs())?;
+                return (at >= run.start).then_some(at);
+            }
+            if step == 0 {
+                return None;
+            }
+        }
+        self.now += samples;
+        self.run = Some(Run {
+            latest_source: source_ts,
+            start: self.now,
+        });
+        Some(self.now)
     }
 }
 
@@ -103,13 +138,40 @@ mod tests {
     fn the_browser_clock_is_continuous_across_sources_and_jumps() {
         let mut c = OutClock::default();
         // Ringback frames (no source clock), then trunk audio with its own timestamps.
-        assert_eq!(c.advance(None, 160), 160);
-        assert_eq!(c.advance(None, 160), 320);
-        assert_eq!(c.advance(Some(1_000_000), 160), 480);
+        assert_eq!(c.next_frame(160), 160);
+        assert_eq!(c.next_frame(160), 320);
+        assert_eq!(c.place(1_000_000, 160), Some(480));
         // A 40 ms gap in the trunk's timestamps shows.
-        assert_eq!(c.advance(Some(1_000_320), 160), 800);
-        // A wild jump or a step backwards advances by one frame, never backwards.
-        assert_eq!(c.advance(Some(5), 160), 960);
-        assert_eq!(c.advance(Some(3), 160), 1120);
+        assert_eq!(c.place(1_000_320, 160), Some(800));
+        // A wild jump (either way) begins a new run one frame on, never backwards.
+        assert_eq!(c.place(5, 160), Some(960));
+        assert_eq!(c.place(5 + 160, 160), Some(1120));
+        assert_eq!(c.place(3_000_000_000, 160), Some(1280));
+        // Our own frames in between: the trunk's next packet begins a run after them.
+        assert_eq!(c.next_frame(160), 1440);
+        assert_eq!(c.place(3_000_000_160, 160), Some(1600));
+    }
+
+    #[test]
+    fn a_late_packet_goes_back_to_its_place_and_the_clock_keeps_time() {
+        let mut c = OutClock::default();
+        assert_eq!(c.next_frame(160), 160);
+        let t0 = u32::MAX - 400; // the source's clock wraps on the way
+        assert_eq!(c.place(t0, 160), Some(320));
+        // A packet from before the run began would land on our own frames: it has no place.
+        assert_eq!(c.place(t0.wrapping_sub(160), 160), None);
+        // The third packet overtakes the second: each lands where the trunk timed it.
+        assert_eq!(c.place(t0.wrapping_add(320), 160), Some(640));
+        assert_eq!(c.place(t0.wrapping_add(160), 160), Some(480));
+        assert_eq!(c.place(t0.wrapping_add(480), 160), Some(800));
+        // A long run with every other pair swapped ends where an ordered one would.
+        let mut last = 0;
+        for i in 4..1004u32 {
+            let n = if i % 2 == 0 { i + 1 } else { i - 1 };
+            last = last.max(c.place(t0.wrapping_add(160 * n), 160).expect("placed"));
+        }
+        assert_eq!(last, 320 + 160 * 1003);
+        // Nor has a duplicate.
+        assert_eq!(c.place(t0.wrapping_add(160 * 1003), 160), None);
     }
 }

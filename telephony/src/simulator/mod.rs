@@ -63,7 +63,7 @@ impl Default for Timing {
 pub struct SimulatorConfig {
     /// Where it listens for SIP (UDP and TCP).
     pub sip_addr: SocketAddr,
-    /// The address its RTP sockets bind to and its SDP announces.
+    /// The address its RTP sockets bind to and its SDP announces (unless behind a [`MediaNat`]).
     pub media_ip: IpAddr,
     pub realm: String,
     pub username: String,
@@ -75,6 +75,17 @@ pub struct SimulatorConfig {
     /// second, encryption) checked before the rest; `None` is the embedded default's simpler
     /// mode.
     pub connector: Option<ConnectorRules>,
+}
+
+/// The simulator's media behind a 1:1 NAT (tests: `testkit::impair`, an impairing relay
+/// standing in for a lossy network): its RTP sockets bind `media_ip` on a port in `ports`,
+/// and its SDP announces `public_ip` with the same port, where the NAT forwards from. For the
+/// calls it answers; calls it places in ([`PstnSimulator::call_in`]) keep `media_ip`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MediaNat {
+    pub public_ip: IpAddr,
+    /// First and last port, inclusive.
+    pub ports: (u16, u16),
 }
 
 pub struct PstnSimulator {
@@ -94,6 +105,14 @@ pub enum CallInError {
 
 impl PstnSimulator {
     pub async fn start(config: SimulatorConfig) -> Result<PstnSimulator, SipError> {
+        Self::start_with_nat(config, None).await
+    }
+
+    /// [`PstnSimulator::start`] with its media behind `nat`, when given.
+    pub async fn start_with_nat(
+        config: SimulatorConfig,
+        nat: Option<MediaNat>,
+    ) -> Result<PstnSimulator, SipError> {
         let tls = config
             .tls
             .clone()
@@ -117,6 +136,7 @@ impl PstnSimulator {
                 .clone()
                 .map(|r| Mutex::new(Admission::new(r))),
             config,
+            media_nat: nat,
             nonces: Mutex::new(HashMap::new()),
             endpoint: endpoint.clone(),
             cancel: cancel.clone(),

@@ -19,7 +19,7 @@ use super::connector::{Admission, ConnectorRefusal};
 use super::media::media;
 use super::plan::{behaviour_of, check_calling_plan, Behaviour};
 use super::uac::{place, CallIn, Placement};
-use super::{CallInError, SimulatorConfig};
+use super::{CallInError, MediaNat, SimulatorConfig};
 use crate::g711::G711;
 use crate::sdes::{self, CryptoAttribute};
 use crate::sdp::AudioDescription;
@@ -29,6 +29,7 @@ use crate::tasks::{drain, log_joined, spawn_logged};
 
 pub(super) struct Shared {
     pub(super) config: SimulatorConfig,
+    pub(super) media_nat: Option<MediaNat>,
     /// `voice-connector` mode's rules and the calls they have counted.
     pub(super) admission: Option<Mutex<Admission>>,
     /// Nonces handed out in challenges, with when.
@@ -97,6 +98,23 @@ impl Shared {
             Method::Ack => {}
             _ => reply(&mut tx, StatusCode::MethodNotAllowed).await,
         }
+    }
+
+    /// A call's RTP socket: any port, or behind a NAT the first free one of its range (the NAT
+    /// forwards those).
+    async fn media_socket(&self) -> std::io::Result<UdpSocket> {
+        let ip = self.config.media_ip;
+        let Some(nat) = self.media_nat else {
+            return UdpSocket::bind((ip, 0)).await;
+        };
+        let mut last = std::io::Error::other("the NAT's port range is empty");
+        for port in nat.ports.0..=nat.ports.1 {
+            match UdpSocket::bind((ip, port)).await {
+                Ok(socket) => return Ok(socket),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
     }
 
     fn new_nonce(&self) -> String {
@@ -356,7 +374,7 @@ impl SimCall {
         if !self.wait(timing.ring).await {
             return false;
         }
-        let socket = match UdpSocket::bind((self.shared.config.media_ip, 0)).await {
+        let socket = match self.shared.media_socket().await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "simulator: no media port");
@@ -368,7 +386,11 @@ impl SimCall {
         };
         let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
         let tele_pt = offer.telephone_event_pt();
-        let mut answer = AudioDescription::g711(self.shared.config.media_ip, port, &[law], tele_pt);
+        let announced = match self.shared.media_nat {
+            Some(nat) => nat.public_ip,
+            None => self.shared.config.media_ip,
+        };
+        let mut answer = AudioDescription::g711(announced, port, &[law], tele_pt);
         // SRTP when the caller offered a line we take (in RTP/SAVP, or best-effort in RTP/AVP).
         let mut keys = None;
         if let Some((theirs, ours)) = sdes::answer(&offer.crypto, &mut rand::rng()) {
