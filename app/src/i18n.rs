@@ -337,6 +337,15 @@ messages! {
     RecordAskEach => "Ask on each call", "Preguntar en cada llamada", "每次通话时询问";
     RecordNever => "Never record", "No grabar nunca", "从不录音";
     RecordingHint => "The other party hears a short beep when recording starts. Recordings are kept for a limited time, then deleted.", "La otra parte oye un pitido breve cuando empieza la grabación. Las grabaciones se guardan un tiempo limitado y luego se eliminan.", "开始录音时对方会听到一声短促的提示音。录音保留一段时间后会被删除。";
+    IncomingCall => "Incoming call", "Llamada entrante", "来电";
+    WaitingCall => "Call waiting", "Llamada en espera", "呼叫等待";
+    IncomingTo => "to {number}", "a {number}", "拨打 {number}";
+    NoCallerId => "No caller ID", "Número oculto", "未显示号码";
+    AnswerEndsCurrent => "Answering ends your current call.", "Contestar termina su llamada actual.", "接听将结束您当前的通话。";
+    MoreRinging => "{n} more ringing", "{n} más sonando", "还有 {n} 个来电";
+    Answer => "Answer", "Contestar", "接听";
+    Decline => "Decline", "Rechazar", "拒接";
+    IncomingKeys => "Enter answers, Esc declines", "Intro contesta, Esc rechaza", "回车接听，Esc 拒接";
     ConfirmCallTitle => "Call {number}?", "¿Llamar a {number}?", "呼叫 {number}？";
     ConfirmCallFrom => "Another app asked to place this call. The microphone opens only when you press Call.", "Otra aplicación pidió hacer esta llamada. El micrófono solo se abre al pulsar Llamar.", "另一个应用请求拨打此电话。只有在您按下“呼叫”后才会打开麦克风。";
     ConfirmCallsSetting => "Calls from integrations", "Llamadas desde integraciones", "来自集成的呼叫";

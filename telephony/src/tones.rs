@@ -47,6 +47,55 @@ impl ToneGenerator {
     }
 }
 
+/// A decaying note: `freq` with a quieter octave above, fading to silence over `ms`.
+fn note(out: &mut Vec<i16>, freq: f32, ms: u32, amplitude: f32) {
+    let n = (SAMPLE_RATE as u32 * ms / 1000) as usize;
+    for i in 0..n {
+        let t = i as f32 / SAMPLE_RATE;
+        let fade = (-4.0 * i as f32 / n as f32).exp();
+        // A 5 ms attack: no click at the start.
+        let attack = (i as f32 / (0.005 * SAMPLE_RATE)).min(1.0);
+        let wave = (2.0 * PI * freq * t).sin() + 0.3 * (2.0 * PI * 2.0 * freq * t).sin();
+        out.push((wave / 1.3 * fade * attack * amplitude * 32767.0) as i16);
+    }
+}
+
+fn silence(out: &mut Vec<i16>, ms: u32) {
+    out.extend(std::iter::repeat_n(
+        0,
+        (SAMPLE_RATE as u32 * ms / 1000) as usize,
+    ));
+}
+
+/// The ringtone of a call in, one 4 s cycle to loop: two two-note chimes (A5 then E5), then
+/// quiet. Our own sound (`public/sounds/ringtone.wav` is made from it).
+pub fn ringtone() -> Vec<i16> {
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        note(&mut out, 880.0, 350, 0.5);
+        note(&mut out, 659.25, 500, 0.5);
+        silence(&mut out, 150);
+    }
+    silence(&mut out, 4000 - 2000);
+    out
+}
+
+/// The call-waiting tone, one 5 s cycle to loop: two short soft beeps at 440 Hz, then quiet
+/// (heard over a call, it must not drown the conversation). `public/sounds/call-waiting.wav`.
+pub fn call_waiting_tone() -> Vec<i16> {
+    let mut out = Vec::new();
+    let beep = ToneGenerator::new(&[440.0], 0.2);
+    for _ in 0..2 {
+        let mut gen = beep.clone();
+        let mut samples = vec![0i16; (SAMPLE_RATE * 0.25) as usize];
+        gen.fill(&mut samples);
+        out.extend(samples);
+        silence(&mut out, 150);
+    }
+    silence(&mut out, 5000 - 800);
+    out
+}
+
 /// The two frequencies of a DTMF key (Q.23), or `None` for anything else.
 pub fn dtmf_freqs(digit: char) -> Option<(f32, f32)> {
     const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];

@@ -5,6 +5,7 @@ pub mod call_time;
 pub mod confirm_call;
 pub mod forms;
 pub mod icons;
+pub mod incoming_call;
 pub mod lists;
 pub mod messages;
 mod output_choice;

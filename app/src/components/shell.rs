@@ -109,6 +109,7 @@ pub fn Shell() -> impl IntoView {
         </div>
         <super::call_panel::CallPanel />
         <super::confirm_call::ConfirmCall />
+        <super::incoming_call::IncomingCallScreen />
         <div role="status" aria-live="polite" class="sr-only" data-testid="status">
             {move || notices.status.get()}
         </div>

@@ -55,6 +55,9 @@ pub fn meeting_end_notice(reason: ChimeEnd) -> &'static str {
 }
 
 /// What happened, as the browser layer reports it.
+// One input lives at a time (made, handled, dropped): the size of a server message costs
+// nothing worth a box on every message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
     /// The page started the phone: open the live channel.

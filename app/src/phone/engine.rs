@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlAudioElement, MessageEvent, RtcSdpType, RtcSessionDescriptionInit, WebSocket};
 
-use super::core::{Effect, Input, PhoneCore};
+use super::core::{Effect, Input, PhoneCore, Ringtone};
 use super::media::{self, Media, Meter};
 use super::meeting::{self, HeldMic, Meeting};
 use super::{DialError, Phone, INPUT_DEVICE, OUTPUT_DEVICE};
@@ -35,6 +35,8 @@ pub(super) struct Engine {
     /// The hidden `<audio>` element that plays the far end (kept for the page's life).
     pub(super) audio: Option<HtmlAudioElement>,
     wake: Option<JsValue>,
+    /// The `<audio>` element that rings for calls in (while one rings).
+    ring: Option<HtmlAudioElement>,
     pub(super) meter: Option<Meter>,
     /// The live channel has been up at least once since the phone started.
     connected_once: bool,
@@ -129,6 +131,8 @@ fn perform(phone: Phone, effect: &Effect, now: u64) {
             }
         }),
         Effect::TearDownAudio => teardown(phone),
+        Effect::ShowRinging(calls) => phone.ringing.set(calls.clone()),
+        Effect::Ringtone(tone) => ring(*tone, &phone.output.get_untracked()),
         Effect::KeepScreenOn => keep_screen_on(),
         Effect::ReleaseScreen => {
             if let Some(wake) = with(|e| e.wake.take()) {
@@ -218,6 +222,13 @@ pub mod split {
     #[leptos::wasm_split::wasm_split(softphone_phone, wasm_split_path = ::leptos::wasm_split)]
     pub fn confirm(phone: Phone, call_id: String, take_up: bool) {
         super::confirm(phone, call_id, take_up)
+    }
+
+    /// Answer or Decline on a call in: like [`confirm`], its screen shows only once this
+    /// chunk runs.
+    #[leptos::wasm_split::wasm_split(softphone_phone, wasm_split_path = ::leptos::wasm_split)]
+    pub fn answer_incoming(phone: Phone, call_id: String, answer: bool) {
+        super::answer_incoming(phone, call_id, answer)
     }
 }
 
@@ -429,6 +440,54 @@ fn set_remote_answer(phone: Phone, call_id: &str, sdp: &str) {
 
 pub fn hangup(phone: Phone) {
     run(phone, Input::Hangup);
+}
+
+/// The agent's answer to a call in ringing (`answer`) or its refusal.
+pub fn answer_incoming(phone: Phone, call_id: String, answer: bool) {
+    run(
+        phone,
+        if answer {
+            Input::AnswerIncoming { call_id }
+        } else {
+            Input::DeclineIncoming { call_id }
+        },
+    );
+}
+
+/// Plays (looped, on the chosen output) or stops the sound of calls in ringing: our own files
+/// in `public/sounds/` (made by `telephony::tones`). A browser that refuses to play before any
+/// gesture on the page still shows the ringing call.
+fn ring(tone: Ringtone, output: &str) {
+    if let Some(old) = with(|e| e.ring.take()) {
+        let _ = old.pause();
+        old.remove();
+    }
+    let file = match tone {
+        Ringtone::Off => return,
+        Ringtone::Ring => "/sounds/ringtone.wav",
+        Ringtone::Waiting => "/sounds/call-waiting.wav",
+    };
+    let Ok(audio) = HtmlAudioElement::new_with_src(file) else {
+        return;
+    };
+    audio.set_loop(true);
+    let _ = audio.set_attribute("data-testid", "ringtone");
+    let _ = audio.set_attribute("data-tone", file);
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.append_child(&audio);
+    }
+    if !output.is_empty() {
+        let _ = media::call_method(&audio, "setSinkId", &JsValue::from_str(output));
+    }
+    if let Ok(playing) = audio.play() {
+        leptos::task::spawn_local(async move {
+            let _ = JsFuture::from(playing).await;
+        });
+    }
+    with(|e| e.ring = Some(audio));
 }
 
 /// The agent's answer to the confirmation of a REST call.

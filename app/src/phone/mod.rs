@@ -16,7 +16,7 @@ mod meeting;
 
 use leptos::prelude::*;
 
-use crate::api::live::LiveCall;
+use crate::api::live::{IncomingCall, LiveCall};
 use crate::api::ApiError;
 use crate::domain::numbers::Country;
 
@@ -64,6 +64,8 @@ pub struct Phone {
     pub call: RwSignal<Option<LiveCall>>,
     /// A REST call waiting for the agent to confirm it here (Call or Cancel).
     pub confirm: RwSignal<Option<LiveCall>>,
+    /// Calls in ringing for the user, oldest first.
+    pub ringing: RwSignal<Vec<IncomingCall>>,
     /// The last call that ended, shown briefly with its reason.
     pub ended: RwSignal<Option<LiveCall>>,
     /// This tab's live-channel connection id (the call's audio is here when it matches).
@@ -90,6 +92,7 @@ pub fn provide_phone() -> Phone {
     let phone = Phone {
         call: RwSignal::new(None),
         confirm: RwSignal::new(None),
+        ringing: RwSignal::new(Vec::new()),
         ended: RwSignal::new(None),
         connection: RwSignal::new(None),
         channel_up: RwSignal::new(false),
@@ -161,6 +164,21 @@ impl Phone {
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (call_id, take_up);
+    }
+
+    /// Answer (`true`) or Decline on the call in `call_id`.
+    pub fn answer_incoming(&self, call_id: String, answer: bool) {
+        // Inside the user's gesture: the call's audio may play.
+        #[cfg(feature = "hydrate")]
+        {
+            engine::unlock_audio();
+            #[cfg(feature = "split")]
+            leptos::task::spawn_local(engine::split::answer_incoming(*self, call_id, answer));
+            #[cfg(not(feature = "split"))]
+            engine::answer_incoming(*self, call_id, answer);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (call_id, answer);
     }
 
     pub fn set_muted(&self, muted: bool) {

@@ -1,0 +1,52 @@
+//! The app's own sounds in `public/sounds/` are the ones `telephony::tones` makes (a changed
+//! generator or a hand-edited file fails here). `SOFTPHONE_WRITE_SOUNDS=1` writes them anew.
+
+use std::path::PathBuf;
+
+use telephony::tones::{call_waiting_tone, ringtone, tone_purity};
+use telephony::wav::{mono_8k, parse_mono_8k};
+
+fn check(name: &str, samples: Vec<i16>) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../public/sounds")
+        .join(name);
+    if std::env::var_os("SOFTPHONE_WRITE_SOUNDS").is_some() {
+        std::fs::write(&path, mono_8k(&samples)).expect("sound written");
+    }
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let committed = parse_mono_8k(&bytes).expect("a mono 8 kHz WAV");
+    assert_eq!(committed.len(), samples.len(), "{name}: length");
+    // Sample by sample, with a hair of room for another libm's last bit.
+    let worst = committed
+        .iter()
+        .zip(&samples)
+        .map(|(a, b)| (i32::from(*a) - i32::from(*b)).abs())
+        .max()
+        .unwrap_or(0);
+    assert!(worst <= 2, "{name}: differs by up to {worst}");
+}
+
+#[test]
+fn the_ringtone_is_ours_and_loops_every_4_s() {
+    let ring = ringtone();
+    assert_eq!(ring.len(), 4 * 8000);
+    // A5 first, then E5: each note's own frequency carries most of its power.
+    let (first, second) = (&ring[40..2400], &ring[3000..6400]);
+    let (a5, e5) = (tone_purity(first, 880.0), tone_purity(second, 659.25));
+    assert!(a5 > 0.4 && e5 > 0.4, "A5 {a5:.2}, E5 {e5:.2}");
+    assert!(tone_purity(first, 659.25) < 0.05 && tone_purity(second, 880.0) < 0.05);
+    // Quiet for the second half of the cycle.
+    assert!(ring[16_000..].iter().all(|s| *s == 0));
+    check("ringtone.wav", ring);
+}
+
+#[test]
+fn the_call_waiting_tone_is_soft_and_short() {
+    let tone = call_waiting_tone();
+    assert_eq!(tone.len(), 5 * 8000);
+    let peak = tone.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+    assert!(peak < 8000, "soft over a call: peak {peak}");
+    assert!(tone_purity(&tone[0..2000], 440.0) > 0.9);
+    assert!(tone[6400..].iter().all(|s| *s == 0));
+    check("call-waiting.wav", tone);
+}
