@@ -536,6 +536,24 @@ one use, for this email only, valid until {} (code: {}){note}",
         config::UsersCommand::Approve { user } => {
             limits::approve(store.as_ref(), &user, clock.now_ms()).await
         }
+        config::UsersCommand::GrantAdmin { email } => {
+            Ok(
+                match identity::admin::set_admin(store.as_ref(), &clock, &email, true).await? {
+                    true => "granted: the account is an administrator from its next sign-in",
+                    false => "already an administrator: nothing to do",
+                }
+                .into(),
+            )
+        }
+        config::UsersCommand::RevokeAdmin { email } => {
+            Ok(
+                match identity::admin::set_admin(store.as_ref(), &clock, &email, false).await? {
+                    true => "revoked: the account's tokens no longer carry the role",
+                    false => "not an administrator: nothing to do",
+                }
+                .into(),
+            )
+        }
     }
 }
 

@@ -160,6 +160,15 @@ pub mod ops {
                 return Err(refusal.into());
             }
         };
+        // The customer's call back rings this agent first (domain::inbound). Best effort: the
+        // call goes ahead without it.
+        if let Err(e) = services
+            .store
+            .set_last_agent(&record.e164, &me.sub, now)
+            .await
+        {
+            tracing::warn!(error = %e, call = %record.id, "last agent not recorded");
+        }
         audit(services, &me.sub, "call_started", record.id.clone()).await;
         tracing::info!(call = %record.id, country = number.country().iso(), "call started");
         let ticket = crate::api::live::CallTicket {

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod calls;
 pub mod contacts;
 mod error;
+#[cfg(feature = "ssr")]
+pub mod inbound;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod ports;

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod call;
 pub mod calls;
 pub mod contacts;
+pub mod inbound;
 pub mod numbers;
 pub mod rate_limit;
 pub mod recordings;

@@ -105,6 +105,17 @@ pub enum UsersCommand {
         /// The user's email (local accounts) or sub (Cognito)
         user: String,
     },
+    /// Give the account the administrator role (the admin REST endpoints, the Numbers page);
+    /// its next sign-in or token refresh carries it
+    GrantAdmin {
+        /// The account's email
+        email: String,
+    },
+    /// Take the administrator role away; the account's tokens stop carrying it at once
+    RevokeAdmin {
+        /// The account's email
+        email: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]

@@ -64,6 +64,33 @@ pub async fn issue_reset_link(
     })
 }
 
+/// Grants (`admin`) or revokes the administrator role of the account `email` names; `false`
+/// when it had that role already (or had none to revoke). Audited in the account's trail.
+pub async fn set_admin(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    email: &str,
+    admin: bool,
+) -> Result<bool, UsersError> {
+    let email = account_email(email)?;
+    let user = store
+        .user_by_email(&email)
+        .await
+        .map_err(store_err)?
+        .ok_or(UsersError::NoSuchAccount)?;
+    if user.admin == admin {
+        return Ok(false);
+    }
+    store.set_admin(&user.sub, admin).await.map_err(store_err)?;
+    let action = if admin {
+        "admin_role_granted"
+    } else {
+        "admin_role_revoked"
+    };
+    write_audit(store, &user.sub, clock.now_ms(), action, "cli".into()).await;
+    Ok(true)
+}
+
 /// A one-time invitation to sign up as one email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteLink {

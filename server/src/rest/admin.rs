@@ -79,7 +79,7 @@ impl From<SpendState> for LimitsOut {
     }
 }
 
-fn admin_only(me: &Principal) -> ApiResult<()> {
+pub(super) fn admin_only(me: &Principal) -> ApiResult<()> {
     if me.is_admin() {
         Ok(())
     } else {
@@ -91,7 +91,7 @@ fn admin_only(me: &Principal) -> ApiResult<()> {
     }
 }
 
-fn store_error(e: app::api::ports::StoreError) -> super::ProblemResponse {
+pub(super) fn store_error(e: app::api::ports::StoreError) -> super::ProblemResponse {
     app::api::ApiError::from(e).into()
 }
 

@@ -8,6 +8,7 @@
 //! Handlers only translate HTTP; what they do is the same `ops` the server functions use.
 
 mod admin;
+mod admin_numbers;
 mod extract;
 mod handlers;
 pub mod model;
@@ -79,6 +80,11 @@ pub fn router_with_limits<S: Clone + Send + Sync + 'static>(
             "/admin/limits/{sub}/approve",
             axum::routing::post(admin::approve),
         )
+        .route("/admin/numbers", get(admin_numbers::list_numbers))
+        .route(
+            "/admin/numbers/{e164}",
+            axum::routing::put(admin_numbers::put_number).delete(admin_numbers::delete_number),
+        )
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "NotFound", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -114,7 +120,8 @@ impl utoipa::Modify for BearerAuth {
     ),
     paths(openapi, me, list_contacts, create_contact, get_contact, update_contact, delete_contact,
         list_calls, place_call, get_call, list_recordings, get_recording, recording_playback,
-        admin::show_limits, admin::lift_block, admin::set_overrides, admin::approve),
+        admin::show_limits, admin::lift_block, admin::set_overrides, admin::approve,
+        admin_numbers::list_numbers, admin_numbers::put_number, admin_numbers::delete_number),
     modifiers(&BearerAuth),
     tags((name = "me"), (name = "contacts"), (name = "calls"), (name = "recordings"), (name = "admin"), (name = "meta"))
 )]

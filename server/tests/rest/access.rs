@@ -138,6 +138,8 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/admin/limits/{sub}/lift",
         "/api/v1/admin/limits/{sub}/overrides",
         "/api/v1/admin/limits/{sub}/approve",
+        "/api/v1/admin/numbers",
+        "/api/v1/admin/numbers/{e164}",
         "/api/v1/openapi.json",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
@@ -145,6 +147,12 @@ async fn the_openapi_document_describes_every_route() {
     for method in ["get", "put", "delete"] {
         assert!(
             doc["paths"]["/api/v1/contacts/{id}"][method].is_object(),
+            "{method}"
+        );
+    }
+    for method in ["put", "delete"] {
+        assert!(
+            doc["paths"]["/api/v1/admin/numbers/{e164}"][method].is_object(),
             "{method}"
         );
     }
@@ -172,6 +180,8 @@ async fn the_openapi_document_describes_every_route() {
         "RecordingOut",
         "Problem",
         "Me",
+        "NumberIn",
+        "NumberOut",
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }

@@ -139,6 +139,17 @@ async fn every_operation_needs_its_scope() {
     )
     .await;
     assert_problem(&reply, StatusCode::FORBIDDEN, "SessionRequired");
+    let reply = get(&api, "/api/v1/admin/numbers", &all).await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "SessionRequired");
+    let reply = with_json(
+        &api,
+        "PUT",
+        "/api/v1/admin/numbers/%2B6561234567",
+        &all,
+        &json!({}),
+    )
+    .await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "SessionRequired");
     let reply = get(&api, "/api/v1/me", &all).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json["sub"], me.sub.as_str());

@@ -15,6 +15,7 @@ pub async fn users_and_sessions(store: &dyn Store) {
         email: "alice@example.com".into(),
         password_hash: "h".into(),
         created_at: 1,
+        admin: false,
     };
     store.create_user(&user).await.expect("create user");
     let again = UserRecord {
@@ -55,6 +56,7 @@ pub async fn users_and_sessions(store: &dyn Store) {
             email: "bob@example.com".into(),
             password_hash: "b".into(),
             created_at: 2,
+            admin: false,
         })
         .await
         .unwrap();
@@ -116,6 +118,7 @@ pub async fn refresh_tokens_rotate_and_families_revoke(store: &dyn Store) {
                 email: email.into(),
                 password_hash: "h".into(),
                 created_at: 1,
+                admin: false,
             })
             .await
             .unwrap();
@@ -248,6 +251,7 @@ pub async fn refresh_rotation_has_one_winner_under_concurrency(store: &dyn Store
             email: "alice@example.com".into(),
             password_hash: "h".into(),
             created_at: 1,
+            admin: false,
         })
         .await
         .unwrap();

@@ -11,6 +11,7 @@ mod calls;
 mod contacts;
 mod fixtures;
 mod leases;
+mod numbers;
 mod preferences;
 mod recordings;
 mod spend;
@@ -29,6 +30,10 @@ pub use contacts::{
 pub use leases::{
     calls_of_ended_leases_are_closed_once, concurrent_sweeps_close_each_call_once,
     dial_requests_are_taken_once, leases_renew_and_expire,
+};
+pub use numbers::{
+    last_agents_keep_the_latest_call, owned_numbers_put_list_and_delete,
+    the_admin_role_is_kept_with_the_account,
 };
 pub use preferences::preferences_default_and_persist;
 pub use recordings::recordings_metadata;
@@ -67,6 +72,9 @@ macro_rules! store_conformance_tests {
             calls_of_ended_leases_are_closed_once,
             dial_requests_are_taken_once,
             unapproved_accounts_cannot_dial_until_approved,
+            owned_numbers_put_list_and_delete,
+            last_agents_keep_the_latest_call,
+            the_admin_role_is_kept_with_the_account,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

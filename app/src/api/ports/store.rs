@@ -1,5 +1,5 @@
 //! The store port, one trait per aggregate: accounts of the local identity provider, contacts,
-//! call records, recording metadata, preferences and the audit trail. A caller that needs one
+//! call records, recording metadata, preferences, the audit trail and the business's numbers. A caller that needs one
 //! aggregate takes that trait; [`Store`] is all of them in one object (what the server wires up
 //! and hands to the server functions). Every store adapter implements each part and passes the
 //! same conformance suite (`testkit/src/store/`, described in `docs/testing.md`).
@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::domain::calls::{CallFilter, CallRecord};
 use crate::domain::contacts::Contact;
+use crate::domain::inbound::{LastAgent, OwnedNumber};
 use crate::domain::recordings::{Preferences, Recording, RecordingState};
 use crate::domain::spend::{Admission, Block, SpendOverrides, SpendPolicy, SpendRefusal};
 
@@ -61,6 +62,10 @@ pub struct UserRecord {
     pub email: String,
     pub password_hash: String,
     pub created_at: u64,
+    /// The administrator role (`server users grant-admin`): the account's access tokens carry
+    /// the `admin` group, as Cognito's do for its `admin` group.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// A refresh session (local identity): the refresh token is kept only as a hash. The serde
@@ -126,6 +131,8 @@ pub trait AccountStore: Send + Sync {
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn user_by_sub(&self, sub: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn set_password_hash(&self, sub: &str, hash: &str) -> Result<(), StoreError>;
+    /// Grants or revokes the administrator role; `NotFound` if there is no such user.
+    async fn set_admin(&self, sub: &str, admin: bool) -> Result<(), StoreError>;
     async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     /// The session any of its refresh tokens ever belonged to (the current one is
     /// `token_hash`; an older one found here is a reused token).
@@ -380,6 +387,31 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, owner: &str, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
+/// The numbers the business owns and who a call to each rings (`domain::inbound`), and each
+/// customer number's last agent. Not owner-scoped: the numbers are the business's, managed by an
+/// administrator (the admin REST endpoints check the role), and the last agent is read for an
+/// inbound call before anyone is chosen to take it.
+#[async_trait]
+pub trait NumberStore: Send + Sync {
+    /// Creates or replaces the number's entry (keyed by its E.164).
+    async fn put_number(&self, number: &OwnedNumber) -> Result<(), StoreError>;
+    async fn get_number(&self, e164: &str) -> Result<Option<OwnedNumber>, StoreError>;
+    /// Every owned number, by E.164.
+    async fn list_numbers(&self) -> Result<Vec<OwnedNumber>, StoreError>;
+    /// `NotFound` if the number is not in the store.
+    async fn delete_number(&self, e164: &str) -> Result<(), StoreError>;
+    /// Records that `owner` called `customer_e164` at `at` (an outbound call placed). An
+    /// earlier `at` than the one kept changes nothing (writes may arrive out of order).
+    async fn set_last_agent(
+        &self,
+        customer_e164: &str,
+        owner: &str,
+        at: u64,
+    ) -> Result<(), StoreError>;
+    /// Who last called `customer_e164`, and when (of any age: the routing checks the window).
+    async fn last_agent(&self, customer_e164: &str) -> Result<Option<LastAgent>, StoreError>;
+}
+
 /// An integration token (a personal access token for the REST API), kept only as the SHA-256
 /// of its secret. The serde fields are the attributes the DynamoDB store keeps.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -432,6 +464,7 @@ pub trait Store:
     + PreferenceStore
     + AuditStore
     + TokenStore
+    + NumberStore
 {
 }
 
@@ -446,6 +479,7 @@ impl<T> Store for T where
         + PreferenceStore
         + AuditStore
         + TokenStore
+        + NumberStore
         + ?Sized
 {
 }

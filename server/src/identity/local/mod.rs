@@ -133,6 +133,16 @@ pub(super) fn store_err(e: StoreError) -> AuthError {
     AuthError::Unavailable(e.to_string())
 }
 
+/// The groups a local account's access tokens carry: `admin` for an administrator, as
+/// Cognito's `cognito:groups` does, so `Principal::is_admin` reads both alike.
+fn groups_of(user: &UserRecord) -> Vec<String> {
+    if user.admin {
+        vec!["admin".into()]
+    } else {
+        Vec::new()
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -221,7 +231,7 @@ impl LocalIdentity {
             jti: uuid::Uuid::new_v4().to_string(),
             origin_jti: session_id.into(),
             username: user.sub.clone(),
-            groups: Vec::new(),
+            groups: groups_of(user),
         };
         let id = IdClaims {
             sub: user.sub.clone(),
@@ -347,6 +357,7 @@ impl Identity for LocalIdentity {
             // Hashed whether or not the email is taken, so the time does not tell.
             password_hash: hash_password(password.to_string()).await?,
             created_at: self.clock.now_ms(),
+            admin: false,
         };
         match self.store.create_user(&user).await {
             Ok(()) => {
@@ -576,10 +587,17 @@ impl Identity for LocalIdentity {
             return Err(AuthError::SessionExpired);
         }
         let user = self.session_user(&claims.sub).await?;
+        // A role revoked since the token was minted is gone at once; one granted since comes
+        // with the next token (as with Cognito's groups).
+        let held = groups_of(&user);
         Ok(Principal {
             sub: claims.sub,
             email: user.email,
-            groups: claims.groups,
+            groups: claims
+                .groups
+                .into_iter()
+                .filter(|g| held.contains(g))
+                .collect(),
         })
     }
 

@@ -118,6 +118,25 @@ impl AccountStore for DynamoStore {
         }
     }
 
+    async fn set_admin(&self, sub: &str, admin: bool) -> Result<(), StoreError> {
+        match self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(sub), "PROFILE")))
+            .update_expression("SET #a = :a")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#a", "admin")
+            .expression_attribute_values(":a", AttributeValue::Bool(admin))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(sdk_error("UpdateItem", e)),
+        }
+    }
+
     async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
         // The pointers hold another item's key, not a record: written by hand.
         let by_id = ItemBuilder::new(format!("SESSION#{}", session.id), "SESSION", "session_id")

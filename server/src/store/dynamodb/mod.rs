@@ -15,6 +15,7 @@ mod calls;
 mod contacts;
 mod dials;
 mod item;
+mod numbers;
 mod preferences;
 mod recordings;
 mod spend;

@@ -12,6 +12,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
         email: row.get("email")?,
         password_hash: row.get("password_hash")?,
         created_at: row.get("created_at")?,
+        admin: row.get("admin")?,
     })
 }
 
@@ -35,8 +36,15 @@ impl AccountStore for SqliteStore {
         self.write(move |tx| {
             insert(
                 tx,
-                "INSERT INTO users (sub, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                params![user.sub, user.email, user.password_hash, user.created_at],
+                "INSERT INTO users (sub, email, password_hash, created_at, admin) \
+                 VALUES (?, ?, ?, ?, ?)",
+                params![
+                    user.sub,
+                    user.email,
+                    user.password_hash,
+                    user.created_at,
+                    user.admin
+                ],
             )
         })
         .await
@@ -70,6 +78,18 @@ impl AccountStore for SqliteStore {
                 tx,
                 "UPDATE users SET password_hash = ? WHERE sub = ?",
                 [hash, sub],
+            )?)
+        })
+        .await
+    }
+
+    async fn set_admin(&self, sub: &str, admin: bool) -> Result<(), StoreError> {
+        let sub = sub.to_owned();
+        self.write(move |tx| {
+            matched_a_row(execute(
+                tx,
+                "UPDATE users SET admin = ? WHERE sub = ?",
+                params![admin, sub],
             )?)
         })
         .await

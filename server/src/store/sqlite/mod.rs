@@ -11,6 +11,7 @@ mod audit;
 mod calls;
 mod contacts;
 mod dials;
+mod numbers;
 mod preferences;
 mod recordings;
 mod spend;
@@ -60,6 +61,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         12,
         include_str!("../../../migrations/0012_confirm_api_calls.sql"),
+    ),
+    (
+        13,
+        include_str!("../../../migrations/0013_inbound_routing.sql"),
     ),
 ];
 
