@@ -351,6 +351,9 @@ messages! {
     ConfirmCallsSetting => "Calls from integrations", "Llamadas desde integraciones", "来自集成的呼叫";
     ConfirmCallsAsk => "Ask before calls from integrations", "Preguntar antes de llamadas desde integraciones", "来自集成的呼叫前先询问";
     ConfirmCallsHint => "A call placed by another app (click to dial) waits for you to press Call here before the microphone opens; without an answer in 30 s it is cancelled.", "Una llamada hecha por otra aplicación (clic para llamar) espera a que pulse Llamar aquí antes de abrir el micrófono; sin respuesta en 30 s se cancela.", "由其他应用发起的呼叫（点击拨号）会等待您在此按下“呼叫”后才打开麦克风；30 秒内无应答则取消。";
+    DoNotDisturbSetting => "Incoming calls", "Llamadas entrantes", "来电";
+    DoNotDisturbOn => "Do not disturb", "No molestar", "勿扰";
+    DoNotDisturbHint => "Calls to the business's numbers do not ring for you; they ring the other agents, or show as missed.", "Las llamadas a los números de la empresa no suenan para usted; suenan a los demás agentes o quedan como perdidas.", "拨打公司号码的来电不会为您响铃；会转给其他坐席，或显示为未接。";
     ErrRecordingInProgress => "The recording is still running. Stop it first.", "La grabación sigue en curso. Deténgala primero.", "录音仍在进行。请先停止。";
     TokensTitle => "Integration tokens", "Tokens de integración", "集成令牌";
     TokensHint => "A token lets a script or another app (a CRM) use the REST API as you. Give each one only the scopes it needs, and revoke it when it is no longer used.", "Un token permite que un script u otra aplicación (un CRM) use la API REST en su nombre. Dé a cada uno solo los permisos que necesita y revóquelo cuando ya no se use.", "令牌可让脚本或其他应用（如 CRM）以您的身份使用 REST API。每个令牌只授予所需的权限，不再使用时请撤销。";

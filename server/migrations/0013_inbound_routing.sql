@@ -16,3 +16,6 @@ CREATE TABLE last_agents (
 
 -- The administrator role of a local account (`server users grant-admin`).
 ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+
+-- Do not disturb: inbound calls skip the agent (off by default).
+ALTER TABLE preferences ADD COLUMN do_not_disturb INTEGER NOT NULL DEFAULT 0;

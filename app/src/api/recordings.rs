@@ -172,6 +172,23 @@ pub async fn set_confirm_api_calls(on: bool) -> Result<Preferences, ApiError> {
     Ok(preferences)
 }
 
+/// Do not disturb: inbound calls skip the agent (they still show as missed); applies from the
+/// next call.
+#[server(endpoint = "preferences/do_not_disturb", input = Json)]
+pub async fn set_do_not_disturb(on: bool) -> Result<Preferences, ApiError> {
+    use crate::api::ssr::{audit, principal, services};
+    let (me, services) = (principal()?, services()?);
+    let mut preferences = services.store.preferences(&me.sub).await?;
+    preferences.do_not_disturb = on;
+    services
+        .store
+        .set_preferences(&me.sub, &preferences)
+        .await?;
+    let detail = if on { "on" } else { "off" };
+    audit(&services, &me.sub, "do_not_disturb_set", detail.into()).await;
+    Ok(preferences)
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::api::ports::{write_audit, Recordings, RecordingsError, Store, StoreError};

@@ -52,6 +52,10 @@ pub struct Preferences {
     /// to confirm it in the app before the microphone opens. On unless the user turns it off.
     #[serde(default = "yes")]
     pub confirm_api_calls: bool,
+    /// Inbound calls skip this agent (`domain::inbound::Availability::DoNotDisturb`). Off
+    /// unless the user turns it on.
+    #[serde(default)]
+    pub do_not_disturb: bool,
 }
 
 fn yes() -> bool {
@@ -63,6 +67,7 @@ impl Default for Preferences {
         Preferences {
             recording: RecordingMode::default(),
             confirm_api_calls: true,
+            do_not_disturb: false,
         }
     }
 }

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use crate::api::auth::{current_account, sign_out, Account};
-use crate::api::recordings::{get_preferences, set_confirm_api_calls, set_recording_mode};
+use crate::api::recordings::{
+    get_preferences, set_confirm_api_calls, set_do_not_disturb, set_recording_mode,
+};
 use crate::api::{api_resource, ApiError, ApiResource};
 use crate::browser;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
@@ -193,6 +195,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
             </p>
         </section>
         <AudioSettings />
+        <DoNotDisturbSettings preferences />
         <RecordingSettings preferences />
         <super::settings_tokens::TokenSettings tokens />
         <IntegrationSettings preferences />
@@ -251,6 +254,63 @@ fn IntegrationSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
                 {tx(T::ConfirmCallsHint)}
             </p>
             <p class="mt-1 text-sm" role="status" data-testid="confirm-api-calls-status">
+                {move || status.get()}
+            </p>
+        </section>
+    }
+}
+
+/// Do not disturb: inbound calls skip this agent (kept on the server).
+#[component]
+fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
+    let lang = prefs().lang;
+    let chosen = RwSignal::new(None::<bool>);
+    let status = RwSignal::new(String::new());
+    let choose = move |on: bool| {
+        chosen.set(Some(on));
+        leptos::task::spawn_local(async move {
+            let text = match set_do_not_disturb(on).await {
+                Ok(_) => crate::i18n::t(lang.get_untracked(), T::Saved).to_string(),
+                Err(e) => {
+                    redirect_if_signed_out(&e);
+                    error_text(lang.get_untracked(), &e)
+                }
+            };
+            status.set(text);
+        });
+    };
+    let on = move || {
+        chosen.get().or_else(|| {
+            preferences
+                .get()
+                .and_then(|p| p.ok())
+                .map(|p| p.do_not_disturb)
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="settings-incoming">
+            <h2 id="settings-incoming" class="card-title">
+                {tx(T::DoNotDisturbSetting)}
+            </h2>
+            <label class="flex items-center gap-2">
+                <input
+                    type="checkbox"
+                    class="accent-teal-700"
+                    data-testid="do-not-disturb"
+                    aria-describedby="settings-incoming-hint"
+                    disabled=move || on().is_none()
+                    prop:checked=move || on().unwrap_or(false)
+                    on:change=move |ev| choose(event_target_checked(&ev))
+                />
+                {tx(T::DoNotDisturbOn)}
+            </label>
+            <p
+                id="settings-incoming-hint"
+                class="mt-2 text-sm text-slate-600 dark:text-slate-400"
+            >
+                {tx(T::DoNotDisturbHint)}
+            </p>
+            <p class="mt-1 text-sm" role="status" data-testid="do-not-disturb-status">
                 {move || status.get()}
             </p>
         </section>

@@ -11,9 +11,11 @@ pub async fn preferences_default_and_persist(store: &dyn Store) {
         Preferences::default()
     );
     assert!(Preferences::default().confirm_api_calls, "asked by default");
+    assert!(!Preferences::default().do_not_disturb, "off by default");
     let p = Preferences {
         recording: RecordingMode::Always,
         confirm_api_calls: true,
+        do_not_disturb: false,
     };
     store.set_preferences(ALICE, &p).await.unwrap();
     assert_eq!(store.preferences(ALICE).await.unwrap(), p);
@@ -24,6 +26,7 @@ pub async fn preferences_default_and_persist(store: &dyn Store) {
     let p = Preferences {
         recording: RecordingMode::Never,
         confirm_api_calls: false,
+        do_not_disturb: true,
     };
     store.set_preferences(ALICE, &p).await.unwrap();
     assert_eq!(store.preferences(ALICE).await.unwrap(), p);
@@ -31,11 +34,18 @@ pub async fn preferences_default_and_persist(store: &dyn Store) {
     let p = Preferences {
         recording: RecordingMode::Ask,
         confirm_api_calls: false,
+        do_not_disturb: true,
     };
     store.set_preferences(ALICE, &p).await.unwrap();
     assert_eq!(store.preferences(ALICE).await.unwrap(), p);
     let p = Preferences {
         confirm_api_calls: true,
+        ..p
+    };
+    store.set_preferences(ALICE, &p).await.unwrap();
+    assert_eq!(store.preferences(ALICE).await.unwrap(), p);
+    let p = Preferences {
+        do_not_disturb: false,
         ..p
     };
     store.set_preferences(ALICE, &p).await.unwrap();

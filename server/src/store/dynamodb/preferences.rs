@@ -25,9 +25,15 @@ impl PreferenceStore for DynamoStore {
             None => true,
             Some(_) => attrs.bool("confirm_api_calls")?,
         };
+        // Likewise do not disturb: off.
+        let do_not_disturb = match item.get("do_not_disturb") {
+            None => false,
+            Some(_) => attrs.bool("do_not_disturb")?,
+        };
         Ok(Preferences {
             recording,
             confirm_api_calls,
+            do_not_disturb,
         })
     }
 
@@ -36,6 +42,7 @@ impl PreferenceStore for DynamoStore {
             ItemBuilder::new(user_pk(owner), "PREFS", "preferences")
                 .s("recording", p.recording.as_str())
                 .bool("confirm_api_calls", p.confirm_api_calls)
+                .bool("do_not_disturb", p.do_not_disturb)
                 .build(),
         )
         .await
