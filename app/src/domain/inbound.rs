@@ -1292,8 +1292,9 @@ mod tests {
             owned_e164("+1 415 555 0100", &RuleTable),
             Err(RefusalReason::OtherCountry)
         );
+        // A national number: which country's is not for us to guess.
         assert_eq!(
-            owned_e164("6561234567", &RuleTable),
+            owned_e164("6123 4567", &RuleTable),
             Err(RefusalReason::NeedsCountry)
         );
         assert!(owned_e164("+65 1234", &RuleTable).is_err());
