@@ -2,7 +2,7 @@
 //! identity's role, granted and revoked from the CLI's function), the settings kept and shown
 //! with the agents' e-mails, 422s that name the field at fault, removal, and the audit trail.
 
-use app::api::ports::{AuditStore, ClientAddr, Identity, NumberStore};
+use app::api::ports::{ClientAddr, Identity};
 use app::domain::inbound::{Assignment, Strategy};
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -287,7 +287,7 @@ async fn a_call_back_rings_the_agent_who_dialled_with_no_set_up() {
         &me,
         "+65 6000 0008",
         None,
-        app::api::ports::CallOrigin::App,
+        app::api::ports::CallOrigin::App { connection: 1 },
     )
     .await
     .unwrap();
