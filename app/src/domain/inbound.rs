@@ -245,7 +245,12 @@ pub fn format_hhmm(minutes: u16) -> String {
 impl OpenRange {
     /// A range from the REST body's text (`mon`, `09:00`, `18:00`); `at` is where it sits in
     /// the body, for the error.
-    pub fn parse(at: usize, day: &str, open: &str, close: &str) -> Result<OpenRange, SettingsError> {
+    pub fn parse(
+        at: usize,
+        day: &str,
+        open: &str,
+        close: &str,
+    ) -> Result<OpenRange, SettingsError> {
         let field = |name: &str| format!("hours.ranges[{at}].{name}");
         let day = Weekday::parse(day).ok_or_else(|| refuse(field("day"), "mon … sun"))?;
         let open = parse_hhmm(open)
@@ -532,7 +537,10 @@ pub enum Output {
     /// Answer the caller and bridge them to this agent.
     Connect(String),
     /// An answer that came after another agent's: that agent's app shows the call taken.
-    Taken { agent: String, by: String },
+    Taken {
+        agent: String,
+        by: String,
+    },
     /// The call is missed (a Recents entry for the agents it rang, a notification).
     Missed(MissReason),
     /// Answer the caller with a message, then hang up.
@@ -741,7 +749,12 @@ impl InboundRing {
                 .iter()
                 .filter(|a| !self.declined.contains(*a))
                 .filter_map(|a| {
-                    match self.availability.get(a).copied().unwrap_or(Availability::Offline) {
+                    match self
+                        .availability
+                        .get(a)
+                        .copied()
+                        .unwrap_or(Availability::Offline)
+                    {
                         Availability::Free => Some(RingAgent {
                             sub: a.clone(),
                             waiting: false,
@@ -979,7 +992,10 @@ mod tests {
             t0,
         );
         assert_eq!(out, [ring(&["lee"])]);
-        assert_eq!(call.next_deadline(), Some(t0 + u64::from(LAST_AGENT_SECS) * S));
+        assert_eq!(
+            call.next_deadline(),
+            Some(t0 + u64::from(LAST_AGENT_SECS) * S)
+        );
         assert_eq!(
             call.handle(t0 + 15 * S, Event::Tick),
             [stop(&["lee"], StopReason::Missed), ring(&["ana", "ben"])]
@@ -1027,7 +1043,12 @@ mod tests {
             Route::Message(MessageKind::Unassigned)
         );
         let recent = last("lee", t0 - LAST_AGENT_WINDOW_MS);
-        let (_, out) = start(&n, Some(&recent), all(Availability::Free, &["ana", "lee"]), t0);
+        let (_, out) = start(
+            &n,
+            Some(&recent),
+            all(Availability::Free, &["ana", "lee"]),
+            t0,
+        );
         assert_eq!(out, [ring(&["lee"])]);
     }
 
@@ -1046,7 +1067,10 @@ mod tests {
         };
         let closed = Route::Missed(MissReason::OutsideHours, MessageKind::Closed);
         // Monday 09:00 and 10:00 in Singapore (UTC+8): open.
-        assert!(matches!(route(Some(&sg), None, 1_796_605_200_000), Route::Ring(_)));
+        assert!(matches!(
+            route(Some(&sg), None, 1_796_605_200_000),
+            Route::Ring(_)
+        ));
         assert!(matches!(route(Some(&sg), None, MON_10_SGT), Route::Ring(_)));
         // 08:59, and Saturday 10:00: closed, even for a last agent.
         assert_eq!(route(Some(&sg), None, 1_796_605_200_000 - 60 * S), closed);
@@ -1067,7 +1091,10 @@ mod tests {
             ..sg.clone()
         };
         assert_eq!(route(Some(&pa), None, 1_796_652_000_000 - 60 * S), closed);
-        assert!(matches!(route(Some(&pa), None, 1_796_652_000_000), Route::Ring(_)));
+        assert!(matches!(
+            route(Some(&pa), None, 1_796_652_000_000),
+            Route::Ring(_)
+        ));
         // No hours: always open.
         assert!(matches!(
             route(Some(&number(ring_all(&["ana"]))), None, 1_796_436_000_000),
@@ -1080,9 +1107,15 @@ mod tests {
         // Sunday 16:00 UTC is Monday 00:00 in Singapore and Sunday 11:00 in Panama.
         let t = 1_796_572_800_000;
         assert_eq!(local_day_and_minute(Country::SG, t), (Weekday::Mon, 0));
-        assert_eq!(local_day_and_minute(Country::PA, t), (Weekday::Sun, 11 * 60));
+        assert_eq!(
+            local_day_and_minute(Country::PA, t),
+            (Weekday::Sun, 11 * 60)
+        );
         // Before the epoch's day boundary in Panama (UTC−5): Wednesday 1969-12-31 19:00.
-        assert_eq!(local_day_and_minute(Country::PA, 0), (Weekday::Wed, 19 * 60));
+        assert_eq!(
+            local_day_and_minute(Country::PA, 0),
+            (Weekday::Wed, 19 * 60)
+        );
         assert_eq!(local_day_and_minute(Country::SG, 0), (Weekday::Thu, 8 * 60));
     }
 
@@ -1254,11 +1287,23 @@ mod tests {
         assert!(in_order(&["ana", "ben"], 10, 30).validate().is_ok());
         assert!(Assignment::None.validate().is_ok());
         let range = |day, open, close| OpenRange::parse(2, day, open, close).map(|_| ());
-        assert_eq!(field(range("mon", "18:00", "09:00")), "hours.ranges[2].close");
+        assert_eq!(
+            field(range("mon", "18:00", "09:00")),
+            "hours.ranges[2].close"
+        );
         assert_eq!(field(range("mon", "9:00", "18:00")), "hours.ranges[2].open");
-        assert_eq!(field(range("monday", "09:00", "18:00")), "hours.ranges[2].day");
-        assert_eq!(field(range("mon", "24:00", "24:00")), "hours.ranges[2].open");
-        assert_eq!(field(range("mon", "09:00", "24:01")), "hours.ranges[2].close");
+        assert_eq!(
+            field(range("monday", "09:00", "18:00")),
+            "hours.ranges[2].day"
+        );
+        assert_eq!(
+            field(range("mon", "24:00", "24:00")),
+            "hours.ranges[2].open"
+        );
+        assert_eq!(
+            field(range("mon", "09:00", "24:01")),
+            "hours.ranges[2].close"
+        );
         assert_eq!(
             OpenRange::parse(0, "sun", "22:00", "24:00"),
             Ok(OpenRange {

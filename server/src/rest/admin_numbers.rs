@@ -151,7 +151,10 @@ async fn member_sub(services: &Services, at: usize, given: &str) -> ApiResult<St
     let store = services.store.as_ref();
     if given.contains('@') {
         if !local {
-            return Err(field(name, "give the agent's sub (Cognito users are not in our store)"));
+            return Err(field(
+                name,
+                "give the agent's sub (Cognito users are not in our store)",
+            ));
         }
         let email = account_email(given).map_err(|_| field(&name, "not an e-mail address"))?;
         return match store.user_by_email(&email).await.map_err(store_error)? {

@@ -123,7 +123,14 @@ async fn a_number_is_set_listed_and_removed() {
             {"day": "sat", "open": "22:00", "close": "24:00"}]},
         "unassigned": "refuse"
     });
-    let reply = with_json(&api, "PUT", "/api/v1/admin/numbers/+65%206123%204567", &root, &body).await;
+    let reply = with_json(
+        &api,
+        "PUT",
+        "/api/v1/admin/numbers/+65%206123%204567",
+        &root,
+        &body,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     let expected = json!({
         "e164": "+6561234567",
@@ -168,7 +175,11 @@ async fn a_number_is_set_listed_and_removed() {
 
     let reply = delete(&api, SG, &root).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    assert_problem(&delete(&api, SG, &root).await, StatusCode::NOT_FOUND, "NotFound");
+    assert_problem(
+        &delete(&api, SG, &root).await,
+        StatusCode::NOT_FOUND,
+        "NotFound",
+    );
     assert_eq!(
         get(&api, "/api/v1/admin/numbers", &root).await.json,
         json!({"items": []})
@@ -176,7 +187,11 @@ async fn a_number_is_set_listed_and_removed() {
     let sub = api.identity.verify_access(&root).await.unwrap().sub;
     assert_eq!(
         admin_actions(&api, &sub, "admin_number").await,
-        ["admin_number_deleted", "admin_number_set", "admin_number_set"]
+        [
+            "admin_number_deleted",
+            "admin_number_set",
+            "admin_number_set"
+        ]
     );
 }
 
@@ -186,11 +201,7 @@ async fn bad_settings_are_refused_naming_the_field() {
     let root = admin(&api).await;
     user(&api, "ana@example.com").await;
     let cases = [
-        (
-            "/api/v1/admin/numbers/%2B14155550100",
-            json!({}),
-            "e164",
-        ),
+        ("/api/v1/admin/numbers/%2B14155550100", json!({}), "e164"),
         ("/api/v1/admin/numbers/12345", json!({}), "e164"),
         (
             SG,
@@ -244,7 +255,11 @@ async fn bad_settings_are_refused_naming_the_field() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "NumberSettingsInvalid",
         );
-        assert_eq!(reply.json["errors"]["field"], field, "{body} → {}", reply.json);
+        assert_eq!(
+            reply.json["errors"]["field"], field,
+            "{body} → {}",
+            reply.json
+        );
     }
     assert!(api.store.list_numbers().await.unwrap().is_empty());
 }
