@@ -86,6 +86,13 @@ pub enum ApiError {
     TokenInvalid(crate::domain::tokens::TokenRequestProblem),
     #[error("you hold the most integration tokens allowed ({limit}); revoke one first")]
     TooManyTokens { limit: usize },
+    /// Administrators only (the `admin` group or role).
+    #[error("administrators only")]
+    AdminOnly,
+    /// A number's routing settings that cannot be kept: `field` names the part at fault as
+    /// the REST body spells it (`e164`, `assignment.members[1]`, `hours.ranges[0].close`, …).
+    #[error("{field}: {problem}")]
+    NumberSettingsInvalid { field: String, problem: String },
     #[error("the service is unavailable; try again shortly")]
     Unavailable,
     /// Transport or encoding failures between the browser and the server.
@@ -113,6 +120,7 @@ impl ApiError {
             | ApiError::NumberRefused(_)
             | ApiError::ContactInvalid(_)
             | ApiError::TokenInvalid(_)
+            | ApiError::NumberSettingsInvalid { .. }
             | ApiError::FileUnreadable(_) => 422,
             ApiError::InvalidResetCode
             | ApiError::InvalidConfirmationCode
@@ -123,7 +131,8 @@ impl ApiError {
             | ApiError::CallsBlocked
             | ApiError::AwaitingApproval
             | ApiError::SignUpDomainNotAllowed
-            | ApiError::InvitationRequired => 403,
+            | ApiError::InvitationRequired
+            | ApiError::AdminOnly => 403,
             ApiError::TooManyAttempts { .. }
             | ApiError::TooManyCallAttempts { .. }
             | ApiError::DailyMinutesUsed { .. } => 429,

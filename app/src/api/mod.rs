@@ -7,6 +7,7 @@ mod error;
 #[cfg(feature = "ssr")]
 pub mod inbound;
 pub mod live;
+pub mod numbers;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod recordings;

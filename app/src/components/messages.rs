@@ -134,6 +134,11 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
         ApiError::TooManyTokens { limit } => {
             tf(lang, T::ErrTooManyTokens, &[("limit", &limit.to_string())])
         }
+        ApiError::AdminOnly => t(lang, T::ErrAdminOnly).into(),
+        ApiError::NumberSettingsInvalid { field, problem } => format!(
+            "{} {field}: {problem}",
+            t(lang, T::ErrNumberSettingsInvalid)
+        ),
         ApiError::Unavailable => t(lang, T::ErrUnavailable).into(),
         ApiError::Request(_) => t(lang, T::ErrRequest).into(),
     }

@@ -268,6 +268,35 @@ impl OpenRange {
     }
 }
 
+/// Open ranges written as text, `mon 09:00-18:00, sat 10:00-14:00` (the Numbers page's field),
+/// split into day, open and close for [`OpenRange::parse`] (which checks them). Blank: none.
+pub fn split_hours_text(text: &str) -> Result<Vec<(String, String, String)>, SettingsError> {
+    text.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .enumerate()
+        .map(|(i, part)| {
+            let bad = || refuse(format!("hours.ranges[{i}]"), "day HH:MM-HH:MM");
+            let (day, times) = part.split_once(char::is_whitespace).ok_or_else(bad)?;
+            let (open, close) = times.trim().split_once('-').ok_or_else(bad)?;
+            Ok((
+                day.trim().to_ascii_lowercase(),
+                open.trim().to_string(),
+                close.trim().to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The text [`split_hours_text`] reads.
+pub fn hours_text<'a>(ranges: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> String {
+    ranges
+        .into_iter()
+        .map(|(day, open, close)| format!("{day} {open}-{close}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// When a number takes calls: weekly open ranges in the local time of the number's country.
 /// Panama (UTC−5) and Singapore (UTC+8) keep no daylight saving time, so a fixed offset per
 /// country is exact and no time-zone database is needed (docs/decisions.md). A number with no
@@ -1343,6 +1372,37 @@ mod tests {
             Err(RefusalReason::NeedsCountry)
         );
         assert!(owned_e164("+65 1234", &RuleTable).is_err());
+    }
+
+    #[test]
+    fn hours_as_text_split_and_join() {
+        let text = "Mon 09:00-18:00, sat 10:00 - 14:00;sun 22:00-24:00";
+        let split = split_hours_text(text).unwrap();
+        assert_eq!(
+            split,
+            [
+                ("mon".into(), "09:00".into(), "18:00".into()),
+                ("sat".into(), "10:00".into(), "14:00".into()),
+                ("sun".into(), "22:00".into(), "24:00".into())
+            ]
+        );
+        let joined = hours_text(
+            split
+                .iter()
+                .map(|(d, o, c)| (d.as_str(), o.as_str(), c.as_str())),
+        );
+        assert_eq!(joined, "mon 09:00-18:00, sat 10:00-14:00, sun 22:00-24:00");
+        assert_eq!(split_hours_text(" ").unwrap(), []);
+        assert_eq!(
+            split_hours_text("mon 09:00-18:00, tuesday")
+                .unwrap_err()
+                .field,
+            "hours.ranges[1]"
+        );
+        assert_eq!(
+            split_hours_text("mon 09:00").unwrap_err().field,
+            "hours.ranges[0]"
+        );
     }
 
     #[test]

@@ -199,6 +199,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         <RecordingSettings preferences />
         <super::settings_tokens::TokenSettings tokens />
         <IntegrationSettings preferences />
+        <super::settings_numbers::NumberSettings account />
     }
 }
 
@@ -262,7 +263,7 @@ fn IntegrationSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
 
 /// Do not disturb: inbound calls skip this agent (kept on the server).
 #[component]
-fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
+fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> AnyView {
     let lang = prefs().lang;
     let chosen = RwSignal::new(None::<bool>);
     let status = RwSignal::new(String::new());
@@ -315,6 +316,7 @@ fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> impl IntoView 
             </p>
         </section>
     }
+    .into_any()
 }
 
 /// When calls are recorded (kept on the server: "always" starts recording at the answer).

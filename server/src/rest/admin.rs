@@ -91,7 +91,7 @@ pub(super) fn admin_only(me: &Principal) -> ApiResult<()> {
     }
 }
 
-pub(super) fn store_error(e: app::api::ports::StoreError) -> super::ProblemResponse {
+fn store_error(e: app::api::ports::StoreError) -> super::ProblemResponse {
     app::api::ApiError::from(e).into()
 }
 

@@ -1,25 +1,21 @@
 //! `/api/v1/admin/numbers`: an administrator (the `admin` group) lists the numbers the business
 //! owns, sets who each rings (agents, ring all or in order), its business hours and what it does
-//! when no one is assigned, and removes one. The routing itself is `app::domain::inbound`; each
-//! change is written to the admin's audit trail.
-//!
-//! Agents are named by e-mail or sub. With the embedded identity both must be an account; with
-//! Cognito (whose users are not in our store) a sub is taken as given and an e-mail is refused.
+//! when no one is assigned, and removes one. What they do is `app::api::numbers::ops` (shared
+//! with the Numbers section of Settings); the routing itself is `app::domain::inbound`. Each
+//! change is written to the admin's audit trail; a refused one is `422 NumberSettingsInvalid`
+//! with `errors.field` naming the part at fault.
 
-use app::api::ports::{account_email, write_audit, Principal, Services};
-use app::domain::inbound::{
-    format_hhmm, owned_e164, Assignment, BusinessHours, OpenRange, OwnedNumber, SettingsError,
-    Strategy, UnassignedAction, DEFAULT_PER_AGENT_SECS, DEFAULT_RING_SECS,
+use app::api::numbers::{
+    ops, AssignmentForm, AssignmentView, MemberView, NumberForm, NumberView, RangeForm,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
-use super::admin::{admin_only, store_error};
-use super::extract::{needs, problem_with, ApiResult, Body, Caller};
+use super::admin::admin_only;
+use super::extract::{needs, ApiResult, Body, Caller};
 use super::RestState;
 
 /// One open range of a week day, in the number's country's local time.
@@ -114,234 +110,75 @@ pub struct NumbersOut {
     pub items: Vec<NumberOut>,
 }
 
-fn invalid(e: SettingsError) -> super::ProblemResponse {
-    problem_with(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "NumberSettingsInvalid",
-        e.to_string(),
-        json!({ "field": e.field, "problem": e.problem }),
-    )
+impl From<OpenRangeIo> for RangeForm {
+    fn from(r: OpenRangeIo) -> Self {
+        RangeForm {
+            day: r.day,
+            open: r.open,
+            close: r.close,
+        }
+    }
 }
 
-fn field(field: impl Into<String>, problem: impl Into<String>) -> super::ProblemResponse {
-    invalid(SettingsError {
-        field: field.into(),
-        problem: problem.into(),
-    })
-}
-
-fn hours_out(h: &BusinessHours) -> HoursIo {
+fn hours_out(ranges: Vec<RangeForm>) -> HoursIo {
     HoursIo {
-        ranges: h
-            .ranges
-            .iter()
+        ranges: ranges
+            .into_iter()
             .map(|r| OpenRangeIo {
-                day: r.day.as_str().into(),
-                open: format_hhmm(r.open),
-                close: format_hhmm(r.close),
+                day: r.day,
+                open: r.open,
+                close: r.close,
             })
             .collect(),
     }
 }
 
-/// The sub an assignment names, checked against the accounts where we have them.
-async fn member_sub(services: &Services, at: usize, given: &str) -> ApiResult<String> {
-    let name = format!("assignment.members[{at}]");
-    let local = services.identity.kind() == "local";
-    let store = services.store.as_ref();
-    if given.contains('@') {
-        if !local {
-            return Err(field(
-                name,
-                "give the agent's sub (Cognito users are not in our store)",
-            ));
-        }
-        let email = account_email(given).map_err(|_| field(&name, "not an e-mail address"))?;
-        return match store.user_by_email(&email).await.map_err(store_error)? {
-            Some(user) => Ok(user.sub),
-            None => Err(field(name, "no such agent")),
-        };
-    }
-    let sub = given.trim();
-    if sub.is_empty() {
-        return Err(field(name, "empty"));
-    }
-    if local && store.user_by_sub(sub).await.map_err(store_error)?.is_none() {
-        return Err(field(name, "no such agent"));
-    }
-    Ok(sub.into())
-}
-
-async fn number_out(services: &Services, n: OwnedNumber) -> ApiResult<NumberOut> {
-    let assignment = match n.assignment {
-        Assignment::None => None,
-        Assignment::Agents {
-            members,
-            strategy,
-            ring_secs,
-        } => {
-            let mut out = Vec::with_capacity(members.len());
-            for sub in members {
-                let email = services
-                    .store
-                    .user_by_sub(&sub)
-                    .await
-                    .map_err(store_error)?
-                    .map(|u| u.email);
-                out.push(MemberOut { sub, email });
-            }
-            let (strategy, per_agent_secs) = match strategy {
-                Strategy::RingAll => ("ring_all", None),
-                Strategy::InOrder { per_agent_secs } => ("in_order", Some(per_agent_secs)),
-            };
-            Some(AssignmentOut {
-                members: out,
-                strategy: strategy.into(),
-                ring_secs,
-                per_agent_secs,
-            })
-        }
-    };
-    Ok(NumberOut {
-        e164: n.e164,
-        assignment,
-        hours: n.hours.as_ref().map(hours_out),
-        unassigned: n.unassigned.as_str().into(),
-        updated_at: n.updated_at,
-    })
-}
-
-/// What the handlers do, on the services (tested without HTTP).
-pub(super) mod ops {
-    use super::*;
-
-    pub async fn list(services: &Services, me: &Principal) -> ApiResult<NumbersOut> {
-        admin_only(me)?;
-        let numbers = services.store.list_numbers().await.map_err(store_error)?;
-        let mut items = Vec::with_capacity(numbers.len());
-        for n in numbers {
-            items.push(number_out(services, n).await?);
-        }
-        Ok(NumbersOut { items })
-    }
-
-    /// The settings in `body` as the domain's, checked: every problem names its field.
-    pub async fn settings(
-        services: &Services,
-        e164: String,
-        body: NumberIn,
-        now: u64,
-    ) -> ApiResult<OwnedNumber> {
-        let assignment = match body.assignment {
-            None => Assignment::None,
-            Some(a) => {
-                let ring_secs = a.ring_secs.unwrap_or(DEFAULT_RING_SECS);
-                let strategy = match a.strategy.as_deref().unwrap_or("ring_all") {
-                    "ring_all" => {
-                        if a.per_agent_secs.is_some() {
-                            return Err(field(
-                                "assignment.per_agent_secs",
-                                "only with strategy in_order",
-                            ));
-                        }
-                        Strategy::RingAll
-                    }
-                    "in_order" => Strategy::InOrder {
-                        per_agent_secs: a.per_agent_secs.unwrap_or(DEFAULT_PER_AGENT_SECS),
-                    },
-                    _ => return Err(field("assignment.strategy", "ring_all or in_order")),
-                };
-                let mut members = Vec::with_capacity(a.members.len());
-                for (i, m) in a.members.iter().enumerate() {
-                    members.push(member_sub(services, i, m).await?);
-                }
-                Assignment::Agents {
-                    members,
-                    strategy,
-                    ring_secs,
-                }
-            }
-        };
-        let hours = match body.hours {
-            None => None,
-            Some(h) => Some(BusinessHours {
-                ranges: h
-                    .ranges
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| OpenRange::parse(i, &r.day, &r.open, &r.close))
-                    .collect::<Result<_, _>>()
-                    .map_err(invalid)?,
+impl From<NumberIn> for NumberForm {
+    fn from(n: NumberIn) -> Self {
+        NumberForm {
+            assignment: n.assignment.map(|a| AssignmentForm {
+                members: a.members,
+                strategy: a.strategy,
+                ring_secs: a.ring_secs,
+                per_agent_secs: a.per_agent_secs,
             }),
-        };
-        let unassigned = match body.unassigned.as_deref() {
-            None => UnassignedAction::default(),
-            Some(text) => UnassignedAction::parse(text)
-                .ok_or_else(|| field("unassigned", "message or refuse"))?,
-        };
-        let number = OwnedNumber {
-            e164,
-            assignment,
-            hours,
-            unassigned,
-            updated_at: now,
-        };
-        // The strategy's field names in the domain's error are the body's too, but for the
-        // per-agent time, which the body keeps next to ring_secs.
-        number.validate().map_err(|mut e| {
-            if e.field == "assignment.strategy.per_agent_secs" {
-                e.field = "assignment.per_agent_secs".into();
-            }
-            invalid(e)
-        })?;
-        Ok(number)
+            hours: n
+                .hours
+                .map(|h| h.ranges.into_iter().map(Into::into).collect()),
+            unassigned: n.unassigned,
+        }
     }
+}
 
-    pub async fn put(
-        services: &Services,
-        me: &Principal,
-        e164: &str,
-        body: NumberIn,
-        now: u64,
-    ) -> ApiResult<NumberOut> {
-        admin_only(me)?;
-        let e164 = owned_e164(e164, services.numbers.as_ref()).map_err(|reason| {
-            field(
-                "e164",
-                format!(
-                    "not a Panama or Singapore number in E.164 ({})",
-                    reason.as_str()
-                ),
-            )
-        })?;
-        let number = settings(services, e164, body, now).await?;
-        services
-            .store
-            .put_number(&number)
-            .await
-            .map_err(store_error)?;
-        let store = services.store.as_ref();
-        write_audit(store, &me.sub, now, "admin_number_set", number.e164.clone()).await;
-        number_out(services, number).await
+impl From<MemberView> for MemberOut {
+    fn from(m: MemberView) -> Self {
+        MemberOut {
+            sub: m.sub,
+            email: m.email,
+        }
     }
+}
 
-    pub async fn delete(
-        services: &Services,
-        me: &Principal,
-        e164: &str,
-        now: u64,
-    ) -> ApiResult<()> {
-        admin_only(me)?;
-        // The key is the E.164 form, however the path wrote the number.
-        let e164 = owned_e164(e164, services.numbers.as_ref()).unwrap_or_else(|_| e164.into());
-        services
-            .store
-            .delete_number(&e164)
-            .await
-            .map_err(store_error)?;
-        let store = services.store.as_ref();
-        write_audit(store, &me.sub, now, "admin_number_deleted", e164).await;
-        Ok(())
+impl From<AssignmentView> for AssignmentOut {
+    fn from(a: AssignmentView) -> Self {
+        AssignmentOut {
+            members: a.members.into_iter().map(Into::into).collect(),
+            strategy: a.strategy,
+            ring_secs: a.ring_secs,
+            per_agent_secs: a.per_agent_secs,
+        }
+    }
+}
+
+impl From<NumberView> for NumberOut {
+    fn from(n: NumberView) -> Self {
+        NumberOut {
+            e164: n.e164,
+            assignment: n.assignment.map(Into::into),
+            hours: n.hours.map(hours_out),
+            unassigned: n.unassigned,
+            updated_at: n.updated_at,
+        }
     }
 }
 
@@ -353,7 +190,11 @@ pub(super) async fn list_numbers(
     State(state): State<RestState>,
     Caller(me, _): Caller<needs::SessionOnly>,
 ) -> ApiResult<Json<NumbersOut>> {
-    Ok(Json(ops::list(&state.services, &me).await?))
+    admin_only(&me)?;
+    let items = ops::list(&state.services, &me).await?;
+    Ok(Json(NumbersOut {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[utoipa::path(put, path = "/api/v1/admin/numbers/{e164}", tag = "admin",
@@ -369,10 +210,9 @@ pub(super) async fn put_number(
     Path(e164): Path<String>,
     Body(body): Body<NumberIn>,
 ) -> ApiResult<Json<NumberOut>> {
-    let now = state.services.clock.now_ms();
-    Ok(Json(
-        ops::put(&state.services, &me, &e164, body, now).await?,
-    ))
+    admin_only(&me)?;
+    let number = ops::put(&state.services, &me, &e164, body.into()).await?;
+    Ok(Json(number.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/admin/numbers/{e164}", tag = "admin",
@@ -387,7 +227,7 @@ pub(super) async fn delete_number(
     Caller(me, _): Caller<needs::SessionOnly>,
     Path(e164): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let now = state.services.clock.now_ms();
-    ops::delete(&state.services, &me, &e164, now).await?;
+    admin_only(&me)?;
+    ops::delete(&state.services, &me, &e164).await?;
     Ok(StatusCode::NO_CONTENT)
 }

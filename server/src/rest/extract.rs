@@ -43,18 +43,6 @@ pub(super) fn problem(
     }
 }
 
-/// A problem with details (`errors`), e.g. the field at fault.
-pub(super) fn problem_with(
-    status: StatusCode,
-    code: &str,
-    detail: impl Into<String>,
-    errors: serde_json::Value,
-) -> ProblemResponse {
-    let mut p = problem(status, code, detail);
-    p.problem.errors = Some(errors);
-    p
-}
-
 impl From<ApiError> for ProblemResponse {
     fn from(e: ApiError) -> Self {
         let status =
