@@ -238,6 +238,7 @@ messages! {
     EndNotFound => "Number does not exist", "El número no existe", "号码不存在";
     EndRefused => "Refused", "Rechazada", "被拒绝";
     EndFailed => "Failed", "Fallida", "失败";
+    EndMissed => "Missed", "Perdida", "未接";
     EndInterrupted => "Interrupted", "Interrumpida", "已中断";
     EndNoResponse => "The phone network did not respond. Try again in a minute.", "La red telefónica no respondió. Vuelva a intentarlo en un minuto.", "电话网络无响应。请一分钟后再试。";
     InProgress => "In progress", "En curso", "进行中";
@@ -294,6 +295,7 @@ messages! {
     ThemeLight => "Light", "Claro", "浅色";
     ThemeDark => "Dark", "Oscuro", "深色";
     Language => "Language", "Idioma", "语言";
+    CallConnecting => "Connecting…", "Conectando…", "正在接通…";
     CallCalling => "Calling…", "Llamando…", "正在呼叫…";
     CallRinging => "Ringing…", "Sonando…", "正在响铃…";
     CallConnected => "Connected", "Conectada", "已接通";

@@ -411,6 +411,15 @@ pub async fn build_services(
                 recorder,
             ));
             hub.set_server_id(server_id);
+            if let Some(calls_in) = runtime.as_ref().and_then(|r| r.gateway.take_incoming()) {
+                if config.telephony.kind == TelephonyKind::Gateway {
+                    hub.take_calls_in(calls_in, vec![config.telephony.caller_id.clone()]);
+                } else {
+                    // Calls in ring agents on the gateway path only; dropped, the receiver
+                    // makes the gateway refuse them (503) rather than leave callers ringing.
+                    drop(calls_in);
+                }
+            }
             lease.spawn(Some(recordings.clone()));
             (recordings, hub, runtime, secret)
         }
@@ -613,6 +622,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         trusted_proxies: config.trusted_proxies.clone(),
         security: Arc::new(security),
         session_recheck: config.accounts.session_recheck,
+        simulator: built
+            .telephony
+            .as_ref()
+            .and_then(|t| t.simulator.as_ref())
+            .map(|s| s.caller()),
     };
     let app = web::router(state);
     if role == Role::Lambda {

@@ -157,14 +157,29 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
             None,
         ),
     };
+    // Calls in: from the configured networks, and from the simulator when it is the trunk.
+    let mut sources = config.inbound_sources.clone();
+    if let Some(simulator) = &simulator {
+        sources.push(telephony::cidr::Cidr::host(simulator.sip_addr().ip()));
+    }
+    let inbound = (!sources.is_empty()).then(|| telephony::gateway::InboundConfig {
+        allowed_sources: sources,
+    });
+    if inbound.is_none() {
+        tracing::info!("calls in are refused: SOFTPHONE_TRUNK_INBOUND_SOURCES is not set");
+    }
     let gateway = Gateway::start(GatewayConfig {
         sip_addr: config.sip_addr,
         trunk,
         media: config.media.clone(),
-        inbound: None,
+        inbound,
     })
     .await
     .map_err(|e| fail(&e))?;
+    if let Some(simulator) = &simulator {
+        // Its callers (and its calling-back number) call the business through the gateway.
+        simulator.set_origination(gateway.sip_addr());
+    }
     tracing::info!(
         sip = %gateway.sip_addr(),
         trunk = if simulator.is_some() { "simulator" } else { "sip" },

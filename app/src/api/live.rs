@@ -26,7 +26,11 @@ pub const MAX_CLIENT_FRAME: usize = 32 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveCall {
     pub id: String,
+    /// The number called, or for a call in the caller's (empty: withheld).
     pub e164: String,
+    /// A call in (answered by this user), not one they placed.
+    #[serde(default)]
+    pub inbound: bool,
     /// The contact's name when the number is in the user's contacts.
     pub contact_name: Option<String>,
     pub state: CallState,
@@ -349,6 +353,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<ClientMessage>(&text).unwrap(), m);
         let s = ServerMessage::Call {
             call: LiveCall {
+                inbound: false,
                 id: "c1".into(),
                 e164: "+6560000001".into(),
                 contact_name: None,
@@ -378,6 +383,7 @@ mod tests {
     #[test]
     fn every_server_message_reads_back_and_missing_fields_are_named() {
         let call = LiveCall {
+            inbound: false,
             id: "c1".into(),
             e164: "+50761234567".into(),
             contact_name: Some("Ana".into()),

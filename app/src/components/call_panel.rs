@@ -150,6 +150,10 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     let state_text = Memo::new(move |_| {
         let lang = lang.get();
         shown.with(|c| match c.as_ref().map(|c| &c.state) {
+            // A call in being answered: the audio is being set up, nothing is dialled.
+            Some(CallState::Idle | CallState::Dialing) if c.as_ref().is_some_and(|c| c.inbound) => {
+                tr(T::CallConnecting).to_string()
+            }
             // The trunk never answered: say so, and what to do, rather than a bare "failed".
             Some(CallState::Ended {
                 reason: EndReason::Failed,

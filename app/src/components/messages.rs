@@ -54,6 +54,7 @@ pub fn end_reason_text(lang: Lang, reason: EndReason) -> &'static str {
             EndReason::Refused => T::EndRefused,
             EndReason::Failed => T::EndFailed,
             EndReason::Interrupted => T::EndInterrupted,
+            EndReason::Missed => T::EndMissed,
         },
     )
 }

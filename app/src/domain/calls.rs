@@ -26,10 +26,13 @@ pub enum EndReason {
     Failed,
     /// The server stopped while the call was up; closed at the next start.
     Interrupted,
+    /// A call in that nobody answered: the caller hung up or gave up, or it rang out, or every
+    /// agent declined it.
+    Missed,
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 8] = [
+    pub const ALL: [EndReason; 9] = [
         EndReason::Completed,
         EndReason::Cancelled,
         EndReason::Busy,
@@ -38,6 +41,7 @@ impl EndReason {
         EndReason::Refused,
         EndReason::Failed,
         EndReason::Interrupted,
+        EndReason::Missed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +54,7 @@ impl EndReason {
             EndReason::Refused => "refused",
             EndReason::Failed => "failed",
             EndReason::Interrupted => "interrupted",
+            EndReason::Missed => "missed",
         }
     }
 
@@ -114,6 +119,15 @@ impl CallRecord {
             recording_id: None,
             provider_call_id: None,
             server: None,
+        }
+    }
+
+    /// A call in from `from` (E.164; empty when the caller withheld the number), taken by the
+    /// agent who owns the record.
+    pub fn inbound(id: String, from: String, started_at: u64) -> CallRecord {
+        CallRecord {
+            direction: Direction::Inbound,
+            ..CallRecord::outbound(id, from, started_at)
         }
     }
 

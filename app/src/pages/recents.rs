@@ -66,12 +66,25 @@ pub fn RecentsPage(data: RecentsData) -> impl IntoView {
     let row = move |entry: CallEntry| {
         let l = lang.get();
         let r = &entry.record;
+        // A call in from a withheld number has none.
+        let withheld = r.e164.is_empty();
         let number = format_e164(&r.e164);
-        let who = entry.contact_name.clone().unwrap_or_else(|| number.clone());
-        let status = match r.end_reason {
+        let who = entry.contact_name.clone().unwrap_or_else(|| {
+            if withheld {
+                crate::i18n::t(l, T::NoCallerId).to_string()
+            } else {
+                number.clone()
+            }
+        });
+        let mut status = match r.end_reason {
             Some(reason) => end_reason_text(l, reason).to_string(),
             None => crate::i18n::t(l, T::InProgress).to_string(),
         };
+        let inbound = r.direction == crate::domain::calls::Direction::Inbound;
+        if inbound && r.end_reason != Some(crate::domain::calls::EndReason::Missed) {
+            status = format!("{} · {status}", crate::i18n::t(l, T::IncomingCall));
+        }
+        let direction = if inbound { "inbound" } else { "outbound" };
         let duration = r.duration_ms().map(format_duration).unwrap_or_default();
         let started_at = r.started_at;
         let failed = r
@@ -90,6 +103,7 @@ pub fn RecentsPage(data: RecentsData) -> impl IntoView {
             <li
                 class="py-3"
                 data-testid="call-row"
+                data-direction=direction
                 data-has-recording=move || recording.get().is_some().to_string()
             >
                 <div class="flex items-center gap-3">

@@ -120,6 +120,7 @@ pub fn hello_on(audio_path: AudioPath, connection: u64, call: Option<LiveCall>) 
 /// A call dialled in a tab: its audio is on `media_connection`.
 pub fn dialled(id: &str, state: CallState, media_connection: Option<u64>) -> LiveCall {
     LiveCall {
+        inbound: false,
         id: id.into(),
         e164: "+6560000001".into(),
         contact_name: None,

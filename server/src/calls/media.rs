@@ -42,6 +42,8 @@ pub(crate) enum RecordStep {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MediaCommand {
     Invite,
+    /// A call in: answer the caller (what `Invite` is to a call out).
+    Accept,
     Cancel,
     Bye,
     Ringback(bool),
@@ -108,6 +110,7 @@ impl Media {
             Media::Gateway(leg) => {
                 leg.command(match command {
                     MediaCommand::Invite => LegCommand::Invite,
+                    MediaCommand::Accept => LegCommand::Accept,
                     MediaCommand::Cancel => LegCommand::Cancel,
                     MediaCommand::Bye => LegCommand::Bye,
                     MediaCommand::Ringback(on) => LegCommand::Ringback(on),
@@ -120,6 +123,12 @@ impl Media {
                         Ok(()) => return Some(TrunkEvent::Trying),
                         Err(e) => Err(e),
                     },
+                    // Calls in come through the gateway only (docs/telephony.md, "Calls in").
+                    MediaCommand::Accept => {
+                        return Some(TrunkEvent::Failed {
+                            detail: "calls in are not taken through Chime PSTN Audio".into(),
+                        })
+                    }
                     MediaCommand::Cancel | MediaCommand::Bye => leg.hang_up().await,
                     // The SIP media application plays the ringback into the meeting.
                     MediaCommand::Ringback(_) => Ok(()),

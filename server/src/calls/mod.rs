@@ -5,6 +5,7 @@
 
 mod chime_leg;
 mod ice;
+mod inbound;
 mod media;
 mod session;
 
@@ -82,6 +83,10 @@ pub(crate) struct HubInner {
     /// Revoked sessions (`Some(sub)`, or `None`: anyone's): each open live channel re-checks
     /// its own session when it hears of one (`web/live.rs`).
     revocations: broadcast::Sender<Option<String>>,
+    /// Calls in ringing on this server, by id (`inbound.rs`).
+    ringing: Mutex<HashMap<String, inbound::Ringing>>,
+    /// The configured caller IDs: numbers the business owns even with no entry in the store.
+    caller_ids: std::sync::OnceLock<Vec<String>>,
 }
 
 struct UserChannel {
@@ -141,6 +146,8 @@ impl CallHub {
                 next_connection: AtomicU64::new(1),
                 server_id: std::sync::OnceLock::new(),
                 revocations: broadcast::channel(16).0,
+                ringing: Mutex::new(HashMap::new()),
+                caller_ids: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -150,9 +157,21 @@ impl CallHub {
         let _ = self.inner.server_id.set(id);
     }
 
+    /// Takes the calls in the gateway hands over (once, at start): they ring the agents the
+    /// routing names. `caller_ids`: the configured caller IDs, owned numbers by default.
+    pub fn take_calls_in(
+        &self,
+        calls: mpsc::Receiver<telephony::gateway::IncomingCall>,
+        caller_ids: Vec<String>,
+    ) {
+        let _ = self.inner.caller_ids.set(caller_ids);
+        inbound::take_calls_in(self.inner.clone(), calls);
+    }
+
     /// A new live connection of `owner`: its id, its event stream and its first message.
     pub fn connect(&self, owner: &str) -> (u64, broadcast::Receiver<ServerMessage>, ServerMessage) {
         let connection = self.inner.next_connection.fetch_add(1, Ordering::Relaxed);
+        let ringing = self.inner.ringing_for(owner);
         let mut users = self.inner.lock_users();
         let user = users
             .entry(owner.to_string())
@@ -163,7 +182,7 @@ impl CallHub {
             call: user.call.as_ref().map(|c| c.live.clone()),
             ice_servers: self.inner.ice_servers_for(owner),
             audio_path: self.inner.provider.audio_path(),
-            ringing: Vec::new(),
+            ringing,
         };
         (connection, user.events.subscribe(), hello)
     }
@@ -372,6 +391,18 @@ impl CallHub {
     }
 }
 
+/// How a call's session starts ([`HubInner::start_session`]).
+pub(crate) struct SessionStart {
+    /// The live connection that placed or answered the call (the only one whose offer is
+    /// taken); none for a REST call, which the first tab to offer takes up.
+    pub placed_by: Option<u64>,
+    pub from_api: bool,
+    /// The longest the call may last (the spend limits' admission, or the server's limit).
+    pub max_duration_ms: u64,
+    /// A call in the user answered.
+    pub incoming: Option<telephony::gateway::IncomingCall>,
+}
+
 /// What a live-channel request waits for from the call's session.
 enum Reply {
     Answer(oneshot::Receiver<Result<String, String>>),
@@ -443,6 +474,90 @@ impl HubInner {
         }
     }
 
+    /// Runs the session of a call the user is on from now: one they placed, or (with
+    /// `start.incoming`) one they answered.
+    pub(crate) async fn start_session(
+        self: &Arc<Self>,
+        owner: &str,
+        record: CallRecord,
+        start: SessionStart,
+    ) {
+        let SessionStart {
+            placed_by,
+            from_api,
+            max_duration_ms,
+            incoming,
+        } = start;
+        self.max_durations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(record.id.clone(), max_duration_ms);
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let store = &self.store;
+        let contact_name = match store.contact_by_number(owner, &record.e164).await {
+            Ok(c) => c.map(|c| c.name),
+            Err(e) => {
+                tracing::warn!(error = %e, "contact look-up for a call failed");
+                None
+            }
+        };
+        let preferences = match store.preferences(owner).await {
+            Ok(p) => p,
+            Err(e) => {
+                // Recording asks, and a REST call is confirmed: the defaults.
+                tracing::warn!(error = %e, "preferences not read: the defaults apply");
+                Default::default()
+            }
+        };
+        let recording_mode = if self.recorder.is_none() {
+            RecordingMode::Never
+        } else {
+            preferences.recording
+        };
+        let live = LiveCall {
+            inbound: record.direction == app::domain::calls::Direction::Inbound,
+            id: record.id.clone(),
+            e164: record.e164.clone(),
+            contact_name,
+            state: CallState::Idle,
+            started_at: record.started_at,
+            answered_at: None,
+            media_connection: None,
+            from_api,
+            confirm: from_api && preferences.confirm_api_calls,
+            recording_mode,
+            recording: None,
+        };
+        {
+            let mut users = self.lock_users();
+            let user = users
+                .entry(owner.to_string())
+                .or_insert_with(UserChannel::new);
+            user.call = Some(ActiveCall {
+                live: live.clone(),
+                commands,
+                placed_by,
+            });
+        }
+        self.publish(owner, &live);
+        let session = session::Session::new(
+            self.clone(),
+            owner.to_string(),
+            record,
+            live,
+            commands_rx,
+            incoming,
+        );
+        tokio::spawn(session.run());
+    }
+
+    /// Ends the call `owner` is on, if any (they answered a waiting call).
+    pub(crate) fn hang_up_current(&self, owner: &str) {
+        if let Some(call) = self.lock_users().get(owner).and_then(|u| u.call.as_ref()) {
+            let _ = call.commands.send(SessionCommand::Hangup);
+        }
+    }
+
     /// The call is over (its spend slot is released with its record's update).
     pub(crate) fn call_ended(&self, _owner: &str, call_id: &str) {
         self.max_durations
@@ -481,68 +596,16 @@ impl Telephony for CallHub {
         origin: CallOrigin,
         max_duration_ms: u64,
     ) {
-        self.inner
-            .max_durations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(record.id.clone(), max_duration_ms);
-        let (commands, commands_rx) = mpsc::unbounded_channel();
-        let store = &self.inner.store;
-        let contact_name = match store.contact_by_number(owner, &record.e164).await {
-            Ok(c) => c.map(|c| c.name),
-            Err(e) => {
-                tracing::warn!(error = %e, "contact look-up for a call failed");
-                None
-            }
+        let placed_by = match origin {
+            CallOrigin::App { connection } => Some(connection),
+            CallOrigin::Api => None,
         };
-        let preferences = match store.preferences(owner).await {
-            Ok(p) => p,
-            Err(e) => {
-                // Recording asks, and a REST call is confirmed: the defaults.
-                tracing::warn!(error = %e, "preferences not read: the defaults apply");
-                Default::default()
-            }
-        };
-        let recording_mode = if self.inner.recorder.is_none() {
-            RecordingMode::Never
-        } else {
-            preferences.recording
-        };
-        let live = LiveCall {
-            id: record.id.clone(),
-            e164: record.e164.clone(),
-            contact_name,
-            state: CallState::Idle,
-            started_at: record.started_at,
-            answered_at: None,
-            media_connection: None,
+        let start = SessionStart {
+            placed_by,
             from_api: origin == CallOrigin::Api,
-            confirm: origin == CallOrigin::Api && preferences.confirm_api_calls,
-            recording_mode,
-            recording: None,
+            max_duration_ms,
+            incoming: None,
         };
-        {
-            let mut users = self.inner.lock_users();
-            let user = users
-                .entry(owner.to_string())
-                .or_insert_with(UserChannel::new);
-            user.call = Some(ActiveCall {
-                live: live.clone(),
-                commands,
-                placed_by: match origin {
-                    CallOrigin::App { connection } => Some(connection),
-                    CallOrigin::Api => None,
-                },
-            });
-        }
-        self.inner.publish(owner, &live);
-        let session = session::Session::new(
-            self.inner.clone(),
-            owner.to_string(),
-            record,
-            live,
-            commands_rx,
-        );
-        tokio::spawn(session.run());
+        self.inner.start_session(owner, record, start).await;
     }
 }

@@ -60,6 +60,9 @@ pub struct TelephonyConfig {
     pub media: MediaConfig,
     /// TURN servers carry credentials.
     pub ice_servers: Secret<Vec<IceServer>>,
+    /// Where calls in may come from (`SOFTPHONE_TRUNK_INBOUND_SOURCES`); empty: calls in are
+    /// refused, except from the simulator, which is always allowed when it is the trunk.
+    pub inbound_sources: Vec<telephony::cidr::Cidr>,
 }
 
 /// `SOFTPHONE_TRUNK`: the simulator, or a trunk's `host:port`.
@@ -141,6 +144,18 @@ pub struct TelephonyArgs {
     /// [{"urls":["turn:turn.example.com:3478"],"username":"u","credential":"p"}]
     #[arg(long, env = "SOFTPHONE_ICE_SERVERS", value_name = "JSON", hide_env_values = true, value_parser = ice_servers)]
     ice_servers: Option<Secret<Vec<IceServer>>>,
+    /// Networks calls in may come from, comma-separated (a Voice Connector's signalling ranges
+    /// for its Region, e.g. 99.77.240.0/24 for Singapore); none: calls in are refused [default:
+    /// the simulator's address with SOFTPHONE_TRUNK=simulator]
+    #[arg(long, env = "SOFTPHONE_TRUNK_INBOUND_SOURCES", value_name = "CIDR,…", value_parser = cidrs)]
+    trunk_inbound_sources: Option<Vec<telephony::cidr::Cidr>>,
+}
+
+fn cidrs(text: &str) -> Result<Vec<telephony::cidr::Cidr>, String> {
+    text.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(str::parse)
+        .collect()
 }
 
 fn trunk_target(text: &str) -> Result<TrunkTarget, &'static str> {
@@ -246,6 +261,7 @@ impl TelephonyArgs {
                 loopback_only: public_ip.is_loopback(),
             },
             ice_servers: self.ice_servers.unwrap_or_default(),
+            inbound_sources: self.trunk_inbound_sources.unwrap_or_default(),
         })
     }
 }
@@ -254,6 +270,24 @@ impl TelephonyArgs {
 mod tests {
     use super::super::tests::config;
     use super::*;
+
+    #[test]
+    fn inbound_sources_are_networks_and_a_bad_one_is_named() {
+        assert!(config(&[]).unwrap().telephony.inbound_sources.is_empty());
+        let t = config(&[(
+            "SOFTPHONE_TRUNK_INBOUND_SOURCES",
+            "99.77.240.0/24, 3.80.16.0/23",
+        )])
+        .unwrap()
+        .telephony;
+        assert_eq!(t.inbound_sources.len(), 2);
+        assert!(t.inbound_sources[0].contains("99.77.240.9".parse().unwrap()));
+        let e = config(&[("SOFTPHONE_TRUNK_INBOUND_SOURCES", "99.77.240.0")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("SOFTPHONE_TRUNK_INBOUND_SOURCES"), "{e}");
+        assert!(e.contains("is not a network"), "{e}");
+    }
 
     #[test]
     fn telephony_defaults_to_the_simulator_on_loopback() {

@@ -15,6 +15,7 @@ mod live;
 mod live_session;
 mod recording_audio;
 mod session;
+mod simulator;
 
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub struct AppState {
     pub security: Arc<SecurityPolicy>,
     /// How often an open live channel checks that its session still stands.
     pub session_recheck: std::time::Duration,
+    /// The built-in PSTN simulator, when it is the trunk: calls in on request (`simulator.rs`).
+    pub simulator: Option<telephony::simulator::SimulatorCaller>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -135,8 +138,15 @@ pub fn router(state: AppState) -> Router {
         }
         Err(_) => Router::new(),
     };
+    let simulator = match &state.simulator {
+        Some(caller) => Router::new()
+            .route(simulator::PATH, axum::routing::post(simulator::call_in))
+            .with_state(caller.clone()),
+        None => Router::new(),
+    };
     Router::new()
         .merge(chime)
+        .merge(simulator)
         .merge(service_worker)
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .route(app::api::live::PATH, get(live::live))

@@ -180,6 +180,22 @@ impl PstnSimulator {
         self.shared.call_in(from, to)
     }
 
+    /// A handle that places calls in, for another part of the program (the server's hook).
+    pub fn caller(&self) -> SimulatorCaller {
+        SimulatorCaller(self.shared.clone())
+    }
+}
+
+/// Places calls in through a running simulator ([`PstnSimulator::caller`]).
+#[derive(Clone)]
+pub struct SimulatorCaller(Arc<Shared>);
+
+impl SimulatorCaller {
+    /// As [`PstnSimulator::call_in`].
+    pub fn call_in(&self, from: &str, to: &str) -> Result<CallIn, CallInError> {
+        self.0.call_in(from, to)
+    }
+
     /// The SIP address the gateway's trunk should point at.
     pub fn sip_addr(&self) -> SocketAddr {
         self.endpoint.local

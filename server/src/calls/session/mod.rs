@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use app::api::live::{LiveCall, LiveRecordingState, RecordAction};
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
-use app::domain::calls::{CallRecord, EndReason};
+use app::domain::calls::{CallRecord, Direction, EndReason};
 use app::domain::recordings::{Recording, RecordingMode};
 use sma::flow::CallProgress;
+use telephony::gateway::IncomingCall;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -68,6 +69,8 @@ pub(crate) struct Session {
     recording_done: Option<JoinHandle<Option<Recording>>>,
     /// A recording the provider makes (Chime), until its file is awaited.
     delivered: Option<DeliveredRecording>,
+    /// A call in, until the agent's offer answers it (dropped unanswered: the caller gets 480).
+    incoming: Option<IncomingCall>,
 }
 
 impl Session {
@@ -77,6 +80,7 @@ impl Session {
         record: CallRecord,
         live: LiveCall,
         commands: mpsc::UnboundedReceiver<SessionCommand>,
+        incoming: Option<IncomingCall>,
     ) -> Self {
         Session {
             hub,
@@ -87,7 +91,12 @@ impl Session {
             auto_recorded: false,
             recording_done: None,
             delivered: None,
+            incoming,
         }
+    }
+
+    fn inbound(&self) -> bool {
+        self.record.direction == Direction::Inbound
     }
 
     fn now(&self) -> u64 {
@@ -123,6 +132,10 @@ impl Session {
         tokio::pin!(deadline);
         loop {
             tokio::select! {
+                _ = caller_gone(&mut self.incoming) => {
+                    self.finish(EndReason::Missed, HangupBy::Remote, Some("the caller hung up".into())).await;
+                    return None;
+                }
                 _ = &mut deadline => {
                     let cause = match self.hub.provider {
                         Provider::Chime(_) => "the browser did not ask for the call's meeting",
@@ -137,7 +150,11 @@ impl Session {
                             let _ = reply.send(Err(self.wrong_path("an audio offer")));
                             continue;
                         };
-                        match gateway.open(&self.record.e164, &sdp).await {
+                        let opened = match self.incoming.as_mut() {
+                            Some(call) => gateway.answer(call, &sdp).await,
+                            None => gateway.open(&self.record.e164, &sdp).await,
+                        };
+                        match opened {
                             Ok(leg) => {
                                 let _ = reply.send(Ok(leg.answer.clone()));
                                 self.live.media_connection = Some(connection);
@@ -348,6 +365,7 @@ impl Session {
         let mut outcome = None;
         for output in call.poll_outputs() {
             let command = match output {
+                Output::SendInvite if self.inbound() => Some(MediaCommand::Accept),
                 Output::SendInvite => Some(MediaCommand::Invite),
                 Output::SendCancel => Some(MediaCommand::Cancel),
                 Output::SendBye => Some(MediaCommand::Bye),
@@ -364,6 +382,7 @@ impl Session {
                     outcome.get_or_insert(event);
                 }
                 if command == MediaCommand::Invite {
+                    // (A call in has no provider id: it came through the gateway.)
                     if let Some(id) = media.provider_call_id() {
                         // Kept so the call can still be acted on (hung up) by its id.
                         self.record.provider_call_id = Some(id.to_string());
@@ -467,5 +486,15 @@ impl Session {
         if let Err(e) = self.hub.store.update_call(&self.owner, &self.record).await {
             tracing::error!(call = %self.record.id, error = %e, "call record not saved");
         }
+    }
+}
+
+/// Resolves when the caller of a call in hangs up before it is answered; never for a call out.
+async fn caller_gone(incoming: &mut Option<IncomingCall>) {
+    match incoming {
+        Some(call) => {
+            call.gone().await;
+        }
+        None => std::future::pending().await,
     }
 }

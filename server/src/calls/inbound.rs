@@ -1,0 +1,372 @@
+//! Calls in at the hub. For each call the gateway hands over, the routing
+//! (`app::domain::inbound`: the number's assignment, its hours, the caller's last agent) decides
+//! who rings; their tabs show it (`incoming` on the live channel) and the ringing state machine
+//! ([`InboundRing`]) follows their answers, declines and the time. The first agent to answer
+//! gets it as their call — a session like any other, which answers the caller once that agent's
+//! browser audio is up — and the others see it taken. A call nobody answers is missed: each agent
+//! it rang gets a Recents entry. Only agents with a live channel on this server can ring
+//! (docs/telephony.md, "Calls in").
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::live::{IncomingCall, IncomingEnd, ServerMessage};
+use app::domain::calls::{CallRecord, EndReason};
+use app::domain::inbound::{
+    owned_number, route, Availability, Event, InboundRing, Output, Route, StopReason,
+};
+use telephony::gateway;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{HubInner, SessionStart};
+
+/// The answer to an agent who answered after a colleague.
+pub const ANSWERED_BY_SOMEONE_ELSE: &str = "someone else answered the call first";
+
+/// What an agent's tab asks of a ringing call.
+pub(crate) enum RingCommand {
+    Answer {
+        owner: String,
+        connection: u64,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    Decline {
+        owner: String,
+    },
+}
+
+/// A call ringing on this server: what each agent it rings is shown, and its task's inbox.
+pub(crate) struct Ringing {
+    pub shown: HashMap<String, IncomingCall>,
+    pub commands: mpsc::UnboundedSender<RingCommand>,
+}
+
+impl HubInner {
+    fn lock_ringing(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ringing>> {
+        self.ringing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The calls ringing for `owner` now (for a new connection's hello).
+    pub(crate) fn ringing_for(&self, owner: &str) -> Vec<IncomingCall> {
+        let mut calls: Vec<IncomingCall> = self
+            .lock_ringing()
+            .values()
+            .filter_map(|r| r.shown.get(owner).cloned())
+            .collect();
+        calls.sort_by_key(|c| c.started_at);
+        calls
+    }
+
+    /// Passes an agent's answer or decline to the call's task; `false` when the call does not
+    /// ring for them (any more).
+    pub(crate) fn ring_command(&self, call_id: &str, owner: &str, command: RingCommand) -> bool {
+        let ringing = self.lock_ringing();
+        ringing
+            .get(call_id)
+            .filter(|r| r.shown.contains_key(owner))
+            .is_some_and(|r| r.commands.send(command).is_ok())
+    }
+
+    /// Whether `sub` can take a call now, as far as this server knows.
+    async fn availability(&self, sub: &str) -> Availability {
+        let (connected, busy) = {
+            let users = self.lock_users();
+            match users.get(sub) {
+                Some(u) => (u.connections > 0, u.call.is_some()),
+                None => (false, false),
+            }
+        };
+        if !connected {
+            return Availability::Offline;
+        }
+        let dnd = match self.store.preferences(sub).await {
+            Ok(p) => p.do_not_disturb,
+            Err(e) => {
+                tracing::warn!(error = %e, "preferences not read: the agent rings");
+                false
+            }
+        };
+        match (dnd, busy) {
+            (true, _) => Availability::DoNotDisturb,
+            (false, true) => Availability::Busy,
+            (false, false) => Availability::Free,
+        }
+    }
+}
+
+/// Takes every call in the gateway hands over, each in its own task.
+pub(crate) fn take_calls_in(hub: Arc<HubInner>, mut calls: mpsc::Receiver<gateway::IncomingCall>) {
+    tokio::spawn(async move {
+        while let Some(call) = calls.recv().await {
+            tokio::spawn(ring(hub.clone(), call));
+        }
+    });
+}
+
+/// The agents a route may ring.
+fn agents_of(route: &Route) -> BTreeSet<String> {
+    match route {
+        Route::Ring(plan) => plan
+            .stages
+            .iter()
+            .flat_map(|s| s.agents.iter().cloned())
+            .collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// One call in, from its arrival to its answer or its miss.
+async fn ring(hub: Arc<HubInner>, call: gateway::IncomingCall) {
+    let started_at = hub.clock.now_ms();
+    let id = uuid::Uuid::new_v4().to_string();
+    let stored = match hub.store.get_number(&call.to).await {
+        Ok(n) => n,
+        Err(e) => {
+            // The configured caller IDs still route (to their last agent).
+            tracing::error!(call = %id, error = %e, "owned number not read");
+            None
+        }
+    };
+    let caller_ids = hub.caller_ids.get().map(Vec::as_slice).unwrap_or(&[]);
+    let number = owned_number(&call.to, stored, caller_ids);
+    let last = match &call.from {
+        Some(from) => hub.store.last_agent(from).await.unwrap_or_else(|e| {
+            tracing::warn!(call = %id, error = %e, "last agent not read");
+            None
+        }),
+        None => None,
+    };
+    let route = route(number.as_ref(), last.as_ref(), started_at);
+    let mut availability = BTreeMap::new();
+    for agent in agents_of(&route) {
+        let a = hub.availability(&agent).await;
+        availability.insert(agent, a);
+    }
+    let (commands_tx, commands) = mpsc::unbounded_channel();
+    hub.lock_ringing().insert(
+        id.clone(),
+        Ringing {
+            shown: HashMap::new(),
+            commands: commands_tx,
+        },
+    );
+    tracing::info!(call = %id, "call in");
+    let (machine, outputs) = InboundRing::start(route, availability, started_at);
+    let mut task = RingTask {
+        hub: hub.clone(),
+        id: id.clone(),
+        started_at,
+        call: Some(call),
+        machine,
+        rung: BTreeSet::new(),
+        answering: HashMap::new(),
+        said_ringing: false,
+    };
+    task.apply(outputs).await;
+    task.run(commands).await;
+    hub.lock_ringing().remove(&id);
+}
+
+struct RingTask {
+    hub: Arc<HubInner>,
+    id: String,
+    started_at: u64,
+    /// Until answered (it moves into the answering agent's session) or refused.
+    call: Option<gateway::IncomingCall>,
+    machine: InboundRing,
+    /// Every agent the call rang.
+    rung: BTreeSet<String>,
+    /// Answers waiting for the machine's verdict: the agent's connection and reply.
+    answering: HashMap<String, (u64, oneshot::Sender<Result<(), String>>)>,
+    said_ringing: bool,
+}
+
+impl RingTask {
+    async fn run(&mut self, mut commands: mpsc::UnboundedReceiver<RingCommand>) {
+        while self.machine.is_ringing() && self.call.is_some() {
+            let wait = self
+                .machine
+                .next_deadline()
+                .map(|d| Duration::from_millis(d.saturating_sub(self.hub.clock.now_ms())))
+                .unwrap_or(Duration::from_secs(3600));
+            let event = tokio::select! {
+                _ = caller_gone(&mut self.call) => Event::CallerHungUp,
+                command = commands.recv() => match command {
+                    Some(RingCommand::Answer { owner, connection, reply }) => {
+                        self.answering.insert(owner.clone(), (connection, reply));
+                        Event::Answered(owner)
+                    }
+                    Some(RingCommand::Decline { owner }) => Event::Declined(owner),
+                    None => return,
+                },
+                _ = tokio::time::sleep(wait) => Event::Tick,
+            };
+            let outputs = self.machine.handle(self.hub.clock.now_ms(), event);
+            self.apply(outputs).await;
+            // An answer the machine did not take (its ring had stopped): it rings no more.
+            for (owner, (_, reply)) in self.answering.drain() {
+                tracing::info!(call = %self.id, "a late answer to a call in");
+                let _ = reply.send(Err(super::NO_LONGER_RINGING.into()));
+                self.hub.tell(
+                    &owner,
+                    ServerMessage::IncomingEnded {
+                        call_id: self.id.clone(),
+                        end: IncomingEnd::Missed,
+                    },
+                );
+            }
+        }
+    }
+
+    async fn apply(&mut self, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Ring(agents) => {
+                    if !self.said_ringing {
+                        self.said_ringing = true;
+                        if let Some(call) = &self.call {
+                            call.ring();
+                        }
+                    }
+                    for agent in agents {
+                        self.show(&agent.sub).await;
+                    }
+                }
+                Output::StopRinging(agents, reason) => {
+                    let end = match reason {
+                        StopReason::TakenBy(_) => IncomingEnd::AnsweredElsewhere,
+                        StopReason::Missed => IncomingEnd::Missed,
+                        StopReason::CallerGone => IncomingEnd::CallerHungUp,
+                    };
+                    for agent in agents {
+                        self.stop_showing(&agent, end);
+                    }
+                }
+                Output::Connect(agent) => self.connect(&agent).await,
+                Output::Taken { agent, .. } => {
+                    if let Some((_, reply)) = self.answering.remove(&agent) {
+                        let _ = reply.send(Err(ANSWERED_BY_SOMEONE_ELSE.into()));
+                    }
+                    self.stop_showing(&agent, IncomingEnd::AnsweredElsewhere);
+                }
+                Output::Missed(reason) => {
+                    tracing::info!(call = %self.id, ?reason, rang = self.rung.len(), "call in missed");
+                    self.write_missed().await;
+                }
+                Output::PlayMessage(kind) => {
+                    // Messages to callers are not played yet: the caller's network says the
+                    // number is unavailable (docs/telephony.md, "Calls in").
+                    tracing::info!(call = %self.id, ?kind, "call in refused (no message played)");
+                    if let Some(call) = self.call.take() {
+                        call.refuse(480);
+                    }
+                }
+                Output::Refuse(refusal) => {
+                    tracing::info!(call = %self.id, code = refusal.code, "call in refused");
+                    if let Some(call) = self.call.take() {
+                        call.refuse(refusal.code);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Shows the call in every tab of `agent`.
+    async fn show(&mut self, agent: &str) {
+        let Some(call) = &self.call else { return };
+        let contact_name = match &call.from {
+            Some(from) => match self.hub.store.contact_by_number(agent, from).await {
+                Ok(c) => c.map(|c| c.name),
+                Err(e) => {
+                    tracing::warn!(call = %self.id, error = %e, "contact look-up failed");
+                    None
+                }
+            },
+            None => None,
+        };
+        let incoming = IncomingCall {
+            id: self.id.clone(),
+            from: call.from.clone(),
+            contact_name,
+            to: call.to.clone(),
+            started_at: self.started_at,
+        };
+        self.rung.insert(agent.to_string());
+        if let Some(entry) = self.hub.lock_ringing().get_mut(&self.id) {
+            entry.shown.insert(agent.to_string(), incoming.clone());
+        }
+        self.hub.tell(agent, ServerMessage::Incoming { incoming });
+    }
+
+    fn stop_showing(&self, agent: &str, end: IncomingEnd) {
+        if let Some(entry) = self.hub.lock_ringing().get_mut(&self.id) {
+            entry.shown.remove(agent);
+        }
+        self.hub.tell(
+            agent,
+            ServerMessage::IncomingEnded {
+                call_id: self.id.clone(),
+                end,
+            },
+        );
+    }
+
+    /// `agent` answered first: the call becomes theirs, on the tab that answered. A call they
+    /// were on ends (a waiting call is taken by hanging up the current one).
+    async fn connect(&mut self, agent: &str) {
+        let Some((connection, reply)) = self.answering.remove(agent) else {
+            return;
+        };
+        let Some(call) = self.call.take() else {
+            let _ = reply.send(Err(super::NO_LONGER_RINGING.into()));
+            return;
+        };
+        self.stop_showing(agent, IncomingEnd::Answered);
+        self.hub.hang_up_current(agent);
+        let from = call.from.clone().unwrap_or_default();
+        let record = CallRecord::inbound(self.id.clone(), from, self.started_at);
+        if let Err(e) = self.hub.store.insert_call(agent, &record).await {
+            tracing::error!(call = %self.id, error = %e, "call record not written");
+            let _ = reply.send(Err("the call could not be recorded: try again".into()));
+            return;
+        }
+        let start = SessionStart {
+            placed_by: Some(connection),
+            from_api: false,
+            max_duration_ms: self.hub.limits.max_duration_ms,
+            incoming: Some(call),
+        };
+        self.hub.start_session(agent, record, start).await;
+        let _ = reply.send(Ok(()));
+    }
+
+    /// A missed call in each rung agent's Recents.
+    async fn write_missed(&self) {
+        let now = self.hub.clock.now_ms();
+        let from = self
+            .call
+            .as_ref()
+            .and_then(|c| c.from.clone())
+            .unwrap_or_default();
+        for agent in &self.rung {
+            let mut record = CallRecord::inbound(self.id.clone(), from.clone(), self.started_at);
+            record.ended_at = Some(now);
+            record.end_reason = Some(EndReason::Missed);
+            record.hangup_by = Some("remote".into());
+            if let Err(e) = self.hub.store.insert_call(agent, &record).await {
+                tracing::error!(call = %self.id, error = %e, "missed call not written");
+            }
+        }
+    }
+}
+
+/// Resolves when the caller hangs up while it rings.
+async fn caller_gone(call: &mut Option<gateway::IncomingCall>) {
+    match call {
+        Some(call) => {
+            call.gone().await;
+        }
+        None => std::future::pending().await,
+    }
+}
