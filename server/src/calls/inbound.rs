@@ -202,7 +202,17 @@ impl RingTask {
                 },
                 _ = tokio::time::sleep(wait) => Event::Tick,
             };
+            let declined = match &event {
+                Event::Declined(owner) => Some(owner.clone()),
+                _ => None,
+            };
             let outputs = self.machine.handle(self.hub.clock.now_ms(), event);
+            // Every tab of an agent who declined stops ringing (the one that declined has).
+            if let Some(owner) = declined {
+                if !self.machine.ringing().any(|a| a == owner) {
+                    self.stop_showing(&owner, IncomingEnd::Declined);
+                }
+            }
             self.apply(outputs).await;
             // An answer the machine did not take (its ring had stopped): it rings no more.
             for (owner, (_, reply)) in self.answering.drain() {

@@ -282,8 +282,31 @@ impl CallHub {
                     Some(Reply::Done(rx)),
                 )
             }
-            ClientMessage::AnswerIncoming { call_id }
-            | ClientMessage::DeclineIncoming { call_id } => {
+            ClientMessage::AnswerIncoming { call_id } => {
+                let (reply, answered) = oneshot::channel();
+                let command = inbound::RingCommand::Answer {
+                    owner: owner.to_string(),
+                    connection,
+                    reply,
+                };
+                let result = if self.inner.ring_command(&call_id, owner, command) {
+                    answered.await.unwrap_or(Err(NO_LONGER_RINGING.into()))
+                } else {
+                    Err(NO_LONGER_RINGING.into())
+                };
+                // Success shows as the user's call, on every tab.
+                return result.err().map(|message| ServerMessage::Error {
+                    call_id: Some(call_id),
+                    message,
+                });
+            }
+            ClientMessage::DeclineIncoming { call_id } => {
+                let command = inbound::RingCommand::Decline {
+                    owner: owner.to_string(),
+                };
+                if self.inner.ring_command(&call_id, owner, command) {
+                    return None;
+                }
                 return Some(ServerMessage::Error {
                     call_id: Some(call_id),
                     message: NO_LONGER_RINGING.into(),

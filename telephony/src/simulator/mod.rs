@@ -184,6 +184,16 @@ impl PstnSimulator {
     pub fn caller(&self) -> SimulatorCaller {
         SimulatorCaller(self.shared.clone())
     }
+
+    /// The SIP address the gateway's trunk should point at.
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.endpoint.local
+    }
+
+    pub fn stop(&self) {
+        self.cancel.cancel();
+        self.endpoint.stop();
+    }
 }
 
 /// Places calls in through a running simulator ([`PstnSimulator::caller`]).
@@ -194,16 +204,6 @@ impl SimulatorCaller {
     /// As [`PstnSimulator::call_in`].
     pub fn call_in(&self, from: &str, to: &str) -> Result<CallIn, CallInError> {
         self.0.call_in(from, to)
-    }
-
-    /// The SIP address the gateway's trunk should point at.
-    pub fn sip_addr(&self) -> SocketAddr {
-        self.endpoint.local
-    }
-
-    pub fn stop(&self) {
-        self.cancel.cancel();
-        self.endpoint.stop();
     }
 }
 

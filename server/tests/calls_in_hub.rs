@@ -1,0 +1,419 @@
+//! Calls in through the call hub: the simulator calls one of the business's numbers, the hub
+//! rings the agents the routing names (each agent's tabs are live connections on the hub), the
+//! first answer becomes that agent's call with audio both ways (a str0m peer plays the
+//! browser), the others see it taken; declines, a caller who hangs up, do not disturb, the
+//! caller's last agent, a number nobody is assigned to, a waiting call, and a new tab's hello.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::live::{ClientMessage, IncomingEnd, ServerMessage};
+use app::api::ports::{CallStore, NumberStore, PreferenceStore};
+use app::domain::call::{CallLimits, CallState, HangupBy};
+use app::domain::calls::{Direction, EndReason};
+use app::domain::inbound::{Assignment, OwnedNumber, Strategy, UnassignedAction};
+use server::calls::CallHub;
+use server::clock::SystemClock;
+use server::store::SqliteStore;
+use telephony::simulator::{CallIn, CallInEvent, PstnSimulator};
+use telephony::tones::tone_purity;
+use testkit::peer::{BrowserPeer, PeerCommand, Source};
+use testkit::rig::{gateway_taking_calls, simulator, LOOPBACK};
+use tokio::sync::broadcast;
+
+const ALICE: &str = "alice-sub";
+const BOB: &str = "bob-sub";
+const CUSTOMER: &str = "+6591234567";
+/// The gateway's caller ID in `testkit::rig`: owned with no assignment.
+const BUSINESS: &str = "+6560000000";
+/// A number in the store, assigned to Alice and Bob.
+const SUPPORT: &str = "+6562220000";
+
+struct Rig {
+    simulator: PstnSimulator,
+    hub: Arc<CallHub>,
+    store: Arc<SqliteStore>,
+}
+
+async fn rig() -> Rig {
+    let simulator = simulator(None).await;
+    let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
+    let calls_in = gateway.take_incoming().expect("calls in");
+    let store = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let hub = Arc::new(CallHub::with_limits(
+        server::calls::Provider::Gateway(gateway),
+        store.clone(),
+        Arc::new(SystemClock),
+        vec![],
+        None,
+        CallLimits::default(),
+        Duration::from_secs(5),
+    ));
+    hub.take_calls_in(calls_in, vec![BUSINESS.into()]);
+    store
+        .put_number(&OwnedNumber {
+            e164: SUPPORT.into(),
+            assignment: Assignment::Agents {
+                members: vec![ALICE.into(), BOB.into()],
+                strategy: Strategy::RingAll,
+                ring_secs: 30,
+            },
+            hours: None,
+            unassigned: UnassignedAction::Refuse,
+            updated_at: 1,
+        })
+        .await
+        .unwrap();
+    Rig {
+        simulator,
+        hub,
+        store,
+    }
+}
+
+struct Tab {
+    owner: &'static str,
+    connection: u64,
+    events: broadcast::Receiver<ServerMessage>,
+    hello: ServerMessage,
+}
+
+fn tab(rig: &Rig, owner: &'static str) -> Tab {
+    let (connection, events, hello) = rig.hub.connect(owner);
+    Tab {
+        owner,
+        connection,
+        events,
+        hello,
+    }
+}
+
+/// The next message on `tab` that `pick` takes (others are skipped), within 8 s.
+async fn next<T>(tab: &mut Tab, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        let m = tokio::time::timeout_at(deadline, tab.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{}: nothing expected came", tab.owner))
+            .unwrap();
+        if let Some(t) = pick(m) {
+            return t;
+        }
+    }
+}
+
+async fn rings(tab: &mut Tab) -> app::api::live::IncomingCall {
+    next(tab, |m| match m {
+        ServerMessage::Incoming { incoming } => Some(incoming),
+        _ => None,
+    })
+    .await
+}
+
+async fn stops(tab: &mut Tab) -> IncomingEnd {
+    next(tab, |m| match m {
+        ServerMessage::IncomingEnded { end, .. } => Some(end),
+        _ => None,
+    })
+    .await
+}
+
+async fn state(tab: &mut Tab, want: impl Fn(&CallState) -> bool) {
+    next(tab, |m| match m {
+        ServerMessage::Call { call } if want(&call.state) => Some(()),
+        _ => None,
+    })
+    .await
+}
+
+async fn send(rig: &Rig, tab: &Tab, message: ClientMessage) -> Option<ServerMessage> {
+    rig.hub.handle(tab.owner, tab.connection, message).await
+}
+
+async fn caller_sees(call: &mut CallIn) -> CallInEvent {
+    tokio::time::timeout(Duration::from_secs(8), call.next())
+        .await
+        .expect("the caller hears within 8 s")
+        .expect("the call in reports its end")
+}
+
+/// Answers `call_id` from `tab`, offers its audio and waits until it is connected.
+async fn answer(rig: &Rig, tab: &mut Tab, call_id: &str) -> BrowserPeer {
+    let reply = send(
+        rig,
+        tab,
+        ClientMessage::AnswerIncoming {
+            call_id: call_id.into(),
+        },
+    )
+    .await;
+    assert_eq!(reply, None, "the answer is taken");
+    let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
+    let reply = send(
+        rig,
+        tab,
+        ClientMessage::Offer {
+            call_id: call_id.into(),
+            sdp: peer.offer.clone(),
+        },
+    )
+    .await;
+    match reply {
+        Some(ServerMessage::Answer { sdp, .. }) => peer.accept_answer(sdp),
+        other => panic!("expected an answer, got {other:?}"),
+    }
+    state(tab, |s| matches!(s, CallState::Connected { .. })).await;
+    peer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_rings_the_first_answer_wins_with_audio_and_the_other_sees_it_taken() {
+    let rig = rig().await;
+    let mut alice = tab(&rig, ALICE);
+    let mut bob = tab(&rig, BOB);
+    let mut call = rig.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let ringing = rings(&mut alice).await;
+    assert_eq!(rings(&mut bob).await, ringing, "both see the same call");
+    assert_eq!(ringing.from.as_deref(), Some(CUSTOMER));
+    assert_eq!(ringing.to, SUPPORT);
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
+    // A tab opened now shows it too.
+    let late = tab(&rig, ALICE);
+    let ServerMessage::Hello { ringing: shown, .. } = late.hello else {
+        panic!("hello first")
+    };
+    assert_eq!(shown, vec![ringing.clone()]);
+
+    let peer = answer(&rig, &mut bob, &ringing.id).await;
+    assert_eq!(stops(&mut alice).await, IncomingEnd::AnsweredElsewhere);
+    // Alice's late answer is refused; the call stays Bob's.
+    let late = send(
+        &rig,
+        &alice,
+        ClientMessage::AnswerIncoming {
+            call_id: ringing.id.clone(),
+        },
+    )
+    .await;
+    assert!(
+        matches!(late, Some(ServerMessage::Error { .. })),
+        "{late:?}"
+    );
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Answered);
+
+    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let audio = peer.take_audio();
+    let tail = &audio[audio.len().saturating_sub(4000)..];
+    assert!(
+        tone_purity(tail, 1000.0) > 0.8,
+        "Bob's tone reached the caller and came back"
+    );
+    send(
+        &rig,
+        &bob,
+        ClientMessage::Hangup {
+            call_id: ringing.id.clone(),
+        },
+    )
+    .await;
+    state(&mut bob, |s| {
+        matches!(
+            s,
+            CallState::Ended {
+                reason: EndReason::Completed,
+                by: HangupBy::Agent,
+                ..
+            }
+        )
+    })
+    .await;
+    assert_eq!(
+        caller_sees(&mut call).await,
+        CallInEvent::Ended { by_caller: false }
+    );
+    let record = rig.store.get_call(BOB, &ringing.id).await.unwrap().unwrap();
+    assert_eq!(record.direction, Direction::Inbound);
+    assert_eq!(record.e164, CUSTOMER);
+    assert!(record.answered_at.is_some());
+    assert!(rig
+        .store
+        .get_call(ALICE, &ringing.id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_by_everyone_is_missed_for_each_and_refused() {
+    let rig = rig().await;
+    let mut alice = tab(&rig, ALICE);
+    let mut bob = tab(&rig, BOB);
+    let mut call = rig.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let ringing = rings(&mut alice).await;
+    rings(&mut bob).await;
+    let decline = ClientMessage::DeclineIncoming {
+        call_id: ringing.id.clone(),
+    };
+    assert_eq!(send(&rig, &alice, decline.clone()).await, None);
+    assert_eq!(stops(&mut alice).await, IncomingEnd::Declined);
+    // Declining again changes nothing: it no longer rings for Alice.
+    assert!(matches!(
+        send(&rig, &alice, decline.clone()).await,
+        Some(ServerMessage::Error { .. })
+    ));
+    assert_eq!(send(&rig, &bob, decline).await, None);
+    assert_eq!(stops(&mut bob).await, IncomingEnd::Declined);
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(
+        caller_sees(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
+    for agent in [ALICE, BOB] {
+        let r = rig
+            .store
+            .get_call(agent, &ringing.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.end_reason, Some(EndReason::Missed), "{agent}");
+        assert_eq!(r.direction, Direction::Inbound);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_hangs_up_while_it_rings_leaves_a_missed_call() {
+    let rig = rig().await;
+    let mut alice = tab(&rig, ALICE);
+    let call = rig.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let ringing = rings(&mut alice).await;
+    call.hang_up();
+    assert_eq!(stops(&mut alice).await, IncomingEnd::CallerHungUp);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = rig.store.get_call(ALICE, &ringing.id).await.unwrap();
+        if let Some(r) = r {
+            assert_eq!(r.end_reason, Some(EndReason::Missed));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no missed call written"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Too late to answer.
+    let late = send(
+        &rig,
+        &alice,
+        ClientMessage::AnswerIncoming {
+            call_id: ringing.id,
+        },
+    )
+    .await;
+    assert!(
+        matches!(late, Some(ServerMessage::Error { .. })),
+        "{late:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_last_agent_rings_alone_and_do_not_disturb_is_respected() {
+    let rig = rig().await;
+    let mut alice = tab(&rig, ALICE);
+    let mut bob = tab(&rig, BOB);
+    let now = app::api::ports::Clock::now_ms(&SystemClock);
+    rig.store.set_last_agent(CUSTOMER, BOB, now).await.unwrap();
+    // The caller ID is owned with no assignment: only the last agent rings.
+    let _call = rig.simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
+    let ringing = rings(&mut bob).await;
+    assert_eq!(ringing.to, BUSINESS);
+    let nothing = tokio::time::timeout(Duration::from_millis(500), rings(&mut alice)).await;
+    assert!(nothing.is_err(), "Alice is not the caller's agent");
+
+    // Bob on do not disturb: the group rings Alice alone.
+    let mut prefs = rig.store.preferences(BOB).await.unwrap();
+    prefs.do_not_disturb = true;
+    rig.store.set_preferences(BOB, &prefs).await.unwrap();
+    let _second = rig
+        .simulator
+        .call_in("+6591110000", SUPPORT)
+        .expect("placed");
+    let for_alice = rings(&mut alice).await;
+    assert_eq!(for_alice.from.as_deref(), Some("+6591110000"));
+    let bob_rang = tokio::time::timeout(Duration::from_millis(500), async {
+        loop {
+            let r = rings(&mut bob).await;
+            if r.id == for_alice.id {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(bob_rang.is_err(), "Bob is on do not disturb");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_nobody_rings_for_is_refused_without_ringing() {
+    let rig = rig().await;
+    let mut alice = tab(&rig, ALICE);
+    // The caller ID, no assignment, no last agent: refused (no message is played yet).
+    let mut call = rig.simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
+    assert_eq!(
+        caller_sees(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
+    // A number we do not own at all.
+    let mut call = rig
+        .simulator
+        .call_in(CUSTOMER, "+6569990000")
+        .expect("placed");
+    assert_eq!(
+        caller_sees(&mut call).await,
+        CallInEvent::Rejected { status: 404 }
+    );
+    let nothing = tokio::time::timeout(Duration::from_millis(300), rings(&mut alice)).await;
+    assert!(nothing.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_call_answered_ends_the_current_call() {
+    let rig = rig().await;
+    let mut alice = tab(&rig, ALICE);
+    // Alice is on a call out to the echo number.
+    let record = app::domain::calls::CallRecord::outbound("c-out".into(), "+6560000001".into(), 1);
+    rig.store.insert_call(ALICE, &record).await.unwrap();
+    let origin = app::api::ports::CallOrigin::App {
+        connection: alice.connection,
+    };
+    app::api::ports::Telephony::begin(&*rig.hub, ALICE, record, origin, 3_600_000).await;
+    let mut first = BrowserPeer::new(LOOPBACK, false).await.unwrap();
+    match send(
+        &rig,
+        &alice,
+        ClientMessage::Offer {
+            call_id: "c-out".into(),
+            sdp: first.offer.clone(),
+        },
+    )
+    .await
+    {
+        Some(ServerMessage::Answer { sdp, .. }) => first.accept_answer(sdp),
+        other => panic!("expected an answer, got {other:?}"),
+    }
+    state(&mut alice, |s| matches!(s, CallState::Connected { .. })).await;
+
+    let mut call = rig.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let ringing = rings(&mut alice).await;
+    let _peer = answer(&rig, &mut alice, &ringing.id).await;
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Answered);
+    let out = rig.store.get_call(ALICE, "c-out").await.unwrap().unwrap();
+    assert_eq!(out.end_reason, Some(EndReason::Completed), "{out:?}");
+    assert_eq!(
+        rig.hub.active_call(ALICE).map(|c| c.id),
+        Some(ringing.id.clone())
+    );
+}
