@@ -1,7 +1,10 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test } from "@playwright/test";
+import { expect, Page, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
 import { expectEchoThenMuteSilences } from "./audio";
-import { dial, hydrated, signUp } from "./helpers";
+import { dial, hydrated, PASSWORD, signUp } from "./helpers";
 
 // The simulator's calling-back number answers, hangs up after 2 s and calls the caller ID back
 // 5 s later; the call back rings the agent who called it (README, docs/telephony.md "Calls in").
@@ -95,4 +98,74 @@ test("a call in during a call is a waiting call; answering it ends the current c
   await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 10_000 });
   await expectEchoThenMuteSilences(page, 800, 1000);
   await page.getByTestId("end-call").click();
+});
+
+/** Makes `email` an administrator, as the operator does (`server users grant-admin`). */
+function grantAdmin(email: string): void {
+  const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/softphone/target");
+  execFileSync(`${targetDir}/debug/server`, ["users", "grant-admin", email], {
+    env: { PATH: process.env.PATH, SOFTPHONE_DATA_DIR: process.env.E2E_DATA_DIR },
+    encoding: "utf8",
+  });
+}
+
+/** The built-in simulator calls `to` from `from` (the embedded default's hook); the status. */
+async function simulatorCalls(page: Page, from: string, to: string): Promise<number> {
+  return page.evaluate(async ([from, to]) => {
+    const response = await fetch("/api/simulator/calls", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ from, to }),
+    });
+    return response.status;
+  }, [from, to]);
+}
+
+test("a number assigned to two agents rings both; the first to answer gets it, the other sees it go", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const SUPPORT = "+6562220000";
+  const [first, second] = [await browser.newContext(), await browser.newContext()];
+  const [admin, agent] = [await first.newPage(), await second.newPage()];
+  const adminEmail = await signUp(admin);
+  const agentEmail = await signUp(agent);
+
+  // The administrator's role counts from their next sign-in.
+  grantAdmin(adminEmail);
+  await first.clearCookies();
+  await admin.goto("/signin");
+  await hydrated(admin);
+  await admin.getByLabel("Email").fill(adminEmail);
+  await admin.getByLabel("Password").fill(PASSWORD);
+  await admin.getByRole("button", { name: "Sign in" }).click();
+  await expect(admin.getByRole("heading", { name: "Keypad" })).toBeVisible();
+  const token = (await first.cookies()).find((c) => c.name === "sp_access")!.value;
+  const put = await admin.request.put(`/api/v1/admin/numbers/${encodeURIComponent(SUPPORT)}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { assignment: { members: [adminEmail, agentEmail] }, unassigned: "refuse" },
+  });
+  expect(put.status(), await put.text()).toBe(200);
+  await hydrated(agent);
+
+  // The hook: only for a signed-in user, with numbers of the simulated network.
+  expect(await simulatorCalls(agent, "+14155550100", SUPPORT)).toBe(422);
+  expect(await simulatorCalls(agent, "+6591234567", SUPPORT)).toBe(202);
+  const [ringingAdmin, ringingAgent] = [admin.getByTestId("incoming-call"), agent.getByTestId("incoming-call")];
+  await expect(ringingAdmin).toBeVisible({ timeout: 15_000 });
+  await expect(ringingAgent).toBeVisible();
+  await expect(ringingAgent.getByTestId("incoming-to")).toContainText("+65 6222 0000");
+
+  await agent.getByTestId("incoming-answer").click();
+  const panel = agent.getByTestId("call-panel");
+  await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 10_000 });
+  await expect(ringingAdmin).toBeHidden();
+  await expect(admin.getByTestId("ringtone")).toHaveCount(0);
+  await expectEchoThenMuteSilences(agent, 800, 1000);
+  await agent.getByTestId("end-call").click();
+  await expect(panel).toHaveAttribute("data-state", "ended");
+
+  const signedOut = await browser.newContext();
+  const stranger = await signedOut.newPage();
+  await stranger.goto("/signin");
+  expect(await simulatorCalls(stranger, "+6591234567", SUPPORT)).toBe(401);
+  await Promise.all([first.close(), second.close(), signedOut.close()]);
 });

@@ -162,7 +162,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
     if let Some(simulator) = &simulator {
         sources.push(telephony::cidr::Cidr::host(simulator.sip_addr().ip()));
     }
-    let inbound = (!sources.is_empty()).then(|| telephony::gateway::InboundConfig {
+    let inbound = (!sources.is_empty()).then_some(telephony::gateway::InboundConfig {
         allowed_sources: sources,
     });
     if inbound.is_none() {

@@ -81,9 +81,7 @@ pub fn IncomingCallScreen() -> impl IntoView {
                         </p>
                         {detail
                             .map(|d| {
-                                view! {
-                                    <p class="text-slate-600 dark:text-slate-400">{d}</p>
-                                }
+                                view! { <p class="text-slate-600 dark:text-slate-400">{d}</p> }
                             })}
                         <p
                             class="mt-1 text-sm text-slate-600 dark:text-slate-400"

@@ -305,10 +305,7 @@ fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> AnyView {
                 />
                 {tx(T::DoNotDisturbOn)}
             </label>
-            <p
-                id="settings-incoming-hint"
-                class="mt-2 text-sm text-slate-600 dark:text-slate-400"
-            >
+            <p id="settings-incoming-hint" class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                 {tx(T::DoNotDisturbHint)}
             </p>
             <p class="mt-1 text-sm" role="status" data-testid="do-not-disturb-status">

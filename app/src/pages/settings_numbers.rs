@@ -174,11 +174,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
         numbers.get().map(|loaded| {
             loaded.map(|list| {
                 if list.is_empty() {
-                    return view! {
-                        <p class="text-sm text-slate-600 dark:text-slate-400">
-                            {tx(T::NumbersEmpty)}
-                        </p>
-                    }
+                    return view! { <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::NumbersEmpty)}</p> }
                     .into_any();
                 }
                 view! {
