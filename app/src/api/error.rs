@@ -86,6 +86,14 @@ pub enum ApiError {
     TokenInvalid(crate::domain::tokens::TokenRequestProblem),
     #[error("you hold the most integration tokens allowed ({limit}); revoke one first")]
     TooManyTokens { limit: usize },
+    /// A push subscription the browser sent that cannot be used (`crate::domain::push`).
+    #[error("the push subscription cannot be used: {0}")]
+    PushSubscriptionInvalid(crate::domain::push::SubscriptionError),
+    #[error("the quiet hours cannot be used: {0}")]
+    QuietHoursInvalid(crate::domain::push::QuietHoursError),
+    /// This server has no VAPID key (`SOFTPHONE_VAPID_PRIVATE_KEY`): push is off.
+    #[error("push notifications are not set up on this server")]
+    PushUnavailable,
     #[error("the service is unavailable; try again shortly")]
     Unavailable,
     /// Transport or encoding failures between the browser and the server.
@@ -113,6 +121,8 @@ impl ApiError {
             | ApiError::NumberRefused(_)
             | ApiError::ContactInvalid(_)
             | ApiError::TokenInvalid(_)
+            | ApiError::PushSubscriptionInvalid(_)
+            | ApiError::QuietHoursInvalid(_)
             | ApiError::FileUnreadable(_) => 422,
             ApiError::InvalidResetCode
             | ApiError::InvalidConfirmationCode
@@ -127,9 +137,10 @@ impl ApiError {
             ApiError::TooManyAttempts { .. }
             | ApiError::TooManyCallAttempts { .. }
             | ApiError::DailyMinutesUsed { .. } => 429,
-            ApiError::CallingUnavailable | ApiError::Unavailable | ApiError::ServiceBusy { .. } => {
-                503
-            }
+            ApiError::CallingUnavailable
+            | ApiError::Unavailable
+            | ApiError::PushUnavailable
+            | ApiError::ServiceBusy { .. } => 503,
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod push;
 pub mod recordings;
 mod resource;
 pub mod tokens;

@@ -5,6 +5,7 @@ pub mod call;
 pub mod calls;
 pub mod contacts;
 pub mod numbers;
+pub mod push;
 pub mod rate_limit;
 pub mod recordings;
 pub mod sign_in_guard;

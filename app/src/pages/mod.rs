@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod keypad;
 pub mod recents;
 pub mod settings;
+pub mod settings_push;
 pub mod settings_tokens;
 
 use leptos::prelude::*;

@@ -1,5 +1,5 @@
-//! Settings: account, theme, language, default country, audio, recording, and integration
-//! tokens (`settings_tokens.rs`).
+//! Settings: account, theme, language, default country, audio, recording, missed-call
+//! notifications (`settings_push.rs`) and integration tokens (`settings_tokens.rs`).
 
 use leptos::prelude::*;
 
@@ -27,6 +27,7 @@ pub struct SettingsData {
     account: ApiResource<Option<Account>>,
     preferences: ApiResource<Preferences>,
     tokens: ApiResource<Vec<crate::domain::tokens::TokenInfo>>,
+    push: ApiResource<crate::domain::push::PushState>,
 }
 
 impl SettingsData {
@@ -35,6 +36,7 @@ impl SettingsData {
             account: api_resource(|| (), |_| current_account()),
             preferences: api_resource(|| (), |_| get_preferences()),
             tokens: api_resource(|| (), |_| crate::api::tokens::list_tokens()),
+            push: api_resource(|| (), |_| crate::api::push::load_push_state()),
         }
     }
 }
@@ -50,6 +52,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         account,
         preferences,
         tokens,
+        push,
     } = data;
     let prefs = prefs();
     let lang = prefs.lang;
@@ -194,6 +197,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         </section>
         <AudioSettings />
         <RecordingSettings preferences />
+        <super::settings_push::PushSettingsSection state=push />
         <super::settings_tokens::TokenSettings tokens />
         <IntegrationSettings preferences />
     }

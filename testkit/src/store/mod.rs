@@ -12,6 +12,7 @@ mod contacts;
 mod fixtures;
 mod leases;
 mod preferences;
+mod push;
 mod recordings;
 mod spend;
 mod tokens;
@@ -31,6 +32,7 @@ pub use leases::{
     dial_requests_are_taken_once, leases_renew_and_expire,
 };
 pub use preferences::preferences_default_and_persist;
+pub use push::{push_settings_default_and_persist, push_subscriptions_upsert_cap_and_remove};
 pub use recordings::recordings_metadata;
 pub use spend::{
     spend_blocks_persist_until_lifted, spend_caps_hold_under_concurrent_admissions,
@@ -67,6 +69,8 @@ macro_rules! store_conformance_tests {
             calls_of_ended_leases_are_closed_once,
             dial_requests_are_taken_once,
             unapproved_accounts_cannot_dial_until_approved,
+            push_subscriptions_upsert_cap_and_remove,
+            push_settings_default_and_persist,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

@@ -16,6 +16,7 @@ mod contacts;
 mod dials;
 mod item;
 mod preferences;
+mod push;
 mod recordings;
 mod spend;
 mod table;

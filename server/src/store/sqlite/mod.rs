@@ -12,6 +12,7 @@ mod calls;
 mod contacts;
 mod dials;
 mod preferences;
+mod push;
 mod recordings;
 mod spend;
 mod tokens;
@@ -61,6 +62,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../../migrations/0012_confirm_api_calls.sql"),
     ),
+    (14, include_str!("../../../migrations/0014_push.sql")),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
