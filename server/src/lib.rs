@@ -311,7 +311,14 @@ pub fn open_push(
             return Ok(None);
         }
     };
-    let transport = push::HttpPush::new().map_err(StartError::Push)?;
+    // A host without CA certificates cannot reach any push service: push is off, the rest runs.
+    let transport = match push::HttpPush::new() {
+        Ok(transport) => transport,
+        Err(e) => {
+            tracing::warn!(error = %e, "push notifications are off: no HTTPS client");
+            return Ok(None);
+        }
+    };
     let endpoints = if config.push.test_loopback {
         tracing::warn!("SOFTPHONE_PUSH_TEST_LOOPBACK: push endpoints on plain http 127.0.0.1 are taken (tests only)");
         app::domain::push::Endpoints::AlsoLoopbackHttp

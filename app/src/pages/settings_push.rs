@@ -594,7 +594,7 @@ fn QuietHoursForm(settings: PushSettings) -> impl IntoView {
                         class="input w-auto"
                         data-testid="quiet-from"
                         prop:value=move || from.get()
-                        on:change=move |ev| from.set(event_target_value(&ev))
+                        on:input=move |ev| from.set(event_target_value(&ev))
                     />
                 </label>
                 <label class="flex items-center gap-2">
@@ -604,7 +604,7 @@ fn QuietHoursForm(settings: PushSettings) -> impl IntoView {
                         class="input w-auto"
                         data-testid="quiet-to"
                         prop:value=move || to.get()
-                        on:change=move |ev| to.set(event_target_value(&ev))
+                        on:input=move |ev| to.set(event_target_value(&ev))
                     />
                 </label>
             </div>
