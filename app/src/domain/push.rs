@@ -182,7 +182,8 @@ impl QuietHours {
         if self.start >= day || self.end >= day {
             return Err(QuietHoursError::BadTime);
         }
-        if self.utc_offset_minutes.abs() > MAX_OFFSET_MINUTES {
+        // unsigned_abs: i16::MIN has no positive counterpart (abs would overflow).
+        if self.utc_offset_minutes.unsigned_abs() > MAX_OFFSET_MINUTES.unsigned_abs() {
             return Err(QuietHoursError::BadOffset);
         }
         let zone = self.time_zone.trim();
@@ -510,6 +511,11 @@ mod tests {
             ..ok.clone()
         };
         assert_eq!(bad_offset.validated(), Err(QuietHoursError::BadOffset));
+        let lowest = QuietHours {
+            utc_offset_minutes: i16::MIN,
+            ..ok.clone()
+        };
+        assert_eq!(lowest.validated(), Err(QuietHoursError::BadOffset));
         let bad_zone = QuietHours {
             time_zone: "<script>".into(),
             ..ok
