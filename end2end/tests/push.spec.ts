@@ -10,6 +10,9 @@ import { hydrated, signUp } from "./helpers";
 // its `notificationclick` listener calls with the notification's data and action) inside the
 // worker; outside a real click the browser refuses `focus()`, which the handler allows for.
 
+// Each test signs up and walks several pages; on a loaded machine that passes 30 s.
+test.describe.configure({ timeout: 60_000 });
+
 async function controlledBy(page: Page): Promise<void> {
   await page.evaluate(() => navigator.serviceWorker.ready);
   if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
@@ -46,7 +49,7 @@ test("Settings: turning notifications on says clearly that this browser cannot s
   await page.goto("/settings");
   await hydrated(page);
   const section = page.getByTestId("push-settings");
-  await expect(section.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  await expect(section.getByRole("heading", { name: "Notifications", exact: true })).toBeVisible();
   await expect(section.getByTestId("push-here")).toHaveText("Missed-call notifications are off for this device.");
   await expect(section.getByTestId("push-devices-none")).toHaveText("No device has notifications on yet.");
 
