@@ -230,10 +230,12 @@ mod js {
     pub async fn current_endpoint() -> Option<String> {
         None
     }
-    pub fn request_permission() -> Result<(), String> {
+    /// The permission's answer to come (in the browser, a promise).
+    pub struct Pending;
+    pub fn request_permission() -> Result<Pending, String> {
         Err("no browser".into())
     }
-    pub async fn subscribe(_: (), _: &str) -> Result<SubscribeRequest, SubscribeProblem> {
+    pub async fn subscribe(_: Pending, _: &str) -> Result<SubscribeRequest, SubscribeProblem> {
         Err(SubscribeProblem::Browser("no browser".into()))
     }
     pub async fn unsubscribe() -> Option<String> {
