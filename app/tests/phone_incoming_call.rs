@@ -132,6 +132,15 @@ fn a_waiting_call_rings_softly_and_its_answer_drops_the_current_audio() {
         "the current call's audio goes before the new one's is set up: {out:?}"
     );
     assert_eq!(tab.core.audio_call(), Some("i1"));
+    // The answered call is the user's now; the old one's end, arriving after, leaves it shown.
+    tab.call(dialled("i1", CallState::Dialing, Some(ME)));
+    let out = tab.call(common::phone::ended(&dialled("c1", connected(), Some(ME))));
+    assert!(
+        !out.iter()
+            .any(|e| matches!(e, Effect::ShowCall(None) | Effect::TearDownAudio)),
+        "{out:?}"
+    );
+    assert_eq!(tab.core.audio_call(), Some("i1"));
 }
 
 #[test]

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod limits;
 pub mod numbers;
 pub mod private_files;
+pub mod push;
 pub mod recordings;
 pub mod rest;
 pub mod store;
@@ -53,6 +54,8 @@ pub enum StartError {
     Recordings(String),
     #[error("users: {0}")]
     Users(#[from] identity::admin::UsersError),
+    #[error("push notifications: {0}")]
+    Push(String),
     #[error("Lambda runtime: {0}")]
     Lambda(String),
     #[error("leptos configuration: {0}")]
@@ -287,6 +290,51 @@ pub async fn open_identity(
     }
 }
 
+/// The push sender: signed with `SOFTPHONE_VAPID_PRIVATE_KEY`, or with the SQLite store a key
+/// generated once into the data directory. With DynamoDB and no key, push is off (`None`, with a
+/// warning): every server on a shared store must sign with the same key, which a key of each
+/// server's own would break.
+pub fn open_push(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<Arc<push::WebPush>>, StartError> {
+    let key = match (&config.push.vapid_private_key, &config.store) {
+        (Some(secret), _) => {
+            push::VapidKey::from_base64url(secret.expose(), "SOFTPHONE_VAPID_PRIVATE_KEY")
+                .map_err(|e| StartError::Push(e.to_string()))?
+        }
+        (None, StoreConfig::Sqlite) => push::VapidKey::load_or_create(&config.vapid_key_path())
+            .map_err(|e| StartError::Push(e.to_string()))?,
+        (None, StoreConfig::DynamoDb { .. }) => {
+            tracing::warn!("push notifications are off: set SOFTPHONE_VAPID_PRIVATE_KEY (the same on every server)");
+            return Ok(None);
+        }
+    };
+    // A host without CA certificates cannot reach any push service: push is off, the rest runs.
+    let transport = match push::HttpPush::new() {
+        Ok(transport) => transport,
+        Err(e) => {
+            tracing::warn!(error = %e, "push notifications are off: no HTTPS client");
+            return Ok(None);
+        }
+    };
+    let endpoints = if config.push.test_loopback {
+        tracing::warn!("SOFTPHONE_PUSH_TEST_LOOPBACK: push endpoints on plain http 127.0.0.1 are taken (tests only)");
+        app::domain::push::Endpoints::AlsoLoopbackHttp
+    } else {
+        app::domain::push::Endpoints::HttpsOnly
+    };
+    Ok(Some(Arc::new(push::WebPush::new(
+        store,
+        clock,
+        key,
+        config.push.subject.clone(),
+        Arc::new(transport),
+        endpoints,
+    ))))
+}
+
 /// How this process serves requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -318,6 +366,9 @@ pub struct Built {
     pub telephony: Option<TelephonyRuntime>,
     /// Checks the Chime SIP media application handler's progress pushes (Chime shapes).
     pub chime_events_secret: Option<Secret<String>>,
+    /// Missed-call push notifications (`WebPush::notify_missed_call`); none when push is off.
+    /// The same object is `services.push`.
+    pub push: Option<Arc<push::WebPush>>,
 }
 
 pub async fn build_services(
@@ -331,6 +382,7 @@ pub async fn build_services(
     })?;
     let store = open_store(config).await?;
     let (identity, local_identity) = open_identity(config, store.clone(), clock.clone()).await?;
+    let push = open_push(config, store.clone(), clock.clone())?;
     let (recordings, hub, telephony, chime_events_secret) = match role {
         Role::Server => {
             // Calls this server's last run left open can never end now: close them before
@@ -411,6 +463,9 @@ pub async fn build_services(
                 recorder,
             ));
             hub.set_server_id(server_id);
+            if let Some(push) = &push {
+                hub.set_notifier(push.clone());
+            }
             if let Some(calls_in) = runtime.as_ref().and_then(|r| r.gateway.take_incoming()) {
                 if config.telephony.kind == TelephonyKind::Gateway {
                     hub.take_calls_in(calls_in, vec![config.telephony.caller_id.clone()]);
@@ -442,6 +497,10 @@ pub async fn build_services(
         clock,
         telephony: hub.clone(),
         recordings,
+        push: match &push {
+            Some(push) => push.clone(),
+            None => Arc::new(app::api::ports::PushOff),
+        },
         spend_policy: config.spend_policy,
         sign_up_policy: config.accounts.policy.clone(),
         secure_cookies: config.secure_cookies,
@@ -452,6 +511,7 @@ pub async fn build_services(
         hub,
         telephony,
         chime_events_secret,
+        push,
     })
 }
 

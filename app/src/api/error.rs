@@ -93,6 +93,14 @@ pub enum ApiError {
     /// the REST body spells it (`e164`, `assignment.members[1]`, `hours.ranges[0].close`, …).
     #[error("{field}: {problem}")]
     NumberSettingsInvalid { field: String, problem: String },
+    /// A push subscription the browser sent that cannot be used (`crate::domain::push`).
+    #[error("the push subscription cannot be used: {0}")]
+    PushSubscriptionInvalid(crate::domain::push::SubscriptionError),
+    #[error("the quiet hours cannot be used: {0}")]
+    QuietHoursInvalid(crate::domain::push::QuietHoursError),
+    /// This server has no VAPID key (`SOFTPHONE_VAPID_PRIVATE_KEY`): push is off.
+    #[error("push notifications are not set up on this server")]
+    PushUnavailable,
     #[error("the service is unavailable; try again shortly")]
     Unavailable,
     /// Transport or encoding failures between the browser and the server.
@@ -121,6 +129,8 @@ impl ApiError {
             | ApiError::ContactInvalid(_)
             | ApiError::TokenInvalid(_)
             | ApiError::NumberSettingsInvalid { .. }
+            | ApiError::PushSubscriptionInvalid(_)
+            | ApiError::QuietHoursInvalid(_)
             | ApiError::FileUnreadable(_) => 422,
             ApiError::InvalidResetCode
             | ApiError::InvalidConfirmationCode
@@ -136,9 +146,10 @@ impl ApiError {
             ApiError::TooManyAttempts { .. }
             | ApiError::TooManyCallAttempts { .. }
             | ApiError::DailyMinutesUsed { .. } => 429,
-            ApiError::CallingUnavailable | ApiError::Unavailable | ApiError::ServiceBusy { .. } => {
-                503
-            }
+            ApiError::CallingUnavailable
+            | ApiError::Unavailable
+            | ApiError::PushUnavailable
+            | ApiError::ServiceBusy { .. } => 503,
         }
     }
 }

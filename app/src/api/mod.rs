@@ -10,6 +10,7 @@ pub mod live;
 pub mod numbers;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod push;
 pub mod recordings;
 mod resource;
 pub mod tokens;

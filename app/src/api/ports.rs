@@ -390,6 +390,56 @@ pub fn split_service_path(path: &str) -> Option<(&str, &str)> {
     (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
 
+/// Missed-call push notifications (Web Push): the server's VAPID public key for the page's
+/// `pushManager.subscribe`, and sending to a user's devices. The server's adapter is
+/// `server/src/push/`; with push off (no key), [`PushOff`].
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// The VAPID public key (uncompressed P-256 point, base64url); `None`: push is off.
+    fn public_key(&self) -> Option<String>;
+    /// Which endpoints subscriptions may have (loopback http only in tests).
+    fn endpoints(&self) -> crate::domain::push::Endpoints;
+    /// Tells each of `owner`'s devices about a call nobody answered, unless it is the owner's
+    /// quiet hours. Gone subscriptions (404/410) are removed; other failures are counted and
+    /// logged, never returned (the call is missed either way).
+    async fn notify_missed_call(
+        &self,
+        owner: &str,
+        call: crate::domain::push::MissedCall,
+    ) -> crate::domain::push::PushOutcome;
+    /// Settings' test: one notification to each of the owner's devices, quiet hours or not.
+    async fn send_test(&self, owner: &str) -> Result<crate::domain::push::PushOutcome, StoreError>;
+}
+
+/// Push turned off: no key, nothing sent.
+pub struct PushOff;
+
+#[async_trait]
+impl Notifier for PushOff {
+    fn public_key(&self) -> Option<String> {
+        None
+    }
+
+    fn endpoints(&self) -> crate::domain::push::Endpoints {
+        crate::domain::push::Endpoints::HttpsOnly
+    }
+
+    async fn notify_missed_call(
+        &self,
+        _owner: &str,
+        _call: crate::domain::push::MissedCall,
+    ) -> crate::domain::push::PushOutcome {
+        crate::domain::push::PushOutcome::default()
+    }
+
+    async fn send_test(
+        &self,
+        _owner: &str,
+    ) -> Result<crate::domain::push::PushOutcome, StoreError> {
+        Ok(crate::domain::push::PushOutcome::default())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /// Everything server functions may use, provided once through the Leptos context.
@@ -402,6 +452,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub telephony: Arc<dyn Telephony>,
     pub recordings: Arc<dyn Recordings>,
+    /// Missed-call push notifications (`PushOff` when the server has no VAPID key).
+    pub push: Arc<dyn Notifier>,
     /// The spend limits every call is admitted under (the store enforces them).
     pub spend_policy: crate::domain::spend::SpendPolicy,
     /// Who may sign up (`SOFTPHONE_SIGNUP`), checked before the identity provider is asked.

@@ -140,6 +140,9 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
             "{} {field}: {problem}",
             t(lang, T::ErrNumberSettingsInvalid)
         ),
+        ApiError::PushSubscriptionInvalid(_) => t(lang, T::ErrPushSubscriptionInvalid).into(),
+        ApiError::QuietHoursInvalid(_) => t(lang, T::ErrQuietHoursInvalid).into(),
+        ApiError::PushUnavailable => t(lang, T::ErrPushUnavailable).into(),
         ApiError::Unavailable => t(lang, T::ErrUnavailable).into(),
         ApiError::Request(_) => t(lang, T::ErrRequest).into(),
     }

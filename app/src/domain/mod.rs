@@ -6,6 +6,7 @@ pub mod calls;
 pub mod contacts;
 pub mod inbound;
 pub mod numbers;
+pub mod push;
 pub mod rate_limit;
 pub mod recordings;
 pub mod sign_in_guard;

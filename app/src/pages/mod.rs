@@ -9,6 +9,7 @@ pub mod keypad;
 pub mod recents;
 pub mod settings;
 pub mod settings_numbers;
+pub mod settings_push;
 pub mod settings_tokens;
 
 use leptos::prelude::*;

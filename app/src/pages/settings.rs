@@ -1,5 +1,5 @@
-//! Settings: account, theme, language, default country, audio, recording, and integration
-//! tokens (`settings_tokens.rs`).
+//! Settings: account, theme, language, default country, audio, recording, missed-call
+//! notifications (`settings_push.rs`) and integration tokens (`settings_tokens.rs`).
 
 use leptos::prelude::*;
 
@@ -29,6 +29,7 @@ pub struct SettingsData {
     account: ApiResource<Option<Account>>,
     preferences: ApiResource<Preferences>,
     tokens: ApiResource<Vec<crate::domain::tokens::TokenInfo>>,
+    push: ApiResource<crate::domain::push::PushState>,
 }
 
 impl SettingsData {
@@ -37,6 +38,7 @@ impl SettingsData {
             account: api_resource(|| (), |_| current_account()),
             preferences: api_resource(|| (), |_| get_preferences()),
             tokens: api_resource(|| (), |_| crate::api::tokens::list_tokens()),
+            push: api_resource(|| (), |_| crate::api::push::load_push_state()),
         }
     }
 }
@@ -52,6 +54,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         account,
         preferences,
         tokens,
+        push,
     } = data;
     let prefs = prefs();
     let lang = prefs.lang;
@@ -197,6 +200,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         <AudioSettings />
         <DoNotDisturbSettings preferences />
         <RecordingSettings preferences />
+        <super::settings_push::PushSettingsSection state=push />
         <super::settings_tokens::TokenSettings tokens />
         <IntegrationSettings preferences />
         <super::settings_numbers::NumberSettings account />

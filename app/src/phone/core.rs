@@ -529,6 +529,11 @@ impl PhoneCore {
                             self.tear_down(out);
                         }
                         self.stop_asking(&call.id, out);
+                        if self.call.as_ref().is_some_and(|c| c.id != call.id) {
+                            // An older call ending after a newer one began (a waiting call
+                            // answered): the newer one stays on screen.
+                            return;
+                        }
                         self.show_call(None, out);
                         let call_id = call.id.clone();
                         self.ended = Some(call_id.clone());

@@ -367,7 +367,34 @@ impl RingTask {
             if let Err(e) = self.hub.store.insert_call(agent, &record).await {
                 tracing::error!(call = %self.id, error = %e, "missed call not written");
             }
+            self.push_missed(agent, &from, now).await;
         }
+    }
+
+    /// A notification of the missed call to the agent's devices (it waits for the push
+    /// services: sent in a task of its own).
+    async fn push_missed(&self, agent: &str, from: &str, now: u64) {
+        let Some(notifier) = self.hub.notifier.get().cloned() else {
+            return;
+        };
+        let contact_name = match from {
+            "" => None,
+            from => match self.hub.store.contact_by_number(agent, from).await {
+                Ok(c) => c.map(|c| c.name),
+                Err(_) => None,
+            },
+        };
+        let call = app::domain::push::MissedCall {
+            call_id: self.id.clone(),
+            from: (!from.is_empty()).then(|| from.to_string()),
+            contact_name,
+            to: self.call.as_ref().map(|c| c.to.clone()).unwrap_or_default(),
+            at: now,
+        };
+        let agent = agent.to_string();
+        tokio::spawn(async move {
+            notifier.notify_missed_call(&agent, call).await;
+        });
     }
 }
 

@@ -87,6 +87,8 @@ pub(crate) struct HubInner {
     ringing: Mutex<HashMap<String, inbound::Ringing>>,
     /// The configured caller IDs: numbers the business owns even with no entry in the store.
     caller_ids: std::sync::OnceLock<Vec<String>>,
+    /// Tells agents of the calls they missed (Web Push), when push is on.
+    notifier: std::sync::OnceLock<Arc<dyn app::api::ports::Notifier>>,
 }
 
 struct UserChannel {
@@ -148,6 +150,7 @@ impl CallHub {
                 revocations: broadcast::channel(16).0,
                 ringing: Mutex::new(HashMap::new()),
                 caller_ids: std::sync::OnceLock::new(),
+                notifier: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -155,6 +158,11 @@ impl CallHub {
     /// Names this server on the calls it carries from now on (set once, at start).
     pub fn set_server_id(&self, id: String) {
         let _ = self.inner.server_id.set(id);
+    }
+
+    /// Missed calls in are pushed to the agents' devices through `notifier` (set once).
+    pub fn set_notifier(&self, notifier: Arc<dyn app::api::ports::Notifier>) {
+        let _ = self.inner.notifier.set(notifier);
     }
 
     /// Takes the calls in the gateway hands over (once, at start): they ring the agents the

@@ -10,6 +10,7 @@ mod cli;
 mod cluster;
 mod environment;
 mod limits;
+mod push;
 mod secret;
 mod telephony;
 mod turn;
@@ -28,6 +29,7 @@ pub use cli::{
 };
 pub use cluster::ClusterConfig;
 pub use environment::Environment;
+pub use push::PushConfig;
 pub use secret::Secret;
 pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
 pub use voice_connector::{VoiceConnectorArgs, VoiceConnectorCommand, VoiceConnectorProvisionArgs};
@@ -114,6 +116,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// This server's id and lease among the servers on the store (`SOFTPHONE_SERVER_*`).
     pub cluster: ClusterConfig,
+    /// Missed-call push notifications (`SOFTPHONE_VAPID_*`).
+    pub push: PushConfig,
 }
 
 impl Config {
@@ -123,6 +127,11 @@ impl Config {
 
     pub fn signing_key_path(&self) -> PathBuf {
         self.data_dir.join("identity").join("signing-key.pk8")
+    }
+
+    /// The VAPID key generated for the embedded default (`SOFTPHONE_VAPID_PRIVATE_KEY` unset).
+    pub fn vapid_key_path(&self) -> PathBuf {
+        self.data_dir.join("push").join("vapid-private-key")
     }
 
     /// What browsers are given for their peer connections: `SOFTPHONE_ICE_SERVERS`, then the
@@ -184,6 +193,8 @@ pub struct Settings {
     web: web::WebArgs,
     #[command(flatten)]
     cluster: cluster::ClusterArgs,
+    #[command(flatten)]
+    push: push::PushArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -204,6 +215,7 @@ impl Settings {
             .unwrap_or_else(|| format!("http://{}", self.addr));
         let plain_http_on_loopback =
             public_url.starts_with("http://") && self.addr.ip().is_loopback();
+        let push = self.push.resolve(&public_url);
         Ok(Config {
             addr: self.addr,
             public_url,
@@ -223,6 +235,7 @@ impl Settings {
             spend_policy: self.limits.resolve(),
             trusted_proxies: self.web.resolve(),
             cluster: self.cluster.resolve(),
+            push,
             data_dir: self.data_dir,
         })
     }

@@ -64,6 +64,7 @@ pub async fn api_with(
         clock: Arc::new(SystemClock),
         telephony: hub,
         recordings: recordings.unwrap_or_else(|| Arc::new(DiskRecordings::open(&dir).unwrap())),
+        push: Arc::new(app::api::ports::PushOff),
         spend_policy: app::domain::spend::SpendPolicy::default(),
         sign_up_policy: app::domain::signup::SignUpPolicy::default(),
         secure_cookies: false,

@@ -13,6 +13,7 @@ mod fixtures;
 mod leases;
 mod numbers;
 mod preferences;
+mod push;
 mod recordings;
 mod spend;
 mod tokens;
@@ -36,6 +37,7 @@ pub use numbers::{
     the_admin_role_is_kept_with_the_account,
 };
 pub use preferences::preferences_default_and_persist;
+pub use push::{push_settings_default_and_persist, push_subscriptions_upsert_cap_and_remove};
 pub use recordings::recordings_metadata;
 pub use spend::{
     spend_blocks_persist_until_lifted, spend_caps_hold_under_concurrent_admissions,
@@ -75,6 +77,8 @@ macro_rules! store_conformance_tests {
             owned_numbers_put_list_and_delete,
             last_agents_keep_the_latest_call,
             the_admin_role_is_kept_with_the_account,
+            push_subscriptions_upsert_cap_and_remove,
+            push_settings_default_and_persist,
         );
     };
     (@cases $module:ident, $fresh:path; $($case:ident,)*) => {

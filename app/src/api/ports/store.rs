@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use crate::domain::calls::{CallFilter, CallRecord};
 use crate::domain::contacts::Contact;
 use crate::domain::inbound::{LastAgent, OwnedNumber};
+use crate::domain::push::{PushSettings, PushSubscription};
 use crate::domain::recordings::{Preferences, Recording, RecordingState};
 use crate::domain::spend::{Admission, Block, SpendOverrides, SpendPolicy, SpendRefusal};
 
@@ -451,6 +452,33 @@ pub trait TokenStore: Send + Sync {
     async fn touch_token(&self, owner: &str, id: &str, at: u64) -> Result<(), StoreError>;
 }
 
+/// Web Push subscriptions (one per device and browser, keyed by endpoint) and each user's push
+/// settings. The endpoint is a capability: stored, never logged.
+#[async_trait]
+pub trait PushStore: Send + Sync {
+    /// Stores the subscription, replacing the one with the same endpoint (whoever held it: a
+    /// device signed in as someone else now pushes to its new user). When the owner then holds
+    /// more than `max_per_owner`, their oldest go.
+    async fn put_push_subscription(
+        &self,
+        subscription: &PushSubscription,
+        max_per_owner: usize,
+    ) -> Result<(), StoreError>;
+    /// The owner's subscriptions, oldest first.
+    async fn push_subscriptions(&self, owner: &str) -> Result<Vec<PushSubscription>, StoreError>;
+    /// Removes the owner's subscription with this id; `Ok(false)` if they hold none such.
+    async fn delete_push_subscription(&self, owner: &str, id: &str) -> Result<bool, StoreError>;
+    /// Removes the subscription with this endpoint, whoever holds it (the push service said it
+    /// is gone); `Ok(false)` if there was none.
+    async fn delete_push_endpoint(&self, endpoint: &str) -> Result<bool, StoreError>;
+    async fn push_settings(&self, owner: &str) -> Result<PushSettings, StoreError>;
+    async fn set_push_settings(
+        &self,
+        owner: &str,
+        settings: &PushSettings,
+    ) -> Result<(), StoreError>;
+}
+
 /// Every part of the store in one object. Implemented for anything that implements all parts,
 /// so an adapter implements the parts and nothing else.
 pub trait Store:
@@ -465,6 +493,7 @@ pub trait Store:
     + AuditStore
     + TokenStore
     + NumberStore
+    + PushStore
 {
 }
 
@@ -480,6 +509,7 @@ impl<T> Store for T where
         + AuditStore
         + TokenStore
         + NumberStore
+        + PushStore
         + ?Sized
 {
 }

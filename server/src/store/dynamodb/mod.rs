@@ -17,6 +17,7 @@ mod dials;
 mod item;
 mod numbers;
 mod preferences;
+mod push;
 mod recordings;
 mod spend;
 mod table;

@@ -13,6 +13,7 @@ mod contacts;
 mod dials;
 mod numbers;
 mod preferences;
+mod push;
 mod recordings;
 mod spend;
 mod tokens;
@@ -66,6 +67,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../../migrations/0013_inbound_routing.sql"),
     ),
+    (14, include_str!("../../../migrations/0014_push.sql")),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
