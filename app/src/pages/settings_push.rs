@@ -269,7 +269,8 @@ pub fn PushSettingsSection(state: ApiResource<PushState>) -> impl IntoView {
                     state
                         .get()
                         .map(|loaded| {
-                            loaded.map(|s| view! { <PushControls state=s reload=state /> }.into_any())
+                            loaded
+                                .map(|s| view! { <PushControls state=s reload=state /> }.into_any())
                         })
                 })
             />
@@ -473,7 +474,11 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                 }
             }
         }}
-        <p role="alert" class="mt-1 text-sm text-red-700 dark:text-red-400" data-testid="push-error">
+        <p
+            role="alert"
+            class="mt-1 text-sm text-red-700 dark:text-red-400"
+            data-testid="push-error"
+        >
             {move || error.get()}
         </p>
         {(!server_off)
@@ -482,20 +487,29 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                     <h3 class="label mt-4">{tx(T::PushDevices)}</h3>
                     {if devices.is_empty() {
                         view! {
-                            <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="push-devices-none">
+                            <p
+                                class="text-sm text-slate-600 dark:text-slate-400"
+                                data-testid="push-devices-none"
+                            >
                                 {tx(T::PushNoDevices)}
                             </p>
                         }
                             .into_any()
                     } else {
                         view! {
-                            <ul class="divide-y divide-slate-200 dark:divide-slate-700" data-testid="push-devices">
+                            <ul
+                                class="divide-y divide-slate-200 dark:divide-slate-700"
+                                data-testid="push-devices"
+                            >
                                 {devices
                                     .iter()
                                     .map(|d| {
                                         let id = d.id.clone();
                                         view! {
-                                            <li class="flex items-center justify-between gap-2 py-2" data-testid="push-device">
+                                            <li
+                                                class="flex items-center justify-between gap-2 py-2"
+                                                data-testid="push-device"
+                                            >
                                                 <span>{d.label.clone()} " · " {day(d.created_at)}</span>
                                                 <button
                                                     type="button"

@@ -148,14 +148,19 @@ pub struct TelephonyArgs {
     /// for its Region, e.g. 99.77.240.0/24 for Singapore); none: calls in are refused [default:
     /// the simulator's address with SOFTPHONE_TRUNK=simulator]
     #[arg(long, env = "SOFTPHONE_TRUNK_INBOUND_SOURCES", value_name = "CIDR,…", value_parser = cidrs)]
-    trunk_inbound_sources: Option<Vec<telephony::cidr::Cidr>>,
+    trunk_inbound_sources: Option<Cidrs>,
 }
 
-fn cidrs(text: &str) -> Result<Vec<telephony::cidr::Cidr>, String> {
+/// A list of networks in one value (clap would take a `Vec` for repeated values).
+#[derive(Clone, Debug)]
+struct Cidrs(Vec<telephony::cidr::Cidr>);
+
+fn cidrs(text: &str) -> Result<Cidrs, String> {
     text.split(',')
         .filter(|part| !part.trim().is_empty())
         .map(str::parse)
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Cidrs)
 }
 
 fn trunk_target(text: &str) -> Result<TrunkTarget, &'static str> {
@@ -261,7 +266,7 @@ impl TelephonyArgs {
                 loopback_only: public_ip.is_loopback(),
             },
             ice_servers: self.ice_servers.unwrap_or_default(),
-            inbound_sources: self.trunk_inbound_sources.unwrap_or_default(),
+            inbound_sources: self.trunk_inbound_sources.map(|c| c.0).unwrap_or_default(),
         })
     }
 }

@@ -54,6 +54,10 @@ impl VapidKey {
         let raw = URL_SAFE_NO_PAD
             .decode(text.trim().trim_end_matches('='))
             .map_err(|_| invalid())?;
+        // Exactly the 32-byte scalar: p256 would left-pad a shorter one (a truncated key).
+        if raw.len() != 32 {
+            return Err(invalid());
+        }
         let secret = p256::SecretKey::from_slice(&raw).map_err(|_| invalid())?;
         let public = secret.public_key().to_encoded_point(false);
         let pair = EcdsaKeyPair::from_private_key_and_public_key(
