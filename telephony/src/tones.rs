@@ -96,6 +96,30 @@ pub fn call_waiting_tone() -> Vec<i16> {
     out
 }
 
+/// The notes of [`hold_music`]: four chords (C, A minor, F, G major), each arpeggiated over
+/// 2 s, every note inside the telephone band (300–3400 Hz) so a call carries all of it.
+pub const HOLD_MUSIC_CHORDS: [[f32; 4]; 4] = [
+    [523.25, 659.25, 783.99, 659.25],
+    [440.0, 523.25, 659.25, 523.25],
+    [349.23, 440.0, 523.25, 440.0],
+    [392.0, 493.88, 587.33, 493.88],
+];
+
+/// Music on hold, one 8 s loop: a soft arpeggio over [`HOLD_MUSIC_CHORDS`], 250 ms a note,
+/// each note fading as the next begins. Our own sound, made here; the gateway loops it to a
+/// held caller (a deployment may play its own file instead, `docs/telephony.md`).
+pub fn hold_music() -> Vec<i16> {
+    let mut out = Vec::with_capacity(8 * SAMPLE_RATE as usize);
+    for chord in HOLD_MUSIC_CHORDS {
+        for _ in 0..2 {
+            for freq in chord {
+                note(&mut out, freq, 250, 0.3);
+            }
+        }
+    }
+    out
+}
+
 /// The two frequencies of a DTMF key (Q.23), or `None` for anything else.
 pub fn dtmf_freqs(digit: char) -> Option<(f32, f32)> {
     const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use telephony::tones::{call_waiting_tone, ringtone, tone_purity};
+use telephony::tones::{call_waiting_tone, hold_music, ringtone, tone_purity, HOLD_MUSIC_CHORDS};
 use telephony::wav::{mono_8k, parse_mono_8k};
 
 fn check(name: &str, samples: Vec<i16>) {
@@ -49,4 +49,41 @@ fn the_call_waiting_tone_is_soft_and_short() {
     assert!(tone_purity(&tone[0..2000], 440.0) > 0.9);
     assert!(tone[6400..].iter().all(|s| *s == 0));
     check("call-waiting.wav", tone);
+}
+
+#[test]
+fn the_hold_music_is_ours_in_the_telephone_band_and_loops_every_8_s() {
+    let music = hold_music();
+    assert_eq!(music.len(), 8 * 8000);
+    let peak = music.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+    assert!(
+        (4_000..16_000).contains(&peak),
+        "audible, never loud: peak {peak}"
+    );
+    // Each 250 ms note is its chord's note: the note's own frequency carries more of the
+    // note's power than any other note of the tune.
+    let notes: Vec<f32> = HOLD_MUSIC_CHORDS
+        .iter()
+        .flat_map(|chord| chord.iter().chain(chord.iter()).copied())
+        .collect();
+    assert_eq!(notes.len(), 32);
+    let mut all: Vec<f32> = notes.clone();
+    all.sort_by(f32::total_cmp);
+    all.dedup();
+    for (i, freq) in notes.iter().enumerate() {
+        assert!((300.0..3400.0).contains(freq), "{freq} Hz is in the band");
+        let note = &music[i * 2000 + 40..i * 2000 + 1200];
+        let own = tone_purity(note, *freq);
+        let loudest_other = all
+            .iter()
+            .filter(|f| *f != freq)
+            .map(|f| tone_purity(note, *f))
+            .fold(0.0f32, f32::max);
+        assert!(
+            own > 0.3 && own > 3.0 * loudest_other,
+            "note {i} ({freq} Hz): {own:.2} of its power, another note {loudest_other:.2}"
+        );
+    }
+    // Nothing near the 1 kHz the tests' agents send: hold music never passes for the agent.
+    assert!(tone_purity(&music, 1000.0) < 0.01);
 }

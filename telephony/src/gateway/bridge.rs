@@ -124,6 +124,11 @@ pub enum Input<'a> {
         digits: &'a str,
         tone: Duration,
     },
+    /// The agent holds the call: the trunk hears `music` (looped) instead of the browser, and
+    /// the browser hears nothing from the trunk. Holding a held call changes the music only.
+    Hold(Arc<[i16]>),
+    /// The agent takes the call back: the browser's audio and the trunk's flow again.
+    Resume,
     /// The deadline of the last [`Output::Timeout`] (or later) has come.
     Timeout,
 }
@@ -172,6 +177,15 @@ impl Tick {
     }
 }
 
+/// Music on hold toward the trunk: where the loop is, when the next frame is due, and the
+/// frame's place on the trunk stream's timeline.
+struct Held {
+    music: Arc<[i16]>,
+    at: usize,
+    tick: Tick,
+    media_time: u64,
+}
+
 /// A recording in progress and when it is next polled.
 struct Recording {
     tap: RecordingTap,
@@ -193,6 +207,11 @@ pub struct Bridge {
     browser_clock: OutClock,
     ringback: Option<(Ringback, Tick)>,
     recording: Option<Recording>,
+    /// The agent holds the call.
+    held: Option<Held>,
+    /// The next packet to the trunk begins a new run of audio (after hold music): RTP marker,
+    /// so the far end's jitter buffer takes the new timeline at once.
+    marker: bool,
     /// The origin of the recording tap's clock.
     epoch: Instant,
     /// The start time of the last key report relayed, and of the last key reported.
@@ -229,6 +248,8 @@ impl Bridge {
             browser_clock: OutClock::default(),
             ringback: None,
             recording: None,
+            held: None,
+            marker: false,
             epoch: now,
             last_dtmf_ts: None,
             dtmf_end_seen: None,
@@ -283,7 +304,74 @@ impl Bridge {
                 self.keys.push(digits, tone, now);
                 self.on_keys(now);
             }
+            Input::Hold(music) => self.hold(music, now),
+            Input::Resume => {
+                if self.held.take().is_some() {
+                    self.marker = true;
+                }
+            }
             Input::Timeout => self.on_timeout(now),
+        }
+    }
+
+    /// The agent holds the call (or changes the music of a call on hold).
+    fn hold(&mut self, music: Arc<[i16]>, now: Instant) {
+        if music.is_empty() {
+            return;
+        }
+        if let Some(held) = self.held.as_mut() {
+            held.music = music;
+            held.at = 0;
+            return;
+        }
+        let media_time = self.media_now(now);
+        self.held = Some(Held {
+            music,
+            at: 0,
+            tick: Tick::starting(now),
+            media_time,
+        });
+        self.marker = true;
+    }
+
+    /// The next frame of hold music to the trunk, when one is due.
+    fn on_hold_music(&mut self, now: Instant) {
+        let Some(held) = self.held.as_mut() else {
+            return;
+        };
+        if !held.tick.due(now) {
+            return;
+        }
+        let mut frame = [0i16; FRAME_SAMPLES];
+        for s in frame.iter_mut() {
+            *s = held.music[held.at];
+            held.at = (held.at + 1) % held.music.len();
+        }
+        held.media_time += FRAME_SAMPLES as u64;
+        let media_time = held.media_time;
+        // Before the answer nothing goes to the trunk (early media flows our way only).
+        let Some(media) = self.trunk_media.as_ref().filter(|_| self.answered) else {
+            return;
+        };
+        let (remote, law) = (media.remote, media.law);
+        let payload: Vec<u8> = frame.iter().map(|&s| law.encode(s)).collect();
+        let marker = std::mem::take(&mut self.marker);
+        let ts = self
+            .trunk_sender
+            .timestamp_for(media_time, self.trunk_ts_base);
+        let packet = self
+            .trunk_sender
+            .packet(law.payload_type(), marker, ts, &payload);
+        self.outputs
+            .extend(Self::to_trunk(&mut self.srtp, remote, packet));
+    }
+
+    /// Now on the browser's media clock (8 kHz): the last browser frame's end moved on by the
+    /// time since, or the time since the start before any.
+    fn media_now(&self, now: Instant) -> u64 {
+        match self.browser_time {
+            Some((time, at)) => time + samples(now.saturating_duration_since(at)),
+            None => samples(now.saturating_duration_since(self.epoch)),
         }
     }
 
@@ -350,8 +438,10 @@ impl Bridge {
         let ringback = self.ringback.as_ref().map(|(_, tick)| tick.next);
         let record = self.recording.as_ref().map(|r| r.tick.next);
         let silence = self.silence.map(|tick| tick.next);
+        let held = self.held.as_ref().map(|h| h.tick.next);
         let at = [
             ringback,
+            held,
             record,
             silence,
             self.keys.next_wake(),
@@ -374,6 +464,7 @@ impl Bridge {
                     .push_back(Output::ToBrowser { timestamp, payload });
             }
         }
+        self.on_hold_music(now);
         self.on_idle_silence(now);
         self.on_keys(now);
         self.check_browser(now);
@@ -428,10 +519,7 @@ impl Bridge {
         if self.keys.next_wake().is_none() {
             return;
         }
-        let media_now = match self.browser_time {
-            Some((time, at)) => time + samples(now.saturating_duration_since(at)),
-            None => samples(now.saturating_duration_since(self.epoch)),
-        };
+        let media_now = self.media_now(now);
         let mut reports = Vec::new();
         let finished = self.keys.on_timeout(now, media_now, &mut reports);
         for report in reports {
@@ -501,9 +589,9 @@ impl Bridge {
         let Some(media) = &self.trunk_media else {
             return;
         };
-        if !self.answered || self.keys.sounding() {
+        if !self.answered || self.keys.sounding() || self.held.is_some() {
             // Before the answer only early media flows, toward the browser; while one of our
-            // keys sounds its reports stand for the audio.
+            // keys sounds its reports stand for the audio; on hold the music does.
             return;
         }
         let (remote, trunk_law) = (media.remote, media.law);
@@ -527,9 +615,10 @@ impl Bridge {
             }
         };
         let ts = self.trunk_sender.timestamp_for(time, self.trunk_ts_base);
+        let marker = std::mem::take(&mut self.marker);
         let packet = self
             .trunk_sender
-            .packet(trunk_law.payload_type(), false, ts, payload);
+            .packet(trunk_law.payload_type(), marker, ts, payload);
         self.outputs
             .extend(Self::to_trunk(&mut self.srtp, remote, packet));
     }
@@ -546,6 +635,9 @@ impl Bridge {
             if let Some(digit) = dtmf_digit(event) {
                 self.outputs.push_back(Output::Event(LegEvent::Dtmf(digit)));
             }
+        }
+        if self.held.is_some() {
+            return; // the caller hears the music only
         }
         let Some(media) = &self.trunk_media else {
             return;
@@ -605,6 +697,11 @@ impl Bridge {
             return; // telephone-event or comfort noise from the trunk: not relayed
         };
         if law != media.law {
+            return;
+        }
+        if self.held.is_some() {
+            // The agent does not hear the caller while holding the call, and neither does the
+            // recording: a held call is silence in the file, whatever is said while waiting.
             return;
         }
         // A duplicate, or a packet too late to place, is not played.

@@ -92,6 +92,8 @@ impl Leg {
             }
             LegCommand::Ringback(on) => self.media(MediaCommand::Ringback(on)),
             LegCommand::Record(r) => self.media(MediaCommand::Record(r)),
+            LegCommand::Hold(music) => self.media(MediaCommand::Hold(music)),
+            LegCommand::Resume => self.media(MediaCommand::Resume),
             LegCommand::Close => {}
         }
     }

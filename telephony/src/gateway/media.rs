@@ -77,6 +77,8 @@ pub(crate) enum MediaCommand {
     Callee(String),
     SendDigits { digits: String, tone: Duration },
     Record(RecordCommand),
+    Hold(Arc<[i16]>),
+    Resume,
 }
 
 pub(crate) enum ToWorker {

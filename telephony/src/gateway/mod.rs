@@ -187,6 +187,11 @@ pub enum LegCommand {
     Bye,
     Ringback(bool),
     Record(RecordCommand),
+    /// The agent holds the call: the caller hears this music (8 kHz, looped) and the agent
+    /// hears nothing; the SIP session is left as it is (we play the music, as a PBX does).
+    Hold(Arc<[i16]>),
+    /// The agent takes the held call back.
+    Resume,
     /// Tear everything down now (the owner has finished with the call).
     Close,
 }
@@ -240,6 +245,9 @@ pub enum LegEvent {
     Dtmf(char),
     /// The last key of [`LegCommand::SendDigits`] has been sent.
     DigitsSent,
+    /// The far end put us on hold (`true`: its re-INVITE or UPDATE made the session
+    /// `sendonly` or `inactive`) or took us off it.
+    RemoteHold(bool),
 }
 
 /// How a leg is opened.

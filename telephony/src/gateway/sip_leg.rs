@@ -61,6 +61,8 @@ pub(crate) struct SipLeg {
     answered: bool,
     /// A call in (we are the UAS): our answer to the trunk's offer, sent on accept.
     inbound: Option<Answering>,
+    /// The far end holds us (its last session update was `sendonly` or `inactive`).
+    remote_held: bool,
 }
 
 /// A call in's answer: the 200's SDP until it is sent.
@@ -80,6 +82,7 @@ impl SipLeg {
             trunk_law: None,
             answered: false,
             inbound: None,
+            remote_held: false,
         }
     }
 
@@ -98,6 +101,7 @@ impl SipLeg {
             UpdateAnswer::Accept {
                 body,
                 media: Some(media),
+                ..
             } => (body, media),
             _ => {
                 let _ = dialog.reject(Some(StatusCode::NotAcceptableHere), None);
@@ -117,6 +121,7 @@ impl SipLeg {
             inbound: Some(Answering {
                 body: Some(body.into_bytes()),
             }),
+            remote_held: false,
         };
         Ok((leg, media))
     }
@@ -358,7 +363,7 @@ impl SipLeg {
     ) -> Vec<SipOutcome> {
         let current = self.trunk_law.unwrap_or(self.browser_law);
         match self.session.answer_update(body, current) {
-            UpdateAnswer::Accept { body, media } => {
+            UpdateAnswer::Accept { body, media, held } => {
                 let body = body.into_bytes();
                 spawn_logged(tasks, "session update answer", async move {
                     handle
@@ -369,13 +374,16 @@ impl SipLeg {
                         )
                         .await
                 });
-                match media {
-                    Some(media) => {
-                        self.trunk_law = Some(media.law);
-                        vec![SipOutcome::Media(media)]
-                    }
-                    None => vec![],
+                let mut out = Vec::new();
+                if let Some(media) = media {
+                    self.trunk_law = Some(media.law);
+                    out.push(SipOutcome::Media(media));
                 }
+                if let Some(held) = held.filter(|h| *h != self.remote_held) {
+                    self.remote_held = held;
+                    out.push(SipOutcome::Event(LegEvent::RemoteHold(held)));
+                }
+                out
             }
             UpdateAnswer::NotAcceptable => {
                 spawn_logged(tasks, "session update refusal", async move {

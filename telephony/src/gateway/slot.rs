@@ -62,6 +62,8 @@ impl Slot {
                 };
                 bridge.handle_input(input, now);
             }
+            MediaCommand::Hold(music) => bridge.handle_input(bridge::Input::Hold(music), now),
+            MediaCommand::Resume => bridge.handle_input(bridge::Input::Resume, now),
             MediaCommand::Record(r) => {
                 let control = match r {
                     RecordCommand::Start { sink, notice, mode } => {

@@ -140,7 +140,11 @@ impl LocalSession {
                 None => (PLAIN, Vec::new()),
             };
             let body = self.describe(&[current], Direction::SendRecv, proto, crypto);
-            return UpdateAnswer::Accept { body, media: None };
+            return UpdateAnswer::Accept {
+                body,
+                media: None,
+                held: None,
+            };
         }
         let offer = match AudioDescription::parse(body) {
             Ok(offer) if offer.first_g711().is_some() => offer,
@@ -157,6 +161,7 @@ impl LocalSession {
                 return UpdateAnswer::NotAcceptable;
             }
         };
+        let held = matches!(offer.direction, Direction::SendOnly | Direction::Inactive);
         let direction = match offer.direction {
             Direction::SendOnly => Direction::RecvOnly,
             Direction::RecvOnly => Direction::SendOnly,
@@ -170,6 +175,7 @@ impl LocalSession {
         UpdateAnswer::Accept {
             body,
             media: Some(media),
+            held: Some(held),
         }
     }
 
@@ -242,6 +248,8 @@ pub(crate) enum UpdateAnswer {
     Accept {
         body: String,
         media: Option<TrunkMedia>,
+        /// Whether the offer holds us (`sendonly` or `inactive`); `None` when it offered nothing.
+        held: Option<bool>,
     },
     /// 488: no G.711, no audio, or media the SRTP setting refuses.
     NotAcceptable,
@@ -275,7 +283,7 @@ mod tests {
 
     fn accepted(answer: UpdateAnswer) -> (String, Option<TrunkMedia>) {
         match answer {
-            UpdateAnswer::Accept { body, media } => (body, media),
+            UpdateAnswer::Accept { body, media, .. } => (body, media),
             other => panic!("{other:?}"),
         }
     }

@@ -2,6 +2,7 @@
 //! when the call's offer and answer settled keys (which a session refresh may change).
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
@@ -13,7 +14,28 @@ use crate::rtp::{self, EventReport, RtpSender};
 use crate::srtp::{SrtpKeys, SrtpSession};
 use crate::tones::{dtmf_digit, dtmf_freqs, ToneGenerator, FRAME_SAMPLES};
 
+/// The most a [`Heard`] keeps: 10 s, the newest.
+const HEARD_LIMIT: usize = 80_000;
+
+/// What the far end heard (decoded, the newest [`HEARD_LIMIT`] samples), for a test to listen to.
+#[derive(Clone, Default)]
+pub(crate) struct Heard(Arc<Mutex<Vec<i16>>>);
+
+impl Heard {
+    fn push(&self, law: G711, payload: &[u8]) {
+        let mut heard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        heard.extend(payload.iter().map(|&b| law.decode(b)));
+        let over = heard.len().saturating_sub(HEARD_LIMIT);
+        heard.drain(..over);
+    }
+
+    pub(crate) fn take(&self) -> Vec<i16> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
 /// The far end's audio: echo, or greeting + DTMF read-back, paced at 20 ms.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn media(
     socket: UdpSocket,
     remote: SocketAddr,
@@ -21,6 +43,7 @@ pub(super) async fn media(
     tele_pt: Option<u8>,
     read_back: bool,
     mut keys: watch::Receiver<Option<SrtpKeys>>,
+    heard: Option<Heard>,
     stop: CancellationToken,
 ) {
     let mut srtp = match keys.borrow_and_update().clone().map(SrtpSession::new) {
@@ -98,7 +121,13 @@ pub(super) async fn media(
                     }
                     continue;
                 }
-                if read_back || pt != law.payload_type() {
+                if pt != law.payload_type() {
+                    continue;
+                }
+                if let Some(heard) = &heard {
+                    heard.push(law, packet.payload);
+                }
+                if read_back {
                     continue;
                 }
                 let ts = sender.timestamp_for(packet.header.timestamp as u64, timestamp);

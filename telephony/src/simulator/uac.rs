@@ -18,9 +18,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::media::media;
+use super::media::{media, Heard};
 use crate::g711::G711;
-use crate::sdp::AudioDescription;
+use crate::sdp::{AudioDescription, Direction};
 use crate::sip::SipEndpoint;
 use crate::tasks::log_joined;
 
@@ -38,6 +38,8 @@ pub enum CallInEvent {
     Rejected { status: u16 },
     /// The call is over after an answer: `by_caller` when the simulator hung up (or gave up).
     Ended { by_caller: bool },
+    /// The gateway's final answer to the customer's hold or resume ([`CallIn::hold`]).
+    HoldAnswered { on_hold: bool, status: u16 },
     /// The call could not be placed or carried.
     Failed { detail: String },
 }
@@ -46,9 +48,22 @@ pub enum CallInEvent {
 pub struct CallIn {
     pub events: mpsc::UnboundedReceiver<CallInEvent>,
     hang_up: CancellationToken,
+    hold: mpsc::UnboundedSender<bool>,
+    heard: Heard,
 }
 
 impl CallIn {
+    /// The customer puts the call on hold (a re-INVITE making the session `sendonly`) or takes
+    /// it back (`sendrecv`); [`CallInEvent::HoldAnswered`] says how the gateway took it.
+    pub fn hold(&self, on_hold: bool) {
+        let _ = self.hold.send(on_hold);
+    }
+
+    /// What the customer heard since the last call (decoded; at most the newest 10 s).
+    pub fn take_heard(&self) -> Vec<i16> {
+        self.heard.take()
+    }
+
     /// The customer hangs up: CANCEL before an answer, BYE after.
     pub fn hang_up(&self) {
         self.hang_up.cancel();
@@ -75,12 +90,21 @@ pub(super) struct Placement {
 pub(super) fn place(p: Placement) -> CallIn {
     let (events_tx, events) = mpsc::unbounded_channel();
     let hang_up = CancellationToken::new();
+    let (hold, hold_rx) = mpsc::unbounded_channel();
+    let heard = Heard::default();
     let call = CallIn {
         events,
         hang_up: hang_up.clone(),
+        hold,
+        heard: heard.clone(),
+    };
+    let control = Control {
+        hang_up,
+        hold: hold_rx,
+        heard,
     };
     tokio::spawn(async move {
-        if let Err(detail) = run(p, &events_tx, hang_up).await {
+        if let Err(detail) = run(p, &events_tx, control).await {
             tracing::info!(%detail, "simulator: call in failed");
             let _ = events_tx.send(CallInEvent::Failed { detail });
         }
@@ -101,11 +125,23 @@ fn uri(user: &str, host: HostWithPort) -> Uri {
     }
 }
 
+/// What the test (or the HTTP hook) does to a call in while it runs.
+struct Control {
+    hang_up: CancellationToken,
+    hold: mpsc::UnboundedReceiver<bool>,
+    heard: Heard,
+}
+
 async fn run(
     p: Placement,
     events: &mpsc::UnboundedSender<CallInEvent>,
-    hang_up: CancellationToken,
+    control: Control,
 ) -> Result<(), String> {
+    let Control {
+        hang_up,
+        mut hold,
+        heard,
+    } = control;
     let emit = |e: CallInEvent| {
         let _ = events.send(e);
     };
@@ -116,13 +152,14 @@ async fn run(
     // Moved into the echo task once the call is answered.
     let mut socket = Some(socket);
     let session = u64::from(rand::random::<u32>());
-    let offer = AudioDescription::g711(
+    let mut description = AudioDescription::g711(
         p.media_ip,
         port,
         &[G711::Pcmu, G711::Pcma],
         Some(TELEPHONE_EVENT_PT),
-    )
-    .render(session, 1);
+    );
+    let offer = description.render(session, 1);
+    let mut version = 1;
     let target = HostWithPort {
         host: Host::IpAddr(p.target.ip()),
         port: Some(p.target.port().into()),
@@ -162,6 +199,21 @@ async fn run(
                 hung_up = true;
                 end(&dialog, answered).await;
             }
+            Some(on_hold) = hold.recv(), if answered && !hung_up => {
+                description.direction = if on_hold { Direction::SendOnly } else { Direction::SendRecv };
+                version += 1;
+                let body = description.render(session, version).into_bytes();
+                let headers = vec![rsipstack::sip::Header::ContentType("application/sdp".into())];
+                let status = match dialog.reinvite(Some(headers), Some(body)).await {
+                    Ok(Some(response)) => response.status_code.code(),
+                    Ok(None) => 0,
+                    Err(e) => {
+                        tracing::info!(error = %e, "simulator: hold not sent");
+                        0
+                    }
+                };
+                emit(CallInEvent::HoldAnswered { on_hold, status });
+            }
             _ = &mut ring_limit, if !answered && !hung_up => {
                 tracing::info!("simulator: nobody answered the call in; giving up");
                 hung_up = true;
@@ -177,13 +229,16 @@ async fn run(
                     let law = answer
                         .common_g711(&[G711::Pcmu, G711::Pcma])
                         .ok_or("the gateway answered without G.711")?;
+                    // A later re-offer (hold) names the settled law alone.
+                    description = AudioDescription::g711(p.media_ip, port, &[law], Some(TELEPHONE_EVENT_PT));
                     let remote = SocketAddr::new(answer.addr, answer.port);
                     let (_keys_tx, keys) = watch::channel(None);
                     let tele_pt = answer.telephone_event_pt();
                     let stop = stop_media.clone();
                     let socket = socket.take().ok_or("answered twice")?;
+                    let heard = heard.clone();
                     echo = Some(tokio::spawn(async move {
-                        media(socket, remote, law, tele_pt, false, keys, stop).await;
+                        media(socket, remote, law, tele_pt, false, keys, Some(heard), stop).await;
                         drop(_keys_tx);
                     }));
                     emit(CallInEvent::Answered);

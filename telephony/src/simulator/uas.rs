@@ -424,6 +424,7 @@ impl SimCall {
             tele_pt,
             behaviour == Behaviour::ReadBack,
             keys_rx,
+            None,
             stop.clone(),
         ));
         let limit = if behaviour == Behaviour::HangsUp {
