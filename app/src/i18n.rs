@@ -303,6 +303,10 @@ messages! {
     CallEnded => "Call ended", "Llamada finalizada", "通话已结束";
     Mute => "Mute", "Silenciar", "静音";
     MutedNote => "Muted: they cannot hear you.", "Silenciado: no le oyen.", "已静音：对方听不到您。";
+    Hold => "Hold", "En espera", "保持";
+    CallOnHold => "On hold", "En espera", "通话保持中";
+    OnHoldNote => "They hear music on hold; you hear nothing until you resume.", "Oyen música de espera; usted no oye nada hasta reanudar.", "对方听到等待音乐；恢复通话前您听不到任何声音。";
+    HeldByFarEnd => "The other party put you on hold.", "La otra parte le puso en espera.", "对方已将您保持。";
     ShowKeypad => "Keypad", "Teclado", "键盘";
     EndCall => "End call", "Colgar", "挂断";
     OnCallElsewhere => "This call's audio is in another tab or window.", "El audio de esta llamada está en otra pestaña o ventana.", "此通话的音频在另一个标签页或窗口中。";

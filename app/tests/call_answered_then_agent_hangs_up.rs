@@ -23,6 +23,7 @@ fn answered_call_with_mute_and_hold_ends_completed_by_the_agent() {
     let connected = CallState::Connected {
         muted: false,
         on_hold: false,
+        held_by_far_end: false,
     };
     assert_eq!(
         s.trunk(TrunkEvent::Answered),
@@ -41,7 +42,8 @@ fn answered_call_with_mute_and_hold_ends_completed_by_the_agent() {
             Output::SendAudio(false),
             Output::State(CallState::Connected {
                 muted: true,
-                on_hold: false
+                on_hold: false,
+                held_by_far_end: false
             })
         ]
     );
@@ -52,7 +54,8 @@ fn answered_call_with_mute_and_hold_ends_completed_by_the_agent() {
             Output::SendAudio(false),
             Output::State(CallState::Connected {
                 muted: true,
-                on_hold: true
+                on_hold: true,
+                held_by_far_end: false
             })
         ]
     );

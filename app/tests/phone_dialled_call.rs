@@ -57,6 +57,7 @@ fn dial_offer_answer_connect_and_controls() {
         CallState::Connected {
             muted: true,
             on_hold: false,
+            held_by_far_end: false,
         },
         Some(ME),
     );

@@ -139,6 +139,21 @@ pub async fn open_recordings(config: &RecordingsConfig) -> Result<Arc<dyn Record
     Ok(recordings)
 }
 
+/// The music of `SOFTPHONE_HOLD_MUSIC`: an 8 kHz mono 16-bit WAV of 1 s to 10 min.
+fn read_hold_music(path: &std::path::Path) -> Result<Vec<i16>, StartError> {
+    let named =
+        |e: String| StartError::Telephony(format!("SOFTPHONE_HOLD_MUSIC={}: {e}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| named(e.to_string()))?;
+    let samples = telephony::wav::parse_mono_8k(&bytes).map_err(|e| named(e.to_string()))?;
+    if !(8_000..=600 * 8_000).contains(&samples.len()) {
+        return Err(named(format!(
+            "{:.1} s of audio; hold music is 1 s to 10 min long",
+            samples.len() as f64 / 8_000.0
+        )));
+    }
+    Ok(samples)
+}
+
 /// Opens the recordings store and the recorder, and finalises what the last run left open.
 pub async fn start_recordings(
     config: &RecordingsConfig,
@@ -463,6 +478,9 @@ pub async fn build_services(
                 recorder,
             ));
             hub.set_server_id(server_id);
+            if let Some(path) = &config.telephony.hold_music {
+                hub.set_hold_music(read_hold_music(path)?);
+            }
             if let Some(push) = &push {
                 hub.set_notifier(push.clone());
             }

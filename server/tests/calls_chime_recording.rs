@@ -212,7 +212,8 @@ async fn a_recording_the_provider_cannot_make_is_reported_and_leaves_nothing() {
         live.state,
         CallState::Connected {
             muted: false,
-            on_hold: false
+            on_hold: false,
+            held_by_far_end: false
         }
     );
     let record = record_of(&rig.calls, "c-rec").await;

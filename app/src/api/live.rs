@@ -179,6 +179,13 @@ pub enum ClientMessage {
         call_id: String,
         muted: bool,
     },
+    /// The agent holds the call (`on_hold`) or takes it back: the far end hears music on hold
+    /// and the agent nothing; every tab shows it. Calls through the gateway only
+    /// ([`AudioPath::Gateway`]).
+    Hold {
+        call_id: String,
+        on_hold: bool,
+    },
     Record {
         call_id: String,
         action: RecordAction,
@@ -360,6 +367,7 @@ mod tests {
                 state: CallState::Connected {
                     muted: true,
                     on_hold: false,
+                    held_by_far_end: false,
                 },
                 started_at: 1,
                 answered_at: Some(2),

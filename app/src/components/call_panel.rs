@@ -30,6 +30,11 @@ fn state_key(state: &CallState) -> (&'static str, Option<T>) {
     match state {
         CallState::Idle | CallState::Dialing => ("dialing", Some(T::CallCalling)),
         CallState::Ringing => ("ringing", Some(T::CallRinging)),
+        CallState::Connected { on_hold: true, .. } => ("held", Some(T::CallOnHold)),
+        CallState::Connected {
+            held_by_far_end: true,
+            ..
+        } => ("connected", Some(T::HeldByFarEnd)),
         CallState::Connected { .. } => ("connected", Some(T::CallConnected)),
         CallState::Ending => ("ending", Some(T::CallEnding)),
         CallState::Ended { .. } => ("ended", None),
@@ -183,6 +188,11 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     };
     let muted = phone.muted;
     let muted_now = Memo::new(move |_| muted.get());
+    let on_hold = Memo::new(move |_| {
+        field(|c| matches!(c.state, CallState::Connected { on_hold: true, .. }))
+    });
+    // Hold is offered once the call is answered, where the audio path can hold.
+    let can_hold = Memo::new(move |_| connected.get() && phone.can_hold.get());
     let round = |on: bool| {
         if on {
             "flex h-14 w-14 items-center justify-center rounded-full bg-white text-slate-900"
@@ -251,6 +261,17 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                             view! {
                                 <p class="mt-2 text-amber-300" data-testid="muted-note">
                                     {tx(T::MutedNote)}
+                                </p>
+                            }
+                        })
+                }}
+                {move || {
+                    on_hold
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="mt-2 text-amber-300" data-testid="hold-note">
+                                    {tx(T::OnHoldNote)}
                                 </p>
                             }
                         })
@@ -349,6 +370,28 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                                         </span>
                                         {tx(T::Mute)}
                                     </button>
+                                    {move || {
+                                        can_hold
+                                            .get()
+                                            .then(|| {
+                                                view! {
+                                                    <button
+                                                        type="button"
+                                                        class="flex flex-col items-center gap-1 text-sm"
+                                                        data-testid="hold-button"
+                                                        aria-pressed=move || on_hold.get().to_string()
+                                                        on:click=move |_| {
+                                                            phone.set_on_hold(!on_hold.get_untracked())
+                                                        }
+                                                    >
+                                                        <span class=move || round(on_hold.get())>
+                                                            <Svg icon=Icon::Pause />
+                                                        </span>
+                                                        {tx(T::Hold)}
+                                                    </button>
+                                                }
+                                            })
+                                    }}
                                     <button
                                         type="button"
                                         class="flex flex-col items-center gap-1 text-sm"

@@ -67,7 +67,11 @@ pub enum CallState {
     Ringing,
     Connected {
         muted: bool,
+        /// The agent holds the call: the far end hears music on hold, the agent nothing.
         on_hold: bool,
+        /// The far end holds us (its session update made the call `sendonly`/`inactive`).
+        #[serde(default)]
+        held_by_far_end: bool,
     },
     /// BYE or CANCEL sent, waiting for the far end to confirm.
     Ending,
@@ -95,6 +99,8 @@ pub enum TrunkEvent {
     RemoteBye,
     /// The far end confirmed our BYE or CANCEL (200 / 487).
     EndConfirmed,
+    /// The far end put us on hold (`true`) or took us back.
+    FarEndHold(bool),
     /// Nothing more can be sent or received (transport, media or ICE failure).
     Failed { detail: String },
     /// The provider decided the call's end itself, with the reason (Chime PSTN Audio: the SIP
@@ -128,7 +134,7 @@ pub enum Output {
     StopRingback,
     /// Stop or resume sending the agent's audio.
     SendAudio(bool),
-    /// Ask the far end to hold (re-INVITE sendonly) or resume (sendrecv).
+    /// Hold the far end (it hears music on hold) or take it back.
     SendHold(bool),
     State(CallState),
     /// The call record's answer time (ms since the epoch).
@@ -307,6 +313,7 @@ impl Call {
                 self.set_state(S::Connected {
                     muted: false,
                     on_hold: false,
+                    held_by_far_end: false,
                 });
             }
             (S::Dialing | S::Ringing, Input::Trunk(TrunkEvent::Rejected { status, reason })) => {
@@ -317,14 +324,55 @@ impl Call {
                 self.start_ending(now, EndReason::Cancelled, HangupBy::Agent, None);
             }
 
-            (S::Connected { on_hold, .. }, Input::Mute(muted)) => {
+            (
+                S::Connected {
+                    on_hold,
+                    held_by_far_end,
+                    ..
+                },
+                Input::Mute(muted),
+            ) => {
                 self.outputs.push(Output::SendAudio(!muted && !on_hold));
-                self.set_state(S::Connected { muted, on_hold });
+                self.set_state(S::Connected {
+                    muted,
+                    on_hold,
+                    held_by_far_end,
+                });
             }
-            (S::Connected { muted, .. }, Input::Hold(on_hold)) => {
+            (
+                S::Connected {
+                    muted,
+                    on_hold: was,
+                    held_by_far_end,
+                },
+                Input::Hold(on_hold),
+            ) => {
+                if was == on_hold {
+                    return;
+                }
                 self.outputs.push(Output::SendHold(on_hold));
                 self.outputs.push(Output::SendAudio(!muted && !on_hold));
-                self.set_state(S::Connected { muted, on_hold });
+                self.set_state(S::Connected {
+                    muted,
+                    on_hold,
+                    held_by_far_end,
+                });
+            }
+            (
+                S::Connected {
+                    muted,
+                    on_hold,
+                    held_by_far_end: was,
+                },
+                Input::Trunk(TrunkEvent::FarEndHold(held_by_far_end)),
+            ) => {
+                if was != held_by_far_end {
+                    self.set_state(S::Connected {
+                        muted,
+                        on_hold,
+                        held_by_far_end,
+                    });
+                }
             }
             (S::Connected { .. }, Input::Hangup) => {
                 self.start_ending(now, EndReason::Completed, HangupBy::Agent, None);

@@ -124,6 +124,8 @@ pub enum Input {
     MicLost,
     Hangup,
     Mute(bool),
+    /// The agent holds the call (`true`) or takes it back; the call's state says when it is.
+    Hold(bool),
     Record(RecordAction),
     /// The agent pressed Answer on the ringing call `call_id`.
     AnswerIncoming {
@@ -379,6 +381,13 @@ impl PhoneCore {
                 if let Some(call) = &self.call {
                     let call_id = call.id.clone();
                     self.send(ClientMessage::Mute { call_id, muted }, &mut out);
+                }
+            }
+            Input::Hold(on_hold) => {
+                if let Some(call) = &self.call {
+                    let call_id = call.id.clone();
+                    out.push(Effect::Notice(None));
+                    self.send(ClientMessage::Hold { call_id, on_hold }, &mut out);
                 }
             }
             Input::Record(action) => {

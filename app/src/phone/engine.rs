@@ -102,7 +102,12 @@ fn perform(phone: Phone, effect: &Effect, now: u64) {
             }
             phone.channel_up.set(*up);
         }
-        Effect::Connection(connection) => phone.connection.set(*connection),
+        Effect::Connection(connection) => {
+            phone.connection.set(*connection);
+            // The hello named the audio path: only the gateway's calls can be held.
+            let path = with(|e| e.core.audio_path());
+            phone.can_hold.set(path == AudioPath::Gateway);
+        }
         Effect::ShowCall(call) => phone.call.set(call.clone()),
         Effect::AskToConfirm(call) => phone.confirm.set(call.clone()),
         Effect::ShowEnded(call) => phone.ended.set(call.clone()),
@@ -504,6 +509,10 @@ pub fn confirm(phone: Phone, call_id: String, take_up: bool) {
 
 pub fn set_muted(phone: Phone, muted: bool) {
     run(phone, Input::Mute(muted));
+}
+
+pub fn set_on_hold(phone: Phone, on_hold: bool) {
+    run(phone, Input::Hold(on_hold));
 }
 
 pub fn record(phone: Phone, action: crate::api::live::RecordAction) {

@@ -72,6 +72,8 @@ pub struct Phone {
     pub connection: RwSignal<Option<u64>>,
     pub channel_up: RwSignal<bool>,
     pub muted: RwSignal<bool>,
+    /// Calls on this server can be held (the gateway's audio path).
+    pub can_hold: RwSignal<bool>,
     pub mic_problem: RwSignal<Option<MicProblem>>,
     /// Microphone level, 0.0–1.0, while a call or a test is running.
     pub mic_level: RwSignal<f32>,
@@ -97,6 +99,7 @@ pub fn provide_phone() -> Phone {
         connection: RwSignal::new(None),
         channel_up: RwSignal::new(false),
         muted: RwSignal::new(false),
+        can_hold: RwSignal::new(false),
         mic_problem: RwSignal::new(None),
         mic_level: RwSignal::new(0.0),
         mic_testing: RwSignal::new(false),
@@ -186,6 +189,14 @@ impl Phone {
         engine::set_muted(*self, muted);
         #[cfg(not(feature = "hydrate"))]
         let _ = muted;
+    }
+
+    /// Holds the call or takes it back; the call's state shows when the server has done it.
+    pub fn set_on_hold(&self, on_hold: bool) {
+        #[cfg(feature = "hydrate")]
+        engine::set_on_hold(*self, on_hold);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = on_hold;
     }
 
     /// The record controls (start, pause, resume, stop); the result shows in the call's state.

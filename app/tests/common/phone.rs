@@ -147,6 +147,7 @@ pub fn connected() -> CallState {
     CallState::Connected {
         muted: false,
         on_hold: false,
+        held_by_far_end: false,
     }
 }
 

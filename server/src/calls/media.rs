@@ -67,6 +67,7 @@ impl Media {
                 LegEvent::RemoteBye => TrunkEvent::RemoteBye,
                 LegEvent::EndConfirmed => TrunkEvent::EndConfirmed,
                 LegEvent::Failed { detail } => TrunkEvent::Failed { detail },
+                LegEvent::RemoteHold(held) => TrunkEvent::FarEndHold(held),
                 LegEvent::BrowserLost => TrunkEvent::Failed {
                     detail: "lost the browser's audio".into(),
                 },
@@ -137,6 +138,23 @@ impl Media {
                     detail: e.to_string(),
                 })
             }
+        }
+    }
+
+    /// Whether the agent can hold the call: the gateway plays the music; a SIP media
+    /// application has no hold that keeps the meeting (docs/telephony.md, "Hold").
+    pub fn can_hold(&self) -> bool {
+        matches!(self, Media::Gateway(_))
+    }
+
+    /// Holds the call, the caller hearing `music` (looped), or takes it back.
+    pub fn hold(&self, on_hold: bool, music: Arc<[i16]>) {
+        if let Media::Gateway(leg) = self {
+            leg.command(if on_hold {
+                LegCommand::Hold(music)
+            } else {
+                LegCommand::Resume
+            });
         }
     }
 

@@ -89,6 +89,8 @@ pub(crate) struct HubInner {
     caller_ids: std::sync::OnceLock<Vec<String>>,
     /// Tells agents of the calls they missed (Web Push), when push is on.
     notifier: std::sync::OnceLock<Arc<dyn app::api::ports::Notifier>>,
+    /// What a held caller hears: `SOFTPHONE_HOLD_MUSIC`, or our own tune.
+    hold_music: std::sync::OnceLock<Arc<[i16]>>,
 }
 
 struct UserChannel {
@@ -151,6 +153,7 @@ impl CallHub {
                 ringing: Mutex::new(HashMap::new()),
                 caller_ids: std::sync::OnceLock::new(),
                 notifier: std::sync::OnceLock::new(),
+                hold_music: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -163,6 +166,12 @@ impl CallHub {
     /// Missed calls in are pushed to the agents' devices through `notifier` (set once).
     pub fn set_notifier(&self, notifier: Arc<dyn app::api::ports::Notifier>) {
         let _ = self.inner.notifier.set(notifier);
+    }
+
+    /// A held caller hears `music` (8 kHz, looped) instead of our own tune (set once, at
+    /// start; empty music is refused by the config).
+    pub fn set_hold_music(&self, music: Vec<i16>) {
+        let _ = self.inner.hold_music.set(music.into());
     }
 
     /// Takes the calls in the gateway hands over (once, at start): they ring the agents the
@@ -282,6 +291,14 @@ impl CallHub {
                 (call_id, SessionCommand::Decline { timed_out }, None)
             }
             ClientMessage::Mute { call_id, muted } => (call_id, SessionCommand::Mute(muted), None),
+            ClientMessage::Hold { call_id, on_hold } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::Hold { on_hold, reply: tx },
+                    Some(Reply::Done(rx)),
+                )
+            }
             ClientMessage::Record { call_id, action } => {
                 let (tx, rx) = oneshot::channel();
                 (
@@ -490,6 +507,12 @@ impl HubInner {
     }
 
     /// A call's limits: the server's, with the longest duration its admission allows.
+    pub(crate) fn hold_music(&self) -> Arc<[i16]> {
+        self.hold_music
+            .get_or_init(|| telephony::tones::hold_music().into())
+            .clone()
+    }
+
     pub(crate) fn limits_for(&self, call_id: &str) -> CallLimits {
         let admitted = self
             .max_durations

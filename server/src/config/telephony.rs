@@ -63,6 +63,8 @@ pub struct TelephonyConfig {
     /// Where calls in may come from (`SOFTPHONE_TRUNK_INBOUND_SOURCES`); empty: calls in are
     /// refused, except from the simulator, which is always allowed when it is the trunk.
     pub inbound_sources: Vec<telephony::cidr::Cidr>,
+    /// What a held caller hears (`SOFTPHONE_HOLD_MUSIC`); `None`: our own tune.
+    pub hold_music: Option<PathBuf>,
 }
 
 /// `SOFTPHONE_TRUNK`: the simulator, or a trunk's `host:port`.
@@ -149,6 +151,9 @@ pub struct TelephonyArgs {
     /// the simulator's address with SOFTPHONE_TRUNK=simulator]
     #[arg(long, env = "SOFTPHONE_TRUNK_INBOUND_SOURCES", value_name = "CIDR,…", value_parser = cidrs)]
     trunk_inbound_sources: Option<Cidrs>,
+    /// Music a held caller hears, looped (8 kHz mono 16-bit WAV) [default: our own tune]
+    #[arg(long, env = "SOFTPHONE_HOLD_MUSIC", value_name = "WAV")]
+    hold_music: Option<PathBuf>,
 }
 
 /// A list of networks in one value (clap would take a `Vec` for repeated values).
@@ -267,6 +272,7 @@ impl TelephonyArgs {
             },
             ice_servers: self.ice_servers.unwrap_or_default(),
             inbound_sources: self.trunk_inbound_sources.map(|c| c.0).unwrap_or_default(),
+            hold_music: self.hold_music,
         })
     }
 }

@@ -22,6 +22,9 @@ mod recording;
 
 use recording::DeliveredRecording;
 
+/// The refusal of hold before the answer (or after the end).
+const NOT_ANSWERED_HOLD: &str = "a call can be held once it is answered";
+
 pub(crate) enum SessionCommand {
     Offer {
         connection: u64,
@@ -49,6 +52,11 @@ pub(crate) enum SessionCommand {
         timed_out: bool,
     },
     Mute(bool),
+    /// The agent holds the call (`true`) or takes it back.
+    Hold {
+        on_hold: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     Record {
         action: RecordAction,
         reply: oneshot::Sender<Result<(), String>>,
@@ -206,6 +214,9 @@ impl Session {
                     Some(SessionCommand::Digits { reply, .. }) => {
                         let _ = reply.send(Err("keys can be sent once the call is answered".into()));
                     }
+                    Some(SessionCommand::Hold { reply, .. }) => {
+                        let _ = reply.send(Err(NOT_ANSWERED_HOLD.into()));
+                    }
                     Some(SessionCommand::Progress { .. }) => {
                         tracing::warn!(call = %self.record.id, "progress before the call was placed, ignored");
                     }
@@ -248,6 +259,9 @@ impl Session {
                     Some(SessionCommand::Digits { reply, .. }) => {
                         let _ = reply.send(Err("keys can be sent once the call is answered".into()));
                     }
+                    Some(SessionCommand::Hold { reply, .. }) => {
+                        let _ = reply.send(Err(NOT_ANSWERED_HOLD.into()));
+                    }
                     Some(_) => {}
                 },
             }
@@ -279,6 +293,20 @@ impl Session {
                 c = self.commands.recv() => match c {
                     Some(SessionCommand::Hangup) | None => Input::Hangup,
                     Some(SessionCommand::Mute(m)) => Input::Mute(m),
+                    Some(SessionCommand::Hold { on_hold, reply }) => {
+                        let refused = if !media.can_hold() {
+                            Some("calls on this server cannot be held")
+                        } else if !matches!(self.live.state, CallState::Connected { .. }) {
+                            Some(NOT_ANSWERED_HOLD)
+                        } else {
+                            None
+                        };
+                        let _ = reply.send(refused.map_or(Ok(()), |r| Err(r.to_string())));
+                        if refused.is_some() {
+                            continue;
+                        }
+                        Input::Hold(on_hold)
+                    }
                     Some(SessionCommand::ConnectionClosed(c)) if Some(c) == self.live.media_connection => {
                         tracing::info!(call = %self.record.id, "the tab holding the call closed");
                         Input::Hangup
@@ -381,6 +409,7 @@ impl Session {
                 if let Some(event) = event {
                     outcome.get_or_insert(event);
                 }
+
                 if command == MediaCommand::Invite {
                     // (A call in has no provider id: it came through the gateway.)
                     if let Some(id) = media.provider_call_id() {
@@ -397,8 +426,13 @@ impl Session {
                 | Output::SendBye
                 | Output::PlayRingback
                 | Output::StopRingback => {}
-                // Mute happens in the browser (its track sends silence); hold is not offered.
-                Output::SendAudio(_) | Output::SendHold(_) => {}
+                // Mute happens in the browser (its track sends silence); on hold the gateway
+                // cuts the agent's audio itself.
+                Output::SendAudio(_) => {}
+                Output::SendHold(on_hold) => {
+                    tracing::info!(call = %self.record.id, on_hold, "hold");
+                    media.hold(on_hold, self.hub.hold_music());
+                }
                 Output::Answered { at } => {
                     self.record.answered_at = Some(at);
                     self.live.answered_at = Some(at);
