@@ -1,6 +1,7 @@
 //! Keys on a Chime call through the server's hub: refused before the answer (before the meeting
 //! is asked for, and while the call is being placed), refused when they are not keys, and once
-//! connected sent as `UpdateSipMediaApplicationCall` → the handler's `SendDigits`.
+//! connected sent as `UpdateSipMediaApplicationCall` → the handler's `SendDigits`. Hold is
+//! refused on this path (docs/telephony.md, "Hold").
 
 mod common;
 
@@ -29,7 +30,7 @@ fn refused(reply: Option<ServerMessage>, why: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_reach_the_handler_once_the_call_is_answered() {
+async fn keys_reach_the_handler_once_the_call_is_answered_and_hold_is_refused() {
     let rig = chime_rig().await;
     let mut tab = open_tab(&rig.calls);
     start(&rig.calls, &tab, "c-keys", "+6560000002").await;
@@ -63,6 +64,16 @@ async fn keys_reach_the_handler_once_the_call_is_answered() {
     refused(
         send(&rig.calls, &tab, digits(&"1".repeat(51))).await,
         not_keys,
+    );
+
+    // A SIP media application has no hold that keeps the meeting: refused, the call goes on.
+    let hold = ClientMessage::Hold {
+        call_id: "c-keys".into(),
+        on_hold: true,
+    };
+    refused(
+        send(&rig.calls, &tab, hold).await,
+        "calls on this server cannot be held",
     );
 
     let reply = send(&rig.calls, &tab, digits("15#")).await;

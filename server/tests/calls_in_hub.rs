@@ -2,7 +2,8 @@
 //! rings the agents the routing names (each agent's tabs are live connections on the hub), the
 //! first answer becomes that agent's call with audio both ways (a str0m peer plays the
 //! browser), the others see it taken; declines, a caller who hangs up, do not disturb, the
-//! caller's last agent, a number nobody is assigned to, a waiting call, and a new tab's hello.
+//! caller's last agent, a number nobody is assigned to, a waiting call, and a new tab's hello;
+//! hold from either side of an answered call, shown on every tab.
 
 mod common;
 
@@ -18,7 +19,7 @@ use server::calls::CallHub;
 use server::clock::SystemClock;
 use server::store::SqliteStore;
 use telephony::simulator::{CallIn, CallInEvent, PstnSimulator};
-use telephony::tones::tone_purity;
+use telephony::tones::{power, tone_purity};
 use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use testkit::rig::{gateway_taking_calls, simulator, LOOPBACK};
 use tokio::sync::broadcast;
@@ -416,4 +417,90 @@ async fn a_waiting_call_answered_ends_the_current_call() {
         rig.hub.active_call(ALICE).map(|c| c.id),
         Some(ringing.id.clone())
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_from_either_side_shows_on_every_tab_and_the_caller_hears_the_music() {
+    let rig = rig().await;
+    let mut alice = tab(&rig, ALICE);
+    let mut other_tab = tab(&rig, ALICE);
+    let mut call = rig.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let ringing = rings(&mut alice).await;
+    let hold = |on_hold| ClientMessage::Hold {
+        call_id: ringing.id.clone(),
+        on_hold,
+    };
+    // Not before the answer.
+    let early = send(&rig, &alice, hold(true)).await;
+    assert!(
+        matches!(&early, Some(ServerMessage::Error { message, .. }) if message == "that call is not active"),
+        "{early:?}"
+    );
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
+    let peer = answer(&rig, &mut alice, &ringing.id).await;
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Answered);
+    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let heard = call.take_heard();
+    assert!(tone_purity(&heard[heard.len() - 4000..], 1000.0) > 0.8);
+
+    // The agent holds: every tab shows it, the caller hears music and not the agent.
+    assert_eq!(send(&rig, &alice, hold(true)).await, None);
+    let held = |s: &CallState| matches!(s, CallState::Connected { on_hold: true, .. });
+    state(&mut alice, held).await;
+    state(&mut other_tab, held).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    call.take_heard();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = call.take_heard();
+    assert!(heard.len() > 8000, "{} samples", heard.len());
+    let agent = tone_purity(&heard, 1000.0);
+    let level = power(&heard);
+    assert!(agent < 0.02, "the agent is cut off: {agent:.3}");
+    assert!(level > 1e-3, "the caller hears music: power {level:.5}");
+
+    // Resumed from the other tab: the agent again.
+    assert_eq!(send(&rig, &other_tab, hold(false)).await, None);
+    let resumed = |s: &CallState| matches!(s, CallState::Connected { on_hold: false, .. });
+    state(&mut alice, resumed).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    call.take_heard();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let heard = call.take_heard();
+    assert!(tone_purity(&heard[heard.len() - 4000..], 1000.0) > 0.8);
+
+    // The caller holds us, then takes us back: every tab shows it.
+    call.hold(true);
+    let by_caller = |s: &CallState| {
+        matches!(
+            s,
+            CallState::Connected {
+                held_by_far_end: true,
+                on_hold: false,
+                ..
+            }
+        )
+    };
+    state(&mut alice, by_caller).await;
+    state(&mut other_tab, by_caller).await;
+    call.hold(false);
+    state(&mut other_tab, |s| {
+        matches!(
+            s,
+            CallState::Connected {
+                held_by_far_end: false,
+                ..
+            }
+        )
+    })
+    .await;
+    send(
+        &rig,
+        &alice,
+        ClientMessage::Hangup {
+            call_id: ringing.id.clone(),
+        },
+    )
+    .await;
+    state(&mut alice, |s| matches!(s, CallState::Ended { .. })).await;
 }
