@@ -133,6 +133,23 @@ async fn send(rig: &Rig, tab: &Tab, message: ClientMessage) -> Option<ServerMess
     rig.hub.handle(tab.owner, tab.connection, message).await
 }
 
+/// `agent`'s record of call `id` once it has its end (the caller and the tabs may hear of the
+/// end before it is written), within 5 s.
+async fn written(rig: &Rig, agent: &str, id: &str) -> app::domain::calls::CallRecord {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = rig.store.get_call(agent, id).await.unwrap();
+        if let Some(r) = r.filter(|r| r.end_reason.is_some()) {
+            return r;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{agent}: no ended record of the call written"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn caller_sees(call: &mut CallIn) -> CallInEvent {
     tokio::time::timeout(Duration::from_secs(8), call.next())
         .await
@@ -235,7 +252,7 @@ async fn a_group_rings_the_first_answer_wins_with_audio_and_the_other_sees_it_ta
         caller_sees(&mut call).await,
         CallInEvent::Ended { by_caller: false }
     );
-    let record = rig.store.get_call(BOB, &ringing.id).await.unwrap().unwrap();
+    let record = written(&rig, BOB, &ringing.id).await;
     assert_eq!(record.direction, Direction::Inbound);
     assert_eq!(record.e164, CUSTOMER);
     assert!(record.answered_at.is_some());
@@ -273,12 +290,7 @@ async fn declined_by_everyone_is_missed_for_each_and_refused() {
         CallInEvent::Rejected { status: 480 }
     );
     for agent in [ALICE, BOB] {
-        let r = rig
-            .store
-            .get_call(agent, &ringing.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let r = written(&rig, agent, &ringing.id).await;
         assert_eq!(r.end_reason, Some(EndReason::Missed), "{agent}");
         assert_eq!(r.direction, Direction::Inbound);
     }
@@ -292,19 +304,8 @@ async fn a_caller_who_hangs_up_while_it_rings_leaves_a_missed_call() {
     let ringing = rings(&mut alice).await;
     call.hang_up();
     assert_eq!(stops(&mut alice).await, IncomingEnd::CallerHungUp);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let r = rig.store.get_call(ALICE, &ringing.id).await.unwrap();
-        if let Some(r) = r {
-            assert_eq!(r.end_reason, Some(EndReason::Missed));
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no missed call written"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let r = written(&rig, ALICE, &ringing.id).await;
+    assert_eq!(r.end_reason, Some(EndReason::Missed));
     // Too late to answer.
     let late = send(
         &rig,
@@ -411,7 +412,7 @@ async fn a_waiting_call_answered_ends_the_current_call() {
     let _peer = answer(&rig, &mut alice, &ringing.id).await;
     assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
     assert_eq!(caller_sees(&mut call).await, CallInEvent::Answered);
-    let out = rig.store.get_call(ALICE, "c-out").await.unwrap().unwrap();
+    let out = written(&rig, ALICE, "c-out").await;
     assert_eq!(out.end_reason, Some(EndReason::Completed), "{out:?}");
     assert_eq!(
         rig.hub.active_call(ALICE).map(|c| c.id),
