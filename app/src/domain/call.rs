@@ -346,10 +346,7 @@ impl Call {
                     held_by_far_end,
                 },
                 Input::Hold(on_hold),
-            ) => {
-                if was == on_hold {
-                    return;
-                }
+            ) if was != on_hold => {
                 self.outputs.push(Output::SendHold(on_hold));
                 self.outputs.push(Output::SendAudio(!muted && !on_hold));
                 self.set_state(S::Connected {
@@ -365,14 +362,12 @@ impl Call {
                     held_by_far_end: was,
                 },
                 Input::Trunk(TrunkEvent::FarEndHold(held_by_far_end)),
-            ) => {
-                if was != held_by_far_end {
-                    self.set_state(S::Connected {
-                        muted,
-                        on_hold,
-                        held_by_far_end,
-                    });
-                }
+            ) if was != held_by_far_end => {
+                self.set_state(S::Connected {
+                    muted,
+                    on_hold,
+                    held_by_far_end,
+                });
             }
             (S::Connected { .. }, Input::Hangup) => {
                 self.start_ending(now, EndReason::Completed, HangupBy::Agent, None);
