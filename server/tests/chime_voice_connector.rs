@@ -68,7 +68,12 @@ async fn a_fresh_account_gets_the_connector_and_everything_on_it() {
     let config = logging[0].logging_configuration().unwrap();
     assert_eq!(config.enable_sip_logs(), Some(true));
     assert_eq!(config.enable_media_metric_logs(), Some(true));
-    assert_eq!(changes.count(), 5);
+    // Calls in come to the gateway over TLS.
+    let origination = changes.origination.lock().unwrap().clone();
+    assert_eq!(origination.len(), 1);
+    assert_eq!(origination[0].voice_connector_id(), Some("vc-new"));
+    assert_eq!(origination[0].origination(), Some(&good_origination()));
+    assert_eq!(changes.count(), 6);
 
     assert_eq!(
         changes_of(&report),
@@ -76,6 +81,7 @@ async fn a_fresh_account_gets_the_connector_and_everything_on_it() {
             Change::Unchanged,
             Change::Created,
             Change::Updated,
+            Change::Created,
             Change::Created,
             Change::Created,
             Change::Updated,
@@ -118,7 +124,7 @@ async fn a_second_run_changes_nothing_and_keeps_the_password() {
         text.ends_with("nothing to change; SOFTPHONE_TRUNK=vc-new.voiceconnector.chime.aws:5061 SOFTPHONE_TRUNK_TRANSPORT=tls"),
         "{text}"
     );
-    assert_eq!(text.lines().filter(|l| l.starts_with("ok: ")).count(), 6);
+    assert_eq!(text.lines().filter(|l| l.starts_with("ok: ")).count(), 7);
 }
 
 #[tokio::test]
@@ -144,7 +150,12 @@ async fn a_drifted_connector_is_brought_back() {
     assert_eq!(changes.logging.lock().unwrap().len(), 1);
     // The connector and the file agree on the credentials: nothing sent.
     assert_eq!(changes.credentials.lock().unwrap().len(), 0);
-    assert_eq!(changes.count(), 4);
+    let origination = changes.origination.lock().unwrap()[0]
+        .origination()
+        .cloned()
+        .unwrap();
+    assert_eq!(origination, good_origination());
+    assert_eq!(changes.count(), 5);
     let text = report.to_string();
     for says in [
         "updated: Voice Connector \"softphone\" (abcdef1ghij2klmno3pqr4): encryption off -> required",
@@ -153,6 +164,7 @@ async fn a_drifted_connector_is_brought_back() {
         "CpsLimit 5 -> 1",
         "DefaultPhoneNumber none -> +6531590000",
         "ok: termination credentials for \"softphone\"",
+        "origination (calls in): Routes 198.51.100.9:5060/UDP 1/1 -> 203.0.113.7:5061/TCP 1/1",
     ] {
         assert!(text.contains(says), "{says}: {text}");
     }
@@ -174,6 +186,7 @@ async fn a_dry_run_sends_no_changing_request_and_writes_no_file() {
             Change::Unchanged,
             Change::WouldCreate,
             Change::WouldUpdate,
+            Change::WouldCreate,
             Change::WouldCreate,
             Change::WouldCreate,
             Change::WouldUpdate,
@@ -204,6 +217,7 @@ async fn a_dry_run_sends_no_changing_request_and_writes_no_file() {
             Change::WouldUpdate,
             Change::WouldUpdate,
             Change::Unchanged,
+            Change::WouldUpdate,
             Change::WouldUpdate,
         ]
     );

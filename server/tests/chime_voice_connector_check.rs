@@ -93,6 +93,7 @@ async fn check_reports_every_difference() {
         "no default phone number (caller ID)",
         "termination: CpsLimit 5 -> 1",
         "logging: SIP message logs on, media metric logs off",
+        "origination (calls in): Routes 198.51.100.9:5060/UDP 1/1 -> 203.0.113.7:5061/TCP 1/1",
         "number +6531590000 is not associated with the connector",
     ] {
         assert!(
@@ -130,6 +131,15 @@ async fn check_reports_every_difference() {
         report.differences(),
         ["termination: no termination settings"]
     );
+    // No origination: calls in go nowhere.
+    let mut account = Account::provisioned();
+    account.origination = None;
+    let (client, _) = account_client(account, vec![]);
+    let report = check(&client, &request(), None).await.unwrap();
+    assert_eq!(
+        report.differences(),
+        ["origination (calls in): no origination settings"]
+    );
     let (client, _) = account_client(Account::fresh(), vec![]);
     let report = check(&client, &request(), None).await.unwrap();
     assert_eq!(
@@ -150,4 +160,8 @@ async fn check_passes_a_connector_as_the_app_needs_it() {
         "{text}"
     );
     assert!(text.contains("ok: encryption required"), "{text}");
+    assert!(
+        text.contains("ok: origination (calls in): to 203.0.113.7/32 over TLS"),
+        "{text}"
+    );
 }

@@ -18,9 +18,9 @@ pub use server::chime::voice_connector::{
 };
 pub use voice::operation as op;
 pub use voice::types::{
-    LoggingConfiguration, PhoneNumber, PhoneNumberAssociation, PhoneNumberAssociationName,
-    PhoneNumberProductType, PhoneNumberStatus, Termination, VoiceConnector,
-    VoiceConnectorAwsRegion,
+    LoggingConfiguration, Origination, OriginationRoute, OriginationRouteProtocol, PhoneNumber,
+    PhoneNumberAssociation, PhoneNumberAssociationName, PhoneNumberProductType, PhoneNumberStatus,
+    Termination, VoiceConnector, VoiceConnectorAwsRegion,
 };
 
 pub const CALLER_ID: &str = "+6531590000";
@@ -99,6 +99,22 @@ pub fn good_termination() -> Termination {
         .build()
 }
 
+/// Calls in to the gateway over TLS.
+pub fn good_origination() -> Origination {
+    Origination::builder()
+        .routes(
+            OriginationRoute::builder()
+                .host(GATEWAY)
+                .port(5061)
+                .protocol(OriginationRouteProtocol::Tcp)
+                .priority(1)
+                .weight(1)
+                .build(),
+        )
+        .disabled(false)
+        .build()
+}
+
 pub fn logging(on: bool) -> LoggingConfiguration {
     LoggingConfiguration::builder()
         .enable_sip_logs(on)
@@ -112,6 +128,7 @@ pub struct Account {
     pub numbers: Vec<PhoneNumber>,
     pub connectors: Vec<VoiceConnector>,
     pub termination: Option<Termination>,
+    pub origination: Option<Origination>,
     pub usernames: Vec<String>,
     pub logging: LoggingConfiguration,
 }
@@ -126,6 +143,7 @@ impl Account {
             )],
             connectors: vec![],
             termination: None,
+            origination: None,
             usernames: vec![],
             logging: LoggingConfiguration::builder().build(),
         }
@@ -140,6 +158,7 @@ impl Account {
             )],
             connectors: vec![connector(VC_ID, true)],
             termination: Some(good_termination()),
+            origination: Some(good_origination()),
             usernames: vec!["softphone".into()],
             logging: logging(true),
         }
@@ -176,6 +195,9 @@ impl Account {
         if let Some(put) = changes.termination.lock().unwrap().last() {
             next.termination = put.termination().cloned();
         }
+        if let Some(put) = changes.origination.lock().unwrap().last() {
+            next.origination = put.origination().cloned();
+        }
         for put in changes.credentials.lock().unwrap().iter() {
             for c in put.credentials() {
                 let name = c.username().unwrap().to_string();
@@ -200,6 +222,7 @@ pub struct Changes {
         Vec<op::associate_phone_numbers_with_voice_connector::AssociatePhoneNumbersWithVoiceConnectorInput>,
     >,
     pub termination: Mutex<Vec<op::put_voice_connector_termination::PutVoiceConnectorTerminationInput>>,
+    pub origination: Mutex<Vec<op::put_voice_connector_origination::PutVoiceConnectorOriginationInput>>,
     pub credentials: Mutex<
         Vec<op::put_voice_connector_termination_credentials::PutVoiceConnectorTerminationCredentialsInput>,
     >,
@@ -214,6 +237,7 @@ impl Changes {
             + self.update.lock().unwrap().len()
             + self.associate.lock().unwrap().len()
             + self.termination.lock().unwrap().len()
+            + self.origination.lock().unwrap().len()
             + self.credentials.lock().unwrap().len()
             + self.logging.lock().unwrap().len()
     }
@@ -267,6 +291,20 @@ pub fn account_client(account: Account, first: Vec<Rule>) -> (voice::Client, Arc
             )
         }),
     };
+    let get_origination = match account.origination.clone() {
+        Some(o) => mock!(voice::Client::get_voice_connector_origination).then_output(move || {
+            op::get_voice_connector_origination::GetVoiceConnectorOriginationOutput::builder()
+                .origination(o.clone())
+                .build()
+        }),
+        None => mock!(voice::Client::get_voice_connector_origination).then_error(|| {
+            op::get_voice_connector_origination::GetVoiceConnectorOriginationError::NotFoundException(
+                voice::types::error::NotFoundException::builder()
+                    .meta(meta("NotFoundException"))
+                    .build(),
+            )
+        }),
+    };
     let usernames = account.usernames.clone();
     let list_credentials = mock!(voice::Client::list_voice_connector_termination_credentials)
         .then_output(move || {
@@ -302,6 +340,12 @@ pub fn account_client(account: Account, first: Vec<Rule>) -> (voice::Client, Arc
             op::put_voice_connector_termination::PutVoiceConnectorTerminationOutput::builder()
                 .build()
         });
+    let put_origination = mock!(voice::Client::put_voice_connector_origination)
+        .match_requests(recording!(changes, origination))
+        .then_output(|| {
+            op::put_voice_connector_origination::PutVoiceConnectorOriginationOutput::builder()
+                .build()
+        });
     let put_credentials = mock!(voice::Client::put_voice_connector_termination_credentials)
         .match_requests(recording!(changes, credentials))
         .then_output(|| {
@@ -316,12 +360,14 @@ pub fn account_client(account: Account, first: Vec<Rule>) -> (voice::Client, Arc
         list_numbers,
         list_connectors,
         get_termination,
+        get_origination,
         list_credentials,
         get_logging,
         create,
         update,
         associate,
         put_termination,
+        put_origination,
         put_credentials,
         put_logging,
     ];
@@ -361,6 +407,21 @@ pub fn drifted() -> Account {
                 .calling_regions("PA")
                 .calling_regions("SG")
                 .cidr_allowed_list("198.51.100.0/24")
+                .disabled(false)
+                .build(),
+        ),
+        // Calls in to an old host over plain UDP.
+        origination: Some(
+            Origination::builder()
+                .routes(
+                    OriginationRoute::builder()
+                        .host("198.51.100.9")
+                        .port(5060)
+                        .protocol(OriginationRouteProtocol::Udp)
+                        .priority(1)
+                        .weight(1)
+                        .build(),
+                )
                 .disabled(false)
                 .build(),
         ),

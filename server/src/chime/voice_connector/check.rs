@@ -7,8 +7,9 @@ use aws_sdk_chimesdkvoice as voice;
 use voice::types::PhoneNumberAssociationName;
 
 use super::provision::{
-    associated_with, credential_usernames, current_logging, current_termination, logging_on,
-    termination_differences, voice_connector_number, wanted_termination,
+    associated_with, credential_usernames, current_logging, current_origination,
+    current_termination, logging_on, origination_differences, termination_differences,
+    voice_connector_number, wanted_origination, wanted_termination,
 };
 use super::{find_connector, listed, VoiceConnectorError, VoiceConnectorRequest};
 use crate::chime::inventory::phone_numbers;
@@ -157,6 +158,21 @@ pub async fn check(
             usernames.join(", ")
         )),
     });
+
+    let target = wanted_origination(&wanted);
+    let origination = current_origination(client, &id).await?;
+    let differences = origination_differences(origination.as_ref(), &target);
+    if differences.is_empty() {
+        findings.push(ok(format!(
+            "origination (calls in): to {} over TLS",
+            listed(&wanted.cidrs)
+        )));
+    }
+    findings.extend(
+        differences
+            .into_iter()
+            .map(|d| differs(format!("origination (calls in): {d}"))),
+    );
 
     let logging = current_logging(client, &id).await?;
     findings.push(if logging_on(&logging) {

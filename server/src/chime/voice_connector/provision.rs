@@ -1,12 +1,14 @@
 //! `server chime voice-connector provision`: the steps, in the order the service needs them
-//! (termination before its credentials; numbers before the default number names one).
+//! (termination before its credentials; numbers before the default number names one; the
+//! origination, calls in to the gateways, once the numbers are on the connector).
 
 use std::fmt;
 
 use aws_sdk_chimesdkvoice as voice;
 use voice::types::{
-    Credential, LoggingConfiguration, PhoneNumber, PhoneNumberAssociationName,
-    PhoneNumberProductType, Termination, VoiceConnectorAwsRegion,
+    Credential, LoggingConfiguration, Origination, OriginationRoute, OriginationRouteProtocol,
+    PhoneNumber, PhoneNumberAssociationName, PhoneNumberProductType, Termination,
+    VoiceConnectorAwsRegion,
 };
 
 use super::credentials::{CredentialsFile, TrunkCredentials, DEFAULT_USERNAME};
@@ -80,6 +82,7 @@ pub async fn provision(
     steps.extend(associations(client, &inventory, &wanted, id.as_deref(), options.dry_run).await?);
     steps.push(termination(client, request, &wanted, id.as_deref(), options.dry_run).await?);
     steps.push(credentials(client, id.as_deref(), options).await?);
+    steps.push(origination(client, &wanted, id.as_deref(), options.dry_run).await?);
     steps.push(logging(client, id.as_deref(), options.dry_run).await?);
     Ok(ProvisionReport {
         steps,
@@ -390,6 +393,131 @@ async fn termination(
             .send()
             .await
             .map_err(|e| sdk_error("PutVoiceConnectorTermination", e))?;
+    }
+    let change = Change::made(dry_run, done, would);
+    Ok(Step { change, detail })
+}
+
+/// Where the connector sends calls in: SIP over TLS (the connector requires encryption), so
+/// TCP to 5061.
+pub(super) const ORIGINATION_PORT: i32 = 5061;
+
+/// The origination the app needs: every gateway address a route, all of the same priority and
+/// weight (the connector spreads calls in over them; each gateway rings its own agents).
+pub(super) fn wanted_origination(wanted: &Wanted) -> Origination {
+    let routes = wanted
+        .cidrs
+        .iter()
+        .map(|cidr| {
+            OriginationRoute::builder()
+                .host(cidr.trim_end_matches("/32"))
+                .port(ORIGINATION_PORT)
+                .protocol(OriginationRouteProtocol::Tcp)
+                .priority(1)
+                .weight(1)
+                .build()
+        })
+        .collect();
+    Origination::builder()
+        .set_routes(Some(routes))
+        .disabled(false)
+        .build()
+}
+
+/// The connector's origination, or none yet (the service answers not found).
+pub(super) async fn current_origination(
+    client: &voice::Client,
+    id: &str,
+) -> Result<Option<Origination>, ChimeError> {
+    match client
+        .get_voice_connector_origination()
+        .voice_connector_id(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetVoiceConnectorOrigination", e))
+    {
+        Ok(output) => Ok(output.origination),
+        Err(ChimeError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A route in words: `host:port/protocol priority/weight`.
+fn route_text(route: &OriginationRoute) -> String {
+    format!(
+        "{}:{}/{} {}/{}",
+        route.host().unwrap_or("?"),
+        route.port().unwrap_or_default(),
+        route.protocol().map_or("?", |p| p.as_str()),
+        route.priority().unwrap_or_default(),
+        route.weight().unwrap_or_default()
+    )
+}
+
+/// The differences between `current` and `wanted`, in words (none: they agree). Routes are
+/// compared as a set: the service keeps them in any order.
+pub(super) fn origination_differences(
+    current: Option<&Origination>,
+    wanted: &Origination,
+) -> Vec<String> {
+    let Some(current) = current else {
+        return vec!["no origination settings".into()];
+    };
+    let mut differences = Vec::new();
+    let routes = |o: &Origination| {
+        let mut r: Vec<String> = o.routes().iter().map(route_text).collect();
+        r.sort();
+        r
+    };
+    let (have, want) = (routes(current), routes(wanted));
+    if have != want {
+        differences.push(format!("Routes {} -> {}", listed(&have), listed(&want)));
+    }
+    if current.disabled() == Some(true) {
+        differences.push("Disabled true -> false".into());
+    }
+    differences
+}
+
+async fn origination(
+    client: &voice::Client,
+    wanted: &Wanted,
+    id: Option<&str>,
+    dry_run: bool,
+) -> Result<Step, VoiceConnectorError> {
+    let target = wanted_origination(wanted);
+    let routes: Vec<String> = target.routes().iter().map(route_text).collect();
+    let summary = format!("origination (calls in): Routes {}", listed(&routes));
+    let Some(id) = id else {
+        return Ok(Step {
+            change: Change::WouldCreate,
+            detail: summary,
+        });
+    };
+    let current = current_origination(client, id).await?;
+    let differences = origination_differences(current.as_ref(), &target);
+    if differences.is_empty() {
+        return Ok(Step {
+            change: Change::Unchanged,
+            detail: summary,
+        });
+    }
+    let (done, would, detail) = match current {
+        None => (Change::Created, Change::WouldCreate, summary),
+        Some(_) => (
+            Change::Updated,
+            Change::WouldUpdate,
+            format!("origination (calls in): {}", differences.join("; ")),
+        ),
+    };
+    if !dry_run {
+        client
+            .put_voice_connector_origination()
+            .voice_connector_id(id)
+            .origination(target)
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutVoiceConnectorOrigination", e))?;
     }
     let change = Change::made(dry_run, done, would);
     Ok(Step { change, detail })
