@@ -114,6 +114,7 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
                 password: password.clone(),
                 timing: Timing::default(),
                 tls: None,
+                origination_ca: None,
                 connector: None,
             })
             .await
@@ -162,8 +163,24 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
     if let Some(simulator) = &simulator {
         sources.push(telephony::cidr::Cidr::host(simulator.sip_addr().ip()));
     }
+    let tls = match &config.inbound_tls {
+        None => None,
+        Some(files) => {
+            let read = |name: &str, path: &std::path::Path| {
+                std::fs::read(path).map_err(|e| {
+                    StartError::Telephony(format!("cannot read {name} {}: {e}", path.display()))
+                })
+            };
+            Some(telephony::gateway::InboundTls {
+                addr: files.addr,
+                cert_pem: read("SOFTPHONE_SIP_TLS_CERT_FILE", &files.cert_file)?,
+                key_pem: read("SOFTPHONE_SIP_TLS_KEY_FILE", &files.key_file)?,
+            })
+        }
+    };
     let inbound = (!sources.is_empty()).then_some(telephony::gateway::InboundConfig {
         allowed_sources: sources,
+        tls,
     });
     if inbound.is_none() {
         tracing::info!("calls in are refused: SOFTPHONE_TRUNK_INBOUND_SOURCES is not set");

@@ -29,7 +29,8 @@ impl From<rsipstack::Error> for SipError {
     }
 }
 
-/// TLS for an endpoint: as a client (toward a trunk on 5061) or as a server (the simulator).
+/// TLS for an endpoint: as a client (toward a trunk on 5061), as a server (the simulator; the
+/// gateway taking a connector's calls in), or both.
 #[derive(Clone, Debug)]
 pub enum SipTls {
     /// Trust anchors (PEM) for the trunk's certificate, and the name to verify it against.
@@ -74,16 +75,16 @@ impl SipEndpoint {
         tcp: bool,
         user_agent: &str,
     ) -> Result<(Arc<SipEndpoint>, NewRequests), SipError> {
-        Self::bind_with_tls(addr, tcp, None, None, user_agent).await
+        Self::bind_with_tls(addr, tcp, Vec::new(), None, user_agent).await
     }
 
-    /// Like [`SipEndpoint::bind`], with TLS as a client or a server. `public_ip`: the address
+    /// Like [`SipEndpoint::bind`], with TLS as a client, a server or both. `public_ip`: the address
     /// the far end reaches us at when it is not the one bound (a 1:1 NAT such as an Elastic
     /// IP, or a bind to 0.0.0.0): it goes into our Contact, and into the Via of UDP requests.
     pub async fn bind_with_tls(
         addr: SocketAddr,
         tcp: bool,
-        tls: Option<SipTls>,
+        tls: Vec<SipTls>,
         public_ip: Option<IpAddr>,
         user_agent: &str,
     ) -> Result<(Arc<SipEndpoint>, NewRequests), SipError> {
@@ -111,37 +112,38 @@ impl SipEndpoint {
                     })?;
             transport.add_transport(listener.into());
         }
-        match tls {
-            None => {}
-            Some(SipTls::Client {
-                ca_pem,
-                server_name,
-            }) => {
-                install_tls_provider();
-                transport.set_tls_config(TlsConfig {
-                    ca_certs: Some(ca_pem),
-                    sni_hostname: server_name,
-                    ..Default::default()
-                });
-            }
-            Some(SipTls::Server {
-                addr,
-                cert_pem,
-                key_pem,
-            }) => {
-                install_tls_provider();
-                let config = TlsConfig {
-                    cert: Some(cert_pem),
-                    key: Some(key_pem),
-                    ..Default::default()
-                };
-                let listener = TlsListenerConnection::new(addr, None, config)
-                    .await
-                    .map_err(|e| SipError::Bind {
-                        addr,
-                        detail: e.to_string(),
-                    })?;
-                transport.add_transport(listener.into());
+        for tls in tls {
+            match tls {
+                SipTls::Client {
+                    ca_pem,
+                    server_name,
+                } => {
+                    install_tls_provider();
+                    transport.set_tls_config(TlsConfig {
+                        ca_certs: Some(ca_pem),
+                        sni_hostname: server_name,
+                        ..Default::default()
+                    });
+                }
+                SipTls::Server {
+                    addr,
+                    cert_pem,
+                    key_pem,
+                } => {
+                    install_tls_provider();
+                    let config = TlsConfig {
+                        cert: Some(cert_pem),
+                        key: Some(key_pem),
+                        ..Default::default()
+                    };
+                    let listener = TlsListenerConnection::new(addr, None, config)
+                        .await
+                        .map_err(|e| SipError::Bind {
+                            addr,
+                            detail: e.to_string(),
+                        })?;
+                    transport.add_transport(listener.into());
+                }
             }
         }
         let endpoint = EndpointBuilder::new()

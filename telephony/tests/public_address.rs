@@ -76,7 +76,7 @@ async fn our_contact_names_the_public_address() {
     let (sip, _requests) = SipEndpoint::bind_with_tls(
         SocketAddr::new(LOOPBACK, 0),
         false,
-        None,
+        Vec::new(),
         Some(PUBLIC),
         "test",
     )

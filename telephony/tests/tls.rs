@@ -1,11 +1,16 @@
 //! SIP over TLS toward the trunk (a Voice Connector with encryption on uses 5061): the gateway
 //! verifies the trunk's certificate against the configured trust anchors, and refuses a trunk
-//! whose certificate it cannot verify.
+//! whose certificate it cannot verify. And calls in over TLS with SRTP, as an encrypted
+//! connector's origination sends them, to the gateway's own TLS listener.
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use telephony::gateway::{LegCommand, LegEvent, TrunkTransport};
+use telephony::gateway::{
+    Gateway, GatewayConfig, InboundConfig, InboundTls, LegCommand, LegEvent, MediaConfig,
+    TrunkConfig, TrunkSrtp, TrunkTransport,
+};
+use telephony::simulator::CallInEvent;
 use telephony::simulator::PstnSimulator;
 use testkit::certs::certificates;
 use testkit::rig::*;
@@ -80,5 +85,107 @@ async fn a_trunk_whose_certificate_is_not_trusted_gets_no_call() {
             "{e:?}"
         );
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_over_tls_with_srtp_is_answered_with_audio_both_ways() {
+    let dir = std::env::temp_dir().join(format!("softphone-tls-in-{}", std::process::id()));
+    let (ca, cert, key) = certificates(&dir);
+    let free = || {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    };
+    // The connector: calls the gateway over TLS, trusting our CA; takes its calls out over TLS.
+    let trunk_tls = free();
+    let mut config = simulator_config(Some((trunk_tls, cert.clone(), key.clone())), None);
+    config.origination_ca = Some(ca.clone());
+    let simulator = PstnSimulator::start(config).await.expect("simulator");
+    let gateway_tls = free();
+    let (port_min, port_max) = port_range(10);
+    let gateway = Gateway::start(GatewayConfig {
+        sip_addr: SocketAddr::new(LOOPBACK, 0),
+        trunk: TrunkConfig {
+            target: trunk_tls.to_string(),
+            transport: TrunkTransport::Tls { ca_pem: ca },
+            username: Some(TRUNK_USERNAME.into()),
+            password: Some(TRUNK_PASSWORD.into()),
+            caller_id: "+6560000000".into(),
+            srtp: TrunkSrtp::Required,
+        },
+        media: MediaConfig {
+            bind_ip: LOOPBACK,
+            public_ip: LOOPBACK,
+            port_min,
+            port_max,
+            loopback_only: true,
+        },
+        inbound: Some(InboundConfig {
+            allowed_sources: vec!["127.0.0.0/8".parse().unwrap()],
+            tls: Some(InboundTls {
+                addr: gateway_tls,
+                cert_pem: cert,
+                key_pem: key,
+            }),
+        }),
+    })
+    .await
+    .expect("the gateway starts with its TLS listener");
+    let mut incoming = gateway.take_incoming().expect("calls in");
+    simulator.set_origination_tls(gateway_tls);
+
+    let mut call = simulator
+        .call_in("+6591234567", "+6560000000")
+        .expect("placed");
+    let mut ringing = tokio::time::timeout(Duration::from_secs(10), incoming.recv())
+        .await
+        .expect("the call in arrives over TLS")
+        .expect("the gateway runs");
+    ringing.ring();
+    let mut peer = testkit::peer::BrowserPeer::new(LOOPBACK, true)
+        .await
+        .unwrap();
+    let mut leg = gateway
+        .answer(&mut ringing, &peer.offer)
+        .await
+        .expect("the SRTP offer is answered");
+    peer.accept_answer(leg.answer.clone());
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::BrowserConnected
+    })
+    .await;
+    leg.command(LegCommand::Accept);
+    let answered = loop {
+        match tokio::time::timeout(Duration::from_secs(5), call.next()).await {
+            Ok(Some(CallInEvent::Ringing)) => continue,
+            other => break other,
+        }
+    };
+    assert_eq!(answered, Ok(Some(CallInEvent::Answered)));
+
+    // Both ways, in SRTP: the customer's side only echoes what it could decrypt, and the
+    // browser only hears what the gateway could.
+    peer.command(testkit::peer::PeerCommand::Source(
+        testkit::peer::Source::Tone(1000.0),
+    ));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = call.take_heard();
+    assert!(
+        heard.len() > 4000,
+        "the customer heard {} samples",
+        heard.len()
+    );
+    assert!(telephony::tones::tone_purity(&heard[heard.len() - 4000..], 1000.0) > 0.8);
+    let audio = peer.take_audio();
+    assert!(audio.len() > 4000);
+    assert!(telephony::tones::tone_purity(&audio[audio.len() - 4000..], 1000.0) > 0.8);
+
+    call.hang_up();
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::RemoteBye
+    })
+    .await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -75,6 +75,7 @@ pub fn simulator_config(
         password: TRUNK_PASSWORD.into(),
         timing: fast_timing(),
         tls,
+        origination_ca: None,
         connector,
     }
 }
@@ -176,6 +177,7 @@ pub async fn gateway_taking_calls(simulator: &PstnSimulator, allowed: &str) -> A
         },
         inbound: Some(InboundConfig {
             allowed_sources: vec![allowed],
+            tls: None,
         }),
     })
     .await

@@ -65,6 +65,17 @@ pub struct TelephonyConfig {
     pub inbound_sources: Vec<telephony::cidr::Cidr>,
     /// What a held caller hears (`SOFTPHONE_HOLD_MUSIC`); `None`: our own tune.
     pub hold_music: Option<PathBuf>,
+    /// The TLS listener for calls in (`SOFTPHONE_SIP_TLS_*`), read at start.
+    pub inbound_tls: Option<InboundTlsFiles>,
+}
+
+/// Where the gateway takes SIP over TLS (an encrypted connector's origination) and the
+/// certificate and key it presents, as files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundTlsFiles {
+    pub addr: SocketAddr,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 /// `SOFTPHONE_TRUNK`: the simulator, or a trunk's `host:port`.
@@ -154,6 +165,17 @@ pub struct TelephonyArgs {
     /// Music a held caller hears, looped (8 kHz mono 16-bit WAV) [default: our own tune]
     #[arg(long, env = "SOFTPHONE_HOLD_MUSIC", value_name = "WAV")]
     hold_music: Option<PathBuf>,
+    /// Also take calls in over SIP TLS on this address (an encrypted Voice Connector's
+    /// origination sends them to port 5061); needs the certificate and key below
+    #[arg(long, env = "SOFTPHONE_SIP_TLS_ADDR", value_name = "ADDR:PORT",
+          value_parser = parsed::<SocketAddr>("an address and port such as 0.0.0.0:5061"))]
+    sip_tls_addr: Option<SocketAddr>,
+    /// With SOFTPHONE_SIP_TLS_ADDR: the certificate chain the trunk verifies (PEM)
+    #[arg(long, env = "SOFTPHONE_SIP_TLS_CERT_FILE", value_name = "PEM")]
+    sip_tls_cert_file: Option<PathBuf>,
+    /// With SOFTPHONE_SIP_TLS_ADDR: the certificate's private key (PEM)
+    #[arg(long, env = "SOFTPHONE_SIP_TLS_KEY_FILE", value_name = "PEM")]
+    sip_tls_key_file: Option<PathBuf>,
 }
 
 /// A list of networks in one value (clap would take a `Vec` for repeated values).
@@ -257,6 +279,39 @@ impl TelephonyArgs {
                 srtp,
             },
         };
+        let inbound_tls = match (
+            self.sip_tls_addr,
+            self.sip_tls_cert_file,
+            self.sip_tls_key_file,
+        ) {
+            (None, None, None) => None,
+            (Some(addr), Some(cert_file), Some(key_file)) => Some(InboundTlsFiles {
+                addr,
+                cert_file,
+                key_file,
+            }),
+            (None, _, _) => {
+                return Err(ConfigError::invalid(
+                    "SOFTPHONE_SIP_TLS_ADDR",
+                    "",
+                    "set it (such as 0.0.0.0:5061) to use SOFTPHONE_SIP_TLS_CERT_FILE and SOFTPHONE_SIP_TLS_KEY_FILE",
+                ))
+            }
+            (Some(_), None, _) => {
+                return Err(ConfigError::invalid(
+                    "SOFTPHONE_SIP_TLS_CERT_FILE",
+                    "",
+                    "with SOFTPHONE_SIP_TLS_ADDR, the certificate chain (PEM) the trunk verifies",
+                ))
+            }
+            (Some(_), Some(_), None) => {
+                return Err(ConfigError::invalid(
+                    "SOFTPHONE_SIP_TLS_KEY_FILE",
+                    "",
+                    "with SOFTPHONE_SIP_TLS_ADDR, the certificate's private key (PEM)",
+                ))
+            }
+        };
         let public_ip = self.media_public_ip.unwrap_or(self.media_ip);
         Ok(TelephonyConfig {
             kind: self.telephony,
@@ -273,6 +328,7 @@ impl TelephonyArgs {
             ice_servers: self.ice_servers.unwrap_or_default(),
             inbound_sources: self.trunk_inbound_sources.map(|c| c.0).unwrap_or_default(),
             hold_music: self.hold_music,
+            inbound_tls,
         })
     }
 }
@@ -298,6 +354,40 @@ mod tests {
             .to_string();
         assert!(e.contains("SOFTPHONE_TRUNK_INBOUND_SOURCES"), "{e}");
         assert!(e.contains("is not a network"), "{e}");
+    }
+
+    #[test]
+    fn the_tls_listener_for_calls_in_needs_all_three_settings() {
+        assert_eq!(config(&[]).unwrap().telephony.inbound_tls, None);
+        let all = [
+            ("SOFTPHONE_SIP_TLS_ADDR", "0.0.0.0:5061"),
+            ("SOFTPHONE_SIP_TLS_CERT_FILE", "/etc/softphone/sip.pem"),
+            ("SOFTPHONE_SIP_TLS_KEY_FILE", "/etc/softphone/sip.key"),
+        ];
+        let t = config(&all).unwrap().telephony;
+        assert_eq!(
+            t.inbound_tls,
+            Some(InboundTlsFiles {
+                addr: "0.0.0.0:5061".parse().unwrap(),
+                cert_file: "/etc/softphone/sip.pem".into(),
+                key_file: "/etc/softphone/sip.key".into(),
+            })
+        );
+        // Each one missing is named.
+        for (i, (missing, _)) in all.iter().enumerate() {
+            let rest: Vec<_> = all
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, v)| *v)
+                .collect();
+            let e = config(&rest).unwrap_err().to_string();
+            assert!(e.contains(missing), "{missing}: {e}");
+        }
+        let e = config(&[("SOFTPHONE_SIP_TLS_ADDR", "5061")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("0.0.0.0:5061"), "{e}");
     }
 
     #[test]

@@ -138,6 +138,7 @@ async fn load_role() {
             ..Timing::default()
         },
         tls: None,
+        origination_ca: None,
         connector: None,
     })
     .await

@@ -26,6 +26,27 @@ pub struct InboundConfig {
     /// Where INVITEs may come from: the trunk's addresses (a Voice Connector's documented
     /// signalling ranges for its region). Anything else is refused before it is looked at.
     pub allowed_sources: Vec<Cidr>,
+    /// Also take SIP over TLS (an encrypted connector's origination: TLS to 5061, SRTP media).
+    pub tls: Option<InboundTls>,
+}
+
+/// The gateway's TLS listener for calls in: its address and the certificate the trunk checks.
+#[derive(Clone)]
+pub struct InboundTls {
+    pub addr: std::net::SocketAddr,
+    /// The certificate chain (PEM): a name or address the trunk verifies.
+    pub cert_pem: Vec<u8>,
+    /// Its private key (PEM).
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for InboundTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("InboundTls")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How many calls in may wait for the owner at once; more are refused with `503`.
@@ -287,6 +308,7 @@ mod tests {
     fn config(allowed: &str) -> InboundConfig {
         InboundConfig {
             allowed_sources: vec![allowed.parse().unwrap()],
+            tls: None,
         }
     }
 

@@ -43,7 +43,7 @@ mod slot;
 mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
-pub use inbound::{CallerGone, InboundConfig, IncomingCall};
+pub use inbound::{CallerGone, InboundConfig, InboundTls, IncomingCall};
 use leg::Leg;
 use media::{
     pick_worker, start_workers, trunk_socket, MediaCommand, MediaLeg, ToWorker, WorkerHandle,
@@ -324,7 +324,7 @@ impl Gateway {
     pub async fn start(config: GatewayConfig) -> Result<Arc<Gateway>, GatewayError> {
         install_crypto();
         let tcp = config.trunk.transport == TrunkTransport::Tcp;
-        let tls = match &config.trunk.transport {
+        let client = match &config.trunk.transport {
             TrunkTransport::Tls { ca_pem } => Some(crate::sip::SipTls::Client {
                 ca_pem: ca_pem.clone(),
                 // A host name is what the certificate names; an address is verified as such.
@@ -337,6 +337,16 @@ impl Gateway {
             }),
             _ => None,
         };
+        let server = config
+            .inbound
+            .as_ref()
+            .and_then(|inbound| inbound.tls.clone())
+            .map(|tls| crate::sip::SipTls::Server {
+                addr: tls.addr,
+                cert_pem: tls.cert_pem,
+                key_pem: tls.key_pem,
+            });
+        let tls = client.into_iter().chain(server).collect();
         let (sip, mut requests) = SipEndpoint::bind_with_tls(
             config.sip_addr,
             tcp,

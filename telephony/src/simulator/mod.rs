@@ -71,6 +71,9 @@ pub struct SimulatorConfig {
     pub timing: Timing,
     /// Also take SIP over TLS: (address, certificate chain PEM, key PEM).
     pub tls: Option<(SocketAddr, Vec<u8>, Vec<u8>)>,
+    /// Trust anchors (PEM) for calling in over TLS ([`PstnSimulator::set_origination_tls`]),
+    /// as an encrypted connector's origination does.
+    pub origination_ca: Option<Vec<u8>>,
     /// `voice-connector` mode: a connector's termination rules (allowed sources, calls per
     /// second, encryption) checked before the rest; `None` is the embedded default's simpler
     /// mode.
@@ -113,14 +116,23 @@ impl PstnSimulator {
         config: SimulatorConfig,
         nat: Option<MediaNat>,
     ) -> Result<PstnSimulator, SipError> {
-        let tls = config
-            .tls
+        let server =
+            config
+                .tls
+                .clone()
+                .map(|(addr, cert_pem, key_pem)| crate::sip::SipTls::Server {
+                    addr,
+                    cert_pem,
+                    key_pem,
+                });
+        let client = config
+            .origination_ca
             .clone()
-            .map(|(addr, cert_pem, key_pem)| crate::sip::SipTls::Server {
-                addr,
-                cert_pem,
-                key_pem,
+            .map(|ca_pem| crate::sip::SipTls::Client {
+                ca_pem,
+                server_name: None,
             });
+        let tls = server.into_iter().chain(client).collect();
         let (endpoint, mut requests) = SipEndpoint::bind_with_tls(
             config.sip_addr,
             true,
@@ -171,7 +183,13 @@ impl PstnSimulator {
 
     /// Where calls in go (a Voice Connector's origination route): the gateway's SIP address.
     pub fn set_origination(&self, target: SocketAddr) {
-        self.shared.set_origination(target);
+        self.shared.set_origination(target, false);
+    }
+
+    /// Calls in go to `target` over TLS, offering SDES-SRTP, as a connector with encryption
+    /// sends them (needs [`SimulatorConfig::origination_ca`] to trust the gateway).
+    pub fn set_origination_tls(&self, target: SocketAddr) {
+        self.shared.set_origination(target, true);
     }
 
     /// A customer at `from` calls the business's number `to` (both E.164): the INVITE goes to

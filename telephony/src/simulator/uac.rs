@@ -20,8 +20,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::media::{media, Heard};
 use crate::g711::G711;
-use crate::sdp::{AudioDescription, Direction};
+use crate::sdes;
+use crate::sdp::{AudioDescription, Direction, SRTP};
 use crate::sip::SipEndpoint;
+use crate::srtp::SrtpKeys;
 use crate::tasks::log_joined;
 
 /// The payload type the customer's offer gives telephone-event.
@@ -81,6 +83,8 @@ pub(super) struct Placement {
     pub from: String,
     pub to: String,
     pub target: SocketAddr,
+    /// Over TLS with an SDES-SRTP offer (an encrypted connector's origination).
+    pub tls: bool,
     pub ring_limit: Duration,
     /// Stops the call when the simulator stops.
     pub stop: CancellationToken,
@@ -158,17 +162,27 @@ async fn run(
         &[G711::Pcmu, G711::Pcma],
         Some(TELEPHONE_EVENT_PT),
     );
+    if p.tls {
+        description.proto = SRTP.to_string();
+        description.crypto = sdes::offer(&mut rand::rng());
+    }
+    let offered = description.crypto.clone();
     let offer = description.render(session, 1);
     let mut version = 1;
     let target = HostWithPort {
         host: Host::IpAddr(p.target.ip()),
         port: Some(p.target.port().into()),
     };
+    let transport = if p.tls {
+        Transport::Tls
+    } else {
+        Transport::Udp
+    };
     let option = InviteOption {
         caller: uri(&p.from, HostWithPort::from(p.endpoint.local)),
         callee: uri(&p.to, target.clone()),
         destination: Some(SipAddr {
-            r#type: Some(Transport::Udp),
+            r#type: Some(transport),
             addr: target,
         }),
         contact: p.endpoint.contact(Some(&p.from)),
@@ -232,7 +246,23 @@ async fn run(
                     // A later re-offer (hold) names the settled law alone.
                     description = AudioDescription::g711(p.media_ip, port, &[law], Some(TELEPHONE_EVENT_PT));
                     let remote = SocketAddr::new(answer.addr, answer.port);
-                    let (_keys_tx, keys) = watch::channel(None);
+                    let srtp = match (p.tls, answer.crypto.first()) {
+                        (false, _) => None,
+                        (true, Some(theirs)) => {
+                            let ours = sdes::accepted(&offered, theirs)
+                                .ok_or("the gateway answered a crypto line we did not offer")?;
+                            // A later re-offer (hold) keeps our key.
+                            description.crypto = vec![ours.clone()];
+                            description.proto = SRTP.to_string();
+                            Some(SrtpKeys {
+                                suite: ours.suite,
+                                ours: ours.key.clone(),
+                                theirs: theirs.key.clone(),
+                            })
+                        }
+                        (true, None) => return Err("the gateway answered SRTP without a key".into()),
+                    };
+                    let (_keys_tx, keys) = watch::channel(srtp);
                     let tele_pt = answer.telephone_event_pt();
                     let stop = stop_media.clone();
                     let socket = socket.take().ok_or("answered twice")?;

@@ -36,16 +36,16 @@ pub(super) struct Shared {
     pub(super) nonces: Mutex<HashMap<String, Instant>>,
     pub(super) endpoint: Arc<SipEndpoint>,
     pub(super) cancel: CancellationToken,
-    /// Where calls in go (the gateway), once the server has said.
-    pub(super) origination: Mutex<Option<SocketAddr>>,
+    /// Where calls in go (the gateway), once the server has said, and whether over TLS.
+    pub(super) origination: Mutex<Option<(SocketAddr, bool)>>,
 }
 
 const NONCE_LIFETIME: Duration = Duration::from_secs(300);
 const MAX_NONCES: usize = 10_000;
 
 impl Shared {
-    pub(super) fn set_origination(&self, target: SocketAddr) {
-        *self.origination.lock().unwrap_or_else(|p| p.into_inner()) = Some(target);
+    pub(super) fn set_origination(&self, target: SocketAddr, tls: bool) {
+        *self.origination.lock().unwrap_or_else(|p| p.into_inner()) = Some((target, tls));
     }
 
     pub(super) fn call_in(&self, from: &str, to: &str) -> Result<CallIn, CallInError> {
@@ -54,7 +54,7 @@ impl Shared {
                 return Err(CallInError::NotInPlan(number.to_string()));
             }
         }
-        let target = self
+        let (target, tls) = self
             .origination
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -65,6 +65,7 @@ impl Shared {
             from: from.to_string(),
             to: to.to_string(),
             target,
+            tls,
             ring_limit: self.config.timing.call_in_ring_limit,
             stop: self.cancel.child_token(),
         }))
