@@ -2,7 +2,7 @@
 //! origination route; the gateway checks the call and hands it over; a browser peer answers it.
 //! Audio both ways (the customer's side echoes: the browser's tone comes back), hang-ups from
 //! either side, a caller who gives up while it rings, a call nobody takes, a source not allowed,
-//! and the simulator's calling-back number.
+//! the simulator's calling-back number, and a message played as early media before a refusal.
 
 use std::time::Duration;
 
@@ -207,4 +207,62 @@ async fn the_calling_back_number_calls_the_business_number_back() {
     let back = arrives(&mut incoming).await;
     assert_eq!(back.from.as_deref(), Some("+6560000008"));
     assert_eq!(back.to, BUSINESS);
+}
+
+/// One second of 700 Hz: a stand-in for a recorded message.
+fn message() -> std::sync::Arc<[i16]> {
+    let mut tone = telephony::tones::ToneGenerator::new(&[700.0], 0.3);
+    let mut samples = vec![0i16; 8000];
+    tone.fill(&mut samples);
+    samples.into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_plays_as_early_media_and_the_call_is_then_refused() {
+    let simulator = simulator(None).await;
+    let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
+    let mut incoming = gateway.take_incoming().expect("calls in");
+    let mut call = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
+    let ringing = arrives(&mut incoming).await;
+    gateway
+        .announce(ringing, message(), 480)
+        .expect("the message starts");
+    // 183 with SDP: the customer hears the message, then gets the refusal; never an answer.
+    assert_eq!(next(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(next(&mut call).await, CallInEvent::Rejected { status: 480 });
+    let heard = call.take_heard();
+    assert!(
+        heard.len() >= 7000,
+        "{} samples of the message",
+        heard.len()
+    );
+    let purity = tone_purity(&heard[1000..7000], 700.0);
+    assert!(purity > 0.8, "the message came through: {purity:.2}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_hangs_up_during_the_message_ends_it() {
+    let simulator = simulator(None).await;
+    let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
+    let mut incoming = gateway.take_incoming().expect("calls in");
+    let mut call = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
+    let ringing = arrives(&mut incoming).await;
+    let long: std::sync::Arc<[i16]> = vec![1000i16; 8000 * 30].into();
+    gateway
+        .announce(ringing, long, 480)
+        .expect("the message starts");
+    assert_eq!(next(&mut call).await, CallInEvent::Ringing);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    call.hang_up();
+    assert_eq!(
+        next(&mut call).await,
+        CallInEvent::Ended { by_caller: true }
+    );
+    // The gateway's side stopped too: a new call is taken as usual.
+    let mut again = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
+    arrives(&mut incoming).await.refuse(486);
+    assert_eq!(
+        next(&mut again).await,
+        CallInEvent::Rejected { status: 486 }
+    );
 }

@@ -27,6 +27,7 @@ use crate::recording::{PauseMode, RecordedAudio};
 use crate::sip::{SipEndpoint, SipError};
 use crate::tasks::redact_numbers;
 
+mod announce;
 mod batch_io;
 pub mod bridge;
 mod demux;

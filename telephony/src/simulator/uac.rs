@@ -235,42 +235,23 @@ async fn run(
             }
             state = states.recv() => match state {
                 None => break,
-                Some(DialogState::Early(..)) => emit(CallInEvent::Ringing),
+                Some(DialogState::Early(_, response)) => {
+                    // 183 with SDP: the gateway plays something (a message) before any answer.
+                    if !response.body.is_empty() && echo.is_none() {
+                        let settled = settle(&p, port, &offered, &response.body)?;
+                        description = settled.description.clone();
+                        echo = Some(start_media(&mut socket, settled, heard.clone(), stop_media.clone())?);
+                    }
+                    emit(CallInEvent::Ringing)
+                }
                 Some(DialogState::Confirmed(_, response)) if !answered => {
                     answered = true;
-                    let answer = AudioDescription::parse(&response.body)
-                        .map_err(|e| format!("the gateway's answer is not SDP: {e}"))?;
-                    let law = answer
-                        .common_g711(&[G711::Pcmu, G711::Pcma])
-                        .ok_or("the gateway answered without G.711")?;
-                    // A later re-offer (hold) names the settled law alone.
-                    description = AudioDescription::g711(p.media_ip, port, &[law], Some(TELEPHONE_EVENT_PT));
-                    let remote = SocketAddr::new(answer.addr, answer.port);
-                    let srtp = match (p.tls, answer.crypto.first()) {
-                        (false, _) => None,
-                        (true, Some(theirs)) => {
-                            let ours = sdes::accepted(&offered, theirs)
-                                .ok_or("the gateway answered a crypto line we did not offer")?;
-                            // A later re-offer (hold) keeps our key.
-                            description.crypto = vec![ours.clone()];
-                            description.proto = SRTP.to_string();
-                            Some(SrtpKeys {
-                                suite: ours.suite,
-                                ours: ours.key.clone(),
-                                theirs: theirs.key.clone(),
-                            })
-                        }
-                        (true, None) => return Err("the gateway answered SRTP without a key".into()),
-                    };
-                    let (_keys_tx, keys) = watch::channel(srtp);
-                    let tele_pt = answer.telephone_event_pt();
-                    let stop = stop_media.clone();
-                    let socket = socket.take().ok_or("answered twice")?;
-                    let heard = heard.clone();
-                    echo = Some(tokio::spawn(async move {
-                        media(socket, remote, law, tele_pt, false, keys, Some(heard), stop).await;
-                        drop(_keys_tx);
-                    }));
+                    let settled = settle(&p, port, &offered, &response.body)?;
+                    // A later re-offer (hold) names the settled law and key alone.
+                    description = settled.description.clone();
+                    if echo.is_none() {
+                        echo = Some(start_media(&mut socket, settled, heard.clone(), stop_media.clone())?);
+                    }
                     emit(CallInEvent::Answered);
                 }
                 Some(DialogState::Terminated(id, reason)) => {
@@ -288,6 +269,74 @@ async fn run(
     }
     invite.abort();
     Ok(())
+}
+
+/// What the gateway's SDP (its answer, or its early media's) settled: our description from
+/// now on, where to send, the law, telephone-event and the SRTP keys.
+struct Settled {
+    description: AudioDescription,
+    remote: SocketAddr,
+    law: G711,
+    tele_pt: Option<u8>,
+    keys: Option<SrtpKeys>,
+}
+
+fn settle(
+    p: &Placement,
+    port: u16,
+    offered: &[sdes::CryptoAttribute],
+    body: &[u8],
+) -> Result<Settled, String> {
+    let answer = AudioDescription::parse(body)
+        .map_err(|e| format!("the gateway's answer is not SDP: {e}"))?;
+    let law = answer
+        .common_g711(&[G711::Pcmu, G711::Pcma])
+        .ok_or("the gateway answered without G.711")?;
+    let mut description =
+        AudioDescription::g711(p.media_ip, port, &[law], Some(TELEPHONE_EVENT_PT));
+    let keys = match (p.tls, answer.crypto.first()) {
+        (false, _) => None,
+        (true, Some(theirs)) => {
+            let ours = sdes::accepted(offered, theirs)
+                .ok_or("the gateway answered a crypto line we did not offer")?;
+            description.crypto = vec![ours.clone()];
+            description.proto = SRTP.to_string();
+            Some(SrtpKeys {
+                suite: ours.suite,
+                ours: ours.key.clone(),
+                theirs: theirs.key.clone(),
+            })
+        }
+        (true, None) => return Err("the gateway answered SRTP without a key".into()),
+    };
+    Ok(Settled {
+        description,
+        remote: SocketAddr::new(answer.addr, answer.port),
+        law,
+        tele_pt: answer.telephone_event_pt(),
+        keys,
+    })
+}
+
+/// The customer's side of the audio: it echoes what it hears, and keeps it for the test.
+fn start_media(
+    socket: &mut Option<UdpSocket>,
+    settled: Settled,
+    heard: Heard,
+    stop: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let socket = socket.take().ok_or("media started twice")?;
+    let (keys_tx, keys) = watch::channel(settled.keys);
+    let Settled {
+        remote,
+        law,
+        tele_pt,
+        ..
+    } = settled;
+    Ok(tokio::spawn(async move {
+        media(socket, remote, law, tele_pt, false, keys, Some(heard), stop).await;
+        drop(keys_tx);
+    }))
 }
 
 /// CANCEL before an answer, BYE after.
