@@ -481,6 +481,12 @@ pub async fn build_services(
             if let Some(path) = &config.telephony.hold_music {
                 hub.set_hold_music(read_hold_music(path)?);
             }
+            if let Some(dir) = &config.telephony.caller_messages {
+                let messages = calls::CallerMessages::read(dir).map_err(|e| {
+                    StartError::Telephony(format!("SOFTPHONE_CALLER_MESSAGES: {e}"))
+                })?;
+                hub.set_caller_messages(messages);
+            }
             if let Some(push) = &push {
                 hub.set_notifier(push.clone());
             }

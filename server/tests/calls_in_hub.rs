@@ -3,7 +3,8 @@
 //! first answer becomes that agent's call with audio both ways (a str0m peer plays the
 //! browser), the others see it taken; declines, a caller who hangs up, do not disturb, the
 //! caller's last agent, a number nobody is assigned to, a waiting call, and a new tab's hello;
-//! hold from either side of an answered call, shown on every tab.
+//! hold from either side of an answered call, shown on every tab; the message a caller nobody
+//! will answer hears.
 
 mod common;
 
@@ -285,6 +286,8 @@ async fn declined_by_everyone_is_missed_for_each_and_refused() {
     assert_eq!(send(&rig, &bob, decline).await, None);
     assert_eq!(stops(&mut bob).await, IncomingEnd::Declined);
     assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
+    // The no-answer message as early media (183: the caller's "ringing" event), then 480.
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
     assert_eq!(
         caller_sees(&mut call).await,
         CallInEvent::Rejected { status: 480 }
@@ -361,11 +364,16 @@ async fn the_callers_last_agent_rings_alone_and_do_not_disturb_is_respected() {
 async fn a_number_nobody_rings_for_is_refused_without_ringing() {
     let rig = rig().await;
     let mut alice = tab(&rig, ALICE);
-    // The caller ID, no assignment, no last agent: refused (no message is played yet).
+    // The caller ID, no assignment, no last agent: the message (early media), then refused.
     let mut call = rig.simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
     assert_eq!(
         caller_sees(&mut call).await,
         CallInEvent::Rejected { status: 480 }
+    );
+    assert!(
+        tone_purity(&call.take_heard()[200..2000], 913.8) > 0.8,
+        "the special information tone"
     );
     // A number we do not own at all.
     let mut call = rig
@@ -504,4 +512,35 @@ async fn hold_from_either_side_shows_on_every_tab_and_the_caller_hears_the_music
     )
     .await;
     state(&mut alice, |s| matches!(s, CallState::Ended { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_nobody_is_assigned_to_plays_the_message_then_refuses() {
+    let rig = rig().await;
+    const SALES: &str = "+6562221111";
+    rig.store
+        .put_number(&OwnedNumber {
+            e164: SALES.into(),
+            assignment: Assignment::None,
+            hours: None,
+            unassigned: UnassignedAction::Message,
+            updated_at: 1,
+        })
+        .await
+        .unwrap();
+    let mut alice = tab(&rig, ALICE);
+    let mut call = rig.simulator.call_in(CUSTOMER, SALES).expect("placed");
+    // Early media, never an answer: the special information tone, then 480.
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(
+        caller_sees(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
+    let heard = call.take_heard();
+    assert!(heard.len() > 6000, "{} samples heard", heard.len());
+    let first = tone_purity(&heard[200..2000], 913.8);
+    assert!(first > 0.8, "the tone's first step: {first:.2}");
+    // Nobody rang.
+    let nothing = tokio::time::timeout(Duration::from_millis(300), alice.events.recv()).await;
+    assert!(nothing.is_err(), "{nothing:?}");
 }

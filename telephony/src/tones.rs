@@ -120,6 +120,25 @@ pub fn hold_music() -> Vec<i16> {
     out
 }
 
+/// The special information tone (ITU-T E.180): 913.8, 1370.6 and 1776.7 Hz, 276, 276 and
+/// 380 ms, the signal networks play before "the call cannot be completed". What a caller hears
+/// when no recorded message is configured, twice with a second between.
+pub fn special_information_tone() -> Vec<i16> {
+    let mut out = Vec::new();
+    for round in 0..2 {
+        if round > 0 {
+            silence(&mut out, 1000);
+        }
+        for (freq, ms) in [(913.8, 276), (1370.6, 276), (1776.7, 380)] {
+            let mut tone = ToneGenerator::new(&[freq], 0.25);
+            let mut samples = vec![0i16; (SAMPLE_RATE as u32 * ms / 1000) as usize];
+            tone.fill(&mut samples);
+            out.extend(samples);
+        }
+    }
+    out
+}
+
 /// The two frequencies of a DTMF key (Q.23), or `None` for anything else.
 pub fn dtmf_freqs(digit: char) -> Option<(f32, f32)> {
     const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];

@@ -87,3 +87,18 @@ fn the_hold_music_is_ours_in_the_telephone_band_and_loops_every_8_s() {
     // Nothing near the 1 kHz the tests' agents send: hold music never passes for the agent.
     assert!(tone_purity(&music, 1000.0) < 0.01);
 }
+
+#[test]
+fn the_special_information_tone_rises_in_three_steps_twice() {
+    use telephony::tones::special_information_tone;
+    let sit = special_information_tone();
+    // (276 + 276 + 380) ms twice, and a second between.
+    assert_eq!(sit.len(), 2 * (2208 + 2208 + 3040) + 8000);
+    for (start, freq) in [(0, 913.8), (2208, 1370.6), (4416, 1776.7)] {
+        let part = &sit[start + 100..start + 2100];
+        assert!(tone_purity(part, freq) > 0.9, "{freq} Hz");
+        let again = &sit[start + 7456 + 8000 + 100..start + 7456 + 8000 + 2100];
+        assert!(tone_purity(again, freq) > 0.9, "{freq} Hz, second time");
+    }
+    assert!(sit[7456..15456].iter().all(|s| *s == 0));
+}

@@ -60,7 +60,7 @@ pub const NOT_OURS: SipRefusal = SipRefusal {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnassignedAction {
-    /// Answered with a recorded message, then hung up.
+    /// A recorded message (as early media: never answered), then refused with `480`.
     #[default]
     Message,
     /// Refused with [`UNASSIGNED_REFUSAL`].
@@ -462,7 +462,7 @@ pub enum Route {
     Ring(RingPlan),
     /// Missed at once, with a message to the caller.
     Missed(MissReason, MessageKind),
-    /// Answered with a message, then hung up.
+    /// A message to the caller (early media), then refused.
     Message(MessageKind),
     Refuse(SipRefusal),
 }
@@ -572,7 +572,7 @@ pub enum Output {
     },
     /// The call is missed (a Recents entry for the agents it rang, a notification).
     Missed(MissReason),
-    /// Answer the caller with a message, then hang up.
+    /// Play the caller a message (early media, never answered), then refuse the call.
     PlayMessage(MessageKind),
     Refuse(SipRefusal),
 }

@@ -95,6 +95,9 @@ impl HubInner {
     }
 }
 
+/// The refusal after a message: the number is there, nobody can take the call now.
+const MESSAGE_THEN: u16 = 480;
+
 /// Takes every call in the gateway hands over, each in its own task.
 pub(crate) fn take_calls_in(hub: Arc<HubInner>, mut calls: mpsc::Receiver<gateway::IncomingCall>) {
     tokio::spawn(async move {
@@ -265,11 +268,18 @@ impl RingTask {
                     self.write_missed().await;
                 }
                 Output::PlayMessage(kind) => {
-                    // Messages to callers are not played yet: the caller's network says the
-                    // number is unavailable (docs/telephony.md, "Calls in").
-                    tracing::info!(call = %self.id, ?kind, "call in refused (no message played)");
-                    if let Some(call) = self.call.take() {
-                        call.refuse(480);
+                    let Some(call) = self.call.take() else {
+                        continue;
+                    };
+                    // The message as early media, then 480 (docs/telephony.md, "Calls in").
+                    let super::Provider::Gateway(gateway) = &self.hub.provider else {
+                        call.refuse(MESSAGE_THEN);
+                        continue;
+                    };
+                    tracing::info!(call = %self.id, ?kind, "call in: a message, then refused");
+                    let message = self.hub.caller_message(kind);
+                    if let Err(e) = gateway.announce(call, message, MESSAGE_THEN) {
+                        tracing::warn!(call = %self.id, error = %e, "message not played; refused");
                     }
                 }
                 Output::Refuse(refusal) => {

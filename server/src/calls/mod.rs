@@ -91,6 +91,68 @@ pub(crate) struct HubInner {
     notifier: std::sync::OnceLock<Arc<dyn app::api::ports::Notifier>>,
     /// What a held caller hears: `SOFTPHONE_HOLD_MUSIC`, or our own tune.
     hold_music: std::sync::OnceLock<Arc<[i16]>>,
+    /// What a caller nobody will answer hears before the refusal.
+    caller_messages: std::sync::OnceLock<CallerMessages>,
+}
+
+/// The recorded messages for callers nobody will talk to, by why (`SOFTPHONE_CALLER_MESSAGES`:
+/// `closed.wav`, `unassigned.wav`, `no-answer.wav`); each one missing is the special
+/// information tone (`telephony::tones::special_information_tone`).
+#[derive(Clone)]
+pub struct CallerMessages {
+    closed: Arc<[i16]>,
+    unassigned: Arc<[i16]>,
+    no_answer: Arc<[i16]>,
+}
+
+impl CallerMessages {
+    /// The tone for all three.
+    pub fn standard() -> CallerMessages {
+        let tone: Arc<[i16]> = telephony::tones::special_information_tone().into();
+        CallerMessages {
+            closed: tone.clone(),
+            unassigned: tone.clone(),
+            no_answer: tone,
+        }
+    }
+
+    /// The messages in `dir`; a file there that is not an 8 kHz mono 16-bit WAV of 0.5 s to
+    /// 2 min is an error naming it.
+    pub fn read(dir: &std::path::Path) -> Result<CallerMessages, String> {
+        let mut messages = CallerMessages::standard();
+        for (name, slot) in [
+            ("closed.wav", &mut messages.closed),
+            ("unassigned.wav", &mut messages.unassigned),
+            ("no-answer.wav", &mut messages.no_answer),
+        ] {
+            let path = dir.join(name);
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            };
+            let samples = telephony::wav::parse_mono_8k(&bytes)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if !(4_000..=120 * 8_000).contains(&samples.len()) {
+                return Err(format!(
+                    "{}: {:.1} s of audio; a message is 0.5 s to 2 min long",
+                    path.display(),
+                    samples.len() as f64 / 8_000.0
+                ));
+            }
+            *slot = samples.into();
+        }
+        Ok(messages)
+    }
+
+    pub fn for_kind(&self, kind: app::domain::inbound::MessageKind) -> Arc<[i16]> {
+        use app::domain::inbound::MessageKind;
+        match kind {
+            MessageKind::Closed => self.closed.clone(),
+            MessageKind::Unassigned => self.unassigned.clone(),
+            MessageKind::NoAnswer => self.no_answer.clone(),
+        }
+    }
 }
 
 struct UserChannel {
@@ -154,6 +216,7 @@ impl CallHub {
                 caller_ids: std::sync::OnceLock::new(),
                 notifier: std::sync::OnceLock::new(),
                 hold_music: std::sync::OnceLock::new(),
+                caller_messages: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -172,6 +235,11 @@ impl CallHub {
     /// start; empty music is refused by the config).
     pub fn set_hold_music(&self, music: Vec<i16>) {
         let _ = self.inner.hold_music.set(music.into());
+    }
+
+    /// Callers nobody will answer hear `messages` before the refusal (set once, at start).
+    pub fn set_caller_messages(&self, messages: CallerMessages) {
+        let _ = self.inner.caller_messages.set(messages);
     }
 
     /// Takes the calls in the gateway hands over (once, at start): they ring the agents the
@@ -507,6 +575,12 @@ impl HubInner {
     }
 
     /// A call's limits: the server's, with the longest duration its admission allows.
+    pub(crate) fn caller_message(&self, kind: app::domain::inbound::MessageKind) -> Arc<[i16]> {
+        self.caller_messages
+            .get_or_init(CallerMessages::standard)
+            .for_kind(kind)
+    }
+
     pub(crate) fn hold_music(&self) -> Arc<[i16]> {
         self.hold_music
             .get_or_init(|| telephony::tones::hold_music().into())
@@ -661,5 +735,37 @@ impl Telephony for CallHub {
             incoming: None,
         };
         self.inner.start_session(owner, record, start).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallerMessages;
+    use app::domain::inbound::MessageKind;
+
+    #[test]
+    fn caller_messages_come_from_their_files_and_the_tone_stands_in_for_a_missing_one() {
+        let dir = std::env::temp_dir().join(format!("softphone-messages-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let closed = vec![1234i16; 8000];
+        std::fs::write(dir.join("closed.wav"), telephony::wav::mono_8k(&closed)).unwrap();
+        let messages = CallerMessages::read(&dir).unwrap();
+        assert_eq!(&*messages.for_kind(MessageKind::Closed), &closed[..]);
+        let tone = telephony::tones::special_information_tone();
+        assert_eq!(&*messages.for_kind(MessageKind::Unassigned), &tone[..]);
+        assert_eq!(&*messages.for_kind(MessageKind::NoAnswer), &tone[..]);
+
+        // A file that is not a WAV, or far too short, is named.
+        std::fs::write(dir.join("no-answer.wav"), b"not a wav").unwrap();
+        let e = CallerMessages::read(&dir).err().unwrap();
+        assert!(e.contains("no-answer.wav"), "{e}");
+        std::fs::write(
+            dir.join("no-answer.wav"),
+            telephony::wav::mono_8k(&[0; 800]),
+        )
+        .unwrap();
+        let e = CallerMessages::read(&dir).err().unwrap();
+        assert!(e.contains("0.1 s") && e.contains("0.5 s to 2 min"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

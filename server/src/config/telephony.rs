@@ -67,6 +67,8 @@ pub struct TelephonyConfig {
     pub hold_music: Option<PathBuf>,
     /// The TLS listener for calls in (`SOFTPHONE_SIP_TLS_*`), read at start.
     pub inbound_tls: Option<InboundTlsFiles>,
+    /// Recorded messages for callers (`SOFTPHONE_CALLER_MESSAGES`), read at start.
+    pub caller_messages: Option<PathBuf>,
 }
 
 /// Where the gateway takes SIP over TLS (an encrypted connector's origination) and the
@@ -176,6 +178,11 @@ pub struct TelephonyArgs {
     /// With SOFTPHONE_SIP_TLS_ADDR: the certificate's private key (PEM)
     #[arg(long, env = "SOFTPHONE_SIP_TLS_KEY_FILE", value_name = "PEM")]
     sip_tls_key_file: Option<PathBuf>,
+    /// A directory of recorded messages for callers nobody will answer: closed.wav,
+    /// unassigned.wav, no-answer.wav (8 kHz mono 16-bit WAV); a missing one is the special
+    /// information tone [default: the tone for all three]
+    #[arg(long, env = "SOFTPHONE_CALLER_MESSAGES", value_name = "DIR")]
+    caller_messages: Option<PathBuf>,
 }
 
 /// A list of networks in one value (clap would take a `Vec` for repeated values).
@@ -329,6 +336,7 @@ impl TelephonyArgs {
             inbound_sources: self.trunk_inbound_sources.map(|c| c.0).unwrap_or_default(),
             hold_music: self.hold_music,
             inbound_tls,
+            caller_messages: self.caller_messages,
         })
     }
 }
