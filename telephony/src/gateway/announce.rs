@@ -70,14 +70,11 @@ impl Gateway {
                 return Err(GatewayError::TrunkOffer(format!("SRTP keys refused: {e}")));
             }
         };
-        let progress = call.dialog.as_ref().map(|dialog| {
-            dialog.ringing(
-                Some(vec![Header::ContentType("application/sdp".into())]),
-                Some(body.into_bytes()),
-            )
-        });
-        if let Some(Err(e)) = progress {
-            tracing::warn!(error = %redact_numbers(&e.to_string()), "183 not sent");
+        if let Some(dialog) = call.dialog.as_ref() {
+            let headers = vec![Header::ContentType("application/sdp".into())];
+            if let Err(e) = dialog.ringing(Some(headers), Some(body.into_bytes())) {
+                tracing::warn!(error = %redact_numbers(&e.to_string()), "183 not sent");
+            }
         }
         // Non-blocking already (a mio socket): tokio takes it as it is.
         let socket = tokio::net::UdpSocket::from_std(std::net::UdpSocket::from(socket))
