@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use app::api::live::{IncomingCall, IncomingEnd, ServerMessage};
 use app::domain::calls::{CallRecord, EndReason};
-use app::domain::inbound::{
-    owned_number, route, Availability, Event, InboundRing, Output, Route, StopReason,
-};
+use app::domain::inbound::{Availability, Event, InboundRing, Output, Route, StopReason};
 use telephony::gateway;
 use tokio::sync::{mpsc, oneshot};
 
@@ -123,24 +121,24 @@ fn agents_of(route: &Route) -> BTreeSet<String> {
 async fn ring(hub: Arc<HubInner>, call: gateway::IncomingCall) {
     let started_at = hub.clock.now_ms();
     let id = uuid::Uuid::new_v4().to_string();
-    let stored = match hub.store.get_number(&call.to).await {
-        Ok(n) => n,
+    let caller_ids = hub.caller_ids.get().map(Vec::as_slice).unwrap_or(&[]);
+    let routed = app::api::inbound::route_call(
+        hub.store.as_ref(),
+        caller_ids,
+        &call.to,
+        call.from.as_deref(),
+        started_at,
+    )
+    .await;
+    let route = match routed {
+        Ok(route) => route,
         Err(e) => {
-            // The configured caller IDs still route (to their last agent).
-            tracing::error!(call = %id, error = %e, "owned number not read");
-            None
+            // Never "not in service" for a number that may be ours: the caller may try again.
+            tracing::error!(call = %id, error = %e, "owned number not read: call in refused (503)");
+            call.refuse(503);
+            return;
         }
     };
-    let caller_ids = hub.caller_ids.get().map(Vec::as_slice).unwrap_or(&[]);
-    let number = owned_number(&call.to, stored, caller_ids);
-    let last = match &call.from {
-        Some(from) => hub.store.last_agent(from).await.unwrap_or_else(|e| {
-            tracing::warn!(call = %id, error = %e, "last agent not read");
-            None
-        }),
-        None => None,
-    };
-    let route = route(number.as_ref(), last.as_ref(), started_at);
     let mut availability = BTreeMap::new();
     for agent in agents_of(&route) {
         let a = hub.availability(&agent).await;

@@ -315,7 +315,7 @@ async fn a_call_back_rings_the_agent_who_dialled_with_no_set_up() {
         api.store.as_ref(),
         &caller_ids,
         "+6560000000",
-        "+6560000008",
+        Some("+6560000008"),
         last.at + 5_000,
     )
     .await
@@ -336,7 +336,7 @@ async fn a_call_back_rings_the_agent_who_dialled_with_no_set_up() {
         api.store.as_ref(),
         &caller_ids,
         "+6560000001",
-        "+6560000008",
+        Some("+6560000008"),
         last.at,
     )
     .await
@@ -346,7 +346,7 @@ async fn a_call_back_rings_the_agent_who_dialled_with_no_set_up() {
         api.store.as_ref(),
         &caller_ids,
         "+6560000000",
-        "+6581234567",
+        Some("+6581234567"),
         last.at,
     )
     .await
