@@ -571,6 +571,19 @@ async fn password_reset_with_an_administrators_link() {
     .await
     .unwrap();
     assert_eq!(link.link, format!("{ISSUER}/forgot#code={}", link.code));
+    // An integration token made before the reset (by whoever held the account).
+    let token = app::api::ports::TokenRecord {
+        id: "t1".into(),
+        owner: sub.clone(),
+        email: "agent@example.com".into(),
+        name: "script".into(),
+        scopes: "contacts:read".into(),
+        token_hash: "hash-of-t1".into(),
+        created_at: 1,
+        expires_at: None,
+        last_used_at: None,
+    };
+    assert!(f.store.create_token(&token, 10).await.unwrap());
     assert_eq!(
         issue_reset_link(
             f.store.as_ref(),
@@ -616,6 +629,12 @@ async fn password_reset_with_an_administrators_link() {
         Err(AuthError::SessionExpired),
         "reset signs out everywhere"
     );
+    assert_eq!(
+        f.store.list_tokens(&sub).await.unwrap(),
+        vec![],
+        "and revokes the integration tokens"
+    );
+    assert_eq!(f.store.token_by_hash("hash-of-t1").await.unwrap(), None);
     // A code works once.
     assert_eq!(
         f.identity

@@ -571,7 +571,21 @@ impl Identity for LocalIdentity {
             .revoke_sessions(&user.sub)
             .await
             .map_err(store_err)?;
-        self.audit(&user.sub, "password_reset", String::new()).await;
+        // A reset is how an account is taken back: integration tokens made by whoever held it
+        // go with its sessions (the owner makes new ones in Settings).
+        let tokens = self.store.list_tokens(&user.sub).await.map_err(store_err)?;
+        for token in &tokens {
+            match self.store.revoke_token(&user.sub, &token.id).await {
+                Ok(_) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(store_err(e)),
+            }
+        }
+        self.audit(
+            &user.sub,
+            "password_reset",
+            format!("{} integration tokens revoked", tokens.len()),
+        )
+        .await;
         Ok(())
     }
 
