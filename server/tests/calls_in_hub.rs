@@ -40,10 +40,14 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
+    rig_on(SqliteStore::in_memory().await.unwrap()).await
+}
+
+async fn rig_on(store: SqliteStore) -> Rig {
     let simulator = simulator(None).await;
     let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
     let calls_in = gateway.take_incoming().expect("calls in");
-    let store = Arc::new(SqliteStore::in_memory().await.unwrap());
+    let store = Arc::new(store);
     let hub = Arc::new(CallHub::with_limits(
         server::calls::Provider::Gateway(gateway),
         store.clone(),
@@ -543,4 +547,26 @@ async fn a_number_nobody_is_assigned_to_plays_the_message_then_refuses() {
     // Nobody rang.
     let nothing = tokio::time::timeout(Duration::from_millis(300), alice.events.recv()).await;
     assert!(nothing.is_err(), "{nothing:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_cannot_be_read_gets_the_caller_503_not_not_in_service() {
+    let dir = std::env::temp_dir().join(format!("softphone-hub-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("softphone.db");
+    let rig = rig_on(SqliteStore::open(&file).await.unwrap()).await;
+    let mut alice = tab(&rig, ALICE);
+    // The numbers' table goes away under the server (a broken or unreachable store).
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch("DROP TABLE owned_numbers")
+        .unwrap();
+    let mut call = rig.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    assert_eq!(
+        caller_sees(&mut call).await,
+        CallInEvent::Rejected { status: 503 }
+    );
+    let nothing = tokio::time::timeout(Duration::from_millis(300), rings(&mut alice)).await;
+    assert!(nothing.is_err(), "nobody rang");
+    let _ = std::fs::remove_dir_all(dir);
 }
