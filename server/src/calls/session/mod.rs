@@ -409,7 +409,6 @@ impl Session {
                 if let Some(event) = event {
                     outcome.get_or_insert(event);
                 }
-
                 if command == MediaCommand::Invite {
                     // (A call in has no provider id: it came through the gateway.)
                     if let Some(id) = media.provider_call_id() {
