@@ -12,6 +12,10 @@ const CALLS_BACK = "+65 6000 0008";
 const ECHO = "+65 6000 0001";
 const OUR_NUMBER = "+65 6000 0000";
 
+// The calling-back number is one customer, and its call back rings whoever called it last: two
+// of these tests at once would each take the other's call back. They run one after another.
+test.describe.configure({ mode: "serial" });
+
 /// Dials the calling-back number and waits for its call back to ring.
 async function calledBack(page: import("@playwright/test").Page) {
   await dial(page, CALLS_BACK);

@@ -57,7 +57,7 @@ pub fn IncomingCallScreen() -> impl IntoView {
                         aria-labelledby="incoming-call-title"
                         aria-describedby="incoming-call-caller"
                         aria-live="assertive"
-                        class="card w-full max-w-sm border-2 border-teal-600 shadow-xl"
+                        class="card w-full max-w-sm border-2 border-teal-600 bg-white shadow-xl dark:bg-slate-900"
                         data-testid="incoming-call"
                         on:keydown=move |ev| {
                             if ev.key() == "Escape" {
