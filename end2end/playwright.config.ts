@@ -38,7 +38,9 @@ const fakeMic = toneWav(path.join(process.env.E2E_DATA_DIR, "tone-440.wav"));
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // Per test, generous: on two cores the suite shares them with three servers and two browsers
+  // (assertions keep their own short waits).
+  timeout: 60_000,
   expect: { timeout: 7_000 },
   fullyParallel: true,
   workers: 2,
