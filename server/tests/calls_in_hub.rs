@@ -57,6 +57,7 @@ async fn rig_on(store: SqliteStore) -> Rig {
         CallLimits::default(),
         Duration::from_secs(5),
     ));
+    hub.set_server_id("srv-test".into());
     hub.take_calls_in(calls_in, vec![BUSINESS.into()]);
     store
         .put_number(&OwnedNumber {
@@ -259,6 +260,8 @@ async fn a_group_rings_the_first_answer_wins_with_audio_and_the_other_sees_it_ta
     );
     let record = written(&rig, BOB, &ringing.id).await;
     assert_eq!(record.direction, Direction::Inbound);
+    // Carried by this server: no sweep takes it for an orphan while it is up.
+    assert_eq!(record.server.as_deref(), Some("srv-test"));
     assert_eq!(record.e164, CUSTOMER);
     assert!(record.answered_at.is_some());
     assert!(rig

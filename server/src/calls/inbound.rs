@@ -343,7 +343,10 @@ impl RingTask {
         self.stop_showing(agent, IncomingEnd::Answered);
         self.hub.hang_up_current(agent);
         let from = call.from.clone().unwrap_or_default();
-        let record = CallRecord::inbound(self.id.clone(), from, self.started_at);
+        let mut record = CallRecord::inbound(self.id.clone(), from, self.started_at);
+        // This server carries it: without its id another server's sweep (or this one's, of
+        // calls of no server) would close it as interrupted while it goes on.
+        record.server = self.hub.server_id.get().cloned();
         if let Err(e) = self.hub.store.insert_call(agent, &record).await {
             tracing::error!(call = %self.id, error = %e, "call record not written");
             let _ = reply.send(Err("the call could not be recorded: try again".into()));
