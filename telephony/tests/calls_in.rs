@@ -6,29 +6,14 @@
 
 use std::time::Duration;
 
-use telephony::gateway::{CallerGone, IncomingCall, LegCommand, LegEvent};
-use telephony::simulator::{CallIn, CallInError, CallInEvent};
+use telephony::gateway::{CallerGone, LegCommand, LegEvent};
+use telephony::simulator::{CallInError, CallInEvent};
 use telephony::tones::tone_purity;
 use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use testkit::rig::*;
-use tokio::sync::mpsc::Receiver;
 
 const CUSTOMER: &str = "+6591234567";
 const BUSINESS: &str = "+6560000000";
-
-async fn next(call: &mut CallIn) -> CallInEvent {
-    tokio::time::timeout(Duration::from_secs(5), call.next())
-        .await
-        .expect("the call in moves on within 5 s")
-        .expect("the call in reports how it ended")
-}
-
-async fn arrives(incoming: &mut Receiver<IncomingCall>) -> IncomingCall {
-    tokio::time::timeout(Duration::from_secs(5), incoming.recv())
-        .await
-        .expect("a call in within 5 s")
-        .expect("the gateway runs")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_in_answered_in_the_browser_carries_audio_both_ways() {
@@ -42,7 +27,7 @@ async fn a_call_in_answered_in_the_browser_carries_audio_both_ways() {
     assert_eq!(ringing.from.as_deref(), Some(CUSTOMER));
     assert_eq!(ringing.to, BUSINESS);
     ringing.ring();
-    assert_eq!(next(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(next_event(&mut call).await, CallInEvent::Ringing);
 
     let mut peer = BrowserPeer::new(LOOPBACK, true).await.expect("peer");
     let mut leg = gateway
@@ -60,7 +45,7 @@ async fn a_call_in_answered_in_the_browser_carries_audio_both_ways() {
         *e == LegEvent::Answered
     })
     .await;
-    assert_eq!(next(&mut call).await, CallInEvent::Answered);
+    assert_eq!(next_event(&mut call).await, CallInEvent::Answered);
 
     peer.command(PeerCommand::Source(Source::Tone(1000.0)));
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -79,7 +64,7 @@ async fn a_call_in_answered_in_the_browser_carries_audio_both_ways() {
     })
     .await;
     assert_eq!(
-        next(&mut call).await,
+        next_event(&mut call).await,
         CallInEvent::Ended { by_caller: false }
     );
 }
@@ -106,14 +91,14 @@ async fn the_caller_hangs_up_after_the_answer() {
         *e == LegEvent::Answered
     })
     .await;
-    assert_eq!(next(&mut call).await, CallInEvent::Answered);
+    assert_eq!(next_event(&mut call).await, CallInEvent::Answered);
     call.hang_up();
     wait_for(&mut leg, Duration::from_secs(3), |e| {
         *e == LegEvent::RemoteBye
     })
     .await;
     assert_eq!(
-        next(&mut call).await,
+        next_event(&mut call).await,
         CallInEvent::Ended { by_caller: true }
     );
 }
@@ -126,14 +111,14 @@ async fn a_caller_who_gives_up_while_it_rings_is_gone() {
     let mut call = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
     let mut ringing = arrives(&mut incoming).await;
     ringing.ring();
-    assert_eq!(next(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(next_event(&mut call).await, CallInEvent::Ringing);
     call.hang_up();
     let gone = tokio::time::timeout(Duration::from_secs(5), ringing.gone())
         .await
         .expect("the CANCEL reaches the gateway");
     assert_eq!(gone, CallerGone::HungUp);
     assert_eq!(
-        next(&mut call).await,
+        next_event(&mut call).await,
         CallInEvent::Ended { by_caller: true }
     );
     // An agent answering now is too late: the call is over.
@@ -149,11 +134,17 @@ async fn a_call_nobody_takes_is_refused_and_a_refusal_carries_its_code() {
 
     let mut call = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
     drop(arrives(&mut incoming).await);
-    assert_eq!(next(&mut call).await, CallInEvent::Rejected { status: 480 });
+    assert_eq!(
+        next_event(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
 
     let mut call = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
     arrives(&mut incoming).await.refuse(486);
-    assert_eq!(next(&mut call).await, CallInEvent::Rejected { status: 486 });
+    assert_eq!(
+        next_event(&mut call).await,
+        CallInEvent::Rejected { status: 486 }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +153,10 @@ async fn a_call_in_from_a_source_not_allowed_is_refused_unseen() {
     let gateway = gateway_taking_calls(&simulator, "192.0.2.0/24").await;
     let mut incoming = gateway.take_incoming().expect("calls in");
     let mut call = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
-    assert_eq!(next(&mut call).await, CallInEvent::Rejected { status: 403 });
+    assert_eq!(
+        next_event(&mut call).await,
+        CallInEvent::Rejected { status: 403 }
+    );
     assert!(incoming.try_recv().is_err(), "the owner never sees it");
 }
 
@@ -172,7 +166,10 @@ async fn a_gateway_that_takes_no_calls_in_refuses_them() {
     rig.simulator.set_origination(rig.gateway.sip_addr());
     assert!(rig.gateway.take_incoming().is_some());
     let mut call = rig.simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
-    assert_eq!(next(&mut call).await, CallInEvent::Rejected { status: 480 });
+    assert_eq!(
+        next_event(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,8 +225,11 @@ async fn a_message_plays_as_early_media_and_the_call_is_then_refused() {
         .announce(ringing, message(), 480)
         .expect("the message starts");
     // 183 with SDP: the customer hears the message, then gets the refusal; never an answer.
-    assert_eq!(next(&mut call).await, CallInEvent::Ringing);
-    assert_eq!(next(&mut call).await, CallInEvent::Rejected { status: 480 });
+    assert_eq!(next_event(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(
+        next_event(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
     let heard = call.take_heard();
     assert!(
         heard.len() >= 7000,
@@ -251,18 +251,18 @@ async fn a_caller_who_hangs_up_during_the_message_ends_it() {
     gateway
         .announce(ringing, long, 480)
         .expect("the message starts");
-    assert_eq!(next(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(next_event(&mut call).await, CallInEvent::Ringing);
     tokio::time::sleep(Duration::from_millis(300)).await;
     call.hang_up();
     assert_eq!(
-        next(&mut call).await,
+        next_event(&mut call).await,
         CallInEvent::Ended { by_caller: true }
     );
     // The gateway's side stopped too: a new call is taken as usual.
     let mut again = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
     arrives(&mut incoming).await.refuse(486);
     assert_eq!(
-        next(&mut again).await,
+        next_event(&mut again).await,
         CallInEvent::Rejected { status: 486 }
     );
 }

@@ -225,3 +225,44 @@ pub async fn wait_for(
         }
     }
 }
+
+/// The next event of a call the simulator placed in, within 5 s.
+pub async fn next_event(
+    call: &mut telephony::simulator::CallIn,
+) -> telephony::simulator::CallInEvent {
+    tokio::time::timeout(Duration::from_secs(5), call.next())
+        .await
+        .expect("the call in moves on within 5 s")
+        .expect("the call in reports how it ended")
+}
+
+/// The next call in the gateway hands over, within 5 s.
+pub async fn arrives(
+    incoming: &mut tokio::sync::mpsc::Receiver<telephony::gateway::IncomingCall>,
+) -> telephony::gateway::IncomingCall {
+    tokio::time::timeout(Duration::from_secs(5), incoming.recv())
+        .await
+        .expect("a call in within 5 s")
+        .expect("the gateway runs")
+}
+
+/// Answers a call in from a fresh browser peer (recording what it hears when `record`): its
+/// offer answered, its audio up, then the `200` to the caller.
+pub async fn answer_in(
+    gateway: &Gateway,
+    ringing: &mut telephony::gateway::IncomingCall,
+    record: bool,
+) -> (BrowserPeer, CallLeg) {
+    let mut peer = BrowserPeer::new(LOOPBACK, record).await.expect("peer");
+    let mut leg = gateway
+        .answer(ringing, &peer.offer)
+        .await
+        .expect("the gateway answers the agent's offer");
+    peer.accept_answer(leg.answer.clone());
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::BrowserConnected
+    })
+    .await;
+    leg.command(LegCommand::Accept);
+    (peer, leg)
+}
