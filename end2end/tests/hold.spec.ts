@@ -41,7 +41,11 @@ for (const [label, viewport] of [
       await expect(page.getByTestId("call-state")).toHaveText("On hold");
       await expect(page.getByTestId("hold-note")).toBeVisible();
       await expect(otherState).toHaveText("On hold");
-      await page.waitForTimeout(800);
+      // What the browser had buffered plays out first (longer on a loaded machine): silence
+      // must follow within a few seconds, and stay.
+      await expect
+        .poll(async () => (await listen(page, 440, 600)).rms, { timeout: 10_000 })
+        .toBeLessThan(talking.rms / 10);
       const held = await listen(page, 440);
       expect(held.rms).toBeLessThan(talking.rms / 10);
       // The timer runs on: the call is still up.
@@ -52,7 +56,9 @@ for (const [label, viewport] of [
       await expect(hold).toHaveAttribute("aria-pressed", "false");
       await expect(page.getByTestId("hold-note")).toBeHidden();
       await expect(otherState).toHaveText("Connected");
-      await page.waitForTimeout(800);
+      await expect
+        .poll(async () => (await listen(page, 440, 600)).rms, { timeout: 10_000 })
+        .toBeGreaterThan(0.01);
       const back = await listen(page, 440);
       expect(back.rms).toBeGreaterThan(0.01);
       expect(back.purity).toBeGreaterThan(0.5);

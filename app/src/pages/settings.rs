@@ -211,70 +211,63 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
 /// app before the microphone opens (kept on the server).
 #[component]
 fn IntegrationSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
-    let lang = prefs().lang;
-    let chosen = RwSignal::new(None::<bool>);
-    let status = RwSignal::new(String::new());
-    let choose = move |on: bool| {
-        chosen.set(Some(on));
-        leptos::task::spawn_local(async move {
-            let text = match set_confirm_api_calls(on).await {
-                Ok(_) => crate::i18n::t(lang.get_untracked(), T::Saved).to_string(),
-                Err(e) => {
-                    redirect_if_signed_out(&e);
-                    error_text(lang.get_untracked(), &e)
-                }
-            };
-            status.set(text);
-        });
-    };
-    let on = move || {
-        chosen.get().or_else(|| {
-            preferences
-                .get()
-                .and_then(|p| p.ok())
-                .map(|p| p.confirm_api_calls)
-        })
-    };
     view! {
-        <section class="card" aria-labelledby="settings-integrations">
-            <h2 id="settings-integrations" class="card-title">
-                {tx(T::ConfirmCallsSetting)}
-            </h2>
-            <label class="flex items-center gap-2">
-                <input
-                    type="checkbox"
-                    class="accent-teal-700"
-                    data-testid="confirm-api-calls"
-                    aria-describedby="settings-integrations-hint"
-                    disabled=move || on().is_none()
-                    prop:checked=move || on().unwrap_or(true)
-                    on:change=move |ev| choose(event_target_checked(&ev))
-                />
-                {tx(T::ConfirmCallsAsk)}
-            </label>
-            <p
-                id="settings-integrations-hint"
-                class="mt-2 text-sm text-slate-600 dark:text-slate-400"
-            >
-                {tx(T::ConfirmCallsHint)}
-            </p>
-            <p class="mt-1 text-sm" role="status" data-testid="confirm-api-calls-status">
-                {move || status.get()}
-            </p>
-        </section>
+        <PreferenceSwitch
+            preferences
+            name="confirm-api-calls"
+            section_id="settings-integrations"
+            title=T::ConfirmCallsSetting
+            label=T::ConfirmCallsAsk
+            hint=T::ConfirmCallsHint
+            current=|p| p.confirm_api_calls
+            save=|on| Box::pin(set_confirm_api_calls(on))
+        />
     }
 }
 
 /// Do not disturb: inbound calls skip this agent (kept on the server).
 #[component]
-fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> AnyView {
+fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
+    view! {
+        <PreferenceSwitch
+            preferences
+            name="do-not-disturb"
+            section_id="settings-incoming"
+            title=T::DoNotDisturbSetting
+            label=T::DoNotDisturbOn
+            hint=T::DoNotDisturbHint
+            current=|p| p.do_not_disturb
+            save=|on| Box::pin(set_do_not_disturb(on))
+        />
+    }
+}
+
+/// Saving one on/off preference: the server function's answer.
+type SavePreference =
+    fn(bool) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Preferences, ApiError>>>>;
+
+/// One on/off preference kept on the server, in its own card: the checkbox appears once the
+/// preferences loaded (inside the load boundary, so the server-rendered page and the hydrated
+/// one agree on it), and a change is saved at once with "Saved." or why not.
+#[component]
+fn PreferenceSwitch(
+    preferences: ApiResource<Preferences>,
+    /// The checkbox's test id; `{name}-status` is the status line's.
+    name: &'static str,
+    section_id: &'static str,
+    title: T,
+    label: T,
+    hint: T,
+    current: fn(&Preferences) -> bool,
+    save: SavePreference,
+) -> AnyView {
     let lang = prefs().lang;
     let chosen = RwSignal::new(None::<bool>);
     let status = RwSignal::new(String::new());
     let choose = move |on: bool| {
         chosen.set(Some(on));
         leptos::task::spawn_local(async move {
-            let text = match set_do_not_disturb(on).await {
+            let text = match save(on).await {
                 Ok(_) => crate::i18n::t(lang.get_untracked(), T::Saved).to_string(),
                 Err(e) => {
                     redirect_if_signed_out(&e);
@@ -284,35 +277,46 @@ fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> AnyView {
             status.set(text);
         });
     };
-    let on = move || {
-        chosen.get().or_else(|| {
-            preferences
-                .get()
-                .and_then(|p| p.ok())
-                .map(|p| p.do_not_disturb)
-        })
-    };
+    let hint_id = format!("{section_id}-hint");
+    let described_by = hint_id.clone();
     view! {
-        <section class="card" aria-labelledby="settings-incoming">
-            <h2 id="settings-incoming" class="card-title">
-                {tx(T::DoNotDisturbSetting)}
+        <section class="card" aria-labelledby=section_id>
+            <h2 id=section_id class="card-title">
+                {tx(title)}
             </h2>
-            <label class="flex items-center gap-2">
-                <input
-                    type="checkbox"
-                    class="accent-teal-700"
-                    data-testid="do-not-disturb"
-                    aria-describedby="settings-incoming-hint"
-                    disabled=move || on().is_none()
-                    prop:checked=move || on().unwrap_or(false)
-                    on:change=move |ev| choose(event_target_checked(&ev))
-                />
-                {tx(T::DoNotDisturbOn)}
-            </label>
-            <p id="settings-incoming-hint" class="mt-2 text-sm text-slate-600 dark:text-slate-400">
-                {tx(T::DoNotDisturbHint)}
+            <LoadBoundary
+                fallback=|| "…"
+                retry=Callback::new(move |_| preferences.refetch())
+                page=Box::new(move || {
+                    let described_by = described_by.clone();
+                    preferences
+                        .get()
+                        .map(|loaded| {
+                            loaded
+                                .map(|loaded| {
+                                    let saved = current(&loaded);
+                                    view! {
+                                        <label class="flex items-center gap-2">
+                                            <input
+                                                type="checkbox"
+                                                class="accent-teal-700"
+                                                data-testid=name
+                                                aria-describedby=described_by
+                                                prop:checked=move || { chosen.get().unwrap_or(saved) }
+                                                on:change=move |ev| choose(event_target_checked(&ev))
+                                            />
+                                            {tx(label)}
+                                        </label>
+                                    }
+                                        .into_any()
+                                })
+                        })
+                })
+            />
+            <p id=hint_id class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+                {tx(hint)}
             </p>
-            <p class="mt-1 text-sm" role="status" data-testid="do-not-disturb-status">
+            <p class="mt-1 text-sm" role="status" data-testid=format!("{name}-status")>
                 {move || status.get()}
             </p>
         </section>

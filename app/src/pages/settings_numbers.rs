@@ -121,8 +121,20 @@ pub fn NumberSettings(account: ApiResource<Option<Account>>) -> AnyView {
             Ok(Vec::new())
         }
     });
-    // Type-erased: the Settings page's view type is deep enough already.
-    (move || is_admin().then(|| view! { <NumberAdmin numbers /> })).into_any()
+    // Inside the load boundary, so the server-rendered page and the hydrated one agree on
+    // whether the section is there; an account that did not load shows nothing here (the
+    // account card says why).
+    view! {
+        <LoadBoundary
+            retry=Callback::new(move |_| account.refetch())
+            page=Box::new(move || {
+                account
+                    .get()
+                    .map(|_| Ok(is_admin().then(|| view! { <NumberAdmin numbers /> }).into_any()))
+            })
+        />
+    }
+    .into_any()
 }
 
 #[component]
