@@ -303,6 +303,8 @@ async fn declined_by_everyone_is_missed_for_each_and_refused() {
         let r = written(&rig, agent, &ringing.id).await;
         assert_eq!(r.end_reason, Some(EndReason::Missed), "{agent}");
         assert_eq!(r.direction, Direction::Inbound);
+        // Who called is kept, though the call itself was refused before it was written.
+        assert_eq!(r.e164, CUSTOMER, "{agent}");
     }
 }
 
@@ -316,6 +318,7 @@ async fn a_caller_who_hangs_up_while_it_rings_leaves_a_missed_call() {
     assert_eq!(stops(&mut alice).await, IncomingEnd::CallerHungUp);
     let r = written(&rig, ALICE, &ringing.id).await;
     assert_eq!(r.end_reason, Some(EndReason::Missed));
+    assert_eq!(r.e164, CUSTOMER);
     // Too late to answer.
     let late = send(
         &rig,

@@ -158,6 +158,8 @@ async fn ring(hub: Arc<HubInner>, call: gateway::IncomingCall) {
         hub: hub.clone(),
         id: id.clone(),
         started_at,
+        from: call.from.clone(),
+        to: call.to.clone(),
         call: Some(call),
         machine,
         rung: BTreeSet::new(),
@@ -173,6 +175,10 @@ struct RingTask {
     hub: Arc<HubInner>,
     id: String,
     started_at: u64,
+    /// The caller's number (none when withheld) and the number called: kept here for the
+    /// missed call's record and push, which may come after the call itself was refused.
+    from: Option<String>,
+    to: String,
     /// Until answered (it moves into the answering agent's session) or refused.
     call: Option<gateway::IncomingCall>,
     machine: InboundRing,
@@ -365,11 +371,7 @@ impl RingTask {
     /// A missed call in each rung agent's Recents.
     async fn write_missed(&self) {
         let now = self.hub.clock.now_ms();
-        let from = self
-            .call
-            .as_ref()
-            .and_then(|c| c.from.clone())
-            .unwrap_or_default();
+        let from = self.from.clone().unwrap_or_default();
         for agent in &self.rung {
             let mut record = CallRecord::inbound(self.id.clone(), from.clone(), self.started_at);
             record.ended_at = Some(now);
@@ -399,7 +401,7 @@ impl RingTask {
             call_id: self.id.clone(),
             from: (!from.is_empty()).then(|| from.to_string()),
             contact_name,
-            to: self.call.as_ref().map(|c| c.to.clone()).unwrap_or_default(),
+            to: self.to.clone(),
             at: now,
         };
         let agent = agent.to_string();
