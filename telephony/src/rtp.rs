@@ -146,6 +146,8 @@ pub struct RtpSender {
     sequence: u16,
     /// Our timestamp for the first source media time we saw, and that time.
     origin: Option<(u32, u64)>,
+    /// The timestamp the next source media time maps to: the source's clock changed.
+    restart: Option<u32>,
     buf: Vec<u8>,
 }
 
@@ -155,6 +157,7 @@ impl RtpSender {
             ssrc,
             sequence: first_sequence,
             origin: None,
+            restart: None,
             buf: Vec::with_capacity(200),
         }
     }
@@ -165,8 +168,17 @@ impl RtpSender {
 
     /// Maps a source media time (8 kHz units, monotonic) onto this stream's timestamps.
     pub fn timestamp_for(&mut self, media_time: u64, base: u32) -> u32 {
+        if let Some(ts) = self.restart.take() {
+            self.origin = Some((ts, media_time));
+        }
         let (ts0, t0) = *self.origin.get_or_insert((base, media_time));
         ts0.wrapping_add(media_time.wrapping_sub(t0) as u32)
+    }
+
+    /// The source's media clock is a new one (another browser took the call): its next time
+    /// maps to `timestamp`, so this stream's own timeline goes on without a jump.
+    pub fn restart_at(&mut self, timestamp: u32) {
+        self.restart = Some(timestamp);
     }
 
     /// Builds the next packet; the returned slice lives until the next call.
@@ -193,6 +205,17 @@ impl RtpSender {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_source_clock_continues_the_stream_s_timeline() {
+        let mut s = RtpSender::new(1, 0);
+        assert_eq!(s.timestamp_for(1_000, 50), 50);
+        assert_eq!(s.timestamp_for(1_160, 50), 210);
+        // Another source, its clock far away: the stream goes on from 370.
+        s.restart_at(370);
+        assert_eq!(s.timestamp_for(900_000, 50), 370);
+        assert_eq!(s.timestamp_for(900_160, 50), 530);
+    }
 
     #[test]
     fn header_round_trips() {

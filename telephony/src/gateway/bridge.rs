@@ -129,6 +129,10 @@ pub enum Input<'a> {
     Hold(Arc<[i16]>),
     /// The agent takes the call back: the browser's audio and the trunk's flow again.
     Resume,
+    /// Another browser takes the call's browser side (a transfer to another agent), sending
+    /// and receiving in `law`: its media clock and keys are its own, and it is checked for
+    /// silence afresh.
+    NewBrowser(G711),
     /// The deadline of the last [`Output::Timeout`] (or later) has come.
     Timeout,
 }
@@ -309,6 +313,20 @@ impl Bridge {
                 if self.held.take().is_some() {
                     self.marker = true;
                 }
+            }
+            Input::NewBrowser(law) => {
+                // Our stream to the trunk goes on from where the old browser's clock is now.
+                let here = self.media_now(now);
+                let ts = self.trunk_sender.timestamp_for(here, self.trunk_ts_base);
+                self.trunk_sender.restart_at(ts);
+                self.browser_law = law;
+                self.browser_time = None;
+                self.last_dtmf_ts = None;
+                self.dtmf_end_seen = None;
+                self.last_browser_packet = now;
+                self.browser_check = Some(now + BROWSER_CHECK_EVERY);
+                // The new browser's audio starts a new run toward the trunk.
+                self.marker = true;
             }
             Input::Timeout => self.on_timeout(now),
         }

@@ -68,6 +68,25 @@ pub(crate) struct MediaLeg {
     pub _ended: oneshot::Sender<()>,
 }
 
+/// A browser's side of a call, made from its offer: what [`MediaLeg`] holds of it.
+pub(crate) struct BrowserSide {
+    pub rtc: Rtc,
+    pub mid: Mid,
+    pub pt: Pt,
+    pub ufrag: String,
+    pub law: crate::g711::G711,
+}
+
+impl std::fmt::Debug for BrowserSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The peer connection's state is not worth printing (nor its keys).
+        f.debug_struct("BrowserSide")
+            .field("ufrag", &self.ufrag)
+            .field("law", &self.law)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the call's task tells its media.
 #[derive(Debug)]
 pub(crate) enum MediaCommand {
@@ -75,10 +94,15 @@ pub(crate) enum MediaCommand {
     Answered,
     TrunkMedia(TrunkMedia),
     Callee(String),
-    SendDigits { digits: String, tone: Duration },
+    SendDigits {
+        digits: String,
+        tone: Duration,
+    },
     Record(RecordCommand),
     Hold(Arc<[i16]>),
     Resume,
+    /// Another browser takes the call ([`super::Gateway::new_browser`]).
+    NewBrowser(Box<BrowserSide>),
 }
 
 pub(crate) enum ToWorker {
@@ -398,6 +422,9 @@ impl Worker {
                 self.legs.insert(id, slot);
                 self.isolated(id, |w| w.settle(id, now));
             }
+            ToWorker::Command(id, MediaCommand::NewBrowser(side)) => {
+                self.isolated(id, |w| w.new_browser(id, *side, now))
+            }
             ToWorker::Command(id, command) => self.isolated(id, |w| {
                 let Some(slot) = w.legs.get_mut(&id) else {
                     return;
@@ -407,6 +434,27 @@ impl Worker {
             }),
             ToWorker::Close(id) => self.isolated(id, |w| w.close(id)),
         }
+    }
+
+    /// Another browser takes call `id`: the old one's routes go, the new one's ufrag names the
+    /// call, and the bridge starts on its clock and law.
+    fn new_browser(&mut self, id: LegId, side: BrowserSide, now: Instant) {
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        self.demux
+            .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
+        slot.browser_sources.clear();
+        self.demux.add_leg(id, &side.ufrag);
+        let leg = &mut slot.leg;
+        leg.rtc = side.rtc;
+        leg.mid = side.mid;
+        leg.pt = side.pt;
+        leg.ufrag = side.ufrag;
+        leg.bridge
+            .handle_input(bridge::Input::NewBrowser(side.law), now);
+        slot.rtc_timeout = now;
+        self.settle(id, now);
     }
 
     /// Reads and handles what the browser socket holds; true if the burst ended first.

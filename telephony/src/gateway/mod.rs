@@ -44,10 +44,12 @@ mod slot;
 mod trunk_sdp;
 
 use bridge::{Bridge, BridgeConfig};
+use demux::LegId;
 pub use inbound::{CallerGone, InboundConfig, InboundTls, IncomingCall};
 use leg::Leg;
 use media::{
-    pick_worker, start_workers, trunk_socket, MediaCommand, MediaLeg, ToWorker, WorkerHandle,
+    pick_worker, start_workers, trunk_socket, BrowserSide, MediaCommand, MediaLeg, ToWorker,
+    WorkerHandle,
 };
 pub use rtc_config::g711_rtc_config;
 use rtc_config::gateway_rtc_config;
@@ -275,6 +277,11 @@ pub struct CallLeg {
     pub answer: String,
     pub events: mpsc::UnboundedReceiver<LegEvent>,
     commands: mpsc::UnboundedSender<LegCommand>,
+    /// Where its media runs, for [`Gateway::new_browser`]: the worker, the call's number there
+    /// and the browser-facing address.
+    id: LegId,
+    worker: WorkerHandle,
+    candidate: SocketAddr,
 }
 
 impl CallLeg {
@@ -529,19 +536,28 @@ impl Gateway {
             .await
     }
 
-    async fn open_leg(
+    /// Moves the call's browser side to another browser (a transfer to another agent): its
+    /// offer is answered and the call's audio flows with it from then on; the browser that had
+    /// the call hears nothing more and its peer connection is dropped. The SIP side, the
+    /// recording and any hold go on as they were. Returns the SDP answer for the new browser.
+    pub fn new_browser(&self, leg: &CallLeg, browser_offer: &str) -> Result<String, GatewayError> {
+        let (side, answer) = self.browser_side(leg.candidate, browser_offer)?;
+        leg.worker.send(ToWorker::Command(
+            leg.id,
+            MediaCommand::NewBrowser(Box::new(side)),
+        ));
+        Ok(answer)
+    }
+
+    /// The browser's side of a call from its offer (ICE-lite on `public`, our DTLS
+    /// certificate, its audio m-line and G.711), and the SDP answer.
+    fn browser_side(
         &self,
-        side: SipSide<'_>,
-        idle_silence: bool,
+        public: SocketAddr,
         browser_offer: &str,
-    ) -> Result<CallLeg, GatewayError> {
+    ) -> Result<(BrowserSide, String), GatewayError> {
         let offer = SdpOffer::from_sdp_string(browser_offer)
             .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
-        let id = self.next_leg.fetch_add(1, Ordering::Relaxed);
-        let worker = pick_worker(&self.workers)
-            .ok_or(GatewayError::MediaWorker("no media worker".into()))?;
-        let public = SocketAddr::new(self.config.media.public_ip, worker.browser_port);
-
         let mut rtc = gateway_rtc_config()
             .set_ice_lite(true)
             .set_dtls_cert(self.dtls_cert.clone())
@@ -570,6 +586,34 @@ impl Gateway {
             });
             found.ok_or(GatewayError::NoCommonCodec)?
         };
+        let side = BrowserSide {
+            rtc,
+            mid,
+            pt,
+            ufrag,
+            law,
+        };
+        Ok((side, answer.to_sdp_string()))
+    }
+
+    async fn open_leg(
+        &self,
+        side: SipSide<'_>,
+        idle_silence: bool,
+        browser_offer: &str,
+    ) -> Result<CallLeg, GatewayError> {
+        let id = self.next_leg.fetch_add(1, Ordering::Relaxed);
+        let worker = pick_worker(&self.workers)
+            .ok_or(GatewayError::MediaWorker("no media worker".into()))?;
+        let public = SocketAddr::new(self.config.media.public_ip, worker.browser_port);
+        let (browser, answer) = self.browser_side(public, browser_offer)?;
+        let BrowserSide {
+            rtc,
+            mid,
+            pt,
+            ufrag,
+            law,
+        } = browser;
 
         let trunk = trunk_socket(&self.config.media, &self.next_port)?;
         let trunk_port = trunk.local_addr().map_or(0, |a| a.port());
@@ -650,11 +694,13 @@ impl Gateway {
             tasks: JoinSet::new(),
         };
         self.tasks.spawn(leg.run());
-        let answer = answer.to_sdp_string();
         Ok(CallLeg {
             answer,
             events: events_rx,
             commands: commands_tx,
+            id,
+            worker: worker.clone(),
+            candidate: public,
         })
     }
 

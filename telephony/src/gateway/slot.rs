@@ -64,6 +64,8 @@ impl Slot {
             }
             MediaCommand::Hold(music) => bridge.handle_input(bridge::Input::Hold(music), now),
             MediaCommand::Resume => bridge.handle_input(bridge::Input::Resume, now),
+            // The worker takes it: it owns the browser routes that change.
+            MediaCommand::NewBrowser(_) => {}
             MediaCommand::Record(r) => {
                 let control = match r {
                     RecordCommand::Start { sink, notice, mode } => {
