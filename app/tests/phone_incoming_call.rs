@@ -20,6 +20,7 @@ fn ringing(id: &str) -> IncomingCall {
         contact_name: Some("Wei".into()),
         to: "+6560000000".into(),
         started_at: T0,
+        transferred: false,
     }
 }
 

@@ -7,190 +7,23 @@
 //! will answer hears.
 
 mod common;
+mod hub_rig;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, IncomingEnd, ServerMessage};
 use app::api::ports::{CallStore, NumberStore, PreferenceStore};
-use app::domain::call::{CallLimits, CallState, HangupBy};
+use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::{Direction, EndReason};
-use app::domain::inbound::{Assignment, OwnedNumber, Strategy, UnassignedAction};
-use server::calls::CallHub;
+use app::domain::inbound::{Assignment, OwnedNumber, UnassignedAction};
 use server::clock::SystemClock;
 use server::store::SqliteStore;
-use telephony::simulator::{CallIn, CallInEvent, PstnSimulator};
+use telephony::simulator::CallInEvent;
 use telephony::tones::{power, tone_purity};
 use testkit::peer::{BrowserPeer, PeerCommand, Source};
-use testkit::rig::{gateway_taking_calls, simulator, LOOPBACK};
-use tokio::sync::broadcast;
+use testkit::rig::LOOPBACK;
 
-const ALICE: &str = "alice-sub";
-const BOB: &str = "bob-sub";
-const CUSTOMER: &str = "+6591234567";
-/// The gateway's caller ID in `testkit::rig`: owned with no assignment.
-const BUSINESS: &str = "+6560000000";
-/// A number in the store, assigned to Alice and Bob.
-const SUPPORT: &str = "+6562220000";
-
-struct Rig {
-    simulator: PstnSimulator,
-    hub: Arc<CallHub>,
-    store: Arc<SqliteStore>,
-}
-
-async fn rig() -> Rig {
-    rig_on(SqliteStore::in_memory().await.unwrap()).await
-}
-
-async fn rig_on(store: SqliteStore) -> Rig {
-    let simulator = simulator(None).await;
-    let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
-    let calls_in = gateway.take_incoming().expect("calls in");
-    let store = Arc::new(store);
-    let hub = Arc::new(CallHub::with_limits(
-        server::calls::Provider::Gateway(gateway),
-        store.clone(),
-        Arc::new(SystemClock),
-        vec![],
-        None,
-        CallLimits::default(),
-        Duration::from_secs(5),
-    ));
-    hub.set_server_id("srv-test".into());
-    hub.take_calls_in(calls_in, vec![BUSINESS.into()]);
-    store
-        .put_number(&OwnedNumber {
-            e164: SUPPORT.into(),
-            assignment: Assignment::Agents {
-                members: vec![ALICE.into(), BOB.into()],
-                strategy: Strategy::RingAll,
-                ring_secs: 30,
-            },
-            hours: None,
-            unassigned: UnassignedAction::Refuse,
-            updated_at: 1,
-        })
-        .await
-        .unwrap();
-    Rig {
-        simulator,
-        hub,
-        store,
-    }
-}
-
-struct Tab {
-    owner: &'static str,
-    connection: u64,
-    events: broadcast::Receiver<ServerMessage>,
-    hello: ServerMessage,
-}
-
-fn tab(rig: &Rig, owner: &'static str) -> Tab {
-    let (connection, events, hello) = rig.hub.connect(owner);
-    Tab {
-        owner,
-        connection,
-        events,
-        hello,
-    }
-}
-
-/// The next message on `tab` that `pick` takes (others are skipped), within 8 s.
-async fn next<T>(tab: &mut Tab, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
-    loop {
-        let m = tokio::time::timeout_at(deadline, tab.events.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{}: nothing expected came", tab.owner))
-            .unwrap();
-        if let Some(t) = pick(m) {
-            return t;
-        }
-    }
-}
-
-async fn rings(tab: &mut Tab) -> app::api::live::IncomingCall {
-    next(tab, |m| match m {
-        ServerMessage::Incoming { incoming } => Some(incoming),
-        _ => None,
-    })
-    .await
-}
-
-async fn stops(tab: &mut Tab) -> IncomingEnd {
-    next(tab, |m| match m {
-        ServerMessage::IncomingEnded { end, .. } => Some(end),
-        _ => None,
-    })
-    .await
-}
-
-async fn state(tab: &mut Tab, want: impl Fn(&CallState) -> bool) {
-    next(tab, |m| match m {
-        ServerMessage::Call { call } if want(&call.state) => Some(()),
-        _ => None,
-    })
-    .await
-}
-
-async fn send(rig: &Rig, tab: &Tab, message: ClientMessage) -> Option<ServerMessage> {
-    rig.hub.handle(tab.owner, tab.connection, message).await
-}
-
-/// `agent`'s record of call `id` once it has its end (the caller and the tabs may hear of the
-/// end before it is written), within 5 s.
-async fn written(rig: &Rig, agent: &str, id: &str) -> app::domain::calls::CallRecord {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let r = rig.store.get_call(agent, id).await.unwrap();
-        if let Some(r) = r.filter(|r| r.end_reason.is_some()) {
-            return r;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{agent}: no ended record of the call written"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn caller_sees(call: &mut CallIn) -> CallInEvent {
-    tokio::time::timeout(Duration::from_secs(8), call.next())
-        .await
-        .expect("the caller hears within 8 s")
-        .expect("the call in reports its end")
-}
-
-/// Answers `call_id` from `tab`, offers its audio and waits until it is connected.
-async fn answer(rig: &Rig, tab: &mut Tab, call_id: &str) -> BrowserPeer {
-    let reply = send(
-        rig,
-        tab,
-        ClientMessage::AnswerIncoming {
-            call_id: call_id.into(),
-        },
-    )
-    .await;
-    assert_eq!(reply, None, "the answer is taken");
-    let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
-    let reply = send(
-        rig,
-        tab,
-        ClientMessage::Offer {
-            call_id: call_id.into(),
-            sdp: peer.offer.clone(),
-        },
-    )
-    .await;
-    match reply {
-        Some(ServerMessage::Answer { sdp, .. }) => peer.accept_answer(sdp),
-        other => panic!("expected an answer, got {other:?}"),
-    }
-    state(tab, |s| matches!(s, CallState::Connected { .. })).await;
-    peer
-}
+use hub_rig::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_rings_the_first_answer_wins_with_audio_and_the_other_sees_it_taken() {

@@ -52,6 +52,29 @@ pub struct LiveCall {
     pub recording_mode: RecordingMode,
     #[serde(default)]
     pub recording: Option<LiveRecording>,
+    /// The agent's hand-over of this call to another agent, while it rings for them or after
+    /// it did not go through.
+    #[serde(default)]
+    pub transfer: Option<LiveTransfer>,
+}
+
+/// A transfer of the call to another agent ([`ClientMessage::Transfer`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveTransfer {
+    /// The agent it goes to (their account's id).
+    pub to: String,
+    pub state: TransferState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// It rings for them; the far end hears music on hold.
+    Ringing,
+    /// They declined it: the call is still this agent's, held.
+    Declined,
+    /// It rang out (or their app closed): the call is still this agent's, held.
+    NoAnswer,
 }
 
 /// The call's recording, for the REC indicator.
@@ -121,6 +144,9 @@ pub struct IncomingCall {
     pub to: String,
     /// Milliseconds since the epoch.
     pub started_at: u64,
+    /// A colleague hands over a call they are on (a transfer), rather than a new call in.
+    #[serde(default)]
+    pub transferred: bool,
 }
 
 /// How a call in stopped ringing for the user.
@@ -189,6 +215,14 @@ pub enum ClientMessage {
     Record {
         call_id: String,
         action: RecordAction,
+    },
+    /// The agent hands the answered call to another agent (`to`: their account's id): the far
+    /// end is held (music) while it rings for them; their answer makes it their call and ends
+    /// it for this agent; a decline or no answer leaves it held here ([`LiveCall::transfer`]
+    /// says which). Calls through the gateway only ([`AudioPath::Gateway`]).
+    Transfer {
+        call_id: String,
+        to: String,
     },
     /// The agent answers the ringing call `call_id` in this tab (its offer follows, as for a
     /// call dialled here). A call the agent is on ends first: a waiting call is answered by
@@ -382,6 +416,10 @@ mod tests {
                     paused_ms: 5,
                     paused_since: Some(20),
                 }),
+                transfer: Some(LiveTransfer {
+                    to: "bob-sub".into(),
+                    state: TransferState::Declined,
+                }),
             },
         };
         let text = serde_json::to_string(&s).unwrap();
@@ -403,6 +441,7 @@ mod tests {
             confirm: true,
             recording_mode: RecordingMode::Ask,
             recording: None,
+            transfer: None,
         };
         let ice = vec![IceServer {
             urls: vec!["stun:s.example.com".into()],
@@ -415,6 +454,7 @@ mod tests {
             contact_name: Some("Wei".into()),
             to: "+6560000000".into(),
             started_at: 5,
+            transferred: false,
         };
         let withheld = IncomingCall {
             id: "i2".into(),

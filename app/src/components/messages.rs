@@ -55,6 +55,7 @@ pub fn end_reason_text(lang: Lang, reason: EndReason) -> &'static str {
             EndReason::Failed => T::EndFailed,
             EndReason::Interrupted => T::EndInterrupted,
             EndReason::Missed => T::EndMissed,
+            EndReason::Transferred => T::EndTransferred,
         },
     )
 }

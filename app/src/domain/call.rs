@@ -121,6 +121,9 @@ pub enum Input {
     Hangup,
     Mute(bool),
     Hold(bool),
+    /// Another agent took the call (a transfer): it is over for this agent, without a BYE
+    /// (the far end stays, with them).
+    HandedOver,
     /// Time passed; deadlines are checked.
     Tick,
 }
@@ -195,6 +198,21 @@ impl Call {
             pending_end: None,
             outputs: Vec::new(),
         }
+    }
+
+    /// A call another agent handed over, as the agent who took it finds it: answered at
+    /// `answered_at` (its duration limit counts from then, not from the hand-over), the far
+    /// end on hold until this agent's audio is up and [`Input::Hold`]`(false)` takes it back.
+    pub fn taken_over(limits: CallLimits, answered_at: u64) -> Self {
+        let mut call = Call::new(limits);
+        call.answered_at = Some(answered_at);
+        call.responded = true;
+        call.state = CallState::Connected {
+            muted: false,
+            on_hold: true,
+            held_by_far_end: false,
+        };
+        call
     }
 
     pub fn state(&self) -> &CallState {
@@ -371,6 +389,9 @@ impl Call {
             }
             (S::Connected { .. }, Input::Hangup) => {
                 self.start_ending(now, EndReason::Completed, HangupBy::Agent, None);
+            }
+            (S::Connected { .. }, Input::HandedOver) => {
+                self.end(now, EndReason::Transferred, HangupBy::Agent, None);
             }
             (S::Connected { .. }, Input::Trunk(TrunkEvent::RemoteBye)) => {
                 self.end(

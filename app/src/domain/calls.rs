@@ -29,10 +29,12 @@ pub enum EndReason {
     /// A call in that nobody answered: the caller hung up or gave up, or it rang out, or every
     /// agent declined it.
     Missed,
+    /// The agent handed the call to another agent, who took it: it goes on in theirs.
+    Transferred,
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 9] = [
+    pub const ALL: [EndReason; 10] = [
         EndReason::Completed,
         EndReason::Cancelled,
         EndReason::Busy,
@@ -42,6 +44,7 @@ impl EndReason {
         EndReason::Failed,
         EndReason::Interrupted,
         EndReason::Missed,
+        EndReason::Transferred,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl EndReason {
             EndReason::Failed => "failed",
             EndReason::Interrupted => "interrupted",
             EndReason::Missed => "missed",
+            EndReason::Transferred => "transferred",
         }
     }
 

@@ -132,6 +132,7 @@ pub fn dialled(id: &str, state: CallState, media_connection: Option<u64>) -> Liv
         confirm: false,
         recording_mode: RecordingMode::Ask,
         recording: None,
+        transfer: None,
     }
 }
 

@@ -41,7 +41,7 @@ pub(crate) struct Ringing {
 }
 
 impl HubInner {
-    fn lock_ringing(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ringing>> {
+    pub(crate) fn lock_ringing(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ringing>> {
         self.ringing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -67,7 +67,7 @@ impl HubInner {
     }
 
     /// Whether `sub` can take a call now, as far as this server knows.
-    async fn availability(&self, sub: &str) -> Availability {
+    pub(crate) async fn availability(&self, sub: &str) -> Availability {
         let (connected, busy) = {
             let users = self.lock_users();
             match users.get(sub) {
@@ -315,6 +315,7 @@ impl RingTask {
             contact_name,
             to: call.to.clone(),
             started_at: self.started_at,
+            transferred: false,
         };
         self.rung.insert(agent.to_string());
         if let Some(entry) = self.hub.lock_ringing().get_mut(&self.id) {
@@ -363,6 +364,7 @@ impl RingTask {
             from_api: false,
             max_duration_ms: self.hub.limits.max_duration_ms,
             incoming: Some(call),
+            taken: None,
         };
         self.hub.start_session(agent, record, start).await;
         let _ = reply.send(Ok(()));

@@ -8,6 +8,7 @@ mod ice;
 mod inbound;
 mod media;
 mod session;
+mod transfer;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -375,6 +376,14 @@ impl CallHub {
                     Some(Reply::Done(rx)),
                 )
             }
+            ClientMessage::Transfer { call_id, to } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::Transfer { to, reply: tx },
+                    Some(Reply::Done(rx)),
+                )
+            }
             ClientMessage::AnswerIncoming { call_id } => {
                 let (reply, answered) = oneshot::channel();
                 let command = inbound::RingCommand::Answer {
@@ -517,6 +526,8 @@ pub(crate) struct SessionStart {
     pub max_duration_ms: u64,
     /// A call in the user answered.
     pub incoming: Option<telephony::gateway::IncomingCall>,
+    /// A call a colleague handed over to the user (a transfer they answered).
+    pub taken: Option<transfer::TakenCall>,
 }
 
 /// What a live-channel request waits for from the call's session.
@@ -615,6 +626,7 @@ impl HubInner {
             from_api,
             max_duration_ms,
             incoming,
+            taken,
         } = start;
         self.max_durations
             .lock()
@@ -649,12 +661,14 @@ impl HubInner {
             contact_name,
             state: CallState::Idle,
             started_at: record.started_at,
-            answered_at: None,
+            // Set for a call taken over from a colleague: it was answered before.
+            answered_at: record.answered_at,
             media_connection: None,
             from_api,
             confirm: from_api && preferences.confirm_api_calls,
             recording_mode,
             recording: None,
+            transfer: None,
         };
         {
             let mut users = self.lock_users();
@@ -675,8 +689,20 @@ impl HubInner {
             live,
             commands_rx,
             incoming,
+            taken,
         );
         tokio::spawn(session.run());
+    }
+
+    /// The inbox of the session of `owner`'s call `call_id`, while it is on.
+    pub(crate) fn session_commands(
+        &self,
+        owner: &str,
+        call_id: &str,
+    ) -> Option<mpsc::UnboundedSender<SessionCommand>> {
+        let users = self.lock_users();
+        let call = users.get(owner)?.call.as_ref()?;
+        (call.live.id == call_id).then(|| call.commands.clone())
     }
 
     /// Ends the call `owner` is on, if any (they answered a waiting call).
@@ -733,6 +759,7 @@ impl Telephony for CallHub {
             from_api: origin == CallOrigin::Api,
             max_duration_ms,
             incoming: None,
+            taken: None,
         };
         self.inner.start_session(owner, record, start).await;
     }

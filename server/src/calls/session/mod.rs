@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::live::{LiveCall, LiveRecordingState, RecordAction};
+use app::api::live::{LiveCall, LiveRecordingState, LiveTransfer, RecordAction, TransferState};
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, Direction, EndReason};
 use app::domain::recordings::{Recording, RecordingMode};
@@ -13,9 +13,11 @@ use sma::flow::CallProgress;
 use telephony::gateway::IncomingCall;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::chime_leg::{ChimeLeg, JoinInfo, LegProgress};
 use super::media::{Media, MediaCommand, RecordStep};
+use super::transfer::{TakenCall, TransferOffer};
 use super::{HubInner, Provider};
 
 mod recording;
@@ -24,6 +26,8 @@ use recording::DeliveredRecording;
 
 /// The refusal of hold before the answer (or after the end).
 const NOT_ANSWERED_HOLD: &str = "a call can be held once it is answered";
+/// The refusal of a transfer before the answer (or after the end).
+const NOT_ANSWERED_TRANSFER: &str = "a call can be transferred once it is answered";
 
 pub(crate) enum SessionCommand {
     Offer {
@@ -61,7 +65,34 @@ pub(crate) enum SessionCommand {
         action: RecordAction,
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// The agent hands the call to agent `to` (docs/telephony.md, "Transfer").
+    Transfer {
+        to: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// `to` answered the transfer on `connection`: the call becomes theirs. The reply says
+    /// whether it did.
+    HandOver {
+        to: String,
+        connection: u64,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// The transfer did not go through: the call stays with this agent, held.
+    TransferEnded(TransferState),
     ConnectionClosed(u64),
+}
+
+/// A transfer ringing for another agent.
+struct PendingTransfer {
+    to: String,
+    /// Stops the ringing (the agent took the call back, or it ended).
+    cancel: CancellationToken,
+}
+
+impl Drop for PendingTransfer {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
 }
 
 pub(crate) struct Session {
@@ -79,6 +110,21 @@ pub(crate) struct Session {
     delivered: Option<DeliveredRecording>,
     /// A call in, until the agent's offer answers it (dropped unanswered: the caller gets 480).
     incoming: Option<IncomingCall>,
+    /// A call a colleague handed over, until this agent's offer takes its media (dropped
+    /// untaken, the far end is hung up on).
+    taken: Option<TakenCall>,
+    /// When a taken call was first answered (its duration limit counts from then).
+    taken_answered_at: Option<u64>,
+    transfer: Option<PendingTransfer>,
+    /// Once the call ended here, its media goes to the agent who answered its transfer.
+    handing_over: Option<HandingOver>,
+}
+
+/// The agent who answered the call's transfer, on which connection, and their answer's reply.
+struct HandingOver {
+    to: String,
+    connection: u64,
+    reply: oneshot::Sender<Result<(), String>>,
 }
 
 impl Session {
@@ -89,6 +135,7 @@ impl Session {
         live: LiveCall,
         commands: mpsc::UnboundedReceiver<SessionCommand>,
         incoming: Option<IncomingCall>,
+        taken: Option<TakenCall>,
     ) -> Self {
         Session {
             hub,
@@ -100,6 +147,10 @@ impl Session {
             recording_done: None,
             delivered: None,
             incoming,
+            taken_answered_at: taken.as_ref().map(|t| t.answered_at),
+            taken,
+            transfer: None,
+            handing_over: None,
         }
     }
 
@@ -158,9 +209,22 @@ impl Session {
                             let _ = reply.send(Err(self.wrong_path("an audio offer")));
                             continue;
                         };
-                        let opened = match self.incoming.as_mut() {
-                            Some(call) => gateway.answer(call, &sdp).await,
-                            None => gateway.open(&self.record.e164, &sdp).await,
+                        let opened = match (self.taken.take(), self.incoming.as_mut()) {
+                            // This browser takes the call's browser side.
+                            (Some(TakenCall { media: Media::Gateway(leg), .. }), _) => {
+                                gateway.new_browser(&leg, &sdp).map(|answer| {
+                                    let mut leg = leg;
+                                    leg.answer = answer;
+                                    leg
+                                })
+                            }
+                            (Some(TakenCall { media: Media::Chime(_), .. }), _) => {
+                                let _ = reply.send(Err(self.wrong_path("an audio offer")));
+                                self.finish(EndReason::Failed, HangupBy::System, Some("a Chime call cannot be transferred".into())).await;
+                                return None;
+                            }
+                            (None, Some(call)) => gateway.answer(call, &sdp).await,
+                            (None, None) => gateway.open(&self.record.e164, &sdp).await,
                         };
                         match opened {
                             Ok(leg) => {
@@ -217,6 +281,13 @@ impl Session {
                     Some(SessionCommand::Hold { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_HOLD.into()));
                     }
+                    Some(SessionCommand::Transfer { reply, .. }) => {
+                        let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
+                    }
+                    Some(SessionCommand::HandOver { reply, .. }) => {
+                        let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
+                    }
+                    Some(SessionCommand::TransferEnded(_)) => {}
                     Some(SessionCommand::Progress { .. }) => {
                         tracing::warn!(call = %self.record.id, "progress before the call was placed, ignored");
                     }
@@ -262,6 +333,9 @@ impl Session {
                     Some(SessionCommand::Hold { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_HOLD.into()));
                     }
+                    Some(SessionCommand::Transfer { reply, .. } | SessionCommand::HandOver { reply, .. }) => {
+                        let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
+                    }
                     Some(_) => {}
                 },
             }
@@ -278,8 +352,21 @@ impl Session {
     }
 
     async fn run_call(&mut self, mut media: Media) {
-        let mut call = Call::new(self.hub.limits_for(&self.record.id));
-        self.input(&mut call, &mut media, Input::Dial).await;
+        let limits = self.hub.limits_for(&self.record.id);
+        let mut call = match self.taken_answered_at {
+            // A call handed over: this agent's audio is up, so the far end comes off hold.
+            Some(answered_at) => {
+                let mut call = Call::taken_over(limits, answered_at);
+                self.live.state = call.state().clone();
+                self.input(&mut call, &mut media, Input::Hold(false)).await;
+                call
+            }
+            None => {
+                let mut call = Call::new(limits);
+                self.input(&mut call, &mut media, Input::Dial).await;
+                call
+            }
+        };
         while !call.is_over() {
             let wait = call
                 .next_deadline()
@@ -305,7 +392,44 @@ impl Session {
                         if refused.is_some() {
                             continue;
                         }
+                        if !on_hold {
+                            // Taken back: a transfer ringing for another agent stops, and one
+                            // that did not go through is no longer shown.
+                            self.transfer_over(None);
+                            if self.live.transfer.take().is_some() {
+                                self.hub.publish(&self.owner, &self.live);
+                            }
+                        }
                         Input::Hold(on_hold)
+                    }
+                    Some(SessionCommand::Transfer { to, reply }) => {
+                        let started = self.transfer(&to, &media).await;
+                        let ok = started.is_ok();
+                        let _ = reply.send(started);
+                        if !ok {
+                            continue;
+                        }
+                        // The far end is held while it rings (the hold shows the transfer too).
+                        if matches!(self.live.state, CallState::Connected { on_hold: true, .. }) {
+                            self.hub.publish(&self.owner, &self.live);
+                            continue;
+                        }
+                        Input::Hold(true)
+                    }
+                    Some(SessionCommand::HandOver { to, connection, reply }) => {
+                        if self.transfer.as_ref().is_some_and(|t| t.to == to) {
+                            self.transfer = None;
+                            self.live.transfer = None;
+                            self.handing_over = Some(HandingOver { to, connection, reply });
+                            Input::HandedOver
+                        } else {
+                            let _ = reply.send(Err("the call is no longer being transferred".into()));
+                            continue;
+                        }
+                    }
+                    Some(SessionCommand::TransferEnded(state)) => {
+                        self.transfer_over(Some(state));
+                        continue;
                     }
                     Some(SessionCommand::ConnectionClosed(c)) if Some(c) == self.live.media_connection => {
                         tracing::info!(call = %self.record.id, "the tab holding the call closed");
@@ -353,8 +477,97 @@ impl Session {
             };
             self.input(&mut call, &mut media, input).await;
         }
+        self.transfer = None;
+        if let Some(HandingOver {
+            to,
+            connection,
+            reply,
+        }) = self.handing_over.take()
+        {
+            let _ = reply.send(self.hand_over(&to, connection, media).await);
+            return;
+        }
         media.close().await;
         self.provider_recording_left_unnamed().await;
+    }
+
+    /// Starts a transfer of this call to agent `to`, if it can be: an answered call through
+    /// the gateway, not already ringing for someone, to another agent whose app is open and
+    /// who is not on a call or in do-not-disturb.
+    async fn transfer(&mut self, to: &str, media: &Media) -> Result<(), String> {
+        if !media.can_hold() {
+            return Err("calls on this server cannot be transferred".into());
+        }
+        if !matches!(self.live.state, CallState::Connected { .. }) {
+            return Err(NOT_ANSWERED_TRANSFER.into());
+        }
+        if self.transfer.is_some() {
+            return Err("the call is already being transferred".into());
+        }
+        if to == self.owner {
+            return Err("the call is already yours".into());
+        }
+        match self.hub.availability(to).await {
+            app::domain::inbound::Availability::Free => {}
+            app::domain::inbound::Availability::Busy => {
+                return Err("that agent is on a call".into())
+            }
+            app::domain::inbound::Availability::DoNotDisturb => {
+                return Err("that agent does not take calls now (do not disturb)".into())
+            }
+            app::domain::inbound::Availability::Offline => {
+                return Err("that agent's app is not open".into())
+            }
+        }
+        let Some(giver) = self.hub.session_commands(&self.owner, &self.record.id) else {
+            return Err("the call ended".into());
+        };
+        let cancel = CancellationToken::new();
+        self.hub.ring_transfer(TransferOffer {
+            call_id: self.record.id.clone(),
+            to: to.to_string(),
+            far_end: self.record.e164.clone(),
+            started_at: self.now(),
+            giver,
+            cancel: cancel.clone(),
+        });
+        tracing::info!(call = %self.record.id, "transfer to another agent");
+        self.transfer = Some(PendingTransfer {
+            to: to.to_string(),
+            cancel,
+        });
+        self.live.transfer = Some(LiveTransfer {
+            to: to.to_string(),
+            state: TransferState::Ringing,
+        });
+        Ok(())
+    }
+
+    /// The transfer stopped ringing: `state` says why when it did not go through (the call
+    /// stays here, held), `None` when this agent took the call back.
+    fn transfer_over(&mut self, state: Option<TransferState>) {
+        let Some(pending) = self.transfer.take() else {
+            return;
+        };
+        tracing::info!(call = %self.record.id, ?state, "transfer not taken");
+        self.live.transfer = state.map(|state| LiveTransfer {
+            to: pending.to.clone(),
+            state,
+        });
+        self.hub.publish(&self.owner, &self.live);
+    }
+
+    /// The call ended here as transferred: its media goes to a new session of `to`'s, on the
+    /// connection that answered.
+    async fn hand_over(&mut self, to: &str, connection: u64, media: Media) -> Result<(), String> {
+        let mut record =
+            CallRecord::inbound(self.record.id.clone(), self.record.e164.clone(), self.now());
+        record.answered_at = Some(record.started_at);
+        record.server = self.hub.server_id.get().cloned();
+        let answered_at = self.record.answered_at.unwrap_or(record.started_at);
+        let taken = TakenCall { media, answered_at };
+        tracing::info!(call = %self.record.id, "call handed over");
+        self.hub.take_over(to, connection, record, taken).await
     }
 
     /// Feeds the state machine and carries out what it asks, including what a failed command

@@ -1,0 +1,186 @@
+//! The call hub with the gateway taking calls from the simulator, and agents' tabs as live
+//! connections on it: what the calls-in and transfer scenarios share.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::live::{ClientMessage, IncomingEnd, ServerMessage};
+use app::api::ports::{CallStore, NumberStore};
+use app::domain::call::{CallLimits, CallState};
+use app::domain::inbound::{Assignment, OwnedNumber, Strategy, UnassignedAction};
+use server::calls::CallHub;
+use server::clock::SystemClock;
+use server::store::SqliteStore;
+use telephony::simulator::{CallIn, CallInEvent, PstnSimulator};
+use testkit::peer::BrowserPeer;
+use testkit::rig::{gateway_taking_calls, simulator, LOOPBACK};
+use tokio::sync::broadcast;
+
+pub const ALICE: &str = "alice-sub";
+pub const BOB: &str = "bob-sub";
+pub const CUSTOMER: &str = "+6591234567";
+/// The gateway's caller ID in `testkit::rig`: owned with no assignment.
+pub const BUSINESS: &str = "+6560000000";
+/// A number in the store, assigned to Alice and Bob.
+pub const SUPPORT: &str = "+6562220000";
+
+pub struct Rig {
+    pub simulator: PstnSimulator,
+    pub hub: Arc<CallHub>,
+    pub store: Arc<SqliteStore>,
+}
+
+pub async fn rig() -> Rig {
+    rig_on(SqliteStore::in_memory().await.unwrap()).await
+}
+
+pub async fn rig_on(store: SqliteStore) -> Rig {
+    let simulator = simulator(None).await;
+    let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
+    let calls_in = gateway.take_incoming().expect("calls in");
+    let store = Arc::new(store);
+    let hub = Arc::new(CallHub::with_limits(
+        server::calls::Provider::Gateway(gateway),
+        store.clone(),
+        Arc::new(SystemClock),
+        vec![],
+        None,
+        CallLimits::default(),
+        Duration::from_secs(5),
+    ));
+    hub.set_server_id("srv-test".into());
+    hub.take_calls_in(calls_in, vec![BUSINESS.into()]);
+    store
+        .put_number(&OwnedNumber {
+            e164: SUPPORT.into(),
+            assignment: Assignment::Agents {
+                members: vec![ALICE.into(), BOB.into()],
+                strategy: Strategy::RingAll,
+                ring_secs: 30,
+            },
+            hours: None,
+            unassigned: UnassignedAction::Refuse,
+            updated_at: 1,
+        })
+        .await
+        .unwrap();
+    Rig {
+        simulator,
+        hub,
+        store,
+    }
+}
+
+pub struct Tab {
+    pub owner: &'static str,
+    pub connection: u64,
+    pub events: broadcast::Receiver<ServerMessage>,
+    pub hello: ServerMessage,
+}
+
+pub fn tab(rig: &Rig, owner: &'static str) -> Tab {
+    let (connection, events, hello) = rig.hub.connect(owner);
+    Tab {
+        owner,
+        connection,
+        events,
+        hello,
+    }
+}
+
+/// The next message on `tab` that `pick` takes (others are skipped), within 8 s.
+pub async fn next<T>(tab: &mut Tab, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        let m = tokio::time::timeout_at(deadline, tab.events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{}: nothing expected came", tab.owner))
+            .unwrap();
+        if let Some(t) = pick(m) {
+            return t;
+        }
+    }
+}
+
+pub async fn rings(tab: &mut Tab) -> app::api::live::IncomingCall {
+    next(tab, |m| match m {
+        ServerMessage::Incoming { incoming } => Some(incoming),
+        _ => None,
+    })
+    .await
+}
+
+pub async fn stops(tab: &mut Tab) -> IncomingEnd {
+    next(tab, |m| match m {
+        ServerMessage::IncomingEnded { end, .. } => Some(end),
+        _ => None,
+    })
+    .await
+}
+
+pub async fn state(tab: &mut Tab, want: impl Fn(&CallState) -> bool) {
+    next(tab, |m| match m {
+        ServerMessage::Call { call } if want(&call.state) => Some(()),
+        _ => None,
+    })
+    .await
+}
+
+pub async fn send(rig: &Rig, tab: &Tab, message: ClientMessage) -> Option<ServerMessage> {
+    rig.hub.handle(tab.owner, tab.connection, message).await
+}
+
+/// `agent`'s record of call `id` once it has its end (the caller and the tabs may hear of the
+/// end before it is written), within 5 s.
+pub async fn written(rig: &Rig, agent: &str, id: &str) -> app::domain::calls::CallRecord {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = rig.store.get_call(agent, id).await.unwrap();
+        if let Some(r) = r.filter(|r| r.end_reason.is_some()) {
+            return r;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{agent}: no ended record of the call written"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn caller_sees(call: &mut CallIn) -> CallInEvent {
+    tokio::time::timeout(Duration::from_secs(8), call.next())
+        .await
+        .expect("the caller hears within 8 s")
+        .expect("the call in reports its end")
+}
+
+/// Answers `call_id` from `tab`, offers its audio and waits until it is connected.
+pub async fn answer(rig: &Rig, tab: &mut Tab, call_id: &str) -> BrowserPeer {
+    let reply = send(
+        rig,
+        tab,
+        ClientMessage::AnswerIncoming {
+            call_id: call_id.into(),
+        },
+    )
+    .await;
+    assert_eq!(reply, None, "the answer is taken");
+    let mut peer = BrowserPeer::new(LOOPBACK, true).await.unwrap();
+    let reply = send(
+        rig,
+        tab,
+        ClientMessage::Offer {
+            call_id: call_id.into(),
+            sdp: peer.offer.clone(),
+        },
+    )
+    .await;
+    match reply {
+        Some(ServerMessage::Answer { sdp, .. }) => peer.accept_answer(sdp),
+        other => panic!("expected an answer, got {other:?}"),
+    }
+    state(tab, |s| matches!(s, CallState::Connected { .. })).await;
+    peer
+}
