@@ -38,10 +38,11 @@ const fakeMic = toneWav(path.join(process.env.E2E_DATA_DIR, "tone-440.wav"));
 
 export default defineConfig({
   testDir: "./tests",
-  // Per test, generous: on two cores the suite shares them with three servers and two browsers
-  // (assertions keep their own short waits).
+  // Per test, generous: on two cores the suite shares them with three servers and two browsers.
   timeout: 60_000,
-  expect: { timeout: 7_000 },
+  // A page's code and data on two cores shared with three servers and another browser: a
+  // screen may take more than the usual few seconds to appear (waits, not what is checked).
+  expect: { timeout: 15_000 },
   fullyParallel: true,
   workers: 2,
   retries: 0,

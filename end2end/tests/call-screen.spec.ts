@@ -103,7 +103,8 @@ for (const [label, viewport] of [
 
       // Keys: the read-back number plays back each one that was sent (muted, so only they return).
       await page.waitForTimeout(1200);
-      const listening = hearKeys(page, 5000);
+      // Long enough for the three presses, each across a re-sent call, on a loaded machine.
+      const listening = hearKeys(page, 9000);
       for (const key of ["1", "5", "#"]) {
         await pressAcross(page, page.locator(`[data-dtmf="${key}"]`), resent);
         await page.waitForTimeout(600);
