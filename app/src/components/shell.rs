@@ -78,7 +78,16 @@ pub fn Shell() -> impl IntoView {
         serial: RwSignal::new(0),
     };
     provide_context(notices);
-    crate::phone::provide_phone();
+    let phone = crate::phone::provide_phone();
+    // Whether the live channel has said hello: calls in ring this tab only from then on (the
+    // end-to-end tests wait for it before a call comes in).
+    let live = move || {
+        if phone.connection.get().is_some() {
+            "connected"
+        } else {
+            "connecting"
+        }
+    };
 
     view! {
         <a href="#main" class="skip-link">
@@ -87,6 +96,7 @@ pub fn Shell() -> impl IntoView {
         <div class="md:flex md:min-h-dvh">
             <nav
                 aria-label=tx(T::MainNav)
+                data-live=live
                 class="app-nav fixed inset-x-0 bottom-0 z-20 border-t border-slate-200 bg-white/95 pb-[env(safe-area-inset-bottom)] backdrop-blur md:sticky md:top-0 md:h-dvh md:w-60 md:border-r md:border-t-0 md:p-4 dark:border-slate-800 dark:bg-slate-950/95"
             >
                 <p class="hidden px-3 pb-6 pt-2 text-lg font-semibold text-teal-700 md:block dark:text-teal-300">
