@@ -305,6 +305,17 @@ messages! {
     Mute => "Mute", "Silenciar", "静音";
     MutedNote => "Muted: they cannot hear you.", "Silenciado: no le oyen.", "已静音：对方听不到您。";
     Hold => "Hold", "En espera", "保持";
+    Transfer => "Transfer", "Transferir", "转接";
+    TransferTo => "Transfer to", "Transferir a", "转接给";
+    TransferNoAgents => "No other agent has the app open right now.", "Ningún otro agente tiene la aplicación abierta ahora.", "目前没有其他坐席打开应用。";
+    AgentAvailable => "Available", "Disponible", "空闲";
+    AgentOnACall => "On a call", "En una llamada", "通话中";
+    AgentDoNotDisturb => "Do not disturb", "No molestar", "免打扰";
+    TransferRinging => "Transferring to {name}… The caller is on hold.", "Transfiriendo a {name}… La persona que llama está en espera.", "正在转接给 {name}… 对方正在等待。";
+    TransferDeclined => "{name} declined. The caller is still on hold: resume to take them back.", "{name} rechazó. La persona que llama sigue en espera: reanude para atenderla.", "{name} 拒绝了。对方仍在等待：恢复通话即可接回。";
+    TransferNoAnswer => "{name} did not answer. The caller is still on hold: resume to take them back.", "{name} no respondió. La persona que llama sigue en espera: reanude para atenderla.", "{name} 未接听。对方仍在等待：恢复通话即可接回。";
+    TransferredCall => "Transferred call", "Llamada transferida", "转接来电";
+    TransferredFromColleague => "A colleague is handing this call over to you.", "Un compañero le transfiere esta llamada.", "同事正在把这通电话转给您。";
     CallOnHold => "On hold", "En espera", "通话保持中";
     OnHoldNote => "They hear music on hold; you hear nothing until you resume.", "Oyen música de espera; usted no oye nada hasta reanudar.", "对方听到等待音乐；恢复通话前您听不到任何声音。";
     HeldByFarEnd => "The other party put you on hold.", "La otra parte le puso en espera.", "对方已将您保持。";

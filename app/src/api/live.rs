@@ -61,8 +61,10 @@ pub struct LiveCall {
 /// A transfer of the call to another agent ([`ClientMessage::Transfer`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveTransfer {
-    /// The agent it goes to (their account's id).
+    /// The agent it goes to (their account's id), and how colleagues see them (their e-mail).
     pub to: String,
+    #[serde(default)]
+    pub name: String,
     pub state: TransferState,
 }
 
@@ -418,6 +420,7 @@ mod tests {
                 }),
                 transfer: Some(LiveTransfer {
                     to: "bob-sub".into(),
+                    name: "bob@example.com".into(),
                     state: TransferState::Declined,
                 }),
             },

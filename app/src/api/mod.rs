@@ -14,6 +14,7 @@ pub mod push;
 pub mod recordings;
 mod resource;
 pub mod tokens;
+pub mod transfer;
 
 pub use error::ApiError;
 pub use resource::{api_resource, ApiResource, JsonCodec};

@@ -253,6 +253,14 @@ pub enum CallOrigin {
 /// Places calls (the call path in `docs/architecture.md`): the embedded gateway + simulator,
 /// the gateway + a Voice Connector, or Chime PSTN Audio. Server functions decide *whether* a
 /// call may be placed; the provider runs it from then on and writes its record as it goes.
+/// An agent with the app open on this server ([`Telephony::agents_online`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentOnline {
+    pub sub: String,
+    pub email: String,
+    pub on_a_call: bool,
+}
+
 #[async_trait]
 pub trait Telephony: Send + Sync {
     /// Whether calls can be placed at all on this server.
@@ -260,6 +268,10 @@ pub trait Telephony: Send + Sync {
     /// Whether `owner` has the app open (a live channel), to take up a call placed from
     /// elsewhere (the REST API): the call's audio is in the app.
     fn has_live_connection(&self, owner: &str) -> bool;
+    /// The agents with the app open on this server: who a call can be transferred to.
+    fn agents_online(&self) -> Vec<AgentOnline> {
+        Vec::new()
+    }
     /// The id of this server process, written on the calls it carries (none: calls are not
     /// carried here).
     fn server_id(&self) -> Option<String> {

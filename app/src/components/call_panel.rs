@@ -9,6 +9,7 @@ use super::icons::{Icon, Svg};
 use super::messages::end_reason_text;
 use super::output_choice::OutputChoice;
 use super::recording_controls::RecordingControls;
+use super::transfer::{TransferButton, TransferPanel};
 use crate::api::live::LiveCall;
 use crate::domain::call::{CallState, NO_RESPONSE};
 use crate::domain::calls::{format_duration, EndReason};
@@ -97,6 +98,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     let lang = prefs().lang;
     let folded = RwSignal::new(false);
     let keypad = RwSignal::new(false);
+    let transfer_open = RwSignal::new(false);
     // When this tab first saw the call connected: the timer runs on this clock.
     let since = RwSignal::new(None::<(String, u64)>);
     let tick = RwSignal::new(0u64);
@@ -276,6 +278,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                             }
                         })
                 }}
+                <TransferPanel shown open=transfer_open />
                 {move || {
                     phone
                         .mic_problem
@@ -390,6 +393,13 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                                                         {tx(T::Hold)}
                                                     </button>
                                                 }
+                                            })
+                                    }}
+                                    {move || {
+                                        can_hold
+                                            .get()
+                                            .then(|| {
+                                                view! { <TransferButton open=transfer_open round /> }
                                             })
                                     }}
                                     <button

@@ -41,7 +41,14 @@ pub fn IncomingCallScreen() -> impl IntoView {
             // The number under the name, when a name is shown.
             let detail = call.contact_name.as_ref().and(number);
             let to = format_e164(&call.to);
-            let to_line = move || trf(T::IncomingTo, &[("number", &to)]);
+            let transferred = call.transferred;
+            let to_line = move || {
+                if transferred {
+                    trf(T::TransferredFromColleague, &[])
+                } else {
+                    trf(T::IncomingTo, &[("number", &to)])
+                }
+            };
             let more = phone.ringing.with(Vec::len).saturating_sub(1);
             let more_line = (more > 0)
                 .then(|| {
@@ -70,7 +77,13 @@ pub fn IncomingCallScreen() -> impl IntoView {
                             id="incoming-call-title"
                             class="text-sm font-medium text-teal-700 dark:text-teal-300"
                         >
-                            {tx(if waiting { T::WaitingCall } else { T::IncomingCall })}
+                            {tx(
+                                match (waiting, transferred) {
+                                    (true, _) => T::WaitingCall,
+                                    (false, true) => T::TransferredCall,
+                                    (false, false) => T::IncomingCall,
+                                },
+                            )}
                         </p>
                         <p
                             id="incoming-call-caller"

@@ -13,3 +13,4 @@ pub mod pickers;
 mod recording_controls;
 pub mod recording_player;
 pub mod shell;
+mod transfer;

@@ -126,6 +126,8 @@ pub enum Input {
     Mute(bool),
     /// The agent holds the call (`true`) or takes it back; the call's state says when it is.
     Hold(bool),
+    /// The agent hands the call to another agent (their account's id).
+    Transfer(String),
     Record(RecordAction),
     /// The agent pressed Answer on the ringing call `call_id`.
     AnswerIncoming {
@@ -388,6 +390,13 @@ impl PhoneCore {
                     let call_id = call.id.clone();
                     out.push(Effect::Notice(None));
                     self.send(ClientMessage::Hold { call_id, on_hold }, &mut out);
+                }
+            }
+            Input::Transfer(to) => {
+                if let Some(call) = &self.call {
+                    let call_id = call.id.clone();
+                    out.push(Effect::Notice(None));
+                    self.send(ClientMessage::Transfer { call_id, to }, &mut out);
                 }
             }
             Input::Record(action) => {

@@ -515,6 +515,10 @@ pub fn set_on_hold(phone: Phone, on_hold: bool) {
     run(phone, Input::Hold(on_hold));
 }
 
+pub fn transfer(phone: Phone, to: String) {
+    run(phone, Input::Transfer(to));
+}
+
 pub fn record(phone: Phone, action: crate::api::live::RecordAction) {
     run(phone, Input::Record(action));
 }

@@ -191,6 +191,15 @@ impl Phone {
         let _ = muted;
     }
 
+    /// Hands the call to agent `to` (their account's id); the call's `transfer` shows how it
+    /// goes.
+    pub fn transfer(&self, to: String) {
+        #[cfg(feature = "hydrate")]
+        engine::transfer(*self, to);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = to;
+    }
+
     /// Holds the call or takes it back; the call's state shows when the server has done it.
     pub fn set_on_hold(&self, on_hold: bool) {
         #[cfg(feature = "hydrate")]

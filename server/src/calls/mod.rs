@@ -160,6 +160,9 @@ struct UserChannel {
     events: broadcast::Sender<ServerMessage>,
     call: Option<ActiveCall>,
     connections: usize,
+    /// The e-mail the user's live connections signed in with: how colleagues see them in the
+    /// list of agents to transfer a call to.
+    email: Option<String>,
 }
 
 struct ActiveCall {
@@ -271,6 +274,19 @@ impl CallHub {
             ringing,
         };
         (connection, user.events.subscribe(), hello)
+    }
+
+    /// A new live connection of `owner`, signed in as `email` (see [`CallHub::connect`]).
+    pub fn connect_as(
+        &self,
+        owner: &str,
+        email: &str,
+    ) -> (u64, broadcast::Receiver<ServerMessage>, ServerMessage) {
+        let connected = self.connect(owner);
+        if let Some(user) = self.inner.lock_users().get_mut(owner) {
+            user.email = Some(email.to_string());
+        }
+        connected
     }
 
     /// How often an open live connection is sent new ICE servers ([`CallHub::renewed_ice_servers`]);
@@ -543,6 +559,7 @@ impl UserChannel {
             events: broadcast::channel(64).0,
             call: None,
             connections: 0,
+            email: None,
         }
     }
 }
@@ -694,6 +711,11 @@ impl HubInner {
         tokio::spawn(session.run());
     }
 
+    /// The e-mail `sub`'s live connections signed in with, while they have one open.
+    pub(crate) fn email_of(&self, sub: &str) -> Option<String> {
+        self.lock_users().get(sub)?.email.clone()
+    }
+
     /// The inbox of the session of `owner`'s call `call_id`, while it is on.
     pub(crate) fn session_commands(
         &self,
@@ -725,6 +747,21 @@ impl HubInner {
 impl Telephony for CallHub {
     fn available(&self) -> bool {
         !matches!(self.inner.provider, Provider::None)
+    }
+
+    fn agents_online(&self) -> Vec<app::api::ports::AgentOnline> {
+        self.inner
+            .lock_users()
+            .iter()
+            .filter(|(_, u)| u.connections > 0)
+            .filter_map(|(sub, u)| {
+                Some(app::api::ports::AgentOnline {
+                    sub: sub.clone(),
+                    email: u.email.clone()?,
+                    on_a_call: u.call.is_some(),
+                })
+            })
+            .collect()
     }
 
     fn has_live_connection(&self, owner: &str) -> bool {

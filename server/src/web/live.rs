@@ -82,7 +82,7 @@ async fn connection(
     hub: Arc<CallHub>,
     session: Option<Session>,
 ) {
-    let (connection, mut events, hello) = hub.connect(&me.sub);
+    let (connection, mut events, hello) = hub.connect_as(&me.sub, &me.email);
     let mut revocations = hub.session_revocations();
     // The periodic check (for revocations on other servers of the same store), and one at the
     // access token's expiry.

@@ -538,6 +538,7 @@ impl Session {
         });
         self.live.transfer = Some(LiveTransfer {
             to: to.to_string(),
+            name: self.hub.email_of(to).unwrap_or_default(),
             state: TransferState::Ringing,
         });
         Ok(())
@@ -550,8 +551,15 @@ impl Session {
             return;
         };
         tracing::info!(call = %self.record.id, ?state, "transfer not taken");
+        let name = self
+            .live
+            .transfer
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
         self.live.transfer = state.map(|state| LiveTransfer {
             to: pending.to.clone(),
+            name,
             state,
         });
         self.hub.publish(&self.owner, &self.live);

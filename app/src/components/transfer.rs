@@ -1,0 +1,171 @@
+//! Transfer on the call screen (docs/telephony.md, "Transfer"): the Transfer button opens the
+//! list of the other agents with the app open (each with whether they can take a call now);
+//! choosing one holds the caller and rings them. How it goes shows on every tab of the agent:
+//! ringing, declined or unanswered (the caller stays on hold; Resume takes them back).
+
+use leptos::prelude::*;
+
+use super::icons::{Icon, Svg};
+use super::messages::error_text;
+use crate::api::live::{LiveCall, TransferState};
+use crate::api::transfer::{transfer_targets, AgentStatus, TransferTarget};
+use crate::api::ApiError;
+use crate::i18n::T;
+use crate::phone::phone;
+use crate::prefs::{prefs, tx, use_trf};
+
+/// The Transfer button; `open` shows the list of agents.
+#[component]
+pub fn TransferButton(open: RwSignal<bool>, round: fn(bool) -> &'static str) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="flex flex-col items-center gap-1 text-sm"
+            data-testid="transfer-button"
+            aria-expanded=move || open.get().to_string()
+            aria-controls="transfer-list"
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            <span class=move || round(open.get())>
+                <Svg icon=Icon::Users />
+            </span>
+            {tx(T::Transfer)}
+        </button>
+    }
+}
+
+/// The list of agents while `open`, and the transfer's progress from the call.
+#[component]
+pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> impl IntoView {
+    let trf = use_trf();
+    let lang = prefs().lang;
+    let targets = RwSignal::new(None::<Result<Vec<TransferTarget>, ApiError>>);
+    // Loaded afresh each time the list opens: who is free changes by the minute.
+    Effect::new(move |_| {
+        if open.get() {
+            targets.set(None);
+            leptos::task::spawn_local(async move {
+                targets.set(Some(transfer_targets().await));
+            });
+        }
+    });
+    let progress = Memo::new(move |_| {
+        shown.with(|c| {
+            c.as_ref()
+                .and_then(|c| c.transfer.as_ref())
+                .map(|t| (t.name.clone(), t.state))
+        })
+    });
+    let choose = move |to: String| {
+        open.set(false);
+        phone().transfer(to);
+    };
+    let status_text = move |status: AgentStatus| match status {
+        AgentStatus::Available => T::AgentAvailable,
+        AgentStatus::OnACall => T::AgentOnACall,
+        AgentStatus::DoNotDisturb => T::AgentDoNotDisturb,
+    };
+    view! {
+        {move || {
+            progress
+                .get()
+                .map(|(name, state)| {
+                    let key = match state {
+                        TransferState::Ringing => T::TransferRinging,
+                        TransferState::Declined => T::TransferDeclined,
+                        TransferState::NoAnswer => T::TransferNoAnswer,
+                    };
+                    view! {
+                        <p
+                            class="mt-2 text-amber-300"
+                            role="status"
+                            data-testid="transfer-status"
+                            data-state=format!("{state:?}").to_lowercase()
+                        >
+                            {move || trf(key, &[("name", &name)])}
+                        </p>
+                    }
+                })
+        }}
+        {move || {
+            open.get()
+                .then(|| {
+                    view! {
+                        <section
+                            id="transfer-list"
+                            class="mx-auto mt-4 w-full max-w-sm rounded-lg bg-slate-800 p-3 text-left"
+                            aria-labelledby="transfer-list-title"
+                            data-testid="transfer-list"
+                        >
+                            <h3 id="transfer-list-title" class="font-semibold">
+                                {tx(T::TransferTo)}
+                            </h3>
+                            {move || match targets.get() {
+                                None => {
+                                    view! { <p class="mt-2 text-slate-300">"…"</p> }.into_any()
+                                }
+                                Some(Err(e)) => {
+                                    view! {
+                                        <p class="mt-2 text-amber-300" role="alert">
+                                            {error_text(lang.get(), &e)}
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                                Some(Ok(list)) if list.is_empty() => {
+                                    view! {
+                                        <p class="mt-2 text-slate-300" data-testid="transfer-none">
+                                            {tx(T::TransferNoAgents)}
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                                Some(Ok(list)) => {
+                                    view! {
+                                        <ul class="mt-2 divide-y divide-slate-700">
+                                            {list
+                                                .into_iter()
+                                                .map(|agent| {
+                                                    let free = agent.status == AgentStatus::Available;
+                                                    let sub = agent.sub.clone();
+                                                    view! {
+                                                        <li
+                                                            class="flex items-center justify-between gap-3 py-2"
+                                                            data-testid="transfer-agent"
+                                                        >
+                                                            <span class="min-w-0">
+                                                                <span class="block truncate">{agent.email.clone()}</span>
+                                                                <span class="text-sm text-slate-400">
+                                                                    {tx(status_text(agent.status))}
+                                                                </span>
+                                                            </span>
+                                                            <button
+                                                                type="button"
+                                                                class="rounded-lg bg-teal-700 px-3 py-1 text-sm text-white disabled:opacity-50"
+                                                                disabled=!free
+                                                                on:click=move |_| choose(sub.clone())
+                                                            >
+                                                                {tx(T::Transfer)}
+                                                            </button>
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                    }
+                                        .into_any()
+                                }
+                            }}
+                            <button
+                                type="button"
+                                class="mt-2 text-sm text-slate-300 underline"
+                                on:click=move |_| open.set(false)
+                            >
+                                {tx(T::Cancel)}
+                            </button>
+                        </section>
+                    }
+                })
+        }}
+    }
+}

@@ -1,0 +1,103 @@
+import AxeBuilder from "@axe-core/playwright";
+import { Browser, expect, Page, test } from "@playwright/test";
+import { listen } from "./audio";
+import { dial, hydrated, signUp } from "./helpers";
+
+// Blind transfer to another agent (docs/telephony.md, "Transfer"): Ana, on a call to the
+// simulator's echo number, hands it to Ben, whose app is open in another browser. While it
+// rings for him the caller is on hold; his answer makes it his call (he hears the echo of his
+// own microphone), hers ends as transferred. A decline leaves it with her, held, until she
+// resumes.
+const ECHO = "+65 6000 0001";
+
+/** A signed-in agent in a browser of their own, with the app's live channel up. */
+async function agent(browser: Browser, viewport: { width: number; height: number }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const email = await signUp(page);
+  await hydrated(page);
+  await expect(page.locator("nav[data-live]")).toHaveAttribute("data-live", "connected");
+  return { context, page, email };
+}
+
+/** Ana opens the list of agents on her call and transfers it to `email`. */
+async function transferTo(page: Page, email: string) {
+  await page.getByTestId("transfer-button").click();
+  const list = page.getByTestId("transfer-list");
+  await expect(list).toBeVisible();
+  const row = list.getByTestId("transfer-agent").filter({ hasText: email });
+  await expect(row).toContainText("Available");
+  const axe = await new AxeBuilder({ page }).include('[data-testid="transfer-list"]').analyze();
+  const serious = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+  await row.getByRole("button", { name: "Transfer" }).click();
+  await expect(list).toBeHidden();
+}
+
+for (const [label, viewport] of [
+  ["desktop", { width: 1280, height: 800 }],
+  ["phone", { width: 390, height: 844 }],
+] as const) {
+  test(`on ${label}: Ben answers the transfer and talks with the caller; Ana's call ends as transferred`, async ({ browser }) => {
+    test.setTimeout(120_000);
+    const ana = await agent(browser, viewport);
+    const ben = await agent(browser, viewport);
+    await dial(ana.page, ECHO);
+    const anaPanel = ana.page.getByTestId("call-panel");
+    await expect(anaPanel).toHaveAttribute("data-state", "connected");
+
+    await transferTo(ana.page, ben.email);
+    await expect(ana.page.getByTestId("transfer-status")).toContainText(`Transferring to ${ben.email}`);
+    await expect(anaPanel).toHaveAttribute("data-state", "held");
+    const incoming = ben.page.getByTestId("incoming-call");
+    await expect(incoming).toBeVisible();
+    await expect(incoming).toContainText("Transferred call");
+    await expect(incoming.getByTestId("incoming-caller")).toHaveText(ECHO);
+
+    await ben.page.getByTestId("incoming-answer").click();
+    const benPanel = ben.page.getByTestId("call-panel");
+    await expect(benPanel).toHaveAttribute("data-state", "connected");
+    await expect(anaPanel).toHaveAttribute("data-state", "ended");
+    await expect(ana.page.getByTestId("call-state")).toContainText("Transferred");
+    // Ben's microphone (the fake 440 Hz) reaches the echo number and comes back to him.
+    await expect.poll(async () => (await listen(ben.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
+
+    await ben.page.getByTestId("end-call").click();
+    await expect(benPanel).toHaveAttribute("data-state", "ended");
+    // Each has the call in Recents: Ana's transferred, Ben's incoming.
+    await ana.page.goto("/recents");
+    await hydrated(ana.page);
+    await expect(ana.page.getByTestId("call-row").first()).toContainText("Transferred");
+    await ben.page.goto("/recents");
+    await hydrated(ben.page);
+    const benRow = ben.page.locator('[data-testid="call-row"][data-direction="inbound"]').first();
+    await expect(benRow).toContainText(ECHO);
+    await expect(benRow).toContainText("Completed");
+    await Promise.all([ana.context.close(), ben.context.close()]);
+  });
+}
+
+test("Ben declines the transfer: the call stays with Ana, held, and Resume takes it back", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const ana = await agent(browser, { width: 390, height: 844 });
+  const ben = await agent(browser, { width: 390, height: 844 });
+  await dial(ana.page, ECHO);
+  const panel = ana.page.getByTestId("call-panel");
+  await expect(panel).toHaveAttribute("data-state", "connected");
+  await transferTo(ana.page, ben.email);
+  const incoming = ben.page.getByTestId("incoming-call");
+  await expect(incoming).toBeVisible();
+  await ben.page.getByTestId("incoming-decline").click();
+  await expect(incoming).toBeHidden();
+
+  const status = ana.page.getByTestId("transfer-status");
+  await expect(status).toHaveAttribute("data-state", "declined");
+  await expect(status).toContainText(`${ben.email} declined`);
+  await expect(panel).toHaveAttribute("data-state", "held");
+  await ana.page.getByTestId("hold-button").click();
+  await expect(panel).toHaveAttribute("data-state", "connected");
+  await expect(status).toHaveCount(0);
+  await expect.poll(async () => (await listen(ana.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
+  await ana.page.getByTestId("end-call").click();
+  await Promise.all([ana.context.close(), ben.context.close()]);
+});
