@@ -160,6 +160,7 @@ messages! {
     ErrFileUnreadable => "The file cannot be read:", "No se puede leer el archivo:", "无法读取文件：";
     ErrCallingUnavailable => "Calling is not available on this server right now.", "Las llamadas no están disponibles en este servidor en este momento.", "此服务器目前无法拨打电话。";
     ErrCallInProgress => "You already have a call in progress.", "Ya tiene una llamada en curso.", "您已有一通正在进行的通话。";
+    ErrNotOnACall => "You can transfer a call while you are on one.", "Puede transferir una llamada mientras está en ella.", "您只能在通话中转接电话。";
     ErrServiceBusy => "All lines are in use. Try again in {seconds} s.", "Todas las líneas están ocupadas. Inténtelo en {seconds} s.", "所有线路都在使用中。请在 {seconds} 秒后重试。";
     ErrDailyMinutesUsed => "You have used your calling minutes for the last 24 hours. More are free in {time} (h:mm).", "Ha usado sus minutos de llamada de las últimas 24 horas. Tendrá más en {time} (h:mm).", "您已用完过去 24 小时的通话分钟数。{time}（时:分）后可再拨打。";
     ErrCallsBlocked => "Calling is paused on your account because of unusual calling (many short calls, consecutive numbers or many new numbers). Ask an administrator to lift the block.", "Las llamadas de su cuenta están en pausa por un uso inusual (muchas llamadas cortas, números consecutivos o muchos números nuevos). Pida a un administrador que levante el bloqueo.", "由于异常呼叫（大量短通话、连续号码或大量新号码），您的账户已暂停呼叫。请联系管理员解除。";

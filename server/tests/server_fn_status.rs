@@ -76,6 +76,11 @@ async fn server_function_errors_carry_their_own_status() {
         call(port, me, "/api/calls/get", json!({"id": "no-such-call"})).await,
         (404, json!("NotFound"))
     );
+    // Who a call could be transferred to is for an agent on a call only.
+    assert_eq!(
+        call(port, me, "/api/calls/transfer_targets", json!({})).await,
+        (409, json!("NotOnACall"))
+    );
     let (status, error) = call(port, me, "/api/calls/get", json!({})).await;
     assert_eq!(status, 400, "{error}");
     assert!(error["Request"].is_string(), "{error}");

@@ -51,6 +51,10 @@ pub enum ApiError {
     FileUnreadable(String),
     #[error("another call is in progress")]
     CallInProgress,
+    /// Who a call can be transferred to is shown only to an agent on a call (so the list of
+    /// colleagues is not for anyone with an account).
+    #[error("you can transfer a call while you are on one")]
+    NotOnACall,
     /// A call placed from elsewhere (the REST API) needs the app open to carry its audio.
     #[error("open the softphone app (signed in) first: the call's audio is in the app")]
     AppNotOpen,
@@ -118,6 +122,7 @@ impl ApiError {
             ApiError::EmailTaken
             | ApiError::Conflict
             | ApiError::CallInProgress
+            | ApiError::NotOnACall
             | ApiError::RecordingInProgress
             | ApiError::AppNotOpen
             | ApiError::TooManyTokens { .. } => 409,

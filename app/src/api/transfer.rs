@@ -26,13 +26,18 @@ pub enum AgentStatus {
     DoNotDisturb,
 }
 
-/// The other agents with the app open on this server, available ones first, then by e-mail.
+/// The other agents with the app open on this server, available ones first, then by e-mail;
+/// only for an agent on a call ([`ApiError::NotOnACall`]).
 #[server(endpoint = "calls/transfer_targets", input = Json)]
 pub async fn transfer_targets() -> Result<Vec<TransferTarget>, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
+    let online = services.telephony.agents_online();
+    if !online.iter().any(|a| a.sub == me.sub && a.on_a_call) {
+        return Err(ApiError::NotOnACall);
+    }
     let mut targets = Vec::new();
-    for agent in services.telephony.agents_online() {
+    for agent in online {
         if agent.sub == me.sub {
             continue;
         }

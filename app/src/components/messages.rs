@@ -112,6 +112,7 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
         ApiError::FileUnreadable(detail) => format!("{} {detail}", t(lang, T::ErrFileUnreadable)),
         ApiError::CallingUnavailable => t(lang, T::ErrCallingUnavailable).into(),
         ApiError::CallInProgress => t(lang, T::ErrCallInProgress).into(),
+        ApiError::NotOnACall => t(lang, T::ErrNotOnACall).into(),
         ApiError::TooManyCallAttempts { retry_after_secs } => tf(
             lang,
             T::ErrTooManyCallAttempts,
