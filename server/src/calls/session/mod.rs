@@ -417,7 +417,9 @@ impl Session {
                         Input::Hold(true)
                     }
                     Some(SessionCommand::HandOver { to, connection, reply }) => {
-                        if self.transfer.as_ref().is_some_and(|t| t.to == to) {
+                        // Not once the call is ending here (hung up as they answered).
+                        let connected = matches!(self.live.state, CallState::Connected { .. });
+                        if connected && self.transfer.as_ref().is_some_and(|t| t.to == to) {
                             self.transfer = None;
                             self.live.transfer = None;
                             self.handing_over = Some(HandingOver { to, connection, reply });
