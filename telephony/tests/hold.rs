@@ -34,11 +34,6 @@ fn music_share(heard: &[i16]) -> f32 {
     blocks.iter().sum::<f32>() / blocks.len().max(1) as f32
 }
 
-/// The newest `n` samples.
-fn last(audio: &[i16], n: usize) -> &[i16] {
-    &audio[audio.len().saturating_sub(n)..]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_customer_hears_the_music_and_the_agent_hears_nothing_until_resumed() {
     let simulator = simulator(None).await;

@@ -15,11 +15,6 @@ use testkit::rig::*;
 const CUSTOMER: &str = "+6591234567";
 const BUSINESS: &str = "+6560000000";
 
-/// The newest `n` samples.
-fn last(audio: &[i16], n: usize) -> &[i16] {
-    &audio[audio.len().saturating_sub(n)..]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_browser_takes_the_call_and_the_first_hears_nothing_more() {
     let simulator = simulator(None).await;

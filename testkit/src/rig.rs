@@ -266,3 +266,8 @@ pub async fn answer_in(
     leg.command(LegCommand::Accept);
     (peer, leg)
 }
+
+/// The newest `n` samples of what a peer or caller heard.
+pub fn last(audio: &[i16], n: usize) -> &[i16] {
+    &audio[audio.len().saturating_sub(n)..]
+}
