@@ -29,18 +29,8 @@ async fn a_call_in_answered_in_the_browser_carries_audio_both_ways() {
     ringing.ring();
     assert_eq!(next_event(&mut call).await, CallInEvent::Ringing);
 
-    let mut peer = BrowserPeer::new(LOOPBACK, true).await.expect("peer");
-    let mut leg = gateway
-        .answer(&mut ringing, &peer.offer)
-        .await
-        .expect("the gateway answers the agent's offer");
-    peer.accept_answer(leg.answer.clone());
-    wait_for(&mut leg, Duration::from_secs(5), |e| {
-        *e == LegEvent::BrowserConnected
-    })
-    .await;
     // The caller hears it ring until the agent's audio is up; then the 200.
-    leg.command(LegCommand::Accept);
+    let (peer, mut leg) = answer_in(&gateway, &mut ringing, true).await;
     wait_for(&mut leg, Duration::from_secs(5), |e| {
         *e == LegEvent::Answered
     })

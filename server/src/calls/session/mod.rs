@@ -8,6 +8,7 @@ use std::time::Duration;
 use app::api::live::{LiveCall, LiveRecordingState, LiveTransfer, RecordAction, TransferState};
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, Direction, EndReason};
+use app::domain::inbound::Availability;
 use app::domain::recordings::{Recording, RecordingMode};
 use sma::flow::CallProgress;
 use telephony::gateway::IncomingCall;
@@ -510,16 +511,12 @@ impl Session {
             return Err("the call is already yours".into());
         }
         match self.hub.availability(to).await {
-            app::domain::inbound::Availability::Free => {}
-            app::domain::inbound::Availability::Busy => {
-                return Err("that agent is on a call".into())
-            }
-            app::domain::inbound::Availability::DoNotDisturb => {
+            Availability::Free => {}
+            Availability::Busy => return Err("that agent is on a call".into()),
+            Availability::DoNotDisturb => {
                 return Err("that agent does not take calls now (do not disturb)".into())
             }
-            app::domain::inbound::Availability::Offline => {
-                return Err("that agent's app is not open".into())
-            }
+            Availability::Offline => return Err("that agent's app is not open".into()),
         }
         let Some(giver) = self.hub.session_commands(&self.owner, &self.record.id) else {
             return Err("the call ended".into());
