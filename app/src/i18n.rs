@@ -241,6 +241,8 @@ messages! {
     EndFailed => "Failed", "Fallida", "失败";
     EndMissed => "Missed", "Perdida", "未接";
     EndTransferred => "Transferred", "Transferida", "已转接";
+    TransferredTo => "Transferred to", "Transferida a", "已转接给";
+    TransferredFrom => "Transferred from", "Transferida de", "转接自";
     EndInterrupted => "Interrupted", "Interrumpida", "已中断";
     EndNoResponse => "The phone network did not respond. Try again in a minute.", "La red telefónica no respondió. Vuelva a intentarlo en un minuto.", "电话网络无响应。请一分钟后再试。";
     InProgress => "In progress", "En curso", "进行中";

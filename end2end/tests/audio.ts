@@ -89,11 +89,18 @@ export async function expectEchoThenMuteSilences(page: Page, firstMs: number, se
   await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByTestId("muted-note")).toBeVisible();
   await page.waitForTimeout(settleMs);
+  // What the browser had buffered plays out first (longer on a loaded machine): silence must
+  // follow within a few seconds, and stay.
+  await expect
+    .poll(async () => (await listen(page, 440, 600)).rms, { timeout: 10_000 })
+    .toBeLessThan(heard.rms / 10);
   const muted = await listen(page, 440);
   expect(muted.rms).toBeLessThan(heard.rms / 10);
 
   await page.getByTestId("mute-button").click();
   await expect(page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "false");
   await page.waitForTimeout(settleMs);
-  expect((await listen(page, 440)).rms).toBeGreaterThan(0.01);
+  await expect
+    .poll(async () => (await listen(page, 440, 600)).rms, { timeout: 10_000 })
+    .toBeGreaterThan(0.01);
 }

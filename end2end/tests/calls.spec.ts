@@ -169,3 +169,30 @@ test("a microphone lost during a call is reported and can be reopened without en
   await page.getByTestId("end-call").click();
   await expect(panel).toHaveAttribute("data-state", "ended");
 });
+
+test("a call dialled after the live channel opened but before its hello arrived waits for the hello", async ({ page }) => {
+  test.setTimeout(60_000);
+  await signUp(page);
+  // The live channel opens at once, but what the server says (its hello first, which names
+  // this tab's connection) is held back until released: what a loaded server looks like.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let opened = false;
+  await page.routeWebSocket(/\/api\/live$/, (ws) => {
+    opened = true;
+    const server = ws.connectToServer();
+    server.onMessage(async (message) => {
+      await held;
+      ws.send(message);
+    });
+  });
+  await dial(page, ECHO);
+  await expect.poll(() => opened).toBe(true);
+  await page.waitForTimeout(1500);
+  await expect(page.getByText("Not connected to the server")).toHaveCount(0);
+  release();
+  const panel = page.getByTestId("call-panel");
+  await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
+  await page.getByTestId("end-call").click();
+  await expect(panel).toHaveAttribute("data-state", "ended");
+});

@@ -64,15 +64,17 @@ for (const [label, viewport] of [
 
     await ben.page.getByTestId("end-call").click();
     await expect(benPanel).toHaveAttribute("data-state", "ended");
-    // Each has the call in Recents: Ana's transferred, Ben's incoming.
+    // Each has the call in Recents, naming the other: Ana's transferred to Ben, Ben's taken
+    // from Ana.
     await ana.page.goto("/recents");
     await hydrated(ana.page);
-    await expect(ana.page.getByTestId("call-row").first()).toContainText("Transferred");
+    await expect(ana.page.getByTestId("call-row").first()).toContainText(`Transferred to ${ben.email}`);
     await ben.page.goto("/recents");
     await hydrated(ben.page);
     const benRow = ben.page.locator('[data-testid="call-row"][data-direction="inbound"]').first();
     await expect(benRow).toContainText(ECHO);
     await expect(benRow).toContainText("Completed");
+    await expect(benRow).toContainText(`Transferred from ${ana.email}`);
     await Promise.all([ana.context.close(), ben.context.close()]);
   });
 }

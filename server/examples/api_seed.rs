@@ -217,6 +217,8 @@ fn call(i: usize, rng: &mut Rng, now: u64, known: &[String]) -> CallRecord {
         recording_id: None,
         provider_call_id: None,
         server: None,
+        transferred_to: None,
+        transferred_from: None,
     }
 }
 

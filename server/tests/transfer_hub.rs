@@ -132,6 +132,8 @@ async fn bob_answers_the_transfer_and_the_customer_talks_with_him() {
     // Each has a record of their part; the call goes on with Bob until he hangs up.
     let alice_record = written(&rig, ALICE, &id).await;
     assert_eq!(alice_record.end_reason, Some(EndReason::Transferred));
+    assert_eq!(alice_record.transferred_to, Some(email(BOB)));
+    assert_eq!(alice_record.transferred_from, None);
     send(
         &rig,
         &bob,
@@ -149,6 +151,9 @@ async fn bob_answers_the_transfer_and_the_customer_talks_with_him() {
     assert_eq!(bob_record.direction, Direction::Inbound);
     assert_eq!(bob_record.e164, CUSTOMER);
     assert_eq!(bob_record.server.as_deref(), Some("srv-test"));
+    // One call, two records under its id: each names the other agent of the transfer.
+    assert_eq!(bob_record.transferred_from, Some(email(ALICE)));
+    assert_eq!(bob_record.transferred_to, None);
     assert!(bob_record.answered_at >= alice_record.ended_at);
 }
 

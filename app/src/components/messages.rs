@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::ApiError;
 use crate::domain::auth::PasswordProblem;
-use crate::domain::calls::EndReason;
+use crate::domain::calls::{CallRecord, Direction, EndReason};
 use crate::domain::numbers::{NumberKind, RefusalReason};
 use crate::i18n::{t, tf, Lang, T};
 use crate::prefs::{country_name, prefs, tx};
@@ -58,6 +58,23 @@ pub fn end_reason_text(lang: Lang, reason: EndReason) -> &'static str {
             EndReason::Transferred => T::EndTransferred,
         },
     )
+}
+
+/// What became of a call in the log, in a few words: its end (or that it goes on), that it
+/// came in, and the colleague a transfer gave it to or took it from.
+pub fn call_status_text(lang: Lang, record: &CallRecord) -> String {
+    let mut status = match (record.end_reason, &record.transferred_to) {
+        (Some(EndReason::Transferred), Some(to)) => format!("{} {to}", t(lang, T::TransferredTo)),
+        (Some(reason), _) => end_reason_text(lang, reason).to_string(),
+        (None, _) => t(lang, T::InProgress).to_string(),
+    };
+    if record.direction == Direction::Inbound && record.end_reason != Some(EndReason::Missed) {
+        status = format!("{} · {status}", t(lang, T::IncomingCall));
+    }
+    if let Some(from) = &record.transferred_from {
+        status = format!("{status} · {} {from}", t(lang, T::TransferredFrom));
+    }
+    status
 }
 
 pub fn password_problem_text(lang: Lang, problem: PasswordProblem) -> &'static str {
@@ -259,5 +276,43 @@ pub fn LoadBoundary(
         Either::Left(view! { <Transition fallback>{content}</Transition> })
     } else {
         Either::Right(view! { <Suspense fallback>{content}</Suspense> })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transferred_call_names_the_colleague_on_each_side() {
+        let mut given = CallRecord::inbound("c1".into(), "+6591234567".into(), 1_000);
+        given.end_reason = Some(EndReason::Transferred);
+        given.transferred_to = Some("bob@example.com".into());
+        assert_eq!(
+            call_status_text(Lang::En, &given),
+            "Incoming call · Transferred to bob@example.com"
+        );
+        let mut taken = CallRecord::inbound("c1".into(), "+6591234567".into(), 2_000);
+        taken.transferred_from = Some("alice@example.com".into());
+        assert_eq!(
+            call_status_text(Lang::En, &taken),
+            "Incoming call · In progress · Transferred from alice@example.com"
+        );
+        taken.end_reason = Some(EndReason::Completed);
+        assert_eq!(
+            call_status_text(Lang::Es, &taken),
+            "Llamada entrante · Completada · Transferida de alice@example.com"
+        );
+        // A record from before transfers named anyone reads as before.
+        given.transferred_to = None;
+        assert_eq!(
+            call_status_text(Lang::En, &given),
+            "Incoming call · Transferred"
+        );
+        let missed = CallRecord {
+            end_reason: Some(EndReason::Missed),
+            ..CallRecord::inbound("c2".into(), "+6591234567".into(), 3_000)
+        };
+        assert_eq!(call_status_text(Lang::En, &missed), "Missed");
     }
 }

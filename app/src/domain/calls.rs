@@ -104,6 +104,13 @@ pub struct CallRecord {
     /// open calls closed by another (docs/architecture.md, "Several servers").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// A transfer (docs/telephony.md, "Transfer"): the giver's record of the call ends as
+    /// transferred and names the colleague who took it (their e-mail, as it was then); the
+    /// taker's record, with the same call id, names the colleague who gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_from: Option<String>,
 }
 
 impl CallRecord {
@@ -123,6 +130,8 @@ impl CallRecord {
             recording_id: None,
             provider_call_id: None,
             server: None,
+            transferred_to: None,
+            transferred_from: None,
         }
     }
 
@@ -223,6 +232,8 @@ mod tests {
             recording_id: None,
             provider_call_id: None,
             server: None,
+            transferred_to: None,
+            transferred_from: None,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::api::calls::{get_call, CallEntry};
 use crate::api::{api_resource, ApiResource};
 use crate::components::call_time::CallTime;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{end_reason_text, LoadBoundary};
+use crate::components::messages::{call_status_text, LoadBoundary};
 use crate::components::recording_player::RecordingPlayer;
 use crate::components::shell::notices;
 use crate::domain::calls::format_duration;
@@ -89,10 +89,7 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
                                     .contact_name
                                     .clone()
                                     .unwrap_or_else(|| number.clone());
-                                let status = match r.end_reason {
-                                    Some(reason) => end_reason_text(lang.get(), reason).to_string(),
-                                    None => t(lang.get(), T::InProgress).to_string(),
-                                };
+                                let status = call_status_text(lang.get(), &r);
                                 let duration = r.duration_ms().map(format_duration);
                                 let href = dial_href(&r.e164);
                                 view! {

@@ -6,7 +6,7 @@ use crate::api::calls::{list_calls, CallEntry, CallPage};
 use crate::components::call_time::CallTime;
 use crate::components::icons::{Icon, Svg};
 use crate::components::lists::{paged_items, EmptyState, PagedList};
-use crate::components::messages::end_reason_text;
+use crate::components::messages::call_status_text;
 use crate::components::recording_player::RecordingPlayer;
 use crate::components::shell::notices;
 use crate::domain::calls::{format_duration, CallFilter};
@@ -76,14 +76,8 @@ pub fn RecentsPage(data: RecentsData) -> impl IntoView {
                 number.clone()
             }
         });
-        let mut status = match r.end_reason {
-            Some(reason) => end_reason_text(l, reason).to_string(),
-            None => crate::i18n::t(l, T::InProgress).to_string(),
-        };
+        let status = call_status_text(l, r);
         let inbound = r.direction == crate::domain::calls::Direction::Inbound;
-        if inbound && r.end_reason != Some(crate::domain::calls::EndReason::Missed) {
-            status = format!("{} · {status}", crate::i18n::t(l, T::IncomingCall));
-        }
         let direction = if inbound { "inbound" } else { "outbound" };
         let duration = r.duration_ms().map(format_duration).unwrap_or_default();
         let started_at = r.started_at;

@@ -317,16 +317,20 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
     // Started inside the user's gesture, so the browser lets it play later.
     let audio = remote_audio();
     let _ = audio.play();
-    // A dial right after the page loaded may come before the live channel's first connection
-    // (with `split` the phone starts once its chunk has arrived): that connection is waited for,
-    // briefly. Later, a channel that is down is reconnecting, and the dial is refused at once.
-    for _ in 0..FIRST_CONNECTION_WAITS {
-        if with(|e| e.connected_once || e.core.channel_up()) {
+    // A call needs the live channel's hello (it names this tab's connection), which comes a
+    // moment after the socket opens. A dial right after the page loaded may come before it
+    // (with `split` the phone starts once its chunk has arrived), and so may one just as the
+    // channel reconnects: the hello is waited for, briefly. A channel that is down after having
+    // been up is reconnecting, and the dial is refused at once.
+    for _ in 0..HELLO_WAITS {
+        let greeted = phone.connection.get_untracked().is_some();
+        let reconnecting = with(|e| e.connected_once && !e.core.channel_up());
+        if greeted || reconnecting {
             break;
         }
-        sleep(FIRST_CONNECTION_POLL_MS).await;
+        sleep(HELLO_POLL_MS).await;
     }
-    if !with(|e| e.core.channel_up()) {
+    if phone.connection.get_untracked().is_none() {
         return Err(DialError::NoChannel);
     }
     let stream = media::open_mic(&phone.input.get_untracked())
@@ -387,9 +391,9 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
     }
 }
 
-/// How long a dial waits for the live channel's first connection: 50 × 100 ms.
-const FIRST_CONNECTION_WAITS: u32 = 50;
-const FIRST_CONNECTION_POLL_MS: i32 = 100;
+/// How long a dial waits for the live channel's hello: 50 × 100 ms.
+const HELLO_WAITS: u32 = 50;
+const HELLO_POLL_MS: i32 = 100;
 
 /// Resolves after `ms` milliseconds.
 async fn sleep(ms: i32) {

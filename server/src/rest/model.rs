@@ -231,8 +231,8 @@ pub struct CallOut {
     pub ringing_at: Option<u64>,
     pub answered_at: Option<u64>,
     pub ended_at: Option<u64>,
-    /// `completed`, `busy`, `no_answer`, `cancelled`, `refused`, `failed`, `interrupted`…;
-    /// absent while the call goes on.
+    /// `completed`, `busy`, `no_answer`, `not_found`, `cancelled`, `refused`, `failed`,
+    /// `interrupted`, `missed` or `transferred`; absent while the call goes on.
     pub end_reason: Option<String>,
     /// `agent`, `remote` or `system`.
     pub hangup_by: Option<String>,
@@ -242,6 +242,12 @@ pub struct CallOut {
     /// The contact with this number, if any.
     pub contact_id: Option<String>,
     pub contact_name: Option<String>,
+    /// A transferred call: the colleague (e-mail) the agent handed it to, with `end_reason`
+    /// `transferred`. The colleague's own record of the call, under the same id, names the
+    /// agent in `transferred_from`.
+    pub transferred_to: Option<String>,
+    /// The colleague (e-mail) who handed this call to the agent.
+    pub transferred_from: Option<String>,
 }
 
 impl From<CallEntry> for CallOut {
@@ -265,6 +271,8 @@ impl From<CallEntry> for CallOut {
             recording_id: r.recording_id,
             contact_id: e.contact_id,
             contact_name: e.contact_name,
+            transferred_to: r.transferred_to,
+            transferred_from: r.transferred_from,
         }
     }
 }

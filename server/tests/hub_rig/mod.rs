@@ -73,6 +73,10 @@ pub async fn rig_on(store: SqliteStore) -> Rig {
     }
 }
 
+pub fn email(owner: &str) -> String {
+    format!("{owner}@example.com")
+}
+
 pub struct Tab {
     pub owner: &'static str,
     pub connection: u64,
@@ -80,8 +84,9 @@ pub struct Tab {
     pub hello: ServerMessage,
 }
 
+/// A tab of `owner`'s, signed in as `<owner>@example.com` (the e-mail a transfer names).
 pub fn tab(rig: &Rig, owner: &'static str) -> Tab {
-    let (connection, events, hello) = rig.hub.connect(owner);
+    let (connection, events, hello) = rig.hub.connect_as(owner, &email(owner));
     Tab {
         owner,
         connection,

@@ -156,6 +156,28 @@ pub async fn calls_log(store: &dyn Store) {
         ["b1"]
     );
 
+    // A transfer: the giver's record, once ended, names the taker; the taker's record of the
+    // same call (inserted under its id, for Bob) names the giver. Each keeps its own.
+    let mut given = ended;
+    given.end_reason = Some(EndReason::Transferred);
+    given.transferred_to = Some("bob@example.com".into());
+    store.update_call(ALICE, &given).await.unwrap();
+    let mut taken = CallRecord::inbound("c5".into(), given.e164.clone(), 70_000);
+    taken.transferred_from = Some("alice@example.com".into());
+    store.insert_call(BOB, &taken).await.unwrap();
+    assert_eq!(
+        store.get_call(ALICE, "c5").await.unwrap(),
+        Some(given.clone())
+    );
+    assert_eq!(
+        store.get_call(BOB, "c5").await.unwrap(),
+        Some(taken.clone())
+    );
+    taken.ended_at = Some(90_000);
+    taken.end_reason = Some(EndReason::Completed);
+    store.update_call(BOB, &taken).await.unwrap();
+    assert_eq!(store.get_call(BOB, "c5").await.unwrap(), Some(taken));
+
     // At a server's start the calls of no server (written before servers had ids) are closed
     // as interrupted, for every owner, and closed calls are left alone.
     let mut open_a = call("o1", "+6591234506", 80_000, true, None);
@@ -186,7 +208,7 @@ pub async fn calls_log(store: &dyn Store) {
     assert_eq!(closed.end_reason, Some(EndReason::Interrupted));
     assert_eq!(
         store.get_call(ALICE, "c5").await.unwrap(),
-        Some(ended),
+        Some(given),
         "a finished call keeps its end"
     );
 }

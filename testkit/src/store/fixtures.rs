@@ -48,6 +48,8 @@ pub(super) fn call(
         recording_id: None,
         provider_call_id: None,
         server: None,
+        transferred_to: None,
+        transferred_from: None,
     }
 }
 

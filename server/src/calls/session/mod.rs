@@ -423,6 +423,8 @@ impl Session {
                         if connected && self.transfer.as_ref().is_some_and(|t| t.to == to) {
                             self.transfer = None;
                             self.live.transfer = None;
+                            // Written as the call ends here, transferred.
+                            self.record.transferred_to = self.hub.email_of(&to);
                             self.handing_over = Some(HandingOver { to, connection, reply });
                             Input::HandedOver
                         } else {
@@ -571,6 +573,7 @@ impl Session {
             CallRecord::inbound(self.record.id.clone(), self.record.e164.clone(), self.now());
         record.answered_at = Some(record.started_at);
         record.server = self.hub.server_id.get().cloned();
+        record.transferred_from = self.hub.email_of(&self.owner);
         let answered_at = self.record.answered_at.unwrap_or(record.started_at);
         let taken = TakenCall { media, answered_at };
         tracing::info!(call = %self.record.id, "call handed over");

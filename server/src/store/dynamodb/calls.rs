@@ -205,6 +205,8 @@ mod tests {
             recording_id: None,
             provider_call_id: None,
             server: None,
+            transferred_to: None,
+            transferred_from: None,
         };
         let item = call_item("o", &call).unwrap();
         let mut names: Vec<&str> = item.keys().map(String::as_str).collect();

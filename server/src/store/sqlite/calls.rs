@@ -32,6 +32,8 @@ fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
         recording_id: row.get("recording_id")?,
         provider_call_id: row.get("provider_call_id")?,
         server: row.get("server_id")?,
+        transferred_to: row.get("transferred_to")?,
+        transferred_from: row.get("transferred_from")?,
     })
 }
 
@@ -42,9 +44,9 @@ fn direction_str(d: Direction) -> &'static str {
     }
 }
 
-/// The values of the columns a call's update may change, `ringing_at` to `provider_call_id`, in
+/// The values of the columns a call's update may change, `ringing_at` to `transferred_from`, in
 /// the order both the INSERT and the UPDATE list them.
-fn changing_columns(call: &CallRecord) -> [Box<dyn ToSql + '_>; 8] {
+fn changing_columns(call: &CallRecord) -> [Box<dyn ToSql + '_>; 10] {
     [
         Box::new(call.ringing_at),
         Box::new(call.answered_at),
@@ -54,6 +56,8 @@ fn changing_columns(call: &CallRecord) -> [Box<dyn ToSql + '_>; 8] {
         Box::new(&call.sip_cause),
         Box::new(&call.recording_id),
         Box::new(&call.provider_call_id),
+        Box::new(&call.transferred_to),
+        Box::new(&call.transferred_from),
     ]
 }
 
@@ -77,8 +81,9 @@ pub(super) fn insert_call_row(
         .chain(changing.iter().map(|b| b.as_ref() as &dyn ToSql));
     insert(
         tx,
-        "INSERT INTO calls (owner, id, direction, e164, started_at, server_id, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO calls (owner, id, direction, e164, started_at, server_id, ringing_at, answered_at, ended_at, end_reason, hangup_by, sip_cause, recording_id, provider_call_id,
+             transferred_to, transferred_from)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params_from_iter(values),
     )
 }
@@ -105,7 +110,7 @@ impl CallStore for SqliteStore {
             matched_a_row(execute(
                 tx,
                 "UPDATE calls SET ringing_at = ?, answered_at = ?, ended_at = ?, end_reason = ?, hangup_by = ?, sip_cause = ?, recording_id = ?,
-                     provider_call_id = ?
+                     provider_call_id = ?, transferred_to = ?, transferred_from = ?
                  WHERE owner = ? AND id = ?",
                 params_from_iter(values),
             )?)

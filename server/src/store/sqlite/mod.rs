@@ -68,6 +68,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../../migrations/0013_inbound_routing.sql"),
     ),
     (14, include_str!("../../../migrations/0014_push.sql")),
+    (
+        15,
+        include_str!("../../../migrations/0015_call_transfers.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
