@@ -5,25 +5,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::live::{LiveCall, LiveRecordingState, LiveTransfer, RecordAction, TransferState};
+use app::api::live::{LiveCall, LiveRecordingState, RecordAction, TransferState};
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, Direction, EndReason};
-use app::domain::inbound::Availability;
 use app::domain::recordings::{Recording, RecordingMode};
 use sma::flow::CallProgress;
 use telephony::gateway::IncomingCall;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use super::chime_leg::{ChimeLeg, JoinInfo, LegProgress};
 use super::media::{Media, MediaCommand, RecordStep};
-use super::transfer::{TakenCall, TransferOffer};
+use super::transfer::TakenCall;
 use super::{HubInner, Provider};
 
 mod recording;
+mod transfer;
 
 use recording::DeliveredRecording;
+use transfer::{HandingOver, PendingTransfer};
 
 /// The refusal of hold before the answer (or after the end).
 const NOT_ANSWERED_HOLD: &str = "a call can be held once it is answered";
@@ -83,19 +83,6 @@ pub(crate) enum SessionCommand {
     ConnectionClosed(u64),
 }
 
-/// A transfer ringing for another agent.
-struct PendingTransfer {
-    to: String,
-    /// Stops the ringing (the agent took the call back, or it ended).
-    cancel: CancellationToken,
-}
-
-impl Drop for PendingTransfer {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
 pub(crate) struct Session {
     hub: Arc<HubInner>,
     owner: String,
@@ -119,13 +106,6 @@ pub(crate) struct Session {
     transfer: Option<PendingTransfer>,
     /// Once the call ended here, its media goes to the agent who answered its transfer.
     handing_over: Option<HandingOver>,
-}
-
-/// The agent who answered the call's transfer, on which connection, and their answer's reply.
-struct HandingOver {
-    to: String,
-    connection: u64,
-    reply: oneshot::Sender<Result<(), String>>,
 }
 
 impl Session {
@@ -494,90 +474,6 @@ impl Session {
         }
         media.close().await;
         self.provider_recording_left_unnamed().await;
-    }
-
-    /// Starts a transfer of this call to agent `to`, if it can be: an answered call through
-    /// the gateway, not already ringing for someone, to another agent whose app is open and
-    /// who is not on a call or in do-not-disturb.
-    async fn transfer(&mut self, to: &str, media: &Media) -> Result<(), String> {
-        if !media.can_hold() {
-            return Err("calls on this server cannot be transferred".into());
-        }
-        if !matches!(self.live.state, CallState::Connected { .. }) {
-            return Err(NOT_ANSWERED_TRANSFER.into());
-        }
-        if self.transfer.is_some() {
-            return Err("the call is already being transferred".into());
-        }
-        if to == self.owner {
-            return Err("the call is already yours".into());
-        }
-        match self.hub.availability(to).await {
-            Availability::Free => {}
-            Availability::Busy => return Err("that agent is on a call".into()),
-            Availability::DoNotDisturb => {
-                return Err("that agent does not take calls now (do not disturb)".into())
-            }
-            Availability::Offline => return Err("that agent's app is not open".into()),
-        }
-        let Some(giver) = self.hub.session_commands(&self.owner, &self.record.id) else {
-            return Err("the call ended".into());
-        };
-        let cancel = CancellationToken::new();
-        self.hub.ring_transfer(TransferOffer {
-            call_id: self.record.id.clone(),
-            to: to.to_string(),
-            far_end: self.record.e164.clone(),
-            started_at: self.now(),
-            giver,
-            cancel: cancel.clone(),
-        });
-        tracing::info!(call = %self.record.id, "transfer to another agent");
-        self.transfer = Some(PendingTransfer {
-            to: to.to_string(),
-            cancel,
-        });
-        self.live.transfer = Some(LiveTransfer {
-            to: to.to_string(),
-            name: self.hub.email_of(to).unwrap_or_default(),
-            state: TransferState::Ringing,
-        });
-        Ok(())
-    }
-
-    /// The transfer stopped ringing: `state` says why when it did not go through (the call
-    /// stays here, held), `None` when this agent took the call back.
-    fn transfer_over(&mut self, state: Option<TransferState>) {
-        let Some(pending) = self.transfer.take() else {
-            return;
-        };
-        tracing::info!(call = %self.record.id, ?state, "transfer not taken");
-        let name = self
-            .live
-            .transfer
-            .as_ref()
-            .map(|t| t.name.clone())
-            .unwrap_or_default();
-        self.live.transfer = state.map(|state| LiveTransfer {
-            to: pending.to.clone(),
-            name,
-            state,
-        });
-        self.hub.publish(&self.owner, &self.live);
-    }
-
-    /// The call ended here as transferred: its media goes to a new session of `to`'s, on the
-    /// connection that answered.
-    async fn hand_over(&mut self, to: &str, connection: u64, media: Media) -> Result<(), String> {
-        let mut record =
-            CallRecord::inbound(self.record.id.clone(), self.record.e164.clone(), self.now());
-        record.answered_at = Some(record.started_at);
-        record.server = self.hub.server_id.get().cloned();
-        record.transferred_from = self.hub.email_of(&self.owner);
-        let answered_at = self.record.answered_at.unwrap_or(record.started_at);
-        let taken = TakenCall { media, answered_at };
-        tracing::info!(call = %self.record.id, "call handed over");
-        self.hub.take_over(to, connection, record, taken).await
     }
 
     /// Feeds the state machine and carries out what it asks, including what a failed command
