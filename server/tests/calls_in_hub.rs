@@ -12,7 +12,6 @@ mod hub_rig;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, IncomingEnd, ServerMessage};
-use app::api::ports::{CallStore, NumberStore, PreferenceStore};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::{Direction, EndReason};
 use app::domain::inbound::{Assignment, OwnedNumber, UnassignedAction};

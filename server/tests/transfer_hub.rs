@@ -9,7 +9,6 @@ mod hub_rig;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, IncomingEnd, LiveCall, ServerMessage, TransferState};
-use app::api::ports::{NumberStore, PreferenceStore};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::{Direction, EndReason};
 use telephony::simulator::{CallIn, CallInEvent};

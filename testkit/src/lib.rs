@@ -6,6 +6,7 @@
 //! - `chime` (feature `chime`): the browser's part in a Chime meeting through the stand-in's
 //!   signalling.
 //! - [`impair`]: a lossy, jittery network on loopback (a userspace stand-in for `tc netem`).
+//! - [`outage`]: a TCP front that can be cut (a back end going down and coming back).
 //! - [`peer`]: a WebRTC peer playing the browser's part.
 //! - [`rig`]: the PSTN simulator and a gateway on loopback, and calls through them.
 //! - `store` and `recordings` (feature `conformance`): the suites every `Store` and
@@ -16,6 +17,7 @@ pub mod certs;
 #[cfg(feature = "chime")]
 pub mod chime;
 pub mod impair;
+pub mod outage;
 pub mod peer;
 #[cfg(feature = "conformance")]
 pub mod recordings;

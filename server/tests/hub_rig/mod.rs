@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, IncomingEnd, ServerMessage};
-use app::api::ports::{CallStore, NumberStore};
+use app::api::ports::Store;
 use app::domain::call::{CallLimits, CallState};
 use app::domain::inbound::{Assignment, OwnedNumber, Strategy, UnassignedAction};
 use server::calls::CallHub;
@@ -29,18 +29,18 @@ pub const SUPPORT: &str = "+6562220000";
 pub struct Rig {
     pub simulator: PstnSimulator,
     pub hub: Arc<CallHub>,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
 }
 
 pub async fn rig() -> Rig {
     rig_on(SqliteStore::in_memory().await.unwrap()).await
 }
 
-pub async fn rig_on(store: SqliteStore) -> Rig {
+pub async fn rig_on(store: impl Store + 'static) -> Rig {
     let simulator = simulator(None).await;
     let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
     let calls_in = gateway.take_incoming().expect("calls in");
-    let store = Arc::new(store);
+    let store: Arc<dyn Store> = Arc::new(store);
     let hub = Arc::new(CallHub::with_limits(
         server::calls::Provider::Gateway(gateway),
         store.clone(),

@@ -20,6 +20,7 @@ use super::transfer::TakenCall;
 use super::{HubInner, Provider};
 
 mod recording;
+mod saving;
 mod transfer;
 
 use recording::DeliveredRecording;
@@ -106,6 +107,9 @@ pub(crate) struct Session {
     transfer: Option<PendingTransfer>,
     /// Once the call ended here, its media goes to the agent who answered its transfer.
     handing_over: Option<HandingOver>,
+    /// While the store does not take the record: its latest version, for the retries
+    /// (`saving.rs`).
+    retrying: Option<tokio::sync::watch::Sender<CallRecord>>,
 }
 
 impl Session {
@@ -132,6 +136,7 @@ impl Session {
             taken,
             transfer: None,
             handing_over: None,
+            retrying: None,
         }
     }
 
@@ -632,12 +637,6 @@ impl Session {
         );
         self.live.state = CallState::Ended { reason, by, cause };
         self.hub.publish(&self.owner, &self.live);
-    }
-
-    async fn save(&self) {
-        if let Err(e) = self.hub.store.update_call(&self.owner, &self.record).await {
-            tracing::error!(call = %self.record.id, error = %e, "call record not saved");
-        }
     }
 }
 
