@@ -1,7 +1,9 @@
-//! The store going down in the middle of a call (DynamoDB on moto, behind a front the test
-//! cuts): the call goes on, the customer's hang-up ends it for the agent at once, and its end,
+//! The store going down (DynamoDB on moto, behind a front the test cuts). In the middle of a
+//! call: the call goes on, the customer's hang-up ends it for the agent at once, and its end,
 //! which the store could not take, is written once the store is back — nothing of the call is
-//! lost, and nothing waits for an operator (`server/src/calls/session/saving.rs`).
+//! lost, and nothing waits for an operator (`server/src/calls/session/saving.rs`). While a call
+//! is placed: it is refused as unavailable before anything is dialled, and the next one, once
+//! the store is back, goes through.
 
 #[path = "common/moto.rs"]
 mod moto;
@@ -9,9 +11,13 @@ mod moto;
 mod hub_rig;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::ports::{CallStore, Clock};
+use app::api::calls::ops;
+use app::api::ports::{CallOrigin, CallStore, Clock, Principal, Services, Telephony};
+use app::api::ApiError;
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::{CallRecord, EndReason};
 use server::store::dynamodb::TableSetup;
@@ -20,6 +26,38 @@ use telephony::simulator::CallInEvent;
 use testkit::outage::Outage;
 
 use hub_rig::*;
+
+/// moto's address, and the table a test makes on it: the store the server uses reaches it
+/// through `front`, `direct` reads past it.
+struct Table {
+    front: Outage,
+    store: DynamoStore,
+    direct: DynamoStore,
+    _moto: moto::Moto,
+}
+
+async fn table_behind_a_front() -> Table {
+    let moto = moto::moto();
+    let target: SocketAddr = moto
+        .endpoint
+        .trim_start_matches("http://")
+        .parse()
+        .expect("moto's endpoint is http://address:port");
+    let name = format!("softphone-test-{}", uuid::Uuid::new_v4());
+    let front = Outage::front(target).await;
+    let store = DynamoStore::with_client(
+        moto::dynamodb_client(&format!("http://{}", front.addr())),
+        &name,
+    );
+    assert_eq!(store.create_table().await.unwrap(), TableSetup::Created);
+    let direct = DynamoStore::with_client(moto::dynamodb_client(&moto.endpoint), &name);
+    Table {
+        front,
+        store,
+        direct,
+        _moto: moto,
+    }
+}
 
 /// `ALICE`'s record of call `id` as the table has it (read past the front), once `done` holds,
 /// within `secs`.
@@ -44,21 +82,12 @@ async fn in_table(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_that_ends_while_the_store_is_down_keeps_its_end() {
-    let moto = moto::moto();
-    let target: SocketAddr = moto
-        .endpoint
-        .trim_start_matches("http://")
-        .parse()
-        .expect("moto's endpoint is http://address:port");
-    let table = format!("softphone-test-{}", uuid::Uuid::new_v4());
-    // The server's store reaches moto through the front; the test reads past it.
-    let front = Outage::front(target).await;
-    let store = DynamoStore::with_client(
-        moto::dynamodb_client(&format!("http://{}", front.addr())),
-        &table,
-    );
-    assert_eq!(store.create_table().await.unwrap(), TableSetup::Created);
-    let direct = DynamoStore::with_client(moto::dynamodb_client(&moto.endpoint), &table);
+    let Table {
+        front,
+        store,
+        direct,
+        _moto,
+    } = table_behind_a_front().await;
     let rig = rig_on(store).await;
     let mut alice = tab(&rig, ALICE);
     let now = server::clock::SystemClock.now_ms();
@@ -105,4 +134,77 @@ async fn a_call_that_ends_while_the_store_is_down_keeps_its_end() {
         ended_at < server::clock::SystemClock.now_ms() - 1_500,
         "the end is when the call ended, not when the store came back"
     );
+}
+
+/// Telephony that counts the calls it is given (and dials none).
+#[derive(Default)]
+struct Counting(AtomicUsize);
+
+#[async_trait::async_trait]
+impl Telephony for Counting {
+    fn available(&self) -> bool {
+        true
+    }
+    fn has_live_connection(&self, _owner: &str) -> bool {
+        true
+    }
+    async fn begin(&self, _: &str, _: CallRecord, _: CallOrigin, _: u64) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_placed_while_the_store_is_down_is_refused_before_anything_is_dialled() {
+    let table = table_behind_a_front().await;
+    let store: Arc<dyn app::api::ports::Store> = Arc::new(table.store);
+    // The accounts are elsewhere: only the calls' store goes down.
+    let accounts: Arc<dyn app::api::ports::Store> =
+        Arc::new(server::store::SqliteStore::in_memory().await.unwrap());
+    let (key, _) = server::identity::SigningKey::generate().unwrap();
+    let identity = server::identity::LocalIdentity::new(
+        server::identity::LocalIdentityConfig::new("http://127.0.0.1:3000".into()),
+        accounts,
+        Arc::new(server::clock::SystemClock),
+        Arc::new(key),
+    )
+    .await
+    .unwrap();
+    let recordings = std::env::temp_dir().join(format!("softphone-{}", uuid::Uuid::new_v4()));
+    let telephony = Arc::new(Counting::default());
+    let services = Services {
+        store,
+        identity: Arc::new(identity),
+        numbers: Arc::new(server::numbers::Libphonenumber),
+        clock: Arc::new(server::clock::SystemClock),
+        telephony: telephony.clone(),
+        recordings: Arc::new(server::recordings::DiskRecordings::open(&recordings).unwrap()),
+        push: Arc::new(app::api::ports::PushOff),
+        spend_policy: app::domain::spend::SpendPolicy::default(),
+        sign_up_policy: app::domain::signup::SignUpPolicy::default(),
+        secure_cookies: false,
+    };
+    let alice = Principal {
+        sub: ALICE.into(),
+        email: email(ALICE),
+        groups: vec![],
+    };
+    let place = || {
+        ops::start(
+            &services,
+            &alice,
+            "+65 6000 0001",
+            None,
+            CallOrigin::App { connection: 1 },
+        )
+    };
+
+    table.front.cut();
+    assert_eq!(place().await, Err(ApiError::Unavailable));
+    assert_eq!(telephony.0.load(Ordering::SeqCst), 0, "nothing dialled");
+
+    table.front.restore();
+    let ticket = place().await.expect("placed once the store is back");
+    assert_eq!(telephony.0.load(Ordering::SeqCst), 1);
+    let record = table.direct.get_call(ALICE, &ticket.call_id).await.unwrap();
+    assert_eq!(record.map(|r| r.e164), Some("+6560000001".to_string()));
 }
