@@ -8,9 +8,12 @@ mod hub_rig;
 
 use std::time::Duration;
 
-use app::api::live::{ClientMessage, IncomingEnd, LiveCall, ServerMessage, TransferState};
+use app::api::live::{
+    ClientMessage, IncomingEnd, LiveCall, RecordAction, ServerMessage, TransferState,
+};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::{Direction, EndReason};
+use app::domain::recordings::{RecordingMode, RecordingState};
 use telephony::simulator::{CallIn, CallInEvent};
 use telephony::tones::tone_purity;
 use testkit::peer::{BrowserPeer, PeerCommand, Source};
@@ -154,6 +157,69 @@ async fn bob_answers_the_transfer_and_the_customer_talks_with_him() {
     assert_eq!(bob_record.transferred_from, Some(email(ALICE)));
     assert_eq!(bob_record.transferred_to, None);
     assert!(bob_record.answered_at >= alice_record.ended_at);
+}
+
+/// The recording follows the agent who holds the call: Alice's, started by her, ends at the
+/// hand-over with her part; Bob records "always", so his part is a recording of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recording_follows_the_agent_who_holds_the_call() {
+    let rig = rig().await;
+    let mut preferences = rig.store.preferences(BOB).await.unwrap();
+    preferences.recording = RecordingMode::Always;
+    rig.store.set_preferences(BOB, &preferences).await.unwrap();
+    let mut alice = tab(&rig, ALICE);
+    let mut bob = tab(&rig, BOB);
+    let (id, call, _alice_peer) = alice_on_a_call(&rig, &mut alice).await;
+    let record = ClientMessage::Record {
+        call_id: id.clone(),
+        action: RecordAction::Start,
+    };
+    assert_eq!(send(&rig, &alice, record).await, None);
+    call_update(&mut alice, |c| c.recording.is_some()).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    assert_eq!(send(&rig, &alice, transfer(&id, BOB)).await, None);
+    rings(&mut bob).await;
+    let _bob_peer = answer(&rig, &mut bob, &id).await;
+    let shown = call_update(&mut bob, |c| c.recording.is_some()).await;
+    let bobs_recording = shown.recording.expect("Bob's part is recorded").id;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    call.hang_up();
+
+    let alice_record = written(&rig, ALICE, &id).await;
+    let bob_record = written(&rig, BOB, &id).await;
+    let alices_recording = alice_record
+        .recording_id
+        .expect("Alice's part was recorded");
+    assert_eq!(
+        bob_record.recording_id.as_deref(),
+        Some(bobs_recording.as_str())
+    );
+    assert_ne!(
+        alices_recording, bobs_recording,
+        "one recording per agent's part"
+    );
+    // Each stored whole, with the audio of its own part.
+    for (owner, recording) in [(ALICE, &alices_recording), (BOB, &bobs_recording)] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let stored = loop {
+            let r = rig.store.get_recording(owner, recording).await.unwrap();
+            if let Some(r) = r.filter(|r| r.state == RecordingState::Complete) {
+                break r;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{owner}'s recording never completed"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(stored.call_id, id);
+        assert!(
+            stored.duration_ms >= 500,
+            "{owner}: {} ms",
+            stored.duration_ms
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

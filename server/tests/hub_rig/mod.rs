@@ -41,12 +41,25 @@ pub async fn rig_on(store: impl Store + 'static) -> Rig {
     let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
     let calls_in = gateway.take_incoming().expect("calls in");
     let store: Arc<dyn Store> = Arc::new(store);
+    // Recordings on disk, in a folder of the test's own.
+    let recordings_dir =
+        std::env::temp_dir().join(format!("softphone-hub-rec-{}", uuid::Uuid::new_v4()));
+    let recorder = Arc::new(server::recordings::Recorder {
+        store: store.clone(),
+        recordings: Arc::new(server::recordings::DiskRecordings::open(&recordings_dir).unwrap()),
+        clock: Arc::new(SystemClock),
+        settings: server::recordings::RecorderSettings::new(
+            telephony::recording::PauseMode::Silence,
+            None,
+            30,
+        ),
+    });
     let hub = Arc::new(CallHub::with_limits(
         server::calls::Provider::Gateway(gateway),
         store.clone(),
         Arc::new(SystemClock),
         vec![],
-        None,
+        Some(recorder),
         CallLimits::default(),
         Duration::from_secs(5),
     ));
