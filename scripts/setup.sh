@@ -36,12 +36,24 @@ for component in rustfmt clippy; do
   fi
 done
 
-if ! cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos $CARGO_LEPTOS_VERSION"; then
+# The registry's cargo-leptos with one fix of ours (scripts/cargo-leptos-fix.py): its source,
+# from the crate cargo downloads, patched and installed from a temporary folder.
+CARGO_LEPTOS_BUILD="$CARGO_LEPTOS_VERSION+softphone.1"
+if ! cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos $CARGO_LEPTOS_BUILD"; then
+  step "Installing cargo-leptos $CARGO_LEPTOS_BUILD (one time, about 7 minutes)"
+  leptos_src="$(mktemp -d)"
+  # `cargo info` fetches the crate into cargo's cache (run outside the workspace).
+  (cd "$leptos_src" && cargo info --quiet "cargo-leptos@$CARGO_LEPTOS_VERSION" >/dev/null)
+  leptos_crate="$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"cargo-leptos-$CARGO_LEPTOS_VERSION.crate" | head -1)"
+  tar -xzf "$leptos_crate" -C "$leptos_src"
+  python3 scripts/cargo-leptos-fix.py "$leptos_src/cargo-leptos-$CARGO_LEPTOS_VERSION" "$CARGO_LEPTOS_BUILD"
   # --debug: 7 minutes instead of 25 on two cores, and it builds release bundles just as well.
   # no_downloads: a missing tool is an error, never a download from outside the registries.
-  step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (one time, about 7 minutes)"
-  # --force: replaces a different version (or a stale install record) in place.
-  cargo install --force cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads --debug
+  # --force: replaces a different version (or a stale install record) in place. Its own target
+  # folder: the install's build is not the app's, and goes with the sources.
+  CARGO_TARGET_DIR="$leptos_src/target" cargo install --force --locked --features no_downloads --debug \
+    --path "$leptos_src/cargo-leptos-$CARGO_LEPTOS_VERSION"
+  rm -rf "$leptos_src"
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
