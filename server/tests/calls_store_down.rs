@@ -67,17 +67,10 @@ async fn in_table(
     secs: u64,
     done: impl Fn(&CallRecord) -> bool,
 ) -> CallRecord {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(r) = table.get_call(ALICE, id).await.unwrap().filter(&done) {
-            return r;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the record never got there"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the record in the table", secs, async || {
+        table.get_call(ALICE, id).await.unwrap().filter(&done)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

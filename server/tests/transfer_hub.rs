@@ -201,18 +201,12 @@ async fn the_recording_follows_the_agent_who_holds_the_call() {
     );
     // Each stored whole, with the audio of its own part.
     for (owner, recording) in [(ALICE, &alices_recording), (BOB, &bobs_recording)] {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        let stored = loop {
+        let what = format!("{owner}'s recording, complete");
+        let stored = eventually(&what, 10, async || {
             let r = rig.store.get_recording(owner, recording).await.unwrap();
-            if let Some(r) = r.filter(|r| r.state == RecordingState::Complete) {
-                break r;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{owner}'s recording never completed"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+            r.filter(|r| r.state == RecordingState::Complete)
+        })
+        .await;
         assert_eq!(stored.call_id, id);
         assert!(
             stored.duration_ms >= 500,

@@ -150,21 +150,30 @@ pub async fn send(rig: &Rig, tab: &Tab, message: ClientMessage) -> Option<Server
     rig.hub.handle(tab.owner, tab.connection, message).await
 }
 
-/// `agent`'s record of call `id` once it has its end (the caller and the tabs may hear of the
-/// end before it is written), within 5 s.
-pub async fn written(rig: &Rig, agent: &str, id: &str) -> app::domain::calls::CallRecord {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+/// What `look` finds, once it finds something, within `secs`: what the store holds a moment
+/// after the event that wrote it (the caller and the tabs may hear of a call's end first).
+pub async fn eventually<T>(what: &str, secs: u64, look: impl AsyncFn() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
-        let r = rig.store.get_call(agent, id).await.unwrap();
-        if let Some(r) = r.filter(|r| r.end_reason.is_some()) {
-            return r;
+        if let Some(found) = look().await {
+            return found;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{agent}: no ended record of the call written"
+            "{what}: not there within {secs} s"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// `agent`'s record of call `id` once it has its end, within 5 s.
+pub async fn written(rig: &Rig, agent: &str, id: &str) -> app::domain::calls::CallRecord {
+    let what = format!("{agent}: an ended record of the call");
+    eventually(&what, 5, async || {
+        let r = rig.store.get_call(agent, id).await.unwrap();
+        r.filter(|r| r.end_reason.is_some())
+    })
+    .await
 }
 
 pub async fn caller_sees(call: &mut CallIn) -> CallInEvent {
