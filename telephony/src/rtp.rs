@@ -148,6 +148,9 @@ pub struct RtpSender {
     origin: Option<(u32, u64)>,
     /// The timestamp the next source media time maps to: the source's clock changed.
     restart: Option<u32>,
+    /// The furthest timestamp sent so far (a key report may go out at its key's start, before
+    /// the latest audio).
+    latest: Option<u32>,
     buf: Vec<u8>,
 }
 
@@ -158,6 +161,7 @@ impl RtpSender {
             sequence: first_sequence,
             origin: None,
             restart: None,
+            latest: None,
             buf: Vec::with_capacity(200),
         }
     }
@@ -181,6 +185,12 @@ impl RtpSender {
         self.restart = Some(timestamp);
     }
 
+    /// The furthest timestamp this stream has sent (`None` before its first packet): where a
+    /// new source must start after, so the stream never steps back.
+    pub fn latest_timestamp(&self) -> Option<u32> {
+        self.latest
+    }
+
     /// Builds the next packet; the returned slice lives until the next call.
     pub fn packet(
         &mut self,
@@ -197,6 +207,12 @@ impl RtpSender {
             ssrc: self.ssrc,
         };
         self.sequence = self.sequence.wrapping_add(1);
+        let ahead = self
+            .latest
+            .is_none_or(|l| (timestamp.wrapping_sub(l) as i32) > 0);
+        if ahead {
+            self.latest = Some(timestamp);
+        }
         write(&header, payload, &mut self.buf);
         &self.buf
     }
@@ -215,6 +231,17 @@ mod tests {
         s.restart_at(370);
         assert_eq!(s.timestamp_for(900_000, 50), 370);
         assert_eq!(s.timestamp_for(900_160, 50), 530);
+    }
+
+    #[test]
+    fn the_latest_timestamp_is_the_furthest_sent_across_the_wrap() {
+        let mut s = RtpSender::new(1, 0);
+        assert_eq!(s.latest_timestamp(), None);
+        s.packet(0, false, u32::MAX - 80, &[0]);
+        s.packet(0, false, 80, &[0]);
+        // A key report at its key's earlier start does not move it back.
+        s.packet(101, false, u32::MAX - 200, &[0]);
+        assert_eq!(s.latest_timestamp(), Some(80));
     }
 
     #[test]

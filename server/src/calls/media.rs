@@ -79,7 +79,8 @@ impl Media {
                     tracing::debug!(call = %call_id, "first audio from the trunk");
                     continue;
                 }
-                LegEvent::Dtmf(_) | LegEvent::DigitsSent => continue,
+                // No session transfers to a number yet (the gateway's half: docs/telephony.md).
+                LegEvent::Dtmf(_) | LegEvent::DigitsSent | LegEvent::Transfer(_) => continue,
             };
             return Some(event);
         }

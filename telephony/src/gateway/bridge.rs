@@ -13,6 +13,10 @@
 //! nothing is transcoded, only re-encrypted). Optionally it sends
 //! silence to the browser while nothing else flows (as a Chime meeting's media server does), and
 //! sends keys of its own to the trunk ([`Input::SendDigits`], [`super::digits`]).
+//!
+//! A blind transfer to a number adds a second trunk side, the target's ([`super::join`]):
+//! while it rings nothing changes; once it answered the two trunks hear each other and the
+//! browser side is out of the call ([`Input::TargetAnswered`]).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -20,12 +24,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::digits::{KeyReport, KeySender, VOLUME};
+pub use super::join::TargetStream;
+use super::join::{protect, rekey, Target};
 use super::playout::{OutClock, Ringback};
 use super::LegEvent;
 use crate::g711::G711;
 use crate::recording::{PauseMode, RecordedAudio, RecordingTap};
 use crate::rtp::{self, EventReport, RtpSender};
-use crate::srtp::{Rekeyed, SrtpError, SrtpKeys, SrtpSession};
+use crate::srtp::{SrtpError, SrtpKeys, SrtpSession};
 use crate::tones::{dtmf_digit, FRAME_SAMPLES};
 
 /// One frame of ringback and one recording poll each.
@@ -133,6 +139,24 @@ pub enum Input<'a> {
     /// and receiving in `law`: its media clock and keys are its own, and it is checked for
     /// silence afresh.
     NewBrowser(G711),
+    /// A transfer to a number is being dialled; our stream toward the target will be this
+    /// one. Nothing changes for the call until [`Input::TargetAnswered`].
+    TargetDialled(TargetStream),
+    /// The target's SDP (early media, its answer, or a session update).
+    TargetMedia(TrunkMedia),
+    /// A datagram on the target leg's media port (dropped until the target answered: the
+    /// customer goes on hearing what it heard, the hold music).
+    TargetDatagram {
+        source: SocketAddr,
+        contents: &'a [u8],
+    },
+    /// The target answered: from now on the customer and the target hear each other (G.711
+    /// relayed, μ-law ↔ A-law if they differ) and the browser is out of the call: its audio
+    /// and keys are ignored, it hears nothing and is no longer checked for silence. Hold music,
+    /// ringback, idle silence, our own keys and any recording stop. For good.
+    TargetAnswered,
+    /// The transfer failed or was cancelled before the answer: the call goes on as it was.
+    TargetGone,
     /// The deadline of the last [`Output::Timeout`] (or later) has come.
     Timeout,
 }
@@ -142,6 +166,11 @@ pub enum Input<'a> {
 pub enum Output {
     /// An RTP packet for the trunk.
     ToTrunk {
+        destination: SocketAddr,
+        packet: Vec<u8>,
+    },
+    /// An RTP packet for the transfer's target, from the target leg's media port.
+    ToTarget {
         destination: SocketAddr,
         packet: Vec<u8>,
     },
@@ -235,6 +264,8 @@ pub struct Bridge {
     /// found gone).
     last_browser_packet: Instant,
     browser_check: Option<Instant>,
+    /// A transfer to a number: the target's trunk side, ringing or joined.
+    target: Option<Target>,
     outputs: VecDeque<Output>,
 }
 
@@ -266,8 +297,14 @@ impl Bridge {
             last_now: now,
             last_browser_packet: now,
             browser_check: Some(now + BROWSER_CHECK_EVERY),
+            target: None,
             outputs: VecDeque::new(),
         }
+    }
+
+    /// The transfer's target answered: the call is trunk to trunk.
+    pub fn joined(&self) -> bool {
+        self.target.as_ref().is_some_and(Target::joined)
     }
 
     /// The trunk's media, once its SDP arrived.
@@ -277,6 +314,9 @@ impl Bridge {
 
     pub fn handle_input(&mut self, input: Input<'_>, now: Instant) {
         self.last_now = self.last_now.max(now);
+        if self.joined() && Self::browser_side(&input) {
+            return; // the browser has left the call
+        }
         match input {
             Input::BrowserAudio { time, law, payload } => {
                 self.last_browser_packet = now;
@@ -328,8 +368,86 @@ impl Bridge {
                 // The new browser's audio starts a new run toward the trunk.
                 self.marker = true;
             }
+            Input::TargetDialled(stream) => {
+                if !self.joined() {
+                    self.target = Some(Target::new(stream));
+                }
+            }
+            Input::TargetMedia(media) => {
+                if let Some(target) = self.target.as_mut() {
+                    if let Err(e) = target.on_media(media) {
+                        self.outputs.push_back(Output::Event(LegEvent::Failed {
+                            detail: format!("target media cannot be keyed: {e}"),
+                        }));
+                    }
+                }
+            }
+            Input::TargetDatagram { source, contents } => {
+                let (Some(target), Some(customer)) = (self.target.as_mut(), &self.trunk_media)
+                else {
+                    return;
+                };
+                let out = target.relay_target(
+                    source,
+                    contents,
+                    customer,
+                    &mut self.trunk_sender,
+                    &mut self.srtp,
+                    now,
+                );
+                self.outputs.extend(out);
+            }
+            Input::TargetAnswered => self.join(now),
+            Input::TargetGone => {
+                if !self.joined() {
+                    self.target = None;
+                }
+            }
             Input::Timeout => self.on_timeout(now),
         }
+    }
+
+    /// What only concerns the browser side (or the agent), ignored once the call is trunk to
+    /// trunk.
+    fn browser_side(input: &Input<'_>) -> bool {
+        matches!(
+            input,
+            Input::BrowserAudio { .. }
+                | Input::BrowserDtmf { .. }
+                | Input::Ringback(_)
+                | Input::Callee(_)
+                | Input::SendDigits { .. }
+                | Input::Hold(_)
+                | Input::Resume
+                | Input::NewBrowser(_)
+                | Input::Record(RecordControl::Start { .. })
+        )
+    }
+
+    /// The target answered: the two trunks are joined and the browser side released.
+    fn join(&mut self, now: Instant) {
+        let here = self.media_now(now);
+        let Some(target) = self.target.as_mut() else {
+            return;
+        };
+        if target.joined() {
+            return;
+        }
+        // Our stream to the customer goes on after the furthest timestamp it has sent (hold
+        // music or the agent), or where its clock is now if that is further.
+        let now_ts = self.trunk_sender.timestamp_for(here, self.trunk_ts_base);
+        let latest = match self.trunk_sender.latest_timestamp() {
+            Some(sent) if (now_ts.wrapping_sub(sent) as i32) <= 0 => sent,
+            _ => now_ts,
+        };
+        target.join(latest, now);
+        self.held = None;
+        self.ringback = None;
+        self.silence = None;
+        self.browser_check = None;
+        self.keys = KeySender::new(now);
+        // The recording follows the agent, who has left the call.
+        self.on_record(RecordControl::Stop, now);
     }
 
     /// The agent holds the call (or changes the music of a call on hold).
@@ -396,17 +514,7 @@ impl Bridge {
     /// New trunk media: SRTP starts, re-keys (keeping the streams' rollover counters) or stops
     /// with it.
     fn on_trunk_media(&mut self, media: TrunkMedia) {
-        let keyed = match (self.srtp.take(), media.keys.clone()) {
-            (_, None) => Ok(None),
-            (None, Some(keys)) => SrtpSession::new(keys).map(Some),
-            (Some(mut session), Some(keys)) => session.update(keys).map(|changed| {
-                if changed != Rekeyed::Nothing {
-                    tracing::info!(?changed, "trunk SRTP re-keyed");
-                }
-                Some(session)
-            }),
-        };
-        match keyed {
+        match rekey(self.srtp.take(), media.keys.clone()) {
             Ok(srtp) => {
                 self.srtp = srtp;
                 self.trunk_media = Some(media);
@@ -431,17 +539,7 @@ impl Bridge {
         destination: SocketAddr,
         rtp: &[u8],
     ) -> Option<Output> {
-        let packet = match srtp {
-            None => rtp.to_vec(),
-            Some(session) => {
-                let mut packet = Vec::with_capacity(rtp.len() + 16);
-                if let Err(e) = session.protect(rtp, &mut packet) {
-                    tracing::warn!(error = %e, "packet for the trunk not protected; dropped");
-                    return None;
-                }
-                packet
-            }
-        };
+        let packet = protect(srtp, rtp)?;
         Some(Output::ToTrunk {
             destination,
             packet,
@@ -699,8 +797,21 @@ impl Bridge {
                 }
             },
         };
-        self.relay_trunk_packet(contents);
+        if self.joined() {
+            self.relay_to_target(contents);
+        } else {
+            self.relay_trunk_packet(contents);
+        }
         self.clear = clear;
+    }
+
+    /// A clear RTP packet from the customer → the transfer's target.
+    fn relay_to_target(&mut self, contents: &[u8]) {
+        let (Some(media), Some(target)) = (&self.trunk_media, self.target.as_mut()) else {
+            return;
+        };
+        let out = target.relay_customer(contents, media.law, self.last_now);
+        self.outputs.extend(out);
     }
 
     /// A clear RTP packet from the trunk → the browser (and the recording).

@@ -46,8 +46,19 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 const BROWSER: Token = Token(0);
 const COMMANDS: Token = Token(1);
-/// A call's trunk socket is registered as this plus its number.
+/// A call's trunk socket is registered as this plus twice its number, a transfer target's
+/// socket one more.
 const FIRST_LEG: usize = 2;
+
+fn trunk_token(id: LegId, target: bool) -> Token {
+    Token(FIRST_LEG + 2 * id as usize + usize::from(target))
+}
+
+/// The call a socket token names, and whether it is the transfer target's socket.
+fn leg_of(token: usize) -> (LegId, bool) {
+    let n = token - FIRST_LEG;
+    ((n / 2) as LegId, n % 2 == 1)
+}
 
 /// One call's media, as the worker drives it.
 pub(crate) struct MediaLeg {
@@ -63,6 +74,8 @@ pub(crate) struct MediaLeg {
     pub bridge: Bridge,
     /// The call's own socket toward the trunk.
     pub trunk: UdpSocket,
+    /// The socket toward a transfer's target, while there is one.
+    pub target: Option<UdpSocket>,
     pub events: mpsc::UnboundedSender<LegEvent>,
     /// Dropped when the media ends on its own (str0m failed): the call's task then ends too.
     pub _ended: oneshot::Sender<()>,
@@ -103,6 +116,20 @@ pub(crate) enum MediaCommand {
     Resume,
     /// Another browser takes the call ([`super::Gateway::new_browser`]).
     NewBrowser(Box<BrowserSide>),
+    /// A transfer to a number is being dialled: its media socket and our stream toward it.
+    TargetDialled(Box<TargetSide>),
+    TargetMedia(TrunkMedia),
+    /// The target answered: the trunks are joined and the browser side is released.
+    TargetAnswered,
+    /// The transfer did not happen: its socket is closed.
+    TargetGone,
+}
+
+/// A transfer target's media side, made by the call's task.
+#[derive(Debug)]
+pub(crate) struct TargetSide {
+    pub socket: UdpSocket,
+    pub stream: bridge::TargetStream,
 }
 
 pub(crate) enum ToWorker {
@@ -345,7 +372,10 @@ impl Worker {
                 match event.token() {
                     BROWSER => browser_more = true,
                     COMMANDS => {}
-                    Token(n) => self.read_trunk((n - FIRST_LEG) as LegId),
+                    Token(n) => {
+                        let (id, target) = leg_of(n);
+                        self.read_trunk(id, target);
+                    }
                 }
             }
             if browser_more {
@@ -381,6 +411,9 @@ impl Worker {
             detail: "media engine fault".into(),
         });
         let _ = self.registry.deregister(&mut slot.leg.trunk);
+        if let Some(mut target) = slot.leg.target.take() {
+            let _ = self.registry.deregister(&mut target);
+        }
         self.demux
             .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
     }
@@ -400,7 +433,7 @@ impl Worker {
         let now = Instant::now();
         match c {
             ToWorker::Open(id, mut leg) => {
-                let token = Token(id as usize + FIRST_LEG);
+                let token = trunk_token(id, false);
                 if let Err(e) = self
                     .registry
                     .register(&mut leg.trunk, token, Interest::READABLE)
@@ -414,6 +447,7 @@ impl Worker {
                 let slot = Slot {
                     leg,
                     recorder: None,
+                    browser_released: false,
                     browser_sources: Vec::new(),
                     rtc_timeout: now,
                     bridge_wake: now,
@@ -424,6 +458,15 @@ impl Worker {
             }
             ToWorker::Command(id, MediaCommand::NewBrowser(side)) => {
                 self.isolated(id, |w| w.new_browser(id, *side, now))
+            }
+            ToWorker::Command(id, MediaCommand::TargetDialled(side)) => {
+                self.isolated(id, |w| w.target_dialled(id, *side, now))
+            }
+            ToWorker::Command(id, MediaCommand::TargetAnswered) => {
+                self.isolated(id, |w| w.release_browser(id, now))
+            }
+            ToWorker::Command(id, MediaCommand::TargetGone) => {
+                self.isolated(id, |w| w.target_gone(id, now))
             }
             ToWorker::Command(id, command) => self.isolated(id, |w| {
                 let Some(slot) = w.legs.get_mut(&id) else {
@@ -436,12 +479,75 @@ impl Worker {
         }
     }
 
+    /// A transfer of call `id` to a number is dialled: the target's socket is read from now.
+    fn target_dialled(&mut self, id: LegId, side: TargetSide, now: Instant) {
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let TargetSide { mut socket, stream } = side;
+        if let Some(mut old) = slot.leg.target.take() {
+            let _ = self.registry.deregister(&mut old);
+        }
+        let token = trunk_token(id, true);
+        if let Err(e) = self
+            .registry
+            .register(&mut socket, token, Interest::READABLE)
+        {
+            // A fresh socket's epoll registration does not fail in practice; if it did, the
+            // target's audio would not reach the customer, which the log says.
+            tracing::warn!(error = %e, "transfer target's media socket not registered");
+        }
+        slot.leg.target = Some(socket);
+        slot.leg
+            .bridge
+            .handle_input(bridge::Input::TargetDialled(stream), now);
+        self.settle(id, now);
+    }
+
+    /// The transfer of call `id` did not happen: its socket goes, the call goes on.
+    fn target_gone(&mut self, id: LegId, now: Instant) {
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        if slot.leg.bridge.joined() {
+            return; // the joined call keeps its target until it ends
+        }
+        if let Some(mut socket) = slot.leg.target.take() {
+            let _ = self.registry.deregister(&mut socket);
+        }
+        slot.leg.bridge.handle_input(bridge::Input::TargetGone, now);
+        self.settle(id, now);
+    }
+
+    /// The transfer's target answered: the browser side of call `id` is released (its routes
+    /// go, its peer connection is closed and no longer driven, so neither its silence nor its
+    /// loss can end the call) and the bridge joins the two trunks.
+    fn release_browser(&mut self, id: LegId, now: Instant) {
+        let Some(slot) = self.legs.get_mut(&id) else {
+            return;
+        };
+        if !slot.browser_released {
+            self.demux
+                .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
+            slot.browser_sources.clear();
+            slot.leg.rtc.disconnect();
+            slot.browser_released = true;
+        }
+        slot.leg
+            .bridge
+            .handle_input(bridge::Input::TargetAnswered, now);
+        self.settle(id, now);
+    }
+
     /// Another browser takes call `id`: the old one's routes go, the new one's ufrag names the
     /// call, and the bridge starts on its clock and law.
     fn new_browser(&mut self, id: LegId, side: BrowserSide, now: Instant) {
         let Some(slot) = self.legs.get_mut(&id) else {
             return;
         };
+        if slot.browser_released {
+            return; // transferred to a number: no browser takes it any more
+        }
         self.demux
             .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
         slot.browser_sources.clear();
@@ -518,20 +624,28 @@ impl Worker {
         self.settle(id, now);
     }
 
-    /// Reads and handles everything the call's trunk socket holds (one call's media: never a
-    /// long backlog).
-    fn read_trunk(&mut self, id: LegId) {
+    /// Reads and handles everything the call's trunk socket (or its transfer target's) holds
+    /// (one call's media: never a long backlog).
+    fn read_trunk(&mut self, id: LegId, target: bool) {
         loop {
             let Some(slot) = self.legs.get(&id) else {
                 return;
             };
-            let n = match self.received.recv(&slot.leg.trunk) {
+            let socket = if target {
+                match slot.leg.target.as_ref() {
+                    Some(socket) => socket,
+                    None => return,
+                }
+            } else {
+                &slot.leg.trunk
+            };
+            let n = match self.received.recv(socket) {
                 Ok(0) => return,
                 Ok(n) => n,
                 Err(_) => continue, // an ICMP error for an earlier send: nothing to do
             };
             for i in 0..n {
-                self.isolated(id, |w| w.on_trunk_datagram(id, i));
+                self.isolated(id, |w| w.on_trunk_datagram(id, i, target));
             }
             if n < BATCH {
                 return; // emptied (as for the browser socket)
@@ -539,7 +653,7 @@ impl Worker {
         }
     }
 
-    fn on_trunk_datagram(&mut self, id: LegId, i: usize) {
+    fn on_trunk_datagram(&mut self, id: LegId, i: usize, target: bool) {
         let Some((source, contents)) = self.received.get(i) else {
             return;
         };
@@ -547,7 +661,11 @@ impl Worker {
             return;
         };
         let now = Instant::now();
-        let input = bridge::Input::TrunkDatagram { source, contents };
+        let input = if target {
+            bridge::Input::TargetDatagram { source, contents }
+        } else {
+            bridge::Input::TrunkDatagram { source, contents }
+        };
         slot.leg.bridge.handle_input(input, now);
         self.settle(id, now);
     }
@@ -571,7 +689,7 @@ impl Worker {
             return; // stale: the leg was rescheduled earlier and has run since
         }
         slot.scheduled = None;
-        if slot.rtc_timeout <= now {
+        if slot.rtc_timeout <= now && !slot.browser_released {
             slot.rtc_input(RtcInput::Timeout(now));
         }
         slot.leg.bridge.handle_input(bridge::Input::Timeout, now);
@@ -623,6 +741,9 @@ impl Worker {
         slot.drain_bridge();
         slot.leg.rtc.disconnect();
         let _ = self.registry.deregister(&mut slot.leg.trunk);
+        if let Some(mut target) = slot.leg.target.take() {
+            let _ = self.registry.deregister(&mut target);
+        }
         self.demux
             .remove_leg(id, &slot.leg.ufrag, &slot.browser_sources);
     }
@@ -660,10 +781,21 @@ mod tests {
             candidate: SocketAddr::from(([127, 0, 0, 1], 9)),
             bridge: Bridge::new(config, now),
             trunk: UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap(),
+            target: None,
             events,
             _ended: ended,
         };
         (Box::new(leg), events_rx, ended_rx)
+    }
+
+    #[test]
+    fn a_call_s_two_trunk_sockets_have_tokens_of_their_own() {
+        for id in [0, 1, 7, 1_000_000] {
+            assert_eq!(leg_of(trunk_token(id, false).0), (id, false));
+            assert_eq!(leg_of(trunk_token(id, true).0), (id, true));
+        }
+        assert_ne!(trunk_token(0, true), trunk_token(1, false));
+        assert!(trunk_token(0, false).0 > COMMANDS.0);
     }
 
     #[test]

@@ -19,7 +19,6 @@ use str0m::format::Codec;
 use str0m::media::{MediaKind, Mid};
 use str0m::Candidate;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinSet;
 use tokio_util::task::TaskTracker;
 
 use crate::g711::G711;
@@ -35,6 +34,7 @@ pub mod digits;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inbound;
+mod join;
 mod leg;
 mod media;
 mod playout;
@@ -195,6 +195,18 @@ pub enum LegCommand {
     Hold(Arc<[i16]>),
     /// The agent takes the held call back.
     Resume,
+    /// A blind transfer of the answered call to `callee` (E.164, already allowed by the
+    /// owner's policy: the gateway only dials it): a second SIP call to the trunk from the same
+    /// media worker, with no browser. While it rings the call goes on as it is (the owner holds
+    /// it first, so the customer hears the music). Answered within `ring_timeout`, the customer
+    /// and the target are joined and the browser side is released; otherwise the second call
+    /// is cancelled and the call goes on as before. Progress comes as [`LegEvent::Transfer`].
+    TransferToNumber {
+        callee: String,
+        ring_timeout: Duration,
+    },
+    /// Stops a transfer that still rings (CANCEL): [`TransferFailure::Cancelled`].
+    CancelTransfer,
     /// Tear everything down now (the owner has finished with the call).
     Close,
 }
@@ -251,6 +263,67 @@ pub enum LegEvent {
     /// The far end put us on hold (`true`: its re-INVITE or UPDATE made the session
     /// `sendonly` or `inactive`) or took us off it.
     RemoteHold(bool),
+    /// How a transfer to a number ([`LegCommand::TransferToNumber`]) goes. After
+    /// [`TransferEvent::Answered`] the leg reports nothing of the browser any more, and only
+    /// [`TransferEvent::Ended`] (or, after the owner's `Bye`, [`LegEvent::EndConfirmed`]) ends it.
+    Transfer(TransferEvent),
+}
+
+/// The progress of a blind transfer to a number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferEvent {
+    /// The target's phone rings (180/183; reported once). The customer hears what it heard.
+    Ringing,
+    /// The target answered: the customer and the target hear each other; the browser side is
+    /// released (it hears nothing more, and its silence or loss no longer ends the call).
+    Answered,
+    /// The transfer did not happen; the call goes on exactly as before (still held if it was).
+    /// `status` is the target's final SIP response, when there was one.
+    Failed {
+        reason: TransferFailure,
+        status: Option<u16>,
+    },
+    /// After the answer: one side hung up, the other was sent a BYE, and the leg has ended
+    /// (its events stop here).
+    Ended { hung_up: TransferParty },
+}
+
+/// Why a transfer to a number did not happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferFailure {
+    /// 486 or 600.
+    Busy,
+    /// Nobody answered within the ring time (our CANCEL), or the network said so (480, 408).
+    NoAnswer,
+    /// Any other final response (404, 403, 503…; the status is in the event).
+    Refused,
+    /// No answer at all from the trunk, or it could not be reached.
+    Unreachable,
+    /// The owner stopped it ([`LegCommand::CancelTransfer`], or a hang-up while it rang).
+    Cancelled,
+    /// Not possible now: the call is not answered yet, or a transfer is already under way or
+    /// done.
+    NotNow,
+}
+
+impl TransferFailure {
+    /// The reason a final response to the target's INVITE gives.
+    pub fn of_status(status: u16) -> TransferFailure {
+        match status {
+            486 | 600 => TransferFailure::Busy,
+            480 | 408 => TransferFailure::NoAnswer,
+            _ => TransferFailure::Refused,
+        }
+    }
+}
+
+/// Who hung up a transferred call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferParty {
+    /// The party of the original call (the customer).
+    Customer,
+    /// The number the call was transferred to.
+    Target,
 }
 
 /// How a leg is opened.
@@ -318,8 +391,9 @@ pub struct Gateway {
     /// The media workers; calls fill one before the next (`pick_worker`).
     workers: Vec<WorkerHandle>,
     next_leg: AtomicU64,
-    /// Where the search for the next call's trunk port starts.
-    next_port: AtomicU32,
+    /// Where the search for the next call's trunk port starts (shared with the calls' tasks,
+    /// which open one more for a transfer to a number).
+    next_port: Arc<AtomicU32>,
     /// The last OPTIONS probe got an answer (None before the first probe).
     trunk_reachable: std::sync::Mutex<Option<bool>>,
     /// The call legs, the keepalive and the out-of-dialog responder.
@@ -398,7 +472,7 @@ impl Gateway {
         let gateway = Arc::new(Gateway {
             workers,
             next_leg: AtomicU64::new(0),
-            next_port: AtomicU32::new(0),
+            next_port: Arc::new(AtomicU32::new(0)),
             config,
             sip,
             dtls_cert,
@@ -676,6 +750,7 @@ impl Gateway {
             candidate: public,
             bridge,
             trunk,
+            target: None,
             events: events_tx.clone(),
             _ended: ended_tx,
         };
@@ -683,16 +758,21 @@ impl Gateway {
         if let Some(first) = first_media {
             worker.send(ToWorker::Command(id, MediaCommand::TrunkMedia(first)));
         }
-        let leg = Leg {
-            id,
-            _seat: worker.seat(),
-            worker: worker.clone(),
-            sip,
-            events: events_tx,
-            commands: commands_rx,
-            media_ended: ended_rx,
-            tasks: JoinSet::new(),
+        let dialler = Dialler {
+            endpoint: self.sip.clone(),
+            trunk: self.config.trunk.clone(),
+            media: self.config.media.clone(),
+            next_port: self.next_port.clone(),
         };
+        let leg = Leg::new(
+            id,
+            worker.clone(),
+            sip,
+            events_tx,
+            commands_rx,
+            ended_rx,
+            dialler,
+        );
         self.tasks.spawn(leg.run());
         Ok(CallLeg {
             answer,
@@ -705,16 +785,58 @@ impl Gateway {
     }
 
     async fn resolve_trunk(&self) -> Result<(String, SocketAddr), GatewayError> {
-        let target = &self.config.trunk.target;
-        if let Ok(addr) = target.parse::<SocketAddr>() {
-            return Ok((addr.to_string(), addr));
-        }
-        let addr = tokio::net::lookup_host(target.as_str())
-            .await
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| GatewayError::TrunkUnresolvable(target.clone()))?;
-        Ok((target.clone(), addr))
+        resolve(&self.config.trunk.target).await
+    }
+}
+
+/// The trunk's target as configured and its address (a host name is looked up each time: Voice
+/// Connector addresses change).
+async fn resolve(target: &str) -> Result<(String, SocketAddr), GatewayError> {
+    if let Ok(addr) = target.parse::<SocketAddr>() {
+        return Ok((addr.to_string(), addr));
+    }
+    let addr = tokio::net::lookup_host(target)
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| GatewayError::TrunkUnresolvable(target.to_string()))?;
+    Ok((target.to_string(), addr))
+}
+
+/// What a call's task needs to place a call of its own to the trunk (a transfer to a number).
+#[derive(Clone)]
+pub(crate) struct Dialler {
+    endpoint: Arc<SipEndpoint>,
+    trunk: TrunkConfig,
+    media: MediaConfig,
+    next_port: Arc<AtomicU32>,
+}
+
+impl Dialler {
+    /// A SIP leg to `callee` offering `law` first, and its media socket; nothing is sent yet.
+    pub(crate) async fn leg(
+        &self,
+        callee: &str,
+        law: G711,
+    ) -> Result<(SipLeg, mio::net::UdpSocket), GatewayError> {
+        let socket = trunk_socket(&self.media, &self.next_port)?;
+        let port = socket.local_addr().map_or(0, |a| a.port());
+        let session = LocalSession::new(
+            self.media.public_ip,
+            port,
+            rand::random::<u32>() as u64,
+            self.trunk.srtp,
+            &mut rand::rng(),
+        );
+        let (host, addr) = resolve(&self.trunk.target).await?;
+        let target = SipTarget {
+            endpoint: self.endpoint.clone(),
+            trunk: self.trunk.clone(),
+            host,
+            addr,
+            callee: callee.to_string(),
+        };
+        Ok((SipLeg::new(target, law, session), socket))
     }
 }
 

@@ -139,6 +139,16 @@ impl SipLeg {
         }
     }
 
+    /// The call is up: our INVITE was answered, or a call in's 200 was confirmed.
+    pub(crate) fn answered(&self) -> bool {
+        self.answered
+    }
+
+    /// The law the trunk's media uses, once known.
+    pub(crate) fn trunk_law(&self) -> Option<G711> {
+        self.trunk_law
+    }
+
     /// The 200 has gone out (a call in).
     fn accepted(&self) -> bool {
         self.inbound.as_ref().is_some_and(|a| a.body.is_none())

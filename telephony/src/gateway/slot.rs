@@ -16,10 +16,16 @@ use super::{LegEvent, RecordCommand};
 use crate::g711::G711;
 use crate::recording::RecordedAudio;
 
+/// How far ahead a released browser side asks to be woken (never, in effect: the bridge's own
+/// deadlines drive the call).
+const RELEASED_WAKE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// A leg with the worker's bookkeeping.
 pub(crate) struct Slot {
     pub leg: Box<MediaLeg>,
     pub recorder: Option<mpsc::UnboundedSender<RecordedAudio>>,
+    /// The call was transferred to a number: its browser side is closed and no longer driven.
+    pub browser_released: bool,
     /// Addresses the browser's checks came from (routing entries to remove with the leg).
     pub browser_sources: Vec<SocketAddr>,
     pub rtc_timeout: Instant,
@@ -64,8 +70,14 @@ impl Slot {
             }
             MediaCommand::Hold(music) => bridge.handle_input(bridge::Input::Hold(music), now),
             MediaCommand::Resume => bridge.handle_input(bridge::Input::Resume, now),
-            // The worker takes it: it owns the browser routes that change.
-            MediaCommand::NewBrowser(_) => {}
+            MediaCommand::TargetMedia(media) => {
+                bridge.handle_input(bridge::Input::TargetMedia(media), now)
+            }
+            // The worker takes these: they change its routes or sockets.
+            MediaCommand::NewBrowser(_)
+            | MediaCommand::TargetDialled(_)
+            | MediaCommand::TargetAnswered
+            | MediaCommand::TargetGone => {}
             MediaCommand::Record(r) => {
                 let control = match r {
                     RecordCommand::Start { sink, notice, mode } => {
@@ -86,6 +98,11 @@ impl Slot {
 
     /// Runs str0m until it wants to wait; returns when it next needs time.
     pub(crate) fn drain_rtc(&mut self, sockets: &mut Sockets) -> Result<Instant, String> {
+        if self.browser_released {
+            // Nothing of the browser's can end a transferred call (its session's error or
+            // timeout included).
+            return Ok(Instant::now() + RELEASED_WAKE);
+        }
         loop {
             match self.leg.rtc.poll_output() {
                 Ok(RtcOutput::Timeout(t)) => return Ok(t),
@@ -112,6 +129,14 @@ impl Slot {
                 } => {
                     // UDP: a datagram the kernel cannot take now is lost like any other.
                     let _ = self.leg.trunk.send_to(&packet, destination);
+                }
+                bridge::Output::ToTarget {
+                    destination,
+                    packet,
+                } => {
+                    if let Some(target) = &self.leg.target {
+                        let _ = target.send_to(&packet, destination);
+                    }
                 }
                 bridge::Output::ToBrowser { timestamp, payload } => {
                     let (mid, pt) = (self.leg.mid, self.leg.pt);

@@ -1,5 +1,6 @@
-//! The far end's audio on an answered call: echo, or a greeting and DTMF read-back; in SRTP
-//! when the call's offer and answer settled keys (which a session refresh may change).
+//! The far end's audio on an answered call: echo, a greeting and DTMF read-back, or a steady
+//! tone; in SRTP when the call's offer and answer settled keys (which a session refresh may
+//! change).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -34,14 +35,26 @@ impl Heard {
     }
 }
 
-/// The far end's audio: echo, or greeting + DTMF read-back, paced at 20 ms.
+/// What the far end sends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Voice {
+    /// What it hears, straight back.
+    Echo,
+    /// A greeting, then each key it hears as its tone.
+    ReadBack,
+    /// A steady tone at this frequency (Hz).
+    Tone(f32),
+}
+
+/// The far end's audio as `voice` says (it may change during the call): echo, greeting + DTMF
+/// read-back, or a tone, paced at 20 ms.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn media(
     socket: UdpSocket,
     remote: SocketAddr,
     law: G711,
     tele_pt: Option<u8>,
-    read_back: bool,
+    mut voice: watch::Receiver<Voice>,
     mut keys: watch::Receiver<Option<SrtpKeys>>,
     heard: Option<Heard>,
     stop: CancellationToken,
@@ -58,16 +71,24 @@ pub(super) async fn media(
     let mut clear = Vec::new();
     let mut sender = RtpSender::new(rand::random(), rand::random());
     let mut queue: std::collections::VecDeque<[i16; FRAME_SAMPLES]> = Default::default();
-    if read_back {
+    let mut current = *voice.borrow_and_update();
+    if current == Voice::ReadBack {
         queue.extend(greeting());
     }
+    let mut tone: Option<(f32, ToneGenerator)> = None;
+    let mut voice_open = true;
     let mut last_event_ts: Option<u32> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut timestamp: u32 = rand::random();
     let mut buf = [0u8; 1500];
     loop {
+        let read_back = current == Voice::ReadBack;
         tokio::select! {
             _ = stop.cancelled() => break,
+            changed = voice.changed(), if voice_open => match changed {
+                Ok(()) => current = *voice.borrow_and_update(),
+                Err(_) => voice_open = false, // stays as it is
+            },
             changed = keys.changed() => {
                 if changed.is_err() {
                     break;
@@ -82,8 +103,16 @@ pub(super) async fn media(
                     break;
                 }
             }
-            _ = tick.tick(), if read_back => {
-                let frame = queue.pop_front().unwrap_or([0; FRAME_SAMPLES]);
+            _ = tick.tick(), if current != Voice::Echo => {
+                let frame = match current {
+                    Voice::Tone(freq) => {
+                        if tone.as_ref().is_none_or(|(f, _)| *f != freq) {
+                            tone = Some((freq, ToneGenerator::new(&[freq], 0.25)));
+                        }
+                        tone.as_mut().map_or([0; FRAME_SAMPLES], |(_, g)| g.frame())
+                    }
+                    _ => queue.pop_front().unwrap_or([0; FRAME_SAMPLES]),
+                };
                 let payload: Vec<u8> = frame.iter().map(|&s| law.encode(s)).collect();
                 timestamp = timestamp.wrapping_add(FRAME_SAMPLES as u32);
                 let packet = sender.packet(law.payload_type(), false, timestamp, &payload);
@@ -127,7 +156,7 @@ pub(super) async fn media(
                 if let Some(heard) = &heard {
                     heard.push(law, packet.payload);
                 }
-                if read_back {
+                if current != Voice::Echo {
                     continue;
                 }
                 let ts = sender.timestamp_for(packet.header.timestamp as u64, timestamp);

@@ -22,8 +22,9 @@ use crate::sip::{SipEndpoint, SipError};
 use crate::tasks::{drain, log_joined};
 
 pub use connector::{Admission, Cidr, ConnectorRefusal, ConnectorRules};
-pub use plan::{behaviour_of, check_calling_plan, Behaviour, PlanRefusal, TEST_NUMBERS};
+pub use plan::{behaviour_of, check_calling_plan, Behaviour, PlanRefusal, TEST_NUMBERS, TONE_HZ};
 pub use uac::{CallIn, CallInEvent};
+pub use uas::CalledParty;
 use uas::Shared;
 
 /// How long things take on the simulated network.
@@ -153,6 +154,7 @@ impl PstnSimulator {
             endpoint: endpoint.clone(),
             cancel: cancel.clone(),
             origination: Mutex::new(None),
+            called: Mutex::new(HashMap::new()),
         });
         let stop = cancel.clone();
         let serving = state.clone();
@@ -196,6 +198,13 @@ impl PstnSimulator {
     /// the origination route.
     pub fn call_in(&self, from: &str, to: &str) -> Result<CallIn, CallInError> {
         self.shared.call_in(from, to)
+    }
+
+    /// The call to `number` (E.164) the simulator took (ringing or answered) and still
+    /// carries, if any (the latest): what that party heard, whether the caller hung up, and a
+    /// way to hang it up.
+    pub fn called(&self, number: &str) -> Option<CalledParty> {
+        self.shared.called(number)
     }
 
     /// A handle that places calls in, for another part of the program (the server's hook).

@@ -26,7 +26,13 @@ pub enum Behaviour {
     /// (the From of the INVITE: one of the business's numbers) through the origination route,
     /// as a customer returning a call would.
     CallsBack,
+    /// Rings, answers and plays a steady [`TONE_HZ`] tone (it hears you, but sends no echo):
+    /// a party whose voice a test can tell from an echo, such as a transfer's target.
+    Tone,
 }
+
+/// The tone [`Behaviour::Tone`] plays.
+pub const TONE_HZ: f32 = 1400.0;
 
 /// The test numbers, in E.164. Any other number inside the calling plan behaves like `Echo`.
 pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
@@ -39,6 +45,7 @@ pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
     ("+6560000007", Behaviour::Refreshes),
     ("+6560000008", Behaviour::CallsBack),
     ("+6560000009", Behaviour::Silent),
+    ("+6560000010", Behaviour::Tone),
     ("+5072000001", Behaviour::Echo),
     ("+5072000002", Behaviour::ReadBack),
     ("+5072000003", Behaviour::Busy),
@@ -48,6 +55,7 @@ pub const TEST_NUMBERS: &[(&str, Behaviour)] = &[
     ("+5072000007", Behaviour::Refreshes),
     ("+5072000008", Behaviour::CallsBack),
     ("+5072000009", Behaviour::Silent),
+    ("+5072000010", Behaviour::Tone),
 ];
 
 pub fn behaviour_of(e164: &str) -> Behaviour {
@@ -136,6 +144,7 @@ mod tests {
         assert_eq!(behaviour_of("+6560000003"), Behaviour::Busy);
         assert_eq!(behaviour_of("+5072000009"), Behaviour::Silent);
         assert_eq!(behaviour_of("+6560000008"), Behaviour::CallsBack);
+        assert_eq!(behaviour_of("+5072000010"), Behaviour::Tone);
         assert_eq!(behaviour_of("+6591234567"), Behaviour::Echo);
     }
 }

@@ -2,8 +2,8 @@
 //! business's numbers. The INVITE goes to the origination route (where a Voice Connector sends
 //! calls in: the gateway's SIP address), from the customer's number to the dialled one, with a
 //! G.711 offer and no credentials (a connector's origination authenticates by its addresses).
-//! Once answered the customer's side echoes the audio it gets, so both directions can be
-//! heard and measured. The customer gives up (CANCEL) after `ring_limit`, and hangs up when
+//! Once answered the customer's side echoes the audio it gets (or plays a tone when told), so
+//! both directions can be heard and measured. The customer gives up (CANCEL) after `ring_limit`, and hangs up when
 //! told to.
 
 use std::net::SocketAddr;
@@ -18,7 +18,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::media::{media, Heard};
+use super::media::{media, Heard, Voice};
 use crate::g711::G711;
 use crate::sdes;
 use crate::sdp::{AudioDescription, Direction, SRTP};
@@ -52,6 +52,7 @@ pub struct CallIn {
     hang_up: CancellationToken,
     hold: mpsc::UnboundedSender<bool>,
     heard: Heard,
+    voice: watch::Sender<Voice>,
 }
 
 impl CallIn {
@@ -59,6 +60,11 @@ impl CallIn {
     /// it back (`sendrecv`); [`CallInEvent::HoldAnswered`] says how the gateway took it.
     pub fn hold(&self, on_hold: bool) {
         let _ = self.hold.send(on_hold);
+    }
+
+    /// The customer speaks: a steady tone at `freq` Hz instead of the echo, from now on.
+    pub fn play_tone(&self, freq: f32) {
+        self.voice.send_replace(Voice::Tone(freq));
     }
 
     /// What the customer heard since the last call (decoded; at most the newest 10 s).
@@ -96,16 +102,19 @@ pub(super) fn place(p: Placement) -> CallIn {
     let hang_up = CancellationToken::new();
     let (hold, hold_rx) = mpsc::unbounded_channel();
     let heard = Heard::default();
+    let (voice, voice_rx) = watch::channel(Voice::Echo);
     let call = CallIn {
         events,
         hang_up: hang_up.clone(),
         hold,
         heard: heard.clone(),
+        voice,
     };
     let control = Control {
         hang_up,
         hold: hold_rx,
         heard,
+        voice: voice_rx,
     };
     tokio::spawn(async move {
         if let Err(detail) = run(p, &events_tx, control).await {
@@ -134,6 +143,7 @@ struct Control {
     hang_up: CancellationToken,
     hold: mpsc::UnboundedReceiver<bool>,
     heard: Heard,
+    voice: watch::Receiver<Voice>,
 }
 
 async fn run(
@@ -145,6 +155,7 @@ async fn run(
         hang_up,
         mut hold,
         heard,
+        voice,
     } = control;
     let emit = |e: CallInEvent| {
         let _ = events.send(e);
@@ -240,7 +251,7 @@ async fn run(
                     if !response.body.is_empty() && echo.is_none() {
                         let settled = settle(&p, port, &offered, &response.body)?;
                         description = settled.description.clone();
-                        echo = Some(start_media(&mut socket, settled, heard.clone(), stop_media.clone())?);
+                        echo = Some(start_media(&mut socket, settled, heard.clone(), voice.clone(), stop_media.clone())?);
                     }
                     emit(CallInEvent::Ringing)
                 }
@@ -250,7 +261,7 @@ async fn run(
                     // A later re-offer (hold) names the settled law and key alone.
                     description = settled.description.clone();
                     if echo.is_none() {
-                        echo = Some(start_media(&mut socket, settled, heard.clone(), stop_media.clone())?);
+                        echo = Some(start_media(&mut socket, settled, heard.clone(), voice.clone(), stop_media.clone())?);
                     }
                     emit(CallInEvent::Answered);
                 }
@@ -318,11 +329,13 @@ fn settle(
     })
 }
 
-/// The customer's side of the audio: it echoes what it hears, and keeps it for the test.
+/// The customer's side of the audio: it echoes what it hears (or speaks as `voice` says), and
+/// keeps what it hears for the test.
 fn start_media(
     socket: &mut Option<UdpSocket>,
     settled: Settled,
     heard: Heard,
+    voice: watch::Receiver<Voice>,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, String> {
     let socket = socket.take().ok_or("media started twice")?;
@@ -334,7 +347,7 @@ fn start_media(
         ..
     } = settled;
     Ok(tokio::spawn(async move {
-        media(socket, remote, law, tele_pt, false, keys, Some(heard), stop).await;
+        media(socket, remote, law, tele_pt, voice, keys, Some(heard), stop).await;
         drop(keys_tx);
     }))
 }

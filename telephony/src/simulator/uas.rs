@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,8 +17,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::connector::{Admission, ConnectorRefusal};
-use super::media::media;
-use super::plan::{behaviour_of, check_calling_plan, Behaviour};
+use super::media::{media, Heard, Voice};
+use super::plan::{behaviour_of, check_calling_plan, Behaviour, TONE_HZ};
 use super::uac::{place, CallIn, Placement};
 use super::{CallInError, MediaNat, SimulatorConfig};
 use crate::g711::G711;
@@ -38,6 +39,52 @@ pub(super) struct Shared {
     pub(super) cancel: CancellationToken,
     /// Where calls in go (the gateway), once the server has said, and whether over TLS.
     pub(super) origination: Mutex<Option<(SocketAddr, bool)>>,
+    /// The calls taken (ringing or answered) and not yet over, by the number called (the
+    /// latest per number).
+    pub(super) called: Mutex<HashMap<String, CalledParty>>,
+}
+
+/// A call the simulator took (it rings or was answered), as a test sees it: what the called
+/// party heard, whether the caller hung up (CANCEL or BYE), and a way to hang up from its side
+/// once answered.
+#[derive(Clone)]
+pub struct CalledParty {
+    heard: Heard,
+    hang_up: CancellationToken,
+    /// Cancelled once the call is over, whoever ended it.
+    over: CancellationToken,
+    by_caller: Arc<AtomicBool>,
+}
+
+impl CalledParty {
+    fn new() -> CalledParty {
+        CalledParty {
+            heard: Heard::default(),
+            hang_up: CancellationToken::new(),
+            over: CancellationToken::new(),
+            by_caller: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// What it heard since the last call (decoded; at most the newest 10 s).
+    pub fn take_heard(&self) -> Vec<i16> {
+        self.heard.take()
+    }
+
+    /// The called party hangs up (BYE), once it has answered.
+    pub fn hang_up(&self) {
+        self.hang_up.cancel();
+    }
+
+    /// Waits until the call is over.
+    pub async fn over(&self) {
+        self.over.cancelled().await
+    }
+
+    /// The caller ended the call (its BYE), rather than the called party.
+    pub fn caller_hung_up(&self) -> bool {
+        self.by_caller.load(Ordering::Relaxed)
+    }
 }
 
 const NONCE_LIFETIME: Duration = Duration::from_secs(300);
@@ -46,6 +93,11 @@ const MAX_NONCES: usize = 10_000;
 impl Shared {
     pub(super) fn set_origination(&self, target: SocketAddr, tls: bool) {
         *self.origination.lock().unwrap_or_else(|p| p.into_inner()) = Some((target, tls));
+    }
+
+    pub(super) fn called(&self, number: &str) -> Option<CalledParty> {
+        let called = self.called.lock().unwrap_or_else(|p| p.into_inner());
+        called.get(number).cloned()
     }
 
     pub(super) fn call_in(&self, from: &str, to: &str) -> Result<CallIn, CallInError> {
@@ -277,6 +329,9 @@ impl Shared {
             shared: self.clone(),
             dialog,
             states: state_rx,
+            party: CalledParty::new(),
+            number: user.clone(),
+            answered: false,
         };
         let answered = call.run(behaviour, offer, law).await;
         if behaviour == Behaviour::CallsBack && answered {
@@ -294,6 +349,10 @@ struct SimCall {
     shared: Arc<Shared>,
     dialog: rsipstack::dialog::invite_dialog::InviteDialog,
     states: DialogStateReceiver,
+    /// Shown to tests ([`Shared::called`]) until the call is over.
+    party: CalledParty,
+    number: String,
+    answered: bool,
 }
 
 /// Refuses a call the connector's rules do not take.
@@ -344,7 +403,8 @@ async fn reply(tx: &mut Transaction, status: StatusCode) {
 }
 
 impl SimCall {
-    /// Waits `d`; false if the caller hung up (CANCEL/BYE) meanwhile.
+    /// Waits `d`; false if the call ended meanwhile: the caller hung up (CANCEL/BYE), or a
+    /// test hung up the answered call ([`CalledParty::hang_up`]: our BYE is sent here).
     async fn wait(&mut self, d: Duration) -> bool {
         let deadline = tokio::time::sleep(d);
         tokio::pin!(deadline);
@@ -352,16 +412,49 @@ impl SimCall {
             tokio::select! {
                 _ = &mut deadline => return true,
                 _ = self.shared.cancel.cancelled() => return false,
+                _ = self.party.hang_up.cancelled(), if self.answered => {
+                    let _ = self.dialog.bye().await;
+                    return false;
+                }
                 s = self.states.recv() => match s {
-                    Some(DialogState::Terminated(..)) | None => return false,
+                    Some(DialogState::Terminated(..)) | None => {
+                        self.party.by_caller.store(true, Ordering::Relaxed);
+                        return false;
+                    }
                     _ => {}
                 },
             }
         }
     }
 
-    /// Plays the number's part; true if the call was answered.
+    /// Shows the call to tests until it is over.
+    fn show(&self) {
+        let mut called = self.shared.called.lock().unwrap_or_else(|p| p.into_inner());
+        called.insert(self.number.clone(), self.party.clone());
+    }
+
+    /// The call is over: no longer shown (unless a newer call to the number replaced it).
+    fn over(&self) {
+        self.party.over.cancel();
+        let mut called = self.shared.called.lock().unwrap_or_else(|p| p.into_inner());
+        if called
+            .get(&self.number)
+            .is_some_and(|p| p.over.is_cancelled())
+        {
+            called.remove(&self.number);
+        }
+    }
+
+    /// Plays the number's part, shown to tests meanwhile; true if the call was answered.
     async fn run(mut self, behaviour: Behaviour, offer: AudioDescription, law: G711) -> bool {
+        self.show();
+        let answered = self.play(behaviour, offer, law).await;
+        self.over();
+        answered
+    }
+
+    /// Plays the number's part; true if the call was answered.
+    async fn play(&mut self, behaviour: Behaviour, offer: AudioDescription, law: G711) -> bool {
         let timing = self.shared.config.timing;
         let _ = self.dialog.ringing(None, None);
         if behaviour == Behaviour::NoAnswer {
@@ -417,15 +510,23 @@ impl SimCall {
         {
             return false;
         }
+        self.answered = true;
         let stop = CancellationToken::new();
+        let voice = match behaviour {
+            Behaviour::ReadBack => Voice::ReadBack,
+            Behaviour::Tone => Voice::Tone(TONE_HZ),
+            _ => Voice::Echo,
+        };
+        // The voice never changes: its sender may go.
+        let (_, voice) = tokio::sync::watch::channel(voice);
         let media = tokio::spawn(media(
             socket,
             SocketAddr::new(offer.addr, offer.port),
             law,
             tele_pt,
-            behaviour == Behaviour::ReadBack,
+            voice,
             keys_rx,
-            None,
+            Some(self.party.heard.clone()),
             stop.clone(),
         ));
         let limit = if behaviour == Behaviour::HangsUp {

@@ -153,6 +153,37 @@ pub fn trunk_media(law: G711, telephone_event_pt: Option<u8>) -> TrunkMedia {
     }
 }
 
+/// Where a transfer's target sends its media from (and ours goes to).
+pub fn target_addr() -> SocketAddr {
+    "192.0.2.20:5000".parse().expect("address")
+}
+
+pub fn target_media(law: G711) -> TrunkMedia {
+    TrunkMedia {
+        remote: target_addr(),
+        law,
+        telephone_event_pt: Some(TELEPHONE_EVENT_PT),
+        keys: None,
+    }
+}
+
+/// The RTP packets sent to a transfer's target: (header, payload).
+pub fn to_target(out: &[Output]) -> Vec<(RtpHeader, Vec<u8>)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::ToTarget {
+                destination,
+                packet,
+            } => {
+                assert_eq!(*destination, target_addr(), "only to the target's address");
+                let p = rtp::parse(packet).expect("our own RTP parses");
+                Some((p.header, p.payload.to_vec()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn trunk_packet(pt: u8, sequence: u16, timestamp: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let header = RtpHeader {
