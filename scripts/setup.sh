@@ -37,8 +37,11 @@ for component in rustfmt clippy; do
 done
 
 # The registry's cargo-leptos with one fix of ours (scripts/cargo-leptos-fix.py): its source,
-# from the crate cargo downloads, patched and installed from a temporary folder.
-CARGO_LEPTOS_BUILD="$CARGO_LEPTOS_VERSION+softphone.1"
+# from the crate cargo downloads, patched and installed from a temporary folder, linked with
+# wasm-split 0.2.4 (which needs rayon 1.12; its lock says 0.2.3, whose data layout padded every lazy module and then kept
+# all read-only data in the main module: docs/decisions.md).
+CARGO_LEPTOS_BUILD="$CARGO_LEPTOS_VERSION+softphone.2"
+WASM_SPLIT_VERSION=0.2.4
 if ! cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos $CARGO_LEPTOS_BUILD"; then
   step "Installing cargo-leptos $CARGO_LEPTOS_BUILD (one time, about 7 minutes)"
   leptos_src="$(mktemp -d)"
@@ -47,6 +50,9 @@ if ! cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos $CARGO_LEPTOS_B
   leptos_crate="$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"cargo-leptos-$CARGO_LEPTOS_VERSION.crate" | head -1)"
   tar -xzf "$leptos_crate" -C "$leptos_src"
   python3 scripts/cargo-leptos-fix.py "$leptos_src/cargo-leptos-$CARGO_LEPTOS_VERSION" "$CARGO_LEPTOS_BUILD"
+  (cd "$leptos_src/cargo-leptos-$CARGO_LEPTOS_VERSION" \
+    && cargo update --quiet -p rayon --precise 1.12.0 \
+    && cargo update --quiet -p wasm_split_cli_support --precise "$WASM_SPLIT_VERSION")
   # --debug: 7 minutes instead of 25 on two cores, and it builds release bundles just as well.
   # no_downloads: a missing tool is an error, never a download from outside the registries.
   # --force: replaces a different version (or a stale install record) in place. Its own target

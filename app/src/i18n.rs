@@ -1,5 +1,11 @@
 //! Every UI string, in English, Spanish and Simplified Chinese. One mechanism: a key enum and
 //! a table, checked by the compiler (a missing translation does not build).
+//!
+//! English is code (a `match`); Spanish and Chinese are each one text, a NUL after each string
+//! in key order, cut into a table on first use. In the split browser bundle each of the two is
+//! its own lazy module, out of the first load: the page loads the chosen language's module
+//! before it hydrates, and the settings before they switch ([`load`]). Until then, or when the
+//! module cannot be fetched, the strings are English (docs/bench.md, "First load").
 
 use serde::{Deserialize, Serialize};
 
@@ -74,15 +80,95 @@ macro_rules! messages {
             pub const ALL: &'static [T] = &[$(T::$key),*];
         }
 
-        /// The string for `key` in `lang`.
-        pub fn t(lang: Lang, key: T) -> &'static str {
-            match lang {
-                Lang::En => match key { $(T::$key => $en),* },
-                Lang::Es => match key { $(T::$key => $es),* },
-                Lang::Zh => match key { $(T::$key => $zh),* },
-            }
+        fn english(key: T) -> &'static str {
+            match key { $(T::$key => $en),* }
         }
+
+        const SPANISH: &str = concat!($($es, "\0"),*);
+        const CHINESE: &str = concat!($($zh, "\0"),*);
     };
+}
+
+/// The string for `key` in `lang` (English while `lang`'s strings are not loaded).
+pub fn t(lang: Lang, key: T) -> &'static str {
+    table(lang)
+        .and_then(|table| table.get(key as usize).copied())
+        .unwrap_or_else(|| english(key))
+}
+
+type Table = std::sync::OnceLock<Vec<&'static str>>;
+static SPANISH_TABLE: Table = Table::new();
+static CHINESE_TABLE: Table = Table::new();
+
+fn cell(lang: Lang) -> Option<&'static Table> {
+    match lang {
+        Lang::En => None,
+        Lang::Es => Some(&SPANISH_TABLE),
+        Lang::Zh => Some(&CHINESE_TABLE),
+    }
+}
+
+fn cut(text: &'static str) -> Vec<&'static str> {
+    text.split_terminator('\0').collect()
+}
+
+/// Without the split bundle the texts are in this module: cut on first use.
+#[cfg(not(all(feature = "split", feature = "hydrate")))]
+fn table(lang: Lang) -> Option<&'static [&'static str]> {
+    let text = match lang {
+        Lang::En => return None,
+        Lang::Es => SPANISH,
+        Lang::Zh => CHINESE,
+    };
+    cell(lang).map(|cell| cell.get_or_init(|| cut(text)).as_slice())
+}
+
+#[cfg(all(feature = "split", feature = "hydrate"))]
+fn table(lang: Lang) -> Option<&'static [&'static str]> {
+    cell(lang)?.get().map(Vec::as_slice)
+}
+
+/// Makes `lang`'s strings available to [`t`]: at once, except in the split browser bundle,
+/// where it fetches the language's module the first time (a failed fetch leaves English).
+pub async fn load(lang: Lang) {
+    #[cfg(all(feature = "split", feature = "hydrate"))]
+    {
+        let Some(cell) = cell(lang) else {
+            return;
+        };
+        if cell.get().is_some() {
+            return;
+        }
+        let text = match lang {
+            Lang::En => return,
+            Lang::Es => lazy::spanish().await,
+            Lang::Zh => lazy::chinese().await,
+        };
+        match text {
+            Ok(text) => {
+                let _ = cell.set(cut(text));
+            }
+            Err(_) => leptos::logging::warn!("the {} strings could not be loaded", lang.tag()),
+        }
+    }
+    #[cfg(not(all(feature = "split", feature = "hydrate")))]
+    let _ = lang;
+}
+
+/// Each language's text is named only here, so wasm-split moves it into that module.
+#[cfg(all(feature = "split", feature = "hydrate"))]
+mod lazy {
+    use leptos::wasm_split::SplitLoaderError;
+
+    #[leptos::wasm_split::wasm_split(softphone_spanish, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn spanish() -> Result<&'static str, SplitLoaderError> {
+        Ok(super::SPANISH)
+    }
+
+    #[leptos::wasm_split::wasm_split(softphone_chinese, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn chinese() -> Result<&'static str, SplitLoaderError> {
+        Ok(super::CHINESE)
+    }
 }
 
 /// `t` with `{name}` placeholders filled in.
@@ -478,6 +564,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn each_text_has_one_string_per_key_in_key_order() {
+        for (lang, text) in [(Lang::Es, SPANISH), (Lang::Zh, CHINESE)] {
+            assert_eq!(cut(text).len(), T::ALL.len(), "{lang:?}");
+        }
+        assert_eq!(t(Lang::Es, T::AppName), "Softphone");
+        assert_eq!(t(Lang::Es, T::NavContacts), "Contactos");
+        assert_eq!(t(Lang::Zh, T::NavContacts), "联系人");
+        let last = *T::ALL.last().expect("keys");
+        assert_eq!(
+            t(Lang::Es, last),
+            "Las notificaciones push no están configuradas en este servidor."
+        );
     }
 
     #[test]

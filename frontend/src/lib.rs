@@ -13,9 +13,18 @@ pub fn hydrate() {
     {
         // hydrate_from_async starts Leptos's executor itself; this future only needs a driver.
         wasm_bindgen_futures::spawn_local(async {
-            let Some(body) = leptos::prelude::document().body() else {
+            let document = leptos::prelude::document();
+            let Some(body) = document.body() else {
                 return;
             };
+            // The page was rendered in the agent's language: its strings come before hydration.
+            let lang = document
+                .document_element()
+                .and_then(|html| html.get_attribute("lang"))
+                .and_then(|tag| app::i18n::Lang::from_tag(&tag));
+            if let Some(lang) = lang {
+                app::i18n::load(lang).await;
+            }
             let owner = leptos::mount::hydrate_from_async(body, app::App).await;
             owner.forget();
             mark_hydrated();

@@ -163,7 +163,10 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                     class="input w-auto"
                     on:change=move |ev| {
                         if let Some(lang) = Lang::from_tag(&event_target_value(&ev)) {
-                            saved(prefs.set_lang(lang));
+                            leptos::task::spawn_local(async move {
+                                crate::i18n::load(lang).await;
+                                saved(prefs.set_lang(lang));
+                            });
                         }
                     }
                 >
