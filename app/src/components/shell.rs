@@ -118,8 +118,7 @@ pub fn Shell() -> impl IntoView {
             </main>
         </div>
         <super::call_panel::CallPanel />
-        <super::confirm_call::ConfirmCall />
-        <super::incoming_call::IncomingCallScreen />
+        <PhoneDialogs />
         <div role="status" aria-live="polite" class="sr-only" data-testid="status">
             {move || notices.status.get()}
         </div>
@@ -152,4 +151,32 @@ pub fn Shell() -> impl IntoView {
                 })
         }}
     }
+}
+
+/// The dialogs the phone opens: a REST call's question and a call ringing in. Neither can show
+/// before the phone's chunk runs (it is what receives them), so with `split` they are a chunk of
+/// their own, out of the first load and fetched once the page has hydrated
+/// (docs/bench.md, "First load").
+#[component]
+fn PhoneDialogs() -> impl IntoView {
+    #[cfg(feature = "split")]
+    {
+        let loaded = leptos::lazy_preload!(phone_dialogs_split);
+        view! { {move || loaded.get().then(|| Suspend::new(phone_dialogs_split()))} }.into_any()
+    }
+    #[cfg(not(feature = "split"))]
+    phone_dialogs().into_any()
+}
+
+fn phone_dialogs() -> impl IntoView {
+    view! {
+        <super::confirm_call::ConfirmCall />
+        <super::incoming_call::IncomingCallScreen />
+    }
+}
+
+#[cfg(feature = "split")]
+#[leptos::lazy]
+async fn phone_dialogs_split() -> AnyView {
+    phone_dialogs().into_any()
 }
