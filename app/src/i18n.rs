@@ -403,6 +403,11 @@ messages! {
     TransferRinging => "Transferring to {name}… The caller is on hold.", "Transfiriendo a {name}… La persona que llama está en espera.", "正在转接给 {name}… 对方正在等待。";
     TransferDeclined => "{name} declined. The caller is still on hold: resume to take them back.", "{name} rechazó. La persona que llama sigue en espera: reanude para atenderla.", "{name} 拒绝了。对方仍在等待：恢复通话即可接回。";
     TransferNoAnswer => "{name} did not answer. The caller is still on hold: resume to take them back.", "{name} no respondió. La persona que llama sigue en espera: reanude para atenderla.", "{name} 未接听。对方仍在等待：恢复通话即可接回。";
+    TransferBusy => "{name} is busy. The caller is still on hold: resume to take them back.", "{name} está ocupado. La persona que llama sigue en espera: reanude para atenderla.", "{name} 占线。对方仍在等待：恢复通话即可接回。";
+    TransferRefused => "The call to {name} was refused. The caller is still on hold: resume to take them back.", "La llamada a {name} fue rechazada. La persona que llama sigue en espera: reanude para atenderla.", "呼叫 {name} 被拒绝。对方仍在等待：恢复通话即可接回。";
+    TransferUnreachable => "{name} could not be reached. The caller is still on hold: resume to take them back.", "No se pudo contactar con {name}. La persona que llama sigue en espera: reanude para atenderla.", "无法接通 {name}。对方仍在等待：恢复通话即可接回。";
+    TransferAnswered => "Transferred to {name}.", "Transferida a {name}.", "已转接给 {name}。";
+    TransferToNumber => "Transfer to a number", "Transferir a un número", "转接到电话号码";
     TransferredCall => "Transferred call", "Llamada transferida", "转接来电";
     TransferredFromColleague => "A colleague is handing this call over to you.", "Un compañero le transfiere esta llamada.", "同事正在把这通电话转给您。";
     CallOnHold => "On hold", "En espera", "通话保持中";

@@ -478,6 +478,8 @@ pub async fn build_services(
                 recorder,
             ));
             hub.set_server_id(server_id);
+            // A transfer to a number is dialled under the same policy and limits as a call.
+            hub.set_dialling(Arc::new(numbers::Libphonenumber), config.spend_policy);
             if let Some(path) = &config.telephony.hold_music {
                 hub.set_hold_music(read_hold_music(path)?);
             }

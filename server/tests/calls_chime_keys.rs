@@ -1,7 +1,7 @@
 //! Keys on a Chime call through the server's hub: refused before the answer (before the meeting
 //! is asked for, and while the call is being placed), refused when they are not keys, and once
-//! connected sent as `UpdateSipMediaApplicationCall` → the handler's `SendDigits`. Hold is
-//! refused on this path (docs/telephony.md, "Hold").
+//! connected sent as `UpdateSipMediaApplicationCall` → the handler's `SendDigits`. Hold and a
+//! transfer to a number are refused on this path (docs/telephony.md, "Hold", "Transfer").
 
 mod common;
 
@@ -74,6 +74,16 @@ async fn keys_reach_the_handler_once_the_call_is_answered_and_hold_is_refused() 
     refused(
         send(&rig.calls, &tab, hold).await,
         "calls on this server cannot be held",
+    );
+    // Nor a transfer to a number (it needs the gateway's hold and join): refused before the
+    // number is checked or a call admitted.
+    let to_number = ClientMessage::TransferToNumber {
+        call_id: "c-keys".into(),
+        number: "+6560000010".into(),
+    };
+    refused(
+        send(&rig.calls, &tab, to_number).await,
+        "calls on this server cannot be transferred",
     );
 
     let reply = send(&rig.calls, &tab, digits("15#")).await;

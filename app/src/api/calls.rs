@@ -87,14 +87,102 @@ pub mod ops {
         })
     }
 
+    /// What checking and admitting a call needs: the call hub, which has no [`Services`],
+    /// admits the second call of a transfer to a number with it too.
+    pub struct Dialling<'a> {
+        pub store: &'a dyn crate::api::ports::Store,
+        pub numbers: &'a (dyn crate::domain::numbers::Classifier + Send + Sync),
+        pub clock: &'a dyn crate::api::ports::Clock,
+        pub spend_policy: crate::domain::spend::SpendPolicy,
+    }
+
+    impl<'a> Dialling<'a> {
+        pub fn of(services: &'a Services) -> Self {
+            Dialling {
+                store: services.store.as_ref(),
+                numbers: services.numbers.as_ref(),
+                clock: services.clock.as_ref(),
+                spend_policy: services.spend_policy,
+            }
+        }
+
+        async fn audit(&self, owner: &str, action: &str, detail: String) {
+            let at = self.clock.now_ms();
+            crate::api::ports::write_audit(self.store, owner, at, action, detail).await;
+        }
+    }
+
+    /// The number policy: the dialable number `input` is, or its refusal, audited
+    /// (`call_refused`). The browser's verdict is only a convenience: this is the check.
+    pub async fn checked_number(
+        dialling: &Dialling<'_>,
+        owner: &str,
+        input: &str,
+        default_country: Option<Country>,
+    ) -> Result<crate::domain::numbers::DialableNumber, ApiError> {
+        let verdict = crate::domain::numbers::dialable(input, default_country, dialling.numbers);
+        match verdict {
+            Ok(n) => Ok(n),
+            Err(reason) => {
+                dialling
+                    .audit(owner, "call_refused", reason.as_str().into())
+                    .await;
+                Err(ApiError::NumberRefused(reason))
+            }
+        }
+    }
+
+    /// A call to `number` admitted under the spend limits (`domain::spend`): the store checks
+    /// them and writes `record` (a new outbound call of `owner`'s) in one step, so they hold
+    /// across every server on it. A refusal is audited. `concurrent_allowance`: calls of
+    /// `owner`'s that are open but are not on their headset (the second call of a transfer to
+    /// a number: while it rings the agent's own call is still up; once it is answered the agent
+    /// is free for a call of their own): each one raises the per-user concurrent limit by one,
+    /// and only that limit.
+    pub async fn admit(
+        dialling: &Dialling<'_>,
+        owner: &str,
+        record: &CallRecord,
+        concurrent_allowance: u32,
+    ) -> Result<crate::domain::spend::Admission, ApiError> {
+        use crate::api::ports::AdmitError;
+        // Only the local identity knows when an account was made (unknown: not a new one).
+        let created_at = match dialling.store.user_by_sub(owner).await {
+            Ok(user) => user.map(|u| u.created_at),
+            Err(e) => {
+                tracing::warn!(error = %e, "account age not read: taken as established");
+                None
+            }
+        };
+        let mut policy = dialling.spend_policy;
+        policy.user_concurrent = policy.user_concurrent.saturating_add(concurrent_allowance);
+        let now = dialling.clock.now_ms();
+        match dialling
+            .store
+            .admit_call(owner, record, &policy, created_at, now)
+            .await
+        {
+            Ok(admission) => Ok(admission),
+            Err(AdmitError::Store(e)) => Err(e.into()),
+            Err(AdmitError::Refused(refusal)) => {
+                let reason = refusal.reason();
+                dialling.audit(owner, "call_refused", reason.into()).await;
+                if refusal.is_block() {
+                    tracing::error!(user = %owner, reason, "calls blocked by a velocity rule: an admin must lift the block");
+                } else {
+                    tracing::warn!(user = %owner, reason, "call refused by the spend limits");
+                }
+                Err(refusal.into())
+            }
+        }
+    }
+
     /// Places a call: the one checked path for the app's dial pad and the REST API. The server
-    /// re-checks the number against the policy (the browser's verdict is only a convenience;
-    /// a refusal is audited), that calling is available, that a call placed from elsewhere has
-    /// an open app to carry its audio, and the guards; then it writes the call record and hands
+    /// re-checks the number against the policy ([`checked_number`]), that calling is
+    /// available, that a call placed from elsewhere has an open app to carry its audio, and
+    /// the guards; then it writes the call record under the spend limits ([`admit`]) and hands
     /// the call to the telephony provider; a browser of the user's then sends its offer on the
-    /// live channel. The spend limits (`domain::spend`) are checked by the store as it writes
-    /// the record; a refusal is audited, and an admitted call ends at the longest duration the
-    /// limits leave it.
+    /// live channel. An admitted call ends at the longest duration the limits leave it.
     pub async fn start(
         services: &Services,
         me: &Principal,
@@ -102,19 +190,9 @@ pub mod ops {
         default_country: Option<Country>,
         origin: CallOrigin,
     ) -> Result<crate::api::live::CallTicket, ApiError> {
-        use crate::api::ports::AdmitError;
         use crate::api::ssr::audit;
-        let number = match crate::domain::numbers::dialable(
-            input,
-            default_country,
-            services.numbers.as_ref(),
-        ) {
-            Ok(n) => n,
-            Err(reason) => {
-                audit(services, &me.sub, "call_refused", reason.as_str().into()).await;
-                return Err(ApiError::NumberRefused(reason));
-            }
-        };
+        let dialling = Dialling::of(services);
+        let number = checked_number(&dialling, &me.sub, input, default_country).await?;
         if !services.telephony.available() {
             tracing::warn!("call requested but telephony is not available");
             return Err(ApiError::CallingUnavailable);
@@ -132,34 +210,9 @@ pub mod ops {
                 now,
             )
         };
-        // Only the local identity knows when an account was made (unknown: not a new one).
-        let created_at = match services.store.user_by_sub(&me.sub).await {
-            Ok(user) => user.map(|u| u.created_at),
-            Err(e) => {
-                tracing::warn!(error = %e, "account age not read: taken as established");
-                None
-            }
-        };
-        // The spend limits, checked and the call written in one step of the store: they hold
-        // across every server on it.
-        let admission = match services
-            .store
-            .admit_call(&me.sub, &record, &services.spend_policy, created_at, now)
-            .await
-        {
-            Ok(admission) => admission,
-            Err(AdmitError::Store(e)) => return Err(e.into()),
-            Err(AdmitError::Refused(refusal)) => {
-                let reason = refusal.reason();
-                audit(services, &me.sub, "call_refused", reason.into()).await;
-                if refusal.is_block() {
-                    tracing::error!(user = %me.sub, reason, "calls blocked by a velocity rule: an admin must lift the block");
-                } else {
-                    tracing::warn!(user = %me.sub, reason, "call refused by the spend limits");
-                }
-                return Err(refusal.into());
-            }
-        };
+        // Calls the user sent on to a number and that still run are not on their headset.
+        let transferred = services.telephony.transferred_calls(&me.sub);
+        let admission = admit(&dialling, &me.sub, &record, transferred).await?;
         // The customer's call back rings this agent first (domain::inbound). Best effort: the
         // call goes ahead without it.
         if let Err(e) = services

@@ -52,20 +52,26 @@ pub struct LiveCall {
     pub recording_mode: RecordingMode,
     #[serde(default)]
     pub recording: Option<LiveRecording>,
-    /// The agent's hand-over of this call to another agent, while it rings for them or after
-    /// it did not go through.
+    /// The agent's hand-over of this call to another agent or a phone number, while it rings
+    /// or after it did not go through (a number's answer also shows on the ended call).
     #[serde(default)]
     pub transfer: Option<LiveTransfer>,
 }
 
-/// A transfer of the call to another agent ([`ClientMessage::Transfer`]).
+/// A transfer of the call to another agent ([`ClientMessage::Transfer`]) or to a phone number
+/// ([`ClientMessage::TransferToNumber`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveTransfer {
-    /// The agent it goes to (their account's id), and how colleagues see them (their e-mail).
+    /// The agent it goes to (their account's id), and how colleagues see them (their e-mail);
+    /// for a number ([`LiveTransfer::number`]): its E.164 and the agent's contact name for it,
+    /// or the number written out.
     pub to: String,
     #[serde(default)]
     pub name: String,
     pub state: TransferState,
+    /// To a phone number rather than to another agent.
+    #[serde(default)]
+    pub number: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +83,15 @@ pub enum TransferState {
     Declined,
     /// It rang out (or their app closed): the call is still this agent's, held.
     NoAnswer,
+    /// A number: it was busy. The call is still this agent's, held.
+    Busy,
+    /// A number: the network refused the call to it (not in service, barred…).
+    Refused,
+    /// A number: the network could not be reached, or the call to it failed.
+    Unreachable,
+    /// A number: it answered, and the far end talks with it now (the call ended here as
+    /// transferred).
+    Answered,
 }
 
 /// The call's recording, for the REC indicator.
@@ -229,6 +244,16 @@ pub enum ClientMessage {
     /// The agent answers the ringing call `call_id` in this tab (its offer follows, as for a
     /// call dialled here). A call the agent is on ends first: a waiting call is answered by
     /// hanging up the current one.
+    /// The agent sends the answered call on to a phone number (`number`: E.164, or as typed
+    /// with its `+` country code), under the same policy, spend limits and audit as dialling
+    /// it. The far end is held (music) while it rings; once it answers, the far end and the
+    /// number talk to each other and the call ends for this agent as transferred; busy, no
+    /// answer or a refusal leave it held here ([`LiveCall::transfer`] says which). Calls
+    /// through the gateway only ([`AudioPath::Gateway`]).
+    TransferToNumber {
+        call_id: String,
+        number: String,
+    },
     AnswerIncoming {
         call_id: String,
     },
@@ -422,6 +447,7 @@ mod tests {
                     to: "bob-sub".into(),
                     name: "bob@example.com".into(),
                     state: TransferState::Declined,
+                    number: false,
                 }),
             },
         };
@@ -584,6 +610,28 @@ mod tests {
             r#"{"type":"record","call_id":"c","action":"rewind"}"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn transfer_to_a_number_reads_and_older_transfers_are_to_agents() {
+        let m: ClientMessage = serde_json::from_str(
+            r#"{"type":"transfer_to_number","call_id":"c","number":"+6560000010"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::TransferToNumber {
+                call_id: "c".into(),
+                number: "+6560000010".into()
+            }
+        );
+        // A transfer written before numbers could be the target: to an agent.
+        let t: LiveTransfer =
+            serde_json::from_str(r#"{"to":"bob-sub","name":"bob@example.com","state":"ringing"}"#)
+                .unwrap();
+        assert!(!t.number);
+        let busy: TransferState = serde_json::from_str(r#""busy""#).unwrap();
+        assert_eq!(busy, TransferState::Busy);
     }
 
     #[test]

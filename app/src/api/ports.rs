@@ -283,6 +283,13 @@ pub trait Telephony: Send + Sync {
     fn sessions_revoked(&self, owner: Option<&str>) {
         let _ = owner;
     }
+    /// How many of `owner`'s calls this server sent on to a phone number and still carries
+    /// (docs/telephony.md, "Transfer"): they are the user's calls (billed, counted in the
+    /// spend limits) but not on their headset, so they do not take the user's concurrent slot.
+    fn transferred_calls(&self, owner: &str) -> u32 {
+        let _ = owner;
+        0
+    }
     /// Takes over a call whose record was just written (state: dialing). The browser's offer
     /// follows on the live channel; without one the call ends as failed. `origin` says which
     /// browser offers: the tab that dialled, or (placed through the REST API) any of the

@@ -1,15 +1,19 @@
 //! Transfer on the call screen (docs/telephony.md, "Transfer"): the Transfer button opens the
 //! list of the other agents with the app open (each with whether they can take a call now);
 //! choosing one holds the caller and rings them. How it goes shows on every tab of the agent:
-//! ringing, declined or unanswered (the caller stays on hold; Resume takes them back).
+//! ringing, declined or unanswered (the caller stays on hold; Resume takes them back). Under the
+//! list, a number field sends the call on to a phone number instead, judged as the keypad
+//! judges it (the server checks it again, as it checks a call): busy, refused or unreachable
+//! leave the caller on hold too.
 
 use leptos::prelude::*;
 
 use super::icons::{Icon, Svg};
-use super::messages::error_text;
+use super::messages::{error_text, refusal_text};
 use crate::api::live::{LiveCall, TransferState};
 use crate::api::transfer::{transfer_targets, AgentStatus, TransferTarget};
 use crate::api::ApiError;
+use crate::domain::numbers::{check, format_e164, RuleTable};
 use crate::i18n::T;
 use crate::phone::phone;
 use crate::prefs::{prefs, tx, use_trf};
@@ -60,6 +64,30 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
         open.set(false);
         phone().transfer(to);
     };
+    // The number field: judged with the agent's country, as on the keypad.
+    let number = RwSignal::new(String::new());
+    let country = prefs().country;
+    let verdict = Memo::new(move |_| check(&number.get(), Some(country.get()), &RuleTable));
+    let dialable =
+        Memo::new(move |_| verdict.with(|v| if v.is_allowed() { v.e164.clone() } else { None }));
+    let verdict_text = move || {
+        if number.with(|n| n.trim().is_empty()) {
+            return String::new();
+        }
+        verdict.with(|v| match (v.reason, &v.e164) {
+            (Some(reason), _) => refusal_text(lang.get(), reason, v.country),
+            (None, Some(e164)) => format_e164(e164),
+            (None, None) => String::new(),
+        })
+    };
+    let send_to_number = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(e164) = dialable.get_untracked() {
+            open.set(false);
+            number.set(String::new());
+            phone().transfer_to_number(e164);
+        }
+    };
     let status_text = move |status: AgentStatus| match status {
         AgentStatus::Available => T::AgentAvailable,
         AgentStatus::OnACall => T::AgentOnACall,
@@ -74,6 +102,10 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                         TransferState::Ringing => T::TransferRinging,
                         TransferState::Declined => T::TransferDeclined,
                         TransferState::NoAnswer => T::TransferNoAnswer,
+                        TransferState::Busy => T::TransferBusy,
+                        TransferState::Refused => T::TransferRefused,
+                        TransferState::Unreachable => T::TransferUnreachable,
+                        TransferState::Answered => T::TransferAnswered,
                     };
                     view! {
                         <p
@@ -156,6 +188,43 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                                         .into_any()
                                 }
                             }}
+                            <form
+                                class="mt-3 border-t border-slate-700 pt-3"
+                                data-testid="transfer-number-form"
+                                on:submit=send_to_number
+                            >
+                                <label for="transfer-number" class="font-semibold">
+                                    {tx(T::TransferToNumber)}
+                                </label>
+                                <div class="mt-2 flex gap-2">
+                                    <input
+                                        id="transfer-number"
+                                        type="tel"
+                                        inputmode="tel"
+                                        autocomplete="off"
+                                        maxlength="64"
+                                        class="min-w-0 flex-1 rounded-lg bg-slate-900 px-2 py-1 text-white"
+                                        data-testid="transfer-number"
+                                        prop:value=move || number.get()
+                                        on:input=move |ev| number.set(event_target_value(&ev))
+                                    />
+                                    <button
+                                        type="submit"
+                                        class="rounded-lg bg-teal-700 px-3 py-1 text-sm text-white disabled:opacity-50"
+                                        data-testid="transfer-number-button"
+                                        disabled=move || dialable.with(Option::is_none)
+                                    >
+                                        {tx(T::Transfer)}
+                                    </button>
+                                </div>
+                                <p
+                                    class="mt-1 text-sm text-slate-300"
+                                    aria-live="polite"
+                                    data-testid="transfer-number-verdict"
+                                >
+                                    {verdict_text}
+                                </p>
+                            </form>
                             <button
                                 type="button"
                                 class="mt-2 text-sm text-slate-300 underline"

@@ -128,6 +128,8 @@ pub enum Input {
     Hold(bool),
     /// The agent hands the call to another agent (their account's id).
     Transfer(String),
+    /// Send the call on to a phone number (E.164; the server checks it as it checks a call).
+    TransferToNumber(String),
     Record(RecordAction),
     /// The agent pressed Answer on the ringing call `call_id`.
     AnswerIncoming {
@@ -397,6 +399,16 @@ impl PhoneCore {
                     let call_id = call.id.clone();
                     out.push(Effect::Notice(None));
                     self.send(ClientMessage::Transfer { call_id, to }, &mut out);
+                }
+            }
+            Input::TransferToNumber(number) => {
+                if let Some(call) = &self.call {
+                    let call_id = call.id.clone();
+                    out.push(Effect::Notice(None));
+                    self.send(
+                        ClientMessage::TransferToNumber { call_id, number },
+                        &mut out,
+                    );
                 }
             }
             Input::Record(action) => {

@@ -523,6 +523,10 @@ pub fn transfer(phone: Phone, to: String) {
     run(phone, Input::Transfer(to));
 }
 
+pub fn transfer_to_number(phone: Phone, number: String) {
+    run(phone, Input::TransferToNumber(number));
+}
+
 pub fn record(phone: Phone, action: crate::api::live::RecordAction) {
     run(phone, Input::Record(action));
 }

@@ -200,6 +200,14 @@ impl Phone {
         let _ = to;
     }
 
+    /// Sends the call on to a phone number (E.164); the call's `transfer` shows how it goes.
+    pub fn transfer_to_number(&self, number: String) {
+        #[cfg(feature = "hydrate")]
+        engine::transfer_to_number(*self, number);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = number;
+    }
+
     /// Holds the call or takes it back; the call's state shows when the server has done it.
     pub fn set_on_hold(&self, on_hold: bool) {
         #[cfg(feature = "hydrate")]

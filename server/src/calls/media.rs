@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use app::domain::call::TrunkEvent;
-use telephony::gateway::{CallLeg, LegCommand, LegEvent, RecordCommand};
+use telephony::gateway::{CallLeg, LegCommand, LegEvent, RecordCommand, TransferEvent};
 use telephony::recording::{PauseMode, RecordedAudio};
 use tokio::sync::mpsc;
 
@@ -49,11 +49,18 @@ pub(crate) enum MediaCommand {
     Ringback(bool),
 }
 
+/// What the media reports: an event for the state machine, or how a transfer to a number goes
+/// (the session's, `session/transfer.rs`).
+pub(crate) enum MediaEvent {
+    Trunk(TrunkEvent),
+    Transfer(TransferEvent),
+}
+
 impl Media {
     /// The next trunk event; `None` when the media is gone (the call fails). Gateway events the
     /// state machine does not need are logged here and skipped. A Chime call's progress comes
     /// through the hub instead, so this waits forever for it.
-    pub async fn next_event(&mut self, call_id: &str) -> Option<TrunkEvent> {
+    pub async fn next_event(&mut self, call_id: &str) -> Option<MediaEvent> {
         let Media::Gateway(leg) = self else {
             return std::future::pending().await;
         };
@@ -79,10 +86,10 @@ impl Media {
                     tracing::debug!(call = %call_id, "first audio from the trunk");
                     continue;
                 }
-                // No session transfers to a number yet (the gateway's half: docs/telephony.md).
-                LegEvent::Dtmf(_) | LegEvent::DigitsSent | LegEvent::Transfer(_) => continue,
+                LegEvent::Transfer(t) => return Some(MediaEvent::Transfer(t)),
+                LegEvent::Dtmf(_) | LegEvent::DigitsSent => continue,
             };
-            return Some(event);
+            return Some(MediaEvent::Trunk(event));
         }
     }
 
@@ -156,6 +163,26 @@ impl Media {
             } else {
                 LegCommand::Resume
             });
+        }
+    }
+
+    /// Dials `callee` (E.164) for a blind transfer, ringing at most `ring_timeout`; progress
+    /// comes as [`MediaEvent::Transfer`]. `false` where the media cannot (Chime).
+    pub fn transfer_to_number(&self, callee: &str, ring_timeout: std::time::Duration) -> bool {
+        let Media::Gateway(leg) = self else {
+            return false;
+        };
+        leg.command(LegCommand::TransferToNumber {
+            callee: callee.to_string(),
+            ring_timeout,
+        });
+        true
+    }
+
+    /// Stops a transfer to a number that still rings.
+    pub fn cancel_transfer(&self) {
+        if let Media::Gateway(leg) = self {
+            leg.command(LegCommand::CancelTransfer);
         }
     }
 

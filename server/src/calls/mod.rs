@@ -3,6 +3,7 @@
 //! gateway leg (to the embedded simulator or a Voice Connector) or a Chime SDK meeting bridged to
 //! the PSTN by a SIP media application (`media.rs`).
 
+mod bridged;
 mod chime_leg;
 mod ice;
 mod inbound;
@@ -94,6 +95,17 @@ pub(crate) struct HubInner {
     hold_music: std::sync::OnceLock<Arc<[i16]>>,
     /// What a caller nobody will answer hears before the refusal.
     caller_messages: std::sync::OnceLock<CallerMessages>,
+    /// The number policy and spend limits a transfer to a number is admitted under, as a call
+    /// dialled is (unset: such transfers are refused).
+    dialling: std::sync::OnceLock<DiallingRules>,
+    /// Each user's calls sent on to a number that this server still carries (`bridged.rs`).
+    transferred: Mutex<HashMap<String, u32>>,
+}
+
+/// What [`app::api::calls::ops::Dialling`] needs beyond the store and the clock.
+pub(crate) struct DiallingRules {
+    pub numbers: Arc<dyn app::domain::numbers::Classifier + Send + Sync>,
+    pub spend_policy: app::domain::spend::SpendPolicy,
 }
 
 /// The recorded messages for callers nobody will talk to, by why (`SOFTPHONE_CALLER_MESSAGES`:
@@ -221,6 +233,8 @@ impl CallHub {
                 notifier: std::sync::OnceLock::new(),
                 hold_music: std::sync::OnceLock::new(),
                 caller_messages: std::sync::OnceLock::new(),
+                dialling: std::sync::OnceLock::new(),
+                transferred: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -244,6 +258,19 @@ impl CallHub {
     /// Callers nobody will answer hear `messages` before the refusal (set once, at start).
     pub fn set_caller_messages(&self, messages: CallerMessages) {
         let _ = self.inner.caller_messages.set(messages);
+    }
+
+    /// A transfer to a number is checked against `numbers` and admitted under `spend_policy`,
+    /// as a call dialled is (set once, at start; unset, such transfers are refused).
+    pub fn set_dialling(
+        &self,
+        numbers: Arc<dyn app::domain::numbers::Classifier + Send + Sync>,
+        spend_policy: app::domain::spend::SpendPolicy,
+    ) {
+        let _ = self.inner.dialling.set(DiallingRules {
+            numbers,
+            spend_policy,
+        });
     }
 
     /// Takes the calls in the gateway hands over (once, at start): they ring the agents the
@@ -397,6 +424,14 @@ impl CallHub {
                 (
                     call_id,
                     SessionCommand::Transfer { to, reply: tx },
+                    Some(Reply::Done(rx)),
+                )
+            }
+            ClientMessage::TransferToNumber { call_id, number } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::TransferToNumber { number, reply: tx },
                     Some(Reply::Done(rx)),
                 )
             }
@@ -778,6 +813,10 @@ impl Telephony for CallHub {
     fn sessions_revoked(&self, owner: Option<&str>) {
         // No receiver (no open channel) is not an error.
         let _ = self.inner.revocations.send(owner.map(str::to_string));
+    }
+
+    fn transferred_calls(&self, owner: &str) -> u32 {
+        self.inner.transferred_calls(owner)
     }
 
     async fn begin(

@@ -64,6 +64,11 @@ pub async fn rig_on(store: impl Store + 'static) -> Rig {
         Duration::from_secs(5),
     ));
     hub.set_server_id("srv-test".into());
+    // Transfers to a number: the real number policy and the default spend limits.
+    hub.set_dialling(
+        Arc::new(server::numbers::Libphonenumber),
+        app::domain::spend::SpendPolicy::default(),
+    );
     hub.take_calls_in(calls_in, vec![BUSINESS.into()]);
     store
         .put_number(&OwnedNumber {

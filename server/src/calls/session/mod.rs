@@ -15,15 +15,17 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::chime_leg::{ChimeLeg, JoinInfo, LegProgress};
-use super::media::{Media, MediaCommand, RecordStep};
+use super::media::{Media, MediaCommand, MediaEvent, RecordStep};
 use super::transfer::TakenCall;
 use super::{HubInner, Provider};
 
 mod recording;
 mod saving;
+mod to_number;
 mod transfer;
 
 use recording::DeliveredRecording;
+use to_number::NumberTransfer;
 use transfer::{HandingOver, PendingTransfer};
 
 /// The refusal of hold before the answer (or after the end).
@@ -72,6 +74,11 @@ pub(crate) enum SessionCommand {
         to: String,
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// The agent sends the call on to a phone number (docs/telephony.md, "Transfer").
+    TransferToNumber {
+        number: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     /// `to` answered the transfer on `connection`: the call becomes theirs. The reply says
     /// whether it did.
     HandOver {
@@ -105,6 +112,8 @@ pub(crate) struct Session {
     /// When a taken call was first answered (its duration limit counts from then).
     taken_answered_at: Option<u64>,
     transfer: Option<PendingTransfer>,
+    /// A transfer to a phone number, from its admission until it is answered or fails.
+    to_number: Option<NumberTransfer>,
     /// Once the call ended here, its media goes to the agent who answered its transfer.
     handing_over: Option<HandingOver>,
     /// While the store does not take the record: its latest version, for the retries
@@ -135,6 +144,7 @@ impl Session {
             taken_answered_at: taken.as_ref().map(|t| t.answered_at),
             taken,
             transfer: None,
+            to_number: None,
             handing_over: None,
             retrying: None,
         }
@@ -270,6 +280,9 @@ impl Session {
                     Some(SessionCommand::Transfer { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
+                    Some(SessionCommand::TransferToNumber { reply, .. }) => {
+                        let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
+                    }
                     Some(SessionCommand::HandOver { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
@@ -319,7 +332,7 @@ impl Session {
                     Some(SessionCommand::Hold { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_HOLD.into()));
                     }
-                    Some(SessionCommand::Transfer { reply, .. } | SessionCommand::HandOver { reply, .. }) => {
+                    Some(SessionCommand::Transfer { reply, .. } | SessionCommand::TransferToNumber { reply, .. } | SessionCommand::HandOver { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
                     Some(_) => {}
@@ -353,6 +366,8 @@ impl Session {
                 call
             }
         };
+        // A number to dial once the far end is held (a transfer to a number).
+        let mut dial_after: Option<String> = None;
         while !call.is_over() {
             let wait = call
                 .next_deadline()
@@ -360,7 +375,11 @@ impl Session {
                 .unwrap_or(Duration::from_secs(3600));
             let input = tokio::select! {
                 e = media.next_event(&self.record.id) => match e {
-                    Some(event) => Input::Trunk(event),
+                    Some(MediaEvent::Trunk(event)) => Input::Trunk(event),
+                    Some(MediaEvent::Transfer(event)) => match self.number_transfer_event(event).await {
+                        Some(input) => input,
+                        None => continue,
+                    },
                     None => Input::Trunk(TrunkEvent::Failed { detail: "the gateway stopped".into() }),
                 },
                 c = self.commands.recv() => match c {
@@ -379,9 +398,10 @@ impl Session {
                             continue;
                         }
                         if !on_hold {
-                            // Taken back: a transfer ringing for another agent stops, and one
-                            // that did not go through is no longer shown.
+                            // Taken back: a transfer ringing for another agent or a number
+                            // stops, and one that did not go through is no longer shown.
                             self.transfer_over(None);
+                            self.cancel_number_transfer(&media);
                             if self.live.transfer.take().is_some() {
                                 self.hub.publish(&self.owner, &self.live);
                             }
@@ -400,6 +420,27 @@ impl Session {
                             self.hub.publish(&self.owner, &self.live);
                             continue;
                         }
+                        Input::Hold(true)
+                    }
+                    Some(SessionCommand::TransferToNumber { number, reply }) => {
+                        let started = self.transfer_to_number(&number, &media).await;
+                        let e164 = match started {
+                            Ok(e164) => {
+                                let _ = reply.send(Ok(()));
+                                e164
+                            }
+                            Err(e) => {
+                                let _ = reply.send(Err(e));
+                                continue;
+                            }
+                        };
+                        // The far end is held first (music while the number rings).
+                        if matches!(self.live.state, CallState::Connected { on_hold: true, .. }) {
+                            self.dial_transfer(&e164, &media);
+                            self.hub.publish(&self.owner, &self.live);
+                            continue;
+                        }
+                        dial_after = Some(e164);
                         Input::Hold(true)
                     }
                     Some(SessionCommand::HandOver { to, connection, reply }) => {
@@ -466,8 +507,14 @@ impl Session {
                 _ = tokio::time::sleep(wait) => Input::Tick,
             };
             self.input(&mut call, &mut media, input).await;
+            if let Some(e164) = dial_after.take() {
+                self.dial_transfer(&e164, &media);
+            }
         }
         self.transfer = None;
+        let Some(media) = self.number_transfer_after(media).await else {
+            return;
+        };
         if let Some(HandingOver {
             to,
             connection,

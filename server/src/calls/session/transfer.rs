@@ -44,7 +44,7 @@ impl Session {
         if !matches!(self.live.state, CallState::Connected { .. }) {
             return Err(NOT_ANSWERED_TRANSFER.into());
         }
-        if self.transfer.is_some() {
+        if self.transfer.is_some() || self.to_number.is_some() {
             return Err("the call is already being transferred".into());
         }
         if to == self.owner {
@@ -79,6 +79,7 @@ impl Session {
             to: to.to_string(),
             name: self.hub.email_of(to).unwrap_or_default(),
             state: TransferState::Ringing,
+            number: false,
         });
         Ok(())
     }
@@ -100,6 +101,7 @@ impl Session {
             to: pending.to.clone(),
             name,
             state,
+            number: false,
         });
         self.hub.publish(&self.owner, &self.live);
     }
