@@ -156,13 +156,19 @@ pub fn Shell() -> impl IntoView {
 /// The dialogs the phone opens: a REST call's question and a call ringing in. Neither can show
 /// before the phone's chunk runs (it is what receives them), so with `split` they are a chunk of
 /// their own, out of the first load and fetched once the page has hydrated
-/// (docs/bench.md, "First load").
+/// (docs/bench.md, "First load"). They are built while one of them has something to show: never
+/// during hydration (the server renders neither), whenever the chunk happens to arrive.
 #[component]
 fn PhoneDialogs() -> impl IntoView {
     #[cfg(feature = "split")]
     {
+        let phone = crate::phone::phone();
         let loaded = leptos::lazy_preload!(phone_dialogs_split);
-        view! { {move || loaded.get().then(|| Suspend::new(phone_dialogs_split()))} }.into_any()
+        let wanted = Memo::new(move |_| {
+            loaded.get()
+                && (phone.confirm.with(Option::is_some) || phone.ringing.with(|r| !r.is_empty()))
+        });
+        view! { {move || wanted.get().then(|| Suspend::new(phone_dialogs_split()))} }.into_any()
     }
     #[cfg(not(feature = "split"))]
     phone_dialogs().into_any()
