@@ -154,6 +154,12 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                 .and_then(|c| c.contact_name.as_ref().map(|_| format_e164(&c.e164)))
         })
     });
+    let transferred_to = |c: &Option<LiveCall>| {
+        c.as_ref()
+            .and_then(|c| c.transfer.as_ref())
+            .map(|t| t.name.clone())
+            .filter(|name| !name.is_empty())
+    };
     let state_text = Memo::new(move |_| {
         let lang = lang.get();
         shown.with(|c| match c.as_ref().map(|c| &c.state) {
@@ -169,6 +175,16 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
             }) if cause == NO_RESPONSE => {
                 format!("{} · {}", tr(T::CallEnded), tr(T::EndNoResponse))
             }
+            // Handed on: to whom (a colleague, or the number it was sent on to).
+            Some(CallState::Ended {
+                reason: EndReason::Transferred,
+                ..
+            }) if transferred_to(c).is_some() => format!(
+                "{} · {} {}",
+                tr(T::CallEnded),
+                tr(T::TransferredTo),
+                transferred_to(c).unwrap_or_default()
+            ),
             Some(CallState::Ended { reason, .. }) => {
                 format!("{} · {}", tr(T::CallEnded), end_reason_text(lang, *reason))
             }

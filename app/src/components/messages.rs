@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::api::ApiError;
 use crate::domain::auth::PasswordProblem;
 use crate::domain::calls::{CallRecord, Direction, EndReason};
-use crate::domain::numbers::{NumberKind, RefusalReason};
+use crate::domain::numbers::{format_e164, NumberKind, RefusalReason};
 use crate::i18n::{t, tf, Lang, T};
 use crate::prefs::{country_name, prefs, tx};
 
@@ -64,7 +64,15 @@ pub fn end_reason_text(lang: Lang, reason: EndReason) -> &'static str {
 /// came in, and the colleague a transfer gave it to or took it from.
 pub fn call_status_text(lang: Lang, record: &CallRecord) -> String {
     let mut status = match (record.end_reason, &record.transferred_to) {
-        (Some(EndReason::Transferred), Some(to)) => format!("{} {to}", t(lang, T::TransferredTo)),
+        (Some(EndReason::Transferred), Some(to)) => {
+            // A colleague's e-mail, or the number the call was sent on to.
+            let to = if to.starts_with('+') {
+                format_e164(to)
+            } else {
+                to.clone()
+            };
+            format!("{} {to}", t(lang, T::TransferredTo))
+        }
         (Some(reason), _) => end_reason_text(lang, reason).to_string(),
         (None, _) => t(lang, T::InProgress).to_string(),
     };
@@ -302,6 +310,14 @@ mod tests {
         assert_eq!(
             call_status_text(Lang::Es, &taken),
             "Llamada entrante · Completada · Transferida de alice@example.com"
+        );
+        // Sent on to a number: the number as the app shows numbers.
+        let mut sent_on = CallRecord::outbound("c3".into(), "+6591234567".into(), 1_000);
+        sent_on.end_reason = Some(EndReason::Transferred);
+        sent_on.transferred_to = Some("+6560000010".into());
+        assert_eq!(
+            call_status_text(Lang::En, &sent_on),
+            "Transferred to +65 6000 0010"
         );
         // A record from before transfers named anyone reads as before.
         given.transferred_to = None;

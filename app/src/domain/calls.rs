@@ -105,7 +105,8 @@ pub struct CallRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
     /// A transfer (docs/telephony.md, "Transfer"): the giver's record of the call ends as
-    /// transferred and names the colleague who took it (their e-mail, as it was then); the
+    /// transferred and names the colleague who took it (their e-mail, as it was then) or the
+    /// number it was sent on to (E.164, `+` first); the
     /// taker's record, with the same call id, names the colleague who gave it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transferred_to: Option<String>,

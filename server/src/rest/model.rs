@@ -242,8 +242,8 @@ pub struct CallOut {
     /// The contact with this number, if any.
     pub contact_id: Option<String>,
     pub contact_name: Option<String>,
-    /// A transferred call: the colleague (e-mail) the agent handed it to, with `end_reason`
-    /// `transferred`. The colleague's own record of the call, under the same id, names the
+    /// A transferred call: the colleague (e-mail) the agent handed it to, or the number (E.164)
+    /// it was sent on to, with `end_reason` `transferred`. The colleague's own record of the call, under the same id, names the
     /// agent in `transferred_from`.
     pub transferred_to: Option<String>,
     /// The colleague (e-mail) who handed this call to the agent.
