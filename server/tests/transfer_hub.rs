@@ -8,49 +8,21 @@ mod hub_rig;
 
 use std::time::Duration;
 
-use app::api::live::{
-    ClientMessage, IncomingEnd, LiveCall, RecordAction, ServerMessage, TransferState,
-};
+use app::api::live::{ClientMessage, IncomingEnd, RecordAction, ServerMessage, TransferState};
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::{Direction, EndReason};
 use app::domain::recordings::{RecordingMode, RecordingState};
 use telephony::simulator::{CallIn, CallInEvent};
 use telephony::tones::tone_purity;
-use testkit::peer::{BrowserPeer, PeerCommand, Source};
+use testkit::peer::{PeerCommand, Source};
 
 use hub_rig::*;
-
-/// Alice on a call in from the customer (she was their last agent: only she rings), talking
-/// through `peer` (a 1 kHz tone).
-async fn alice_on_a_call(rig: &Rig, alice: &mut Tab) -> (String, CallIn, BrowserPeer) {
-    let now = app::api::ports::Clock::now_ms(&server::clock::SystemClock);
-    rig.store
-        .set_last_agent(CUSTOMER, ALICE, now)
-        .await
-        .unwrap();
-    let mut call = rig.simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
-    let ringing = rings(alice).await;
-    let peer = answer(rig, alice, &ringing.id).await;
-    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
-    assert_eq!(caller_sees(&mut call).await, CallInEvent::Answered);
-    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
-    (ringing.id, call, peer)
-}
 
 fn transfer(call_id: &str, to: &str) -> ClientMessage {
     ClientMessage::Transfer {
         call_id: call_id.into(),
         to: to.into(),
     }
-}
-
-/// The next call update on `tab` that `want` takes.
-async fn call_update(tab: &mut Tab, want: impl Fn(&LiveCall) -> bool) -> LiveCall {
-    next(tab, |m| match m {
-        ServerMessage::Call { call } if want(&call) => Some(call),
-        _ => None,
-    })
-    .await
 }
 
 /// What the customer heard over the last `ms`.

@@ -12,14 +12,13 @@ mod hub_rig;
 use std::time::Duration;
 
 use app::api::calls::ops::{admit, Dialling};
-use app::api::live::{ClientMessage, LiveCall, ServerMessage, TransferState};
+use app::api::live::{ClientMessage, ServerMessage, TransferState};
 use app::api::ports::{CallQuery, Telephony};
 use app::api::ApiError;
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::{CallRecord, Direction, EndReason};
 use app::domain::spend::SpendPolicy;
-use telephony::simulator::{CallIn, CallInEvent};
-use testkit::peer::{BrowserPeer, PeerCommand, Source};
+use telephony::simulator::CallInEvent;
 
 use hub_rig::*;
 
@@ -30,35 +29,11 @@ const ECHO: &str = "+6560000001";
 /// The simulator's busy number (486).
 const BUSY: &str = "+6560000003";
 
-/// Alice on a call in from the customer (she was their last agent: only she rings).
-async fn alice_on_a_call(rig: &Rig, alice: &mut Tab) -> (String, CallIn, BrowserPeer) {
-    let now = app::api::ports::Clock::now_ms(&server::clock::SystemClock);
-    rig.store
-        .set_last_agent(CUSTOMER, ALICE, now)
-        .await
-        .unwrap();
-    let mut call = rig.simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
-    let ringing = rings(alice).await;
-    let peer = answer(rig, alice, &ringing.id).await;
-    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
-    assert_eq!(caller_sees(&mut call).await, CallInEvent::Answered);
-    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
-    (ringing.id, call, peer)
-}
-
 fn to_number(call_id: &str, number: &str) -> ClientMessage {
     ClientMessage::TransferToNumber {
         call_id: call_id.into(),
         number: number.into(),
     }
-}
-
-async fn call_update(tab: &mut Tab, want: impl Fn(&LiveCall) -> bool) -> LiveCall {
-    next(tab, |m| match m {
-        ServerMessage::Call { call } if want(&call) => Some(call),
-        _ => None,
-    })
-    .await
 }
 
 /// Alice's calls out to `e164` (the second calls of her transfers).

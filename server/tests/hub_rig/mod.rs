@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::live::{ClientMessage, IncomingEnd, ServerMessage};
+use app::api::live::{ClientMessage, IncomingEnd, LiveCall, ServerMessage};
 use app::api::ports::Store;
 use app::domain::call::{CallLimits, CallState};
 use app::domain::inbound::{Assignment, OwnedNumber, Strategy, UnassignedAction};
@@ -14,7 +14,7 @@ use server::calls::CallHub;
 use server::clock::SystemClock;
 use server::store::SqliteStore;
 use telephony::simulator::{CallIn, CallInEvent, PstnSimulator};
-use testkit::peer::BrowserPeer;
+use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use testkit::rig::{gateway_taking_calls, simulator, LOOPBACK};
 use tokio::sync::broadcast;
 
@@ -215,4 +215,30 @@ pub async fn answer(rig: &Rig, tab: &mut Tab, call_id: &str) -> BrowserPeer {
     }
     state(tab, |s| matches!(s, CallState::Connected { .. })).await;
     peer
+}
+
+/// Alice on a call in from the customer (she was their last agent: only she rings), talking
+/// through `peer` (a 1 kHz tone).
+pub async fn alice_on_a_call(rig: &Rig, alice: &mut Tab) -> (String, CallIn, BrowserPeer) {
+    let now = app::api::ports::Clock::now_ms(&SystemClock);
+    rig.store
+        .set_last_agent(CUSTOMER, ALICE, now)
+        .await
+        .unwrap();
+    let mut call = rig.simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
+    let ringing = rings(alice).await;
+    let peer = answer(rig, alice, &ringing.id).await;
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Ringing);
+    assert_eq!(caller_sees(&mut call).await, CallInEvent::Answered);
+    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
+    (ringing.id, call, peer)
+}
+
+/// The next call update on `tab` that `want` takes.
+pub async fn call_update(tab: &mut Tab, want: impl Fn(&LiveCall) -> bool) -> LiveCall {
+    next(tab, |m| match m {
+        ServerMessage::Call { call } if want(&call) => Some(call),
+        _ => None,
+    })
+    .await
 }

@@ -14,7 +14,7 @@ use app::domain::calls::{CallRecord, EndReason};
 use app::domain::numbers::format_e164;
 use telephony::gateway::{TransferEvent, TransferFailure};
 
-use super::{Session, NOT_ANSWERED_TRANSFER};
+use super::Session;
 use crate::calls::bridged::Bridged;
 use crate::calls::media::Media;
 use crate::calls::transfer::TRANSFER_RING;
@@ -37,15 +37,7 @@ impl Session {
         number: &str,
         media: &Media,
     ) -> Result<String, String> {
-        if !media.can_hold() {
-            return Err("calls on this server cannot be transferred".into());
-        }
-        if !matches!(self.live.state, CallState::Connected { .. }) {
-            return Err(NOT_ANSWERED_TRANSFER.into());
-        }
-        if self.transfer.is_some() || self.to_number.is_some() {
-            return Err("the call is already being transferred".into());
-        }
+        self.can_transfer(media)?;
         let hub = self.hub.clone();
         let Some(rules) = hub.dialling.get() else {
             return Err("calls cannot be transferred to a number on this server".into());

@@ -34,10 +34,9 @@ pub(super) struct HandingOver {
 }
 
 impl Session {
-    /// Starts a transfer of this call to agent `to`, if it can be: an answered call through
-    /// the gateway, not already ringing for someone, to another agent whose app is open and
-    /// who is not on a call or in do-not-disturb.
-    pub(super) async fn transfer(&mut self, to: &str, media: &Media) -> Result<(), String> {
+    /// Whether this call can be transferred at all (to an agent or to a number): an answered
+    /// call through the gateway, not already being transferred.
+    pub(super) fn can_transfer(&self, media: &Media) -> Result<(), String> {
         if !media.can_hold() {
             return Err("calls on this server cannot be transferred".into());
         }
@@ -47,6 +46,14 @@ impl Session {
         if self.transfer.is_some() || self.to_number.is_some() {
             return Err("the call is already being transferred".into());
         }
+        Ok(())
+    }
+
+    /// Starts a transfer of this call to agent `to`, if it can be: an answered call through
+    /// the gateway, not already ringing for someone, to another agent whose app is open and
+    /// who is not on a call or in do-not-disturb.
+    pub(super) async fn transfer(&mut self, to: &str, media: &Media) -> Result<(), String> {
+        self.can_transfer(media)?;
         if to == self.owner {
             return Err("the call is already yours".into());
         }
