@@ -225,6 +225,25 @@ pub fn tone_purity(samples: &[i16], freq: f32) -> f32 {
     (2.0 * goertzel(samples, freq) / total).min(1.0)
 }
 
+/// How much of the audio's power is at the hold music's notes and their octaves: per 125 ms
+/// block (one note, or the end of one and the start of the next), the shares of all of them
+/// together. About 0.6 for the music (each note fades: a fading tone is not all at its
+/// frequency in a block), near 0 for a tone or noise.
+pub fn hold_music_share(samples: &[i16]) -> f32 {
+    let mut notes: Vec<f32> = HOLD_MUSIC_CHORDS
+        .iter()
+        .flatten()
+        .flat_map(|f| [*f, 2.0 * f])
+        .collect();
+    notes.sort_by(f32::total_cmp);
+    notes.dedup();
+    let blocks: Vec<f32> = samples
+        .chunks_exact(1000)
+        .map(|block| notes.iter().map(|f| tone_purity(block, *f)).sum())
+        .collect();
+    blocks.iter().sum::<f32>() / blocks.len().max(1) as f32
+}
+
 /// Detects DTMF keys in a stream of 20 ms blocks; a key is reported once, when it has been
 /// present for two blocks in a row (40 ms, the Q.24 minimum), and again only after a pause.
 #[derive(Debug, Default)]

@@ -8,31 +8,12 @@ use std::time::Duration;
 
 use telephony::gateway::{LegCommand, LegEvent};
 use telephony::simulator::CallInEvent;
-use telephony::tones::{hold_music, tone_purity, HOLD_MUSIC_CHORDS};
+use telephony::tones::{hold_music, hold_music_share, tone_purity};
 use testkit::peer::{PeerCommand, Source};
 use testkit::rig::*;
 
 const CUSTOMER: &str = "+6591234567";
 const BUSINESS: &str = "+6560000000";
-
-/// How much of the heard audio's power is at the tune's notes and their octaves: per 125 ms
-/// block (one note, or the end of one and the start of the next), the shares of all of them
-/// together. About 0.6 for the music (each note fades: a fading tone is not all at its
-/// frequency in a block), near 0 for a tone or noise.
-fn music_share(heard: &[i16]) -> f32 {
-    let mut notes: Vec<f32> = HOLD_MUSIC_CHORDS
-        .iter()
-        .flatten()
-        .flat_map(|f| [*f, 2.0 * f])
-        .collect();
-    notes.sort_by(f32::total_cmp);
-    notes.dedup();
-    let blocks: Vec<f32> = heard
-        .chunks_exact(1000)
-        .map(|block| notes.iter().map(|f| tone_purity(block, *f)).sum())
-        .collect();
-    blocks.iter().sum::<f32>() / blocks.len().max(1) as f32
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_customer_hears_the_music_and_the_agent_hears_nothing_until_resumed() {
@@ -50,7 +31,7 @@ async fn a_held_customer_hears_the_music_and_the_agent_hears_nothing_until_resum
     let heard = call.take_heard();
     let agent = tone_purity(last(&heard, 4000), 1000.0);
     assert!(agent > 0.8, "the customer hears the agent: {agent:.2}");
-    let music = music_share(last(&heard, 8000));
+    let music = hold_music_share(last(&heard, 8000));
     assert!(music < 0.1, "no music before the hold: {music:.2}");
     assert!(
         peer.take_audio().len() > 8000,
@@ -70,7 +51,7 @@ async fn a_held_customer_hears_the_music_and_the_agent_hears_nothing_until_resum
         heard.len()
     );
     let agent = tone_purity(&heard, 1000.0);
-    let music = music_share(last(&heard, 12_000));
+    let music = hold_music_share(last(&heard, 12_000));
     assert!(agent < 0.02, "the agent is cut off: {agent:.3}");
     assert!(music > 0.45, "the customer hears the music: {music:.2}");
     let at_agent = peer.take_audio();

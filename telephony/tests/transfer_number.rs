@@ -13,7 +13,7 @@ use telephony::gateway::{
     CallLeg, Gateway, LegCommand, LegEvent, TransferEvent, TransferFailure, TransferParty,
 };
 use telephony::simulator::{CallIn, CallInEvent, CalledParty, PstnSimulator, TONE_HZ};
-use telephony::tones::{hold_music, tone_purity, HOLD_MUSIC_CHORDS};
+use telephony::tones::{hold_music, hold_music_share, tone_purity};
 use testkit::peer::{BrowserPeer, PeerCommand, Source};
 use testkit::rig::*;
 
@@ -33,22 +33,6 @@ fn transfer(event: &LegEvent) -> Option<&TransferEvent> {
         LegEvent::Transfer(t) => Some(t),
         _ => None,
     }
-}
-
-/// As in hold.rs: the share of the heard audio's power at the hold music's notes.
-fn music_share(heard: &[i16]) -> f32 {
-    let mut notes: Vec<f32> = HOLD_MUSIC_CHORDS
-        .iter()
-        .flatten()
-        .flat_map(|f| [*f, 2.0 * f])
-        .collect();
-    notes.sort_by(f32::total_cmp);
-    notes.dedup();
-    let blocks: Vec<f32> = heard
-        .chunks_exact(1000)
-        .map(|block| notes.iter().map(|f| tone_purity(block, *f)).sum())
-        .collect();
-    blocks.iter().sum::<f32>() / blocks.len().max(1) as f32
 }
 
 struct Call {
@@ -120,7 +104,7 @@ async fn they_talk(call: &Call, target: &CalledParty) {
     );
     let from_target = tone_purity(last(&heard, 8000), TONE_HZ);
     let from_agent = tone_purity(last(&heard, 8000), AGENT_HZ);
-    let music = music_share(last(&heard, 8000));
+    let music = hold_music_share(last(&heard, 8000));
     assert!(
         from_target > 0.8,
         "the customer hears the target: {from_target:.2}"
@@ -166,7 +150,7 @@ async fn still_held_then_resumed(call: &mut Call) {
     call.customer.take_heard();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let heard = call.customer.take_heard();
-    let music = music_share(last(&heard, 12_000));
+    let music = hold_music_share(last(&heard, 12_000));
     assert!(
         music > 0.45,
         "the customer still hears the music: {music:.2}"
