@@ -6,7 +6,7 @@ scripts/package-smoke.sh starts the packaged server with them to prove the serve
     python gateway-settings.py infra/softphone.yaml voice-connector|simulator [turn]
 
 Needs PyYAML (the cfn-lint venv has it). Resolves only what GatewaySettings uses: Ref, Sub,
-Join, If on the template's gateway conditions.
+Join, If on the template's gateway conditions, FindInMap.
 """
 
 import re
@@ -41,6 +41,7 @@ STAND_INS = {
     "UserPoolClient": "1example23456789",
     "RecordingsBucket": "softphone-recordingsbucket-abc123",
     "VoiceConnector.OutboundHostName": "abcdef1ghij2klmno3pqr4.voiceconnector.chime.aws",
+    "VoiceConnectorRegion": "us-east-1",
     # The template's defaults.
     "SignUp": "open",
     "SignUpDomains": "",
@@ -62,6 +63,9 @@ def resolve(value, names, conditions):
     if fn == "Fn::Join":
         separator, items = arg
         return separator.join(resolve(items, names, conditions))
+    if fn == "Fn::FindInMap":
+        mapping, key, attribute = resolve(arg, names, conditions)
+        return names["Mappings"][mapping][key][attribute]
     if fn == "Fn::Sub":
         text, local = (arg, {}) if isinstance(arg, str) else arg
         scope = dict(names, **{k: resolve(v, names, conditions) for k, v in local.items()})
@@ -74,7 +78,7 @@ def main():
     turn = len(sys.argv) > 3 and sys.argv[3] == "turn"
     with open(template_path, encoding="utf-8") as f:
         template = yaml.load(f, Loader=TemplateLoader)
-    names = dict(STAND_INS, GatewayTrunk=trunk)
+    names = dict(STAND_INS, GatewayTrunk=trunk, Mappings=template["Mappings"])
     conditions = {
         "UseGateway": True,
         "GatewayMakesConnector": trunk == "voice-connector",

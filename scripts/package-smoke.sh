@@ -34,10 +34,10 @@ top="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'softphone-*' | head -
 [ -n "$top" ] || fail "the tarball has no softphone-* folder"
 for f in bin/server site/hash.txt \
   systemd/softphone.service softphone.env.example INSTALL VERSION aws/install.sh aws/softphone-env \
-  aws/softphone-env.service aws/softphone-aws.conf aws/turn-cert-sync; do
+  aws/softphone-env.service aws/softphone-aws.conf aws/cert-sync; do
   [ -e "$top/$f" ] || fail "the package has no $f"
 done
-for f in aws/install.sh aws/softphone-env aws/turn-cert-sync; do
+for f in aws/install.sh aws/softphone-env aws/cert-sync; do
   [ -x "$top/$f" ] || fail "$f is not executable"
   bash -n "$top/$f" || fail "$f does not parse"
 done

@@ -251,6 +251,7 @@ messages! {
     ErrDailyMinutesUsed => "You have used your calling minutes for the last 24 hours. More are free in {time} (h:mm).", "Ha usado sus minutos de llamada de las últimas 24 horas. Tendrá más en {time} (h:mm).", "您已用完过去 24 小时的通话分钟数。{time}（时:分）后可再拨打。";
     ErrCallsBlocked => "Calling is paused on your account because of unusual calling (many short calls, consecutive numbers or many new numbers). Ask an administrator to lift the block.", "Las llamadas de su cuenta están en pausa por un uso inusual (muchas llamadas cortas, números consecutivos o muchos números nuevos). Pida a un administrador que levante el bloqueo.", "由于异常呼叫（大量短通话、连续号码或大量新号码），您的账户已暂停呼叫。请联系管理员解除。";
     ErrAwaitingApproval => "Your account is waiting for an administrator's approval. You can call once it is approved.", "Su cuenta está esperando la aprobación de un administrador. Podrá llamar en cuanto la apruebe.", "您的账户正在等待管理员批准。批准后即可呼叫。";
+    ErrAccountDisabled => "This account has been disabled by an administrator. Ask an administrator to enable it again.", "Un administrador ha desactivado esta cuenta. Pida a un administrador que la vuelva a activar.", "此账户已被管理员停用。请联系管理员重新启用。";
     ErrSignUpDomainNotAllowed => "Sign-up here is only for email addresses of the organisation's domains. Ask an administrator.", "El registro aquí es solo para direcciones de correo de los dominios de la organización. Pregunte a un administrador.", "此处仅限本组织域名的邮箱注册。请联系管理员。";
     ErrInvitationRequired => "Sign-up here needs an invitation. Open the invitation link an administrator gave you, or ask one for it.", "El registro aquí requiere una invitación. Abra el enlace de invitación que le dio un administrador, o pídale uno.", "此处注册需要邀请。请打开管理员给您的邀请链接，或向管理员索取。";
     ErrTooManyCallAttempts => "Too many call attempts. Try again in {seconds} s.", "Demasiados intentos de llamada. Inténtelo en {seconds} s.", "呼叫尝试过多。请在 {seconds} 秒后重试。";
@@ -410,6 +411,13 @@ messages! {
     TransferToNumber => "Transfer to a number", "Transferir a un número", "转接到电话号码";
     TransferredCall => "Transferred call", "Llamada transferida", "转接来电";
     TransferredFromColleague => "A colleague is handing this call over to you.", "Un compañero le transfiere esta llamada.", "同事正在把这通电话转给您。";
+    TransferConsult => "Consult first", "Consultar antes", "先咨询";
+    TransferRingingConsult => "Calling {name} to consult… The caller is on hold.", "Llamando a {name} para consultar… La persona que llama está en espera.", "正在呼叫 {name} 以便咨询… 对方正在等待。";
+    TransferConsulting => "Talking to {name} · customer on hold", "Hablando con {name} · cliente en espera", "正在与 {name} 通话 · 客户等待中";
+    TransferConsultation => "Consultation", "Consulta", "咨询";
+    TransferConnect => "Connect", "Conectar", "接通";
+    TransferReturn => "Return to customer", "Volver al cliente", "返回客户";
+    TransferHungUp => "{name} hung up. The caller is still on hold: resume to take them back.", "{name} colgó. La persona que llama sigue en espera: reanude para atenderla.", "{name} 已挂断。对方仍在等待：恢复通话即可接回。";
     CallOnHold => "On hold", "En espera", "通话保持中";
     OnHoldNote => "They hear music on hold; you hear nothing until you resume.", "Oyen música de espera; usted no oye nada hasta reanudar.", "对方听到等待音乐；恢复通话前您听不到任何声音。";
     HeldByFarEnd => "The other party put you on hold.", "La otra parte le puso en espera.", "对方已将您保持。";

@@ -80,6 +80,31 @@ for (const [label, viewport] of [
   test.describe(`the call screen on ${label}`, () => {
     test.use({ viewport });
 
+    test("every control of a call is whole on the screen, none clipped", async ({ page }) => {
+      test.setTimeout(60_000);
+      await signUp(page);
+      await dial(page, ECHO);
+      const panel = page.getByTestId("call-panel");
+      await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 15_000 });
+      const area = await panel.boundingBox();
+      if (!area) throw new Error("no call panel");
+      const controls = ["mute-button", "hold-button", "transfer-button", "keypad-toggle"].map((id) =>
+        page.getByTestId(id),
+      );
+      controls.push(page.getByTestId("output-select").or(page.getByTestId("output-fixed")));
+      for (const control of controls) {
+        await expect(control).toBeVisible();
+        const box = await control.boundingBox();
+        if (!box) throw new Error("a control has no box");
+        // Inside the panel (and so the screen) from side to side, label included.
+        expect(box.x).toBeGreaterThanOrEqual(area.x);
+        expect(box.x + box.width).toBeLessThanOrEqual(area.x + area.width + 0.5);
+        expect(await control.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+      }
+      await page.getByTestId("end-call").click();
+      await expect(panel).toHaveAttribute("data-state", "ended");
+    });
+
     test("every button takes its press while the server re-sends the call", async ({ page }) => {
       test.setTimeout(90_000);
       const updates = callUpdates(page);

@@ -575,6 +575,14 @@ pub async fn users_cli(
             let store = open_store(&config).await?;
             return limits::approve(store.as_ref(), user, clock::SystemClock.now_ms()).await;
         }
+        // Disabling is the store's and the provider's, for either identity.
+        if let config::UsersCommand::Disable { user } | config::UsersCommand::Enable { user } =
+            &command
+        {
+            let disabled = matches!(command, config::UsersCommand::Disable { .. });
+            let store = open_store(&config).await?;
+            return set_disabled_cli(&config, store, user, disabled).await;
+        }
         return Err(StartError::Config(config::ConfigError::Unusable {
             name: "SOFTPHONE_IDENTITY",
             value: "cognito".into(),
@@ -640,6 +648,12 @@ one use, for this email only, valid until {} (code: {}){note}",
                 .into(),
             )
         }
+        config::UsersCommand::Disable { user } => {
+            set_disabled_cli(&config, store, &user, true).await
+        }
+        config::UsersCommand::Enable { user } => {
+            set_disabled_cli(&config, store, &user, false).await
+        }
         config::UsersCommand::RevokeAdmin { email } => {
             Ok(
                 match identity::admin::set_admin(store.as_ref(), &clock, &email, false).await? {
@@ -650,6 +664,38 @@ one use, for this email only, valid until {} (code: {}){note}",
             )
         }
     }
+}
+
+/// `server users disable|enable <email or sub>`: the same operation as the admin REST
+/// endpoints, without a call hub here: a running server closes the user's open app at its next
+/// session check (`SOFTPHONE_SESSION_RECHECK_SECS`).
+async fn set_disabled_cli(
+    config: &Config,
+    store: Arc<dyn Store>,
+    user: &str,
+    disabled: bool,
+) -> Result<String, StartError> {
+    let clock: Arc<dyn Clock> = Arc::new(clock::SystemClock);
+    let sub = limits::sub_of(store.as_ref(), user).await?;
+    let (identity, _) = open_identity(config, store.clone(), clock.clone()).await?;
+    let change = identity::admin::set_disabled(
+        store.as_ref(),
+        identity.as_ref(),
+        &sub,
+        disabled,
+        clock.now_ms(),
+        "cli",
+    )
+    .await?;
+    Ok(match (disabled, change.changed) {
+        (true, true) => format!(
+            "disabled: sign-in is refused from now on; {} sessions ended; its open app closes at the server's next session check",
+            change.sessions_revoked
+        ),
+        (true, false) => "already disabled: nothing to do".into(),
+        (false, true) => "enabled: the account may sign in again (its ended sessions stay ended)".into(),
+        (false, false) => "not disabled: nothing to do".into(),
+    })
 }
 
 /// Runs the web server until SIGINT or SIGTERM, or, under the Lambda runtime, serves
@@ -725,6 +771,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .await
             .map_err(|e| StartError::Lambda(e.to_string()));
     }
+    #[cfg(unix)]
+    telephony_runtime::reload_certificate_on_hangup(built.telephony.as_ref(), &config.telephony);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| StartError::Listen {

@@ -166,15 +166,11 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
     let tls = match &config.inbound_tls {
         None => None,
         Some(files) => {
-            let read = |name: &str, path: &std::path::Path| {
-                std::fs::read(path).map_err(|e| {
-                    StartError::Telephony(format!("cannot read {name} {}: {e}", path.display()))
-                })
-            };
+            let (cert_pem, key_pem) = read_tls_files(files).map_err(StartError::Telephony)?;
             Some(telephony::gateway::InboundTls {
                 addr: files.addr,
-                cert_pem: read("SOFTPHONE_SIP_TLS_CERT_FILE", &files.cert_file)?,
-                key_pem: read("SOFTPHONE_SIP_TLS_KEY_FILE", &files.key_file)?,
+                cert_pem,
+                key_pem,
             })
         }
     };
@@ -208,4 +204,64 @@ pub async fn start_telephony(config: &TelephonyConfig) -> Result<TelephonyRuntim
         simulator,
         stand_in: None,
     })
+}
+
+/// SIGHUP reloads the certificate of the TLS listener for calls in (`SOFTPHONE_SIP_TLS_*`) from
+/// its files: Let's Encrypt renews it every two or three months, and a restart would end every
+/// call in progress. A file that does not read or parse leaves the one in use. Without a TLS
+/// listener, SIGHUP is logged and ignored (not the default: ending the server).
+#[cfg(unix)]
+pub(crate) fn reload_certificate_on_hangup(
+    runtime: Option<&TelephonyRuntime>,
+    config: &TelephonyConfig,
+) {
+    let reload = runtime.zip(config.inbound_tls.clone());
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => signal,
+        Err(e) => {
+            tracing::warn!(error = %e, "SIGHUP not handled: certificates reload only at a restart");
+            return;
+        }
+    };
+    let reload = reload.map(|(runtime, files)| (runtime.gateway.clone(), files));
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            let Some((gateway, files)) = &reload else {
+                tracing::info!("SIGHUP: nothing to reload (no SOFTPHONE_SIP_TLS_ADDR)");
+                continue;
+            };
+            match reload_certificate(gateway, files) {
+                Ok(()) => tracing::info!(
+                    cert_file = %files.cert_file.display(),
+                    "SIP TLS certificate reloaded: new connections present it, calls go on"
+                ),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "SIP TLS certificate not reloaded: the one in use stays"
+                ),
+            }
+        }
+    });
+}
+
+#[cfg(unix)]
+fn reload_certificate(
+    gateway: &telephony::gateway::Gateway,
+    files: &config::InboundTlsFiles,
+) -> Result<(), String> {
+    let (cert, key) = read_tls_files(files)?;
+    gateway
+        .reload_inbound_tls(&cert, &key)
+        .map_err(|e| e.to_string())
+}
+
+/// The TLS listener's certificate chain and key (PEM), as the files hold them now.
+fn read_tls_files(files: &config::InboundTlsFiles) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let read = |name: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| format!("cannot read {name} {}: {e}", path.display()))
+    };
+    Ok((
+        read("SOFTPHONE_SIP_TLS_CERT_FILE", &files.cert_file)?,
+        read("SOFTPHONE_SIP_TLS_KEY_FILE", &files.key_file)?,
+    ))
 }

@@ -80,6 +80,7 @@ async fn keys_reach_the_handler_once_the_call_is_answered_and_hold_is_refused() 
     let to_number = ClientMessage::TransferToNumber {
         call_id: "c-keys".into(),
         number: "+6560000010".into(),
+        consult: false,
     };
     refused(
         send(&rig.calls, &tab, to_number).await,

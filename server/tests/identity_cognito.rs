@@ -231,6 +231,117 @@ async fn the_account_cycle_through_the_cognito_adapter() {
     }
 }
 
+#[tokio::test]
+async fn an_account_disabled_by_an_administrator_is_refused_by_cognito_and_the_store() {
+    use server::identity::admin::{set_disabled, UsersError};
+
+    let moto = moto::moto();
+    let (pool_id, client_id) = moto::user_pool(&moto.endpoint).await;
+    let (identity, store) = cognito_identity(&moto, &pool_id, &client_id).await;
+    let cognito = moto::cognito_client(&moto.endpoint);
+    confirmed_user(&identity, "ana@example.com").await;
+    confirmed_user(&identity, "bob@example.com").await;
+    let tokens = identity
+        .sign_in("ana@example.com", PASSWORD, from())
+        .await
+        .unwrap();
+    // Checked with Cognito once: remembered for a minute, which must not let it through.
+    let ana = identity.verify_access(&tokens.access_token).await.unwrap();
+    let bob = identity
+        .sign_in("bob@example.com", PASSWORD, from())
+        .await
+        .unwrap();
+    let enabled_at_cognito = || async {
+        cognito
+            .admin_get_user()
+            .user_pool_id(&pool_id)
+            .username(&ana.sub)
+            .send()
+            .await
+            .unwrap()
+            .enabled()
+    };
+
+    // A sub the pool does not have, or one that could not be a sub: not found, nothing kept.
+    for unknown in ["6f9619ff-8b86-d011-b42d-00c04fc964ff", "x\" or sub ^= \""] {
+        assert_eq!(
+            set_disabled(store.as_ref(), &identity, unknown, true, 1, "cli").await,
+            Err(UsersError::NoSuchAccount),
+            "{unknown}"
+        );
+        assert_eq!(store.account_disabled(unknown).await.unwrap(), None);
+    }
+
+    let change = set_disabled(store.as_ref(), &identity, &ana.sub, true, 1_000, "cli")
+        .await
+        .unwrap();
+    assert!(change.changed);
+    assert!(!enabled_at_cognito().await, "disabled in the pool");
+    assert_eq!(store.account_disabled(&ana.sub).await.unwrap(), Some(1_000));
+    // The token minted before is refused at once, though it verifies for another hour.
+    assert_eq!(
+        identity.verify_access(&tokens.access_token).await,
+        Err(AuthError::AccountDisabled)
+    );
+    assert!(identity
+        .refresh(tokens.refresh_token.as_deref().unwrap())
+        .await
+        .is_err());
+    assert_eq!(
+        identity
+            .sign_in("ana@example.com", PASSWORD, from())
+            .await
+            .err(),
+        Some(AuthError::AccountDisabled)
+    );
+    // Another user goes on.
+    identity.verify_access(&bob.access_token).await.unwrap();
+
+    let change = set_disabled(store.as_ref(), &identity, &ana.sub, false, 2_000, "cli")
+        .await
+        .unwrap();
+    assert!(change.changed);
+    assert!(enabled_at_cognito().await, "enabled in the pool");
+    let back = identity
+        .sign_in("ana@example.com", PASSWORD, from())
+        .await
+        .unwrap();
+    identity.verify_access(&back.access_token).await.unwrap();
+    // The sign-in the disable ended stays ended.
+    assert!(identity
+        .refresh(tokens.refresh_token.as_deref().unwrap())
+        .await
+        .is_err());
+
+    // Disabled in the store alone (Cognito was not told, or enabled it again there): the
+    // store still refuses sign-in and tokens.
+    store
+        .set_account_disabled(&ana.sub, Some(3_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        identity
+            .sign_in("ana@example.com", PASSWORD, from())
+            .await
+            .err(),
+        Some(AuthError::AccountDisabled)
+    );
+    assert_eq!(
+        identity.verify_access(&back.access_token).await,
+        Err(AuthError::AccountDisabled)
+    );
+    let actions: Vec<String> = store
+        .list_audit(&ana.sub, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for action in ["account_disabled", "account_enabled", "sign_in_refused"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+}
+
 /// Signs `claims` with moto's own Cognito key (shipped inside moto), through moto's Python.
 fn sign_with_motos_key(claims: &Value) -> String {
     let home = std::env::var("HOME").unwrap_or_default();

@@ -3,7 +3,7 @@
 //! open channel of the account at once; a sign-out made by another server process on the same
 //! store closes them at the next periodic check; and at its access token's expiry a channel
 //! checks its session in the store: it stays open while the session stands and closes if it
-//! is gone.
+//! is gone. An administrator disabling the account closes its channels at once too.
 
 #[path = "common/binary.rs"]
 mod binary;
@@ -236,5 +236,108 @@ async fn at_its_tokens_expiry_a_channel_checks_its_session_in_the_store() {
         "closed after {at:?}"
     );
     still_open(&mut ws_staying, Duration::from_secs(2)).await;
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// A REST request with `Authorization: Bearer <token>` (the app's access token): status and
+/// body as JSON.
+async fn bearer(port: u16, method: &str, path: &str, token: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or_default())
+}
+
+/// The access token in a session's cookie header.
+fn access_token(cookie: &str) -> &str {
+    cookie
+        .split("; ")
+        .find_map(|c| c.strip_prefix("sp_access="))
+        .expect("an access cookie")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_disabling_the_account_closes_its_open_channels_at_once() {
+    let data = temp_dir("live-disable");
+    let port = free_port();
+    // The periodic check is far off: only the disable's own notice can close the channel.
+    let _server = start_server(&data, port, &[("SOFTPHONE_SESSION_RECHECK_SECS", "600")]).await;
+    let email = "disabled@example.com";
+    let cookie = session(port, email, true).await;
+    let mut ws = channel(port, &cookie).await;
+    let bystander = session(port, "bystander@example.com", true).await;
+    let mut ws_bystander = channel(port, &bystander).await;
+    // An administrator: the operator grants the role, the next sign-in's token carries it.
+    session(port, "root@example.com", true).await;
+    let granted = Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(&data)
+        .args(["users", "grant-admin", "root@example.com"])
+        .env("SOFTPHONE_DATA_DIR", &data)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(granted.status.success(), "{granted:?}");
+    let root = session(port, "root@example.com", false).await;
+    let (status, me) = bearer(port, "GET", "/api/v1/me", access_token(&cookie)).await;
+    assert_eq!(status, 200, "{me}");
+    let sub = me["sub"].as_str().unwrap().to_string();
+
+    let (status, body) = bearer(
+        port,
+        "POST",
+        &format!("/api/v1/admin/users/{sub}/disable"),
+        access_token(&root),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (code, reason, after) = closed_within(&mut ws, Duration::from_secs(3)).await;
+    assert_eq!(code, SESSION_ENDED, "{reason}");
+    assert!(after < Duration::from_secs(3), "{after:?}");
+    // Another user's channel is not touched; the disabled account opens no new one, and its
+    // sign-in is refused with the reason.
+    still_open(&mut ws_bystander, Duration::from_millis(500)).await;
+    assert_eq!(refused_live(port, &cookie).await, 401);
+    let (status, _, body) = http(
+        port,
+        "POST",
+        "/api/auth/sign_in",
+        None,
+        Some(&json!({"email": email, "password": PASSWORD})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        String::from_utf8_lossy(&body).contains("AccountDisabled"),
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // Enabled again: signing in works and opens a channel.
+    let (status, body) = bearer(
+        port,
+        "POST",
+        &format!("/api/v1/admin/users/{sub}/enable"),
+        access_token(&root),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let back = session(port, email, false).await;
+    let mut ws = channel(port, &back).await;
+    still_open(&mut ws, Duration::from_millis(500)).await;
     let _ = std::fs::remove_dir_all(&data);
 }

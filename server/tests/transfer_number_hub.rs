@@ -33,6 +33,7 @@ fn to_number(call_id: &str, number: &str) -> ClientMessage {
     ClientMessage::TransferToNumber {
         call_id: call_id.into(),
         number: number.into(),
+        consult: false,
     }
 }
 

@@ -21,6 +21,10 @@ pub enum SipError {
     Bind { addr: SocketAddr, detail: String },
     #[error("SIP stack: {0}")]
     Stack(String),
+    /// A certificate or key that does not parse, or no TLS listener to give it to; the one in
+    /// use stays.
+    #[error("TLS certificate not reloaded: {0}")]
+    TlsReload(String),
 }
 
 impl From<rsipstack::Error> for SipError {
@@ -60,6 +64,9 @@ pub struct SipEndpoint {
     /// The address in our Contact: the public one when given, else the bound one.
     contact_ip: IpAddr,
     cancel: CancellationToken,
+    /// The TLS listener (calls in over TLS), whose certificate [`SipEndpoint::reload_tls`]
+    /// replaces.
+    tls_listener: Option<TlsListenerConnection>,
     // Owned so it lives as long as the endpoint (dropping it shuts the transports down).
     _endpoint: rsipstack::transaction::Endpoint,
 }
@@ -112,6 +119,7 @@ impl SipEndpoint {
                     })?;
             transport.add_transport(listener.into());
         }
+        let mut tls_listener = None;
         for tls in tls {
             match tls {
                 SipTls::Client {
@@ -142,6 +150,7 @@ impl SipEndpoint {
                             addr,
                             detail: e.to_string(),
                         })?;
+                    tls_listener = Some(listener.clone());
                     transport.add_transport(listener.into());
                 }
             }
@@ -177,10 +186,30 @@ impl SipEndpoint {
                 contact_ip: public_ip.unwrap_or(local.ip()),
                 local,
                 cancel,
+                tls_listener,
                 _endpoint: endpoint,
             }),
             new_rx,
         ))
+    }
+
+    /// Replaces the TLS listener's certificate chain and key (PEM): handshakes from now on
+    /// present the new one; connections already up, and the calls on them, go on unchanged.
+    /// A chain or key that does not parse is refused and the one in use stays.
+    pub fn reload_tls(&self, cert_pem: &[u8], key_pem: &[u8]) -> Result<(), SipError> {
+        let listener = self
+            .tls_listener
+            .as_ref()
+            .ok_or_else(|| SipError::TlsReload("no TLS listener".into()))?;
+        let resolver = listener
+            .inner
+            .cert_resolver
+            .lock()
+            .clone()
+            .ok_or_else(|| SipError::TlsReload("the TLS listener has not started".into()))?;
+        resolver
+            .reload(cert_pem, key_pem)
+            .map_err(|e| SipError::TlsReload(e.to_string()))
     }
 
     /// Our contact URI (`sip:user@local`).

@@ -12,7 +12,7 @@ use telephony::gateway::{
 };
 use telephony::simulator::CallInEvent;
 use telephony::simulator::PstnSimulator;
-use testkit::certs::certificates;
+use testkit::certs::{certificate_text, certificates, presented};
 use testkit::rig::*;
 
 async fn tls_simulator(cert: Vec<u8>, key: Vec<u8>) -> (PstnSimulator, SocketAddr) {
@@ -88,10 +88,18 @@ async fn a_trunk_whose_certificate_is_not_trusted_gets_no_call() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_in_over_tls_with_srtp_is_answered_with_audio_both_ways() {
-    let dir = std::env::temp_dir().join(format!("softphone-tls-in-{}", std::process::id()));
-    let (ca, cert, key) = certificates(&dir);
+/// An encrypted connector's origination (the simulator, trusting our CA) and a gateway taking
+/// calls in over TLS with SRTP, with the certificate `certificates` made in `dir`.
+struct InboundTlsRig {
+    simulator: PstnSimulator,
+    gateway: std::sync::Arc<Gateway>,
+    incoming: tokio::sync::mpsc::Receiver<telephony::gateway::IncomingCall>,
+    /// The gateway's TLS listener.
+    gateway_tls: SocketAddr,
+}
+
+async fn inbound_tls_rig(dir: &std::path::Path) -> (InboundTlsRig, Vec<u8>) {
+    let (ca, cert, key) = certificates(dir);
     let free = || {
         TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -126,20 +134,38 @@ async fn a_call_in_over_tls_with_srtp_is_answered_with_audio_both_ways() {
             allowed_sources: vec!["127.0.0.0/8".parse().unwrap()],
             tls: Some(InboundTls {
                 addr: gateway_tls,
-                cert_pem: cert,
+                cert_pem: cert.clone(),
                 key_pem: key,
             }),
         }),
     })
     .await
     .expect("the gateway starts with its TLS listener");
-    let mut incoming = gateway.take_incoming().expect("calls in");
+    let incoming = gateway.take_incoming().expect("calls in");
     simulator.set_origination_tls(gateway_tls);
+    let rig = InboundTlsRig {
+        simulator,
+        gateway,
+        incoming,
+        gateway_tls,
+    };
+    (rig, cert)
+}
 
-    let mut call = simulator
+/// A call from the connector, answered by a browser: (the caller, the gateway's leg, the
+/// browser).
+async fn answered_call_in(
+    rig: &mut InboundTlsRig,
+) -> (
+    telephony::simulator::CallIn,
+    telephony::gateway::CallLeg,
+    testkit::peer::BrowserPeer,
+) {
+    let mut call = rig
+        .simulator
         .call_in("+6591234567", "+6560000000")
         .expect("placed");
-    let mut ringing = tokio::time::timeout(Duration::from_secs(10), incoming.recv())
+    let mut ringing = tokio::time::timeout(Duration::from_secs(10), rig.incoming.recv())
         .await
         .expect("the call in arrives over TLS")
         .expect("the gateway runs");
@@ -147,7 +173,8 @@ async fn a_call_in_over_tls_with_srtp_is_answered_with_audio_both_ways() {
     let mut peer = testkit::peer::BrowserPeer::new(LOOPBACK, true)
         .await
         .unwrap();
-    let mut leg = gateway
+    let mut leg = rig
+        .gateway
         .answer(&mut ringing, &peer.offer)
         .await
         .expect("the SRTP offer is answered");
@@ -164,11 +191,18 @@ async fn a_call_in_over_tls_with_srtp_is_answered_with_audio_both_ways() {
         }
     };
     assert_eq!(answered, Ok(Some(CallInEvent::Answered)));
+    (call, leg, peer)
+}
 
-    // Both ways, in SRTP: the customer's side only echoes what it could decrypt, and the
-    // browser only hears what the gateway could.
+/// Both ways, in SRTP: the customer's side only echoes what it could decrypt, and the browser
+/// only hears what the gateway could. A new tone each time, so old audio cannot pass.
+async fn audio_both_ways(
+    call: &telephony::simulator::CallIn,
+    peer: &testkit::peer::BrowserPeer,
+    hz: f32,
+) {
     peer.command(testkit::peer::PeerCommand::Source(
-        testkit::peer::Source::Tone(1000.0),
+        testkit::peer::Source::Tone(hz),
     ));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let heard = call.take_heard();
@@ -177,11 +211,49 @@ async fn a_call_in_over_tls_with_srtp_is_answered_with_audio_both_ways() {
         "the customer heard {} samples",
         heard.len()
     );
-    assert!(telephony::tones::tone_purity(&heard[heard.len() - 4000..], 1000.0) > 0.8);
+    assert!(telephony::tones::tone_purity(&heard[heard.len() - 4000..], hz) > 0.8);
     let audio = peer.take_audio();
     assert!(audio.len() > 4000);
-    assert!(telephony::tones::tone_purity(&audio[audio.len() - 4000..], 1000.0) > 0.8);
+    assert!(telephony::tones::tone_purity(&audio[audio.len() - 4000..], hz) > 0.8);
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_over_tls_with_srtp_is_answered_with_audio_both_ways() {
+    let dir = std::env::temp_dir().join(format!("softphone-tls-in-{}", std::process::id()));
+    let (mut rig, _) = inbound_tls_rig(&dir).await;
+    let (call, mut leg, peer) = answered_call_in(&mut rig).await;
+    audio_both_ways(&call, &peer, 1000.0).await;
+    call.hang_up();
+    wait_for(&mut leg, Duration::from_secs(5), |e| {
+        *e == LegEvent::RemoteBye
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A renewed certificate (Let's Encrypt's every two or three months) is taken while calls go on:
+/// new handshakes present it, the call on a connection made before keeps its audio and its
+/// BYE, and a certificate that does not parse is refused with the renewed one kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_taken_without_dropping_the_call_in_progress() {
+    let dir = std::env::temp_dir().join(format!("softphone-tls-renew-{}", std::process::id()));
+    let (mut rig, first) = inbound_tls_rig(&dir).await;
+    let (call, mut leg, peer) = answered_call_in(&mut rig).await;
+    assert_eq!(presented(rig.gateway_tls), certificate_text(&first));
+
+    let (renewed, renewed_key) = testkit::certs::renewed(&dir);
+    assert_ne!(certificate_text(&renewed), certificate_text(&first));
+    rig.gateway
+        .reload_inbound_tls(&renewed, &renewed_key)
+        .expect("the renewed certificate is taken");
+    assert_eq!(presented(rig.gateway_tls), certificate_text(&renewed));
+
+    // A half-written file (the key missing) changes nothing.
+    let refused = rig.gateway.reload_inbound_tls(&renewed, b"");
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(presented(rig.gateway_tls), certificate_text(&renewed));
+
+    audio_both_ways(&call, &peer, 700.0).await;
     call.hang_up();
     wait_for(&mut leg, Duration::from_secs(5), |e| {
         *e == LegEvent::RemoteBye

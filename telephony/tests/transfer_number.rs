@@ -77,6 +77,7 @@ async fn transferred_to_tone(call: &mut Call) -> CalledParty {
     call.leg.command(LegCommand::TransferToNumber {
         callee: TONE.into(),
         ring_timeout: Duration::from_secs(5),
+        consult: false,
     });
     let seen = wait_for(&mut call.leg, Duration::from_secs(5), |e| {
         transfer(e) == Some(&TransferEvent::Answered)
@@ -230,6 +231,7 @@ async fn busy_or_refused_the_call_goes_on_held_and_comes_back_on_resume() {
         call.leg.command(LegCommand::TransferToNumber {
             callee: number.into(),
             ring_timeout: Duration::from_secs(5),
+            consult: false,
         });
         let seen = wait_for(&mut call.leg, Duration::from_secs(5), |e| {
             matches!(transfer(e), Some(TransferEvent::Failed { .. }))
@@ -266,6 +268,7 @@ async fn unanswered_within_the_ring_time_it_is_cancelled_and_the_call_goes_on() 
     call.leg.command(LegCommand::TransferToNumber {
         callee: NO_ANSWER.into(),
         ring_timeout: Duration::from_millis(700),
+        consult: false,
     });
     wait_for(&mut call.leg, Duration::from_secs(3), |e| {
         transfer(e) == Some(&TransferEvent::Ringing)
@@ -276,6 +279,7 @@ async fn unanswered_within_the_ring_time_it_is_cancelled_and_the_call_goes_on() 
     call.leg.command(LegCommand::TransferToNumber {
         callee: TONE.into(),
         ring_timeout: Duration::from_secs(5),
+        consult: false,
     });
     let seen = wait_for(&mut call.leg, Duration::from_secs(3), |e| {
         matches!(
@@ -317,6 +321,7 @@ async fn the_agent_hanging_up_while_it_rings_cancels_it_and_ends_the_call() {
     call.leg.command(LegCommand::TransferToNumber {
         callee: NO_ANSWER.into(),
         ring_timeout: Duration::from_secs(10),
+        consult: false,
     });
     wait_for(&mut call.leg, Duration::from_secs(3), |e| {
         transfer(e) == Some(&TransferEvent::Ringing)

@@ -105,6 +105,9 @@ pub enum ApiError {
     /// This server has no VAPID key (`SOFTPHONE_VAPID_PRIVATE_KEY`): push is off.
     #[error("push notifications are not set up on this server")]
     PushUnavailable,
+    /// An administrator disabled the account: no sign-in, no request, until one enables it.
+    #[error("this account is disabled; ask an administrator")]
+    AccountDisabled,
     #[error("the service is unavailable; try again shortly")]
     Unavailable,
     /// Transport or encoding failures between the browser and the server.
@@ -147,6 +150,7 @@ impl ApiError {
             | ApiError::AwaitingApproval
             | ApiError::SignUpDomainNotAllowed
             | ApiError::InvitationRequired
+            | ApiError::AccountDisabled
             | ApiError::AdminOnly => 403,
             ApiError::TooManyAttempts { .. }
             | ApiError::TooManyCallAttempts { .. }
@@ -231,6 +235,7 @@ mod from_ports {
                 AuthError::NotConfirmed => ApiError::NotConfirmed,
                 AuthError::InvalidConfirmationCode => ApiError::InvalidConfirmationCode,
                 AuthError::PasswordResetRequired => ApiError::PasswordResetRequired,
+                AuthError::AccountDisabled => ApiError::AccountDisabled,
                 AuthError::SessionExpired | AuthError::InvalidToken(_) => ApiError::NotSignedIn,
                 AuthError::Unavailable(detail) => {
                     tracing::error!(%detail, "identity provider unavailable");

@@ -72,6 +72,10 @@ pub struct LiveTransfer {
     /// To a phone number rather than to another agent.
     #[serde(default)]
     pub number: bool,
+    /// A warm transfer to a number: the agent talks with it first
+    /// ([`TransferState::Consulting`]) and then connects it or returns to the far end.
+    #[serde(default)]
+    pub consult: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +96,12 @@ pub enum TransferState {
     /// A number: it answered, and the far end talks with it now (the call ended here as
     /// transferred).
     Answered,
+    /// A number consulted (a warm transfer): it answered and the agent talks with it while
+    /// the far end hears music on hold; [`ClientMessage::CompleteTransfer`] connects them,
+    /// [`ClientMessage::Hold`] off returns to the far end.
+    Consulting,
+    /// A number consulted hung up: the call is still this agent's, held.
+    HungUp,
 }
 
 /// The call's recording, for the REC indicator.
@@ -250,9 +260,22 @@ pub enum ClientMessage {
     /// number talk to each other and the call ends for this agent as transferred; busy, no
     /// answer or a refusal leave it held here ([`LiveCall::transfer`] says which). Calls
     /// through the gateway only ([`AudioPath::Gateway`]).
+    ///
+    /// With `consult` (a warm transfer; absent: `false`) the number's answer does not hand the
+    /// call over: the agent talks with the number while the far end hears the music
+    /// ([`TransferState::Consulting`]), then connects them ([`ClientMessage::CompleteTransfer`])
+    /// or returns to the far end (Resume: [`ClientMessage::Hold`] off, which hangs up on the
+    /// number).
     TransferToNumber {
         call_id: String,
         number: String,
+        #[serde(default)]
+        consult: bool,
+    },
+    /// The agent connects the far end with the number they are consulting and leaves the call
+    /// (it ends here as transferred, as a blind transfer's answer does).
+    CompleteTransfer {
+        call_id: String,
     },
     AnswerIncoming {
         call_id: String,
@@ -448,6 +471,7 @@ mod tests {
                     name: "bob@example.com".into(),
                     state: TransferState::Declined,
                     number: false,
+                    consult: false,
                 }),
             },
         };
@@ -622,7 +646,24 @@ mod tests {
             m,
             ClientMessage::TransferToNumber {
                 call_id: "c".into(),
-                number: "+6560000010".into()
+                number: "+6560000010".into(),
+                consult: false,
+            }
+        );
+        let m: ClientMessage = serde_json::from_str(
+            r#"{"type":"transfer_to_number","call_id":"c","number":"+6560000010","consult":true}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            m,
+            ClientMessage::TransferToNumber { consult: true, .. }
+        ));
+        let m: ClientMessage =
+            serde_json::from_str(r#"{"type":"complete_transfer","call_id":"c"}"#).unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::CompleteTransfer {
+                call_id: "c".into()
             }
         );
         // A transfer written before numbers could be the target: to an agent.

@@ -144,6 +144,11 @@ pub enum AuthError {
     /// The administrator requires a new password (Cognito): the reset flow sets one.
     #[error("a new password is required")]
     PasswordResetRequired,
+    /// An administrator disabled the account: it may not sign in, and its tokens are refused.
+    /// Said only to whoever gave the right password (or holds a token), so it tells a stranger
+    /// nothing about which emails have accounts.
+    #[error("the account is disabled")]
+    AccountDisabled,
     #[error("session expired")]
     SessionExpired,
     #[error("token rejected: {0}")]
@@ -235,6 +240,11 @@ pub trait Identity: Send + Sync {
         let _ = (email, code);
         Ok(false)
     }
+    /// An administrator disables (`true`) or enables the account `sub` at the provider, which
+    /// then refuses or admits its sign-ins (Cognito `AdminDisableUser`/`AdminEnableUser`).
+    /// `Ok(false)` if the provider has no such account. The store's record of it
+    /// ([`AccountStore::account_disabled`]) is what every request checks.
+    async fn set_account_disabled(&self, sub: &str, disabled: bool) -> Result<bool, AuthError>;
 }
 
 // ---------------------------------------------------------------------------------------------

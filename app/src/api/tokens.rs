@@ -124,6 +124,9 @@ pub mod ops {
     pub enum TokenAuthError {
         /// Unknown, revoked, expired or malformed: one answer for all.
         Invalid,
+        /// A valid token of an account an administrator disabled: refused while it is, valid
+        /// again once it is enabled.
+        AccountDisabled,
         Unavailable,
     }
 
@@ -146,6 +149,14 @@ pub mod ops {
         };
         let now = services.clock.now_ms();
         admits(record.expires_at, now).map_err(|_| TokenAuthError::Invalid)?;
+        match services.store.account_disabled(&record.owner).await {
+            Ok(None) => {}
+            Ok(Some(_)) => return Err(TokenAuthError::AccountDisabled),
+            Err(e) => {
+                tracing::error!(error = %e, "disabled account look-up failed");
+                return Err(TokenAuthError::Unavailable);
+            }
+        }
         if should_touch(record.last_used_at, now) {
             // Best effort: a lost write only makes "last used" older.
             if let Err(e) = services

@@ -10,7 +10,7 @@ use super::messages::end_reason_text;
 use super::output_choice::OutputChoice;
 use super::recording_controls::RecordingControls;
 use super::transfer::{TransferButton, TransferPanel};
-use crate::api::live::LiveCall;
+use crate::api::live::{LiveCall, TransferState};
 use crate::domain::call::{CallState, NO_RESPONSE};
 use crate::domain::calls::{format_duration, EndReason};
 use crate::domain::numbers::format_e164;
@@ -209,6 +209,13 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     let on_hold = Memo::new(move |_| {
         field(|c| matches!(c.state, CallState::Connected { on_hold: true, .. }))
     });
+    let consulting = Memo::new(move |_| {
+        field(|c| {
+            c.transfer
+                .as_ref()
+                .is_some_and(|t| t.state == TransferState::Consulting)
+        })
+    });
     // Hold is offered once the call is answered, where the audio path can hold.
     let can_hold = Memo::new(move |_| connected.get() && phone.can_hold.get());
     let round = |on: bool| {
@@ -284,9 +291,9 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                         })
                 }}
                 {move || {
-                    on_hold
-                        .get()
+                    (on_hold.get() && !consulting.get())
                         .then(|| {
+                            // While consulting a number the agent does hear it: the transfer says so.
                             view! {
                                 <p class="mt-2 text-amber-300" data-testid="hold-note">
                                     {tx(T::OnHoldNote)}
@@ -368,7 +375,8 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
         // The panel has a fixed height on every screen and the controls keep to its bottom, so
         // what appears above them (the recording question at the answer, a notice) never moves
         // a button from under a finger that is pressing it. The scroll padding keeps what is
-        // scrolled to (a key of the keypad) clear of them.
+        // scrolled to (a key of the keypad) clear of them. Five controls do not fit one row on
+        // a phone or in the desktop panel: they have one width and wrap, three to a row.
         let controls = view! {
             <div class="sticky bottom-0 w-full bg-slate-900 pt-2">
                 {move || {
@@ -376,7 +384,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                         .get()
                         .then(|| {
                             view! {
-                                <div class="mb-6 flex items-start justify-center gap-6">
+                                <div class="mx-auto mb-6 flex max-w-xs flex-wrap items-start justify-center gap-x-2 gap-y-4 *:w-24 *:text-center">
                                     <button
                                         type="button"
                                         class="flex flex-col items-center gap-1 text-sm"

@@ -155,6 +155,7 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
         ),
         ApiError::CallsBlocked => t(lang, T::ErrCallsBlocked).into(),
         ApiError::AwaitingApproval => t(lang, T::ErrAwaitingApproval).into(),
+        ApiError::AccountDisabled => t(lang, T::ErrAccountDisabled).into(),
         ApiError::SignUpDomainNotAllowed => t(lang, T::ErrSignUpDomainNotAllowed).into(),
         ApiError::InvitationRequired => t(lang, T::ErrInvitationRequired).into(),
         ApiError::RecordingInProgress => t(lang, T::ErrRecordingInProgress).into(),

@@ -24,7 +24,7 @@ pub(super) fn OutputChoice() -> impl IntoView {
                         </span>
                         <span class="sr-only">{tx(T::Speaker)}</span>
                         <select
-                            class="max-w-28 rounded bg-slate-800 text-xs"
+                            class="w-full rounded bg-slate-800 text-xs"
                             data-testid="output-select"
                             on:change=move |ev| phone.choose_output(event_target_value(&ev))
                         >

@@ -4,7 +4,9 @@
 //! ringing, declined or unanswered (the caller stays on hold; Resume takes them back). Under the
 //! list, a number field sends the call on to a phone number instead, judged as the keypad
 //! judges it (the server checks it again, as it checks a call): busy, refused or unreachable
-//! leave the caller on hold too.
+//! leave the caller on hold too. "Consult first" (a warm transfer) calls the number while the
+//! caller holds and lets the agent talk with it: Connect puts the caller through and ends the
+//! call here, Return to customer hangs up on the number and resumes the caller.
 
 use leptos::prelude::*;
 
@@ -57,7 +59,7 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
         shown.with(|c| {
             c.as_ref()
                 .and_then(|c| c.transfer.as_ref())
-                .map(|t| (t.name.clone(), t.state))
+                .map(|t| (t.name.clone(), t.state, t.consult))
         })
     });
     let choose = move |to: String| {
@@ -80,13 +82,16 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
             (None, None) => String::new(),
         })
     };
-    let send_to_number = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let to_number = move |consult: bool| {
         if let Some(e164) = dialable.get_untracked() {
             open.set(false);
             number.set(String::new());
-            phone().transfer_to_number(e164);
+            phone().transfer_to_number(e164, consult);
         }
+    };
+    let send_to_number = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        to_number(false);
     };
     let status_text = move |status: AgentStatus| match status {
         AgentStatus::Available => T::AgentAvailable,
@@ -97,8 +102,9 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
         {move || {
             progress
                 .get()
-                .map(|(name, state)| {
+                .map(|(name, state, consult)| {
                     let key = match state {
+                        TransferState::Ringing if consult => T::TransferRingingConsult,
                         TransferState::Ringing => T::TransferRinging,
                         TransferState::Declined => T::TransferDeclined,
                         TransferState::NoAnswer => T::TransferNoAnswer,
@@ -106,7 +112,39 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                         TransferState::Refused => T::TransferRefused,
                         TransferState::Unreachable => T::TransferUnreachable,
                         TransferState::Answered => T::TransferAnswered,
+                        TransferState::Consulting => T::TransferConsulting,
+                        TransferState::HungUp => T::TransferHungUp,
                     };
+                    let actions = (state == TransferState::Consulting)
+                        .then(|| {
+                            // Connect or go back while consulting; outside the status so that only the
+                            // state is announced.
+                            view! {
+                                <div
+                                    class="mt-2 flex flex-wrap justify-center gap-2"
+                                    role="group"
+                                    aria-label=move || trf(T::TransferConsultation, &[])
+                                    data-testid="transfer-consult-actions"
+                                >
+                                    <button
+                                        type="button"
+                                        class="rounded-lg bg-teal-700 px-4 py-2 text-sm text-white"
+                                        data-testid="transfer-complete"
+                                        on:click=move |_| phone().complete_transfer()
+                                    >
+                                        {tx(T::TransferConnect)}
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="rounded-lg bg-slate-700 px-4 py-2 text-sm text-white"
+                                        data-testid="transfer-return"
+                                        on:click=move |_| phone().set_on_hold(false)
+                                    >
+                                        {tx(T::TransferReturn)}
+                                    </button>
+                                </div>
+                            }
+                        });
                     view! {
                         <p
                             class="mt-2 text-amber-300"
@@ -116,6 +154,7 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                         >
                             {move || trf(key, &[("name", &name)])}
                         </p>
+                        {actions}
                     }
                 })
         }}
@@ -196,18 +235,19 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                                 <label for="transfer-number" class="font-semibold">
                                     {tx(T::TransferToNumber)}
                                 </label>
-                                <div class="mt-2 flex gap-2">
-                                    <input
-                                        id="transfer-number"
-                                        type="tel"
-                                        inputmode="tel"
-                                        autocomplete="off"
-                                        maxlength="64"
-                                        class="min-w-0 flex-1 rounded-lg bg-slate-900 px-2 py-1 text-white"
-                                        data-testid="transfer-number"
-                                        prop:value=move || number.get()
-                                        on:input=move |ev| number.set(event_target_value(&ev))
-                                    />
+                                <input
+                                    id="transfer-number"
+                                    type="tel"
+                                    inputmode="tel"
+                                    autocomplete="off"
+                                    maxlength="64"
+                                    class="mt-2 w-full rounded-lg bg-slate-900 px-2 py-1 text-white"
+                                    data-testid="transfer-number"
+                                    prop:value=move || number.get()
+                                    on:input=move |ev| number.set(event_target_value(&ev))
+                                />
+                                // Enter sends it on (blind); Consult first talks to it before.
+                                <div class="mt-2 flex flex-wrap gap-2">
                                     <button
                                         type="submit"
                                         class="rounded-lg bg-teal-700 px-3 py-1 text-sm text-white disabled:opacity-50"
@@ -215,6 +255,15 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                                         disabled=move || dialable.with(Option::is_none)
                                     >
                                         {tx(T::Transfer)}
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="rounded-lg bg-slate-700 px-3 py-1 text-sm text-white disabled:opacity-50"
+                                        data-testid="transfer-consult-button"
+                                        disabled=move || dialable.with(Option::is_none)
+                                        on:click=move |_| to_number(true)
+                                    >
+                                        {tx(T::TransferConsult)}
                                     </button>
                                 </div>
                                 <p

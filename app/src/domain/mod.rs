@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod inbound;
 pub mod numbers;
 pub mod push;
+pub mod quality;
 pub mod rate_limit;
 pub mod recordings;
 pub mod sign_in_guard;

@@ -128,8 +128,14 @@ pub enum Input {
     Hold(bool),
     /// The agent hands the call to another agent (their account's id).
     Transfer(String),
-    /// Send the call on to a phone number (E.164; the server checks it as it checks a call).
-    TransferToNumber(String),
+    /// Send the call on to a phone number (E.164; the server checks it as it checks a call);
+    /// with `consult`, talk with the number first (a warm transfer).
+    TransferToNumber {
+        number: String,
+        consult: bool,
+    },
+    /// Connect the far end with the number being consulted, and leave the call.
+    CompleteTransfer,
     Record(RecordAction),
     /// The agent pressed Answer on the ringing call `call_id`.
     AnswerIncoming {
@@ -401,14 +407,25 @@ impl PhoneCore {
                     self.send(ClientMessage::Transfer { call_id, to }, &mut out);
                 }
             }
-            Input::TransferToNumber(number) => {
+            Input::TransferToNumber { number, consult } => {
                 if let Some(call) = &self.call {
                     let call_id = call.id.clone();
                     out.push(Effect::Notice(None));
                     self.send(
-                        ClientMessage::TransferToNumber { call_id, number },
+                        ClientMessage::TransferToNumber {
+                            call_id,
+                            number,
+                            consult,
+                        },
                         &mut out,
                     );
+                }
+            }
+            Input::CompleteTransfer => {
+                if let Some(call) = &self.call {
+                    let call_id = call.id.clone();
+                    out.push(Effect::Notice(None));
+                    self.send(ClientMessage::CompleteTransfer { call_id }, &mut out);
                 }
             }
             Input::Record(action) => {

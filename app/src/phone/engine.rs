@@ -523,8 +523,14 @@ pub fn transfer(phone: Phone, to: String) {
     run(phone, Input::Transfer(to));
 }
 
-pub fn transfer_to_number(phone: Phone, number: String) {
-    run(phone, Input::TransferToNumber(number));
+/// Sends the call on to `number`; with `consult`, the agent talks with it first.
+pub fn transfer_to_number(phone: Phone, number: String, consult: bool) {
+    run(phone, Input::TransferToNumber { number, consult });
+}
+
+/// Connects the far end with the number being consulted.
+pub fn complete_transfer(phone: Phone) {
+    run(phone, Input::CompleteTransfer);
 }
 
 pub fn record(phone: Phone, action: crate::api::live::RecordAction) {

@@ -200,12 +200,19 @@ impl Phone {
         let _ = to;
     }
 
-    /// Sends the call on to a phone number (E.164); the call's `transfer` shows how it goes.
-    pub fn transfer_to_number(&self, number: String) {
+    /// Sends the call on to a phone number (E.164); with `consult` the agent talks with it
+    /// first (a warm transfer). The call's `transfer` shows how it goes.
+    pub fn transfer_to_number(&self, number: String, consult: bool) {
         #[cfg(feature = "hydrate")]
-        engine::transfer_to_number(*self, number);
+        engine::transfer_to_number(*self, number, consult);
         #[cfg(not(feature = "hydrate"))]
-        let _ = number;
+        let _ = (number, consult);
+    }
+
+    /// Connects the far end with the number being consulted, and leaves the call.
+    pub fn complete_transfer(&self) {
+        #[cfg(feature = "hydrate")]
+        engine::complete_transfer(*self);
     }
 
     /// Holds the call or takes it back; the call's state shows when the server has done it.

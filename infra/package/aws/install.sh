@@ -13,7 +13,7 @@ pkg=/opt/softphone
 export DEBIAN_FRONTEND=noninteractive
 
 for _ in $(seq 1 30); do apt-get update -qq && break; sleep 5; done
-packages=(caddy curl python3 logrotate)
+packages=(caddy curl python3 logrotate openssl)
 if [ -n "${TURN_SECRET:-}" ]; then packages+=(coturn); fi
 apt-get install -y -qq --no-install-recommends "${packages[@]}"
 
@@ -56,25 +56,30 @@ After=softphone-env.service caddy.service
 [Service]
 LogsDirectory=turnserver
 CONF
-  install -m 0755 "$pkg/aws/turn-cert-sync" /usr/local/sbin/softphone-turn-cert-sync
-  cat > /etc/systemd/system/turn-cert-sync.service <<'CONF'
+fi
+
+# Caddy's certificate for the domain, copied to the softphone's SIP TLS listener (calls in from
+# the Voice Connector; taken on SIGHUP, calls go on) and to coturn: at boot and hourly.
+systemctl disable --now turn-cert-sync.timer 2>/dev/null || true # an older package's
+rm -f /etc/systemd/system/turn-cert-sync.{service,timer} /usr/local/sbin/softphone-turn-cert-sync
+install -m 0755 "$pkg/aws/cert-sync" /usr/local/sbin/softphone-cert-sync
+cat > /etc/systemd/system/cert-sync.service <<'CONF'
 [Unit]
-Description=Copy Caddy's certificate to coturn
-After=caddy.service
+Description=Copy Caddy's certificate to the softphone's SIP TLS listener and coturn
+After=caddy.service softphone.service
 [Service]
 Type=oneshot
-ExecStart=/usr/local/sbin/softphone-turn-cert-sync
+ExecStart=/usr/local/sbin/softphone-cert-sync
 CONF
-  cat > /etc/systemd/system/turn-cert-sync.timer <<'CONF'
+cat > /etc/systemd/system/cert-sync.timer <<'CONF'
 [Unit]
-Description=Copy Caddy's certificate to coturn, daily and at boot
+Description=Copy Caddy's certificate to the softphone and coturn, at boot and hourly
 [Timer]
 OnBootSec=5min
-OnUnitActiveSec=1d
+OnUnitActiveSec=1h
 [Install]
 WantedBy=timers.target
 CONF
-fi
 
 # Logs to CloudWatch: AWS's agent (not in Debian), from the Region's own bucket over HTTPS.
 # AWS's Debian packages come from the Region's buckets; the network may still be coming up.
@@ -120,11 +125,11 @@ CONF
   -c file:/opt/aws/amazon-cloudwatch-agent/etc/softphone.json
 
 systemctl daemon-reload
-systemctl enable softphone
+systemctl enable softphone cert-sync.timer
 systemctl restart softphone
+systemctl start cert-sync.timer
 if [ -n "${TURN_SECRET:-}" ]; then
-  systemctl enable coturn turn-cert-sync.timer
+  systemctl enable coturn
   systemctl restart coturn
-  systemctl start turn-cert-sync.timer
 fi
 echo "softphone installed: $(head -1 "$pkg/VERSION"); https://$DOMAIN once its DNS name points at $PUBLIC_IP"

@@ -166,23 +166,37 @@ impl Media {
         }
     }
 
-    /// Dials `callee` (E.164) for a blind transfer, ringing at most `ring_timeout`; progress
-    /// comes as [`MediaEvent::Transfer`]. `false` where the media cannot (Chime).
-    pub fn transfer_to_number(&self, callee: &str, ring_timeout: std::time::Duration) -> bool {
+    /// Dials `callee` (E.164) for a blind transfer (or, with `consult`, a warm one), ringing at
+    /// most `ring_timeout`; progress comes as [`MediaEvent::Transfer`]. `false` where the media
+    /// cannot (Chime).
+    pub fn transfer_to_number(
+        &self,
+        callee: &str,
+        ring_timeout: std::time::Duration,
+        consult: bool,
+    ) -> bool {
         let Media::Gateway(leg) = self else {
             return false;
         };
         leg.command(LegCommand::TransferToNumber {
             callee: callee.to_string(),
             ring_timeout,
+            consult,
         });
         true
     }
 
-    /// Stops a transfer to a number that still rings.
+    /// Stops a transfer to a number that still rings, or hangs up on the number consulted.
     pub fn cancel_transfer(&self) {
         if let Media::Gateway(leg) = self {
             leg.command(LegCommand::CancelTransfer);
+        }
+    }
+
+    /// Joins the far end with the number consulted.
+    pub fn complete_transfer(&self) {
+        if let Media::Gateway(leg) = self {
+            leg.command(LegCommand::CompleteTransfer);
         }
     }
 

@@ -427,11 +427,27 @@ impl CallHub {
                     Some(Reply::Done(rx)),
                 )
             }
-            ClientMessage::TransferToNumber { call_id, number } => {
+            ClientMessage::TransferToNumber {
+                call_id,
+                number,
+                consult,
+            } => {
                 let (tx, rx) = oneshot::channel();
                 (
                     call_id,
-                    SessionCommand::TransferToNumber { number, reply: tx },
+                    SessionCommand::TransferToNumber {
+                        number,
+                        consult,
+                        reply: tx,
+                    },
+                    Some(Reply::Done(rx)),
+                )
+            }
+            ClientMessage::CompleteTransfer { call_id } => {
+                let (tx, rx) = oneshot::channel();
+                (
+                    call_id,
+                    SessionCommand::CompleteTransfer { reply: tx },
                     Some(Reply::Done(rx)),
                 )
             }

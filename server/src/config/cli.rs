@@ -116,6 +116,17 @@ pub enum UsersCommand {
         /// The account's email
         email: String,
     },
+    /// Disable the account: its sign-ins and tokens (integration tokens too) are refused at
+    /// once, its sessions end, its open app closes at the server's next session check
+    Disable {
+        /// The user's email (local accounts) or sub (Cognito)
+        user: String,
+    },
+    /// Enable a disabled account again: it may sign in (its ended sessions stay ended)
+    Enable {
+        /// The user's email (local accounts) or sub (Cognito)
+        user: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]

@@ -31,7 +31,7 @@ pub use cluster::ClusterConfig;
 pub use environment::Environment;
 pub use push::PushConfig;
 pub use secret::Secret;
-pub use telephony::{SipTransport, TelephonyConfig, TelephonyKind, Trunk};
+pub use telephony::{InboundTlsFiles, SipTransport, TelephonyConfig, TelephonyKind, Trunk};
 pub use voice_connector::{VoiceConnectorArgs, VoiceConnectorCommand, VoiceConnectorProvisionArgs};
 pub use web::TrustedProxies;
 

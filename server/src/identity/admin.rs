@@ -1,15 +1,16 @@
-//! What the operator does to local accounts from the command line (`server users …`). The
-//! results go to the operator's terminal (stdout), never to a log.
+//! What the operator does to accounts from the command line (`server users …`), and what the
+//! admin REST endpoints share with it (disabling and enabling an account). The results go to
+//! the operator's terminal (stdout), never to a log.
 
 use std::time::Duration;
 
-use app::api::ports::{account_email, write_audit, AuthError, Clock, Store};
+use app::api::ports::{account_email, write_audit, AuthError, Clock, Identity, Store};
 
 use super::local::{invite_code_hash, random_token, reset_code_hash, store_err};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UsersError {
-    #[error("no account with this email")]
+    #[error("no account with this email or sub")]
     NoSuchAccount,
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -89,6 +90,57 @@ pub async fn set_admin(
     };
     write_audit(store, &user.sub, clock.now_ms(), action, "cli".into()).await;
     Ok(true)
+}
+
+/// What disabling or enabling an account did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountChange {
+    /// False when the account was in that state already (nothing audited).
+    pub changed: bool,
+    /// Refresh sessions ended by a disable (the local identity's; Cognito's are ended there).
+    pub sessions_revoked: u64,
+}
+
+/// Disables (`disabled`) or enables the account `sub`, for either identity provider:
+/// the provider is told (Cognito refuses its sign-ins itself), the store keeps the state that
+/// every sign-in, refresh and request checks, and a disable ends every refresh session. `by`
+/// is the audit entry's detail (`cli`, `admin <sub>`). Open live channels are the caller's to
+/// close ([`app::api::ports::Telephony::sessions_revoked`]; other servers see it at their
+/// periodic check). Integration tokens are kept but refused while the account is disabled.
+pub async fn set_disabled(
+    store: &dyn Store,
+    identity: &dyn Identity,
+    sub: &str,
+    disabled: bool,
+    now: u64,
+    by: &str,
+) -> Result<AccountChange, UsersError> {
+    if !identity.set_account_disabled(sub, disabled).await? {
+        return Err(UsersError::NoSuchAccount);
+    }
+    let changed = store
+        .set_account_disabled(sub, disabled.then_some(now))
+        .await
+        .map_err(store_err)?;
+    // Again on a repeated disable: whatever slipped in between the two is ended too.
+    let sessions_revoked = if disabled {
+        store.revoke_sessions(sub).await.map_err(store_err)?
+    } else {
+        0
+    };
+    if changed {
+        let action = if disabled {
+            "account_disabled"
+        } else {
+            "account_enabled"
+        };
+        write_audit(store, sub, now, action, by.into()).await;
+        tracing::info!(user = %sub, disabled, sessions_revoked, "account {}", if disabled { "disabled" } else { "enabled" });
+    }
+    Ok(AccountChange {
+        changed,
+        sessions_revoked,
+    })
 }
 
 /// A one-time invitation to sign up as one email.

@@ -4,7 +4,8 @@
 //! Tokens are verified here (signature from the pool's JWKS, issuer, `token_use`, `client_id`,
 //! expiry), then once per token and minute with Cognito itself (`GetUser`), which is how a
 //! token revoked by "sign out everywhere" stops working on every server, and where the email
-//! comes from (access tokens do not carry it).
+//! comes from (access tokens do not carry it). A disabled account is asked of the store on
+//! every verification, sign-in and refresh (`super::refuse_disabled`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -143,6 +144,12 @@ where
     }
 }
 
+/// Cognito's answer to a sign-in or refresh of a user an administrator disabled
+/// (`NotAuthorizedException: User is disabled.`).
+fn is_disabled_message(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("user is disabled")
+}
+
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -208,6 +215,35 @@ impl CognitoIdentity {
             refresh_expires_in: self.settings.refresh_ttl.as_secs(),
             device: None,
         })
+    }
+
+    /// What the admin calls name the account `sub` by, if the pool has it (`ListUsers`
+    /// filtered on `sub`): its email, with which this app signs in (the user name, or an alias
+    /// of it with the template's `UsernameAttributes: [email]`), else its user name. The
+    /// email, because Cognito's sign-out of a user must reach the tokens its sign-ins made
+    /// (moto matches them by the name they were asked for with).
+    async fn admin_name_of(&self, sub: &str) -> Result<Option<String>, AuthError> {
+        // The filter is a quoted string: only a sub's own characters may go into it.
+        if sub.is_empty() || !sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Ok(None);
+        }
+        let out = self
+            .client
+            .list_users()
+            .user_pool_id(&self.settings.user_pool_id)
+            .filter(format!("sub = \"{sub}\""))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| common("ListUsers", &e))?;
+        Ok(out.users().first().and_then(|u| {
+            u.attributes()
+                .iter()
+                .find(|a| a.name() == "email")
+                .and_then(|a| a.value())
+                .or(u.username())
+                .map(str::to_string)
+        }))
     }
 
     fn forget(&self, access_token: &str) {
@@ -351,6 +387,10 @@ impl Identity for CognitoIdentity {
                         retry_after_secs: THROTTLED_RETRY_S,
                     }
                 }
+                // `AdminDisableUser` (`server users disable`).
+                Some("NotAuthorizedException") if e.message().is_some_and(is_disabled_message) => {
+                    AuthError::AccountDisabled
+                }
                 Some("NotAuthorizedException" | "UserNotFoundException") => {
                     tracing::warn!(email = %mask_email(&email), address = %from.0, "sign-in failed");
                     AuthError::InvalidCredentials
@@ -366,7 +406,18 @@ impl Identity for CognitoIdentity {
             return Err(AuthError::PasswordResetRequired);
         };
         let tokens = self.tokens(result)?;
-        let principal = self.verify_access(&tokens.access_token).await?;
+        // Disabled in our store though Cognito let it in (its own disable failed, or was
+        // undone at Cognito): refused, and the tokens it made are dropped unseen.
+        let principal = match self.verify_access(&tokens.access_token).await {
+            Err(AuthError::AccountDisabled) => {
+                if let Ok(claims) = self.verifier.verify_access(&tokens.access_token).await {
+                    self.audit(&claims.sub, "sign_in_refused", "account disabled".into())
+                        .await;
+                }
+                return Err(AuthError::AccountDisabled);
+            }
+            other => other?,
+        };
         self.audit(&principal.sub, "sign_in", from.0.to_string())
             .await;
         Ok(tokens)
@@ -382,6 +433,9 @@ impl Identity for CognitoIdentity {
             .send()
             .await
             .map_err(|e| match e.code() {
+                Some("NotAuthorizedException") if e.message().is_some_and(is_disabled_message) => {
+                    AuthError::AccountDisabled
+                }
                 Some("NotAuthorizedException" | "UserNotFoundException") => {
                     AuthError::SessionExpired
                 }
@@ -391,6 +445,8 @@ impl Identity for CognitoIdentity {
             .authentication_result()
             .ok_or(AuthError::SessionExpired)?;
         let mut tokens = self.tokens(result)?;
+        let claims = self.verifier.verify_access(&tokens.access_token).await?;
+        super::refuse_disabled(self.store.as_ref(), &claims.sub).await?;
         // Cognito does not rotate refresh tokens unless the client is set to.
         tokens.refresh_token = result.refresh_token().map(str::to_string);
         Ok(tokens)
@@ -452,6 +508,8 @@ impl Identity for CognitoIdentity {
 
     async fn verify_access(&self, token: &str) -> Result<Principal, AuthError> {
         let claims = self.verifier.verify_access(token).await?;
+        // Every time, not once a minute as below: a disable counts at the next request.
+        super::refuse_disabled(self.store.as_ref(), &claims.sub).await?;
         let now = self.clock.now_ms();
         let hash = token_hash(token);
         if let Some((until, principal)) =
@@ -496,6 +554,39 @@ impl Identity for CognitoIdentity {
             checked.insert(hash, (now + RECHECK_AFTER_MS, principal.clone()));
         }
         Ok(principal)
+    }
+
+    async fn set_account_disabled(&self, sub: &str, disabled: bool) -> Result<bool, AuthError> {
+        let Some(name) = self.admin_name_of(sub).await? else {
+            return Ok(false);
+        };
+        let pool = &self.settings.user_pool_id;
+        if disabled {
+            self.client
+                .admin_disable_user()
+                .user_pool_id(pool)
+                .username(&name)
+                .send()
+                .await
+                .map_err(|e| common("AdminDisableUser", &e))?;
+            // Its refresh tokens end too, so enabling it later brings back no old sign-in.
+            self.client
+                .admin_user_global_sign_out()
+                .user_pool_id(pool)
+                .username(&name)
+                .send()
+                .await
+                .map_err(|e| common("AdminUserGlobalSignOut", &e))?;
+        } else {
+            self.client
+                .admin_enable_user()
+                .user_pool_id(pool)
+                .username(&name)
+                .send()
+                .await
+                .map_err(|e| common("AdminEnableUser", &e))?;
+        }
+        Ok(true)
     }
 }
 

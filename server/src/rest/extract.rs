@@ -225,6 +225,9 @@ pub(crate) async fn bearer_principal(
             Err(app::api::tokens::ops::TokenAuthError::Unavailable) => {
                 Err(ApiError::Unavailable.into())
             }
+            Err(app::api::tokens::ops::TokenAuthError::AccountDisabled) => {
+                Err(ApiError::AccountDisabled.into())
+            }
             Err(app::api::tokens::ops::TokenAuthError::Invalid) => {
                 tracing::debug!("REST integration token rejected");
                 Err(unauthorised())
@@ -237,6 +240,8 @@ pub(crate) async fn bearer_principal(
             tracing::error!(%detail, "identity provider unavailable");
             Err(ApiError::Unavailable.into())
         }
+        // Known and valid, but an administrator disabled the account: 403, not "sign in".
+        Err(app::api::ports::AuthError::AccountDisabled) => Err(ApiError::AccountDisabled.into()),
         Err(e) => {
             tracing::debug!(error = %e, "REST token rejected");
             Err(unauthorised())

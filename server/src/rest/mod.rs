@@ -9,6 +9,7 @@
 
 mod admin;
 mod admin_numbers;
+mod admin_users;
 mod extract;
 mod handlers;
 pub mod model;
@@ -80,6 +81,14 @@ pub fn router_with_limits<S: Clone + Send + Sync + 'static>(
             "/admin/limits/{sub}/approve",
             axum::routing::post(admin::approve),
         )
+        .route(
+            "/admin/users/{sub}/disable",
+            axum::routing::post(admin_users::disable_user),
+        )
+        .route(
+            "/admin/users/{sub}/enable",
+            axum::routing::post(admin_users::enable_user),
+        )
         .route("/admin/numbers", get(admin_numbers::list_numbers))
         .route(
             "/admin/numbers/{e164}",
@@ -121,6 +130,7 @@ impl utoipa::Modify for BearerAuth {
     paths(openapi, me, list_contacts, create_contact, get_contact, update_contact, delete_contact,
         list_calls, place_call, get_call, list_recordings, get_recording, recording_playback,
         admin::show_limits, admin::lift_block, admin::set_overrides, admin::approve,
+        admin_users::disable_user, admin_users::enable_user,
         admin_numbers::list_numbers, admin_numbers::put_number, admin_numbers::delete_number),
     modifiers(&BearerAuth),
     tags((name = "me"), (name = "contacts"), (name = "calls"), (name = "recordings"), (name = "admin"), (name = "meta"))

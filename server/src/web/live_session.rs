@@ -27,7 +27,7 @@ const EXPIRY_MARGIN_MS: u64 = 5_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Stands,
-    /// Revoked, expired, or its user is gone: the channel closes.
+    /// Revoked, expired, its user is gone or disabled: the channel closes.
     Ended,
     /// The access token expired and the provider's sessions are not ours to look up.
     TokenExpired,
@@ -105,6 +105,13 @@ impl SessionCheck {
                 Err(AuthError::Unavailable(_)) => Verdict::Unknown,
                 Err(_) => Verdict::Ended,
             };
+        }
+        // Past the token's expiry nothing verifies it any more: a disabled account is asked of
+        // the store here (a Cognito channel carrying a call would otherwise stay to its end).
+        match self.store.account_disabled(&self.sub).await {
+            Ok(Some(_)) => return Verdict::Ended,
+            Ok(None) => {}
+            Err(_) => return Verdict::Unknown,
         }
         let Some(id) = &self.session_id else {
             return Verdict::TokenExpired;

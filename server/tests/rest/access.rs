@@ -80,6 +80,21 @@ async fn tokens_are_required_and_checked() {
     )
     .await;
     assert_problem(&reply, StatusCode::FORBIDDEN, "Forbidden");
+    // Nor disabling or enabling accounts (their own included).
+    for action in ["disable", "enable"] {
+        let reply = send(
+            &api,
+            request(
+                "POST",
+                &format!("/api/v1/admin/users/{me}/{action}"),
+                Some(&access),
+            )
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+        assert_problem(&reply, StatusCode::FORBIDDEN, "Forbidden");
+    }
 }
 
 async fn reply_sub(api: &crate::common::Api, access: &str) -> String {
@@ -138,6 +153,8 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/admin/limits/{sub}/lift",
         "/api/v1/admin/limits/{sub}/overrides",
         "/api/v1/admin/limits/{sub}/approve",
+        "/api/v1/admin/users/{sub}/disable",
+        "/api/v1/admin/users/{sub}/enable",
         "/api/v1/admin/numbers",
         "/api/v1/admin/numbers/{e164}",
         "/api/v1/openapi.json",
@@ -182,6 +199,7 @@ async fn the_openapi_document_describes_every_route() {
         "Me",
         "NumberIn",
         "NumberOut",
+        "AccountStateOut",
     ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }

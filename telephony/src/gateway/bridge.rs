@@ -14,9 +14,11 @@
 //! silence to the browser while nothing else flows (as a Chime meeting's media server does), and
 //! sends keys of its own to the trunk ([`Input::SendDigits`], [`super::digits`]).
 //!
-//! A blind transfer to a number adds a second trunk side, the target's ([`super::join`]):
-//! while it rings nothing changes; once it answered the two trunks hear each other and the
-//! browser side is out of the call ([`Input::TargetAnswered`]).
+//! A transfer to a number adds a second trunk side, the target's ([`super::join`]): while it
+//! rings nothing changes; once it answered the two trunks hear each other and the browser side
+//! is out of the call ([`Input::TargetAnswered`]). A warm transfer consults first
+//! ([`Input::TargetConsulted`]): the browser and the target hear each other while the customer
+//! hears the music, until the join or the target's end ([`Input::TargetGone`]).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -25,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use super::digits::{KeyReport, KeySender, VOLUME};
 pub use super::join::TargetStream;
-use super::join::{protect, rekey, Target};
+use super::join::{protect, rekey, Target, TargetAudio};
 use super::playout::{OutClock, Ringback};
 use super::LegEvent;
 use crate::g711::G711;
@@ -145,7 +147,8 @@ pub enum Input<'a> {
     /// The target's SDP (early media, its answer, or a session update).
     TargetMedia(TrunkMedia),
     /// A datagram on the target leg's media port (dropped until the target answered: the
-    /// customer goes on hearing what it heard, the hold music).
+    /// customer goes on hearing what it heard, the hold music; while consulting, the agent
+    /// hears it).
     TargetDatagram {
         source: SocketAddr,
         contents: &'a [u8],
@@ -153,9 +156,17 @@ pub enum Input<'a> {
     /// The target answered: from now on the customer and the target hear each other (G.711
     /// relayed, μ-law ↔ A-law if they differ) and the browser is out of the call: its audio
     /// and keys are ignored, it hears nothing and is no longer checked for silence. Hold music,
-    /// ringback, idle silence, our own keys and any recording stop. For good.
+    /// ringback, idle silence, our own keys and any recording stop. For good. After a
+    /// consultation this completes it: the same join.
     TargetAnswered,
-    /// The transfer failed or was cancelled before the answer: the call goes on as it was.
+    /// The target answered a consultation (a warm transfer): the browser's audio goes to the
+    /// target instead of the customer, and the target's to the browser; the customer hears
+    /// what it heard (the owner holds it first: the music) and nothing of either, nor does the
+    /// agent hear the customer. The recording, the customer call's, gets none of it (silence,
+    /// as on hold). The browser's keys are reported but go nowhere.
+    TargetConsulted,
+    /// The transfer failed or was cancelled before the answer, or the consultation ended: the
+    /// call goes on as it was (the browser with the customer, still held).
     TargetGone,
     /// The deadline of the last [`Output::Timeout`] (or later) has come.
     Timeout,
@@ -307,6 +318,11 @@ impl Bridge {
         self.target.as_ref().is_some_and(Target::joined)
     }
 
+    /// The agent talks with a warm transfer's target.
+    pub fn consulting(&self) -> bool {
+        self.target.as_ref().is_some_and(Target::consulting)
+    }
+
     /// The trunk's media, once its SDP arrived.
     pub fn trunk_media(&self) -> Option<&TrunkMedia> {
         self.trunk_media.as_ref()
@@ -387,19 +403,38 @@ impl Bridge {
                 else {
                     return;
                 };
-                let out = target.relay_target(
+                match target.relay_target(
                     source,
                     contents,
                     customer,
                     &mut self.trunk_sender,
                     &mut self.srtp,
                     now,
-                );
-                self.outputs.extend(out);
+                ) {
+                    Some(TargetAudio::ToCustomer(out)) => self.outputs.push_back(out),
+                    Some(TargetAudio::ToAgent {
+                        timestamp,
+                        law,
+                        payload,
+                    }) => self.target_to_browser(timestamp, law, &payload),
+                    None => {}
+                }
+            }
+            Input::TargetConsulted => {
+                if let Some(target) = self.target.as_mut() {
+                    target.consult(now);
+                    // The target's audio begins a new run on the browser's clock.
+                    self.browser_clock.new_run();
+                    self.ringback = None;
+                }
             }
             Input::TargetAnswered => self.join(now),
             Input::TargetGone => {
                 if !self.joined() {
+                    if self.consulting() {
+                        // The customer's audio (once resumed) begins a new run again.
+                        self.browser_clock.new_run();
+                    }
                     self.target = None;
                 }
             }
@@ -702,6 +737,13 @@ impl Bridge {
     /// Browser audio → trunk, same law when both legs agree (the usual case).
     fn relay_browser_audio(&mut self, time: u64, law: G711, data: &[u8]) {
         self.browser_time = Some((time + data.len() as u64, self.last_now));
+        if let Some(target) = self.target.as_mut().filter(|t| t.consulting()) {
+            // The agent talks to the target; the recording (the customer call's) hears none
+            // of it.
+            let out = target.relay_agent(time, law, data, self.last_now);
+            self.outputs.extend(out);
+            return;
+        }
         let Some(media) = &self.trunk_media else {
             return;
         };
@@ -752,7 +794,7 @@ impl Bridge {
                 self.outputs.push_back(Output::Event(LegEvent::Dtmf(digit)));
             }
         }
-        if self.held.is_some() {
+        if self.held.is_some() || self.consulting() {
             return; // the caller hears the music only
         }
         let Some(media) = &self.trunk_media else {
@@ -828,9 +870,10 @@ impl Bridge {
         if law != media.law {
             return;
         }
-        if self.held.is_some() {
-            // The agent does not hear the caller while holding the call, and neither does the
-            // recording: a held call is silence in the file, whatever is said while waiting.
+        if self.held.is_some() || self.consulting() {
+            // The agent does not hear the caller while holding the call (or consulting), and
+            // neither does the recording: a held call is silence in the file, whatever is said
+            // while waiting.
             return;
         }
         // A duplicate, or a packet too late to place, is not played.
@@ -861,6 +904,19 @@ impl Bridge {
             self.outputs
                 .push_back(Output::Event(LegEvent::FirstTrunkAudio));
         }
+    }
+
+    /// The consulted target's audio → the browser (not the recording: the consultation is
+    /// not part of the customer's call).
+    fn target_to_browser(&mut self, timestamp: u32, law: G711, payload: &[u8]) {
+        let Some(timestamp) = self.browser_clock.place(timestamp, payload.len() as u64) else {
+            return;
+        };
+        self.ringback = None;
+        self.last_trunk_audio = Some(self.last_now);
+        let payload = law.convert(self.browser_law, payload);
+        self.outputs
+            .push_back(Output::ToBrowser { timestamp, payload });
     }
 }
 

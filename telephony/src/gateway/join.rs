@@ -1,6 +1,11 @@
-//! A blind transfer to a number, the media half, sans IO: the target's trunk side (its SDP,
-//! SRTP and our RTP stream toward it) and, once it answered, the relay between the two trunks.
-//! The bridge ([`super::bridge`]) owns it and feeds it packets and the time.
+//! A transfer to a number, the media half, sans IO: the target's trunk side (its SDP, SRTP
+//! and our RTP stream toward it) and, once it answered, the relay between the two trunks. The
+//! bridge ([`super::bridge`]) owns it and feeds it packets and the time.
+//!
+//! A warm transfer first consults: the target's answer connects it with the agent's browser
+//! (the agent's audio re-sent on our stream toward the target, the target's handed to the
+//! bridge for the browser) while the customer hears the music; the join then goes on with the
+//! same stream toward the target, after its latest timestamp.
 //!
 //! Each direction is re-sent on our own stream (SSRC, sequence, SRTP of the trunk it goes to):
 //! toward the customer the stream that carried the agent and the hold music goes on, toward the
@@ -79,6 +84,12 @@ impl RelayClock {
         self.at = now;
         Some((self.latest, true))
     }
+
+    /// The next packet begins a new run (its source changed): placed after the latest by the
+    /// time since, whatever its timestamp.
+    pub(crate) fn new_run(&mut self) {
+        self.source = None;
+    }
 }
 
 fn samples_in(d: Duration) -> u32 {
@@ -91,13 +102,37 @@ struct Joined {
     to_customer: RelayClock,
 }
 
+/// Where the target's call is.
+enum Phase {
+    /// Dialled, not answered: its early media goes nowhere.
+    Ringing,
+    /// Answered for a consultation: the agent and the target hear each other.
+    Consulting { to_target: RelayClock },
+    /// The customer and the target hear each other.
+    Joined(Joined),
+}
+
+/// What a packet from the target becomes.
+#[derive(Debug)]
+pub(crate) enum TargetAudio {
+    /// Re-sent toward the customer (joined).
+    ToCustomer(Output),
+    /// For the agent's browser (consulting): a G.711 payload in `law` and the target's own
+    /// timestamp, for the bridge to place on the browser's clock.
+    ToAgent {
+        timestamp: u32,
+        law: G711,
+        payload: Vec<u8>,
+    },
+}
+
 /// The transfer target's trunk side.
 pub(crate) struct Target {
     stream: TargetStream,
     media: Option<TrunkMedia>,
     srtp: Option<SrtpSession>,
     sender: RtpSender,
-    joined: Option<Joined>,
+    phase: Phase,
     /// Packets from the target that failed SRTP's checks (logged now and then).
     refused: u64,
     /// The clear packet of the last target datagram (reused).
@@ -111,14 +146,18 @@ impl Target {
             media: None,
             srtp: None,
             sender: RtpSender::new(stream.ssrc, stream.first_sequence),
-            joined: None,
+            phase: Phase::Ringing,
             refused: 0,
             clear: Vec::new(),
         }
     }
 
     pub(crate) fn joined(&self) -> bool {
-        self.joined.is_some()
+        matches!(self.phase, Phase::Joined(_))
+    }
+
+    pub(crate) fn consulting(&self) -> bool {
+        matches!(self.phase, Phase::Consulting { .. })
     }
 
     /// The target's SDP: SRTP starts or re-keys with it.
@@ -128,19 +167,34 @@ impl Target {
         Ok(())
     }
 
-    /// The target answered: our stream toward the customer goes on after `customer_latest`
-    /// (the furthest timestamp it has sent), the one toward the target starts.
-    pub(crate) fn join(&mut self, customer_latest: u32, now: Instant) {
-        if self.joined.is_none() {
+    /// The target answered a consultation: our stream toward it starts with the agent.
+    pub(crate) fn consult(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Ringing) {
             // Its first packet goes one frame or more after the first timestamp: any start will
             // do for a new stream.
             let to_target = RelayClock::after(self.stream.first_timestamp, now);
-            let to_customer = RelayClock::after(customer_latest, now);
-            self.joined = Some(Joined {
-                to_target,
-                to_customer,
-            });
+            self.phase = Phase::Consulting { to_target };
         }
+    }
+
+    /// The target answered (or the consultation is completed): our stream toward the customer
+    /// goes on after `customer_latest` (the furthest timestamp it has sent); the one toward the
+    /// target starts, or after a consultation goes on with the customer as a new run.
+    pub(crate) fn join(&mut self, customer_latest: u32, now: Instant) {
+        let to_target = match &self.phase {
+            Phase::Joined(_) => return,
+            Phase::Ringing => RelayClock::after(self.stream.first_timestamp, now),
+            Phase::Consulting { to_target } => {
+                let mut clock = *to_target;
+                clock.new_run();
+                clock
+            }
+        };
+        let to_customer = RelayClock::after(customer_latest, now);
+        self.phase = Phase::Joined(Joined {
+            to_target,
+            to_customer,
+        });
     }
 
     /// A clear packet from the customer (in `law`) → the target, once joined.
@@ -150,7 +204,7 @@ impl Target {
         law: G711,
         now: Instant,
     ) -> Option<Output> {
-        let (Some(joined), Some(media)) = (self.joined.as_mut(), self.media.as_ref()) else {
+        let (Phase::Joined(joined), Some(media)) = (&mut self.phase, self.media.as_ref()) else {
             return None;
         };
         let out = relay(
@@ -168,9 +222,36 @@ impl Target {
         })
     }
 
-    /// A datagram from the target → the customer on our stream toward it (`sender`, `srtp`),
-    /// once joined; before the answer the target's early media is dropped (the customer hears
-    /// the hold music).
+    /// A frame of the agent's (in `law`, at `time` on the browser's media clock) → the target,
+    /// while consulting.
+    pub(crate) fn relay_agent(
+        &mut self,
+        time: u64,
+        law: G711,
+        payload: &[u8],
+        now: Instant,
+    ) -> Option<Output> {
+        let (Phase::Consulting { to_target }, Some(media)) = (&mut self.phase, self.media.as_ref())
+        else {
+            return None;
+        };
+        let samples = u32::try_from(payload.len()).ok()?;
+        // The browser's clock, taken modulo 2^32 as an RTP timestamp.
+        let (timestamp, new_run) = to_target.place(time as u32, samples, now)?;
+        let converted = law.convert(media.law, payload);
+        let rtp = self
+            .sender
+            .packet(media.law.payload_type(), new_run, timestamp, &converted);
+        let packet = protect(&mut self.srtp, rtp)?;
+        Some(Output::ToTarget {
+            destination: media.remote,
+            packet,
+        })
+    }
+
+    /// A datagram from the target: once joined, → the customer on our stream toward it
+    /// (`sender`, `srtp`); while consulting, its audio for the agent; before the answer the
+    /// target's early media is dropped (the customer hears the hold music).
     pub(crate) fn relay_target(
         &mut self,
         source: SocketAddr,
@@ -179,7 +260,7 @@ impl Target {
         sender: &mut RtpSender,
         srtp: &mut Option<SrtpSession>,
         now: Instant,
-    ) -> Option<Output> {
+    ) -> Option<TargetAudio> {
         let media = self.media.as_ref()?;
         // Only the address the target's SDP names may feed the call.
         if source != media.remote {
@@ -202,8 +283,8 @@ impl Target {
                 }
             },
         };
-        let out = match self.joined.as_mut() {
-            Some(joined) => relay(
+        let out = match &mut self.phase {
+            Phase::Joined(joined) => relay(
                 contents,
                 from_law,
                 &mut joined.to_customer,
@@ -212,11 +293,22 @@ impl Target {
                 now,
             )
             .and_then(|rtp| protect(srtp, rtp))
-            .map(|packet| Output::ToTrunk {
-                destination: customer.remote,
-                packet,
+            .map(|packet| {
+                TargetAudio::ToCustomer(Output::ToTrunk {
+                    destination: customer.remote,
+                    packet,
+                })
             }),
-            None => None,
+            Phase::Consulting { .. } => rtp::parse(contents)
+                .ok()
+                // Keys, comfort noise, another law than negotiated: not for the agent.
+                .filter(|p| G711::from_payload_type(p.header.payload_type) == Some(from_law))
+                .map(|p| TargetAudio::ToAgent {
+                    timestamp: p.header.timestamp,
+                    law: from_law,
+                    payload: p.payload.to_vec(),
+                }),
+            Phase::Ringing => None,
         };
         self.clear = clear;
         out

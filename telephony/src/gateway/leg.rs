@@ -7,6 +7,9 @@
 //! media on the same worker: dialled on [`LegCommand::TransferToNumber`], given up after its
 //! ring time, and once answered the two trunks are joined. From then on either side hanging
 //! up ends the other with a BYE and the task ends, whether or not the owner still listens.
+//! A warm transfer (`consult`) stops at the answer with the agent talking to the target, and
+//! joins on [`LegCommand::CompleteTransfer`]; [`LegCommand::CancelTransfer`], the target's
+//! hang-up or the customer's end the consultation instead.
 
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -50,6 +53,10 @@ struct Transfer {
     /// The trunk answered something (100, 18x): a silent one is unreachable, not unanswered.
     heard: bool,
     rang: bool,
+    /// A warm transfer: the answer starts a consultation rather than the join.
+    consult: bool,
+    /// The target answered a warm transfer and the agent talks with it.
+    consulting: bool,
     joined: bool,
 }
 
@@ -94,6 +101,11 @@ impl Leg {
         self.transfer.as_ref().is_some_and(|t| t.joined)
     }
 
+    /// The agent talks with a warm transfer's target.
+    fn consulting(&self) -> bool {
+        self.transfer.as_ref().is_some_and(|t| t.consulting)
+    }
+
     pub(crate) async fn run(mut self) {
         loop {
             let ring_until = self.transfer.as_ref().and_then(|t| t.deadline);
@@ -106,8 +118,8 @@ impl Leg {
                         ControlFlow::Continue(())
                     }
                     None => ControlFlow::Break(()),
-                    Some(LegCommand::TransferToNumber { callee, ring_timeout }) => {
-                        self.transfer_to(&callee, ring_timeout).await;
+                    Some(LegCommand::TransferToNumber { callee, ring_timeout, consult }) => {
+                        self.transfer_to(&callee, ring_timeout, consult).await;
                         ControlFlow::Continue(())
                     }
                     Some(c) => {
@@ -190,6 +202,9 @@ impl Leg {
                             tracing::debug!(?e, "transfer target already gone");
                         }
                     }
+                } else if self.consulting() {
+                    // Hanging up while consulting: the target is hung up on too.
+                    self.consultation_over(None);
                 } else if self.transfer.is_some() {
                     // Hanging up while the transfer rings: it stops, and the call ends.
                     self.transfer_failed(TransferFailure::Cancelled, None);
@@ -203,9 +218,25 @@ impl Leg {
             LegCommand::Hold(music) => self.media(MediaCommand::Hold(music)),
             LegCommand::Resume => self.media(MediaCommand::Resume),
             LegCommand::CancelTransfer => {
-                if self.transfer.is_some() && !self.joined() {
+                if self.consulting() {
+                    self.consultation_over(None);
+                } else if self.transfer.is_some() && !self.joined() {
                     self.transfer_failed(TransferFailure::Cancelled, None);
                 }
+            }
+            LegCommand::CompleteTransfer => {
+                let Some(t) = self.transfer.as_mut().filter(|t| t.consulting) else {
+                    tracing::debug!(leg = self.id, "no consultation to complete");
+                    return;
+                };
+                t.consulting = false;
+                t.joined = true;
+                tracing::info!(
+                    leg = self.id,
+                    "consultation completed: the call is trunk to trunk"
+                );
+                self.media(MediaCommand::TargetAnswered);
+                self.emit(LegEvent::Transfer(TransferEvent::Answered));
             }
             // Taken by the run loop.
             LegCommand::TransferToNumber { .. } | LegCommand::Close => {}
@@ -213,7 +244,7 @@ impl Leg {
     }
 
     /// Dials the transfer's target (the number is the owner's, already allowed; never logged).
-    async fn transfer_to(&mut self, callee: &str, ring_timeout: Duration) {
+    async fn transfer_to(&mut self, callee: &str, ring_timeout: Duration, consult: bool) {
         let not_now = |e: &Self| {
             e.emit(LegEvent::Transfer(TransferEvent::Failed {
                 reason: TransferFailure::NotNow,
@@ -256,12 +287,14 @@ impl Leg {
             }));
             return;
         }
-        tracing::info!(leg = self.id, "transfer to a number: dialling");
+        tracing::info!(leg = self.id, consult, "transfer to a number: dialling");
         self.transfer = Some(Transfer {
             sip,
             deadline: Some(Instant::now() + ring_timeout),
             heard: false,
             rang: false,
+            consult,
+            consulting: false,
             joined: false,
         });
     }
@@ -283,6 +316,19 @@ impl Leg {
         self.emit(LegEvent::Transfer(TransferEvent::Failed { reason, status }));
     }
 
+    /// The consultation is over without a transfer: the target is hung up on (BYE) unless it
+    /// hung up itself, and the browser is back with the customer (still held).
+    fn consultation_over(&mut self, hung_up: Option<TransferParty>) {
+        if let Some(t) = self.transfer.take() {
+            if hung_up != Some(TransferParty::Target) {
+                self.tasks.spawn(t.sip.close());
+            }
+        }
+        tracing::info!(leg = self.id, ?hung_up, "consultation over");
+        self.media(MediaCommand::TargetGone);
+        self.emit(LegEvent::Transfer(TransferEvent::ConsultEnded { hung_up }));
+    }
+
     fn on_target(&mut self, p: SipProgress) -> ControlFlow<()> {
         match p {
             SipProgress::State(s) => {
@@ -296,7 +342,7 @@ impl Leg {
                 ControlFlow::Continue(())
             }
             // The INVITE failed before an answer (transport, no response).
-            SipProgress::Failed(_) if !self.joined() => {
+            SipProgress::Failed(_) if !self.joined() && !self.consulting() => {
                 self.transfer_failed(TransferFailure::Unreachable, None);
                 ControlFlow::Continue(())
             }
@@ -306,11 +352,18 @@ impl Leg {
 
     fn on_target_outcome(&mut self, outcome: SipOutcome) -> ControlFlow<()> {
         let joined = self.joined();
+        let consulting = self.consulting();
         let Some(t) = self.transfer.as_mut() else {
             return ControlFlow::Continue(());
         };
         match outcome {
             SipOutcome::Media(media) => self.media(MediaCommand::TargetMedia(media)),
+            SipOutcome::Answered if t.consult => {
+                t.consulting = true;
+                t.deadline = None;
+                tracing::info!(leg = self.id, "transfer answered: consulting");
+                self.media(MediaCommand::TargetConsulted);
+            }
             SipOutcome::Answered => {
                 t.joined = true;
                 t.deadline = None;
@@ -327,8 +380,15 @@ impl Leg {
                     self.emit(LegEvent::Transfer(TransferEvent::Ringing));
                 }
             }
+            SipOutcome::Event(LegEvent::Answered) if t.consult => {
+                self.emit(LegEvent::Transfer(TransferEvent::Consulting))
+            }
             SipOutcome::Event(LegEvent::Answered) => {
                 self.emit(LegEvent::Transfer(TransferEvent::Answered))
+            }
+            // The target hung up while consulting: the agent is back with the customer.
+            SipOutcome::Event(LegEvent::RemoteBye | LegEvent::Rejected { .. }) if consulting => {
+                self.consultation_over(Some(TransferParty::Target));
             }
             // The target hung up (or its dialog ended otherwise) after the answer: the customer
             // gets its BYE as the task ends.
@@ -354,7 +414,7 @@ impl Leg {
                     status: Some(status),
                 }));
             }
-            SipOutcome::Event(LegEvent::Failed { detail }) if !joined => {
+            SipOutcome::Event(LegEvent::Failed { detail }) if !joined && !consulting => {
                 // An answer we cannot use (no or bad SDP).
                 let detail = redact_numbers(&detail);
                 tracing::warn!(%detail, "transfer target's answer unusable");
@@ -376,6 +436,12 @@ impl Leg {
                         hung_up: TransferParty::Customer,
                     }));
                     return ControlFlow::Break(());
+                }
+                // The customer hung up while the agent consulted: the target is hung up on too,
+                // and the call ends.
+                SipOutcome::Event(LegEvent::RemoteBye) if self.consulting() => {
+                    self.consultation_over(Some(TransferParty::Customer));
+                    self.emit(LegEvent::RemoteBye);
                 }
                 // The customer hung up while the transfer rang: nobody is left to transfer.
                 SipOutcome::Event(LegEvent::RemoteBye) if self.transfer.is_some() => {

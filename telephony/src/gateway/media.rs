@@ -119,7 +119,10 @@ pub(crate) enum MediaCommand {
     /// A transfer to a number is being dialled: its media socket and our stream toward it.
     TargetDialled(Box<TargetSide>),
     TargetMedia(TrunkMedia),
-    /// The target answered: the trunks are joined and the browser side is released.
+    /// The target answered a consultation: the browser talks with it.
+    TargetConsulted,
+    /// The target answered (or the consultation is completed): the trunks are joined and the
+    /// browser side is released.
     TargetAnswered,
     /// The transfer did not happen: its socket is closed.
     TargetGone,

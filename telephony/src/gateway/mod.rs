@@ -201,12 +201,24 @@ pub enum LegCommand {
     /// it first, so the customer hears the music). Answered within `ring_timeout`, the customer
     /// and the target are joined and the browser side is released; otherwise the second call
     /// is cancelled and the call goes on as before. Progress comes as [`LegEvent::Transfer`].
+    ///
+    /// With `consult` (a warm transfer) the answer does not join them: the agent talks with
+    /// the target ([`TransferEvent::Consulting`]) while the customer goes on hearing the music,
+    /// until [`LegCommand::CompleteTransfer`] joins them or [`LegCommand::CancelTransfer`]
+    /// takes the agent back to the customer.
     TransferToNumber {
         callee: String,
         ring_timeout: Duration,
+        consult: bool,
     },
-    /// Stops a transfer that still rings (CANCEL): [`TransferFailure::Cancelled`].
+    /// Stops a transfer that still rings (CANCEL): [`TransferFailure::Cancelled`]; during a
+    /// consultation, hangs up on the target (BYE): [`TransferEvent::ConsultEnded`], the browser
+    /// back with the customer (still held: the owner resumes).
     CancelTransfer,
+    /// Ends a consultation by joining the customer and the target, exactly as a blind
+    /// transfer's answer does ([`TransferEvent::Answered`], the browser released). Ignored
+    /// unless the agent is consulting.
+    CompleteTransfer,
     /// Tear everything down now (the owner has finished with the call).
     Close,
 }
@@ -275,8 +287,17 @@ pub enum TransferEvent {
     /// The target's phone rings (180/183; reported once). The customer hears what it heard.
     Ringing,
     /// The target answered: the customer and the target hear each other; the browser side is
-    /// released (it hears nothing more, and its silence or loss no longer ends the call).
+    /// released (it hears nothing more, and its silence or loss no longer ends the call). For
+    /// a consultation this comes at [`LegCommand::CompleteTransfer`].
     Answered,
+    /// A consultation's target answered: the browser and the target hear each other, the
+    /// customer hears the music and neither of them.
+    Consulting,
+    /// A consultation is over without a transfer: the target's call has ended (our BYE after
+    /// [`LegCommand::CancelTransfer`] or the owner's hang-up: `hung_up` is `None`; the target
+    /// hung up; or the customer did, and [`LegEvent::RemoteBye`] follows). The browser is back
+    /// with the customer, who is still held.
+    ConsultEnded { hung_up: Option<TransferParty> },
     /// The transfer did not happen; the call goes on exactly as before (still held if it was).
     /// `status` is the target's final SIP response, when there was one.
     Failed {
@@ -567,6 +588,17 @@ impl Gateway {
 
     pub fn sip_addr(&self) -> SocketAddr {
         self.sip.local
+    }
+
+    /// Replaces the certificate of the TLS listener for calls in (a renewed one: the operator
+    /// sends the server SIGHUP). Calls in progress are not touched; a chain or key that does
+    /// not parse is refused and the old one stays.
+    pub fn reload_inbound_tls(
+        &self,
+        cert_pem: &[u8],
+        key_pem: &[u8],
+    ) -> Result<(), crate::sip::SipError> {
+        self.sip.reload_tls(cert_pem, key_pem)
     }
 
     /// Stops the SIP endpoint; the keepalive ends at its next turn.

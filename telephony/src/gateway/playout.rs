@@ -37,6 +37,12 @@ impl OutClock {
         self.now
     }
 
+    /// The next packet comes from another source (a consultation's target, the customer
+    /// again): it begins a new run one frame on, whatever its timestamp.
+    pub(crate) fn new_run(&mut self) {
+        self.run = None;
+    }
+
     /// A trunk packet's place: by its own timestamp's step from the latest one in the run, or
     /// one frame on when it begins a run (the first packet, after our own frames, after a
     /// jump). `None` for one that cannot be placed: a duplicate, or late from before the run

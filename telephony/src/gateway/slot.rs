@@ -73,6 +73,9 @@ impl Slot {
             MediaCommand::TargetMedia(media) => {
                 bridge.handle_input(bridge::Input::TargetMedia(media), now)
             }
+            MediaCommand::TargetConsulted => {
+                bridge.handle_input(bridge::Input::TargetConsulted, now)
+            }
             // The worker takes these: they change its routes or sockets.
             MediaCommand::NewBrowser(_)
             | MediaCommand::TargetDialled(_)

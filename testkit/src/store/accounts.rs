@@ -1,5 +1,5 @@
-//! Accounts: the store answers, and users, sessions (with refresh-token rotation) and reset
-//! codes.
+//! Accounts: the store answers, and users, sessions (with refresh-token rotation), reset
+//! codes, invitations and disabled accounts.
 
 use app::api::ports::{SessionRecord, Store, StoreError, UserRecord};
 
@@ -239,6 +239,70 @@ pub async fn invites_are_used_once(store: &dyn Store) {
         store.take_invite("race@example.com", "h2", 10),
     );
     assert!(a.unwrap() ^ b.unwrap(), "one of two racing sign-ups");
+}
+
+/// An administrator disables an account and enables it again: kept by sub alone (a Cognito
+/// user has no user record here), with the time it was first disabled, per account, cleared.
+pub async fn accounts_are_disabled_and_enabled(store: &dyn Store) {
+    // ALICE has a local account, BOB none (as a Cognito user).
+    store
+        .create_user(&UserRecord {
+            sub: ALICE.into(),
+            email: "alice@example.com".into(),
+            password_hash: "h".into(),
+            created_at: 1,
+            admin: false,
+        })
+        .await
+        .unwrap();
+    for sub in [ALICE, BOB] {
+        assert_eq!(store.account_disabled(sub).await.unwrap(), None, "{sub}");
+        assert!(
+            !store.set_account_disabled(sub, None).await.unwrap(),
+            "{sub}: nothing to enable"
+        );
+    }
+    assert!(store
+        .set_account_disabled(ALICE, Some(1_000))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .set_account_disabled(ALICE, Some(2_000))
+            .await
+            .unwrap(),
+        "disabled already"
+    );
+    assert_eq!(
+        store.account_disabled(ALICE).await.unwrap(),
+        Some(1_000),
+        "the first time kept"
+    );
+    assert_eq!(
+        store.account_disabled(BOB).await.unwrap(),
+        None,
+        "per account"
+    );
+    assert!(store.set_account_disabled(BOB, Some(3_000)).await.unwrap());
+    assert_eq!(store.account_disabled(BOB).await.unwrap(), Some(3_000));
+    // The user record is untouched by it.
+    let alice = store.user_by_sub(ALICE).await.unwrap().expect("alice");
+    assert_eq!(alice.email, "alice@example.com");
+
+    assert!(store.set_account_disabled(ALICE, None).await.unwrap());
+    assert_eq!(store.account_disabled(ALICE).await.unwrap(), None);
+    assert!(!store.set_account_disabled(ALICE, None).await.unwrap());
+    assert_eq!(
+        store.account_disabled(BOB).await.unwrap(),
+        Some(3_000),
+        "enabling one leaves the other"
+    );
+    // Disabled again: a new time.
+    assert!(store
+        .set_account_disabled(ALICE, Some(4_000))
+        .await
+        .unwrap());
+    assert_eq!(store.account_disabled(ALICE).await.unwrap(), Some(4_000));
 }
 
 /// Twenty requests rotating one refresh token at once (several servers): exactly one wins.

@@ -19,8 +19,9 @@ mod spend;
 mod tokens;
 
 pub use accounts::{
-    invites_are_used_once, ping_answers, refresh_rotation_has_one_winner_under_concurrency,
-    refresh_tokens_rotate_and_families_revoke, users_and_sessions,
+    accounts_are_disabled_and_enabled, invites_are_used_once, ping_answers,
+    refresh_rotation_has_one_winner_under_concurrency, refresh_tokens_rotate_and_families_revoke,
+    users_and_sessions,
 };
 pub use audit::audit_is_owner_scoped;
 pub use calls::calls_log;
@@ -59,6 +60,7 @@ macro_rules! store_conformance_tests {
             users_and_sessions,
             refresh_tokens_rotate_and_families_revoke,
             invites_are_used_once,
+            accounts_are_disabled_and_enabled,
             contacts_crud_and_ownership,
             contacts_search_and_pages,
             contacts_search_follows_changes,

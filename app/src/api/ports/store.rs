@@ -124,7 +124,8 @@ pub trait StoreBackend: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// Users, refresh sessions and password-reset codes of the local identity provider.
+/// Users, refresh sessions and password-reset codes of the local identity provider, and which
+/// accounts (of either provider) an administrator disabled.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// Fails with `AlreadyExists` if the sub or the email is taken.
@@ -175,6 +176,12 @@ pub trait AccountStore: Send + Sync {
     /// `now`: `true` once, atomically. A wrong code leaves the invitation as it was.
     async fn take_invite(&self, email: &str, code_hash: &str, now: u64)
         -> Result<bool, StoreError>;
+    /// When an administrator disabled the account `sub`, if it is disabled. Kept for any
+    /// identity provider (a Cognito user has no [`UserRecord`] here), keyed by the sub alone.
+    async fn account_disabled(&self, sub: &str) -> Result<Option<u64>, StoreError>;
+    /// Disables the account `sub` as of `at` (`Some`), or enables it again (`None`); `false`
+    /// when it was so already (a disabled account keeps its first `at`).
+    async fn set_account_disabled(&self, sub: &str, at: Option<u64>) -> Result<bool, StoreError>;
 }
 
 /// The owner's address book.

@@ -74,9 +74,15 @@ pub(crate) enum SessionCommand {
         to: String,
         reply: oneshot::Sender<Result<(), String>>,
     },
-    /// The agent sends the call on to a phone number (docs/telephony.md, "Transfer").
+    /// The agent sends the call on to a phone number, or with `consult` talks with it first
+    /// (docs/telephony.md, "Transfer").
     TransferToNumber {
         number: String,
+        consult: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// The agent connects the far end with the number consulted.
+    CompleteTransfer {
         reply: oneshot::Sender<Result<(), String>>,
     },
     /// `to` answered the transfer on `connection`: the call becomes theirs. The reply says
@@ -280,7 +286,7 @@ impl Session {
                     Some(SessionCommand::Transfer { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
-                    Some(SessionCommand::TransferToNumber { reply, .. }) => {
+                    Some(SessionCommand::TransferToNumber { reply, .. } | SessionCommand::CompleteTransfer { reply }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
                     Some(SessionCommand::HandOver { reply, .. }) => {
@@ -332,7 +338,7 @@ impl Session {
                     Some(SessionCommand::Hold { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_HOLD.into()));
                     }
-                    Some(SessionCommand::Transfer { reply, .. } | SessionCommand::TransferToNumber { reply, .. } | SessionCommand::HandOver { reply, .. }) => {
+                    Some(SessionCommand::Transfer { reply, .. } | SessionCommand::TransferToNumber { reply, .. } | SessionCommand::CompleteTransfer { reply } | SessionCommand::HandOver { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
                     Some(_) => {}
@@ -366,8 +372,9 @@ impl Session {
                 call
             }
         };
-        // A number to dial once the far end is held (a transfer to a number).
-        let mut dial_after: Option<String> = None;
+        // A number to dial once the far end is held (a transfer to a number), and whether to
+        // consult it.
+        let mut dial_after: Option<(String, bool)> = None;
         while !call.is_over() {
             let wait = call
                 .next_deadline()
@@ -422,8 +429,8 @@ impl Session {
                         }
                         Input::Hold(true)
                     }
-                    Some(SessionCommand::TransferToNumber { number, reply }) => {
-                        let started = self.transfer_to_number(&number, &media).await;
+                    Some(SessionCommand::TransferToNumber { number, consult, reply }) => {
+                        let started = self.transfer_to_number(&number, consult, &media).await;
                         let e164 = match started {
                             Ok(e164) => {
                                 let _ = reply.send(Ok(()));
@@ -436,12 +443,16 @@ impl Session {
                         };
                         // The far end is held first (music while the number rings).
                         if matches!(self.live.state, CallState::Connected { on_hold: true, .. }) {
-                            self.dial_transfer(&e164, &media);
+                            self.dial_transfer(&e164, consult, &media);
                             self.hub.publish(&self.owner, &self.live);
                             continue;
                         }
-                        dial_after = Some(e164);
+                        dial_after = Some((e164, consult));
                         Input::Hold(true)
+                    }
+                    Some(SessionCommand::CompleteTransfer { reply }) => {
+                        let _ = reply.send(self.complete_number_transfer(&media));
+                        continue;
                     }
                     Some(SessionCommand::HandOver { to, connection, reply }) => {
                         // Not once the call is ending here (hung up as they answered).
@@ -507,8 +518,8 @@ impl Session {
                 _ = tokio::time::sleep(wait) => Input::Tick,
             };
             self.input(&mut call, &mut media, input).await;
-            if let Some(e164) = dial_after.take() {
-                self.dial_transfer(&e164, &media);
+            if let Some((e164, consult)) = dial_after.take() {
+                self.dial_transfer(&e164, consult, &media);
             }
         }
         self.transfer = None;

@@ -5,6 +5,11 @@
 //! `crate::calls::bridged`; busy, no answer or a refusal leave the call held with the reason.
 //! The second call has a record of its own: an outbound call of the agent's, so its minutes are
 //! billed and counted.
+//!
+//! A warm transfer (`consult`) is admitted the same way; its answer shows `consulting` (the
+//! agent talks with the number, the far end on hold) until the agent completes it (then as a
+//! blind transfer's answer) or returns to the far end with Resume (the number is hung up on
+//! and the second call's record ends `completed`, the call going on here).
 
 use app::api::calls::ops::{admit, checked_number, Dialling};
 use app::api::live::{LiveTransfer, TransferState};
@@ -12,7 +17,7 @@ use app::api::ApiError;
 use app::domain::call::{CallState, HangupBy, Input};
 use app::domain::calls::{CallRecord, EndReason};
 use app::domain::numbers::format_e164;
-use telephony::gateway::{TransferEvent, TransferFailure};
+use telephony::gateway::{TransferEvent, TransferFailure, TransferParty};
 
 use super::Session;
 use crate::calls::bridged::Bridged;
@@ -23,9 +28,11 @@ use crate::calls::transfer::TRANSFER_RING;
 pub(super) struct NumberTransfer {
     record: CallRecord,
     max_duration_ms: u64,
-    /// The agent took the call back while it rang: its failure (the cancel) is not shown.
+    /// The agent took the call back while it rang (or consulted): its end is not shown.
     cancelled: bool,
     answered: bool,
+    /// The agent talks with the number (answered, not yet completed).
+    consulting: bool,
 }
 
 impl Session {
@@ -35,6 +42,7 @@ impl Session {
     pub(super) async fn transfer_to_number(
         &mut self,
         number: &str,
+        consult: bool,
         media: &Media,
     ) -> Result<String, String> {
         self.can_transfer(media)?;
@@ -75,7 +83,7 @@ impl Session {
         .await;
         let detail = format!("call {} to a number: call {}", self.record.id, record.id);
         app::api::ports::write_audit(hub.store.as_ref(), &owner, at, "transfer", detail).await;
-        tracing::info!(call = %self.record.id, second = %record.id, country = dialable.country().iso(), "transfer to a number");
+        tracing::info!(call = %self.record.id, second = %record.id, country = dialable.country().iso(), consult, "transfer to a number");
         let name = match hub.store.contact_by_number(&owner, &e164).await {
             Ok(Some(contact)) => contact.name,
             Ok(None) => format_e164(&e164),
@@ -89,29 +97,49 @@ impl Session {
             max_duration_ms: admission.max_duration_ms,
             cancelled: false,
             answered: false,
+            consulting: false,
         });
         self.live.transfer = Some(LiveTransfer {
             to: e164.clone(),
             name,
             state: TransferState::Ringing,
             number: true,
+            consult,
         });
         Ok(e164)
     }
 
     /// Dials the number admitted (the far end is held by now).
-    pub(super) fn dial_transfer(&self, e164: &str, media: &Media) {
-        if !media.transfer_to_number(e164, TRANSFER_RING) {
+    pub(super) fn dial_transfer(&self, e164: &str, consult: bool, media: &Media) {
+        if !media.transfer_to_number(e164, TRANSFER_RING, consult) {
             tracing::error!(call = %self.record.id, "transfer to a number on media that cannot");
         }
     }
 
-    /// The agent took the call back: a number still ringing is cancelled (its failure, the
-    /// cancel, then ends the second call's record).
+    /// The agent took the call back: a number still ringing is cancelled, one being consulted
+    /// is hung up on (its failure or the consultation's end then ends the second call's
+    /// record).
     pub(super) fn cancel_number_transfer(&mut self, media: &Media) {
-        if let Some(t) = self.to_number.as_mut().filter(|t| !t.answered) {
+        if let Some(t) = self
+            .to_number
+            .as_mut()
+            .filter(|t| !t.answered || t.consulting)
+        {
             t.cancelled = true;
             media.cancel_transfer();
+        }
+    }
+
+    /// The agent connects the far end with the number they consult (its answer then ends the
+    /// call here, as a blind transfer's does).
+    pub(super) fn complete_number_transfer(&mut self, media: &Media) -> Result<(), String> {
+        match self.to_number.as_ref() {
+            Some(t) if t.consulting && !t.cancelled => {
+                tracing::info!(call = %self.record.id, "consultation completed");
+                media.complete_transfer();
+                Ok(())
+            }
+            _ => Err("no number is being consulted on this call".into()),
         }
     }
 
@@ -127,9 +155,50 @@ impl Session {
                 self.save_second().await;
                 None
             }
+            TransferEvent::Consulting => {
+                t.answered = true;
+                t.consulting = true;
+                // Billed from the number's answer, consulted or not.
+                t.record.answered_at = Some(self.hub.clock.now_ms());
+                let shown = !t.cancelled;
+                self.save_second().await;
+                if shown && matches!(self.live.state, CallState::Connected { .. }) {
+                    tracing::info!(call = %self.record.id, "transfer to a number: consulting");
+                    if let Some(shown) = self.live.transfer.as_mut() {
+                        shown.state = TransferState::Consulting;
+                    }
+                    self.hub.publish(&self.owner, &self.live);
+                }
+                None
+            }
+            TransferEvent::ConsultEnded { hung_up } => {
+                let now = self.hub.clock.now_ms();
+                let by = match hung_up {
+                    None => HangupBy::Agent,
+                    Some(TransferParty::Target) => HangupBy::Remote,
+                    // The far end left, so the number was hung up on.
+                    Some(TransferParty::Customer) => HangupBy::System,
+                };
+                tracing::info!(call = %self.record.id, ?hung_up, "consultation over");
+                t.record.ended_at = Some(now);
+                t.record.end_reason = Some(EndReason::Completed);
+                t.record.hangup_by = Some(by.as_str().to_string());
+                let shown = !t.cancelled && hung_up == Some(TransferParty::Target);
+                self.save_second().await;
+                self.to_number = None;
+                if shown {
+                    if let Some(t) = self.live.transfer.as_mut() {
+                        t.state = TransferState::HungUp;
+                    }
+                    self.hub.publish(&self.owner, &self.live);
+                }
+                None
+            }
             TransferEvent::Answered => {
                 t.answered = true;
-                t.record.answered_at = Some(self.hub.clock.now_ms());
+                t.consulting = false;
+                // A consultation's number was answered (and billed) before.
+                t.record.answered_at.get_or_insert(self.hub.clock.now_ms());
                 let e164 = t.record.e164.clone();
                 self.save_second().await;
                 // The gateway joined the far end and the number and let the browser go: the

@@ -87,6 +87,7 @@ impl Session {
             name: self.hub.email_of(to).unwrap_or_default(),
             state: TransferState::Ringing,
             number: false,
+            consult: false,
         });
         Ok(())
     }
@@ -109,6 +110,7 @@ impl Session {
             name,
             state,
             number: false,
+            consult: false,
         });
         self.hub.publish(&self.owner, &self.live);
     }

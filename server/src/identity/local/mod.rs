@@ -447,6 +447,14 @@ impl Identity for LocalIdentity {
         if let Ok(mut guard) = self.sign_in_guard.lock() {
             guard.succeeded(&account, known_device.as_deref());
         }
+        // Said only to whoever knows the password, so it tells a stranger nothing.
+        if let Err(e) = super::refuse_disabled(self.store.as_ref(), &user.sub).await {
+            if e == AuthError::AccountDisabled {
+                self.audit(&user.sub, "sign_in_refused", "account disabled".into())
+                    .await;
+            }
+            return Err(e);
+        }
         let now_ms = self.clock.now_ms();
         let refresh = random_token(32);
         let session = SessionRecord {
@@ -591,6 +599,7 @@ impl Identity for LocalIdentity {
 
     async fn verify_access(&self, token: &str) -> Result<Principal, AuthError> {
         let claims = self.verifier.verify_access(token).await?;
+        super::refuse_disabled(self.store.as_ref(), &claims.sub).await?;
         // Local tokens die with their session (sign-out, password reset).
         let session = self
             .store
@@ -621,5 +630,16 @@ impl Identity for LocalIdentity {
             .take_invite(&email, &invite_code_hash(&email, code), self.clock.now_ms())
             .await
             .map_err(store_err)
+    }
+
+    async fn set_account_disabled(&self, sub: &str, _disabled: bool) -> Result<bool, AuthError> {
+        // The store is this provider's user directory: its record of the disable is all there
+        // is to keep, and sign-in reads it.
+        Ok(self
+            .store
+            .user_by_sub(sub)
+            .await
+            .map_err(store_err)?
+            .is_some())
     }
 }

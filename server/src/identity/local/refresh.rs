@@ -24,6 +24,7 @@ impl LocalIdentity {
             return Err(AuthError::SessionExpired);
         }
         let user = self.session_user(&session.sub).await?;
+        super::super::refuse_disabled(self.store.as_ref(), &user.sub).await?;
         let mut next = None;
         if session.token_hash == hash {
             let token = random_token(32);

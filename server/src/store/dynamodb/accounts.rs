@@ -48,6 +48,10 @@ fn token_pointer(session: &SessionRecord, hash: &str) -> Item {
         .build()
 }
 
+/// The sort key of the item that says the account in its partition is disabled (either identity
+/// provider: it is keyed by the sub, with or without a `PROFILE`).
+const DISABLED_SK: &str = "DISABLED";
+
 /// The reset code item's attributes.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ResetCode {
@@ -361,6 +365,40 @@ impl AccountStore for DynamoStore {
             Ok(_) => Ok(true),
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(sdk_error("DeleteItem", e)),
+        }
+    }
+
+    async fn account_disabled(&self, sub: &str) -> Result<Option<u64>, StoreError> {
+        let Some(item) = self.get(user_pk(sub), DISABLED_SK).await? else {
+            return Ok(None);
+        };
+        Attrs::of(&item, "disabled account")
+            .n("disabled_at")
+            .map(Some)
+    }
+
+    async fn set_account_disabled(&self, sub: &str, at: Option<u64>) -> Result<bool, StoreError> {
+        match at {
+            Some(at) => {
+                let item = ItemBuilder::new(user_pk(sub), DISABLED_SK, "disabled_account")
+                    .s("owner", sub)
+                    .n("disabled_at", at)
+                    .build();
+                // A disabled account keeps the time it was first disabled.
+                self.put_if(item, "attribute_not_exists(PK)").await
+            }
+            None => {
+                let out = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(user_pk(sub), DISABLED_SK)))
+                    .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("DeleteItem", e))?;
+                Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+            }
         }
     }
 }

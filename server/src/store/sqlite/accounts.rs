@@ -292,4 +292,34 @@ impl AccountStore for SqliteStore {
         })
         .await
     }
+
+    async fn account_disabled(&self, sub: &str) -> Result<Option<u64>, StoreError> {
+        let sub = sub.to_owned();
+        self.read(move |c| {
+            optional_row(
+                c,
+                "SELECT disabled_at FROM disabled_accounts WHERE sub = ?",
+                [sub],
+                |r| r.get("disabled_at"),
+            )
+        })
+        .await
+    }
+
+    async fn set_account_disabled(&self, sub: &str, at: Option<u64>) -> Result<bool, StoreError> {
+        let sub = sub.to_owned();
+        self.write(move |tx| {
+            let changed = match at {
+                Some(at) => execute(
+                    tx,
+                    "INSERT INTO disabled_accounts (sub, disabled_at) VALUES (?, ?) \
+                     ON CONFLICT(sub) DO NOTHING",
+                    params![sub, at],
+                )?,
+                None => execute(tx, "DELETE FROM disabled_accounts WHERE sub = ?", [sub])?,
+            };
+            Ok(changed > 0)
+        })
+        .await
+    }
 }

@@ -72,6 +72,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../../migrations/0015_call_transfers.sql"),
     ),
+    (
+        16,
+        include_str!("../../../migrations/0016_disabled_accounts.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy

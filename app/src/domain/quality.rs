@@ -1,0 +1,494 @@
+//! Call quality, sans-IO: a mean opinion score (MOS) from what a call's media measures (round
+//! trip, jitter, loss), the warnings an agent sees while it lasts, and the summary kept with
+//! the call. The browser samples its statistics every second and the gateway its counters; both
+//! feed [`Monitor`] with the time passed in. docs/quality.md gives the sources.
+//!
+//! **The MOS** is the E-model of ITU-T G.107 reduced to what a G.711 call varies in:
+//! `R = 93.2 − Id − Ie_eff`, where
+//! - `Id = 0.024·d + 0.11·(d − 177.3)·H(d − 177.3)` is the delay impairment for the one-way
+//!   mouth-to-ear delay `d` (ms), here half the round trip plus the jitter buffer (twice the
+//!   jitter) plus one 20 ms packet;
+//! - `Ie_eff = Ie + (95 − Ie)·Ppl / (Ppl + Bpl)` is the equipment impairment under random
+//!   packet loss `Ppl` (%), with G.711's `Ie = 0` and, with packet loss concealment,
+//!   `Bpl = 25.1` (ITU-T G.113, Appendix I);
+//! - and G.107's mapping `MOS = 1 + 0.035·R + 7·10⁻⁶·R·(R − 60)·(100 − R)` for `0 < R < 100`
+//!   (1 below, 4.5 above).
+//!
+//! Every other factor keeps G.107's default, which is where the 93.2 comes from.
+//!
+//! **The warnings** follow Twilio's Voice SDK, which agents may know: a sample each second, a
+//! warning raised when 3 of the last 5 samples cross its threshold, and cleared no sooner than
+//! 5 s after the last one that did.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// One second of a call's media, as measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sample {
+    /// Round trip (ms); `None` before the first measurement.
+    pub rtt_ms: Option<f64>,
+    /// Interarrival jitter of what we receive (ms).
+    pub jitter_ms: f64,
+    /// Packets lost of those expected in this second (%).
+    pub loss_percent: f64,
+    /// The microphone's level (0 to 1) while it is not muted; `None` when muted or unknown (a
+    /// muted microphone is silent by choice).
+    pub input_level: Option<f64>,
+    /// Bytes received in this second.
+    pub bytes_received: u64,
+}
+
+/// The delay impairment `Id` for a one-way delay of `d` ms (G.107, simplified as in Cole and
+/// Rosenbluth's "Voice over IP performance monitoring", 2001).
+pub fn delay_impairment(d: f64) -> f64 {
+    let d = d.max(0.0);
+    0.024 * d + if d > 177.3 { 0.11 * (d - 177.3) } else { 0.0 }
+}
+
+/// The effective equipment impairment `Ie_eff` of G.711 with loss concealment at `loss` % of
+/// packets lost at random (G.107 with G.113's `Ie = 0`, `Bpl = 25.1`).
+pub fn loss_impairment(loss: f64) -> f64 {
+    const BPL: f64 = 25.1;
+    let loss = loss.clamp(0.0, 100.0);
+    95.0 * loss / (loss + BPL)
+}
+
+/// G.107's transmission rating `R` for a call with this round trip, jitter (ms) and loss (%).
+pub fn r_factor(rtt_ms: f64, jitter_ms: f64, loss_percent: f64) -> f64 {
+    let one_way = rtt_ms.max(0.0) / 2.0 + 2.0 * jitter_ms.max(0.0) + 20.0;
+    93.2 - delay_impairment(one_way) - loss_impairment(loss_percent)
+}
+
+/// G.107's MOS (1 to 4.5) for a rating `R`.
+pub fn mos_of_r(r: f64) -> f64 {
+    if r <= 0.0 {
+        1.0
+    } else if r >= 100.0 {
+        4.5
+    } else {
+        1.0 + 0.035 * r + 7e-6 * r * (r - 60.0) * (100.0 - r)
+    }
+}
+
+/// The MOS of a call with this round trip, jitter (ms) and loss (%).
+pub fn mos(rtt_ms: f64, jitter_ms: f64, loss_percent: f64) -> f64 {
+    mos_of_r(r_factor(rtt_ms, jitter_ms, loss_percent))
+}
+
+/// Signal bars (1 to 5) for a MOS, as twilio-video draws them.
+pub fn bars(mos: f64) -> u8 {
+    match mos {
+        m if m > 4.2 => 5,
+        m if m > 4.0 => 4,
+        m if m > 3.6 => 3,
+        m if m > 3.0 => 2,
+        _ => 1,
+    }
+}
+
+/// What an agent is warned of during a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// The round trip is over 400 ms: the two talk over each other.
+    HighRtt,
+    /// Jitter over 30 ms: audio arrives unevenly.
+    HighJitter,
+    /// Over 1 % of packets lost (or 3 % on average over 7 s): words drop out.
+    HighPacketLoss,
+    /// A MOS under 3.5: the call sounds poor for any of the reasons together.
+    LowMos,
+    /// The unmuted microphone's level has not moved in 10 s: it is dead, or the wrong one.
+    SilentMicrophone,
+    /// Nothing received for 3 s: the audio has stopped.
+    MediaStalled,
+}
+
+impl Warning {
+    pub const ALL: [Warning; 6] = [
+        Warning::HighRtt,
+        Warning::HighJitter,
+        Warning::HighPacketLoss,
+        Warning::LowMos,
+        Warning::SilentMicrophone,
+        Warning::MediaStalled,
+    ];
+}
+
+/// Thresholds (Twilio Voice JS's `statsMonitor`).
+const RTT_MAX_MS: f64 = 400.0;
+const JITTER_MAX_MS: f64 = 30.0;
+const LOSS_MAX_PERCENT: f64 = 1.0;
+const LOSS_AVERAGE_MAX_PERCENT: f64 = 3.0;
+const MOS_MIN: f64 = 3.5;
+/// The standard deviation of the input level (0 to 1) under which a microphone is taken as
+/// dead: Twilio's 327.67 on its 0–32767 scale.
+const LEVEL_DEVIATION_MIN: f64 = 0.01;
+/// Samples kept: the longest rule looks at 10.
+const KEPT: usize = 10;
+/// How long a warning stays after the last sample over its threshold (ms).
+const CLEAR_AFTER_MS: u64 = 5_000;
+
+/// A change of the warnings shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Raised(Warning),
+    Cleared(Warning),
+}
+
+/// The warnings of one call, from its samples.
+#[derive(Clone, Debug, Default)]
+pub struct Monitor {
+    /// Newest last.
+    samples: VecDeque<Sample>,
+    /// Raised warnings, each with the time of its last sample over the threshold.
+    raised: Vec<(Warning, u64)>,
+    summary: Summary,
+}
+
+impl Monitor {
+    pub fn new() -> Monitor {
+        Monitor::default()
+    }
+
+    /// Takes one sample taken at `now_ms`; returns the warnings raised and cleared by it.
+    pub fn push(&mut self, sample: Sample, now_ms: u64) -> Vec<Change> {
+        if self.samples.len() == KEPT {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(sample);
+        self.summary.add(&sample);
+        let mut changes = Vec::new();
+        for warning in Warning::ALL {
+            let over = self.over(warning);
+            let at = self.raised.iter().position(|(w, _)| *w == warning);
+            match (over, at) {
+                (true, Some(i)) => self.raised[i].1 = now_ms,
+                (true, None) => {
+                    self.raised.push((warning, now_ms));
+                    self.summary.note(warning);
+                    changes.push(Change::Raised(warning));
+                }
+                (false, Some(i)) if now_ms.saturating_sub(self.raised[i].1) >= CLEAR_AFTER_MS => {
+                    self.raised.remove(i);
+                    changes.push(Change::Cleared(warning));
+                }
+                (false, _) => {}
+            }
+        }
+        changes
+    }
+
+    /// The warnings shown now, in [`Warning::ALL`]'s order.
+    pub fn active(&self) -> Vec<Warning> {
+        let mut active: Vec<Warning> = self.raised.iter().map(|(w, _)| *w).collect();
+        active.sort();
+        active
+    }
+
+    /// The MOS of the latest sample with a round trip.
+    pub fn latest_mos(&self) -> Option<f64> {
+        self.samples.iter().rev().find_map(Summary::mos_of)
+    }
+
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Whether `warning`'s rule holds over the samples kept.
+    fn over(&self, warning: Warning) -> bool {
+        let last = |n: usize| self.samples.iter().rev().take(n);
+        // At least 3 of the last 5 samples (and 3 taken) satisfy `test`.
+        let three_of_five =
+            |test: &dyn Fn(&Sample) -> bool| last(5).filter(|s| test(s)).count() >= 3;
+        match warning {
+            Warning::HighRtt => three_of_five(&|s| s.rtt_ms.is_some_and(|r| r > RTT_MAX_MS)),
+            Warning::HighJitter => three_of_five(&|s| s.jitter_ms > JITTER_MAX_MS),
+            Warning::HighPacketLoss => {
+                let average = if self.samples.len() >= 7 {
+                    last(7).map(|s| s.loss_percent).sum::<f64>() / 7.0
+                } else {
+                    0.0
+                };
+                three_of_five(&|s| s.loss_percent > LOSS_MAX_PERCENT)
+                    || average > LOSS_AVERAGE_MAX_PERCENT
+            }
+            Warning::LowMos => three_of_five(&|s| Summary::mos_of(s).is_some_and(|m| m < MOS_MIN)),
+            Warning::SilentMicrophone => {
+                let levels: Vec<f64> = last(KEPT).filter_map(|s| s.input_level).collect();
+                levels.len() == KEPT && deviation(&levels) < LEVEL_DEVIATION_MIN
+            }
+            Warning::MediaStalled => {
+                self.samples.len() >= 3 && last(3).all(|s| s.bytes_received == 0)
+            }
+        }
+    }
+}
+
+fn deviation(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+/// A call's quality, summed up for its record: worst and average MOS, the worst loss, jitter
+/// and round trip, and the warnings raised at any time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Samples with a round trip (those with a MOS).
+    pub rated: u32,
+    pub worst_mos: Option<f64>,
+    /// The sum of the rated samples' MOS (the average is `mos_sum / rated`).
+    pub mos_sum: f64,
+    pub max_loss_percent: f64,
+    pub max_jitter_ms: f64,
+    pub max_rtt_ms: Option<f64>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Summary {
+    fn mos_of(s: &Sample) -> Option<f64> {
+        s.rtt_ms.map(|rtt| mos(rtt, s.jitter_ms, s.loss_percent))
+    }
+
+    fn add(&mut self, s: &Sample) {
+        self.max_loss_percent = self.max_loss_percent.max(s.loss_percent);
+        self.max_jitter_ms = self.max_jitter_ms.max(s.jitter_ms);
+        if let Some(rtt) = s.rtt_ms {
+            self.max_rtt_ms = Some(self.max_rtt_ms.map_or(rtt, |m| m.max(rtt)));
+        }
+        if let Some(m) = Summary::mos_of(s) {
+            self.rated += 1;
+            self.mos_sum += m;
+            self.worst_mos = Some(self.worst_mos.map_or(m, |w| w.min(m)));
+        }
+    }
+
+    fn note(&mut self, warning: Warning) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+            self.warnings.sort();
+        }
+    }
+
+    pub fn average_mos(&self) -> Option<f64> {
+        (self.rated > 0).then(|| self.mos_sum / f64::from(self.rated))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, within: f64) -> bool {
+        (a - b).abs() <= within
+    }
+
+    /// G.107 (06/2015), Annex B, Figure B.1 and Table B.1: MOS for R.
+    #[test]
+    fn mos_follows_g107_for_published_ratings() {
+        for (r, want) in [
+            (93.2, 4.41),
+            (90.0, 4.34),
+            (80.0, 4.03),
+            (70.0, 3.60),
+            (60.0, 3.10),
+            (50.0, 2.58),
+        ] {
+            let got = mos_of_r(r);
+            assert!(close(got, want, 0.01), "R {r}: {got} want {want}");
+        }
+        assert_eq!(mos_of_r(-5.0), 1.0);
+        assert_eq!(mos_of_r(120.0), 4.5);
+    }
+
+    /// G.113 Appendix I: G.711 with concealment, random loss, Bpl 25.1; and G.107's default
+    /// rating 93.2 with neither delay nor loss beyond the defaults.
+    #[test]
+    fn impairments_follow_the_published_parameters() {
+        assert!(close(loss_impairment(0.0), 0.0, 1e-9));
+        assert!(close(loss_impairment(2.0), 7.01, 0.01));
+        assert!(close(loss_impairment(25.1), 47.5, 1e-9)); // half of 95 at Ppl = Bpl
+        assert!(close(delay_impairment(100.0), 2.4, 1e-9));
+        // Over 177.3 ms the delay costs far more: 0.024·300 + 0.11·122.7.
+        assert!(close(delay_impairment(300.0), 20.697, 1e-3));
+        // A call on a LAN: no loss, 20 ms round trip, 2 ms jitter → d = 34 ms.
+        assert!(close(r_factor(20.0, 2.0, 0.0), 93.2 - 0.816, 1e-9));
+        assert!(mos(20.0, 2.0, 0.0) > 4.3);
+    }
+
+    #[test]
+    fn mos_falls_with_loss_delay_and_jitter() {
+        let good = mos(50.0, 5.0, 0.0);
+        assert!(mos(50.0, 5.0, 5.0) < good);
+        assert!(mos(600.0, 5.0, 0.0) < good);
+        assert!(mos(50.0, 80.0, 0.0) < good);
+        // 5 % loss and a 400 ms round trip: poor.
+        assert!(mos(400.0, 30.0, 5.0) < MOS_MIN);
+        assert_eq!(bars(good), 5);
+        assert_eq!(bars(3.8), 3);
+        assert_eq!(bars(2.0), 1);
+    }
+
+    fn good() -> Sample {
+        Sample {
+            rtt_ms: Some(40.0),
+            jitter_ms: 3.0,
+            loss_percent: 0.0,
+            input_level: Some(0.2),
+            bytes_received: 1_700,
+        }
+    }
+
+    /// Feeds `samples` one second apart from `start` (s); the changes with their second.
+    fn run(monitor: &mut Monitor, start: u64, samples: &[Sample]) -> Vec<(u64, Change)> {
+        let mut changes = Vec::new();
+        for (i, s) in samples.iter().enumerate() {
+            let at = start + i as u64;
+            for c in monitor.push(*s, at * 1000) {
+                changes.push((at, c));
+            }
+        }
+        changes
+    }
+
+    /// Levels that move as speech does.
+    fn speaking(i: usize) -> Option<f64> {
+        Some([0.05, 0.3, 0.1, 0.4, 0.2][i % 5])
+    }
+
+    #[test]
+    fn loss_warns_at_three_of_five_and_clears_five_seconds_after_the_last() {
+        let mut m = Monitor::new();
+        let lossy = Sample {
+            loss_percent: 5.0,
+            ..good()
+        };
+        let samples: Vec<Sample> = (0..20)
+            .map(|i| Sample {
+                input_level: speaking(i),
+                ..if (3..8).contains(&i) { lossy } else { good() }
+            })
+            .collect();
+        let changes = run(&mut m, 0, &samples);
+        // Raised with the third lossy second (5). The rule holds until 9 (three of 5..9 are
+        // lossy; so is the average of 3..9), and the warning clears 5 s later: at 14.
+        assert_eq!(
+            changes,
+            vec![
+                (5, Change::Raised(Warning::HighPacketLoss)),
+                (14, Change::Cleared(Warning::HighPacketLoss)),
+            ],
+            "{changes:?}"
+        );
+        assert!(m.active().is_empty());
+        assert_eq!(m.summary().warnings, vec![Warning::HighPacketLoss]);
+        assert_eq!(m.summary().max_loss_percent, 5.0);
+    }
+
+    #[test]
+    fn two_bad_seconds_in_five_raise_nothing() {
+        let mut m = Monitor::new();
+        let samples: Vec<Sample> = (0..12)
+            .map(|i| Sample {
+                input_level: speaking(i),
+                jitter_ms: if i % 5 < 2 { 80.0 } else { 3.0 },
+                ..good()
+            })
+            .collect();
+        assert_eq!(run(&mut m, 0, &samples), vec![]);
+    }
+
+    #[test]
+    fn a_steady_three_percent_loss_is_caught_on_average_too() {
+        // 1 % is not "over 1 %", yet the seven-second average of this pattern is over 3 %.
+        let pattern = [1.0, 1.0, 1.0, 1.0, 16.0, 1.0, 1.0];
+        let mut m = Monitor::new();
+        let samples: Vec<Sample> = pattern
+            .iter()
+            .enumerate()
+            .map(|(i, loss)| Sample {
+                loss_percent: *loss,
+                input_level: speaking(i),
+                ..good()
+            })
+            .collect();
+        let changes = run(&mut m, 0, &samples);
+        assert_eq!(changes, vec![(6, Change::Raised(Warning::HighPacketLoss))]);
+    }
+
+    #[test]
+    fn a_silent_microphone_warns_after_ten_seconds_unless_muted() {
+        let mut m = Monitor::new();
+        let flat = Sample {
+            input_level: Some(0.001),
+            ..good()
+        };
+        let changes = run(&mut m, 0, &[flat; 12]);
+        assert_eq!(
+            changes,
+            vec![(9, Change::Raised(Warning::SilentMicrophone))]
+        );
+
+        // Muted: the level is not looked at.
+        let mut m = Monitor::new();
+        let muted = Sample {
+            input_level: None,
+            ..good()
+        };
+        assert_eq!(run(&mut m, 0, &[muted; 12]), vec![]);
+    }
+
+    #[test]
+    fn stalled_media_and_high_rtt_and_low_mos() {
+        let mut m = Monitor::new();
+        let stalled = Sample {
+            bytes_received: 0,
+            ..good()
+        };
+        let mut samples = vec![good(), good(), stalled, stalled, stalled];
+        for (i, s) in samples.iter_mut().enumerate() {
+            s.input_level = speaking(i);
+        }
+        let changes = run(&mut m, 0, &samples);
+        assert_eq!(changes, vec![(4, Change::Raised(Warning::MediaStalled))]);
+
+        let mut m = Monitor::new();
+        let far = Sample {
+            rtt_ms: Some(900.0),
+            jitter_ms: 40.0,
+            ..good()
+        };
+        let samples: Vec<Sample> = (0..3)
+            .map(|i| Sample {
+                input_level: speaking(i),
+                ..far
+            })
+            .collect();
+        let changes = run(&mut m, 0, &samples);
+        assert_eq!(
+            changes,
+            vec![
+                (2, Change::Raised(Warning::HighRtt)),
+                (2, Change::Raised(Warning::HighJitter)),
+                (2, Change::Raised(Warning::LowMos)),
+            ]
+        );
+        assert_eq!(
+            m.active(),
+            vec![Warning::HighRtt, Warning::HighJitter, Warning::LowMos]
+        );
+        let summary = m.summary();
+        assert_eq!(summary.rated, 3);
+        assert_eq!(summary.max_rtt_ms, Some(900.0));
+        assert!(summary.worst_mos.unwrap() < MOS_MIN);
+        assert!(close(
+            summary.average_mos().unwrap(),
+            mos(900.0, 40.0, 0.0),
+            1e-9
+        ));
+        assert_eq!(m.latest_mos(), Some(mos(900.0, 40.0, 0.0)));
+    }
+}

@@ -1,0 +1,119 @@
+//! `/api/v1/admin/users/{sub}/disable` and `/enable`: an administrator (the `admin` group)
+//! disables an account (its sign-ins, refreshes and tokens refused at once, its sessions ended,
+//! its open app closed, a call in progress with it) or enables it again. The same operation as
+//! `server users disable|enable` (`crate::identity::admin::set_disabled`), audited in the user's
+//! trail and the admin's own.
+
+use app::api::ports::{write_audit, Principal, Services};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::admin::admin_only;
+use super::extract::{needs, problem, ApiResult, Caller};
+use super::RestState;
+use crate::identity::admin::{set_disabled, UsersError};
+
+/// The account's state after the request.
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AccountStateOut {
+    pub sub: String,
+    pub disabled: bool,
+    /// False when the account was in that state already (nothing was done or audited).
+    pub changed: bool,
+    /// Refresh sessions a disable ended (the embedded identity's; Cognito ends its own).
+    pub sessions_revoked: u64,
+}
+
+fn users_error(e: UsersError) -> super::ProblemResponse {
+    match e {
+        UsersError::NoSuchAccount => {
+            problem(StatusCode::NOT_FOUND, "NotFound", "no account has this sub")
+        }
+        UsersError::Auth(e) => app::api::ApiError::from(e).into(),
+    }
+}
+
+/// What the handlers do (tested without HTTP).
+pub(super) mod ops {
+    use super::*;
+
+    pub async fn set(
+        services: &Services,
+        me: &Principal,
+        sub: &str,
+        disabled: bool,
+    ) -> ApiResult<AccountStateOut> {
+        admin_only(me)?;
+        // An administrator who locked themselves out would need the operator's shell to get
+        // back in; another administrator (or the CLI) can disable them.
+        if disabled && sub == me.sub {
+            return Err(problem(
+                StatusCode::CONFLICT,
+                "OwnAccount",
+                "an administrator cannot disable their own account; ask another administrator or the operator (server users disable)",
+            ));
+        }
+        let now = services.clock.now_ms();
+        let change = set_disabled(
+            services.store.as_ref(),
+            services.identity.as_ref(),
+            sub,
+            disabled,
+            now,
+            &format!("admin {}", me.sub),
+        )
+        .await
+        .map_err(users_error)?;
+        if disabled {
+            // This server's open channels of the user close now (and a call they carry ends,
+            // as at a sign-out everywhere); other servers' at their next session check.
+            services.telephony.sessions_revoked(Some(sub));
+        }
+        if change.changed {
+            let action = if disabled {
+                "admin_account_disabled"
+            } else {
+                "admin_account_enabled"
+            };
+            write_audit(services.store.as_ref(), &me.sub, now, action, sub.into()).await;
+        }
+        Ok(AccountStateOut {
+            sub: sub.into(),
+            disabled,
+            changed: change.changed,
+            sessions_revoked: change.sessions_revoked,
+        })
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/users/{sub}/disable", tag = "admin", params(("sub" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Disabled: sign-in and every token of the account refused, its sessions ended, its open app closed", body = AccountStateOut),
+        (status = 401, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`Forbidden`: not in the admin group; `SessionRequired`: an integration token", body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`NotFound`: no account has this sub", body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`OwnAccount`: an administrator cannot disable their own account", body = super::model::Problem, content_type = "application/problem+json")))]
+pub(super) async fn disable_user(
+    State(state): State<RestState>,
+    Caller(me, _): Caller<needs::SessionOnly>,
+    Path(sub): Path<String>,
+) -> ApiResult<Json<AccountStateOut>> {
+    Ok(Json(ops::set(&state.services, &me, &sub, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/users/{sub}/enable", tag = "admin", params(("sub" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Enabled: the account may sign in again (its ended sessions stay ended)", body = AccountStateOut),
+        (status = 401, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`Forbidden`: not in the admin group; `SessionRequired`: an integration token", body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`NotFound`: no account has this sub", body = super::model::Problem, content_type = "application/problem+json")))]
+pub(super) async fn enable_user(
+    State(state): State<RestState>,
+    Caller(me, _): Caller<needs::SessionOnly>,
+    Path(sub): Path<String>,
+) -> ApiResult<Json<AccountStateOut>> {
+    Ok(Json(ops::set(&state.services, &me, &sub, false).await?))
+}
