@@ -6,58 +6,26 @@
 //! Returned, or the target hanging up: the target's call ends and the agent has the customer
 //! back (held, then resumed). The customer hanging up ends the target's call too.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use telephony::gateway::{CallLeg, Gateway, LegCommand, LegEvent, TransferEvent, TransferParty};
-use telephony::simulator::{CallIn, CallInEvent, CalledParty, PstnSimulator, TONE_HZ};
-use telephony::tones::{hold_music, hold_music_share, tone_purity};
-use testkit::peer::{BrowserPeer, PeerCommand, Source};
+use telephony::gateway::{LegCommand, LegEvent, TransferEvent, TransferParty};
+use telephony::simulator::{CalledParty, TONE_HZ};
+use telephony::tones::{hold_music_share, tone_purity};
 use testkit::rig::*;
 
-const CUSTOMER: &str = "+6591234567";
-const BUSINESS: &str = "+6560000000";
-/// The simulator's number that answers with a steady tone.
-const TONE: &str = "+6560000010";
-
-const CUSTOMER_HZ: f32 = 1000.0;
-const AGENT_HZ: f32 = 1800.0;
-
-fn transfer(event: &LegEvent) -> Option<&TransferEvent> {
-    match event {
-        LegEvent::Transfer(t) => Some(t),
-        _ => None,
-    }
-}
-
-struct Call {
-    simulator: PstnSimulator,
-    _gateway: Arc<Gateway>,
-    customer: CallIn,
-    agent: BrowserPeer,
-    leg: CallLeg,
-}
+mod transfer_rig;
+use transfer_rig::*;
 
 /// A customer's call in, answered by an agent, each speaking a tone; held; then the tone
 /// number consulted and answered. Returns the target as the simulator sees it.
 async fn consulting() -> (Call, CalledParty) {
-    let simulator = simulator(None).await;
-    let gateway = gateway_taking_calls(&simulator, "127.0.0.0/8").await;
-    let mut incoming = gateway.take_incoming().expect("calls in");
-    let mut customer = simulator.call_in(CUSTOMER, BUSINESS).expect("placed");
-    let mut ringing = arrives(&mut incoming).await;
-    let (agent, mut leg) = answer_in(&gateway, &mut ringing, true).await;
-    assert_eq!(next_event(&mut customer).await, CallInEvent::Answered);
-    customer.play_tone(CUSTOMER_HZ);
-    agent.command(PeerCommand::Source(Source::Tone(AGENT_HZ)));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    leg.command(LegCommand::Hold(Arc::from(hold_music())));
-    leg.command(LegCommand::TransferToNumber {
+    let mut call = held_call().await;
+    call.leg.command(LegCommand::TransferToNumber {
         callee: TONE.into(),
         ring_timeout: Duration::from_secs(5),
         consult: true,
     });
-    let seen = wait_for(&mut leg, Duration::from_secs(5), |e| {
+    let seen = wait_for(&mut call.leg, Duration::from_secs(5), |e| {
         transfer(e) == Some(&TransferEvent::Consulting)
     })
     .await;
@@ -69,14 +37,7 @@ async fn consulting() -> (Call, CalledParty) {
         !seen.contains(&LegEvent::Transfer(TransferEvent::Answered)),
         "consulting is not the join: {seen:?}"
     );
-    let target = simulator.called(TONE).expect("the target's call");
-    let call = Call {
-        simulator,
-        _gateway: gateway,
-        customer,
-        agent,
-        leg,
-    };
+    let target = call.simulator.called(TONE).expect("the target's call");
     (call, target)
 }
 
@@ -132,32 +93,6 @@ async fn they_consult(call: &Call, target: &CalledParty) {
     assert!(target_there < 0.02, "nor the target: {target_there:.3}");
 }
 
-/// After a consultation that ended: still held (the music), then resumed, the agent and the
-/// customer hear each other again.
-async fn back_with_the_customer(call: &mut Call) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    call.customer.take_heard();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let music = hold_music_share(last(&call.customer.take_heard(), 12_000));
-    assert!(music > 0.45, "still held: {music:.2}");
-    call.leg.command(LegCommand::Resume);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    call.customer.take_heard();
-    call.agent.take_audio();
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let heard = call.customer.take_heard();
-    let agent = tone_purity(last(&heard, 4000), AGENT_HZ);
-    assert!(
-        agent > 0.8,
-        "the customer hears the agent again: {agent:.2}"
-    );
-    let back = call.agent.take_audio();
-    let customer = tone_purity(last(&back, 4000), CUSTOMER_HZ);
-    let target = tone_purity(last(&back, 4000), TONE_HZ);
-    assert!(customer > 0.8, "and the agent the customer: {customer:.2}");
-    assert!(target < 0.02, "not the target: {target:.3}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consulted_then_completed_the_customer_and_the_target_talk_and_the_agent_is_out() {
     let (mut call, target) = consulting().await;
@@ -168,33 +103,7 @@ async fn consulted_then_completed_the_customer_and_the_target_talk_and_the_agent
         transfer(e) == Some(&TransferEvent::Answered)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    call.customer.take_heard();
-    target.take_heard();
-    call.agent.take_audio();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let heard = call.customer.take_heard();
-    let from_target = tone_purity(last(&heard, 8000), TONE_HZ);
-    let music = hold_music_share(last(&heard, 8000));
-    assert!(
-        from_target > 0.8,
-        "the customer hears the target: {from_target:.2}"
-    );
-    assert!(music < 0.1, "not the music: {music:.2}");
-    let at_target = target.take_heard();
-    let from_customer = tone_purity(last(&at_target, 8000), CUSTOMER_HZ);
-    let agent_there = tone_purity(last(&at_target, 8000), AGENT_HZ);
-    assert!(
-        from_customer > 0.8,
-        "the target hears the customer: {from_customer:.2}"
-    );
-    assert!(agent_there < 0.02, "and not the agent: {agent_there:.3}");
-    let at_agent = call.agent.take_audio();
-    assert!(
-        at_agent.len() < 800,
-        "the agent hears nothing more ({})",
-        at_agent.len()
-    );
+    they_talk(&call, &target).await;
 
     call.customer.hang_up();
     tokio::time::timeout(Duration::from_secs(3), target.over())
@@ -223,7 +132,7 @@ async fn returned_the_target_is_hung_up_on_and_the_agent_has_the_customer_back()
         .await
         .expect("the target's call ends");
     assert!(target.caller_hung_up(), "the target got our BYE");
-    back_with_the_customer(&mut call).await;
+    still_held_then_resumed(&mut call).await;
     call.leg.command(LegCommand::Bye);
     wait_for(&mut call.leg, Duration::from_secs(3), |e| {
         *e == LegEvent::EndConfirmed
@@ -252,7 +161,7 @@ async fn the_target_hanging_up_while_consulted_leaves_the_agent_with_the_custome
         )),
         "the call goes on: {seen:?}"
     );
-    back_with_the_customer(&mut call).await;
+    still_held_then_resumed(&mut call).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
