@@ -3,7 +3,7 @@
 //! which the store could not take, is written once the store is back — nothing of the call is
 //! lost, and nothing waits for an operator (`server/src/calls/session/saving.rs`). While a call
 //! is placed: it is refused as unavailable before anything is dialled, and the next one, once
-//! the store is back, goes through.
+//! the store is back, goes through. A call transferred to a number keeps its end the same way.
 
 #[path = "common/moto.rs"]
 mod moto;
@@ -16,10 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::calls::ops;
-use app::api::ports::{CallOrigin, CallStore, Clock, Principal, Services, Telephony};
+use app::api::live::ClientMessage;
+use app::api::ports::{CallOrigin, CallQuery, CallStore, Clock, Principal, Services, Telephony};
 use app::api::ApiError;
 use app::domain::call::{CallState, HangupBy};
-use app::domain::calls::{CallRecord, EndReason};
+use app::domain::calls::{CallRecord, Direction, EndReason};
 use server::store::dynamodb::TableSetup;
 use server::store::DynamoStore;
 use telephony::simulator::CallInEvent;
@@ -125,6 +126,60 @@ async fn a_call_that_ends_while_the_store_is_down_keeps_its_end() {
     let ended_at = ended.ended_at.expect("an end time");
     assert!(
         ended_at < server::clock::SystemClock.now_ms() - 1_500,
+        "the end is when the call ended, not when the store came back"
+    );
+}
+
+/// The simulator's tone number: answers and plays a steady tone.
+const TONE: &str = "+6560000010";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transferred_call_that_ends_while_the_store_is_down_keeps_its_end() {
+    let Table {
+        front,
+        store,
+        direct,
+        _moto,
+    } = table_behind_a_front().await;
+    let rig = rig_on(store).await;
+    let mut alice = tab(&rig, ALICE);
+    let (id, call, _peer) = alice_on_a_call(&rig, &mut alice).await;
+    let transfer = ClientMessage::TransferToNumber {
+        call_id: id.clone(),
+        number: TONE.into(),
+        consult: false,
+    };
+    assert_eq!(send(&rig, &alice, transfer).await, None);
+    call_update(&mut alice, |c| matches!(c.state, CallState::Ended { .. })).await;
+    // The second call (Alice's, outbound to the number), answered: the customer and the number
+    // talk on without her.
+    let second = eventually("the second call answered", 15, async || {
+        let page = direct
+            .list_calls(ALICE, &CallQuery::default(), None, 50)
+            .await
+            .unwrap();
+        page.items.into_iter().find(|r| {
+            r.direction == Direction::Outbound && r.e164 == TONE && r.answered_at.is_some()
+        })
+    })
+    .await;
+
+    // The store goes down; the customer hangs up: the joined call is over, its end not written.
+    // Down for longer than the SDK's own retries of one request (3 attempts, backing off up
+    // to 1 s then 2 s), which would otherwise carry the write across a short outage.
+    front.cut();
+    call.hang_up();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let meanwhile = direct.get_call(ALICE, &second.id).await.unwrap().unwrap();
+    assert_eq!(meanwhile.ended_at, None, "the store was down");
+
+    // Back: the end is written, as it happened.
+    front.restore();
+    let ended = in_table(&direct, &second.id, 30, |r| r.end_reason.is_some()).await;
+    assert_eq!(ended.end_reason, Some(EndReason::Completed));
+    assert_eq!(ended.hangup_by.as_deref(), Some("remote"));
+    assert!(
+        ended.ended_at.expect("an end time") < server::clock::SystemClock.now_ms() - 5_000,
         "the end is when the call ended, not when the store came back"
     );
 }

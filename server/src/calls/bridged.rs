@@ -106,10 +106,9 @@ async fn run(hub: Arc<HubInner>, bridged: Bridged) {
     record.hangup_by = Some(by.as_str().to_string());
     record.sip_cause = cause;
     hub.count_transferred(&owner, false);
-    if let Err(e) = hub.store.update_call(&owner, &record).await {
-        // The server's lease closes it as interrupted if this one never gets written.
-        tracing::error!(call = %record.id, error = %e, "the transferred call's end not written");
-    }
+    // Retried while the store is down, as a session's writes are: the end is kept as it
+    // happened (if this server stops first, its lease closes the call as interrupted).
+    super::session::save_record(&mut None, &hub.store, &owner, &record).await;
     tracing::info!(
         call = %record.id,
         reason = reason.as_str(),

@@ -24,6 +24,8 @@ mod saving;
 mod to_number;
 mod transfer;
 
+pub(super) use saving::save_record;
+
 use recording::DeliveredRecording;
 use to_number::NumberTransfer;
 use transfer::{HandingOver, PendingTransfer};

@@ -21,21 +21,40 @@ const LONGEST_WAIT: Duration = Duration::from_secs(30);
 impl Session {
     /// Writes the record as it is now (or hands it to the retries, if they are running).
     pub(super) async fn save(&mut self) {
-        if let Some(retrying) = &self.retrying {
-            retrying.send_replace(self.record.clone());
-            return;
-        }
-        if let Err(e) = self.hub.store.update_call(&self.owner, &self.record).await {
-            tracing::warn!(call = %self.record.id, error = %e, "call record not saved: retrying until the store takes it");
-            let (latest, changes) = watch::channel(self.record.clone());
-            tokio::spawn(retry(self.hub.store.clone(), self.owner.clone(), changes));
-            self.retrying = Some(latest);
-        }
+        save_record(
+            &mut self.retrying,
+            &self.hub.store,
+            &self.owner,
+            &self.record,
+        )
+        .await;
     }
 }
 
-/// Writes the latest version until one is taken, then each later one; ends once the session
-/// has gone and its last version is written.
+/// Writes `record`, or hands it to the retries: started here at the first failure and kept in
+/// `retrying`, which every later version of the same record then goes through. Also for a
+/// record written once (a transferred call's end, `crate::calls::bridged`): the retries go on
+/// after `retrying` is dropped, until that version is written.
+pub(in crate::calls) async fn save_record(
+    retrying: &mut Option<watch::Sender<CallRecord>>,
+    store: &Arc<dyn Store>,
+    owner: &str,
+    record: &CallRecord,
+) {
+    if let Some(retrying) = retrying {
+        retrying.send_replace(record.clone());
+        return;
+    }
+    if let Err(e) = store.update_call(owner, record).await {
+        tracing::warn!(call = %record.id, error = %e, "call record not saved: retrying until the store takes it");
+        let (latest, changes) = watch::channel(record.clone());
+        tokio::spawn(retry(store.clone(), owner.to_string(), changes));
+        *retrying = Some(latest);
+    }
+}
+
+/// Writes the latest version until one is taken, then each later one; ends once its sender
+/// (the session) has gone and the last version is written.
 async fn retry(store: Arc<dyn Store>, owner: String, mut latest: watch::Receiver<CallRecord>) {
     let mut wait = FIRST_WAIT;
     let mut failures = 1u32;
