@@ -376,7 +376,8 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
         // what appears above them (the recording question at the answer, a notice) never moves
         // a button from under a finger that is pressing it. The scroll padding keeps what is
         // scrolled to (a key of the keypad) clear of them. Five controls do not fit one row on
-        // a phone or in the desktop panel: they have one width and wrap, three to a row.
+        // a phone or in the desktop panel: they have one width and wrap, three to a row (the scroll
+        // padding covers both rows and End).
         let controls = view! {
             <div class="sticky bottom-0 w-full bg-slate-900 pt-2">
                 {move || {
@@ -483,7 +484,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                 aria-label=move || name.get()
                 data-testid="call-panel"
                 data-state=move || state.get()
-                class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto scroll-pb-48 bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
+                class="fixed inset-0 z-40 flex flex-col items-center justify-between overflow-y-auto scroll-pb-80 bg-slate-900 px-6 pb-[calc(env(safe-area-inset-bottom)+1.5rem)] pt-10 text-white md:inset-auto md:right-6 md:top-6 md:h-[calc(100vh-3rem)] md:w-96 md:rounded-2xl md:pt-6 md:shadow-2xl"
             >
                 {header}
                 {move || {
