@@ -16,7 +16,7 @@ use app::api::live::{ClientMessage, ServerMessage, TransferState};
 use app::api::ports::{CallQuery, Telephony};
 use app::api::ApiError;
 use app::domain::call::{CallState, HangupBy};
-use app::domain::calls::{CallRecord, Direction, EndReason};
+use app::domain::calls::{CallRecord, EndReason};
 use app::domain::spend::SpendPolicy;
 use telephony::simulator::CallInEvent;
 
@@ -35,29 +35,6 @@ fn to_number(call_id: &str, number: &str) -> ClientMessage {
         number: number.into(),
         consult: false,
     }
-}
-
-/// Alice's calls out to `e164` (the second calls of her transfers).
-async fn calls_out_to(rig: &Rig, e164: &str) -> Vec<CallRecord> {
-    let page = rig
-        .store
-        .list_calls(ALICE, &CallQuery::default(), None, 50)
-        .await
-        .unwrap();
-    page.items
-        .into_iter()
-        .filter(|r| r.direction == Direction::Outbound && r.e164 == e164)
-        .collect()
-}
-
-/// The one call out to `e164` once `done` takes it, within 8 s.
-async fn call_out(rig: &Rig, e164: &str, done: impl Fn(&CallRecord) -> bool) -> CallRecord {
-    eventually("the second call's record", 8, async || {
-        let calls = calls_out_to(rig, e164).await;
-        assert!(calls.len() <= 1, "one call out: {calls:?}");
-        calls.into_iter().find(|r| done(r))
-    })
-    .await
 }
 
 async fn audited(rig: &Rig, action: &str) -> Vec<String> {

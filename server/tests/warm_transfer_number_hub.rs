@@ -12,9 +12,9 @@ mod hub_rig;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, LiveCall, ServerMessage, TransferState};
-use app::api::ports::{CallQuery, Telephony};
+use app::api::ports::Telephony;
 use app::domain::call::{CallState, HangupBy};
-use app::domain::calls::{CallRecord, Direction, EndReason};
+use app::domain::calls::EndReason;
 
 use hub_rig::*;
 
@@ -40,25 +40,6 @@ fn resume(call_id: &str) -> ClientMessage {
         call_id: call_id.into(),
         on_hold: false,
     }
-}
-
-/// Alice's one call out to the tone number once `done` takes it, within 8 s.
-async fn second_call(rig: &Rig, done: impl Fn(&CallRecord) -> bool) -> CallRecord {
-    eventually("the second call's record", 8, async || {
-        let page = rig
-            .store
-            .list_calls(ALICE, &CallQuery::default(), None, 50)
-            .await
-            .unwrap();
-        let calls: Vec<CallRecord> = page
-            .items
-            .into_iter()
-            .filter(|r| r.direction == Direction::Outbound && r.e164 == TONE)
-            .collect();
-        assert!(calls.len() <= 1, "one call out: {calls:?}");
-        calls.into_iter().find(|r| done(r))
-    })
-    .await
 }
 
 /// Alice on a call, consulting the tone number (answered): what her tabs show.
@@ -101,7 +82,7 @@ async fn consulted_then_completed_the_call_is_transferred_as_a_blind_one_is() {
 
     consulting(&rig, &mut alice, &id).await;
     // Answered and billed from the answer, not over, and Alice's call still hers.
-    let second = second_call(&rig, |r| r.answered_at.is_some()).await;
+    let second = call_out(&rig, TONE, |r| r.answered_at.is_some()).await;
     assert_eq!(second.ended_at, None);
     assert!(rig.hub.active_call(ALICE).is_some());
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -121,7 +102,7 @@ async fn consulted_then_completed_the_call_is_transferred_as_a_blind_one_is() {
     let mine = written(&rig, ALICE, &id).await;
     assert_eq!(mine.end_reason, Some(EndReason::Transferred));
     assert_eq!(mine.transferred_to.as_deref(), Some(TONE));
-    let joined = second_call(&rig, |r| r.answered_at.is_some()).await;
+    let joined = call_out(&rig, TONE, |r| r.answered_at.is_some()).await;
     assert_eq!(joined.answered_at, second.answered_at, "answered once");
     assert_eq!(joined.ended_at, None);
     eventually("the transferred call counted", 5, async || {
@@ -145,7 +126,7 @@ async fn consulted_then_completed_the_call_is_transferred_as_a_blind_one_is() {
     tokio::time::timeout(Duration::from_secs(8), target.over())
         .await
         .expect("the number's call ends");
-    let second = second_call(&rig, |r| r.end_reason.is_some()).await;
+    let second = call_out(&rig, TONE, |r| r.end_reason.is_some()).await;
     assert_eq!(second.end_reason, Some(EndReason::Completed));
 }
 
@@ -170,7 +151,7 @@ async fn consulted_then_returned_the_number_is_hung_up_on_and_the_call_goes_on()
         .expect("the number's call ends");
     assert!(target.caller_hung_up(), "our BYE");
     // The second call was answered, so it ends as a normal call out (billed).
-    let second = second_call(&rig, |r| r.end_reason.is_some()).await;
+    let second = call_out(&rig, TONE, |r| r.end_reason.is_some()).await;
     assert_eq!(second.end_reason, Some(EndReason::Completed));
     assert_eq!(second.hangup_by.as_deref(), Some("agent"));
     assert!(second.duration_ms().unwrap_or(0) > 0);
@@ -212,7 +193,7 @@ async fn the_number_hanging_up_while_consulted_leaves_the_customer_held() {
         shown.state,
         CallState::Connected { on_hold: true, .. }
     ));
-    let second = second_call(&rig, |r| r.end_reason.is_some()).await;
+    let second = call_out(&rig, TONE, |r| r.end_reason.is_some()).await;
     assert_eq!(second.end_reason, Some(EndReason::Completed));
     assert_eq!(second.hangup_by.as_deref(), Some("remote"));
     // Resume: Alice has the customer back and the reason goes.

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, IncomingEnd, LiveCall, ServerMessage};
-use app::api::ports::Store;
+use app::api::ports::{CallQuery, Store};
 use app::domain::call::{CallLimits, CallState};
+use app::domain::calls::{CallRecord, Direction};
 use app::domain::inbound::{Assignment, OwnedNumber, Strategy, UnassignedAction};
 use server::calls::CallHub;
 use server::clock::SystemClock;
@@ -239,6 +240,29 @@ pub async fn call_update(tab: &mut Tab, want: impl Fn(&LiveCall) -> bool) -> Liv
     next(tab, |m| match m {
         ServerMessage::Call { call } if want(&call) => Some(call),
         _ => None,
+    })
+    .await
+}
+
+/// Alice's calls out to `e164` (the second calls of her transfers to a number).
+pub async fn calls_out_to(rig: &Rig, e164: &str) -> Vec<CallRecord> {
+    let page = rig
+        .store
+        .list_calls(ALICE, &CallQuery::default(), None, 50)
+        .await
+        .unwrap();
+    page.items
+        .into_iter()
+        .filter(|r| r.direction == Direction::Outbound && r.e164 == e164)
+        .collect()
+}
+
+/// The one call out to `e164` once `done` takes it, within 8 s.
+pub async fn call_out(rig: &Rig, e164: &str, done: impl Fn(&CallRecord) -> bool) -> CallRecord {
+    eventually("the second call's record", 8, async || {
+        let calls = calls_out_to(rig, e164).await;
+        assert!(calls.len() <= 1, "one call out: {calls:?}");
+        calls.into_iter().find(|r| done(r))
     })
     .await
 }
