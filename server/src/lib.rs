@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod config;
 pub mod identity;
 pub mod limits;
+pub mod metrics;
 pub mod numbers;
 pub mod private_files;
 pub mod push;
@@ -707,6 +708,13 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let bundle = web::configure_bundle(&mut leptos_options)
         .map_err(|e| StartError::Leptos(e.to_string()))?;
     let role = Role::from_env();
+    // In Lambda the EMF lines are the only way out, so they are on unless a namespace is set.
+    let emf_namespace = match (&config.metrics.emf_namespace, role) {
+        (Some(ns), _) => Some(ns.as_str()),
+        (None, Role::Lambda) => Some("Softphone"),
+        (None, Role::Server) => None,
+    };
+    let metrics = metrics::install(emf_namespace);
     let built = build_services(&config, Arc::new(clock::SystemClock), role).await?;
     if config.secure_cookies && config.public_url.starts_with("http://") {
         tracing::warn!(
@@ -767,10 +775,24 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             identity = identity_kind,
             "softphone serving API Gateway events (Lambda)"
         );
-        return lambda_http::run(app.layer(axum::middleware::from_fn(web::client_from_gateway)))
-            .await
-            .map_err(|e| StartError::Lambda(e.to_string()));
+        // Lambda freezes the process between events: each event's metrics are written as it
+        // ends.
+        let flush = axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                let response = next.run(request).await;
+                metrics.flush_emf();
+                response
+            },
+        );
+        return lambda_http::run(
+            app.layer(axum::middleware::from_fn(web::client_from_gateway))
+                .layer(flush),
+        )
+        .await
+        .map_err(|e| StartError::Lambda(e.to_string()));
     }
+    metrics::serve(&config.metrics, metrics).await?;
+    metrics.spawn_upkeep();
     #[cfg(unix)]
     telephony_runtime::reload_certificate_on_hangup(built.telephony.as_ref(), &config.telephony);
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -789,7 +811,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     .map_err(|source| StartError::Listen {
         addr: config.addr.to_string(),
         source,
-    })
+    })?;
+    // What the last minute counted is not lost with the process.
+    metrics.flush_emf();
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -70,8 +70,9 @@ async fn sign_in_with(
     email: &str,
     password: &str,
 ) -> Result<Account, ApiError> {
+    use super::ports::AuthError;
     let device = super::ssr::cookie(crate::cookies::DEVICE);
-    let tokens = services
+    let signed_in = services
         .identity
         .sign_in_on_device(
             email,
@@ -79,7 +80,15 @@ async fn sign_in_with(
             super::ssr::client_addr(),
             device.as_deref(),
         )
-        .await?;
+        .await;
+    super::metrics::sign_in(match &signed_in {
+        Ok(_) => "ok",
+        Err(AuthError::TooManyAttempts { .. }) => "locked",
+        Err(AuthError::AccountDisabled) => "disabled",
+        Err(AuthError::Unavailable(_)) => "unavailable",
+        Err(_) => "refused",
+    });
+    let tokens = signed_in?;
     set_session_cookies(&tokens, services.secure_cookies);
     let principal = services
         .identity

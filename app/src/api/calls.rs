@@ -124,6 +124,7 @@ pub mod ops {
         match verdict {
             Ok(n) => Ok(n),
             Err(reason) => {
+                crate::api::metrics::call_refused(reason.as_str());
                 dialling
                     .audit(owner, "call_refused", reason.as_str().into())
                     .await;
@@ -166,6 +167,7 @@ pub mod ops {
             Err(AdmitError::Store(e)) => Err(e.into()),
             Err(AdmitError::Refused(refusal)) => {
                 let reason = refusal.reason();
+                crate::api::metrics::call_refused(reason);
                 dialling.audit(owner, "call_refused", reason.into()).await;
                 if refusal.is_block() {
                     tracing::error!(user = %owner, reason, "calls blocked by a velocity rule: an admin must lift the block");
@@ -224,6 +226,7 @@ pub mod ops {
         }
         audit(services, &me.sub, "call_started", record.id.clone()).await;
         tracing::info!(call = %record.id, country = number.country().iso(), "call started");
+        crate::api::metrics::call_started(record.direction, &record.e164, Some(number.kind()));
         let ticket = crate::api::live::CallTicket {
             call_id: record.id.clone(),
             e164: record.e164.clone(),

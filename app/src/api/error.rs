@@ -174,7 +174,10 @@ impl FromServerFnError for ApiError {
     /// status it names (on the server; the browser only decodes errors).
     fn ser(&self) -> Bytes {
         #[cfg(feature = "ssr")]
-        crate::api::ssr::set_error_status(self.http_status());
+        {
+            crate::api::ssr::set_error_status(self.http_status());
+            crate::api::metrics::api_error(self);
+        }
         // A plain enum of strings and numbers: encoding it cannot fail.
         <JsonEncoding as Encodes<Self>>::encode(self).unwrap_or_default()
     }

@@ -7,6 +7,8 @@ mod error;
 #[cfg(feature = "ssr")]
 pub mod inbound;
 pub mod live;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod numbers;
 #[cfg(feature = "ssr")]
 pub mod ports;

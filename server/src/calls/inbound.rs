@@ -153,6 +153,11 @@ async fn ring(hub: Arc<HubInner>, call: gateway::IncomingCall) {
         },
     );
     tracing::info!(call = %id, "call in");
+    app::api::metrics::call_started(
+        app::domain::calls::Direction::Inbound,
+        call.from.as_deref().unwrap_or(""),
+        None,
+    );
     let (machine, outputs) = InboundRing::start(route, availability, started_at);
     let mut task = RingTask {
         hub: hub.clone(),
@@ -374,6 +379,11 @@ impl RingTask {
     async fn write_missed(&self) {
         let now = self.hub.clock.now_ms();
         let from = self.from.clone().unwrap_or_default();
+        app::api::metrics::call_ended(
+            app::domain::calls::Direction::Inbound,
+            &from,
+            EndReason::Missed,
+        );
         for agent in &self.rung {
             let mut record = CallRecord::inbound(self.id.clone(), from.clone(), self.started_at);
             record.ended_at = Some(now);

@@ -293,6 +293,7 @@ impl CallHub {
             .entry(owner.to_string())
             .or_insert_with(UserChannel::new);
         user.connections += 1;
+        metrics::gauge!(app::api::metrics::LIVE_CONNECTIONS.name).increment(1.0);
         let hello = ServerMessage::Hello {
             connection,
             call: user.call.as_ref().map(|c| c.live.clone()),
@@ -347,6 +348,9 @@ impl CallHub {
     pub fn disconnect(&self, owner: &str, connection: u64) {
         let mut users = self.inner.lock_users();
         if let Some(user) = users.get_mut(owner) {
+            if user.connections > 0 {
+                metrics::gauge!(app::api::metrics::LIVE_CONNECTIONS.name).decrement(1.0);
+            }
             user.connections = user.connections.saturating_sub(1);
             if let Some(call) = &user.call {
                 let _ = call
@@ -696,10 +700,11 @@ impl HubInner {
             incoming,
             taken,
         } = start;
-        self.max_durations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(record.id.clone(), max_duration_ms);
+        {
+            let mut calls = self.max_durations.lock().unwrap_or_else(|p| p.into_inner());
+            calls.insert(record.id.clone(), max_duration_ms);
+            metrics::gauge!(app::api::metrics::CALLS_ACTIVE.name).set(calls.len() as f64);
+        }
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let store = &self.store;
         let contact_name = match store.contact_by_number(owner, &record.e164).await {
@@ -787,10 +792,9 @@ impl HubInner {
 
     /// The call is over (its spend slot is released with its record's update).
     pub(crate) fn call_ended(&self, _owner: &str, call_id: &str) {
-        self.max_durations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(call_id);
+        let mut calls = self.max_durations.lock().unwrap_or_else(|p| p.into_inner());
+        calls.remove(call_id);
+        metrics::gauge!(app::api::metrics::CALLS_ACTIVE.name).set(calls.len() as f64);
     }
 }
 

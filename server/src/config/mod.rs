@@ -10,6 +10,7 @@ mod cli;
 mod cluster;
 mod environment;
 mod limits;
+mod metrics;
 mod push;
 mod secret;
 mod telephony;
@@ -29,6 +30,7 @@ pub use cli::{
 };
 pub use cluster::ClusterConfig;
 pub use environment::Environment;
+pub use metrics::{MetricsConfig, MetricsListen, DEFAULT_METRICS_ADDR};
 pub use push::PushConfig;
 pub use secret::Secret;
 pub use telephony::{InboundTlsFiles, SipTransport, TelephonyConfig, TelephonyKind, Trunk};
@@ -118,6 +120,8 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// Missed-call push notifications (`SOFTPHONE_VAPID_*`).
     pub push: PushConfig,
+    /// `/metrics` and the EMF lines (`SOFTPHONE_METRICS_*`).
+    pub metrics: MetricsConfig,
 }
 
 impl Config {
@@ -195,6 +199,8 @@ pub struct Settings {
     cluster: cluster::ClusterArgs,
     #[command(flatten)]
     push: push::PushArgs,
+    #[command(flatten)]
+    metrics: metrics::MetricsArgs,
 }
 
 fn public_url(text: &str) -> Result<String, &'static str> {
@@ -236,6 +242,7 @@ impl Settings {
             trusted_proxies: self.web.resolve(),
             cluster: self.cluster.resolve(),
             push,
+            metrics: self.metrics.resolve(),
             data_dir: self.data_dir,
         })
     }

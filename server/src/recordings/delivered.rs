@@ -140,10 +140,12 @@ impl Recorder {
             {
                 Ok(r) => {
                     tracing::info!(recording = %r.id, duration_ms = r.duration_ms, bytes = r.bytes, "recording delivered");
+                    super::recording_stored(r.bytes);
                     Some(r)
                 }
                 Err((id, e)) => {
                     tracing::error!(recording = %id, error = %e, "the provider's recording not taken in");
+                    super::recording_failed();
                     None
                 }
             }

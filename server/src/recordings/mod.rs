@@ -245,10 +245,12 @@ impl Writing {
             Ok(Ok(summary)) => summary,
             Ok(Err(e)) => {
                 tracing::error!(recording = %self.recording.id, error = %e, "recording not readable; recovered at the next start");
+                recording_failed();
                 return None;
             }
             Err(e) => {
                 tracing::error!(recording = %self.recording.id, error = %e, "recording not summarised; recovered at the next start");
+                recording_failed();
                 return None;
             }
         };
@@ -262,10 +264,12 @@ impl Writing {
                 Ok(bytes) => break bytes,
                 Err(RecordingsError::Spool(e)) => {
                     tracing::error!(recording = %self.recording.id, error = %e, "recording file unreadable; recovered at the next start");
+                    recording_failed();
                     return None;
                 }
                 Err(e) => {
                     tracing::warn!(recording = %self.recording.id, error = %e, retry_in_s = wait.as_secs(), "recordings store unavailable: the finished recording is kept and sent again");
+                    recording_failed();
                     if self.upload.id != self.recording.upload_id {
                         // Recovery after a stop must abort the upload that is really open.
                         self.recording.upload_id = self.upload.id.clone();
@@ -287,6 +291,7 @@ impl Writing {
             wait = (wait * 2).min(RETRY_MAX);
         }
         tracing::info!(recording = %recording.id, duration_ms = recording.duration_ms, bytes = recording.bytes, state = recording.state.as_str(), "recording stored");
+        recording_stored(recording.bytes);
         Some(recording)
     }
 
@@ -633,4 +638,14 @@ pub fn spawn_retention(
             tokio::time::sleep(every).await;
         }
     });
+}
+
+/// A recording stored: its bytes counted (`app::api::metrics::RECORDING_BYTES`).
+pub(crate) fn recording_stored(bytes: u64) {
+    metrics::counter!(app::api::metrics::RECORDING_BYTES.name).increment(bytes);
+}
+
+/// A recording (or one attempt to store it) failed (`app::api::metrics::RECORDING_FAILURES`).
+pub(crate) fn recording_failed() {
+    metrics::counter!(app::api::metrics::RECORDING_FAILURES.name).increment(1);
 }

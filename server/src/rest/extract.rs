@@ -45,6 +45,7 @@ pub(super) fn problem(
 
 impl From<ApiError> for ProblemResponse {
     fn from(e: ApiError) -> Self {
+        app::api::metrics::api_error(&e);
         let status =
             StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         // The variant's name is the code; its fields, when it has any, the details.

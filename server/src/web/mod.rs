@@ -14,6 +14,7 @@ mod health;
 mod live;
 mod live_session;
 mod recording_audio;
+mod request_id;
 mod session;
 mod simulator;
 
@@ -172,6 +173,11 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
             app::shell(shell_options.clone())
         })
+        // Names the route each matched request took, for the request metrics (outermost).
+        .route_layer(middleware::from_fn_with_state(
+            crate::metrics::ServerFnRoutes::registered(),
+            crate::metrics::name_route,
+        ))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -187,6 +193,8 @@ pub fn router(state: AppState) -> Router {
             headers::security_headers,
         ))
         .layer(compression())
+        .layer(middleware::from_fn(request_id::request_id))
+        .layer(middleware::from_fn(crate::metrics::record_requests))
         .with_state(state)
 }
 

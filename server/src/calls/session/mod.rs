@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::live::{LiveCall, LiveRecordingState, RecordAction, TransferState};
+use app::api::metrics;
 use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, Direction, EndReason};
 use app::domain::recordings::{Recording, RecordingMode};
@@ -127,6 +128,9 @@ pub(crate) struct Session {
     /// While the store does not take the record: its latest version, for the retries
     /// (`saving.rs`).
     retrying: Option<tokio::sync::watch::Sender<CallRecord>>,
+    /// When the call went out to the trunk, until it rang or was answered (its post-dial
+    /// delay is then counted).
+    invited_at: Option<u64>,
 }
 
 impl Session {
@@ -155,6 +159,7 @@ impl Session {
             to_number: None,
             handing_over: None,
             retrying: None,
+            invited_at: None,
         }
     }
 
@@ -594,6 +599,7 @@ impl Session {
                     outcome.get_or_insert(event);
                 }
                 if command == MediaCommand::Invite {
+                    self.invited_at = Some(self.now());
                     // (A call in has no provider id: it came through the gateway.)
                     if let Some(id) = media.provider_call_id() {
                         // Kept so the call can still be acted on (hung up) by its id.
@@ -619,11 +625,15 @@ impl Session {
                 Output::Answered { at } => {
                     self.record.answered_at = Some(at);
                     self.live.answered_at = Some(at);
+                    self.post_dial_delay(at);
+                    metrics::call_answered(self.record.direction, &self.record.e164);
                     self.save().await;
                 }
                 Output::State(state) => {
                     if state == CallState::Ringing && self.record.ringing_at.is_none() {
-                        self.record.ringing_at = Some(self.now());
+                        let at = self.now();
+                        self.record.ringing_at = Some(at);
+                        self.post_dial_delay(at);
                         self.save().await;
                     }
                     if !matches!(state, CallState::Ended { .. }) {
@@ -668,6 +678,15 @@ impl Session {
         outcome
     }
 
+    /// The post-dial delay, once: from the INVITE to the far end's first sign (ringing, or an
+    /// answer without one).
+    fn post_dial_delay(&mut self, at: u64) {
+        if let Some(invited_at) = self.invited_at.take() {
+            let secs = at.saturating_sub(invited_at) as f64 / 1000.0;
+            metrics::post_dial_delay(&self.record.e164, secs);
+        }
+    }
+
     /// Ends a call that never reached the state machine (no offer, refused offer).
     async fn finish(&mut self, reason: EndReason, by: HangupBy, cause: Option<String>) {
         let at = self.now();
@@ -687,6 +706,7 @@ impl Session {
         self.record.sip_cause = cause.clone();
         self.save().await;
         self.hub.call_ended(&self.owner, &self.record.id);
+        metrics::call_ended(self.record.direction, &self.record.e164, reason);
         tracing::info!(
             call = %self.record.id,
             reason = reason.as_str(),

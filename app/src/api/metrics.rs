@@ -1,0 +1,249 @@
+//! The metrics the app and the server record (docs/operating.md, "Metrics"), through the
+//! `metrics` facade: one name per concept, the same in Prometheus (`/metrics`, prefixed
+//! `softphone_`, counters ending `_total`) and in CloudWatch (Embedded Metric Format lines).
+//! Every metric is in [`ALL`]; the server describes them from it, and a test checks that the
+//! CloudWatch template names only these (`server/tests/metrics_template.rs`).
+//!
+//! Labels have few values (a route, not a path; a status class, not a code; a country, not a
+//! number): each distinct set of labels is a metric CloudWatch bills, and none may carry
+//! anything personal.
+
+use crate::domain::calls::{Direction, EndReason};
+use crate::domain::numbers::{Country, NumberKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Seconds,
+    Bytes,
+}
+
+/// One metric: its name, what it is, and the names of its labels (in this order in EMF
+/// dimensions).
+#[derive(Clone, Copy, Debug)]
+pub struct Metric {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub unit: Unit,
+    pub labels: &'static [&'static str],
+    pub help: &'static str,
+}
+
+pub const HTTP_REQUESTS: Metric = Metric {
+    name: "http_requests",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["route", "status"],
+    help: "HTTP requests answered, by matched route and status class (2xx, 4xx, 5xx…)",
+};
+pub const HTTP_REQUEST_DURATION: Metric = Metric {
+    name: "http_request_duration_seconds",
+    kind: Kind::Histogram,
+    unit: Unit::Seconds,
+    labels: &["route"],
+    help: "Time to answer an HTTP request (to its headers), by matched route",
+};
+pub const API_ERRORS: Metric = Metric {
+    name: "api_errors",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["error"],
+    help: "Server-function and REST errors, by the error's name (NotFound, Unavailable…)",
+};
+pub const SIGN_INS: Metric = Metric {
+    name: "sign_ins",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["outcome"],
+    help: "Sign-in attempts: ok, refused (wrong e-mail or password), locked (too many tries), disabled, unavailable",
+};
+pub const CALL_REFUSALS: Metric = Metric {
+    name: "call_refusals",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["reason"],
+    help: "Calls refused by the number policy or the spend limits, by reason (toll-fraud defences)",
+};
+pub const CALLS_STARTED: Metric = Metric {
+    name: "calls_started",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["direction", "country", "number_type"],
+    help: "Calls placed (outbound) or rung in (inbound), by destination or caller country and number type",
+};
+pub const CALLS_ANSWERED: Metric = Metric {
+    name: "calls_answered",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["direction", "country"],
+    help: "Calls answered",
+};
+pub const CALLS_ENDED: Metric = Metric {
+    name: "calls_ended",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["direction", "country", "reason"],
+    help: "Calls ended, by end reason (completed, busy, no_answer, failed…)",
+};
+pub const CALLS_ACTIVE: Metric = Metric {
+    name: "calls_active",
+    kind: Kind::Gauge,
+    unit: Unit::Count,
+    labels: &[],
+    help: "Calls this server carries now",
+};
+pub const POST_DIAL_DELAY: Metric = Metric {
+    name: "post_dial_delay_seconds",
+    kind: Kind::Histogram,
+    unit: Unit::Seconds,
+    labels: &["country"],
+    help: "From the call going out to the trunk to the far end ringing (or answering)",
+};
+pub const RECORDING_BYTES: Metric = Metric {
+    name: "recording_bytes",
+    kind: Kind::Counter,
+    unit: Unit::Bytes,
+    labels: &[],
+    help: "Bytes of recordings stored",
+};
+pub const RECORDING_FAILURES: Metric = Metric {
+    name: "recording_failures",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &[],
+    help: "Recordings that could not be stored at the end of their call (retried)",
+};
+pub const LIVE_CONNECTIONS: Metric = Metric {
+    name: "live_connections",
+    kind: Kind::Gauge,
+    unit: Unit::Count,
+    labels: &[],
+    help: "Open live channels (app tabs connected to this server)",
+};
+
+pub const ALL: [Metric; 13] = [
+    HTTP_REQUESTS,
+    HTTP_REQUEST_DURATION,
+    API_ERRORS,
+    SIGN_INS,
+    CALL_REFUSALS,
+    CALLS_STARTED,
+    CALLS_ANSWERED,
+    CALLS_ENDED,
+    CALLS_ACTIVE,
+    POST_DIAL_DELAY,
+    RECORDING_BYTES,
+    RECORDING_FAILURES,
+    LIVE_CONNECTIONS,
+];
+
+/// The `country` label of a number: `PA`, `SG`, `other`, or `none` (a withheld caller).
+pub fn country_label(e164: &str) -> &'static str {
+    let digits = e164.strip_prefix('+').unwrap_or(e164);
+    if digits.is_empty() {
+        return "none";
+    }
+    Country::from_calling_code_prefix(digits).map_or("other", Country::iso)
+}
+
+fn direction_label(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Outbound => "outbound",
+        Direction::Inbound => "inbound",
+    }
+}
+
+pub fn call_refused(reason: &'static str) {
+    metrics::counter!(CALL_REFUSALS.name, "reason" => reason).increment(1);
+}
+
+pub fn call_started(direction: Direction, e164: &str, kind: Option<NumberKind>) {
+    metrics::counter!(
+        CALLS_STARTED.name,
+        "direction" => direction_label(direction),
+        "country" => country_label(e164),
+        "number_type" => kind.map_or("unknown", NumberKind::as_str),
+    )
+    .increment(1);
+}
+
+pub fn call_answered(direction: Direction, e164: &str) {
+    metrics::counter!(
+        CALLS_ANSWERED.name,
+        "direction" => direction_label(direction),
+        "country" => country_label(e164),
+    )
+    .increment(1);
+}
+
+pub fn call_ended(direction: Direction, e164: &str, reason: EndReason) {
+    metrics::counter!(
+        CALLS_ENDED.name,
+        "direction" => direction_label(direction),
+        "country" => country_label(e164),
+        "reason" => reason.as_str(),
+    )
+    .increment(1);
+}
+
+pub fn post_dial_delay(e164: &str, seconds: f64) {
+    metrics::histogram!(POST_DIAL_DELAY.name, "country" => country_label(e164)).record(seconds);
+}
+
+pub fn sign_in(outcome: &'static str) {
+    metrics::counter!(SIGN_INS.name, "outcome" => outcome).increment(1);
+}
+
+/// Counts an error answered by a server function or the REST API, by its variant's name (the
+/// REST problem's `code`).
+pub fn api_error(error: &crate::api::ApiError) {
+    let name = match serde_json::to_value(error) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .next()
+            .map_or_else(String::new, |(name, _)| name),
+        _ => String::new(),
+    };
+    metrics::counter!(API_ERRORS.name, "error" => name).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries_are_labelled_without_the_number() {
+        assert_eq!(country_label("+5072000001"), "PA");
+        assert_eq!(country_label("+6560000001"), "SG");
+        assert_eq!(country_label("+14155550100"), "other");
+        assert_eq!(country_label(""), "none");
+    }
+
+    #[test]
+    fn names_are_unique_and_prometheus_safe() {
+        let mut names: Vec<&str> = ALL.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len(), "a name used twice");
+        for m in ALL {
+            assert!(
+                m.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{}",
+                m.name
+            );
+            assert!(
+                !m.name.ends_with("_total"),
+                "the exporter adds _total: {}",
+                m.name
+            );
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! The call metrics after a scripted set of calls through the real path: the number policy and
+//! the spend limits (`ops::start`), the hub, the gateway and the simulator. Calls answered
+//! (one recorded), busy, not found, hung up by the far end, and one refused; checked in the
+//! Prometheus text the `/metrics` listener serves and in the CloudWatch EMF lines. One test:
+//! the recorder is the process's, so its counts are this file's calls exactly.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::live::{LiveRecordingState, RecordAction};
+use app::api::ports::{CallOrigin, Principal, RecordingMetadataStore, Services};
+use app::api::ApiError;
+use app::domain::call::{CallState, HangupBy};
+use app::domain::calls::EndReason;
+use app::domain::recordings::RecordingState;
+use common::*;
+use server::config::{MetricsConfig, MetricsListen};
+
+/// The value of the sample `name{labels}` in Prometheus text (labels in any order).
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let want: BTreeSet<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    text.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (n, got) = match series.split_once('{') {
+            Some((n, rest)) => (
+                n,
+                rest.trim_end_matches('}')
+                    .split(',')
+                    .map(String::from)
+                    .collect(),
+            ),
+            None => (series, BTreeSet::new()),
+        };
+        (n == name && got == want).then(|| value.parse().ok())?
+    })
+}
+
+async fn scrape(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(out.contains("text/plain; version=0.0.4"), "{out}");
+    out
+}
+
+async fn services(rig: &Rig) -> Services {
+    let (key, _) = server::identity::SigningKey::generate().unwrap();
+    let store: Arc<dyn app::api::ports::Store> = rig.store.clone();
+    let identity = server::identity::LocalIdentity::new(
+        server::identity::LocalIdentityConfig::new("http://127.0.0.1:3000".into()),
+        store.clone(),
+        Arc::new(server::clock::SystemClock),
+        Arc::new(key),
+    )
+    .await
+    .unwrap();
+    Services {
+        store,
+        identity: Arc::new(identity),
+        numbers: Arc::new(server::numbers::Libphonenumber),
+        clock: Arc::new(server::clock::SystemClock),
+        telephony: rig.hub.clone(),
+        recordings: rig.recordings.clone(),
+        push: Arc::new(app::api::ports::PushOff),
+        spend_policy: app::domain::spend::SpendPolicy::default(),
+        sign_up_policy: app::domain::signup::SignUpPolicy::default(),
+        secure_cookies: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_counted_by_outcome_country_and_number_type() {
+    let metrics = server::metrics::install(Some("Softphone"));
+    let config = MetricsConfig {
+        listen: MetricsListen::Set("127.0.0.1:0".parse().unwrap()),
+        emf_namespace: None,
+    };
+    let addr = server::metrics::serve(&config, metrics)
+        .await
+        .unwrap()
+        .expect("listening");
+    let rig = rig((31700, 31739), Duration::from_secs(5)).await;
+    let services = services(&rig).await;
+    let alice = Principal {
+        sub: ALICE.into(),
+        email: "alice@example.com".into(),
+        groups: vec![],
+    };
+    let place = |tab: &Tab, number: &'static str| {
+        let origin = CallOrigin::App {
+            connection: tab.connection,
+        };
+        let (services, alice) = (&services, &alice);
+        async move { app::api::calls::ops::start(services, alice, number, None, origin).await }
+    };
+
+    // Answered, recorded, hung up by the agent.
+    let mut tab = open_tab(&rig);
+    let echo = place(&tab, "+65 6000 0001").await.unwrap();
+    let _peer = offer(&rig, &tab, &echo.call_id).await;
+    wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
+    let during = scrape(addr).await;
+    assert_eq!(
+        sample(&during, "softphone_calls_active", &[]),
+        Some(1.0),
+        "{during}"
+    );
+    assert_eq!(
+        sample(&during, "softphone_live_connections", &[]),
+        Some(1.0)
+    );
+    send(&rig, &tab, record(&echo.call_id, RecordAction::Start)).await;
+    wait_recording(&mut tab, LiveRecordingState::Recording).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    send(&rig, &tab, hangup(&echo.call_id)).await;
+    wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Agent)).await;
+    rig.hub.disconnect(ALICE, tab.connection);
+
+    // Busy, not found, and answered then hung up by the far end (Panama).
+    for (number, reason) in [
+        ("+65 6000 0003", EndReason::Busy),
+        ("+65 6000 0005", EndReason::NotFound),
+        ("+507 200-0006", EndReason::Completed),
+    ] {
+        let mut tab = open_tab(&rig);
+        let call = place(&tab, number).await.unwrap();
+        let _peer = offer(&rig, &tab, &call.call_id).await;
+        wait_state(&mut tab, ended(reason, HangupBy::Remote)).await;
+        rig.hub.disconnect(ALICE, tab.connection);
+    }
+
+    // Refused by the number policy: nothing dialled, the refusal counted.
+    let tab = open_tab(&rig);
+    assert!(matches!(
+        place(&tab, "+1 415 555 0100").await,
+        Err(ApiError::NumberRefused(_))
+    ));
+    rig.hub.disconnect(ALICE, tab.connection);
+
+    // The recording's bytes, once it is stored.
+    let recording_id = record_of(&rig, &echo.call_id).await.recording_id.unwrap();
+    let mut stored = None;
+    for _ in 0..80 {
+        let r = rig
+            .store
+            .get_recording(ALICE, &recording_id)
+            .await
+            .unwrap()
+            .unwrap();
+        if r.state == RecordingState::Complete {
+            stored = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = stored.expect("the recording is stored");
+
+    let text = scrape(addr).await;
+    let started = |country, kind| {
+        sample(
+            &text,
+            "softphone_calls_started_total",
+            &[
+                ("direction", "outbound"),
+                ("country", country),
+                ("number_type", kind),
+            ],
+        )
+    };
+    assert_eq!(started("SG", "fixed_line"), Some(3.0), "{text}");
+    assert_eq!(started("PA", "fixed_line"), Some(1.0), "{text}");
+    let answered = |country| {
+        sample(
+            &text,
+            "softphone_calls_answered_total",
+            &[("direction", "outbound"), ("country", country)],
+        )
+    };
+    assert_eq!(answered("SG"), Some(1.0), "{text}");
+    assert_eq!(answered("PA"), Some(1.0), "{text}");
+    let ended = |country, reason| {
+        sample(
+            &text,
+            "softphone_calls_ended_total",
+            &[
+                ("direction", "outbound"),
+                ("country", country),
+                ("reason", reason),
+            ],
+        )
+    };
+    assert_eq!(ended("SG", "completed"), Some(1.0), "{text}");
+    assert_eq!(ended("SG", "busy"), Some(1.0), "{text}");
+    assert_eq!(ended("SG", "not_found"), Some(1.0), "{text}");
+    assert_eq!(ended("PA", "completed"), Some(1.0), "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            "softphone_call_refusals_total",
+            &[("reason", "other_country")]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    // Every answered call rang or answered first: each has its post-dial delay, in seconds.
+    let pdd_pa = sample(
+        &text,
+        "softphone_post_dial_delay_seconds_count",
+        &[("country", "PA")],
+    );
+    assert_eq!(pdd_pa, Some(1.0), "{text}");
+    let pdd_sum = sample(
+        &text,
+        "softphone_post_dial_delay_seconds_sum",
+        &[("country", "PA")],
+    );
+    assert!(pdd_sum.is_some_and(|s| s > 0.0 && s < 5.0), "{pdd_sum:?}");
+    assert!(sample(
+        &text,
+        "softphone_post_dial_delay_seconds_count",
+        &[("country", "SG")]
+    )
+    .is_some_and(|n| (1.0..=3.0).contains(&n)));
+    assert_eq!(sample(&text, "softphone_calls_active", &[]), Some(0.0));
+    assert_eq!(sample(&text, "softphone_live_connections", &[]), Some(0.0));
+    assert_eq!(
+        sample(&text, "softphone_recording_bytes_total", &[]),
+        Some(stored.bytes as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "softphone_recording_failures_total", &[]),
+        Some(0.0)
+    );
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(
+            !line.contains("6000") && !line.contains("2000"),
+            "a number in {line}"
+        );
+    }
+
+    // The same counts as CloudWatch EMF lines, valid by the format's rules.
+    let emf = metrics.emf.as_ref().expect("EMF on");
+    let lines = emf.flush(1_765_000_000_000);
+    let docs: Vec<_> = lines.iter().map(|l| testkit::emf::valid_emf(l)).collect();
+    let busy = docs
+        .iter()
+        .find(|d| d["country"] == "SG" && d["reason"] == "busy")
+        .expect("a document for busy calls to Singapore");
+    assert_eq!(busy["calls_ended"], 1);
+    assert_eq!(busy["direction"], "outbound");
+    let recorded = docs
+        .iter()
+        .find(|d| d.get("recording_bytes").is_some())
+        .expect("recording bytes");
+    assert_eq!(recorded["recording_bytes"], stored.bytes);
+}
