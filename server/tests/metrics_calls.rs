@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,25 +17,7 @@ use app::domain::calls::EndReason;
 use app::domain::recordings::RecordingState;
 use common::*;
 use server::config::{MetricsConfig, MetricsListen};
-
-/// The value of the sample `name{labels}` in Prometheus text (labels in any order).
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let want: BTreeSet<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    text.lines().find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let (n, got) = match series.split_once('{') {
-            Some((n, rest)) => (
-                n,
-                rest.trim_end_matches('}')
-                    .split(',')
-                    .map(String::from)
-                    .collect(),
-            ),
-            None => (series, BTreeSet::new()),
-        };
-        (n == name && got == want).then(|| value.parse().ok())?
-    })
-}
+use testkit::metrics::sample;
 
 async fn scrape(addr: std::net::SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -257,7 +238,10 @@ async fn calls_are_counted_by_outcome_country_and_number_type() {
     // The same counts as CloudWatch EMF lines, valid by the format's rules.
     let emf = metrics.emf.as_ref().expect("EMF on");
     let lines = emf.flush(1_765_000_000_000);
-    let docs: Vec<_> = lines.iter().map(|l| testkit::emf::valid_emf(l)).collect();
+    let docs: Vec<_> = lines
+        .iter()
+        .map(|l| testkit::metrics::valid_emf(l))
+        .collect();
     let busy = docs
         .iter()
         .find(|d| d["country"] == "SG" && d["reason"] == "busy")

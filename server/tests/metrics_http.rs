@@ -9,26 +9,7 @@ mod binary;
 
 use binary::{free_port, http, start_server};
 use serde_json::json;
-
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let mut want: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    want.sort();
-    text.lines().find_map(|line| {
-        let (series, value) = line.rsplit_once(' ')?;
-        let (n, mut got): (&str, Vec<String>) = match series.split_once('{') {
-            Some((n, rest)) => (
-                n,
-                rest.trim_end_matches('}')
-                    .split(',')
-                    .map(String::from)
-                    .collect(),
-            ),
-            None => (series, Vec::new()),
-        };
-        got.sort();
-        (n == name && got == want).then(|| value.parse().ok())?
-    })
-}
+use testkit::metrics::sample;
 
 /// The raw answer's header block.
 async fn head(port: u16, path: &str) -> String {

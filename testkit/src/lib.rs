@@ -5,8 +5,9 @@
 //! - [`certs`]: a test CA and a certificate for 127.0.0.1 (SIP over TLS).
 //! - `chime` (feature `chime`): the browser's part in a Chime meeting through the stand-in's
 //!   signalling.
-//! - `emf` (feature `conformance`): CloudWatch Embedded Metric Format lines checked against
-//!   the specification (the server's metrics tests).
+//! - `metrics` (feature `conformance`): a sample read from Prometheus text, and CloudWatch
+//!   Embedded Metric Format lines checked against the specification (the server's metrics
+//!   tests).
 //! - [`impair`]: a lossy, jittery network on loopback (a userspace stand-in for `tc netem`).
 //! - [`outage`]: a TCP front that can be cut (a back end going down and coming back).
 //! - [`peer`]: a WebRTC peer playing the browser's part.
@@ -18,9 +19,9 @@ pub mod baresip;
 pub mod certs;
 #[cfg(feature = "chime")]
 pub mod chime;
-#[cfg(feature = "conformance")]
-pub mod emf;
 pub mod impair;
+#[cfg(feature = "conformance")]
+pub mod metrics;
 pub mod outage;
 pub mod peer;
 #[cfg(feature = "conformance")]

@@ -308,7 +308,7 @@ impl Recorder for EmfRecorder {
 mod tests {
     use super::*;
     use metrics::Label;
-    use testkit::emf::valid_emf;
+    use testkit::metrics::valid_emf;
 
     fn key(name: &'static str, labels: &[(&'static str, &'static str)]) -> Key {
         Key::from_parts(

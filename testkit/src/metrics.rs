@@ -1,6 +1,6 @@
-//! CloudWatch Embedded Metric Format documents checked against the specification
-//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>),
-//! for the server's metrics tests.
+//! For the server's metrics tests: a sample read from Prometheus text, and CloudWatch Embedded
+//! Metric Format documents checked against the specification
+//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>).
 
 use serde_json::Value;
 
@@ -60,4 +60,25 @@ pub fn valid_emf(line: &str) -> Value {
         }
     }
     doc
+}
+
+/// The value of the sample `name{labels}` in Prometheus text (labels in any order).
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut want: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    want.sort();
+    text.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (n, mut got): (&str, Vec<String>) = match series.split_once('{') {
+            Some((n, rest)) => (
+                n,
+                rest.trim_end_matches('}')
+                    .split(',')
+                    .map(String::from)
+                    .collect(),
+            ),
+            None => (series, Vec::new()),
+        };
+        got.sort();
+        (n == name && got == want).then(|| value.parse().ok())?
+    })
 }
