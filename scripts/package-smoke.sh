@@ -6,10 +6,11 @@
 # page loads the app's WASM, JS and CSS by their hashed names (the site's hash.txt), that those
 # are served byte for byte from the package's site, precompressed (brotli, gzip) to browsers that
 # take it and cacheable for a year, that the page itself comes compressed and never cached, and
-# that the service worker precaches the hashed files; then stops it (SIGTERM, as systemd does)
+# that the service worker precaches the hashed files, and that the bundle starts in Chromium (a
+# sign-up, the keypad, a call: scripts/bundle-starts.mjs); then stops it (SIGTERM, as systemd does)
 # and removes the folder. The unit is
 # checked by `systemd-analyze verify` where systemd is installed.
-# Takes about 10 seconds; fails with the server's log if anything is wrong.
+# Takes about 20 seconds; fails with the server's log if anything is wrong.
 #
 #   scripts/package-smoke.sh <softphone-...tar.gz>
 set -euo pipefail
@@ -138,13 +139,17 @@ for f in "${bundle[@]}"; do
   case "$sw" in *"\"/pkg/$f\""*) ;; *) fail "the service worker does not precache /pkg/$f" ;; esac
 done
 grep -qi '^cache-control: no-cache' "$work/sw.headers" || fail "/sw.js is not revalidated"
+# The bundle as served starts in Chromium: sign-up, the keypad, a call (scripts/bundle-starts.mjs;
+# the end-to-end tests run the debug site, this the release site's rewritten files).
+(cd "$(dirname "${BASH_SOURCE[0]}")/.." && timeout 120 node scripts/bundle-starts.mjs "$base") ||
+  fail "the release bundle does not start or work in Chromium"
 
 kill -TERM "$server_pid"
 for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
 kill -0 "$server_pid" 2>/dev/null && fail "the packaged server did not stop within 10 s of SIGTERM"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
-echo "package smoke test passed: $(basename "$tarball") served /healthz, /readyz, the page (compressed) and its hashed WASM, JS and CSS from the package (precompressed, immutable), the service worker, and stopped on SIGTERM"
+echo "package smoke test passed: $(basename "$tarball") served /healthz, /readyz, the page (compressed) and its hashed WASM, JS and CSS from the package (precompressed, immutable), the service worker, a browser's sign-up, keypad and call, and stopped on SIGTERM"
 
 # The settings the CloudFormation template gives the gateway instance (scripts/gateway-settings.py
 # reads GatewaySettings), for each GatewayTrunk: the packaged server must accept every one and get

@@ -93,6 +93,7 @@ done
 # A site built elsewhere gets the checks and copies scripts/release-site.sh gives the one built
 # here: a bundle that would not start is not shipped.
 if [ -n "$given_site" ]; then
+  python3 "$ROOT/scripts/wasm-short-imports.py" "$site"
   python3 "$ROOT/scripts/wasm-check.py" "$site/pkg"
   "$ROOT/scripts/precompress.sh" "$site/pkg"
 fi

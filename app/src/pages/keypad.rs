@@ -5,14 +5,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::browser;
-use crate::components::call_panel::mic_problem_text;
 use crate::components::icons::{Icon, Svg};
-use crate::components::messages::{error_text, kind_text, refusal_text};
+use crate::components::messages::{kind_text, refusal_text};
 use crate::domain::numbers::{
     check, format_e164, format_partial, Country, NumberCheck, RefusalReason, RuleTable,
 };
 use crate::i18n::T;
-use crate::phone::{phone, DialError};
+use crate::phone::{dial_error_text, phone, DialError};
 use crate::prefs::{country_name, prefs, tx, use_tr, use_trf};
 
 const LAST_DIALLED: &str = "softphone.last_dialled";
@@ -157,13 +156,10 @@ pub fn Keypad() -> impl IntoView {
     let message = Memo::new(move |_| {
         let l = lang.get();
         if let Some(error) = outcome.get() {
-            let text = match &error {
-                DialError::Api(e) => error_text(l, e),
-                DialError::Mic(p) => mic_problem_text(tr, p),
-                DialError::NoChannel => tr(T::NoChannel).to_string(),
-                DialError::Unsupported => tr(T::NoWebRtc).to_string(),
-            };
-            return (text, "text-amber-800 dark:text-amber-300");
+            return (
+                dial_error_text(l, &error),
+                "text-amber-800 dark:text-amber-300",
+            );
         }
         let v = verdict.get();
         if text.get().trim().is_empty() {

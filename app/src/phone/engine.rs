@@ -218,6 +218,8 @@ pub mod split {
         input: String,
         country: Country,
     ) -> Pin<Box<dyn Future<Output = Result<(), DialError>>>> {
+        // What a failure reads as, from this chunk (see `dial_error_text`).
+        crate::phone::DIAL_ERROR_TEXT.get_or_init(|| crate::phone::dial_error_text_here);
         Box::pin(super::dial(phone, input, country))
     }
 

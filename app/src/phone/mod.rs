@@ -19,6 +19,7 @@ use leptos::prelude::*;
 use crate::api::live::{IncomingCall, LiveCall};
 use crate::api::ApiError;
 use crate::domain::numbers::Country;
+use crate::i18n::{t, Lang, T};
 
 /// Why the microphone could not be used; each says what the user can do.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -46,6 +47,32 @@ pub enum DialError {
     NoChannel,
     /// The browser cannot make WebRTC calls.
     Unsupported,
+}
+
+/// How a failed dial reads to the user. Every [`DialError`] comes from the phone's code, so with
+/// `split` the texts (every API error's, the microphone's) are in the phone's chunk, out of the
+/// first load: the chunk hands its function over before a dial through it can fail
+/// (`engine::split::dial`; docs/bench.md, "First load").
+pub fn dial_error_text(lang: Lang, error: &DialError) -> String {
+    #[cfg(all(feature = "hydrate", feature = "split"))]
+    return DIAL_ERROR_TEXT
+        .get()
+        .map_or_else(String::new, |text| text(lang, error));
+    #[cfg(not(all(feature = "hydrate", feature = "split")))]
+    dial_error_text_here(lang, error)
+}
+
+#[cfg(all(feature = "hydrate", feature = "split"))]
+static DIAL_ERROR_TEXT: std::sync::OnceLock<fn(Lang, &DialError) -> String> =
+    std::sync::OnceLock::new();
+
+fn dial_error_text_here(lang: Lang, error: &DialError) -> String {
+    match error {
+        DialError::Api(e) => crate::components::messages::error_text(lang, e),
+        DialError::Mic(p) => crate::components::call_panel::mic_problem_text(|key| t(lang, key), p),
+        DialError::NoChannel => t(lang, T::NoChannel).into(),
+        DialError::Unsupported => t(lang, T::NoWebRtc).into(),
+    }
 }
 
 /// Where the browser lets us send the call's audio.
