@@ -394,6 +394,13 @@ messages! {
     CallEnded => "Call ended", "Llamada finalizada", "通话已结束";
     Mute => "Mute", "Silenciar", "静音";
     MutedNote => "Muted: they cannot hear you.", "Silenciado: no le oyen.", "已静音：对方听不到您。";
+    QualityBars => "Call quality: {bars} of 5", "Calidad de la llamada: {bars} de 5", "通话质量：{bars}/5";
+    WarnHighRtt => "Long delay: you may talk over each other.", "Mucho retraso: pueden hablar a la vez.", "延迟较高：双方可能同时说话。";
+    WarnHighJitter => "Your connection is uneven: audio may break up.", "Su conexión es irregular: el audio puede cortarse.", "网络不稳定：声音可能断续。";
+    WarnHighPacketLoss => "Your connection is dropping audio.", "Su conexión está perdiendo audio.", "网络正在丢失音频。";
+    WarnLowMos => "The call sounds poor.", "La llamada se oye mal.", "通话音质较差。";
+    WarnSilentMicrophone => "Your microphone seems silent.", "Su micrófono parece estar en silencio.", "您的麦克风似乎没有声音。";
+    WarnMediaStalled => "No audio is arriving.", "No llega audio.", "没有收到音频。";
     Hold => "Hold", "En espera", "保持";
     Transfer => "Transfer", "Transferir", "转接";
     TransferTo => "Transfer to", "Transferir a", "转接给";

@@ -279,6 +279,7 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
                 <p class="mt-1 font-mono text-3xl tabular-nums" data-testid="call-timer">
                     {timer}
                 </p>
+                <super::call_quality::CallQualityNote phone />
                 {move || {
                     muted_now
                         .get()

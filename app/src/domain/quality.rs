@@ -107,6 +107,18 @@ pub enum Warning {
 }
 
 impl Warning {
+    /// The name on the page (`data-warning`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Warning::HighRtt => "high_rtt",
+            Warning::HighJitter => "high_jitter",
+            Warning::HighPacketLoss => "high_packet_loss",
+            Warning::LowMos => "low_mos",
+            Warning::SilentMicrophone => "silent_microphone",
+            Warning::MediaStalled => "media_stalled",
+        }
+    }
+
     pub const ALL: [Warning; 6] = [
         Warning::HighRtt,
         Warning::HighJitter,
@@ -126,6 +138,9 @@ const MOS_MIN: f64 = 3.5;
 /// The standard deviation of the input level (0 to 1) under which a microphone is taken as
 /// dead: Twilio's 327.67 on its 0–32767 scale.
 const LEVEL_DEVIATION_MIN: f64 = 0.01;
+/// ...when it is also this quiet on average (about −34 dBFS): a steady tone (a test signal, a
+/// headset's sidetone generator) does not move either, and it is not silence.
+const LEVEL_QUIET_MAX: f64 = 0.02;
 /// Samples kept: the longest rule looks at 10.
 const KEPT: usize = 10;
 /// How long a warning stays after the last sample over its threshold (ms).
@@ -218,7 +233,9 @@ impl Monitor {
             Warning::LowMos => three_of_five(&|s| Summary::mos_of(s).is_some_and(|m| m < MOS_MIN)),
             Warning::SilentMicrophone => {
                 let levels: Vec<f64> = last(KEPT).filter_map(|s| s.input_level).collect();
-                levels.len() == KEPT && deviation(&levels) < LEVEL_DEVIATION_MIN
+                levels.len() == KEPT
+                    && deviation(&levels) < LEVEL_DEVIATION_MIN
+                    && mean(&levels) < LEVEL_QUIET_MAX
             }
             Warning::MediaStalled => {
                 self.samples.len() >= 3 && last(3).all(|s| s.bytes_received == 0)
@@ -227,10 +244,52 @@ impl Monitor {
     }
 }
 
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
 fn deviation(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+    let m = mean(values);
+    (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+}
+
+/// What the browser's statistics count from the call's start (`getStats`: the audio
+/// `inbound-rtp`'s packets and bytes, its jitter now, the round trip now).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Counters {
+    pub packets_received: u64,
+    /// Can go down: a late packet counted lost is taken back.
+    pub packets_lost: i64,
+    pub bytes_received: u64,
+    pub jitter_ms: f64,
+    pub rtt_ms: Option<f64>,
+}
+
+/// Turns counters read once a second into that second's [`Sample`].
+#[derive(Clone, Debug, Default)]
+pub struct Sampler {
+    last: Option<Counters>,
+}
+
+impl Sampler {
+    pub fn sample(&mut self, now: Counters, input_level: Option<f64>) -> Sample {
+        let before = self.last.unwrap_or_default();
+        self.last = Some(now);
+        let received = now.packets_received.saturating_sub(before.packets_received);
+        let lost = (now.packets_lost - before.packets_lost).max(0) as u64;
+        let expected = received + lost;
+        Sample {
+            rtt_ms: now.rtt_ms,
+            jitter_ms: now.jitter_ms,
+            loss_percent: if expected == 0 {
+                0.0
+            } else {
+                lost as f64 * 100.0 / expected as f64
+            },
+            input_level,
+            bytes_received: now.bytes_received.saturating_sub(before.bytes_received),
+        }
+    }
 }
 
 /// A call's quality, summed up for its record: worst and average MOS, the worst loss, jitter
@@ -432,6 +491,14 @@ mod tests {
             vec![(9, Change::Raised(Warning::SilentMicrophone))]
         );
 
+        // A steady tone does not move either, but it is not silence.
+        let mut m = Monitor::new();
+        let tone = Sample {
+            input_level: Some(0.3),
+            ..good()
+        };
+        assert_eq!(run(&mut m, 0, &[tone; 12]), vec![]);
+
         // Muted: the level is not looked at.
         let mut m = Monitor::new();
         let muted = Sample {
@@ -490,5 +557,29 @@ mod tests {
             1e-9
         ));
         assert_eq!(m.latest_mos(), Some(mos(900.0, 40.0, 0.0)));
+    }
+
+    #[test]
+    fn counters_become_each_seconds_loss_and_bytes() {
+        let mut sampler = Sampler::default();
+        let at = |received, lost, bytes| Counters {
+            packets_received: received,
+            packets_lost: lost,
+            bytes_received: bytes,
+            jitter_ms: 4.0,
+            rtt_ms: Some(30.0),
+        };
+        let first = sampler.sample(at(50, 0, 8_000), Some(0.2));
+        assert_eq!(first.bytes_received, 8_000);
+        assert_eq!(first.loss_percent, 0.0);
+        // 45 received and 5 lost in the next second: 10 %.
+        let second = sampler.sample(at(95, 5, 15_200), Some(0.2));
+        assert_eq!(second.bytes_received, 7_200);
+        assert!(close(second.loss_percent, 10.0, 1e-9), "{second:?}");
+        assert_eq!((second.rtt_ms, second.jitter_ms), (Some(30.0), 4.0));
+        // A late packet taken back from the lost: no negative loss; nothing received: stalled.
+        let third = sampler.sample(at(95, 4, 15_200), None);
+        assert_eq!((third.loss_percent, third.bytes_received), (0.0, 0));
+        assert_eq!(third.input_level, None);
     }
 }

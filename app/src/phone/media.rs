@@ -3,6 +3,7 @@
 //! `engine` calls these.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -16,7 +17,9 @@ use web_sys::{
 };
 
 use super::engine::{mic_lost, with};
-use super::{MicProblem, Phone};
+use super::{CallQuality, MicProblem, Phone};
+use crate::domain::call::CallState;
+use crate::domain::quality::{bars, Counters, Monitor, Sampler};
 
 pub(super) fn get(target: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -51,6 +54,8 @@ pub(super) struct Media {
     stream: MediaStream,
     mic: Option<TrackWatch>,
     _on_track: Option<Closure<dyn FnMut(RtcTrackEvent)>>,
+    /// The call's statistics, read each second for its quality (stopped with the call).
+    _quality: Option<QualityProbe>,
 }
 
 impl Media {
@@ -86,6 +91,117 @@ impl Drop for Media {
         self.pc.close();
         stop(&self.stream);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call quality
+
+/// Reads the peer connection's statistics once a second while the call is connected (not on
+/// hold), turns them into samples for the quality monitor (`domain::quality`) and shows its
+/// bars and warnings on the call screen (`phone.quality`). Dropped with the call's audio.
+struct QualityProbe {
+    phone: Phone,
+    interval: i32,
+    _tick: Closure<dyn FnMut()>,
+}
+
+impl QualityProbe {
+    fn start(phone: Phone, pc: RtcPeerConnection) -> Option<QualityProbe> {
+        let state = Rc::new(RefCell::new((Sampler::default(), Monitor::new())));
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            let talking = phone.call.with_untracked(|c| {
+                matches!(
+                    c.as_ref().map(|c| &c.state),
+                    Some(CallState::Connected { on_hold: false, .. })
+                )
+            });
+            if !talking {
+                return;
+            }
+            let (pc, state) = (pc.clone(), state.clone());
+            leptos::task::spawn_local(async move {
+                let Ok(report) = JsFuture::from(pc.get_stats()).await else {
+                    return;
+                };
+                let (counters, level) = read_stats(&report);
+                // A muted microphone is silent by choice: its level is not looked at.
+                let level = if phone.muted.get_untracked() {
+                    None
+                } else {
+                    level.or(Some(f64::from(phone.mic_level.get_untracked())))
+                };
+                let shown = {
+                    let mut state = state.borrow_mut();
+                    let (sampler, monitor) = &mut *state;
+                    monitor.push(sampler.sample(counters, level), js_sys::Date::now() as u64);
+                    CallQuality {
+                        bars: monitor.latest_mos().map(bars),
+                        warnings: monitor.active(),
+                    }
+                };
+                if phone.quality.get_untracked() != shown {
+                    let _ = phone.quality.try_set(shown);
+                }
+            });
+        });
+        let interval = web_sys::window()?
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                1000,
+            )
+            .ok()?;
+        Some(QualityProbe {
+            phone,
+            interval,
+            _tick: tick,
+        })
+    }
+}
+
+impl Drop for QualityProbe {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            w.clear_interval_with_handle(self.interval);
+        }
+        let _ = self.phone.quality.try_set(CallQuality::default());
+    }
+}
+
+/// The counters of an `RTCStatsReport`: the audio received (`inbound-rtp`), the round trip of
+/// the selected candidate pair (else the far end's reports, `remote-inbound-rtp`), and the
+/// level of what the microphone sends (`media-source`).
+fn read_stats(report: &JsValue) -> (Counters, Option<f64>) {
+    let mut counters = Counters::default();
+    let (mut level, mut pair_rtt, mut remote_rtt) = (None, None, None);
+    let Ok(Some(entries)) = js_sys::try_iter(report) else {
+        return (counters, None);
+    };
+    for entry in entries.flatten() {
+        let stat = js_sys::Array::from(&entry).get(1);
+        let number = |key: &str| get(&stat, key).as_f64();
+        let audio = get(&stat, "kind").as_string().as_deref() == Some("audio");
+        match get(&stat, "type").as_string().as_deref() {
+            Some("inbound-rtp") if audio => {
+                counters.packets_received = number("packetsReceived").unwrap_or(0.0) as u64;
+                counters.packets_lost = number("packetsLost").unwrap_or(0.0) as i64;
+                counters.bytes_received = number("bytesReceived").unwrap_or(0.0) as u64;
+                counters.jitter_ms = number("jitter").unwrap_or(0.0) * 1000.0;
+            }
+            Some("remote-inbound-rtp") if audio => {
+                remote_rtt = number("roundTripTime").map(|s| s * 1000.0);
+            }
+            Some("candidate-pair")
+                if get(&stat, "nominated").as_bool() == Some(true)
+                    && get(&stat, "state").as_string().as_deref() == Some("succeeded") =>
+            {
+                pair_rtt = number("currentRoundTripTime").map(|s| s * 1000.0);
+            }
+            Some("media-source") if audio => level = number("audioLevel"),
+            _ => {}
+        }
+    }
+    counters.rtt_ms = pair_rtt.or(remote_rtt);
+    (counters, level)
 }
 
 /// A microphone track with the handler that reports it lost (unplugged, permission revoked).
@@ -165,6 +281,7 @@ pub(super) async fn offer(
         stream: Clone::clone(&stream),
         mic,
         _on_track: None,
+        _quality: QualityProbe::start(phone, pc.clone()),
     };
     // Replacing a previous call's audio (there is none in practice) closes it.
     let previous = with(|e| e.media.replace(media));

@@ -111,6 +111,16 @@ pub struct Phone {
     pub input: RwSignal<String>,
     /// A message from the server about this tab's request.
     pub notice: RwSignal<Option<String>>,
+    /// The call's quality as this tab measures it (its audio is here).
+    pub quality: RwSignal<CallQuality>,
+}
+
+/// What the call screen shows of the call's quality: signal bars from the latest MOS (none
+/// before the first round trip is measured) and the warnings raised (`domain::quality`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallQuality {
+    pub bars: Option<u8>,
+    pub warnings: Vec<crate::domain::quality::Warning>,
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -135,6 +145,7 @@ pub fn provide_phone() -> Phone {
         inputs: RwSignal::new(Vec::new()),
         input: RwSignal::new(String::new()),
         notice: RwSignal::new(None),
+        quality: RwSignal::new(CallQuality::default()),
     };
     provide_context(phone);
     // With `split` the phone's code (the live channel, the call's state, the audio set-up) is a
