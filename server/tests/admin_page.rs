@@ -13,10 +13,7 @@ mod rest;
 
 use app::api::admin::ops as admin;
 use app::api::admin::{AdminUser, BlockedUser};
-use app::api::ports::{
-    AccountStore, AuditStore, AuthError, CallStore, ClientAddr, Clock, Identity, Principal,
-    SpendStore,
-};
+use app::api::ports::{AuditStore, AuthError, ClientAddr, Clock, Identity, Principal};
 use app::api::ApiError;
 use app::domain::calls::CallRecord;
 use app::domain::spend::{Block, SpendOverrides, SpendPolicy, VelocityRule};
@@ -159,7 +156,11 @@ async fn only_administrators_use_the_admin_page_and_it_audits_as_the_rest_api_do
     );
     assert_eq!((found.disabled_at, found.open_calls), (None, 0));
     assert_eq!(found.overrides, SpendOverrides::default());
-    assert_eq!(found.defaults.calls_per_hour, Some(60), "the server's policy");
+    assert_eq!(
+        found.defaults.calls_per_hour,
+        Some(60),
+        "the server's policy"
+    );
     assert!(!found.is_me);
     assert_eq!(admin::find(s, &root, &ana).await.unwrap(), found);
     assert!(admin::find(s, &root, &root.sub).await.unwrap().is_me);
@@ -172,8 +173,12 @@ async fn only_administrators_use_the_admin_page_and_it_audits_as_the_rest_api_do
     }
 
     // The page's actions on Ana; the REST API's same requests on Cleo.
-    assert!(admin::lift(s.store.as_ref(), &root, &ana, now).await.unwrap());
-    assert!(!admin::lift(s.store.as_ref(), &root, &ana, now).await.unwrap());
+    assert!(admin::lift(s.store.as_ref(), &root, &ana, now)
+        .await
+        .unwrap());
+    assert!(!admin::lift(s.store.as_ref(), &root, &ana, now)
+        .await
+        .unwrap());
     let state = admin::set_overrides(s.store.as_ref(), &root, &ana, overrides, now)
         .await
         .unwrap();
@@ -193,14 +198,26 @@ async fn only_administrators_use_the_admin_page_and_it_audits_as_the_rest_api_do
         Some(AuthError::AccountDisabled),
         "a disabled account's sign-in is refused"
     );
-    assert!(!admin::set_disabled(s, &root, &ana, true).await.unwrap().changed);
-    assert!(admin::set_disabled(s, &root, &ana, false).await.unwrap().changed);
+    assert!(
+        !admin::set_disabled(s, &root, &ana, true)
+            .await
+            .unwrap()
+            .changed
+    );
+    assert!(
+        admin::set_disabled(s, &root, &ana, false)
+            .await
+            .unwrap()
+            .changed
+    );
     api.identity
         .sign_in("ana@example.com", PASSWORD, from())
         .await
         .expect("enabled again");
     assert_eq!(
-        admin::set_disabled(s, &root, "no-such-sub", true).await.err(),
+        admin::set_disabled(s, &root, "no-such-sub", true)
+            .await
+            .err(),
         Some(ApiError::NotFound)
     );
 
@@ -266,7 +283,10 @@ async fn only_administrators_use_the_admin_page_and_it_audits_as_the_rest_api_do
             "account_enabled"
         ]
     );
-    assert!(ana_trail.iter().all(|(_, d)| d.starts_with(&by)), "{ana_trail:?}");
+    assert!(
+        ana_trail.iter().all(|(_, d)| d.starts_with(&by)),
+        "{ana_trail:?}"
+    );
     let root_trail = trail(&api, &root.sub).await;
     let about = |sub: &str| -> Vec<String> {
         root_trail
@@ -379,7 +399,10 @@ async fn the_admin_page_and_its_server_functions_are_for_administrators_only() {
         );
     }
     let refused = page(port, &agent, "/admin").await;
-    assert!(refused.contains("Only administrators can do this."), "{refused}");
+    assert!(
+        refused.contains("Only administrators can do this."),
+        "{refused}"
+    );
     assert!(!refused.contains("data-admin") && !refused.contains("href=\"/admin\""));
     assert!(!page(port, &agent, "/settings").await.contains("admin-link"));
 
@@ -388,7 +411,9 @@ async fn the_admin_page_and_its_server_functions_are_for_administrators_only() {
     assert!(shown.contains("data-admin"), "{shown}");
     assert!(shown.contains("href=\"/admin\""));
     assert!(shown.contains("Blocked or awaiting approval") && shown.contains("No one is blocked."));
-    assert!(page(port, &root, "/settings").await.contains("data-testid=\"admin-link\""));
+    assert!(page(port, &root, "/settings")
+        .await
+        .contains("data-testid=\"admin-link\""));
     let (status, found) = call(
         port,
         &root,
@@ -445,7 +470,11 @@ async fn the_admin_page_and_its_server_functions_are_for_administrators_only() {
         json!({"sub": agent_sub, "disabled": false}),
     )
     .await;
-    assert_eq!((status, &on["user"]["disabled_at"]), (200, &Value::Null), "{on}");
+    assert_eq!(
+        (status, &on["user"]["disabled_at"]),
+        (200, &Value::Null),
+        "{on}"
+    );
     session(port, "/api/auth/sign_in", "agent@example.com").await;
 
     // Audited in both trails, as the REST API writes them.

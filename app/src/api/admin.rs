@@ -396,7 +396,10 @@ pub async fn approve_user(sub: String) -> Result<AdminOutcome, ApiError> {
 
 /// Sets the user's overrides; all empty clears them (administrators only).
 #[server(endpoint = "admin/overrides", input = Json)]
-pub async fn set_overrides(sub: String, overrides: SpendOverrides) -> Result<AdminOutcome, ApiError> {
+pub async fn set_overrides(
+    sub: String,
+    overrides: SpendOverrides,
+) -> Result<AdminOutcome, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
     ops::admin_only(&me)?;

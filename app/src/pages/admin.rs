@@ -288,7 +288,10 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> impl In
             };
             let lang = lang.get_untracked();
             match result {
-                Ok(AdminOutcome { changed: done, user: now }) => {
+                Ok(AdminOutcome {
+                    changed: done,
+                    user: now,
+                }) => {
                     status.set(t(lang, if done { T::Saved } else { T::AdminNoChange }).into());
                     user.set(Some(now));
                     // What was done may take the user off the list (or put them on it).

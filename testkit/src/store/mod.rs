@@ -41,8 +41,9 @@ pub use preferences::preferences_default_and_persist;
 pub use push::{push_settings_default_and_persist, push_subscriptions_upsert_cap_and_remove};
 pub use recordings::recordings_metadata;
 pub use spend::{
-    blocked_users_are_listed_until_lifted, spend_blocks_persist_until_lifted, spend_caps_hold_under_concurrent_admissions,
-    spend_slots_are_released_and_rates_hold, unapproved_accounts_cannot_dial_until_approved,
+    blocked_users_are_listed_until_lifted, spend_blocks_persist_until_lifted,
+    spend_caps_hold_under_concurrent_admissions, spend_slots_are_released_and_rates_hold,
+    unapproved_accounts_cannot_dial_until_approved,
 };
 pub use tokens::tokens_are_capped_found_by_hash_and_revoked;
 

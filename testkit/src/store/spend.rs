@@ -329,10 +329,18 @@ pub async fn blocked_users_are_listed_until_lifted(store: &dyn Store) {
         .admit_call(ALICE, &first, &policy, None, NOW + S)
         .await
         .unwrap();
-    store.update_call(ALICE, &ended(first, 5 * S)).await.unwrap();
+    store
+        .update_call(ALICE, &ended(first, 5 * S))
+        .await
+        .unwrap();
     let second = open("q2", "+6561110002", NOW + 60 * S);
     let tripped = NOW + 60 * S;
-    assert!(refusal(store.admit_call(ALICE, &second, &policy, None, tripped).await).is_block());
+    assert!(refusal(
+        store
+            .admit_call(ALICE, &second, &policy, None, tripped)
+            .await
+    )
+    .is_block());
     let sequential = Block {
         rule: VelocityRule::SequentialNumbers,
         at: tripped,
@@ -349,7 +357,13 @@ pub async fn blocked_users_are_listed_until_lifted(store: &dyn Store) {
     // Another refused admission and an override leave the entries as they are.
     assert!(refusal(
         store
-            .admit_call(ALICE, &open("q3", "+6561110003", tripped + S), &policy, None, tripped + S)
+            .admit_call(
+                ALICE,
+                &open("q3", "+6561110003", tripped + S),
+                &policy,
+                None,
+                tripped + S
+            )
             .await
     )
     .is_block());
