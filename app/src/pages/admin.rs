@@ -56,7 +56,7 @@ pub fn Admin() -> impl IntoView {
 }
 
 #[component]
-pub fn AdminPage(data: AdminData) -> impl IntoView {
+pub fn AdminPage(data: AdminData) -> AnyView {
     let blocked = data.blocked;
     let lang = prefs().lang;
     let user = RwSignal::new(None::<AdminUser>);
@@ -145,6 +145,7 @@ pub fn AdminPage(data: AdminData) -> impl IntoView {
                     })
             }}
         }
+        .into_any()
     });
     let open = Callback::new(open);
     view! {
@@ -161,11 +162,12 @@ pub fn AdminPage(data: AdminData) -> impl IntoView {
         />
         {tools}
     }
+    .into_any()
 }
 
 /// Who is blocked or awaiting approval now, oldest first; a name opens the user.
 #[component]
-fn BlockedList(list: Vec<BlockedUser>, open: Callback<String>) -> impl IntoView {
+fn BlockedList(list: Vec<BlockedUser>, open: Callback<String>) -> AnyView {
     let rows = if list.is_empty() {
         view! {
             <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="admin-none-blocked">
@@ -213,6 +215,7 @@ fn BlockedList(list: Vec<BlockedUser>, open: Callback<String>) -> impl IntoView 
             {rows}
         </section>
     }
+    .into_any()
 }
 
 /// Whether the user has a velocity block, awaits approval, is disabled, is the administrator.
@@ -252,7 +255,7 @@ fn since(label: T, at: Option<u64>) -> AnyView {
 /// What the administrator sees of one user, and does to them. Built once per user opened;
 /// each action's answer (the user as they are now) updates it in place.
 #[component]
-fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> impl IntoView {
+fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView {
     let lang = prefs().lang;
     let status = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
@@ -472,6 +475,7 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> impl In
                 })}
         </section>
     }
+    .into_any()
 }
 
 #[derive(Clone, Copy)]
@@ -484,7 +488,7 @@ enum AdminAction {
 
 /// "Disable ana@…?" before an account is disabled: Cancel has the focus (Escape cancels too).
 #[component]
-fn ConfirmDisable(name: String, answer: Callback<bool>) -> impl IntoView {
+fn ConfirmDisable(name: String, answer: Callback<bool>) -> AnyView {
     let cancel = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         if let Some(button) = cancel.get() {
@@ -536,6 +540,7 @@ fn ConfirmDisable(name: String, answer: Callback<bool>) -> impl IntoView {
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The user's overrides: each limit empty (the server's value, its placeholder) or a whole
@@ -545,7 +550,7 @@ fn OverridesForm(
     user: AdminUser,
     busy: RwSignal<bool>,
     run: Callback<crate::domain::spend::SpendOverrides>,
-) -> impl IntoView {
+) -> AnyView {
     let form = RwSignal::new(OverridesText::of(&user.overrides));
     let bad = RwSignal::new(Vec::<LimitField>::new());
     let defaults = OverridesText::of(&crate::domain::spend::SpendOverrides {
@@ -646,4 +651,5 @@ fn OverridesForm(
             </div>
         </form>
     }
+    .into_any()
 }
