@@ -469,6 +469,7 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView
                         <OverridesForm
                             user=u
                             busy
+                            status
                             run=Callback::new(move |o| run(AdminAction::Overrides(o)))
                         />
                     }
@@ -549,6 +550,7 @@ fn ConfirmDisable(name: String, answer: Callback<bool>) -> AnyView {
 fn OverridesForm(
     user: AdminUser,
     busy: RwSignal<bool>,
+    status: RwSignal<String>,
     run: Callback<crate::domain::spend::SpendOverrides>,
 ) -> AnyView {
     let form = RwSignal::new(OverridesText::of(&user.overrides));
@@ -562,7 +564,11 @@ fn OverridesForm(
             bad.set(Vec::new());
             run.run(o);
         }
-        Err(fields) => bad.set(fields),
+        Err(fields) => {
+            // Nothing was sent: an earlier action's answer no longer applies.
+            status.set(String::new());
+            bad.set(fields);
+        }
     };
     let fields = LimitField::ALL
         .into_iter()
