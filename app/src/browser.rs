@@ -29,6 +29,7 @@ mod imp {
                 .get_attribute("data-country")
                 .and_then(|c| Country::from_iso(&c))
                 .unwrap_or(Country::SG),
+            admin: html.has_attribute("data-admin"),
         })
     }
 

@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             lang=initial.lang.tag()
             data-theme=initial.theme.as_str()
             data-country=initial.country.iso()
+            data-admin=initial.admin.then_some("")
         >
             <head>
                 <meta charset="utf-8" />
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts/:id") view=pages::views::contact() />
                     <Route path=path!("contacts/:id/edit") view=pages::views::edit_contact() />
                     <Route path=path!("settings") view=pages::views::settings() />
+                    <Route path=path!("admin") view=pages::views::admin() />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -39,6 +39,10 @@ pub struct Initial {
     pub lang: Lang,
     pub theme: Theme,
     pub country: Country,
+    /// The signed-in user is an administrator (the nav links the admin page): the session's
+    /// on the server, `<html data-admin>` in the browser. Only what the page shows: the admin
+    /// page's server functions check the role themselves.
+    pub admin: bool,
 }
 
 /// Default country when none is chosen: from the language's region, else Panama for Spanish
@@ -88,6 +92,7 @@ impl Initial {
             country: cookie(cookies::COUNTRY)
                 .and_then(|c| Country::from_iso(&c))
                 .unwrap_or_else(|| country_for(lang, &accept)),
+            admin: crate::api::ssr::principal().is_ok_and(|p| p.is_admin()),
         }
     }
 
@@ -97,6 +102,7 @@ impl Initial {
             lang: Lang::En,
             theme: Theme::System,
             country: Country::SG,
+            admin: false,
         })
     }
 }
@@ -106,6 +112,8 @@ pub struct Prefs {
     pub lang: RwSignal<Lang>,
     pub theme: RwSignal<Theme>,
     pub country: RwSignal<Country>,
+    /// [`Initial::admin`], as the page was loaded.
+    pub admin: bool,
 }
 
 /// A preference that applies now but that this browser would not remember (cookies blocked).
@@ -146,6 +154,7 @@ pub fn provide() {
         lang: RwSignal::new(initial.lang),
         theme: RwSignal::new(initial.theme),
         country: RwSignal::new(initial.country),
+        admin: initial.admin,
     });
 }
 

@@ -93,6 +93,14 @@ pub enum ApiError {
     /// Administrators only (the `admin` group or role).
     #[error("administrators only")]
     AdminOnly,
+    /// An administrator cannot disable their own account (another administrator, or the
+    /// operator's `server users disable`, can).
+    #[error("an administrator cannot disable their own account; ask another administrator or the operator (server users disable)")]
+    OwnAccount,
+    /// A user named by e-mail where only subs can be looked up (Cognito's users are not in our
+    /// store).
+    #[error("give the user's sub: e-mail addresses are looked up only with the embedded identity")]
+    SubRequired,
     /// A number's routing settings that cannot be kept: `field` names the part at fault as
     /// the REST body spells it (`e164`, `assignment.members[1]`, `hours.ranges[0].close`, …).
     #[error("{field}: {problem}")]
@@ -128,6 +136,7 @@ impl ApiError {
             | ApiError::NotOnACall
             | ApiError::RecordingInProgress
             | ApiError::AppNotOpen
+            | ApiError::OwnAccount
             | ApiError::TooManyTokens { .. } => 409,
             ApiError::FileTooLarge { .. } => 413,
             ApiError::InvalidEmail
@@ -137,6 +146,7 @@ impl ApiError {
             | ApiError::ContactInvalid(_)
             | ApiError::TokenInvalid(_)
             | ApiError::NumberSettingsInvalid { .. }
+            | ApiError::SubRequired
             | ApiError::PushSubscriptionInvalid(_)
             | ApiError::QuietHoursInvalid(_)
             | ApiError::FileUnreadable(_) => 422,

@@ -1,5 +1,6 @@
 //! Server functions: the UI's API. They validate, authorise, then call the ports.
 
+pub mod admin;
 pub mod auth;
 pub mod calls;
 pub mod contacts;

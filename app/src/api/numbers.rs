@@ -72,6 +72,7 @@ pub struct NumberView {
 #[cfg(feature = "ssr")]
 pub mod ops {
     use super::*;
+    use crate::api::admin::ops::admin_only;
     use crate::api::ports::{account_email, write_audit, Principal, Services};
     use crate::domain::inbound::{
         format_hhmm, owned_e164, Assignment, BusinessHours, OpenRange, OwnedNumber, SettingsError,
@@ -89,14 +90,6 @@ pub mod ops {
         ApiError::NumberSettingsInvalid {
             field: field.into(),
             problem: problem.into(),
-        }
-    }
-
-    fn admin_only(me: &Principal) -> Result<(), ApiError> {
-        if me.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::AdminOnly)
         }
     }
 

@@ -23,6 +23,7 @@ pub enum Icon {
     Speaker,
     Record,
     Pause,
+    Shield,
 }
 
 fn path(icon: Icon) -> &'static str {
@@ -40,6 +41,7 @@ fn path(icon: Icon) -> &'static str {
         Icon::Upload => "M3 16.5v2.25A2.25 2.25 0 0 0 5.25 21h13.5A2.25 2.25 0 0 0 21 18.75V16.5m-13.5-9L12 3m0 0 4.5 4.5M12 3v13.5",
         Icon::Download => "M3 16.5v2.25A2.25 2.25 0 0 0 5.25 21h13.5A2.25 2.25 0 0 0 21 18.75V16.5M16.5 12 12 16.5m0 0L7.5 12m4.5 4.5V3",
         Icon::Pause => "M15.75 5.25v13.5m-7.5-13.5v13.5",
+        Icon::Shield => "M12 3 4.5 6v5.3c0 4.6 3.2 8.5 7.5 9.7 4.3-1.2 7.5-5.1 7.5-9.7V6L12 3Z",
         Icon::Record => "M12 18a6 6 0 1 0 0-12 6 6 0 0 0 0 12Z",
         Icon::ArrowLeft => "M10.5 19.5 3 12m0 0 7.5-7.5M3 12h18",
         Icon::MicOff => "M3 3l18 18M9 9v3.75a3 3 0 0 0 5.1 2.1M15 9.3V4.5a3 3 0 0 0-5.8-1.1M18 11.25v1.5a6 6 0 0 1-.7 2.8M6 11.25v1.5a6 6 0 0 0 9.6 4.8M12 18.75v3.75m-3.75 0h7.5",

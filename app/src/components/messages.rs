@@ -164,6 +164,8 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
             tf(lang, T::ErrTooManyTokens, &[("limit", &limit.to_string())])
         }
         ApiError::AdminOnly => t(lang, T::ErrAdminOnly).into(),
+        ApiError::OwnAccount => t(lang, T::ErrOwnAccount).into(),
+        ApiError::SubRequired => t(lang, T::ErrSubRequired).into(),
         ApiError::NumberSettingsInvalid { field, problem } => format!(
             "{} {field}: {problem}",
             t(lang, T::ErrNumberSettingsInvalid)
@@ -224,8 +226,8 @@ pub type Loaded = Option<Result<AnyView, ApiError>>;
 pub fn LoadError(error: ApiError, retry: Callback<()>) -> impl IntoView {
     let lang = prefs().lang;
     let signed_out = error == ApiError::NotSignedIn;
-    // Asking again cannot find what is not there.
-    let retryable = error != ApiError::NotFound;
+    // Asking again cannot find what is not there, nor make anyone an administrator.
+    let retryable = !matches!(error, ApiError::NotFound | ApiError::AdminOnly);
     Effect::new(move |_| {
         if signed_out {
             redirect_if_signed_out(&ApiError::NotSignedIn);

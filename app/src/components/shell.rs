@@ -79,6 +79,8 @@ pub fn Shell() -> impl IntoView {
     };
     provide_context(notices);
     let phone = crate::phone::provide_phone();
+    // Administrators only: a link, nothing more (the page's work is refused to anyone else).
+    let admin = crate::prefs::prefs().admin;
     // Whether the live channel has said hello: calls in ring this tab only from then on (the
     // end-to-end tests wait for it before a call comes in).
     let live = move || {
@@ -102,11 +104,19 @@ pub fn Shell() -> impl IntoView {
                 <p class="hidden px-3 pb-6 pt-2 text-lg font-semibold text-teal-700 md:block dark:text-teal-300">
                     {tx(T::AppName)}
                 </p>
-                <ul class="grid grid-cols-4 md:flex md:flex-col md:gap-1">
+                <ul class=if admin {
+                    "grid grid-cols-5 md:flex md:flex-col md:gap-1"
+                } else {
+                    "grid grid-cols-4 md:flex md:flex-col md:gap-1"
+                }>
                     <NavItem href="/" label=T::NavKeypad icon=Icon::Keypad exact=true />
                     <NavItem href="/recents" label=T::NavRecents icon=Icon::Clock />
                     <NavItem href="/contacts" label=T::NavContacts icon=Icon::Users />
                     <NavItem href="/settings" label=T::NavSettings icon=Icon::Gear />
+                    {admin
+                        .then(|| {
+                            view! { <NavItem href="/admin" label=T::NavAdmin icon=Icon::Shield /> }
+                        })}
                 </ul>
             </nav>
             <main

@@ -6,6 +6,7 @@ pub mod calls;
 pub mod contacts;
 pub mod inbound;
 pub mod numbers;
+pub mod overrides;
 pub mod push;
 pub mod quality;
 pub mod rate_limit;

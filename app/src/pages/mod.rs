@@ -1,5 +1,6 @@
 //! Pages, one module each; thin views over the domain and the API.
 
+pub mod admin;
 pub mod auth;
 pub mod call_view;
 pub mod contact_edit;
@@ -65,7 +66,7 @@ pub mod views {
         use leptos_router::{lazy_route, LazyRoute};
 
         use super::super::settings;
-        use super::super::{auth, call_view, contact_edit, contact_view, contacts, recents};
+        use super::super::{admin, auth, call_view, contact_edit, contact_view, contacts, recents};
 
         /// One lazy route: `Route => page`, the page's whole code (data included) in its chunk.
         macro_rules! lazy_page {
@@ -84,6 +85,8 @@ pub mod views {
         }
 
         lazy_page!(Settings => || view! { <settings::Settings/> });
+        // Administrators only: its code never loads for anyone else.
+        lazy_page!(Admin => || view! { <admin::Admin/> });
         // Pages that share most of their code share one chunk: one lazy route for each area,
         // whose view is the page its path names. Fewer modules than one per page, and far fewer
         // of the chunks wasm-split makes for each set of modules sharing code; with one per page
@@ -137,6 +140,7 @@ pub mod views {
     route_view!(contact, Contacts, super::contact_view::ContactView);
     route_view!(edit_contact, Contacts, super::contact_edit::EditContact);
     route_view!(settings, Settings, super::settings::Settings);
+    route_view!(admin, Admin, super::admin::Admin);
     route_view!(sign_in, Account, super::auth::SignIn);
     route_view!(sign_up, Account, super::auth::SignUp);
     route_view!(forgot, Account, super::auth::Forgot);

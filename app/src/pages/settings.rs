@@ -101,10 +101,21 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                         .map(|result| {
                             result
                                 .map(|a| {
+                                    let admin = a
+                                        .as_ref()
+                                        .is_some_and(|a| a.roles.iter().any(|r| r == "admin"));
                                     view! {
                                         <p class="font-medium" data-testid="account-email">
                                             {a.map(|a| a.email)}
                                         </p>
+                                        {admin
+                                            .then(|| {
+                                                view! {
+                                                    <a class="link" href="/admin" data-testid="admin-link">
+                                                        {tx(T::AdminTitle)}
+                                                    </a>
+                                                }
+                                            })}
                                     }
                                         .into_any()
                                 })

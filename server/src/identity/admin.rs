@@ -92,21 +92,11 @@ pub async fn set_admin(
     Ok(true)
 }
 
-/// What disabling or enabling an account did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccountChange {
-    /// False when the account was in that state already (nothing audited).
-    pub changed: bool,
-    /// Refresh sessions ended by a disable (the local identity's; Cognito's are ended there).
-    pub sessions_revoked: u64,
-}
+pub use app::api::admin::ops::AccountChange;
 
-/// Disables (`disabled`) or enables the account `sub`, for either identity provider:
-/// the provider is told (Cognito refuses its sign-ins itself), the store keeps the state that
-/// every sign-in, refresh and request checks, and a disable ends every refresh session. `by`
-/// is the audit entry's detail (`cli`, `admin <sub>`). Open live channels are the caller's to
-/// close ([`app::api::ports::Telephony::sessions_revoked`]; other servers see it at their
-/// periodic check). Integration tokens are kept but refused while the account is disabled.
+/// Disables (`disabled`) or enables the account `sub`, for either identity provider
+/// (`app::api::admin::ops::change_disabled`, which the admin page and the REST API reach
+/// through `ops::set_disabled`). `by` is the audit entry's detail (`cli`, `admin <sub>`).
 pub async fn set_disabled(
     store: &dyn Store,
     identity: &dyn Identity,
@@ -115,32 +105,9 @@ pub async fn set_disabled(
     now: u64,
     by: &str,
 ) -> Result<AccountChange, UsersError> {
-    if !identity.set_account_disabled(sub, disabled).await? {
-        return Err(UsersError::NoSuchAccount);
-    }
-    let changed = store
-        .set_account_disabled(sub, disabled.then_some(now))
-        .await
-        .map_err(store_err)?;
-    // Again on a repeated disable: whatever slipped in between the two is ended too.
-    let sessions_revoked = if disabled {
-        store.revoke_sessions(sub).await.map_err(store_err)?
-    } else {
-        0
-    };
-    if changed {
-        let action = if disabled {
-            "account_disabled"
-        } else {
-            "account_enabled"
-        };
-        write_audit(store, sub, now, action, by.into()).await;
-        tracing::info!(user = %sub, disabled, sessions_revoked, "account {}", if disabled { "disabled" } else { "enabled" });
-    }
-    Ok(AccountChange {
-        changed,
-        sessions_revoked,
-    })
+    app::api::admin::ops::change_disabled(store, identity, sub, disabled, now, by)
+        .await?
+        .ok_or(UsersError::NoSuchAccount)
 }
 
 /// A one-time invitation to sign up as one email.

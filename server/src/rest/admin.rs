@@ -1,10 +1,12 @@
 //! `/api/v1/admin/limits/{sub}`: an administrator (the `admin` group) sees a user's spend
 //! limits, lifts a velocity block, sets per-user overrides, and approves a new account
-//! (`SOFTPHONE_SIGNUP_APPROVAL=admin`). The same store calls as `server limits` and
-//! `server users approve`; each change is written to the user's audit trail with the admin's id.
+//! (`SOFTPHONE_SIGNUP_APPROVAL=admin`); `/api/v1/admin/blocked` lists who is blocked now. The
+//! same `app::api::admin::ops` as the admin page (and the same store calls as `server limits`
+//! and `server users approve`); each change is written to the user's audit trail with the
+//! admin's id, and to the admin's own.
 
-use app::api::ports::{write_audit, Principal, SpendState, Store};
-use app::domain::spend::{SpendOverrides, VelocityRule};
+use app::api::ports::{Principal, SpendState, Store};
+use app::domain::spend::SpendOverrides;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -91,13 +93,38 @@ pub(super) fn admin_only(me: &Principal) -> ApiResult<()> {
     }
 }
 
-fn store_error(e: app::api::ports::StoreError) -> super::ProblemResponse {
-    app::api::ApiError::from(e).into()
+impl From<OverridesIo> for SpendOverrides {
+    fn from(o: OverridesIo) -> Self {
+        SpendOverrides {
+            calls_per_minute: o.calls_per_minute,
+            calls_per_hour: o.calls_per_hour,
+            minutes_per_day: o.minutes_per_day,
+            max_call_secs: o.max_call_secs,
+            velocity_exempt: o.velocity_exempt,
+        }
+    }
 }
 
-/// What the handlers do, on the store (tested without HTTP).
+/// A user whose calls are blocked now.
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BlockedUserOut {
+    pub sub: String,
+    /// Known for accounts of the embedded identity.
+    pub email: Option<String>,
+    pub block: BlockOut,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BlockedOut {
+    /// Oldest block first, at most 100.
+    pub items: Vec<BlockedUserOut>,
+}
+
+/// What the handlers do: `app::api::admin::ops` (shared with the admin page), in the REST
+/// API's shapes, with its own 403 (`Forbidden`) for anyone not in the admin group.
 pub(super) mod ops {
     use super::*;
+    use app::api::admin::ops as admin;
 
     pub async fn show(
         store: &dyn Store,
@@ -106,17 +133,7 @@ pub(super) mod ops {
         now: u64,
     ) -> ApiResult<LimitsOut> {
         admin_only(me)?;
-        let state = store.spend_state(sub).await.map_err(store_error)?;
-        write_audit(
-            store,
-            sub,
-            now,
-            "spend_limits_viewed",
-            format!("admin {}", me.sub),
-        )
-        .await;
-        write_audit(store, &me.sub, now, "admin_spend_limits_viewed", sub.into()).await;
-        Ok(state.into())
+        Ok(admin::show(store, me, sub, now).await?.into())
     }
 
     pub async fn lift(
@@ -126,18 +143,7 @@ pub(super) mod ops {
         now: u64,
     ) -> ApiResult<LiftOut> {
         admin_only(me)?;
-        let lifted = store.lift_block(sub, now).await.map_err(store_error)?;
-        if lifted {
-            write_audit(
-                store,
-                sub,
-                now,
-                "spend_block_lifted",
-                format!("admin {}", me.sub),
-            )
-            .await;
-            write_audit(store, &me.sub, now, "admin_spend_block_lifted", sub.into()).await;
-        }
+        let lifted = admin::lift(store, me, sub, now).await?;
         Ok(LiftOut { lifted })
     }
 
@@ -148,24 +154,7 @@ pub(super) mod ops {
         now: u64,
     ) -> ApiResult<ApproveOut> {
         admin_only(me)?;
-        let awaiting = store
-            .spend_state(sub)
-            .await
-            .map_err(store_error)?
-            .block
-            .is_some_and(|b| b.rule == VelocityRule::AwaitingApproval);
-        let approved = awaiting && store.lift_block(sub, now).await.map_err(store_error)?;
-        if approved {
-            write_audit(
-                store,
-                sub,
-                now,
-                "account_approved",
-                format!("admin {}", me.sub),
-            )
-            .await;
-            write_audit(store, &me.sub, now, "admin_account_approved", sub.into()).await;
-        }
+        let approved = admin::approve(store, me, sub, now).await?;
         Ok(ApproveOut { approved })
     }
 
@@ -177,26 +166,42 @@ pub(super) mod ops {
         now: u64,
     ) -> ApiResult<LimitsOut> {
         admin_only(me)?;
-        let overrides = SpendOverrides {
-            calls_per_minute: o.calls_per_minute,
-            calls_per_hour: o.calls_per_hour,
-            minutes_per_day: o.minutes_per_day,
-            max_call_secs: o.max_call_secs,
-            velocity_exempt: o.velocity_exempt,
-        };
-        store
-            .set_spend_overrides(sub, &overrides)
-            .await
-            .map_err(store_error)?;
-        let detail = format!(
-            "admin {}: {}",
-            me.sub,
-            serde_json::to_string(&overrides).unwrap_or_default()
-        );
-        write_audit(store, sub, now, "spend_overrides_set", detail).await;
-        write_audit(store, &me.sub, now, "admin_spend_overrides_set", sub.into()).await;
-        Ok(store.spend_state(sub).await.map_err(store_error)?.into())
+        Ok(admin::set_overrides(store, me, sub, o.into(), now)
+            .await?
+            .into())
     }
+
+    pub async fn blocked(store: &dyn Store, me: &Principal, now: u64) -> ApiResult<BlockedOut> {
+        admin_only(me)?;
+        let items = admin::blocked(store, me, now)
+            .await?
+            .into_iter()
+            .map(|u| BlockedUserOut {
+                sub: u.sub,
+                email: u.email,
+                block: BlockOut {
+                    rule: u.block.rule.as_str().into(),
+                    at: u.block.at,
+                },
+            })
+            .collect();
+        Ok(BlockedOut { items })
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/blocked", tag = "admin",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The users whose calls are blocked now (a velocity rule, or awaiting approval), oldest block first", body = BlockedOut),
+        (status = 401, body = super::model::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`Forbidden`: not in the admin group", body = super::model::Problem, content_type = "application/problem+json")))]
+pub(super) async fn list_blocked(
+    State(state): State<RestState>,
+    Caller(me, _): Caller<needs::SessionOnly>,
+) -> ApiResult<Json<BlockedOut>> {
+    let now = state.services.clock.now_ms();
+    Ok(Json(
+        ops::blocked(state.services.store.as_ref(), &me, now).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/limits/{sub}", tag = "admin", params(("sub" = String, Path)),
@@ -266,7 +271,7 @@ mod tests {
     use super::*;
     use app::api::ports::{AdmitError, AuditStore, SpendStore};
     use app::domain::calls::CallRecord;
-    use app::domain::spend::SpendPolicy;
+    use app::domain::spend::{SpendPolicy, VelocityRule};
 
     fn ok<T>(r: ApiResult<T>) -> T {
         r.unwrap_or_else(|p| {

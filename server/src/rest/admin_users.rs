@@ -1,20 +1,18 @@
 //! `/api/v1/admin/users/{sub}/disable` and `/enable`: an administrator (the `admin` group)
 //! disables an account (its sign-ins, refreshes and tokens refused at once, its sessions ended,
 //! its open app closed, a call in progress with it) or enables it again. The same operation as
-//! `server users disable|enable` (`crate::identity::admin::set_disabled`), audited in the user's
-//! trail and the admin's own.
+//! `server users disable|enable` and the admin page (`app::api::admin::ops`), audited in the
+//! user's trail and the admin's own.
 
-use app::api::ports::{write_audit, Principal, Services};
+use app::api::ports::{Principal, Services};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::admin::admin_only;
-use super::extract::{needs, problem, ApiResult, Caller};
+use super::extract::{needs, ApiResult, Caller};
 use super::RestState;
-use crate::identity::admin::{set_disabled, UsersError};
 
 /// The account's state after the request.
 #[derive(Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -27,16 +25,9 @@ pub struct AccountStateOut {
     pub sessions_revoked: u64,
 }
 
-fn users_error(e: UsersError) -> super::ProblemResponse {
-    match e {
-        UsersError::NoSuchAccount => {
-            problem(StatusCode::NOT_FOUND, "NotFound", "no account has this sub")
-        }
-        UsersError::Auth(e) => app::api::ApiError::from(e).into(),
-    }
-}
-
-/// What the handlers do (tested without HTTP).
+/// What the handlers do: `app::api::admin::ops::set_disabled` (shared with the admin page),
+/// with the REST API's own 403 (`Forbidden`) for anyone not in the admin group; an unknown
+/// sub is `404 NotFound`, one's own account `409 OwnAccount`.
 pub(super) mod ops {
     use super::*;
 
@@ -47,39 +38,7 @@ pub(super) mod ops {
         disabled: bool,
     ) -> ApiResult<AccountStateOut> {
         admin_only(me)?;
-        // An administrator who locked themselves out would need the operator's shell to get
-        // back in; another administrator (or the CLI) can disable them.
-        if disabled && sub == me.sub {
-            return Err(problem(
-                StatusCode::CONFLICT,
-                "OwnAccount",
-                "an administrator cannot disable their own account; ask another administrator or the operator (server users disable)",
-            ));
-        }
-        let now = services.clock.now_ms();
-        let change = set_disabled(
-            services.store.as_ref(),
-            services.identity.as_ref(),
-            sub,
-            disabled,
-            now,
-            &format!("admin {}", me.sub),
-        )
-        .await
-        .map_err(users_error)?;
-        if disabled {
-            // This server's open channels of the user close now (and a call they carry ends,
-            // as at a sign-out everywhere); other servers' at their next session check.
-            services.telephony.sessions_revoked(Some(sub));
-        }
-        if change.changed {
-            let action = if disabled {
-                "admin_account_disabled"
-            } else {
-                "admin_account_enabled"
-            };
-            write_audit(services.store.as_ref(), &me.sub, now, action, sub.into()).await;
-        }
+        let change = app::api::admin::ops::set_disabled(services, me, sub, disabled).await?;
         Ok(AccountStateOut {
             sub: sub.into(),
             disabled,

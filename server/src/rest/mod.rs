@@ -68,6 +68,7 @@ pub fn router_with_limits<S: Clone + Send + Sync + 'static>(
         .route("/recordings", get(list_recordings))
         .route("/recordings/{id}", get(get_recording))
         .route("/recordings/{id}/playback", get(recording_playback))
+        .route("/admin/blocked", get(admin::list_blocked))
         .route("/admin/limits/{sub}", get(admin::show_limits))
         .route(
             "/admin/limits/{sub}/lift",
@@ -129,7 +130,7 @@ impl utoipa::Modify for BearerAuth {
     ),
     paths(openapi, me, list_contacts, create_contact, get_contact, update_contact, delete_contact,
         list_calls, place_call, get_call, list_recordings, get_recording, recording_playback,
-        admin::show_limits, admin::lift_block, admin::set_overrides, admin::approve,
+        admin::list_blocked, admin::show_limits, admin::lift_block, admin::set_overrides, admin::approve,
         admin_users::disable_user, admin_users::enable_user,
         admin_numbers::list_numbers, admin_numbers::put_number, admin_numbers::delete_number),
     modifiers(&BearerAuth),

@@ -41,8 +41,9 @@ pub use preferences::preferences_default_and_persist;
 pub use push::{push_settings_default_and_persist, push_subscriptions_upsert_cap_and_remove};
 pub use recordings::recordings_metadata;
 pub use spend::{
-    spend_blocks_persist_until_lifted, spend_caps_hold_under_concurrent_admissions,
-    spend_slots_are_released_and_rates_hold, unapproved_accounts_cannot_dial_until_approved,
+    blocked_users_are_listed_until_lifted, spend_blocks_persist_until_lifted,
+    spend_caps_hold_under_concurrent_admissions, spend_slots_are_released_and_rates_hold,
+    unapproved_accounts_cannot_dial_until_approved,
 };
 pub use tokens::tokens_are_capped_found_by_hash_and_revoked;
 
@@ -76,6 +77,7 @@ macro_rules! store_conformance_tests {
             calls_of_ended_leases_are_closed_once,
             dial_requests_are_taken_once,
             unapproved_accounts_cannot_dial_until_approved,
+            blocked_users_are_listed_until_lifted,
             owned_numbers_put_list_and_delete,
             last_agents_keep_the_latest_call,
             the_admin_role_is_kept_with_the_account,

@@ -4,7 +4,7 @@
 
 use app::api::ports::{AdmitError, Store};
 use app::domain::calls::{CallRecord, EndReason};
-use app::domain::spend::{SpendOverrides, SpendPolicy, SpendRefusal, VelocityRule};
+use app::domain::spend::{Block, SpendOverrides, SpendPolicy, SpendRefusal, VelocityRule};
 use futures_util::future::join_all;
 
 use super::fixtures::{ALICE, BOB};
@@ -300,4 +300,87 @@ pub async fn unapproved_accounts_cannot_dial_until_approved(store: &dyn Store) {
         .await
         .expect("approved");
     assert_eq!(admission.max_duration_ms, 60 * S, "overrides kept");
+}
+
+/// The administrator's list of blocked users: every user blocked now (a velocity rule that
+/// tripped in an admission, or awaiting approval), oldest block first, up to the limit; a
+/// user with overrides only is not in it, a replaced block is listed once with its new time,
+/// and a lifted one leaves it.
+pub async fn blocked_users_are_listed_until_lifted(store: &dyn Store) {
+    const CAROL: &str = "sub-carol";
+    assert_eq!(store.blocked_users(10).await.unwrap(), []);
+    let awaiting = Block {
+        rule: VelocityRule::AwaitingApproval,
+        at: NOW,
+    };
+    store.block_calls(BOB, awaiting).await.unwrap();
+    let overrides = SpendOverrides {
+        calls_per_hour: Some(5),
+        ..SpendOverrides::default()
+    };
+    store.set_spend_overrides(CAROL, &overrides).await.unwrap();
+    // Alice trips the sequential-numbers rule in an admission.
+    let policy = SpendPolicy {
+        sequential_calls: 2,
+        ..loose()
+    };
+    let first = open("q1", "+6561110001", NOW + S);
+    store
+        .admit_call(ALICE, &first, &policy, None, NOW + S)
+        .await
+        .unwrap();
+    store
+        .update_call(ALICE, &ended(first, 5 * S))
+        .await
+        .unwrap();
+    let second = open("q2", "+6561110002", NOW + 60 * S);
+    let tripped = NOW + 60 * S;
+    assert!(refusal(
+        store
+            .admit_call(ALICE, &second, &policy, None, tripped)
+            .await
+    )
+    .is_block());
+    let sequential = Block {
+        rule: VelocityRule::SequentialNumbers,
+        at: tripped,
+    };
+    assert_eq!(
+        store.blocked_users(10).await.unwrap(),
+        [(BOB.to_string(), awaiting), (ALICE.to_string(), sequential)],
+        "oldest block first; overrides alone are no block"
+    );
+    assert_eq!(
+        store.blocked_users(1).await.unwrap(),
+        [(BOB.to_string(), awaiting)]
+    );
+    // Another refused admission and an override leave the entries as they are.
+    assert!(refusal(
+        store
+            .admit_call(
+                ALICE,
+                &open("q3", "+6561110003", tripped + S),
+                &policy,
+                None,
+                tripped + S
+            )
+            .await
+    )
+    .is_block());
+    store.set_spend_overrides(BOB, &overrides).await.unwrap();
+    assert_eq!(store.blocked_users(10).await.unwrap().len(), 2);
+    // Lifted: gone from the list; a replaced block is listed once, at its new time.
+    assert!(store.lift_block(BOB, tripped + 2 * S).await.unwrap());
+    let replaced = Block {
+        rule: VelocityRule::AwaitingApproval,
+        at: tripped + 3 * S,
+    };
+    store.block_calls(ALICE, replaced).await.unwrap();
+    assert_eq!(
+        store.blocked_users(10).await.unwrap(),
+        [(ALICE.to_string(), replaced)]
+    );
+    assert!(store.lift_block(ALICE, tripped + 4 * S).await.unwrap());
+    assert_eq!(store.blocked_users(10).await.unwrap(), []);
+    assert_eq!(store.spend_state(BOB).await.unwrap().overrides, overrides);
 }

@@ -370,6 +370,10 @@ pub trait SpendStore: Send + Sync {
     /// Blocks the user's calls until [`Self::lift_block`] (a new account awaiting an
     /// administrator's approval), replacing any block they had.
     async fn block_calls(&self, owner: &str, block: Block) -> Result<(), StoreError>;
+    /// All owners: the users whose calls are blocked now (a velocity rule, or awaiting
+    /// approval), oldest block first, at most `limit` (the administrator's page lists them
+    /// without knowing whom to look up). Eventually consistent on DynamoDB (an index).
+    async fn blocked_users(&self, limit: usize) -> Result<Vec<(String, Block)>, StoreError>;
     async fn set_spend_overrides(
         &self,
         owner: &str,

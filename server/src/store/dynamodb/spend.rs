@@ -4,7 +4,9 @@
 //! hours, evaluates the policy, and writes in one `TransactWriteItems`: the call record, the
 //! user's item on the version it read (so two admissions of one user never both pass), and the
 //! global counter with `open < cap` (so all servers together never pass the global cap). A lost
-//! race is read and evaluated again. Ending a call releases its slot (`release`).
+//! race is read and evaluated again. Ending a call releases its slot (`release`). A user's
+//! item is in the sparse GSI3 (`BLOCKED`, oldest block first) while their calls are blocked,
+//! for the administrator's list.
 
 use std::collections::HashMap;
 
@@ -25,10 +27,19 @@ use super::item::{
 use super::{padded, user_pk, DynamoStore, Query};
 
 const SPEND_SK: &str = "SPEND";
+/// The GSI3 partition of the users blocked now (`SPEND` items, while they hold a block).
+const BLOCKED_PK: &str = "BLOCKED";
+/// Users listed at most per `blocked_users` (a page of the administrator's list).
+const BLOCKED_PAGE: usize = 500;
 const GLOBAL_PK: &str = "SPEND";
 const GLOBAL_SK: &str = "GLOBAL";
 /// Admission attempts when other servers keep changing the same items.
 const ATTEMPTS: usize = 12;
+
+/// A blocked user's GSI3 sort key: oldest block first, then by user.
+fn blocked_order(at: u64, owner: &str) -> String {
+    format!("{}#{owner}", padded(at))
+}
 
 fn dest_sk(e164: &str) -> String {
     format!("DEST#{e164}")
@@ -202,15 +213,23 @@ impl DynamoStore {
     }
 
     async fn set_block(&self, owner: &str, block: Block) -> Result<(), StoreError> {
+        let order = blocked_order(block.at, owner);
         let block = serde_json::to_string(&block).map_err(json_error)?;
+        // The sparse GSI3 entry lists the user among the blocked while the block stands.
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(owner), SPEND_SK)))
-            .update_expression("SET #b = :b ADD #v :one")
+            .update_expression(
+                "SET #b = :b, #owner = :owner, GSI3PK = :blocked, GSI3SK = :order ADD #v :one",
+            )
             .expression_attribute_names("#b", "block")
+            .expression_attribute_names("#owner", "owner")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":b", s(block))
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":blocked", s(BLOCKED_PK))
+            .expression_attribute_values(":order", s(order))
             .expression_attribute_values(":one", n(1))
             .send()
             .await
@@ -369,7 +388,7 @@ impl SpendStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(owner), SPEND_SK)))
-            .update_expression("SET #l = :now REMOVE #b ADD #v :one")
+            .update_expression("SET #l = :now REMOVE #b, GSI3PK, GSI3SK ADD #v :one")
             .condition_expression("attribute_exists(#b)")
             .expression_attribute_names("#b", "block")
             .expression_attribute_names("#l", "lifted_at")
@@ -383,6 +402,17 @@ impl SpendStore for DynamoStore {
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(sdk_error("UpdateItem", e)),
         }
+    }
+
+    async fn blocked_users(&self, limit: usize) -> Result<Vec<(String, Block)>, StoreError> {
+        let q = Query::on(Some("GSI3"), "GSI3PK = :pk").value(":pk", BLOCKED_PK);
+        self.collect(&q, limit.min(BLOCKED_PAGE), |item| {
+            let spend = SpendItem::read(Some(item))?;
+            let owner = Attrs::of(item, "spend").s("owner")?;
+            // Every indexed item holds a block (set and removed with its index keys).
+            Ok(spend.block.map(|b| (owner, b)))
+        })
+        .await
     }
 
     async fn set_spend_overrides(

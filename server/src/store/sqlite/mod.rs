@@ -76,6 +76,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../../migrations/0016_disabled_accounts.sql"),
     ),
+    (
+        17,
+        include_str!("../../../migrations/0017_blocked_users.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy

@@ -199,6 +199,27 @@ impl SpendStore for SqliteStore {
         .await
     }
 
+    async fn blocked_users(&self, limit: usize) -> Result<Vec<(String, Block)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |c| {
+            let rows: Vec<(String, String, u64)> = all_rows(
+                c,
+                "SELECT owner, blocked_rule, blocked_at FROM spend_state
+                 WHERE blocked_rule IS NOT NULL ORDER BY blocked_at, owner LIMIT ?",
+                [limit],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            // A rule this version does not know is left out, as `spend_state` reads it.
+            Ok(rows
+                .into_iter()
+                .filter_map(|(owner, rule, at)| {
+                    VelocityRule::parse(&rule).map(|rule| (owner, Block { rule, at }))
+                })
+                .collect())
+        })
+        .await
+    }
+
     async fn set_spend_overrides(
         &self,
         owner: &str,
