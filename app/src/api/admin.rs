@@ -92,6 +92,25 @@ pub mod ops {
         Ok(user.into())
     }
 
+    /// Who did it, in the user's trail.
+    fn by_admin(me: &Principal) -> String {
+        format!("admin {}", me.sub)
+    }
+
+    /// An administrator's action on `sub`, in both trails: the user's (`action`, with `detail`)
+    /// and the administrator's (`admin_<action>`, naming the user).
+    async fn audit_both(
+        store: &dyn Store,
+        me: &Principal,
+        sub: &str,
+        now: u64,
+        action: &str,
+        detail: String,
+    ) {
+        write_audit(store, sub, now, action, detail).await;
+        write_audit(store, &me.sub, now, &format!("admin_{action}"), sub.into()).await;
+    }
+
     /// A user's spend limits (`GET /api/v1/admin/limits/{sub}`); reading them is audited too.
     pub async fn show(
         store: &dyn Store,
@@ -101,15 +120,7 @@ pub mod ops {
     ) -> Result<SpendState, ApiError> {
         admin_only(me)?;
         let state = store.spend_state(sub).await?;
-        write_audit(
-            store,
-            sub,
-            now,
-            "spend_limits_viewed",
-            format!("admin {}", me.sub),
-        )
-        .await;
-        write_audit(store, &me.sub, now, "admin_spend_limits_viewed", sub.into()).await;
+        audit_both(store, me, sub, now, "spend_limits_viewed", by_admin(me)).await;
         Ok(state)
     }
 
@@ -123,15 +134,7 @@ pub mod ops {
         admin_only(me)?;
         let lifted = store.lift_block(sub, now).await?;
         if lifted {
-            write_audit(
-                store,
-                sub,
-                now,
-                "spend_block_lifted",
-                format!("admin {}", me.sub),
-            )
-            .await;
-            write_audit(store, &me.sub, now, "admin_spend_block_lifted", sub.into()).await;
+            audit_both(store, me, sub, now, "spend_block_lifted", by_admin(me)).await;
         }
         Ok(lifted)
     }
@@ -152,15 +155,7 @@ pub mod ops {
             .is_some_and(|b| b.rule == VelocityRule::AwaitingApproval);
         let approved = awaiting && store.lift_block(sub, now).await?;
         if approved {
-            write_audit(
-                store,
-                sub,
-                now,
-                "account_approved",
-                format!("admin {}", me.sub),
-            )
-            .await;
-            write_audit(store, &me.sub, now, "admin_account_approved", sub.into()).await;
+            audit_both(store, me, sub, now, "account_approved", by_admin(me)).await;
         }
         Ok(approved)
     }
@@ -176,12 +171,11 @@ pub mod ops {
         admin_only(me)?;
         store.set_spend_overrides(sub, &overrides).await?;
         let detail = format!(
-            "admin {}: {}",
-            me.sub,
+            "{}: {}",
+            by_admin(me),
             serde_json::to_string(&overrides).unwrap_or_default()
         );
-        write_audit(store, sub, now, "spend_overrides_set", detail).await;
-        write_audit(store, &me.sub, now, "admin_spend_overrides_set", sub.into()).await;
+        audit_both(store, me, sub, now, "spend_overrides_set", detail).await;
         Ok(store.spend_state(sub).await?)
     }
 
@@ -279,7 +273,7 @@ pub mod ops {
         }
         let now = services.clock.now_ms();
         let store = services.store.as_ref();
-        let by = format!("admin {}", me.sub);
+        let by = by_admin(me);
         let change = change_disabled(store, services.identity.as_ref(), sub, disabled, now, &by)
             .await?
             .ok_or(ApiError::NotFound)?;

@@ -139,7 +139,7 @@ impl QualityProbe {
                         warnings: monitor.active(),
                     }
                 };
-                if phone.quality.get_untracked() != shown {
+                if phone.quality.with_untracked(|q| *q != shown) {
                     let _ = phone.quality.try_set(shown);
                 }
             });
