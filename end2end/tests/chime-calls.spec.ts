@@ -123,10 +123,11 @@ test.describe("calls through Chime (the local stand-in)", () => {
       await page.locator(`[data-dtmf="${key}"]`).click();
       await page.waitForTimeout(800);
     }
-    expect(await listening).toBe("15#");
+    const heard = await listening;
     // They went as the live channel's Digits, not as tones in the audio (a meeting has none).
     const sent = frames.filter((f) => f.startsWith(">") && f.includes('"type":"digits"'));
     expect(sent.map((f) => JSON.parse(f.slice(2)).digits).join("")).toBe("15#");
+    expect(heard).toBe("15#");
     await page.getByTestId("end-call").click();
     await expect(panel).toHaveAttribute("data-state", "ended");
   });

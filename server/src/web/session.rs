@@ -34,6 +34,21 @@ fn is_public(path: &str) -> bool {
     EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
+/// Files that are the same for everyone (the bundle, icons, sounds, the worker, the manifest):
+/// their requests neither need a session nor touch it. A worker's or a preload's fetch made
+/// while the access token is being renewed elsewhere must not spend the refresh token, nor
+/// clear the session's cookies when it carries a stale one.
+fn is_static_file(path: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "/manifest.webmanifest",
+        "/sw.js",
+        "/offline.html",
+        "/favicon.ico",
+    ];
+    const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/chime/", "/sounds/"];
+    EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
 fn is_page_request(method: &Method, headers: &HeaderMap, path: &str) -> bool {
     method == Method::GET
         && !path.starts_with("/api/")
@@ -69,7 +84,7 @@ pub async fn authenticate(
 ) -> Response {
     // The REST API takes Bearer tokens only and checks them itself; session cookies (and their
     // refresh) are for the app's pages and server functions.
-    if request.uri().path().starts_with("/api/v1/") {
+    if request.uri().path().starts_with("/api/v1/") || is_static_file(request.uri().path()) {
         return next.run(request).await;
     }
     let peer = request
