@@ -74,6 +74,8 @@ export default defineConfig({
   // The real server binary built by `cargo leptos build`, on a fresh data directory; started
   // before the tests and stopped after them. A second one (port + 2) carries calls in the Chime
   // shape, through the local Chime stand-in it starts in process (tests/chime-calls.spec.ts).
+  // A fourth (port + 3) calls through the PSTN simulator behind a lossy network
+  // (tests/call-quality-network.spec.ts; `cargo build -p testkit --bin impaired-pstn` first).
   // With moto running (scripts/test.sh starts it and makes the bucket, table and user pool), a
   // third runs on the AWS back ends instead: recordings in S3, data in DynamoDB, accounts in
   // Cognito (all moto's).
@@ -115,6 +117,39 @@ export default defineConfig({
       SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
       SOFTPHONE_MEDIA_PORTS: "43000-43999",
       SOFTPHONE_TELEPHONY: "chime-standin",
+      RUST_LOG: "info",
+    },
+  }, {
+    // The PSTN simulator behind a lossy network whose loss and jitter a test sets during a
+    // call (testkit/src/bin/impaired-pstn.rs; control on port + 4, SIP on port + 5), and a
+    // fourth server that uses it as its SIP trunk and announces the relay's address for its
+    // media: both legs of its calls cross the relay (tests/call-quality.spec.ts).
+    command: `exec "${targetDir}/debug/impaired-pstn" --sip 127.0.0.1:${port + 5} --server-ports 44000-44019 --control 127.0.0.1:${port + 4} >> "${process.env.E2E_SERVER_LOG}.impaired-pstn" 2>&1`,
+    cwd: root,
+    url: `http://127.0.0.1:${port + 4}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+  }, {
+    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.impaired" 2>&1`,
+    cwd: root,
+    url: `http://127.0.0.1:${port + 3}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port + 3}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_OUTPUT_NAME: "softphone",
+      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "impaired"),
+      SOFTPHONE_LOG_FORMAT: "json",
+      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
+      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
+      SOFTPHONE_MEDIA_PORTS: "44000-44019",
+      SOFTPHONE_MEDIA_PUBLIC_IP: "127.0.0.2",
+      SOFTPHONE_TRUNK: `127.0.0.1:${port + 5}`,
+      SOFTPHONE_TRUNK_TRANSPORT: "udp",
+      SOFTPHONE_TRUNK_USERNAME: "softphone",
+      SOFTPHONE_TRUNK_PASSWORD: "trunk-secret",
       RUST_LOG: "info",
     },
   }, ...(process.env.SOFTPHONE_TEST_MOTO ? [{

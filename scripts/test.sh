@@ -42,7 +42,7 @@ step "Native tests $(elapsed)"
 # With moto up: the AWS suites and the multi-server test (server/tests/several_servers.rs: three
 # servers on one moto table, then on one SQLite file, behind a round-robin front, one killed
 # mid-call; about 40 s).
-cargo test --locked -p app -p server -p telephony -p sma -p chime-standin
+cargo test --locked -p app -p server -p telephony -p sma -p chime-standin -p testkit
 
 # Coverage-guided fuzzing of what users, browsers and the trunk send (docs/testing.md, "Fuzzing").
 step "Fuzz smoke runs (scripts/fuzz.sh: each target in fuzz/ for ${FUZZ_SECONDS:-20} s) $(elapsed)"
@@ -73,6 +73,15 @@ step "REST API fuzzing from the OpenAPI document (schemathesis) $(elapsed)"
 scripts/api-fuzz.sh
 
 step "Playwright end-to-end tests in Chromium $(elapsed)"
-(cd end2end && npx playwright test)
+# The simulator behind a lossy network that one of them calls through (end2end/playwright.config.ts).
+cargo build --locked -p testkit --bin impaired-pstn
+e2e_data="$(mktemp -d /tmp/softphone-e2e.XXXXXX)"
+(cd end2end && E2E_DATA_DIR="$e2e_data" npx playwright test)
+
+# Every log the end-to-end run wrote (four servers, the impaired PSTN): no phone number, unmasked
+# e-mail, token, SIP message or SRTP key in any line, ours or a dependency's.
+step "The end-to-end run's logs scanned for personal data and secrets (scripts/scan-logs.py) $(elapsed)"
+scripts/scan-logs.py --self-test
+scripts/scan-logs.py "$e2e_data"
 
 step "All tests passed $(elapsed)"

@@ -502,6 +502,12 @@ messages! {
     DeleteRecording => "Delete recording", "Eliminar grabación", "删除录音";
     DeleteRecordingConfirm => "Delete this recording for good? This cannot be undone.", "¿Eliminar esta grabación definitivamente? No se puede deshacer.", "永久删除此录音？此操作无法撤销。";
     RecordingDeleted => "Recording deleted.", "Grabación eliminada.", "录音已删除。";
+    CallQualityTitle => "Call quality", "Calidad de la llamada", "通话质量";
+    QualityMos => "Sound (MOS, 1 to 4.5): {average} on average, {worst} at worst", "Sonido (MOS, de 1 a 4.5): {average} de media, {worst} en el peor momento", "音质（MOS，1 至 4.5）：平均 {average}，最差 {worst}";
+    QualityNetwork => "Packets lost: up to {loss} %. Jitter: up to {jitter} ms. Round trip: up to {rtt} ms.", "Paquetes perdidos: hasta {loss} %. Variación del retardo: hasta {jitter} ms. Ida y vuelta: hasta {rtt} ms.", "丢包：最高 {loss}%。抖动：最高 {jitter} 毫秒。往返时延：最高 {rtt} 毫秒。";
+    QualityWarned => "Warned during the call:", "Avisos durante la llamada:", "通话期间的提示：";
+    QualityNoWarning => "No warning during the call.", "Ningún aviso durante la llamada.", "通话期间没有提示。";
+    QualityNotMeasured => "Not measured: the call's audio was not connected in this app.", "Sin medir: el audio de la llamada no se conectó en esta aplicación.", "未测量：本应用未接通此通话的音频。";
     RecordingInterrupted => "The server stopped during this call: the recording ends there.", "El servidor se detuvo durante esta llamada: la grabación termina ahí.", "通话期间服务器停止：录音在此处结束。";
     RecordingFacts => "{duration} · {size} · consent notice played", "{duration} · {size} · aviso de consentimiento reproducido", "{duration} · {size} · 已播放录音提示";
     RecordingPauses => "Paused {count}×", "En pausa {count}×", "暂停 {count} 次";

@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { dial, signUp } from "./helpers";
+import { dial, latestCallWithQuality, signUp } from "./helpers";
 
 // The call's quality on the call screen (docs/quality.md): signal bars from the browser's
 // statistics each second, and the warnings in plain words, raised on 3 of 5 (10 for the
@@ -36,6 +36,16 @@ test("a good call shows full bars and no warning, even with a steady tone for a 
   await expect(page.getByTestId("quality-warnings").locator("li")).toHaveCount(0);
   await page.getByTestId("end-call").click();
   await expect(quality).toBeHidden();
+
+  // The summary is kept with the call: its page in Recents says how it sounded.
+  const summary = await latestCallWithQuality(page);
+  const mos = summary.getByTestId("call-view-mos");
+  await expect(mos).toHaveText(/^Sound \(MOS, 1 to 4\.5\): \d\.\d on average, \d\.\d at worst$/);
+  const [average, worst] = ((await mos.textContent()) ?? "").match(/\d\.\d/g)!.map(Number);
+  expect(worst).toBeGreaterThanOrEqual(4.0);
+  expect(average).toBeGreaterThanOrEqual(worst);
+  await expect(summary).toContainText(/Packets lost: up to \d+\.\d %\. Jitter: up to \d+ ms\. Round trip: up to \d+ ms\./);
+  await expect(summary).toContainText("No warning during the call.");
 });
 
 test("a silent microphone is warned of, and the warning clears once muted", async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { expect, Locator, Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -91,4 +91,27 @@ export function resetLink(email: string, baseUrl: string): string {
   const link = printed.split("\n").find((l) => l.startsWith(`${baseUrl}/forgot#code=`));
   if (!link) throw new Error(`no reset link printed: ${printed}`);
   return link;
+}
+
+/**
+ * The page of the latest call, reached in the app (the live channel stays open), with its
+ * quality summary shown (`call-view-quality`). The tab sends the summary as the call's audio
+ * closes; a page opened at once may come before it is kept, so it is loaded again until then.
+ */
+export async function latestCallWithQuality(page: Page): Promise<Locator> {
+  await page.locator('nav a[href="/recents"]').first().click();
+  await page.getByTestId("call-row").first().getByTestId("call-details").click();
+  const summary = page.getByTestId("call-view-quality");
+  await expect
+    .poll(
+      async () => {
+        const text = (await summary.textContent({ timeout: 5_000 }).catch(() => "")) ?? "";
+        if (text.startsWith("Packets lost") || text.startsWith("Sound")) return true;
+        await page.reload();
+        return false;
+      },
+      { timeout: 20_000, intervals: [1_000] },
+    )
+    .toBe(true);
+  return summary;
 }

@@ -1,6 +1,7 @@
 //! The call metrics after a scripted set of calls through the real path: the number policy and
 //! the spend limits (`ops::start`), the hub, the gateway and the simulator. Calls answered
-//! (one recorded), busy, not found, hung up by the far end, and one refused; checked in the
+//! (one recorded, with its quality summary), busy, not found, hung up by the far end, and one
+//! refused; checked in the
 //! Prometheus text the `/metrics` listener serves and in the CloudWatch EMF lines. One test:
 //! the recorder is the process's, so its counts are this file's calls exactly.
 
@@ -9,11 +10,14 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::live::{LiveRecordingState, RecordAction};
-use app::api::ports::{CallOrigin, Principal, RecordingMetadataStore, Services, SpendStore};
+use app::api::live::{ClientMessage, LiveRecordingState, RecordAction, ServerMessage};
+use app::api::ports::{
+    CallOrigin, CallStore, Principal, RecordingMetadataStore, Services, SpendStore,
+};
 use app::api::ApiError;
 use app::domain::call::{CallState, HangupBy};
 use app::domain::calls::EndReason;
+use app::domain::quality::{Summary, Warning};
 use app::domain::recordings::RecordingState;
 use common::*;
 use server::config::{MetricsConfig, MetricsListen};
@@ -110,6 +114,43 @@ async fn calls_are_counted_by_outcome_country_and_number_type() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     send(&rig, &tab, hangup(&echo.call_id)).await;
     wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Agent)).await;
+    // The tab's quality summary once the audio closed: an impossible one is refused and not
+    // counted, a possible one kept and counted; one for a call that is not Alice's neither.
+    let summary = Summary {
+        rated: 10,
+        worst_mos: Some(3.2),
+        mos_sum: 40.0,
+        max_loss_percent: 5.0,
+        max_jitter_ms: 8.0,
+        max_rtt_ms: Some(30.0),
+        warnings: vec![Warning::HighPacketLoss],
+    };
+    let quality = |call_id: &str, summary: Summary| ClientMessage::CallQuality {
+        call_id: call_id.into(),
+        summary,
+    };
+    let impossible = Summary {
+        worst_mos: Some(9.0),
+        ..summary.clone()
+    };
+    let refused = send(&rig, &tab, quality(&echo.call_id, impossible)).await;
+    assert!(
+        matches!(&refused, Some(ServerMessage::Error { message, .. }) if message.contains("worst_mos")),
+        "{refused:?}"
+    );
+    let unknown = send(&rig, &tab, quality("not-a-call", summary.clone())).await;
+    assert!(
+        matches!(unknown, Some(ServerMessage::Error { .. })),
+        "{unknown:?}"
+    );
+    assert_eq!(
+        send(&rig, &tab, quality(&echo.call_id, summary.clone())).await,
+        None
+    );
+    assert_eq!(
+        rig.store.call_quality(ALICE, &echo.call_id).await.unwrap(),
+        Some(summary)
+    );
     rig.hub.disconnect(ALICE, tab.connection);
 
     // Busy, not found, and answered then hung up by the far end (Panama).
@@ -227,6 +268,26 @@ async fn calls_are_counted_by_outcome_country_and_number_type() {
     assert_eq!(
         sample(&text, "softphone_recording_failures_total", &[]),
         Some(0.0)
+    );
+    // One call's quality, its average MOS 4.0.
+    assert_eq!(
+        sample(&text, "softphone_call_mos_count", &[]),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "softphone_call_mos_sum", &[]),
+        Some(4.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "softphone_call_quality_warnings_total",
+            &[("warning", "high_packet_loss")]
+        ),
+        Some(1.0),
+        "{text}"
     );
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         assert!(

@@ -66,6 +66,12 @@ impl Impairment {
         }
     }
 
+    /// New loss and jitter from the next datagram on; the verdicts' random sequence goes on.
+    pub fn set(&mut self, loss: f64, jitter: Duration) {
+        self.loss = loss.clamp(0.0, 1.0);
+        self.jitter = jitter;
+    }
+
     /// A datagram that arrived at `now`: `None` to drop it, or when it leaves.
     pub fn verdict(&mut self, now: Instant) -> Option<Instant> {
         if self.rng.random_bool(self.loss) {
@@ -301,9 +307,13 @@ struct Departure {
 
 type SharedCounts = Arc<Mutex<HashMap<(String, String), Counts>>>;
 
+/// Loss and jitter, changed while the relay runs ([`ImpairingRelay::set`]).
+type SharedLevel = Arc<Mutex<(f64, Duration)>>;
+
 /// The running relay; dropping it stops it and closes its sockets.
 pub struct ImpairingRelay {
     counts: SharedCounts,
+    level: SharedLevel,
     task: JoinHandle<()>,
 }
 
@@ -326,7 +336,9 @@ impl ImpairingRelay {
             }
         }
         let counts = SharedCounts::default();
+        let level = Arc::new(Mutex::new((config.loss, config.jitter)));
         let relay = Relay {
+            level: level.clone(),
             nat: Nat::new(config.hosts.clone()),
             config,
             sockets,
@@ -337,7 +349,17 @@ impl ImpairingRelay {
             counts: counts.clone(),
         };
         let task = tokio::spawn(relay.run(arrivals));
-        Ok(ImpairingRelay { counts, task })
+        Ok(ImpairingRelay {
+            counts,
+            level,
+            task,
+        })
+    }
+
+    /// Every direction drops with `loss` and delays by up to `jitter` from the next datagram
+    /// on (a network that gets worse, or recovers, during a call).
+    pub fn set(&self, loss: f64, jitter: Duration) {
+        *self.level.lock().unwrap_or_else(|p| p.into_inner()) = (loss.clamp(0.0, 1.0), jitter);
     }
 
     /// What the direction `from` → `to` (host names, or [`OTHERS`]) has done so far.
@@ -411,6 +433,7 @@ struct Relay {
     directions: HashMap<(Party, Party), Impairment>,
     line: DelayLine<Departure>,
     counts: SharedCounts,
+    level: SharedLevel,
 }
 
 impl Relay {
@@ -438,11 +461,12 @@ impl Relay {
         };
         let direction = (route.from, route.to);
         let seed = self.config.seed ^ direction_seed(direction);
-        let (loss, jitter) = (self.config.loss, self.config.jitter);
+        let (loss, jitter) = *self.level.lock().unwrap_or_else(|p| p.into_inner());
         let impairment = self
             .directions
             .entry(direction)
             .or_insert_with(|| Impairment::new(loss, jitter, seed));
+        impairment.set(loss, jitter);
         let verdict = impairment.verdict(a.at);
         let counts = impairment.counts;
         let key = (
@@ -576,6 +600,18 @@ mod tests {
         assert_eq!(imp.counts.reordered, 0);
         let mut all = Impairment::new(1.0, Duration::ZERO, 3);
         assert!((0..100).all(|_| all.verdict(now).is_none()));
+    }
+
+    #[test]
+    fn a_new_level_holds_from_the_next_datagram() {
+        let now = Instant::now();
+        let mut imp = Impairment::new(1.0, Duration::ZERO, 3);
+        assert!((0..50).all(|_| imp.verdict(now).is_none()));
+        imp.set(0.0, Duration::ZERO);
+        assert!((0..50).all(|_| imp.verdict(now) == Some(now)));
+        imp.set(7.0, Duration::ZERO);
+        assert!(imp.verdict(now).is_none(), "a loss over 1 is all of them");
+        assert_eq!((imp.counts.dropped, imp.counts.forwarded), (51, 50));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiError;
 use crate::domain::calls::{CallFilter, CallRecord};
 use crate::domain::numbers::Country;
+use crate::domain::quality::Summary;
 
 pub const PAGE_SIZE: usize = 50;
 
@@ -238,6 +239,24 @@ pub mod ops {
         Ok(ticket)
     }
 
+    /// How one of the caller's calls sounded to them, if it was measured; `NotFound` for a
+    /// call that is not theirs.
+    pub async fn quality(
+        services: &Services,
+        me: &Principal,
+        id: &str,
+    ) -> Result<Option<Summary>, ApiError> {
+        if let Some(summary) = services.store.call_quality(&me.sub, id).await? {
+            return Ok(Some(summary));
+        }
+        services
+            .store
+            .get_call(&me.sub, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        Ok(None)
+    }
+
     /// One call of the caller's log; `NotFound` for anyone else's.
     pub async fn get(services: &Services, me: &Principal, id: &str) -> Result<CallEntry, ApiError> {
         let record = services
@@ -274,6 +293,15 @@ pub async fn get_call(id: String) -> Result<CallEntry, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
     ops::get(&services, &me, &id).await
+}
+
+/// How one of the caller's calls sounded (docs/quality.md, "The summary"); none when it was
+/// not measured (not answered, or its tab closed first); `NotFound` for anyone else's.
+#[server(endpoint = "calls/quality", input = Json)]
+pub async fn call_quality(id: String) -> Result<Option<Summary>, ApiError> {
+    use crate::api::ssr::{principal, services};
+    let (me, services) = (principal()?, services()?);
+    ops::quality(&services, &me, &id).await
 }
 
 /// Places a call. The server re-checks the number against the policy (the browser's verdict is

@@ -200,7 +200,8 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Not `Eq`: a quality summary carries measurements (`f64`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// The browser's SDP offer for a call started with `start_call`.
@@ -283,6 +284,12 @@ pub enum ClientMessage {
     /// The agent declines the ringing call `call_id` (it goes on ringing for the others).
     DeclineIncoming {
         call_id: String,
+    },
+    /// How the call `call_id` sounded in this tab, sent once its audio closes
+    /// (`domain::quality`): kept with the call and shown on its page in Recents.
+    CallQuality {
+        call_id: String,
+        summary: crate::domain::quality::Summary,
     },
 }
 
@@ -432,6 +439,41 @@ pub struct CallTicket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quality_summary_travels_with_its_call_id() {
+        use crate::domain::quality::{Summary, Warning};
+        let m = ClientMessage::CallQuality {
+            call_id: "c1".into(),
+            summary: Summary {
+                rated: 3,
+                worst_mos: Some(3.5),
+                mos_sum: 12.0,
+                max_loss_percent: 4.0,
+                max_jitter_ms: 9.5,
+                max_rtt_ms: Some(20.0),
+                warnings: vec![Warning::HighPacketLoss],
+            },
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(
+            text.starts_with(r#"{"type":"call_quality","call_id":"c1","summary":{"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""warnings":["high_packet_loss"]"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<ClientMessage>(&text).unwrap(), m);
+        // A summary with a field missing or of the wrong type is not a message.
+        for bad in [
+            r#"{"type":"call_quality","call_id":"c1"}"#,
+            r#"{"type":"call_quality","call_id":"c1","summary":{"rated":"x"}}"#,
+            r#"{"type":"call_quality","call_id":"c1","summary":{"rated":1,"worst_mos":4,"mos_sum":4,"max_loss_percent":0,"max_jitter_ms":0,"max_rtt_ms":1,"warnings":["loud"]}}"#,
+        ] {
+            assert!(serde_json::from_str::<ClientMessage>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn messages_round_trip_as_tagged_json() {

@@ -23,6 +23,8 @@ pub enum Unit {
     Count,
     Seconds,
     Bytes,
+    /// A score with no unit (a MOS).
+    None,
 }
 
 /// One metric: its name, what it is, and the names of its labels (in this order in EMF
@@ -128,7 +130,23 @@ pub const LIVE_CONNECTIONS: Metric = Metric {
     help: "Open live channels (app tabs connected to this server)",
 };
 
-pub const ALL: [Metric; 13] = [
+pub const CALL_MOS: Metric = Metric {
+    name: "call_mos",
+    kind: Kind::Histogram,
+    unit: Unit::None,
+    labels: &[],
+    help:
+        "Each call's average MOS (1 to 4.5), as its agent's browser measured it (docs/quality.md)",
+};
+pub const CALL_QUALITY_WARNINGS: Metric = Metric {
+    name: "call_quality_warnings",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["warning"],
+    help: "Calls whose agent was warned, by warning (high_packet_loss, silent_microphone…)",
+};
+
+pub const ALL: [Metric; 15] = [
     HTTP_REQUESTS,
     HTTP_REQUEST_DURATION,
     API_ERRORS,
@@ -142,6 +160,8 @@ pub const ALL: [Metric; 13] = [
     RECORDING_BYTES,
     RECORDING_FAILURES,
     LIVE_CONNECTIONS,
+    CALL_MOS,
+    CALL_QUALITY_WARNINGS,
 ];
 
 /// The `country` label of a number: `PA`, `SG`, `other`, or `none` (a withheld caller).
@@ -195,6 +215,16 @@ pub fn call_ended(direction: Direction, e164: &str, reason: EndReason) {
 
 pub fn post_dial_delay(e164: &str, seconds: f64) {
     metrics::histogram!(POST_DIAL_DELAY.name, "country" => country_label(e164)).record(seconds);
+}
+
+/// A call's quality summary, kept: its average MOS and each warning its agent saw.
+pub fn call_quality(summary: &crate::domain::quality::Summary) {
+    if let Some(mos) = summary.average_mos() {
+        metrics::histogram!(CALL_MOS.name).record(mos);
+    }
+    for warning in &summary.warnings {
+        metrics::counter!(CALL_QUALITY_WARNINGS.name, "warning" => warning.as_str()).increment(1);
+    }
 }
 
 pub fn sign_in(outcome: &'static str) {

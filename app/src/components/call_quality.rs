@@ -8,7 +8,8 @@ use crate::i18n::T;
 use crate::phone::Phone;
 use crate::prefs::{use_tr, use_trf};
 
-fn warning_text(warning: Warning) -> T {
+/// The warning in plain words (the call screen, and the call's page afterwards).
+pub fn warning_text(warning: Warning) -> T {
     match warning {
         Warning::HighRtt => T::WarnHighRtt,
         Warning::HighJitter => T::WarnHighJitter,

@@ -1,7 +1,7 @@
 //! Small building blocks shared by pages.
 
 pub mod call_panel;
-mod call_quality;
+pub mod call_quality;
 pub mod call_time;
 pub mod confirm_call;
 pub mod forms;

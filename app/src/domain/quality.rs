@@ -335,11 +335,107 @@ impl Summary {
     pub fn average_mos(&self) -> Option<f64> {
         (self.rated > 0).then(|| self.mos_sum / f64::from(self.rated))
     }
+
+    /// Whether a summary a browser sent could have come from [`Monitor`]: the ones that could
+    /// not are refused rather than stored (`SummaryError` names the field).
+    pub fn check(&self) -> Result<(), SummaryError> {
+        // A day of one-second samples: longer than the longest call allowed.
+        const MOST_SAMPLES: u32 = 86_400;
+        let within = |v: f64, hi: f64| v.is_finite() && (0.0..=hi).contains(&v);
+        if self.rated > MOST_SAMPLES {
+            return Err(SummaryError("rated"));
+        }
+        match self.worst_mos {
+            None if self.rated > 0 => return Err(SummaryError("worst_mos")),
+            Some(m) if self.rated == 0 || !within(m, 4.5) || m < 1.0 => {
+                return Err(SummaryError("worst_mos"))
+            }
+            _ => {}
+        }
+        let rated = f64::from(self.rated);
+        let worst = self.worst_mos.unwrap_or(0.0);
+        // The average lies between the worst and the best MOS there is (4.5); a little room
+        // for the sum's rounding.
+        if !self.mos_sum.is_finite()
+            || self.mos_sum < worst * rated - 1e-6
+            || self.mos_sum > 4.5 * rated + 1e-6
+        {
+            return Err(SummaryError("mos_sum"));
+        }
+        if !within(self.max_loss_percent, 100.0) {
+            return Err(SummaryError("max_loss_percent"));
+        }
+        if !within(self.max_jitter_ms, 60_000.0) {
+            return Err(SummaryError("max_jitter_ms"));
+        }
+        if self.max_rtt_ms.is_some_and(|r| !within(r, 60_000.0)) {
+            return Err(SummaryError("max_rtt_ms"));
+        }
+        let mut seen = self.warnings.clone();
+        seen.sort();
+        seen.dedup();
+        if seen.len() != self.warnings.len() {
+            return Err(SummaryError("warnings"));
+        }
+        Ok(())
+    }
 }
+
+/// A call-quality summary that no [`Monitor`] could have made; the field it is wrong in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the call's quality summary has an impossible {0}")]
+pub struct SummaryError(pub &'static str);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_is_checked_field_by_field() {
+        let mut monitor = Monitor::new();
+        for (i, loss) in [0.0, 12.0, 12.0, 12.0, 0.0].into_iter().enumerate() {
+            let sample = Sample {
+                rtt_ms: Some(40.0),
+                jitter_ms: 5.0,
+                loss_percent: loss,
+                input_level: Some(0.2),
+                bytes_received: 1000,
+            };
+            monitor.push(sample, 1000 * i as u64);
+        }
+        let good = monitor.summary().clone();
+        assert_eq!(good.check(), Ok(()));
+        assert_eq!(Summary::default().check(), Ok(()), "a call with no sample");
+        let bad = |f: fn(&mut Summary)| {
+            let mut s = good.clone();
+            f(&mut s);
+            s.check().map_err(|e| e.0)
+        };
+        assert_eq!(bad(|s| s.rated = 100_000), Err("rated"));
+        assert_eq!(bad(|s| s.worst_mos = None), Err("worst_mos"));
+        assert_eq!(bad(|s| s.worst_mos = Some(4.6)), Err("worst_mos"));
+        assert_eq!(bad(|s| s.worst_mos = Some(0.5)), Err("worst_mos"));
+        assert_eq!(bad(|s| s.worst_mos = Some(f64::NAN)), Err("worst_mos"));
+        assert_eq!(bad(|s| s.mos_sum = f64::INFINITY), Err("mos_sum"));
+        assert_eq!(
+            bad(|s| s.mos_sum = 4.6 * f64::from(s.rated)),
+            Err("mos_sum")
+        );
+        assert_eq!(bad(|s| s.mos_sum = 0.0), Err("mos_sum"));
+        assert_eq!(bad(|s| s.max_loss_percent = 101.0), Err("max_loss_percent"));
+        assert_eq!(bad(|s| s.max_loss_percent = -1.0), Err("max_loss_percent"));
+        assert_eq!(bad(|s| s.max_jitter_ms = f64::NAN), Err("max_jitter_ms"));
+        assert_eq!(bad(|s| s.max_rtt_ms = Some(-3.0)), Err("max_rtt_ms"));
+        assert_eq!(
+            bad(|s| s.warnings = vec![Warning::HighPacketLoss, Warning::HighPacketLoss]),
+            Err("warnings")
+        );
+        let none_rated = Summary {
+            worst_mos: Some(4.0),
+            ..Summary::default()
+        };
+        assert_eq!(none_rated.check().map_err(|e| e.0), Err("worst_mos"));
+    }
 
     fn close(a: f64, b: f64, within: f64) -> bool {
         (a - b).abs() <= within

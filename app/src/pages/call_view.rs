@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::calls::{get_call, CallEntry};
+use crate::api::calls::{call_quality, get_call, CallEntry};
 use crate::api::{api_resource, ApiResource};
+use crate::components::call_quality::warning_text;
 use crate::components::call_time::CallTime;
 use crate::components::icons::{Icon, Svg};
 use crate::components::messages::{call_status_text, LoadBoundary};
@@ -13,13 +14,15 @@ use crate::components::recording_player::RecordingPlayer;
 use crate::components::shell::notices;
 use crate::domain::calls::format_duration;
 use crate::domain::numbers::{dial_href, format_e164};
+use crate::domain::quality::Summary;
 use crate::i18n::{t, T};
-use crate::prefs::{prefs, tx};
+use crate::prefs::{prefs, tx, use_trf};
 
 /// What the call page loads: made by the lazy route before the page's code arrives (so both
 /// load at once), or by [`CallView`] in the one-bundle build.
 pub struct CallData {
     call: ApiResource<CallEntry>,
+    quality: ApiResource<Option<Summary>>,
 }
 
 impl CallData {
@@ -28,6 +31,7 @@ impl CallData {
         let id = move || params.with(|p| p.get("id").unwrap_or_default());
         CallData {
             call: api_resource(id, get_call),
+            quality: api_resource(id, call_quality),
         }
     }
 }
@@ -39,7 +43,7 @@ pub fn CallView() -> impl IntoView {
 
 #[component]
 pub fn CallViewPage(data: CallData) -> impl IntoView {
-    let CallData { call } = data;
+    let CallData { call, quality } = data;
     let lang = prefs().lang;
     // "Started {time}" around the local time, which only the browser can write.
     let started_at = move |ms: u64| {
@@ -147,11 +151,83 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
                                                 .into_any()
                                         }
                                     }}
+                                    <CallQualitySummary quality />
                                 }
                                     .into_any()
                             })
                     })
             })
         />
+    }
+}
+
+/// How the call sounded to the agent (docs/quality.md, "The summary"): the MOS, the network's
+/// worst, and the warnings they saw. Loads beside the call; shows nothing until it has.
+#[component]
+fn CallQualitySummary(quality: ApiResource<Option<Summary>>) -> impl IntoView {
+    let trf = use_trf();
+    view! {
+        <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+            {tx(T::CallQualityTitle)}
+        </h2>
+        <div class="mt-2 space-y-1 text-sm" data-testid="call-view-quality">
+            {move || match quality.get() {
+                Some(Ok(Some(s))) => {
+                    let mos = s
+                        .average_mos()
+                        .zip(s.worst_mos)
+                        .map(|(average, worst)| {
+                            let (average, worst) = (format!("{average:.1}"), format!("{worst:.1}"));
+                            trf(T::QualityMos, &[("average", &average), ("worst", &worst)])
+                        });
+                    let (loss, jitter) = (
+                        format!("{:.1}", s.max_loss_percent),
+                        format!("{:.0}", s.max_jitter_ms),
+                    );
+                    let rtt = s.max_rtt_ms.map_or("—".into(), |r| format!("{r:.0}"));
+                    let network = trf(
+                        T::QualityNetwork,
+                        &[("loss", &loss), ("jitter", &jitter), ("rtt", &rtt)],
+                    );
+                    let warnings = (!s.warnings.is_empty())
+                        .then(|| {
+                            view! {
+                                <p>{tx(T::QualityWarned)}</p>
+                                <ul class="list-disc pl-5">
+                                    {s
+                                        .warnings
+                                        .iter()
+                                        .map(|w| {
+                                            view! {
+                                                <li data-warning=w.as_str()>{tx(warning_text(*w))}</li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                        });
+                    let calm = s
+                        .warnings
+                        .is_empty()
+                        .then(|| view! { <p>{tx(T::QualityNoWarning)}</p> });
+                    view! {
+                        {mos.map(|m| view! { <p data-testid="call-view-mos">{m}</p> })}
+                        <p>{network}</p>
+                        {warnings}
+                        {calm}
+                    }
+                        .into_any()
+                }
+                Some(Ok(None)) => {
+                    view! {
+                        <p class="text-slate-600 dark:text-slate-400">
+                            {tx(T::QualityNotMeasured)}
+                        </p>
+                    }
+                        .into_any()
+                }
+                _ => ().into_any(),
+            }}
+        </div>
     }
 }

@@ -553,6 +553,11 @@ pub fn dtmf(phone: Phone, key: char) {
 fn teardown(phone: Phone) {
     // Taken out first and dropped outside the borrow: dropping closes and detaches.
     let (media, meter, audio) = with(|e| (e.media.take(), e.meter.take(), e.audio.clone()));
+    // How the call sounded here, kept with it (shown on its page in Recents). A tab closed
+    // mid-call sends none.
+    if let Some((call_id, summary)) = media.as_ref().and_then(|m| m.quality_summary()) {
+        send(&ClientMessage::CallQuality { call_id, summary });
+    }
     drop(media);
     drop(meter);
     meeting::close();

@@ -19,7 +19,7 @@ use web_sys::{
 use super::engine::{mic_lost, with};
 use super::{CallQuality, MicProblem, Phone};
 use crate::domain::call::CallState;
-use crate::domain::quality::{bars, Counters, Monitor, Sampler};
+use crate::domain::quality::{bars, Counters, Monitor, Sampler, Summary};
 
 pub(super) fn get(target: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -55,10 +55,15 @@ pub(super) struct Media {
     mic: Option<TrackWatch>,
     _on_track: Option<Closure<dyn FnMut(RtcTrackEvent)>>,
     /// The call's statistics, read each second for its quality (stopped with the call).
-    _quality: Option<QualityProbe>,
+    quality: Option<QualityProbe>,
 }
 
 impl Media {
+    /// How the call sounded in this tab (its id and summary), once it has been sampled.
+    pub(super) fn quality_summary(&self) -> Option<(String, Summary)> {
+        self.quality.as_ref()?.summary()
+    }
+
     pub(super) fn enable_mic(&self, on: bool) {
         for t in self.stream.get_audio_tracks().iter() {
             if let Ok(t) = t.dyn_into::<MediaStreamTrack>() {
@@ -102,22 +107,31 @@ impl Drop for Media {
 struct QualityProbe {
     phone: Phone,
     interval: i32,
+    /// The samples so far, and the call they were taken on (the summary is kept with it).
+    state: Rc<RefCell<ProbeState>>,
     _tick: Closure<dyn FnMut()>,
+}
+
+#[derive(Default)]
+struct ProbeState {
+    sampler: Sampler,
+    monitor: Monitor,
+    call_id: Option<String>,
 }
 
 impl QualityProbe {
     fn start(phone: Phone, pc: RtcPeerConnection) -> Option<QualityProbe> {
-        let state = Rc::new(RefCell::new((Sampler::default(), Monitor::new())));
+        let state = Rc::new(RefCell::new(ProbeState::default()));
+        let probe_state = state.clone();
         let tick = Closure::<dyn FnMut()>::new(move || {
             let talking = phone.call.with_untracked(|c| {
-                matches!(
-                    c.as_ref().map(|c| &c.state),
-                    Some(CallState::Connected { on_hold: false, .. })
-                )
+                c.as_ref()
+                    .filter(|c| matches!(c.state, CallState::Connected { on_hold: false, .. }))
+                    .map(|c| c.id.clone())
             });
-            if !talking {
+            let Some(call_id) = talking else {
                 return;
-            }
+            };
             let (pc, state) = (pc.clone(), state.clone());
             leptos::task::spawn_local(async move {
                 let Ok(report) = JsFuture::from(pc.get_stats()).await else {
@@ -132,8 +146,13 @@ impl QualityProbe {
                 };
                 let shown = {
                     let mut state = state.borrow_mut();
-                    let (sampler, monitor) = &mut *state;
+                    let ProbeState {
+                        sampler,
+                        monitor,
+                        call_id: on,
+                    } = &mut *state;
                     monitor.push(sampler.sample(counters, level), js_sys::Date::now() as u64);
+                    *on = Some(call_id);
                     CallQuality {
                         bars: monitor.latest_mos().map(bars),
                         warnings: monitor.active(),
@@ -153,8 +172,16 @@ impl QualityProbe {
         Some(QualityProbe {
             phone,
             interval,
+            state: probe_state,
             _tick: tick,
         })
+    }
+
+    /// The call the samples were taken on and their summary; none before the first sample.
+    fn summary(&self) -> Option<(String, Summary)> {
+        let state = self.state.borrow();
+        let call_id = state.call_id.clone()?;
+        Some((call_id, state.monitor.summary().clone()))
     }
 }
 
@@ -281,7 +308,7 @@ pub(super) async fn offer(
         stream: Clone::clone(&stream),
         mic,
         _on_track: None,
-        _quality: QualityProbe::start(phone, pc.clone()),
+        quality: QualityProbe::start(phone, pc.clone()),
     };
     // Replacing a previous call's audio (there is none in practice) closes it.
     let previous = with(|e| e.media.replace(media));

@@ -8,6 +8,7 @@ mod chime_leg;
 mod ice;
 mod inbound;
 mod media;
+mod quality;
 mod session;
 mod transfer;
 
@@ -469,6 +470,13 @@ impl CallHub {
                 };
                 // Success shows as the user's call, on every tab.
                 return result.err().map(|message| ServerMessage::Error {
+                    call_id: Some(call_id),
+                    message,
+                });
+            }
+            ClientMessage::CallQuality { call_id, summary } => {
+                let kept = quality::keep(self.inner.store.as_ref(), owner, &call_id, &summary);
+                return kept.await.err().map(|message| ServerMessage::Error {
                     call_id: Some(call_id),
                     message,
                 });

@@ -76,24 +76,24 @@ pub fn install(emf_namespace: Option<&str>) -> &'static Metrics {
 fn describe() {
     for m in ALL {
         let unit = match m.unit {
-            Unit::Count => metrics::Unit::Count,
-            Unit::Seconds => metrics::Unit::Seconds,
-            Unit::Bytes => metrics::Unit::Bytes,
+            Unit::Count => Some(metrics::Unit::Count),
+            Unit::Seconds => Some(metrics::Unit::Seconds),
+            Unit::Bytes => Some(metrics::Unit::Bytes),
+            // CloudWatch's "None".
+            Unit::None => None,
         };
-        match m.kind {
-            Kind::Counter => {
-                metrics::describe_counter!(m.name, unit, m.help);
-                if m.labels.is_empty() {
-                    metrics::counter!(m.name).increment(0);
-                }
+        let (name, help) = (metrics::KeyName::from_const_str(m.name), m.help.into());
+        metrics::with_recorder(|r| match m.kind {
+            Kind::Counter => r.describe_counter(name, unit, help),
+            Kind::Gauge => r.describe_gauge(name, unit, help),
+            Kind::Histogram => r.describe_histogram(name, unit, help),
+        });
+        if m.labels.is_empty() {
+            match m.kind {
+                Kind::Counter => metrics::counter!(m.name).increment(0),
+                Kind::Gauge => metrics::gauge!(m.name).increment(0.0),
+                Kind::Histogram => {}
             }
-            Kind::Gauge => {
-                metrics::describe_gauge!(m.name, unit, m.help);
-                if m.labels.is_empty() {
-                    metrics::gauge!(m.name).increment(0.0);
-                }
-            }
-            Kind::Histogram => metrics::describe_histogram!(m.name, unit, m.help),
         }
     }
 }

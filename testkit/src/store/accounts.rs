@@ -1,7 +1,7 @@
 //! Accounts: the store answers, and users, sessions (with refresh-token rotation), reset
 //! codes, invitations and disabled accounts.
 
-use app::api::ports::{SessionRecord, Store, StoreError, UserRecord};
+use app::api::ports::{SessionRecord, SessionStanding, Store, StoreError, UserRecord};
 
 use super::fixtures::{ALICE, BOB};
 
@@ -303,6 +303,84 @@ pub async fn accounts_are_disabled_and_enabled(store: &dyn Store) {
         .await
         .unwrap());
     assert_eq!(store.account_disabled(ALICE).await.unwrap(), Some(4_000));
+}
+
+/// What a local access token is checked against, read in one call, agrees with the reads one
+/// by one: the account disabled or not, its session (never another account's), its user.
+pub async fn session_standing_as_one_by_one(store: &dyn Store) {
+    let alice = UserRecord {
+        sub: ALICE.into(),
+        email: "alice@example.com".into(),
+        password_hash: "h".into(),
+        created_at: 1,
+        admin: true,
+    };
+    store.create_user(&alice).await.unwrap();
+    let session = SessionRecord {
+        id: "s-alice".into(),
+        sub: ALICE.into(),
+        token_hash: "th-alice".into(),
+        created_at: 1,
+        expires_at: 100,
+        revoked: false,
+        previous_hash: None,
+        rotated_at: None,
+    };
+    store.create_session(&session).await.unwrap();
+    let bob = UserRecord {
+        sub: BOB.into(),
+        email: "bob@example.com".into(),
+        admin: false,
+        ..alice.clone()
+    };
+    store.create_user(&bob).await.unwrap();
+    let bobs = SessionRecord {
+        id: "s-bob".into(),
+        sub: BOB.into(),
+        token_hash: "th-bob".into(),
+        ..session.clone()
+    };
+    store.create_session(&bobs).await.unwrap();
+
+    assert_eq!(
+        store.session_standing(ALICE, "s-alice").await.unwrap(),
+        SessionStanding {
+            disabled_at: None,
+            session: Some(session.clone()),
+            user: Some(alice.clone()),
+        }
+    );
+    // Bob's session under Alice's sub is not hers.
+    assert_eq!(
+        store
+            .session_standing(ALICE, "s-bob")
+            .await
+            .unwrap()
+            .session,
+        None
+    );
+    assert_eq!(
+        store.session_standing(BOB, "s-bob").await.unwrap(),
+        SessionStanding {
+            disabled_at: None,
+            session: Some(bobs),
+            user: Some(bob),
+        }
+    );
+    assert_eq!(
+        store.session_standing("nobody", "missing").await.unwrap(),
+        SessionStanding::default()
+    );
+
+    store.set_account_disabled(ALICE, Some(7)).await.unwrap();
+    assert!(store.revoke_session(ALICE, "s-alice").await.unwrap());
+    let standing = store.session_standing(ALICE, "s-alice").await.unwrap();
+    assert_eq!(standing.disabled_at, Some(7));
+    assert_eq!(standing.session.map(|s| s.revoked), Some(true));
+    assert_eq!(standing.user, Some(alice));
+    // The one-by-one reads say the same.
+    assert_eq!(store.account_disabled(ALICE).await.unwrap(), Some(7));
+    assert!(store.session("s-alice").await.unwrap().unwrap().revoked);
 }
 
 /// Twenty requests rotating one refresh token at once (several servers): exactly one wins.

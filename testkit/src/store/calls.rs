@@ -212,3 +212,57 @@ pub async fn calls_log(store: &dyn Store) {
         "a finished call keeps its end"
     );
 }
+
+/// A call's quality summary: kept for the owner's own calls only, replaced by a later one, left
+/// alone by the call's record being rewritten, never another owner's.
+pub async fn call_quality_is_kept_beside_the_call(store: &dyn Store) {
+    use app::domain::quality::{Summary, Warning};
+    let summary = Summary {
+        rated: 42,
+        worst_mos: Some(3.1),
+        mos_sum: 42.0 * 4.0,
+        max_loss_percent: 6.5,
+        max_jitter_ms: 12.25,
+        max_rtt_ms: Some(81.0),
+        warnings: vec![Warning::HighPacketLoss, Warning::LowMos],
+    };
+    assert_eq!(
+        store.set_call_quality(ALICE, "q1", &summary).await,
+        Err(StoreError::NotFound),
+        "no such call"
+    );
+    let mut record = call("q1", "+6560000001", 1_000, true, None);
+    store.insert_call(ALICE, &record).await.unwrap();
+    assert_eq!(store.call_quality(ALICE, "q1").await.unwrap(), None);
+    store.set_call_quality(ALICE, "q1", &summary).await.unwrap();
+    assert_eq!(
+        store.call_quality(ALICE, "q1").await.unwrap(),
+        Some(summary.clone())
+    );
+    // The session writes the call's end afterwards: the summary stays.
+    record.ended_at = Some(70_000);
+    record.end_reason = Some(EndReason::Completed);
+    store.update_call(ALICE, &record).await.unwrap();
+    assert_eq!(
+        store.call_quality(ALICE, "q1").await.unwrap(),
+        Some(summary.clone())
+    );
+    let later = Summary {
+        warnings: vec![],
+        ..summary.clone()
+    };
+    store.set_call_quality(ALICE, "q1", &later).await.unwrap();
+    assert_eq!(store.call_quality(ALICE, "q1").await.unwrap(), Some(later));
+    // Bob has no call q1 and sees nothing of Alice's.
+    assert_eq!(store.call_quality(BOB, "q1").await.unwrap(), None);
+    assert_eq!(
+        store.set_call_quality(BOB, "q1", &summary).await,
+        Err(StoreError::NotFound)
+    );
+    // The call log is unchanged by it.
+    let listed = store
+        .list_calls(ALICE, &CallQuery::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![record]);
+}

@@ -21,10 +21,10 @@ mod tokens;
 pub use accounts::{
     accounts_are_disabled_and_enabled, invites_are_used_once, ping_answers,
     refresh_rotation_has_one_winner_under_concurrency, refresh_tokens_rotate_and_families_revoke,
-    users_and_sessions,
+    session_standing_as_one_by_one, users_and_sessions,
 };
 pub use audit::audit_is_owner_scoped;
-pub use calls::calls_log;
+pub use calls::{call_quality_is_kept_beside_the_call, calls_log};
 pub use contacts::{
     contacts_by_numbers_as_one_by_one, contacts_crud_and_ownership, contacts_search_and_pages,
     contacts_search_follows_changes,
@@ -62,11 +62,13 @@ macro_rules! store_conformance_tests {
             refresh_tokens_rotate_and_families_revoke,
             invites_are_used_once,
             accounts_are_disabled_and_enabled,
+            session_standing_as_one_by_one,
             contacts_crud_and_ownership,
             contacts_search_and_pages,
             contacts_search_follows_changes,
             contacts_by_numbers_as_one_by_one,
             calls_log,
+            call_quality_is_kept_beside_the_call,
             audit_is_owner_scoped,
             recordings_metadata,
             preferences_default_and_persist,

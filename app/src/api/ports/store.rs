@@ -124,6 +124,16 @@ pub trait StoreBackend: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
+/// What checking a local access token reads ([`AccountStore::session_standing`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionStanding {
+    /// When an administrator disabled the account, if they did.
+    pub disabled_at: Option<u64>,
+    /// The sign-in session the token came from, if it is the account's and still kept.
+    pub session: Option<SessionRecord>,
+    pub user: Option<UserRecord>,
+}
+
 /// Users, refresh sessions and password-reset codes of the local identity provider, and which
 /// accounts (of either provider) an administrator disabled.
 #[async_trait]
@@ -182,6 +192,21 @@ pub trait AccountStore: Send + Sync {
     /// Disables the account `sub` as of `at` (`Some`), or enables it again (`None`); `false`
     /// when it was so already (a disabled account keeps its first `at`).
     async fn set_account_disabled(&self, sub: &str, at: Option<u64>) -> Result<bool, StoreError>;
+    /// Everything every request's local access token is checked against, in one call: whether
+    /// `sub` is disabled, its session `session_id` (`None` if it is another account's), and its
+    /// user. A back end reads them together where it can (SQLite: one trip to its thread;
+    /// DynamoDB: one `BatchGetItem`); this default reads them one by one.
+    async fn session_standing(
+        &self,
+        sub: &str,
+        session_id: &str,
+    ) -> Result<SessionStanding, StoreError> {
+        Ok(SessionStanding {
+            disabled_at: self.account_disabled(sub).await?,
+            session: self.session(session_id).await?.filter(|s| s.sub == sub),
+            user: self.user_by_sub(sub).await?,
+        })
+    }
 }
 
 /// The owner's address book.
@@ -246,6 +271,21 @@ pub trait CallStore: Send + Sync {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<CallRecord>, StoreError>;
+    /// Keeps how the call `id` sounded (the agent's browser's summary), replacing an earlier
+    /// one; `NotFound` when `owner` has no such call. Kept apart from the record, which the
+    /// call's session writes whole: neither can overwrite the other.
+    async fn set_call_quality(
+        &self,
+        owner: &str,
+        id: &str,
+        summary: &crate::domain::quality::Summary,
+    ) -> Result<(), StoreError>;
+    /// The call's quality summary, if one was kept; never another owner's.
+    async fn call_quality(
+        &self,
+        owner: &str,
+        id: &str,
+    ) -> Result<Option<crate::domain::quality::Summary>, StoreError>;
 }
 
 /// Which open calls [`CallStore::close_open_calls`] closes.

@@ -599,17 +599,20 @@ impl Identity for LocalIdentity {
 
     async fn verify_access(&self, token: &str) -> Result<Principal, AuthError> {
         let claims = self.verifier.verify_access(token).await?;
-        super::refuse_disabled(self.store.as_ref(), &claims.sub).await?;
-        // Local tokens die with their session (sign-out, password reset).
-        let session = self
+        // Every request pays for this check: the store reads what it needs in one call.
+        let standing = self
             .store
-            .session(&claims.origin_jti)
+            .session_standing(&claims.sub, &claims.origin_jti)
             .await
             .map_err(store_err)?;
-        if session.is_none_or(|s| s.revoked) {
+        if standing.disabled_at.is_some() {
+            return Err(AuthError::AccountDisabled);
+        }
+        // Local tokens die with their session (sign-out, password reset).
+        if standing.session.is_none_or(|s| s.revoked) {
             return Err(AuthError::SessionExpired);
         }
-        let user = self.session_user(&claims.sub).await?;
+        let user = standing.user.ok_or(AuthError::SessionExpired)?;
         // A role revoked since the token was minted is gone at once; one granted since comes
         // with the next token (as with Cognito's groups).
         let held = groups_of(&user);

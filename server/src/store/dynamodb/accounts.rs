@@ -3,7 +3,7 @@
 //! consistent query); pointer items find them by id and by refresh-token hash. A rotated
 //! refresh token keeps its pointer (until the session's purge time), so reuse is recognised.
 
-use app::api::ports::{AccountStore, SessionRecord, StoreError, UserRecord};
+use app::api::ports::{AccountStore, SessionRecord, SessionStanding, StoreError, UserRecord};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -366,6 +366,36 @@ impl AccountStore for DynamoStore {
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(sdk_error("DeleteItem", e)),
         }
+    }
+
+    async fn session_standing(
+        &self,
+        sub: &str,
+        session_id: &str,
+    ) -> Result<SessionStanding, StoreError> {
+        // The three items are in the user's partition: one BatchGetItem instead of four
+        // GetItems (the session's id pointer is not needed when the sub is known).
+        let (disabled, session, profile) =
+            (DISABLED_SK.to_string(), session_sk(session_id), "PROFILE");
+        let items = self
+            .get_many(vec![
+                key(user_pk(sub), disabled.clone()),
+                key(user_pk(sub), session.clone()),
+                key(user_pk(sub), profile),
+            ])
+            .await?;
+        let mut standing = SessionStanding::default();
+        for item in &items {
+            let sk = Attrs::of(item, "session standing").s("SK")?;
+            if sk == disabled {
+                standing.disabled_at = Some(Attrs::of(item, "disabled account").n("disabled_at")?);
+            } else if sk == session {
+                standing.session = Some(session_from(item)?);
+            } else if sk == profile {
+                standing.user = Some(record_from(item, "user")?);
+            }
+        }
+        Ok(standing)
     }
 
     async fn account_disabled(&self, sub: &str) -> Result<Option<u64>, StoreError> {

@@ -4,6 +4,7 @@
 
 use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
 use app::domain::calls::{CallRecord, EndReason};
+use app::domain::quality::Summary;
 use async_trait::async_trait;
 
 use super::item::{
@@ -22,6 +23,12 @@ fn server_sk(id: &str) -> String {
 
 pub(super) fn call_sk(id: &str) -> String {
     format!("CALL#{id}")
+}
+
+/// The call's quality summary: an item of its own beside the call's, which the call's session
+/// replaces whole.
+fn quality_sk(id: &str) -> String {
+    format!("QUALITY#{id}")
 }
 
 fn call_order(started_at: u64, id: &str) -> String {
@@ -141,6 +148,34 @@ impl CallStore for DynamoStore {
         self.collect(&q, usize::MAX, |item| {
             let a = Attrs::of(item, "server");
             (a.n("lease_until")? > now).then(|| a.s("id")).transpose()
+        })
+        .await
+    }
+
+    async fn set_call_quality(
+        &self,
+        owner: &str,
+        id: &str,
+        summary: &Summary,
+    ) -> Result<(), StoreError> {
+        // Calls are never deleted: one that is there now stays, so a read then a put will do.
+        if self.get(user_pk(owner), call_sk(id)).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let json = serde_json::to_string(summary)
+            .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))?;
+        let item = ItemBuilder::new(user_pk(owner), quality_sk(id), "call_quality")
+            .s("owner", owner)
+            .s("summary", json)
+            .build();
+        self.put(item).await
+    }
+
+    async fn call_quality(&self, owner: &str, id: &str) -> Result<Option<Summary>, StoreError> {
+        self.read(owner, quality_sk(id), |item| {
+            let json = Attrs::of(item, "call quality").s("summary")?;
+            serde_json::from_str(&json)
+                .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))
         })
         .await
     }

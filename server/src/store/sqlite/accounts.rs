@@ -1,6 +1,6 @@
 //! Users, refresh sessions and reset codes of the local identity provider.
 
-use app::api::ports::{AccountStore, SessionRecord, StoreError, UserRecord};
+use app::api::ports::{AccountStore, SessionRecord, SessionStanding, StoreError, UserRecord};
 use async_trait::async_trait;
 use rusqlite::{params, Row};
 
@@ -289,6 +289,38 @@ impl AccountStore for SqliteStore {
                 params![email, code_hash, now],
             )
             .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn session_standing(
+        &self,
+        sub: &str,
+        session_id: &str,
+    ) -> Result<SessionStanding, StoreError> {
+        let (sub, id) = (sub.to_owned(), session_id.to_owned());
+        // One trip to the connection's thread for the three reads: every request pays for it.
+        self.read(move |c| {
+            Ok(SessionStanding {
+                disabled_at: optional_row(
+                    c,
+                    "SELECT disabled_at FROM disabled_accounts WHERE sub = ?",
+                    [&sub],
+                    |r| r.get("disabled_at"),
+                )?,
+                session: optional_row(
+                    c,
+                    "SELECT * FROM sessions WHERE id = ? AND sub = ?",
+                    [&id, &sub],
+                    session_from_row,
+                )?,
+                user: optional_row(
+                    c,
+                    "SELECT * FROM users WHERE sub = ?",
+                    [&sub],
+                    user_from_row,
+                )?,
+            })
         })
         .await
     }

@@ -2,6 +2,7 @@
 
 use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
 use app::domain::calls::{CallFilter, CallRecord, Direction, EndReason};
+use app::domain::quality::Summary;
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, ToSql};
@@ -180,6 +181,47 @@ impl CallStore for SqliteStore {
             )
         })
         .await
+    }
+
+    async fn set_call_quality(
+        &self,
+        owner: &str,
+        id: &str,
+        summary: &Summary,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(summary)
+            .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))?;
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.write(move |tx| {
+            // Only for a call the owner has: an unknown id changes nothing.
+            matched_a_row(execute(
+                tx,
+                "INSERT INTO call_quality (owner, call_id, summary)
+                 SELECT owner, id, ?3 FROM calls WHERE owner = ?1 AND id = ?2
+                 ON CONFLICT (owner, call_id) DO UPDATE SET summary = excluded.summary",
+                rusqlite::params![owner, id, json],
+            )?)
+        })
+        .await
+    }
+
+    async fn call_quality(&self, owner: &str, id: &str) -> Result<Option<Summary>, StoreError> {
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        let json: Option<String> = self
+            .read(move |c| {
+                optional_row(
+                    c,
+                    "SELECT summary FROM call_quality WHERE owner = ? AND call_id = ?",
+                    [&owner, &id],
+                    |r| r.get("summary"),
+                )
+            })
+            .await?;
+        json.map(|j| {
+            serde_json::from_str(&j)
+                .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))
+        })
+        .transpose()
     }
 
     async fn list_calls(

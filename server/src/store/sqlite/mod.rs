@@ -80,6 +80,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../../migrations/0017_blocked_users.sql"),
     ),
+    (
+        18,
+        include_str!("../../../migrations/0018_call_quality.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
