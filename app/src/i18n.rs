@@ -505,6 +505,7 @@ messages! {
     CallQualityTitle => "Call quality", "Calidad de la llamada", "通话质量";
     QualityMos => "Sound (MOS, 1 to 4.5): {average} on average, {worst} at worst", "Sonido (MOS, de 1 a 4.5): {average} de media, {worst} en el peor momento", "音质（MOS，1 至 4.5）：平均 {average}，最差 {worst}";
     QualityNetwork => "Packets lost: up to {loss} %. Jitter: up to {jitter} ms. Round trip: up to {rtt} ms.", "Paquetes perdidos: hasta {loss} %. Variación del retardo: hasta {jitter} ms. Ida y vuelta: hasta {rtt} ms.", "丢包：最高 {loss}%。抖动：最高 {jitter} 毫秒。往返时延：最高 {rtt} 毫秒。";
+    QualityTrunk => "Phone network's side: {loss} % of its packets lost ({lost} of {expected}), jitter up to {jitter} ms.", "Lado de la red telefónica: {loss} % de sus paquetes perdidos ({lost} de {expected}), variación del retardo hasta {jitter} ms.", "电话网络一侧：丢包 {loss}%（{expected} 个中丢失 {lost} 个），抖动最高 {jitter} 毫秒。";
     QualityWarned => "Warned during the call:", "Avisos durante la llamada:", "通话期间的提示：";
     QualityNoWarning => "No warning during the call.", "Ningún aviso durante la llamada.", "通话期间没有提示。";
     QualityNotMeasured => "Not measured: the call's audio was not connected in this app.", "Sin medir: el audio de la llamada no se conectó en esta aplicación.", "未测量：本应用未接通此通话的音频。";

@@ -62,4 +62,9 @@ test("10 % loss and 40 ms jitter on both legs: the call stays up, the audio goes
   await expect(summary.locator('[data-warning="high_packet_loss"]')).toHaveText("Your connection is dropping audio.");
   const worstLoss = Number(((await summary.textContent()) ?? "").match(/Packets lost: up to (\d+\.\d) %/)?.[1]);
   expect(worstLoss).toBeGreaterThan(3);
+  // The trunk leg crossed the lossy network too: the gateway saw its packets go missing.
+  const trunk = (await summary.getByTestId("call-view-trunk").textContent()) ?? "";
+  const [, trunkLoss, lost] = trunk.match(/side: (\d+\.\d) % of its packets lost \((\d+) of \d+\)/) ?? [];
+  expect(Number(lost)).toBeGreaterThan(10);
+  expect(Number(trunkLoss)).toBeGreaterThan(1);
 });

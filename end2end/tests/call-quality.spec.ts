@@ -46,6 +46,10 @@ test("a good call shows full bars and no warning, even with a steady tone for a 
   expect(average).toBeGreaterThanOrEqual(worst);
   await expect(summary).toContainText(/Packets lost: up to \d+\.\d %\. Jitter: up to \d+ ms\. Round trip: up to \d+ ms\./);
   await expect(summary).toContainText("No warning during the call.");
+  // The gateway's own measure of the trunk's audio: nothing lost on loopback.
+  await expect(summary.getByTestId("call-view-trunk")).toHaveText(
+    /^Phone network's side: 0\.0 % of its packets lost \(0 of \d+\), jitter up to \d+ ms\.$/,
+  );
 });
 
 test("a silent microphone is warned of, and the warning clears once muted", async ({ page }) => {

@@ -22,6 +22,7 @@ use app::domain::recordings::RecordingState;
 use common::*;
 use server::config::{MetricsConfig, MetricsListen};
 use testkit::metrics::sample;
+use testkit::peer::{PeerCommand, Source};
 
 async fn scrape(addr: std::net::SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -97,8 +98,10 @@ async fn calls_are_counted_by_outcome_country_and_number_type() {
     // Answered, recorded, hung up by the agent.
     let mut tab = open_tab(&rig);
     let echo = place(&tab, "+65 6000 0001").await.unwrap();
-    let _peer = offer(&rig, &tab, &echo.call_id).await;
+    let peer = offer(&rig, &tab, &echo.call_id).await;
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
+    // A voice to echo: the trunk's side of the call is then measured.
+    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
     let during = scrape(addr).await;
     assert_eq!(
         sample(&during, "softphone_calls_active", &[]),
@@ -147,10 +150,11 @@ async fn calls_are_counted_by_outcome_country_and_number_type() {
         send(&rig, &tab, quality(&echo.call_id, summary.clone())).await,
         None
     );
-    assert_eq!(
-        rig.store.call_quality(ALICE, &echo.call_id).await.unwrap(),
-        Some(summary)
-    );
+    let kept = rig.store.call_quality(ALICE, &echo.call_id).await.unwrap();
+    assert_eq!(kept.as_ref().and_then(|q| q.agent.clone()), Some(summary));
+    // The gateway's measure of the trunk's echo, kept at the call's end (over a second of it).
+    let trunk = kept.and_then(|q| q.trunk).expect("the trunk's reception");
+    assert!(trunk.received >= 50 && trunk.lost == 0, "{trunk:?}");
     rig.hub.disconnect(ALICE, tab.connection);
 
     // Busy, not found, and answered then hung up by the far end (Panama).
@@ -269,7 +273,16 @@ async fn calls_are_counted_by_outcome_country_and_number_type() {
         sample(&text, "softphone_recording_failures_total", &[]),
         Some(0.0)
     );
-    // One call's quality, its average MOS 4.0.
+    // One call's quality, its average MOS 4.0; the trunk's side of the answered calls.
+    assert!(
+        sample(&text, "softphone_trunk_packet_loss_percent_count", &[]).is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "softphone_trunk_packet_loss_percent_sum", &[]),
+        Some(0.0),
+        "{text}"
+    );
     assert_eq!(
         sample(&text, "softphone_call_mos_count", &[]),
         Some(1.0),

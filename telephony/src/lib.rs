@@ -4,6 +4,7 @@
 pub mod cidr;
 pub mod g711;
 pub mod gateway;
+pub mod reception;
 pub mod recording;
 pub mod rtp;
 pub mod sdes;

@@ -200,3 +200,65 @@ fn early_media_reaches_the_browser_before_the_answer_and_replaces_ringback() {
         "network tones replaced our ringback"
     );
 }
+
+/// The trunk's audio is measured as it arrives (RFC 3550: lost from the sequence numbers,
+/// interarrival jitter): reported after the first second's packets, then every five seconds,
+/// counting packets the agent does not hear too (held).
+#[test]
+fn the_trunk_reception_is_reported_after_a_second_then_every_five() {
+    use telephony::gateway::{RECEPTION_FIRST_REPORT, RECEPTION_REPORT_EVERY};
+    use telephony::reception::ReceptionSummary;
+    let mut sim = Sim::answered();
+    let mut reports = Vec::new();
+    let mut sent = 0u64;
+    let mut seq: u16 = 100;
+    // One packet in 20 never arrives, and every other one is 10 ms late.
+    for i in 0u64..320 {
+        seq = seq.wrapping_add(1);
+        if i % 20 == 19 {
+            continue;
+        }
+        let late = if i % 2 == 1 { 10 } else { 0 };
+        sim.run_until(ms(20 * i + late));
+        let out = sim.trunk_audio(seq, 160 * i as u32, &frame(5));
+        sent += 1;
+        reports.extend(out.into_iter().filter_map(|o| match o {
+            Output::Event(LegEvent::TrunkReception(r)) => Some((sent, r)),
+            _ => None,
+        }));
+    }
+    let received: Vec<u64> = reports
+        .iter()
+        .map(|(n, r)| {
+            assert_eq!(*n, r.received);
+            r.received
+        })
+        .collect();
+    assert_eq!(received, [RECEPTION_FIRST_REPORT, RECEPTION_REPORT_EVERY]);
+    let ReceptionSummary {
+        received,
+        lost,
+        jitter_us,
+        max_jitter_us,
+    } = reports[1].1;
+    // 250 received of the first 263 sent: 13 never came (one in 20).
+    assert_eq!((received, lost), (250, 13));
+    // Every other packet 10 ms late: the estimate nears 10 ms.
+    assert!((8_000..=10_000).contains(&jitter_us), "{jitter_us}");
+    assert!(max_jitter_us >= jitter_us);
+
+    // Held, the agent hears nothing from the trunk, but its packets still count.
+    let mut held = Sim::answered();
+    held.input(Input::Hold(std::sync::Arc::from(vec![0i16; 160])));
+    let mut reported = None;
+    for i in 0..RECEPTION_FIRST_REPORT {
+        held.run_until(ms(20 * i));
+        for o in held.trunk_audio(i as u16, 160 * i as u32, &frame(5)) {
+            assert!(!matches!(o, Output::ToBrowser { .. }), "heard while held");
+            if let Output::Event(LegEvent::TrunkReception(r)) = o {
+                reported = Some(r);
+            }
+        }
+    }
+    assert_eq!(reported.map(|r| (r.received, r.lost)), Some((50, 0)));
+}

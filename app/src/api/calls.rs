@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiError;
 use crate::domain::calls::{CallFilter, CallRecord};
 use crate::domain::numbers::Country;
-use crate::domain::quality::Summary;
+use crate::domain::quality::CallQuality;
 
 pub const PAGE_SIZE: usize = 50;
 
@@ -239,15 +239,15 @@ pub mod ops {
         Ok(ticket)
     }
 
-    /// How one of the caller's calls sounded to them, if it was measured; `NotFound` for a
-    /// call that is not theirs.
+    /// How one of the caller's calls sounded, if it was measured; `NotFound` for a call that
+    /// is not theirs.
     pub async fn quality(
         services: &Services,
         me: &Principal,
         id: &str,
-    ) -> Result<Option<Summary>, ApiError> {
-        if let Some(summary) = services.store.call_quality(&me.sub, id).await? {
-            return Ok(Some(summary));
+    ) -> Result<Option<CallQuality>, ApiError> {
+        if let Some(quality) = services.store.call_quality(&me.sub, id).await? {
+            return Ok(Some(quality));
         }
         services
             .store
@@ -295,10 +295,11 @@ pub async fn get_call(id: String) -> Result<CallEntry, ApiError> {
     ops::get(&services, &me, &id).await
 }
 
-/// How one of the caller's calls sounded (docs/quality.md, "The summary"); none when it was
-/// not measured (not answered, or its tab closed first); `NotFound` for anyone else's.
+/// How one of the caller's calls sounded (docs/quality.md, "The summary"): the agent's
+/// browser's summary and the gateway's measure of the trunk's audio; none when neither was
+/// measured (not answered, or its tab closed first); `NotFound` for anyone else's.
 #[server(endpoint = "calls/quality", input = Json)]
-pub async fn call_quality(id: String) -> Result<Option<Summary>, ApiError> {
+pub async fn get_call_quality(id: String) -> Result<Option<CallQuality>, ApiError> {
     use crate::api::ssr::{principal, services};
     let (me, services) = (principal()?, services()?);
     ops::quality(&services, &me, &id).await

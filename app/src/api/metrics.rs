@@ -23,7 +23,8 @@ pub enum Unit {
     Count,
     Seconds,
     Bytes,
-    /// A score with no unit (a MOS).
+    /// No unit CloudWatch or Prometheus would rename: a score (a MOS), or a percentage whose
+    /// name says so (Prometheus would turn a percent unit into a 0–1 `_ratio`).
     None,
 }
 
@@ -146,7 +147,15 @@ pub const CALL_QUALITY_WARNINGS: Metric = Metric {
     help: "Calls whose agent was warned, by warning (high_packet_loss, silent_microphone…)",
 };
 
-pub const ALL: [Metric; 15] = [
+pub const TRUNK_PACKET_LOSS: Metric = Metric {
+    name: "trunk_packet_loss_percent",
+    kind: Kind::Histogram,
+    unit: Unit::None,
+    labels: &[],
+    help: "Each call's share of the trunk's audio packets lost on the way to the gateway (%)",
+};
+
+pub const ALL: [Metric; 16] = [
     HTTP_REQUESTS,
     HTTP_REQUEST_DURATION,
     API_ERRORS,
@@ -162,6 +171,7 @@ pub const ALL: [Metric; 15] = [
     LIVE_CONNECTIONS,
     CALL_MOS,
     CALL_QUALITY_WARNINGS,
+    TRUNK_PACKET_LOSS,
 ];
 
 /// The `country` label of a number: `PA`, `SG`, `other`, or `none` (a withheld caller).
@@ -224,6 +234,13 @@ pub fn call_quality(summary: &crate::domain::quality::Summary) {
     }
     for warning in &summary.warnings {
         metrics::counter!(CALL_QUALITY_WARNINGS.name, "warning" => warning.as_str()).increment(1);
+    }
+}
+
+/// The trunk's side of a call, at its end: the share of its packets lost.
+pub fn trunk_reception(reception: &crate::domain::quality::TrunkReception) {
+    if reception.received + reception.lost > 0 {
+        metrics::histogram!(TRUNK_PACKET_LOSS.name).record(reception.loss_percent());
     }
 }
 

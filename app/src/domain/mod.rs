@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod inbound;
 pub mod numbers;
 pub mod overrides;
+pub mod pii;
 pub mod push;
 pub mod quality;
 pub mod rate_limit;

@@ -381,6 +381,37 @@ impl Summary {
     }
 }
 
+/// How the phone network's side of a call arrived at the gateway: the trunk's packets
+/// received and lost (RFC 3550's count from sequence numbers) and the worst interarrival
+/// jitter. Measured by the gateway itself, so there is none for calls through Chime.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrunkReception {
+    pub received: u64,
+    pub lost: u64,
+    pub max_jitter_ms: f64,
+}
+
+impl TrunkReception {
+    /// Lost packets as a share of those expected (%).
+    pub fn loss_percent(&self) -> f64 {
+        let expected = self.received + self.lost;
+        if expected == 0 {
+            0.0
+        } else {
+            100.0 * self.lost as f64 / expected as f64
+        }
+    }
+}
+
+/// How a call sounded, as kept with it: the agent's browser's summary, and the gateway's
+/// measure of the trunk's audio; each is written when it comes (the trunk's at the call's end,
+/// the browser's when its audio closes), so either may be missing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallQuality {
+    pub agent: Option<Summary>,
+    pub trunk: Option<TrunkReception>,
+}
+
 /// A call-quality summary that no [`Monitor`] could have made; the field it is wrong in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the call's quality summary has an impossible {0}")]

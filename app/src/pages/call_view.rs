@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::calls::{call_quality, get_call, CallEntry};
+use crate::api::calls::{get_call, get_call_quality, CallEntry};
 use crate::api::{api_resource, ApiResource};
 use crate::components::call_quality::warning_text;
 use crate::components::call_time::CallTime;
@@ -14,7 +14,7 @@ use crate::components::recording_player::RecordingPlayer;
 use crate::components::shell::notices;
 use crate::domain::calls::format_duration;
 use crate::domain::numbers::{dial_href, format_e164};
-use crate::domain::quality::Summary;
+use crate::domain::quality::{CallQuality, Summary, TrunkReception};
 use crate::i18n::{t, T};
 use crate::prefs::{prefs, tx, use_trf};
 
@@ -22,7 +22,7 @@ use crate::prefs::{prefs, tx, use_trf};
 /// load at once), or by [`CallView`] in the one-bundle build.
 pub struct CallData {
     call: ApiResource<CallEntry>,
-    quality: ApiResource<Option<Summary>>,
+    quality: ApiResource<Option<CallQuality>>,
 }
 
 impl CallData {
@@ -31,7 +31,7 @@ impl CallData {
         let id = move || params.with(|p| p.get("id").unwrap_or_default());
         CallData {
             call: api_resource(id, get_call),
-            quality: api_resource(id, call_quality),
+            quality: api_resource(id, get_call_quality),
         }
     }
 }
@@ -161,71 +161,89 @@ pub fn CallViewPage(data: CallData) -> impl IntoView {
     }
 }
 
-/// How the call sounded to the agent (docs/quality.md, "The summary"): the MOS, the network's
-/// worst, and the warnings they saw. Loads beside the call; shows nothing until it has.
+/// How the call sounded (docs/quality.md, "The summary"): the agent's side (MOS, the network's
+/// worst, the warnings they saw) and the phone network's side as the gateway received it.
+/// Loads beside the call; shows nothing until it has.
 #[component]
-fn CallQualitySummary(quality: ApiResource<Option<Summary>>) -> impl IntoView {
+fn CallQualitySummary(quality: ApiResource<Option<CallQuality>>) -> impl IntoView {
     let trf = use_trf();
+    let agent_side = move |s: Summary| {
+        let mos = s.average_mos().zip(s.worst_mos).map(|(average, worst)| {
+            let (average, worst) = (format!("{average:.1}"), format!("{worst:.1}"));
+            trf(T::QualityMos, &[("average", &average), ("worst", &worst)])
+        });
+        let (loss, jitter) = (
+            format!("{:.1}", s.max_loss_percent),
+            format!("{:.0}", s.max_jitter_ms),
+        );
+        let rtt = s.max_rtt_ms.map_or("—".into(), |r| format!("{r:.0}"));
+        let network = trf(
+            T::QualityNetwork,
+            &[("loss", &loss), ("jitter", &jitter), ("rtt", &rtt)],
+        );
+        let warnings = (!s.warnings.is_empty()).then(|| {
+            view! {
+                <p>{tx(T::QualityWarned)}</p>
+                <ul class="list-disc pl-5">
+                    {s
+                        .warnings
+                        .iter()
+                        .map(|w| {
+                            view! { <li data-warning=w.as_str()>{tx(warning_text(*w))}</li> }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+        });
+        let calm = s
+            .warnings
+            .is_empty()
+            .then(|| view! { <p>{tx(T::QualityNoWarning)}</p> });
+        view! {
+            {mos.map(|m| view! { <p data-testid="call-view-mos">{m}</p> })}
+            <p>{network}</p>
+            {warnings}
+            {calm}
+        }
+    };
+    let trunk_side = move |t: TrunkReception| {
+        let (loss, lost, expected, jitter) = (
+            format!("{:.1}", t.loss_percent()),
+            t.lost.to_string(),
+            (t.received + t.lost).to_string(),
+            format!("{:.0}", t.max_jitter_ms),
+        );
+        let text = trf(
+            T::QualityTrunk,
+            &[
+                ("loss", &loss),
+                ("lost", &lost),
+                ("expected", &expected),
+                ("jitter", &jitter),
+            ],
+        );
+        view! { <p data-testid="call-view-trunk">{text}</p> }
+    };
+    let not_measured = || {
+        view! { <p class="text-slate-600 dark:text-slate-400">{tx(T::QualityNotMeasured)}</p> }
+    };
     view! {
         <h2 class="mt-6 text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
             {tx(T::CallQualityTitle)}
         </h2>
         <div class="mt-2 space-y-1 text-sm" data-testid="call-view-quality">
             {move || match quality.get() {
-                Some(Ok(Some(s))) => {
-                    let mos = s
-                        .average_mos()
-                        .zip(s.worst_mos)
-                        .map(|(average, worst)| {
-                            let (average, worst) = (format!("{average:.1}"), format!("{worst:.1}"));
-                            trf(T::QualityMos, &[("average", &average), ("worst", &worst)])
-                        });
-                    let (loss, jitter) = (
-                        format!("{:.1}", s.max_loss_percent),
-                        format!("{:.0}", s.max_jitter_ms),
-                    );
-                    let rtt = s.max_rtt_ms.map_or("—".into(), |r| format!("{r:.0}"));
-                    let network = trf(
-                        T::QualityNetwork,
-                        &[("loss", &loss), ("jitter", &jitter), ("rtt", &rtt)],
-                    );
-                    let warnings = (!s.warnings.is_empty())
-                        .then(|| {
-                            view! {
-                                <p>{tx(T::QualityWarned)}</p>
-                                <ul class="list-disc pl-5">
-                                    {s
-                                        .warnings
-                                        .iter()
-                                        .map(|w| {
-                                            view! {
-                                                <li data-warning=w.as_str()>{tx(warning_text(*w))}</li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                        });
-                    let calm = s
-                        .warnings
-                        .is_empty()
-                        .then(|| view! { <p>{tx(T::QualityNoWarning)}</p> });
+                Some(Ok(Some(CallQuality { agent, trunk }))) => {
                     view! {
-                        {mos.map(|m| view! { <p data-testid="call-view-mos">{m}</p> })}
-                        <p>{network}</p>
-                        {warnings}
-                        {calm}
+                        {match agent {
+                            Some(s) => agent_side(s).into_any(),
+                            None => not_measured().into_any(),
+                        }}
+                        {trunk.map(trunk_side)}
                     }
                         .into_any()
                 }
-                Some(Ok(None)) => {
-                    view! {
-                        <p class="text-slate-600 dark:text-slate-400">
-                            {tx(T::QualityNotMeasured)}
-                        </p>
-                    }
-                        .into_any()
-                }
+                Some(Ok(None)) => not_measured().into_any(),
                 _ => ().into_any(),
             }}
         </div>

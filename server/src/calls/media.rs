@@ -54,6 +54,8 @@ pub(crate) enum MediaCommand {
 pub(crate) enum MediaEvent {
     Trunk(TrunkEvent),
     Transfer(TransferEvent),
+    /// How the trunk's audio has arrived so far (the gateway's periodic report).
+    TrunkReception(telephony::reception::ReceptionSummary),
 }
 
 impl Media {
@@ -87,6 +89,7 @@ impl Media {
                     continue;
                 }
                 LegEvent::Transfer(t) => return Some(MediaEvent::Transfer(t)),
+                LegEvent::TrunkReception(r) => return Some(MediaEvent::TrunkReception(r)),
                 LegEvent::Dtmf(_) | LegEvent::DigitsSent => continue,
             };
             return Some(MediaEvent::Trunk(event));

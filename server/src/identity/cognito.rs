@@ -16,6 +16,7 @@ use app::api::ports::{
     Principal, ResetDelivery, SignUpNext, Store, Tokens,
 };
 use app::domain::auth::{mask_email, normalise_email};
+use app::domain::pii::Pii;
 use app::domain::spend::{Block, VelocityRule};
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -307,7 +308,7 @@ impl Identity for CognitoIdentity {
                 })
             }
         };
-        tracing::info!(email = %mask_email(&email), user = out.user_sub(), "Cognito account created");
+        tracing::info!(email = %Pii::email(&email), user = out.user_sub(), "Cognito account created");
         self.audit(out.user_sub(), "sign_up", String::new()).await;
         if self.settings.approval_required {
             let block = Block {
@@ -392,7 +393,7 @@ impl Identity for CognitoIdentity {
                     AuthError::AccountDisabled
                 }
                 Some("NotAuthorizedException" | "UserNotFoundException") => {
-                    tracing::warn!(email = %mask_email(&email), address = %from.0, "sign-in failed");
+                    tracing::warn!(email = %Pii::email(&email), address = %from.0, "sign-in failed");
                     AuthError::InvalidCredentials
                 }
                 Some("UserNotConfirmedException") => AuthError::NotConfirmed,
@@ -402,7 +403,7 @@ impl Identity for CognitoIdentity {
         let Some(result) = out.authentication_result() else {
             // A challenge (e.g. NEW_PASSWORD_REQUIRED for an account an administrator made):
             // the password-reset flow sets a password the user chooses.
-            tracing::warn!(email = %mask_email(&email), challenge = ?out.challenge_name(), "sign-in needs a challenge the app does not offer");
+            tracing::warn!(email = %Pii::email(&email), challenge = ?out.challenge_name(), "sign-in needs a challenge the app does not offer");
             return Err(AuthError::PasswordResetRequired);
         };
         let tokens = self.tokens(result)?;

@@ -3,6 +3,7 @@
 
 mod cursor;
 pub mod dynamodb;
+mod json;
 mod search;
 pub mod sqlite;
 

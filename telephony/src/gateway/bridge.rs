@@ -244,6 +244,8 @@ pub struct Bridge {
     srtp: Option<SrtpSession>,
     /// Trunk packets that failed SRTP's checks (logged now and then, never their contents).
     srtp_refused: u64,
+    /// The trunk's audio as received (loss, jitter), reported now and then.
+    trunk_reception: crate::reception::Reception,
     /// The clear packet of the last trunk datagram (reused).
     clear: Vec<u8>,
     trunk_sender: RtpSender,
@@ -300,6 +302,7 @@ impl Bridge {
             last_dtmf_ts: None,
             dtmf_end_seen: None,
             sent_first_audio: false,
+            trunk_reception: Default::default(),
             answered: false,
             silence: config.idle_silence.then(|| Tick::starting(now)),
             last_trunk_audio: None,
@@ -839,12 +842,32 @@ impl Bridge {
                 }
             },
         };
+        self.count_trunk_packet(contents);
         if self.joined() {
             self.relay_to_target(contents);
         } else {
             self.relay_trunk_packet(contents);
         }
         self.clear = clear;
+    }
+
+    /// Every authentic packet of the trunk's stream counts toward its reception, whatever is
+    /// done with it (held, relayed to a transfer's target, or to the browser).
+    fn count_trunk_packet(&mut self, contents: &[u8]) {
+        let Ok(packet) = rtp::parse(contents) else {
+            return;
+        };
+        let header = &packet.header;
+        self.trunk_reception
+            .on_packet(header.sequence, header.timestamp, self.last_now);
+        let received = self.trunk_reception.received();
+        if received == super::RECEPTION_FIRST_REPORT
+            || received.is_multiple_of(super::RECEPTION_REPORT_EVERY)
+        {
+            let summary = self.trunk_reception.summary();
+            self.outputs
+                .push_back(Output::Event(LegEvent::TrunkReception(summary)));
+        }
     }
 
     /// A clear RTP packet from the customer → the transfer's target.

@@ -213,10 +213,11 @@ pub async fn calls_log(store: &dyn Store) {
     );
 }
 
-/// A call's quality summary: kept for the owner's own calls only, replaced by a later one, left
-/// alone by the call's record being rewritten, never another owner's.
+/// A call's quality, its two parts written apart (the agent's summary, the trunk's reception):
+/// kept for the owner's own calls only, each replaced by a later one of its kind and leaving the
+/// other alone, untouched by the call's record being rewritten, never another owner's.
 pub async fn call_quality_is_kept_beside_the_call(store: &dyn Store) {
-    use app::domain::quality::{Summary, Warning};
+    use app::domain::quality::{CallQuality, Summary, TrunkReception, Warning};
     let summary = Summary {
         rated: 42,
         worst_mos: Some(3.1),
@@ -226,37 +227,79 @@ pub async fn call_quality_is_kept_beside_the_call(store: &dyn Store) {
         max_rtt_ms: Some(81.0),
         warnings: vec![Warning::HighPacketLoss, Warning::LowMos],
     };
+    let trunk = TrunkReception {
+        received: 2_990,
+        lost: 10,
+        max_jitter_ms: 3.5,
+    };
     assert_eq!(
         store.set_call_quality(ALICE, "q1", &summary).await,
+        Err(StoreError::NotFound),
+        "no such call"
+    );
+    assert_eq!(
+        store.set_trunk_reception(ALICE, "q1", &trunk).await,
         Err(StoreError::NotFound),
         "no such call"
     );
     let mut record = call("q1", "+6560000001", 1_000, true, None);
     store.insert_call(ALICE, &record).await.unwrap();
     assert_eq!(store.call_quality(ALICE, "q1").await.unwrap(), None);
-    store.set_call_quality(ALICE, "q1", &summary).await.unwrap();
+    // The trunk's part comes first (the call's end), the agent's after.
+    store
+        .set_trunk_reception(ALICE, "q1", &trunk)
+        .await
+        .unwrap();
     assert_eq!(
         store.call_quality(ALICE, "q1").await.unwrap(),
-        Some(summary.clone())
+        Some(CallQuality {
+            agent: None,
+            trunk: Some(trunk.clone()),
+        })
     );
-    // The session writes the call's end afterwards: the summary stays.
+    store.set_call_quality(ALICE, "q1", &summary).await.unwrap();
+    let both = CallQuality {
+        agent: Some(summary.clone()),
+        trunk: Some(trunk.clone()),
+    };
+    assert_eq!(
+        store.call_quality(ALICE, "q1").await.unwrap(),
+        Some(both.clone())
+    );
+    // The session writes the call's end afterwards: the quality stays.
     record.ended_at = Some(70_000);
     record.end_reason = Some(EndReason::Completed);
     store.update_call(ALICE, &record).await.unwrap();
-    assert_eq!(
-        store.call_quality(ALICE, "q1").await.unwrap(),
-        Some(summary.clone())
-    );
+    assert_eq!(store.call_quality(ALICE, "q1").await.unwrap(), Some(both));
+    // A later one of each kind replaces its own part only.
     let later = Summary {
         warnings: vec![],
         ..summary.clone()
     };
     store.set_call_quality(ALICE, "q1", &later).await.unwrap();
-    assert_eq!(store.call_quality(ALICE, "q1").await.unwrap(), Some(later));
+    let later_trunk = TrunkReception {
+        received: 3_000,
+        ..trunk.clone()
+    };
+    store
+        .set_trunk_reception(ALICE, "q1", &later_trunk)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.call_quality(ALICE, "q1").await.unwrap(),
+        Some(CallQuality {
+            agent: Some(later),
+            trunk: Some(later_trunk),
+        })
+    );
     // Bob has no call q1 and sees nothing of Alice's.
     assert_eq!(store.call_quality(BOB, "q1").await.unwrap(), None);
     assert_eq!(
         store.set_call_quality(BOB, "q1", &summary).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.set_trunk_reception(BOB, "q1", &trunk).await,
         Err(StoreError::NotFound)
     );
     // The call log is unchanged by it.

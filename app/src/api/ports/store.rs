@@ -280,12 +280,21 @@ pub trait CallStore: Send + Sync {
         id: &str,
         summary: &crate::domain::quality::Summary,
     ) -> Result<(), StoreError>;
-    /// The call's quality summary, if one was kept; never another owner's.
+    /// Keeps how the trunk's audio of the call `id` arrived (the gateway's measure), replacing
+    /// an earlier one and leaving the agent's summary as it is; `NotFound` when `owner` has no
+    /// such call.
+    async fn set_trunk_reception(
+        &self,
+        owner: &str,
+        id: &str,
+        reception: &crate::domain::quality::TrunkReception,
+    ) -> Result<(), StoreError>;
+    /// What was kept of the call's quality (`None` when nothing was); never another owner's.
     async fn call_quality(
         &self,
         owner: &str,
         id: &str,
-    ) -> Result<Option<crate::domain::quality::Summary>, StoreError>;
+    ) -> Result<Option<crate::domain::quality::CallQuality>, StoreError>;
 }
 
 /// Which open calls [`CallStore::close_open_calls`] closes.

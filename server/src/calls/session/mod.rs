@@ -131,6 +131,9 @@ pub(crate) struct Session {
     /// When the call went out to the trunk, until it rang or was answered (its post-dial
     /// delay is then counted).
     invited_at: Option<u64>,
+    /// The gateway's latest report of how the trunk's audio arrives, kept with the call's
+    /// quality at its end (docs/quality.md).
+    trunk_reception: Option<telephony::reception::ReceptionSummary>,
 }
 
 impl Session {
@@ -160,6 +163,7 @@ impl Session {
             handing_over: None,
             retrying: None,
             invited_at: None,
+            trunk_reception: None,
         }
     }
 
@@ -394,6 +398,10 @@ impl Session {
                         Some(input) => input,
                         None => continue,
                     },
+                    Some(MediaEvent::TrunkReception(reception)) => {
+                        self.trunk_reception = Some(reception);
+                        continue;
+                    }
                     None => Input::Trunk(TrunkEvent::Failed { detail: "the gateway stopped".into() }),
                 },
                 c = self.commands.recv() => match c {
@@ -705,6 +713,15 @@ impl Session {
         self.record.hangup_by = Some(by.as_str().to_string());
         self.record.sip_cause = cause.clone();
         self.save().await;
+        if let Some(reception) = self.trunk_reception.take() {
+            super::quality::keep_trunk_reception(
+                self.hub.store.as_ref(),
+                &self.owner,
+                &self.record.id,
+                reception,
+            )
+            .await;
+        }
         self.hub.call_ended(&self.owner, &self.record.id);
         metrics::call_ended(self.record.direction, &self.record.e164, reason);
         tracing::info!(

@@ -9,6 +9,7 @@ use app::api::ports::{
     ResetDelivery, SessionRecord, SignUpNext, Store, StoreError, Tokens, UserRecord,
 };
 use app::domain::auth::mask_email;
+use app::domain::pii::Pii;
 use app::domain::sign_in_guard::{Attempt, SignInGuard, SignInLimits, SignUpGuard, SignUpLimits};
 use app::domain::spend::{Block, VelocityRule};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -361,7 +362,7 @@ impl Identity for LocalIdentity {
         };
         match self.store.create_user(&user).await {
             Ok(()) => {
-                tracing::info!(user = %user.sub, email = %mask_email(&email), "account created");
+                tracing::info!(user = %user.sub, email = %Pii::email(&email), "account created");
                 self.audit(&user.sub, "sign_up", String::new()).await;
                 if self.config.approval_required {
                     let block = Block {
@@ -441,7 +442,7 @@ impl Identity for LocalIdentity {
         let matches = password_matches(password.to_string(), hash).await;
         let Some(user) = user.filter(|_| matches) else {
             self.record_failure(&attempt);
-            tracing::warn!(email = %mask_email(&email), address = %from.0, known_device = known_device.is_some(), "sign-in failed");
+            tracing::warn!(email = %Pii::email(&email), address = %from.0, known_device = known_device.is_some(), "sign-in failed");
             return Err(AuthError::InvalidCredentials);
         };
         if let Ok(mut guard) = self.sign_in_guard.lock() {

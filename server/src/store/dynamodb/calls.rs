@@ -4,7 +4,7 @@
 
 use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
 use app::domain::calls::{CallRecord, EndReason};
-use app::domain::quality::Summary;
+use app::domain::quality::{CallQuality, Summary, TrunkReception};
 use async_trait::async_trait;
 
 use super::item::{
@@ -12,6 +12,7 @@ use super::item::{
 };
 use super::{padded, user_pk, DynamoStore, Query};
 use crate::store::cursor;
+use crate::store::json::{from_json, to_json};
 use crate::store::search::Search;
 
 /// The partition of the servers' leases (few items: one per server process that ran lately).
@@ -158,24 +159,35 @@ impl CallStore for DynamoStore {
         id: &str,
         summary: &Summary,
     ) -> Result<(), StoreError> {
-        // Calls are never deleted: one that is there now stays, so a read then a put will do.
-        if self.get(user_pk(owner), call_sk(id)).await?.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let json = serde_json::to_string(summary)
-            .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))?;
-        let item = ItemBuilder::new(user_pk(owner), quality_sk(id), "call_quality")
-            .s("owner", owner)
-            .s("summary", json)
-            .build();
-        self.put(item).await
+        self.set_quality_part(owner, id, "summary", to_json(summary)?)
+            .await
     }
 
-    async fn call_quality(&self, owner: &str, id: &str) -> Result<Option<Summary>, StoreError> {
+    async fn set_trunk_reception(
+        &self,
+        owner: &str,
+        id: &str,
+        reception: &TrunkReception,
+    ) -> Result<(), StoreError> {
+        self.set_quality_part(owner, id, "trunk", to_json(reception)?)
+            .await
+    }
+
+    async fn call_quality(&self, owner: &str, id: &str) -> Result<Option<CallQuality>, StoreError> {
         self.read(owner, quality_sk(id), |item| {
-            let json = Attrs::of(item, "call quality").s("summary")?;
-            serde_json::from_str(&json)
-                .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))
+            let attrs = Attrs::of(item, "call quality");
+            Ok(CallQuality {
+                agent: attrs
+                    .opt_s("summary")?
+                    .as_deref()
+                    .map(from_json)
+                    .transpose()?,
+                trunk: attrs
+                    .opt_s("trunk")?
+                    .as_deref()
+                    .map(from_json)
+                    .transpose()?,
+            })
         })
         .await
     }
@@ -216,6 +228,38 @@ impl CallStore for DynamoStore {
             })
             .await?;
         Ok(cursor::page(items, limit, |c| (c.started_at, c.id.clone())))
+    }
+}
+
+impl DynamoStore {
+    /// One part of the call's quality (`summary` or `trunk`) in its item, the other part left
+    /// as it is; `NotFound` when the owner has no such call. Calls are never deleted, so one
+    /// read first is enough.
+    async fn set_quality_part(
+        &self,
+        owner: &str,
+        id: &str,
+        part: &'static str,
+        json: String,
+    ) -> Result<(), StoreError> {
+        if self.get(user_pk(owner), call_sk(id)).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(owner), quality_sk(id))))
+            .update_expression("SET #type = :type, #owner = :owner, #part = :part")
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#part", part)
+            .expression_attribute_values(":type", s("call_quality"))
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":part", s(json))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", e))?;
+        Ok(())
     }
 }
 

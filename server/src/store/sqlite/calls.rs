@@ -2,13 +2,14 @@
 
 use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
 use app::domain::calls::{CallFilter, CallRecord, Direction, EndReason};
-use app::domain::quality::Summary;
+use app::domain::quality::{CallQuality, Summary, TrunkReception};
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, ToSql};
 
 use super::{all_rows, execute, insert, like_pattern, matched_a_row, optional_row, SqliteStore};
 use crate::store::cursor;
+use crate::store::json::{from_json, to_json};
 use crate::store::search::number_digits;
 
 fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
@@ -189,39 +190,39 @@ impl CallStore for SqliteStore {
         id: &str,
         summary: &Summary,
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(summary)
-            .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))?;
-        let (owner, id) = (owner.to_owned(), id.to_owned());
-        self.write(move |tx| {
-            // Only for a call the owner has: an unknown id changes nothing.
-            matched_a_row(execute(
-                tx,
-                "INSERT INTO call_quality (owner, call_id, summary)
-                 SELECT owner, id, ?3 FROM calls WHERE owner = ?1 AND id = ?2
-                 ON CONFLICT (owner, call_id) DO UPDATE SET summary = excluded.summary",
-                rusqlite::params![owner, id, json],
-            )?)
-        })
-        .await
+        self.set_quality_column(owner, id, "summary", to_json(summary)?)
+            .await
     }
 
-    async fn call_quality(&self, owner: &str, id: &str) -> Result<Option<Summary>, StoreError> {
+    async fn set_trunk_reception(
+        &self,
+        owner: &str,
+        id: &str,
+        reception: &TrunkReception,
+    ) -> Result<(), StoreError> {
+        self.set_quality_column(owner, id, "trunk", to_json(reception)?)
+            .await
+    }
+
+    async fn call_quality(&self, owner: &str, id: &str) -> Result<Option<CallQuality>, StoreError> {
         let (owner, id) = (owner.to_owned(), id.to_owned());
-        let json: Option<String> = self
+        let columns: Option<(Option<String>, Option<String>)> = self
             .read(move |c| {
                 optional_row(
                     c,
-                    "SELECT summary FROM call_quality WHERE owner = ? AND call_id = ?",
+                    "SELECT summary, trunk FROM call_quality WHERE owner = ? AND call_id = ?",
                     [&owner, &id],
-                    |r| r.get("summary"),
+                    |r| Ok((r.get("summary")?, r.get("trunk")?)),
                 )
             })
             .await?;
-        json.map(|j| {
-            serde_json::from_str(&j)
-                .map_err(|e| StoreError::Unavailable(format!("quality summary: {e}")))
-        })
-        .transpose()
+        let Some((summary, trunk)) = columns else {
+            return Ok(None);
+        };
+        Ok(Some(CallQuality {
+            agent: summary.as_deref().map(from_json).transpose()?,
+            trunk: trunk.as_deref().map(from_json).transpose()?,
+        }))
     }
 
     async fn list_calls(
@@ -270,5 +271,26 @@ impl CallStore for SqliteStore {
             .read(move |c| all_rows(c, &sql, params_from_iter(values), call_from_row))
             .await?;
         Ok(cursor::page(items, limit, |c| (c.started_at, c.id.clone())))
+    }
+}
+
+impl SqliteStore {
+    /// One part of the call's quality (`summary` or `trunk`), for a call the owner has: an
+    /// unknown id changes nothing (`NotFound`), the other part is left as it is.
+    async fn set_quality_column(
+        &self,
+        owner: &str,
+        id: &str,
+        column: &'static str,
+        json: String,
+    ) -> Result<(), StoreError> {
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        let sql = format!(
+            "INSERT INTO call_quality (owner, call_id, {column})
+             SELECT owner, id, ?3 FROM calls WHERE owner = ?1 AND id = ?2
+             ON CONFLICT (owner, call_id) DO UPDATE SET {column} = excluded.{column}"
+        );
+        self.write(move |tx| matched_a_row(execute(tx, &sql, rusqlite::params![owner, id, json])?))
+            .await
     }
 }

@@ -84,6 +84,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         18,
         include_str!("../../../migrations/0018_call_quality.sql"),
     ),
+    (
+        19,
+        include_str!("../../../migrations/0019_call_quality_trunk.sql"),
+    ),
 ];
 
 /// Connections to a database file: readers run side by side (WAL), writers take turns (the busy
