@@ -180,7 +180,8 @@ async fn a_call_over_a_lossy_jittery_network_stays_up_and_its_audio_continues() 
             "{from} → {to}: {c:?}"
         );
     }
-    // The call stayed up: nothing but the keys (and the first trunk audio) happened.
+    // The call stayed up: nothing but the keys, the first trunk audio and the gateway's
+    // reports of the trunk's reception happened.
     let keys: Vec<char> = events
         .iter()
         .filter_map(|e| match e {
@@ -189,12 +190,30 @@ async fn a_call_over_a_lossy_jittery_network_stays_up_and_its_audio_continues() 
         })
         .collect();
     assert!(
-        events
-            .iter()
-            .all(|e| matches!(e, LegEvent::Dtmf(_) | LegEvent::FirstTrunkAudio)),
+        events.iter().all(|e| matches!(
+            e,
+            LegEvent::Dtmf(_) | LegEvent::FirstTrunkAudio | LegEvent::TrunkReception(_)
+        )),
         "{events:?}"
     );
     assert_eq!(keys, KEYS.map(|(_, k)| k).to_vec());
+    // The gateway measured the trunk's side: about the relay's 5 % loss on simulator → gateway,
+    // and the jitter of two hops of 0..40 ms.
+    let trunk = events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            LegEvent::TrunkReception(r) => Some(*r),
+            _ => None,
+        })
+        .expect("the trunk's reception reported");
+    let loss = trunk.lost as f64 / (trunk.received + trunk.lost) as f64;
+    println!("trunk reception: {trunk:?}, loss {:.1} %", loss * 100.0);
+    assert!(
+        trunk.received >= 500 && (0.02..0.09).contains(&loss),
+        "{trunk:?}"
+    );
+    assert!((5_000..60_000).contains(&trunk.max_jitter_us), "{trunk:?}");
     // Audio continued: every window after the first two has most of its frames, and the tone.
     for (w, &(frames, tone)) in windows.iter().enumerate().skip(SETTLING as usize) {
         assert!(

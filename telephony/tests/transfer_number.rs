@@ -233,7 +233,10 @@ async fn the_agent_s_browser_and_the_owner_going_away_after_the_join_end_nothing
     tokio::time::sleep(BROWSER_SILENT_LIMIT + Duration::from_secs(2)).await;
     let mut seen = Vec::new();
     while let Ok(e) = leg.events.try_recv() {
-        seen.push(e);
+        // The customer's audio still arrives, so the gateway still reports its reception.
+        if !matches!(e, LegEvent::TrunkReception(_)) {
+            seen.push(e);
+        }
     }
     assert!(seen.is_empty(), "nothing happened to the call: {seen:?}");
     customer.take_heard();
