@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
 
-/// Pages and endpoints anyone may reach without signing in.
+/// Pages and endpoints anyone may reach without signing in (and every static file).
 fn is_public(path: &str) -> bool {
     const EXACT: &[&str] = &[
         "/signin",
@@ -21,20 +21,16 @@ fn is_public(path: &str) -> bool {
         "/forgot",
         "/healthz",
         "/readyz",
-        "/manifest.webmanifest",
-        "/sw.js",
-        "/offline.html",
-        "/favicon.ico",
         "/.well-known/jwks.json",
         // The SIP media application handler's pushes: signed, checked by their handler.
         "/api/chime/progress",
     ];
-    // `/chime/`: the Chime SDK bundle (public code, like `/pkg/`).
-    const PREFIXES: &[&str] = &["/pkg/", "/icons/", "/chime/", "/api/auth/", "/api/account"];
-    EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
+    const PREFIXES: &[&str] = &["/api/auth/", "/api/account"];
+    is_static_file(path) || EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
-/// Files that are the same for everyone (the bundle, icons, sounds, the worker, the manifest):
+/// Files that are the same for everyone (the bundle, the Chime SDK's bundle, icons, sounds, the
+/// worker, the manifest):
 /// their requests neither need a session nor touch it. A worker's or a preload's fetch made
 /// while the access token is being renewed elsewhere must not spend the refresh token, nor
 /// clear the session's cookies when it carries a stale one.
