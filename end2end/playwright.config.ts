@@ -79,96 +79,32 @@ export default defineConfig({
   // With moto running (scripts/test.sh starts it and makes the bucket, table and user pool), a
   // third runs on the AWS back ends instead: recordings in S3, data in DynamoDB, accounts in
   // Cognito (all moto's).
-  webServer: [{
-    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}" 2>&1`,
-    cwd: root,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_OUTPUT_NAME: "softphone",
-      SOFTPHONE_DATA_DIR: process.env.E2E_DATA_DIR,
-      SOFTPHONE_LOG_FORMAT: "json",
-      // Every test signs up its own users from 127.0.0.1: the sign-up limits stand for many
-      // clients here (their own test is in server/tests).
-      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
-      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
-      RUST_LOG: "info",
-    },
-  }, {
-    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.chime" 2>&1`,
-    cwd: root,
-    url: `http://127.0.0.1:${port + 2}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port + 2}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_OUTPUT_NAME: "softphone",
-      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "chime"),
-      SOFTPHONE_LOG_FORMAT: "json",
-      // Every test signs up its own users from 127.0.0.1: the sign-up limits stand for many
-      // clients here (their own test is in server/tests).
-      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
-      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
+  webServer: [
+    server(0, "", ""),
+    server(2, "chime", ".chime", {
       SOFTPHONE_MEDIA_PORTS: "43000-43999",
       SOFTPHONE_TELEPHONY: "chime-standin",
-      RUST_LOG: "info",
+    }),
+    {
+      // The PSTN simulator behind a lossy network whose loss and jitter a test sets during a
+      // call (testkit/src/bin/impaired-pstn.rs; control on port + 4, SIP on port + 5), and a
+      // fourth server that uses it as its SIP trunk and announces the relay's address for its
+      // media: both legs of its calls cross the relay (tests/call-quality-network.spec.ts).
+      command: `exec "${targetDir}/debug/impaired-pstn" --sip 127.0.0.1:${port + 5} --server-ports 44000-44019 --control 127.0.0.1:${port + 4} >> "${process.env.E2E_SERVER_LOG}.impaired-pstn" 2>&1`,
+      cwd: root,
+      url: `http://127.0.0.1:${port + 4}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
     },
-  }, {
-    // The PSTN simulator behind a lossy network whose loss and jitter a test sets during a
-    // call (testkit/src/bin/impaired-pstn.rs; control on port + 4, SIP on port + 5), and a
-    // fourth server that uses it as its SIP trunk and announces the relay's address for its
-    // media: both legs of its calls cross the relay (tests/call-quality.spec.ts).
-    command: `exec "${targetDir}/debug/impaired-pstn" --sip 127.0.0.1:${port + 5} --server-ports 44000-44019 --control 127.0.0.1:${port + 4} >> "${process.env.E2E_SERVER_LOG}.impaired-pstn" 2>&1`,
-    cwd: root,
-    url: `http://127.0.0.1:${port + 4}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-  }, {
-    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.impaired" 2>&1`,
-    cwd: root,
-    url: `http://127.0.0.1:${port + 3}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port + 3}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_OUTPUT_NAME: "softphone",
-      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "impaired"),
-      SOFTPHONE_LOG_FORMAT: "json",
-      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
-      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
+    server(3, "impaired", ".impaired", {
       SOFTPHONE_MEDIA_PORTS: "44000-44019",
       SOFTPHONE_MEDIA_PUBLIC_IP: "127.0.0.2",
       SOFTPHONE_TRUNK: `127.0.0.1:${port + 5}`,
       SOFTPHONE_TRUNK_TRANSPORT: "udp",
       SOFTPHONE_TRUNK_USERNAME: "softphone",
       SOFTPHONE_TRUNK_PASSWORD: "trunk-secret",
-      RUST_LOG: "info",
-    },
-  }, ...(process.env.SOFTPHONE_TEST_MOTO ? [{
-    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}.aws" 2>&1`,
-    cwd: root,
-    url: `http://127.0.0.1:${port + 1}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port + 1}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_SITE_PKG_DIR: "pkg",
-      LEPTOS_OUTPUT_NAME: "softphone",
-      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR, "aws"),
-      SOFTPHONE_LOG_FORMAT: "json",
-      // Every test signs up its own users from 127.0.0.1: the sign-up limits stand for many
-      // clients here (their own test is in server/tests).
-      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
-      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
+    }),
+    ...(process.env.SOFTPHONE_TEST_MOTO ? [server(1, "aws", ".aws", {
       SOFTPHONE_MEDIA_PORTS: "41000-41999",
       SOFTPHONE_RECORDINGS: "s3",
       SOFTPHONE_RECORDINGS_BUCKET: "softphone-e2e",
@@ -185,7 +121,32 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: "test",
       AWS_REGION: "us-east-1",
       AWS_EC2_METADATA_DISABLED: "true",
-      RUST_LOG: "info",
-    },
-  }] : [])],
+    })] : []),
+  ],
 });
+
+/** The server binary on `port + offset`, its data in `dataSubdir` of the run's folder and its
+ *  log in the run's log file with `logSuffix`; `env` on top of what every one of them has. */
+function server(offset: number, dataSubdir: string, logSuffix: string, env: Record<string, string | undefined> = {}) {
+  return {
+    command: `exec "${targetDir}/debug/server" >> "${process.env.E2E_SERVER_LOG}${logSuffix}" 2>&1`,
+    cwd: root,
+    url: `http://127.0.0.1:${port + offset}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port + offset}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_OUTPUT_NAME: "softphone",
+      SOFTPHONE_DATA_DIR: path.join(process.env.E2E_DATA_DIR!, dataSubdir),
+      SOFTPHONE_LOG_FORMAT: "json",
+      // Every test signs up its own users from 127.0.0.1: the sign-up limits stand for many
+      // clients here (their own test is in server/tests).
+      SOFTPHONE_SIGNUP_LIMIT_PER_ADDRESS: "1000000",
+      SOFTPHONE_SIGNUP_LIMIT_GLOBAL: "1000000",
+      RUST_LOG: "info",
+      ...env,
+    } as Record<string, string>,
+  };
+}
