@@ -201,15 +201,14 @@ pub fn router(state: AppState) -> Router {
 /// Pages, server-function and REST answers compressed per response when the browser accepts
 /// it (brotli or gzip). Not the bundle, which comes precompressed (its answers already carry
 /// `Content-Encoding`, which the layer leaves alone), and not recordings' audio, which is
-/// served in ranges. Quality 4: an answer is compressed on every request; brotli's default (11)
-/// costs milliseconds per page for a few percent, and from 5 up its slower match finder was a
-/// tenth of the server's CPU under API load for 1.5 % smaller JSON (docs/bench.md, "API under
-/// load").
+/// served in ranges. Quality 1: an answer is compressed on every request, and the brotli
+/// crate's quality 4 cost 110–150 µs for a 13 KB page of contacts against 67 µs at 1 (gzip:
+/// 34 µs at level 1), for 2 189 bytes against 2 567 (docs/bench.md, "API under load").
 fn compression(
 ) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate};
     use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
     CompressionLayer::new()
-        .quality(CompressionLevel::Precise(4))
+        .quality(CompressionLevel::Precise(1))
         .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("audio/")))
 }

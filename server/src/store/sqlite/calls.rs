@@ -12,30 +12,34 @@ use crate::store::cursor;
 use crate::store::json::{from_json, to_json};
 use crate::store::search::number_digits;
 
+/// The columns [`call_from_row`] reads, in its order, of `calls` named `k` (read by position,
+/// as contacts are: see `CONTACT_COLUMNS`).
+const CALL_COLUMNS: &str = "k.id, k.direction, k.e164, k.started_at, k.ringing_at, k.answered_at, \
+     k.ended_at, k.end_reason, k.hangup_by, k.sip_cause, k.recording_id, k.provider_call_id, \
+     k.server_id, k.transferred_to, k.transferred_from";
+
+/// A call row, [`CALL_COLUMNS`].
 fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
     Ok(CallRecord {
-        id: row.get("id")?,
-        direction: if row.get_ref("direction")?.as_str()? == "inbound" {
+        id: row.get(0)?,
+        direction: if row.get_ref(1)?.as_str()? == "inbound" {
             Direction::Inbound
         } else {
             Direction::Outbound
         },
-        e164: row.get("e164")?,
-        started_at: row.get("started_at")?,
-        ringing_at: row.get("ringing_at")?,
-        answered_at: row.get("answered_at")?,
-        ended_at: row.get("ended_at")?,
-        end_reason: row
-            .get_ref("end_reason")?
-            .as_str_or_null()?
-            .and_then(EndReason::parse),
-        hangup_by: row.get("hangup_by")?,
-        sip_cause: row.get("sip_cause")?,
-        recording_id: row.get("recording_id")?,
-        provider_call_id: row.get("provider_call_id")?,
-        server: row.get("server_id")?,
-        transferred_to: row.get("transferred_to")?,
-        transferred_from: row.get("transferred_from")?,
+        e164: row.get(2)?,
+        started_at: row.get(3)?,
+        ringing_at: row.get(4)?,
+        answered_at: row.get(5)?,
+        ended_at: row.get(6)?,
+        end_reason: row.get_ref(7)?.as_str_or_null()?.and_then(EndReason::parse),
+        hangup_by: row.get(8)?,
+        sip_cause: row.get(9)?,
+        recording_id: row.get(10)?,
+        provider_call_id: row.get(11)?,
+        server: row.get(12)?,
+        transferred_to: row.get(13)?,
+        transferred_from: row.get(14)?,
     })
 }
 
@@ -176,7 +180,7 @@ impl CallStore for SqliteStore {
         self.read(move |c| {
             optional_row(
                 c,
-                "SELECT * FROM calls WHERE owner = ? AND id = ?",
+                &format!("SELECT {CALL_COLUMNS} FROM calls k WHERE k.owner = ? AND k.id = ?"),
                 [owner, id],
                 call_from_row,
             )
@@ -233,7 +237,7 @@ impl CallStore for SqliteStore {
         limit: usize,
     ) -> Result<Page<CallRecord>, StoreError> {
         let before: Option<(u64, String)> = cursor.map(cursor::decode).transpose()?;
-        let mut sql = String::from("SELECT * FROM calls k WHERE k.owner = ?");
+        let mut sql = format!("SELECT {CALL_COLUMNS} FROM calls k WHERE k.owner = ?");
         let mut values = vec![Value::Text(owner.to_owned())];
         match query.filter {
             CallFilter::All => {}
