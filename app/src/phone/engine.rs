@@ -141,7 +141,7 @@ fn perform(phone: Phone, effect: &Effect, now: u64) {
         Effect::KeepScreenOn => keep_screen_on(),
         Effect::ReleaseScreen => {
             if let Some(wake) = with(|e| e.wake.take()) {
-                media::call_method(&wake, "release", &JsValue::UNDEFINED);
+                media::call_and_settle(&wake, "release", &JsValue::UNDEFINED);
             }
         }
         Effect::StartTimer { timer, at } => {
@@ -318,7 +318,7 @@ pub async fn dial(phone: Phone, input: String, country: Country) -> Result<(), D
     run(phone, Input::DialPressed);
     // Started inside the user's gesture, so the browser lets it play later.
     let audio = remote_audio();
-    let _ = audio.play();
+    media::play(&audio);
     // A call needs the live channel's hello (it names this tab's connection), which comes a
     // moment after the socket opens. A dial right after the page loaded may come before it
     // (with `split` the phone starts once its chunk has arrived), and so may one just as the
@@ -411,7 +411,7 @@ async fn sleep(ms: i32) {
 fn take_up(phone: Phone, call_id: String) {
     leptos::task::spawn_local(async move {
         let audio = remote_audio();
-        let _ = audio.play();
+        media::play(&audio);
         let stream = match media::open_mic(&phone.input.get_untracked()).await {
             Ok(stream) => stream,
             Err(problem) => {
@@ -491,13 +491,9 @@ fn ring(tone: Ringtone, output: &str) {
         let _ = body.append_child(&audio);
     }
     if !output.is_empty() {
-        let _ = media::call_method(&audio, "setSinkId", &JsValue::from_str(output));
+        media::call_and_settle(&audio, "setSinkId", &JsValue::from_str(output));
     }
-    if let Ok(playing) = audio.play() {
-        leptos::task::spawn_local(async move {
-            let _ = JsFuture::from(playing).await;
-        });
-    }
+    media::play(&audio);
     with(|e| e.ring = Some(audio));
 }
 
@@ -609,7 +605,7 @@ fn keep_screen_on() {
                     if with(|e| e.core.screen_kept()) {
                         with(|e| e.wake = Some(sentinel));
                     } else {
-                        media::call_method(&sentinel, "release", &JsValue::UNDEFINED);
+                        media::call_and_settle(&sentinel, "release", &JsValue::UNDEFINED);
                     }
                 }
             });

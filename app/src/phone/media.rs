@@ -31,6 +31,30 @@ pub(super) fn call_method(target: &JsValue, method: &str, arg: &JsValue) -> Opti
     f.call1(target, arg).ok()
 }
 
+/// Calls `target[method](arg)` for its effect and lets its promise settle. A rejected promise
+/// that nobody handles is a page error, and these rejections are expected (an output unplugged
+/// since it was chosen, a wake lock already released).
+pub(super) fn call_and_settle(target: &JsValue, method: &str, arg: &JsValue) {
+    if let Some(Ok(p)) = call_method(target, method, arg).map(|p| p.dyn_into::<js_sys::Promise>()) {
+        settle(p);
+    }
+}
+
+/// Starts `audio` playing. The unlock inside the user's gesture (an element with no source yet)
+/// is rejected as soon as the call's stream loads into it ("interrupted by a new load request"):
+/// expected, so the promise is left to settle rather than become a page error.
+pub(super) fn play(audio: &HtmlAudioElement) {
+    if let Ok(playing) = audio.play() {
+        settle(playing);
+    }
+}
+
+fn settle(promise: js_sys::Promise) {
+    leptos::task::spawn_local(async move {
+        let _ = JsFuture::from(promise).await;
+    });
+}
+
 pub(super) fn media_devices() -> Option<web_sys::MediaDevices> {
     web_sys::window()?.navigator().media_devices().ok()
 }
@@ -322,7 +346,7 @@ pub(super) async fn offer(
     let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
         if let Ok(remote) = ev.streams().get(0).dyn_into::<MediaStream>() {
             audio.set_src_object(Some(&remote));
-            let _ = audio.play();
+            play(&audio);
         }
     });
     pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
@@ -504,13 +528,7 @@ pub fn apply_output(device: &str) {
         return;
     }
     if let Some(audio) = with(|e| e.audio.clone()) {
-        if let Some(p) = call_method(&audio, "setSinkId", &JsValue::from_str(device)) {
-            if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
-                leptos::task::spawn_local(async move {
-                    let _ = JsFuture::from(p).await;
-                });
-            }
-        }
+        call_and_settle(&audio, "setSinkId", &JsValue::from_str(device));
     }
 }
 

@@ -48,7 +48,7 @@ pub(super) fn hold_mic(call_id: String, stream: MediaStream) {
 /// Opens the microphone for a REST call this tab takes up, and reports it.
 pub(super) fn open_mic(phone: Phone, call_id: String) {
     leptos::task::spawn_local(async move {
-        let _ = remote_audio().play();
+        media::play(&remote_audio());
         match media::open_mic(&phone.input.get_untracked()).await {
             Ok(stream) => {
                 hold_mic(call_id.clone(), stream);
