@@ -10,8 +10,9 @@ const SHELL = [
   "/manifest.webmanifest",
   "/icons/icon-192.png",
 ];
-// `name.<22-character hash>.ext`: the file never changes under its name.
-const HASHED = /\.(?!_{22}\.)[A-Za-z0-9_-]{22}\./;
+// `name.<22-character hash>.ext`, or a lazy module's `name.<8-character hash>.wasm`
+// (scripts/wasm-split-loader.py): the file never changes under its name.
+const HASHED = /\.(?!_{22}\.)(?:[A-Za-z0-9_-]{22}\.|[A-Za-z0-9_-]{8}\.wasm$)/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -1,9 +1,11 @@
 // The release bundle starts and works in a browser, as served (scripts/package-smoke.sh runs it
 // against the packaged server): the sign-up page hydrates with its lazy chunk and signs an agent
 // up, the keypad hydrates and types a key, and a call to the simulator's echo number connects
-// (the phone's and the call screen's chunks, WebRTC). The end-to-end tests use the debug site;
+// (the phone's and the call screen's chunks, WebRTC); Recents (with that call), Contacts and
+// Settings open from the navigation, and Spanish loads. The end-to-end tests use the debug site;
 // this checks what only the release site has: wasm-opt's output, the hashed names, and the main
-// module's import names shortened after the build (scripts/wasm-short-imports.py). Debian's
+// module's import names shortened after the build (scripts/wasm-short-imports.py), the loader
+// rewritten (scripts/wasm-split-loader.py). Debian's
 // Chromium with a fake microphone. Exits 1 with the reason on any failure or page error.
 //
 //   node scripts/bundle-starts.mjs <base URL>
@@ -54,9 +56,23 @@ try {
   await page.locator('[data-testid="call-panel"][data-state="connected"]').waitFor();
   await page.getByTestId("end-call").click();
   await page.locator('[data-testid="call-panel"][data-state="ended"]').waitFor();
+  // Every area's lazy module, through the loader as rewritten (scripts/wasm-split-loader.py).
+  const nav = page.getByRole("navigation", { name: "Main navigation" });
+  for (const [link, heading] of [["Recents", "Recents"], ["Contacts", "Contacts"], ["Settings", "Settings"]]) {
+    step = `the ${link} page opens from the navigation`;
+    await nav.getByRole("link", { name: link }).click();
+    await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
+  }
+  step = "the call just made is in Recents";
+  await nav.getByRole("link", { name: "Recents" }).click();
+  await page.getByTestId("call-row").first().waitFor();
+  step = "Spanish's module loads";
+  await nav.getByRole("link", { name: "Settings" }).click();
+  await page.getByLabel("Language").selectOption("es");
+  await page.getByRole("heading", { name: "Ajustes", level: 1 }).waitFor();
   step = "no page errors";
   if (errors.length) throw new Error(errors.join("\n"));
-  console.log("release bundle: signs up, hydrates the keypad, types a key and connects a call");
+  console.log("release bundle: signs up, hydrates the keypad, types a key, connects a call, opens every area and loads Spanish");
 } catch (e) {
   console.error(`FAIL (release bundle in Chromium): ${step}: ${e.message.split("\n")[0]}`);
   for (const error of errors) console.error(`  ${error}`);

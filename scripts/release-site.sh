@@ -3,7 +3,8 @@
 # `cargo leptos build --release --split --features split` with content-hashed file names and the
 # hash file in the site folder (`hash.txt`, which the server reads at start:
 # server/src/web/bundle.rs); then, unless only the server was built, gives the main module's
-# JS imports short names (scripts/wasm-short-imports.py), checks the WASM modules
+# JS imports short names (scripts/wasm-short-imports.py), writes the lazy-module loader compactly
+# (scripts/wasm-split-loader.py), checks the WASM modules
 # (scripts/wasm-check.py) and writes the files' brotli and gzip copies (scripts/precompress.sh).
 # Used by scripts/package.sh, scripts/wasm-size.sh, scripts/lambda-package.sh and scripts/run.sh.
 # Needs the tools scripts/setup.sh installs, with npm's wasm-opt first on PATH.
@@ -30,6 +31,8 @@ LEPTOS_SITE_ROOT="$site" LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME="$site/has
 case " $* " in *" --server-only "*) exit 0 ;; esac
 # Short names for the main module's JS imports: their hashes were 40 % of the entry JS gzipped.
 python3 scripts/wasm-short-imports.py "$site"
+# The lazy-module loader written compactly, its modules' hashes cut to 12 characters.
+python3 scripts/wasm-split-loader.py "$site"
 # The release modules as wasm-opt must leave them (tables exported with their types, no
 # producers/target_features/name/debug sections): a bundle that would not start is not served.
 python3 scripts/wasm-check.py "$site/pkg"

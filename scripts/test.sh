@@ -52,6 +52,8 @@ step "Building the app with cargo-leptos (server + WASM, lazy routes split) $(el
 cargo leptos build --split --features split
 
 step "Release WASM size report $(elapsed)"
+# The loader's rewrite on a small loader first (run in Node), then on the real one in the build.
+python3 scripts/wasm-split-loader.py --self-test
 scripts/wasm-size.sh
 
 # The release package (docs/deploy-gateway.md) from the server built above and the size report's

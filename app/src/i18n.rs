@@ -1,8 +1,8 @@
 //! Every UI string, in English, Spanish and Simplified Chinese. One mechanism: a key enum and
 //! a table, checked by the compiler (a missing translation does not build).
 //!
-//! English is code (a `match`); Spanish and Chinese are each one text, a NUL after each string
-//! in key order, cut into a table on first use. In the split browser bundle each of the two is
+//! Each language is one text, a NUL after each string in key order, cut into a table on first
+//! use. English is always in the module; in the split browser bundle Spanish and Chinese are each
 //! its own lazy module, out of the first load: the page loads the chosen language's module
 //! before it hydrates, and the settings before they switch ([`load`]). Until then, or when the
 //! module cannot be fetched, the strings are English (docs/bench.md, "First load").
@@ -80,10 +80,7 @@ macro_rules! messages {
             pub const ALL: &'static [T] = &[$(T::$key),*];
         }
 
-        fn english(key: T) -> &'static str {
-            match key { $(T::$key => $en),* }
-        }
-
+        const ENGLISH: &str = concat!($($en, "\0"),*);
         const SPANISH: &str = concat!($($es, "\0"),*);
         const CHINESE: &str = concat!($($zh, "\0"),*);
     };
@@ -97,6 +94,7 @@ pub fn t(lang: Lang, key: T) -> &'static str {
 }
 
 type Table = std::sync::OnceLock<Vec<&'static str>>;
+static ENGLISH_TABLE: Table = Table::new();
 static SPANISH_TABLE: Table = Table::new();
 static CHINESE_TABLE: Table = Table::new();
 
@@ -106,6 +104,16 @@ fn cell(lang: Lang) -> Option<&'static Table> {
         Lang::Es => Some(&SPANISH_TABLE),
         Lang::Zh => Some(&CHINESE_TABLE),
     }
+}
+
+/// English, always at hand. One text cut into a table, like the others: a `match` compiled to
+/// a table of every string's address and length, 3 KB of the first load.
+fn english(key: T) -> &'static str {
+    ENGLISH_TABLE
+        .get_or_init(|| cut(ENGLISH))
+        .get(key as usize)
+        .copied()
+        .unwrap_or_default()
 }
 
 fn cut(text: &'static str) -> Vec<&'static str> {
@@ -629,9 +637,14 @@ mod tests {
 
     #[test]
     fn each_text_has_one_string_per_key_in_key_order() {
-        for (lang, text) in [(Lang::Es, SPANISH), (Lang::Zh, CHINESE)] {
+        for (lang, text) in [
+            (Lang::En, ENGLISH),
+            (Lang::Es, SPANISH),
+            (Lang::Zh, CHINESE),
+        ] {
             assert_eq!(cut(text).len(), T::ALL.len(), "{lang:?}");
         }
+        assert_eq!(t(Lang::En, T::NavContacts), "Contacts");
         assert_eq!(t(Lang::Es, T::AppName), "Softphone");
         assert_eq!(t(Lang::Es, T::NavContacts), "Contactos");
         assert_eq!(t(Lang::Zh, T::NavContacts), "联系人");

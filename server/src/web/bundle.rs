@@ -142,9 +142,17 @@ fn parse(text: &str, name: &str, path: &str) -> Result<Bundle, BundleError> {
 
 /// cargo-leptos's hashes: MD5, base64url without padding (22 characters).
 fn is_hash(s: &str) -> bool {
-    s.len() == 22
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() == 22 && is_base64url(s)
+}
+
+/// The lazy modules' hashes, cut to their first 8 characters (scripts/wasm-split-loader.py).
+fn is_module_hash(s: &str) -> bool {
+    s.len() == 8 && is_base64url(s)
+}
+
+fn is_base64url(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         // The unhashed loader's placeholder has the same shape.
         && s.bytes().any(|b| b != b'_')
 }
@@ -153,7 +161,10 @@ fn is_hash(s: &str) -> bool {
 /// `.br`/`.gz` suffix): such a file never changes.
 pub fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
-    file.split('.').skip(1).any(is_hash)
+    let module = file.ends_with(".wasm") || file.contains(".wasm.");
+    file.split('.')
+        .skip(1)
+        .any(|part| is_hash(part) || (module && is_module_hash(part)))
 }
 
 /// The service worker, with the bundle's names and version filled in (`public/sw.js` holds
@@ -214,6 +225,10 @@ mod tests {
     fn hashed_assets_are_told_apart() {
         assert!(is_hashed_asset(&format!("/pkg/softphone.{H}.wasm")));
         assert!(is_hashed_asset(&format!("/pkg/chunk_12.{H}.wasm.br")));
+        assert!(is_hashed_asset("/pkg/chunk_12.EU8kx-6d.wasm"));
+        assert!(is_hashed_asset("/pkg/chunk_12.EU8kx-6d.wasm.gz"));
+        assert!(!is_hashed_asset("/pkg/chunk_12.EU8kx-6.wasm"));
+        assert!(!is_hashed_asset("/pkg/softphone.EU8kx-6d.js"));
         assert!(is_hashed_asset(&format!("/pkg/__wasm_split.{H}.js")));
         assert!(!is_hashed_asset("/pkg/softphone.wasm"));
         assert!(!is_hashed_asset(
