@@ -265,6 +265,7 @@ messages! {
     ErrTooManyCallAttempts => "Too many call attempts. Try again in {seconds} s.", "Demasiados intentos de llamada. Inténtelo en {seconds} s.", "呼叫尝试过多。请在 {seconds} 秒后重试。";
     ErrAdminOnly => "Only administrators can do this.", "Solo los administradores pueden hacer esto.", "只有管理员可以执行此操作。";
     ErrOwnAccount => "You cannot disable your own account.", "No puede desactivar su propia cuenta.", "您不能停用自己的账户。";
+    ErrPeriodInvalid => "Choose a period of at most 366 days, its start before its end.", "Elija un periodo de 366 días como máximo, con el inicio antes del final.", "请选择不超过 366 天的时段，开始日期须早于结束日期。";
     ErrSubRequired => "Give the user's sub: e-mails are looked up only with the built-in sign-in.", "Indique el sub del usuario: los correos solo se buscan con el inicio de sesión integrado.", "请输入用户的 sub：仅内置登录可按电子邮件查找。";
     ErrWholeNumber => "Enter a whole number, or leave it empty.", "Introduzca un número entero o déjelo vacío.", "请输入整数，或留空。";
     NavAdmin => "Admin", "Admin", "管理";

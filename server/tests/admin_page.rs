@@ -393,6 +393,10 @@ async fn the_admin_page_and_its_server_functions_are_for_administrators_only() {
             "/api/admin/disabled",
             json!({"sub": root_sub, "disabled": true}),
         ),
+        (
+            "/api/admin/analytics",
+            json!({"from": "2026-12-01", "to": "2026-12-06", "filter": {}}),
+        ),
     ] {
         assert_eq!(
             call(port, &agent, endpoint, body).await,
@@ -416,6 +420,33 @@ async fn the_admin_page_and_its_server_functions_are_for_administrators_only() {
     assert!(page(port, &root, "/settings")
         .await
         .contains("data-testid=\"admin-link\""));
+    // The call analytics: a period that is not one is refused with what to fix.
+    for (from, to) in [
+        ("2026-12-07", "2026-12-06"),
+        ("2026-02-30", "2026-03-01"),
+        ("2025-12-01", "2026-12-06"),
+    ] {
+        assert_eq!(
+            call(
+                port,
+                &root,
+                "/api/admin/analytics",
+                json!({"from": from, "to": to, "filter": {}})
+            )
+            .await,
+            (422, json!("PeriodInvalid")),
+            "{from}..{to}"
+        );
+    }
+    let (status, read) = call(
+        port,
+        &root,
+        "/api/admin/analytics",
+        json!({"from": "2026-12-01", "to": "2026-12-06", "filter": {"agent": null, "country": "PA"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["report"]["total"]["calls"], json!(0), "{read}");
     let (status, found) = call(
         port,
         &root,

@@ -1,6 +1,7 @@
 //! What an administrator does to users: see who is blocked or awaiting approval, look a user
 //! up (account, block, open calls, overrides), lift a block, approve a new account, set or
-//! clear per-user spend overrides, disable or enable an account. The admin page
+//! clear per-user spend overrides, disable or enable an account; read the call analytics
+//! (`domain::analytics`). The admin page
 //! (`crate::pages::admin`, through the server functions here), the REST API
 //! (`/api/v1/admin/limits`, `/api/v1/admin/users`, `/api/v1/admin/blocked`:
 //! `server/src/rest/admin.rs`, `admin_users.rs`) and the CLI's `server users disable|enable`
@@ -12,6 +13,7 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
+use crate::domain::analytics::{Filter, Report};
 use crate::domain::spend::{Block, SpendOverrides};
 
 /// A user as the administrator sees them.
@@ -47,6 +49,18 @@ pub struct AdminOutcome {
     /// changed or audited.
     pub changed: bool,
     pub user: AdminUser,
+}
+
+/// A period's call analytics, as the admin page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallAnalytics {
+    /// The period, `YYYY-MM-DD` (UTC), both days included.
+    pub from: String,
+    pub to: String,
+    pub filter: Filter,
+    pub report: Report,
+    /// The e-mail of each agent in the report, where known (embedded identity).
+    pub emails: Vec<(String, String)>,
 }
 
 #[cfg(feature = "ssr")]
@@ -90,6 +104,46 @@ pub mod ops {
             return Err(ApiError::NotFound);
         }
         Ok(user.into())
+    }
+
+    /// A period's call analytics (`from`, `to`: `YYYY-MM-DD`, UTC, both included), for the
+    /// calls `filter` keeps; reading them is in the administrator's trail.
+    pub async fn analytics(
+        store: &dyn Store,
+        me: &Principal,
+        from: &str,
+        to: &str,
+        filter: Filter,
+        now: u64,
+    ) -> Result<CallAnalytics, ApiError> {
+        admin_only(me)?;
+        let (from, to) = (from.trim(), to.trim());
+        if crate::domain::analytics::period_days(from, to).is_none() {
+            return Err(ApiError::PeriodInvalid);
+        }
+        let rows = store.call_rollups(from, to).await?;
+        let report = crate::domain::analytics::report(&rows, &filter);
+        let mut emails = Vec::new();
+        for (agent, _) in &report.agents {
+            if let Some(user) = store.user_by_sub(agent).await? {
+                emails.push((agent.clone(), user.email));
+            }
+        }
+        write_audit(
+            store,
+            &me.sub,
+            now,
+            "admin_analytics_read",
+            format!("{from}..{to}"),
+        )
+        .await;
+        Ok(CallAnalytics {
+            from: from.into(),
+            to: to.into(),
+            filter,
+            report,
+            emails,
+        })
     }
 
     /// Who did it, in the user's trail.
@@ -410,4 +464,17 @@ pub async fn set_disabled(sub: String, disabled: bool) -> Result<AdminOutcome, A
     let (me, services) = (principal()?, services()?);
     let change = ops::set_disabled(&services, &me, &sub, disabled).await?;
     ops::outcome(&services, &me, &sub, change.changed).await
+}
+
+/// A period's call analytics (administrators only): `from` and `to` are `YYYY-MM-DD` (UTC).
+#[server(endpoint = "admin/analytics", input = Json)]
+pub async fn analytics_report(
+    from: String,
+    to: String,
+    filter: Filter,
+) -> Result<CallAnalytics, ApiError> {
+    use crate::api::ssr::{principal, services};
+    let (me, services) = (principal()?, services()?);
+    let now = services.clock.now_ms();
+    ops::analytics(services.store.as_ref(), &me, &from, &to, filter, now).await
 }

@@ -101,6 +101,10 @@ pub enum ApiError {
     /// store).
     #[error("give the user's sub: e-mail addresses are looked up only with the embedded identity")]
     SubRequired,
+    /// An analytics period that is not two `YYYY-MM-DD` days, the first not after the second,
+    /// at most [`crate::domain::analytics::MOST_DAYS`] days in all.
+    #[error("the period must be two dates (YYYY-MM-DD), the first not after the second, at most 366 days")]
+    PeriodInvalid,
     /// A number's routing settings that cannot be kept: `field` names the part at fault as
     /// the REST body spells it (`e164`, `assignment.members[1]`, `hours.ranges[0].close`, …).
     #[error("{field}: {problem}")]
@@ -147,6 +151,7 @@ impl ApiError {
             | ApiError::TokenInvalid(_)
             | ApiError::NumberSettingsInvalid { .. }
             | ApiError::SubRequired
+            | ApiError::PeriodInvalid
             | ApiError::PushSubscriptionInvalid(_)
             | ApiError::QuietHoursInvalid(_)
             | ApiError::FileUnreadable(_) => 422,

@@ -184,10 +184,7 @@ pub fn country_label(e164: &str) -> &'static str {
 }
 
 fn direction_label(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Outbound => "outbound",
-        Direction::Inbound => "inbound",
-    }
+    direction.as_str()
 }
 
 pub fn call_refused(reason: &'static str) {

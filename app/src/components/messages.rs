@@ -166,6 +166,7 @@ pub fn error_text(lang: Lang, error: &ApiError) -> String {
         ApiError::AdminOnly => t(lang, T::ErrAdminOnly).into(),
         ApiError::OwnAccount => t(lang, T::ErrOwnAccount).into(),
         ApiError::SubRequired => t(lang, T::ErrSubRequired).into(),
+        ApiError::PeriodInvalid => t(lang, T::ErrPeriodInvalid).into(),
         ApiError::NumberSettingsInvalid { field, problem } => format!(
             "{} {field}: {problem}",
             t(lang, T::ErrNumberSettingsInvalid)

@@ -1,5 +1,6 @@
 //! The domain: plain Rust, no I/O, compiled for the browser and the server alike.
 
+pub mod analytics;
 pub mod auth;
 pub mod call;
 pub mod calls;

@@ -243,7 +243,7 @@ pub fn format_utc(ms: u64) -> String {
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_date(secs: u64) -> (i64, u32, u32) {
+pub(crate) fn civil_date(secs: u64) -> (i64, u32, u32) {
     let z = (secs / 86_400) as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -6,6 +6,7 @@
 //! [`store_conformance_tests!`]: crate::store_conformance_tests
 
 mod accounts;
+mod analytics;
 mod audit;
 mod calls;
 mod contacts;
@@ -23,6 +24,7 @@ pub use accounts::{
     refresh_rotation_has_one_winner_under_concurrency, refresh_tokens_rotate_and_families_revoke,
     session_standing_as_one_by_one, users_and_sessions,
 };
+pub use analytics::rollups_count_each_call_once;
 pub use audit::audit_is_owner_scoped;
 pub use calls::{call_quality_is_kept_beside_the_call, calls_log};
 pub use contacts::{
@@ -69,6 +71,7 @@ macro_rules! store_conformance_tests {
             contacts_by_numbers_as_one_by_one,
             calls_log,
             call_quality_is_kept_beside_the_call,
+            rollups_count_each_call_once,
             audit_is_owner_scoped,
             recordings_metadata,
             preferences_default_and_persist,

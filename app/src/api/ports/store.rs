@@ -297,6 +297,23 @@ pub trait CallStore: Send + Sync {
     ) -> Result<Option<crate::domain::quality::CallQuality>, StoreError>;
 }
 
+/// Call analytics (`domain::analytics`): the daily rollup rows. The calls' own writes add to
+/// them, once per call: the write that makes a stored call ended (inserting an ended record,
+/// an update from open to ended, a sweep's close) adds [`analytics::ended`]'s counters, and the
+/// first write of its quality summary [`analytics::quality`]'s, in the same transaction.
+///
+/// [`analytics::ended`]: crate::domain::analytics::ended
+/// [`analytics::quality`]: crate::domain::analytics::quality
+#[async_trait]
+pub trait AnalyticsStore: Send + Sync {
+    /// Every row of the days `from` to `to` (`YYYY-MM-DD`, both included), in key order.
+    async fn call_rollups(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::domain::analytics::Rollup>, StoreError>;
+}
+
 /// Which open calls [`CallStore::close_open_calls`] closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpenCalls<'a> {
@@ -546,6 +563,7 @@ pub trait Store:
     + AccountStore
     + ContactStore
     + CallStore
+    + AnalyticsStore
     + DialStore
     + SpendStore
     + RecordingMetadataStore
@@ -562,6 +580,7 @@ impl<T> Store for T where
         + AccountStore
         + ContactStore
         + CallStore
+        + AnalyticsStore
         + DialStore
         + SpendStore
         + RecordingMetadataStore

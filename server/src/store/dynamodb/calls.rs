@@ -3,12 +3,14 @@
 //! leases are items of one small partition.
 
 use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
+use app::domain::analytics;
 use app::domain::calls::{CallRecord, EndReason};
 use app::domain::quality::{CallQuality, Summary, TrunkReception};
 use async_trait::async_trait;
 
+use super::analytics::add_rollup;
 use super::item::{
-    is_condition_failure, key, n, record_from, s, sdk_error, Attrs, Item, ItemBuilder,
+    condition_failed, key, n, put, record_from, s, sdk_error, update, Attrs, Item, ItemBuilder,
 };
 use super::{padded, user_pk, DynamoStore, Query};
 use crate::store::cursor;
@@ -58,20 +60,54 @@ fn call_from(item: &Item) -> Result<CallRecord, StoreError> {
     record_from(item, "call")
 }
 
+/// A transaction cancelled for another reason than its condition (a conflict with another
+/// transaction on the same items, a throttle): worth another try later.
+fn cancelled(reasons: &super::item::Cancelled) -> StoreError {
+    StoreError::Unavailable(format!("DynamoDB transaction cancelled: {reasons:?}"))
+}
+
 #[async_trait]
 impl CallStore for DynamoStore {
     async fn insert_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
-        self.create(call_item(owner, call)?).await
+        let item = call_item(owner, call)?;
+        let Some(rollup) = analytics::ended(owner, call) else {
+            return self.create(item).await;
+        };
+        // Already ended: it counts in the analytics, in the same transaction.
+        let items = vec![
+            put(&self.table, item, Some("attribute_not_exists(PK)"))?,
+            add_rollup(&self.table, &rollup)?,
+        ];
+        match self.transact(items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) if condition_failed(&reasons, 0) => Err(StoreError::AlreadyExists),
+            Err(reasons) => Err(cancelled(&reasons)),
+        }
     }
 
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         let item = call_item(owner, call)?;
-        if call.ended_at.is_some() {
-            // Its spend slot first: a crash between the two leaves the call open, for
-            // `close_open_calls`, rather than a slot no call holds.
-            self.release(owner, &call.id).await?;
+        let Some(rollup) = analytics::ended(owner, call) else {
+            return self.replace(item).await;
+        };
+        // Its spend slot first: a crash between the two leaves the call open, for
+        // `close_open_calls`, rather than a slot no call holds.
+        self.release(owner, &call.id).await?;
+        // The write that ends the call adds it to the analytics, in one transaction; a call
+        // already ended (a later change of its record) is only replaced.
+        let items = vec![
+            put(
+                &self.table,
+                item.clone(),
+                Some("attribute_exists(PK) AND attribute_not_exists(ended_at)"),
+            )?,
+            add_rollup(&self.table, &rollup)?,
+        ];
+        match self.transact(items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) if condition_failed(&reasons, 0) => self.replace(item).await,
+            Err(reasons) => Err(cancelled(&reasons)),
         }
-        self.replace(item).await
     }
 
     async fn get_call(&self, owner: &str, id: &str) -> Result<Option<CallRecord>, StoreError> {
@@ -98,34 +134,49 @@ impl CallStore for DynamoStore {
             .await?;
         let mut closed = 0;
         for (owner, id) in open {
+            // What the close adds to the analytics: the record as it will be.
+            let Some(mut call) = self.read(&owner, call_sk(&id), call_from).await? else {
+                continue;
+            };
+            if call.ended_at.is_some() {
+                continue; // ended since the index was read
+            }
+            call.ended_at = Some(now);
+            call.end_reason = Some(EndReason::Interrupted);
+            let Some(rollup) = analytics::ended(&owner, &call) else {
+                continue;
+            };
             // The close is the one conditional write two sweeping servers race on: only its
-            // winner frees the slot (itself conditional on the slot being held).
+            // winner frees the slot (itself conditional on the slot being held) and counts it.
+            let close = update(
+                &self.table,
+                key(user_pk(&owner), call_sk(&id)),
+                "SET #ended = :now, #reason = :reason, #by = :by, #cause = if_not_exists(#cause, :cause) REMOVE GSI3PK, GSI3SK",
+                Some("attribute_exists(PK) AND attribute_not_exists(#ended)".into()),
+                &[
+                    ("#ended", "ended_at"),
+                    ("#reason", "end_reason"),
+                    ("#by", "hangup_by"),
+                    ("#cause", "sip_cause"),
+                ],
+                vec![
+                    (":now", n(now)),
+                    (":reason", s(EndReason::Interrupted.as_str())),
+                    (":by", s("system")),
+                    (":cause", s("server stopped")),
+                ],
+            )?;
             match self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(&owner), call_sk(&id))))
-                .update_expression(
-                    "SET #ended = :now, #reason = :reason, #by = :by, #cause = if_not_exists(#cause, :cause) REMOVE GSI3PK, GSI3SK",
-                )
-                .condition_expression("attribute_exists(PK) AND attribute_not_exists(#ended)")
-                .expression_attribute_names("#ended", "ended_at")
-                .expression_attribute_names("#reason", "end_reason")
-                .expression_attribute_names("#by", "hangup_by")
-                .expression_attribute_names("#cause", "sip_cause")
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":reason", s(EndReason::Interrupted.as_str()))
-                .expression_attribute_values(":by", s("system"))
-                .expression_attribute_values(":cause", s("server stopped"))
-                .send()
-                .await
+                .transact(vec![close, add_rollup(&self.table, &rollup)?])
+                .await?
             {
-                Ok(_) => {
+                Ok(()) => {
                     self.release(&owner, &id).await?;
                     closed += 1;
                 }
-                Err(e) if is_condition_failure(&e) => {} // ended meanwhile, or by another server
-                Err(e) => return Err(sdk_error("UpdateItem", e)),
+                // Ended meanwhile, or by another server.
+                Err(reasons) if condition_failed(&reasons, 0) => {}
+                Err(reasons) => return Err(cancelled(&reasons)),
             }
         }
         Ok(closed)
@@ -159,8 +210,38 @@ impl CallStore for DynamoStore {
         id: &str,
         summary: &Summary,
     ) -> Result<(), StoreError> {
-        self.set_quality_part(owner, id, "summary", to_json(summary)?)
-            .await
+        let Some(call) = self.read(owner, call_sk(id), call_from).await? else {
+            return Err(StoreError::NotFound);
+        };
+        // The first summary kept counts in the analytics, in the same transaction; a later one
+        // only replaces it.
+        let json = to_json(summary)?;
+        let keep = |condition: Option<String>| {
+            update(
+                &self.table,
+                key(user_pk(owner), quality_sk(id)),
+                "SET #type = :type, #owner = :owner, #part = :part",
+                condition,
+                &[("#type", "type"), ("#owner", "owner"), ("#part", "summary")],
+                vec![
+                    (":type", s("call_quality")),
+                    (":owner", s(owner)),
+                    (":part", s(json.clone())),
+                ],
+            )
+        };
+        let rollup = analytics::quality(owner, &call, summary);
+        let mut first = vec![keep(Some("attribute_not_exists(#part)".into()))?];
+        if !rollup.1.is_empty() {
+            first.push(add_rollup(&self.table, &rollup)?);
+        }
+        match self.transact(first).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) if condition_failed(&reasons, 0) => {
+                self.set_quality_part(owner, id, "summary", json).await
+            }
+            Err(reasons) => Err(cancelled(&reasons)),
+        }
     }
 
     async fn set_trunk_reception(

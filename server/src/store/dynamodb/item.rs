@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use app::api::ports::StoreError;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
@@ -208,6 +208,31 @@ pub(super) fn put(
         .build()
         .map_err(build_error)?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A transaction's update of the item at `key`.
+pub(super) fn update(
+    table: &str,
+    key: Item,
+    expression: &str,
+    condition: Option<String>,
+    names: &[(&str, &str)],
+    values: Vec<(&str, AttributeValue)>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut u = Update::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .update_expression(expression)
+        .set_condition_expression(condition);
+    for (name, attr) in names {
+        u = u.expression_attribute_names(*name, *attr);
+    }
+    for (name, value) in values {
+        u = u.expression_attribute_values(name, value);
+    }
+    Ok(TransactWriteItem::builder()
+        .update(u.build().map_err(build_error)?)
+        .build())
 }
 
 pub(super) fn delete(table: &str, key: Item) -> Result<TransactWriteItem, StoreError> {

@@ -10,6 +10,7 @@
 //! transactions, paged queries) are here.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod calls;
 mod contacts;

@@ -17,12 +17,12 @@ use app::domain::spend::{
     UsageSnapshot, USAGE_WINDOW_MS,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::calls::call_item;
 use super::item::{
-    build_error, condition_failed, is_condition_failure, key, n, put, s, sdk_error, Attrs, Item,
+    condition_failed, is_condition_failure, key, n, put, s, sdk_error, update, Attrs, Item,
 };
 use super::{padded, user_pk, DynamoStore, Query};
 
@@ -108,30 +108,6 @@ impl SpendItem {
             None => ("attribute_not_exists(#v)".into(), None),
         }
     }
-}
-
-fn update(
-    table: &str,
-    key: Item,
-    expression: &str,
-    condition: Option<String>,
-    names: &[(&str, &str)],
-    values: Vec<(&str, AttributeValue)>,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut u = Update::builder()
-        .table_name(table)
-        .set_key(Some(key))
-        .update_expression(expression)
-        .set_condition_expression(condition);
-    for (name, attr) in names {
-        u = u.expression_attribute_names(*name, *attr);
-    }
-    for (name, value) in values {
-        u = u.expression_attribute_values(name, value);
-    }
-    Ok(TransactWriteItem::builder()
-        .update(u.build().map_err(build_error)?)
-        .build())
 }
 
 impl DynamoStore {

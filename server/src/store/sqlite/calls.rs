@@ -1,12 +1,14 @@
 //! Call records; a search also matches the names of the owner's contacts.
 
 use app::api::ports::{CallQuery, CallStore, OpenCalls, Page, StoreError};
+use app::domain::analytics;
 use app::domain::calls::{CallFilter, CallRecord, Direction, EndReason};
 use app::domain::quality::{CallQuality, Summary, TrunkReception};
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Row, ToSql};
 
+use super::analytics::add_rollup;
 use super::{all_rows, execute, insert, like_pattern, matched_a_row, optional_row, SqliteStore};
 use crate::store::cursor;
 use crate::store::json::{from_json, to_json};
@@ -43,13 +45,6 @@ fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
     })
 }
 
-fn direction_str(d: Direction) -> &'static str {
-    match d {
-        Direction::Outbound => "outbound",
-        Direction::Inbound => "inbound",
-    }
-}
-
 /// The values of the columns a call's update may change, `ringing_at` to `transferred_from`, in
 /// the order both the INSERT and the UPDATE list them.
 fn changing_columns(call: &CallRecord) -> [Box<dyn ToSql + '_>; 10] {
@@ -67,7 +62,8 @@ fn changing_columns(call: &CallRecord) -> [Box<dyn ToSql + '_>; 10] {
     ]
 }
 
-/// Inserts a call record (in the caller's transaction).
+/// Inserts a call record (in the caller's transaction); one already ended counts in the
+/// analytics.
 pub(super) fn insert_call_row(
     tx: &rusqlite::Transaction<'_>,
     owner: &str,
@@ -76,7 +72,7 @@ pub(super) fn insert_call_row(
     let keys: [&dyn ToSql; 6] = [
         &owner,
         &call.id,
-        &direction_str(call.direction),
+        &call.direction.as_str(),
         &call.e164,
         &call.started_at,
         &call.server,
@@ -91,7 +87,11 @@ pub(super) fn insert_call_row(
              transferred_to, transferred_from)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params_from_iter(values),
-    )
+    )?;
+    match analytics::ended(owner, call) {
+        Some(rollup) => add_rollup(tx, &rollup),
+        None => Ok(()),
+    }
 }
 
 const FAILURE_REASONS: &str = "('refused','failed','interrupted')";
@@ -107,6 +107,13 @@ impl CallStore for SqliteStore {
     async fn update_call(&self, owner: &str, call: &CallRecord) -> Result<(), StoreError> {
         let (owner, call) = (owner.to_owned(), call.clone());
         self.write(move |tx| {
+            // Whether this write ends the call: then it counts in the analytics, once.
+            let was_open = optional_row(
+                tx,
+                "SELECT ended_at IS NULL FROM calls WHERE owner = ?1 AND id = ?2",
+                [&owner, &call.id],
+                |r| r.get::<_, bool>(0),
+            )?;
             let changing = changing_columns(&call);
             let keys: [&dyn ToSql; 2] = [&owner, &call.id];
             let values = changing
@@ -119,7 +126,11 @@ impl CallStore for SqliteStore {
                      provider_call_id = ?, transferred_to = ?, transferred_from = ?
                  WHERE owner = ? AND id = ?",
                 params_from_iter(values),
-            )?)
+            )?)?;
+            match analytics::ended(&owner, &call).filter(|_| was_open == Some(true)) {
+                Some(rollup) => add_rollup(tx, &rollup),
+                None => Ok(()),
+            }
         })
         .await
     }
@@ -138,13 +149,32 @@ impl CallStore for SqliteStore {
                 None,
             ),
         };
-        let (sql, server) = (format!("{CLOSE}{filter}"), server.map(str::to_owned));
+        let sql = format!("{CLOSE}{filter}");
+        // The same calls, read first in the same transaction: each counts in the analytics.
+        let select = format!(
+            "SELECT {CALL_COLUMNS}, k.owner FROM calls k WHERE k.ended_at IS NULL AND {filter}"
+        );
+        let server = server.map(str::to_owned);
         self.write(move |tx| {
-            match &server {
-                Some(server) => execute(tx, &sql, rusqlite::params![now, server]),
-                None => execute(tx, &sql, [now]),
+            let read = |r: &Row<'_>| Ok((r.get::<_, String>(15)?, call_from_row(r)?));
+            let (closing, closed) = match &server {
+                Some(server) => (
+                    all_rows(tx, &select, rusqlite::params![now, server], read)?,
+                    execute(tx, &sql, rusqlite::params![now, server])?,
+                ),
+                None => (
+                    all_rows(tx, &select, [now], read)?,
+                    execute(tx, &sql, [now])?,
+                ),
+            };
+            for (owner, mut call) in closing {
+                call.ended_at = Some(now);
+                call.end_reason = Some(EndReason::Interrupted);
+                if let Some(rollup) = analytics::ended(&owner, &call) {
+                    add_rollup(tx, &rollup)?;
+                }
             }
-            .map(|n| n as u64)
+            Ok(closed as u64)
         })
         .await
     }
@@ -194,8 +224,40 @@ impl CallStore for SqliteStore {
         id: &str,
         summary: &Summary,
     ) -> Result<(), StoreError> {
-        self.set_quality_column(owner, id, "summary", to_json(summary)?)
-            .await
+        let (owner, id, json, summary) = (
+            owner.to_owned(),
+            id.to_owned(),
+            to_json(summary)?,
+            summary.clone(),
+        );
+        self.write(move |tx| {
+            let call = optional_row(
+                tx,
+                &format!("SELECT {CALL_COLUMNS} FROM calls k WHERE k.owner = ?1 AND k.id = ?2"),
+                [&owner, &id],
+                call_from_row,
+            )?
+            .ok_or(StoreError::NotFound)?;
+            // The first summary kept counts in the analytics; a later one only replaces it.
+            let first = optional_row(
+                tx,
+                "SELECT summary IS NULL FROM call_quality WHERE owner = ?1 AND call_id = ?2",
+                [&owner, &id],
+                |r| r.get::<_, bool>(0),
+            )?
+            .unwrap_or(true);
+            execute(
+                tx,
+                "INSERT INTO call_quality (owner, call_id, summary) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (owner, call_id) DO UPDATE SET summary = excluded.summary",
+                rusqlite::params![owner, id, json],
+            )?;
+            if first {
+                add_rollup(tx, &analytics::quality(&owner, &call, &summary))?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn set_trunk_reception(

@@ -7,6 +7,7 @@
 //! load profile behind this choice is in docs/bench.md, "API under load").
 
 mod accounts;
+mod analytics;
 mod audit;
 mod calls;
 mod contacts;
@@ -87,6 +88,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         19,
         include_str!("../../../migrations/0019_call_quality_trunk.sql"),
+    ),
+    (
+        20,
+        include_str!("../../../migrations/0020_call_rollups.sql"),
     ),
 ];
 
