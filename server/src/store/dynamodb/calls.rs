@@ -174,8 +174,13 @@ impl CallStore for DynamoStore {
                     self.release(&owner, &id).await?;
                     closed += 1;
                 }
-                // Ended meanwhile, or by another server.
-                Err(reasons) if condition_failed(&reasons, 0) => {}
+                // Ended meanwhile, or by another server; or another server's sweep is closing
+                // it right now (if that one fails, the next sweep finds the call still open).
+                Err(reasons)
+                    if condition_failed(&reasons, 0)
+                        || reasons
+                            .iter()
+                            .any(|r| r.as_deref() == Some("TransactionConflict")) => {}
                 Err(reasons) => return Err(cancelled(&reasons)),
             }
         }

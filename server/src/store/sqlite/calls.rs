@@ -16,12 +16,13 @@ use crate::store::search::number_digits;
 
 /// The columns [`call_from_row`] reads, in its order, of `calls` named `k` (read by position,
 /// as contacts are: see `CONTACT_COLUMNS`).
-const CALL_COLUMNS: &str = "k.id, k.direction, k.e164, k.started_at, k.ringing_at, k.answered_at, \
+pub(super) const CALL_COLUMNS: &str =
+    "k.id, k.direction, k.e164, k.started_at, k.ringing_at, k.answered_at, \
      k.ended_at, k.end_reason, k.hangup_by, k.sip_cause, k.recording_id, k.provider_call_id, \
      k.server_id, k.transferred_to, k.transferred_from";
 
 /// A call row, [`CALL_COLUMNS`].
-fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
+pub(super) fn call_from_row(row: &Row<'_>) -> rusqlite::Result<CallRecord> {
     Ok(CallRecord {
         id: row.get(0)?,
         direction: if row.get_ref(1)?.as_str()? == "inbound" {

@@ -361,6 +361,11 @@ fn migrate(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
         )
         .map_err(unavailable)?;
         tracing::info!(version, "applied store migration");
+        if *version == 20 {
+            // The rollups start with the calls of earlier versions in them.
+            let calls = analytics::backfill(tx)?;
+            tracing::info!(calls, "call analytics: the calls ended before counted");
+        }
     }
     check_contact_search(tx)
 }
