@@ -179,6 +179,45 @@ mod lazy {
     }
 }
 
+/// A UI string's key, of the main table ([`T`]) or of an area's ([`area_messages!`]).
+pub trait Text: Copy + Send + Sync + 'static {
+    fn text(self, lang: Lang) -> &'static str;
+}
+
+impl Text for T {
+    fn text(self, lang: Lang) -> &'static str {
+        t(lang, self)
+    }
+}
+
+/// The strings only one lazily loaded area shows (the admin page's): a key enum and the three
+/// languages as code, named only by that area's code, so in the split browser bundle all of it
+/// is in that area's module and none of it in the first load, which [`T`]'s English is
+/// (docs/bench.md, "First load").
+macro_rules! area_messages {
+    ($name:ident { $($key:ident => $en:literal, $es:literal, $zh:literal;)* }) => {
+        /// A UI string of this area.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($key),* }
+
+        impl $name {
+            #[allow(dead_code)]
+            pub const ALL: &'static [$name] = &[$($name::$key),*];
+        }
+
+        impl $crate::i18n::Text for $name {
+            fn text(self, lang: $crate::i18n::Lang) -> &'static str {
+                match lang {
+                    $crate::i18n::Lang::En => match self { $($name::$key => $en),* },
+                    $crate::i18n::Lang::Es => match self { $($name::$key => $es),* },
+                    $crate::i18n::Lang::Zh => match self { $($name::$key => $zh),* },
+                }
+            }
+        }
+    };
+}
+pub(crate) use area_messages;
+
 /// `t` with `{name}` placeholders filled in.
 pub fn tf(lang: Lang, key: T, args: &[(&str, &str)]) -> String {
     let mut text = t(lang, key).to_string();
@@ -270,35 +309,6 @@ messages! {
     ErrWholeNumber => "Enter a whole number, or leave it empty.", "Introduzca un número entero o déjelo vacío.", "请输入整数，或留空。";
     NavAdmin => "Admin", "Admin", "管理";
     AdminTitle => "Administration", "Administración", "管理";
-    AdminBlockedTitle => "Blocked or awaiting approval", "Bloqueados o pendientes de aprobación", "已封锁或待批准";
-    AdminNoneBlocked => "No one is blocked.", "Nadie está bloqueado.", "没有被封锁的用户。";
-    AdminFindLabel => "Find a user (e-mail or sub)", "Buscar un usuario (correo o sub)", "查找用户（电子邮件或 sub）";
-    AdminFind => "Find", "Buscar", "查找";
-    AdminNoSuchUser => "No account has this e-mail or sub.", "Ninguna cuenta tiene este correo o sub.", "没有账户使用此电子邮件或 sub。";
-    AdminEnabled => "Enabled", "Activada", "已启用";
-    AdminDisabled => "Disabled", "Desactivada", "已停用";
-    AdminCalls => "Calls", "Llamadas", "呼叫";
-    AdminCallsAllowed => "Allowed", "Permitidas", "允许";
-    RuleShortCalls => "Blocked: many short calls", "Bloqueadas: muchas llamadas cortas", "已封锁：大量短通话";
-    RuleSequential => "Blocked: consecutive numbers", "Bloqueadas: números consecutivos", "已封锁：连续号码";
-    RuleNewDestinations => "Blocked: many new numbers", "Bloqueadas: muchos números nuevos", "已封锁：大量新号码";
-    RuleAwaiting => "Awaiting approval", "Pendiente de aprobación", "等待批准";
-    AdminOpenCalls => "Open calls", "Llamadas en curso", "进行中的通话";
-    AdminLift => "Lift block", "Levantar bloqueo", "解除封锁";
-    AdminApprove => "Approve", "Aprobar", "批准";
-    AdminDisable => "Disable account", "Desactivar cuenta", "停用账户";
-    AdminEnable => "Enable account", "Activar cuenta", "启用账户";
-    AdminConfirmDisable => "Its sessions end at once and it cannot sign in until enabled again.", "Sus sesiones terminan al instante y no podrá iniciar sesión hasta que se active de nuevo.", "其会话立即结束，重新启用前无法登录。";
-    AdminNoChange => "Nothing to change.", "Nada que cambiar.", "没有需要更改的内容。";
-    AdminLimitsTitle => "Limits for this user", "Límites de este usuario", "此用户的限制";
-    AdminLimitsHint => "Empty: the server's value (shown in grey).", "Vacío: el valor del servidor (en gris).", "留空：使用服务器的值（灰色显示）。";
-    LimitPerMinute => "Calls per minute", "Llamadas por minuto", "每分钟呼叫数";
-    LimitPerHour => "Calls per hour", "Llamadas por hora", "每小时呼叫数";
-    LimitMinutesDay => "Minutes per day", "Minutos por día", "每天分钟数";
-    LimitLongest => "Longest call (min)", "Llamada más larga (min)", "最长通话（分钟）";
-    LimitVelocityOff => "Velocity rules off", "Sin reglas de velocidad", "关闭频率规则";
-    AdminSaveLimits => "Save limits", "Guardar límites", "保存限制";
-    AdminClearLimits => "Clear limits", "Borrar límites", "清除限制";
     ErrNumberSettingsInvalid => "Check the number's settings:", "Revise la configuración del número:", "请检查号码设置：";
     NumbersTitle => "Numbers", "Números", "号码";
     NumbersHint => "Who rings when a customer calls one of the business's numbers. The agent who last called the customer always rings first, for 15 s.", "Quién recibe la llamada cuando un cliente llama a un número de la empresa. El agente que llamó al cliente por última vez suena primero, durante 15 s.", "客户拨打公司号码时由谁接听。最近一次呼叫该客户的坐席总是先响铃 15 秒。";
@@ -607,7 +617,7 @@ messages! {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn placeholders(text: &str) -> Vec<&str> {
@@ -620,12 +630,13 @@ mod tests {
         found
     }
 
-    #[test]
-    fn every_translation_is_present_and_keeps_the_placeholders() {
-        for &key in T::ALL {
-            let english = placeholders(t(Lang::En, key));
+    /// Every key of a table has each language's text, with the same placeholders.
+    pub(crate) fn check_translations<K: Text + std::fmt::Debug>(keys: &[K]) {
+        for &key in keys {
+            assert!(!key.text(Lang::En).trim().is_empty(), "{key:?} empty");
+            let english = placeholders(key.text(Lang::En));
             for lang in [Lang::Es, Lang::Zh] {
-                let text = t(lang, key);
+                let text = key.text(lang);
                 assert!(!text.trim().is_empty(), "{key:?} empty in {lang:?}");
                 assert_eq!(
                     placeholders(text),
@@ -634,6 +645,11 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_translation_is_present_and_keeps_the_placeholders() {
+        check_translations(T::ALL);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::domain::numbers::Country;
-use crate::i18n::{t, tf, Lang, T};
+use crate::i18n::{t, tf, Lang, Text, T};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Theme {
@@ -171,9 +171,9 @@ pub fn use_tr() -> impl Fn(T) -> &'static str + Copy + Send + Sync + 'static {
 /// A UI string as a signal that follows the language. Prefer this in views: every call shares
 /// one closure type, so the WASM bundle carries one copy of the rendering code instead of one per
 /// string (this alone is tens of kilobytes).
-pub fn tx(key: T) -> Signal<&'static str> {
+pub fn tx(key: impl Text) -> Signal<&'static str> {
     let lang = prefs().lang;
-    Signal::derive(move || t(lang.get(), key))
+    Signal::derive(move || key.text(lang.get()))
 }
 
 /// Like [`use_tr`], with `{placeholders}`.

@@ -7,6 +7,7 @@
 
 use leptos::prelude::*;
 
+use super::admin_text::AdminText;
 use crate::api::admin::{
     approve_user, blocked_users, find_user, lift_block, set_disabled, set_overrides, AdminOutcome,
     AdminUser, BlockedUser,
@@ -16,7 +17,7 @@ use crate::components::call_time::CallTime;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::domain::overrides::{minutes, LimitField, OverridesText};
 use crate::domain::spend::{Block, VelocityRule};
-use crate::i18n::{t, T};
+use crate::i18n::{t, Text, T};
 use crate::prefs::{prefs, tx};
 
 /// What the page loads first (the list; a refusal says the caller is not an administrator).
@@ -32,21 +33,21 @@ impl AdminData {
     }
 }
 
-fn rule_text(rule: VelocityRule) -> T {
+fn rule_text(rule: VelocityRule) -> AdminText {
     match rule {
-        VelocityRule::ShortCalls => T::RuleShortCalls,
-        VelocityRule::SequentialNumbers => T::RuleSequential,
-        VelocityRule::NewDestinations => T::RuleNewDestinations,
-        VelocityRule::AwaitingApproval => T::RuleAwaiting,
+        VelocityRule::ShortCalls => AdminText::RuleShortCalls,
+        VelocityRule::SequentialNumbers => AdminText::RuleSequential,
+        VelocityRule::NewDestinations => AdminText::RuleNewDestinations,
+        VelocityRule::AwaitingApproval => AdminText::RuleAwaiting,
     }
 }
 
-fn field_label(field: LimitField) -> T {
+fn field_label(field: LimitField) -> AdminText {
     match field {
-        LimitField::CallsPerMinute => T::LimitPerMinute,
-        LimitField::CallsPerHour => T::LimitPerHour,
-        LimitField::MinutesPerDay => T::LimitMinutesDay,
-        LimitField::LongestCall => T::LimitLongest,
+        LimitField::CallsPerMinute => AdminText::LimitPerMinute,
+        LimitField::CallsPerHour => AdminText::LimitPerHour,
+        LimitField::MinutesPerDay => AdminText::LimitMinutesDay,
+        LimitField::LongestCall => AdminText::LimitLongest,
     }
 }
 
@@ -74,7 +75,7 @@ pub fn AdminPage(data: AdminData) -> AnyView {
                 Err(e) => {
                     redirect_if_signed_out(&e);
                     let text = if e == ApiError::NotFound {
-                        t(lang.get_untracked(), T::AdminNoSuchUser).into()
+                        AdminText::NoSuchUser.text(lang.get_untracked()).into()
                     } else {
                         error_text(lang.get_untracked(), &e)
                     };
@@ -102,7 +103,7 @@ pub fn AdminPage(data: AdminData) -> AnyView {
                     }
                 >
                     <label for="admin-find" class="label">
-                        {tx(T::AdminFindLabel)}
+                        {tx(AdminText::FindLabel)}
                     </label>
                     <div class="flex gap-2">
                         <input
@@ -122,7 +123,7 @@ pub fn AdminPage(data: AdminData) -> AnyView {
                             data-testid="admin-find-button"
                             disabled=move || !hydrated.get() || busy.get()
                         >
-                            {tx(T::AdminFind)}
+                            {tx(AdminText::Find)}
                         </button>
                     </div>
                     <p
@@ -171,7 +172,7 @@ fn BlockedList(list: Vec<BlockedUser>, open: Callback<String>) -> AnyView {
     let rows = if list.is_empty() {
         view! {
             <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="admin-none-blocked">
-                {tx(T::AdminNoneBlocked)}
+                {tx(AdminText::NoneBlocked)}
             </p>
         }
         .into_any()
@@ -210,7 +211,7 @@ fn BlockedList(list: Vec<BlockedUser>, open: Callback<String>) -> AnyView {
     view! {
         <section class="card" aria-labelledby="admin-blocked-title">
             <h2 id="admin-blocked-title" class="card-title">
-                {tx(T::AdminBlockedTitle)}
+                {tx(AdminText::BlockedTitle)}
             </h2>
             {rows}
         </section>
@@ -240,7 +241,7 @@ fn standing(u: &AdminUser) -> Standing {
 }
 
 /// A time after a state ("Disabled · Today at 10:02").
-fn since(label: T, at: Option<u64>) -> AnyView {
+fn since(label: AdminText, at: Option<u64>) -> AnyView {
     match at {
         None => view! { {tx(label)} }.into_any(),
         Some(at) => view! {
@@ -295,7 +296,14 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView
                     changed: done,
                     user: now,
                 }) => {
-                    status.set(t(lang, if done { T::Saved } else { T::AdminNoChange }).into());
+                    status.set(
+                        if done {
+                            t(lang, T::Saved)
+                        } else {
+                            AdminText::NoChange.text(lang)
+                        }
+                        .into(),
+                    );
                     user.set(Some(now));
                     // What was done may take the user off the list (or put them on it).
                     changed.run(());
@@ -339,25 +347,25 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView
                         user.with(|u| {
                             u.as_ref()
                                 .map(|u| match u.disabled_at {
-                                    Some(at) => since(T::AdminDisabled, Some(at)),
-                                    None => since(T::AdminEnabled, None),
+                                    Some(at) => since(AdminText::Disabled, Some(at)),
+                                    None => since(AdminText::Enabled, None),
                                 })
                         })
                     }}
                 </dd>
-                <dt class="font-medium">{tx(T::AdminCalls)}</dt>
+                <dt class="font-medium">{tx(AdminText::Calls)}</dt>
                 <dd data-testid="admin-calls">
                     {move || {
                         user.with(|u| {
                             u.as_ref()
                                 .map(|u| match u.block {
                                     Some(Block { rule, at }) => since(rule_text(rule), Some(at)),
-                                    None => since(T::AdminCallsAllowed, None),
+                                    None => since(AdminText::CallsAllowed, None),
                                 })
                         })
                     }}
                 </dd>
-                <dt class="font-medium">{tx(T::AdminOpenCalls)}</dt>
+                <dt class="font-medium">{tx(AdminText::OpenCalls)}</dt>
                 <dd data-testid="admin-open-calls">
                     {move || with_user(|u| u.open_calls.to_string())}
                 </dd>
@@ -374,7 +382,7 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView
                                     disabled=move || busy.get()
                                     on:click=move |_| run(AdminAction::Lift)
                                 >
-                                    {tx(T::AdminLift)}
+                                    {tx(AdminText::Lift)}
                                 </button>
                             }
                         })
@@ -390,7 +398,7 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView
                                     disabled=move || busy.get()
                                     on:click=move |_| run(AdminAction::Approve)
                                 >
-                                    {tx(T::AdminApprove)}
+                                    {tx(AdminText::Approve)}
                                 </button>
                             }
                         })
@@ -405,7 +413,7 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView
                                 disabled=move || busy.get()
                                 on:click=move |_| run(AdminAction::Disabled(false))
                             >
-                                {tx(T::AdminEnable)}
+                                {tx(AdminText::Enable)}
                             </button>
                         }
                             .into_any()
@@ -421,7 +429,7 @@ fn UserCard(user: RwSignal<Option<AdminUser>>, changed: Callback<()>) -> AnyView
                                 disabled=move || busy.get() || own
                                 on:click=move |_| confirming.set(true)
                             >
-                                {tx(T::AdminDisable)}
+                                {tx(AdminText::Disable)}
                             </button>
                         }
                             .into_any()
@@ -513,12 +521,12 @@ fn ConfirmDisable(name: String, answer: Callback<bool>) -> AnyView {
                 }
             >
                 <h2 id="admin-confirm-title" class="card-title break-all">
-                    {tx(T::AdminDisable)}
+                    {tx(AdminText::Disable)}
                     ": "
                     {name}
                 </h2>
                 <p id="admin-confirm-why" class="text-sm">
-                    {tx(T::AdminConfirmDisable)}
+                    {tx(AdminText::ConfirmDisable)}
                 </p>
                 <div class="mt-4 flex justify-end gap-2">
                     <button
@@ -535,7 +543,7 @@ fn ConfirmDisable(name: String, answer: Callback<bool>) -> AnyView {
                         data-testid="admin-confirm-disable"
                         on:click=move |_| answer.run(true)
                     >
-                        {tx(T::AdminDisable)}
+                        {tx(AdminText::Disable)}
                     </button>
                 </div>
             </div>
@@ -617,9 +625,9 @@ fn OverridesForm(
             }
         >
             <h3 id="admin-limits-title" class="font-semibold">
-                {tx(T::AdminLimitsTitle)}
+                {tx(AdminText::LimitsTitle)}
             </h3>
-            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::AdminLimitsHint)}</p>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(AdminText::LimitsHint)}</p>
             <div class="mt-2 flex flex-wrap gap-3">{fields}</div>
             <label class="mt-2 flex items-center gap-2">
                 <input
@@ -631,7 +639,7 @@ fn OverridesForm(
                         form.update(|f| f.velocity_exempt = on);
                     }
                 />
-                {tx(T::LimitVelocityOff)}
+                {tx(AdminText::LimitVelocityOff)}
             </label>
             <div class="mt-3 flex flex-wrap gap-2">
                 <button
@@ -640,7 +648,7 @@ fn OverridesForm(
                     data-testid="admin-save-limits"
                     disabled=move || busy.get()
                 >
-                    {tx(T::AdminSaveLimits)}
+                    {tx(AdminText::SaveLimits)}
                 </button>
                 <button
                     type="button"
@@ -652,7 +660,7 @@ fn OverridesForm(
                         save(OverridesText::default());
                     }
                 >
-                    {tx(T::AdminClearLimits)}
+                    {tx(AdminText::ClearLimits)}
                 </button>
             </div>
         </form>

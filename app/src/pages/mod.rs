@@ -1,6 +1,7 @@
 //! Pages, one module each; thin views over the domain and the API.
 
 pub mod admin;
+mod admin_text;
 pub mod auth;
 pub mod call_view;
 pub mod contact_edit;
