@@ -106,8 +106,8 @@ fn cell(lang: Lang) -> Option<&'static Table> {
     }
 }
 
-/// English, always at hand. One text cut into a table, like the others: a `match` compiled to
-/// a table of every string's address and length, 3 KB of the first load.
+/// English, always at hand: one text cut into a table on first use, like the others (a `match`
+/// compiles to a table of every string's address and length: 3 KB more in the first load).
 fn english(key: T) -> &'static str {
     ENGLISH_TABLE
         .get_or_init(|| cut(ENGLISH))
