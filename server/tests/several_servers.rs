@@ -264,6 +264,22 @@ async fn on_one_sqlite_file_a_killed_servers_calls_are_closed_by_another_and_the
     three_servers_one_killed(&[], vec![dir; 3]).await;
 }
 
+/// The last lines of the servers' logs, for a failure's message.
+fn log_tail(dirs: &[PathBuf]) -> String {
+    let mut unique = dirs.to_vec();
+    unique.dedup();
+    let mut out = String::new();
+    for dir in &unique {
+        let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        for line in &lines[lines.len().saturating_sub(60)..] {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// Three servers with `store` (each in its folder of `dirs`) behind the front; see the top.
 async fn three_servers_one_killed(store: &[(&str, &str)], dirs: Vec<PathBuf>) {
     let _alone = ONE_AT_A_TIME.lock().await;
@@ -377,7 +393,12 @@ async fn three_servers_one_killed(store: &[(&str, &str)], dirs: Vec<PathBuf>) {
         Some(json!({"number": "+6560000001"})),
     )
     .await;
-    assert_eq!(status, 503, "one slot freed, not two: {refused}");
+    assert_eq!(
+        status,
+        503,
+        "one slot freed, not two: {refused}\nthe servers' log:\n{}",
+        log_tail(&dirs)
+    );
     let call = call_record(&front, &users[3], &fourth).await;
     assert_eq!(call["ended_at"], Value::Null, "{call}");
 
