@@ -9,7 +9,7 @@
 //! anything personal.
 
 use crate::domain::calls::{Direction, EndReason};
-use crate::domain::numbers::{Country, NumberKind};
+use crate::domain::numbers::NumberKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -175,13 +175,7 @@ pub const ALL: [Metric; 16] = [
 ];
 
 /// The `country` label of a number: `PA`, `SG`, `other`, or `none` (a withheld caller).
-pub fn country_label(e164: &str) -> &'static str {
-    let digits = e164.strip_prefix('+').unwrap_or(e164);
-    if digits.is_empty() {
-        return "none";
-    }
-    Country::from_calling_code_prefix(digits).map_or("other", Country::iso)
-}
+pub use crate::domain::numbers::country_label;
 
 fn direction_label(direction: Direction) -> &'static str {
     direction.as_str()

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::calls::{CallRecord, Direction, EndReason};
-use super::numbers::{check, Country, NumberKind, RuleTable};
+use super::numbers::{check, country_label, NumberKind, RuleTable};
 use super::quality::Summary;
 
 /// What a rollup row counts: calls that ended one way, or their quality.
@@ -153,12 +153,7 @@ pub fn is_day(day: &str) -> bool {
 }
 
 fn key(owner: &str, call: &CallRecord, measure: Measure) -> RollupKey {
-    let digits = call.e164.strip_prefix('+').unwrap_or(&call.e164);
-    let country = if digits.is_empty() {
-        "none"
-    } else {
-        Country::from_calling_code_prefix(digits).map_or("other", Country::iso)
-    };
+    let country = country_label(&call.e164);
     let number_type = check(&call.e164, None, &RuleTable)
         .kind
         .map_or("unknown", NumberKind::as_str);

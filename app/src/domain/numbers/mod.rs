@@ -71,6 +71,16 @@ impl Country {
     }
 }
 
+/// The far end's country of an E.164 number as metrics and analytics name it: the ISO code
+/// (`PA`, `SG`), `other`, or `none` for no number.
+pub fn country_label(e164: &str) -> &'static str {
+    let digits = e164.strip_prefix('+').unwrap_or(e164);
+    if digits.is_empty() {
+        return "none";
+    }
+    Country::from_calling_code_prefix(digits).map_or("other", Country::iso)
+}
+
 /// What kind of line a valid number is, in libphonenumber's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
