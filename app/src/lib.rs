@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("contacts/:id/edit") view=pages::views::edit_contact() />
                     <Route path=path!("settings") view=pages::views::settings() />
                     <Route path=path!("admin") view=pages::views::admin() />
+                    <Route path=path!("admin/analytics") view=pages::views::analytics() />
                 </ParentRoute>
             </Routes>
         </Router>

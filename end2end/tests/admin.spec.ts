@@ -1,59 +1,11 @@
-import AxeBuilder from "@axe-core/playwright";
-import { Browser, expect, Page, test } from "@playwright/test";
-import { execFileSync } from "node:child_process";
-import * as os from "node:os";
-import * as path from "node:path";
-import { dial, hydrated, PASSWORD, signUp } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { administrator, callEnds, dial, hydrated, seriousViolations, signIn, signUp } from "./helpers";
 
 // Three calls in a row to numbers that differ only in their last two digits trip the
 // sequential-numbers rule (docs/security.md): the third is refused and the agent is blocked.
 const BUSY = "+65 6000 0003";
 const NOT_FOUND = "+65 6000 0005";
 const NO_ANSWER = "+65 6000 0004";
-
-/** Makes `email` an administrator, as the operator does (`server users grant-admin`). */
-function grantAdmin(email: string): void {
-  const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/softphone/target");
-  execFileSync(`${targetDir}/debug/server`, ["users", "grant-admin", email], {
-    env: { PATH: process.env.PATH, SOFTPHONE_DATA_DIR: process.env.E2E_DATA_DIR },
-    encoding: "utf8",
-  });
-}
-
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.goto("/signin");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
-/** An administrator's page, signed in again so the session carries the role. */
-async function administrator(browser: Browser, viewport: { width: number; height: number }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const email = await signUp(page);
-  grantAdmin(email);
-  await context.clearCookies();
-  await signIn(page, email);
-  await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
-  return { context, page, email };
-}
-
-/** Ends when the call has ended and its panel is gone (the line is free again). */
-async function callEnds(page: Page, number: string): Promise<void> {
-  await dial(page, number);
-  const panel = page.getByTestId("call-panel");
-  await expect(panel).toHaveAttribute("data-state", "ended", { timeout: 15_000 });
-  await expect(panel).toBeHidden({ timeout: 15_000 });
-}
-
-async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
 
 for (const [label, viewport] of [
   ["desktop", { width: 1280, height: 800 }],

@@ -1,4 +1,5 @@
-import { expect, Locator, Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { Browser, expect, Locator, Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -114,4 +115,48 @@ export async function latestCallWithQuality(page: Page): Promise<Locator> {
     )
     .toBe(true);
   return summary;
+}
+
+/** Makes `email` an administrator, as the operator does (`server users grant-admin`). */
+export function grantAdmin(email: string): void {
+  const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/softphone/target");
+  execFileSync(`${targetDir}/debug/server`, ["users", "grant-admin", email], {
+    env: { PATH: process.env.PATH, SOFTPHONE_DATA_DIR: process.env.E2E_DATA_DIR },
+    encoding: "utf8",
+  });
+}
+
+export async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto("/signin");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** An administrator's page, signed in again so the session carries the role. */
+export async function administrator(browser: Browser, viewport: { width: number; height: number }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const email = await signUp(page);
+  grantAdmin(email);
+  await context.clearCookies();
+  await signIn(page, email);
+  await expect(page.getByRole("heading", { name: "Keypad" })).toBeVisible();
+  return { context, page, email };
+}
+
+/** Ends when the call has ended and its panel is gone (the line is free again). */
+export async function callEnds(page: Page, number: string): Promise<void> {
+  await dial(page, number);
+  const panel = page.getByTestId("call-panel");
+  await expect(panel).toHaveAttribute("data-state", "ended", { timeout: 15_000 });
+  await expect(panel).toBeHidden({ timeout: 15_000 });
+}
+
+export async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }

@@ -397,6 +397,10 @@ async fn the_admin_page_and_its_server_functions_are_for_administrators_only() {
             "/api/admin/analytics",
             json!({"from": "2026-12-01", "to": "2026-12-06", "filter": {}}),
         ),
+        (
+            "/api/admin/analytics_csv",
+            json!({"from": "", "to": "", "filter": {}}),
+        ),
     ] {
         assert_eq!(
             call(port, &agent, endpoint, body).await,
@@ -447,6 +451,40 @@ async fn the_admin_page_and_its_server_functions_are_for_administrators_only() {
     .await;
     assert_eq!(status, 200, "{read}");
     assert_eq!(read["report"]["total"]["calls"], json!(0), "{read}");
+    let (status, csv) = call(
+        port,
+        &root,
+        "/api/admin/analytics_csv",
+        json!({"from": "2026-12-01", "to": "", "filter": {}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(
+        csv.as_str()
+            .is_some_and(|t| t.starts_with("day,agent,email,")),
+        "{csv}"
+    );
+    assert_eq!(
+        call(
+            port,
+            &root,
+            "/api/admin/analytics_csv",
+            json!({"from": "2026-12-07", "to": "2026-12-06", "filter": {}})
+        )
+        .await,
+        (422, json!("PeriodInvalid"))
+    );
+    // The analytics page, rendered on the server for the administrator only.
+    let analytics = page(port, &root, "/admin/analytics").await;
+    assert!(
+        analytics.contains("Call analytics")
+            && analytics.contains("data-testid=\"analytics-filters\"")
+            && analytics.contains("No calls in this period."),
+        "{analytics}"
+    );
+    assert!(page(port, &agent, "/admin/analytics")
+        .await
+        .contains("Only administrators can do this."));
     let (status, found) = call(
         port,
         &root,

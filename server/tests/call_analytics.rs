@@ -107,14 +107,20 @@ async fn administrators_read_the_calls_of_a_period_by_agent_and_country() {
     );
     assert_eq!(all.report.post_dial_delay.average(), Some(1_500));
     assert_eq!(all.report.hours[15], 3);
-    let mut emails = all.emails.clone();
-    emails.sort();
-    let mut want = vec![
-        (ana.clone(), "ana@example.com".to_string()),
-        (ben.clone(), "ben@example.com".to_string()),
-    ];
-    want.sort();
-    assert_eq!(emails, want);
+    let agents: Vec<(&str, Option<&str>)> = all
+        .agents
+        .iter()
+        .map(|a| (a.sub.as_str(), a.email.as_deref()))
+        .collect();
+    // Ana has more calls: first.
+    assert_eq!(
+        agents,
+        [
+            (ana.as_str(), Some("ana@example.com")),
+            (ben.as_str(), Some("ben@example.com"))
+        ]
+    );
+    assert_eq!(all.countries, ["SG", "PA"]);
 
     let ana_only = read(Filter {
         agent: Some(ana.clone()),
@@ -123,6 +129,9 @@ async fn administrators_read_the_calls_of_a_period_by_agent_and_country() {
     .await
     .unwrap();
     assert_eq!(ana_only.report.total.calls, 2);
+    // The filters still offer the whole period's agents and countries.
+    assert_eq!(ana_only.agents, all.agents);
+    assert_eq!(ana_only.countries, all.countries);
     let panama = read(Filter {
         agent: None,
         country: Some("PA".into()),
@@ -146,11 +155,67 @@ async fn administrators_read_the_calls_of_a_period_by_agent_and_country() {
     assert_eq!(two_days.report.days.len(), 2);
     assert_eq!(two_days.report.total.calls, 4);
 
+    // No period asked: the 30 days up to today.
+    let recent = admin::analytics(
+        api.store.as_ref(),
+        &root,
+        "",
+        "",
+        Filter::default(),
+        AFTERNOON + 86_400_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (recent.from.as_str(), recent.to.as_str()),
+        ("2026-11-08", "2026-12-07")
+    );
+    assert_eq!(recent.report.total.calls, 4);
+
+    // The export: the rows the filter keeps, summing to the report's figures.
+    let csv = admin::analytics_csv(
+        api.store.as_ref(),
+        &root,
+        &day,
+        &day,
+        Filter {
+            agent: Some(ana.clone()),
+            country: None,
+        },
+        AFTERNOON,
+    )
+    .await
+    .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("day,agent,email,direction,country,number_type,measure,calls,"));
+    assert_eq!(lines.len(), 3, "ana's completed and busy rows: {csv}");
+    assert!(lines[1..]
+        .iter()
+        .all(|l| l.starts_with(&format!("{day},{ana},ana@example.com,outbound,"))));
+    let calls: u64 = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(7).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(calls, ana_only.report.total.calls);
+    assert_eq!(
+        admin::analytics_csv(
+            api.store.as_ref(),
+            &agent,
+            "",
+            "",
+            Filter::default(),
+            AFTERNOON
+        )
+        .await,
+        Err(ApiError::AdminOnly)
+    );
+
     // What is refused, and what is audited.
     for (from, to) in [
         ("2026-12-07", "2026-12-06"),
         ("2026-12-6", "2026-12-07"),
         ("2025-01-01", "2026-12-06"),
+        ("2026-12-07", ""),
     ] {
         assert_eq!(
             admin::analytics(
@@ -182,6 +247,9 @@ async fn administrators_read_the_calls_of_a_period_by_agent_and_country() {
     assert!(trail
         .iter()
         .any(|e| e.action == "admin_analytics_read" && e.detail == format!("{day}..{day}")));
+    assert!(trail
+        .iter()
+        .any(|e| e.action == "admin_analytics_export" && e.detail == format!("{day}..{day}")));
     assert!(api
         .store
         .list_audit(&agent.sub, 100)

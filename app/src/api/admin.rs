@@ -59,8 +59,25 @@ pub struct CallAnalytics {
     pub to: String,
     pub filter: Filter,
     pub report: Report,
-    /// The e-mail of each agent in the report, where known (embedded identity).
-    pub emails: Vec<(String, String)>,
+    /// Every agent with calls in the period (whatever the filter), most calls first: what the
+    /// agent filter offers.
+    pub agents: Vec<Agent>,
+    /// Every country with calls in the period (ISO codes, `other`, `none`), most calls first.
+    pub countries: Vec<String>,
+}
+
+/// An agent of the analytics: user id, and e-mail where the store knows it (embedded identity).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub sub: String,
+    pub email: Option<String>,
+}
+
+impl Agent {
+    /// How the page names the agent: the e-mail, else the user id.
+    pub fn name(&self) -> &str {
+        self.email.as_deref().unwrap_or(&self.sub)
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -69,6 +86,7 @@ pub mod ops {
     use crate::api::ports::{
         account_email, write_audit, AuthError, Identity, Principal, Services, SpendState, Store,
     };
+    use crate::domain::analytics::{self, Rollup, Tally};
     use crate::domain::spend::{SpendPolicy, VelocityRule};
 
     /// At most this many blocked users are listed (oldest block first).
@@ -106,8 +124,39 @@ pub mod ops {
         Ok(user.into())
     }
 
-    /// A period's call analytics (`from`, `to`: `YYYY-MM-DD`, UTC, both included), for the
-    /// calls `filter` keeps; reading them is in the administrator's trail.
+    /// A period's rollup rows (`from`, `to`: `YYYY-MM-DD`, UTC, both included; empty: the last
+    /// 30 days, `analytics::resolve_period`), for administrators.
+    async fn period_rows(
+        store: &dyn Store,
+        me: &Principal,
+        from: &str,
+        to: &str,
+        now: u64,
+    ) -> Result<(String, String, Vec<Rollup>), ApiError> {
+        admin_only(me)?;
+        let (from, to) = analytics::resolve_period(from, to, now).ok_or(ApiError::PeriodInvalid)?;
+        let rows = store.call_rollups(&from, &to).await?;
+        Ok((from, to, rows))
+    }
+
+    /// The agents of `tallies` with their e-mails where the store has them.
+    async fn agents(
+        store: &dyn Store,
+        tallies: &[(String, Tally)],
+    ) -> Result<Vec<Agent>, ApiError> {
+        let mut agents = Vec::with_capacity(tallies.len());
+        for (sub, _) in tallies {
+            let email = store.user_by_sub(sub).await?.map(|u| u.email);
+            agents.push(Agent {
+                sub: sub.clone(),
+                email,
+            });
+        }
+        Ok(agents)
+    }
+
+    /// A period's call analytics for the calls `filter` keeps; reading them is in the
+    /// administrator's trail.
     pub async fn analytics(
         store: &dyn Store,
         me: &Principal,
@@ -116,19 +165,11 @@ pub mod ops {
         filter: Filter,
         now: u64,
     ) -> Result<CallAnalytics, ApiError> {
-        admin_only(me)?;
-        let (from, to) = (from.trim(), to.trim());
-        if crate::domain::analytics::period_days(from, to).is_none() {
-            return Err(ApiError::PeriodInvalid);
-        }
-        let rows = store.call_rollups(from, to).await?;
-        let report = crate::domain::analytics::report(&rows, &filter);
-        let mut emails = Vec::new();
-        for (agent, _) in &report.agents {
-            if let Some(user) = store.user_by_sub(agent).await? {
-                emails.push((agent.clone(), user.email));
-            }
-        }
+        let (from, to, rows) = period_rows(store, me, from, to, now).await?;
+        let report = analytics::report(&rows, &filter);
+        // What the filters offer: the whole period's agents and countries.
+        let whole = analytics::report(&rows, &Filter::default());
+        let agents = agents(store, &whole.agents).await?;
         write_audit(
             store,
             &me.sub,
@@ -138,12 +179,41 @@ pub mod ops {
         )
         .await;
         Ok(CallAnalytics {
-            from: from.into(),
-            to: to.into(),
+            from,
+            to,
             filter,
             report,
-            emails,
+            agents,
+            countries: whole.countries.into_iter().map(|(c, _)| c).collect(),
         })
+    }
+
+    /// The same period and filter as CSV (`analytics::write_csv`: the rollup rows); in the
+    /// administrator's trail as an export.
+    pub async fn analytics_csv(
+        store: &dyn Store,
+        me: &Principal,
+        from: &str,
+        to: &str,
+        filter: Filter,
+        now: u64,
+    ) -> Result<String, ApiError> {
+        let (from, to, rows) = period_rows(store, me, from, to, now).await?;
+        let tallies = analytics::report(&rows, &filter).agents;
+        let emails = agents(store, &tallies)
+            .await?
+            .into_iter()
+            .filter_map(|a| a.email.map(|e| (a.sub, e)))
+            .collect::<Vec<_>>();
+        write_audit(
+            store,
+            &me.sub,
+            now,
+            "admin_analytics_export",
+            format!("{from}..{to}"),
+        )
+        .await;
+        Ok(analytics::write_csv(&rows, &filter, &emails))
     }
 
     /// Who did it, in the user's trail.
@@ -466,7 +536,8 @@ pub async fn set_disabled(sub: String, disabled: bool) -> Result<AdminOutcome, A
     ops::outcome(&services, &me, &sub, change.changed).await
 }
 
-/// A period's call analytics (administrators only): `from` and `to` are `YYYY-MM-DD` (UTC).
+/// A period's call analytics (administrators only): `from` and `to` are `YYYY-MM-DD` (UTC),
+/// empty for the last 30 days.
 #[server(endpoint = "admin/analytics", input = Json)]
 pub async fn analytics_report(
     from: String,
@@ -477,4 +548,13 @@ pub async fn analytics_report(
     let (me, services) = (principal()?, services()?);
     let now = services.clock.now_ms();
     ops::analytics(services.store.as_ref(), &me, &from, &to, filter, now).await
+}
+
+/// The same as CSV, one line per rollup row (administrators only; docs/analytics.md).
+#[server(endpoint = "admin/analytics_csv", input = Json)]
+pub async fn analytics_csv(from: String, to: String, filter: Filter) -> Result<String, ApiError> {
+    use crate::api::ssr::{principal, services};
+    let (me, services) = (principal()?, services()?);
+    let now = services.clock.now_ms();
+    ops::analytics_csv(services.store.as_ref(), &me, &from, &to, filter, now).await
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod call;
 pub mod calls;
 pub mod contacts;
+pub mod csv;
 pub mod inbound;
 pub mod numbers;
 pub mod overrides;

@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 
 use super::admin_text::AdminText;
+use super::analytics_text::AnalyticsText;
 use crate::api::admin::{
     approve_user, blocked_users, find_user, lift_block, set_disabled, set_overrides, AdminOutcome,
     AdminUser, BlockedUser,
@@ -151,6 +152,11 @@ pub fn AdminPage(data: AdminData) -> AnyView {
     let open = Callback::new(open);
     view! {
         <super::PageTitle title=T::AdminTitle />
+        <p class="mb-4">
+            <a class="link" href="/admin/analytics" data-testid="admin-analytics-link">
+                {tx(AnalyticsText::Title)}
+            </a>
+        </p>
         // Kept while it reloads after an action, so the page does not jump.
         <LoadBoundary
             keep_while_reloading=true

@@ -2,6 +2,9 @@
 
 pub mod admin;
 mod admin_text;
+pub mod analytics;
+mod analytics_charts;
+mod analytics_text;
 pub mod auth;
 pub mod call_view;
 pub mod contact_edit;
@@ -67,7 +70,8 @@ pub mod views {
         use leptos_router::{lazy_route, LazyRoute};
 
         use super::super::settings;
-        use super::super::{admin, auth, call_view, contact_edit, contact_view, contacts, recents};
+        use super::super::{admin, analytics, auth, call_view, contact_edit, contact_view};
+        use super::super::{contacts, recents};
 
         /// One lazy route: `Route => page`, the page's whole code (data included) in its chunk.
         macro_rules! lazy_page {
@@ -87,7 +91,14 @@ pub mod views {
 
         lazy_page!(Settings => || view! { <settings::Settings/> });
         // Administrators only: its code never loads for anyone else.
-        lazy_page!(Admin => || view! { <admin::Admin/> });
+        lazy_page!(Admin => || {
+            let path = leptos_router::hooks::use_location().pathname.get_untracked();
+            if path == "/admin/analytics" {
+                view! { <analytics::Analytics/> }.into_any()
+            } else {
+                view! { <admin::Admin/> }.into_any()
+            }
+        });
         // Pages that share most of their code share one chunk: one lazy route for each area,
         // whose view is the page its path names. Fewer modules than one per page, and far fewer
         // of the chunks wasm-split makes for each set of modules sharing code; with one per page
@@ -142,6 +153,7 @@ pub mod views {
     route_view!(edit_contact, Contacts, super::contact_edit::EditContact);
     route_view!(settings, Settings, super::settings::Settings);
     route_view!(admin, Admin, super::admin::Admin);
+    route_view!(analytics, Admin, super::analytics::Analytics);
     route_view!(sign_in, Account, super::auth::SignIn);
     route_view!(sign_up, Account, super::auth::SignUp);
     route_view!(forgot, Account, super::auth::Forgot);

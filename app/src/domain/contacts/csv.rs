@@ -2,6 +2,7 @@
 //! recognised by their header row.
 
 use super::{Contact, ContactDraft, DraftNumber, ImportRow, ImportSkip, NumberLabel};
+use crate::domain::csv::field;
 
 /// Splits CSV text into records (RFC 4180: quotes, doubled quotes, newlines inside quotes).
 fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
@@ -216,22 +217,6 @@ pub fn parse_csv(text: &str) -> (Vec<ImportRow>, Vec<ImportSkip>) {
     (rows, skips)
 }
 
-fn quote(value: &str) -> String {
-    // Also defuse spreadsheet formulas (CSV injection) by prefixing a quote.
-    let formula = value.starts_with(['=', '@', '-', '\t'])
-        || (value.starts_with('+') && !value[1..].starts_with(|c: char| c.is_ascii_digit()));
-    let value = if formula {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 /// Our export: `name,company,notes,favourite,mobile,work,home,other` (several numbers with the
 /// same label are joined with ` ::: `, as Google does).
 pub fn write_csv(contacts: &[Contact]) -> String {
@@ -246,18 +231,18 @@ pub fn write_csv(contacts: &[Contact]) -> String {
                 .join(" ::: ")
         };
         let fields = [
-            quote(&c.name),
-            quote(&c.company),
-            quote(&c.notes),
+            field(&c.name),
+            field(&c.company),
+            field(&c.notes),
             if c.favourite {
                 "yes".into()
             } else {
                 "no".into()
             },
-            quote(&by_label(NumberLabel::Mobile)),
-            quote(&by_label(NumberLabel::Work)),
-            quote(&by_label(NumberLabel::Home)),
-            quote(&by_label(NumberLabel::Other)),
+            field(&by_label(NumberLabel::Mobile)),
+            field(&by_label(NumberLabel::Work)),
+            field(&by_label(NumberLabel::Home)),
+            field(&by_label(NumberLabel::Other)),
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");

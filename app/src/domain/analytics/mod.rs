@@ -7,6 +7,10 @@
 //! call counts once however often its record is written, and the analytics page reads a few rows
 //! per day instead of every call.
 
+mod csv;
+
+pub use self::csv::write_csv;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -137,6 +141,29 @@ pub fn period_days(from: &str, to: &str) -> Option<Vec<String>> {
     (first..=last)
         .map(|n| u64::try_from(n).ok().map(|n| day_of(n * 86_400_000)))
         .collect()
+}
+
+/// How many days a report covers when no period is asked for: the last 30, today included.
+pub const DEFAULT_DAYS: u64 = 30;
+
+/// The period a report covers: `from` and `to` as asked (`YYYY-MM-DD`, UTC), an empty `to`
+/// being today (`now`) and an empty `from` the [`DEFAULT_DAYS`] up to `to`; none if that is no
+/// period ([`period_days`]).
+pub fn resolve_period(from: &str, to: &str, now: u64) -> Option<(String, String)> {
+    let (from, to) = (from.trim(), to.trim());
+    let to = if to.is_empty() {
+        day_of(now)
+    } else {
+        to.to_string()
+    };
+    let from = if from.is_empty() {
+        let last = u64::try_from(day_number(&to)?).ok()?;
+        day_of(last.saturating_sub(DEFAULT_DAYS - 1) * 86_400_000)
+    } else {
+        from.to_string()
+    };
+    period_days(&from, &to)?;
+    Some((from, to))
 }
 
 /// Whether `day` is a `YYYY-MM-DD` date (for filters that arrive as text).
@@ -525,6 +552,25 @@ mod tests {
         assert_eq!(period_days("2026-01-01", "2027-01-02"), None, "367 days");
         assert_eq!(period_days("2026-12-06", "2026-12-05"), None);
         assert_eq!(period_days("2026-12-06", "tomorrow"), None);
+        // No period asked: the last 30 days; no start: the 30 days up to the end asked.
+        assert_eq!(
+            resolve_period("", "", T),
+            Some(("2026-11-07".into(), "2026-12-06".into()))
+        );
+        assert_eq!(
+            resolve_period(" ", "2026-03-01", T),
+            Some(("2026-01-31".into(), "2026-03-01".into()))
+        );
+        assert_eq!(
+            resolve_period("2026-12-01", "", T),
+            Some(("2026-12-01".into(), "2026-12-06".into()))
+        );
+        assert_eq!(
+            resolve_period("2026-12-07", "", T),
+            None,
+            "starts after today"
+        );
+        assert_eq!(resolve_period("", "soon", T), None);
         // A day of the month that does not exist is not a day.
         assert_eq!(day_number("2026-02-30"), None);
         for bad in [
