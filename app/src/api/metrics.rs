@@ -155,7 +155,22 @@ pub const TRUNK_PACKET_LOSS: Metric = Metric {
     help: "Each call's share of the trunk's audio packets lost on the way to the gateway (%)",
 };
 
-pub const ALL: [Metric; 16] = [
+pub const DEPENDENCY_DURATION: Metric = Metric {
+    name: "dependency_request_duration_seconds",
+    kind: Kind::Histogram,
+    unit: Unit::Seconds,
+    labels: &["dependency", "operation"],
+    help: "Time a request to a back end took: dynamodb, cognito, s3, chime (by API operation) or sqlite (operation \"query\")",
+};
+pub const DEPENDENCY_ERRORS: Metric = Metric {
+    name: "dependency_errors",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["dependency", "operation", "kind"],
+    help: "Requests to a back end that failed: kind \"service\" (it answered with an error: a throttle, a condition not met) or \"transport\" (no answer: unreachable, timed out)",
+};
+
+pub const ALL: [Metric; 18] = [
     HTTP_REQUESTS,
     HTTP_REQUEST_DURATION,
     API_ERRORS,
@@ -172,6 +187,8 @@ pub const ALL: [Metric; 16] = [
     CALL_MOS,
     CALL_QUALITY_WARNINGS,
     TRUNK_PACKET_LOSS,
+    DEPENDENCY_DURATION,
+    DEPENDENCY_ERRORS,
 ];
 
 /// The `country` label of a number: `PA`, `SG`, `other`, or `none` (a withheld caller).
@@ -233,6 +250,31 @@ pub fn trunk_reception(reception: &crate::domain::quality::TrunkReception) {
     if reception.received + reception.lost > 0 {
         metrics::histogram!(TRUNK_PACKET_LOSS.name).record(reception.loss_percent());
     }
+}
+
+/// One request to a back end (`dependency`: `dynamodb`, `sqlite`…), how long it took and, if it
+/// failed, how (`service` or `transport`).
+pub fn dependency_request(
+    dependency: &'static str,
+    operation: String,
+    seconds: f64,
+    failure: Option<&'static str>,
+) {
+    if let Some(kind) = failure {
+        metrics::counter!(
+            DEPENDENCY_ERRORS.name,
+            "dependency" => dependency,
+            "operation" => operation.clone(),
+            "kind" => kind,
+        )
+        .increment(1);
+    }
+    metrics::histogram!(
+        DEPENDENCY_DURATION.name,
+        "dependency" => dependency,
+        "operation" => operation,
+    )
+    .record(seconds);
 }
 
 pub fn sign_in(outcome: &'static str) {

@@ -63,9 +63,18 @@ impl ChimeControl {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
+        let metrics = crate::metrics::aws::DependencyMetrics("chime");
         Self::with_clients(
-            aws_sdk_chimesdkmeetings::Client::new(&shared),
-            aws_sdk_chimesdkvoice::Client::new(&shared),
+            aws_sdk_chimesdkmeetings::Client::from_conf(
+                aws_sdk_chimesdkmeetings::config::Builder::from(&shared)
+                    .interceptor(metrics)
+                    .build(),
+            ),
+            aws_sdk_chimesdkvoice::Client::from_conf(
+                aws_sdk_chimesdkvoice::config::Builder::from(&shared)
+                    .interceptor(metrics)
+                    .build(),
+            ),
             settings,
         )
     }
@@ -87,6 +96,7 @@ impl ChimeControl {
             ))
             .retry_config(meetings::config::retry::RetryConfig::disabled())
             .endpoint_url(endpoint)
+            .interceptor(crate::metrics::aws::DependencyMetrics("chime"))
             .build();
         let voice = voice::Config::builder()
             .behavior_version(voice::config::BehaviorVersion::latest())
@@ -100,6 +110,7 @@ impl ChimeControl {
             ))
             .retry_config(voice::config::retry::RetryConfig::disabled())
             .endpoint_url(endpoint)
+            .interceptor(crate::metrics::aws::DependencyMetrics("chime"))
             .build();
         Self::with_clients(
             meetings::Client::from_conf(meetings),

@@ -164,7 +164,10 @@ impl CognitoIdentity {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
-        Self::with_client(Client::new(&shared), settings, store, clock)
+        let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&shared)
+            .interceptor(crate::metrics::aws::DependencyMetrics("cognito"))
+            .build();
+        Self::with_client(Client::from_conf(config), settings, store, clock)
     }
 
     pub fn with_client(

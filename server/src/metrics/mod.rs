@@ -4,6 +4,7 @@
 //! metrics as CloudWatch Embedded Metric Format lines on stdout (`emf.rs`). The metrics
 //! themselves are named in `app::api::metrics`.
 
+pub mod aws;
 pub mod emf;
 mod http;
 

@@ -66,6 +66,7 @@ impl S3Recordings {
             .await;
         let config = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(settings.force_path_style)
+            .interceptor(crate::metrics::aws::DependencyMetrics("s3"))
             .build();
         Ok(S3Recordings {
             client: Client::from_conf(config),

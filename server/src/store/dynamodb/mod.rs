@@ -97,7 +97,10 @@ impl DynamoStore {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
-        Self::with_client(Client::new(&shared), table)
+        let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+            .interceptor(crate::metrics::aws::DependencyMetrics("dynamodb"))
+            .build();
+        Self::with_client(Client::from_conf(config), table)
     }
 
     pub fn with_client(client: Client, table: &str) -> Self {

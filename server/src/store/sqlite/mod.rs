@@ -306,8 +306,26 @@ impl SqliteStore {
     }
 
     /// Waits (without blocking a thread) for a free connection, then runs `job` with it on a
-    /// blocking thread.
+    /// blocking thread; the whole wait and work is the `sqlite` dependency's request in the
+    /// metrics (an `Unavailable` its error; a row not found or a lost condition is an answer).
     async fn with_connection<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let started = std::time::Instant::now();
+        let result = self.run_job(job).await;
+        let failure = matches!(result, Err(StoreError::Unavailable(_))).then_some("service");
+        app::api::metrics::dependency_request(
+            "sqlite",
+            "query".into(),
+            started.elapsed().as_secs_f64(),
+            failure,
+        );
+        result
+    }
+
+    async fn run_job<T, F>(&self, job: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
