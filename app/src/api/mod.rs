@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod metrics;
+pub mod network_test;
 pub mod numbers;
 #[cfg(feature = "ssr")]
 pub mod ports;

@@ -271,6 +271,22 @@ pub struct AgentOnline {
     pub on_a_call: bool,
 }
 
+/// Why a network test was not started.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NetworkTestError {
+    /// Calls here do not go through our gateway (Chime PSTN Audio), or none can be placed.
+    #[error("the network test needs this server's media gateway")]
+    Unavailable,
+    /// The user is on a call: its audio comes first.
+    #[error("a call is in progress")]
+    OnACall,
+    /// As many tests run on this server as it allows.
+    #[error("too many network tests at once")]
+    Busy,
+    #[error("the offer cannot be answered: {0}")]
+    BadOffer(String),
+}
+
 #[async_trait]
 pub trait Telephony: Send + Sync {
     /// Whether calls can be placed at all on this server.
@@ -299,6 +315,13 @@ pub trait Telephony: Send + Sync {
     fn transferred_calls(&self, owner: &str) -> u32 {
         let _ = owner;
         0
+    }
+    /// Starts `owner`'s network test (the pre-call check in Settings; docs/quality.md): the
+    /// browser's `offer` is answered by a session that sends its audio straight back, calls no
+    /// one and ends by itself within seconds. Returns the SDP answer.
+    async fn network_test(&self, owner: &str, offer: &str) -> Result<String, NetworkTestError> {
+        let _ = (owner, offer);
+        Err(NetworkTestError::Unavailable)
     }
     /// Takes over a call whose record was just written (state: dialing). The browser's offer
     /// follows on the live channel; without one the call ends as failed. `origin` says which

@@ -8,6 +8,7 @@ mod chime_leg;
 mod ice;
 mod inbound;
 mod media;
+pub mod network_test;
 mod quality;
 mod session;
 mod transfer;
@@ -101,6 +102,8 @@ pub(crate) struct HubInner {
     dialling: std::sync::OnceLock<DiallingRules>,
     /// Each user's calls sent on to a number that this server still carries (`bridged.rs`).
     transferred: Mutex<HashMap<String, u32>>,
+    /// The network tests running (`network_test.rs`).
+    network_tests: network_test::NetworkTests,
 }
 
 /// What [`app::api::calls::ops::Dialling`] needs beyond the store and the clock.
@@ -236,6 +239,7 @@ impl CallHub {
                 caller_messages: std::sync::OnceLock::new(),
                 dialling: std::sync::OnceLock::new(),
                 transferred: Mutex::new(HashMap::new()),
+                network_tests: network_test::NetworkTests::default(),
             }),
         }
     }
@@ -825,6 +829,14 @@ impl Telephony for CallHub {
                 })
             })
             .collect()
+    }
+
+    async fn network_test(
+        &self,
+        owner: &str,
+        offer: &str,
+    ) -> Result<String, app::api::ports::NetworkTestError> {
+        self.start_network_test(owner, offer).await
     }
 
     fn has_live_connection(&self, owner: &str) -> bool {

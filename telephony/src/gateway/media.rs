@@ -76,6 +76,8 @@ pub(crate) struct MediaLeg {
     pub trunk: UdpSocket,
     /// The socket toward a transfer's target, while there is one.
     pub target: Option<UdpSocket>,
+    /// A network test's session: the browser's audio is sent straight back to it.
+    pub echo: bool,
     pub events: mpsc::UnboundedSender<LegEvent>,
     /// Dropped when the media ends on its own (str0m failed): the call's task then ends too.
     pub _ended: oneshot::Sender<()>,
@@ -785,6 +787,7 @@ mod tests {
             bridge: Bridge::new(config, now),
             trunk: UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap(),
             target: None,
+            echo: false,
             events,
             _ended: ended,
         };

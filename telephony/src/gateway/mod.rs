@@ -635,7 +635,7 @@ impl Gateway {
     ) -> Result<CallLeg, GatewayError> {
         let callee = options.callee.unwrap_or_default();
         let side = SipSide::Call { callee };
-        self.open_leg(side, options.idle_silence, browser_offer)
+        self.open_leg(side, options.idle_silence, false, browser_offer)
             .await
     }
 
@@ -648,7 +648,7 @@ impl Gateway {
         call: &mut IncomingCall,
         browser_offer: &str,
     ) -> Result<CallLeg, GatewayError> {
-        self.open_leg(SipSide::Answer(call), false, browser_offer)
+        self.open_leg(SipSide::Answer(call), false, false, browser_offer)
             .await
     }
 
@@ -657,7 +657,7 @@ impl Gateway {
     /// the call hears nothing more and its peer connection is dropped. The SIP side, the
     /// recording and any hold go on as they were. Returns the SDP answer for the new browser.
     pub fn new_browser(&self, leg: &CallLeg, browser_offer: &str) -> Result<String, GatewayError> {
-        let (side, answer) = self.browser_side(leg.candidate, browser_offer)?;
+        let (side, answer) = self.browser_side(leg.candidate, false, browser_offer)?;
         leg.worker.send(ToWorker::Command(
             leg.id,
             MediaCommand::NewBrowser(Box::new(side)),
@@ -665,16 +665,34 @@ impl Gateway {
         Ok(answer)
     }
 
+    /// A network test (docs/quality.md, "Pre-call check"): the browser's audio comes straight
+    /// back to it, nothing goes to the trunk and no call is placed. The session ends when the
+    /// returned leg is dropped (or the browser goes). Its receiver reports go every second,
+    /// not every five, so a test of a few seconds reads the round trip and the loss on the way
+    /// in from them.
+    pub async fn echo_test(&self, browser_offer: &str) -> Result<CallLeg, GatewayError> {
+        let side = SipSide::Call {
+            callee: String::new(),
+        };
+        self.open_leg(side, false, true, browser_offer).await
+    }
+
     /// The browser's side of a call from its offer (ICE-lite on `public`, our DTLS
     /// certificate, its audio m-line and G.711), and the SDP answer.
     fn browser_side(
         &self,
         public: SocketAddr,
+        echo: bool,
         browser_offer: &str,
     ) -> Result<(BrowserSide, String), GatewayError> {
         let offer = SdpOffer::from_sdp_string(browser_offer)
             .map_err(|e| GatewayError::BadOffer(e.to_string()))?;
-        let mut rtc = gateway_rtc_config()
+        let config = if echo {
+            gateway_rtc_config().set_rtcp_report_interval_audio(Duration::from_secs(1))
+        } else {
+            gateway_rtc_config()
+        };
+        let mut rtc = config
             .set_ice_lite(true)
             .set_dtls_cert(self.dtls_cert.clone())
             .build(Instant::now());
@@ -716,13 +734,14 @@ impl Gateway {
         &self,
         side: SipSide<'_>,
         idle_silence: bool,
+        echo: bool,
         browser_offer: &str,
     ) -> Result<CallLeg, GatewayError> {
         let id = self.next_leg.fetch_add(1, Ordering::Relaxed);
         let worker = pick_worker(&self.workers)
             .ok_or(GatewayError::MediaWorker("no media worker".into()))?;
         let public = SocketAddr::new(self.config.media.public_ip, worker.browser_port);
-        let (browser, answer) = self.browser_side(public, browser_offer)?;
+        let (browser, answer) = self.browser_side(public, echo, browser_offer)?;
         let BrowserSide {
             rtc,
             mid,
@@ -793,6 +812,7 @@ impl Gateway {
             bridge,
             trunk,
             target: None,
+            echo,
             events: events_tx.clone(),
             _ended: ended_tx,
         };

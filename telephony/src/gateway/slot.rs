@@ -197,6 +197,12 @@ impl Slot {
                         _ => return,
                     },
                 };
+                if self.leg.echo {
+                    // A network test: back as it came (its timing too), in this drain.
+                    if let Some(w) = self.leg.rtc.writer(self.leg.mid) {
+                        let _ = w.write(d.pt, now, d.time, d.data.to_vec());
+                    }
+                }
                 let input = bridge::Input::BrowserAudio {
                     time,
                     law,
