@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { listen } from "./audio";
-import { dial, latestCallWithQuality, signUp } from "./helpers";
+import { dial, hydrated, latestCallWithQuality, signUp } from "./helpers";
 
 // A call over a network that starts dropping packets, then recovers (docs/quality.md,
 // docs/security.md "lossy, jittery network"). The server on port + 3 reaches the PSTN simulator
@@ -12,6 +12,9 @@ const control = `http://127.0.0.1:${port + 4}`;
 test.use({ baseURL: `http://127.0.0.1:${port + 3}` });
 
 const ECHO = "+65 6000 0001";
+
+// Both tests set the relay's one impairment level: one at a time.
+test.describe.configure({ mode: "serial" });
 
 async function setNetwork(loss: number, jitterMs: number): Promise<void> {
   const answer = await fetch(`${control}/level?loss=${loss}&jitter_ms=${jitterMs}`, { method: "POST" });
@@ -67,4 +70,25 @@ test("10 % loss and 40 ms jitter on both legs: the call stays up, the audio goes
   const [, trunkLoss, lost] = trunk.match(/side: (\d+\.\d) % of its packets lost \((\d+) of \d+\)/) ?? [];
   expect(Number(lost)).toBeGreaterThan(10);
   expect(Number(trunkLoss)).toBeGreaterThan(1);
+});
+
+test("the pre-call check's network test through 10 % loss reads poor, and good again once the network recovers", async ({ page }) => {
+  test.setTimeout(90_000);
+  await setNetwork(0.1, 40);
+  try {
+    await signUp(page);
+    await page.goto("/settings");
+    await hydrated(page);
+    const check = page.getByTestId("precall-check");
+    const verdict = check.getByTestId("precall-verdict");
+    await check.getByRole("button", { name: "Test connection" }).click();
+    await expect(verdict).toHaveAttribute("data-verdict", "poor", { timeout: 30_000 });
+    await expect(verdict).toHaveText("Poor: calls will likely break up. Try a wired connection or another network.");
+    expect(Number((await check.getByTestId("precall-loss").textContent())?.replace(" %", ""))).toBeGreaterThan(3);
+    await setNetwork(0, 0);
+    await check.getByRole("button", { name: "Test connection" }).click();
+    await expect(verdict).toHaveAttribute("data-verdict", "good", { timeout: 30_000 });
+  } finally {
+    await setNetwork(0, 0);
+  }
 });

@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod numbers;
 pub mod overrides;
 pub mod pii;
+pub mod precall;
 pub mod push;
 pub mod quality;
 pub mod rate_limit;

@@ -13,6 +13,8 @@ pub mod contacts;
 pub mod keypad;
 pub mod recents;
 pub mod settings;
+mod settings_check;
+mod settings_check_text;
 pub mod settings_numbers;
 pub mod settings_push;
 pub mod settings_tokens;

@@ -212,6 +212,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
             </p>
         </section>
         <AudioSettings />
+        <super::settings_check::PreCallCheck />
         <DoNotDisturbSettings preferences />
         <RecordingSettings preferences />
         <super::settings_push::PushSettingsSection state=push />

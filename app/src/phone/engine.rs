@@ -398,7 +398,7 @@ const HELLO_WAITS: u32 = 50;
 const HELLO_POLL_MS: i32 = 100;
 
 /// Resolves after `ms` milliseconds.
-async fn sleep(ms: i32) {
+pub(super) async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);

@@ -221,7 +221,7 @@ impl Drop for QualityProbe {
 /// The counters of an `RTCStatsReport`: the audio received (`inbound-rtp`), the round trip of
 /// the selected candidate pair (else the far end's reports, `remote-inbound-rtp`), and the
 /// level of what the microphone sends (`media-source`).
-fn read_stats(report: &JsValue) -> (Counters, Option<f64>) {
+pub(super) fn read_stats(report: &JsValue) -> (Counters, Option<f64>) {
     let mut counters = Counters::default();
     let (mut level, mut pair_rtt, mut remote_rtt) = (None, None, None);
     let Ok(Some(entries)) = js_sys::try_iter(report) else {
@@ -294,22 +294,7 @@ pub(super) async fn offer(
     stream: MediaStream,
     audio: HtmlAudioElement,
 ) -> Result<String, JsValue> {
-    let config = RtcConfiguration::new();
-    let servers = js_sys::Array::new();
-    for s in with(|e| e.core.ice_servers().to_vec()) {
-        let server = RtcIceServer::new();
-        let urls: js_sys::Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
-        server.set_urls(&urls);
-        if let Some(u) = &s.username {
-            server.set_username(u);
-        }
-        if let Some(c) = &s.credential {
-            server.set_credential(c);
-        }
-        servers.push(&server);
-    }
-    config.set_ice_servers(&servers);
-    let pc = match RtcPeerConnection::new_with_configuration(&config) {
+    let pc = match RtcPeerConnection::new_with_configuration(&rtc_configuration()) {
         Ok(pc) => pc,
         Err(e) => {
             stop(&stream);
@@ -366,8 +351,29 @@ pub(super) async fn offer(
     Ok(sdp)
 }
 
+/// The peer connection's configuration: the ICE servers (STUN, TURN with this user's
+/// credentials) the server's hello gave.
+pub(super) fn rtc_configuration() -> RtcConfiguration {
+    let config = RtcConfiguration::new();
+    let servers = js_sys::Array::new();
+    for s in with(|e| e.core.ice_servers().to_vec()) {
+        let server = RtcIceServer::new();
+        let urls: js_sys::Array = s.urls.iter().map(|u| JsValue::from_str(u)).collect();
+        server.set_urls(&urls);
+        if let Some(u) = &s.username {
+            server.set_username(u);
+        }
+        if let Some(c) = &s.credential {
+            server.set_credential(c);
+        }
+        servers.push(&server);
+    }
+    config.set_ice_servers(&servers);
+    config
+}
+
 /// Offers only what the telephone network carries: G.711 (μ-law first) and DTMF events.
-fn prefer_g711(transceiver: &web_sys::RtcRtpTransceiver) {
+pub(super) fn prefer_g711(transceiver: &web_sys::RtcRtpTransceiver) {
     let Some(caps) = RtcRtpReceiver::get_capabilities("audio") else {
         return;
     };

@@ -13,6 +13,8 @@ mod engine;
 mod media;
 #[cfg(feature = "hydrate")]
 mod meeting;
+#[cfg(feature = "hydrate")]
+mod network_test;
 
 use leptos::prelude::*;
 
@@ -302,6 +304,33 @@ impl Phone {
         media::test_mic(*self, on);
         #[cfg(not(feature = "hydrate"))]
         let _ = on;
+    }
+
+    /// Runs the pre-call check's network test (a few seconds; `progress` hears each second
+    /// measured). Not during a call: its audio comes first.
+    pub async fn network_test(
+        &self,
+        progress: impl Fn(u32) + 'static,
+    ) -> Result<crate::domain::precall::NetworkCheck, ApiError> {
+        if self.call.get_untracked().is_some() {
+            return Err(ApiError::CallInProgress);
+        }
+        #[cfg(feature = "hydrate")]
+        return network_test::run(progress).await;
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = progress;
+            Err(ApiError::Unavailable)
+        }
+    }
+
+    /// Plays the speaker test's two beeps on the chosen output; false if the browser could
+    /// not.
+    pub fn play_test_sound(&self) -> bool {
+        #[cfg(feature = "hydrate")]
+        return network_test::play_test_sound(&self.output.get_untracked()).is_ok();
+        #[cfg(not(feature = "hydrate"))]
+        false
     }
 
     /// Opens the microphone again during a call (after it was lost or refused) and puts the
