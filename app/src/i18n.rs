@@ -219,8 +219,8 @@ macro_rules! area_messages {
 pub(crate) use area_messages;
 
 /// `t` with `{name}` placeholders filled in.
-pub fn tf(lang: Lang, key: T, args: &[(&str, &str)]) -> String {
-    let mut text = t(lang, key).to_string();
+pub fn tf(lang: Lang, key: impl Text, args: &[(&str, &str)]) -> String {
+    let mut text = key.text(lang).to_string();
     for (name, value) in args {
         text = text.replace(&format!("{{{name}}}"), value);
     }
@@ -310,26 +310,8 @@ messages! {
     NavAdmin => "Admin", "Admin", "管理";
     AdminTitle => "Administration", "Administración", "管理";
     ErrNumberSettingsInvalid => "Check the number's settings:", "Revise la configuración del número:", "请检查号码设置：";
-    NumbersTitle => "Numbers", "Números", "号码";
-    NumbersHint => "Who rings when a customer calls one of the business's numbers. The agent who last called the customer always rings first, for 15 s.", "Quién recibe la llamada cuando un cliente llama a un número de la empresa. El agente que llamó al cliente por última vez suena primero, durante 15 s.", "客户拨打公司号码时由谁接听。最近一次呼叫该客户的坐席总是先响铃 15 秒。";
-    NumbersEmpty => "No numbers yet: calls back to the caller ID ring the agent who called.", "Aún no hay números: las devoluciones de llamada al identificador suenan al agente que llamó.", "尚无号码：回拨到主叫号码的来电会转给当初呼叫的坐席。";
-    NumberField => "Number", "Número", "号码";
-    NumberAgents => "Agents (e-mails, comma-separated; empty: no one assigned)", "Agentes (correos separados por comas; vacío: nadie asignado)", "坐席（电子邮件，以逗号分隔；留空表示未分配）";
-    NumberStrategy => "Ring", "Timbre", "响铃方式";
-    NumberRingAll => "All at once", "Todos a la vez", "同时响铃";
-    NumberInOrder => "In order", "En orden", "依次响铃";
-    NumberRingSecs => "Ring time (s)", "Tiempo de timbre (s)", "响铃时长（秒）";
-    NumberPerAgentSecs => "Each agent (s)", "Cada agente (s)", "每位坐席（秒）";
-    NumberHours => "Business hours (e.g. mon 09:00-18:00, sat 10:00-14:00; empty: always open)", "Horario (p. ej. mon 09:00-18:00, sat 10:00-14:00; vacío: siempre abierto)", "营业时间（例如 mon 09:00-18:00, sat 10:00-14:00；留空表示始终营业）";
-    NumberUnassigned => "With no one to ring", "Sin nadie a quien llamar", "无人可接时";
-    NumberMessage => "Play a message", "Reproducir un mensaje", "播放提示语";
-    NumberRefuse => "Refuse the call", "Rechazar la llamada", "拒绝来电";
-    NumberSave => "Save number", "Guardar número", "保存号码";
-    NumberRemove => "Remove", "Quitar", "移除";
-    NumberEdit => "Edit", "Editar", "编辑";
     ErrUnavailable => "The service is unavailable. Try again shortly.", "El servicio no está disponible. Inténtelo en breve.", "服务暂不可用，请稍后重试。";
     ErrRequest => "Could not reach the server. Check your connection.", "No se pudo contactar con el servidor. Revise su conexión.", "无法连接服务器，请检查网络。";
-    ErrNotRemembered => "This choice applies now, but this browser did not save it (cookies may be blocked).", "Esta opción se aplica ahora, pero este navegador no la guardó (puede que las cookies estén bloqueadas).", "此选择已生效，但浏览器未保存（可能阻止了 Cookie）。";
     ErrContactInvalid => "Please fix the marked fields.", "Corrija los campos marcados.", "请修正标出的字段。";
 
     ReasonEmpty => "Enter a number.", "Introduzca un número.", "请输入号码。";
@@ -429,16 +411,7 @@ messages! {
     AddFavourite => "Add to favourites", "Añadir a favoritos", "加入收藏";
     RemoveFavourite => "Remove from favourites", "Quitar de favoritos", "取消收藏";
 
-    SettingsTitle => "Settings", "Ajustes", "设置";
     Account => "Account", "Cuenta", "账户";
-    SignedInAs => "Signed in as", "Sesión iniciada como", "当前登录";
-    SignOut => "Sign out", "Cerrar sesión", "退出登录";
-    Appearance => "Appearance", "Apariencia", "外观";
-    Theme => "Theme", "Tema", "主题";
-    ThemeSystem => "System", "Sistema", "跟随系统";
-    ThemeLight => "Light", "Claro", "浅色";
-    ThemeDark => "Dark", "Oscuro", "深色";
-    Language => "Language", "Idioma", "语言";
     CallConnecting => "Connecting…", "Conectando…", "正在接通…";
     CallCalling => "Calling…", "Llamando…", "正在呼叫…";
     CallRinging => "Ringing…", "Sonando…", "正在响铃…";
@@ -496,15 +469,9 @@ messages! {
     Retry => "Try again", "Reintentar", "重试";
     HideCall => "Hide", "Ocultar", "隐藏";
     ReturnToCall => "Return to call", "Volver a la llamada", "返回通话";
-    AudioTitle => "Audio", "Audio", "音频";
-    Microphone => "Microphone", "Micrófono", "麦克风";
     Speaker => "Speaker or headset", "Altavoz o auriculares", "扬声器或耳机";
     DeviceDefault => "System default", "Predeterminado del sistema", "系统默认";
-    DevicesHidden => "Device names appear after you allow the microphone (test it below).", "Los nombres de los dispositivos aparecen al permitir el micrófono (pruébelo abajo).", "允许使用麦克风后会显示设备名称（可在下方测试）。";
-    TestMic => "Test microphone", "Probar micrófono", "测试麦克风";
-    StopTest => "Stop test", "Detener prueba", "停止测试";
     MicLevel => "Microphone level", "Nivel del micrófono", "麦克风音量";
-    DefaultCountry => "Country for numbers typed without +", "País para números sin +", "未带 + 号码的默认国家";
     RecordCall => "Record", "Grabar", "录音";
     RecordAsk => "Record this call? They will hear a short beep.", "¿Grabar esta llamada? La otra parte oirá un pitido breve.", "录制此通话？对方会听到一声短促的提示音。";
     NotNow => "Not now", "Ahora no", "暂不";
@@ -538,11 +505,6 @@ messages! {
     StartedAt => "Started {time}", "Inicio {time}", "开始于 {time}";
     TodayAt => "Today {time}", "Hoy {time}", "今天 {time}";
     YesterdayAt => "Yesterday {time}", "Ayer {time}", "昨天 {time}";
-    RecordingSetting => "Call recording", "Grabación de llamadas", "通话录音";
-    RecordAlways => "Record every call", "Grabar todas las llamadas", "录制所有通话";
-    RecordAskEach => "Ask on each call", "Preguntar en cada llamada", "每次通话时询问";
-    RecordNever => "Never record", "No grabar nunca", "从不录音";
-    RecordingHint => "The other party hears a short beep when recording starts. Recordings are kept for a limited time, then deleted.", "La otra parte oye un pitido breve cuando empieza la grabación. Las grabaciones se guardan un tiempo limitado y luego se eliminan.", "开始录音时对方会听到一声短促的提示音。录音保留一段时间后会被删除。";
     IncomingCall => "Incoming call", "Llamada entrante", "来电";
     WaitingCall => "Call waiting", "Llamada en espera", "呼叫等待";
     IncomingTo => "to {number}", "a {number}", "拨打 {number}";
@@ -554,63 +516,12 @@ messages! {
     IncomingKeys => "Enter answers, Esc declines", "Intro contesta, Esc rechaza", "回车接听，Esc 拒接";
     ConfirmCallTitle => "Call {number}?", "¿Llamar a {number}?", "呼叫 {number}？";
     ConfirmCallFrom => "Another app asked to place this call. The microphone opens only when you press Call.", "Otra aplicación pidió hacer esta llamada. El micrófono solo se abre al pulsar Llamar.", "另一个应用请求拨打此电话。只有在您按下“呼叫”后才会打开麦克风。";
-    ConfirmCallsSetting => "Calls from integrations", "Llamadas desde integraciones", "来自集成的呼叫";
-    ConfirmCallsAsk => "Ask before calls from integrations", "Preguntar antes de llamadas desde integraciones", "来自集成的呼叫前先询问";
-    ConfirmCallsHint => "A call placed by another app (click to dial) waits for you to press Call here before the microphone opens; without an answer in 30 s it is cancelled.", "Una llamada hecha por otra aplicación (clic para llamar) espera a que pulse Llamar aquí antes de abrir el micrófono; sin respuesta en 30 s se cancela.", "由其他应用发起的呼叫（点击拨号）会等待您在此按下“呼叫”后才打开麦克风；30 秒内无应答则取消。";
-    DoNotDisturbSetting => "Incoming calls", "Llamadas entrantes", "来电";
-    DoNotDisturbOn => "Do not disturb", "No molestar", "勿扰";
-    DoNotDisturbHint => "Calls to the business's numbers do not ring for you; they ring the other agents, or show as missed.", "Las llamadas a los números de la empresa no suenan para usted; suenan a los demás agentes o quedan como perdidas.", "拨打公司号码的来电不会为您响铃；会转给其他坐席，或显示为未接。";
     ErrRecordingInProgress => "The recording is still running. Stop it first.", "La grabación sigue en curso. Deténgala primero.", "录音仍在进行。请先停止。";
-    TokensTitle => "Integration tokens", "Tokens de integración", "集成令牌";
-    TokensHint => "A token lets a script or another app (a CRM) use the REST API as you. Give each one only the scopes it needs, and revoke it when it is no longer used.", "Un token permite que un script u otra aplicación (un CRM) use la API REST en su nombre. Dé a cada uno solo los permisos que necesita y revóquelo cuando ya no se use.", "令牌可让脚本或其他应用（如 CRM）以您的身份使用 REST API。每个令牌只授予所需的权限，不再使用时请撤销。";
-    TokenName => "Name", "Nombre", "名称";
-    TokenScopes => "Scopes", "Permisos", "权限范围";
-    TokenLifetime => "Expires after", "Caduca tras", "有效期";
-    TokenDays => "{days} days", "{days} días", "{days} 天";
-    TokenCreate => "Create token", "Crear token", "创建令牌";
-    TokenShownOnce => "Copy this token now: it is shown only once.", "Copie este token ahora: solo se muestra una vez.", "请立即复制此令牌：它只显示一次。";
-    TokenCopy => "Copy", "Copiar", "复制";
-    TokenCopied => "Copied", "Copiado", "已复制";
-    TokenRevoke => "Revoke", "Revocar", "撤销";
-    TokenRevoked => "Token revoked.", "Token revocado.", "令牌已撤销。";
-    TokensNone => "No tokens yet.", "Aún no hay tokens.", "还没有令牌。";
-    TokenCreatedOn => "Created {date}", "Creado el {date}", "创建于 {date}";
-    TokenLastUsed => "Last used {date}", "Último uso {date}", "上次使用 {date}";
-    TokenNeverUsed => "Never used", "Sin usar", "从未使用";
-    TokenExpires => "Expires {date}", "Caduca el {date}", "{date} 到期";
-    TokenExpired => "Expired", "Caducado", "已过期";
-    ScopeContactsRead => "Read contacts", "Leer contactos", "读取联系人";
-    ScopeContactsWrite => "Change contacts", "Modificar contactos", "修改联系人";
-    ScopeCallsRead => "Read the call log", "Leer el registro de llamadas", "读取通话记录";
-    ScopeCallsWrite => "Place calls", "Realizar llamadas", "拨打电话";
-    ScopeRecordingsRead => "Play recordings", "Reproducir grabaciones", "播放录音";
     ErrTooManyTokens => "You hold {limit} tokens, the most allowed. Revoke one first.", "Tiene {limit} tokens, el máximo permitido. Revoque uno primero.", "您已持有 {limit} 个令牌，达到上限。请先撤销一个。";
     ErrTokenNameMissing => "Give the token a name.", "Dé un nombre al token.", "请为令牌命名。";
     ErrTokenNoScope => "Choose at least one scope.", "Elija al menos un permiso.", "请至少选择一个权限范围。";
 
-    PushTitle => "Notifications", "Notificaciones", "通知";
-    PushHint => "Get a notification on this device when you miss a call, even when the app is closed.", "Reciba una notificación en este dispositivo cuando pierda una llamada, aunque la aplicación esté cerrada.", "即使应用已关闭，错过来电时也会在此设备上收到通知。";
-    PushEnable => "Turn on for this device", "Activar en este dispositivo", "在此设备上开启";
-    PushDisable => "Turn off for this device", "Desactivar en este dispositivo", "在此设备上关闭";
-    PushOnHere => "Missed-call notifications are on for this device.", "Las notificaciones de llamadas perdidas están activadas en este dispositivo.", "此设备已开启未接来电通知。";
-    PushOffHere => "Missed-call notifications are off for this device.", "Las notificaciones de llamadas perdidas están desactivadas en este dispositivo.", "此设备已关闭未接来电通知。";
-    PushUnsupported => "This browser cannot receive push notifications.", "Este navegador no puede recibir notificaciones push.", "此浏览器无法接收推送通知。";
-    PushIosHint => "On iPhone and iPad (iOS 16.4 or later), add the app to the Home Screen (Share, then Add to Home Screen) and open it from there to turn notifications on.", "En iPhone y iPad (iOS 16.4 o posterior), añada la aplicación a la pantalla de inicio (Compartir y luego Añadir a pantalla de inicio) y ábrala desde allí para activar las notificaciones.", "在 iPhone 和 iPad（iOS 16.4 或更高版本）上，请将应用添加到主屏幕（共享 → 添加到主屏幕），并从主屏幕打开后再开启通知。";
-    PushDenied => "Notifications are blocked for this site. Allow them in the browser's site settings, then try again.", "Las notificaciones están bloqueadas para este sitio. Permítalas en la configuración del sitio del navegador y vuelva a intentarlo.", "此网站的通知已被阻止。请在浏览器的网站设置中允许通知，然后重试。";
-    PushSubscribeFailed => "This browser could not subscribe to push notifications ({detail}). It may have no push service (some browsers and private windows do not).", "Este navegador no pudo suscribirse a las notificaciones push ({detail}). Puede que no tenga servicio push (algunos navegadores y ventanas privadas no lo tienen).", "此浏览器无法订阅推送通知（{detail}）。它可能没有推送服务（部分浏览器和隐私窗口没有）。";
-    PushTest => "Send a test notification", "Enviar una notificación de prueba", "发送测试通知";
-    PushTestResult => "Sent to {sent} device(s); {failed} failed; {removed} no longer subscribed (removed).", "Enviada a {sent} dispositivo(s); {failed} con error; {removed} ya no suscritos (eliminados).", "已发送到 {sent} 台设备；{failed} 台失败；{removed} 台已不再订阅（已移除）。";
-    PushNoDevices => "No device has notifications on yet.", "Aún no hay dispositivos con notificaciones activadas.", "还没有设备开启通知。";
-    PushDevices => "Devices with notifications", "Dispositivos con notificaciones", "已开启通知的设备";
-    PushRemoveDevice => "Remove", "Quitar", "移除";
     PushThisDevice => "This device", "Este dispositivo", "此设备";
-    QuietHours => "Quiet hours", "Horas de silencio", "免打扰时段";
-    QuietHoursHint => "No missed-call notifications between these times, in your time zone ({zone}). Missed calls still appear in Recents.", "Sin notificaciones de llamadas perdidas entre estas horas, en su zona horaria ({zone}). Las llamadas perdidas siguen apareciendo en Recientes.", "在这些时间内（您的时区：{zone}）不发送未接来电通知。未接来电仍会显示在最近通话中。";
-    QuietHoursOn => "Use quiet hours", "Usar horas de silencio", "启用免打扰时段";
-    QuietFrom => "From", "Desde", "从";
-    QuietTo => "To", "Hasta", "至";
-    QuietSave => "Save quiet hours", "Guardar horas de silencio", "保存免打扰时段";
-    QuietSaved => "Quiet hours saved.", "Horas de silencio guardadas.", "免打扰时段已保存。";
     ErrPushSubscriptionInvalid => "The browser's push subscription could not be used. Turn notifications off and on again.", "No se pudo usar la suscripción push del navegador. Desactive y vuelva a activar las notificaciones.", "无法使用浏览器的推送订阅。请关闭后重新开启通知。";
     ErrQuietHoursInvalid => "Check the quiet hours: times from 00:00 to 23:59.", "Revise las horas de silencio: horas de 00:00 a 23:59.", "请检查免打扰时段：时间应在 00:00 到 23:59 之间。";
     ErrPushUnavailable => "Push notifications are not set up on this server.", "Las notificaciones push no están configuradas en este servidor.", "此服务器尚未设置推送通知。";

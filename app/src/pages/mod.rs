@@ -16,13 +16,17 @@ pub mod settings;
 mod settings_check;
 mod settings_check_text;
 pub mod settings_numbers;
+mod settings_numbers_text;
 pub mod settings_push;
+mod settings_push_text;
+mod settings_text;
 pub mod settings_tokens;
+mod settings_tokens_text;
 
 use leptos::prelude::*;
 
-use crate::i18n::T;
-use crate::prefs::{tx, use_tr};
+use crate::i18n::{Text, T};
+use crate::prefs::tx;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -46,10 +50,10 @@ pub fn NotFound() -> impl IntoView {
 
 /// A page heading; the first thing screen-reader users hear on a page.
 #[component]
-pub fn PageTitle(title: T) -> impl IntoView {
-    let tr = use_tr();
+pub fn PageTitle<K: Text>(title: K) -> impl IntoView {
+    let lang = crate::prefs::prefs().lang;
     view! {
-        <leptos_meta::Title text=move || format!("{} · Softphone", tr(title)) />
+        <leptos_meta::Title text=move || format!("{} · Softphone", title.text(lang.get())) />
         <h1 class="mb-4 text-2xl font-semibold tracking-tight">{tx(title)}</h1>
     }
 }

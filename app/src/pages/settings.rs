@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::settings_text::SettingsText;
 use crate::api::auth::{current_account, sign_out, Account};
 use crate::api::recordings::{
     get_preferences, set_confirm_api_calls, set_do_not_disturb, set_recording_mode,
@@ -12,14 +13,14 @@ use crate::browser;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::components::pickers::DeviceOptions;
 use crate::domain::recordings::{Preferences, RecordingMode};
-use crate::i18n::{t, Lang, T};
+use crate::i18n::{Lang, Text, T};
 use crate::prefs::{prefs, tx, NotRemembered, Theme};
 
-fn theme_label(theme: Theme) -> T {
+fn theme_label(theme: Theme) -> SettingsText {
     match theme {
-        Theme::System => T::ThemeSystem,
-        Theme::Light => T::ThemeLight,
-        Theme::Dark => T::ThemeDark,
+        Theme::System => SettingsText::ThemeSystem,
+        Theme::Light => SettingsText::ThemeLight,
+        Theme::Dark => SettingsText::ThemeDark,
     }
 }
 
@@ -80,12 +81,12 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
     let saved = move |result: Result<(), NotRemembered>| not_remembered.set(result.is_err());
 
     view! {
-        <super::PageTitle title=T::SettingsTitle />
+        <super::PageTitle title=SettingsText::SettingsTitle />
         <section class="card" aria-labelledby="settings-account">
             <h2 id="settings-account" class="card-title">
                 {tx(T::Account)}
             </h2>
-            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::SignedInAs)}</p>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(SettingsText::SignedInAs)}</p>
             <LoadBoundary
                 fallback=|| {
                     view! {
@@ -128,7 +129,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                 disabled=move || signing_out.get()
                 on:click=on_sign_out
             >
-                {tx(T::SignOut)}
+                {tx(SettingsText::SignOut)}
             </button>
             <p
                 role="alert"
@@ -140,10 +141,10 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="settings-appearance">
             <h2 id="settings-appearance" class="card-title">
-                {tx(T::Appearance)}
+                {tx(SettingsText::Appearance)}
             </h2>
             <fieldset>
-                <legend class="label">{tx(T::Theme)}</legend>
+                <legend class="label">{tx(SettingsText::Theme)}</legend>
                 <div class="flex flex-wrap gap-2">
                     {Theme::ALL
                         .into_iter()
@@ -167,7 +168,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
             </fieldset>
             <div class="mt-4">
                 <label for="settings-language" class="label">
-                    {tx(T::Language)}
+                    {tx(SettingsText::Language)}
                 </label>
                 <select
                     id="settings-language"
@@ -195,7 +196,7 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
             </div>
             <div class="mt-4">
                 <label for="settings-country" class="label">
-                    {tx(T::DefaultCountry)}
+                    {tx(SettingsText::DefaultCountry)}
                 </label>
                 <crate::components::pickers::CountrySelect
                     id="settings-country"
@@ -208,7 +209,9 @@ pub fn SettingsPage(data: SettingsData) -> impl IntoView {
                 role="status"
                 data-testid="appearance-status"
             >
-                {move || not_remembered.get().then(|| t(lang.get(), T::ErrNotRemembered))}
+                {move || {
+                    not_remembered.get().then(|| SettingsText::ErrNotRemembered.text(lang.get()))
+                }}
             </p>
         </section>
         <AudioSettings />
@@ -231,9 +234,9 @@ fn IntegrationSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
             preferences
             name="confirm-api-calls"
             section_id="settings-integrations"
-            title=T::ConfirmCallsSetting
-            label=T::ConfirmCallsAsk
-            hint=T::ConfirmCallsHint
+            title=SettingsText::ConfirmCallsSetting
+            label=SettingsText::ConfirmCallsAsk
+            hint=SettingsText::ConfirmCallsHint
             current=|p| p.confirm_api_calls
             save=|on| Box::pin(set_confirm_api_calls(on))
         />
@@ -248,9 +251,9 @@ fn DoNotDisturbSettings(preferences: ApiResource<Preferences>) -> impl IntoView 
             preferences
             name="do-not-disturb"
             section_id="settings-incoming"
-            title=T::DoNotDisturbSetting
-            label=T::DoNotDisturbOn
-            hint=T::DoNotDisturbHint
+            title=SettingsText::DoNotDisturbSetting
+            label=SettingsText::DoNotDisturbOn
+            hint=SettingsText::DoNotDisturbHint
             current=|p| p.do_not_disturb
             save=|on| Box::pin(set_do_not_disturb(on))
         />
@@ -270,9 +273,9 @@ fn PreferenceSwitch(
     /// The checkbox's test id; `{name}-status` is the status line's.
     name: &'static str,
     section_id: &'static str,
-    title: T,
-    label: T,
-    hint: T,
+    title: SettingsText,
+    label: SettingsText,
+    hint: SettingsText,
     current: fn(&Preferences) -> bool,
     save: SavePreference,
 ) -> AnyView {
@@ -364,14 +367,14 @@ fn RecordingSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
             .or_else(|| preferences.get().and_then(|p| p.ok()).map(|p| p.recording))
     };
     let options = [
-        (RecordingMode::Always, T::RecordAlways),
-        (RecordingMode::Ask, T::RecordAskEach),
-        (RecordingMode::Never, T::RecordNever),
+        (RecordingMode::Always, SettingsText::RecordAlways),
+        (RecordingMode::Ask, SettingsText::RecordAskEach),
+        (RecordingMode::Never, SettingsText::RecordNever),
     ];
     view! {
         <section class="card" aria-labelledby="settings-recording">
             <h2 id="settings-recording" class="card-title">
-                {tx(T::RecordingSetting)}
+                {tx(SettingsText::RecordingSetting)}
             </h2>
             <LoadBoundary
                 fallback=|| "…"
@@ -384,7 +387,9 @@ fn RecordingSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
                                 .map(|_| {
                                     view! {
                                         <fieldset data-testid="recording-mode">
-                                            <legend class="sr-only">{tx(T::RecordingSetting)}</legend>
+                                            <legend class="sr-only">
+                                                {tx(SettingsText::RecordingSetting)}
+                                            </legend>
                                             <div class="flex flex-wrap gap-2">
                                                 {options
                                                     .into_iter()
@@ -412,7 +417,9 @@ fn RecordingSettings(preferences: ApiResource<Preferences>) -> impl IntoView {
                         })
                 })
             />
-            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{tx(T::RecordingHint)}</p>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+                {tx(SettingsText::RecordingHint)}
+            </p>
             <p class="mt-1 text-sm" role="status" data-testid="recording-mode-status">
                 {move || status.get()}
             </p>
@@ -430,10 +437,10 @@ fn AudioSettings() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="settings-audio">
             <h2 id="settings-audio" class="card-title">
-                {tx(T::AudioTitle)}
+                {tx(SettingsText::AudioTitle)}
             </h2>
             <label for="settings-mic" class="label">
-                {tx(T::Microphone)}
+                {tx(SettingsText::Microphone)}
             </label>
             <select
                 id="settings-mic"
@@ -451,7 +458,7 @@ fn AudioSettings() -> impl IntoView {
                     .then(|| {
                         view! {
                             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
-                                {tx(T::DevicesHidden)}
+                                {tx(SettingsText::DevicesHidden)}
                             </p>
                         }
                     })
@@ -499,9 +506,9 @@ fn AudioSettings() -> impl IntoView {
                 >
                     {move || {
                         if phone.mic_testing.get() {
-                            tx(T::StopTest).get()
+                            tx(SettingsText::StopTest).get()
                         } else {
-                            tx(T::TestMic).get()
+                            tx(SettingsText::TestMic).get()
                         }
                     }}
                 </button>

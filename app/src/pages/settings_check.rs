@@ -11,7 +11,7 @@ use crate::api::ApiError;
 use crate::components::messages::{error_text, redirect_if_signed_out};
 use crate::domain::precall::{NetworkCheck, Verdict, TEST_SECONDS};
 use crate::domain::quality::bars;
-use crate::i18n::Text;
+use crate::i18n::{tf, Text};
 use crate::prefs::{prefs, tx};
 
 /// Where the network test is.
@@ -59,10 +59,14 @@ pub fn PreCallCheck() -> impl IntoView {
         let lang = lang.get();
         match stage.get() {
             Stage::Idle => String::new(),
-            Stage::Running(s) => CheckText::Testing
-                .text(lang)
-                .replace("{seconds}", &s.to_string())
-                .replace("{total}", &TEST_SECONDS.to_string()),
+            Stage::Running(s) => tf(
+                lang,
+                CheckText::Testing,
+                &[
+                    ("seconds", &s.to_string()),
+                    ("total", &TEST_SECONDS.to_string()),
+                ],
+            ),
             Stage::Done(check) => verdict_text(check.verdict()).text(lang).to_string(),
             Stage::Failed(ApiError::CallingUnavailable) => CheckText::NotHere.text(lang).into(),
             Stage::Failed(e) => error_text(lang, &e),

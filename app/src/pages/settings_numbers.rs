@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use super::settings_numbers_text::NumbersText;
 use crate::api::auth::Account;
 use crate::api::numbers::{
     delete_number, list_numbers, save_number, AssignmentForm, NumberForm, NumberView, RangeForm,
@@ -186,7 +187,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
         numbers.get().map(|loaded| {
             loaded.map(|list| {
                 if list.is_empty() {
-                    return view! { <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::NumbersEmpty)}</p> }
+                    return view! { <p class="text-sm text-slate-600 dark:text-slate-400">{tx(NumbersText::NumbersEmpty)}</p> }
                     .into_any();
                 }
                 view! {
@@ -213,7 +214,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
                                                     data-testid="number-edit"
                                                     on:click=move |_| draft.set(edit.clone())
                                                 >
-                                                    {tx(T::NumberEdit)}
+                                                    {tx(NumbersText::NumberEdit)}
                                                 </button>
                                                 <button
                                                     type="button"
@@ -221,7 +222,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
                                                     data-testid="number-remove"
                                                     on:click=move |_| remove(e164.clone())
                                                 >
-                                                    {tx(T::NumberRemove)}
+                                                    {tx(NumbersText::NumberRemove)}
                                                 </button>
                                             </span>
                                         </div>
@@ -243,9 +244,9 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="settings-numbers" data-testid="number-settings">
             <h2 id="settings-numbers" class="card-title">
-                {tx(T::NumbersTitle)}
+                {tx(NumbersText::NumbersTitle)}
             </h2>
-            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::NumbersHint)}</p>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(NumbersText::NumbersHint)}</p>
             <div class="mt-3">
                 <LoadBoundary
                     fallback=|| "…"
@@ -255,7 +256,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
             </div>
             <div class="mt-3">
                 <label for="number-e164" class="label">
-                    {tx(T::NumberField)}
+                    {tx(NumbersText::NumberField)}
                 </label>
                 <input
                     id="number-e164"
@@ -273,7 +274,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
             </div>
             <div class="mt-3">
                 <label for="number-members" class="label">
-                    {tx(T::NumberAgents)}
+                    {tx(NumbersText::NumberAgents)}
                 </label>
                 <input
                     id="number-members"
@@ -290,7 +291,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
             <div class="mt-3 flex flex-wrap items-end gap-3">
                 <div>
                     <label for="number-strategy" class="label">
-                        {tx(T::NumberStrategy)}
+                        {tx(NumbersText::NumberStrategy)}
                     </label>
                     <select
                         id="number-strategy"
@@ -302,16 +303,16 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
                         }
                     >
                         <option value="ring_all" selected=move || !draft.get().in_order>
-                            {tx(T::NumberRingAll)}
+                            {tx(NumbersText::NumberRingAll)}
                         </option>
                         <option value="in_order" selected=move || draft.get().in_order>
-                            {tx(T::NumberInOrder)}
+                            {tx(NumbersText::NumberInOrder)}
                         </option>
                     </select>
                 </div>
                 <div>
                     <label for="number-ring-secs" class="label">
-                        {tx(T::NumberRingSecs)}
+                        {tx(NumbersText::NumberRingSecs)}
                     </label>
                     <input
                         id="number-ring-secs"
@@ -328,7 +329,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
                 </div>
                 <div>
                     <label for="number-per-agent" class="label">
-                        {tx(T::NumberPerAgentSecs)}
+                        {tx(NumbersText::NumberPerAgentSecs)}
                     </label>
                     <input
                         id="number-per-agent"
@@ -347,7 +348,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
             </div>
             <div class="mt-3">
                 <label for="number-hours" class="label">
-                    {tx(T::NumberHours)}
+                    {tx(NumbersText::NumberHours)}
                 </label>
                 <input
                     id="number-hours"
@@ -364,7 +365,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
             </div>
             <div class="mt-3">
                 <label for="number-unassigned" class="label">
-                    {tx(T::NumberUnassigned)}
+                    {tx(NumbersText::NumberUnassigned)}
                 </label>
                 <select
                     id="number-unassigned"
@@ -376,10 +377,10 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
                     }
                 >
                     <option value="message" selected=move || !draft.get().refuse>
-                        {tx(T::NumberMessage)}
+                        {tx(NumbersText::NumberMessage)}
                     </option>
                     <option value="refuse" selected=move || draft.get().refuse>
-                        {tx(T::NumberRefuse)}
+                        {tx(NumbersText::NumberRefuse)}
                     </option>
                 </select>
             </div>
@@ -390,7 +391,7 @@ fn NumberAdmin(numbers: ApiResource<Vec<NumberView>>) -> impl IntoView {
                 disabled=move || busy.get()
                 on:click=save
             >
-                {tx(T::NumberSave)}
+                {tx(NumbersText::NumberSave)}
             </button>
             <p class="mt-2 text-sm" role="status" data-testid="number-status">
                 {move || status.get()}

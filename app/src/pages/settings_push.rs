@@ -7,11 +7,12 @@
 
 use leptos::prelude::*;
 
+use super::settings_push_text::PushText;
 use crate::api::push::{save_push_settings, send_test_push, subscribe_push, unsubscribe_push};
 use crate::api::{ApiError, ApiResource};
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::domain::push::{PushSettings, PushState, QuietHours};
-use crate::i18n::{t, tf, T};
+use crate::i18n::{t, tf, Text, T};
 use crate::prefs::{prefs, tx};
 
 /// What this browser can do about push.
@@ -259,9 +260,9 @@ pub fn PushSettingsSection(state: ApiResource<PushState>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="settings-push" data-testid="push-settings">
             <h2 id="settings-push" class="card-title">
-                {tx(T::PushTitle)}
+                {tx(PushText::PushTitle)}
             </h2>
-            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::PushHint)}</p>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(PushText::PushHint)}</p>
             <LoadBoundary
                 fallback=|| view! { <p>"…"</p> }
                 retry=Callback::new(move |_| state.refetch())
@@ -313,7 +314,7 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                 Err(detail) => {
                     error.set(Some(tf(
                         lang.get_untracked(),
-                        T::PushSubscribeFailed,
+                        PushText::PushSubscribeFailed,
                         &[("detail", &detail)],
                     )));
                     return;
@@ -333,11 +334,11 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                         }
                     }
                     Err(SubscribeProblem::Denied) => {
-                        error.set(Some(t(lang.get_untracked(), T::PushDenied).into()))
+                        error.set(Some(PushText::PushDenied.text(lang.get_untracked()).into()))
                     }
                     Err(SubscribeProblem::Browser(detail)) => error.set(Some(tf(
                         lang.get_untracked(),
-                        T::PushSubscribeFailed,
+                        PushText::PushSubscribeFailed,
                         &[("detail", &detail)],
                     ))),
                 }
@@ -376,12 +377,12 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
         leptos::task::spawn_local(async move {
             match send_test_push().await {
                 Ok(o) if o.sent + o.failed + o.removed == 0 => {
-                    status.set(t(lang.get_untracked(), T::PushNoDevices).into())
+                    status.set(PushText::PushNoDevices.text(lang.get_untracked()).into())
                 }
                 Ok(o) => {
                     status.set(tf(
                         lang.get_untracked(),
-                        T::PushTestResult,
+                        PushText::PushTestResult,
                         &[
                             ("sent", &o.sent.to_string()),
                             ("failed", &o.failed.to_string()),
@@ -415,7 +416,7 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                 Support::Unsupported => {
                     view! {
                         <p class="mt-2 text-sm" data-testid="push-support">
-                            {tx(T::PushUnsupported)}
+                            {tx(PushText::PushUnsupported)}
                         </p>
                     }
                         .into_any()
@@ -423,7 +424,7 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                 Support::IosHomeScreenOnly => {
                     view! {
                         <p class="mt-2 text-sm" data-testid="push-support">
-                            {tx(T::PushIosHint)}
+                            {tx(PushText::PushIosHint)}
                         </p>
                     }
                         .into_any()
@@ -434,9 +435,9 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                         <p class="mt-2 text-sm" data-testid="push-here">
                             {move || {
                                 if here.get().is_some() {
-                                    tx(T::PushOnHere).get()
+                                    tx(PushText::PushOnHere).get()
                                 } else {
-                                    tx(T::PushOffHere).get()
+                                    tx(PushText::PushOffHere).get()
                                 }
                             }}
                         </p>
@@ -453,7 +454,7 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                                             disabled=move || busy.get()
                                             on:click=enable
                                         >
-                                            {tx(T::PushEnable)}
+                                            {tx(PushText::PushEnable)}
                                         </button>
                                     }
                                 }
@@ -465,7 +466,7 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                                     disabled=move || busy.get()
                                     on:click=disable
                                 >
-                                    {tx(T::PushDisable)}
+                                    {tx(PushText::PushDisable)}
                                 </button>
                             </Show>
                         </div>
@@ -484,14 +485,14 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
         {(!server_off)
             .then(|| {
                 view! {
-                    <h3 class="label mt-4">{tx(T::PushDevices)}</h3>
+                    <h3 class="label mt-4">{tx(PushText::PushDevices)}</h3>
                     {if devices.is_empty() {
                         view! {
                             <p
                                 class="text-sm text-slate-600 dark:text-slate-400"
                                 data-testid="push-devices-none"
                             >
-                                {tx(T::PushNoDevices)}
+                                {tx(PushText::PushNoDevices)}
                             </p>
                         }
                             .into_any()
@@ -516,7 +517,7 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                                                     class="btn-secondary"
                                                     on:click=move |_| remove(id.clone())
                                                 >
-                                                    {tx(T::PushRemoveDevice)}
+                                                    {tx(PushText::PushRemoveDevice)}
                                                 </button>
                                             </li>
                                         }
@@ -533,7 +534,7 @@ fn PushControls(state: PushState, reload: ApiResource<PushState>) -> impl IntoVi
                         disabled=move || busy.get()
                         on:click=test
                     >
-                        {tx(T::PushTest)}
+                        {tx(PushText::PushTest)}
                     </button>
                     <p class="mt-1 text-sm" role="status" data-testid="push-status">
                         {move || status.get()}
@@ -578,7 +579,7 @@ fn QuietHoursForm(settings: PushSettings) -> impl IntoView {
         status.set(String::new());
         leptos::task::spawn_local(async move {
             match save_push_settings(PushSettings { quiet_hours }).await {
-                Ok(_) => status.set(t(lang.get_untracked(), T::QuietSaved).into()),
+                Ok(_) => status.set(PushText::QuietSaved.text(lang.get_untracked()).into()),
                 Err(e) => {
                     redirect_if_signed_out(&e);
                     status.set(error_text(lang.get_untracked(), &e));
@@ -588,9 +589,9 @@ fn QuietHoursForm(settings: PushSettings) -> impl IntoView {
     };
     view! {
         <fieldset class="mt-4" data-testid="quiet-hours">
-            <legend class="label">{tx(T::QuietHours)}</legend>
+            <legend class="label">{tx(PushText::QuietHours)}</legend>
             <p class="text-sm text-slate-600 dark:text-slate-400">
-                {move || tf(lang.get(), T::QuietHoursHint, &[("zone", &zone.get())])}
+                {move || tf(lang.get(), PushText::QuietHoursHint, &[("zone", &zone.get())])}
             </p>
             <label class="mt-2 flex items-center gap-2">
                 <input
@@ -600,11 +601,11 @@ fn QuietHoursForm(settings: PushSettings) -> impl IntoView {
                     prop:checked=move || on.get()
                     on:change=move |ev| on.set(event_target_checked(&ev))
                 />
-                {tx(T::QuietHoursOn)}
+                {tx(PushText::QuietHoursOn)}
             </label>
             <div class="mt-2 flex flex-wrap items-center gap-4">
                 <label class="flex items-center gap-2">
-                    {tx(T::QuietFrom)}
+                    {tx(PushText::QuietFrom)}
                     <input
                         type="time"
                         class="input w-auto"
@@ -614,7 +615,7 @@ fn QuietHoursForm(settings: PushSettings) -> impl IntoView {
                     />
                 </label>
                 <label class="flex items-center gap-2">
-                    {tx(T::QuietTo)}
+                    {tx(PushText::QuietTo)}
                     <input
                         type="time"
                         class="input w-auto"
@@ -625,7 +626,7 @@ fn QuietHoursForm(settings: PushSettings) -> impl IntoView {
                 </label>
             </div>
             <button type="button" class="btn-secondary mt-3" data-testid="quiet-save" on:click=save>
-                {tx(T::QuietSave)}
+                {tx(PushText::QuietSave)}
             </button>
             <p class="mt-1 text-sm" role="status" data-testid="quiet-status">
                 {move || status.get()}

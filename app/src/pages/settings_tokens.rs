@@ -4,20 +4,21 @@
 
 use leptos::prelude::*;
 
+use super::settings_tokens_text::TokensText;
 use crate::api::tokens::{create_token, revoke_token};
 use crate::api::ApiResource;
 use crate::components::messages::{error_text, redirect_if_signed_out, LoadBoundary};
 use crate::domain::tokens::{Lifetime, NewToken, Scope, TokenInfo, TokenRequest, MAX_NAME_CHARS};
-use crate::i18n::{t, tf, T};
+use crate::i18n::{tf, Text};
 use crate::prefs::{prefs, tx};
 
-fn scope_label(scope: Scope) -> T {
+fn scope_label(scope: Scope) -> TokensText {
     match scope {
-        Scope::ContactsRead => T::ScopeContactsRead,
-        Scope::ContactsWrite => T::ScopeContactsWrite,
-        Scope::CallsRead => T::ScopeCallsRead,
-        Scope::CallsWrite => T::ScopeCallsWrite,
-        Scope::RecordingsRead => T::ScopeRecordingsRead,
+        Scope::ContactsRead => TokensText::ScopeContactsRead,
+        Scope::ContactsWrite => TokensText::ScopeContactsWrite,
+        Scope::CallsRead => TokensText::ScopeCallsRead,
+        Scope::CallsWrite => TokensText::ScopeCallsWrite,
+        Scope::RecordingsRead => TokensText::ScopeRecordingsRead,
     }
 }
 
@@ -71,7 +72,7 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match revoke_token(id).await {
                 Ok(()) => {
-                    status.set(t(lang.get_untracked(), T::TokenRevoked).into());
+                    status.set(TokensText::TokenRevoked.text(lang.get_untracked()).into());
                     tokens.refetch();
                 }
                 Err(e) => {
@@ -93,7 +94,7 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
         tokens.get().map(|loaded| {
             loaded.map(|list| {
                 if list.is_empty() {
-                    return view! { <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::TokensNone)}</p> }
+                    return view! { <p class="text-sm text-slate-600 dark:text-slate-400">{tx(TokensText::TokensNone)}</p> }
                         .into_any();
                 }
                 view! {
@@ -127,7 +128,7 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
                                                 data-testid="token-revoke"
                                                 on:click=move |_| revoke(id.clone())
                                             >
-                                                {tx(T::TokenRevoke)}
+                                                {tx(TokensText::TokenRevoke)}
                                             </button>
                                         </div>
                                         <p class="text-sm" data-testid="token-scopes">
@@ -137,22 +138,22 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
                                             {move || {
                                                 let l = lang.get();
                                                 let mut parts = vec![
-                                                    tf(l, T::TokenCreatedOn, &[("date", &created_at)]),
+                                                    tf(l, TokensText::TokenCreatedOn, &[("date", &created_at)]),
                                                 ];
                                                 parts
                                                     .push(
                                                         match &used {
-                                                            Some(d) => tf(l, T::TokenLastUsed, &[("date", d)]),
-                                                            None => t(l, T::TokenNeverUsed).into(),
+                                                            Some(d) => tf(l, TokensText::TokenLastUsed, &[("date", d)]),
+                                                            None => TokensText::TokenNeverUsed.text(l).into(),
                                                         },
                                                     );
                                                 if let Some(d) = &expires {
                                                     parts
                                                         .push(
                                                             if expired {
-                                                                t(l, T::TokenExpired).into()
+                                                                TokensText::TokenExpired.text(l).into()
                                                             } else {
-                                                                tf(l, T::TokenExpires, &[("date", d)])
+                                                                tf(l, TokensText::TokenExpires, &[("date", d)])
                                                             },
                                                         );
                                                 }
@@ -173,12 +174,12 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="settings-tokens" data-testid="token-settings">
             <h2 id="settings-tokens" class="card-title">
-                {tx(T::TokensTitle)}
+                {tx(TokensText::TokensTitle)}
             </h2>
-            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(T::TokensHint)}</p>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{tx(TokensText::TokensHint)}</p>
             <div class="mt-3">
                 <label for="token-name" class="label">
-                    {tx(T::TokenName)}
+                    {tx(TokensText::TokenName)}
                 </label>
                 <input
                     id="token-name"
@@ -191,7 +192,7 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
                 />
             </div>
             <fieldset class="mt-3">
-                <legend class="label">{tx(T::TokenScopes)}</legend>
+                <legend class="label">{tx(TokensText::TokenScopes)}</legend>
                 <div class="flex flex-wrap gap-2">
                     {Scope::ALL
                         .into_iter()
@@ -226,7 +227,7 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
             </fieldset>
             <div class="mt-3">
                 <label for="token-lifetime" class="label">
-                    {tx(T::TokenLifetime)}
+                    {tx(TokensText::TokenLifetime)}
                 </label>
                 <select
                     id="token-lifetime"
@@ -246,7 +247,11 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
                             let value = days.clone();
                             view! {
                                 <option value=value selected=move || lifetime.get() == l>
-                                    {move || tf(lang.get(), T::TokenDays, &[("days", &days)])}
+                                    {move || tf(
+                                        lang.get(),
+                                        TokensText::TokenDays,
+                                        &[("days", &days)],
+                                    )}
                                 </option>
                             }
                         })
@@ -260,7 +265,7 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
                 disabled=move || busy.get()
                 on:click=create
             >
-                {tx(T::TokenCreate)}
+                {tx(TokensText::TokenCreate)}
             </button>
             {move || {
                 created
@@ -272,7 +277,7 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
                                 role="status"
                                 data-testid="token-created"
                             >
-                                <p class="text-sm font-medium">{tx(T::TokenShownOnce)}</p>
+                                <p class="text-sm font-medium">{tx(TokensText::TokenShownOnce)}</p>
                                 <div class="mt-2 flex items-center gap-2">
                                     <code class="break-all text-sm" data-testid="token-secret">
                                         {token.secret.clone()}
@@ -285,9 +290,9 @@ pub fn TokenSettings(tokens: ApiResource<Vec<TokenInfo>>) -> impl IntoView {
                                     >
                                         {move || {
                                             if copied.get() {
-                                                tx(T::TokenCopied).get()
+                                                tx(TokensText::TokenCopied).get()
                                             } else {
-                                                tx(T::TokenCopy).get()
+                                                tx(TokensText::TokenCopy).get()
                                             }
                                         }}
                                     </button>

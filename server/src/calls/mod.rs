@@ -767,6 +767,9 @@ impl HubInner {
             });
         }
         self.publish(owner, &live);
+        // Every line of the call's session, and of its gateway leg, names the call (`call`),
+        // whoever's request started it (no parent: the call outlives the request).
+        let span = tracing::info_span!(parent: None, "call", call = %record.id);
         let session = session::Session::new(
             self.clone(),
             owner.to_string(),
@@ -776,7 +779,7 @@ impl HubInner {
             incoming,
             taken,
         );
-        tokio::spawn(session.run());
+        tokio::spawn(tracing::Instrument::instrument(session.run(), span));
     }
 
     /// The e-mail `sub`'s live connections signed in with, while they have one open.

@@ -107,6 +107,7 @@ impl Leg {
     }
 
     pub(crate) async fn run(mut self) {
+        tracing::debug!(leg = self.id, "gateway leg opened");
         loop {
             let ring_until = self.transfer.as_ref().and_then(|t| t.deadline);
             let flow = tokio::select! {
@@ -168,6 +169,7 @@ impl Leg {
                 target.close().await;
             }
         });
+        tracing::debug!(leg = self.id, "gateway leg closed");
         crate::tasks::drain(&mut self.tasks).await;
     }
 

@@ -78,6 +78,9 @@ pub(crate) struct MediaLeg {
     pub target: Option<UdpSocket>,
     /// A network test's session: the browser's audio is sent straight back to it.
     pub echo: bool,
+    /// The span the leg was opened in (the call's, `call` = its id): the worker's lines about
+    /// the leg are written in it.
+    pub span: tracing::Span,
     pub events: mpsc::UnboundedSender<LegEvent>,
     /// Dropped when the media ends on its own (str0m failed): the call's task then ends too.
     pub _ended: oneshot::Sender<()>,
@@ -405,13 +408,15 @@ impl Worker {
     }
 
     fn drop_faulted(&mut self, id: LegId) {
+        let Some(mut slot) = self.legs.remove(&id) else {
+            return;
+        };
+        let span = slot.leg.span.clone();
+        let _in_call = span.enter();
         tracing::error!(
             leg = id,
             "media fault: the call is ended, the worker's other calls go on"
         );
-        let Some(mut slot) = self.legs.remove(&id) else {
-            return;
-        };
         slot.leg.emit(LegEvent::Failed {
             detail: "media engine fault".into(),
         });
@@ -500,6 +505,7 @@ impl Worker {
         {
             // A fresh socket's epoll registration does not fail in practice; if it did, the
             // target's audio would not reach the customer, which the log says.
+            let _in_call = slot.leg.span.enter();
             tracing::warn!(error = %e, "transfer target's media socket not registered");
         }
         slot.leg.target = Some(socket);
@@ -788,6 +794,7 @@ mod tests {
             trunk: UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap(),
             target: None,
             echo: false,
+            span: tracing::Span::none(),
             events,
             _ended: ended,
         };

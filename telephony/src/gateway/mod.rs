@@ -813,6 +813,7 @@ impl Gateway {
             trunk,
             target: None,
             echo,
+            span: tracing::Span::current(),
             events: events_tx.clone(),
             _ended: ended_tx,
         };
@@ -835,7 +836,11 @@ impl Gateway {
             ended_rx,
             dialler,
         );
-        self.tasks.spawn(leg.run());
+        // Its lines in the caller's span: the call's, for a call's leg.
+        self.tasks.spawn(tracing::Instrument::instrument(
+            leg.run(),
+            tracing::Span::current(),
+        ));
         Ok(CallLeg {
             answer,
             events: events_rx,
