@@ -10,6 +10,7 @@ use serde_json::Value;
 use sma::action::Response;
 use sma::event::Event;
 use sma::flow::handle;
+use sma::metrics::{event_line, failure_line, Failure, DEFAULT_NAMESPACE};
 use sma::policy::dial_policy;
 use sma::report::{now_ms, Reporter};
 
@@ -27,13 +28,18 @@ async fn main() -> Result<(), Error> {
     // A URL without a usable secret is a deployment error: refuse to start rather than run
     // without telling the server anything.
     let reporter = Reporter::from_env()?.map(Arc::new);
+    let namespace: Arc<str> = std::env::var("SOFTPHONE_METRICS_NAMESPACE")
+        .ok()
+        .filter(|ns| !ns.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.into())
+        .into();
     match &reporter {
         Some(reporter) => tracing::info!(url = %reporter.url(), "progress is pushed"),
         None => tracing::warn!("no SOFTPHONE_CHIME_EVENTS_URL: progress is only logged"),
     }
     lambda_runtime::run(service_fn(move |invocation| {
-        let reporter = reporter.clone();
-        async move { invoke(invocation, reporter.as_deref()).await }
+        let (reporter, namespace) = (reporter.clone(), namespace.clone());
+        async move { invoke(invocation, reporter.as_deref(), &namespace).await }
     }))
     .await
 }
@@ -41,6 +47,7 @@ async fn main() -> Result<(), Error> {
 async fn invoke(
     invocation: LambdaEvent<Value>,
     reporter: Option<&Reporter>,
+    namespace: &str,
 ) -> Result<Response, Error> {
     let event = match Event::from_json(invocation.payload) {
         Ok(event) => event,
@@ -48,10 +55,16 @@ async fn invoke(
             // No actions and no attributes: the service keeps the call and its state as they
             // are, which is safer than failing the invocation (retries end the call with 480).
             tracing::error!(%error, "unreadable SIP media application event");
+            emit(failure_line(namespace, now_ms(), Failure::UnreadableEvent));
             return Ok(Response::new(Vec::new(), None));
         }
     };
     let outcome = handle(&event, &dial_policy, now_ms());
+    emit(event_line(
+        namespace,
+        now_ms(),
+        &event.invocation_event_type,
+    ));
     tracing::info!(
         event = event.invocation_event_type.as_str(),
         sequence = event.sequence,
@@ -62,7 +75,7 @@ async fn invoke(
         "handled"
     );
     if let Some(reporter) = reporter {
-        reporter
+        let delivered = reporter
             .report(
                 outcome.call_id.as_deref(),
                 &event.call_details.transaction_id,
@@ -70,6 +83,17 @@ async fn invoke(
                 outcome.progress.as_ref(),
             )
             .await;
+        if !delivered {
+            emit(failure_line(namespace, now_ms(), Failure::ProgressPush));
+        }
     }
     Ok(outcome.response)
+}
+
+/// An EMF line, whole, on stdout (the log's lines are written whole too).
+fn emit(line: String) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(format!("{line}\n").as_bytes());
+    let _ = out.flush();
 }

@@ -243,16 +243,17 @@ impl Reporter {
     }
 
     /// Pushes `progress` when there is some, logging a failure (by call and transaction id
-    /// only: no numbers, no secret). Never fails: the actions do not depend on it.
+    /// only: no numbers, no secret); false if it was not delivered. Never fails: the actions
+    /// do not depend on it.
     pub async fn report(
         &self,
         call_id: Option<&str>,
         transaction_id: &str,
         sequence: u64,
         progress: Option<&CallProgress>,
-    ) {
+    ) -> bool {
         let Some(progress) = progress else {
-            return;
+            return true;
         };
         let report = ProgressReport {
             call_id: call_id.unwrap_or_default().to_string(),
@@ -268,7 +269,9 @@ impl Reporter {
                 sequence,
                 "progress push failed"
             );
+            return false;
         }
+        true
     }
 }
 

@@ -170,7 +170,24 @@ pub const DEPENDENCY_ERRORS: Metric = Metric {
     help: "Requests to a back end that failed: kind \"service\" (it answered with an error: a throttle, a condition not met) or \"transport\" (no answer: unreachable, timed out)",
 };
 
-pub const ALL: [Metric; 18] = [
+/// Written by the SIP media application's Lambda (the `sma` binary) as EMF lines, one per
+/// invocation: CloudWatch only, never in a server's `/metrics`.
+pub const SMA_EVENTS: Metric = Metric {
+    name: "sma_events",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["event"],
+    help: "SIP media application invocations, by event (NEW_OUTBOUND_CALL, HANGUP, ACTION_FAILED, INVALID_LAMBDA_RESPONSE…; other for one the handler does not know)",
+};
+pub const SMA_FAILURES: Metric = Metric {
+    name: "sma_failures",
+    kind: Kind::Counter,
+    unit: Unit::Count,
+    labels: &["kind"],
+    help: "What the SIP media application's handler could not do: unreadable_event (an event it could not parse), progress_push (the call's progress not delivered to the server)",
+};
+
+pub const ALL: [Metric; 20] = [
     HTTP_REQUESTS,
     HTTP_REQUEST_DURATION,
     API_ERRORS,
@@ -189,6 +206,8 @@ pub const ALL: [Metric; 18] = [
     TRUNK_PACKET_LOSS,
     DEPENDENCY_DURATION,
     DEPENDENCY_ERRORS,
+    SMA_EVENTS,
+    SMA_FAILURES,
 ];
 
 /// The `country` label of a number: `PA`, `SG`, `other`, or `none` (a withheld caller).
