@@ -861,9 +861,7 @@ impl Bridge {
         self.trunk_reception
             .on_packet(header.sequence, header.timestamp, self.last_now);
         let received = self.trunk_reception.received();
-        if received == super::RECEPTION_FIRST_REPORT
-            || received.is_multiple_of(super::RECEPTION_REPORT_EVERY)
-        {
+        if received.is_multiple_of(super::RECEPTION_REPORT_EVERY) {
             let summary = self.trunk_reception.summary();
             self.outputs
                 .push_back(Output::Event(LegEvent::TrunkReception(summary)));

@@ -279,17 +279,16 @@ pub enum LegEvent {
     /// [`TransferEvent::Answered`] the leg reports nothing of the browser any more, and only
     /// [`TransferEvent::Ended`] (or, after the owner's `Bye`, [`LegEvent::EndConfirmed`]) ends it.
     Transfer(TransferEvent),
-    /// How the trunk's audio has arrived so far (loss and jitter, RFC 3550): after
-    /// [`RECEPTION_FIRST_REPORT`] packets from the trunk, then every [`RECEPTION_REPORT_EVERY`]:
-    /// the phone network's side of the call's quality (docs/quality.md).
+    /// How the trunk's audio has arrived so far (loss and jitter, RFC 3550): every
+    /// [`RECEPTION_REPORT_EVERY`] packets from the trunk: the phone network's side of the
+    /// call's quality (docs/quality.md).
     TrunkReception(crate::reception::ReceptionSummary),
 }
 
-/// Trunk packets before the first [`LegEvent::TrunkReception`] report (1 s of G.711): a short
-/// call has one too.
-pub const RECEPTION_FIRST_REPORT: u64 = 50;
-/// Trunk packets between two later reports (5 s of G.711).
-pub const RECEPTION_REPORT_EVERY: u64 = 250;
+/// Trunk packets between two [`LegEvent::TrunkReception`] reports (1 s of G.711): the call's
+/// owner keeps the latest and stores it at the end, so at most the call's last second is
+/// missing from what is kept. An event a second per call, and no write until the end.
+pub const RECEPTION_REPORT_EVERY: u64 = 50;
 
 /// The progress of a blind transfer to a number.
 #[derive(Clone, Debug, PartialEq, Eq)]
