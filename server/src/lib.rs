@@ -9,6 +9,7 @@ pub mod identity;
 pub mod limits;
 pub mod metrics;
 pub mod numbers;
+pub mod otlp;
 pub mod private_files;
 pub mod push;
 pub mod recordings;
@@ -96,14 +97,25 @@ pub fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::EnvFilter {
     filter
 }
 
-pub fn init_logging(format: &LogFormat) {
+/// The process's log (JSON or text lines on stdout, `RUST_LOG`'s filter) and, with an OTLP
+/// endpoint, the spans' export (`otlp.rs`). An endpoint that cannot be used is said on stderr
+/// and the server runs without it.
+pub fn init_logging(format: &LogFormat, otlp_endpoint: Option<&str>) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let otlp = otlp_endpoint.and_then(|endpoint| match otlp::layer(endpoint) {
+        Ok(layer) => Some(layer),
+        Err(e) => {
+            eprintln!("traces are not exported: {e}");
+            None
+        }
+    });
+    let registry = tracing_subscriber::registry().with(filter).with(otlp);
+    let fmt = tracing_subscriber::fmt::layer().with_target(false);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => registry.with(fmt.json().flatten_event(true)).try_init(),
+        LogFormat::Text => registry.with(fmt).try_init(),
     };
 }
 

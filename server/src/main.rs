@@ -111,7 +111,7 @@ fn run(config: Config) -> ExitCode {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    server::init_logging(&config.log_format);
+    server::init_logging(&config.log_format, config.otlp_endpoint.as_deref());
     match runtime.block_on(server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -99,6 +99,8 @@ pub struct Config {
     /// The URL browsers use to reach the app; the local identity's issuer.
     pub public_url: String,
     pub log_format: LogFormat,
+    /// Where the spans go as OTLP/HTTP (an OpenTelemetry collector); none: not exported.
+    pub otlp_endpoint: Option<String>,
     pub store: StoreConfig,
     pub identity: IdentityConfig,
     /// Sign-up limits (and, with the local identity, who may sign up).
@@ -169,6 +171,10 @@ pub struct Settings {
     /// The log format on stdout
     #[arg(long, env = "SOFTPHONE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     log_format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP address: the spans (requests, calls) are sent to
+    /// <URL>/v1/traces [default: not exported]
+    #[arg(long, env = "SOFTPHONE_OTLP_ENDPOINT", value_name = "URL")]
+    otlp_endpoint: Option<String>,
     /// REST requests a user may make at once
     #[arg(long, env = "SOFTPHONE_API_BURST", value_name = "REQUESTS", default_value_t = crate::rest::BURST,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -226,6 +232,7 @@ impl Settings {
             addr: self.addr,
             public_url,
             log_format: self.log_format,
+            otlp_endpoint: self.otlp_endpoint.filter(|e| !e.trim().is_empty()),
             store: self.store.resolve()?,
             identity: self.identity.resolve()?,
             accounts: self.accounts.resolve()?,
