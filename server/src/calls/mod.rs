@@ -722,7 +722,7 @@ impl HubInner {
         let contact_name = match store.contact_by_number(owner, &record.e164).await {
             Ok(c) => c.map(|c| c.name),
             Err(e) => {
-                tracing::warn!(error = %e, "contact look-up for a call failed");
+                tracing::warn!(call = %record.id, error = %e, "contact look-up for a call failed");
                 None
             }
         };
@@ -730,7 +730,7 @@ impl HubInner {
             Ok(p) => p,
             Err(e) => {
                 // Recording asks, and a REST call is confirmed: the defaults.
-                tracing::warn!(error = %e, "preferences not read: the defaults apply");
+                tracing::warn!(call = %record.id, error = %e, "preferences not read: the defaults apply");
                 Default::default()
             }
         };
