@@ -84,42 +84,18 @@ async fn back_end_requests_are_timed_by_operation_and_their_failures_counted() {
     let dynamodb = |op| [("dependency", "dynamodb"), ("operation", op)];
     assert_eq!(get(duration, &dynamodb("GetItem")), Some(2.0), "{text}");
     assert_eq!(get(duration, &dynamodb("PutItem")), Some(1.0), "{text}");
-    assert_eq!(
-        get(
-            errors,
-            &[
-                ("dependency", "dynamodb"),
-                ("operation", "PutItem"),
-                ("kind", "service")
-            ]
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        get(
-            errors,
-            &[
-                ("dependency", "dynamodb"),
-                ("operation", "GetItem"),
-                ("kind", "transport")
-            ]
-        ),
-        Some(1.0),
-        "{text}"
-    );
+    let failed = |op: &str, kind: &str| {
+        let labels = [
+            ("dependency", "dynamodb"),
+            ("operation", op),
+            ("kind", kind),
+        ];
+        get(errors, &labels)
+    };
+    assert_eq!(failed("PutItem", "service"), Some(1.0), "{text}");
+    assert_eq!(failed("GetItem", "transport"), Some(1.0), "{text}");
     // The answered GetItem is no error.
-    assert_eq!(
-        get(
-            errors,
-            &[
-                ("dependency", "dynamodb"),
-                ("operation", "GetItem"),
-                ("kind", "service")
-            ]
-        ),
-        None
-    );
+    assert_eq!(failed("GetItem", "service"), None);
     let queries = get(
         duration,
         &[("dependency", "sqlite"), ("operation", "query")],

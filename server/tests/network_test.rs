@@ -11,8 +11,7 @@ use std::time::Duration;
 use app::api::ports::{NetworkTestError, Telephony};
 use common::*;
 use server::calls::network_test::MOST_AT_ONCE;
-use telephony::tones::tone_purity;
-use testkit::peer::{BrowserPeer, PeerCommand, Source};
+use testkit::peer::BrowserPeer;
 
 async fn peer() -> BrowserPeer {
     BrowserPeer::new(LOOPBACK, true).await.unwrap()
@@ -26,12 +25,7 @@ async fn network_tests_echo_are_one_per_user_and_bounded() {
     let mut first = peer().await;
     let answer = hub.network_test("bob-sub", &first.offer).await.unwrap();
     first.accept_answer(answer);
-    first.command(PeerCommand::Source(Source::Tone(1000.0)));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let audio = first.take_audio();
-    assert!(audio.len() > 8000, "only {} samples came back", audio.len());
-    let purity = tone_purity(&audio[audio.len() - 4000..], 1000.0);
-    assert!(purity > 0.8, "1 kHz carries {purity:.2} of the echo");
+    testkit::rig::tone_comes_back(&first).await;
     assert_eq!(rig.hub.network_tests_running(), 1);
     // No call was placed: nothing in the user's Recents.
     let calls = app::api::ports::CallStore::list_calls(

@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use telephony::gateway::LegEvent;
-use telephony::tones::tone_purity;
-use testkit::peer::{BrowserPeer, PeerCommand, Source};
+use testkit::peer::BrowserPeer;
 use testkit::rig::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,16 +18,7 @@ async fn a_network_test_echoes_the_browser_and_calls_no_one() {
         *e == LegEvent::BrowserConnected
     })
     .await;
-    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let audio = peer.take_audio();
-    assert!(audio.len() > 8000, "only {} samples came back", audio.len());
-    let tail = &audio[audio.len() - 4000..];
-    let purity = tone_purity(tail, 1000.0);
-    assert!(
-        purity > 0.8,
-        "1 kHz carries {purity:.2} of the echo's power"
-    );
+    tone_comes_back(&peer).await;
     // Nothing reached the phone network: no number was called.
     assert!(rig.simulator.called("").is_none());
     for e in std::iter::from_fn(|| leg.events.try_recv().ok()) {

@@ -271,3 +271,21 @@ pub async fn answer_in(
 pub fn last(audio: &[i16], n: usize) -> &[i16] {
     &audio[audio.len().saturating_sub(n)..]
 }
+
+/// Has `peer` send a 1 kHz tone for 1.5 s and checks that what came back is that tone (an
+/// echo: the simulator's echo number, or the gateway's network test).
+pub async fn tone_comes_back(peer: &BrowserPeer) {
+    use crate::peer::{PeerCommand, Source};
+    use telephony::tones::tone_purity;
+    peer.command(PeerCommand::Source(Source::Tone(1000.0)));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let audio = peer.take_audio();
+    assert!(audio.len() > 8000, "only {} samples came back", audio.len());
+    let tail = &audio[audio.len() - 4000..];
+    let purity = tone_purity(tail, 1000.0);
+    assert!(
+        purity > 0.8,
+        "1 kHz carries {purity:.2} of the echoed power"
+    );
+    assert!(tone_purity(tail, 440.0) < 0.05);
+}
