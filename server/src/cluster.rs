@@ -150,7 +150,16 @@ pub async fn holder_elsewhere(services: &Services, owner: &str) -> bool {
     }
     let me = services.telephony.server_id();
     match services.store.live_servers(services.clock.now_ms()).await {
-        Ok(live) => live.iter().any(|s| Some(s) != me.as_ref()),
+        Ok(live) => {
+            let elsewhere = live.iter().any(|s| Some(s) != me.as_ref());
+            if !elsewhere {
+                tracing::info!(
+                    servers = live.len(),
+                    "click-to-dial placed here: no other server is live"
+                );
+            }
+            elsewhere
+        }
         Err(e) => {
             tracing::warn!(error = %e, "servers not read: click-to-dial tried here only");
             false
@@ -197,6 +206,10 @@ pub async fn relay_dial(
         if !taken && started.elapsed() >= DIAL_TAKE_WAIT {
             // No server has the app open: take it back so no one places it late.
             if services.store.take_dial(&id, "nobody").await? {
+                tracing::info!(
+                    dial = %id,
+                    "click-to-dial not taken: no server has the user's app open"
+                );
                 return Err(ApiError::AppNotOpen);
             }
             taken = true;

@@ -396,7 +396,8 @@ async fn three_servers_one_killed(store: &[(&str, &str)], dirs: Vec<PathBuf>) {
     assert_eq!(
         status,
         503,
-        "one slot freed, not two: {refused}\nthe servers' log:\n{}",
+        "one slot freed, not two: {refused} (the request went through server {})\nthe servers' log:\n{}",
+        front.last(),
         log_tail(&dirs)
     );
     let call = call_record(&front, &users[3], &fourth).await;
