@@ -102,17 +102,33 @@ impl Cluster {
         Ok(closed)
     }
 
-    /// Renews the lease and sweeps every [`Self::every`] for as long as the server runs.
+    /// Renews the lease, and sweeps, every [`Self::every`] for as long as the server runs. Two
+    /// tasks: a long sweep (many calls to close, a dead server's recordings to recover) must
+    /// not hold up the renewal, or the lease would lapse and the other servers take this live
+    /// one for dead (its calls closed as interrupted, click-to-dial not relayed to it).
     pub fn spawn(self: Arc<Self>, recordings: Option<Arc<dyn Recordings>>) {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(self.every());
+        let every = self.every();
+        let ticks = move || {
+            let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick
+        };
+        let lease = self.clone();
+        tokio::spawn(async move {
+            let mut tick = ticks();
             tick.tick().await;
             loop {
                 tick.tick().await;
-                if let Err(e) = self.renew().await {
+                if let Err(e) = lease.renew().await {
                     tracing::error!(error = %e, "server lease not renewed; retried");
                 }
+            }
+        });
+        tokio::spawn(async move {
+            let mut tick = ticks();
+            tick.tick().await;
+            loop {
+                tick.tick().await;
                 if let Err(e) = self.sweep(recordings.as_deref()).await {
                     tracing::error!(error = %e, "sweep of ended leases failed; retried");
                 }
