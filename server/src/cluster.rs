@@ -161,9 +161,11 @@ type DialOutcome = Result<CallTicket, ApiError>;
 /// Whether a REST click-to-dial of `owner`'s must go through the store: their app is not open
 /// here, and another server is running (it may hold their live channel).
 pub async fn holder_elsewhere(services: &Services, owner: &str) -> bool {
-    if services.telephony.has_live_connection(owner) {
-        return false;
-    }
+    !services.telephony.has_live_connection(owner) && others_live(services).await
+}
+
+/// Whether another server is running (it may hold a user's live channel).
+pub async fn others_live(services: &Services) -> bool {
     let me = services.telephony.server_id();
     match services.store.live_servers(services.clock.now_ms()).await {
         Ok(live) => {

@@ -184,18 +184,28 @@ pub(super) async fn place_call(
     Body(input): Body<CallIn>,
 ) -> ApiResult<Response> {
     let country = input.default_country.map(Into::into);
-    let ticket = match crate::cluster::holder_elsewhere(&state.services, &me.sub).await {
+    let services = &state.services;
+    let relay = || crate::cluster::relay_dial(services, &me, &input.number, country);
+    let ticket = match crate::cluster::holder_elsewhere(services, &me.sub).await {
         // The user's app is open on another server: the call runs there.
-        true => crate::cluster::relay_dial(&state.services, &me, &input.number, country).await?,
+        true => relay().await?,
         false => {
-            calls::ops::start(
-                &state.services,
+            let here = calls::ops::start(
+                services,
                 &me,
                 &input.number,
                 country,
                 app::api::ports::CallOrigin::Api,
             )
-            .await?
+            .await;
+            match here {
+                // A tab of the user's here was closing as we looked (it counted still): their
+                // app may be open on another server.
+                Err(ApiError::AppNotOpen) if crate::cluster::others_live(services).await => {
+                    relay().await?
+                }
+                other => other?,
+            }
         }
     };
     let call: CallOut = calls::ops::get(&state.services, &me, &ticket.call_id)
