@@ -227,6 +227,9 @@ pub fn to_browser(out: &[Output]) -> Vec<(u64, Vec<u8>)> {
 pub fn events(out: &[Output]) -> Vec<LegEvent> {
     out.iter()
         .filter_map(|o| match o {
+            // The trunk's reception is reported every second of its audio, whatever the call
+            // does: a measurement, checked by `bridge_packets.rs`, not one of the call's events.
+            Output::Event(LegEvent::TrunkReception(_)) => None,
             Output::Event(e) => Some(e.clone()),
             _ => None,
         })
