@@ -95,6 +95,9 @@ for (const [label, viewport] of [
       await expect(card.getByTestId("admin-account")).toContainText("Disabled");
       await expect(card.getByTestId("admin-result")).toHaveText("Saved.");
       // The disabled agent cannot sign in.
+      // Its open app was closed by the disabling and goes to sign-in itself: wait for that
+      // navigation rather than race it.
+      await expect(agent).toHaveURL(/\/signin/, { timeout: 15_000 });
       await agentContext.clearCookies();
       await signIn(agent, agentEmail);
       await expect(agent.getByText("This account has been disabled by an administrator.")).toBeVisible();
