@@ -216,7 +216,12 @@ pub async fn start_with_media(
     gateway: Option<Arc<Gateway>>,
 ) -> std::io::Result<Running> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    // Calls the gateway takes from its trunk are calls in to the SIP media application.
+    let calls_in = gateway.as_ref().and_then(|g| g.take_incoming());
     let stand_in = StandIn::with_gateway(config, listener.local_addr()?, gateway);
+    if let Some(calls_in) = calls_in {
+        sma_runtime::take_calls_in(stand_in.clone(), calls_in);
+    }
     let app = router(stand_in.clone());
     let task = tokio::spawn(async move {
         // Serving only ends with an accept error on a bound socket; nothing to retry.

@@ -72,6 +72,30 @@ impl StandIn {
         MeetingLeg { id, commander }
     }
 
+    /// Hands a call in to the meeting: its browser's next subscription answers it. `Err` (the
+    /// call back) when the meeting already has its leg: the stand-in cannot join a caller to
+    /// media already flowing.
+    pub(crate) fn answer_in_meeting(
+        &self,
+        meeting_id: &str,
+        call: telephony::gateway::IncomingCall,
+    ) -> Result<(), telephony::gateway::IncomingCall> {
+        let mut state = self.state();
+        if state.legs.contains_key(meeting_id) {
+            return Err(call);
+        }
+        state.answering.insert(meeting_id.to_string(), call);
+        Ok(())
+    }
+
+    /// The call in waiting for this meeting's subscription, once.
+    pub(crate) fn take_answering(
+        &self,
+        meeting_id: &str,
+    ) -> Option<telephony::gateway::IncomingCall> {
+        self.state().answering.remove(meeting_id)
+    }
+
     /// Forgets the meeting's leg if it is still this one.
     pub(crate) fn detach_leg(&self, meeting_id: &str, id: u64) {
         let mut state = self.state();

@@ -21,6 +21,9 @@ pub(crate) struct State {
     pub calls: HashMap<String, SmaCallRecord>,
     /// Each running call's runtime, which takes its updates.
     pub runtimes: HashMap<String, crate::sma_runtime::UpdateSender>,
+    /// Calls in that `JoinChimeMeeting` sent to a meeting, until its browser subscribes: its
+    /// leg answers the caller (`signal`).
+    pub answering: HashMap<String, telephony::gateway::IncomingCall>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -16,6 +16,8 @@ const READ_BACK = "+65 6000 0002";
 const BUSY = "+65 6000 0003";
 const NO_ANSWER = "+507 200-0004";
 const NOT_FOUND = "+507 200-0005";
+// Answers, hangs up after 2 s and calls the caller ID back 5 s later (docs/telephony.md).
+const CALLS_BACK = "+65 6000 0008";
 
 /** Dials `number` and records the live channel's frames (hello, join answer, calls). */
 async function dialThroughChime(page: Page, number: string): Promise<string[]> {
@@ -186,5 +188,35 @@ test.describe("calls through Chime (the local stand-in)", () => {
     expect(heard.purity).toBeGreaterThan(0.5);
     await page.getByTestId("end-call").click();
     await expect(panel).toHaveAttribute("data-state", "ended");
+  });
+
+  test("a customer calls back: the SIP media application's call in rings, Answer joins the caller to the meeting, audio both ways, Recents shows it incoming", async ({ page }) => {
+    // docs/chime.md, "Calls in": NEW_INBOUND_CALL reaches the server as the handler's progress,
+    // the agent's answer makes the meeting and the handler joins the caller to it.
+    test.setTimeout(90_000);
+    await signUp(page);
+    const frames = await dialThroughChime(page, CALLS_BACK);
+    const panel = page.getByTestId("call-panel");
+    await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 20_000 });
+    await expect(panel).toHaveAttribute("data-state", "ended", { timeout: 15_000 });
+    const incoming = page.getByTestId("incoming-call");
+    await expect(incoming).toBeVisible({ timeout: 20_000 });
+    await expect(incoming.getByTestId("incoming-caller")).toHaveText(CALLS_BACK);
+    await incoming.getByTestId("incoming-answer").click();
+    await expect(incoming).toBeHidden();
+    await expect(panel).toHaveAttribute("data-state", "connected", { timeout: 20_000 });
+    // The answered call in went through a meeting too: a second join.
+    expect(frames.filter((f) => f.startsWith(">") && f.includes('"type":"join"')).length).toBe(2);
+    // The fake microphone's 440 Hz reaches the caller through the meeting and comes back.
+    await expectEchoThenMuteSilences(page, 1500, 1500);
+    await page.getByTestId("end-call").click();
+    await expect(panel).toHaveAttribute("data-state", "ended");
+
+    await page.goto("/recents");
+    await hydrated(page);
+    const row = page.locator('[data-testid="call-row"][data-direction="inbound"]').first();
+    await expect(row).toContainText(CALLS_BACK);
+    await expect(row).toContainText("Incoming");
+    await expect(row).toContainText("Completed");
   });
 });

@@ -505,14 +505,13 @@ pub async fn build_services(
             if let Some(push) = &push {
                 hub.set_notifier(push.clone());
             }
-            if let Some(calls_in) = runtime.as_ref().and_then(|r| r.gateway.take_incoming()) {
-                if config.telephony.kind == TelephonyKind::Gateway {
-                    hub.take_calls_in(calls_in, vec![config.telephony.caller_id.clone()]);
-                } else {
-                    // Calls in ring agents on the gateway path only; dropped, the receiver
-                    // makes the gateway refuse them (503) rather than leave callers ringing.
-                    drop(calls_in);
-                }
+            if let calls::Provider::Chime(control) = hub.provider() {
+                // Calls in come as the SIP media application's progress (docs/chime.md, "Calls
+                // in"); with the stand-in, it took the gateway's calls in as its own.
+                hub.set_caller_ids(vec![control.settings().caller_id.clone()]);
+            } else if let Some(calls_in) = runtime.as_ref().and_then(|r| r.gateway.take_incoming())
+            {
+                hub.take_calls_in(calls_in, vec![config.telephony.caller_id.clone()]);
             }
             lease.spawn(Some(recordings.clone()));
             (recordings, hub, runtime, secret)

@@ -35,18 +35,31 @@ pub mod update {
     pub const DESTINATION: &str = "Destination";
     /// `record_start`, optional: `bucket/key` of the consent notice played first.
     pub const CONSENT_TONE: &str = "ConsentTone";
+    /// A call in: the caller joins the answering agent's meeting (`MEETING_ID`, `JOIN_TOKEN`
+    /// of the caller's attendee, our `CALL_ID`).
+    pub const ANSWER_ACTION: &str = "answer";
+    pub const MEETING_ID: &str = "MeetingId";
+    pub const JOIN_TOKEN: &str = "JoinToken";
+    pub const CALL_ID: &str = "CallId";
+    /// `hangup` of a call in not answered yet, optional: the SIP code it is refused with
+    /// (400–699; 480 otherwise).
+    pub const SIP_CODE: &str = "SipCode";
 }
 
 /// How long each digit is sent for (the AWS samples' value; the guide's default is 250).
 pub const DIGIT_TONE_MS: u32 = 100;
 
-/// The SIP code the unsupported inbound calls are refused with (480 Temporarily Unavailable).
-pub const INBOUND_REFUSAL_CODE: &str = "480";
-
 /// What the server records about the call after this event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CallProgress {
+    /// A call in to one of our numbers (`to`) rings, from `from` (none when withheld): the
+    /// server rings its agents.
+    Incoming {
+        at: u64,
+        from: Option<String>,
+        to: String,
+    },
     /// The target's phone is ringing.
     Ringing { at: u64 },
     /// The target answered and is bridged to the agent.
@@ -98,7 +111,7 @@ pub fn handle(
     };
     match &event.invocation_event_type {
         EventType::NewOutboundCall => call.new_outbound(),
-        EventType::NewInboundCall => return refuse_inbound(event),
+        EventType::NewInboundCall => call.new_inbound(),
         EventType::Ringing => call.ringing(),
         EventType::CallAnswered => call.answered(),
         EventType::ActionSuccessful => call.action_succeeded(),
@@ -114,29 +127,14 @@ pub fn handle(
     call.finish()
 }
 
-/// Inbound calls are not supported yet: hang up before answering (the caller is not charged).
-fn refuse_inbound(event: &Event) -> Outcome {
-    let leg_a = event.participant(&ParticipantTag::LegA);
-    let hangup = Hangup {
-        call_id: leg_a.map(|leg| leg.call_id.clone()),
-        participant_tag: leg_a.is_none().then_some(ParticipantTag::LegA),
-        sip_response_code: INBOUND_REFUSAL_CODE.to_string(),
-    };
-    Outcome {
-        response: Response::new(vec![Action::Hangup(hangup)], None),
-        progress: None,
-        call_id: None,
-    }
-}
-
 /// One invocation's working state.
-struct Call<'e> {
-    event: &'e Event,
+pub(crate) struct Call<'e> {
+    pub(crate) event: &'e Event,
     policy: &'e dyn Fn(&str) -> Result<(), RefusalReason>,
-    state: CallState,
-    actions: Vec<Action>,
-    progress: Option<CallProgress>,
-    now_ms: u64,
+    pub(crate) state: CallState,
+    pub(crate) actions: Vec<Action>,
+    pub(crate) progress: Option<CallProgress>,
+    pub(crate) now_ms: u64,
 }
 
 impl Call<'_> {
@@ -162,11 +160,19 @@ impl Call<'_> {
     }
 
     fn answered(&mut self) {
+        if self.state.inbound {
+            // A call in is answered by joining it to a meeting (`joined_in`).
+            return;
+        }
         match self.state.stage {
             Stage::Placed => {}
             // The agent gave up while leg A was being set up: it is not wanted any more.
             Stage::Ended => return self.hang_up_leg_a(),
-            Stage::Joining | Stage::Bridging | Stage::Bridged => return,
+            Stage::Joining
+            | Stage::Bridging
+            | Stage::Bridged
+            | Stage::Offered
+            | Stage::Answering => return,
         }
         let (Some(join_token), Some(meeting_id)) =
             (self.state.join_token.clone(), self.state.meeting_id.clone())
@@ -193,6 +199,7 @@ impl Call<'_> {
         };
         match data.action_type {
             ActionType::JoinChimeMeeting if self.state.stage == Stage::Joining => self.bridge(),
+            ActionType::JoinChimeMeeting if self.state.inbound => self.joined_in(),
             ActionType::CallAndBridge => self.bridged(),
             ActionType::StartCallRecording => {
                 self.progress = Some(match recording_location(data) {
@@ -289,8 +296,15 @@ impl Call<'_> {
         let Some(request) = argument(update::ACTION) else {
             return;
         };
-        if request == update::HANGUP_ACTION {
-            return self.agent_hung_up();
+        let unanswered_in =
+            self.state.inbound && matches!(self.state.stage, Stage::Offered | Stage::Answering);
+        match request {
+            update::ANSWER_ACTION => return self.answer_in(),
+            update::HANGUP_ACTION if unanswered_in => {
+                return self.hang_up_in(argument(update::SIP_CODE))
+            }
+            update::HANGUP_ACTION => return self.agent_hung_up(),
+            _ => {}
         }
         // Everything else acts on the bridged PSTN leg.
         let (Stage::Bridged, Some(leg_b)) = (self.state.stage, self.state.pstn_call_id.clone())
@@ -359,6 +373,9 @@ impl Call<'_> {
     }
 
     fn hung_up(&mut self) {
+        if self.state.inbound {
+            return self.caller_hung_up();
+        }
         let Some(gone) = self.hung_up_leg() else {
             return;
         };
@@ -436,7 +453,7 @@ impl Call<'_> {
     }
 
     /// Records the end once; later events only tidy up.
-    fn mark_ended(&mut self, reason: EndReason, cause: Option<String>) {
+    pub(crate) fn mark_ended(&mut self, reason: EndReason, cause: Option<String>) {
         if self.state.stage == Stage::Ended {
             return;
         }

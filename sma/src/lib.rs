@@ -6,6 +6,7 @@
 pub mod action;
 pub mod event;
 pub mod flow;
+pub mod inbound;
 pub mod metrics;
 pub mod policy;
 pub mod report;

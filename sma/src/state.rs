@@ -24,9 +24,15 @@ pub mod keys {
     pub const PSTN_CALL_ID: &str = "PstnCallId";
     pub const STAGE: &str = "Stage";
     pub const END_REASON: &str = "EndReason";
+    /// `inbound` for a call in (`NEW_INBOUND_CALL`); absent for our own calls out.
+    pub const DIRECTION: &str = "Direction";
 }
 
-/// Where the call is in our outbound flow.
+/// The [`keys::DIRECTION`] value of a call in.
+pub const INBOUND: &str = "inbound";
+
+/// Where the call is in our flows: `Placed` to `Bridged` for a call out, `Offered`,
+/// `Answering` and `Bridged` for a call in (`crate::inbound`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Stage {
     /// `CreateSipMediaApplicationCall` placed leg A toward the meeting bridge.
@@ -36,8 +42,14 @@ pub enum Stage {
     Joining,
     /// Leg A is in the meeting; `CallAndBridge` to the target returned.
     Bridging,
-    /// The target answered and the legs are bridged.
+    /// The target answered and the legs are bridged; for a call in, the caller is in the
+    /// answering agent's meeting.
     Bridged,
+    /// A call in rings (the caller hears the network's ringing) until the server answers it
+    /// or refuses it.
+    Offered,
+    /// A call in: `JoinChimeMeeting` of the caller's leg returned.
+    Answering,
     /// The end is decided and reported; what remains is hanging up what is left.
     Ended,
 }
@@ -49,6 +61,8 @@ impl Stage {
             Stage::Joining => "joining",
             Stage::Bridging => "bridging",
             Stage::Bridged => "bridged",
+            Stage::Offered => "offered",
+            Stage::Answering => "answering",
             Stage::Ended => "ended",
         }
     }
@@ -59,6 +73,8 @@ impl Stage {
             Stage::Joining,
             Stage::Bridging,
             Stage::Bridged,
+            Stage::Offered,
+            Stage::Answering,
             Stage::Ended,
         ]
         .into_iter()
@@ -79,6 +95,8 @@ pub struct CallState {
     pub pstn_call_id: Option<String>,
     pub stage: Stage,
     pub end_reason: Option<EndReason>,
+    /// A call in: the PSTN leg is leg A, the caller.
+    pub inbound: bool,
 }
 
 impl CallState {
@@ -103,6 +121,7 @@ impl CallState {
                 .and_then(|stage| Stage::parse(&stage))
                 .unwrap_or_default(),
             end_reason: text(keys::END_REASON).and_then(|reason| EndReason::parse(&reason)),
+            inbound: text(keys::DIRECTION).is_some_and(|d| d == INBOUND),
         }
     }
 
@@ -123,6 +142,7 @@ impl CallState {
         put(keys::PSTN_CALL_ID, self.pstn_call_id.as_deref());
         put(keys::STAGE, Some(self.stage.as_str()));
         put(keys::END_REASON, self.end_reason.map(EndReason::as_str));
+        put(keys::DIRECTION, self.inbound.then_some(INBOUND));
         attributes
     }
 }
@@ -149,10 +169,23 @@ mod tests {
             pstn_call_id: Some("leg-b".into()),
             stage: Stage::Ended,
             end_reason: Some(EndReason::NoAnswer),
+            inbound: false,
         };
         let attributes = state.to_attributes();
         assert!(attributes.len() <= 10, "the service takes at most 10 keys");
         assert_eq!(CallState::from_attributes(&attributes), state);
+        // A call in: the keys it uses round-trip too, and every stage does.
+        for stage in [Stage::Offered, Stage::Answering, Stage::Bridged] {
+            let call_in = CallState {
+                meeting_id: Some("m".into()),
+                call_id: Some("call-2".into()),
+                pstn_call_id: Some("leg-a".into()),
+                stage,
+                inbound: true,
+                ..CallState::default()
+            };
+            assert_eq!(CallState::from_attributes(&call_in.to_attributes()), call_in);
+        }
     }
 
     #[test]

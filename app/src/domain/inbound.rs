@@ -528,6 +528,20 @@ pub fn route(number: Option<&OwnedNumber>, last_agent: Option<&LastAgent>, now: 
     }
 }
 
+impl Route {
+    /// The same route ringing `secs` at most in all, for a provider that gives up on an
+    /// unanswered call sooner than the number's ring time (Chime PSTN Audio: 30 s).
+    pub fn ringing_at_most(self, secs: u32) -> Route {
+        match self {
+            Route::Ring(mut plan) => {
+                plan.ring_secs = plan.ring_secs.min(secs);
+                Route::Ring(plan)
+            }
+            other => other,
+        }
+    }
+}
+
 /// Whether an agent can take a call now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Availability {
@@ -854,6 +868,32 @@ mod tests {
             strategy: Strategy::InOrder { per_agent_secs },
             ring_secs,
         }
+    }
+
+    #[test]
+    fn a_ring_limit_shortens_the_ring_and_leaves_other_routes() {
+        let long = number(in_order(&["a", "b"], 20, 60));
+        let routed = route(Some(&long), None, MON_10_SGT).ringing_at_most(25);
+        let Route::Ring(plan) = &routed else {
+            panic!("{routed:?}")
+        };
+        assert_eq!(plan.ring_secs, 25);
+        let (machine, _) = InboundRing::start(routed, all(Availability::Free, &["a", "b"]), 0);
+        let mut machine = machine;
+        // b's turn comes at 20 s; everything stops at 25 s, not 40.
+        machine.handle(20 * S, Event::Tick);
+        let outputs = machine.handle(25 * S, Event::Tick);
+        assert!(!machine.is_ringing(), "{outputs:?}");
+        let short = number(ring_all(&["a"]));
+        assert_eq!(
+            route(Some(&short), None, MON_10_SGT).ringing_at_most(60),
+            route(Some(&short), None, MON_10_SGT)
+        );
+        let nobody = number(Assignment::None);
+        assert_eq!(
+            route(Some(&nobody), None, MON_10_SGT).ringing_at_most(25),
+            Route::Message(MessageKind::Unassigned)
+        );
     }
 
     fn all(state: Availability, agents: &[&str]) -> BTreeMap<String, Availability> {

@@ -265,7 +265,12 @@ impl Session {
             callee: None,
             idle_silence: true,
         };
-        let leg = match gateway.open_with(options, &offer).await {
+        // A call in joined to this meeting: this leg answers its caller.
+        let opened = match self.stand_in.take_answering(&self.meeting_id) {
+            Some(mut call) => gateway.answer(&mut call, &offer).await,
+            None => gateway.open_with(options, &offer).await,
+        };
+        let leg = match opened {
             Ok(leg) => leg,
             Err(e) => {
                 tracing::warn!(meeting, error = %e, "SUBSCRIBE offer refused by the media gateway");

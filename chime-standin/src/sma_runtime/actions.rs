@@ -58,6 +58,15 @@ impl Runtime {
         if self.stand_in.gateway().is_none() {
             return fail("the stand-in has no media gateway");
         }
+        // A call in: the meeting's next subscription answers its caller.
+        let inbound = self.call_in.is_some();
+        if let Some(call) = self.call_in.take() {
+            if let Err(call) = self.stand_in.answer_in_meeting(&join.meeting_id, call) {
+                self.call_in = Some(call);
+                return fail("the meeting's audio is already up: the stand-in joins a call in only before the browser subscribes");
+            }
+            self.ring_until = None;
+        }
         let deadline = Instant::now() + self.stand_in.config().runtime.join_wait;
         loop {
             if let (Some(leg), Some(events)) = (
@@ -65,15 +74,43 @@ impl Runtime {
                 self.stand_in.take_leg_events(&join.meeting_id),
             ) {
                 self.meeting = Some(MeetingMedia { leg, events });
+                if inbound {
+                    if let Err(message) = self.answer_caller(deadline).await {
+                        return fail(message);
+                    }
+                }
                 return Step::Report {
                     event: report("ACTION_SUCCESSFUL", action_data(&echoed, &[], None)),
                     ends_list: false,
                 };
             }
             if Instant::now() >= deadline {
+                if let Some(call) = self.stand_in.take_answering(&join.meeting_id) {
+                    call.refuse(480);
+                }
                 return fail("no attendee of the meeting has joined its audio");
             }
             tokio::time::sleep(JOIN_POLL).await;
+        }
+    }
+
+    /// Once the browser's audio is up, the caller is answered (SIP 200).
+    async fn answer_caller(&mut self, deadline: Instant) -> Result<(), &'static str> {
+        let Some(media) = self.meeting.as_mut() else {
+            return Err("the meeting's media closed");
+        };
+        loop {
+            match tokio::time::timeout_at(deadline, media.events.recv()).await {
+                Ok(Some(LegEvent::BrowserConnected)) => {
+                    media.leg.command(LegCommand::Accept);
+                    return Ok(());
+                }
+                Ok(Some(LegEvent::Failed { .. } | LegEvent::BrowserLost)) | Ok(None) => {
+                    return Err("the meeting's media failed before the caller was answered")
+                }
+                Ok(Some(other)) => self.backlog.push_back(Some(other)),
+                Err(_) => return Err("the meeting's audio did not connect"),
+            }
         }
     }
 
@@ -134,11 +171,10 @@ impl Runtime {
                 "Digits or ToneDurationInMilliseconds is invalid",
             );
         }
-        let on_leg_b = self
-            .leg_b
-            .as_ref()
+        let on_pstn_leg = self
+            .pstn_leg()
             .is_some_and(|leg| leg.is_connected() && leg.call_id == digits.call_id);
-        let Some(media) = self.meeting.as_mut().filter(|_| on_leg_b) else {
+        let Some(media) = self.meeting.as_mut().filter(|_| on_pstn_leg) else {
             return failed(
                 &echoed,
                 &[],
@@ -172,13 +208,12 @@ impl Runtime {
         }
     }
 
-    /// The meeting's leg when `call_id` is the connected leg B (where recording happens).
+    /// The meeting's leg when `call_id` is the connected PSTN leg (where recording happens).
     fn leg_b_media(&self, call_id: &str) -> Option<&MeetingMedia> {
-        let on_leg_b = self
-            .leg_b
-            .as_ref()
+        let on_pstn_leg = self
+            .pstn_leg()
             .is_some_and(|leg| leg.is_connected() && leg.call_id == call_id);
-        self.meeting.as_ref().filter(|_| on_leg_b)
+        self.meeting.as_ref().filter(|_| on_pstn_leg)
     }
 
     /// `PlayAudio` followed by `StartCallRecording` on the same leg (our consent notice): the
@@ -269,6 +304,23 @@ impl Runtime {
         }
     }
 
+    /// A call in's caller: refused while it rings (a code of 400 or more, else 480), hung up
+    /// on once answered.
+    fn hang_up_caller(&mut self, code: &str) {
+        let code = code.trim().parse::<u16>().ok().filter(|c| *c >= 400);
+        let waiting = self.call_in.take().or_else(|| {
+            self.attributes
+                .as_ref()
+                .and_then(|a| a.get(sma::state::keys::MEETING_ID))
+                .and_then(|meeting| self.stand_in.take_answering(meeting))
+        });
+        self.ring_until = None;
+        match waiting {
+            Some(call) => call.refuse(code.unwrap_or(480)),
+            None => self.command(LegCommand::Bye),
+        }
+    }
+
     /// Ends a leg, by call id or tag, and reports its `HANGUP`.
     fn hang_up(&mut self, hangup: Hangup, echoed: Value) -> Step {
         let by_id = |leg: &Leg| hangup.call_id.as_deref() == Some(leg.call_id.as_str());
@@ -285,6 +337,9 @@ impl Runtime {
             if self.bridge.take().is_some() {
                 self.command(LegCommand::Cancel);
                 self.leg_b = None;
+            }
+            if self.is_inbound() && self.leg_a.is_connected() {
+                self.hang_up_caller(&hangup.sip_response_code);
             }
             self.leg_a.status = Some(DISCONNECTED);
         } else {

@@ -1,7 +1,7 @@
 //! The invocation events the runtime sends our handler, shaped as the developer guide's examples
 //! (and `sma/tests/fixtures/`): `CallDetails` with the transaction, the attributes the last
 //! response returned, and the legs as `Participants` (`LEG-A` the call to the meeting bridge,
-//! `LEG-B` the PSTN call `CallAndBridge` placed).
+//! `LEG-B` the PSTN call `CallAndBridge` placed; for a call in, `LEG-A` is the caller).
 
 use std::collections::BTreeMap;
 
@@ -17,6 +17,8 @@ pub(super) struct Leg {
     pub start_ms: u64,
     /// `None` until it connects (the guide's `NEW_OUTBOUND_CALL` and `RINGING` list no status).
     pub status: Option<&'static str>,
+    /// `Outbound`, or `Inbound` for a call in's leg A.
+    pub direction: &'static str,
 }
 
 pub(super) const LEG_A: &str = "LEG-A";
@@ -33,6 +35,7 @@ impl Leg {
             from: from.to_string(),
             start_ms,
             status: None,
+            direction: "Outbound",
         }
     }
 
@@ -46,7 +49,7 @@ impl Leg {
             "ParticipantTag": self.tag,
             "To": self.to,
             "From": self.from,
-            "Direction": "Outbound",
+            "Direction": self.direction,
             "StartTimeInMilliseconds": self.start_ms.to_string(),
         });
         if let (Some(status), Some(object)) = (self.status, leg.as_object_mut()) {

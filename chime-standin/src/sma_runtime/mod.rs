@@ -11,7 +11,10 @@
 
 mod actions;
 mod events;
+mod inbound;
 mod recording;
+
+pub(crate) use inbound::take_calls_in;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -66,6 +69,8 @@ pub(crate) fn start(stand_in: StandIn, call: NewCall) -> UpdateSender {
         queue: VecDeque::new(),
         recording: false,
         notice: Vec::new(),
+        call_in: None,
+        ring_until: None,
     };
     tokio::spawn(runtime.run());
     updates_tx
@@ -112,19 +117,29 @@ struct Runtime {
     recording: bool,
     /// A `PlayAudio`'s samples, for the `StartCallRecording` that follows it.
     notice: Vec<i16>,
+    /// A call in's caller, until `JoinChimeMeeting` hands it to the meeting or it is refused.
+    call_in: Option<telephony::gateway::IncomingCall>,
+    /// A call in rings out (the service's 30 s) unless acted on by then.
+    ring_until: Option<Instant>,
 }
 
 impl Runtime {
     async fn run(mut self) {
-        let arguments: BTreeMap<String, String> = self.call.arguments.iter().cloned().collect();
-        // NEW_OUTBOUND_CALL and RINGING: their actions are ignored (the guide), their
-        // attributes kept (our handler stores the arguments there).
-        let data = json!({"Type": "CallCreateRequest", "Parameters": {"Arguments": arguments}});
-        self.invoke("NEW_OUTBOUND_CALL", Some(data)).await;
-        self.invoke("RINGING", None).await;
-        self.leg_a.status = Some(CONNECTED);
-        let actions = self.invoke("CALL_ANSWERED", None).await;
-        self.apply(actions).await;
+        if self.call_in.is_some() {
+            self.offer_in().await;
+        } else {
+            let arguments: BTreeMap<String, String> =
+                self.call.arguments.iter().cloned().collect();
+            // NEW_OUTBOUND_CALL and RINGING: their actions are ignored (the guide), their
+            // attributes kept (our handler stores the arguments there).
+            let data =
+                json!({"Type": "CallCreateRequest", "Parameters": {"Arguments": arguments}});
+            self.invoke("NEW_OUTBOUND_CALL", Some(data)).await;
+            self.invoke("RINGING", None).await;
+            self.leg_a.status = Some(CONNECTED);
+            let actions = self.invoke("CALL_ANSWERED", None).await;
+            self.apply(actions).await;
+        }
         while !self.finished() {
             let deadline = self.bridge.as_ref().map(|bridge| bridge.deadline);
             tokio::select! {
@@ -136,6 +151,8 @@ impl Runtime {
                     self.on_leg_event(leg_event).await;
                 }
                 () = sleep_until(deadline) => self.bridge_timed_out().await,
+                () = inbound::caller_gone(&mut self.call_in) => self.caller_left().await,
+                () = sleep_until(self.ring_until) => self.rang_out().await,
             }
         }
         self.stand_in
@@ -281,6 +298,15 @@ impl Runtime {
             Some(LegEvent::RemoteBye | LegEvent::Failed { .. }) if leg_b_up => {
                 self.end_leg_b(false);
                 Some(("HANGUP", Some(self.leg_b_hangup())))
+            }
+            // A call in's caller hung up (or its side failed).
+            Some(LegEvent::RemoteBye | LegEvent::Failed { .. })
+                if self.is_inbound() && self.leg_a.is_connected() =>
+            {
+                self.leg_a.status = Some(DISCONNECTED);
+                let data = json!({"Type": "Hangup", "Parameters": {
+                    "SipResponseCode": 0, "CallId": self.leg_a.call_id, "ParticipantTag": LEG_A}});
+                Some(("HANGUP", Some(data)))
             }
             None => {
                 // The meeting's leg closed (the browser left, or the meeting was deleted):

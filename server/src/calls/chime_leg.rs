@@ -9,6 +9,7 @@ use std::sync::Arc;
 use app::domain::call::TrunkEvent;
 use sma::flow::CallProgress;
 
+use super::incoming::AnsweredCallIn;
 use crate::chime::{Attendee, CallUpdate, ChimeControl, ChimeError, Meeting, SmaCallArguments};
 
 /// The JSON texts amazon-chime-sdk-js joins with, shaped as `CreateMeeting` and
@@ -30,6 +31,9 @@ pub(crate) struct ChimeLeg {
     transaction_id: Option<String>,
     /// The last progress applied: a push that arrives late (a retry) is not applied twice.
     last_sequence: Option<u64>,
+    /// A call in: told when the caller hangs up before the handler knows our call id (its
+    /// pushes then name the transaction only).
+    call_in_gone: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl ChimeLeg {
@@ -73,8 +77,37 @@ impl ChimeLeg {
             target: target.to_string(),
             transaction_id: None,
             last_sequence: None,
+            call_in_gone: None,
         };
         Ok((leg, join))
+    }
+
+    /// Makes this leg the answer to a call in (its SIP media application call is the caller's).
+    pub fn answers(&mut self, call: AnsweredCallIn) {
+        self.transaction_id = Some(call.transaction_id);
+        self.call_in_gone = Some(call.gone);
+    }
+
+    /// Asks the handler to join the caller to this call's meeting, which answers the call.
+    pub async fn accept(&self) -> Result<(), ChimeError> {
+        self.update(&CallUpdate::Answer {
+            meeting_id: self.meeting.meeting_id.clone(),
+            join_token: self.phone.join_token.clone(),
+            call_id: self.call_id.clone(),
+        })
+        .await
+    }
+
+    /// Resolves once when the caller of a call in hangs up before the handler knew our call
+    /// id; never otherwise.
+    pub async fn caller_gone(&mut self) {
+        let Some(gone) = self.call_in_gone.as_mut() else {
+            return std::future::pending().await;
+        };
+        if gone.wait_for(|gone| *gone).await.is_err() {
+            return std::future::pending().await;
+        }
+        self.call_in_gone = None;
     }
 
     /// The SIP media application call's transaction, once placed.
@@ -122,14 +155,14 @@ impl ChimeLeg {
     }
 
     /// What the handler's progress means for the session; `None` for a push already applied
-    /// (same or older sequence).
+    /// (same or older sequence), or one that is not the session's.
     pub fn progress(&mut self, sequence: u64, progress: CallProgress) -> Option<LegProgress> {
         if self.last_sequence.is_some_and(|last| sequence <= last) {
             tracing::debug!(call = %self.call_id, sequence, "progress already applied");
             return None;
         }
         self.last_sequence = Some(sequence);
-        Some(leg_progress(progress))
+        leg_progress(progress)
     }
 
     /// Deletes the meeting (which ends the browser's session and any leg still in it).
@@ -151,8 +184,10 @@ pub(crate) enum LegProgress {
     RecordingFailed { cause: Option<String> },
 }
 
-pub(crate) fn leg_progress(progress: CallProgress) -> LegProgress {
-    match progress {
+pub(crate) fn leg_progress(progress: CallProgress) -> Option<LegProgress> {
+    Some(match progress {
+        // A new call in is the hub's (`CallHub::progress`), never a session's.
+        CallProgress::Incoming { .. } => return None,
         CallProgress::Ringing { .. } => LegProgress::Trunk(TrunkEvent::Ringing),
         CallProgress::Answered { .. } => LegProgress::Trunk(TrunkEvent::Answered),
         CallProgress::Ended { reason, cause, .. } => {
@@ -162,7 +197,7 @@ pub(crate) fn leg_progress(progress: CallProgress) -> LegProgress {
             LegProgress::RecordingStarted { location }
         }
         CallProgress::RecordingFailed { cause, .. } => LegProgress::RecordingFailed { cause },
-    }
+    })
 }
 
 fn meeting_json(m: &Meeting) -> String {
@@ -204,11 +239,19 @@ mod tests {
     fn progress_maps_to_the_sessions_words() {
         assert_eq!(
             leg_progress(CallProgress::Ringing { at: 1 }),
-            LegProgress::Trunk(TrunkEvent::Ringing)
+            Some(LegProgress::Trunk(TrunkEvent::Ringing))
+        );
+        assert_eq!(
+            leg_progress(CallProgress::Incoming {
+                at: 1,
+                from: None,
+                to: "+6560000000".into()
+            }),
+            None
         );
         assert_eq!(
             leg_progress(CallProgress::Answered { at: 2 }),
-            LegProgress::Trunk(TrunkEvent::Answered)
+            Some(LegProgress::Trunk(TrunkEvent::Answered))
         );
         assert_eq!(
             leg_progress(CallProgress::Ended {
@@ -216,23 +259,23 @@ mod tests {
                 reason: EndReason::Busy,
                 cause: Some("486".into())
             }),
-            LegProgress::Trunk(TrunkEvent::Ended {
+            Some(LegProgress::Trunk(TrunkEvent::Ended {
                 reason: EndReason::Busy,
                 cause: Some("486".into())
-            })
+            }))
         );
         assert_eq!(
             leg_progress(CallProgress::RecordingStarted {
                 at: 4,
                 location: "b/k.wav".into()
             }),
-            LegProgress::RecordingStarted {
+            Some(LegProgress::RecordingStarted {
                 location: "b/k.wav".into()
-            }
+            })
         );
         assert_eq!(
             leg_progress(CallProgress::RecordingFailed { at: 5, cause: None }),
-            LegProgress::RecordingFailed { cause: None }
+            Some(LegProgress::RecordingFailed { cause: None })
         );
     }
 

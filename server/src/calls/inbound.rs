@@ -17,7 +17,8 @@ use app::domain::inbound::{Availability, Event, InboundRing, Output, Route, Stop
 use telephony::gateway;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{HubInner, SessionStart};
+use super::incoming::IncomingLeg;
+use super::{HubInner, Provider, SessionStart};
 
 /// The answer to an agent who answered after a colleague.
 pub const ANSWERED_BY_SOMEONE_ELSE: &str = "someone else answered the call first";
@@ -43,6 +44,12 @@ pub(crate) struct Ringing {
 impl HubInner {
     pub(crate) fn lock_ringing(&self) -> std::sync::MutexGuard<'_, HashMap<String, Ringing>> {
         self.ringing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn lock_chime_calls_in(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, tokio::sync::watch::Sender<bool>>> {
+        self.chime_calls_in.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The calls ringing for `owner` now (for a new connection's hello).
@@ -100,9 +107,14 @@ const MESSAGE_THEN: u16 = 480;
 pub(crate) fn take_calls_in(hub: Arc<HubInner>, mut calls: mpsc::Receiver<gateway::IncomingCall>) {
     tokio::spawn(async move {
         while let Some(call) = calls.recv().await {
-            tokio::spawn(ring(hub.clone(), call));
+            take_call_in(hub.clone(), IncomingLeg::Gateway(call));
         }
     });
+}
+
+/// Rings for one call in, in a task of its own.
+pub(crate) fn take_call_in(hub: Arc<HubInner>, call: IncomingLeg) {
+    tokio::spawn(ring(hub, call));
 }
 
 /// The agents a route may ring.
@@ -118,19 +130,23 @@ fn agents_of(route: &Route) -> BTreeSet<String> {
 }
 
 /// One call in, from its arrival to its answer or its miss.
-async fn ring(hub: Arc<HubInner>, call: gateway::IncomingCall) {
+async fn ring(hub: Arc<HubInner>, call: IncomingLeg) {
     let started_at = hub.clock.now_ms();
     let id = uuid::Uuid::new_v4().to_string();
     let caller_ids = hub.caller_ids.get().map(Vec::as_slice).unwrap_or(&[]);
     let routed = app::api::inbound::route_call(
         hub.store.as_ref(),
         caller_ids,
-        &call.to,
-        call.from.as_deref(),
+        call.to(),
+        call.from(),
         started_at,
     )
     .await;
     let route = match routed {
+        // The service gives up on a Chime call in nobody acts on after 30 s.
+        Ok(route) if matches!(call, IncomingLeg::Chime(_)) => {
+            route.ringing_at_most(sma::inbound::RING_LIMIT_SECS as u32)
+        }
         Ok(route) => route,
         Err(e) => {
             // Never "not in service" for a number that may be ours: the caller may try again.
@@ -155,7 +171,7 @@ async fn ring(hub: Arc<HubInner>, call: gateway::IncomingCall) {
     tracing::info!(call = %id, "call in");
     app::api::metrics::call_started(
         app::domain::calls::Direction::Inbound,
-        call.from.as_deref().unwrap_or(""),
+        call.from().unwrap_or(""),
         None,
     );
     let (machine, outputs) = InboundRing::start(route, availability, started_at);
@@ -163,8 +179,8 @@ async fn ring(hub: Arc<HubInner>, call: gateway::IncomingCall) {
         hub: hub.clone(),
         id: id.clone(),
         started_at,
-        from: call.from.clone(),
-        to: call.to.clone(),
+        from: call.from().map(str::to_string),
+        to: call.to().to_string(),
         call: Some(call),
         machine,
         rung: BTreeSet::new(),
@@ -185,7 +201,7 @@ struct RingTask {
     from: Option<String>,
     to: String,
     /// Until answered (it moves into the answering agent's session) or refused.
-    call: Option<gateway::IncomingCall>,
+    call: Option<IncomingLeg>,
     machine: InboundRing,
     /// Every agent the call rang.
     rung: BTreeSet<String>,
@@ -280,10 +296,16 @@ impl RingTask {
                     let Some(call) = self.call.take() else {
                         continue;
                     };
-                    // The message as early media, then 480 (docs/telephony.md, "Calls in").
-                    let super::Provider::Gateway(gateway) = &self.hub.provider else {
-                        call.refuse(MESSAGE_THEN);
-                        continue;
+                    // The message as early media, then 480 (docs/telephony.md, "Calls in"). A
+                    // SIP media application can play audio only by answering the call, which
+                    // the caller would pay for: refused at once (docs/chime.md, "Calls in").
+                    let (call, gateway) = match (call, &self.hub.provider) {
+                        (IncomingLeg::Gateway(call), Provider::Gateway(gateway)) => (call, gateway),
+                        (call, _) => {
+                            tracing::info!(call = %self.id, ?kind, "call in refused (no message on this path)");
+                            call.refuse(MESSAGE_THEN);
+                            continue;
+                        }
                     };
                     tracing::info!(call = %self.id, ?kind, "call in: a message, then refused");
                     let message = self.hub.caller_message(kind);
@@ -304,7 +326,7 @@ impl RingTask {
     /// Shows the call in every tab of `agent`.
     async fn show(&mut self, agent: &str) {
         let Some(call) = &self.call else { return };
-        let contact_name = match &call.from {
+        let contact_name = match call.from() {
             Some(from) => match self.hub.store.contact_by_number(agent, from).await {
                 Ok(c) => c.map(|c| c.name),
                 Err(e) => {
@@ -316,9 +338,9 @@ impl RingTask {
         };
         let incoming = IncomingCall {
             id: self.id.clone(),
-            from: call.from.clone(),
+            from: call.from().map(str::to_string),
             contact_name,
-            to: call.to.clone(),
+            to: call.to().to_string(),
             started_at: self.started_at,
             transferred: false,
         };
@@ -354,7 +376,7 @@ impl RingTask {
         };
         self.stop_showing(agent, IncomingEnd::Answered);
         self.hub.hang_up_current(agent);
-        let from = call.from.clone().unwrap_or_default();
+        let from = call.from().unwrap_or_default().to_string();
         let mut record = CallRecord::inbound(self.id.clone(), from, self.started_at);
         // This server carries it: without its id another server's sweep (or this one's, of
         // calls of no server) would close it as interrupted while it goes on.
@@ -424,7 +446,7 @@ impl RingTask {
 }
 
 /// Resolves when the caller hangs up while it rings.
-async fn caller_gone(call: &mut Option<gateway::IncomingCall>) {
+async fn caller_gone(call: &mut Option<IncomingLeg>) {
     match call {
         Some(call) => {
             call.gone().await;

@@ -61,10 +61,19 @@ pub(crate) enum MediaEvent {
 impl Media {
     /// The next trunk event; `None` when the media is gone (the call fails). Gateway events the
     /// state machine does not need are logged here and skipped. A Chime call's progress comes
-    /// through the hub instead, so this waits forever for it.
+    /// through the hub instead, so this waits for it only for a call in's early hang-up.
     pub async fn next_event(&mut self, call_id: &str) -> Option<MediaEvent> {
-        let Media::Gateway(leg) = self else {
-            return std::future::pending().await;
+        let leg = match self {
+            Media::Gateway(leg) => leg,
+            // Only a call in's caller hanging up before the handler knew our call id comes
+            // this way.
+            Media::Chime(leg) => {
+                leg.caller_gone().await;
+                return Some(MediaEvent::Trunk(TrunkEvent::Ended {
+                    reason: app::domain::calls::EndReason::Missed,
+                    cause: Some("the caller hung up".into()),
+                }));
+            }
         };
         loop {
             let event = match leg.events.recv().await? {
@@ -135,12 +144,8 @@ impl Media {
                         Ok(()) => return Some(TrunkEvent::Trying),
                         Err(e) => Err(e),
                     },
-                    // Calls in come through the gateway only (docs/telephony.md, "Calls in").
-                    MediaCommand::Accept => {
-                        return Some(TrunkEvent::Failed {
-                            detail: "calls in are not taken through Chime PSTN Audio".into(),
-                        })
-                    }
+                    // The caller joins the meeting; its answer comes as the handler's progress.
+                    MediaCommand::Accept => leg.accept().await,
                     MediaCommand::Cancel | MediaCommand::Bye => leg.hang_up().await,
                     // The SIP media application plays the ringback into the meeting.
                     MediaCommand::Ringback(_) => Ok(()),

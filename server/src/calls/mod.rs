@@ -7,6 +7,7 @@ mod bridged;
 mod chime_leg;
 mod ice;
 mod inbound;
+mod incoming;
 mod media;
 pub mod network_test;
 mod quality;
@@ -89,6 +90,9 @@ pub(crate) struct HubInner {
     revocations: broadcast::Sender<Option<String>>,
     /// Calls in ringing on this server, by id (`inbound.rs`).
     ringing: Mutex<HashMap<String, inbound::Ringing>>,
+    /// Calls in on the Chime path not answered yet, by SIP media application transaction:
+    /// told when the handler reports the caller gone (`incoming.rs`).
+    chime_calls_in: Mutex<HashMap<String, tokio::sync::watch::Sender<bool>>>,
     /// The configured caller IDs: numbers the business owns even with no entry in the store.
     caller_ids: std::sync::OnceLock<Vec<String>>,
     /// Tells agents of the calls they missed (Web Push), when push is on.
@@ -233,6 +237,7 @@ impl CallHub {
                 server_id: std::sync::OnceLock::new(),
                 revocations: broadcast::channel(16).0,
                 ringing: Mutex::new(HashMap::new()),
+                chime_calls_in: Mutex::new(HashMap::new()),
                 caller_ids: std::sync::OnceLock::new(),
                 notifier: std::sync::OnceLock::new(),
                 hold_music: std::sync::OnceLock::new(),
@@ -242,6 +247,11 @@ impl CallHub {
                 network_tests: network_test::NetworkTests::default(),
             }),
         }
+    }
+
+    /// Who carries this server's calls.
+    pub fn provider(&self) -> &Provider {
+        &self.inner.provider
     }
 
     /// Names this server on the calls it carries from now on (set once, at start).
@@ -285,8 +295,14 @@ impl CallHub {
         calls: mpsc::Receiver<telephony::gateway::IncomingCall>,
         caller_ids: Vec<String>,
     ) {
-        let _ = self.inner.caller_ids.set(caller_ids);
+        self.set_caller_ids(caller_ids);
         inbound::take_calls_in(self.inner.clone(), calls);
+    }
+
+    /// The configured caller IDs: numbers the business owns even with no entry in the store
+    /// (set once, at start).
+    pub fn set_caller_ids(&self, caller_ids: Vec<String>) {
+        let _ = self.inner.caller_ids.set(caller_ids);
     }
 
     /// A new live connection of `owner`: its id, its event stream and its first message.
@@ -562,17 +578,78 @@ impl CallHub {
 
     /// The SIP media application handler's progress for call `call_id`: to its session, or
     /// `false` when no active call has that id (it ended, or is another server's).
-    pub fn progress(&self, call_id: &str, sequence: u64, progress: CallProgress) -> bool {
-        let users = self.inner.lock_users();
-        let call = users
-            .values()
-            .filter_map(|u| u.call.as_ref())
-            .find(|c| c.live.id == call_id);
-        call.is_some_and(|c| {
-            c.commands
-                .send(SessionCommand::Progress { sequence, progress })
-                .is_ok()
-        })
+    pub fn progress(
+        &self,
+        call_id: &str,
+        transaction_id: &str,
+        sequence: u64,
+        progress: CallProgress,
+    ) -> bool {
+        if let CallProgress::Incoming { from, to, .. } = progress {
+            return self.chime_call_in(transaction_id, from, to);
+        }
+        let delivered = !call_id.is_empty() && {
+            let users = self.inner.lock_users();
+            let call = users
+                .values()
+                .filter_map(|u| u.call.as_ref())
+                .find(|c| c.live.id == call_id);
+            call.is_some_and(|c| {
+                c.commands
+                    .send(SessionCommand::Progress {
+                        sequence,
+                        progress: progress.clone(),
+                    })
+                    .is_ok()
+            })
+        };
+        if delivered {
+            return true;
+        }
+        // A call in not answered yet: only its end matters (the caller hung up, or the
+        // service gave up on it).
+        let calls_in = self.inner.lock_chime_calls_in();
+        match calls_in.get(transaction_id) {
+            Some(gone) => {
+                if matches!(progress, CallProgress::Ended { .. }) {
+                    gone.send_replace(true);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A call in through the SIP media application: it rings the agents the routing names.
+    /// `false` on a server that does not carry Chime calls. A push told again (its retry) is
+    /// taken once.
+    fn chime_call_in(&self, transaction_id: &str, from: Option<String>, to: String) -> bool {
+        let Provider::Chime(control) = &self.inner.provider else {
+            return false;
+        };
+        if transaction_id.is_empty() {
+            return false;
+        }
+        let gone = {
+            let mut calls_in = self.inner.lock_chime_calls_in();
+            // Calls whose ringing and session are both over.
+            calls_in.retain(|_, gone| gone.receiver_count() > 0);
+            if calls_in.contains_key(transaction_id) {
+                return true;
+            }
+            let (tx, gone) = tokio::sync::watch::channel(false);
+            calls_in.insert(transaction_id.to_string(), tx);
+            gone
+        };
+        let call = incoming::ChimeCallIn::new(
+            transaction_id.to_string(),
+            from,
+            to,
+            control.clone(),
+            gone,
+        );
+        inbound::take_call_in(self.inner.clone(), incoming::IncomingLeg::Chime(call));
+        true
     }
 
     /// "reachable", "unreachable" or "unknown": the trunk's answer to the last OPTIONS probe;
@@ -608,7 +685,7 @@ pub(crate) struct SessionStart {
     /// The longest the call may last (the spend limits' admission, or the server's limit).
     pub max_duration_ms: u64,
     /// A call in the user answered.
-    pub incoming: Option<telephony::gateway::IncomingCall>,
+    pub incoming: Option<incoming::IncomingLeg>,
     /// A call a colleague handed over to the user (a transfer they answered).
     pub taken: Option<transfer::TakenCall>,
 }

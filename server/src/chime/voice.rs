@@ -68,6 +68,15 @@ pub enum CallUpdate {
     RecordPause,
     RecordResume,
     RecordStop,
+    /// A call in: the caller joins the answering agent's meeting as the attendee of
+    /// `join_token` (docs/chime.md, "Calls in").
+    Answer {
+        meeting_id: String,
+        join_token: Secret<String>,
+        call_id: String,
+    },
+    /// A call in not answered yet: refused with this SIP code (the caller is not charged).
+    Refuse(u16),
 }
 
 impl CallUpdate {
@@ -96,6 +105,20 @@ impl CallUpdate {
             CallUpdate::RecordPause => HashMap::from([action(update::RECORD_PAUSE_ACTION)]),
             CallUpdate::RecordResume => HashMap::from([action(update::RECORD_RESUME_ACTION)]),
             CallUpdate::RecordStop => HashMap::from([action(update::RECORD_STOP_ACTION)]),
+            CallUpdate::Answer {
+                meeting_id,
+                join_token,
+                call_id,
+            } => HashMap::from([
+                action(update::ANSWER_ACTION),
+                (update::MEETING_ID.to_string(), meeting_id.clone()),
+                (update::JOIN_TOKEN.to_string(), join_token.expose().clone()),
+                (update::CALL_ID.to_string(), call_id.clone()),
+            ]),
+            CallUpdate::Refuse(code) => HashMap::from([
+                action(update::HANGUP_ACTION),
+                (update::SIP_CODE.to_string(), code.to_string()),
+            ]),
         }
     }
 }

@@ -61,12 +61,16 @@ async fn progress(State(state): State<ProgressState>, headers: HeaderMap, body: 
         }
     };
     let (call, sequence) = (report.call_id.as_str(), report.sequence);
-    if state.calls.progress(call, sequence, report.progress) {
+    let transaction = report.transaction_id.as_str();
+    if state
+        .calls
+        .progress(call, transaction, sequence, report.progress)
+    {
         tracing::debug!(%call, sequence, "call progress");
         StatusCode::NO_CONTENT.into_response()
     } else {
         // Ended already, or another server's call: the handler only logs it.
-        tracing::info!(%call, sequence, "call progress for no active call");
+        tracing::info!(%call, transaction_id = %transaction, sequence, "call progress for no active call");
         (StatusCode::NOT_FOUND, "no active call has that id").into_response()
     }
 }

@@ -17,11 +17,9 @@ use server::clock::SystemClock;
 use server::config::Secret;
 use server::web::{chime_progress_router, ChimeProgressState, CHIME_PROGRESS_PATH};
 use sma::report::Reporter;
-use telephony::gateway::TrunkTransport;
 use telephony::recording::PauseMode;
 use testkit::chime::{join_meeting, MeetingPeer};
 use testkit::peer::{until, PeerCommand, Source};
-use testkit::rig::TRUNK_PASSWORD;
 
 use super::{calls_rig, record_of, send, Rig, Tab};
 
@@ -55,13 +53,9 @@ pub enum Recording {
 
 pub async fn chime_rig_with(recording: Recording) -> ChimeRig {
     let simulator = testkit::rig::simulator(None).await;
-    let gateway = testkit::rig::gateway_to(
-        &simulator.sip_addr().to_string(),
-        TrunkTransport::Udp,
-        Some(TRUNK_PASSWORD),
-        40,
-    )
-    .await;
+    // The carrier's side: it dials the PSTN for `CallAndBridge`, and the simulator's callers
+    // reach the stand-in's SIP media application through it (calls in).
+    let gateway = testkit::rig::gateway_taking_calls(&simulator, "127.0.0.0/8").await;
     // The progress endpoint's address first: the stand-in's handler pushes to it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -106,6 +100,8 @@ pub async fn chime_rig_with(recording: Recording) -> ChimeRig {
         Duration::from_secs(5),
     )
     .await;
+    // The caller ID is one of the business's numbers (calls to it ring its last agent).
+    calls.hub.set_caller_ids(vec![CALLER_ID.into()]);
     let progress = chime_progress_router(ChimeProgressState {
         calls: calls.hub.clone(),
         secret: Secret::new(EVENTS_SECRET.into()),

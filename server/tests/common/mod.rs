@@ -27,7 +27,7 @@ use tokio::sync::broadcast;
 pub const ALICE: &str = "alice-sub";
 
 pub struct Rig {
-    _simulator: PstnSimulator,
+    pub simulator: PstnSimulator,
     /// Shared: the Chime rig's progress endpoint holds it too.
     pub hub: Arc<CallHub>,
     pub store: Arc<SqliteStore>,
@@ -88,7 +88,7 @@ pub async fn calls_rig(
         offer_timeout,
     ));
     Rig {
-        _simulator: simulator,
+        simulator,
         hub,
         store,
         recordings,

@@ -11,11 +11,11 @@ use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
 use app::domain::calls::{CallRecord, Direction, EndReason};
 use app::domain::recordings::{Recording, RecordingMode};
 use sma::flow::CallProgress;
-use telephony::gateway::IncomingCall;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::chime_leg::{ChimeLeg, JoinInfo, LegProgress};
+use super::incoming::IncomingLeg;
 use super::media::{Media, MediaCommand, MediaEvent, RecordStep};
 use super::transfer::TakenCall;
 use super::{HubInner, Provider};
@@ -113,8 +113,9 @@ pub(crate) struct Session {
     recording_done: Option<JoinHandle<Option<Recording>>>,
     /// A recording the provider makes (Chime), until its file is awaited.
     delivered: Option<DeliveredRecording>,
-    /// A call in, until the agent's offer answers it (dropped unanswered: the caller gets 480).
-    incoming: Option<IncomingCall>,
+    /// A call in, until the agent's offer (or meeting request) answers it (dropped
+    /// unanswered: the caller gets 480).
+    incoming: Option<IncomingLeg>,
     /// A call a colleague handed over, until this agent's offer takes its media (dropped
     /// untaken, the far end is hung up on).
     taken: Option<TakenCall>,
@@ -143,7 +144,7 @@ impl Session {
         record: CallRecord,
         live: LiveCall,
         commands: mpsc::UnboundedReceiver<SessionCommand>,
-        incoming: Option<IncomingCall>,
+        incoming: Option<IncomingLeg>,
         taken: Option<TakenCall>,
     ) -> Self {
         Session {
@@ -236,7 +237,11 @@ impl Session {
                                 self.finish(EndReason::Failed, HangupBy::System, Some("a Chime call cannot be transferred".into())).await;
                                 return None;
                             }
-                            (None, Some(call)) => gateway.answer(call, &sdp).await,
+                            (None, Some(IncomingLeg::Gateway(call))) => gateway.answer(call, &sdp).await,
+                            (None, Some(IncomingLeg::Chime(_))) => {
+                                let _ = reply.send(Err(self.wrong_path("an audio offer")));
+                                continue;
+                            }
                             (None, None) => gateway.open(&self.record.e164, &sdp).await,
                         };
                         match opened {
@@ -259,7 +264,12 @@ impl Session {
                             continue;
                         };
                         match ChimeLeg::open(control, &self.record.id, &self.record.e164).await {
-                            Ok((leg, join)) => {
+                            Ok((mut leg, join)) => {
+                                // A call in: the meeting is the one its caller joins.
+                                match self.incoming.take() {
+                                    Some(IncomingLeg::Chime(call)) => leg.answers(call.take()),
+                                    other => self.incoming = other,
+                                }
                                 let _ = reply.send(Ok(join));
                                 self.live.media_connection = Some(connection);
                                 return Some(Media::Chime(Box::new(leg)));
@@ -606,9 +616,11 @@ impl Session {
                 if let Some(event) = event {
                     outcome.get_or_insert(event);
                 }
-                if command == MediaCommand::Invite {
-                    self.invited_at = Some(self.now());
-                    // (A call in has no provider id: it came through the gateway.)
+                if matches!(command, MediaCommand::Invite | MediaCommand::Accept) {
+                    if command == MediaCommand::Invite {
+                        self.invited_at = Some(self.now());
+                    }
+                    // (A call in through the gateway has none.)
                     if let Some(id) = media.provider_call_id() {
                         // Kept so the call can still be acted on (hung up) by its id.
                         self.record.provider_call_id = Some(id.to_string());
@@ -738,7 +750,7 @@ impl Session {
 }
 
 /// Resolves when the caller of a call in hangs up before it is answered; never for a call out.
-async fn caller_gone(incoming: &mut Option<IncomingCall>) {
+async fn caller_gone(incoming: &mut Option<IncomingLeg>) {
     match incoming {
         Some(call) => {
             call.gone().await;
