@@ -96,7 +96,11 @@ async fn answered_through_the_meeting_with_audio_then_the_caller_hangs_up() {
     let rig = chime_rig().await;
     assign_support(&rig).await;
     let mut tab = open_tab(&rig.calls);
-    let mut call = rig.calls.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let mut call = rig
+        .calls
+        .simulator
+        .call_in(CUSTOMER, SUPPORT)
+        .expect("placed");
     let ringing = rings(&mut tab).await;
     assert_eq!(ringing.from.as_deref(), Some(CUSTOMER));
     assert_eq!(ringing.to, SUPPORT);
@@ -161,7 +165,11 @@ async fn answered_then_the_agent_hangs_up() {
     let rig = chime_rig().await;
     assign_support(&rig).await;
     let mut tab = open_tab(&rig.calls);
-    let mut call = rig.calls.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let mut call = rig
+        .calls
+        .simulator
+        .call_in(CUSTOMER, SUPPORT)
+        .expect("placed");
     let ringing = rings(&mut tab).await;
     send(
         &rig.calls,
@@ -191,7 +199,11 @@ async fn a_caller_who_hangs_up_while_it_rings_leaves_a_missed_call() {
     let rig = chime_rig().await;
     assign_support(&rig).await;
     let mut tab = open_tab(&rig.calls);
-    let call = rig.calls.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let call = rig
+        .calls
+        .simulator
+        .call_in(CUSTOMER, SUPPORT)
+        .expect("placed");
     let ringing = rings(&mut tab).await;
     call.hang_up();
     assert_eq!(stops(&mut tab).await, IncomingEnd::CallerHungUp);
@@ -205,7 +217,11 @@ async fn declined_is_refused_with_480_and_missed() {
     let rig = chime_rig().await;
     assign_support(&rig).await;
     let mut tab = open_tab(&rig.calls);
-    let mut call = rig.calls.simulator.call_in(CUSTOMER, SUPPORT).expect("placed");
+    let mut call = rig
+        .calls
+        .simulator
+        .call_in(CUSTOMER, SUPPORT)
+        .expect("placed");
     let ringing = rings(&mut tab).await;
     let reply = send(
         &rig.calls,

@@ -1,5 +1,6 @@
-//! The outbound call flow as one pure function: an event, the dialling policy and the time go
-//! in; the actions to return, the attributes to keep and the call's progress come out.
+//! The call flow as one pure function: an event, the dialling policy and the time go in; the
+//! actions to return, the attributes to keep and the call's progress come out. Calls in are in
+//! [`crate::inbound`]; calls out below.
 //!
 //! The server's `CreateSipMediaApplicationCall` places leg A toward the meeting bridge with an
 //! `ArgumentsMap` (docs/chime.md). Then: leg A answers → `JoinChimeMeeting`; joined → the
@@ -76,6 +77,22 @@ pub enum CallProgress {
     RecordingStarted { at: u64, location: String },
     /// `StartCallRecording` failed: nothing will be delivered.
     RecordingFailed { at: u64, cause: Option<String> },
+}
+
+impl CallProgress {
+    /// The progress as JSON for a log line: a call in's numbers are left out (logs never carry
+    /// phone numbers).
+    pub fn log_text(&self) -> String {
+        match self {
+            CallProgress::Incoming { at, from, .. } => serde_json::json!({
+                "state": "incoming",
+                "at": at,
+                "withheld": from.is_none(),
+            })
+            .to_string(),
+            other => serde_json::to_string(other).unwrap_or_default(),
+        }
+    }
 }
 
 /// The result of one invocation.

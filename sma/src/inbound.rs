@@ -67,12 +67,13 @@ impl Call<'_> {
             return self.refuse_in(DEFAULT_REFUSAL_CODE, "the answer named no meeting");
         };
         let leg_a = self.state.pstn_call_id.clone();
-        self.actions.push(Action::JoinChimeMeeting(JoinChimeMeeting {
-            join_token,
-            meeting_id: meeting_id.clone(),
-            participant_tag: leg_a.is_none().then_some(ParticipantTag::LegA),
-            call_id: leg_a,
-        }));
+        self.actions
+            .push(Action::JoinChimeMeeting(JoinChimeMeeting {
+                join_token,
+                meeting_id: meeting_id.clone(),
+                participant_tag: leg_a.is_none().then_some(ParticipantTag::LegA),
+                call_id: leg_a,
+            }));
         // The join token is a credential: used once here, never kept in the attributes.
         self.state.meeting_id = Some(meeting_id);
         self.state.call_id = Some(call_id);
@@ -132,4 +133,43 @@ fn e164(from: &str) -> Option<String> {
     let digits = from.strip_prefix('+')?;
     ((8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
         .then(|| from.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_ins_log_text_has_no_numbers() {
+        let progress = CallProgress::Incoming {
+            at: 5,
+            from: Some("+6591234567".into()),
+            to: "+6562220000".into(),
+        };
+        let text = progress.log_text();
+        assert!(!text.contains("+65"), "{text}");
+        assert!(text.contains("incoming"), "{text}");
+        let ended = CallProgress::Ended {
+            at: 6,
+            reason: EndReason::Missed,
+            cause: None,
+        };
+        assert!(ended.log_text().contains("missed"));
+    }
+
+    #[test]
+    fn callers_numbers() {
+        assert_eq!(e164(" +6591234567 ").as_deref(), Some("+6591234567"));
+        for not in [
+            "anonymous",
+            "",
+            "+",
+            "+12",
+            "6591234567",
+            "+65 9123 4567",
+            "+1234567890123456",
+        ] {
+            assert_eq!(e164(not), None, "{not:?}");
+        }
+    }
 }

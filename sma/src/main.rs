@@ -70,7 +70,7 @@ async fn invoke(
         sequence = event.sequence,
         transaction_id = %event.call_details.transaction_id,
         call_id = outcome.call_id.as_deref().unwrap_or(""),
-        progress = %serde_json::to_string(&outcome.progress).unwrap_or_default(),
+        progress = %outcome.progress.as_ref().map(|p| p.log_text()).unwrap_or_default(),
         actions = outcome.response.actions.len(),
         "handled"
     );

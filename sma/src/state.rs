@@ -184,7 +184,10 @@ mod tests {
                 inbound: true,
                 ..CallState::default()
             };
-            assert_eq!(CallState::from_attributes(&call_in.to_attributes()), call_in);
+            assert_eq!(
+                CallState::from_attributes(&call_in.to_attributes()),
+                call_in
+            );
         }
     }
 

@@ -19,7 +19,10 @@ fn offered() -> Sma {
         progress(&outcome),
         json!({"state": "incoming", "at": NOW, "from": "+15105550101", "to": "+12065551212"})
     );
-    assert_eq!(outcome.call_id, None, "the server names the call when it answers");
+    assert_eq!(
+        outcome.call_id, None,
+        "the server names the call when it answers"
+    );
     let sma = Sma {
         attributes: attributes(&outcome),
     };
@@ -139,7 +142,10 @@ fn an_answer_without_a_meeting_refuses_the_call() {
         actions(&outcome),
         json!([{"Type": "Hangup", "Parameters": {"CallId": "call-id-1", "SipResponseCode": "480"}}])
     );
-    assert_eq!(progress(&outcome), ended("missed", "the answer named no meeting"));
+    assert_eq!(
+        progress(&outcome),
+        ended("missed", "the answer named no meeting")
+    );
 }
 
 #[test]

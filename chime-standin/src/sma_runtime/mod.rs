@@ -128,12 +128,10 @@ impl Runtime {
         if self.call_in.is_some() {
             self.offer_in().await;
         } else {
-            let arguments: BTreeMap<String, String> =
-                self.call.arguments.iter().cloned().collect();
+            let arguments: BTreeMap<String, String> = self.call.arguments.iter().cloned().collect();
             // NEW_OUTBOUND_CALL and RINGING: their actions are ignored (the guide), their
             // attributes kept (our handler stores the arguments there).
-            let data =
-                json!({"Type": "CallCreateRequest", "Parameters": {"Arguments": arguments}});
+            let data = json!({"Type": "CallCreateRequest", "Parameters": {"Arguments": arguments}});
             self.invoke("NEW_OUTBOUND_CALL", Some(data)).await;
             self.invoke("RINGING", None).await;
             self.leg_a.status = Some(CONNECTED);

@@ -49,7 +49,9 @@ impl HubInner {
     pub(crate) fn lock_chime_calls_in(
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<String, tokio::sync::watch::Sender<bool>>> {
-        self.chime_calls_in.lock().unwrap_or_else(|p| p.into_inner())
+        self.chime_calls_in
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// The calls ringing for `owner` now (for a new connection's hello).

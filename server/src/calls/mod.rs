@@ -641,13 +641,8 @@ impl CallHub {
             calls_in.insert(transaction_id.to_string(), tx);
             gone
         };
-        let call = incoming::ChimeCallIn::new(
-            transaction_id.to_string(),
-            from,
-            to,
-            control.clone(),
-            gone,
-        );
+        let call =
+            incoming::ChimeCallIn::new(transaction_id.to_string(), from, to, control.clone(), gone);
         inbound::take_call_in(self.inner.clone(), incoming::IncomingLeg::Chime(call));
         true
     }
