@@ -758,6 +758,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         cluster::spawn_dial_taker(services.clone(), server_id);
     }
     let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
+    let calls = built.hub.clone();
     let state = web::AppState {
         leptos_options,
         services,
@@ -817,7 +818,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shut_down_calls(calls, config.shutdown_drain))
     .await
     .map_err(|source| StartError::Listen {
         addr: config.addr.to_string(),
@@ -826,6 +827,19 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     // What the last minute counted is not lost with the process.
     metrics.flush_emf();
     Ok(())
+}
+
+/// At the first signal: no new calls, the calls up drain for `drain` (a second signal cuts it
+/// short), then the rest are hung up and the live channels close; then the HTTP server stops.
+async fn shut_down_calls(calls: Arc<CallHub>, drain: std::time::Duration) {
+    shutdown_signal().await;
+    tokio::select! {
+        () = calls.shut_down(drain) => {}
+        () = async {
+            shutdown_signal().await;
+            calls.shut_down(std::time::Duration::ZERO).await;
+        } => {}
+    }
 }
 
 async fn shutdown_signal() {

@@ -124,9 +124,15 @@ pub enum Input {
     /// Another agent took the call (a transfer): it is over for this agent, without a BYE
     /// (the far end stays, with them).
     HandedOver,
+    /// The server is shutting down: the call is hung up (CANCEL or BYE) and ends
+    /// `interrupted` by the system ([`SHUTDOWN_CAUSE`]).
+    Shutdown,
     /// Time passed; deadlines are checked.
     Tick,
 }
+
+/// The cause written on a call the server hung up as it shut down.
+pub const SHUTDOWN_CAUSE: &str = "the server shut down";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
@@ -304,6 +310,20 @@ impl Call {
                 self.set_state(S::Dialing);
             }
             (S::Idle, Input::Hangup) => self.end(now, EndReason::Cancelled, HangupBy::Agent, None),
+            (S::Idle, Input::Shutdown) => self.end(
+                now,
+                EndReason::Interrupted,
+                HangupBy::System,
+                Some(SHUTDOWN_CAUSE.into()),
+            ),
+            (S::Dialing | S::Ringing | S::Connected { .. }, Input::Shutdown) => {
+                self.start_ending(
+                    now,
+                    EndReason::Interrupted,
+                    HangupBy::System,
+                    Some(SHUTDOWN_CAUSE.into()),
+                );
+            }
 
             (S::Dialing | S::Ringing, Input::Trunk(TrunkEvent::Ringing)) => {
                 self.ringing_at.get_or_insert(now);

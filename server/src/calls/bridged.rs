@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::call::HangupBy;
+use app::domain::call::{HangupBy, SHUTDOWN_CAUSE};
 use app::domain::calls::{CallRecord, EndReason};
 use telephony::gateway::{CallLeg, LegCommand, LegEvent, TransferEvent};
 
@@ -66,8 +66,10 @@ async fn run(hub: Arc<HubInner>, bridged: Bridged) {
     let until_limit = (answered_at + max_duration_ms).saturating_sub(hub.clock.now_ms());
     let limit = tokio::time::sleep(Duration::from_millis(until_limit));
     tokio::pin!(limit);
-    let mut bye_sent = false;
+    // Why we hung up (BYE to both), once we have.
+    let mut ending: Option<(EndReason, HangupBy, Option<String>)> = None;
     let (reason, by, cause) = loop {
+        let bye_sent = ending.is_some();
         let grace = if bye_sent {
             BYE_GRACE
         } else {
@@ -75,12 +77,12 @@ async fn run(hub: Arc<HubInner>, bridged: Bridged) {
         };
         tokio::select! {
             event = leg.events.recv() => match event {
-                Some(LegEvent::Transfer(TransferEvent::Ended { hung_up })) => {
+                Some(LegEvent::Transfer(TransferEvent::Ended { hung_up })) if !bye_sent => {
                     tracing::info!(call = %record.id, ?hung_up, "transferred call over");
                     break (EndReason::Completed, HangupBy::Remote, None);
                 }
-                Some(LegEvent::EndConfirmed) if bye_sent => {
-                    break (EndReason::Completed, HangupBy::System, Some(LIMIT.to_string()));
+                Some(LegEvent::EndConfirmed | LegEvent::Transfer(TransferEvent::Ended { .. })) if bye_sent => {
+                    break ending.take().unwrap_or((EndReason::Completed, HangupBy::System, None));
                 }
                 Some(LegEvent::Failed { detail }) => {
                     tracing::warn!(call = %record.id, error = %detail, "transferred call failed");
@@ -88,16 +90,21 @@ async fn run(hub: Arc<HubInner>, bridged: Bridged) {
                 }
                 Some(_) => continue,
                 // The leg's task is gone: nothing carries the call any more.
-                None => break (EndReason::Completed, HangupBy::Remote, None),
+                None => break ending.take().unwrap_or((EndReason::Completed, HangupBy::Remote, None)),
             },
             _ = &mut limit, if !bye_sent => {
                 tracing::info!(call = %record.id, "transferred call at its longest duration: hung up");
                 leg.command(LegCommand::Bye);
-                bye_sent = true;
+                ending = Some((EndReason::Completed, HangupBy::System, Some(LIMIT.to_string())));
+            }
+            _ = hub.stopping.cancelled(), if !bye_sent => {
+                tracing::info!(call = %record.id, "transferred call hung up: the server is shutting down");
+                leg.command(LegCommand::Bye);
+                ending = Some((EndReason::Interrupted, HangupBy::System, Some(SHUTDOWN_CAUSE.to_string())));
             }
             _ = tokio::time::sleep(grace), if bye_sent => {
                 leg.command(LegCommand::Close);
-                break (EndReason::Completed, HangupBy::System, Some(LIMIT.to_string()));
+                break ending.take().unwrap_or((EndReason::Completed, HangupBy::System, None));
             }
         }
     };

@@ -133,6 +133,12 @@ fn agents_of(route: &Route) -> BTreeSet<String> {
 
 /// One call in, from its arrival to its answer or its miss.
 async fn ring(hub: Arc<HubInner>, call: IncomingLeg) {
+    if hub.is_draining() {
+        // Shutting down: a carrier tries its next route on a 503.
+        tracing::info!("call in refused (503): the server is shutting down");
+        call.refuse(503);
+        return;
+    }
     let started_at = hub.clock.now_ms();
     let id = uuid::Uuid::new_v4().to_string();
     let caller_ids = hub.caller_ids.get().map(Vec::as_slice).unwrap_or(&[]);
@@ -222,6 +228,10 @@ impl RingTask {
                 .unwrap_or(Duration::from_secs(3600));
             let event = tokio::select! {
                 _ = caller_gone(&mut self.call) => Event::CallerHungUp,
+                _ = self.hub.stopping.cancelled() => {
+                    self.shut_down().await;
+                    return;
+                }
                 command = commands.recv() => match command {
                     Some(RingCommand::Answer { owner, connection, reply }) => {
                         self.answering.insert(owner.clone(), (connection, reply));
@@ -323,6 +333,30 @@ impl RingTask {
                 }
             }
         }
+    }
+
+    /// The server is shutting down: the call stops ringing, is missed for those it rang, and
+    /// the caller is refused with 503 (a carrier tries its next route).
+    async fn shut_down(&mut self) {
+        tracing::info!(call = %self.id, "call in refused (503): the server is shutting down");
+        let ringing: Vec<String> = self.machine.ringing().map(str::to_string).collect();
+        for agent in ringing {
+            self.stop_showing(&agent, IncomingEnd::Missed);
+        }
+        for (owner, (_, reply)) in self.answering.drain() {
+            let _ = reply.send(Err(super::NO_LONGER_RINGING.into()));
+            self.hub.tell(
+                &owner,
+                ServerMessage::IncomingEnded {
+                    call_id: self.id.clone(),
+                    end: IncomingEnd::Missed,
+                },
+            );
+        }
+        if let Some(call) = self.call.take() {
+            call.refuse(503);
+        }
+        self.write_missed().await;
     }
 
     /// Shows the call in every tab of `agent`.

@@ -63,6 +63,9 @@ pub const NOT_THIS_TABS_CALL: &str =
 /// The answer to Answer or Decline on a call that is not ringing for the user (any more).
 pub const NO_LONGER_RINGING: &str = "that call is no longer ringing";
 
+/// How long a shutdown waits for the calls it hung up to end (BYE confirmed, records written).
+pub const ENDING_WAIT: Duration = Duration::from_secs(15);
+
 /// How long a started call waits for the browser's offer before it ends as failed.
 pub const OFFER_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -108,6 +111,13 @@ pub(crate) struct HubInner {
     transferred: Mutex<HashMap<String, u32>>,
     /// The network tests running (`network_test.rs`).
     network_tests: network_test::NetworkTests,
+    /// Set when the server starts shutting down: no new call is taken ([`CallHub::shut_down`]).
+    draining: std::sync::atomic::AtomicBool,
+    /// Cancelled once the drain is over: every call left is hung up.
+    pub(crate) stopping: tokio_util::sync::CancellationToken,
+    /// Cancelled once the calls are over: the live channels close, so the tabs reconnect to
+    /// another server.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 /// What [`app::api::calls::ops::Dialling`] needs beyond the store and the clock.
@@ -245,6 +255,9 @@ impl CallHub {
                 dialling: std::sync::OnceLock::new(),
                 transferred: Mutex::new(HashMap::new()),
                 network_tests: network_test::NetworkTests::default(),
+                draining: std::sync::atomic::AtomicBool::new(false),
+                stopping: tokio_util::sync::CancellationToken::new(),
+                closing: tokio_util::sync::CancellationToken::new(),
             }),
         }
     }
@@ -252,6 +265,45 @@ impl CallHub {
     /// Who carries this server's calls.
     pub fn provider(&self) -> &Provider {
         &self.inner.provider
+    }
+
+    /// Shuts the calls down (docs/operating.md, "Stopping a server"): from now on no call is
+    /// taken (calls dialled are refused as calling unavailable, calls in with 503, which sends a
+    /// carrier to its next route); the calls up may end by themselves for `drain`; then every
+    /// one left is hung up (CANCEL or BYE, ended `interrupted`: "the server shut down"), joined
+    /// calls and ringing calls in included, and their records written (waited for up to
+    /// [`ENDING_WAIT`]). Last, the live channels close (1012), so the tabs reconnect elsewhere.
+    pub async fn shut_down(&self, drain: Duration) {
+        let inner = &self.inner;
+        inner.draining.store(true, Ordering::SeqCst);
+        let carried = inner.calls_carried();
+        if carried > 0 {
+            tracing::info!(
+                calls = carried,
+                drain_secs = drain.as_secs(),
+                "shutting down: waiting for the calls to end"
+            );
+        }
+        inner.until_no_calls(drain).await;
+        let left = inner.calls_carried();
+        if left > 0 {
+            tracing::info!(calls = left, "shutting down: hanging up the calls left");
+        }
+        inner.stopping.cancel();
+        inner.until_no_calls(ENDING_WAIT).await;
+        let left = inner.calls_carried();
+        if left > 0 {
+            tracing::warn!(
+                calls = left,
+                "shutting down with calls not ended: the next start or another server closes them"
+            );
+        }
+        inner.closing.cancel();
+    }
+
+    /// Cancelled once [`CallHub::shut_down`] has ended the calls: live channels close then.
+    pub fn closing(&self) -> tokio_util::sync::CancellationToken {
+        self.inner.closing.clone()
     }
 
     /// Names this server on the calls it carries from now on (set once, at start).
@@ -710,6 +762,34 @@ impl HubInner {
         self.ice_servers.for_user(owner, self.clock.now_ms() / 1000)
     }
 
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// The calls this server carries: sessions, calls sent on to a number, calls in ringing.
+    fn calls_carried(&self) -> usize {
+        let sessions = self
+            .lock_users()
+            .values()
+            .filter(|u| u.call.is_some())
+            .count();
+        let joined: u32 = self
+            .transferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum();
+        sessions + joined as usize + self.lock_ringing().len()
+    }
+
+    /// Until no call is carried, or `within` has passed.
+    async fn until_no_calls(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.calls_carried() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserChannel>> {
         self.users.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -888,7 +968,7 @@ impl HubInner {
 #[async_trait]
 impl Telephony for CallHub {
     fn available(&self) -> bool {
-        !matches!(self.inner.provider, Provider::None)
+        !matches!(self.inner.provider, Provider::None) && !self.inner.is_draining()
     }
 
     fn agents_online(&self) -> Vec<app::api::ports::AgentOnline> {
@@ -911,6 +991,9 @@ impl Telephony for CallHub {
         owner: &str,
         offer: &str,
     ) -> Result<String, app::api::ports::NetworkTestError> {
+        if self.inner.is_draining() {
+            return Err(app::api::ports::NetworkTestError::Unavailable);
+        }
         self.start_network_test(owner, offer).await
     }
 

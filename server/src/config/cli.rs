@@ -601,7 +601,7 @@ mod tests {
             .get_arguments()
             .filter(|arg| arg.get_long().is_some_and(|l| l != "help"))
             .collect();
-        assert_eq!(options.len(), 78);
+        assert_eq!(options.len(), 79);
         for arg in options {
             assert!(arg.get_env().is_some(), "--{:?}", arg.get_long());
         }

@@ -101,6 +101,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where the spans go as OTLP/HTTP (an OpenTelemetry collector); none: not exported.
     pub otlp_endpoint: Option<String>,
+    /// At shutdown, how long the calls up may go on before they are hung up
+    /// (`CallHub::shut_down`).
+    pub shutdown_drain: std::time::Duration,
     pub store: StoreConfig,
     pub identity: IdentityConfig,
     /// Sign-up limits (and, with the local identity, who may sign up).
@@ -175,6 +178,11 @@ pub struct Settings {
     /// <URL>/v1/traces [default: not exported]
     #[arg(long, env = "SOFTPHONE_OTLP_ENDPOINT", value_name = "URL")]
     otlp_endpoint: Option<String>,
+    /// At shutdown (SIGTERM, Ctrl-C), how long the calls up may go on before they are hung up;
+    /// no new call is taken meanwhile. A second signal hangs them up at once
+    #[arg(long, env = "SOFTPHONE_SHUTDOWN_DRAIN_SECS", value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    shutdown_drain_secs: u64,
     /// REST requests a user may make at once
     #[arg(long, env = "SOFTPHONE_API_BURST", value_name = "REQUESTS", default_value_t = crate::rest::BURST,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -233,6 +241,7 @@ impl Settings {
             public_url,
             log_format: self.log_format,
             otlp_endpoint: self.otlp_endpoint.filter(|e| !e.trim().is_empty()),
+            shutdown_drain: std::time::Duration::from_secs(self.shutdown_drain_secs),
             store: self.store.resolve()?,
             identity: self.identity.resolve()?,
             accounts: self.accounts.resolve()?,

@@ -58,6 +58,9 @@ struct Session {
     every: std::time::Duration,
 }
 
+/// The WebSocket close code for "Service Restart" (RFC 6455 registry): the tab reconnects.
+const SERVER_STOPPING: u16 = 1012;
+
 /// Closes the channel with `code` and a reason the tab (and a person reading its console) can
 /// read.
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
@@ -84,6 +87,7 @@ async fn connection(
 ) {
     let (connection, mut events, hello) = hub.connect_as(&me.sub, &me.email);
     let mut revocations = hub.session_revocations();
+    let closing = hub.closing();
     // The periodic check (for revocations on other servers of the same store), and one at the
     // access token's expiry.
     let recheck_every = session.as_ref().map_or(PING_EVERY, |s| s.every);
@@ -138,6 +142,12 @@ async fn connection(
                     // Fell behind: the tab reconnects and gets a fresh snapshot.
                     Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => break,
                 },
+                _ = closing.cancelled() => {
+                    // The server is stopping and its calls are over: the tab reconnects, to
+                    // another server behind the load balancer.
+                    close(&mut socket, SERVER_STOPPING, "the server is restarting: reconnecting").await;
+                    break;
+                }
                 _ = renew.tick(), if renew_every.is_some() => {
                     if !send(&mut socket, &hub.renewed_ice_servers(&me.sub)).await {
                         break;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::api::live::{LiveCall, LiveRecordingState, RecordAction, TransferState};
 use app::api::metrics;
-use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent};
+use app::domain::call::{Call, CallState, HangupBy, Input, Output, TrunkEvent, SHUTDOWN_CAUSE};
 use app::domain::calls::{CallRecord, Direction, EndReason};
 use app::domain::recordings::{Recording, RecordingMode};
 use sma::flow::CallProgress;
@@ -209,6 +209,10 @@ impl Session {
                     self.finish(EndReason::Missed, HangupBy::Remote, Some("the caller hung up".into())).await;
                     return None;
                 }
+                _ = self.hub.stopping.cancelled() => {
+                    self.finish(EndReason::Interrupted, HangupBy::System, Some(SHUTDOWN_CAUSE.into())).await;
+                    return None;
+                }
                 _ = &mut deadline => {
                     let cause = match self.hub.provider {
                         Provider::Chime(_) => "the browser did not ask for the call's meeting",
@@ -334,6 +338,9 @@ impl Session {
                     Ok(()) => return Some(media),
                     Err(detail) => break (EndReason::Failed, HangupBy::System, Some(detail)),
                 },
+                _ = self.hub.stopping.cancelled() => {
+                    break (EndReason::Interrupted, HangupBy::System, Some(SHUTDOWN_CAUSE.to_string()));
+                }
                 _ = &mut deadline => {
                     let cause = "the browser's audio did not connect";
                     tracing::warn!(call = %self.record.id, "{cause}; the call was not placed");
@@ -396,6 +403,8 @@ impl Session {
         // A number to dial once the far end is held (a transfer to a number), and whether to
         // consult it.
         let mut dial_after: Option<(String, bool)> = None;
+        // The server's shutdown was passed to the state machine (once).
+        let mut shut_down = false;
         while !call.is_over() {
             let wait = call
                 .next_deadline()
@@ -540,6 +549,11 @@ impl Session {
                         }
                     }
                 },
+                _ = self.hub.stopping.cancelled(), if !shut_down => {
+                    shut_down = true;
+                    tracing::info!(call = %self.record.id, "hung up: the server is shutting down");
+                    Input::Shutdown
+                }
                 _ = tokio::time::sleep(wait) => Input::Tick,
             };
             self.input(&mut call, &mut media, input).await;
