@@ -316,6 +316,11 @@ impl Bridge {
         }
     }
 
+    /// The law the browser side sends and receives.
+    pub fn browser_law(&self) -> G711 {
+        self.browser_law
+    }
+
     /// The transfer's target answered: the call is trunk to trunk.
     pub fn joined(&self) -> bool {
         self.target.as_ref().is_some_and(Target::joined)

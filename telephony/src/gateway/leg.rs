@@ -43,6 +43,8 @@ pub(crate) struct Leg {
     /// The owner dropped its handle after the call was joined to a transfer's target: the
     /// call runs on until a side hangs up.
     owner_gone: bool,
+    /// Another agent's browser is consulted ([`LegCommand::ConsultingBrowser`]).
+    browser_consult: bool,
 }
 
 /// A transfer to a number under way.
@@ -82,6 +84,7 @@ impl Leg {
             dialler,
             transfer: None,
             owner_gone: false,
+            browser_consult: false,
         }
     }
 
@@ -197,6 +200,7 @@ impl Leg {
             }
             LegCommand::Cancel | LegCommand::Bye => {
                 let bye = matches!(c, LegCommand::Bye);
+                self.browser_consult_over();
                 if self.joined() {
                     // The owner ends a transferred call (its duration limit): both trunks.
                     if let Some(t) = self.transfer.as_mut() {
@@ -219,6 +223,14 @@ impl Leg {
             LegCommand::Record(r) => self.media(MediaCommand::Record(r)),
             LegCommand::Hold(music) => self.media(MediaCommand::Hold(music)),
             LegCommand::Resume => self.media(MediaCommand::Resume),
+            LegCommand::ConsultingBrowser => {
+                if self.transfer.is_some() {
+                    // The owner consults one at a time; this one is not followed.
+                    tracing::warn!(leg = self.id, "a browser consulted during a transfer");
+                }
+                self.browser_consult = true;
+            }
+            LegCommand::CancelTransfer if self.browser_consult => self.browser_consult_over(),
             LegCommand::CancelTransfer => {
                 if self.consulting() {
                     self.consultation_over(None);
@@ -242,6 +254,14 @@ impl Leg {
             }
             // Taken by the run loop.
             LegCommand::TransferToNumber { .. } | LegCommand::Close => {}
+        }
+    }
+
+    /// A consulted browser's link goes: the browser is back with the customer (still held).
+    fn browser_consult_over(&mut self) {
+        if std::mem::take(&mut self.browser_consult) {
+            tracing::info!(leg = self.id, "browser consultation over");
+            self.media(MediaCommand::TargetGone);
         }
     }
 
@@ -443,6 +463,10 @@ impl Leg {
                 // and the call ends.
                 SipOutcome::Event(LegEvent::RemoteBye) if self.consulting() => {
                     self.consultation_over(Some(TransferParty::Customer));
+                    self.emit(LegEvent::RemoteBye);
+                }
+                SipOutcome::Event(LegEvent::RemoteBye) if self.browser_consult => {
+                    self.browser_consult_over();
                     self.emit(LegEvent::RemoteBye);
                 }
                 // The customer hung up while the transfer rang: nobody is left to transfer.

@@ -143,6 +143,12 @@ pub(crate) struct TargetSide {
 pub(crate) enum ToWorker {
     Open(LegId, Box<MediaLeg>),
     Command(LegId, MediaCommand),
+    /// A consulted browser takes the call: the peer connection of leg `from` becomes leg
+    /// `to`'s browser side, and leg `from` is dropped ([`super::Gateway::take_consulted_browser`]).
+    MoveBrowser {
+        from: LegId,
+        to: LegId,
+    },
     /// The call ended: its recording is finished and its media dropped.
     Close(LegId),
 }
@@ -485,7 +491,55 @@ impl Worker {
                 slot.command(command, now);
                 w.settle(id, now);
             }),
+            ToWorker::MoveBrowser { from, to } => {
+                self.isolated(to, |w| w.move_browser(from, to, now))
+            }
             ToWorker::Close(id) => self.isolated(id, |w| w.close(id)),
+        }
+    }
+
+    /// Leg `from`'s browser side (its peer connection, already connected) becomes leg `to`'s,
+    /// with the addresses it was learnt at, so its next packet is routed to `to` at once; leg
+    /// `from` is dropped.
+    fn move_browser(&mut self, from: LegId, to: LegId, now: Instant) {
+        if from == to || !self.legs.contains_key(&to) {
+            return;
+        }
+        let Some(mut old) = self.legs.remove(&from) else {
+            return;
+        };
+        let _ = self.registry.deregister(&mut old.leg.trunk);
+        if let Some(mut target) = old.leg.target.take() {
+            let _ = self.registry.deregister(&mut target);
+        }
+        self.demux
+            .remove_leg(from, &old.leg.ufrag, &old.browser_sources);
+        let sources = std::mem::take(&mut old.browser_sources);
+        let law = old.leg.bridge.browser_law();
+        let MediaLeg {
+            rtc,
+            mid,
+            pt,
+            ufrag,
+            ..
+        } = *old.leg;
+        self.new_browser(
+            to,
+            BrowserSide {
+                rtc,
+                mid,
+                pt,
+                ufrag,
+                law,
+            },
+            now,
+        );
+        if let Some(slot) = self.legs.get_mut(&to) {
+            for source in sources {
+                if self.demux.learn_browser(to, source) {
+                    slot.browser_sources.push(source);
+                }
+            }
         }
     }
 

@@ -219,6 +219,10 @@ pub enum LegCommand {
     /// transfer's answer does ([`TransferEvent::Answered`], the browser released). Ignored
     /// unless the agent is consulting.
     CompleteTransfer,
+    /// Another agent's browser is consulted ([`Gateway::consult_browser`]): the browser talks
+    /// with it while the customer hears the music. [`LegCommand::CancelTransfer`] ends that
+    /// (the browser back with the customer, still held); so does a hang-up.
+    ConsultingBrowser,
     /// Tear everything down now (the owner has finished with the call).
     Close,
 }
@@ -385,6 +389,8 @@ pub struct CallLeg {
     id: LegId,
     worker: WorkerHandle,
     candidate: SocketAddr,
+    /// Where its trunk socket takes RTP (a consulted browser's leg is reached there).
+    trunk_addr: SocketAddr,
 }
 
 impl CallLeg {
@@ -634,7 +640,7 @@ impl Gateway {
     ) -> Result<CallLeg, GatewayError> {
         let callee = options.callee.unwrap_or_default();
         let side = SipSide::Call { callee };
-        self.open_leg(side, options.idle_silence, false, browser_offer)
+        self.open_leg(side, options.idle_silence, false, browser_offer, None)
             .await
     }
 
@@ -647,7 +653,7 @@ impl Gateway {
         call: &mut IncomingCall,
         browser_offer: &str,
     ) -> Result<CallLeg, GatewayError> {
-        self.open_leg(SipSide::Answer(call), false, false, browser_offer)
+        self.open_leg(SipSide::Answer(call), false, false, browser_offer, None)
             .await
     }
 
@@ -664,6 +670,75 @@ impl Gateway {
         Ok(answer)
     }
 
+    /// Consults another agent's browser during a call (a warm transfer to an agent): its
+    /// offer is answered by a leg of its own on the call's media worker, with no SIP side, and
+    /// that leg's RTP is linked to the call as a consultation's target is (plain RTP on the
+    /// media address). The call's browser and the consulted one hear each other; the customer
+    /// hears what it heard (the owner holds it first: the music). The owner ends it with
+    /// [`LegCommand::CancelTransfer`] (dropping the returned leg), or hands the call to the
+    /// consulted browser with [`Gateway::take_consulted_browser`]. Returns the consulted
+    /// browser's leg: its answer, and its events (its audio connecting or lost).
+    pub async fn consult_browser(
+        &self,
+        leg: &CallLeg,
+        browser_offer: &str,
+    ) -> Result<CallLeg, GatewayError> {
+        let side = SipSide::Call {
+            callee: String::new(),
+        };
+        let consulted = self
+            .open_leg(side, false, false, browser_offer, Some(&leg.worker))
+            .await?;
+        let link = trunk_socket(&self.config.media, &self.next_port)?;
+        let link_addr = reachable(&link);
+        let law = G711::Pcmu;
+        let plain = |remote| bridge::TrunkMedia {
+            remote,
+            law,
+            telephone_event_pt: None,
+            keys: None,
+        };
+        let to = |id, command| ToWorker::Command(id, command);
+        consulted
+            .worker
+            .send(to(consulted.id, MediaCommand::TrunkMedia(plain(link_addr))));
+        consulted
+            .worker
+            .send(to(consulted.id, MediaCommand::Answered));
+        let stream = bridge::TargetStream {
+            ssrc: rand::random(),
+            first_sequence: rand::random(),
+            first_timestamp: rand::random(),
+        };
+        leg.worker.send(to(
+            leg.id,
+            MediaCommand::TargetDialled(Box::new(media::TargetSide {
+                socket: link,
+                stream,
+            })),
+        ));
+        leg.worker.send(to(
+            leg.id,
+            MediaCommand::TargetMedia(plain(consulted.trunk_addr)),
+        ));
+        leg.worker.send(to(leg.id, MediaCommand::TargetConsulted));
+        leg.command(LegCommand::ConsultingBrowser);
+        Ok(consulted)
+    }
+
+    /// Ends the consultation by giving the call to the consulted browser: its peer connection
+    /// moves into the call's leg as is (no new offer, no gap), the call's old browser is out,
+    /// and the consulted leg is gone. The customer is still held: the owner resumes.
+    pub fn take_consulted_browser(&self, leg: &CallLeg, consulted: CallLeg) {
+        leg.command(LegCommand::CancelTransfer);
+        leg.worker
+            .send(ToWorker::Command(leg.id, MediaCommand::TargetGone));
+        leg.worker.send(ToWorker::MoveBrowser {
+            from: consulted.id,
+            to: leg.id,
+        });
+    }
+
     /// A network test (docs/quality.md, "Pre-call check"): the browser's audio comes straight
     /// back to it, nothing goes to the trunk and no call is placed. The session ends when the
     /// returned leg is dropped (or the browser goes). Its receiver reports go every second,
@@ -673,7 +748,7 @@ impl Gateway {
         let side = SipSide::Call {
             callee: String::new(),
         };
-        self.open_leg(side, false, true, browser_offer).await
+        self.open_leg(side, false, true, browser_offer, None).await
     }
 
     /// The browser's side of a call from its offer (ICE-lite on `public`, our DTLS
@@ -735,10 +810,14 @@ impl Gateway {
         idle_silence: bool,
         echo: bool,
         browser_offer: &str,
+        on_worker: Option<&WorkerHandle>,
     ) -> Result<CallLeg, GatewayError> {
         let id = self.next_leg.fetch_add(1, Ordering::Relaxed);
-        let worker = pick_worker(&self.workers)
-            .ok_or(GatewayError::MediaWorker("no media worker".into()))?;
+        let worker = match on_worker {
+            Some(worker) => worker,
+            None => pick_worker(&self.workers)
+                .ok_or(GatewayError::MediaWorker("no media worker".into()))?,
+        };
         let public = SocketAddr::new(self.config.media.public_ip, worker.browser_port);
         let (browser, answer) = self.browser_side(public, echo, browser_offer)?;
         let BrowserSide {
@@ -751,6 +830,7 @@ impl Gateway {
 
         let trunk = trunk_socket(&self.config.media, &self.next_port)?;
         let trunk_port = trunk.local_addr().map_or(0, |a| a.port());
+        let trunk_addr = reachable(&trunk);
         let session = LocalSession::new(
             self.config.media.public_ip,
             trunk_port,
@@ -847,11 +927,25 @@ impl Gateway {
             id,
             worker: worker.clone(),
             candidate: public,
+            trunk_addr,
         })
     }
 
     async fn resolve_trunk(&self) -> Result<(String, SocketAddr), GatewayError> {
         resolve(&self.config.trunk.target).await
+    }
+}
+
+/// Where a socket of ours takes datagrams: its bound address, loopback when it is bound to
+/// every address.
+fn reachable(socket: &mio::net::UdpSocket) -> SocketAddr {
+    let addr = socket
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+    if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::IpAddr::from([127, 0, 0, 1]), addr.port())
+    } else {
+        addr
     }
 }
 
