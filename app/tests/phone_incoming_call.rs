@@ -21,6 +21,7 @@ fn ringing(id: &str) -> IncomingCall {
         to: "+6560000000".into(),
         started_at: T0,
         transferred: false,
+        consult: false,
     }
 }
 

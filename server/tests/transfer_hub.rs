@@ -22,6 +22,7 @@ fn transfer(call_id: &str, to: &str) -> ClientMessage {
     ClientMessage::Transfer {
         call_id: call_id.into(),
         to: to.into(),
+        consult: false,
     }
 }
 

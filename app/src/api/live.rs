@@ -56,6 +56,10 @@ pub struct LiveCall {
     /// or after it did not go through (a number's answer also shows on the ended call).
     #[serde(default)]
     pub transfer: Option<LiveTransfer>,
+    /// A colleague consults this user about their call (a warm transfer, before it is handed
+    /// over): their e-mail. The call's far end is on hold meanwhile and does not hear them.
+    #[serde(default)]
+    pub consult_with: Option<String>,
 }
 
 /// A transfer of the call to another agent ([`ClientMessage::Transfer`]) or to a phone number
@@ -174,6 +178,10 @@ pub struct IncomingCall {
     /// A colleague hands over a call they are on (a transfer), rather than a new call in.
     #[serde(default)]
     pub transferred: bool,
+    /// The colleague wants to talk about it first (a warm transfer): answering starts a
+    /// consultation with them, and they connect the call or take it back.
+    #[serde(default)]
+    pub consult: bool,
 }
 
 /// How a call in stopped ringing for the user.
@@ -247,10 +255,15 @@ pub enum ClientMessage {
     /// The agent hands the answered call to another agent (`to`: their account's id): the far
     /// end is held (music) while it rings for them; their answer makes it their call and ends
     /// it for this agent; a decline or no answer leaves it held here ([`LiveCall::transfer`]
-    /// says which). Calls through the gateway only ([`AudioPath::Gateway`]).
+    /// says which). Calls through the gateway only ([`AudioPath::Gateway`]). With `consult`
+    /// (a warm transfer) their answer starts a consultation: the two agents talk while the far
+    /// end holds, then [`ClientMessage::CompleteTransfer`] hands the call over or Resume takes
+    /// it back.
     Transfer {
         call_id: String,
         to: String,
+        #[serde(default)]
+        consult: bool,
     },
     /// The agent answers the ringing call `call_id` in this tab (its offer follows, as for a
     /// call dialled here). A call the agent is on ends first: a waiting call is answered by
@@ -515,6 +528,7 @@ mod tests {
                     number: false,
                     consult: false,
                 }),
+                consult_with: None,
             },
         };
         let text = serde_json::to_string(&s).unwrap();
@@ -537,6 +551,7 @@ mod tests {
             recording_mode: RecordingMode::Ask,
             recording: None,
             transfer: None,
+            consult_with: None,
         };
         let ice = vec![IceServer {
             urls: vec!["stun:s.example.com".into()],
@@ -550,6 +565,7 @@ mod tests {
             to: "+6560000000".into(),
             started_at: 5,
             transferred: false,
+            consult: false,
         };
         let withheld = IncomingCall {
             id: "i2".into(),

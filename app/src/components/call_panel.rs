@@ -162,6 +162,15 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
     };
     let state_text = Memo::new(move |_| {
         let lang = lang.get();
+        // A colleague consults this agent about their call (a warm transfer).
+        let consulting_with = shown.with(|c| {
+            c.as_ref()
+                .filter(|c| !matches!(c.state, CallState::Ended { .. }))
+                .and_then(|c| c.consult_with.clone())
+        });
+        if let Some(with) = consulting_with {
+            return format!("{} · {with}", tr(T::TransferConsultation));
+        }
         shown.with(|c| match c.as_ref().map(|c| &c.state) {
             // A call in being answered: the audio is being set up, nothing is dialled.
             Some(CallState::Idle | CallState::Dialing) if c.as_ref().is_some_and(|c| c.inbound) => {

@@ -42,6 +42,7 @@ pub fn IncomingCallScreen() -> impl IntoView {
             let detail = call.contact_name.as_ref().and(number);
             let to = format_e164(&call.to);
             let transferred = call.transferred;
+            let consult = call.consult;
             let to_line = move || {
                 if transferred {
                     trf(T::TransferredFromColleague, &[])
@@ -78,10 +79,11 @@ pub fn IncomingCallScreen() -> impl IntoView {
                             class="text-sm font-medium text-teal-700 dark:text-teal-300"
                         >
                             {tx(
-                                match (waiting, transferred) {
-                                    (true, _) => T::WaitingCall,
-                                    (false, true) => T::TransferredCall,
-                                    (false, false) => T::IncomingCall,
+                                match (waiting, transferred, consult) {
+                                    (true, _, _) => T::WaitingCall,
+                                    (false, true, true) => T::TransferConsultation,
+                                    (false, true, false) => T::TransferredCall,
+                                    (false, false, _) => T::IncomingCall,
                                 },
                             )}
                         </p>

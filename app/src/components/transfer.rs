@@ -6,7 +6,8 @@
 //! judges it (the server checks it again, as it checks a call): busy, refused or unreachable
 //! leave the caller on hold too. "Consult first" (a warm transfer) calls the number while the
 //! caller holds and lets the agent talk with it: Connect puts the caller through and ends the
-//! call here, Return to customer hangs up on the number and resumes the caller.
+//! call here, Return to customer hangs up on the number and resumes the caller. An agent can be
+//! consulted first the same way.
 
 use leptos::prelude::*;
 
@@ -62,9 +63,9 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                 .map(|t| (t.name.clone(), t.state, t.consult))
         })
     });
-    let choose = move |to: String| {
+    let choose = move |to: String, consult: bool| {
         open.set(false);
-        phone().transfer(to);
+        phone().transfer(to, consult);
     };
     // The number field: judged with the agent's country, as on the keypad.
     let number = RwSignal::new(String::new());
@@ -199,6 +200,7 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                                                 .map(|agent| {
                                                     let free = agent.status == AgentStatus::Available;
                                                     let sub = agent.sub.clone();
+                                                    let consulted = agent.sub.clone();
                                                     view! {
                                                         <li
                                                             class="flex items-center justify-between gap-3 py-2"
@@ -210,14 +212,25 @@ pub fn TransferPanel(shown: Memo<Option<LiveCall>>, open: RwSignal<bool>) -> imp
                                                                     {tx(status_text(agent.status))}
                                                                 </span>
                                                             </span>
-                                                            <button
-                                                                type="button"
-                                                                class="rounded-lg bg-teal-700 px-3 py-1 text-sm text-white disabled:opacity-50"
-                                                                disabled=!free
-                                                                on:click=move |_| choose(sub.clone())
-                                                            >
-                                                                {tx(T::Transfer)}
-                                                            </button>
+                                                            <span class="flex shrink-0 gap-2">
+                                                                <button
+                                                                    type="button"
+                                                                    class="rounded-lg bg-slate-600 px-3 py-1 text-sm text-white disabled:opacity-50"
+                                                                    data-testid="transfer-agent-consult"
+                                                                    disabled=!free
+                                                                    on:click=move |_| choose(consulted.clone(), true)
+                                                                >
+                                                                    {tx(T::TransferConsult)}
+                                                                </button>
+                                                                <button
+                                                                    type="button"
+                                                                    class="rounded-lg bg-teal-700 px-3 py-1 text-sm text-white disabled:opacity-50"
+                                                                    disabled=!free
+                                                                    on:click=move |_| choose(sub.clone(), false)
+                                                                >
+                                                                    {tx(T::Transfer)}
+                                                                </button>
+                                                            </span>
                                                         </li>
                                                     }
                                                 })

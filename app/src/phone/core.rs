@@ -126,8 +126,12 @@ pub enum Input {
     Mute(bool),
     /// The agent holds the call (`true`) or takes it back; the call's state says when it is.
     Hold(bool),
-    /// The agent hands the call to another agent (their account's id).
-    Transfer(String),
+    /// The agent hands the call to another agent (their account's id); with `consult`, talks
+    /// with them first (a warm transfer).
+    Transfer {
+        to: String,
+        consult: bool,
+    },
     /// Send the call on to a phone number (E.164; the server checks it as it checks a call);
     /// with `consult`, talk with the number first (a warm transfer).
     TransferToNumber {
@@ -400,11 +404,16 @@ impl PhoneCore {
                     self.send(ClientMessage::Hold { call_id, on_hold }, &mut out);
                 }
             }
-            Input::Transfer(to) => {
+            Input::Transfer { to, consult } => {
                 if let Some(call) = &self.call {
                     let call_id = call.id.clone();
                     out.push(Effect::Notice(None));
-                    self.send(ClientMessage::Transfer { call_id, to }, &mut out);
+                    let transfer = ClientMessage::Transfer {
+                        call_id,
+                        to,
+                        consult,
+                    };
+                    self.send(transfer, &mut out);
                 }
             }
             Input::TransferToNumber { number, consult } => {

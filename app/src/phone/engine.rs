@@ -517,8 +517,8 @@ pub fn set_on_hold(phone: Phone, on_hold: bool) {
     run(phone, Input::Hold(on_hold));
 }
 
-pub fn transfer(phone: Phone, to: String) {
-    run(phone, Input::Transfer(to));
+pub fn transfer(phone: Phone, to: String, consult: bool) {
+    run(phone, Input::Transfer { to, consult });
 }
 
 /// Sends the call on to `number`; with `consult`, the agent talks with it first.

@@ -231,13 +231,13 @@ impl Phone {
         let _ = muted;
     }
 
-    /// Hands the call to agent `to` (their account's id); the call's `transfer` shows how it
-    /// goes.
-    pub fn transfer(&self, to: String) {
+    /// Hands the call to agent `to` (their account's id), or with `consult` talks with them
+    /// first; the call's `transfer` shows how it goes.
+    pub fn transfer(&self, to: String, consult: bool) {
         #[cfg(feature = "hydrate")]
-        engine::transfer(*self, to);
+        engine::transfer(*self, to, consult);
         #[cfg(not(feature = "hydrate"))]
-        let _ = to;
+        let _ = (to, consult);
     }
 
     /// Sends the call on to a phone number (E.164); with `consult` the agent talks with it

@@ -133,6 +133,7 @@ pub fn dialled(id: &str, state: CallState, media_connection: Option<u64>) -> Liv
         recording_mode: RecordingMode::Ask,
         recording: None,
         transfer: None,
+        consult_with: None,
     }
 }
 

@@ -379,6 +379,7 @@ impl RingTask {
             to: call.to().to_string(),
             started_at: self.started_at,
             transferred: false,
+            consult: false,
         };
         self.rung.insert(agent.to_string());
         if let Some(entry) = self.hub.lock_ringing().get_mut(&self.id) {

@@ -496,11 +496,19 @@ impl CallHub {
                     Some(Reply::Done(rx)),
                 )
             }
-            ClientMessage::Transfer { call_id, to } => {
+            ClientMessage::Transfer {
+                call_id,
+                to,
+                consult,
+            } => {
                 let (tx, rx) = oneshot::channel();
                 (
                     call_id,
-                    SessionCommand::Transfer { to, reply: tx },
+                    SessionCommand::Transfer {
+                        to,
+                        consult,
+                        reply: tx,
+                    },
                     Some(Reply::Done(rx)),
                 )
             }
@@ -906,6 +914,7 @@ impl HubInner {
             recording_mode,
             recording: None,
             transfer: None,
+            consult_with: None,
         };
         {
             let mut users = self.lock_users();
@@ -955,6 +964,35 @@ impl HubInner {
         if let Some(call) = self.lock_users().get(owner).and_then(|u| u.call.as_ref()) {
             let _ = call.commands.send(SessionCommand::Hangup);
         }
+    }
+
+    /// `owner` is consulted about a colleague's call (a warm transfer): their tabs show it as a
+    /// call of theirs (`live`, `consult_with` set) whose commands go to the colleague's session
+    /// (`commands`); the tab that answered (`connection`) carries its audio. `false` when they
+    /// are on a call after all.
+    pub(crate) fn start_consultation(
+        &self,
+        owner: &str,
+        live: &LiveCall,
+        commands: mpsc::UnboundedSender<SessionCommand>,
+        connection: u64,
+    ) -> bool {
+        {
+            let mut users = self.lock_users();
+            let user = users
+                .entry(owner.to_string())
+                .or_insert_with(UserChannel::new);
+            if user.call.is_some() {
+                return false;
+            }
+            user.call = Some(ActiveCall {
+                live: live.clone(),
+                commands,
+                placed_by: Some(connection),
+            });
+        }
+        self.publish(owner, live);
+        true
     }
 
     /// The call is over (its spend slot is released with its record's update).

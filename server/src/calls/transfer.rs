@@ -37,12 +37,17 @@ pub(crate) struct TransferOffer {
     pub giver: mpsc::UnboundedSender<SessionCommand>,
     /// Cancelled by the giver (they took the call back, or it ended).
     pub cancel: CancellationToken,
+    /// A warm transfer: the answer starts a consultation with the giver.
+    pub consult: bool,
 }
 
 /// A call an agent took over: the gateway leg and when the call was first answered.
 pub(crate) struct TakenCall {
     pub media: Media,
     pub answered_at: u64,
+    /// After a consultation: the taker's browser is in the call already, on this connection
+    /// (its peer connection moved into the call's leg), so no offer is waited for.
+    pub connected_on: Option<u64>,
 }
 
 impl HubInner {
@@ -89,6 +94,7 @@ async fn ring(hub: Arc<HubInner>, offer: TransferOffer) {
         started_at,
         giver,
         cancel,
+        consult,
     } = offer;
     let contact_name = match far_end.as_str() {
         "" => None,
@@ -107,6 +113,7 @@ async fn ring(hub: Arc<HubInner>, offer: TransferOffer) {
         to: String::new(),
         started_at,
         transferred: true,
+        consult,
     };
     let (commands_tx, mut commands) = mpsc::unbounded_channel();
     hub.lock_ringing().insert(
@@ -128,7 +135,12 @@ async fn ring(hub: Arc<HubInner>, offer: TransferOffer) {
             command = commands.recv() => match command {
                 Some(RingCommand::Answer { owner, connection, reply }) if owner == to => {
                     let (handed, result) = oneshot::channel();
-                    let hand_over = SessionCommand::HandOver { to: to.clone(), connection, reply: handed };
+                    let to = to.clone();
+                    let hand_over = if consult {
+                        SessionCommand::ConsultAnswered { to, connection, reply: handed }
+                    } else {
+                        SessionCommand::HandOver { to, connection, reply: handed }
+                    };
                     let answer = if giver.send(hand_over).is_ok() {
                         result.await.unwrap_or_else(|_| Err(GONE.into()))
                     } else {

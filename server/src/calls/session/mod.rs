@@ -20,6 +20,7 @@ use super::media::{Media, MediaCommand, MediaEvent, RecordStep};
 use super::transfer::TakenCall;
 use super::{HubInner, Provider};
 
+mod consult;
 mod recording;
 mod saving;
 mod to_number;
@@ -72,9 +73,17 @@ pub(crate) enum SessionCommand {
         action: RecordAction,
         reply: oneshot::Sender<Result<(), String>>,
     },
-    /// The agent hands the call to agent `to` (docs/telephony.md, "Transfer").
+    /// The agent hands the call to agent `to` (docs/telephony.md, "Transfer"), or with
+    /// `consult` talks with them first.
     Transfer {
         to: String,
+        consult: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// `to` answered a consultation on `connection`: their tab's offer follows.
+    ConsultAnswered {
+        to: String,
+        connection: u64,
         reply: oneshot::Sender<Result<(), String>>,
     },
     /// The agent sends the call on to a phone number, or with `consult` talks with it first
@@ -126,6 +135,10 @@ pub(crate) struct Session {
     to_number: Option<NumberTransfer>,
     /// Once the call ended here, its media goes to the agent who answered its transfer.
     handing_over: Option<HandingOver>,
+    /// A colleague consulted about the call (a warm transfer to an agent).
+    consult: Option<consult::Consultation>,
+    /// The call was handed to the colleague consulted: their browser is in it already.
+    handed_to_consulted: bool,
     /// While the store does not take the record: its latest version, for the retries
     /// (`saving.rs`).
     retrying: Option<tokio::sync::watch::Sender<CallRecord>>,
@@ -162,6 +175,8 @@ impl Session {
             transfer: None,
             to_number: None,
             handing_over: None,
+            consult: None,
+            handed_to_consulted: false,
             retrying: None,
             invited_at: None,
             trunk_reception: None,
@@ -177,6 +192,14 @@ impl Session {
     }
 
     pub async fn run(mut self) {
+        // A call taken after a consultation: the taker's browser is in it already.
+        if let Some(connection) = self.taken.as_ref().and_then(|t| t.connected_on) {
+            if let Some(taken) = self.taken.take() {
+                self.live.media_connection = Some(connection);
+                self.run_call(taken.media).await;
+                return;
+            }
+        }
         let Some(media) = self.wait_for_media().await else {
             return;
         };
@@ -314,7 +337,7 @@ impl Session {
                     Some(SessionCommand::TransferToNumber { reply, .. } | SessionCommand::CompleteTransfer { reply }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
-                    Some(SessionCommand::HandOver { reply, .. }) => {
+                    Some(SessionCommand::HandOver { reply, .. } | SessionCommand::ConsultAnswered { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
                     Some(SessionCommand::TransferEnded(_)) => {}
@@ -366,7 +389,7 @@ impl Session {
                     Some(SessionCommand::Hold { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_HOLD.into()));
                     }
-                    Some(SessionCommand::Transfer { reply, .. } | SessionCommand::TransferToNumber { reply, .. } | SessionCommand::CompleteTransfer { reply } | SessionCommand::HandOver { reply, .. }) => {
+                    Some(SessionCommand::Transfer { reply, .. } | SessionCommand::TransferToNumber { reply, .. } | SessionCommand::CompleteTransfer { reply } | SessionCommand::HandOver { reply, .. } | SessionCommand::ConsultAnswered { reply, .. }) => {
                         let _ = reply.send(Err(NOT_ANSWERED_TRANSFER.into()));
                     }
                     Some(_) => {}
@@ -440,17 +463,19 @@ impl Session {
                         }
                         if !on_hold {
                             // Taken back: a transfer ringing for another agent or a number
-                            // stops, and one that did not go through is no longer shown.
+                            // stops, a consultation ends, and one that did not go through is
+                            // no longer shown.
                             self.transfer_over(None);
                             self.cancel_number_transfer(&media);
+                            self.end_consultation(&media, None);
                             if self.live.transfer.take().is_some() {
                                 self.hub.publish(&self.owner, &self.live);
                             }
                         }
                         Input::Hold(on_hold)
                     }
-                    Some(SessionCommand::Transfer { to, reply }) => {
-                        let started = self.transfer(&to, &media).await;
+                    Some(SessionCommand::Transfer { to, consult, reply }) => {
+                        let started = self.transfer(&to, consult, &media).await;
                         let ok = started.is_ok();
                         let _ = reply.send(started);
                         if !ok {
@@ -484,8 +509,25 @@ impl Session {
                         dial_after = Some((e164, consult));
                         Input::Hold(true)
                     }
+                    Some(SessionCommand::CompleteTransfer { reply }) if self.consult.is_some() => {
+                        match self.connect_consulted(&media) {
+                            Ok(()) => {
+                                let _ = reply.send(Ok(()));
+                                Input::HandedOver
+                            }
+                            Err(e) => {
+                                let _ = reply.send(Err(e));
+                                continue;
+                            }
+                        }
+                    }
                     Some(SessionCommand::CompleteTransfer { reply }) => {
                         let _ = reply.send(self.complete_number_transfer(&media));
+                        continue;
+                    }
+                    Some(SessionCommand::ConsultAnswered { to, connection, reply }) => {
+                        self.consultation_answered(to, connection, reply);
+                        self.hub.publish(&self.owner, &self.live);
                         continue;
                     }
                     Some(SessionCommand::HandOver { to, connection, reply }) => {
@@ -549,6 +591,10 @@ impl Session {
                         }
                     }
                 },
+                event = consult::next(&mut self.consult) => {
+                    self.consultation_event(event, &media).await;
+                    continue;
+                }
                 _ = self.hub.stopping.cancelled(), if !shut_down => {
                     shut_down = true;
                     tracing::info!(call = %self.record.id, "hung up: the server is shutting down");
@@ -562,6 +608,10 @@ impl Session {
             }
         }
         self.transfer = None;
+        // The call ended while a colleague was consulted: their side ends too.
+        if let Some(consult) = self.consult.take() {
+            self.consultation_closed(consult);
+        }
         let Some(media) = self.number_transfer_after(media).await else {
             return;
         };

@@ -16,6 +16,8 @@ use crate::calls::transfer::{TakenCall, TransferOffer};
 /// A transfer ringing for another agent.
 pub(super) struct PendingTransfer {
     pub(super) to: String,
+    /// A warm transfer: their answer starts a consultation.
+    pub(super) consult: bool,
     /// Stops the ringing (the agent took the call back, or it ended).
     pub(super) cancel: CancellationToken,
 }
@@ -27,7 +29,7 @@ impl Drop for PendingTransfer {
 }
 
 /// The agent who answered the call's transfer, on which connection, and their answer's reply.
-pub(super) struct HandingOver {
+pub(crate) struct HandingOver {
     pub(super) to: String,
     pub(super) connection: u64,
     pub(super) reply: oneshot::Sender<Result<(), String>>,
@@ -43,7 +45,7 @@ impl Session {
         if !matches!(self.live.state, CallState::Connected { .. }) {
             return Err(NOT_ANSWERED_TRANSFER.into());
         }
-        if self.transfer.is_some() || self.to_number.is_some() {
+        if self.transfer.is_some() || self.to_number.is_some() || self.consult.is_some() {
             return Err("the call is already being transferred".into());
         }
         Ok(())
@@ -52,7 +54,12 @@ impl Session {
     /// Starts a transfer of this call to agent `to`, if it can be: an answered call through
     /// the gateway, not already ringing for someone, to another agent whose app is open and
     /// who is not on a call or in do-not-disturb.
-    pub(super) async fn transfer(&mut self, to: &str, media: &Media) -> Result<(), String> {
+    pub(super) async fn transfer(
+        &mut self,
+        to: &str,
+        consult: bool,
+        media: &Media,
+    ) -> Result<(), String> {
         self.can_transfer(media)?;
         if to == self.owner {
             return Err("the call is already yours".into());
@@ -76,10 +83,12 @@ impl Session {
             started_at: self.now(),
             giver,
             cancel: cancel.clone(),
+            consult,
         });
-        tracing::info!(call = %self.record.id, "transfer to another agent");
+        tracing::info!(call = %self.record.id, consult, "transfer to another agent");
         self.transfer = Some(PendingTransfer {
             to: to.to_string(),
+            consult,
             cancel,
         });
         self.live.transfer = Some(LiveTransfer {
@@ -87,7 +96,7 @@ impl Session {
             name: self.hub.email_of(to).unwrap_or_default(),
             state: TransferState::Ringing,
             number: false,
-            consult: false,
+            consult,
         });
         Ok(())
     }
@@ -110,7 +119,7 @@ impl Session {
             name,
             state,
             number: false,
-            consult: false,
+            consult: pending.consult,
         });
         self.hub.publish(&self.owner, &self.live);
     }
@@ -129,7 +138,13 @@ impl Session {
         record.server = self.hub.server_id.get().cloned();
         record.transferred_from = self.hub.email_of(&self.owner);
         let answered_at = self.record.answered_at.unwrap_or(record.started_at);
-        let taken = TakenCall { media, answered_at };
+        // After a consultation the taker's browser is in the call already.
+        let connected_on = self.handed_to_consulted.then_some(connection);
+        let taken = TakenCall {
+            media,
+            answered_at,
+            connected_on,
+        };
         tracing::info!(call = %self.record.id, "call handed over");
         self.hub.take_over(to, connection, record, taken).await
     }
