@@ -103,3 +103,90 @@ test("Ben declines the transfer: the call stays with Ana, held, and Resume takes
   await ana.page.getByTestId("end-call").click();
   await Promise.all([ana.context.close(), ben.context.close()]);
 });
+
+/** Ana consults `email` about her call ("Consult first" beside their name). */
+async function consult(page: Page, email: string) {
+  await page.getByTestId("transfer-button").click();
+  const list = page.getByTestId("transfer-list");
+  const row = list.getByTestId("transfer-agent").filter({ hasText: email });
+  await expect(row).toContainText("Available");
+  await row.getByTestId("transfer-agent-consult").click();
+  await expect(list).toBeHidden();
+}
+
+// A warm transfer to another agent (docs/telephony.md, "Warm transfer to an agent"): Ana
+// consults Ben while the caller holds; once he answers they hear each other (each one's fake
+// microphone reaches the other), then Connect makes it his call with his audio as it was, or
+// Return to customer gives it back to her.
+test("on desktop: Ana consults Ben, they talk, Connect hands him the call; Recents names each", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const viewport = { width: 1280, height: 800 };
+  const ana = await agent(browser, viewport);
+  const ben = await agent(browser, viewport);
+  await dial(ana.page, ECHO);
+  const anaPanel = ana.page.getByTestId("call-panel");
+  await expect(anaPanel).toHaveAttribute("data-state", "connected");
+
+  await consult(ana.page, ben.email);
+  const status = ana.page.getByTestId("transfer-status");
+  await expect(status).toContainText(`Calling ${ben.email} to consult`);
+  await expect(anaPanel).toHaveAttribute("data-state", "held");
+  // Held and nobody to consult yet: Ana hears nothing.
+  await ana.page.waitForTimeout(800);
+  expect((await listen(ana.page, 440, 600)).rms).toBeLessThan(0.005);
+  const incoming = ben.page.getByTestId("incoming-call");
+  await expect(incoming).toBeVisible();
+  await expect(incoming).toContainText("Consultation");
+  await ben.page.getByTestId("incoming-answer").click();
+
+  const benPanel = ben.page.getByTestId("call-panel");
+  await expect(benPanel).toHaveAttribute("data-state", "connected");
+  await expect(ben.page.getByTestId("call-state")).toContainText(`Consultation · ${ana.email}`);
+  await expect(status).toContainText(`Talking to ${ben.email}`);
+  // They hear each other.
+  await expect.poll(async () => (await listen(ana.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
+  await expect.poll(async () => (await listen(ben.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
+
+  await ana.page.getByTestId("transfer-complete").click();
+  await expect(anaPanel).toHaveAttribute("data-state", "ended");
+  await expect(ana.page.getByTestId("call-state")).toContainText(`Transferred to ${ben.email}`);
+  await expect(ben.page.getByTestId("call-state")).not.toContainText("Consultation");
+  await expect(benPanel).toHaveAttribute("data-state", "connected");
+  // Ben now talks with the caller (the echo number sends his microphone back).
+  await expect.poll(async () => (await listen(ben.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
+  await ben.page.getByTestId("end-call").click();
+  await expect(benPanel).toHaveAttribute("data-state", "ended");
+
+  await ana.page.goto("/recents");
+  await hydrated(ana.page);
+  await expect(ana.page.getByTestId("call-row").first()).toContainText(`Transferred to ${ben.email}`);
+  await ben.page.goto("/recents");
+  await hydrated(ben.page);
+  const benRow = ben.page.locator('[data-testid="call-row"][data-direction="inbound"]').first();
+  await expect(benRow).toContainText(`Transferred from ${ana.email}`);
+  await Promise.all([ana.context.close(), ben.context.close()]);
+});
+
+test("on phone: Ana consults Ben, then Return to customer: his side ends, she talks with the caller again", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const viewport = { width: 390, height: 844 };
+  const ana = await agent(browser, viewport);
+  const ben = await agent(browser, viewport);
+  await dial(ana.page, ECHO);
+  const anaPanel = ana.page.getByTestId("call-panel");
+  await expect(anaPanel).toHaveAttribute("data-state", "connected");
+  await consult(ana.page, ben.email);
+  await ben.page.getByTestId("incoming-answer").click();
+  const status = ana.page.getByTestId("transfer-status");
+  await expect(status).toContainText(`Talking to ${ben.email}`);
+
+  await ana.page.getByTestId("transfer-return").click();
+  await expect(ben.page.getByTestId("call-panel")).toHaveAttribute("data-state", "ended");
+  await expect(anaPanel).toHaveAttribute("data-state", "connected");
+  await expect(status).toHaveCount(0);
+  // The echo number again: her own microphone comes back.
+  await expect.poll(async () => (await listen(ana.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
+  await ana.page.getByTestId("end-call").click();
+  await expect(anaPanel).toHaveAttribute("data-state", "ended");
+  await Promise.all([ana.context.close(), ben.context.close()]);
+});
