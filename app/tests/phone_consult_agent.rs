@@ -82,12 +82,14 @@ fn the_colleague_keeps_their_audio_when_the_call_becomes_theirs() {
     };
     let out = tab.call(theirs);
     assert!(
-        !out.iter().any(|e| matches!(e, Effect::TakeUp { .. } | Effect::TearDownAudio)),
+        !out.iter()
+            .any(|e| matches!(e, Effect::TakeUp { .. } | Effect::TearDownAudio)),
         "no second offer, the audio stays: {out:?}"
     );
     let out = tab.call(dialled("c1", connected(), Some(ME)));
     assert!(
-        !out.iter().any(|e| matches!(e, Effect::TakeUp { .. } | Effect::TearDownAudio)),
+        !out.iter()
+            .any(|e| matches!(e, Effect::TakeUp { .. } | Effect::TearDownAudio)),
         "{out:?}"
     );
     assert_eq!(tab.core.audio_call(), Some("c1"));
