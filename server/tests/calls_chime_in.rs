@@ -91,30 +91,40 @@ async fn ended_record(rig: &ChimeRig, id: &str) -> app::domain::calls::CallRecor
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn answered_through_the_meeting_with_audio_then_the_caller_hangs_up() {
-    let rig = chime_rig().await;
-    assign_support(&rig).await;
+/// The support number assigned to Alice, her tab open, and the customer's call ringing there.
+async fn ringing_for_alice(rig: &ChimeRig) -> (Tab, CallIn, IncomingCall) {
+    assign_support(rig).await;
     let mut tab = open_tab(&rig.calls);
-    let mut call = rig
+    let call = rig
         .calls
         .simulator
         .call_in(CUSTOMER, SUPPORT)
         .expect("placed");
     let ringing = rings(&mut tab).await;
-    assert_eq!(ringing.from.as_deref(), Some(CUSTOMER));
-    assert_eq!(ringing.to, SUPPORT);
+    (tab, call, ringing)
+}
 
+/// Alice answers in her tab, which then joins the call's meeting.
+async fn answered(rig: &ChimeRig, tab: &Tab, call_id: &str) -> testkit::chime::MeetingPeer {
     let reply = send(
         &rig.calls,
-        &tab,
+        tab,
         ClientMessage::AnswerIncoming {
-            call_id: ringing.id.clone(),
+            call_id: call_id.into(),
         },
     )
     .await;
     assert_eq!(reply, None, "the answer is taken");
-    let mut joined = rig.join(&tab, &ringing.id).await;
+    rig.join(tab, call_id).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_through_the_meeting_with_audio_then_the_caller_hangs_up() {
+    let rig = chime_rig().await;
+    let (mut tab, mut call, ringing) = ringing_for_alice(&rig).await;
+    assert_eq!(ringing.from.as_deref(), Some(CUSTOMER));
+    assert_eq!(ringing.to, SUPPORT);
+    let mut joined = answered(&rig, &tab, &ringing.id).await;
     // The caller is answered once the agent's audio is up, and hears the agent (the
     // simulator's caller echoes): the browser hears itself through the caller.
     let mut events = Vec::new();
@@ -163,23 +173,8 @@ async fn answered_through_the_meeting_with_audio_then_the_caller_hangs_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answered_then_the_agent_hangs_up() {
     let rig = chime_rig().await;
-    assign_support(&rig).await;
-    let mut tab = open_tab(&rig.calls);
-    let mut call = rig
-        .calls
-        .simulator
-        .call_in(CUSTOMER, SUPPORT)
-        .expect("placed");
-    let ringing = rings(&mut tab).await;
-    send(
-        &rig.calls,
-        &tab,
-        ClientMessage::AnswerIncoming {
-            call_id: ringing.id.clone(),
-        },
-    )
-    .await;
-    let _joined = rig.join(&tab, &ringing.id).await;
+    let (mut tab, mut call, ringing) = ringing_for_alice(&rig).await;
+    let _joined = answered(&rig, &tab, &ringing.id).await;
     wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
     send(&rig.calls, &tab, hangup(&ringing.id)).await;
     wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Agent)).await;
@@ -197,14 +192,7 @@ async fn answered_then_the_agent_hangs_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_who_hangs_up_while_it_rings_leaves_a_missed_call() {
     let rig = chime_rig().await;
-    assign_support(&rig).await;
-    let mut tab = open_tab(&rig.calls);
-    let call = rig
-        .calls
-        .simulator
-        .call_in(CUSTOMER, SUPPORT)
-        .expect("placed");
-    let ringing = rings(&mut tab).await;
+    let (mut tab, call, ringing) = ringing_for_alice(&rig).await;
     call.hang_up();
     assert_eq!(stops(&mut tab).await, IncomingEnd::CallerHungUp);
     let record = ended_record(&rig, &ringing.id).await;
@@ -215,14 +203,7 @@ async fn a_caller_who_hangs_up_while_it_rings_leaves_a_missed_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declined_is_refused_with_480_and_missed() {
     let rig = chime_rig().await;
-    assign_support(&rig).await;
-    let mut tab = open_tab(&rig.calls);
-    let mut call = rig
-        .calls
-        .simulator
-        .call_in(CUSTOMER, SUPPORT)
-        .expect("placed");
-    let ringing = rings(&mut tab).await;
+    let (tab, mut call, ringing) = ringing_for_alice(&rig).await;
     let reply = send(
         &rig.calls,
         &tab,

@@ -6,7 +6,6 @@
 //! refuses it (`Hangup`), the caller hangs up (`HANGUP`), or 30 s pass (the service's limit:
 //! refused with 480, then `HANGUP`).
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde_json::json;
@@ -63,29 +62,16 @@ fn start_inbound(stand_in: &StandIn, call: IncomingCall) {
     // As the guide's example lists it.
     leg_a.status = Some(CONNECTED);
     tracing::info!(%transaction_id, "SIP media application call in");
-    let runtime = Runtime {
-        stand_in: stand_in.clone(),
-        call: NewCall {
-            transaction_id,
-            sma_id,
-            from,
-            to,
-            arguments: Vec::new(),
-        },
-        updates,
-        sequence: 0,
-        attributes: None,
-        leg_a,
-        leg_b: None,
-        meeting: None,
-        backlog: VecDeque::new(),
-        bridge: None,
-        queue: VecDeque::new(),
-        recording: false,
-        notice: Vec::new(),
-        call_in: Some(call),
-        ring_until: Some(Instant::now() + RING_LIMIT),
+    let call_record = NewCall {
+        transaction_id,
+        sma_id,
+        from,
+        to,
+        arguments: Vec::new(),
     };
+    let mut runtime = Runtime::new(stand_in.clone(), call_record, updates, leg_a);
+    runtime.call_in = Some(call);
+    runtime.ring_until = Some(Instant::now() + RING_LIMIT);
     tokio::spawn(runtime.run());
 }
 

@@ -55,24 +55,7 @@ pub(crate) fn start(stand_in: StandIn, call: NewCall) -> UpdateSender {
     let (updates_tx, updates) = mpsc::unbounded_channel();
     let now = sma::report::now_ms();
     let leg_a = Leg::new(LEG_A, &call.to, &call.from, now);
-    let runtime = Runtime {
-        stand_in,
-        call,
-        updates,
-        sequence: 0,
-        attributes: None,
-        leg_a,
-        leg_b: None,
-        meeting: None,
-        backlog: VecDeque::new(),
-        bridge: None,
-        queue: VecDeque::new(),
-        recording: false,
-        notice: Vec::new(),
-        call_in: None,
-        ring_until: None,
-    };
-    tokio::spawn(runtime.run());
+    tokio::spawn(Runtime::new(stand_in, call, updates, leg_a).run());
     updates_tx
 }
 
@@ -124,6 +107,32 @@ struct Runtime {
 }
 
 impl Runtime {
+    /// A call's runtime, with nothing done yet.
+    fn new(
+        stand_in: StandIn,
+        call: NewCall,
+        updates: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
+        leg_a: Leg,
+    ) -> Runtime {
+        Runtime {
+            stand_in,
+            call,
+            updates,
+            sequence: 0,
+            attributes: None,
+            leg_a,
+            leg_b: None,
+            meeting: None,
+            backlog: VecDeque::new(),
+            bridge: None,
+            queue: VecDeque::new(),
+            recording: false,
+            notice: Vec::new(),
+            call_in: None,
+            ring_until: None,
+        }
+    }
+
     async fn run(mut self) {
         if self.call_in.is_some() {
             self.offer_in().await;
