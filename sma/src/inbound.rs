@@ -18,7 +18,7 @@ pub const DEFAULT_REFUSAL_CODE: u16 = 480;
 
 /// How long the server may let a call in ring: the service ends an unanswered one after 30 s,
 /// and the answer (the meeting, then `JoinChimeMeeting`) needs a moment.
-pub const RING_LIMIT_SECS: u64 = 25;
+pub const RING_LIMIT_SECS: u32 = 25;
 
 impl Call<'_> {
     /// A call to one of our numbers: the server is told who calls and which number.

@@ -153,7 +153,7 @@ async fn ring(hub: Arc<HubInner>, call: IncomingLeg) {
     let route = match routed {
         // The service gives up on a Chime call in nobody acts on after 30 s.
         Ok(route) if matches!(call, IncomingLeg::Chime(_)) => {
-            route.ringing_at_most(sma::inbound::RING_LIMIT_SECS as u32)
+            route.ringing_at_most(sma::inbound::RING_LIMIT_SECS)
         }
         Ok(route) => route,
         Err(e) => {

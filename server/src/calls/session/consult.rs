@@ -18,7 +18,8 @@ use crate::calls::media::Media;
 use crate::calls::Provider;
 
 /// The refusal of what a consulted colleague cannot do to the call.
-const NOT_DURING_CONSULTATION: &str = "a colleague's call cannot be changed while you consult";
+const NOT_DURING_CONSULTATION: &str =
+    "the call is still your colleague's: it cannot be changed during a consultation";
 
 /// The consultation under way.
 pub(super) struct Consultation {
@@ -192,7 +193,7 @@ impl Session {
         if let Media::Gateway(leg) = media {
             leg.command(LegCommand::CancelTransfer);
         }
-        let (to, name) = (consult.to.clone(), consult_name(&consult));
+        let (to, name) = (consult.to.clone(), consult.name.clone());
         self.consultation_closed(consult);
         self.live.transfer = state.map(|state| LiveTransfer {
             to,
@@ -218,9 +219,9 @@ impl Session {
         let Some(consult) = self.consult.take_if(|c| talking && c.leg.is_some()) else {
             return Err("the colleague is not on the line yet".into());
         };
-        let name = consult_name(&consult);
         let Consultation {
             to,
+            name,
             connection,
             leg: consulted,
             ..
@@ -259,11 +260,6 @@ impl Session {
         };
         self.hub.publish(&consult.to, &live);
     }
-}
-
-/// How the colleague is named on this agent's tabs and in the call's record.
-fn consult_name(consult: &Consultation) -> String {
-    consult.name.clone()
 }
 
 /// The refusal of anything else a consulted colleague's tab asks.
