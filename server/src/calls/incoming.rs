@@ -9,6 +9,7 @@ use std::sync::Arc;
 use telephony::gateway;
 use tokio::sync::watch;
 
+use super::{inbound, CallHub, Provider};
 use crate::chime::{CallUpdate, ChimeControl};
 
 pub(crate) enum IncomingLeg {
@@ -135,5 +136,38 @@ impl IncomingLeg {
                 }
             }
         }
+    }
+}
+
+impl CallHub {
+    /// A call in through the SIP media application: it rings the agents the routing names.
+    /// `false` on a server that does not carry Chime calls. A push told again (its retry) is
+    /// taken once.
+    pub(super) fn chime_call_in(
+        &self,
+        transaction_id: &str,
+        from: Option<String>,
+        to: String,
+    ) -> bool {
+        let Provider::Chime(control) = &self.inner.provider else {
+            return false;
+        };
+        if transaction_id.is_empty() {
+            return false;
+        }
+        let gone = {
+            let mut calls_in = self.inner.lock_chime_calls_in();
+            // Calls whose ringing and session are both over.
+            calls_in.retain(|_, gone| gone.receiver_count() > 0);
+            if calls_in.contains_key(transaction_id) {
+                return true;
+            }
+            let (tx, gone) = tokio::sync::watch::channel(false);
+            calls_in.insert(transaction_id.to_string(), tx);
+            gone
+        };
+        let call = ChimeCallIn::new(transaction_id.to_string(), from, to, control.clone(), gone);
+        inbound::take_call_in(self.inner.clone(), IncomingLeg::Chime(call));
+        true
     }
 }

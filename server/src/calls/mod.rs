@@ -12,6 +12,7 @@ mod media;
 pub mod network_test;
 mod quality;
 mod session;
+mod shutdown;
 mod transfer;
 
 use std::collections::HashMap;
@@ -32,6 +33,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub(crate) use chime_leg::JoinInfo;
 pub use ice::{rest_credential, IceServers, TurnRest};
 pub(crate) use session::SessionCommand;
+pub use shutdown::ENDING_WAIT;
 
 use crate::chime::ChimeControl;
 
@@ -62,9 +64,6 @@ pub const NOT_THIS_TABS_CALL: &str =
 
 /// The answer to Answer or Decline on a call that is not ringing for the user (any more).
 pub const NO_LONGER_RINGING: &str = "that call is no longer ringing";
-
-/// How long a shutdown waits for the calls it hung up to end (BYE confirmed, records written).
-pub const ENDING_WAIT: Duration = Duration::from_secs(15);
 
 /// How long a started call waits for the browser's offer before it ends as failed.
 pub const OFFER_TIMEOUT: Duration = Duration::from_secs(20);
@@ -265,45 +264,6 @@ impl CallHub {
     /// Who carries this server's calls.
     pub fn provider(&self) -> &Provider {
         &self.inner.provider
-    }
-
-    /// Shuts the calls down (docs/operating.md, "Stopping a server"): from now on no call is
-    /// taken (calls dialled are refused as calling unavailable, calls in with 503, which sends a
-    /// carrier to its next route); the calls up may end by themselves for `drain`; then every
-    /// one left is hung up (CANCEL or BYE, ended `interrupted`: "the server shut down"), joined
-    /// calls and ringing calls in included, and their records written (waited for up to
-    /// [`ENDING_WAIT`]). Last, the live channels close (1012), so the tabs reconnect elsewhere.
-    pub async fn shut_down(&self, drain: Duration) {
-        let inner = &self.inner;
-        inner.draining.store(true, Ordering::SeqCst);
-        let carried = inner.calls_carried();
-        if carried > 0 {
-            tracing::info!(
-                calls = carried,
-                drain_secs = drain.as_secs(),
-                "shutting down: waiting for the calls to end"
-            );
-        }
-        inner.until_no_calls(drain).await;
-        let left = inner.calls_carried();
-        if left > 0 {
-            tracing::info!(calls = left, "shutting down: hanging up the calls left");
-        }
-        inner.stopping.cancel();
-        inner.until_no_calls(ENDING_WAIT).await;
-        let left = inner.calls_carried();
-        if left > 0 {
-            tracing::warn!(
-                calls = left,
-                "shutting down with calls not ended: the next start or another server closes them"
-            );
-        }
-        inner.closing.cancel();
-    }
-
-    /// Cancelled once [`CallHub::shut_down`] has ended the calls: live channels close then.
-    pub fn closing(&self) -> tokio_util::sync::CancellationToken {
-        self.inner.closing.clone()
     }
 
     /// Names this server on the calls it carries from now on (set once, at start).
@@ -680,33 +640,6 @@ impl CallHub {
         }
     }
 
-    /// A call in through the SIP media application: it rings the agents the routing names.
-    /// `false` on a server that does not carry Chime calls. A push told again (its retry) is
-    /// taken once.
-    fn chime_call_in(&self, transaction_id: &str, from: Option<String>, to: String) -> bool {
-        let Provider::Chime(control) = &self.inner.provider else {
-            return false;
-        };
-        if transaction_id.is_empty() {
-            return false;
-        }
-        let gone = {
-            let mut calls_in = self.inner.lock_chime_calls_in();
-            // Calls whose ringing and session are both over.
-            calls_in.retain(|_, gone| gone.receiver_count() > 0);
-            if calls_in.contains_key(transaction_id) {
-                return true;
-            }
-            let (tx, gone) = tokio::sync::watch::channel(false);
-            calls_in.insert(transaction_id.to_string(), tx);
-            gone
-        };
-        let call =
-            incoming::ChimeCallIn::new(transaction_id.to_string(), from, to, control.clone(), gone);
-        inbound::take_call_in(self.inner.clone(), incoming::IncomingLeg::Chime(call));
-        true
-    }
-
     /// "reachable", "unreachable" or "unknown": the trunk's answer to the last OPTIONS probe;
     /// "none" without a gateway ("chime" when calls go through Chime, which has no trunk).
     pub fn trunk_status(&self) -> &'static str {
@@ -768,34 +701,6 @@ impl HubInner {
     /// never their e-mail, names them to the TURN server) and expire a TTL from now.
     fn ice_servers_for(&self, owner: &str) -> Vec<app::api::live::IceServer> {
         self.ice_servers.for_user(owner, self.clock.now_ms() / 1000)
-    }
-
-    pub(crate) fn is_draining(&self) -> bool {
-        self.draining.load(Ordering::SeqCst)
-    }
-
-    /// The calls this server carries: sessions, calls sent on to a number, calls in ringing.
-    fn calls_carried(&self) -> usize {
-        let sessions = self
-            .lock_users()
-            .values()
-            .filter(|u| u.call.is_some())
-            .count();
-        let joined: u32 = self
-            .transferred
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .sum();
-        sessions + joined as usize + self.lock_ringing().len()
-    }
-
-    /// Until no call is carried, or `within` has passed.
-    async fn until_no_calls(&self, within: Duration) {
-        let deadline = tokio::time::Instant::now() + within;
-        while self.calls_carried() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserChannel>> {
