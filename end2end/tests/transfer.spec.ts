@@ -142,6 +142,10 @@ test("on desktop: Ana consults Ben, they talk, Connect hands him the call; Recen
   const benPanel = ben.page.getByTestId("call-panel");
   await expect(benPanel).toHaveAttribute("data-state", "connected");
   await expect(ben.page.getByTestId("call-state")).toContainText(`Consultation · ${ana.email}`);
+  // The call is still Ana's: Ben cannot hold or transfer it, and nothing asks him to record.
+  await expect(ben.page.getByTestId("hold-button")).toHaveCount(0);
+  await expect(ben.page.getByTestId("transfer-button")).toHaveCount(0);
+  await expect(ben.page.getByTestId("record-ask")).toHaveCount(0);
   await expect(status).toContainText(`Talking to ${ben.email}`);
   // They hear each other.
   await expect.poll(async () => (await listen(ana.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
@@ -152,6 +156,7 @@ test("on desktop: Ana consults Ben, they talk, Connect hands him the call; Recen
   await expect(ana.page.getByTestId("call-state")).toContainText(`Transferred to ${ben.email}`);
   await expect(ben.page.getByTestId("call-state")).not.toContainText("Consultation");
   await expect(benPanel).toHaveAttribute("data-state", "connected");
+  await expect(ben.page.getByTestId("hold-button")).toBeVisible();
   // Ben now talks with the caller (the echo number sends his microphone back).
   await expect.poll(async () => (await listen(ben.page, 440, 600)).rms, { timeout: 15_000 }).toBeGreaterThan(0.01);
   await ben.page.getByTestId("end-call").click();

@@ -226,7 +226,9 @@ fn CallScreen(shown: Memo<Option<LiveCall>>, asked: RwSignal<Option<String>>) ->
         })
     });
     // Hold is offered once the call is answered, where the audio path can hold.
-    let can_hold = Memo::new(move |_| connected.get() && phone.can_hold.get());
+    // (Not a colleague's call this agent is consulted about: it is still theirs.)
+    let consulted = Memo::new(move |_| field(|c| c.consult_with.is_some()));
+    let can_hold = Memo::new(move |_| connected.get() && phone.can_hold.get() && !consulted.get());
     let round = |on: bool| {
         if on {
             "flex h-14 w-14 items-center justify-center rounded-full bg-white text-slate-900"

@@ -91,7 +91,8 @@ impl Session {
             media_connection: Some(connection),
             from_api: false,
             confirm: false,
-            recording_mode: Default::default(),
+            // The call is still the colleague's: nothing to record on this side.
+            recording_mode: app::domain::recordings::RecordingMode::Never,
             recording: None,
             transfer: None,
             consult_with: Some(self.hub.email_of(&self.owner).unwrap_or_default()),
