@@ -255,3 +255,27 @@ async fn bob_hanging_up_leaves_the_call_with_alice_held() {
         Some(c.id.clone())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bob_placing_a_call_of_his_own_ends_the_consultation() {
+    let mut c = consulting().await;
+    let record = app::domain::calls::CallRecord::outbound("c-bob".into(), "+6560000001".into(), 1);
+    c.rig.store.insert_call(BOB, &record).await.unwrap();
+    let origin = app::api::ports::CallOrigin::App {
+        connection: c.bob.connection,
+    };
+    app::api::ports::Telephony::begin(&*c.rig.hub, BOB, record, origin, 3_600_000).await;
+    let mine = call_update(&mut c.alice, |l| {
+        l.transfer.as_ref().map(|t| t.state) == Some(TransferState::HungUp)
+    })
+    .await;
+    assert!(matches!(
+        mine.state,
+        CallState::Connected { on_hold: true, .. }
+    ));
+    assert_eq!(
+        c.rig.hub.active_call(BOB).map(|l| l.id),
+        Some("c-bob".to_string()),
+        "Bob's own call is his"
+    );
+}

@@ -826,6 +826,8 @@ impl HubInner {
             let user = users
                 .entry(owner.to_string())
                 .or_insert_with(UserChannel::new);
+            // (A colleague's consultation this user was in ends as its commands' sender goes:
+            // they took a call of their own, or after Connect that very call.)
             user.call = Some(ActiveCall {
                 live: live.clone(),
                 commands,
