@@ -78,6 +78,16 @@ async fn caller_sees(call: &mut CallIn) -> CallInEvent {
         .expect("the call in reports its end")
 }
 
+/// What the caller hears next that is not ringing.
+async fn past_ringing(call: &mut CallIn) -> CallInEvent {
+    loop {
+        let event = caller_sees(call).await;
+        if event != CallInEvent::Ringing {
+            return event;
+        }
+    }
+}
+
 /// The record of `id` once it has ended.
 async fn ended_record(rig: &ChimeRig, id: &str) -> app::domain::calls::CallRecord {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -213,11 +223,10 @@ async fn declined_is_refused_with_480_and_missed() {
     )
     .await;
     assert_eq!(reply, None);
-    let mut last = caller_sees(&mut call).await;
-    while last == CallInEvent::Ringing {
-        last = caller_sees(&mut call).await;
-    }
-    assert_eq!(last, CallInEvent::Rejected { status: 480 });
+    assert_eq!(
+        past_ringing(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
     let record = ended_record(&rig, &ringing.id).await;
     assert_eq!(record.end_reason, Some(EndReason::Missed));
 }
@@ -233,22 +242,20 @@ async fn numbers_nobody_rings_for_are_refused_without_ringing() {
         .simulator
         .call_in(CUSTOMER, CALLER_ID)
         .expect("placed");
-    let mut last = caller_sees(&mut call).await;
-    while last == CallInEvent::Ringing {
-        last = caller_sees(&mut call).await;
-    }
-    assert_eq!(last, CallInEvent::Rejected { status: 480 });
+    assert_eq!(
+        past_ringing(&mut call).await,
+        CallInEvent::Rejected { status: 480 }
+    );
     // Not ours at all: 404.
     let mut call = rig
         .calls
         .simulator
         .call_in(CUSTOMER, "+6569990000")
         .expect("placed");
-    let mut last = caller_sees(&mut call).await;
-    while last == CallInEvent::Ringing {
-        last = caller_sees(&mut call).await;
-    }
-    assert_eq!(last, CallInEvent::Rejected { status: 404 });
+    assert_eq!(
+        past_ringing(&mut call).await,
+        CallInEvent::Rejected { status: 404 }
+    );
     let nothing = tokio::time::timeout(Duration::from_millis(300), rings(&mut tab)).await;
     assert!(nothing.is_err(), "nobody rang");
 }

@@ -104,9 +104,7 @@ impl ChimeLeg {
         let Some(gone) = self.call_in_gone.as_mut() else {
             return std::future::pending().await;
         };
-        if gone.wait_for(|gone| *gone).await.is_err() {
-            return std::future::pending().await;
-        }
+        super::incoming::until_gone(gone).await;
         self.call_in_gone = None;
     }
 

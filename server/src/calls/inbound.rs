@@ -17,7 +17,7 @@ use app::domain::inbound::{Availability, Event, InboundRing, Output, Route, Stop
 use telephony::gateway;
 use tokio::sync::{mpsc, oneshot};
 
-use super::incoming::IncomingLeg;
+use super::incoming::{caller_gone, IncomingLeg};
 use super::{HubInner, Provider, SessionStart};
 
 /// The answer to an agent who answered after a colleague.
@@ -255,17 +255,7 @@ impl RingTask {
             }
             self.apply(outputs).await;
             // An answer the machine did not take (its ring had stopped): it rings no more.
-            for (owner, (_, reply)) in self.answering.drain() {
-                tracing::info!(call = %self.id, "a late answer to a call in");
-                let _ = reply.send(Err(super::NO_LONGER_RINGING.into()));
-                self.hub.tell(
-                    &owner,
-                    ServerMessage::IncomingEnded {
-                        call_id: self.id.clone(),
-                        end: IncomingEnd::Missed,
-                    },
-                );
-            }
+            self.refuse_late_answers();
         }
     }
 
@@ -335,15 +325,11 @@ impl RingTask {
         }
     }
 
-    /// The server is shutting down: the call stops ringing, is missed for those it rang, and
-    /// the caller is refused with 503 (a carrier tries its next route).
-    async fn shut_down(&mut self) {
-        tracing::info!(call = %self.id, "call in refused (503): the server is shutting down");
-        let ringing: Vec<String> = self.machine.ringing().map(str::to_string).collect();
-        for agent in ringing {
-            self.stop_showing(&agent, IncomingEnd::Missed);
-        }
+    /// Answers waiting for a verdict the call will not give any more: refused, and the call
+    /// no longer rings for those agents.
+    fn refuse_late_answers(&mut self) {
         for (owner, (_, reply)) in self.answering.drain() {
+            tracing::info!(call = %self.id, "a late answer to a call in");
             let _ = reply.send(Err(super::NO_LONGER_RINGING.into()));
             self.hub.tell(
                 &owner,
@@ -353,6 +339,17 @@ impl RingTask {
                 },
             );
         }
+    }
+
+    /// The server is shutting down: the call stops ringing, is missed for those it rang, and
+    /// the caller is refused with 503 (a carrier tries its next route).
+    async fn shut_down(&mut self) {
+        tracing::info!(call = %self.id, "call in refused (503): the server is shutting down");
+        let ringing: Vec<String> = self.machine.ringing().map(str::to_string).collect();
+        for agent in ringing {
+            self.stop_showing(&agent, IncomingEnd::Missed);
+        }
+        self.refuse_late_answers();
         if let Some(call) = self.call.take() {
             call.refuse(503);
         }
@@ -479,15 +476,5 @@ impl RingTask {
         tokio::spawn(async move {
             notifier.notify_missed_call(&agent, call).await;
         });
-    }
-}
-
-/// Resolves when the caller hangs up while it rings.
-async fn caller_gone(call: &mut Option<IncomingLeg>) {
-    match call {
-        Some(call) => {
-            call.gone().await;
-        }
-        None => std::future::pending().await,
     }
 }

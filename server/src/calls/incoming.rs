@@ -129,13 +129,24 @@ impl IncomingLeg {
             IncomingLeg::Gateway(call) => {
                 call.gone().await;
             }
-            IncomingLeg::Chime(call) => {
-                if call.gone.wait_for(|gone| *gone).await.is_err() {
-                    // No one can report it any more: it never resolves.
-                    std::future::pending::<()>().await;
-                }
-            }
+            IncomingLeg::Chime(call) => until_gone(&mut call.gone).await,
         }
+    }
+}
+
+/// Resolves when the caller of a call in (`None`: none) hangs up before it is answered.
+pub(crate) async fn caller_gone(call: &mut Option<IncomingLeg>) {
+    match call {
+        Some(call) => call.gone().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves once the handler reports a Chime caller gone; never if no one can report it any
+/// more.
+pub(crate) async fn until_gone(gone: &mut watch::Receiver<bool>) {
+    if gone.wait_for(|gone| *gone).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -239,13 +239,13 @@ impl Session {
             number: false,
             consult: true,
         });
-        self.handed_to_consulted = true;
         // Nobody waits for this answer: the colleague answered long ago.
         let (reply, _) = oneshot::channel();
         self.handing_over = Some(super::transfer::HandingOver {
             to,
             connection,
             reply,
+            browser_moved: true,
         });
         Ok(())
     }

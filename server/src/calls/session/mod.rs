@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::chime_leg::{ChimeLeg, JoinInfo, LegProgress};
-use super::incoming::IncomingLeg;
+use super::incoming::{caller_gone, IncomingLeg};
 use super::media::{Media, MediaCommand, MediaEvent, RecordStep};
 use super::transfer::TakenCall;
 use super::{HubInner, Provider};
@@ -137,8 +137,6 @@ pub(crate) struct Session {
     handing_over: Option<HandingOver>,
     /// A colleague consulted about the call (a warm transfer to an agent).
     consult: Option<consult::Consultation>,
-    /// The call was handed to the colleague consulted: their browser is in it already.
-    handed_to_consulted: bool,
     /// While the store does not take the record: its latest version, for the retries
     /// (`saving.rs`).
     retrying: Option<tokio::sync::watch::Sender<CallRecord>>,
@@ -176,7 +174,6 @@ impl Session {
             to_number: None,
             handing_over: None,
             consult: None,
-            handed_to_consulted: false,
             retrying: None,
             invited_at: None,
             trunk_reception: None,
@@ -538,7 +535,7 @@ impl Session {
                             self.live.transfer = None;
                             // Written as the call ends here, transferred.
                             self.record.transferred_to = self.hub.email_of(&to);
-                            self.handing_over = Some(HandingOver { to, connection, reply });
+                            self.handing_over = Some(HandingOver { to, connection, reply, browser_moved: false });
                             Input::HandedOver
                         } else {
                             let _ = reply.send(Err("the call is no longer being transferred".into()));
@@ -619,9 +616,10 @@ impl Session {
             to,
             connection,
             reply,
+            browser_moved,
         }) = self.handing_over.take()
         {
-            let _ = reply.send(self.hand_over(&to, connection, media).await);
+            let _ = reply.send(self.hand_over(&to, connection, browser_moved, media).await);
             return;
         }
         media.close().await;
@@ -810,15 +808,5 @@ impl Session {
         );
         self.live.state = CallState::Ended { reason, by, cause };
         self.hub.publish(&self.owner, &self.live);
-    }
-}
-
-/// Resolves when the caller of a call in hangs up before it is answered; never for a call out.
-async fn caller_gone(incoming: &mut Option<IncomingLeg>) {
-    match incoming {
-        Some(call) => {
-            call.gone().await;
-        }
-        None => std::future::pending().await,
     }
 }

@@ -33,6 +33,8 @@ pub(crate) struct HandingOver {
     pub(super) to: String,
     pub(super) connection: u64,
     pub(super) reply: oneshot::Sender<Result<(), String>>,
+    /// After a consultation: the taker's browser is in the call already (moved into its leg).
+    pub(super) browser_moved: bool,
 }
 
 impl Session {
@@ -125,11 +127,12 @@ impl Session {
     }
 
     /// The call ended here as transferred: its media goes to a new session of `to`'s, on the
-    /// connection that answered.
+    /// connection that answered (whose browser is in the call already when `browser_moved`).
     pub(super) async fn hand_over(
         &mut self,
         to: &str,
         connection: u64,
+        browser_moved: bool,
         media: Media,
     ) -> Result<(), String> {
         let mut record =
@@ -138,8 +141,7 @@ impl Session {
         record.server = self.hub.server_id.get().cloned();
         record.transferred_from = self.hub.email_of(&self.owner);
         let answered_at = self.record.answered_at.unwrap_or(record.started_at);
-        // After a consultation the taker's browser is in the call already.
-        let connected_on = self.handed_to_consulted.then_some(connection);
+        let connected_on = browser_moved.then_some(connection);
         let taken = TakenCall {
             media,
             answered_at,
