@@ -143,12 +143,18 @@ fi
 "$ROOT/scripts/chime-bundle.sh"
 
 # Keep the shared build cache bounded (CI reuses it run after run): incremental-compilation data
-# is the bulk of the growth and is rebuilt on demand.
-if [ -d "$CARGO_TARGET_DIR/debug/incremental" ] \
-  && [ "$(du -sm "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt "${SOFTPHONE_CACHE_MAX_MB:-40000}" ]; then
-  step "Build cache over ${SOFTPHONE_CACHE_MAX_MB:-40000} MB: dropping incremental data and stale test binaries"
+# and old test binaries are the bulk of the growth, and are rebuilt on demand. Each checkout
+# path builds its own copies of our crates (a fresh clone for CI, the working one for
+# development), so the cache grows by a whole test build (about 25 GB) per path. Pruned when
+# it is over SOFTPHONE_CACHE_MAX_MB, or when the disk has less than a test build free.
+mkdir -p "$CARGO_TARGET_DIR"
+cache_mb="$(du -sm "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)"
+free_mb="$(df -Pm "$CARGO_TARGET_DIR" | awk 'NR == 2 { print $4 }')"
+if [ -d "$CARGO_TARGET_DIR/debug/deps" ] \
+  && { [ "$cache_mb" -gt "${SOFTPHONE_CACHE_MAX_MB:-30000}" ] || [ "$free_mb" -lt 30000 ]; }; then
+  step "Build cache ${cache_mb} MB, ${free_mb} MB free: dropping incremental data and stale test binaries"
   rm -rf "$CARGO_TARGET_DIR/debug/incremental" "$CARGO_TARGET_DIR"/front/*/debug/incremental
-  # Every build of a test leaves its binary (~1 GB: no extension, unlike libraries) behind
+  # Every build of a test leaves its binary (170-400 MB: no extension, unlike libraries) behind
   # under a new hash; the live ones are rebuilt on demand.
   find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -mmin +60 ! -name '*.*' -delete
   find "$CARGO_TARGET_DIR/debug/deps" -maxdepth 1 -type f -mmin +60 \

@@ -15,13 +15,18 @@ use std::time::Duration;
 
 use app::api::live::CallTicket;
 use app::api::ports::{
-    CallOrigin, Clock, DialRequest, OpenCalls, Principal, Recordings, Services, Store, StoreError,
+    CallOrigin, Clock, OpenCalls, Principal, Recordings, RelayRequest, Services, Store, StoreError,
 };
 use app::api::ApiError;
 use app::domain::numbers::Country;
 
+use sma::report::ProgressReport;
+
+use crate::calls::CallHub;
 use crate::config::ClusterConfig;
 use crate::recordings::{self, RecoveryScope};
+
+pub mod progress_relay;
 
 /// The file in the data folder that keeps a server's id across restarts.
 const ID_FILE: &str = "server-id";
@@ -138,8 +143,10 @@ impl Cluster {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Click-to-dial through the store: the REST request may reach any server, the call must run on
-// the one that holds the user's live channel (its gateway answers that browser's offer).
+// Requests through the store, for the server that can carry them out (`RelayTaker`). A REST
+// click-to-dial may reach any server, the call must run on the one that holds the user's live
+// channel (its gateway answers that browser's offer); a Chime progress push may reach any
+// server, only the one holding its call can apply it (`progress_relay`).
 
 /// How long the server that took a REST click-to-dial waits for a server with the user's app
 /// open to take it up; then the answer is `AppNotOpen`, as on one server.
@@ -149,7 +156,17 @@ pub const DIAL_OUTCOME_WAIT: Duration = Duration::from_secs(15);
 /// How often servers look for requests to take, and the waiter for its outcome.
 pub const DIAL_POLL: Duration = Duration::from_millis(150);
 
-/// What the waiter hands the taker.
+/// What the waiter hands the taker: a relay request's `request` JSON. Untagged: a click-to-dial
+/// is written as it was before progress pushes were relayed too.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum Relayed {
+    /// A REST click-to-dial, for the server with the user's app open.
+    Dial(RelayedDial),
+    /// A Chime progress push, for the server holding its call (`progress_relay`).
+    ChimeProgress { chime_progress: ProgressReport },
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RelayedDial {
     number: String,
@@ -167,19 +184,25 @@ pub async fn holder_elsewhere(services: &Services, owner: &str) -> bool {
 /// Whether another server is running (it may hold a user's live channel).
 pub async fn others_live(services: &Services) -> bool {
     let me = services.telephony.server_id();
-    match services.store.live_servers(services.clock.now_ms()).await {
-        Ok(live) => {
-            let elsewhere = live.iter().any(|s| Some(s) != me.as_ref());
-            if !elsewhere {
-                tracing::info!(
-                    servers = live.len(),
-                    "click-to-dial placed here: no other server is live"
-                );
-            }
-            elsewhere
-        }
+    let elsewhere = other_servers_live(
+        services.store.as_ref(),
+        services.clock.now_ms(),
+        me.as_deref(),
+    )
+    .await;
+    if !elsewhere {
+        tracing::info!("click-to-dial placed here: no other server is live");
+    }
+    elsewhere
+}
+
+/// Whether a server other than `me` holds a live lease (a store error counts as none: what
+/// would have been relayed is tried here only, and said).
+pub async fn other_servers_live(store: &dyn Store, now: u64, me: Option<&str>) -> bool {
+    match store.live_servers(now).await {
+        Ok(live) => live.iter().any(|s| Some(s.as_str()) != me),
         Err(e) => {
-            tracing::warn!(error = %e, "servers not read: click-to-dial tried here only");
+            tracing::warn!(error = %e, "servers not read: no request relayed to them");
             false
         }
     }
@@ -194,28 +217,19 @@ pub async fn relay_dial(
     default_country: Option<Country>,
 ) -> DialOutcome {
     let now = services.clock.now_ms();
-    let request = serde_json::to_string(&RelayedDial {
+    let request = serde_json::to_string(&Relayed::Dial(RelayedDial {
         number: number.to_string(),
         default_country,
-    })
+    }))
     .map_err(|e| ApiError::Request(e.to_string()))?;
-    let id = DialRequest::new_id(now);
-    services
-        .store
-        .put_dial(&DialRequest {
-            id: id.clone(),
-            owner: me.sub.clone(),
-            request,
-            created_at: now,
-            taken_by: None,
-            outcome: None,
-        })
-        .await?;
+    let relay = RelayRequest::new(me.sub.clone(), request, now);
+    let id = relay.id.clone();
+    services.store.put_relay(&relay).await?;
     let started = tokio::time::Instant::now();
     let mut taken = false;
     loop {
         tokio::time::sleep(DIAL_POLL).await;
-        let dial = services.store.get_dial(&id).await?;
+        let dial = services.store.get_relay(&id).await?;
         if let Some(outcome) = dial.as_ref().and_then(|d| d.outcome.as_deref()) {
             return serde_json::from_str::<DialOutcome>(outcome)
                 .unwrap_or_else(|e| Err(ApiError::Request(format!("relayed dial: {e}"))));
@@ -223,7 +237,7 @@ pub async fn relay_dial(
         taken |= dial.as_ref().is_some_and(|d| d.taken_by.is_some());
         if !taken && started.elapsed() >= DIAL_TAKE_WAIT {
             // No server has the app open: take it back so no one places it late.
-            if services.store.take_dial(&id, "nobody").await? {
+            if services.store.take_relay(&id, "nobody").await? {
                 tracing::info!(
                     dial = %id,
                     "click-to-dial not taken: no server has the user's app open"
@@ -239,65 +253,129 @@ pub async fn relay_dial(
     }
 }
 
-/// Every [`DIAL_POLL`], takes the click-to-dial requests of users whose app is open here and
-/// places them as the REST API would have on this server.
-pub fn spawn_dial_taker(services: Services, server_id: String) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(DIAL_POLL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let since = services
-                .clock
-                .now_ms()
-                .saturating_sub(DIAL_TAKE_WAIT.as_millis() as u64);
-            let pending = match services.store.pending_dials(since).await {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::warn!(error = %e, "pending click-to-dial requests not read");
-                    continue;
-                }
-            };
-            for dial in pending {
-                if !services.telephony.has_live_connection(&dial.owner) {
-                    continue;
-                }
-                match services.store.take_dial(&dial.id, &server_id).await {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "click-to-dial request not taken");
-                        continue;
-                    }
-                }
-                let services = services.clone();
-                tokio::spawn(async move { place_relayed(&services, dial).await });
-            }
-        }
-    });
+/// Takes, every [`DIAL_POLL`], the relay requests this server can carry out.
+pub struct RelayTaker {
+    pub server_id: String,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Places the click-to-dials of users whose app is open here, as the REST API would have
+    /// on this server (absent: no click-to-dial is taken here).
+    pub dials: Option<Services>,
+    /// Applies the Chime progress pushes for the calls held here (absent: none is taken).
+    pub calls: Option<Arc<CallHub>>,
 }
 
-async fn place_relayed(services: &Services, dial: DialRequest) {
-    let outcome: DialOutcome = match serde_json::from_str::<RelayedDial>(&dial.request) {
-        Ok(request) => {
-            let me = Principal {
-                sub: dial.owner.clone(),
-                email: String::new(),
-                groups: Vec::new(),
+impl RelayTaker {
+    pub fn spawn(self) {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(DIAL_POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                self.take_pending().await;
+            }
+        });
+    }
+
+    async fn take_pending(&self) {
+        let since = self
+            .clock
+            .now_ms()
+            .saturating_sub(DIAL_TAKE_WAIT.as_millis() as u64);
+        let pending = match self.store.pending_relays(since).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "pending relay requests not read");
+                return;
+            }
+        };
+        for request in pending {
+            // Another version's request, or a damaged one: its waiter takes it back.
+            let Ok(relayed) = serde_json::from_str::<Relayed>(&request.request) else {
+                continue;
             };
-            app::api::calls::ops::start(
-                services,
-                &me,
-                &request.number,
-                request.default_country,
-                CallOrigin::Api,
-            )
-            .await
+            let ours = match &relayed {
+                Relayed::Dial(_) => self
+                    .dials
+                    .as_ref()
+                    .is_some_and(|s| s.telephony.has_live_connection(&request.owner)),
+                Relayed::ChimeProgress { chime_progress } => self
+                    .calls
+                    .as_ref()
+                    .is_some_and(|hub| hub.holds_chime_call(chime_progress)),
+            };
+            if !ours {
+                continue;
+            }
+            match self.store.take_relay(&request.id, &self.server_id).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "relay request not taken");
+                    continue;
+                }
+            }
+            match (relayed, &self.dials, &self.calls) {
+                (Relayed::Dial(dial), Some(services), _) => {
+                    let services = services.clone();
+                    tokio::spawn(async move { place_relayed(&services, request, dial).await });
+                }
+                (Relayed::ChimeProgress { chime_progress }, _, Some(hub)) => {
+                    progress_relay::apply(self.store.as_ref(), hub, &request.id, chime_progress)
+                        .await;
+                }
+                // Taken only when the part that carries it out is here (`ours`).
+                _ => {}
+            }
         }
-        Err(e) => Err(ApiError::Request(format!("relayed dial: {e}"))),
+    }
+}
+
+async fn place_relayed(services: &Services, dial: RelayRequest, request: RelayedDial) {
+    let me = Principal {
+        sub: dial.owner.clone(),
+        email: String::new(),
+        groups: Vec::new(),
     };
+    let outcome: DialOutcome = app::api::calls::ops::start(
+        services,
+        &me,
+        &request.number,
+        request.default_country,
+        CallOrigin::Api,
+    )
+    .await;
     let text = serde_json::to_string(&outcome).unwrap_or_else(|_| "null".into());
-    if let Err(e) = services.store.finish_dial(&dial.id, &text).await {
+    if let Err(e) = services.store.finish_relay(&dial.id, &text).await {
         tracing::error!(dial = %dial.id, error = %e, "a relayed click-to-dial's outcome not written");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relay_request_reads_back_as_its_kind_and_a_click_to_dial_as_it_was_written_before() {
+        let before = r#"{"number":"+6560000001","default_country":"SG"}"#;
+        assert!(matches!(
+            serde_json::from_str::<Relayed>(before),
+            Ok(Relayed::Dial(RelayedDial { number, .. })) if number == "+6560000001"
+        ));
+        let report = ProgressReport {
+            call_id: "c-1".into(),
+            transaction_id: "t-1".into(),
+            sequence: 4,
+            progress: sma::flow::CallProgress::Answered { at: 5 },
+        };
+        let text = serde_json::to_string(&Relayed::ChimeProgress {
+            chime_progress: report.clone(),
+        })
+        .unwrap();
+        assert!(matches!(
+            serde_json::from_str::<Relayed>(&text),
+            Ok(Relayed::ChimeProgress { chime_progress }) if chime_progress == report
+        ));
+        assert!(serde_json::from_str::<Relayed>(r#"{"what":1}"#).is_err());
     }
 }

@@ -754,8 +754,16 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     ));
     let services = built.services;
     if let Some(server_id) = services.telephony.server_id() {
-        // REST click-to-dials taken by other servers for the users whose app is open here.
-        cluster::spawn_dial_taker(services.clone(), server_id);
+        // What other servers got but this one carries out: REST click-to-dials for the users
+        // whose app is open here, Chime progress pushes for the calls held here.
+        cluster::RelayTaker {
+            server_id,
+            store: services.store.clone(),
+            clock: services.clock.clone(),
+            dials: Some(services.clone()),
+            calls: Some(built.hub.clone()),
+        }
+        .spawn();
     }
     let (store_kind, identity_kind) = (services.store.kind(), services.identity.kind());
     let calls = built.hub.clone();

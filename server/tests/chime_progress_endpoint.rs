@@ -41,6 +41,7 @@ async fn endpoint_with_a_call(call_id: &str) -> Router {
         calls: hub,
         secret: Secret::new(SECRET.into()),
         clock: Arc::new(SystemClock),
+        relay: None,
     })
 }
 

@@ -640,6 +640,27 @@ impl CallHub {
         }
     }
 
+    /// Whether `progress` would be applied here: its call is this server's (a session, or a
+    /// call in still ringing). A push that is not is relayed to the server whose it is
+    /// (`cluster::progress_relay`); a new call in never is (it rings where it lands).
+    pub fn holds_chime_call(&self, report: &sma::report::ProgressReport) -> bool {
+        if matches!(report.progress, CallProgress::Incoming { .. }) {
+            return false;
+        }
+        let session = !report.call_id.is_empty()
+            && self
+                .inner
+                .lock_users()
+                .values()
+                .filter_map(|u| u.call.as_ref())
+                .any(|c| c.live.id == report.call_id);
+        session
+            || self
+                .inner
+                .lock_chime_calls_in()
+                .contains_key(&report.transaction_id)
+    }
+
     /// "reachable", "unreachable" or "unknown": the trunk's answer to the last OPTIONS probe;
     /// "none" without a gateway ("chime" when calls go through Chime, which has no trunk).
     pub fn trunk_status(&self) -> &'static str {

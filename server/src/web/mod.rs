@@ -35,7 +35,7 @@ use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRou
 pub use bundle::{configure as configure_bundle, Bundle, BundleError};
 pub use chime_progress::{
     router as chime_progress_router, ProgressState as ChimeProgressState,
-    PATH as CHIME_PROGRESS_PATH,
+    RelayTo as ChimeProgressRelay, PATH as CHIME_PROGRESS_PATH,
 };
 pub use headers::{chime_sources, recording_sources, Policy as SecurityPolicy};
 pub use session::{bearer_token, client_from_gateway};
@@ -97,14 +97,21 @@ pub fn router(state: AppState) -> Router {
     };
     let shell_options = state.leptos_options.clone();
     // The Chime shapes take the SIP media application handler's pushes; others have no route.
-    let chime = match &state.chime_events_secret {
-        Some(secret) => chime_progress::router(chime_progress::ProgressState {
-            calls: state.calls.clone(),
-            secret: secret.clone(),
-            clock: state.services.clock.clone(),
-        }),
-        None => Router::new(),
-    };
+    let chime =
+        match &state.chime_events_secret {
+            Some(secret) => chime_progress::router(chime_progress::ProgressState {
+                calls: state.calls.clone(),
+                secret: secret.clone(),
+                clock: state.services.clock.clone(),
+                relay: state.services.telephony.server_id().map(|server_id| {
+                    chime_progress::RelayTo {
+                        store: state.services.store.clone(),
+                        server_id,
+                    }
+                }),
+            }),
+            None => Router::new(),
+        };
     // The bundle's files, sent as their precompressed copies (`.br`, `.gz`, written by
     // scripts/precompress.sh for release sites) when the browser accepts one; as they are
     // otherwise, and always in a debug build, which has no copies.

@@ -9,13 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::live::{ClientMessage, ServerMessage};
+use app::api::ports::{CallStore, Clock};
 use chime_standin::signal::CLOSE_MEETING_ENDED;
 use chime_standin::{Running, RuntimeConfig, SmaCallRecord, StandInConfig};
-use server::calls::Provider;
+use server::calls::{CallHub, Provider};
 use server::chime::{ChimeControl, ChimeSettings};
 use server::clock::SystemClock;
+use server::cluster::RelayTaker;
 use server::config::Secret;
-use server::web::{chime_progress_router, ChimeProgressState, CHIME_PROGRESS_PATH};
+use server::web::{
+    chime_progress_router, ChimeProgressRelay, ChimeProgressState, CHIME_PROGRESS_PATH,
+};
 use sma::report::Reporter;
 use telephony::recording::PauseMode;
 use testkit::chime::{join_meeting, MeetingPeer};
@@ -32,7 +36,25 @@ pub struct ChimeRig {
     /// The hub, its store and the simulator.
     pub calls: Rig,
     pub stand_in: Running,
+    /// With [`ProgressAt::AnotherServer`]: that server's hub (on the same store, no tabs).
+    pub other_server: Option<Arc<CallHub>>,
+    /// Where the handler pushes its progress.
+    pub events_url: String,
 }
+
+/// Which server the handler's progress pushes reach.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ProgressAt {
+    /// The one holding the calls (one server).
+    TheCallsServer,
+    /// Another server on the same store (two servers behind one events URL): it relays each
+    /// push through the store to the server holding the call ([`SERVER`]), which takes it.
+    AnotherServer,
+}
+
+/// The ids of the rig's servers in the store, with [`ProgressAt::AnotherServer`].
+pub const SERVER: &str = "srv-calls";
+pub const OTHER_SERVER: &str = "srv-other";
 
 /// Starts it all; the browser has 5 s to ask for the meeting after the call starts. No
 /// recorder: the record controls say recording is not available.
@@ -52,6 +74,10 @@ pub enum Recording {
 }
 
 pub async fn chime_rig_with(recording: Recording) -> ChimeRig {
+    chime_rig_on(recording, ProgressAt::TheCallsServer).await
+}
+
+pub async fn chime_rig_on(recording: Recording, progress_at: ProgressAt) -> ChimeRig {
     let simulator = testkit::rig::simulator(None).await;
     // The carrier's side: it dials the PSTN for `CallAndBridge`, and the simulator's callers
     // reach the stand-in's SIP media application through it (calls in).
@@ -93,25 +119,72 @@ pub async fn chime_rig_with(recording: Recording) -> ChimeRig {
             bridge_number: BRIDGE_NUMBER.into(),
         },
     );
+    let control = Arc::new(control);
     let calls = calls_rig(
         simulator,
-        Provider::Chime(Arc::new(control)),
+        Provider::Chime(control.clone()),
         (recording != Recording::Off).then_some(PauseMode::Silence),
         Duration::from_secs(5),
     )
     .await;
     // The caller ID is one of the business's numbers (calls to it ring its last agent).
     calls.hub.set_caller_ids(vec![CALLER_ID.into()]);
+    let (progress_hub, relay, other_server) = match progress_at {
+        ProgressAt::TheCallsServer => (calls.hub.clone(), None, None),
+        ProgressAt::AnotherServer => {
+            let other = Arc::new(CallHub::new(
+                Provider::Chime(control),
+                calls.store.clone(),
+                Arc::new(SystemClock),
+                vec![],
+                None,
+            ));
+            // Both servers live, as their leases say; the calls' server takes what is
+            // relayed to it.
+            let until = SystemClock.now_ms() + 600_000;
+            for server in [SERVER, OTHER_SERVER] {
+                calls
+                    .store
+                    .renew_lease(server, until)
+                    .await
+                    .expect("a lease");
+            }
+            RelayTaker {
+                server_id: SERVER.into(),
+                store: calls.store.clone(),
+                clock: Arc::new(SystemClock),
+                dials: None,
+                calls: Some(calls.hub.clone()),
+            }
+            .spawn();
+            let relay = ChimeProgressRelay {
+                store: calls.store.clone(),
+                server_id: OTHER_SERVER.into(),
+            };
+            (other.clone(), Some(relay), Some(other))
+        }
+    };
     let progress = chime_progress_router(ChimeProgressState {
-        calls: calls.hub.clone(),
+        calls: progress_hub,
         secret: Secret::new(EVENTS_SECRET.into()),
         clock: Arc::new(SystemClock),
+        relay,
     });
     tokio::spawn(async move { axum::serve(listener, progress).await });
-    ChimeRig { calls, stand_in }
+    ChimeRig {
+        calls,
+        stand_in,
+        other_server,
+        events_url,
+    }
 }
 
 impl ChimeRig {
+    /// Pushes as the handler does: to the rig's events URL, signed with its secret.
+    pub fn reporter(&self) -> Reporter {
+        Reporter::new(&self.events_url, EVENTS_SECRET.as_bytes()).expect("a reporter")
+    }
+
     /// The tab asks for the call's meeting (`Join`) and the browser joins it with the answer.
     pub async fn join(&self, tab: &Tab, call_id: &str) -> MeetingPeer {
         let reply = send(

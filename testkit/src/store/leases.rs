@@ -155,10 +155,10 @@ async fn sweeps_close_each_call_once(store: &dyn Store, concurrent: bool) {
     }
 }
 
-pub async fn dial_requests_are_taken_once(store: &dyn Store) {
-    use app::api::ports::DialRequest;
-    let request = |at: u64, owner: &str| DialRequest {
-        id: DialRequest::new_id(at),
+pub async fn relay_requests_are_taken_once(store: &dyn Store) {
+    use app::api::ports::RelayRequest;
+    let request = |at: u64, owner: &str| RelayRequest {
+        id: RelayRequest::new_id(at),
         owner: owner.into(),
         request: r#"{"number":"+6560000001"}"#.into(),
         created_at: at,
@@ -167,15 +167,16 @@ pub async fn dial_requests_are_taken_once(store: &dyn Store) {
     };
     let old = request(NOW - 10 * S, "sub-a");
     let first = request(NOW, "sub-a");
-    let second = request(NOW + 1, "sub-b");
+    // A request for the server holding a call names no user (a Chime progress push).
+    let second = request(NOW + 1, "");
     for d in [&second, &old, &first] {
-        store.put_dial(d).await.unwrap();
+        store.put_relay(d).await.unwrap();
     }
     assert!(
-        DialRequest::new_id(NOW) < DialRequest::new_id(NOW + 1),
+        RelayRequest::new_id(NOW) < RelayRequest::new_id(NOW + 1),
         "ids sort by time"
     );
-    let pending = store.pending_dials(NOW - 5 * S).await.unwrap();
+    let pending = store.pending_relays(NOW - 5 * S).await.unwrap();
     let ids: Vec<&str> = pending.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -183,24 +184,25 @@ pub async fn dial_requests_are_taken_once(store: &dyn Store) {
         "oldest first, none older"
     );
     assert_eq!(pending[0], first);
+    assert_eq!(pending[1], second, "no owner reads back as none");
 
     // Four servers race to take it: one does.
     let id = first.id.as_str();
     let takes = join_all((0..4).map(|i| {
         let taker = format!("srv-{i}");
-        async move { store.take_dial(id, &taker).await.unwrap() }
+        async move { store.take_relay(id, &taker).await.unwrap() }
     }))
     .await;
     assert_eq!(takes.iter().filter(|t| **t).count(), 1, "{takes:?}");
-    let pending = store.pending_dials(NOW - 5 * S).await.unwrap();
+    let pending = store.pending_relays(NOW - 5 * S).await.unwrap();
     assert_eq!(pending.len(), 1, "a taken request is no longer pending");
     store
-        .finish_dial(&first.id, r#"{"Ok":{"call_id":"c1"}}"#)
+        .finish_relay(&first.id, r#"{"Ok":{"call_id":"c1"}}"#)
         .await
         .unwrap();
-    let done = store.get_dial(&first.id).await.unwrap().unwrap();
+    let done = store.get_relay(&first.id).await.unwrap().unwrap();
     assert!(done.taken_by.is_some_and(|t| t.starts_with("srv-")));
     assert_eq!(done.outcome.as_deref(), Some(r#"{"Ok":{"call_id":"c1"}}"#));
-    assert_eq!(store.get_dial("no-such-dial").await.unwrap(), None);
-    assert!(store.finish_dial("no-such-dial", "{}").await.is_err());
+    assert_eq!(store.get_relay("no-such-dial").await.unwrap(), None);
+    assert!(store.finish_relay("no-such-dial", "{}").await.is_err());
 }

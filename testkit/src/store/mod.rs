@@ -33,7 +33,7 @@ pub use contacts::{
 };
 pub use leases::{
     calls_of_ended_leases_are_closed_once, concurrent_sweeps_close_each_call_once,
-    dial_requests_are_taken_once, leases_renew_and_expire,
+    leases_renew_and_expire, relay_requests_are_taken_once,
 };
 pub use numbers::{
     last_agents_keep_the_latest_call, owned_numbers_put_list_and_delete,
@@ -80,7 +80,7 @@ macro_rules! store_conformance_tests {
             tokens_are_capped_found_by_hash_and_revoked,
             leases_renew_and_expire,
             calls_of_ended_leases_are_closed_once,
-            dial_requests_are_taken_once,
+            relay_requests_are_taken_once,
             unapproved_accounts_cannot_dial_until_approved,
             blocked_users_are_listed_until_lifted,
             owned_numbers_put_list_and_delete,

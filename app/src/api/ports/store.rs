@@ -325,13 +325,15 @@ pub enum OpenCalls<'a> {
     OfExpiredServers,
 }
 
-/// A click-to-dial request on its way to the server that holds the user's live channel
-/// (`docs/architecture.md`, "Several servers"). `request` and `outcome` are JSON the store
-/// keeps as it is given.
+/// A request on its way to the server that can carry it out (`docs/architecture.md`, "Several
+/// servers"): a REST click-to-dial to the server with the user's app open, a Chime progress
+/// push to the server holding its call. `request` and `outcome` are JSON the store keeps as it
+/// is given (what kind of request it is, is in `request`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DialRequest {
-    /// Sorts by time: [`DialRequest::new_id`].
+pub struct RelayRequest {
+    /// Sorts by time: [`RelayRequest::new_id`].
     pub id: String,
+    /// The user a click-to-dial is for; empty for a request that names its call instead.
     pub owner: String,
     pub request: String,
     pub created_at: u64,
@@ -340,25 +342,37 @@ pub struct DialRequest {
     pub outcome: Option<String>,
 }
 
-impl DialRequest {
+impl RelayRequest {
+    /// A request made at `created_at`, not taken yet, with a new id.
+    pub fn new(owner: String, request: String, created_at: u64) -> Self {
+        RelayRequest {
+            id: Self::new_id(created_at),
+            owner,
+            request,
+            created_at,
+            taken_by: None,
+            outcome: None,
+        }
+    }
+
     /// An id that sorts by `created_at` (zero-padded) and is unique (a UUID after it).
     pub fn new_id(created_at: u64) -> String {
         format!("{created_at:020}-{}", uuid::Uuid::new_v4().simple())
     }
 }
 
-/// Click-to-dial requests between servers: written by the server that took the REST request,
-/// taken by the one with the user's app open (a conditional write: one taker), answered.
+/// Requests between servers: written by the server that got them, taken by the one that can
+/// carry them out (a conditional write: one taker), answered.
 #[async_trait]
-pub trait DialStore: Send + Sync {
-    async fn put_dial(&self, request: &DialRequest) -> Result<(), StoreError>;
+pub trait RelayStore: Send + Sync {
+    async fn put_relay(&self, request: &RelayRequest) -> Result<(), StoreError>;
     /// Requests made after `since` that no one took, oldest first.
-    async fn pending_dials(&self, since: u64) -> Result<Vec<DialRequest>, StoreError>;
+    async fn pending_relays(&self, since: u64) -> Result<Vec<RelayRequest>, StoreError>;
     /// Takes the request for `taker`: `false` if it was taken already.
-    async fn take_dial(&self, id: &str, taker: &str) -> Result<bool, StoreError>;
+    async fn take_relay(&self, id: &str, taker: &str) -> Result<bool, StoreError>;
     /// Writes the outcome of a taken request.
-    async fn finish_dial(&self, id: &str, outcome: &str) -> Result<(), StoreError>;
-    async fn get_dial(&self, id: &str) -> Result<Option<DialRequest>, StoreError>;
+    async fn finish_relay(&self, id: &str, outcome: &str) -> Result<(), StoreError>;
+    async fn get_relay(&self, id: &str) -> Result<Option<RelayRequest>, StoreError>;
 }
 
 /// Recording metadata (written by the recorder; the audio is in [`super::Recordings`]).
@@ -564,7 +578,7 @@ pub trait Store:
     + ContactStore
     + CallStore
     + AnalyticsStore
-    + DialStore
+    + RelayStore
     + SpendStore
     + RecordingMetadataStore
     + PreferenceStore
@@ -581,7 +595,7 @@ impl<T> Store for T where
         + ContactStore
         + CallStore
         + AnalyticsStore
-        + DialStore
+        + RelayStore
         + SpendStore
         + RecordingMetadataStore
         + PreferenceStore

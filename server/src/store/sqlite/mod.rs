@@ -11,11 +11,11 @@ mod analytics;
 mod audit;
 mod calls;
 mod contacts;
-mod dials;
 mod numbers;
 mod preferences;
 mod push;
 mod recordings;
+mod relays;
 mod spend;
 mod tokens;
 

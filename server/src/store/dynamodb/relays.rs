@@ -1,9 +1,10 @@
-//! Click-to-dial requests between servers: items of one partition, sorted by their id (which
-//! starts with the time), read from the time a waiter still waits; taken with a conditional
-//! update (`attribute_not_exists(taken_by)`), so one server takes each. DynamoDB's time to live
-//! removes them an hour later.
+//! Requests between servers (click-to-dials, Chime progress pushes): items of one partition,
+//! sorted by their id (which starts with the time), read from the time a waiter still waits;
+//! taken with a conditional update (`attribute_not_exists(taken_by)`), so one server takes
+//! each. DynamoDB's time to live removes them an hour later. The partition and sort keys keep
+//! the names they had when they carried only click-to-dials (`DIALS`, `DIAL#<id>`).
 
-use app::api::ports::{DialRequest, DialStore, StoreError};
+use app::api::ports::{RelayRequest, RelayStore, StoreError};
 use async_trait::async_trait;
 
 use super::item::{is_condition_failure, key, s, sdk_error, Attrs, Item, ItemBuilder};
@@ -12,13 +13,13 @@ use super::{padded, DynamoStore, Query};
 const DIALS_PK: &str = "DIALS";
 const PURGE_AFTER_S: u64 = 3600;
 
-fn dial_sk(id: &str) -> String {
+fn relay_sk(id: &str) -> String {
     format!("DIAL#{id}")
 }
 
-fn dial_from(item: &Item) -> Result<DialRequest, StoreError> {
+fn relay_from(item: &Item) -> Result<RelayRequest, StoreError> {
     let a = Attrs::of(item, "dial");
-    Ok(DialRequest {
+    Ok(RelayRequest {
         id: a.s("id")?,
         owner: a.s("owner")?,
         request: a.s("request")?,
@@ -29,9 +30,9 @@ fn dial_from(item: &Item) -> Result<DialRequest, StoreError> {
 }
 
 #[async_trait]
-impl DialStore for DynamoStore {
-    async fn put_dial(&self, d: &DialRequest) -> Result<(), StoreError> {
-        let item = ItemBuilder::new(DIALS_PK, dial_sk(&d.id), "dial")
+impl RelayStore for DynamoStore {
+    async fn put_relay(&self, d: &RelayRequest) -> Result<(), StoreError> {
+        let item = ItemBuilder::new(DIALS_PK, relay_sk(&d.id), "dial")
             .s("id", &d.id)
             .s("owner", &d.owner)
             .s("request", &d.request)
@@ -43,23 +44,23 @@ impl DialStore for DynamoStore {
         self.create(item).await
     }
 
-    async fn pending_dials(&self, since: u64) -> Result<Vec<DialRequest>, StoreError> {
+    async fn pending_relays(&self, since: u64) -> Result<Vec<RelayRequest>, StoreError> {
         let q = Query::on(None, "PK = :pk AND SK > :since")
             .value(":pk", DIALS_PK)
-            .value(":since", dial_sk(&padded(since)));
+            .value(":since", relay_sk(&padded(since)));
         self.collect(&q, usize::MAX, |item| {
-            let d = dial_from(item)?;
+            let d = relay_from(item)?;
             Ok((d.taken_by.is_none() && d.created_at > since).then_some(d))
         })
         .await
     }
 
-    async fn take_dial(&self, id: &str, taker: &str) -> Result<bool, StoreError> {
+    async fn take_relay(&self, id: &str, taker: &str) -> Result<bool, StoreError> {
         match self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(DIALS_PK, dial_sk(id))))
+            .set_key(Some(key(DIALS_PK, relay_sk(id))))
             .update_expression("SET #t = :t")
             .condition_expression("attribute_exists(PK) AND attribute_not_exists(#t)")
             .expression_attribute_names("#t", "taken_by")
@@ -73,12 +74,12 @@ impl DialStore for DynamoStore {
         }
     }
 
-    async fn finish_dial(&self, id: &str, outcome: &str) -> Result<(), StoreError> {
+    async fn finish_relay(&self, id: &str, outcome: &str) -> Result<(), StoreError> {
         match self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(DIALS_PK, dial_sk(id))))
+            .set_key(Some(key(DIALS_PK, relay_sk(id))))
             .update_expression("SET #o = :o")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#o", "outcome")
@@ -92,11 +93,11 @@ impl DialStore for DynamoStore {
         }
     }
 
-    async fn get_dial(&self, id: &str) -> Result<Option<DialRequest>, StoreError> {
-        self.get(DIALS_PK.into(), dial_sk(id))
+    async fn get_relay(&self, id: &str) -> Result<Option<RelayRequest>, StoreError> {
+        self.get(DIALS_PK.into(), relay_sk(id))
             .await?
             .as_ref()
-            .map(dial_from)
+            .map(relay_from)
             .transpose()
     }
 }

@@ -1,7 +1,8 @@
-//! Click-to-dial requests between servers on one database file: taken by a conditional
-//! `UPDATE … WHERE taken_by IS NULL`, so one server takes each.
+//! Requests between servers (click-to-dials, Chime progress pushes) on one database file:
+//! taken by a conditional `UPDATE … WHERE taken_by IS NULL`, so one server takes each. The
+//! table keeps the name it had when it carried only click-to-dials, `dials`.
 
-use app::api::ports::{DialRequest, DialStore, StoreError};
+use app::api::ports::{RelayRequest, RelayStore, StoreError};
 use async_trait::async_trait;
 use rusqlite::{params, Row};
 
@@ -10,8 +11,8 @@ use super::{all_rows, execute, insert, optional_row, SqliteStore};
 /// Answered requests are kept this long (ms), then removed as new ones come.
 const KEEP_MS: u64 = 10 * 60 * 1000;
 
-fn dial_from_row(row: &Row<'_>) -> rusqlite::Result<DialRequest> {
-    Ok(DialRequest {
+fn relay_from_row(row: &Row<'_>) -> rusqlite::Result<RelayRequest> {
+    Ok(RelayRequest {
         id: row.get("id")?,
         owner: row.get("owner")?,
         request: row.get("request")?,
@@ -22,8 +23,8 @@ fn dial_from_row(row: &Row<'_>) -> rusqlite::Result<DialRequest> {
 }
 
 #[async_trait]
-impl DialStore for SqliteStore {
-    async fn put_dial(&self, d: &DialRequest) -> Result<(), StoreError> {
+impl RelayStore for SqliteStore {
+    async fn put_relay(&self, d: &RelayRequest) -> Result<(), StoreError> {
         let d = d.clone();
         self.write(move |tx| {
             execute(
@@ -40,19 +41,19 @@ impl DialStore for SqliteStore {
         .await
     }
 
-    async fn pending_dials(&self, since: u64) -> Result<Vec<DialRequest>, StoreError> {
+    async fn pending_relays(&self, since: u64) -> Result<Vec<RelayRequest>, StoreError> {
         self.read(move |c| {
             all_rows(
                 c,
                 "SELECT * FROM dials WHERE taken_by IS NULL AND created_at > ? ORDER BY created_at, id",
                 [since],
-                dial_from_row,
+                relay_from_row,
             )
         })
         .await
     }
 
-    async fn take_dial(&self, id: &str, taker: &str) -> Result<bool, StoreError> {
+    async fn take_relay(&self, id: &str, taker: &str) -> Result<bool, StoreError> {
         let (id, taker) = (id.to_owned(), taker.to_owned());
         self.write(move |tx| {
             execute(
@@ -65,7 +66,7 @@ impl DialStore for SqliteStore {
         .await
     }
 
-    async fn finish_dial(&self, id: &str, outcome: &str) -> Result<(), StoreError> {
+    async fn finish_relay(&self, id: &str, outcome: &str) -> Result<(), StoreError> {
         let (id, outcome) = (id.to_owned(), outcome.to_owned());
         self.write(move |tx| {
             match execute(
@@ -80,9 +81,11 @@ impl DialStore for SqliteStore {
         .await
     }
 
-    async fn get_dial(&self, id: &str) -> Result<Option<DialRequest>, StoreError> {
+    async fn get_relay(&self, id: &str) -> Result<Option<RelayRequest>, StoreError> {
         let id = id.to_owned();
-        self.read(move |c| optional_row(c, "SELECT * FROM dials WHERE id = ?", [id], dial_from_row))
-            .await
+        self.read(move |c| {
+            optional_row(c, "SELECT * FROM dials WHERE id = ?", [id], relay_from_row)
+        })
+        .await
     }
 }
