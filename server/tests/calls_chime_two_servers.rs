@@ -55,3 +55,37 @@ async fn a_push_for_a_call_no_server_holds_is_refused_and_taken_back() {
         "taken back, so no server applies it late: {pending:?}"
     );
 }
+
+/// The benchmark: how long a relayed push takes, from the handler's POST to the other server
+/// until its `204` (written, taken by the holder's 150 ms poll, seen taken by the waiter's
+/// 50 ms poll). Printed, not asserted (docs/bench.md, "Several servers"): run with
+/// `--nocapture`. A repeat of the answer changes nothing on a connected call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relayed_push_round_trip_is_printed() {
+    let rig = chime_rig_on(Recording::Off, ProgressAt::AnotherServer).await;
+    let mut tab = open_tab(&rig.calls);
+    start(&rig.calls, &tab, "c-timed", "+6560000001").await;
+    let joined = rig.join(&tab, "c-timed").await;
+    wait_state(&mut tab, |s| matches!(s, CallState::Connected { .. })).await;
+    let (transaction, _) = rig.sma_call("c-timed").await;
+    let reporter = rig.reporter();
+    let mut took_ms = Vec::new();
+    for sequence in 1_000..1_010 {
+        let report = ProgressReport {
+            call_id: "c-timed".into(),
+            transaction_id: transaction.clone(),
+            sequence,
+            progress: CallProgress::Answered { at: 1 },
+        };
+        let started = std::time::Instant::now();
+        reporter
+            .push(&report)
+            .await
+            .expect("taken by the calls' server");
+        took_ms.push(started.elapsed().as_millis());
+    }
+    eprintln!("relayed progress pushes answered in (ms): {took_ms:?}");
+    hears_its_own_echo(&joined).await;
+    send(&rig.calls, &tab, hangup("c-timed")).await;
+    wait_state(&mut tab, ended(EndReason::Completed, HangupBy::Agent)).await;
+}
