@@ -208,7 +208,7 @@ test.describe("the call screen's code arriving late", () => {
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     let asked = false;
-    await page.route(/\/pkg\/split_call_screen_split_[^/]*\.wasm$/, async (route) => {
+    await page.route(/\/pkg\/split_call_screens_split_[^/]*\.wasm$/, async (route) => {
       asked = true;
       await held;
       await route.continue();

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expectEchoThenMuteSilences } from "./audio";
-import { dial, hydrated, PASSWORD, signUp } from "./helpers";
+import { dial, hydrated, PASSWORD, signUp, watchPanics } from "./helpers";
 
 // The simulator's calling-back number answers, hangs up after 2 s and calls the caller ID back
 // 5 s later; the call back rings the agent who called it (README, docs/telephony.md "Calls in").
@@ -36,6 +36,7 @@ for (const [label, viewport] of [
 
     test("the customer calls back: it rings, Answer connects with audio both ways, Recents shows it incoming", async ({ page }) => {
       test.setTimeout(90_000);
+      const panics = watchPanics(page);
       await signUp(page);
       const incoming = await calledBack(page);
       await expect(incoming.getByTestId("incoming-caller")).toHaveText(CALLS_BACK);
@@ -63,6 +64,8 @@ for (const [label, viewport] of [
       await expect(row).toContainText(CALLS_BACK);
       await expect(row).toContainText("Incoming");
       await expect(row).toContainText("Completed");
+      // Answering while the last call's end still shows replaces its screen cleanly.
+      expect(panics()).toEqual([]);
     });
   });
 }

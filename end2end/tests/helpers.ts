@@ -160,3 +160,16 @@ export async function seriousViolations(page: Page) {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
+
+/**
+ * Collects what the page's WASM panicked with (the panic hook's console error, and the page
+ * error that follows): a test ends with `expect(panics()).toEqual([])`.
+ */
+export function watchPanics(page: Page): () => string[] {
+  const seen: string[] = [];
+  page.on("pageerror", (e) => seen.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && m.text().includes("panicked at")) seen.push(m.text().split("\n\nStack")[0]);
+  });
+  return () => seen;
+}

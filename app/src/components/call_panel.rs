@@ -66,29 +66,41 @@ pub fn CallPanel() -> impl IntoView {
     // between a press and its release.
     //
     // With `split`, the call screen's code is its own WASM chunk, out of the first load: fetched
-    // as soon as the page is hydrated (the keypad works meanwhile), and the screen is built once
-    // it is there, so building it never waits on the network (docs/bench.md, "First load").
+    // as soon as the page is hydrated (the keypad works meanwhile), and the screens are built
+    // once it is there, so building one never waits on the network (docs/bench.md, "First
+    // load"). The chunk's part is made once, when it has loaded: a part made per call was a
+    // future still pending when the next call's id replaced it (answering a call back while the
+    // last call's end showed), which then built its screen in a disposed owner and panicked.
     #[cfg(feature = "split")]
-    let loaded = leptos::lazy_preload!(call_screen_split);
+    let loaded = leptos::lazy_preload!(call_screens_split);
     #[cfg(feature = "split")]
     return view! {
-        {move || {
-            (loaded.get() && call_id.get().is_some())
-                .then(|| Suspend::new(call_screen_split(shown, asked)))
-        }}
+        {move || { loaded.get().then(|| Suspend::new(call_screens_split(shown, call_id, asked))) }}
     }
     .into_any();
     #[cfg(not(feature = "split"))]
-    view! { {move || call_id.get().map(|_| view! { <CallScreen shown asked /> })} }.into_any()
+    view! { <CallScreens shown call_id asked /> }.into_any()
 }
 
 #[cfg(feature = "split")]
 #[leptos::lazy]
-async fn call_screen_split(
+async fn call_screens_split(
     shown: Memo<Option<LiveCall>>,
+    call_id: Memo<Option<String>>,
     asked: RwSignal<Option<String>>,
 ) -> AnyView {
-    view! { <CallScreen shown asked /> }.into_any()
+    view! { <CallScreens shown call_id asked /> }.into_any()
+}
+
+/// One screen per call: built when a call appears and kept, elements and all, until another
+/// call replaces it (synchronously: the code is there once this is).
+#[component]
+fn CallScreens(
+    shown: Memo<Option<LiveCall>>,
+    call_id: Memo<Option<String>>,
+    asked: RwSignal<Option<String>>,
+) -> impl IntoView {
+    move || call_id.get().map(|_| view! { <CallScreen shown asked /> })
 }
 
 #[component]

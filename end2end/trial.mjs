@@ -1,0 +1,51 @@
+import { chromium } from "@playwright/test";
+const args = ["--headless","--no-sandbox","--disable-gpu","--disable-quic","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync","--use-fake-ui-for-media-stream","--use-fake-device-for-media-stream","--allow-loopback-in-peer-connection"];
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args });
+const base = "http://127.0.0.1:3000";
+async function run(name, viewport) {
+  const ctx = await browser.newContext({ viewport, permissions: ["microphone"] });
+  const page = await ctx.newPage();
+  const errors = [];
+  let step = "start";
+  page.on("pageerror", (e) => errors.push(step + ": " + String(e) + " " + String(e.stack || "").slice(0, 300)));
+  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") console.log(name, "CONSOLE", step, m.type(), m.text().slice(0, 400)); });
+  await page.goto(base + "/signup");
+  await page.waitForFunction(() => window.__softphone_hydrated === true);
+  const email = `trial-${name}-${Date.now()}@example.com`;
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("A long trial password 42");
+  const confirm = page.getByLabel("Confirm password");
+  if (await confirm.count()) await confirm.fill("A long trial password 42");
+  await page.getByRole("button", { name: /sign up|create account/i }).click();
+  await page.getByRole("heading", { name: "Keypad" }).waitFor({ timeout: 20000 }).catch(async (e) => { await page.screenshot({ path: "/tmp/trial-signup.png" }); throw e; });
+  await page.waitForFunction(() => window.__softphone_hydrated === true);
+  step = "keypad";
+  await page.getByLabel("Phone number").fill("+65 6000 0008");
+  await page.getByRole("button", { name: /^call/i }).first().click();
+  await page.getByText(/connected|00:0/i).first().waitFor({ timeout: 20000 });
+  console.log(name, "connected to the call-back number");
+  // It hangs up after 2 s and calls back 5 s later.
+  step = "waiting for the call back";
+  const answer = page.getByRole("button", { name: /^answer/i });
+  await answer.waitFor({ timeout: 20000 });
+  console.log(name, "incoming:", (await page.getByRole("dialog").first().innerText().catch(() => "")).replace(/\s+/g, " ").slice(0, 120));
+  await page.screenshot({ path: `/tmp/trial-${name}-incoming.png` });
+  step = "answer";
+  await answer.click();
+  await page.getByRole("button", { name: /hang up|end call/i }).first().waitFor({ timeout: 15000 });
+  await page.waitForTimeout(2000);
+  await page.screenshot({ path: `/tmp/trial-${name}-in-call.png` });
+  step = "hangup";
+  await page.getByRole("button", { name: /hang up|end call/i }).first().click();
+  await page.waitForTimeout(1500);
+  step = "goto recents";
+  await page.goto(base + "/recents");
+  await page.waitForTimeout(1500);
+  console.log(name, "recents:", (await page.locator("main").innerText()).replace(/\s+/g, " ").slice(0, 220));
+  await page.screenshot({ path: `/tmp/trial-${name}-recents.png` });
+  console.log(name, "page errors:", JSON.stringify(errors).slice(0, 600));
+  await ctx.close();
+}
+await run("phone", { width: 390, height: 844 });
+
+await browser.close();
