@@ -294,38 +294,49 @@ impl RelayTaker {
             let Ok(relayed) = serde_json::from_str::<Relayed>(&request.request) else {
                 continue;
             };
-            let ours = match &relayed {
-                Relayed::Dial(_) => self
-                    .dials
-                    .as_ref()
-                    .is_some_and(|s| s.telephony.has_live_connection(&request.owner)),
-                Relayed::ChimeProgress { chime_progress } => self
-                    .calls
-                    .as_ref()
-                    .is_some_and(|hub| hub.holds_chime_call(chime_progress)),
-            };
-            if !ours {
-                continue;
-            }
-            match self.store.take_relay(&request.id, &self.server_id).await {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "relay request not taken");
-                    continue;
+            match relayed {
+                Relayed::Dial(dial) => {
+                    let Some(services) = self
+                        .dials
+                        .as_ref()
+                        .filter(|s| s.telephony.has_live_connection(&request.owner))
+                    else {
+                        continue;
+                    };
+                    if self.take(&request.id).await {
+                        let services = services.clone();
+                        tokio::spawn(async move { place_relayed(&services, request, dial).await });
+                    }
                 }
-            }
-            match (relayed, &self.dials, &self.calls) {
-                (Relayed::Dial(dial), Some(services), _) => {
-                    let services = services.clone();
-                    tokio::spawn(async move { place_relayed(&services, request, dial).await });
-                }
-                (Relayed::ChimeProgress { chime_progress }, _, Some(hub)) => {
-                    progress_relay::apply(self.store.as_ref(), hub, &request.id, chime_progress)
+                Relayed::ChimeProgress { chime_progress } => {
+                    let Some(hub) = self
+                        .calls
+                        .as_ref()
+                        .filter(|hub| hub.holds_chime_call(&chime_progress))
+                    else {
+                        continue;
+                    };
+                    if self.take(&request.id).await {
+                        progress_relay::apply(
+                            self.store.as_ref(),
+                            hub,
+                            &request.id,
+                            chime_progress,
+                        )
                         .await;
+                    }
                 }
-                // Taken only when the part that carries it out is here (`ours`).
-                _ => {}
+            }
+        }
+    }
+
+    /// Takes the request for this server: `false` if another took it first, or the store failed.
+    async fn take(&self, id: &str) -> bool {
+        match self.store.take_relay(id, &self.server_id).await {
+            Ok(taken) => taken,
+            Err(e) => {
+                tracing::warn!(error = %e, "relay request not taken");
+                false
             }
         }
     }

@@ -220,6 +220,18 @@ async fn returned_to_the_customer_bobs_side_ends_and_alice_talks_again() {
     );
 }
 
+/// Alice is told the consultation ended (Bob's side hung up) and her customer is still held.
+async fn consultation_ended_alice_holds(c: &mut Consulting) {
+    let mine = call_update(&mut c.alice, |l| {
+        l.transfer.as_ref().map(|t| t.state) == Some(TransferState::HungUp)
+    })
+    .await;
+    assert!(matches!(
+        mine.state,
+        CallState::Connected { on_hold: true, .. }
+    ));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bob_hanging_up_leaves_the_call_with_alice_held() {
     let mut c = consulting().await;
@@ -232,14 +244,7 @@ async fn bob_hanging_up_leaves_the_call_with_alice_held() {
     )
     .await;
     call_update(&mut c.bob, ended).await;
-    let mine = call_update(&mut c.alice, |l| {
-        l.transfer.as_ref().map(|t| t.state) == Some(TransferState::HungUp)
-    })
-    .await;
-    assert!(matches!(
-        mine.state,
-        CallState::Connected { on_hold: true, .. }
-    ));
+    consultation_ended_alice_holds(&mut c).await;
     // Connect is refused now; the call stays Alice's.
     let refused = send(
         &c.rig,
@@ -265,14 +270,7 @@ async fn bob_placing_a_call_of_his_own_ends_the_consultation() {
         connection: c.bob.connection,
     };
     app::api::ports::Telephony::begin(&*c.rig.hub, BOB, record, origin, 3_600_000).await;
-    let mine = call_update(&mut c.alice, |l| {
-        l.transfer.as_ref().map(|t| t.state) == Some(TransferState::HungUp)
-    })
-    .await;
-    assert!(matches!(
-        mine.state,
-        CallState::Connected { on_hold: true, .. }
-    ));
+    consultation_ended_alice_holds(&mut c).await;
     assert_eq!(
         c.rig.hub.active_call(BOB).map(|l| l.id),
         Some("c-bob".to_string()),
